@@ -1,0 +1,2 @@
+//! Input and output: stimuli files, results and their HDF5 form.
+pub mod results;

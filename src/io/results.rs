@@ -1,0 +1,122 @@
+//! In-memory results of a run: what the engines record and what the HDF5 writer,
+//! the HDF5 reader and the plotters share.
+//!
+//! Times are never stored here: a spike or a sample is identified by its step
+//! index, and its time is `step as f64 * dt`, so the grid is exact.
+
+/// Spikes of one population, in emission order (non-decreasing `steps`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpikeTrains {
+    pub population: String,
+    /// Number of neurons in the population (for raster layout and rates).
+    pub size: u32,
+    /// Step index of each spike, counting from 0 (`time = step * dt`).
+    pub steps: Vec<u64>,
+    /// Neuron index within the population of each spike.
+    pub senders: Vec<u32>,
+    /// Exact spike times in seconds where the engine does not snap to the grid
+    /// (the event engine); `None` means `step * dt`.
+    pub times: Option<Vec<f64>>,
+}
+
+impl SpikeTrains {
+    pub fn new(population: &str, size: u32) -> Self {
+        Self {
+            population: population.to_string(),
+            size,
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Spike times in seconds.
+    pub fn times(&self, dt: f64) -> Vec<f64> {
+        match &self.times {
+            Some(t) => t.clone(),
+            None => self.steps.iter().map(|&s| s as f64 * dt).collect(),
+        }
+    }
+}
+
+/// Samples of one state variable of one population.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateTrace {
+    pub population: String,
+    pub variable: String,
+    /// SI unit of the values ("V", "A", ...), for labels.
+    pub unit: String,
+    /// Recorded neurons (indices within the population): the columns.
+    pub neurons: Vec<u32>,
+    /// Step index of each row.
+    pub steps: Vec<u64>,
+    /// Row-major samples: `values[row * neurons.len() + column]`.
+    pub values: Vec<f64>,
+    /// Firing threshold to mark on membrane-potential plots, if the variable has one.
+    pub threshold: Option<f64>,
+}
+
+impl StateTrace {
+    pub fn rows(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// The trace of one recorded column.
+    pub fn column(&self, column: usize) -> Vec<f64> {
+        let width = self.neurons.len();
+        (0..self.rows())
+            .map(|r| self.values[r * width + column])
+            .collect()
+    }
+}
+
+/// What describes a run beside its recordings; written as root attributes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunInfo {
+    /// The model file's text as simulated (after any `--set` overrides).
+    pub model_text: String,
+    pub model_path: String,
+    pub seed: u64,
+    pub dt: f64,
+    pub duration: f64,
+    pub engine: String,
+    pub threads: u32,
+    pub version: String,
+    pub build_seconds: f64,
+    pub simulate_seconds: f64,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Results {
+    pub info: RunInfo,
+    pub spikes: Vec<SpikeTrains>,
+    pub states: Vec<StateTrace>,
+}
+
+impl Results {
+    pub fn spikes_of(&self, population: &str) -> Option<&SpikeTrains> {
+        self.spikes.iter().find(|s| s.population == population)
+    }
+
+    pub fn state_of(&self, population: &str, variable: &str) -> Option<&StateTrace> {
+        self.states
+            .iter()
+            .find(|s| s.population == population && s.variable == variable)
+    }
+
+    /// Mean firing rate of a population in Hz over the whole run.
+    pub fn mean_rate(&self, population: &str) -> Option<f64> {
+        let s = self.spikes_of(population)?;
+        if s.size == 0 || self.info.duration <= 0.0 {
+            return Some(0.0);
+        }
+        Some(s.len() as f64 / (s.size as f64 * self.info.duration))
+    }
+}

@@ -1,0 +1,1 @@
+//! Raster and membrane-potential plots (PNG and SVG).
