@@ -1,1 +1,269 @@
-fn main(){}
+//! The `spikesim` command: a thin layer over the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use spikesim::Error;
+
+/// `println!` that does not panic when stdout is closed early (`| head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+use spikesim::io::hdf5::{read_results, write_results};
+use spikesim::io::results::Results;
+use spikesim::model::units::{Dimension, parse_as};
+use spikesim::plot::{PotentialOptions, RasterOptions, potential, raster};
+
+#[derive(Parser)]
+#[command(name = "spikesim", version, about = "Spiking neural network simulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a model file and write its results (HDF5) and plots.
+    Run(RunArgs),
+    /// Validate a model file without simulating it.
+    Check(CheckArgs),
+    /// Draw a raster and/or membrane-potential plot from a results file.
+    Plot(PlotArgs),
+    /// Summarise a results file.
+    Info { results: PathBuf },
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// The model file (TOML).
+    model: PathBuf,
+    /// Override a model field, e.g. `simulation.duration="2 s"` or `population.exc.size=100`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Override `simulation.seed`.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override `simulation.threads`.
+    #[arg(long)]
+    threads: Option<u32>,
+}
+
+impl ModelArgs {
+    fn overrides(&self) -> Vec<String> {
+        let mut all = self.set.clone();
+        all.extend(self.seed.map(|s| format!("simulation.seed={s}")));
+        all.extend(self.threads.map(|t| format!("simulation.threads={t}")));
+        all
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Results file; default `[output] path`, else `results/<model>.h5`.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Skip the plots named in `[output]`.
+    #[arg(long)]
+    no_plots: bool,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(Args)]
+struct PlotArgs {
+    results: PathBuf,
+    /// Raster plot file (.png or .svg).
+    #[arg(long)]
+    raster: Option<PathBuf>,
+    /// Membrane-potential plot file (.png or .svg).
+    #[arg(long)]
+    potential: Option<PathBuf>,
+    /// Population(s): for the raster, which to show; for potentials, which to trace.
+    #[arg(long)]
+    population: Vec<String>,
+    /// Neurons to trace in the potential plot, e.g. `0,3,7`.
+    #[arg(long, value_delimiter = ',')]
+    neurons: Option<Vec<u32>>,
+    /// Start of the window, e.g. "100 ms".
+    #[arg(long)]
+    from: Option<String>,
+    /// End of the window, e.g. "300 ms".
+    #[arg(long)]
+    to: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check(args) => check(args),
+        Command::Plot(args) => plot(args),
+        Command::Info { results } => info(&results),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            esay!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(args: CheckArgs) -> Result<(), Error> {
+    let spec = spikesim::model::load(&args.model.model, &args.model.overrides())?;
+    let neurons: u64 = spec.populations.iter().map(|p| p.size as u64).sum();
+    say!(
+        "{}: ok ({} populations, {} neurons, {} projections, {} steps of {} ms)",
+        args.model.model.display(),
+        spec.populations.len(),
+        neurons,
+        spec.projections.len(),
+        spec.simulation.steps,
+        spec.simulation.dt * 1e3
+    );
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<(), Error> {
+    let spec = spikesim::model::load(&args.model.model, &args.model.overrides())?;
+    let out = args
+        .out
+        .clone()
+        .or_else(|| spec.output.path.clone())
+        .unwrap_or_else(|| default_output(&args.model.model));
+    let bar = progress_bar(spec.simulation.steps, spec.simulation.dt);
+    let wall = Instant::now();
+    let results = spikesim::engine::simulate(&spec, &mut |done, _| {
+        bar.set_position(done);
+        let simulated = done as f64 * spec.simulation.dt;
+        let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{:.3} s simulated, {:.2}x real time", simulated, simulated / elapsed));
+    });
+    bar.finish_and_clear();
+    for path in [Some(&out), spec.output.raster.as_ref(), spec.output.potential.as_ref()].into_iter().flatten() {
+        ensure_parent(path)?;
+    }
+    write_results(&out, &results)?;
+    summarise(&results, &out);
+    if !args.no_plots {
+        if let Some(path) = &spec.output.raster {
+            raster(&results, path, &RasterOptions::default())?;
+            say!("raster plot: {}", path.display());
+        }
+        if let Some(path) = &spec.output.potential {
+            potential(&results, path, &PotentialOptions::default())?;
+            say!("potential plot: {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn ensure_parent(path: &Path) -> Result<(), Error> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Usage(format!("cannot create the folder {}: {e}", dir.display()))),
+        _ => Ok(()),
+    }
+}
+
+fn default_output(model: &Path) -> PathBuf {
+    let stem = model.file_stem().map_or("run".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from("results").join(format!("{stem}.h5"))
+}
+
+fn progress_bar(steps: u64, dt: f64) -> ProgressBar {
+    let bar = ProgressBar::new(steps);
+    let style = ProgressStyle::with_template("{bar:40} {percent:>3}% {msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(format!("dt = {} ms", dt * 1e3));
+    bar
+}
+
+fn summarise(results: &Results, out: &Path) {
+    let info = &results.info;
+    say!("{:<20} {:>10} {:>12}", "population", "spikes", "rate (Hz)");
+    for s in &results.spikes {
+        let rate = results.mean_rate(&s.population).unwrap_or(0.0);
+        say!("{:<20} {:>10} {:>12.3}", s.population, s.len(), rate);
+    }
+    let rtf = if info.simulate_seconds > 0.0 { info.duration / info.simulate_seconds } else { f64::INFINITY };
+    say!(
+        "built in {:.3} s, simulated {} s in {:.3} s ({:.1}x real time)",
+        info.build_seconds, info.duration, info.simulate_seconds, rtf
+    );
+    say!("results: {}", out.display());
+}
+
+fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<f64>, Error> {
+    text.as_deref()
+        .map(|t| parse_as(t, Dimension::Time).map_err(|e| Error::Usage(format!("--{flag}: {e}"))))
+        .transpose()
+}
+
+fn plot(args: PlotArgs) -> Result<(), Error> {
+    if args.raster.is_none() && args.potential.is_none() {
+        return Err(Error::Usage("name at least one plot: --raster FILE and/or --potential FILE".into()));
+    }
+    let results = read_results(&args.results)?;
+    let (from, to) = (time_arg(&args.from, "from")?, time_arg(&args.to, "to")?);
+    if let Some(path) = &args.raster {
+        let opts = RasterOptions {
+            populations: (!args.population.is_empty()).then(|| args.population.clone()),
+            from,
+            to,
+            title: None,
+        };
+        raster(&results, path, &opts)?;
+        say!("raster plot: {}", path.display());
+    }
+    if let Some(path) = &args.potential {
+        let opts = PotentialOptions {
+            population: args.population.first().cloned(),
+            neurons: args.neurons.clone(),
+            from,
+            to,
+            ..Default::default()
+        };
+        potential(&results, path, &opts)?;
+        say!("potential plot: {}", path.display());
+    }
+    Ok(())
+}
+
+fn info(path: &Path) -> Result<(), Error> {
+    let results = read_results(path)?;
+    let i = &results.info;
+    say!("{}", path.display());
+    say!("  model:     {}", i.model_path);
+    say!("  spikesim:  {}, engine {}, {} thread(s)", i.version, i.engine, i.threads);
+    say!("  dt:        {} ms, duration {} s, seed {}", i.dt * 1e3, i.duration, i.seed);
+    say!("  wall time: build {:.3} s, simulate {:.3} s", i.build_seconds, i.simulate_seconds);
+    for s in &results.spikes {
+        let rate = results.mean_rate(&s.population).unwrap_or(0.0);
+        say!("  spikes/{:<14} {:>4} neurons {:>9} spikes {:>9.3} Hz", s.population, s.size, s.len(), rate);
+    }
+    for t in &results.states {
+        say!(
+            "  state/{}/{:<8} {} neurons x {} samples [{}]",
+            t.population,
+            t.variable,
+            t.neurons.len(),
+            t.rows(),
+            t.unit
+        );
+    }
+    Ok(())
+}

@@ -1,2 +1,7 @@
 //! Input and output: stimuli files, results and their HDF5 form.
+pub mod error;
+pub mod hdf5;
 pub mod results;
+pub mod stimuli;
+
+pub use error::IoError;

@@ -1,0 +1,47 @@
+//! Schedulers that advance time, and what they share.
+pub mod clock;
+pub mod network;
+pub mod rng;
+
+use std::time::Instant;
+
+use crate::io::results::{Results, RunInfo};
+use crate::model::ModelSpec;
+use network::Network;
+
+/// Build and run a validated model. `progress(steps_done, steps_total)` is
+/// called now and then from the simulation loop.
+pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results {
+    let started = Instant::now();
+    let mut net = Network::build(spec);
+    let mut recorders: Vec<clock::Recorder> = spec.records.iter().map(|r| clock::Recorder::new(r, &net)).collect();
+    let build_seconds = started.elapsed().as_secs_f64();
+
+    let total = net.steps;
+    let started = Instant::now();
+    let spikes = clock::run(&mut net, &mut recorders, &mut |k| progress(k, total));
+    let simulate_seconds = started.elapsed().as_secs_f64();
+
+    let sim = &spec.simulation;
+    Results {
+        info: RunInfo {
+            model_text: spec.text.clone(),
+            model_path: spec.path.display().to_string(),
+            seed: sim.seed,
+            dt: sim.dt,
+            duration: sim.duration,
+            engine: "clock".into(),
+            threads: 1,
+            version: env!("CARGO_PKG_VERSION").into(),
+            build_seconds,
+            simulate_seconds,
+        },
+        spikes: spikes
+            .into_iter()
+            .zip(&spec.populations)
+            .filter(|(_, p)| p.record_spikes)
+            .map(|(s, _)| s)
+            .collect(),
+        states: recorders.into_iter().flat_map(|r| r.into_traces()).collect(),
+    }
+}

@@ -1,0 +1,15 @@
+//! The crate's error: whatever stops a command, with a message for the user.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Io(#[from] crate::io::IoError),
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+    #[error("{0}")]
+    Usage(String),
+}

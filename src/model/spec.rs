@@ -1,0 +1,248 @@
+//! The validated model: every quantity in SI, every name resolved, every file
+//! loaded. Building a network from a `ModelSpec` cannot fail on user input.
+
+use std::path::PathBuf;
+
+/// How a per-neuron or per-synapse value is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueSpec {
+    Constant(f64),
+    /// One value per element (neuron or synapse), in order.
+    Array(Vec<f64>),
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        std: f64,
+    },
+}
+
+impl ValueSpec {
+    /// The value's expected magnitude, used for sign-dependent defaults.
+    pub fn mean(&self) -> f64 {
+        match self {
+            ValueSpec::Constant(v) => *v,
+            ValueSpec::Array(a) if a.is_empty() => 0.0,
+            ValueSpec::Array(a) => a.iter().sum::<f64>() / a.len() as f64,
+            ValueSpec::Uniform { low, high } => 0.5 * (low + high),
+            ValueSpec::Normal { mean, .. } => *mean,
+        }
+    }
+
+    /// Multiply every value by `factor` (unit conversions).
+    pub fn scaled(&self, factor: f64) -> ValueSpec {
+        match self {
+            ValueSpec::Constant(v) => ValueSpec::Constant(v * factor),
+            ValueSpec::Array(a) => ValueSpec::Array(a.iter().map(|v| v * factor).collect()),
+            ValueSpec::Uniform { low, high } => ValueSpec::Uniform {
+                low: low * factor,
+                high: high * factor,
+            },
+            ValueSpec::Normal { mean, std } => ValueSpec::Normal {
+                mean: mean * factor,
+                std: std * factor.abs(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Clock,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationSpec {
+    pub dt: f64,
+    pub duration: f64,
+    /// Number of clock steps: `round(duration / dt)`.
+    pub steps: u64,
+    pub seed: u64,
+    pub engine: EngineKind,
+    /// Worker threads requested (0 = all cores).
+    pub threads: u32,
+}
+
+/// Membrane parameters shared by the LIF models, in SI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembraneParams {
+    pub tau_m: f64,
+    pub v_rest: f64,
+    pub v_reset: f64,
+    pub v_th: f64,
+    pub t_ref: f64,
+    /// Membrane resistance; `None` when every drive is given as a voltage.
+    pub r_m: Option<f64>,
+    pub init_v: ValueSpec,
+    /// Constant bias drive as the voltage it adds to the resting potential (`r_m * i_e`).
+    pub init_drive: ValueSpec,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CubaParams {
+    pub membrane: MembraneParams,
+    pub tau_syn_e: f64,
+    pub tau_syn_i: f64,
+    /// Initial synaptic currents as voltages (`r_m * i`).
+    pub init_syn_e: ValueSpec,
+    pub init_syn_i: ValueSpec,
+}
+
+/// Explicit spike times: `(time in seconds, neuron)` pairs, any order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpikeList {
+    pub spikes: Vec<(f64, u32)>,
+}
+
+/// A piecewise-constant function of time: `values[i]` holds from `times[i]`
+/// until `times[i + 1]` (the last one until the end of the run).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piecewise {
+    pub times: Vec<f64>,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PoissonRate {
+    /// Per-neuron constant rates.
+    Constant(ValueSpec),
+    /// The same time-varying rate for every neuron.
+    Varying(Piecewise),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NeuronKind {
+    Lif(MembraneParams),
+    CubaLif(CubaParams),
+    SpikeSource(SpikeList),
+    Poisson(PoissonRate),
+}
+
+impl NeuronKind {
+    pub fn model_name(&self) -> &'static str {
+        match self {
+            NeuronKind::Lif(_) => "lif",
+            NeuronKind::CubaLif(_) => "cuba_lif",
+            NeuronKind::SpikeSource(_) => "spike_source",
+            NeuronKind::Poisson(_) => "poisson",
+        }
+    }
+
+    pub fn membrane(&self) -> Option<&MembraneParams> {
+        match self {
+            NeuronKind::Lif(m) => Some(m),
+            NeuronKind::CubaLif(c) => Some(&c.membrane),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopulationSpec {
+    pub name: String,
+    pub size: u32,
+    pub kind: NeuronKind,
+    pub record_spikes: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectRule {
+    AllToAll,
+    OneToOne,
+    FixedProbability(f64),
+    FixedIndegree(u32),
+    /// Explicit synapses: pre, post and, when the file gives them, weight and delay.
+    List(Vec<ListedSynapse>),
+    /// `rows[post][pre]`; zero entries make no synapse.
+    Dense(Vec<Vec<f64>>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedSynapse {
+    pub pre: u32,
+    pub post: u32,
+    pub weight: Option<f64>,
+    pub delay: Option<f64>,
+}
+
+/// Where a synapse's weight lands in its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Port {
+    /// Instantaneous jump of the membrane potential.
+    Voltage,
+    /// Excitatory synaptic current (CuBa).
+    CurrentExc,
+    /// Inhibitory synaptic current (CuBa).
+    CurrentInh,
+}
+
+impl Port {
+    pub fn name(self) -> &'static str {
+        match self {
+            Port::Voltage => "v",
+            Port::CurrentExc => "i_syn_e",
+            Port::CurrentInh => "i_syn_i",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionSpec {
+    pub name: String,
+    pub from: usize,
+    pub to: usize,
+    pub rule: ConnectRule,
+    /// Weight in the target port's internal unit (volts for every port:
+    /// currents are carried as `r_m * i`).
+    pub weight: ValueSpec,
+    /// Delay in seconds.
+    pub delay: ValueSpec,
+    pub port: Port,
+    pub allow_autapses: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentStimulusSpec {
+    pub population: usize,
+    /// Targeted neurons; `None` means all.
+    pub neurons: Option<Vec<u32>>,
+    /// Drive as a voltage (`r_m * i`), piecewise constant in time.
+    pub drive: Piecewise,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordSpec {
+    pub population: usize,
+    pub variables: Vec<String>,
+    pub neurons: Option<Vec<u32>>,
+    pub every: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputSpec {
+    pub path: Option<PathBuf>,
+    pub raster: Option<PathBuf>,
+    pub potential: Option<PathBuf>,
+}
+
+/// A whole validated run description.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSpec {
+    pub path: PathBuf,
+    /// The text that was validated (after overrides).
+    pub text: String,
+    pub simulation: SimulationSpec,
+    pub populations: Vec<PopulationSpec>,
+    pub projections: Vec<ProjectionSpec>,
+    pub currents: Vec<CurrentStimulusSpec>,
+    pub records: Vec<RecordSpec>,
+    pub output: OutputSpec,
+}
+
+impl ModelSpec {
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.name == name)
+    }
+}

@@ -1,0 +1,1131 @@
+//! From the model file as written (`schema`) to the validated `ModelSpec`:
+//! units resolved, names looked up, files loaded, bounds checked. Every error
+//! points at the file, the line and the field.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::{Spanned, Value};
+
+use super::error::{ModelError, Source};
+use super::schema::*;
+use super::spec::*;
+use super::units::{Dimension, parse_as, parse_quantity};
+use crate::io::stimuli;
+use crate::synapse::connect::MAX_DELAY_STEPS;
+
+type Result<T> = std::result::Result<T, ModelError>;
+
+/// Parse and validate a model file's text. `path` locates relative file
+/// references and names the file in errors.
+pub fn parse_model(path: &Path, text: &str) -> Result<ModelSpec> {
+    let src = Source::new(path, text);
+    let raw: RawModel = toml::from_str(text)
+        .map_err(|e| src.error(e.span(), "", e.message().trim().to_string()))?;
+    Validator { src }.model(raw)
+}
+
+struct Validator<'a> {
+    src: Source<'a>,
+}
+
+fn span_of<T>(s: &Spanned<T>) -> Option<Range<usize>> {
+    Some(s.span())
+}
+
+impl<'a> Validator<'a> {
+    fn err(&self, span: Option<Range<usize>>, field: &str, msg: impl Into<String>) -> ModelError {
+        self.src.error(span, field, msg)
+    }
+
+    fn model(&self, raw: RawModel) -> Result<ModelSpec> {
+        let simulation = self.simulation(&raw.simulation)?;
+        let mut populations = Vec::with_capacity(raw.populations.len());
+        let mut names = HashSet::new();
+        for p in &raw.populations {
+            let spec = self.population(p)?;
+            if !names.insert(spec.name.clone()) {
+                return Err(self.err(
+                    span_of(&p.get_ref().name),
+                    "population.name",
+                    format!("population `{}` is defined twice", spec.name),
+                ));
+            }
+            populations.push(spec);
+        }
+        let mut projections = Vec::new();
+        for (i, p) in raw.projections.iter().enumerate() {
+            projections.push(self.projection(i, p, &populations, &simulation)?);
+        }
+        let mut currents = Vec::new();
+        for (i, s) in raw.stimuli.iter().enumerate() {
+            self.stimulus(i, s, &mut populations, &mut projections, &mut currents, &simulation)?;
+        }
+        self.unique_projection_names(&raw, &projections)?;
+        let records = raw
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.record(i, r, &populations))
+            .collect::<Result<Vec<_>>>()?;
+        let output = raw.output.as_ref().map(|o| self.output(o)).unwrap_or_default();
+        Ok(ModelSpec {
+            path: self.src.path.to_path_buf(),
+            text: self.src.text.to_string(),
+            simulation,
+            populations,
+            projections,
+            currents,
+            records,
+            output,
+        })
+    }
+
+    // ----- scalars -------------------------------------------------------
+
+    fn quantity(&self, s: &Spanned<String>, dim: Dimension, field: &str) -> Result<f64> {
+        parse_as(s.get_ref(), dim).map_err(|e| self.err(span_of(s), field, e.to_string()))
+    }
+
+    fn positive(&self, s: &Spanned<String>, dim: Dimension, field: &str) -> Result<f64> {
+        let v = self.quantity(s, dim, field)?;
+        if v <= 0.0 {
+            return Err(self.err(span_of(s), field, format!("must be positive, got {:?}", s.get_ref())));
+        }
+        Ok(v)
+    }
+
+    /// A TOML value that must be a quantity string of one dimension.
+    fn value_quantity(&self, v: &Spanned<Value>, dims: &[Dimension], field: &str) -> Result<(f64, Dimension)> {
+        self.quantity_of(v.get_ref(), dims, span_of(v), field)
+    }
+
+    fn quantity_of(
+        &self,
+        value: &Value,
+        dims: &[Dimension],
+        span: Option<Range<usize>>,
+        field: &str,
+    ) -> Result<(f64, Dimension)> {
+        let expected = || {
+            dims.iter()
+                .map(|d| format!("{d} such as {}", d.example()))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        let q = match value {
+            Value::String(s) => parse_quantity(s).map_err(|e| self.err(span.clone(), field, e.to_string()))?,
+            Value::Integer(_) | Value::Float(_) if dims.contains(&Dimension::Dimensionless) => {
+                let x = value.as_float().or(value.as_integer().map(|i| i as f64)).unwrap_or(0.0);
+                if !x.is_finite() {
+                    return Err(self.err(span, field, "must be a finite number"));
+                }
+                return Ok((x, Dimension::Dimensionless));
+            }
+            other => {
+                return Err(self.err(
+                    span,
+                    field,
+                    format!("expected {}, got {}", expected(), describe(other)),
+                ));
+            }
+        };
+        if !dims.contains(&q.dimension) {
+            let got = if q.dimension == Dimension::Dimensionless {
+                format!("{value} has no unit")
+            } else {
+                format!("{value} is {}", q.dimension)
+            };
+            return Err(self.err(span, field, format!("{got}, expected {}", expected())));
+        }
+        Ok((q.value, q.dimension))
+    }
+
+    /// A constant, a per-element array, or a distribution of one dimension.
+    fn value_spec(
+        &self,
+        v: &Spanned<Value>,
+        dims: &[Dimension],
+        field: &str,
+        len: Option<usize>,
+    ) -> Result<(ValueSpec, Dimension)> {
+        let span = span_of(v);
+        match v.get_ref() {
+            Value::Array(items) => {
+                let Some(n) = len else {
+                    return Err(self.err(span, field, "a per-element array is not accepted here"));
+                };
+                if items.len() != n {
+                    return Err(self.err(
+                        span,
+                        field,
+                        format!("has {} values, expected one per neuron ({n})", items.len()),
+                    ));
+                }
+                let mut dim = None;
+                let mut values = Vec::with_capacity(n);
+                for item in items {
+                    let (x, d) = self.quantity_of(item, dims, span.clone(), field)?;
+                    if dim.is_some_and(|prev| prev != d) {
+                        return Err(self.err(span.clone(), field, "array values mix units of different kinds"));
+                    }
+                    dim = Some(d);
+                    values.push(x);
+                }
+                Ok((ValueSpec::Array(values), dim.unwrap_or(dims[0])))
+            }
+            Value::Table(t) => self.distribution(t, dims, span, field),
+            other => {
+                let (x, d) = self.quantity_of(other, dims, span, field)?;
+                Ok((ValueSpec::Constant(x), d))
+            }
+        }
+    }
+
+    fn distribution(
+        &self,
+        t: &toml::Table,
+        dims: &[Dimension],
+        span: Option<Range<usize>>,
+        field: &str,
+    ) -> Result<(ValueSpec, Dimension)> {
+        let usage = "expected a quantity, an array, `{ uniform = [low, high] }` or `{ normal = { mean = ..., std = ... } }`";
+        if t.len() != 1 {
+            return Err(self.err(span, field, usage));
+        }
+        let (key, body) = t.iter().next().expect("one entry");
+        match (key.as_str(), body) {
+            ("uniform", Value::Array(bounds)) if bounds.len() == 2 => {
+                let (low, d1) = self.quantity_of(&bounds[0], dims, span.clone(), field)?;
+                let (high, d2) = self.quantity_of(&bounds[1], dims, span.clone(), field)?;
+                if d1 != d2 {
+                    return Err(self.err(span, field, "uniform bounds have different units"));
+                }
+                if low > high {
+                    return Err(self.err(span, field, "uniform: the low bound exceeds the high bound"));
+                }
+                Ok((ValueSpec::Uniform { low, high }, d1))
+            }
+            ("normal", Value::Table(p)) => {
+                let (Some(mean), Some(std)) = (p.get("mean"), p.get("std")) else {
+                    return Err(self.err(span, field, "normal needs `mean` and `std`"));
+                };
+                if p.len() != 2 {
+                    return Err(self.err(span, field, "normal takes only `mean` and `std`"));
+                }
+                let (mean, d1) = self.quantity_of(mean, dims, span.clone(), field)?;
+                let (std, d2) = self.quantity_of(std, dims, span.clone(), field)?;
+                if d1 != d2 {
+                    return Err(self.err(span, field, "normal: mean and std have different units"));
+                }
+                if std < 0.0 {
+                    return Err(self.err(span, field, "normal: std must not be negative"));
+                }
+                Ok((ValueSpec::Normal { mean, std }, d1))
+            }
+            _ => Err(self.err(span, field, usage)),
+        }
+    }
+
+    /// Resolve a file a model refers to: relative to the working directory,
+    /// else to the model file's folder or its parent (so `stimuli/x.csv`
+    /// works from `models/m.toml` run anywhere in the project).
+    fn file(&self, s: &Spanned<String>, field: &str) -> Result<PathBuf> {
+        let rel = Path::new(s.get_ref());
+        let model_dir = self.src.path.parent().unwrap_or(Path::new("."));
+        let mut candidates = vec![rel.to_path_buf()];
+        if rel.is_relative() {
+            candidates.push(model_dir.join(rel));
+            if let Some(parent) = model_dir.parent() {
+                candidates.push(parent.join(rel));
+            }
+        }
+        candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
+            let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+            self.err(span_of(s), field, format!("file not found: {:?} (looked at {})", s.get_ref(), tried.join(", ")))
+        })
+    }
+
+    // ----- sections ------------------------------------------------------
+
+    fn simulation(&self, raw: &Spanned<RawSimulation>) -> Result<SimulationSpec> {
+        let s = raw.get_ref();
+        let dt = self.positive(&s.dt, Dimension::Time, "simulation.dt")?;
+        let duration = self.quantity(&s.duration, Dimension::Time, "simulation.duration")?;
+        if duration < 0.0 {
+            return Err(self.err(span_of(&s.duration), "simulation.duration", "must not be negative"));
+        }
+        let steps = (duration / dt).round();
+        if steps > 1e15 {
+            return Err(self.err(span_of(&s.duration), "simulation.duration", "is too many steps of dt"));
+        }
+        let engine = match &s.engine {
+            None => EngineKind::Clock,
+            Some(e) => match e.get_ref().as_str() {
+                "clock" => EngineKind::Clock,
+                "event" => {
+                    return Err(self.err(
+                        span_of(e),
+                        "simulation.engine",
+                        "the event-driven engine is not available in this version; use \"clock\"",
+                    ));
+                }
+                other => {
+                    return Err(self.err(span_of(e), "simulation.engine", format!("unknown engine {other:?}, expected \"clock\"")));
+                }
+            },
+        };
+        Ok(SimulationSpec {
+            dt,
+            duration,
+            steps: steps as u64,
+            seed: s.seed.as_ref().map_or(0, |v| *v.get_ref()),
+            engine,
+            threads: s.threads.as_ref().map_or(1, |v| *v.get_ref()),
+        })
+    }
+
+    fn population(&self, raw: &Spanned<RawPopulation>) -> Result<PopulationSpec> {
+        let p = raw.get_ref();
+        let name = p.name.get_ref().clone();
+        if name.is_empty() || name.contains('/') || name.contains('.') {
+            return Err(self.err(
+                span_of(&p.name),
+                "population.name",
+                format!("{name:?} is not a valid name (non-empty, without '/' or '.')"),
+            ));
+        }
+        let field = |f: &str| format!("population[{name}].{f}");
+        let size = *p.size.get_ref();
+        if !(1..=u32::MAX as i64).contains(&size) {
+            return Err(self.err(span_of(&p.size), &field("size"), format!("must be a positive neuron count, got {size}")));
+        }
+        let size = size as u32;
+        let empty = ValueMap::new();
+        let params = Params::new(self, p.params.as_ref().map_or(&empty, |s| s.get_ref()), field("params"));
+        let init = Params::new(self, p.init.as_ref().map_or(&empty, |s| s.get_ref()), field("init"));
+        let kind = match p.model.get_ref().as_str() {
+            "lif" => {
+                params.allow(&["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e"])?;
+                init.allow(&["v"])?;
+                NeuronKind::Lif(self.membrane(&params, &init, size)?)
+            }
+            "cuba_lif" => {
+                params.allow(&["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e", "tau_syn", "tau_syn_e", "tau_syn_i"])?;
+                init.allow(&["v", "i_syn_e", "i_syn_i"])?;
+                NeuronKind::CubaLif(self.cuba(&params, &init, size)?)
+            }
+            "spike_source" => {
+                params.allow(&["spikes", "file", "group"])?;
+                init.allow(&[])?;
+                NeuronKind::SpikeSource(self.spike_source(&params, size)?)
+            }
+            "poisson" => {
+                params.allow(&["rate", "rate_file"])?;
+                init.allow(&[])?;
+                NeuronKind::Poisson(self.poisson_rate(&params, size)?)
+            }
+            other => {
+                return Err(self.err(
+                    span_of(&p.model),
+                    &field("model"),
+                    format!("unknown model {other:?}, expected one of \"lif\", \"cuba_lif\", \"spike_source\", \"poisson\""),
+                ));
+            }
+        };
+        Ok(PopulationSpec {
+            name,
+            size,
+            kind,
+            record_spikes: p.record_spikes.unwrap_or(true),
+        })
+    }
+
+    fn membrane(&self, params: &Params, init: &Params, size: u32) -> Result<MembraneParams> {
+        let n = Some(size as usize);
+        let tau_m = params.positive("tau_m", Dimension::Time)?;
+        let v_rest = params.scalar("v_rest", Dimension::Voltage)?;
+        let v_reset = params.scalar_or("v_reset", Dimension::Voltage, v_rest)?;
+        let v_th = params.scalar("v_th", Dimension::Voltage)?;
+        let t_ref = params.scalar_or("t_ref", Dimension::Time, 0.0)?;
+        if t_ref < 0.0 {
+            return Err(params.error("t_ref", "must not be negative"));
+        }
+        if v_reset >= v_th {
+            return Err(params.error("v_reset", "must lie below v_th, or the neuron would fire again at once"));
+        }
+        let r_m = match params.get("r_m") {
+            Some(_) => Some(params.positive("r_m", Dimension::Resistance)?),
+            None => None,
+        };
+        let init_drive = match params.get("i_e") {
+            None => ValueSpec::Constant(0.0),
+            Some(v) => {
+                let (spec, _) = self.value_spec(v, &[Dimension::Current], &params.field("i_e"), n)?;
+                let r = r_m.ok_or_else(|| params.error("i_e", "a current needs the membrane resistance `r_m`"))?;
+                spec.scaled(r)
+            }
+        };
+        let init_v = match init.get("v") {
+            None => ValueSpec::Constant(v_rest),
+            Some(v) => self.value_spec(v, &[Dimension::Voltage], &init.field("v"), n)?.0,
+        };
+        Ok(MembraneParams { tau_m, v_rest, v_reset, v_th, t_ref, r_m, init_v, init_drive })
+    }
+
+    fn cuba(&self, params: &Params, init: &Params, size: u32) -> Result<CubaParams> {
+        let membrane = self.membrane(params, init, size)?;
+        let (tau_syn_e, tau_syn_i) = match params.get("tau_syn") {
+            Some(_) => {
+                if params.get("tau_syn_e").is_some() || params.get("tau_syn_i").is_some() {
+                    return Err(params.error("tau_syn", "give either `tau_syn` or `tau_syn_e` and `tau_syn_i`, not both"));
+                }
+                let t = params.positive("tau_syn", Dimension::Time)?;
+                (t, t)
+            }
+            None => (
+                params.positive("tau_syn_e", Dimension::Time)?,
+                params.positive("tau_syn_i", Dimension::Time)?,
+            ),
+        };
+        let current = |key: &str| -> Result<ValueSpec> {
+            match init.get(key) {
+                None => Ok(ValueSpec::Constant(0.0)),
+                Some(v) => self.as_drive(v, &init.field(key), membrane.r_m, Some(size as usize)),
+            }
+        };
+        Ok(CubaParams {
+            init_syn_e: current("i_syn_e")?,
+            init_syn_i: current("i_syn_i")?,
+            membrane,
+            tau_syn_e,
+            tau_syn_i,
+        })
+    }
+
+    /// A current given in amperes (needs `r_m`) or as the voltage `r_m * i`.
+    fn as_drive(&self, v: &Spanned<Value>, field: &str, r_m: Option<f64>, len: Option<usize>) -> Result<ValueSpec> {
+        let (spec, dim) = self.value_spec(v, &[Dimension::Current, Dimension::Voltage], field, len)?;
+        match (dim, r_m) {
+            (Dimension::Voltage, _) => Ok(spec),
+            (_, Some(r)) => Ok(spec.scaled(r)),
+            (_, None) => Err(self.err(
+                span_of(v),
+                field,
+                "a current needs the target's membrane resistance `r_m`; give `r_m` or express it as a voltage (r_m * i)",
+            )),
+        }
+    }
+
+    fn spike_source(&self, params: &Params, size: u32) -> Result<SpikeList> {
+        let spikes = match (params.get("spikes"), params.get("file")) {
+            (Some(v), None) => self.inline_spikes(v, &params.field("spikes"), size)?,
+            (None, Some(f)) => {
+                let field = params.field("file");
+                let path_value = self.string_value(f, &field)?;
+                let path = self.file(&path_value, &field)?;
+                let group = match params.get("group") {
+                    Some(g) => self.string_value(g, &params.field("group"))?.into_inner(),
+                    None => "/".to_string(),
+                };
+                let spikes = stimuli::read_spike_times(&path, &group).map_err(|e| self.err(span_of(f), &field, e))?;
+                if let Some((_, n)) = spikes.iter().find(|(_, n)| *n >= size) {
+                    return Err(self.err(span_of(f), &field, format!("neuron {n} is out of range for a population of {size}")));
+                }
+                spikes
+            }
+            _ => return Err(params.error("spikes", "a spike_source needs exactly one of `spikes` (inline times) or `file`")),
+        };
+        if let Some((t, _)) = spikes.iter().find(|(t, _)| *t < 0.0) {
+            return Err(params.error("spikes", format!("spike time {t} s is negative")));
+        }
+        Ok(SpikeList { spikes })
+    }
+
+    fn inline_spikes(&self, v: &Spanned<Value>, field: &str, size: u32) -> Result<Vec<(f64, u32)>> {
+        let rows = v
+            .get_ref()
+            .as_array()
+            .filter(|rows| rows.len() == size as usize)
+            .ok_or_else(|| self.err(span_of(v), field, format!("expected one array of spike times per neuron ({size} arrays)")))?;
+        let mut spikes = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            let times = row
+                .as_array()
+                .ok_or_else(|| self.err(span_of(v), field, format!("entry {n} is not an array of times")))?;
+            for t in times {
+                let (t, _) = self.quantity_of(t, &[Dimension::Time], span_of(v), field)?;
+                spikes.push((t, n as u32));
+            }
+        }
+        Ok(spikes)
+    }
+
+    fn string_value(&self, v: &Spanned<Value>, field: &str) -> Result<Spanned<String>> {
+        match v.get_ref() {
+            Value::String(s) => Ok(Spanned::new(v.span(), s.clone())),
+            other => Err(self.err(span_of(v), field, format!("expected a string, got {}", describe(other)))),
+        }
+    }
+
+    fn poisson_rate(&self, params: &Params, size: u32) -> Result<PoissonRate> {
+        match (params.get("rate"), params.get("rate_file")) {
+            (Some(v), None) => {
+                let (spec, _) = self.value_spec(v, &[Dimension::Frequency], &params.field("rate"), Some(size as usize))?;
+                check_non_negative(&spec).map_err(|m| self.err(span_of(v), &params.field("rate"), m))?;
+                Ok(PoissonRate::Constant(spec))
+            }
+            (None, Some(f)) => {
+                let field = params.field("rate_file");
+                let course = self.time_course(f, &field, "rate", Dimension::Frequency)?;
+                if course.values.iter().any(|r| *r < 0.0) {
+                    return Err(self.err(span_of(f), &field, "rates must not be negative"));
+                }
+                Ok(PoissonRate::Varying(course))
+            }
+            _ => Err(params.error("rate", "a poisson population needs exactly one of `rate` or `rate_file`")),
+        }
+    }
+
+    fn time_course(&self, f: &Spanned<Value>, field: &str, column: &str, dim: Dimension) -> Result<Piecewise> {
+        let path_value = self.string_value(f, field)?;
+        let path = self.file(&path_value, field)?;
+        let rows = stimuli::read_time_course(&path, column, dim).map_err(|e| self.err(span_of(f), field, e))?;
+        piecewise(rows).map_err(|m| self.err(span_of(f), field, format!("{}: {m}", path.display())))
+    }
+
+    fn projection(
+        &self,
+        index: usize,
+        raw: &Spanned<RawProjection>,
+        pops: &[PopulationSpec],
+        sim: &SimulationSpec,
+    ) -> Result<ProjectionSpec> {
+        let p = raw.get_ref();
+        let default_name = format!("{}->{}", p.from.get_ref(), p.to.get_ref());
+        let name = p.name.as_ref().map_or(default_name, |n| n.get_ref().clone());
+        let field = |f: &str| format!("projection[{index}].{f}");
+        let from = self.population_ref(&p.from, pops, &field("from"))?;
+        let to = self.population_ref(&p.to, pops, &field("to"))?;
+        let target = &pops[to];
+        let Some(membrane) = target.kind.membrane() else {
+            return Err(self.err(
+                span_of(&p.to),
+                &field("to"),
+                format!("population `{}` is a {} and cannot receive synapses", target.name, target.kind.model_name()),
+            ));
+        };
+        let port = self.port(p.synapse.as_ref(), p.receptor.as_ref(), p.weight.as_ref(), target, &field(""))?;
+        let (rule, listed_weight_dim) = self.connect(&p.connect, pops[from].size, target.size, &field("connect"))?;
+        let weight = match &p.weight {
+            Some(w) => self.weight(w, port, membrane.r_m, &field("weight"))?,
+            None => match (&rule, listed_weight_dim) {
+                (ConnectRule::List(_), Some(dim)) => {
+                    check_weight_dim(dim, port, membrane.r_m).map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
+                    ValueSpec::Constant(0.0)
+                }
+                _ => return Err(self.err(Some(raw.span()), &field("weight"), "missing `weight` (e.g. \"0.5 mV\")")),
+            },
+        };
+        let delay = match &p.delay {
+            None => ValueSpec::Constant(sim.dt),
+            Some(d) => {
+                let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
+                self.check_delay(&spec, sim.dt).map_err(|m| self.err(span_of(d), &field("delay"), m))?;
+                spec
+            }
+        };
+        let rule = self.scale_listed(rule, listed_weight_dim, membrane.r_m, sim.dt, &p.connect, &field("connect"))?;
+        Ok(ProjectionSpec {
+            name,
+            from,
+            to,
+            rule,
+            weight,
+            delay,
+            port,
+            allow_autapses: p.allow_autapses.unwrap_or(false),
+        })
+    }
+
+    fn check_delay(&self, spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
+        let (shortest, longest) = match spec {
+            ValueSpec::Constant(d) => (*d, *d),
+            ValueSpec::Array(a) => (
+                a.iter().copied().fold(f64::INFINITY, f64::min),
+                a.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            ),
+            ValueSpec::Uniform { low, high } => (*low, *high),
+            // Normal delays are clipped to [dt, the longest storable delay].
+            ValueSpec::Normal { mean, .. } => (*mean, *mean),
+        };
+        let limit = MAX_DELAY_STEPS as f64 * dt;
+        if longest > limit {
+            return Err(format!(
+                "a delay of {} ms exceeds the longest storable delay, {MAX_DELAY_STEPS} steps of dt ({} ms)",
+                longest * 1e3,
+                limit * 1e3
+            ));
+        }
+        // Half a step of tolerance: delays are rounded to the grid.
+        if shortest < dt * (1.0 - 1e-9) {
+            return Err(format!(
+                "a delay of {} ms is shorter than dt ({} ms); the shortest delay is one step",
+                shortest * 1e3,
+                dt * 1e3
+            ));
+        }
+        Ok(())
+    }
+
+    /// Listed synapses carry SI weights from their file; bring them to the
+    /// port's internal unit and check their delays.
+    fn scale_listed(
+        &self,
+        rule: ConnectRule,
+        dim: Option<Dimension>,
+        r_m: Option<f64>,
+        dt: f64,
+        connect: &Spanned<Value>,
+        field: &str,
+    ) -> Result<ConnectRule> {
+        let ConnectRule::List(mut syns) = rule else {
+            return Ok(rule);
+        };
+        let factor = match (dim, r_m) {
+            (Some(Dimension::Current), Some(r)) => r,
+            _ => 1.0,
+        };
+        for s in &mut syns {
+            if let Some(w) = s.weight.as_mut() {
+                *w *= factor;
+            }
+            if let Some(d) = s.delay
+                && d < dt * (1.0 - 1e-9)
+            {
+                return Err(self.err(
+                    span_of(connect),
+                    field,
+                    format!("synapse {} -> {} has a delay of {} ms, shorter than dt ({} ms)", s.pre, s.post, d * 1e3, dt * 1e3),
+                ));
+            }
+        }
+        Ok(ConnectRule::List(syns))
+    }
+
+    fn population_ref(&self, s: &Spanned<String>, pops: &[PopulationSpec], field: &str) -> Result<usize> {
+        pops.iter().position(|p| &p.name == s.get_ref()).ok_or_else(|| {
+            let known: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
+            self.err(
+                span_of(s),
+                field,
+                format!("unknown population `{}` (defined: {})", s.get_ref(), known.join(", ")),
+            )
+        })
+    }
+
+    fn port(
+        &self,
+        synapse: Option<&Spanned<String>>,
+        receptor: Option<&Spanned<String>>,
+        weight: Option<&Spanned<Value>>,
+        target: &PopulationSpec,
+        field: &str,
+    ) -> Result<Port> {
+        let is_cuba = matches!(target.kind, NeuronKind::CubaLif(_));
+        let kind = synapse.map(|s| s.get_ref().as_str()).unwrap_or(if is_cuba { "current" } else { "delta" });
+        match kind {
+            "delta" => {
+                if let Some(r) = receptor {
+                    return Err(self.err(span_of(r), &format!("{field}receptor"), "delta synapses have no receptor; remove `receptor`"));
+                }
+                Ok(Port::Voltage)
+            }
+            "current" => {
+                if !is_cuba {
+                    return Err(self.err(
+                        synapse.map(span_of).unwrap_or(None),
+                        &format!("{field}synapse"),
+                        format!(
+                            "population `{}` is a {} without synaptic current; use synapse = \"delta\" or model = \"cuba_lif\"",
+                            target.name,
+                            target.kind.model_name()
+                        ),
+                    ));
+                }
+                match receptor.map(|r| (r, r.get_ref().as_str())) {
+                    Some((_, "exc")) => Ok(Port::CurrentExc),
+                    Some((_, "inh")) => Ok(Port::CurrentInh),
+                    Some((r, other)) => Err(self.err(
+                        span_of(r),
+                        &format!("{field}receptor"),
+                        format!("unknown receptor {other:?}, expected \"exc\" or \"inh\""),
+                    )),
+                    None => Ok(if weight_sign(weight) < 0.0 { Port::CurrentInh } else { Port::CurrentExc }),
+                }
+            }
+            other => Err(self.err(
+                synapse.map(span_of).unwrap_or(None),
+                &format!("{field}synapse"),
+                format!("unknown synapse {other:?}, expected \"delta\" or \"current\""),
+            )),
+        }
+    }
+
+    fn weight(&self, w: &Spanned<Value>, port: Port, r_m: Option<f64>, field: &str) -> Result<ValueSpec> {
+        match port {
+            Port::Voltage => Ok(self.value_spec(w, &[Dimension::Voltage], field, None)?.0),
+            Port::CurrentExc | Port::CurrentInh => self.as_drive(w, field, r_m, None),
+        }
+    }
+
+    fn connect(&self, c: &Spanned<Value>, n_pre: u32, n_post: u32, field: &str) -> Result<(ConnectRule, Option<Dimension>)> {
+        let span = span_of(c);
+        let usage = "expected \"all_to_all\", \"one_to_one\", { fixed_probability = p }, { fixed_indegree = k }, { list = \"FILE.csv\" } or { dense = [[...]] }";
+        match c.get_ref() {
+            Value::String(s) if s == "all_to_all" => Ok((ConnectRule::AllToAll, None)),
+            Value::String(s) if s == "one_to_one" => {
+                if n_pre != n_post {
+                    return Err(self.err(span, field, format!("one_to_one needs equal sizes, got {n_pre} and {n_post}")));
+                }
+                Ok((ConnectRule::OneToOne, None))
+            }
+            Value::Table(t) if t.len() == 1 => {
+                let (key, body) = t.iter().next().expect("one entry");
+                match key.as_str() {
+                    "fixed_probability" => {
+                        let p = body.as_float().or(body.as_integer().map(|i| i as f64));
+                        match p {
+                            Some(p) if (0.0..=1.0).contains(&p) => Ok((ConnectRule::FixedProbability(p), None)),
+                            _ => Err(self.err(span, field, format!("fixed_probability must be a number in [0, 1], got {body}"))),
+                        }
+                    }
+                    "fixed_indegree" => match body.as_integer() {
+                        Some(k) if k >= 0 && k <= n_pre as i64 => Ok((ConnectRule::FixedIndegree(k as u32), None)),
+                        _ => Err(self.err(
+                            span,
+                            field,
+                            format!("fixed_indegree must be an integer in [0, {n_pre}] (the source size), got {body}"),
+                        )),
+                    },
+                    "list" => {
+                        let Value::String(path) = body else {
+                            return Err(self.err(span, field, "list takes a file name"));
+                        };
+                        let path = self.file(&Spanned::new(c.span(), path.clone()), field)?;
+                        let (rows, dim) = stimuli::read_connection_list(&path).map_err(|e| self.err(span.clone(), field, e))?;
+                        let mut syns = Vec::with_capacity(rows.len());
+                        for (pre, post, weight, delay) in rows {
+                            if pre >= n_pre || post >= n_post {
+                                return Err(self.err(
+                                    span,
+                                    field,
+                                    format!("{}: synapse {pre} -> {post} is out of range ({n_pre} sources, {n_post} targets)", path.display()),
+                                ));
+                            }
+                            syns.push(ListedSynapse { pre, post, weight, delay });
+                        }
+                        Ok((ConnectRule::List(syns), dim))
+                    }
+                    "dense" => Ok((ConnectRule::Dense(self.dense(body, n_pre, n_post, span, field)?), None)),
+                    _ => Err(self.err(span, field, usage)),
+                }
+            }
+            _ => Err(self.err(span, field, usage)),
+        }
+    }
+
+    fn dense(&self, body: &Value, n_pre: u32, n_post: u32, span: Option<Range<usize>>, field: &str) -> Result<Vec<Vec<f64>>> {
+        let shape_error = || {
+            self.err(
+                span.clone(),
+                field,
+                format!("dense must be {n_post} rows (targets) of {n_pre} numbers (sources)"),
+            )
+        };
+        let rows = body.as_array().filter(|r| r.len() == n_post as usize).ok_or_else(shape_error)?;
+        rows.iter()
+            .map(|row| {
+                let row = row.as_array().filter(|r| r.len() == n_pre as usize).ok_or_else(shape_error)?;
+                row.iter()
+                    .map(|x| {
+                        x.as_float()
+                            .or(x.as_integer().map(|i| i as f64))
+                            .filter(|x| x.is_finite())
+                            .ok_or_else(shape_error)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn unique_projection_names(&self, raw: &RawModel, projections: &[ProjectionSpec]) -> Result<()> {
+        let mut seen = HashSet::new();
+        for (i, p) in projections.iter().enumerate() {
+            if !seen.insert(&p.name) {
+                let span = raw.projections.get(i).map(|r| r.span());
+                return Err(self.err(
+                    span,
+                    &format!("projection[{i}].name"),
+                    format!("two projections are named `{}`; give each a distinct `name`", p.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn stimulus(
+        &self,
+        index: usize,
+        raw: &Spanned<RawStimulus>,
+        pops: &mut Vec<PopulationSpec>,
+        projections: &mut Vec<ProjectionSpec>,
+        currents: &mut Vec<CurrentStimulusSpec>,
+        sim: &SimulationSpec,
+    ) -> Result<()> {
+        let s = raw.get_ref();
+        let field = |f: &str| format!("stimulus[{index}].{f}");
+        let target = self.population_ref(&s.population, pops, &field("population"))?;
+        let Some(membrane) = pops[target].kind.membrane().cloned() else {
+            return Err(self.err(
+                span_of(&s.population),
+                &field("population"),
+                format!("population `{}` is a {} and takes no stimulus", pops[target].name, pops[target].kind.model_name()),
+            ));
+        };
+        let neurons = self.neuron_list(s.neurons.as_ref(), pops[target].size, &field("neurons"))?;
+        match s.kind.get_ref().as_str() {
+            "current" => {
+                let drive = self.current_course(s, membrane.r_m, &field)?;
+                currents.push(CurrentStimulusSpec { population: target, neurons, drive });
+                Ok(())
+            }
+            "poisson" => {
+                let rate = s
+                    .rate
+                    .as_ref()
+                    .ok_or_else(|| self.err(Some(raw.span()), &field("rate"), "a poisson stimulus needs `rate` (e.g. \"10 Hz\")"))?;
+                let (rate, _) = self.value_quantity(rate, &[Dimension::Frequency], &field("rate"))?;
+                if rate < 0.0 {
+                    return Err(self.err(span_of(s.rate.as_ref().expect("checked")), &field("rate"), "must not be negative"));
+                }
+                let weight_value = s
+                    .weight
+                    .as_ref()
+                    .ok_or_else(|| self.err(Some(raw.span()), &field("weight"), "a poisson stimulus needs `weight`"))?;
+                let port = self.port(s.synapse.as_ref(), s.receptor.as_ref(), Some(weight_value), &pops[target], &field(""))?;
+                let weight = self.weight(weight_value, port, membrane.r_m, &field("weight"))?;
+                let delay = match &s.delay {
+                    None => ValueSpec::Constant(sim.dt),
+                    Some(d) => {
+                        let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
+                        self.check_delay(&spec, sim.dt).map_err(|m| self.err(span_of(d), &field("delay"), m))?;
+                        spec
+                    }
+                };
+                let targets: Vec<u32> = neurons.unwrap_or_else(|| (0..pops[target].size).collect());
+                let name = format!("{}:poisson{index}", pops[target].name);
+                pops.push(PopulationSpec {
+                    name: name.clone(),
+                    size: targets.len() as u32,
+                    kind: NeuronKind::Poisson(PoissonRate::Constant(ValueSpec::Constant(rate))),
+                    record_spikes: false,
+                });
+                let synapses = targets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &post)| ListedSynapse { pre: i as u32, post, weight: None, delay: None })
+                    .collect();
+                projections.push(ProjectionSpec {
+                    name,
+                    from: pops.len() - 1,
+                    to: target,
+                    rule: ConnectRule::List(synapses),
+                    weight,
+                    delay,
+                    port,
+                    allow_autapses: true,
+                });
+                Ok(())
+            }
+            other => Err(self.err(
+                span_of(&s.kind),
+                &field("kind"),
+                format!("unknown stimulus kind {other:?}, expected \"current\" or \"poisson\""),
+            )),
+        }
+    }
+
+    /// A current stimulus as a piecewise-constant drive (volts, `r_m * i`).
+    fn current_course(&self, s: &RawStimulus, r_m: Option<f64>, field: &dyn Fn(&str) -> String) -> Result<Piecewise> {
+        let to_drive = |value: f64, dim: Dimension, span: Option<Range<usize>>, f: &str| -> Result<f64> {
+            match (dim, r_m) {
+                (Dimension::Voltage, _) => Ok(value),
+                (_, Some(r)) => Ok(value * r),
+                (_, None) => Err(self.err(span, f, "a current needs the target's membrane resistance `r_m`")),
+            }
+        };
+        let dims = [Dimension::Current, Dimension::Voltage];
+        if let Some(a) = &s.amplitude {
+            let (amp, dim) = self.value_quantity(a, &dims, &field("amplitude"))?;
+            let amp = to_drive(amp, dim, span_of(a), &field("amplitude"))?;
+            let start = match &s.start {
+                Some(t) => self.quantity(t, Dimension::Time, &field("start"))?,
+                None => 0.0,
+            };
+            let stop = match &s.stop {
+                Some(t) => Some(self.quantity(t, Dimension::Time, &field("stop"))?),
+                None => None,
+            };
+            if start < 0.0 || stop.is_some_and(|stop| stop < start) {
+                return Err(self.err(span_of(a), &field("start"), "needs 0 <= start <= stop"));
+            }
+            let mut times = vec![0.0, start];
+            let mut values = vec![0.0, amp];
+            if let Some(stop) = stop {
+                times.push(stop);
+                values.push(0.0);
+            }
+            return Ok(Piecewise { times, values });
+        }
+        if let (Some(ts), Some(amps)) = (&s.times, &s.amplitudes) {
+            if ts.get_ref().len() != amps.get_ref().len() || ts.get_ref().is_empty() {
+                return Err(self.err(span_of(ts), &field("times"), "`times` and `amplitudes` need the same, non-zero length"));
+            }
+            let mut rows = Vec::new();
+            for (t, a) in ts.get_ref().iter().zip(amps.get_ref()) {
+                let t = parse_as(t, Dimension::Time).map_err(|e| self.err(span_of(ts), &field("times"), e.to_string()))?;
+                let (a_val, dim) = self.quantity_of(&Value::String(a.clone()), &dims, span_of(amps), &field("amplitudes"))?;
+                rows.push((t, to_drive(a_val, dim, span_of(amps), &field("amplitudes"))?));
+            }
+            return piecewise(rows).map_err(|m| self.err(span_of(ts), &field("times"), m));
+        }
+        if let Some(f) = &s.file {
+            let value = Spanned::new(f.span(), Value::String(f.get_ref().clone()));
+            let path = self.file(f, &field("file"))?;
+            let table = stimuli::read_csv_table(&path).map_err(|e| self.err(span_of(f), &field("file"), e))?;
+            let dim = table
+                .columns
+                .iter()
+                .find(|c| c.name == "amplitude")
+                .and_then(|c| c.unit.map(|u| u.1))
+                .unwrap_or(Dimension::Current);
+            let mut course = self.time_course(&value, &field("file"), "amplitude", dim)?;
+            for v in &mut course.values {
+                *v = to_drive(*v, dim, span_of(f), &field("file"))?;
+            }
+            return Ok(course);
+        }
+        Err(self.err(
+            span_of(&s.kind),
+            &field("amplitude"),
+            "a current stimulus needs `amplitude` (with optional `start`/`stop`), `times` + `amplitudes`, or `file`",
+        ))
+    }
+
+    fn neuron_list(&self, neurons: Option<&Spanned<Vec<i64>>>, size: u32, field: &str) -> Result<Option<Vec<u32>>> {
+        let Some(list) = neurons else { return Ok(None) };
+        let mut out = Vec::with_capacity(list.get_ref().len());
+        for &n in list.get_ref() {
+            if n < 0 || n >= size as i64 {
+                return Err(self.err(span_of(list), field, format!("neuron {n} is out of range (population of {size})")));
+            }
+            out.push(n as u32);
+        }
+        Ok(Some(out))
+    }
+
+    fn record(&self, index: usize, raw: &Spanned<RawRecord>, pops: &[PopulationSpec]) -> Result<RecordSpec> {
+        let r = raw.get_ref();
+        let field = |f: &str| format!("record[{index}].{f}");
+        let population = self.population_ref(&r.population, pops, &field("population"))?;
+        let allowed = recordable(&pops[population].kind);
+        for v in r.variables.get_ref() {
+            if !allowed.contains(&v.as_str()) {
+                let choices = if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") };
+                return Err(self.err(
+                    span_of(&r.variables),
+                    &field("variables"),
+                    format!(
+                        "`{v}` is not a variable of a {} population (recordable: {choices})",
+                        pops[population].kind.model_name()
+                    ),
+                ));
+            }
+        }
+        if r.variables.get_ref().is_empty() {
+            return Err(self.err(span_of(&r.variables), &field("variables"), "name at least one variable"));
+        }
+        let neurons = self.neuron_list(r.neurons.as_ref(), pops[population].size, &field("neurons"))?;
+        let every = match &r.every {
+            None => 1,
+            Some(e) if *e.get_ref() >= 1 => *e.get_ref() as u64,
+            Some(e) => return Err(self.err(span_of(e), &field("every"), "must be a positive number of steps")),
+        };
+        Ok(RecordSpec {
+            population,
+            variables: r.variables.get_ref().clone(),
+            neurons,
+            every,
+        })
+    }
+
+    fn output(&self, raw: &Spanned<RawOutput>) -> OutputSpec {
+        let o = raw.get_ref();
+        let path = |s: &Option<Spanned<String>>| s.as_ref().map(|s| PathBuf::from(s.get_ref()));
+        OutputSpec {
+            path: path(&o.path),
+            raster: path(&o.raster),
+            potential: path(&o.potential),
+        }
+    }
+}
+
+/// Recordable state variables of each model.
+pub fn recordable(kind: &NeuronKind) -> &'static [&'static str] {
+    match kind {
+        NeuronKind::Lif(_) => &["v"],
+        NeuronKind::CubaLif(_) => &["v", "i_syn_e", "i_syn_i"],
+        NeuronKind::SpikeSource(_) | NeuronKind::Poisson(_) => &[],
+    }
+}
+
+fn check_weight_dim(dim: Dimension, port: Port, r_m: Option<f64>) -> std::result::Result<(), String> {
+    match (port, dim) {
+        (Port::Voltage, Dimension::Voltage) => Ok(()),
+        (Port::Voltage, d) => Err(format!("delta synapses take voltage weights, the list gives {d}")),
+        (_, Dimension::Voltage) => Ok(()),
+        (_, Dimension::Current) if r_m.is_some() => Ok(()),
+        (_, Dimension::Current) => Err("current weights need the target's `r_m`".into()),
+        (_, d) => Err(format!("current synapses take current or voltage weights, the list gives {d}")),
+    }
+}
+
+fn weight_sign(weight: Option<&Spanned<Value>>) -> f64 {
+    let Some(w) = weight else { return 1.0 };
+    let first = |v: &Value| -> Option<f64> {
+        match v {
+            Value::String(s) => parse_quantity(s).ok().map(|q| q.value),
+            Value::Table(t) => t
+                .get("uniform")
+                .and_then(|u| u.as_array())
+                .and_then(|a| a.first())
+                .and_then(|x| x.as_str())
+                .or_else(|| t.get("normal").and_then(|n| n.get("mean")).and_then(|m| m.as_str()))
+                .and_then(|s| parse_quantity(s).ok())
+                .map(|q| q.value),
+            _ => None,
+        }
+    };
+    first(w.get_ref()).unwrap_or(1.0)
+}
+
+fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
+    let negative = match spec {
+        ValueSpec::Constant(v) => *v < 0.0,
+        ValueSpec::Array(a) => a.iter().any(|v| *v < 0.0),
+        ValueSpec::Uniform { low, .. } => *low < 0.0,
+        ValueSpec::Normal { .. } => false,
+    };
+    if negative { Err("must not be negative".into()) } else { Ok(()) }
+}
+
+/// Sort-checked `(time, value)` rows to a piecewise-constant function that is
+/// zero before the first time.
+fn piecewise(rows: Vec<(f64, f64)>) -> std::result::Result<Piecewise, String> {
+    if rows.is_empty() {
+        return Err("the time course has no rows".into());
+    }
+    if rows.windows(2).any(|w| w[1].0 < w[0].0) {
+        return Err("times must not decrease".into());
+    }
+    if rows[0].0 < 0.0 {
+        return Err("times must not be negative".into());
+    }
+    let mut times = Vec::with_capacity(rows.len() + 1);
+    let mut values = Vec::with_capacity(rows.len() + 1);
+    if rows[0].0 > 0.0 {
+        times.push(0.0);
+        values.push(0.0);
+    }
+    for (t, v) in rows {
+        times.push(t);
+        values.push(v);
+    }
+    Ok(Piecewise { times, values })
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Integer(i) => format!("the number {i}"),
+        Value::Float(f) => format!("the number {f}"),
+        Value::Boolean(b) => format!("the boolean {b}"),
+        Value::Datetime(d) => format!("the date {d}"),
+        Value::Array(_) => "an array".into(),
+        Value::Table(_) => "a table".into(),
+    }
+}
+
+/// A parameter or init table, with the lookups validation needs.
+struct Params<'v, 'a> {
+    validator: &'v Validator<'a>,
+    map: &'v ValueMap,
+    prefix: String,
+}
+
+impl<'v, 'a> Params<'v, 'a> {
+    fn new(validator: &'v Validator<'a>, map: &'v ValueMap, prefix: String) -> Self {
+        Self { validator, map, prefix }
+    }
+
+    fn field(&self, key: &str) -> String {
+        format!("{}.{key}", self.prefix)
+    }
+
+    fn get(&self, key: &str) -> Option<&'v Spanned<Value>> {
+        self.map.get(key)
+    }
+
+    fn error(&self, key: &str, msg: impl Into<String>) -> ModelError {
+        let span = self.map.get(key).map(|v| v.span());
+        self.validator.err(span, &self.field(key), msg)
+    }
+
+    fn allow(&self, keys: &[&str]) -> Result<()> {
+        for (key, value) in self.map {
+            if !keys.contains(&key.as_str()) {
+                let allowed = if keys.is_empty() { "none".to_string() } else { keys.join(", ") };
+                return Err(self.validator.err(
+                    span_of(value),
+                    &self.field(key),
+                    format!("unknown parameter `{key}` (allowed: {allowed})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn scalar(&self, key: &str, dim: Dimension) -> Result<f64> {
+        let v = self
+            .get(key)
+            .ok_or_else(|| self.validator.err(None, &self.field(key), format!("missing, expected {dim} such as {}", dim.example())))?;
+        Ok(self.validator.value_quantity(v, &[dim], &self.field(key))?.0)
+    }
+
+    fn scalar_or(&self, key: &str, dim: Dimension, default: f64) -> Result<f64> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(_) => self.scalar(key, dim),
+        }
+    }
+
+    fn positive(&self, key: &str, dim: Dimension) -> Result<f64> {
+        let v = self.scalar(key, dim)?;
+        if v <= 0.0 {
+            return Err(self.error(key, format!("must be positive, got {} {}", v, dim.si_unit())));
+        }
+        Ok(v)
+    }
+}

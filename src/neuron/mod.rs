@@ -1,0 +1,84 @@
+//! Neuron models, one file each, with state as structure-of-arrays.
+//!
+//! # The clock step
+//! A step advances a population from grid point `k` (time `k·dt`) to `k+1`:
+//! 1. the state is propagated exactly over `dt` (linear dynamics, inputs
+//!    held constant over the step); neurons that are refractory keep
+//!    `v = v_reset` and count down;
+//! 2. synaptic input that arrives at grid point `k+1` is added: a voltage
+//!    jump for delta synapses (dropped while refractory, as in NEST), a
+//!    jump of the synaptic current for current synapses;
+//! 3. a neuron whose `v` now exceeds `v_th` spikes at grid point `k+1`
+//!    (step index `k+1`, time `(k+1)·dt`), is reset to `v_reset` and stays
+//!    there for `round(t_ref/dt)` steps.
+//!
+//! A spike at grid point `k` with a delay of `d` steps reaches its targets
+//! at grid point `k+d`. This is NEST's order; Brian2 applies `on_pre`
+//! effects of a spike in the step it is detected, which is this order with
+//! one step less of delay.
+
+pub mod cuba_lif;
+pub mod lif;
+pub mod membrane;
+pub mod poisson;
+pub mod spike_source;
+
+use rand_pcg::Pcg64;
+
+use crate::engine::rng;
+use crate::model::spec::{NeuronKind, Port, PopulationSpec, SimulationSpec};
+use crate::synapse::RingBuffer;
+
+/// A recordable state variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    pub name: &'static str,
+    /// SI unit of the recorded values.
+    pub unit: &'static str,
+}
+
+/// What every neuron model provides to the engines.
+pub trait Neuron: Send {
+    fn size(&self) -> usize;
+
+    /// Input ports, in the order `step` receives their buffers.
+    fn ports(&self) -> &'static [Port];
+
+    fn variables(&self) -> Vec<Variable>;
+
+    /// Advance from grid point `k` to `k + 1`. `inputs[j]` buffers what
+    /// arrives at port `ports()[j]`; the model consumes the slot of grid
+    /// point `k + 1` and leaves it zeroed. Indices of neurons that spike at
+    /// `k + 1` are appended to `spikes` in increasing order.
+    fn step(&mut self, k: u64, inputs: &mut [RingBuffer], spikes: &mut Vec<u32>);
+
+    /// Spikes that happen at grid point 0, before the first step.
+    fn initial_spikes(&mut self, _spikes: &mut Vec<u32>) {}
+
+    /// Set the external drive (a voltage, `r_m * i_ext`) per neuron; it holds
+    /// until changed. Models without a membrane ignore it.
+    fn set_external_drive(&mut self, _drive: &[f64]) {}
+
+    /// Append the current values of `variable` for `neurons`.
+    fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>);
+
+    /// Firing threshold, for plots.
+    fn threshold(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// Build a population's model with its initial state.
+pub fn build(spec: &PopulationSpec, sim: &SimulationSpec) -> Box<dyn Neuron> {
+    let n = spec.size as usize;
+    let mut init_rng: Pcg64 = rng::stream(sim.seed, "init", &spec.name);
+    match &spec.kind {
+        NeuronKind::Lif(p) => Box::new(lif::Lif::new(p, n, sim.dt, &mut init_rng)),
+        NeuronKind::CubaLif(p) => Box::new(cuba_lif::CubaLif::new(p, n, sim.dt, &mut init_rng)),
+        NeuronKind::SpikeSource(list) => Box::new(spike_source::SpikeSource::new(list, n, sim)),
+        NeuronKind::Poisson(rate) => {
+            let stream = rng::stream(sim.seed, "poisson", &spec.name);
+            Box::new(poisson::Poisson::new(rate, n, sim, &mut init_rng, stream))
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Traces of a recorded state variable, normally the membrane potential.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Window, Y_LABEL_AREA,
+    colour, draw_legend, listing, render, text,
+};
+use crate::io::results::{Results, StateTrace};
+
+/// How many neurons are shown when none are asked for: more traces than
+/// this are hard to tell apart.
+const DEFAULT_NEURONS: usize = 5;
+
+#[derive(Debug, Clone)]
+pub struct PotentialOptions {
+    /// The population; the first with `variable` recorded when `None`.
+    pub population: Option<String>,
+    pub variable: String,
+    /// Neurons to show (indices within the population); the first
+    /// recorded ones when `None`.
+    pub neurons: Option<Vec<u32>>,
+    /// Start of the shown time in seconds; 0 when `None`.
+    pub from: Option<f64>,
+    /// End of the shown time in seconds; the end of the run when `None`.
+    pub to: Option<f64>,
+    pub title: Option<String>,
+}
+
+impl Default for PotentialOptions {
+    fn default() -> Self {
+        Self {
+            population: None,
+            variable: "v".into(),
+            neurons: None,
+            from: None,
+            to: None,
+            title: None,
+        }
+    }
+}
+
+/// Draws the recorded traces of one variable to `path` (`.png` or `.svg`).
+pub fn potential(results: &Results, path: &Path, opts: &PotentialOptions) -> Result<(), PlotError> {
+    let trace = select_trace(results, opts)?;
+    let columns = select_columns(trace, opts.neurons.as_deref())?;
+    let window = Window::new(results, opts.from, opts.to)?;
+    let title = opts
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("{} of {}", trace.variable, trace.population));
+    let figure = PotentialFigure::new(trace, &columns, results.info.dt, window, title);
+    render(path, &figure)
+}
+
+fn select_trace<'a>(
+    results: &'a Results,
+    opts: &PotentialOptions,
+) -> Result<&'a StateTrace, PlotError> {
+    let variable = opts.variable.as_str();
+    let found = match &opts.population {
+        Some(population) => results.state_of(population, variable),
+        None => results.states.iter().find(|s| s.variable == variable),
+    };
+    found.ok_or_else(|| PlotError::NoState {
+        population: opts.population.clone(),
+        variable: variable.to_string(),
+        available: listing(
+            results
+                .states
+                .iter()
+                .map(|s| format!("{}.{}", s.population, s.variable)),
+        ),
+    })
+}
+
+/// Columns of `trace` holding the requested neurons, in the order asked.
+fn select_columns(trace: &StateTrace, neurons: Option<&[u32]>) -> Result<Vec<usize>, PlotError> {
+    let Some(neurons) = neurons else {
+        return Ok((0..trace.neurons.len().min(DEFAULT_NEURONS)).collect());
+    };
+    neurons
+        .iter()
+        .map(|&neuron| {
+            trace
+                .neurons
+                .iter()
+                .position(|&n| n == neuron)
+                .ok_or_else(|| PlotError::NeuronNotRecorded {
+                    population: trace.population.clone(),
+                    variable: trace.variable.clone(),
+                    neuron,
+                    available: listing(&trace.neurons),
+                })
+        })
+        .collect()
+}
+
+/// Values are shown in mV when in volts; other units as they are.
+struct Scale {
+    factor: f64,
+    label: String,
+}
+
+impl Scale {
+    fn for_trace(trace: &StateTrace) -> Self {
+        let (factor, unit) = match trace.unit.as_str() {
+            "V" => (1e3, "mV"),
+            unit => (1.0, unit),
+        };
+        let label = if unit.is_empty() {
+            trace.variable.clone()
+        } else {
+            format!("{} ({unit})", trace.variable)
+        };
+        Self { factor, label }
+    }
+}
+
+struct Series {
+    neuron: u32,
+    /// (time in ms, scaled value)
+    points: Vec<(f64, f64)>,
+}
+
+struct PotentialFigure {
+    title: String,
+    window: Window,
+    y_label: String,
+    series: Vec<Series>,
+    threshold: Option<f64>,
+    y_range: std::ops::Range<f64>,
+}
+
+impl PotentialFigure {
+    fn new(trace: &StateTrace, columns: &[usize], dt: f64, window: Window, title: String) -> Self {
+        let scale = Scale::for_trace(trace);
+        let rows = shown_rows(trace, dt, window);
+        let series: Vec<Series> = columns
+            .iter()
+            .map(|&column| Series {
+                neuron: trace.neurons[column],
+                points: points(trace, column, &rows, scale.factor),
+            })
+            .collect();
+        let threshold = trace.threshold.map(|t| t * scale.factor);
+        let y_range = y_range(&series, threshold);
+        Self {
+            title,
+            window,
+            y_label: scale.label,
+            series,
+            threshold,
+            y_range,
+        }
+    }
+
+    fn legend(&self) -> Vec<LegendEntry> {
+        let neurons = self.series.iter().enumerate().map(|(i, s)| LegendEntry {
+            label: format!("neuron {}", s.neuron),
+            colour: colour(i),
+            mark: Mark::Line,
+        });
+        let threshold = self.threshold.map(|_| LegendEntry {
+            label: "threshold".into(),
+            colour: BLACK,
+            mark: Mark::Dashed,
+        });
+        neurons.chain(threshold).collect()
+    }
+
+    fn draw_chart<DB>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let mut chart = ChartBuilder::on(area)
+            .margin_top(10)
+            .margin_right(20)
+            .margin_bottom(5)
+            .x_label_area_size(50)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(self.window.ms(), self.y_range.clone())?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(235, 235, 235))
+            .x_desc("time (ms)")
+            .y_desc(self.y_label.as_str())
+            .label_style(text(15))
+            .axis_desc_style(text(18))
+            .draw()?;
+        for (i, series) in self.series.iter().enumerate() {
+            chart.draw_series(LineSeries::new(
+                series.points.iter().copied(),
+                colour(i).stroke_width(2),
+            ))?;
+        }
+        if let Some(threshold) = self.threshold {
+            let ends = [self.window.from * 1e3, self.window.to * 1e3].map(|x| (x, threshold));
+            chart.draw_series(DashedLineSeries::new(ends, 10, 6, BLACK.stroke_width(1)))?;
+        }
+        Ok(())
+    }
+}
+
+impl Figure for PotentialFigure {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, text(26))?;
+        let (chart, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        self.draw_chart(&chart)?;
+        draw_legend(&legend, 40, &self.legend())
+    }
+}
+
+/// Rows of `trace` inside the window, with their times in ms.
+fn shown_rows(trace: &StateTrace, dt: f64, window: Window) -> Vec<(usize, f64)> {
+    trace
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(row, &step)| (row, step as f64 * dt))
+        .filter(|&(_, t)| window.contains(t))
+        .map(|(row, t)| (row, t * 1e3))
+        .collect()
+}
+
+fn points(trace: &StateTrace, column: usize, rows: &[(usize, f64)], factor: f64) -> Vec<(f64, f64)> {
+    let width = trace.neurons.len();
+    rows.iter()
+        .filter_map(|&(row, ms)| {
+            // A short `values` is malformed input; skip rather than panic.
+            let value = trace.values.get(row * width + column)?;
+            Some((ms, value * factor))
+        })
+        .collect()
+}
+
+/// Spans the shown values and the threshold, with room above for the line
+/// not to sit on the frame.
+fn y_range(series: &[Series], threshold: Option<f64>) -> std::ops::Range<f64> {
+    let values = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|&(_, v)| v))
+        .chain(threshold)
+        .filter(|v| v.is_finite());
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if low > high {
+        return 0.0..1.0;
+    }
+    let span = high - low;
+    let pad = if span > 0.0 { span * 0.08 } else { low.abs().max(1.0) * 0.1 };
+    low - pad..high + pad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{PNG_MAGIC, results};
+    use super::*;
+
+    #[test]
+    fn writes_png_and_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let results = results();
+        let png = dir.path().join("v.png");
+        potential(&results, &png, &PotentialOptions::default()).unwrap();
+        assert!(std::fs::read(&png).unwrap().starts_with(PNG_MAGIC));
+        let svg = dir.path().join("v.svg");
+        let opts = PotentialOptions {
+            variable: "g".into(),
+            neurons: Some(vec![42]),
+            from: Some(0.1),
+            to: Some(0.2),
+            ..Default::default()
+        };
+        potential(&results, &svg, &opts).unwrap();
+        let svg = std::fs::read_to_string(&svg).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("g (S)"));
+    }
+
+    #[test]
+    fn unknown_extension_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.pdf");
+        let err = potential(&results(), &path, &PotentialOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("unsupported plot format"), "{err}");
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = PotentialOptions {
+            variable: "w".into(),
+            ..Default::default()
+        };
+        let err = potential(&results(), &dir.path().join("w.png"), &opts).unwrap_err();
+        assert!(matches!(err, PlotError::NoState { .. }), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("`w`") && message.contains("exc.v, exc.g"), "{message}");
+    }
+
+    #[test]
+    fn missing_population_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = PotentialOptions {
+            population: Some("inh".into()),
+            ..Default::default()
+        };
+        let err = potential(&results(), &dir.path().join("v.png"), &opts).unwrap_err();
+        assert!(err.to_string().contains("population `inh`"), "{err}");
+    }
+
+    #[test]
+    fn unrecorded_neuron_lists_the_recorded_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = PotentialOptions {
+            neurons: Some(vec![3, 7]),
+            ..Default::default()
+        };
+        let err = potential(&results(), &dir.path().join("v.png"), &opts).unwrap_err();
+        assert!(matches!(err, PlotError::NeuronNotRecorded { neuron: 7, .. }), "{err}");
+        assert!(err.to_string().contains("3, 10, 42"), "{err}");
+    }
+
+    #[test]
+    fn empty_trace_does_not_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut results = results();
+        for state in &mut results.states {
+            state.steps.clear();
+            state.values.clear();
+        }
+        potential(&results, &dir.path().join("empty.png"), &PotentialOptions::default()).unwrap();
+        results.states[0].neurons.clear();
+        potential(&results, &dir.path().join("none.svg"), &PotentialOptions::default()).unwrap();
+    }
+
+    #[test]
+    fn volts_are_shown_in_millivolts() {
+        let trace = &results().states[0];
+        let scale = Scale::for_trace(trace);
+        assert_eq!((scale.factor, scale.label.as_str()), (1e3, "v (mV)"));
+    }
+}

@@ -1,0 +1,217 @@
+//! Connection rules: from a projection's description to its synapses.
+//!
+//! Each projection draws from three streams of its own (connectivity,
+//! weights, delays), keyed by its name, so changing one projection's weights
+//! leaves every other random choice of the model unchanged.
+
+use rand::RngExt;
+use rand::seq::index;
+use rand_pcg::Pcg64;
+
+use super::csr::{Csr, Synapse};
+use crate::engine::rng;
+use crate::model::spec::{ConnectRule, ProjectionSpec};
+
+/// Longest delay a synapse can store, in steps.
+pub const MAX_DELAY_STEPS: u16 = u16::MAX;
+
+/// Draw a projection's synapses and pack them.
+pub fn build(spec: &ProjectionSpec, n_pre: u32, n_post: u32, seed: u64, dt: f64) -> Csr {
+    let mut connect_rng = rng::stream(seed, "connect", &spec.name);
+    let same = spec.from == spec.to;
+    let exclude_self = same && !spec.allow_autapses;
+    let pairs: Vec<(u32, u32)> = match &spec.rule {
+        ConnectRule::AllToAll => all_to_all(n_pre, n_post, exclude_self),
+        // one_to_one onto its own population means autapses: the rule asks for them.
+        ConnectRule::OneToOne => (0..n_pre.min(n_post)).map(|i| (i, i)).collect(),
+        ConnectRule::FixedProbability(p) => fixed_probability(n_pre, n_post, *p, exclude_self, &mut connect_rng),
+        ConnectRule::FixedIndegree(k) => fixed_indegree(n_pre, n_post, *k, exclude_self, &mut connect_rng),
+        ConnectRule::List(list) => list.iter().map(|s| (s.pre, s.post)).collect(),
+        ConnectRule::Dense(rows) => dense_pairs(rows),
+    };
+    let n = pairs.len();
+    let mut weights = rng::draw(&spec.weight, n, &mut rng::stream(seed, "weight", &spec.name));
+    let mut delays = rng::draw(&spec.delay, n, &mut rng::stream(seed, "delay", &spec.name));
+    match &spec.rule {
+        ConnectRule::List(list) => {
+            for (i, s) in list.iter().enumerate() {
+                if let Some(w) = s.weight {
+                    weights[i] = w;
+                }
+                if let Some(d) = s.delay {
+                    delays[i] = d;
+                }
+            }
+        }
+        ConnectRule::Dense(rows) => {
+            // Dense entries scale the projection's weight.
+            for (w, (pre, post)) in weights.iter_mut().zip(&pairs) {
+                *w *= rows[*post as usize][*pre as usize];
+            }
+        }
+        _ => {}
+    }
+    let synapses = pairs
+        .iter()
+        .zip(weights.iter().zip(&delays))
+        .map(|(&(pre, post), (&w, &d))| Synapse {
+            pre,
+            post,
+            weight: w as f32,
+            delay: delay_steps(d, dt),
+        })
+        .collect();
+    Csr::from_synapses(n_pre as usize, synapses)
+}
+
+/// A delay in seconds as a whole number of steps, at least one.
+pub fn delay_steps(delay: f64, dt: f64) -> u16 {
+    (delay / dt).round().clamp(1.0, MAX_DELAY_STEPS as f64) as u16
+}
+
+fn all_to_all(n_pre: u32, n_post: u32, exclude_self: bool) -> Vec<(u32, u32)> {
+    let mut pairs = Vec::with_capacity(n_pre as usize * n_post as usize);
+    for pre in 0..n_pre {
+        for post in 0..n_post {
+            if !(exclude_self && pre == post) {
+                pairs.push((pre, post));
+            }
+        }
+    }
+    pairs
+}
+
+/// Each pair independently with probability `p`, visiting only the chosen
+/// pairs: the gap to the next chosen target is geometric.
+fn fixed_probability(n_pre: u32, n_post: u32, p: f64, exclude_self: bool, rng: &mut Pcg64) -> Vec<(u32, u32)> {
+    let mut pairs = Vec::with_capacity((p * n_pre as f64 * n_post as f64 * 1.1) as usize + 16);
+    if p <= 0.0 {
+        return pairs;
+    }
+    let log_q = (-p).ln_1p();
+    for pre in 0..n_pre {
+        let mut post: i64 = -1;
+        loop {
+            let skip = if p >= 1.0 {
+                0
+            } else {
+                let u: f64 = 1.0 - rng.random::<f64>();
+                (u.ln() / log_q).floor() as i64
+            };
+            post += skip + 1;
+            if post >= n_post as i64 {
+                break;
+            }
+            if !(exclude_self && post == pre as i64) {
+                pairs.push((pre, post as u32));
+            }
+        }
+    }
+    pairs
+}
+
+/// Every target gets exactly `k` distinct sources (no multapses).
+fn fixed_indegree(n_pre: u32, n_post: u32, k: u32, exclude_self: bool, rng: &mut Pcg64) -> Vec<(u32, u32)> {
+    let mut pairs = Vec::with_capacity(k as usize * n_post as usize);
+    for post in 0..n_post {
+        let skip_self = exclude_self && post < n_pre;
+        let available = if skip_self { n_pre - 1 } else { n_pre };
+        let amount = k.min(available) as usize;
+        for i in index::sample(rng, available as usize, amount) {
+            let mut pre = i as u32;
+            // Sampling from n-1 candidates and stepping over `post` itself.
+            if skip_self && pre >= post {
+                pre += 1;
+            }
+            pairs.push((pre, post));
+        }
+    }
+    pairs
+}
+
+fn dense_pairs(rows: &[Vec<f64>]) -> Vec<(u32, u32)> {
+    let mut pairs = Vec::new();
+    for (post, row) in rows.iter().enumerate() {
+        for (pre, &x) in row.iter().enumerate() {
+            if x != 0.0 {
+                pairs.push((pre as u32, post as u32));
+            }
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::spec::{Port, ValueSpec};
+
+    fn spec(rule: ConnectRule, same: bool) -> ProjectionSpec {
+        ProjectionSpec {
+            name: "p".into(),
+            from: 0,
+            to: if same { 0 } else { 1 },
+            rule,
+            weight: ValueSpec::Constant(1e-3),
+            delay: ValueSpec::Uniform { low: 1e-4, high: 5e-4 },
+            port: Port::Voltage,
+            allow_autapses: false,
+        }
+    }
+
+    #[test]
+    fn fixed_probability_count_is_binomial() {
+        let (n, p) = (2000u32, 0.05);
+        let csr = build(&spec(ConnectRule::FixedProbability(p), true), n, n, 3, 1e-4);
+        let trials = (n as f64) * (n as f64 - 1.0);
+        let mean = trials * p;
+        let sd = (trials * p * (1.0 - p)).sqrt();
+        assert!(((csr.len() as f64) - mean).abs() < 5.0 * sd, "{} vs {mean}", csr.len());
+        assert!(csr.iter().all(|s| s.pre != s.post), "autapses excluded");
+    }
+
+    #[test]
+    fn fixed_indegree_is_exact_and_distinct() {
+        let csr = build(&spec(ConnectRule::FixedIndegree(30), true), 100, 100, 9, 1e-4);
+        let mut indegree = vec![Vec::new(); 100];
+        for s in csr.iter() {
+            indegree[s.post as usize].push(s.pre);
+            assert_ne!(s.pre, s.post);
+        }
+        for sources in &mut indegree {
+            assert_eq!(sources.len(), 30);
+            sources.sort();
+            sources.dedup();
+            assert_eq!(sources.len(), 30, "no multapses");
+        }
+    }
+
+    #[test]
+    fn delays_are_rounded_to_whole_steps_in_range() {
+        let csr = build(&spec(ConnectRule::AllToAll, false), 20, 20, 1, 1e-4);
+        assert_eq!(csr.len(), 400);
+        assert!(csr.iter().all(|s| (1..=5).contains(&s.delay)));
+        assert_eq!(delay_steps(0.25e-3, 1e-4), 3);
+    }
+
+    #[test]
+    fn same_seed_same_synapses_other_name_other_synapses() {
+        let a = build(&spec(ConnectRule::FixedProbability(0.1), true), 100, 100, 5, 1e-4);
+        let b = build(&spec(ConnectRule::FixedProbability(0.1), true), 100, 100, 5, 1e-4);
+        let mut other = spec(ConnectRule::FixedProbability(0.1), true);
+        other.name = "q".into();
+        let c = build(&other, 100, 100, 5, 1e-4);
+        assert_eq!(a, b);
+        assert_ne!(a.targets, c.targets);
+    }
+
+    #[test]
+    fn dense_entries_scale_the_weight_and_zeros_make_no_synapse() {
+        let rows = vec![vec![0.0, 2.0], vec![1.0, 0.0], vec![0.5, 0.5]];
+        let mut s = spec(ConnectRule::Dense(rows), false);
+        s.delay = ValueSpec::Constant(1e-4);
+        let csr = build(&s, 2, 3, 1, 1e-4);
+        let syns: Vec<_> = csr.iter().map(|s| (s.pre, s.post, s.weight)).collect();
+        assert_eq!(syns, vec![(0, 1, 1e-3), (0, 2, 0.5e-3), (1, 0, 2e-3), (1, 2, 0.5e-3)]);
+    }
+}

@@ -1,0 +1,132 @@
+//! Compressed sparse rows, one row per presynaptic neuron.
+//!
+//! Memory per synapse: 4 bytes of target index and 4 bytes of weight (`f32`),
+//! plus 2 bytes of delay when delays differ between synapses (a projection
+//! whose delays are all equal stores one). Rows are sorted by target so that
+//! delivery walks the target buffers forwards.
+
+use std::ops::Range;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delays {
+    /// Every synapse has this delay, in steps.
+    Uniform(u16),
+    /// One delay per synapse, in steps, in CSR order.
+    PerSynapse(Vec<u16>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr {
+    /// `offsets[pre]..offsets[pre + 1]` indexes `pre`'s synapses.
+    pub offsets: Vec<usize>,
+    pub targets: Vec<u32>,
+    pub weights: Vec<f32>,
+    pub delays: Delays,
+}
+
+/// One synapse before it is packed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Synapse {
+    pub pre: u32,
+    pub post: u32,
+    pub weight: f32,
+    pub delay: u16,
+}
+
+impl Csr {
+    /// Pack synapses given in any order.
+    pub fn from_synapses(n_pre: usize, mut synapses: Vec<Synapse>) -> Self {
+        synapses.sort_by_key(|s| (s.pre, s.post));
+        let mut offsets = vec![0usize; n_pre + 1];
+        for s in &synapses {
+            offsets[s.pre as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            offsets[i + 1] += offsets[i];
+        }
+        let uniform = synapses.first().map(|s| s.delay).filter(|&d| synapses.iter().all(|s| s.delay == d));
+        let delays = match uniform {
+            Some(d) => Delays::Uniform(d),
+            None if synapses.is_empty() => Delays::Uniform(1),
+            None => Delays::PerSynapse(synapses.iter().map(|s| s.delay).collect()),
+        };
+        Self {
+            offsets,
+            targets: synapses.iter().map(|s| s.post).collect(),
+            weights: synapses.iter().map(|s| s.weight).collect(),
+            delays,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    pub fn row(&self, pre: u32) -> Range<usize> {
+        self.offsets[pre as usize]..self.offsets[pre as usize + 1]
+    }
+
+    pub fn delay(&self, synapse: usize) -> u16 {
+        match &self.delays {
+            Delays::Uniform(d) => *d,
+            Delays::PerSynapse(d) => d[synapse],
+        }
+    }
+
+    pub fn max_delay(&self) -> u16 {
+        match &self.delays {
+            Delays::Uniform(d) => *d,
+            Delays::PerSynapse(d) => d.iter().copied().max().unwrap_or(1),
+        }
+    }
+
+    /// Bytes held by the synapse arrays (not counting row offsets).
+    pub fn bytes_per_synapse(&self) -> usize {
+        let delay = match self.delays {
+            Delays::Uniform(_) => 0,
+            Delays::PerSynapse(_) => 2,
+        };
+        std::mem::size_of::<u32>() + std::mem::size_of::<f32>() + delay
+    }
+
+    /// Iterate as `(pre, post, weight, delay)`.
+    pub fn iter(&self) -> impl Iterator<Item = Synapse> + '_ {
+        (0..self.offsets.len() - 1).flat_map(move |pre| {
+            self.row(pre as u32).map(move |s| Synapse {
+                pre: pre as u32,
+                post: self.targets[s],
+                weight: self.weights[s],
+                delay: self.delay(s),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_rows_sorted_and_keeps_every_synapse() {
+        let syn = |pre, post, delay| Synapse { pre, post, weight: (pre * 10 + post) as f32, delay };
+        let csr = Csr::from_synapses(3, vec![syn(2, 1, 1), syn(0, 4, 2), syn(0, 1, 1), syn(2, 0, 3)]);
+        assert_eq!(csr.offsets, vec![0, 2, 2, 4]);
+        assert_eq!(csr.targets, vec![1, 4, 0, 1]);
+        assert_eq!(csr.weights, vec![1.0, 4.0, 20.0, 21.0]);
+        assert_eq!(csr.delays, Delays::PerSynapse(vec![1, 2, 3, 1]));
+        assert_eq!(csr.max_delay(), 3);
+        assert_eq!(csr.bytes_per_synapse(), 10);
+        assert_eq!(csr.iter().count(), 4);
+    }
+
+    #[test]
+    fn equal_delays_are_stored_once() {
+        let csr = Csr::from_synapses(1, vec![Synapse { pre: 0, post: 0, weight: 1.0, delay: 5 }]);
+        assert_eq!(csr.delays, Delays::Uniform(5));
+        assert_eq!(csr.bytes_per_synapse(), 8);
+    }
+}
