@@ -116,7 +116,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            esay!("error: {e}");
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
