@@ -1,7 +1,7 @@
 //! spikesim: a spiking-neural-network simulator.
 //!
 //! The library is usable without the command line: [`model::load`] reads and
-//! validates a model file, [`run::simulate`] builds and runs it, and
+//! validates a model file, [`engine::simulate`] builds and runs it, and
 //! [`io::hdf5`] and [`plot`] write what it produced.
 pub mod engine;
 pub mod error;

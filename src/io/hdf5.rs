@@ -32,8 +32,8 @@ use ::hdf5::plist::group_create::LinkCreationOrder;
 use ::hdf5::types::VarLenUnicode;
 use ::hdf5::{Dataset, File, Group, H5Type, IndexType, IterationOrder, Location, MinorErrorCode};
 
-use super::results::{Results, RunInfo, SpikeTrains, StateTrace};
 use super::IoError;
+use super::results::{Results, RunInfo, SpikeTrains, StateTrace};
 
 const SPIKES: &str = "spikes";
 const STATE: &str = "state";
@@ -47,6 +47,7 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), IoError> {
     quiet_hdf5();
     validate_spikes(path, &results.spikes)?;
     let states = group_states(path, &results.states)?;
+    ensure_parent_exists(path)?;
     let partial = PartialFile::new(path)?;
     write_file(partial.path(), path, results, &states)?;
     partial.commit()
@@ -199,7 +200,10 @@ fn invalid(path: &Path, detail: String) -> IoError {
 /// group itself.
 fn validate_name(path: &Path, what: &str, name: &str) -> Result<(), IoError> {
     if name.is_empty() || name == "." || name.contains(['/', '\0']) {
-        return Err(invalid(path, format!("{what} name {name:?} cannot be an HDF5 name")));
+        return Err(invalid(
+            path,
+            format!("{what} name {name:?} cannot be an HDF5 name"),
+        ));
     }
     Ok(())
 }
@@ -209,7 +213,10 @@ fn validate_spikes(path: &Path, spikes: &[SpikeTrains]) -> Result<(), IoError> {
         let name = &train.population;
         validate_name(path, "population", name)?;
         if spikes[..i].iter().any(|t| t.population == *name) {
-            return Err(invalid(path, format!("spikes of population `{name}` given twice")));
+            return Err(invalid(
+                path,
+                format!("spikes of population `{name}` given twice"),
+            ));
         }
         if train.senders.len() != train.steps.len() {
             return Err(invalid(
@@ -267,7 +274,9 @@ fn validate_trace(path: &Path, trace: &StateTrace) -> Result<(), IoError> {
     if STATE_AXES.contains(&variable.as_str()) {
         return Err(invalid(
             path,
-            format!("state variable `{population}.{variable}` clashes with the shared `{variable}` dataset"),
+            format!(
+                "state variable `{population}.{variable}` clashes with the shared `{variable}` dataset"
+            ),
         ));
     }
     let expected = trace.steps.len() * trace.neurons.len();
@@ -318,6 +327,22 @@ fn check_shared_axes(
 
 // ------------------------------------------------------------------- writing
 
+/// HDF5 would report a missing directory with the partial file's name and a
+/// page of library detail; say it plainly instead.
+fn ensure_parent_exists(path: &Path) -> Result<(), IoError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(IoError::File {
+            path: path.to_path_buf(),
+            action: "create it",
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("directory {} does not exist", dir.display()),
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Writes the whole file at `file_path`; errors name `path`, the user's.
 fn write_file(
     file_path: &Path,
@@ -338,7 +363,9 @@ fn create_group(parent: &Group, path: &Path, name: &str) -> Result<Group, IoErro
         .create_group_builder()
         .with_gcpl(|p| p.link_creation_order(LinkCreationOrder::Indexed))
         .create(name)
-        .context(path, || format!("creating group `{}/{name}`", trimmed(parent)))
+        .context(path, || {
+            format!("creating group `{}/{name}`", trimmed(parent))
+        })
 }
 
 /// A group's name without the trailing `/` of the root, for joining.
@@ -398,13 +425,17 @@ fn write_str_attr(
     name: &str,
     value: &str,
 ) -> Result<(), IoError> {
-    let value = VarLenUnicode::from_str(value).map_err(|e| {
-        invalid(path, format!("attribute `{name}` of `{object}`: {e}"))
-    })?;
+    let value = VarLenUnicode::from_str(value)
+        .map_err(|e| invalid(path, format!("attribute `{name}` of `{object}`: {e}")))?;
     write_attr(location, path, object, name, &value)
 }
 
-fn write_all_spikes(file: &File, path: &Path, spikes: &[SpikeTrains], dt: f64) -> Result<(), IoError> {
+fn write_all_spikes(
+    file: &File,
+    path: &Path,
+    spikes: &[SpikeTrains],
+    dt: f64,
+) -> Result<(), IoError> {
     let root = create_group(file, path, SPIKES)?;
     for train in spikes {
         let group = create_group(&root, path, &train.population)?;
@@ -506,7 +537,11 @@ fn open(path: &Path) -> Result<File, IoError> {
 }
 
 fn ensure_complete(file: &File, path: &Path) -> Result<(), IoError> {
-    let complete = has_attr(file, COMPLETE) && matches!(file.attr(COMPLETE).and_then(|a| a.read_scalar::<u8>()), Ok(1));
+    let complete = has_attr(file, COMPLETE)
+        && matches!(
+            file.attr(COMPLETE).and_then(|a| a.read_scalar::<u8>()),
+            Ok(1)
+        );
     if complete {
         Ok(())
     } else {
@@ -555,7 +590,10 @@ fn read_str_attr(
     object: &str,
     name: &str,
 ) -> Result<String, IoError> {
-    read_attr::<VarLenUnicode>(location, path, object, name).map(|s| s.as_str().to_string())
+    let value = read_attr::<VarLenUnicode>(location, path, object, name)?;
+    // Not `as_str`: it trusts the file to hold UTF-8, and a corrupt one may not.
+    String::from_utf8(value.as_bytes().to_vec())
+        .map_err(|e| malformed(path, &format!("{object}@{name}"), e))
 }
 
 fn read_info(file: &File, path: &Path) -> Result<RunInfo, IoError> {
@@ -634,7 +672,13 @@ fn read_1d<T: H5Type>(group: &Group, path: &Path, name: &str) -> Result<Vec<T>, 
         .map_err(|e| malformed(path, &dataset.name(), e))
 }
 
-fn expect_len(path: &Path, group: &Group, name: &str, len: usize, expected: usize) -> Result<(), IoError> {
+fn expect_len(
+    path: &Path,
+    group: &Group,
+    name: &str,
+    len: usize,
+    expected: usize,
+) -> Result<(), IoError> {
     if len == expected {
         return Ok(());
     }
@@ -843,15 +887,35 @@ mod tests {
         write_results(&path, &sample()).unwrap();
         let file = File::open(&path).unwrap();
         let times = file.dataset("spikes/exc/times").unwrap();
-        let expected: Vec<f64> = [3u64, 3, 17, 4999].iter().map(|&s| s as f64 * 1e-4).collect();
+        let expected: Vec<f64> = [3u64, 3, 17, 4999]
+            .iter()
+            .map(|&s| s as f64 * 1e-4)
+            .collect();
         assert_eq!(times.read_raw::<f64>().unwrap(), expected);
         assert_eq!(file.dataset("spikes/inh/steps").unwrap().shape(), vec![0]);
-        let size: u32 = file.group("spikes/exc").unwrap().attr("size").unwrap().read_scalar().unwrap();
+        let size: u32 = file
+            .group("spikes/exc")
+            .unwrap()
+            .attr("size")
+            .unwrap()
+            .read_scalar()
+            .unwrap();
         assert_eq!(size, 4);
         let v = file.dataset("state/exc/v").unwrap();
         assert_eq!(v.shape(), vec![3, 2]);
-        assert!(file.dataset("state/exc/g_exc").unwrap().attr("threshold").is_err());
-        assert_eq!(file.dataset("state/exc/times").unwrap().read_raw::<f64>().unwrap(), vec![0.0, 1e-4, 2.0 * 1e-4]);
+        assert!(
+            file.dataset("state/exc/g_exc")
+                .unwrap()
+                .attr("threshold")
+                .is_err()
+        );
+        assert_eq!(
+            file.dataset("state/exc/times")
+                .unwrap()
+                .read_raw::<f64>()
+                .unwrap(),
+            vec![0.0, 1e-4, 2.0 * 1e-4]
+        );
         let complete: u8 = file.attr("complete").unwrap().read_scalar().unwrap();
         assert_eq!(complete, 1);
     }
@@ -895,14 +959,32 @@ mod tests {
         let path = dir.path().join("run.h5");
         let mut results = sample();
         results.spikes[0].senders.pop();
-        assert!(matches!(write_results(&path, &results), Err(IoError::InvalidResults { .. })));
+        assert!(matches!(
+            write_results(&path, &results),
+            Err(IoError::InvalidResults { .. })
+        ));
         let mut results = sample();
         results.states[0].values.pop();
-        assert!(matches!(write_results(&path, &results), Err(IoError::InvalidResults { .. })));
+        assert!(matches!(
+            write_results(&path, &results),
+            Err(IoError::InvalidResults { .. })
+        ));
         let mut results = sample();
         results.spikes[1].population = "a/b".into();
-        assert!(matches!(write_results(&path, &results), Err(IoError::InvalidResults { .. })));
+        assert!(matches!(
+            write_results(&path, &results),
+            Err(IoError::InvalidResults { .. })
+        ));
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn missing_directory_is_reported_plainly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent").join("run.h5");
+        let err = write_results(&path, &sample()).unwrap_err();
+        assert!(matches!(err, IoError::File { .. }), "{err}");
+        assert!(err.to_string().contains("does not exist"), "{err}");
     }
 
     fn assert_names_path(err: &IoError, path: &Path) {
@@ -958,7 +1040,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.h5");
         write_results(&path, &sample()).unwrap();
-        File::open_rw(&path).unwrap().unlink("spikes/exc/times").unwrap();
+        File::open_rw(&path)
+            .unwrap()
+            .unlink("spikes/exc/times")
+            .unwrap();
         let err = read_results(&path).unwrap_err();
         assert!(matches!(err, IoError::MissingDataset { .. }), "{err}");
         assert_names_path(&err, &path);
@@ -974,7 +1059,11 @@ mod tests {
             let file = File::open_rw(&path).unwrap();
             file.unlink("spikes/exc/senders").unwrap();
             let group = file.group("spikes/exc").unwrap();
-            group.new_dataset_builder().with_data(&[1u32, 2][..]).create("senders").unwrap();
+            group
+                .new_dataset_builder()
+                .with_data(&[1u32, 2][..])
+                .create("senders")
+                .unwrap();
         }
         let err = read_results(&path).unwrap_err();
         assert!(matches!(err, IoError::WrongShape { .. }), "{err}");
@@ -989,7 +1078,12 @@ mod tests {
         {
             let file = File::open_rw(&path).unwrap();
             file.delete_attr("model").unwrap();
-            file.new_attr::<f64>().shape(()).create("model").unwrap().write_scalar(&1.0).unwrap();
+            file.new_attr::<f64>()
+                .shape(())
+                .create("model")
+                .unwrap()
+                .write_scalar(&1.0)
+                .unwrap();
         }
         let err = read_results(&path).unwrap_err();
         assert!(matches!(err, IoError::Malformed { .. }), "{err}");

@@ -1124,7 +1124,8 @@ impl<'v, 'a> Params<'v, 'a> {
     fn positive(&self, key: &str, dim: Dimension) -> Result<f64> {
         let v = self.scalar(key, dim)?;
         if v <= 0.0 {
-            return Err(self.error(key, format!("must be positive, got {} {}", v, dim.si_unit())));
+            let written = self.get(key).map(|s| s.get_ref().to_string()).unwrap_or_default();
+            return Err(self.error(key, format!("must be positive, got {written}")));
         }
         Ok(v)
     }

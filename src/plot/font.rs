@@ -14,7 +14,12 @@ pub(crate) const FAMILY: &str = "sans-serif";
 pub(crate) fn ensure_registered() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
-        register_font(FAMILY, FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT).is_ok()
+        register_font(
+            FAMILY,
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        )
+        .is_ok()
     });
     if ok { Ok(()) } else { Err(PlotError::Font) }
 }

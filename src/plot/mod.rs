@@ -181,6 +181,30 @@ fn text(size: u32) -> TextStyle<'static> {
     TextStyle::from((font::FAMILY, size).into_font())
 }
 
+/// Axis numbers without the trailing zeros plotters would print ("100"
+/// rather than "100.0"), in exponent form for raw SI values like 1e-9 S.
+fn tick(value: &f64) -> String {
+    let v = *value;
+    let magnitude = v.abs();
+    if v != 0.0 && !(1e-2..1e6).contains(&magnitude) {
+        let text = format!("{v:.2e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        return format!("{}e{exponent}", trim_zeros(mantissa));
+    }
+    let text = trim_zeros(&format!("{v:.3}"));
+    if text == "-0" { "0".into() } else { text }
+}
+
+fn trim_zeros(number: &str) -> String {
+    if !number.contains('.') {
+        return number.to_string();
+    }
+    number
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
 /// "a, b, c", or "none" for an empty list, for error messages.
 fn listing<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
     let items: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
@@ -249,6 +273,27 @@ fn shortened(label: &str) -> String {
     }
     let head: String = label.chars().take(LEGEND_CHARS - 1).collect();
     format!("{head}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn ticks_are_short() {
+        let cases = [
+            (100.0, "100"),
+            (-52.5, "-52.5"),
+            (0.0, "0"),
+            (-0.0001, "-1e-4"),
+            (1.5e-9, "1.5e-9"),
+            (0.25, "0.25"),
+            (2.5e7, "2.5e7"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(tick(&value), text);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use super::{
     DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Window, Y_LABEL_AREA,
-    colour, draw_legend, listing, render, text,
+    colour, draw_legend, listing, render, text, tick,
 };
 use crate::io::results::{Results, StateTrace};
 
@@ -143,7 +143,7 @@ impl PotentialFigure {
             .iter()
             .map(|&column| Series {
                 neuron: trace.neurons[column],
-                points: points(trace, column, &rows, scale.factor),
+                points: envelope(&points(trace, column, &rows, scale.factor), window),
             })
             .collect();
         let threshold = trace.threshold.map(|t| t * scale.factor);
@@ -190,13 +190,18 @@ impl PotentialFigure {
             .bold_line_style(RGBColor(235, 235, 235))
             .x_desc("time (ms)")
             .y_desc(self.y_label.as_str())
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .label_style(text(15))
             .axis_desc_style(text(18))
             .draw()?;
         for (i, series) in self.series.iter().enumerate() {
+            // One pixel wide: plotters turns wider lines into one polygon
+            // whose joins shoot across the image where a trace reverses
+            // sharply, as a membrane potential does at every reset.
             chart.draw_series(LineSeries::new(
                 series.points.iter().copied(),
-                colour(i).stroke_width(2),
+                colour(i).stroke_width(1),
             ))?;
         }
         if let Some(threshold) = self.threshold {
@@ -233,7 +238,12 @@ fn shown_rows(trace: &StateTrace, dt: f64, window: Window) -> Vec<(usize, f64)> 
         .collect()
 }
 
-fn points(trace: &StateTrace, column: usize, rows: &[(usize, f64)], factor: f64) -> Vec<(f64, f64)> {
+fn points(
+    trace: &StateTrace,
+    column: usize,
+    rows: &[(usize, f64)],
+    factor: f64,
+) -> Vec<(f64, f64)> {
     let width = trace.neurons.len();
     rows.iter()
         .filter_map(|&(row, ms)| {
@@ -242,6 +252,39 @@ fn points(trace: &StateTrace, column: usize, rows: &[(usize, f64)], factor: f64)
             Some((ms, value * factor))
         })
         .collect()
+}
+
+/// More columns than the chart has pixels, so the envelope looks like the
+/// full trace.
+const ENVELOPE_COLUMNS: usize = 2000;
+
+/// Keeps the lowest and highest point of each pixel-sized column, in time
+/// order: the line drawn is the same, peaks included, and long recordings
+/// draw in a fraction of the time.
+fn envelope(points: &[(f64, f64)], window: Window) -> Vec<(f64, f64)> {
+    if points.len() <= 2 * ENVELOPE_COLUMNS {
+        return points.to_vec();
+    }
+    let (start, span) = (window.from * 1e3, (window.to - window.from) * 1e3);
+    let column = |ms: f64| ((ms - start) / span * ENVELOPE_COLUMNS as f64) as usize;
+    let mut kept = Vec::with_capacity(2 * ENVELOPE_COLUMNS + 2);
+    for chunk in points.chunk_by(|a, b| column(a.0) == column(b.0)) {
+        let by_value = |a: &&(f64, f64), b: &&(f64, f64)| a.1.total_cmp(&b.1);
+        let low = chunk.iter().min_by(by_value);
+        let high = chunk.iter().max_by(by_value);
+        if let (Some(&low), Some(&high)) = (low, high) {
+            let (first, second) = if low.0 <= high.0 {
+                (low, high)
+            } else {
+                (high, low)
+            };
+            kept.push(first);
+            if second != first {
+                kept.push(second);
+            }
+        }
+    }
+    kept
 }
 
 /// Spans the shown values and the threshold, with room above for the line
@@ -259,7 +302,11 @@ fn y_range(series: &[Series], threshold: Option<f64>) -> std::ops::Range<f64> {
         return 0.0..1.0;
     }
     let span = high - low;
-    let pad = if span > 0.0 { span * 0.08 } else { low.abs().max(1.0) * 0.1 };
+    let pad = if span > 0.0 {
+        span * 0.08
+    } else {
+        low.abs().max(1.0) * 0.1
+    };
     low - pad..high + pad
 }
 
@@ -306,7 +353,10 @@ mod tests {
         let err = potential(&results(), &dir.path().join("w.png"), &opts).unwrap_err();
         assert!(matches!(err, PlotError::NoState { .. }), "{err}");
         let message = err.to_string();
-        assert!(message.contains("`w`") && message.contains("exc.v, exc.g"), "{message}");
+        assert!(
+            message.contains("`w`") && message.contains("exc.v, exc.g"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -328,7 +378,10 @@ mod tests {
             ..Default::default()
         };
         let err = potential(&results(), &dir.path().join("v.png"), &opts).unwrap_err();
-        assert!(matches!(err, PlotError::NeuronNotRecorded { neuron: 7, .. }), "{err}");
+        assert!(
+            matches!(err, PlotError::NeuronNotRecorded { neuron: 7, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("3, 10, 42"), "{err}");
     }
 
@@ -340,9 +393,37 @@ mod tests {
             state.steps.clear();
             state.values.clear();
         }
-        potential(&results, &dir.path().join("empty.png"), &PotentialOptions::default()).unwrap();
+        potential(
+            &results,
+            &dir.path().join("empty.png"),
+            &PotentialOptions::default(),
+        )
+        .unwrap();
         results.states[0].neurons.clear();
-        potential(&results, &dir.path().join("none.svg"), &PotentialOptions::default()).unwrap();
+        potential(
+            &results,
+            &dir.path().join("none.svg"),
+            &PotentialOptions::default(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn envelope_keeps_extremes_in_order() {
+        let window = Window { from: 0.0, to: 1.0 };
+        let points: Vec<(f64, f64)> = (0..100_000)
+            .map(|i| {
+                (
+                    i as f64 * 0.01,
+                    if i == 50_001 { 9.0 } else { (i % 7) as f64 },
+                )
+            })
+            .collect();
+        let kept = envelope(&points, window);
+        assert!(kept.len() <= 2 * ENVELOPE_COLUMNS);
+        assert!(kept.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(kept.contains(&(500.01, 9.0)));
+        assert_eq!(kept.iter().map(|p| p.1).fold(f64::INFINITY, f64::min), 0.0);
     }
 
     #[test]

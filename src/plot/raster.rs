@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use super::{
     DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Window, Y_LABEL_AREA,
-    colour, draw_legend, listing, render, text,
+    colour, draw_legend, listing, render, text, tick,
 };
 use crate::io::results::{Results, SpikeTrains};
 
@@ -32,33 +32,48 @@ pub fn raster(results: &Results, path: &Path, opts: &RasterOptions) -> Result<()
     render(path, &figure)
 }
 
+/// A population to draw and its colour, which follows its place in the
+/// results so that it keeps its colour whichever populations are shown.
+type Shown<'a> = (&'a SpikeTrains, RGBColor);
+
 fn select<'a>(
     results: &'a Results,
     populations: Option<&[String]>,
-) -> Result<Vec<&'a SpikeTrains>, PlotError> {
+) -> Result<Vec<Shown<'a>>, PlotError> {
+    let all = || results.spikes.iter().enumerate();
     let Some(names) = populations else {
-        return Ok(results.spikes.iter().collect());
+        return Ok(all().map(|(i, train)| (train, colour(i))).collect());
     };
     names
         .iter()
         .map(|name| {
-            results.spikes_of(name).ok_or_else(|| PlotError::NoSpikes {
-                population: name.clone(),
-                available: listing(results.spikes.iter().map(|s| &s.population)),
-            })
+            all()
+                .find(|(_, train)| train.population == *name)
+                .map(|(i, train)| (train, colour(i)))
+                .ok_or_else(|| PlotError::NoSpikes {
+                    population: name.clone(),
+                    available: listing(results.spikes.iter().map(|s| &s.population)),
+                })
         })
         .collect()
 }
 
-fn default_title(trains: &[&SpikeTrains]) -> String {
-    format!("Spikes of {}", listing(trains.iter().map(|t| &t.population)))
+fn default_title(trains: &[Shown<'_>]) -> String {
+    format!(
+        "Spikes of {}",
+        listing(trains.iter().map(|(t, _)| &t.population))
+    )
 }
 
 /// Rate histogram bins: fine enough to show fast oscillations, coarse enough
 /// (about 200 over the window) to average out single spikes.
 fn bin_width(dt: f64, window: Window) -> f64 {
     let span = window.to - window.from;
-    if dt > 0.0 { (span / 200.0).max(dt) } else { span / 200.0 }
+    if dt > 0.0 {
+        (span / 200.0).max(dt)
+    } else {
+        span / 200.0
+    }
 }
 
 /// One population as drawn.
@@ -83,16 +98,16 @@ struct RasterFigure {
 }
 
 impl RasterFigure {
-    fn new(trains: &[&SpikeTrains], dt: f64, window: Window, title: String) -> Self {
+    fn new(trains: &[Shown<'_>], dt: f64, window: Window, title: String) -> Self {
         let bin = bin_width(dt, window);
         let mut offset = 0u32;
         let mut boundaries = Vec::new();
         let mut layers = Vec::new();
-        for (i, train) in trains.iter().enumerate() {
+        for (i, &(train, colour)) in trains.iter().enumerate() {
             if i > 0 {
                 boundaries.push(offset);
             }
-            layers.push(layer(train, dt, window, bin, offset, colour(i)));
+            layers.push(layer(train, dt, window, bin, offset, colour));
             offset = offset.saturating_add(train.size);
         }
         Self {
@@ -143,6 +158,7 @@ impl RasterFigure {
             .y_desc("neuron")
             .label_style(text(15))
             .axis_desc_style(text(18))
+            .x_label_formatter(&tick)
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()?;
         let separator = RGBColor(200, 200, 200).stroke_width(1);
@@ -157,9 +173,11 @@ impl RasterFigure {
         let d = self.dot_size();
         for layer in &self.layers {
             let fill = layer.colour.filled();
-            chart.draw_series(layer.dots.iter().map(|&point| {
-                EmptyElement::at(point) + Rectangle::new([(0, -d), (d, 0)], fill)
-            }))?;
+            chart.draw_series(
+                layer.dots.iter().map(|&point| {
+                    EmptyElement::at(point) + Rectangle::new([(0, -d), (d, 0)], fill)
+                }),
+            )?;
         }
         Ok(())
     }
@@ -179,7 +197,7 @@ impl RasterFigure {
             .margin_right(20)
             .margin_bottom(5)
             .caption(
-                format!("mean rate per neuron, {} ms bins", round_ms(self.bin_ms)),
+                format!("mean rate per neuron, {} ms bins", tick(&self.bin_ms)),
                 text(15),
             )
             .x_label_area_size(50)
@@ -191,6 +209,8 @@ impl RasterFigure {
             .x_desc("time (ms)")
             .y_desc("rate (Hz)")
             .y_labels(4)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .label_style(text(15))
             .axis_desc_style(text(18))
             .draw()?;
@@ -202,12 +222,6 @@ impl RasterFigure {
         }
         Ok(())
     }
-}
-
-/// Bin widths are often like 4.999999 ms after the division.
-fn round_ms(ms: f64) -> String {
-    let text = format!("{ms:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 impl Figure for RasterFigure {
@@ -259,7 +273,11 @@ fn layer(
 fn bin_count(span: f64, bin: f64) -> usize {
     let bins = span / bin;
     let whole = bins.round();
-    let bins = if (bins - whole).abs() < 1e-6 { whole } else { bins.ceil() };
+    let bins = if (bins - whole).abs() < 1e-6 {
+        whole
+    } else {
+        bins.ceil()
+    };
     bins.max(1.0) as usize
 }
 
@@ -335,7 +353,10 @@ mod tests {
         let err = raster(&results(), &dir.path().join("r.png"), &opts).unwrap_err();
         assert!(matches!(err, PlotError::NoSpikes { .. }), "{err}");
         let message = err.to_string();
-        assert!(message.contains("nope") && message.contains("exc, inh"), "{message}");
+        assert!(
+            message.contains("nope") && message.contains("exc, inh"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -354,7 +375,12 @@ mod tests {
             info: results.info.clone(),
             ..Default::default()
         };
-        raster(&nothing, &dir.path().join("nothing.svg"), &RasterOptions::default()).unwrap();
+        raster(
+            &nothing,
+            &dir.path().join("nothing.svg"),
+            &RasterOptions::default(),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -374,7 +400,10 @@ mod tests {
         let window = Window { from: 0.0, to: 1.0 };
         // 10 spikes of 5 neurons in the first of 2 bins of 0.5 s: 4 Hz.
         let corners = rate_steps(std::iter::repeat_n(0.1, 10), 5, window, 0.5);
-        assert_eq!(corners, vec![(0.0, 4.0), (500.0, 4.0), (500.0, 0.0), (1000.0, 0.0)]);
+        assert_eq!(
+            corners,
+            vec![(0.0, 4.0), (500.0, 4.0), (500.0, 0.0), (1000.0, 0.0)]
+        );
     }
 
     #[test]
