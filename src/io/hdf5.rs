@@ -350,7 +350,10 @@ fn write_file(
     results: &Results,
     states: &[PopulationStates<'_>],
 ) -> Result<(), IoError> {
-    let file = File::create(file_path).context(path, || "creating the file".into())?;
+    let file = File::with_options()
+        .with_fapl(|p| p.libver_v18())
+        .create(file_path)
+        .context(path, || "creating the file".into())?;
     write_all_spikes(&file, path, &results.spikes, results.info.dt)?;
     write_all_states(&file, path, states, results.info.dt)?;
     write_info(&file, path, &results.info)?;

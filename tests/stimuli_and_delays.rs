@@ -1,0 +1,142 @@
+//! Inputs reach their targets when and how the model file says.
+
+mod common;
+
+fn lif_with(extra: &str, duration_ms: f64) -> String {
+    format!(
+        r#"
+[simulation]
+dt = "0.1 ms"
+duration = "{duration_ms} ms"
+seed = 11
+
+[[population]]
+name = "n"
+size = 3
+model = "lif"
+params = {{ tau_m = "10 ms", v_rest = "-70 mV", v_th = "-50 mV", r_m = "100 Mohm" }}
+
+[[record]]
+population = "n"
+variables = ["v"]
+{extra}
+"#
+    )
+}
+
+#[test]
+fn delta_spikes_jump_v_exactly_after_their_delay() {
+    let extra = r#"
+[[population]]
+name = "src"
+size = 1
+model = "spike_source"
+params = { spikes = [["2 ms", "7.3 ms"]] }
+
+[[projection]]
+from = "src"
+to = "n"
+connect = { list = "stimuli/test_delays.csv" }
+"#;
+    let results = common::simulate(&lif_with(extra, 20.0));
+    let v = results.state_of("n", "v").unwrap();
+    // Find, per neuron, the steps where v jumped up from rest.
+    for (column, delay_steps, weight) in [(0usize, 1u64, 2e-3f64), (1, 15, 1e-3), (2, 40, 3e-3)] {
+        let trace = v.column(column);
+        let jumps: Vec<u64> = (1..trace.len())
+            .filter(|&r| trace[r] - trace[r - 1] > 1e-4)
+            .map(|r| v.steps[r])
+            .collect();
+        let arrivals: Vec<u64> = [20u64, 73].iter().map(|s| s + delay_steps).filter(|&s| s < 200).collect();
+        assert_eq!(jumps, arrivals, "neuron {column}");
+        // The first jump lands on a resting membrane: its size is the weight (f32).
+        let first = arrivals[0] as usize;
+        let jump = trace[first] - (-70e-3);
+        assert!((jump - weight as f32 as f64).abs() < 1e-15, "{jump}");
+    }
+}
+
+#[test]
+fn step_current_follows_the_closed_form_from_its_onset() {
+    let extra = r#"
+[[stimulus]]
+kind = "current"
+population = "n"
+neurons = [1]
+amplitude = "0.15 nA"
+start = "5 ms"
+stop = "25 ms"
+"#;
+    let results = common::simulate(&lif_with(extra, 40.0));
+    let v = results.state_of("n", "v").unwrap();
+    let (rest, drive, tau) = (-70e-3, 100e6 * 0.15e-9, 10e-3);
+    let at_stop = rest + drive * (1.0 - (-20e-3f64 / tau).exp());
+    for (row, &k) in v.steps.iter().enumerate() {
+        let t = k as f64 * 1e-4;
+        let expected = if t <= 5e-3 {
+            rest
+        } else if t <= 25e-3 {
+            rest + drive * (1.0 - (-(t - 5e-3) / tau).exp())
+        } else {
+            rest + (at_stop - rest) * (-(t - 25e-3) / tau).exp()
+        };
+        let got = v.values[row * 3 + 1];
+        assert!(common::rel_diff(got, expected) < 1e-12, "t={t}: {got} vs {expected}");
+        assert_eq!(v.values[row * 3], rest, "untargeted neurons stay at rest");
+    }
+}
+
+#[test]
+fn poisson_rates_follow_constant_and_file_rates() {
+    let model = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "500 ms"
+seed = 3
+
+[[population]]
+name = "steady"
+size = 400
+model = "poisson"
+params = { rate = "25 Hz" }
+
+[[population]]
+name = "ramp"
+size = 400
+model = "poisson"
+params = { rate_file = "stimuli/ramp_rate.csv" }
+"#;
+    let results = common::simulate(model);
+    // Expected counts: 400 · 25 Hz · 0.5 s = 5000 (sd ≈ 71, Poisson),
+    // and the ramp: 0 for 100 ms, 20 Hz for 200 ms, 80 Hz for 200 ms.
+    let steady = results.spikes_of("steady").unwrap();
+    let p = -(-25.0f64 * 1e-4).exp_m1();
+    let expected = 400.0 * 5000.0 * p;
+    assert!((steady.len() as f64 - expected).abs() < 5.0 * expected.sqrt(), "{}", steady.len());
+    let ramp = results.spikes_of("ramp").unwrap();
+    let count_between = |a: u64, b: u64| ramp.steps.iter().filter(|&&s| s > a && s <= b).count() as f64;
+    assert_eq!(count_between(0, 1000), 0.0);
+    let mid = 400.0 * 0.2 * 20.0;
+    let late = 400.0 * 0.2 * 80.0;
+    assert!((count_between(1000, 3000) - mid).abs() < 5.0 * f64::sqrt(mid));
+    assert!((count_between(3000, 5000) - late).abs() < 5.0 * f64::sqrt(late));
+    // No neuron spikes twice in one step.
+    let mut pairs: Vec<(u64, u32)> = ramp.steps.iter().copied().zip(ramp.senders.iter().copied()).collect();
+    let n = pairs.len();
+    pairs.sort_unstable();
+    pairs.dedup();
+    assert_eq!(pairs.len(), n);
+}
+
+#[test]
+fn shipped_file_driven_model_replays_its_spike_file() {
+    let spec = spikesim::model::load(std::path::Path::new("models/pattern_driven.toml"), &[]).unwrap();
+    let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
+    let volley = results.spikes_of("volley").unwrap();
+    let table = spikesim::io::stimuli::read_spike_times(std::path::Path::new("stimuli/pulse_pattern.csv"), "/").unwrap();
+    let mut expected: Vec<(u64, u32)> = table.iter().map(|&(t, n)| ((t / 1e-4).round() as u64, n)).collect();
+    expected.sort_unstable();
+    let got: Vec<(u64, u32)> = volley.steps.iter().copied().zip(volley.senders.iter().copied()).collect();
+    assert_eq!(got, expected);
+    assert!(results.mean_rate("cells").unwrap() > 0.0);
+}
