@@ -150,10 +150,21 @@ fn run(args: RunArgs) -> Result<(), Error> {
         bar.set_position(done);
         let simulated = done as f64 * spec.simulation.dt;
         let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{:.3} s simulated, {:.2}x real time", simulated, simulated / elapsed));
+        bar.set_message(format!(
+            "{:.3} s simulated, {:.2}x real time",
+            simulated,
+            simulated / elapsed
+        ));
     });
     bar.finish_and_clear();
-    for path in [Some(&out), spec.output.raster.as_ref(), spec.output.potential.as_ref()].into_iter().flatten() {
+    for path in [
+        Some(&out),
+        spec.output.raster.as_ref(),
+        spec.output.potential.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
         ensure_parent(path)?;
     }
     write_results(&out, &results)?;
@@ -180,13 +191,16 @@ fn ensure_parent(path: &Path) -> Result<(), Error> {
 }
 
 fn default_output(model: &Path) -> PathBuf {
-    let stem = model.file_stem().map_or("run".into(), |s| s.to_string_lossy().into_owned());
+    let stem = model
+        .file_stem()
+        .map_or("run".into(), |s| s.to_string_lossy().into_owned());
     PathBuf::from("results").join(format!("{stem}.h5"))
 }
 
 fn progress_bar(steps: u64, dt: f64) -> ProgressBar {
     let bar = ProgressBar::new(steps);
-    let style = ProgressStyle::with_template("{bar:40} {percent:>3}% {msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{bar:40} {percent:>3}% {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(format!("dt = {} ms", dt * 1e3));
     bar
@@ -199,10 +213,17 @@ fn summarise(results: &Results, out: &Path) {
         let rate = results.mean_rate(&s.population).unwrap_or(0.0);
         say!("{:<20} {:>10} {:>12.3}", s.population, s.len(), rate);
     }
-    let rtf = if info.simulate_seconds > 0.0 { info.duration / info.simulate_seconds } else { f64::INFINITY };
+    let rtf = if info.simulate_seconds > 0.0 {
+        info.duration / info.simulate_seconds
+    } else {
+        f64::INFINITY
+    };
     say!(
         "built in {:.3} s, simulated {} s in {:.3} s ({:.1}x real time)",
-        info.build_seconds, info.duration, info.simulate_seconds, rtf
+        info.build_seconds,
+        info.duration,
+        info.simulate_seconds,
+        rtf
     );
     say!("results: {}", out.display());
 }
@@ -215,7 +236,9 @@ fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<f64>, Error> {
 
 fn plot(args: PlotArgs) -> Result<(), Error> {
     if args.raster.is_none() && args.potential.is_none() {
-        return Err(Error::Usage("name at least one plot: --raster FILE and/or --potential FILE".into()));
+        return Err(Error::Usage(
+            "name at least one plot: --raster FILE and/or --potential FILE".into(),
+        ));
     }
     let results = read_results(&args.results)?;
     let (from, to) = (time_arg(&args.from, "from")?, time_arg(&args.to, "to")?);
@@ -248,12 +271,32 @@ fn info(path: &Path) -> Result<(), Error> {
     let i = &results.info;
     say!("{}", path.display());
     say!("  model:     {}", i.model_path);
-    say!("  spikesim:  {}, engine {}, {} thread(s)", i.version, i.engine, i.threads);
-    say!("  dt:        {} ms, duration {} s, seed {}", i.dt * 1e3, i.duration, i.seed);
-    say!("  wall time: build {:.3} s, simulate {:.3} s", i.build_seconds, i.simulate_seconds);
+    say!(
+        "  spikesim:  {}, engine {}, {} thread(s)",
+        i.version,
+        i.engine,
+        i.threads
+    );
+    say!(
+        "  dt:        {} ms, duration {} s, seed {}",
+        i.dt * 1e3,
+        i.duration,
+        i.seed
+    );
+    say!(
+        "  wall time: build {:.3} s, simulate {:.3} s",
+        i.build_seconds,
+        i.simulate_seconds
+    );
     for s in &results.spikes {
         let rate = results.mean_rate(&s.population).unwrap_or(0.0);
-        say!("  spikes/{:<14} {:>4} neurons {:>9} spikes {:>9.3} Hz", s.population, s.size, s.len(), rate);
+        say!(
+            "  spikes/{:<14} {:>4} neurons {:>9} spikes {:>9.3} Hz",
+            s.population,
+            s.size,
+            s.len(),
+            rate
+        );
     }
     for t in &results.states {
         say!(

@@ -54,7 +54,11 @@ fn assert_fails(text: &str, fragments: &[&str]) {
     assert_eq!(o.code, Some(1), "stderr: {}", o.stderr);
     assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
     assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
-    assert!(o.stderr.contains("model.toml"), "names the file: {}", o.stderr);
+    assert!(
+        o.stderr.contains("model.toml"),
+        "names the file: {}",
+        o.stderr
+    );
     for f in fragments {
         assert!(o.stderr.contains(f), "expected {f:?} in: {}", o.stderr);
     }
@@ -79,7 +83,12 @@ fn malformed_toml_names_the_line() {
 fn unknown_population_is_named_with_its_line_and_field() {
     assert_fails(
         &GOOD.replace("to = \"exc\"", "to = \"exd\""),
-        &["model.toml:13", "projection[0].to", "unknown population `exd`", "defined: exc"],
+        &[
+            "model.toml:13",
+            "projection[0].to",
+            "unknown population `exd`",
+            "defined: exc",
+        ],
     );
 }
 
@@ -87,7 +96,11 @@ fn unknown_population_is_named_with_its_line_and_field() {
 fn negative_time_constant_is_rejected() {
     assert_fails(
         &GOOD.replace("tau_m = \"20 ms\"", "tau_m = \"-20 ms\""),
-        &["model.toml:9", "population[exc].params.tau_m", "must be positive"],
+        &[
+            "model.toml:9",
+            "population[exc].params.tau_m",
+            "must be positive",
+        ],
     );
 }
 
@@ -105,28 +118,55 @@ fn missing_stimulus_file_is_named() {
         "connect = { fixed_probability = 0.1 }",
         "connect = { list = \"stimuli/does_not_exist.csv\" }",
     );
-    assert_fails(&text, &["model.toml:14", "projection[0].connect", "file not found", "does_not_exist.csv"]);
+    assert_fails(
+        &text,
+        &[
+            "model.toml:14",
+            "projection[0].connect",
+            "file not found",
+            "does_not_exist.csv",
+        ],
+    );
 }
 
 #[test]
 fn wrong_or_missing_units_say_what_was_expected() {
     assert_fails(
         &GOOD.replace("tau_m = \"20 ms\"", "tau_m = \"20 mV\""),
-        &["population[exc].params.tau_m", "is a voltage", "expected a time"],
+        &[
+            "population[exc].params.tau_m",
+            "is a voltage",
+            "expected a time",
+        ],
     );
-    assert_fails(&GOOD.replace("v_th = \"-50 mV\"", "v_th = \"-50\""), &["params.v_th", "no unit"]);
-    assert_fails(&GOOD.replace("duration = \"10 ms\"", "duration = \"10 parsecs\""), &["model.toml:3", "unknown unit"]);
+    assert_fails(
+        &GOOD.replace("v_th = \"-50 mV\"", "v_th = \"-50\""),
+        &["params.v_th", "no unit"],
+    );
+    assert_fails(
+        &GOOD.replace("duration = \"10 ms\"", "duration = \"10 parsecs\""),
+        &["model.toml:3", "unknown unit"],
+    );
 }
 
 #[test]
 fn nan_is_rejected() {
-    assert_fails(&GOOD.replace("v_th = \"-50 mV\"", "v_th = \"NaN mV\""), &["params.v_th", "not a quantity"]);
-    assert_fails(&GOOD.replace("0.1 }", "nan }"), &["projection[0].connect", "fixed_probability"]);
+    assert_fails(
+        &GOOD.replace("v_th = \"-50 mV\"", "v_th = \"NaN mV\""),
+        &["params.v_th", "not a quantity"],
+    );
+    assert_fails(
+        &GOOD.replace("0.1 }", "nan }"),
+        &["projection[0].connect", "fixed_probability"],
+    );
 }
 
 #[test]
 fn unknown_fields_and_parameters_are_rejected() {
-    assert_fails(&GOOD.replace("size = 10", "size = 10\nsyze = 3"), &["model.toml:8", "unknown field `syze`"]);
+    assert_fails(
+        &GOOD.replace("size = 10", "size = 10\nsyze = 3"),
+        &["model.toml:8", "unknown field `syze`"],
+    );
     assert_fails(
         &GOOD.replace("v_th = \"-50 mV\"", "v_th = \"-50 mV\", tau_n = \"1 ms\""),
         &["params.tau_n", "unknown parameter", "allowed:"],
@@ -136,19 +176,31 @@ fn unknown_fields_and_parameters_are_rejected() {
 #[test]
 fn current_synapse_onto_a_plain_lif_is_rejected() {
     assert_fails(
-        &GOOD.replace("weight = \"0.5 mV\"", "weight = \"0.5 mV\"\nsynapse = \"current\""),
+        &GOOD.replace(
+            "weight = \"0.5 mV\"",
+            "weight = \"0.5 mV\"\nsynapse = \"current\"",
+        ),
         &["projection[0].synapse", "cuba_lif"],
     );
 }
 
 #[test]
 fn impossible_parameters_are_rejected() {
-    assert_fails(&GOOD.replace("size = 10", "size = -3"), &["population[exc].size", "positive"]);
     assert_fails(
-        &GOOD.replace("v_th = \"-50 mV\"", "v_th = \"-50 mV\", v_reset = \"-40 mV\""),
+        &GOOD.replace("size = 10", "size = -3"),
+        &["population[exc].size", "positive"],
+    );
+    assert_fails(
+        &GOOD.replace(
+            "v_th = \"-50 mV\"",
+            "v_th = \"-50 mV\", v_reset = \"-40 mV\"",
+        ),
         &["params.v_reset", "below v_th"],
     );
-    assert_fails(&GOOD.replace("dt = \"0.1 ms\"", "dt = \"0 ms\""), &["simulation.dt", "positive"]);
+    assert_fails(
+        &GOOD.replace("dt = \"0.1 ms\"", "dt = \"0 ms\""),
+        &["simulation.dt", "positive"],
+    );
 }
 
 #[test]
@@ -156,24 +208,41 @@ fn bad_override_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let o = run_model(&dir, GOOD, &["--set", "population.inh.size=3"]);
     assert_eq!(o.code, Some(1));
-    assert!(o.stderr.contains("no `population` is named `inh`"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("no `population` is named `inh`"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
 fn missing_model_and_corrupt_results_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_spikesim");
-    let missing = Command::new(bin).args(["check", "no/such/model.toml"]).output().unwrap();
+    let missing = Command::new(bin)
+        .args(["check", "no/such/model.toml"])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(stderr.contains("no/such/model.toml") && stderr.contains("cannot read"), "{stderr}");
+    assert!(
+        stderr.contains("no/such/model.toml") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
 
     let corrupt = dir.path().join("corrupt.h5");
     std::fs::write(&corrupt, "not an hdf5 file").unwrap();
     for args in [vec!["info"], vec!["plot", "--raster", "/tmp/x.png"]] {
-        let o = Command::new(bin).args(&args).arg(&corrupt).output().unwrap();
+        let o = Command::new(bin)
+            .args(&args)
+            .arg(&corrupt)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("corrupt.h5") && !stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains("corrupt.h5") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
     }
 }

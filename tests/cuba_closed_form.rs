@@ -58,7 +58,8 @@ fn check_traces(tau_e: f64, tau_i: f64, extra: &str, arrivals: &[(f64, f64, char
         let t = k as f64 * 1e-4;
         let mut ev = 0.5e-9 * (-t / tau_e).exp();
         let mut iv = -0.3e-9 * (-t / tau_i).exp();
-        let mut expected_v = v_inf + (-70e-3 - v_inf) * (-t / TAU_M).exp()
+        let mut expected_v = v_inf
+            + (-70e-3 - v_inf) * (-t / TAU_M).exp()
             + kernel(R_M * 0.5e-9, tau_e, t)
             + kernel(R_M * -0.3e-9, tau_i, t);
         for &(at, drive, receptor) in arrivals {
@@ -123,6 +124,10 @@ receptor = "inh"
 "#;
     let w_e = (R_M * 0.8e-9) as f32 as f64;
     let w_i = (R_M * -0.25e-9) as f32 as f64;
-    let arrivals = [(21.5e-3, w_e, 'e'), (51.8e-3, w_e, 'e'), (51.8e-3, w_i, 'i')];
+    let arrivals = [
+        (21.5e-3, w_e, 'e'),
+        (51.8e-3, w_e, 'e'),
+        (51.8e-3, w_i, 'i'),
+    ];
     check_traces(5e-3, 10e-3, extra, &arrivals);
 }

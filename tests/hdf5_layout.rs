@@ -6,7 +6,14 @@ use std::process::Command;
 fn run(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let out = dir.path().join("run.h5");
     let status = Command::new(env!("CARGO_BIN_EXE_spikesim"))
-        .args(["run", "models/pattern_driven.toml", "--no-plots", "--set", "simulation.duration=\"100 ms\"", "--out"])
+        .args([
+            "run",
+            "models/pattern_driven.toml",
+            "--no-plots",
+            "--set",
+            "simulation.duration=\"100 ms\"",
+            "--out",
+        ])
         .arg(&out)
         .status()
         .unwrap();
@@ -22,38 +29,77 @@ fn spikes_states_and_attributes_are_where_the_readme_says() {
 
     let dt = file.attr("dt").unwrap().read_scalar::<f64>().unwrap();
     assert_eq!(dt, 1e-4);
-    assert_eq!(file.attr("duration").unwrap().read_scalar::<f64>().unwrap(), 0.1);
+    assert_eq!(
+        file.attr("duration").unwrap().read_scalar::<f64>().unwrap(),
+        0.1
+    );
     assert_eq!(file.attr("seed").unwrap().read_scalar::<u64>().unwrap(), 7);
-    assert_eq!(file.attr("complete").unwrap().read_scalar::<u8>().unwrap(), 1);
+    assert_eq!(
+        file.attr("complete").unwrap().read_scalar::<u8>().unwrap(),
+        1
+    );
     for name in ["build_seconds", "simulate_seconds"] {
         assert!(file.attr(name).unwrap().read_scalar::<f64>().unwrap() >= 0.0);
     }
     let model: hdf5::types::VarLenUnicode = file.attr("model").unwrap().read_scalar().unwrap();
-    assert!(model.as_str().contains("duration = \"100 ms\""), "the model text as simulated");
-    let version: hdf5::types::VarLenUnicode = file.attr("spikesim_version").unwrap().read_scalar().unwrap();
+    assert!(
+        model.as_str().contains("duration = \"100 ms\""),
+        "the model text as simulated"
+    );
+    let version: hdf5::types::VarLenUnicode = file
+        .attr("spikesim_version")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
     assert_eq!(version.as_str(), env!("CARGO_PKG_VERSION"));
 
     for pop in ["volley", "background", "cells"] {
-        let times = file.dataset(&format!("spikes/{pop}/times")).unwrap().read_raw::<f64>().unwrap();
-        let senders = file.dataset(&format!("spikes/{pop}/senders")).unwrap().read_raw::<u32>().unwrap();
-        let steps = file.dataset(&format!("spikes/{pop}/steps")).unwrap().read_raw::<u64>().unwrap();
+        let times = file
+            .dataset(&format!("spikes/{pop}/times"))
+            .unwrap()
+            .read_raw::<f64>()
+            .unwrap();
+        let senders = file
+            .dataset(&format!("spikes/{pop}/senders"))
+            .unwrap()
+            .read_raw::<u32>()
+            .unwrap();
+        let steps = file
+            .dataset(&format!("spikes/{pop}/steps"))
+            .unwrap()
+            .read_raw::<u64>()
+            .unwrap();
         assert_eq!(times.len(), senders.len());
         assert_eq!(times.len(), steps.len());
         for (t, s) in times.iter().zip(&steps) {
             assert_eq!(*t, *s as f64 * dt);
         }
-        assert!(steps.windows(2).all(|w| w[0] <= w[1]), "spikes in time order");
+        assert!(
+            steps.windows(2).all(|w| w[0] <= w[1]),
+            "spikes in time order"
+        );
     }
 
     let v = file.dataset("state/cells/v").unwrap();
     assert_eq!(v.shape(), vec![1000, 4], "rows = steps, columns = neurons");
-    let neurons = file.dataset("state/cells/neurons").unwrap().read_raw::<u32>().unwrap();
+    let neurons = file
+        .dataset("state/cells/neurons")
+        .unwrap()
+        .read_raw::<u32>()
+        .unwrap();
     assert_eq!(neurons, vec![0, 1, 2, 3]);
-    let times = file.dataset("state/cells/times").unwrap().read_raw::<f64>().unwrap();
+    let times = file
+        .dataset("state/cells/times")
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
     assert_eq!(times.len(), 1000);
     assert_eq!(times[10], 10.0 * dt);
     let values = v.read_raw::<f64>().unwrap();
-    assert!(values.iter().all(|x| (-0.1..-0.03).contains(x)), "membrane potentials in volts");
+    assert!(
+        values.iter().all(|x| (-0.1..-0.03).contains(x)),
+        "membrane potentials in volts"
+    );
     assert!(file.dataset("state/cells/i_syn_e").is_ok());
 }
 
@@ -71,7 +117,16 @@ fn plot_and_info_commands_read_the_file() {
         .arg(&png)
         .arg("--potential")
         .arg(&svg)
-        .args(["--population", "cells", "--neurons", "0,2", "--from", "10 ms", "--to", "90 ms"])
+        .args([
+            "--population",
+            "cells",
+            "--neurons",
+            "0,2",
+            "--from",
+            "10 ms",
+            "--to",
+            "90 ms",
+        ])
         .status()
         .unwrap();
     assert!(status.success());
@@ -80,5 +135,8 @@ fn plot_and_info_commands_read_the_file() {
     let info = Command::new(bin).arg("info").arg(&path).output().unwrap();
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(info.status.success());
-    assert!(text.contains("spikes/cells") && text.contains("state/cells/v"), "{text}");
+    assert!(
+        text.contains("spikes/cells") && text.contains("state/cells/v"),
+        "{text}"
+    );
 }

@@ -63,7 +63,10 @@ fn same_seed_gives_identical_spikes() {
     let a = common::simulate(BASE);
     let b = common::simulate(BASE);
     assert_eq!(a.spikes, b.spikes);
-    assert!(a.spikes_of("cells").unwrap().len() > 100, "the network is active");
+    assert!(
+        a.spikes_of("cells").unwrap().len() > 100,
+        "the network is active"
+    );
 }
 
 #[test]
@@ -79,7 +82,10 @@ fn adding_unconnected_populations_changes_nothing_else() {
     // The extra populations are placed in the middle of the file too, to
     // show that order does not matter either.
     let a = common::simulate(BASE);
-    let with_extra = BASE.replace("[[projection]]\nfrom = \"drive\"", &format!("{EXTRA}\n[[projection]]\nfrom = \"drive\""));
+    let with_extra = BASE.replace(
+        "[[projection]]\nfrom = \"drive\"",
+        &format!("{EXTRA}\n[[projection]]\nfrom = \"drive\""),
+    );
     let b = common::simulate(&with_extra);
     assert_eq!(a.spikes_of("drive"), b.spikes_of("drive"));
     assert_eq!(a.spikes_of("cells"), b.spikes_of("cells"));
@@ -95,6 +101,12 @@ fn changing_one_projection_leaves_the_other_connectivity_alone() {
         spikesim::engine::network::Network::build(&spec_b),
     );
     assert_eq!(a.projections[0].synapses, b.projections[0].synapses);
-    assert_eq!(a.projections[1].synapses.targets, b.projections[1].synapses.targets);
-    assert_ne!(a.projections[1].synapses.weights, b.projections[1].synapses.weights);
+    assert_eq!(
+        a.projections[1].synapses.targets,
+        b.projections[1].synapses.targets
+    );
+    assert_ne!(
+        a.projections[1].synapses.weights,
+        b.projections[1].synapses.weights
+    );
 }

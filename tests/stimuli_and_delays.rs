@@ -47,7 +47,11 @@ connect = { list = "stimuli/test_delays.csv" }
             .filter(|&r| trace[r] - trace[r - 1] > 1e-4)
             .map(|r| v.steps[r])
             .collect();
-        let arrivals: Vec<u64> = [20u64, 73].iter().map(|s| s + delay_steps).filter(|&s| s < 200).collect();
+        let arrivals: Vec<u64> = [20u64, 73]
+            .iter()
+            .map(|s| s + delay_steps)
+            .filter(|&s| s < 200)
+            .collect();
         assert_eq!(jumps, arrivals, "neuron {column}");
         // The first jump lands on a resting membrane: its size is the weight (f32).
         let first = arrivals[0] as usize;
@@ -81,7 +85,10 @@ stop = "25 ms"
             rest + (at_stop - rest) * (-(t - 25e-3) / tau).exp()
         };
         let got = v.values[row * 3 + 1];
-        assert!(common::rel_diff(got, expected) < 1e-12, "t={t}: {got} vs {expected}");
+        assert!(
+            common::rel_diff(got, expected) < 1e-12,
+            "t={t}: {got} vs {expected}"
+        );
         assert_eq!(v.values[row * 3], rest, "untargeted neurons stay at rest");
     }
 }
@@ -112,16 +119,26 @@ params = { rate_file = "stimuli/ramp_rate.csv" }
     let steady = results.spikes_of("steady").unwrap();
     let p = -(-25.0f64 * 1e-4).exp_m1();
     let expected = 400.0 * 5000.0 * p;
-    assert!((steady.len() as f64 - expected).abs() < 5.0 * expected.sqrt(), "{}", steady.len());
+    assert!(
+        (steady.len() as f64 - expected).abs() < 5.0 * expected.sqrt(),
+        "{}",
+        steady.len()
+    );
     let ramp = results.spikes_of("ramp").unwrap();
-    let count_between = |a: u64, b: u64| ramp.steps.iter().filter(|&&s| s > a && s <= b).count() as f64;
+    let count_between =
+        |a: u64, b: u64| ramp.steps.iter().filter(|&&s| s > a && s <= b).count() as f64;
     assert_eq!(count_between(0, 1000), 0.0);
     let mid = 400.0 * 0.2 * 20.0;
     let late = 400.0 * 0.2 * 80.0;
     assert!((count_between(1000, 3000) - mid).abs() < 5.0 * f64::sqrt(mid));
     assert!((count_between(3000, 5000) - late).abs() < 5.0 * f64::sqrt(late));
     // No neuron spikes twice in one step.
-    let mut pairs: Vec<(u64, u32)> = ramp.steps.iter().copied().zip(ramp.senders.iter().copied()).collect();
+    let mut pairs: Vec<(u64, u32)> = ramp
+        .steps
+        .iter()
+        .copied()
+        .zip(ramp.senders.iter().copied())
+        .collect();
     let n = pairs.len();
     pairs.sort_unstable();
     pairs.dedup();
@@ -130,13 +147,26 @@ params = { rate_file = "stimuli/ramp_rate.csv" }
 
 #[test]
 fn shipped_file_driven_model_replays_its_spike_file() {
-    let spec = spikesim::model::load(std::path::Path::new("models/pattern_driven.toml"), &[]).unwrap();
+    let spec =
+        spikesim::model::load(std::path::Path::new("models/pattern_driven.toml"), &[]).unwrap();
     let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
     let volley = results.spikes_of("volley").unwrap();
-    let table = spikesim::io::stimuli::read_spike_times(std::path::Path::new("stimuli/pulse_pattern.csv"), "/").unwrap();
-    let mut expected: Vec<(u64, u32)> = table.iter().map(|&(t, n)| ((t / 1e-4).round() as u64, n)).collect();
+    let table = spikesim::io::stimuli::read_spike_times(
+        std::path::Path::new("stimuli/pulse_pattern.csv"),
+        "/",
+    )
+    .unwrap();
+    let mut expected: Vec<(u64, u32)> = table
+        .iter()
+        .map(|&(t, n)| ((t / 1e-4).round() as u64, n))
+        .collect();
     expected.sort_unstable();
-    let got: Vec<(u64, u32)> = volley.steps.iter().copied().zip(volley.senders.iter().copied()).collect();
+    let got: Vec<(u64, u32)> = volley
+        .steps
+        .iter()
+        .copied()
+        .zip(volley.senders.iter().copied())
+        .collect();
     assert_eq!(got, expected);
     assert!(results.mean_rate("cells").unwrap() > 0.0);
 }

@@ -10,6 +10,7 @@
 use crate::engine::network::Network;
 use crate::io::results::{SpikeTrains, StateTrace};
 use crate::model::spec::RecordSpec;
+use crate::synapse::{Arrival, Delays};
 
 /// Collects samples of some variables of one population.
 pub struct Recorder {
@@ -22,7 +23,10 @@ pub struct Recorder {
 impl Recorder {
     pub fn new(spec: &RecordSpec, net: &Network) -> Self {
         let pop = &net.populations[spec.population];
-        let neurons = spec.neurons.clone().unwrap_or_else(|| (0..pop.size as u32).collect());
+        let neurons = spec
+            .neurons
+            .clone()
+            .unwrap_or_else(|| (0..pop.size as u32).collect());
         let variables = pop.neuron.variables();
         let traces = spec
             .variables
@@ -30,9 +34,17 @@ impl Recorder {
             .map(|name| StateTrace {
                 population: pop.name.clone(),
                 variable: name.clone(),
-                unit: variables.iter().find(|v| v.name == name).map_or("", |v| v.unit).to_string(),
+                unit: variables
+                    .iter()
+                    .find(|v| v.name == name)
+                    .map_or("", |v| v.unit)
+                    .to_string(),
                 neurons: neurons.clone(),
-                threshold: if name == "v" { pop.neuron.threshold() } else { None },
+                threshold: if name == "v" {
+                    pop.neuron.threshold()
+                } else {
+                    None
+                },
                 ..Default::default()
             })
             .collect();
@@ -45,7 +57,7 @@ impl Recorder {
     }
 
     fn sample(&mut self, k: u64, net: &Network) {
-        if k % self.every != 0 {
+        if !k.is_multiple_of(self.every) {
             return;
         }
         let neuron = &net.populations[self.population].neuron;
@@ -62,7 +74,11 @@ impl Recorder {
 
 /// Run `net` for its number of steps. `progress(k)` is called now and then
 /// with the number of steps done.
-pub fn run(net: &mut Network, recorders: &mut [Recorder], progress: &mut dyn FnMut(u64)) -> Vec<SpikeTrains> {
+pub fn run(
+    net: &mut Network,
+    recorders: &mut [Recorder],
+    progress: &mut dyn FnMut(u64),
+) -> Vec<SpikeTrains> {
     let n_pops = net.populations.len();
     let mut trains: Vec<SpikeTrains> = net
         .populations
@@ -85,10 +101,11 @@ pub fn run(net: &mut Network, recorders: &mut [Recorder], progress: &mut dyn FnM
         }
         for (p, pop) in net.populations.iter_mut().enumerate() {
             fired[p].clear();
-            pop.neuron.step(k, &mut pop.inputs, &mut fired[p]);
+            pop.neuron.step(k, &pop.inputs, &mut fired[p]);
+            pop.inputs.iter_mut().for_each(|ring| ring.clear(k + 1));
         }
         deliver(net, &fired, k + 1, &mut trains);
-        if (k + 1) % report_every == 0 {
+        if (k + 1).is_multiple_of(report_every) {
             progress(k + 1);
         }
     }
@@ -116,26 +133,37 @@ fn deliver(net: &mut Network, fired: &[Vec<u32>], grid: u64, trains: &mut [Spike
             continue;
         }
         if net.populations[p].record_spikes {
-            trains[p].steps.extend(std::iter::repeat_n(grid, spikes.len()));
+            trains[p]
+                .steps
+                .extend(std::iter::repeat_n(grid, spikes.len()));
             trains[p].senders.extend_from_slice(spikes);
         }
         for &j in &net.outgoing[p] {
             let proj = &net.projections[j];
-            let buffer = &mut net.populations[proj.to].inputs[proj.port];
+            let ring = &mut net.populations[proj.to].inputs[proj.port];
             let csr = &proj.synapses;
             match &csr.delays {
-                crate::synapse::Delays::Uniform(d) => {
-                    let slot = buffer.slot_mut(grid + *d as u64);
+                Delays::Uniform(d) => {
+                    let slot = ring.slot_mut(grid + *d as u64);
                     for &i in spikes {
-                        for s in csr.row(i) {
-                            slot[csr.targets[s] as usize] += csr.weights[s] as f64;
-                        }
+                        let row = csr.row(i);
+                        let (targets, weights) = (&csr.targets[row.clone()], &csr.weights[row]);
+                        slot.extend(
+                            targets
+                                .iter()
+                                .zip(weights)
+                                .map(|(&target, &weight)| Arrival { target, weight }),
+                        );
                     }
                 }
-                crate::synapse::Delays::PerSynapse(delays) => {
+                Delays::PerSynapse(delays) => {
                     for &i in spikes {
                         for s in csr.row(i) {
-                            buffer.slot_mut(grid + delays[s] as u64)[csr.targets[s] as usize] += csr.weights[s] as f64;
+                            let event = Arrival {
+                                target: csr.targets[s],
+                                weight: csr.weights[s],
+                            };
+                            ring.slot_mut(grid + delays[s] as u64).push(event);
                         }
                     }
                 }

@@ -14,7 +14,11 @@ use network::Network;
 pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results {
     let started = Instant::now();
     let mut net = Network::build(spec);
-    let mut recorders: Vec<clock::Recorder> = spec.records.iter().map(|r| clock::Recorder::new(r, &net)).collect();
+    let mut recorders: Vec<clock::Recorder> = spec
+        .records
+        .iter()
+        .map(|r| clock::Recorder::new(r, &net))
+        .collect();
     let build_seconds = started.elapsed().as_secs_f64();
 
     let total = net.steps;
@@ -42,6 +46,9 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
             .filter(|(_, p)| p.record_spikes)
             .map(|(s, _)| s)
             .collect(),
-        states: recorders.into_iter().flat_map(|r| r.into_traces()).collect(),
+        states: recorders
+            .into_iter()
+            .flat_map(|r| r.into_traces())
+            .collect(),
     }
 }

@@ -3,14 +3,15 @@
 
 use crate::model::spec::{ModelSpec, Piecewise, Port};
 use crate::neuron::{self, Neuron};
-use crate::synapse::{Csr, RingBuffer, connect};
+use crate::synapse::{Csr, EventRing, connect};
 
 pub struct Population {
     pub name: String,
     pub size: usize,
     pub neuron: Box<dyn Neuron>,
-    /// One buffer per input port of the model, in `neuron.ports()` order.
-    pub inputs: Vec<RingBuffer>,
+    /// Events in flight, one ring per input port of the model, in
+    /// `neuron.ports()` order.
+    pub inputs: Vec<EventRing>,
     pub record_spikes: bool,
 }
 
@@ -43,7 +44,11 @@ pub struct Network {
 impl Network {
     pub fn build(spec: &ModelSpec) -> Self {
         let sim = &spec.simulation;
-        let neurons: Vec<Box<dyn Neuron>> = spec.populations.iter().map(|p| neuron::build(p, sim)).collect();
+        let neurons: Vec<Box<dyn Neuron>> = spec
+            .populations
+            .iter()
+            .map(|p| neuron::build(p, sim))
+            .collect();
         let projections: Vec<Projection> = spec
             .projections
             .iter()
@@ -73,7 +78,7 @@ impl Network {
                 let inputs = neuron
                     .ports()
                     .iter()
-                    .map(|_| RingBuffer::new(p.size as usize, max_delay))
+                    .map(|_| EventRing::new(max_delay))
                     .collect();
                 Population {
                     name: p.name.clone(),
@@ -88,7 +93,9 @@ impl Network {
         for (i, p) in projections.iter().enumerate() {
             outgoing[p.from].push(i);
         }
-        let drives = (0..populations.len()).map(|i| drive_schedule(spec, i)).collect();
+        let drives = (0..populations.len())
+            .map(|i| drive_schedule(spec, i))
+            .collect();
         Self {
             dt: sim.dt,
             steps: sim.steps,
@@ -115,12 +122,19 @@ fn port_index(ports: &[Port], port: Port) -> usize {
 fn drive_schedule(spec: &ModelSpec, population: usize) -> DriveSchedule {
     let dt = spec.simulation.dt;
     let size = spec.populations[population].size as usize;
-    let stimuli: Vec<_> = spec.currents.iter().filter(|c| c.population == population).collect();
+    let stimuli: Vec<_> = spec
+        .currents
+        .iter()
+        .filter(|c| c.population == population)
+        .collect();
     if stimuli.is_empty() {
         return DriveSchedule::default();
     }
     let grid = |t: f64| (t / dt).round() as u64;
-    let mut points: Vec<u64> = stimuli.iter().flat_map(|s| s.drive.times.iter().map(|&t| grid(t))).collect();
+    let mut points: Vec<u64> = stimuli
+        .iter()
+        .flat_map(|s| s.drive.times.iter().map(|&t| grid(t)))
+        .collect();
     points.push(0);
     points.sort_unstable();
     points.dedup();

@@ -77,7 +77,14 @@ mod tests {
     #[test]
     fn uniform_draws_stay_in_bounds_with_the_right_mean() {
         let mut rng = stream(7, "test", "u");
-        let xs = draw(&ValueSpec::Uniform { low: -2.0, high: 4.0 }, 100_000, &mut rng);
+        let xs = draw(
+            &ValueSpec::Uniform {
+                low: -2.0,
+                high: 4.0,
+            },
+            100_000,
+            &mut rng,
+        );
         assert!(xs.iter().all(|x| (-2.0..4.0).contains(x)));
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         // Standard error of the mean: 6 / sqrt(12 * 1e5) ≈ 0.0055.

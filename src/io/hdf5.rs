@@ -57,6 +57,8 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), IoError> {
 ///
 /// Spike times read back as `None` when every stored time is exactly
 /// `step * dt` (the file does not say whether they were given explicitly).
+/// State traces come back grouped by population, populations and variables
+/// in the order they were written.
 pub fn read_results(path: &Path) -> Result<Results, IoError> {
     quiet_hdf5();
     let file = open(path)?;
@@ -350,6 +352,9 @@ fn write_file(
     results: &Results,
     states: &[PopulationStates<'_>],
 ) -> Result<(), IoError> {
+    // The 1.8 format checksums its metadata, so a damaged file is reported
+    // as an error on reading; with the older default format libhdf5 1.10
+    // can crash on some damaged files instead.
     let file = File::with_options()
         .with_fapl(|p| p.libver_v18())
         .create(file_path)

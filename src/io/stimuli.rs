@@ -58,8 +58,8 @@ fn parse_header(cell: &str) -> Result<Column, String> {
             unit: None,
         }),
         Some((name, unit)) => {
-            let resolved =
-                lookup_unit(unit).ok_or_else(|| format!("unknown unit `{unit}` in header `{cell}`"))?;
+            let resolved = lookup_unit(unit)
+                .ok_or_else(|| format!("unknown unit `{unit}` in header `{cell}`"))?;
             Ok(Column {
                 name: name.to_string(),
                 unit: Some(resolved),
@@ -112,7 +112,10 @@ fn parse_cell(cell: &str, column: &Column) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("`{cell}` in column `{}` is not a number", column.name))?;
     if !value.is_finite() {
-        return Err(format!("`{cell}` in column `{}` is not finite", column.name));
+        return Err(format!(
+            "`{cell}` in column `{}` is not finite",
+            column.name
+        ));
     }
     Ok(value * column.unit.map_or(1.0, |(scale, _)| scale))
 }
@@ -120,7 +123,9 @@ fn parse_cell(cell: &str, column: &Column) -> Result<f64, String> {
 /// Interpret a column value as a non-negative integer index.
 pub fn as_index(value: f64, column: &str) -> Result<u32, String> {
     if value < 0.0 || value.fract() != 0.0 || value > u32::MAX as f64 {
-        return Err(format!("`{value}` in column `{column}` is not a neuron index"));
+        return Err(format!(
+            "`{value}` in column `{column}` is not a neuron index"
+        ));
     }
     Ok(value as u32)
 }
@@ -132,14 +137,21 @@ pub fn read_spike_times(path: &Path, group: &str) -> Result<Vec<(f64, u32)>, Str
         return read_spike_times_hdf5(path, group);
     }
     let table = read_csv_table(path)?;
-    let neuron = table.require("neuron", None).map_err(|e| in_file(path, e))?;
+    let neuron = table
+        .require("neuron", None)
+        .map_err(|e| in_file(path, e))?;
     let time = table
         .require("time", Some(Dimension::Time))
         .map_err(|e| in_file(path, e))?;
     table
         .rows
         .iter()
-        .map(|r| Ok((r[time], as_index(r[neuron], "neuron").map_err(|e| in_file(path, e))?)))
+        .map(|r| {
+            Ok((
+                r[time],
+                as_index(r[neuron], "neuron").map_err(|e| in_file(path, e))?,
+            ))
+        })
         .collect()
 }
 
@@ -163,11 +175,21 @@ fn read_spike_times_hdf5(path: &Path, group: &str) -> Result<Vec<(f64, u32)>, St
     let times: Vec<f64> = group
         .dataset("times")
         .and_then(|d| d.read_raw::<f64>())
-        .map_err(|_| format!("{}: missing or unreadable dataset `times` (f64 seconds)", path.display()))?;
+        .map_err(|_| {
+            format!(
+                "{}: missing or unreadable dataset `times` (f64 seconds)",
+                path.display()
+            )
+        })?;
     let senders: Vec<u32> = group
         .dataset("senders")
         .and_then(|d| d.read_raw::<u32>())
-        .map_err(|_| format!("{}: missing or unreadable dataset `senders` (u32)", path.display()))?;
+        .map_err(|_| {
+            format!(
+                "{}: missing or unreadable dataset `senders` (u32)",
+                path.display()
+            )
+        })?;
     if times.len() != senders.len() {
         return Err(format!(
             "{}: `times` has {} entries but `senders` has {}",
@@ -184,12 +206,18 @@ fn read_spike_times_hdf5(path: &Path, group: &str) -> Result<Vec<(f64, u32)>, St
 
 /// A time course `(time_s, value)` from a CSV with a time column and one
 /// value column of the given name and dimension.
-pub fn read_time_course(path: &Path, value: &str, dim: Dimension) -> Result<Vec<(f64, f64)>, String> {
+pub fn read_time_course(
+    path: &Path,
+    value: &str,
+    dim: Dimension,
+) -> Result<Vec<(f64, f64)>, String> {
     let table = read_csv_table(path)?;
     let t = table
         .require("time", Some(Dimension::Time))
         .map_err(|e| in_file(path, e))?;
-    let v = table.require(value, Some(dim)).map_err(|e| in_file(path, e))?;
+    let v = table
+        .require(value, Some(dim))
+        .map_err(|e| in_file(path, e))?;
     Ok(table.rows.iter().map(|r| (r[t], r[v])).collect())
 }
 
@@ -204,12 +232,12 @@ pub fn read_connection_list(
     let post = table.require("post", None).map_err(|e| in_file(path, e))?;
     let weight_col = table.columns.iter().position(|c| c.name == "weight");
     let weight_dim = match weight_col {
-        Some(i) => Some(
-            table.columns[i]
-                .unit
-                .map(|(_, d)| d)
-                .ok_or_else(|| in_file(path, "column `weight` needs a unit, e.g. `weight_mV`".into()))?,
-        ),
+        Some(i) => Some(table.columns[i].unit.map(|(_, d)| d).ok_or_else(|| {
+            in_file(
+                path,
+                "column `weight` needs a unit, e.g. `weight_mV`".into(),
+            )
+        })?),
         None => None,
     };
     let delay = table
@@ -271,7 +299,11 @@ mod tests {
     #[test]
     fn connection_list_reads_optional_columns() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(&dir, "c.csv", "pre,post,weight_mV,delay_ms\n0,1,0.5,2\n1,0,-1,1\n");
+        let p = write(
+            &dir,
+            "c.csv",
+            "pre,post,weight_mV,delay_ms\n0,1,0.5,2\n1,0,-1,1\n",
+        );
         let (rows, dim) = read_connection_list(&p).unwrap();
         assert_eq!(dim, Some(Dimension::Voltage));
         assert_eq!(rows[1].0, 1);

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use toml_edit::{DocumentMut, Item, Value};
+use toml_edit::{DocumentMut, Item, TableLike, Value};
 
 use super::error::ModelError;
 
@@ -23,7 +23,9 @@ pub fn apply(path: &Path, text: &str, overrides: &[String]) -> Result<String, Mo
         message,
     };
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         ModelError {
             file: path.to_path_buf(),
             line,
@@ -73,11 +75,12 @@ fn set(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), String> {
         _ => return Err(format!("`{section}` is not a section")),
     };
     let (last, path) = leaf.split_last().ok_or("missing the key to set")?;
-    let mut current = table;
+    // Nested levels may be written as sections or as inline tables.
+    let mut current: &mut dyn TableLike = table;
     for p in path {
         current = current
             .get_mut(p)
-            .and_then(|i| i.as_table_mut())
+            .and_then(|i| i.as_table_like_mut())
             .ok_or_else(|| format!("no table `{p}` in `{key}`"))?;
     }
     current.insert(last, Item::Value(value));
@@ -96,20 +99,30 @@ mod tests {
         let out = apply(
             p,
             MODEL,
-            &["simulation.duration=2 s".into(), "population.exc.size=20".into(), "population.0.params.tau_m=\"5 ms\"".into()],
+            &[
+                "simulation.duration=2 s".into(),
+                "population.exc.size=20".into(),
+                "population.0.params.tau_m=\"5 ms\"".into(),
+            ],
         )
         .unwrap();
         let doc: toml::Table = toml::from_str(&out).unwrap();
         assert_eq!(doc["simulation"]["duration"].as_str(), Some("2 s"));
         assert_eq!(doc["population"][0]["size"].as_integer(), Some(20));
-        assert_eq!(doc["population"][0]["params"]["tau_m"].as_str(), Some("5 ms"));
+        assert_eq!(
+            doc["population"][0]["params"]["tau_m"].as_str(),
+            Some("5 ms")
+        );
     }
 
     #[test]
     fn unknown_targets_are_errors() {
         let p = Path::new("m.toml");
         let e = apply(p, MODEL, &["population.inh.size=3".into()]).unwrap_err();
-        assert!(e.to_string().contains("no `population` is named `inh`"), "{e}");
+        assert!(
+            e.to_string().contains("no `population` is named `inh`"),
+            "{e}"
+        );
         let e = apply(p, MODEL, &["nosuch.x=1".into()]).unwrap_err();
         assert!(e.to_string().contains("no section"), "{e}");
         let e = apply(p, MODEL, &["simulation".into()]).unwrap_err();

@@ -60,7 +60,14 @@ impl<'a> Validator<'a> {
         }
         let mut currents = Vec::new();
         for (i, s) in raw.stimuli.iter().enumerate() {
-            self.stimulus(i, s, &mut populations, &mut projections, &mut currents, &simulation)?;
+            self.stimulus(
+                i,
+                s,
+                &mut populations,
+                &mut projections,
+                &mut currents,
+                &simulation,
+            )?;
         }
         self.unique_projection_names(&raw, &projections)?;
         let records = raw
@@ -69,7 +76,11 @@ impl<'a> Validator<'a> {
             .enumerate()
             .map(|(i, r)| self.record(i, r, &populations))
             .collect::<Result<Vec<_>>>()?;
-        let output = raw.output.as_ref().map(|o| self.output(o)).unwrap_or_default();
+        let output = raw
+            .output
+            .as_ref()
+            .map(|o| self.output(o))
+            .unwrap_or_default();
         Ok(ModelSpec {
             path: self.src.path.to_path_buf(),
             text: self.src.text.to_string(),
@@ -91,13 +102,22 @@ impl<'a> Validator<'a> {
     fn positive(&self, s: &Spanned<String>, dim: Dimension, field: &str) -> Result<f64> {
         let v = self.quantity(s, dim, field)?;
         if v <= 0.0 {
-            return Err(self.err(span_of(s), field, format!("must be positive, got {:?}", s.get_ref())));
+            return Err(self.err(
+                span_of(s),
+                field,
+                format!("must be positive, got {:?}", s.get_ref()),
+            ));
         }
         Ok(v)
     }
 
     /// A TOML value that must be a quantity string of one dimension.
-    fn value_quantity(&self, v: &Spanned<Value>, dims: &[Dimension], field: &str) -> Result<(f64, Dimension)> {
+    fn value_quantity(
+        &self,
+        v: &Spanned<Value>,
+        dims: &[Dimension],
+        field: &str,
+    ) -> Result<(f64, Dimension)> {
         self.quantity_of(v.get_ref(), dims, span_of(v), field)
     }
 
@@ -115,9 +135,14 @@ impl<'a> Validator<'a> {
                 .join(" or ")
         };
         let q = match value {
-            Value::String(s) => parse_quantity(s).map_err(|e| self.err(span.clone(), field, e.to_string()))?,
+            Value::String(s) => {
+                parse_quantity(s).map_err(|e| self.err(span.clone(), field, e.to_string()))?
+            }
             Value::Integer(_) | Value::Float(_) if dims.contains(&Dimension::Dimensionless) => {
-                let x = value.as_float().or(value.as_integer().map(|i| i as f64)).unwrap_or(0.0);
+                let x = value
+                    .as_float()
+                    .or(value.as_integer().map(|i| i as f64))
+                    .unwrap_or(0.0);
                 if !x.is_finite() {
                     return Err(self.err(span, field, "must be a finite number"));
                 }
@@ -168,7 +193,11 @@ impl<'a> Validator<'a> {
                 for item in items {
                     let (x, d) = self.quantity_of(item, dims, span.clone(), field)?;
                     if dim.is_some_and(|prev| prev != d) {
-                        return Err(self.err(span.clone(), field, "array values mix units of different kinds"));
+                        return Err(self.err(
+                            span.clone(),
+                            field,
+                            "array values mix units of different kinds",
+                        ));
                     }
                     dim = Some(d);
                     values.push(x);
@@ -203,7 +232,11 @@ impl<'a> Validator<'a> {
                     return Err(self.err(span, field, "uniform bounds have different units"));
                 }
                 if low > high {
-                    return Err(self.err(span, field, "uniform: the low bound exceeds the high bound"));
+                    return Err(self.err(
+                        span,
+                        field,
+                        "uniform: the low bound exceeds the high bound",
+                    ));
                 }
                 Ok((ValueSpec::Uniform { low, high }, d1))
             }
@@ -241,10 +274,23 @@ impl<'a> Validator<'a> {
                 candidates.push(parent.join(rel));
             }
         }
-        candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
-            let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-            self.err(span_of(s), field, format!("file not found: {:?} (looked at {})", s.get_ref(), tried.join(", ")))
-        })
+        candidates
+            .iter()
+            .find(|c| c.is_file())
+            .cloned()
+            .ok_or_else(|| {
+                let tried: Vec<String> =
+                    candidates.iter().map(|c| c.display().to_string()).collect();
+                self.err(
+                    span_of(s),
+                    field,
+                    format!(
+                        "file not found: {:?} (looked at {})",
+                        s.get_ref(),
+                        tried.join(", ")
+                    ),
+                )
+            })
     }
 
     // ----- sections ------------------------------------------------------
@@ -254,11 +300,19 @@ impl<'a> Validator<'a> {
         let dt = self.positive(&s.dt, Dimension::Time, "simulation.dt")?;
         let duration = self.quantity(&s.duration, Dimension::Time, "simulation.duration")?;
         if duration < 0.0 {
-            return Err(self.err(span_of(&s.duration), "simulation.duration", "must not be negative"));
+            return Err(self.err(
+                span_of(&s.duration),
+                "simulation.duration",
+                "must not be negative",
+            ));
         }
         let steps = (duration / dt).round();
         if steps > 1e15 {
-            return Err(self.err(span_of(&s.duration), "simulation.duration", "is too many steps of dt"));
+            return Err(self.err(
+                span_of(&s.duration),
+                "simulation.duration",
+                "is too many steps of dt",
+            ));
         }
         let engine = match &s.engine {
             None => EngineKind::Clock,
@@ -272,7 +326,11 @@ impl<'a> Validator<'a> {
                     ));
                 }
                 other => {
-                    return Err(self.err(span_of(e), "simulation.engine", format!("unknown engine {other:?}, expected \"clock\"")));
+                    return Err(self.err(
+                        span_of(e),
+                        "simulation.engine",
+                        format!("unknown engine {other:?}, expected \"clock\""),
+                    ));
                 }
             },
         };
@@ -299,12 +357,24 @@ impl<'a> Validator<'a> {
         let field = |f: &str| format!("population[{name}].{f}");
         let size = *p.size.get_ref();
         if !(1..=u32::MAX as i64).contains(&size) {
-            return Err(self.err(span_of(&p.size), &field("size"), format!("must be a positive neuron count, got {size}")));
+            return Err(self.err(
+                span_of(&p.size),
+                &field("size"),
+                format!("must be a positive neuron count, got {size}"),
+            ));
         }
         let size = size as u32;
         let empty = ValueMap::new();
-        let params = Params::new(self, p.params.as_ref().map_or(&empty, |s| s.get_ref()), field("params"));
-        let init = Params::new(self, p.init.as_ref().map_or(&empty, |s| s.get_ref()), field("init"));
+        let params = Params::new(
+            self,
+            p.params.as_ref().map_or(&empty, |s| s.get_ref()),
+            field("params"),
+        );
+        let init = Params::new(
+            self,
+            p.init.as_ref().map_or(&empty, |s| s.get_ref()),
+            field("init"),
+        );
         let kind = match p.model.get_ref().as_str() {
             "lif" => {
                 params.allow(&["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e"])?;
@@ -312,7 +382,18 @@ impl<'a> Validator<'a> {
                 NeuronKind::Lif(self.membrane(&params, &init, size)?)
             }
             "cuba_lif" => {
-                params.allow(&["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e", "tau_syn", "tau_syn_e", "tau_syn_i"])?;
+                params.allow(&[
+                    "tau_m",
+                    "v_rest",
+                    "v_reset",
+                    "v_th",
+                    "t_ref",
+                    "r_m",
+                    "i_e",
+                    "tau_syn",
+                    "tau_syn_e",
+                    "tau_syn_i",
+                ])?;
                 init.allow(&["v", "i_syn_e", "i_syn_i"])?;
                 NeuronKind::CubaLif(self.cuba(&params, &init, size)?)
             }
@@ -353,7 +434,10 @@ impl<'a> Validator<'a> {
             return Err(params.error("t_ref", "must not be negative"));
         }
         if v_reset >= v_th {
-            return Err(params.error("v_reset", "must lie below v_th, or the neuron would fire again at once"));
+            return Err(params.error(
+                "v_reset",
+                "must lie below v_th, or the neuron would fire again at once",
+            ));
         }
         let r_m = match params.get("r_m") {
             Some(_) => Some(params.positive("r_m", Dimension::Resistance)?),
@@ -362,16 +446,31 @@ impl<'a> Validator<'a> {
         let init_drive = match params.get("i_e") {
             None => ValueSpec::Constant(0.0),
             Some(v) => {
-                let (spec, _) = self.value_spec(v, &[Dimension::Current], &params.field("i_e"), n)?;
-                let r = r_m.ok_or_else(|| params.error("i_e", "a current needs the membrane resistance `r_m`"))?;
+                let (spec, _) =
+                    self.value_spec(v, &[Dimension::Current], &params.field("i_e"), n)?;
+                let r = r_m.ok_or_else(|| {
+                    params.error("i_e", "a current needs the membrane resistance `r_m`")
+                })?;
                 spec.scaled(r)
             }
         };
         let init_v = match init.get("v") {
             None => ValueSpec::Constant(v_rest),
-            Some(v) => self.value_spec(v, &[Dimension::Voltage], &init.field("v"), n)?.0,
+            Some(v) => {
+                self.value_spec(v, &[Dimension::Voltage], &init.field("v"), n)?
+                    .0
+            }
         };
-        Ok(MembraneParams { tau_m, v_rest, v_reset, v_th, t_ref, r_m, init_v, init_drive })
+        Ok(MembraneParams {
+            tau_m,
+            v_rest,
+            v_reset,
+            v_th,
+            t_ref,
+            r_m,
+            init_v,
+            init_drive,
+        })
     }
 
     fn cuba(&self, params: &Params, init: &Params, size: u32) -> Result<CubaParams> {
@@ -379,7 +478,10 @@ impl<'a> Validator<'a> {
         let (tau_syn_e, tau_syn_i) = match params.get("tau_syn") {
             Some(_) => {
                 if params.get("tau_syn_e").is_some() || params.get("tau_syn_i").is_some() {
-                    return Err(params.error("tau_syn", "give either `tau_syn` or `tau_syn_e` and `tau_syn_i`, not both"));
+                    return Err(params.error(
+                        "tau_syn",
+                        "give either `tau_syn` or `tau_syn_e` and `tau_syn_i`, not both",
+                    ));
                 }
                 let t = params.positive("tau_syn", Dimension::Time)?;
                 (t, t)
@@ -405,8 +507,15 @@ impl<'a> Validator<'a> {
     }
 
     /// A current given in amperes (needs `r_m`) or as the voltage `r_m * i`.
-    fn as_drive(&self, v: &Spanned<Value>, field: &str, r_m: Option<f64>, len: Option<usize>) -> Result<ValueSpec> {
-        let (spec, dim) = self.value_spec(v, &[Dimension::Current, Dimension::Voltage], field, len)?;
+    fn as_drive(
+        &self,
+        v: &Spanned<Value>,
+        field: &str,
+        r_m: Option<f64>,
+        len: Option<usize>,
+    ) -> Result<ValueSpec> {
+        let (spec, dim) =
+            self.value_spec(v, &[Dimension::Current, Dimension::Voltage], field, len)?;
         match (dim, r_m) {
             (Dimension::Voltage, _) => Ok(spec),
             (_, Some(r)) => Ok(spec.scaled(r)),
@@ -429,13 +538,23 @@ impl<'a> Validator<'a> {
                     Some(g) => self.string_value(g, &params.field("group"))?.into_inner(),
                     None => "/".to_string(),
                 };
-                let spikes = stimuli::read_spike_times(&path, &group).map_err(|e| self.err(span_of(f), &field, e))?;
+                let spikes = stimuli::read_spike_times(&path, &group)
+                    .map_err(|e| self.err(span_of(f), &field, e))?;
                 if let Some((_, n)) = spikes.iter().find(|(_, n)| *n >= size) {
-                    return Err(self.err(span_of(f), &field, format!("neuron {n} is out of range for a population of {size}")));
+                    return Err(self.err(
+                        span_of(f),
+                        &field,
+                        format!("neuron {n} is out of range for a population of {size}"),
+                    ));
                 }
                 spikes
             }
-            _ => return Err(params.error("spikes", "a spike_source needs exactly one of `spikes` (inline times) or `file`")),
+            _ => {
+                return Err(params.error(
+                    "spikes",
+                    "a spike_source needs exactly one of `spikes` (inline times) or `file`",
+                ));
+            }
         };
         if let Some((t, _)) = spikes.iter().find(|(t, _)| *t < 0.0) {
             return Err(params.error("spikes", format!("spike time {t} s is negative")));
@@ -448,12 +567,22 @@ impl<'a> Validator<'a> {
             .get_ref()
             .as_array()
             .filter(|rows| rows.len() == size as usize)
-            .ok_or_else(|| self.err(span_of(v), field, format!("expected one array of spike times per neuron ({size} arrays)")))?;
+            .ok_or_else(|| {
+                self.err(
+                    span_of(v),
+                    field,
+                    format!("expected one array of spike times per neuron ({size} arrays)"),
+                )
+            })?;
         let mut spikes = Vec::new();
         for (n, row) in rows.iter().enumerate() {
-            let times = row
-                .as_array()
-                .ok_or_else(|| self.err(span_of(v), field, format!("entry {n} is not an array of times")))?;
+            let times = row.as_array().ok_or_else(|| {
+                self.err(
+                    span_of(v),
+                    field,
+                    format!("entry {n} is not an array of times"),
+                )
+            })?;
             for t in times {
                 let (t, _) = self.quantity_of(t, &[Dimension::Time], span_of(v), field)?;
                 spikes.push((t, n as u32));
@@ -465,15 +594,25 @@ impl<'a> Validator<'a> {
     fn string_value(&self, v: &Spanned<Value>, field: &str) -> Result<Spanned<String>> {
         match v.get_ref() {
             Value::String(s) => Ok(Spanned::new(v.span(), s.clone())),
-            other => Err(self.err(span_of(v), field, format!("expected a string, got {}", describe(other)))),
+            other => Err(self.err(
+                span_of(v),
+                field,
+                format!("expected a string, got {}", describe(other)),
+            )),
         }
     }
 
     fn poisson_rate(&self, params: &Params, size: u32) -> Result<PoissonRate> {
         match (params.get("rate"), params.get("rate_file")) {
             (Some(v), None) => {
-                let (spec, _) = self.value_spec(v, &[Dimension::Frequency], &params.field("rate"), Some(size as usize))?;
-                check_non_negative(&spec).map_err(|m| self.err(span_of(v), &params.field("rate"), m))?;
+                let (spec, _) = self.value_spec(
+                    v,
+                    &[Dimension::Frequency],
+                    &params.field("rate"),
+                    Some(size as usize),
+                )?;
+                check_non_negative(&spec)
+                    .map_err(|m| self.err(span_of(v), &params.field("rate"), m))?;
                 Ok(PoissonRate::Constant(spec))
             }
             (None, Some(f)) => {
@@ -484,14 +623,24 @@ impl<'a> Validator<'a> {
                 }
                 Ok(PoissonRate::Varying(course))
             }
-            _ => Err(params.error("rate", "a poisson population needs exactly one of `rate` or `rate_file`")),
+            _ => Err(params.error(
+                "rate",
+                "a poisson population needs exactly one of `rate` or `rate_file`",
+            )),
         }
     }
 
-    fn time_course(&self, f: &Spanned<Value>, field: &str, column: &str, dim: Dimension) -> Result<Piecewise> {
+    fn time_course(
+        &self,
+        f: &Spanned<Value>,
+        field: &str,
+        column: &str,
+        dim: Dimension,
+    ) -> Result<Piecewise> {
         let path_value = self.string_value(f, field)?;
         let path = self.file(&path_value, field)?;
-        let rows = stimuli::read_time_course(&path, column, dim).map_err(|e| self.err(span_of(f), field, e))?;
+        let rows = stimuli::read_time_course(&path, column, dim)
+            .map_err(|e| self.err(span_of(f), field, e))?;
         piecewise(rows).map_err(|m| self.err(span_of(f), field, format!("{}: {m}", path.display())))
     }
 
@@ -504,7 +653,10 @@ impl<'a> Validator<'a> {
     ) -> Result<ProjectionSpec> {
         let p = raw.get_ref();
         let default_name = format!("{}->{}", p.from.get_ref(), p.to.get_ref());
-        let name = p.name.as_ref().map_or(default_name, |n| n.get_ref().clone());
+        let name = p
+            .name
+            .as_ref()
+            .map_or(default_name, |n| n.get_ref().clone());
         let field = |f: &str| format!("projection[{index}].{f}");
         let from = self.population_ref(&p.from, pops, &field("from"))?;
         let to = self.population_ref(&p.to, pops, &field("to"))?;
@@ -513,30 +665,56 @@ impl<'a> Validator<'a> {
             return Err(self.err(
                 span_of(&p.to),
                 &field("to"),
-                format!("population `{}` is a {} and cannot receive synapses", target.name, target.kind.model_name()),
+                format!(
+                    "population `{}` is a {} and cannot receive synapses",
+                    target.name,
+                    target.kind.model_name()
+                ),
             ));
         };
-        let port = self.port(p.synapse.as_ref(), p.receptor.as_ref(), p.weight.as_ref(), target, &field(""))?;
-        let (rule, listed_weight_dim) = self.connect(&p.connect, pops[from].size, target.size, &field("connect"))?;
+        let port = self.port(
+            p.synapse.as_ref(),
+            p.receptor.as_ref(),
+            p.weight.as_ref(),
+            target,
+            &field(""),
+        )?;
+        let (rule, listed_weight_dim) =
+            self.connect(&p.connect, pops[from].size, target.size, &field("connect"))?;
         let weight = match &p.weight {
             Some(w) => self.weight(w, port, membrane.r_m, &field("weight"))?,
             None => match (&rule, listed_weight_dim) {
                 (ConnectRule::List(_), Some(dim)) => {
-                    check_weight_dim(dim, port, membrane.r_m).map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
+                    check_weight_dim(dim, port, membrane.r_m)
+                        .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
                     ValueSpec::Constant(0.0)
                 }
-                _ => return Err(self.err(Some(raw.span()), &field("weight"), "missing `weight` (e.g. \"0.5 mV\")")),
+                _ => {
+                    return Err(self.err(
+                        Some(raw.span()),
+                        &field("weight"),
+                        "missing `weight` (e.g. \"0.5 mV\")",
+                    ));
+                }
             },
         };
         let delay = match &p.delay {
             None => ValueSpec::Constant(sim.dt),
             Some(d) => {
                 let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
-                self.check_delay(&spec, sim.dt).map_err(|m| self.err(span_of(d), &field("delay"), m))?;
+                self.check_delay(&spec, sim.dt)
+                    .map_err(|m| self.err(span_of(d), &field("delay"), m))?;
                 spec
             }
         };
-        let rule = self.scale_listed(rule, listed_weight_dim, membrane.r_m, sim.dt, &p.connect, &field("connect"))?;
+        let rule = self.scale_listed(
+            rule,
+            listed_weight_dim,
+            membrane.r_m,
+            sim.dt,
+            &p.connect,
+            &field("connect"),
+        )?;
         Ok(ProjectionSpec {
             name,
             from,
@@ -607,22 +785,39 @@ impl<'a> Validator<'a> {
                 return Err(self.err(
                     span_of(connect),
                     field,
-                    format!("synapse {} -> {} has a delay of {} ms, shorter than dt ({} ms)", s.pre, s.post, d * 1e3, dt * 1e3),
+                    format!(
+                        "synapse {} -> {} has a delay of {} ms, shorter than dt ({} ms)",
+                        s.pre,
+                        s.post,
+                        d * 1e3,
+                        dt * 1e3
+                    ),
                 ));
             }
         }
         Ok(ConnectRule::List(syns))
     }
 
-    fn population_ref(&self, s: &Spanned<String>, pops: &[PopulationSpec], field: &str) -> Result<usize> {
-        pops.iter().position(|p| &p.name == s.get_ref()).ok_or_else(|| {
-            let known: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
-            self.err(
-                span_of(s),
-                field,
-                format!("unknown population `{}` (defined: {})", s.get_ref(), known.join(", ")),
-            )
-        })
+    fn population_ref(
+        &self,
+        s: &Spanned<String>,
+        pops: &[PopulationSpec],
+        field: &str,
+    ) -> Result<usize> {
+        pops.iter()
+            .position(|p| &p.name == s.get_ref())
+            .ok_or_else(|| {
+                let known: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
+                self.err(
+                    span_of(s),
+                    field,
+                    format!(
+                        "unknown population `{}` (defined: {})",
+                        s.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })
     }
 
     fn port(
@@ -634,11 +829,19 @@ impl<'a> Validator<'a> {
         field: &str,
     ) -> Result<Port> {
         let is_cuba = matches!(target.kind, NeuronKind::CubaLif(_));
-        let kind = synapse.map(|s| s.get_ref().as_str()).unwrap_or(if is_cuba { "current" } else { "delta" });
+        let kind = synapse.map(|s| s.get_ref().as_str()).unwrap_or(if is_cuba {
+            "current"
+        } else {
+            "delta"
+        });
         match kind {
             "delta" => {
                 if let Some(r) = receptor {
-                    return Err(self.err(span_of(r), &format!("{field}receptor"), "delta synapses have no receptor; remove `receptor`"));
+                    return Err(self.err(
+                        span_of(r),
+                        &format!("{field}receptor"),
+                        "delta synapses have no receptor; remove `receptor`",
+                    ));
                 }
                 Ok(Port::Voltage)
             }
@@ -662,7 +865,11 @@ impl<'a> Validator<'a> {
                         &format!("{field}receptor"),
                         format!("unknown receptor {other:?}, expected \"exc\" or \"inh\""),
                     )),
-                    None => Ok(if weight_sign(weight) < 0.0 { Port::CurrentInh } else { Port::CurrentExc }),
+                    None => Ok(if weight_sign(weight) < 0.0 {
+                        Port::CurrentInh
+                    } else {
+                        Port::CurrentExc
+                    }),
                 }
             }
             other => Err(self.err(
@@ -673,21 +880,37 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn weight(&self, w: &Spanned<Value>, port: Port, r_m: Option<f64>, field: &str) -> Result<ValueSpec> {
+    fn weight(
+        &self,
+        w: &Spanned<Value>,
+        port: Port,
+        r_m: Option<f64>,
+        field: &str,
+    ) -> Result<ValueSpec> {
         match port {
             Port::Voltage => Ok(self.value_spec(w, &[Dimension::Voltage], field, None)?.0),
             Port::CurrentExc | Port::CurrentInh => self.as_drive(w, field, r_m, None),
         }
     }
 
-    fn connect(&self, c: &Spanned<Value>, n_pre: u32, n_post: u32, field: &str) -> Result<(ConnectRule, Option<Dimension>)> {
+    fn connect(
+        &self,
+        c: &Spanned<Value>,
+        n_pre: u32,
+        n_post: u32,
+        field: &str,
+    ) -> Result<(ConnectRule, Option<Dimension>)> {
         let span = span_of(c);
         let usage = "expected \"all_to_all\", \"one_to_one\", { fixed_probability = p }, { fixed_indegree = k }, { list = \"FILE.csv\" } or { dense = [[...]] }";
         match c.get_ref() {
             Value::String(s) if s == "all_to_all" => Ok((ConnectRule::AllToAll, None)),
             Value::String(s) if s == "one_to_one" => {
                 if n_pre != n_post {
-                    return Err(self.err(span, field, format!("one_to_one needs equal sizes, got {n_pre} and {n_post}")));
+                    return Err(self.err(
+                        span,
+                        field,
+                        format!("one_to_one needs equal sizes, got {n_pre} and {n_post}"),
+                    ));
                 }
                 Ok((ConnectRule::OneToOne, None))
             }
@@ -736,7 +959,14 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn dense(&self, body: &Value, n_pre: u32, n_post: u32, span: Option<Range<usize>>, field: &str) -> Result<Vec<Vec<f64>>> {
+    fn dense(
+        &self,
+        body: &Value,
+        n_pre: u32,
+        n_post: u32,
+        span: Option<Range<usize>>,
+        field: &str,
+    ) -> Result<Vec<Vec<f64>>> {
         let shape_error = || {
             self.err(
                 span.clone(),
@@ -744,10 +974,16 @@ impl<'a> Validator<'a> {
                 format!("dense must be {n_post} rows (targets) of {n_pre} numbers (sources)"),
             )
         };
-        let rows = body.as_array().filter(|r| r.len() == n_post as usize).ok_or_else(shape_error)?;
+        let rows = body
+            .as_array()
+            .filter(|r| r.len() == n_post as usize)
+            .ok_or_else(shape_error)?;
         rows.iter()
             .map(|row| {
-                let row = row.as_array().filter(|r| r.len() == n_pre as usize).ok_or_else(shape_error)?;
+                let row = row
+                    .as_array()
+                    .filter(|r| r.len() == n_pre as usize)
+                    .ok_or_else(shape_error)?;
                 row.iter()
                     .map(|x| {
                         x.as_float()
@@ -760,7 +996,11 @@ impl<'a> Validator<'a> {
             .collect()
     }
 
-    fn unique_projection_names(&self, raw: &RawModel, projections: &[ProjectionSpec]) -> Result<()> {
+    fn unique_projection_names(
+        &self,
+        raw: &RawModel,
+        projections: &[ProjectionSpec],
+    ) -> Result<()> {
         let mut seen = HashSet::new();
         for (i, p) in projections.iter().enumerate() {
             if !seen.insert(&p.name) {
@@ -768,7 +1008,10 @@ impl<'a> Validator<'a> {
                 return Err(self.err(
                     span,
                     &format!("projection[{i}].name"),
-                    format!("two projections are named `{}`; give each a distinct `name`", p.name),
+                    format!(
+                        "two projections are named `{}`; give each a distinct `name`",
+                        p.name
+                    ),
                 ));
             }
         }
@@ -791,36 +1034,63 @@ impl<'a> Validator<'a> {
             return Err(self.err(
                 span_of(&s.population),
                 &field("population"),
-                format!("population `{}` is a {} and takes no stimulus", pops[target].name, pops[target].kind.model_name()),
+                format!(
+                    "population `{}` is a {} and takes no stimulus",
+                    pops[target].name,
+                    pops[target].kind.model_name()
+                ),
             ));
         };
         let neurons = self.neuron_list(s.neurons.as_ref(), pops[target].size, &field("neurons"))?;
         match s.kind.get_ref().as_str() {
             "current" => {
                 let drive = self.current_course(s, membrane.r_m, &field)?;
-                currents.push(CurrentStimulusSpec { population: target, neurons, drive });
+                currents.push(CurrentStimulusSpec {
+                    population: target,
+                    neurons,
+                    drive,
+                });
                 Ok(())
             }
             "poisson" => {
-                let rate = s
-                    .rate
-                    .as_ref()
-                    .ok_or_else(|| self.err(Some(raw.span()), &field("rate"), "a poisson stimulus needs `rate` (e.g. \"10 Hz\")"))?;
-                let (rate, _) = self.value_quantity(rate, &[Dimension::Frequency], &field("rate"))?;
+                let rate = s.rate.as_ref().ok_or_else(|| {
+                    self.err(
+                        Some(raw.span()),
+                        &field("rate"),
+                        "a poisson stimulus needs `rate` (e.g. \"10 Hz\")",
+                    )
+                })?;
+                let (rate, _) =
+                    self.value_quantity(rate, &[Dimension::Frequency], &field("rate"))?;
                 if rate < 0.0 {
-                    return Err(self.err(span_of(s.rate.as_ref().expect("checked")), &field("rate"), "must not be negative"));
+                    return Err(self.err(
+                        span_of(s.rate.as_ref().expect("checked")),
+                        &field("rate"),
+                        "must not be negative",
+                    ));
                 }
-                let weight_value = s
-                    .weight
-                    .as_ref()
-                    .ok_or_else(|| self.err(Some(raw.span()), &field("weight"), "a poisson stimulus needs `weight`"))?;
-                let port = self.port(s.synapse.as_ref(), s.receptor.as_ref(), Some(weight_value), &pops[target], &field(""))?;
+                let weight_value = s.weight.as_ref().ok_or_else(|| {
+                    self.err(
+                        Some(raw.span()),
+                        &field("weight"),
+                        "a poisson stimulus needs `weight`",
+                    )
+                })?;
+                let port = self.port(
+                    s.synapse.as_ref(),
+                    s.receptor.as_ref(),
+                    Some(weight_value),
+                    &pops[target],
+                    &field(""),
+                )?;
                 let weight = self.weight(weight_value, port, membrane.r_m, &field("weight"))?;
                 let delay = match &s.delay {
                     None => ValueSpec::Constant(sim.dt),
                     Some(d) => {
-                        let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
-                        self.check_delay(&spec, sim.dt).map_err(|m| self.err(span_of(d), &field("delay"), m))?;
+                        let (spec, _) =
+                            self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
+                        self.check_delay(&spec, sim.dt)
+                            .map_err(|m| self.err(span_of(d), &field("delay"), m))?;
                         spec
                     }
                 };
@@ -835,7 +1105,12 @@ impl<'a> Validator<'a> {
                 let synapses = targets
                     .iter()
                     .enumerate()
-                    .map(|(i, &post)| ListedSynapse { pre: i as u32, post, weight: None, delay: None })
+                    .map(|(i, &post)| ListedSynapse {
+                        pre: i as u32,
+                        post,
+                        weight: None,
+                        delay: None,
+                    })
                     .collect();
                 projections.push(ProjectionSpec {
                     name,
@@ -858,14 +1133,24 @@ impl<'a> Validator<'a> {
     }
 
     /// A current stimulus as a piecewise-constant drive (volts, `r_m * i`).
-    fn current_course(&self, s: &RawStimulus, r_m: Option<f64>, field: &dyn Fn(&str) -> String) -> Result<Piecewise> {
-        let to_drive = |value: f64, dim: Dimension, span: Option<Range<usize>>, f: &str| -> Result<f64> {
-            match (dim, r_m) {
-                (Dimension::Voltage, _) => Ok(value),
-                (_, Some(r)) => Ok(value * r),
-                (_, None) => Err(self.err(span, f, "a current needs the target's membrane resistance `r_m`")),
-            }
-        };
+    fn current_course(
+        &self,
+        s: &RawStimulus,
+        r_m: Option<f64>,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<Piecewise> {
+        let to_drive =
+            |value: f64, dim: Dimension, span: Option<Range<usize>>, f: &str| -> Result<f64> {
+                match (dim, r_m) {
+                    (Dimension::Voltage, _) => Ok(value),
+                    (_, Some(r)) => Ok(value * r),
+                    (_, None) => Err(self.err(
+                        span,
+                        f,
+                        "a current needs the target's membrane resistance `r_m`",
+                    )),
+                }
+            };
         let dims = [Dimension::Current, Dimension::Voltage];
         if let Some(a) = &s.amplitude {
             let (amp, dim) = self.value_quantity(a, &dims, &field("amplitude"))?;
@@ -891,20 +1176,34 @@ impl<'a> Validator<'a> {
         }
         if let (Some(ts), Some(amps)) = (&s.times, &s.amplitudes) {
             if ts.get_ref().len() != amps.get_ref().len() || ts.get_ref().is_empty() {
-                return Err(self.err(span_of(ts), &field("times"), "`times` and `amplitudes` need the same, non-zero length"));
+                return Err(self.err(
+                    span_of(ts),
+                    &field("times"),
+                    "`times` and `amplitudes` need the same, non-zero length",
+                ));
             }
             let mut rows = Vec::new();
             for (t, a) in ts.get_ref().iter().zip(amps.get_ref()) {
-                let t = parse_as(t, Dimension::Time).map_err(|e| self.err(span_of(ts), &field("times"), e.to_string()))?;
-                let (a_val, dim) = self.quantity_of(&Value::String(a.clone()), &dims, span_of(amps), &field("amplitudes"))?;
-                rows.push((t, to_drive(a_val, dim, span_of(amps), &field("amplitudes"))?));
+                let t = parse_as(t, Dimension::Time)
+                    .map_err(|e| self.err(span_of(ts), &field("times"), e.to_string()))?;
+                let (a_val, dim) = self.quantity_of(
+                    &Value::String(a.clone()),
+                    &dims,
+                    span_of(amps),
+                    &field("amplitudes"),
+                )?;
+                rows.push((
+                    t,
+                    to_drive(a_val, dim, span_of(amps), &field("amplitudes"))?,
+                ));
             }
             return piecewise(rows).map_err(|m| self.err(span_of(ts), &field("times"), m));
         }
         if let Some(f) = &s.file {
             let value = Spanned::new(f.span(), Value::String(f.get_ref().clone()));
             let path = self.file(f, &field("file"))?;
-            let table = stimuli::read_csv_table(&path).map_err(|e| self.err(span_of(f), &field("file"), e))?;
+            let table = stimuli::read_csv_table(&path)
+                .map_err(|e| self.err(span_of(f), &field("file"), e))?;
             let dim = table
                 .columns
                 .iter()
@@ -924,26 +1223,44 @@ impl<'a> Validator<'a> {
         ))
     }
 
-    fn neuron_list(&self, neurons: Option<&Spanned<Vec<i64>>>, size: u32, field: &str) -> Result<Option<Vec<u32>>> {
+    fn neuron_list(
+        &self,
+        neurons: Option<&Spanned<Vec<i64>>>,
+        size: u32,
+        field: &str,
+    ) -> Result<Option<Vec<u32>>> {
         let Some(list) = neurons else { return Ok(None) };
         let mut out = Vec::with_capacity(list.get_ref().len());
         for &n in list.get_ref() {
             if n < 0 || n >= size as i64 {
-                return Err(self.err(span_of(list), field, format!("neuron {n} is out of range (population of {size})")));
+                return Err(self.err(
+                    span_of(list),
+                    field,
+                    format!("neuron {n} is out of range (population of {size})"),
+                ));
             }
             out.push(n as u32);
         }
         Ok(Some(out))
     }
 
-    fn record(&self, index: usize, raw: &Spanned<RawRecord>, pops: &[PopulationSpec]) -> Result<RecordSpec> {
+    fn record(
+        &self,
+        index: usize,
+        raw: &Spanned<RawRecord>,
+        pops: &[PopulationSpec],
+    ) -> Result<RecordSpec> {
         let r = raw.get_ref();
         let field = |f: &str| format!("record[{index}].{f}");
         let population = self.population_ref(&r.population, pops, &field("population"))?;
         let allowed = recordable(&pops[population].kind);
         for v in r.variables.get_ref() {
             if !allowed.contains(&v.as_str()) {
-                let choices = if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") };
+                let choices = if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                };
                 return Err(self.err(
                     span_of(&r.variables),
                     &field("variables"),
@@ -955,13 +1272,24 @@ impl<'a> Validator<'a> {
             }
         }
         if r.variables.get_ref().is_empty() {
-            return Err(self.err(span_of(&r.variables), &field("variables"), "name at least one variable"));
+            return Err(self.err(
+                span_of(&r.variables),
+                &field("variables"),
+                "name at least one variable",
+            ));
         }
-        let neurons = self.neuron_list(r.neurons.as_ref(), pops[population].size, &field("neurons"))?;
+        let neurons =
+            self.neuron_list(r.neurons.as_ref(), pops[population].size, &field("neurons"))?;
         let every = match &r.every {
             None => 1,
             Some(e) if *e.get_ref() >= 1 => *e.get_ref() as u64,
-            Some(e) => return Err(self.err(span_of(e), &field("every"), "must be a positive number of steps")),
+            Some(e) => {
+                return Err(self.err(
+                    span_of(e),
+                    &field("every"),
+                    "must be a positive number of steps",
+                ));
+            }
         };
         Ok(RecordSpec {
             population,
@@ -991,14 +1319,22 @@ pub fn recordable(kind: &NeuronKind) -> &'static [&'static str] {
     }
 }
 
-fn check_weight_dim(dim: Dimension, port: Port, r_m: Option<f64>) -> std::result::Result<(), String> {
+fn check_weight_dim(
+    dim: Dimension,
+    port: Port,
+    r_m: Option<f64>,
+) -> std::result::Result<(), String> {
     match (port, dim) {
         (Port::Voltage, Dimension::Voltage) => Ok(()),
-        (Port::Voltage, d) => Err(format!("delta synapses take voltage weights, the list gives {d}")),
+        (Port::Voltage, d) => Err(format!(
+            "delta synapses take voltage weights, the list gives {d}"
+        )),
         (_, Dimension::Voltage) => Ok(()),
         (_, Dimension::Current) if r_m.is_some() => Ok(()),
         (_, Dimension::Current) => Err("current weights need the target's `r_m`".into()),
-        (_, d) => Err(format!("current synapses take current or voltage weights, the list gives {d}")),
+        (_, d) => Err(format!(
+            "current synapses take current or voltage weights, the list gives {d}"
+        )),
     }
 }
 
@@ -1012,7 +1348,11 @@ fn weight_sign(weight: Option<&Spanned<Value>>) -> f64 {
                 .and_then(|u| u.as_array())
                 .and_then(|a| a.first())
                 .and_then(|x| x.as_str())
-                .or_else(|| t.get("normal").and_then(|n| n.get("mean")).and_then(|m| m.as_str()))
+                .or_else(|| {
+                    t.get("normal")
+                        .and_then(|n| n.get("mean"))
+                        .and_then(|m| m.as_str())
+                })
                 .and_then(|s| parse_quantity(s).ok())
                 .map(|q| q.value),
             _ => None,
@@ -1028,7 +1368,11 @@ fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
         ValueSpec::Uniform { low, .. } => *low < 0.0,
         ValueSpec::Normal { .. } => false,
     };
-    if negative { Err("must not be negative".into()) } else { Ok(()) }
+    if negative {
+        Err("must not be negative".into())
+    } else {
+        Ok(())
+    }
 }
 
 /// Sort-checked `(time, value)` rows to a piecewise-constant function that is
@@ -1077,7 +1421,11 @@ struct Params<'v, 'a> {
 
 impl<'v, 'a> Params<'v, 'a> {
     fn new(validator: &'v Validator<'a>, map: &'v ValueMap, prefix: String) -> Self {
-        Self { validator, map, prefix }
+        Self {
+            validator,
+            map,
+            prefix,
+        }
     }
 
     fn field(&self, key: &str) -> String {
@@ -1096,7 +1444,11 @@ impl<'v, 'a> Params<'v, 'a> {
     fn allow(&self, keys: &[&str]) -> Result<()> {
         for (key, value) in self.map {
             if !keys.contains(&key.as_str()) {
-                let allowed = if keys.is_empty() { "none".to_string() } else { keys.join(", ") };
+                let allowed = if keys.is_empty() {
+                    "none".to_string()
+                } else {
+                    keys.join(", ")
+                };
                 return Err(self.validator.err(
                     span_of(value),
                     &self.field(key),
@@ -1108,10 +1460,17 @@ impl<'v, 'a> Params<'v, 'a> {
     }
 
     fn scalar(&self, key: &str, dim: Dimension) -> Result<f64> {
-        let v = self
-            .get(key)
-            .ok_or_else(|| self.validator.err(None, &self.field(key), format!("missing, expected {dim} such as {}", dim.example())))?;
-        Ok(self.validator.value_quantity(v, &[dim], &self.field(key))?.0)
+        let v = self.get(key).ok_or_else(|| {
+            self.validator.err(
+                None,
+                &self.field(key),
+                format!("missing, expected {dim} such as {}", dim.example()),
+            )
+        })?;
+        Ok(self
+            .validator
+            .value_quantity(v, &[dim], &self.field(key))?
+            .0)
     }
 
     fn scalar_or(&self, key: &str, dim: Dimension, default: f64) -> Result<f64> {
@@ -1124,7 +1483,10 @@ impl<'v, 'a> Params<'v, 'a> {
     fn positive(&self, key: &str, dim: Dimension) -> Result<f64> {
         let v = self.scalar(key, dim)?;
         if v <= 0.0 {
-            let written = self.get(key).map(|s| s.get_ref().to_string()).unwrap_or_default();
+            let written = self
+                .get(key)
+                .map(|s| s.get_ref().to_string())
+                .unwrap_or_default();
             return Err(self.error(key, format!("must be positive, got {written}")));
         }
         Ok(v)

@@ -7,17 +7,29 @@
 
 use rand_pcg::Pcg64;
 
-use super::membrane::{Membrane, MembraneState, synaptic_propagator};
+use multiversion::multiversion;
+
+use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::{Neuron, Variable};
 use crate::engine::rng;
 use crate::model::spec::{CubaParams, Port};
-use crate::synapse::RingBuffer;
+use crate::synapse::{Arrival, EventRing};
 
 pub struct CubaLif {
     membrane: Membrane,
     state: MembraneState,
-    syn_e: Vec<f64>,
-    syn_i: Vec<f64>,
+    synapses: Synapses,
+    coefficients: Coefficients,
+}
+
+/// Synaptic drives per neuron.
+struct Synapses {
+    exc: Vec<f64>,
+    inh: Vec<f64>,
+}
+
+/// One step of the synaptic dynamics, precomputed.
+struct Coefficients {
     decay_e: f64,
     decay_i: f64,
     /// Contribution of each synaptic drive to `v` over one step.
@@ -25,21 +37,58 @@ pub struct CubaLif {
     to_v_i: f64,
 }
 
+/// Propagate every neuron and its synaptic drives over one step; chunks
+/// where some neuron is above threshold are flagged for `Membrane::fire`.
+#[multiversion(targets("x86_64+avx2"))]
+fn propagate(c: &Coefficients, m: &Membrane, s: &mut MembraneState, syn: &mut Synapses, k: u64) {
+    let n = s.v.len();
+    for (chunk, flag) in s.crossed.iter_mut().enumerate() {
+        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+        let len = range.len();
+        let v = &mut s.v[range.clone()][..len];
+        let v_inf = &s.v_inf[range.clone()][..len];
+        let until = &s.refractory_until[range.clone()][..len];
+        let ie = &mut syn.exc[range.clone()][..len];
+        let ii = &mut syn.inh[range][..len];
+        let mut crossed = false;
+        for i in 0..len {
+            let v_prop =
+                v_inf[i] + (v[i] - v_inf[i]) * m.decay + c.to_v_e * ie[i] + c.to_v_i * ii[i];
+            ie[i] *= c.decay_e;
+            ii[i] *= c.decay_i;
+            v[i] = m.clamp(k, until[i], v_prop);
+            crossed |= v[i] > m.v_th;
+        }
+        *flag = crossed;
+    }
+}
+
+/// Synaptic-current events: jumps of the drive, refractory or not.
+fn add_currents(drive: &mut [f64], events: &[Arrival]) {
+    for e in events {
+        drive[e.target as usize] += e.weight as f64;
+    }
+}
+
 impl CubaLif {
     pub fn new(p: &CubaParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         let membrane = Membrane::new(&p.membrane, dt);
         let state = membrane.initial_state(&p.membrane, n, rng);
-        let syn_e = rng::draw(&p.init_syn_e, n, rng);
-        let syn_i = rng::draw(&p.init_syn_i, n, rng);
-        Self {
+        let synapses = Synapses {
+            exc: rng::draw(&p.init_syn_e, n, rng),
+            inh: rng::draw(&p.init_syn_i, n, rng),
+        };
+        let coefficients = Coefficients {
             to_v_e: synaptic_propagator(dt, p.membrane.tau_m, p.tau_syn_e),
             to_v_i: synaptic_propagator(dt, p.membrane.tau_m, p.tau_syn_i),
             decay_e: (-dt / p.tau_syn_e).exp(),
             decay_i: (-dt / p.tau_syn_i).exp(),
+        };
+        Self {
             membrane,
             state,
-            syn_e,
-            syn_i,
+            synapses,
+            coefficients,
         }
     }
 }
@@ -56,31 +105,37 @@ impl Neuron for CubaLif {
     fn variables(&self) -> Vec<Variable> {
         let (unit, _) = self.membrane.current_unit();
         vec![
-            Variable { name: "v", unit: "V" },
-            Variable { name: "i_syn_e", unit },
-            Variable { name: "i_syn_i", unit },
+            Variable {
+                name: "v",
+                unit: "V",
+            },
+            Variable {
+                name: "i_syn_e",
+                unit,
+            },
+            Variable {
+                name: "i_syn_i",
+                unit,
+            },
         ]
     }
 
-    fn step(&mut self, k: u64, inputs: &mut [RingBuffer], spikes: &mut Vec<u32>) {
-        let n = self.state.v.len();
-        let [delta_in, exc_in, inh_in] = inputs else {
-            unreachable!("the engine passes one buffer per port");
+    fn step(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        let [jumps, exc, inh] = inputs else {
+            unreachable!("the engine passes one ring per port");
         };
-        let (delta_in, exc_in, inh_in) = (delta_in.slot_mut(k + 1), exc_in.slot_mut(k + 1), inh_in.slot_mut(k + 1));
-        let (decay, de, di, ve, vi) = (self.membrane.decay, self.decay_e, self.decay_i, self.to_v_e, self.to_v_i);
-        let s = &mut self.state;
-        let (v, v_inf) = (&mut s.v[..n], &s.v_inf[..n]);
-        let (ie, ii) = (&mut self.syn_e[..n], &mut self.syn_i[..n]);
-        let (exc_in, inh_in) = (&mut exc_in[..n], &mut inh_in[..n]);
-        for i in 0..n {
-            v[i] = v_inf[i] + (v[i] - v_inf[i]) * decay + ve * ie[i] + vi * ii[i];
-            ie[i] = ie[i] * de + exc_in[i];
-            ii[i] = ii[i] * di + inh_in[i];
-            exc_in[i] = 0.0;
-            inh_in[i] = 0.0;
-        }
-        self.membrane.settle(s, delta_in, spikes);
+        propagate(
+            &self.coefficients,
+            &self.membrane,
+            &mut self.state,
+            &mut self.synapses,
+            k,
+        );
+        add_currents(&mut self.synapses.exc, exc.slot(k + 1));
+        add_currents(&mut self.synapses.inh, inh.slot(k + 1));
+        self.membrane
+            .apply_jumps(k, jumps.slot(k + 1), &mut self.state);
+        self.membrane.fire(k, &mut self.state, spikes);
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
@@ -90,8 +145,8 @@ impl Neuron for CubaLif {
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
         let (_, to_current) = self.membrane.current_unit();
         let (source, scale) = match variable {
-            "i_syn_e" => (&self.syn_e, to_current),
-            "i_syn_i" => (&self.syn_i, to_current),
+            "i_syn_e" => (&self.synapses.exc, to_current),
+            "i_syn_i" => (&self.synapses.inh, to_current),
             _ => (&self.state.v, 1.0),
         };
         out.extend(neurons.iter().map(|&i| source[i as usize] * scale));

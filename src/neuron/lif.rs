@@ -3,10 +3,12 @@
 
 use rand_pcg::Pcg64;
 
-use super::membrane::{Membrane, MembraneState};
+use multiversion::multiversion;
+
+use super::membrane::{CHUNK, Membrane, MembraneState};
 use super::{Neuron, Variable};
 use crate::model::spec::{MembraneParams, Port};
-use crate::synapse::RingBuffer;
+use crate::synapse::EventRing;
 
 pub struct Lif {
     membrane: Membrane,
@@ -21,6 +23,27 @@ impl Lif {
     }
 }
 
+/// Propagate every neuron over one step; chunks where some neuron is above
+/// threshold are flagged for `Membrane::fire`.
+#[multiversion(targets("x86_64+avx2"))]
+fn propagate(m: &Membrane, s: &mut MembraneState, k: u64) {
+    let n = s.v.len();
+    for (chunk, flag) in s.crossed.iter_mut().enumerate() {
+        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+        let len = range.len();
+        let v = &mut s.v[range.clone()][..len];
+        let v_inf = &s.v_inf[range.clone()][..len];
+        let until = &s.refractory_until[range][..len];
+        let mut crossed = false;
+        for i in 0..len {
+            let v_prop = v_inf[i] + (v[i] - v_inf[i]) * m.decay;
+            v[i] = m.clamp(k, until[i], v_prop);
+            crossed |= v[i] > m.v_th;
+        }
+        *flag = crossed;
+    }
+}
+
 impl Neuron for Lif {
     fn size(&self) -> usize {
         self.state.v.len()
@@ -31,16 +54,17 @@ impl Neuron for Lif {
     }
 
     fn variables(&self) -> Vec<Variable> {
-        vec![Variable { name: "v", unit: "V" }]
+        vec![Variable {
+            name: "v",
+            unit: "V",
+        }]
     }
 
-    fn step(&mut self, k: u64, inputs: &mut [RingBuffer], spikes: &mut Vec<u32>) {
-        let decay = self.membrane.decay;
-        let s = &mut self.state;
-        for (v, &v_inf) in s.v.iter_mut().zip(&s.v_inf) {
-            *v = v_inf + (*v - v_inf) * decay;
-        }
-        self.membrane.settle(s, inputs[0].slot_mut(k + 1), spikes);
+    fn step(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        propagate(&self.membrane, &mut self.state, k);
+        self.membrane
+            .apply_jumps(k, inputs[0].slot(k + 1), &mut self.state);
+        self.membrane.fire(k, &mut self.state, spikes);
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {

@@ -5,6 +5,7 @@ use rand_pcg::Pcg64;
 
 use crate::engine::rng;
 use crate::model::spec::MembraneParams;
+use crate::synapse::Arrival;
 
 /// Per-population constants of the membrane, precomputed for one `dt`.
 #[derive(Debug, Clone)]
@@ -23,14 +24,21 @@ pub struct Membrane {
 #[derive(Debug, Clone)]
 pub struct MembraneState {
     pub v: Vec<f64>,
-    /// Steps of refractoriness left.
-    pub refractory: Vec<u32>,
+    /// `v` is held at `v_reset` during the steps `k → k + 1` with `k < refractory_until`.
+    pub refractory_until: Vec<u64>,
     /// Bias drive `r_m * i_e` (per neuron) and external drive from stimuli.
     pub bias: Vec<f64>,
     pub external: Vec<f64>,
     /// Steady state without synaptic input: `v_rest + bias + external`.
     pub v_inf: Vec<f64>,
+    /// Per chunk of `CHUNK` neurons: may hold a threshold crossing this step.
+    pub crossed: Vec<bool>,
 }
+
+/// Neurons are advanced in chunks: the arithmetic over a chunk is branch-free
+/// and vectorises, and the rare chunk with a threshold crossing is then
+/// scanned for its spikes.
+pub const CHUNK: usize = 64;
 
 impl Membrane {
     pub fn new(p: &MembraneParams, dt: f64) -> Self {
@@ -52,10 +60,11 @@ impl Membrane {
         let v_inf = bias.iter().map(|b| self.v_rest + b).collect();
         MembraneState {
             v,
-            refractory: vec![0; n],
+            refractory_until: vec![0; n],
             bias,
             external,
             v_inf,
+            crossed: vec![false; n.div_ceil(CHUNK)],
         }
     }
 
@@ -68,27 +77,43 @@ impl Membrane {
         }
     }
 
-    /// Finish a step: apply delta input, the refractory clamp, threshold and
-    /// reset. `v_prop` holds the propagated potentials and becomes the new `v`.
-    #[inline]
-    pub fn settle(&self, state: &mut MembraneState, delta_in: &mut [f64], spikes: &mut Vec<u32>) {
-        let n = state.v.len();
-        let (v, refr) = (&mut state.v[..n], &mut state.refractory[..n]);
-        let delta_in = &mut delta_in[..n];
-        // Branch-free over neurons so the loop vectorises; spikes are rare
-        // and collected in a second pass.
-        for i in 0..n {
-            let clamped = refr[i] > 0;
-            let free = v[i] + delta_in[i];
-            v[i] = if clamped { self.v_reset } else { free };
-            refr[i] = refr[i].saturating_sub(1);
-            delta_in[i] = 0.0;
+    /// The potential after step `k → k + 1` of a neuron whose propagated
+    /// potential is `v_prop`: held at `v_reset` while refractory.
+    #[inline(always)]
+    pub fn clamp(&self, k: u64, refractory_until: u64, v_prop: f64) -> f64 {
+        if k < refractory_until {
+            self.v_reset
+        } else {
+            v_prop
         }
-        for i in 0..n {
-            if v[i] > self.v_th {
-                spikes.push(i as u32);
-                v[i] = self.v_reset;
-                refr[i] = self.refractory_steps;
+    }
+
+    /// Delta-synapse events of grid point `k + 1`: jumps of `v`, dropped
+    /// while refractory (as in NEST).
+    pub fn apply_jumps(&self, k: u64, events: &[Arrival], state: &mut MembraneState) {
+        for e in events {
+            let i = e.target as usize;
+            if k >= state.refractory_until[i] {
+                state.v[i] += e.weight as f64;
+                state.crossed[i / CHUNK] |= state.v[i] > self.v_th;
+            }
+        }
+    }
+
+    /// Threshold and reset after step `k → k + 1`, in the chunks that may
+    /// hold a crossing; spikes come out in increasing neuron order.
+    pub fn fire(&self, k: u64, state: &mut MembraneState, spikes: &mut Vec<u32>) {
+        let n = state.v.len();
+        for chunk in 0..state.crossed.len() {
+            if !std::mem::take(&mut state.crossed[chunk]) {
+                continue;
+            }
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
+                if state.v[i] > self.v_th {
+                    spikes.push(i as u32);
+                    state.v[i] = self.v_reset;
+                    state.refractory_until[i] = k + 1 + self.refractory_steps as u64;
+                }
             }
         }
     }
@@ -122,7 +147,7 @@ mod tests {
 
     #[test]
     fn synaptic_propagator_matches_the_textbook_form_and_its_limit() {
-        let (dt, tm, ts) = (1e-4, 20e-3, 5e-3);
+        let (dt, tm, ts): (f64, f64, f64) = (1e-4, 20e-3, 5e-3);
         let textbook = ts / (ts - tm) * ((-dt / ts).exp() - (-dt / tm).exp());
         assert!((synaptic_propagator(dt, tm, ts) - textbook).abs() < 1e-15);
         // tau_s == tau_m: the limit is dt/tau_m · exp(-dt/tau_m).

@@ -26,8 +26,8 @@ pub mod spike_source;
 use rand_pcg::Pcg64;
 
 use crate::engine::rng;
-use crate::model::spec::{NeuronKind, Port, PopulationSpec, SimulationSpec};
-use crate::synapse::RingBuffer;
+use crate::model::spec::{NeuronKind, PopulationSpec, Port, SimulationSpec};
+use crate::synapse::EventRing;
 
 /// A recordable state variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +46,11 @@ pub trait Neuron: Send {
 
     fn variables(&self) -> Vec<Variable>;
 
-    /// Advance from grid point `k` to `k + 1`. `inputs[j]` buffers what
-    /// arrives at port `ports()[j]`; the model consumes the slot of grid
-    /// point `k + 1` and leaves it zeroed. Indices of neurons that spike at
-    /// `k + 1` are appended to `spikes` in increasing order.
-    fn step(&mut self, k: u64, inputs: &mut [RingBuffer], spikes: &mut Vec<u32>);
+    /// Advance from grid point `k` to `k + 1`. `inputs[j]` holds the events
+    /// for port `ports()[j]`; the model applies those of grid point `k + 1`
+    /// (the engine empties the slot afterwards). Indices of neurons that
+    /// spike at `k + 1` are appended to `spikes` in increasing order.
+    fn step(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>);
 
     /// Spikes that happen at grid point 0, before the first step.
     fn initial_spikes(&mut self, _spikes: &mut Vec<u32>) {}

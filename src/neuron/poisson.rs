@@ -12,9 +12,9 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use super::{Neuron, Variable};
-use crate::synapse::RingBuffer;
 use crate::engine::rng;
-use crate::model::spec::{Port, PoissonRate, SimulationSpec};
+use crate::model::spec::{PoissonRate, Port, SimulationSpec};
+use crate::synapse::EventRing;
 
 pub struct Poisson {
     dt: f64,
@@ -28,7 +28,13 @@ pub struct Poisson {
 }
 
 impl Poisson {
-    pub fn new(rate: &PoissonRate, n: usize, sim: &SimulationSpec, init_rng: &mut Pcg64, rng: Pcg64) -> Self {
+    pub fn new(
+        rate: &PoissonRate,
+        n: usize,
+        sim: &SimulationSpec,
+        init_rng: &mut Pcg64,
+        rng: Pcg64,
+    ) -> Self {
         let (rates, changes) = match rate {
             PoissonRate::Constant(spec) => (rng::draw(spec, n, init_rng), Vec::new()),
             PoissonRate::Varying(course) => {
@@ -104,7 +110,7 @@ impl Neuron for Poisson {
         Vec::new()
     }
 
-    fn step(&mut self, k: u64, _inputs: &mut [RingBuffer], spikes: &mut Vec<u32>) {
+    fn step(&mut self, k: u64, _inputs: &[EventRing], spikes: &mut Vec<u32>) {
         self.apply_changes(k);
         let grid = k + 1;
         for i in 0..self.next.len() {

@@ -1,8 +1,8 @@
 //! A population that replays given spike times, snapped to the nearest grid point.
 
 use super::{Neuron, Variable};
-use crate::synapse::RingBuffer;
 use crate::model::spec::{Port, SimulationSpec, SpikeList};
+use crate::synapse::EventRing;
 
 pub struct SpikeSource {
     size: usize,
@@ -53,7 +53,7 @@ impl Neuron for SpikeSource {
         Vec::new()
     }
 
-    fn step(&mut self, k: u64, _inputs: &mut [RingBuffer], spikes: &mut Vec<u32>) {
+    fn step(&mut self, k: u64, _inputs: &[EventRing], spikes: &mut Vec<u32>) {
         self.emit_until(k + 1, spikes);
     }
 

@@ -24,13 +24,21 @@ pub fn build(spec: &ProjectionSpec, n_pre: u32, n_post: u32, seed: u64, dt: f64)
         ConnectRule::AllToAll => all_to_all(n_pre, n_post, exclude_self),
         // one_to_one onto its own population means autapses: the rule asks for them.
         ConnectRule::OneToOne => (0..n_pre.min(n_post)).map(|i| (i, i)).collect(),
-        ConnectRule::FixedProbability(p) => fixed_probability(n_pre, n_post, *p, exclude_self, &mut connect_rng),
-        ConnectRule::FixedIndegree(k) => fixed_indegree(n_pre, n_post, *k, exclude_self, &mut connect_rng),
+        ConnectRule::FixedProbability(p) => {
+            fixed_probability(n_pre, n_post, *p, exclude_self, &mut connect_rng)
+        }
+        ConnectRule::FixedIndegree(k) => {
+            fixed_indegree(n_pre, n_post, *k, exclude_self, &mut connect_rng)
+        }
         ConnectRule::List(list) => list.iter().map(|s| (s.pre, s.post)).collect(),
         ConnectRule::Dense(rows) => dense_pairs(rows),
     };
     let n = pairs.len();
-    let mut weights = rng::draw(&spec.weight, n, &mut rng::stream(seed, "weight", &spec.name));
+    let mut weights = rng::draw(
+        &spec.weight,
+        n,
+        &mut rng::stream(seed, "weight", &spec.name),
+    );
     let mut delays = rng::draw(&spec.delay, n, &mut rng::stream(seed, "delay", &spec.name));
     match &spec.rule {
         ConnectRule::List(list) => {
@@ -83,7 +91,13 @@ fn all_to_all(n_pre: u32, n_post: u32, exclude_self: bool) -> Vec<(u32, u32)> {
 
 /// Each pair independently with probability `p`, visiting only the chosen
 /// pairs: the gap to the next chosen target is geometric.
-fn fixed_probability(n_pre: u32, n_post: u32, p: f64, exclude_self: bool, rng: &mut Pcg64) -> Vec<(u32, u32)> {
+fn fixed_probability(
+    n_pre: u32,
+    n_post: u32,
+    p: f64,
+    exclude_self: bool,
+    rng: &mut Pcg64,
+) -> Vec<(u32, u32)> {
     let mut pairs = Vec::with_capacity((p * n_pre as f64 * n_post as f64 * 1.1) as usize + 16);
     if p <= 0.0 {
         return pairs;
@@ -111,7 +125,13 @@ fn fixed_probability(n_pre: u32, n_post: u32, p: f64, exclude_self: bool, rng: &
 }
 
 /// Every target gets exactly `k` distinct sources (no multapses).
-fn fixed_indegree(n_pre: u32, n_post: u32, k: u32, exclude_self: bool, rng: &mut Pcg64) -> Vec<(u32, u32)> {
+fn fixed_indegree(
+    n_pre: u32,
+    n_post: u32,
+    k: u32,
+    exclude_self: bool,
+    rng: &mut Pcg64,
+) -> Vec<(u32, u32)> {
     let mut pairs = Vec::with_capacity(k as usize * n_post as usize);
     for post in 0..n_post {
         let skip_self = exclude_self && post < n_pre;
@@ -153,7 +173,10 @@ mod tests {
             to: if same { 0 } else { 1 },
             rule,
             weight: ValueSpec::Constant(1e-3),
-            delay: ValueSpec::Uniform { low: 1e-4, high: 5e-4 },
+            delay: ValueSpec::Uniform {
+                low: 1e-4,
+                high: 5e-4,
+            },
             port: Port::Voltage,
             allow_autapses: false,
         }
@@ -166,13 +189,23 @@ mod tests {
         let trials = (n as f64) * (n as f64 - 1.0);
         let mean = trials * p;
         let sd = (trials * p * (1.0 - p)).sqrt();
-        assert!(((csr.len() as f64) - mean).abs() < 5.0 * sd, "{} vs {mean}", csr.len());
+        assert!(
+            ((csr.len() as f64) - mean).abs() < 5.0 * sd,
+            "{} vs {mean}",
+            csr.len()
+        );
         assert!(csr.iter().all(|s| s.pre != s.post), "autapses excluded");
     }
 
     #[test]
     fn fixed_indegree_is_exact_and_distinct() {
-        let csr = build(&spec(ConnectRule::FixedIndegree(30), true), 100, 100, 9, 1e-4);
+        let csr = build(
+            &spec(ConnectRule::FixedIndegree(30), true),
+            100,
+            100,
+            9,
+            1e-4,
+        );
         let mut indegree = vec![Vec::new(); 100];
         for s in csr.iter() {
             indegree[s.post as usize].push(s.pre);
@@ -196,8 +229,20 @@ mod tests {
 
     #[test]
     fn same_seed_same_synapses_other_name_other_synapses() {
-        let a = build(&spec(ConnectRule::FixedProbability(0.1), true), 100, 100, 5, 1e-4);
-        let b = build(&spec(ConnectRule::FixedProbability(0.1), true), 100, 100, 5, 1e-4);
+        let a = build(
+            &spec(ConnectRule::FixedProbability(0.1), true),
+            100,
+            100,
+            5,
+            1e-4,
+        );
+        let b = build(
+            &spec(ConnectRule::FixedProbability(0.1), true),
+            100,
+            100,
+            5,
+            1e-4,
+        );
         let mut other = spec(ConnectRule::FixedProbability(0.1), true);
         other.name = "q".into();
         let c = build(&other, 100, 100, 5, 1e-4);
@@ -212,6 +257,9 @@ mod tests {
         s.delay = ValueSpec::Constant(1e-4);
         let csr = build(&s, 2, 3, 1, 1e-4);
         let syns: Vec<_> = csr.iter().map(|s| (s.pre, s.post, s.weight)).collect();
-        assert_eq!(syns, vec![(0, 1, 1e-3), (0, 2, 0.5e-3), (1, 0, 2e-3), (1, 2, 0.5e-3)]);
+        assert_eq!(
+            syns,
+            vec![(0, 1, 1e-3), (0, 2, 0.5e-3), (1, 0, 2e-3), (1, 2, 0.5e-3)]
+        );
     }
 }

@@ -44,7 +44,10 @@ impl Csr {
         for i in 0..n_pre {
             offsets[i + 1] += offsets[i];
         }
-        let uniform = synapses.first().map(|s| s.delay).filter(|&d| synapses.iter().all(|s| s.delay == d));
+        let uniform = synapses
+            .first()
+            .map(|s| s.delay)
+            .filter(|&d| synapses.iter().all(|s| s.delay == d));
         let delays = match uniform {
             Some(d) => Delays::Uniform(d),
             None if synapses.is_empty() => Delays::Uniform(1),
@@ -112,8 +115,16 @@ mod tests {
 
     #[test]
     fn packs_rows_sorted_and_keeps_every_synapse() {
-        let syn = |pre, post, delay| Synapse { pre, post, weight: (pre * 10 + post) as f32, delay };
-        let csr = Csr::from_synapses(3, vec![syn(2, 1, 1), syn(0, 4, 2), syn(0, 1, 1), syn(2, 0, 3)]);
+        let syn = |pre, post, delay| Synapse {
+            pre,
+            post,
+            weight: (pre * 10 + post) as f32,
+            delay,
+        };
+        let csr = Csr::from_synapses(
+            3,
+            vec![syn(2, 1, 1), syn(0, 4, 2), syn(0, 1, 1), syn(2, 0, 3)],
+        );
         assert_eq!(csr.offsets, vec![0, 2, 2, 4]);
         assert_eq!(csr.targets, vec![1, 4, 0, 1]);
         assert_eq!(csr.weights, vec![1.0, 4.0, 20.0, 21.0]);
@@ -125,7 +136,15 @@ mod tests {
 
     #[test]
     fn equal_delays_are_stored_once() {
-        let csr = Csr::from_synapses(1, vec![Synapse { pre: 0, post: 0, weight: 1.0, delay: 5 }]);
+        let csr = Csr::from_synapses(
+            1,
+            vec![Synapse {
+                pre: 0,
+                post: 0,
+                weight: 1.0,
+                delay: 5,
+            }],
+        );
         assert_eq!(csr.delays, Delays::Uniform(5));
         assert_eq!(csr.bytes_per_synapse(), 8);
     }

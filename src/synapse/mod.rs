@@ -4,4 +4,4 @@ pub mod csr;
 pub mod ring;
 
 pub use csr::{Csr, Delays};
-pub use ring::RingBuffer;
+pub use ring::{Arrival, EventRing};

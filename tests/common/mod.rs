@@ -8,7 +8,8 @@ use spikesim::model::{ModelSpec, validate::parse_model};
 
 /// Validate a model given as text (relative files resolve from the crate root).
 pub fn spec(text: &str) -> ModelSpec {
-    parse_model(Path::new("test.toml"), text).unwrap_or_else(|e| panic!("model should be valid: {e}"))
+    parse_model(Path::new("test.toml"), text)
+        .unwrap_or_else(|e| panic!("model should be valid: {e}"))
 }
 
 pub fn simulate(text: &str) -> Results {
