@@ -204,6 +204,14 @@ fn impossible_parameters_are_rejected() {
 }
 
 #[test]
+fn potential_plot_without_recorded_potential_is_rejected() {
+    assert_fails(
+        &format!("{GOOD}\n[output]\npotential = \"v.png\"\n"),
+        &["model.toml:20", "output.potential", "[[record]]"],
+    );
+}
+
+#[test]
 fn bad_override_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let o = run_model(&dir, GOOD, &["--set", "population.inh.size=3"]);
