@@ -11,7 +11,10 @@ const SETTLED: u64 = 2000;
 
 fn run_cuba(seed: u64) -> Results {
     // 5 s rather than 1 s: ISI statistics need tens of intervals per neuron.
-    let overrides = [format!("simulation.seed={seed}"), "simulation.duration=\"5 s\"".to_string()];
+    let overrides = [
+        format!("simulation.seed={seed}"),
+        "simulation.duration=\"5 s\"".to_string(),
+    ];
     let spec = spikesim::model::load(Path::new("models/cuba.toml"), &overrides).unwrap();
     spikesim::engine::simulate(&spec, &mut |_, _| {})
 }
@@ -54,7 +57,9 @@ fn synchrony(results: &Results, population: &str, bin_steps: u64) -> f64 {
         let m = x.iter().sum::<f64>() / x.len() as f64;
         x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / x.len() as f64
     };
-    let pop: Vec<f64> = (0..bins as usize).map(|b| counts.iter().map(|c| c[b]).sum::<f64>() / n as f64).collect();
+    let pop: Vec<f64> = (0..bins as usize)
+        .map(|b| counts.iter().map(|c| c[b]).sum::<f64>() / n as f64)
+        .collect();
     let single = counts.iter().map(|c| var(c)).sum::<f64>() / n as f64;
     var(&pop) / single
 }
@@ -67,7 +72,9 @@ fn cuba_is_asynchronous_irregular_at_brian2_rates() {
             let rate = r.mean_rate(pop).unwrap();
             let cv = mean_isi_cv(&r, pop, 10);
             let chi2 = synchrony(&r, pop, 10);
-            eprintln!("seed {seed} {pop}: rate {rate:.2} Hz, ISI CV {cv:.2}, synchrony chi² {chi2:.4}");
+            eprintln!(
+                "seed {seed} {pop}: rate {rate:.2} Hz, ISI CV {cv:.2}, synchrony chi² {chi2:.4}"
+            );
             assert!((4.0..8.0).contains(&rate), "{pop} rate {rate}");
             assert!(cv > 0.6, "{pop} irregular firing: CV {cv}");
             assert!(chi2 < 0.05, "{pop} asynchronous: chi² {chi2}");

@@ -81,6 +81,18 @@ impl<'a> Validator<'a> {
             .as_ref()
             .map(|o| self.output(o))
             .unwrap_or_default();
+        if let Some(potential) = raw
+            .output
+            .as_ref()
+            .and_then(|o| o.get_ref().potential.as_ref())
+            && !records.iter().any(|r| r.variables.iter().any(|v| v == "v"))
+        {
+            return Err(self.err(
+                span_of(potential),
+                "output.potential",
+                "a potential plot needs a [[record]] with variables = [\"v\"]",
+            ));
+        }
         Ok(ModelSpec {
             path: self.src.path.to_path_buf(),
             text: self.src.text.to_string(),
