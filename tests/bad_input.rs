@@ -207,7 +207,7 @@ fn impossible_parameters_are_rejected() {
 fn potential_plot_without_recorded_potential_is_rejected() {
     assert_fails(
         &format!("{GOOD}\n[output]\npotential = \"v.png\"\n"),
-        &["model.toml:20", "output.potential", "[[record]]"],
+        &["model.toml:19", "output.potential", "[[record]]"],
     );
 }
 

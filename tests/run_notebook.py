@@ -12,6 +12,7 @@ exits 0 when every cell ran; on a failing cell prints its traceback and exits 1.
 """
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from traitlets import default
 
 KERNEL_NAME = "python3"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class ThisPythonKernelSpecs(KernelSpecManager):
@@ -60,7 +62,8 @@ def main():
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-        print(f"{path.name} failed:\n{err}", file=sys.stderr)
+        # IPython colours its tracebacks; the escapes only clutter a test log.
+        print(f"{path.name} failed:\n{ANSI_ESCAPE.sub('', str(err))}", file=sys.stderr)
         return 1
 
     executed = sum(1 for c in code_cells if c.get("execution_count") is not None)
