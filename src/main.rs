@@ -225,6 +225,13 @@ fn summarise(results: &Results, out: &Path) {
         info.simulate_seconds,
         rtf
     );
+    let events_per_second = info.synaptic_events as f64 / info.simulate_seconds.max(1e-12);
+    say!(
+        "{} synapses, {} synaptic events ({:.3e} per second of wall time)",
+        info.synapses,
+        info.synaptic_events,
+        events_per_second
+    );
     say!("results: {}", out.display());
 }
 
@@ -287,6 +294,11 @@ fn info(path: &Path) -> Result<(), Error> {
         "  wall time: build {:.3} s, simulate {:.3} s",
         i.build_seconds,
         i.simulate_seconds
+    );
+    say!(
+        "  synapses:  {}, synaptic events {}",
+        i.synapses,
+        i.synaptic_events
     );
     for s in &results.spikes {
         let rate = results.mean_rate(&s.population).unwrap_or(0.0);

@@ -24,7 +24,12 @@ fn read_rows(name: &str) -> Vec<Vec<f64>> {
     let mut reader = csv::Reader::from_path(&path).unwrap();
     reader
         .records()
-        .map(|r| r.unwrap().iter().map(|x| x.parse::<f64>().unwrap()).collect())
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|x| x.parse::<f64>().unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -33,7 +38,11 @@ fn model() -> String {
     for row in read_rows("cuba_neuron_inputs.csv") {
         per_channel[row[0] as usize].push(format!("\"{} ms\"", row[1] * 1e3));
     }
-    let spikes = per_channel.iter().map(|c| format!("[{}]", c.join(", "))).collect::<Vec<_>>().join(", ");
+    let spikes = per_channel
+        .iter()
+        .map(|c| format!("[{}]", c.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         r#"
 [simulation]
@@ -84,7 +93,10 @@ fn single_cuba_neuron_matches_brian2() {
         results.state_of("n", "i_syn_e").unwrap(),
         results.state_of("n", "i_syn_i").unwrap(),
     );
-    assert_eq!(ge.unit, "V", "without r_m, currents are kept as r_m·i in volts, like Brian2's ge");
+    assert_eq!(
+        ge.unit, "V",
+        "without r_m, currents are kept as r_m·i in volts, like Brian2's ge"
+    );
     assert_eq!(v.rows(), reference.len());
     // Weights are stored as f32: 2.5 mV is off by 5.6e-11 V, hence 1 nV.
     let mut worst: f64 = 0.0;

@@ -72,13 +72,20 @@ impl Recorder {
     }
 }
 
+/// What a run produced besides the state samples.
+pub struct Outcome {
+    pub spikes: Vec<SpikeTrains>,
+    /// Spikes delivered to a synapse.
+    pub synaptic_events: u64,
+}
+
 /// Run `net` for its number of steps. `progress(k)` is called now and then
 /// with the number of steps done.
 pub fn run(
     net: &mut Network,
     recorders: &mut [Recorder],
     progress: &mut dyn FnMut(u64),
-) -> Vec<SpikeTrains> {
+) -> Outcome {
     let n_pops = net.populations.len();
     let mut trains: Vec<SpikeTrains> = net
         .populations
@@ -91,7 +98,7 @@ pub fn run(
     for (p, pop) in net.populations.iter_mut().enumerate() {
         pop.neuron.initial_spikes(&mut fired[p]);
     }
-    deliver(net, &fired, 0, &mut trains);
+    let mut synaptic_events = deliver(net, &fired, 0, &mut trains);
 
     let report_every = (net.steps / 200).max(1);
     for k in 0..net.steps {
@@ -104,13 +111,16 @@ pub fn run(
             pop.neuron.step(k, &pop.inputs, &mut fired[p]);
             pop.inputs.iter_mut().for_each(|ring| ring.clear(k + 1));
         }
-        deliver(net, &fired, k + 1, &mut trains);
+        synaptic_events += deliver(net, &fired, k + 1, &mut trains);
         if (k + 1).is_multiple_of(report_every) {
             progress(k + 1);
         }
     }
     progress(net.steps);
-    trains
+    Outcome {
+        spikes: trains,
+        synaptic_events,
+    }
 }
 
 fn apply_drives(net: &mut Network, k: u64, cursor: &mut [usize]) {
@@ -126,8 +136,9 @@ fn apply_drives(net: &mut Network, k: u64, cursor: &mut [usize]) {
 }
 
 /// Record the spikes of grid point `grid` and add them to the targets'
-/// buffers at `grid + delay`.
-fn deliver(net: &mut Network, fired: &[Vec<u32>], grid: u64, trains: &mut [SpikeTrains]) {
+/// buffers at `grid + delay`; returns the number of synaptic events.
+fn deliver(net: &mut Network, fired: &[Vec<u32>], grid: u64, trains: &mut [SpikeTrains]) -> u64 {
+    let mut events = 0;
     for (p, spikes) in fired.iter().enumerate() {
         if spikes.is_empty() {
             continue;
@@ -142,6 +153,7 @@ fn deliver(net: &mut Network, fired: &[Vec<u32>], grid: u64, trains: &mut [Spike
             let proj = &net.projections[j];
             let ring = &mut net.populations[proj.to].inputs[proj.port];
             let csr = &proj.synapses;
+            events += spikes.iter().map(|&i| csr.row(i).len() as u64).sum::<u64>();
             match &csr.delays {
                 Delays::Uniform(d) => {
                     let slot = ring.slot_mut(grid + *d as u64);
@@ -170,4 +182,5 @@ fn deliver(net: &mut Network, fired: &[Vec<u32>], grid: u64, trains: &mut [Spike
             }
         }
     }
+    events
 }

@@ -23,7 +23,7 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
 
     let total = net.steps;
     let started = Instant::now();
-    let spikes = clock::run(&mut net, &mut recorders, &mut |k| progress(k, total));
+    let outcome = clock::run(&mut net, &mut recorders, &mut |k| progress(k, total));
     let simulate_seconds = started.elapsed().as_secs_f64();
 
     let sim = &spec.simulation;
@@ -39,8 +39,11 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
             version: env!("CARGO_PKG_VERSION").into(),
             build_seconds,
             simulate_seconds,
+            synapses: net.synapse_count() as u64,
+            synaptic_events: outcome.synaptic_events,
         },
-        spikes: spikes
+        spikes: outcome
+            .spikes
             .into_iter()
             .zip(&spec.populations)
             .filter(|(_, p)| p.record_spikes)

@@ -14,7 +14,8 @@
 //! /state/<population>/neurons     u32 [neurons]
 //! root attributes: model, model_path, spikesim_version, engine (strings),
 //!                  seed (u64), threads (u32), dt, duration, build_seconds,
-//!                  simulate_seconds (f64), complete (u8 = 1, written last)
+//!                  simulate_seconds (f64), synapses, synaptic_events (u64),
+//!                  complete (u8 = 1, written last)
 //! ```
 //!
 //! The file is written beside its path and moved there only once closed, so a
@@ -510,6 +511,8 @@ fn write_info(file: &File, path: &Path, info: &RunInfo) -> Result<(), IoError> {
         write_attr(file, path, "/", name, &value)?;
     }
     write_attr(file, path, "/", "seed", &info.seed)?;
+    write_attr(file, path, "/", "synapses", &info.synapses)?;
+    write_attr(file, path, "/", "synaptic_events", &info.synaptic_events)?;
     write_attr(file, path, "/", "threads", &info.threads)
 }
 
@@ -618,6 +621,8 @@ fn read_info(file: &File, path: &Path) -> Result<RunInfo, IoError> {
         version: text("spikesim_version")?,
         build_seconds: float("build_seconds")?,
         simulate_seconds: float("simulate_seconds")?,
+        synapses: read_attr(file, path, "/", "synapses")?,
+        synaptic_events: read_attr(file, path, "/", "synaptic_events")?,
     })
 }
 
@@ -825,6 +830,8 @@ mod tests {
             version: "0.1.0".into(),
             build_seconds: 0.25,
             simulate_seconds: 1.5,
+            synapses: 1234,
+            synaptic_events: 56789,
         }
     }
 

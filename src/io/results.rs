@@ -90,6 +90,10 @@ pub struct RunInfo {
     pub version: String,
     pub build_seconds: f64,
     pub simulate_seconds: f64,
+    /// Synapses in the network.
+    pub synapses: u64,
+    /// Spikes delivered to a synapse during the run.
+    pub synaptic_events: u64,
 }
 
 /// Everything a run produced.

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""CUBA (Vogels & Abbott 2005, 4000 neurons, 1 s) side by side: spikesim's
+clock engine against Brian2's C++ standalone and runtime (Cython) modes, on
+this machine, in one run.
+
+Runs are interleaved (spikesim, Brian2 standalone, Brian2 runtime, spikesim,
+...) so that the machine's background load hits all of them alike; medians
+are reported. The table is Markdown, ready for the README.
+
+    # Brian2 2.11 needs Python >= 3.13 (see tests/fixtures/brian2/README.md)
+    /work/venvs/brian2/bin/python benches/compare/compare_cuba.py --repeats 5
+
+Columns: build = network construction (spikesim: `build_seconds`; Brian2
+standalone: code generation + compilation + the binary's set-up; runtime:
+Python set-up + preparation), loop = the simulation loop alone (spikesim's
+`simulate_seconds`, Brian2's own last-run time), events/s = synaptic events
+delivered per second of loop time, ratio = Brian2's loop time / spikesim's.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def run_spikesim(binary, seed, threads):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [binary, "run", "models/cuba.toml", "--no-plots", "--seed", str(seed),
+             "--threads", str(threads), "--out", os.path.join(tmp, "cuba.h5")],
+            cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    built = re.search(r"built in ([\d.]+) s, simulated [\d.]+ s in ([\d.]+) s", out)
+    events = re.search(r"(\d+) synapses, (\d+) synaptic events", out)
+    spikes = sum(int(m.group(1)) for m in re.finditer(r"^\S+\s+(\d+)\s+[\d.]+$", out, re.M))
+    return {"build_s": float(built.group(1)), "loop_s": float(built.group(2)),
+            "synapses": int(events.group(1)), "syn_events": int(events.group(2)),
+            "spikes": spikes}
+
+
+def run_brian2(mode, seed):
+    cmd = [sys.executable, os.path.join(HERE, "brian2_cuba.py"), "--mode", mode,
+           "--seed", str(seed), "--repeats", "1", "--json"]
+    doc = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    r = doc["runs"][0]
+    if mode == "standalone":
+        build = r["setup_s"] + r["codegen_s"] + r["compile_s"] + r["binary_setup_s"]
+    else:
+        build = r["setup_s"] + r["prepare_s"]
+    return {"build_s": build, "loop_s": r["loop_s"], "synapses": r["synapses"],
+            "syn_events": r["syn_events"], "spikes": r["spikes"], "brian2": doc["brian2"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--spikesim", default=os.path.join(ROOT, "target", "release", "spikesim"))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--modes", default="standalone,runtime",
+                    help="Brian2 modes to compare with (comma-separated)")
+    ap.add_argument("--json", help="also write all runs to this JSON file")
+    args = ap.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+
+    runs = {"spikesim": [], **{f"brian2 {m}": [] for m in modes}}
+    for r in range(args.repeats):
+        runs["spikesim"].append(run_spikesim(args.spikesim, args.seed, 1))
+        for m in modes:
+            runs[f"brian2 {m}"].append(run_brian2(m, args.seed))
+        print(f"round {r + 1}/{args.repeats} done", file=sys.stderr)
+
+    median = {name: {k: statistics.median(x[k] for x in rs) for k in ("build_s", "loop_s")}
+              for name, rs in runs.items()}
+    ours = median["spikesim"]["loop_s"]
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.machine())
+    brian_version = next((rs[0]["brian2"] for n, rs in runs.items() if n != "spikesim"), "-")
+    print(f"CUBA, 4000 neurons, 1 s, dt 0.1 ms, seed {args.seed}; median of {args.repeats}; "
+          f"{cpu}, {os.cpu_count()} cores; Brian2 {brian_version}, Python {platform.python_version()}\n")
+    print("| simulator | build (s) | loop (s) | spikes | synaptic events | events/s | loop time vs spikesim |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, rs in runs.items():
+        m = median[name]
+        events = rs[0]["syn_events"]
+        ratio = m["loop_s"] / ours
+        print(f"| {name} | {m['build_s']:.3f} | {m['loop_s']:.4f} | {rs[0]['spikes']} | {events} | "
+              f"{events / m['loop_s']:.3g} | {ratio:.2f}x |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"median": median, "runs": runs}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
