@@ -170,3 +170,74 @@ fn shipped_file_driven_model_replays_its_spike_file() {
     assert_eq!(got, expected);
     assert!(results.mean_rate("cells").unwrap() > 0.0);
 }
+
+#[test]
+fn spikes_of_one_run_replay_as_an_hdf5_source_in_another() {
+    let first = common::simulate(
+        r#"
+[simulation]
+dt = "0.1 ms"
+duration = "200 ms"
+seed = 5
+
+[[population]]
+name = "p"
+size = 30
+model = "poisson"
+params = { rate = "40 Hz" }
+"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("first.h5");
+    spikesim::io::hdf5::write_results(&file, &first).unwrap();
+    let replay = common::simulate(&format!(
+        r#"
+[simulation]
+dt = "0.1 ms"
+duration = "200 ms"
+
+[[population]]
+name = "again"
+size = 30
+model = "spike_source"
+params = {{ file = "{}", group = "/spikes/p" }}
+
+[[population]]
+name = "n"
+size = 1
+model = "lif"
+params = {{ tau_m = "10 ms", v_rest = "-70 mV", v_th = "-50 mV" }}
+
+[[record]]
+population = "n"
+variables = ["v"]
+every = 7
+"#,
+        file.display()
+    ));
+    let (a, b) = (
+        first.spikes_of("p").unwrap(),
+        replay.spikes_of("again").unwrap(),
+    );
+    let mut original: Vec<(u64, u32)> = a
+        .steps
+        .iter()
+        .copied()
+        .zip(a.senders.iter().copied())
+        .collect();
+    original.sort_unstable();
+    let replayed: Vec<(u64, u32)> = b
+        .steps
+        .iter()
+        .copied()
+        .zip(b.senders.iter().copied())
+        .collect();
+    assert!(!original.is_empty());
+    assert_eq!(replayed, original);
+    let v = replay.state_of("n", "v").unwrap();
+    assert_eq!(
+        v.steps,
+        (0..2000).step_by(7).collect::<Vec<u64>>(),
+        "every = 7 samples grid points 0, 7, 14, ..."
+    );
+}

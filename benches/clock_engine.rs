@@ -1,0 +1,109 @@
+//! Throughput of the clock engine's parts: neuron updates, spike delivery,
+//! and the whole CUBA benchmark model.
+
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use spikesim::engine::network::Network;
+use spikesim::engine::{clock, simulate};
+use spikesim::model::validate::parse_model;
+
+/// A population of `n` neurons of `model` with no synapses, driven above
+/// threshold so that the spike path is exercised too.
+fn lone_population(model: &str, n: usize) -> String {
+    let extra = if model == "cuba_lif" {
+        ", tau_syn_e = \"5 ms\", tau_syn_i = \"10 ms\""
+    } else {
+        ""
+    };
+    format!(
+        r#"
+[simulation]
+dt = "0.1 ms"
+duration = "100 ms"
+
+[[population]]
+name = "p"
+size = {n}
+model = "{model}"
+params = {{ tau_m = "20 ms", v_rest = "-49 mV", v_reset = "-60 mV", v_th = "-50 mV", t_ref = "5 ms"{extra} }}
+init = {{ v = {{ uniform = ["-60 mV", "-50 mV"] }} }}
+"#
+    )
+}
+
+fn neuron_updates(c: &mut Criterion) {
+    let mut group = c.benchmark_group("neuron_update");
+    for model in ["lif", "cuba_lif"] {
+        for n in [4_000usize, 64_000] {
+            let spec = parse_model(Path::new("bench.toml"), &lone_population(model, n)).unwrap();
+            group.throughput(Throughput::Elements((n as u64) * spec.simulation.steps));
+            group.bench_with_input(BenchmarkId::new(model, n), &spec, |b, spec| {
+                b.iter_batched(
+                    || Network::build(spec),
+                    |mut net| clock::run(&mut net, &mut [], &mut |_| {}),
+                    criterion::BatchSize::LargeInput,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Poisson sources into a CuBa population: dominated by event delivery.
+fn spike_delivery(c: &mut Criterion) {
+    let text = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "100 ms"
+
+[[population]]
+name = "src"
+size = 2000
+model = "poisson"
+params = { rate = "50 Hz" }
+
+[[population]]
+name = "dst"
+size = 4000
+model = "cuba_lif"
+params = { tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV", tau_syn = "5 ms" }
+
+[[projection]]
+from = "src"
+to = "dst"
+connect = { fixed_probability = 0.05 }
+weight = "0.01 mV"
+delay = { uniform = ["0.1 ms", "2 ms"] }
+"#;
+    let spec = parse_model(Path::new("bench.toml"), text).unwrap();
+    let events = simulate(&spec, &mut |_, _| {}).info.synaptic_events;
+    let mut group = c.benchmark_group("spike_delivery");
+    group.throughput(Throughput::Elements(events));
+    group.bench_function("poisson_2000_to_4000_p0.05", |b| {
+        b.iter_batched(
+            || Network::build(&spec),
+            |mut net| clock::run(&mut net, &mut [], &mut |_| {}),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+fn cuba_model(c: &mut Criterion) {
+    let spec = spikesim::model::load(Path::new("models/cuba.toml"), &[]).unwrap();
+    let mut group = c.benchmark_group("cuba");
+    group.sample_size(20);
+    group.bench_function("clock_4000_neurons_1s", |b| {
+        b.iter_batched(
+            || Network::build(&spec),
+            |mut net| clock::run(&mut net, &mut [], &mut |_| {}),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("build_4000_neurons", |b| b.iter(|| Network::build(&spec)));
+    group.finish();
+}
+
+criterion_group!(benches, neuron_updates, spike_delivery, cuba_model);
+criterion_main!(benches);
