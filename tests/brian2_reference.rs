@@ -34,7 +34,7 @@ fn read_rows(name: &str) -> Vec<Vec<f64>> {
 }
 
 fn model() -> String {
-    let mut per_channel = vec![Vec::new(), Vec::new()];
+    let mut per_channel = [Vec::new(), Vec::new()];
     for row in read_rows("cuba_neuron_inputs.csv") {
         per_channel[row[0] as usize].push(format!("\"{} ms\"", row[1] * 1e3));
     }
