@@ -41,7 +41,7 @@ fn neuron_updates(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(model, n), &spec, |b, spec| {
                 b.iter_batched(
                     || Network::build(spec),
-                    |mut net| clock::run(&mut net, &mut [], &mut |_| {}),
+                    |mut net| clock::run(&mut net, &[], &mut |_| {}),
                     criterion::BatchSize::LargeInput,
                 )
             });
@@ -83,7 +83,7 @@ delay = { uniform = ["0.1 ms", "2 ms"] }
     group.bench_function("poisson_2000_to_4000_p0.05", |b| {
         b.iter_batched(
             || Network::build(&spec),
-            |mut net| clock::run(&mut net, &mut [], &mut |_| {}),
+            |mut net| clock::run(&mut net, &[], &mut |_| {}),
             criterion::BatchSize::LargeInput,
         )
     });
@@ -94,13 +94,15 @@ fn cuba_model(c: &mut Criterion) {
     let spec = spikesim::model::load(Path::new("models/cuba.toml"), &[]).unwrap();
     let mut group = c.benchmark_group("cuba");
     group.sample_size(20);
-    group.bench_function("clock_4000_neurons_1s", |b| {
-        b.iter_batched(
-            || Network::build(&spec),
-            |mut net| clock::run(&mut net, &mut [], &mut |_| {}),
-            criterion::BatchSize::LargeInput,
-        )
-    });
+    for threads in [1, 2] {
+        group.bench_function(format!("clock_4000_neurons_1s_{threads}_threads"), |b| {
+            b.iter_batched(
+                || Network::build_for(&spec, threads),
+                |mut net| clock::run(&mut net, &[], &mut |_| {}),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
     group.bench_function("build_4000_neurons", |b| b.iter(|| Network::build(&spec)));
     group.finish();
 }

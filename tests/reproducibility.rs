@@ -100,13 +100,39 @@ fn changing_one_projection_leaves_the_other_connectivity_alone() {
         spikesim::engine::network::Network::build(&spec_a),
         spikesim::engine::network::Network::build(&spec_b),
     );
-    assert_eq!(a.projections[0].synapses, b.projections[0].synapses);
-    assert_eq!(
-        a.projections[1].synapses.targets,
-        b.projections[1].synapses.targets
+    assert_eq!(a.synapses(0), b.synapses(0));
+    let pairs = |n: &spikesim::engine::network::Network| {
+        n.synapses(1)
+            .iter()
+            .map(|s| (s.pre, s.post))
+            .collect::<Vec<_>>()
+    };
+    let weights = |n: &spikesim::engine::network::Network| {
+        n.synapses(1).iter().map(|s| s.weight).collect::<Vec<_>>()
+    };
+    assert_eq!(pairs(&a), pairs(&b));
+    assert_ne!(weights(&a), weights(&b));
+}
+
+/// Same seed, same model: the same spikes and samples, bit for bit, with
+/// 1, 2, 3 or 8 worker threads.
+#[test]
+fn thread_count_changes_nothing() {
+    let model = format!(
+        "{BASE}\n[[record]]\npopulation = \"cells\"\nvariables = [\"v\", \"i_syn_e\"]\nneurons = [0, 150, 299]\n"
     );
-    assert_ne!(
-        a.projections[1].synapses.weights,
-        b.projections[1].synapses.weights
-    );
+    let run = |threads: u32| {
+        let mut spec = common::spec(&model);
+        spec.simulation.threads = threads;
+        spikesim::engine::simulate(&spec, &mut |_, _| {})
+    };
+    let one = run(1);
+    assert!(one.spikes_of("cells").unwrap().len() > 100);
+    for threads in [2, 3, 8] {
+        let other = run(threads);
+        assert_eq!(other.info.threads, threads);
+        assert_eq!(one.spikes, other.spikes, "{threads} threads");
+        assert_eq!(one.states, other.states, "{threads} threads");
+        assert_eq!(one.info.synaptic_events, other.info.synaptic_events);
+    }
 }

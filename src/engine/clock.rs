@@ -1,181 +1,287 @@
-//! The clock-driven scheduler: every population advances by `dt` each step,
-//! then the step's spikes are delivered into the targets' delay buffers.
+//! The clock-driven scheduler: every neuron advances by `dt` each step.
 //!
-//! Per step `k → k + 1`: external drives that change at grid point `k` are
-//! applied; state is sampled at grid point `k` for recorders due; each
-//! population steps (see `neuron` for the update order); the spikes of grid
-//! point `k + 1` are recorded and delivered. Spikes at grid point 0 (from
+//! Workers (threads) each own slices of the populations and advance them for
+//! an epoch as long as the shortest delay; then they exchange the epoch's
+//! spikes and each delivers, in one canonical order, those that reach its
+//! own slices. No spike can arrive within the epoch it was emitted in, so
+//! workers synchronise twice per epoch and never per spike.
+//!
+//! Per step `k → k + 1` of a slice: external drives that change at grid
+//! point `k` are applied; state is sampled at grid point `k` for recorders
+//! due; the slice steps (see `neuron` for the update order); its spikes at
+//! grid point `k + 1` are recorded and sent. Spikes at grid point 0 (from
 //! sources) are delivered before the first step.
 
-use crate::engine::network::Network;
+use crate::engine::exchange::{Exchange, LocalExchange, Spike};
+use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::io::results::{SpikeTrains, StateTrace};
 use crate::model::spec::RecordSpec;
 use crate::synapse::{Arrival, Delays};
 
-/// Collects samples of some variables of one population.
-pub struct Recorder {
-    population: usize,
-    neurons: Vec<u32>,
-    every: u64,
-    traces: Vec<StateTrace>,
-}
-
-impl Recorder {
-    pub fn new(spec: &RecordSpec, net: &Network) -> Self {
-        let pop = &net.populations[spec.population];
-        let neurons = spec
-            .neurons
-            .clone()
-            .unwrap_or_else(|| (0..pop.size as u32).collect());
-        let variables = pop.neuron.variables();
-        let traces = spec
-            .variables
-            .iter()
-            .map(|name| StateTrace {
-                population: pop.name.clone(),
-                variable: name.clone(),
-                unit: variables
-                    .iter()
-                    .find(|v| v.name == name)
-                    .map_or("", |v| v.unit)
-                    .to_string(),
-                neurons: neurons.clone(),
-                threshold: if name == "v" {
-                    pop.neuron.threshold()
-                } else {
-                    None
-                },
-                ..Default::default()
-            })
-            .collect();
-        Self {
-            population: spec.population,
-            neurons,
-            every: spec.every,
-            traces,
-        }
-    }
-
-    fn sample(&mut self, k: u64, net: &Network) {
-        if !k.is_multiple_of(self.every) {
-            return;
-        }
-        let neuron = &net.populations[self.population].neuron;
-        for trace in &mut self.traces {
-            trace.steps.push(k);
-            neuron.sample(&trace.variable, &self.neurons, &mut trace.values);
-        }
-    }
-
-    pub fn into_traces(self) -> Vec<StateTrace> {
-        self.traces
-    }
-}
-
-/// What a run produced besides the state samples.
+/// What a run produced.
 pub struct Outcome {
     pub spikes: Vec<SpikeTrains>,
+    pub states: Vec<StateTrace>,
     /// Spikes delivered to a synapse.
     pub synaptic_events: u64,
 }
 
-/// Run `net` for its number of steps. `progress(k)` is called now and then
-/// with the number of steps done.
-pub fn run(
-    net: &mut Network,
-    recorders: &mut [Recorder],
-    progress: &mut dyn FnMut(u64),
-) -> Outcome {
-    let n_pops = net.populations.len();
-    let mut trains: Vec<SpikeTrains> = net
-        .populations
+/// The samples one slice takes for one `[[record]]`.
+struct SliceRecorder {
+    record: usize,
+    every: u64,
+    variables: Vec<String>,
+    /// Recorded neurons of this slice (local indices) and their columns in
+    /// the record's traces.
+    local: Vec<u32>,
+    columns: Vec<usize>,
+    /// One row-major buffer per variable.
+    values: Vec<Vec<f64>>,
+}
+
+/// What a worker brings back.
+#[derive(Default)]
+struct WorkerOutcome {
+    /// Per slice: `(grid point, neuron within the population)`.
+    spikes: Vec<Vec<(u64, u32)>>,
+    recorders: Vec<Vec<SliceRecorder>>,
+    synaptic_events: u64,
+}
+
+/// The read-only part of the network that every worker consults.
+struct Shared<'a> {
+    steps: u64,
+    epoch: u64,
+    populations: &'a [Population],
+    projections: &'a [Projection],
+    outgoing: &'a [Vec<usize>],
+}
+
+/// Run `net` for its number of steps, recording `records`.
+/// `progress(k)` is called now and then with the number of steps done.
+pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u64)) -> Outcome {
+    let Network {
+        steps,
+        populations,
+        projections,
+        outgoing,
+        workers,
+        ..
+    } = net;
+    let epoch = projections
         .iter()
-        .map(|p| SpikeTrains::new(&p.name, p.size as u32))
+        .map(|p| p.min_delay as u64)
+        .min()
+        .unwrap_or(*steps)
+        .max(1);
+    let shared = Shared {
+        steps: *steps,
+        epoch,
+        populations,
+        projections,
+        outgoing,
+    };
+    let exchange = LocalExchange::new(workers.len());
+    let recorders: Vec<Vec<Vec<SliceRecorder>>> = workers
+        .iter()
+        .map(|w| {
+            w.slices
+                .iter()
+                .map(|s| slice_recorders(s, records))
+                .collect()
+        })
         .collect();
-    let mut fired: Vec<Vec<u32>> = vec![Vec::new(); n_pops];
-    let mut drive_cursor = vec![0usize; n_pops];
 
-    for (p, pop) in net.populations.iter_mut().enumerate() {
-        pop.neuron.initial_spikes(&mut fired[p]);
-    }
-    let mut synaptic_events = deliver(net, &fired, 0, &mut trains);
+    let outcomes: Vec<WorkerOutcome> = std::thread::scope(|scope| {
+        let mut jobs = workers.iter_mut().zip(recorders).enumerate();
+        let (_, (first, first_recorders)) = jobs.next().expect("at least one worker");
+        let (shared, exchange) = (&shared, &exchange);
+        let handles: Vec<_> = jobs
+            .map(|(w, (worker, recorders))| {
+                scope.spawn(move || run_worker(w, worker, recorders, shared, exchange, &mut |_| {}))
+            })
+            .collect();
+        let mut outcomes = vec![run_worker(
+            0,
+            first,
+            first_recorders,
+            shared,
+            exchange,
+            progress,
+        )];
+        outcomes.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a worker panicked")),
+        );
+        outcomes
+    });
+    assemble(net, records, outcomes)
+}
 
-    let report_every = (net.steps / 200).max(1);
-    for k in 0..net.steps {
-        apply_drives(net, k, &mut drive_cursor);
-        for r in recorders.iter_mut() {
-            r.sample(k, net);
-        }
-        for (p, pop) in net.populations.iter_mut().enumerate() {
-            fired[p].clear();
-            pop.neuron.step(k, &pop.inputs, &mut fired[p]);
-            pop.inputs.iter_mut().for_each(|ring| ring.clear(k + 1));
-        }
-        synaptic_events += deliver(net, &fired, k + 1, &mut trains);
-        if (k + 1).is_multiple_of(report_every) {
-            progress(k + 1);
-        }
+fn slice_recorders(slice: &Slice, records: &[RecordSpec]) -> Vec<SliceRecorder> {
+    let range = slice.offset..slice.offset + slice.len() as u32;
+    records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.population == slice.population)
+        .map(|(i, r)| {
+            let neurons: Vec<u32> = r.neurons.clone().unwrap_or_else(|| range.clone().collect());
+            let (columns, local): (Vec<usize>, Vec<u32>) = neurons
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| range.contains(n))
+                .map(|(c, &n)| (c, n - slice.offset))
+                .unzip();
+            SliceRecorder {
+                record: i,
+                every: r.every,
+                variables: r.variables.clone(),
+                local,
+                columns,
+                values: vec![Vec::new(); r.variables.len()],
+            }
+        })
+        .collect()
+}
+
+fn run_worker(
+    w: usize,
+    worker: &mut Worker,
+    mut recorders: Vec<Vec<SliceRecorder>>,
+    shared: &Shared,
+    exchange: &dyn Exchange,
+    progress: &mut dyn FnMut(u64),
+) -> WorkerOutcome {
+    let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); worker.slices.len()];
+    let mut drive_cursor = vec![0usize; worker.slices.len()];
+    let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
+    let mut synaptic_events = 0;
+
+    for (si, slice) in worker.slices.iter_mut().enumerate() {
+        fired.clear();
+        slice.neuron.initial_spikes(&mut fired);
+        emit(slice, si, 0, &fired, shared, &mut spikes, &mut outbox);
     }
-    progress(net.steps);
-    Outcome {
-        spikes: trains,
+    exchange.exchange(w, &mut outbox, &mut all);
+    synaptic_events += deliver(worker, &all, shared);
+    exchange.delivered();
+
+    let report_every = (shared.steps / 200).max(1);
+    let mut k = 0;
+    while k < shared.steps {
+        let end = k.saturating_add(shared.epoch).min(shared.steps);
+        for step in k..end {
+            for (si, slice) in worker.slices.iter_mut().enumerate() {
+                apply_drive(slice, step, &mut drive_cursor[si]);
+                for r in &mut recorders[si] {
+                    sample(r, slice, step);
+                }
+                fired.clear();
+                slice.neuron.step(step, &slice.inputs, &mut fired);
+                slice
+                    .inputs
+                    .iter_mut()
+                    .for_each(|ring| ring.clear(step + 1));
+                emit(
+                    slice,
+                    si,
+                    step + 1,
+                    &fired,
+                    shared,
+                    &mut spikes,
+                    &mut outbox,
+                );
+            }
+            if (step + 1).is_multiple_of(report_every) {
+                progress(step + 1);
+            }
+        }
+        exchange.exchange(w, &mut outbox, &mut all);
+        synaptic_events += deliver(worker, &all, shared);
+        exchange.delivered();
+        k = end;
+    }
+    progress(shared.steps);
+    WorkerOutcome {
+        spikes,
+        recorders,
         synaptic_events,
     }
 }
 
-fn apply_drives(net: &mut Network, k: u64, cursor: &mut [usize]) {
-    for (p, schedule) in net.drives.iter().enumerate() {
-        while let Some((at, drive)) = schedule.changes.get(cursor[p]) {
-            if *at > k {
-                break;
-            }
-            net.populations[p].neuron.set_external_drive(drive);
-            cursor[p] += 1;
-        }
+/// Record a slice's spikes of grid point `grid` and queue them for exchange.
+fn emit(
+    slice: &Slice,
+    si: usize,
+    grid: u64,
+    fired: &[u32],
+    shared: &Shared,
+    spikes: &mut [Vec<(u64, u32)>],
+    outbox: &mut Vec<Spike>,
+) {
+    let population = slice.population;
+    if shared.populations[population].record_spikes {
+        spikes[si].extend(fired.iter().map(|&i| (grid, slice.offset + i)));
+    }
+    if !shared.outgoing[population].is_empty() {
+        outbox.extend(fired.iter().map(|&i| Spike {
+            step: grid,
+            time: 0.0,
+            population: population as u32,
+            neuron: slice.offset + i,
+        }));
     }
 }
 
-/// Record the spikes of grid point `grid` and add them to the targets'
-/// buffers at `grid + delay`; returns the number of synaptic events.
-fn deliver(net: &mut Network, fired: &[Vec<u32>], grid: u64, trains: &mut [SpikeTrains]) -> u64 {
+fn apply_drive(slice: &mut Slice, k: u64, cursor: &mut usize) {
+    while let Some((at, drive)) = slice.drive.get(*cursor) {
+        if *at > k {
+            break;
+        }
+        slice.neuron.set_external_drive(drive);
+        *cursor += 1;
+    }
+}
+
+fn sample(r: &mut SliceRecorder, slice: &Slice, k: u64) {
+    if !k.is_multiple_of(r.every) {
+        return;
+    }
+    for (variable, values) in r.variables.iter().zip(&mut r.values) {
+        slice.neuron.sample(variable, &r.local, values);
+    }
+}
+
+/// Add the epoch's spikes (in canonical order) to the rings of this worker's
+/// slices; returns the number of synaptic events.
+fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
     let mut events = 0;
-    for (p, spikes) in fired.iter().enumerate() {
-        if spikes.is_empty() {
-            continue;
-        }
-        if net.populations[p].record_spikes {
-            trains[p]
-                .steps
-                .extend(std::iter::repeat_n(grid, spikes.len()));
-            trains[p].senders.extend_from_slice(spikes);
-        }
-        for &j in &net.outgoing[p] {
-            let proj = &net.projections[j];
-            let ring = &mut net.populations[proj.to].inputs[proj.port];
-            let csr = &proj.synapses;
-            events += spikes.iter().map(|&i| csr.row(i).len() as u64).sum::<u64>();
-            match &csr.delays {
-                Delays::Uniform(d) => {
-                    let slot = ring.slot_mut(grid + *d as u64);
-                    for &i in spikes {
-                        let row = csr.row(i);
+    for spike in spikes {
+        for &j in &shared.outgoing[spike.population as usize] {
+            let port = shared.projections[j].port;
+            for part in &worker.parts[j] {
+                let csr = &part.synapses;
+                let row = csr.row(spike.neuron);
+                events += row.len() as u64;
+                let ring = &mut worker.slices[part.slice].inputs[port];
+                match &csr.delays {
+                    Delays::Uniform(d) => {
                         let (targets, weights) = (&csr.targets[row.clone()], &csr.weights[row]);
-                        slot.extend(
+                        ring.slot_mut(spike.step + *d as u64).extend(
                             targets
                                 .iter()
                                 .zip(weights)
                                 .map(|(&target, &weight)| Arrival { target, weight }),
                         );
                     }
-                }
-                Delays::PerSynapse(delays) => {
-                    for &i in spikes {
-                        for s in csr.row(i) {
+                    Delays::PerSynapse(delays) => {
+                        for s in row {
                             let event = Arrival {
                                 target: csr.targets[s],
                                 weight: csr.weights[s],
                             };
-                            ring.slot_mut(grid + delays[s] as u64).push(event);
+                            ring.slot_mut(spike.step + delays[s] as u64).push(event);
                         }
                     }
                 }
@@ -183,4 +289,86 @@ fn deliver(net: &mut Network, fired: &[Vec<u32>], grid: u64, trains: &mut [Spike
         }
     }
     events
+}
+
+/// Merge the workers' spikes and samples into whole-population results.
+fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>) -> Outcome {
+    let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); net.populations.len()];
+    let mut states: Vec<StateTrace> = records
+        .iter()
+        .flat_map(|r| {
+            let pop = &net.populations[r.population];
+            let neurons = r
+                .neurons
+                .clone()
+                .unwrap_or_else(|| (0..pop.size as u32).collect());
+            let steps: Vec<u64> = (0..net.steps).step_by(r.every as usize).collect();
+            let width = neurons.len();
+            let rows = steps.len();
+            r.variables.iter().map(move |v| StateTrace {
+                population: pop.name.clone(),
+                variable: v.clone(),
+                neurons: neurons.clone(),
+                steps: steps.clone(),
+                values: vec![0.0; rows * width],
+                ..Default::default()
+            })
+        })
+        .collect();
+    let first_trace: Vec<usize> = records
+        .iter()
+        .scan(0, |acc, r| {
+            let start = *acc;
+            *acc += r.variables.len();
+            Some(start)
+        })
+        .collect();
+    let mut synaptic_events = 0;
+    for (worker, outcome) in net.workers.iter().zip(outcomes) {
+        synaptic_events += outcome.synaptic_events;
+        for (slice, (slice_spikes, recorders)) in worker
+            .slices
+            .iter()
+            .zip(outcome.spikes.into_iter().zip(outcome.recorders))
+        {
+            spikes[slice.population].extend(slice_spikes);
+            let units = slice.neuron.variables();
+            for r in recorders {
+                for (v, values) in r.values.iter().enumerate() {
+                    let trace = &mut states[first_trace[r.record] + v];
+                    let width = trace.neurons.len();
+                    let local_width = r.local.len();
+                    for row in 0..trace.steps.len() {
+                        for (c, &column) in r.columns.iter().enumerate() {
+                            trace.values[row * width + column] = values[row * local_width + c];
+                        }
+                    }
+                    trace.unit = units
+                        .iter()
+                        .find(|u| u.name == r.variables[v])
+                        .map_or("", |u| u.unit)
+                        .to_string();
+                    if r.variables[v] == "v" {
+                        trace.threshold = slice.neuron.threshold();
+                    }
+                }
+            }
+        }
+    }
+    let spikes = spikes
+        .into_iter()
+        .zip(&net.populations)
+        .map(|(mut list, pop)| {
+            // Canonical order: by time, then neuron; the same for any split.
+            list.sort_unstable();
+            let mut trains = SpikeTrains::new(&pop.name, pop.size as u32);
+            (trains.steps, trains.senders) = list.into_iter().unzip();
+            trains
+        })
+        .collect();
+    Outcome {
+        spikes,
+        states,
+        synaptic_events,
+    }
 }

@@ -1,6 +1,8 @@
 //! Schedulers that advance time, and what they share.
 pub mod clock;
+pub mod exchange;
 pub mod network;
+pub mod partition;
 pub mod rng;
 
 use std::time::Instant;
@@ -9,21 +11,25 @@ use crate::io::results::{Results, RunInfo};
 use crate::model::ModelSpec;
 use network::Network;
 
+/// Worker threads for a requested count (0 = every core).
+pub fn thread_count(requested: u32) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n as usize,
+    }
+}
+
 /// Build and run a validated model. `progress(steps_done, steps_total)` is
 /// called now and then from the simulation loop.
 pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results {
+    let threads = thread_count(spec.simulation.threads);
     let started = Instant::now();
-    let mut net = Network::build(spec);
-    let mut recorders: Vec<clock::Recorder> = spec
-        .records
-        .iter()
-        .map(|r| clock::Recorder::new(r, &net))
-        .collect();
+    let mut net = Network::build_for(spec, threads);
     let build_seconds = started.elapsed().as_secs_f64();
 
     let total = net.steps;
     let started = Instant::now();
-    let outcome = clock::run(&mut net, &mut recorders, &mut |k| progress(k, total));
+    let outcome = clock::run(&mut net, &spec.records, &mut |k| progress(k, total));
     let simulate_seconds = started.elapsed().as_secs_f64();
 
     let sim = &spec.simulation;
@@ -35,7 +41,7 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
             dt: sim.dt,
             duration: sim.duration,
             engine: "clock".into(),
-            threads: 1,
+            threads: threads as u32,
             version: env!("CARGO_PKG_VERSION").into(),
             build_seconds,
             simulate_seconds,
@@ -49,9 +55,6 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
             .filter(|(_, p)| p.record_spikes)
             .map(|(s, _)| s)
             .collect(),
-        states: recorders
-            .into_iter()
-            .flat_map(|r| r.into_traces())
-            .collect(),
+        states: outcome.states,
     }
 }

@@ -1,17 +1,47 @@
-//! A built network: populations with their state and input buffers,
-//! projections with their synapses, and the schedule of external drives.
+//! A built network: populations cut into slices that workers own, each with
+//! its neuron state and its rings of spikes in flight; projections cut by
+//! target slice; the schedule of external drives.
 
+use crate::engine::partition::{self, SlicePlan};
 use crate::model::spec::{ModelSpec, Piecewise, Port};
 use crate::neuron::{self, Neuron};
+use crate::synapse::csr::Synapse;
 use crate::synapse::{Csr, EventRing, connect};
+
+/// A contiguous part of one population, advanced by one worker.
+pub struct Slice {
+    pub population: usize,
+    /// First neuron of the slice within the population.
+    pub offset: u32,
+    pub neuron: Box<dyn Neuron>,
+    /// Spikes in flight towards this slice, one ring per input port in
+    /// `neuron.ports()` order.
+    pub inputs: Vec<EventRing>,
+    /// External drive changes: `(grid point, drive of each neuron of the slice)`.
+    pub drive: Vec<(u64, Vec<f64>)>,
+}
+
+impl Slice {
+    pub fn len(&self) -> usize {
+        self.neuron.size()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.neuron.size() == 0
+    }
+}
+
+/// The synapses of one projection that end in one slice: targets are
+/// indices within that slice.
+pub struct ProjectionPart {
+    /// Index of the target slice in its worker's `slices`.
+    pub slice: usize,
+    pub synapses: Csr,
+}
 
 pub struct Population {
     pub name: String,
     pub size: usize,
-    pub neuron: Box<dyn Neuron>,
-    /// Events in flight, one ring per input port of the model, in
-    /// `neuron.ports()` order.
-    pub inputs: Vec<EventRing>,
     pub record_spikes: bool,
 }
 
@@ -21,14 +51,15 @@ pub struct Projection {
     pub to: usize,
     /// Index into the target's `inputs`.
     pub port: usize,
-    pub synapses: Csr,
+    pub synapse_count: usize,
+    pub min_delay: u16,
 }
 
-/// External drive of one population: at each listed grid point the drive
-/// of every neuron becomes the given vector.
-#[derive(Debug, Clone, Default)]
-pub struct DriveSchedule {
-    pub changes: Vec<(u64, Vec<f64>)>,
+/// What one worker owns.
+pub struct Worker {
+    pub slices: Vec<Slice>,
+    /// Per projection, the parts that end in this worker's slices.
+    pub parts: Vec<Vec<ProjectionPart>>,
 }
 
 pub struct Network {
@@ -38,12 +69,27 @@ pub struct Network {
     pub projections: Vec<Projection>,
     /// Projections leaving each population.
     pub outgoing: Vec<Vec<usize>>,
-    pub drives: Vec<DriveSchedule>,
+    pub workers: Vec<Worker>,
 }
 
 impl Network {
+    /// Build for one worker thread.
     pub fn build(spec: &ModelSpec) -> Self {
+        Self::build_for(spec, 1)
+    }
+
+    /// Build with the neurons dealt to `threads` workers.
+    pub fn build_for(spec: &ModelSpec, threads: usize) -> Self {
         let sim = &spec.simulation;
+        let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
+        let plan = partition::plan(&sizes, threads);
+        let n_workers = threads.max(1);
+
+        let csrs: Vec<Csr> = spec
+            .projections
+            .iter()
+            .map(|p| connect::build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt))
+            .collect();
         let neurons: Vec<Box<dyn Neuron>> = spec
             .populations
             .iter()
@@ -52,63 +98,129 @@ impl Network {
         let projections: Vec<Projection> = spec
             .projections
             .iter()
-            .map(|p| {
-                let (pre, post) = (&spec.populations[p.from], &spec.populations[p.to]);
-                Projection {
-                    name: p.name.clone(),
-                    from: p.from,
-                    to: p.to,
-                    port: port_index(neurons[p.to].ports(), p.port),
-                    synapses: connect::build(p, pre.size, post.size, sim.seed, sim.dt),
-                }
+            .zip(&csrs)
+            .map(|(p, csr)| Projection {
+                name: p.name.clone(),
+                from: p.from,
+                to: p.to,
+                port: port_index(neurons[p.to].ports(), p.port),
+                synapse_count: csr.len(),
+                min_delay: csr.min_delay(),
             })
             .collect();
-        let populations: Vec<Population> = spec
-            .populations
-            .iter()
-            .zip(neurons)
-            .enumerate()
-            .map(|(i, (p, neuron))| {
-                let max_delay = projections
-                    .iter()
-                    .filter(|proj| proj.to == i)
-                    .map(|proj| proj.synapses.max_delay() as usize)
+        let max_delay: Vec<usize> = (0..sizes.len())
+            .map(|pop| {
+                csrs.iter()
+                    .zip(&projections)
+                    .filter(|(_, p)| p.to == pop)
+                    .map(|(c, _)| c.max_delay() as usize)
                     .max()
-                    .unwrap_or(1);
-                let inputs = neuron
-                    .ports()
-                    .iter()
-                    .map(|_| EventRing::new(max_delay))
-                    .collect();
-                Population {
-                    name: p.name.clone(),
-                    size: p.size as usize,
-                    neuron,
-                    inputs,
-                    record_spikes: p.record_spikes,
-                }
+                    .unwrap_or(1)
             })
             .collect();
-        let mut outgoing = vec![Vec::new(); populations.len()];
+
+        let mut workers: Vec<Worker> = (0..n_workers)
+            .map(|_| Worker {
+                slices: Vec::new(),
+                parts: (0..projections.len()).map(|_| Vec::new()).collect(),
+            })
+            .collect();
+        let mut whole: Vec<Option<Box<dyn Neuron>>> = neurons.into_iter().map(Some).collect();
+        for s in &plan {
+            let neuron = slice_of(&mut whole, s, &sizes);
+            let inputs = neuron
+                .ports()
+                .iter()
+                .map(|_| EventRing::new(max_delay[s.population]))
+                .collect();
+            let drive = drive_schedule(spec, s);
+            let worker = &mut workers[s.worker];
+            let local = worker.slices.len();
+            worker.slices.push(Slice {
+                population: s.population,
+                offset: s.offset,
+                neuron,
+                inputs,
+                drive,
+            });
+            for (j, p) in projections.iter().enumerate() {
+                if p.to == s.population {
+                    let synapses = csrs[j].restricted_to_targets(s.offset, s.offset + s.len);
+                    worker.parts[j].push(ProjectionPart {
+                        slice: local,
+                        synapses,
+                    });
+                }
+            }
+        }
+        let mut outgoing = vec![Vec::new(); sizes.len()];
         for (i, p) in projections.iter().enumerate() {
             outgoing[p.from].push(i);
         }
-        let drives = (0..populations.len())
-            .map(|i| drive_schedule(spec, i))
-            .collect();
         Self {
             dt: sim.dt,
             steps: sim.steps,
-            populations,
+            populations: spec
+                .populations
+                .iter()
+                .map(|p| Population {
+                    name: p.name.clone(),
+                    size: p.size as usize,
+                    record_spikes: p.record_spikes,
+                })
+                .collect(),
             projections,
             outgoing,
-            drives,
+            workers,
         }
     }
 
     pub fn synapse_count(&self) -> usize {
-        self.projections.iter().map(|p| p.synapses.len()).sum()
+        self.projections.iter().map(|p| p.synapse_count).sum()
     }
+
+    /// Shortest delay of any projection, in steps: the epoch length.
+    pub fn min_delay(&self) -> u64 {
+        self.projections
+            .iter()
+            .map(|p| p.min_delay as u64)
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// All synapses of projection `j` with population-wide indices, sorted
+    /// by (pre, post): the same for any number of workers.
+    pub fn synapses(&self, j: usize) -> Vec<Synapse> {
+        let mut all = Vec::new();
+        for w in &self.workers {
+            for part in &w.parts[j] {
+                let offset = w.slices[part.slice].offset;
+                all.extend(part.synapses.iter().map(|s| Synapse {
+                    post: s.post + offset,
+                    ..s
+                }));
+            }
+        }
+        all.sort_by_key(|s| (s.pre, s.post));
+        all
+    }
+}
+
+/// The model of one slice: the whole population when it is not split.
+fn slice_of(
+    whole: &mut [Option<Box<dyn Neuron>>],
+    s: &SlicePlan,
+    sizes: &[u32],
+) -> Box<dyn Neuron> {
+    if s.offset == 0 && s.len == sizes[s.population] {
+        return whole[s.population]
+            .take()
+            .expect("one slice per unsplit population");
+    }
+    let population = whole[s.population]
+        .as_ref()
+        .expect("split populations stay whole until the end");
+    population.split(s.offset as usize, s.len as usize)
 }
 
 fn port_index(ports: &[Port], port: Port) -> usize {
@@ -118,17 +230,17 @@ fn port_index(ports: &[Port], port: Port) -> usize {
         .expect("validation only admits ports the target has")
 }
 
-/// Merge a population's current stimuli into one schedule of drive vectors.
-fn drive_schedule(spec: &ModelSpec, population: usize) -> DriveSchedule {
+/// Merge the current stimuli of a slice's neurons into one schedule of drive vectors.
+fn drive_schedule(spec: &ModelSpec, slice: &SlicePlan) -> Vec<(u64, Vec<f64>)> {
     let dt = spec.simulation.dt;
-    let size = spec.populations[population].size as usize;
+    let (lo, hi) = (slice.offset, slice.offset + slice.len);
     let stimuli: Vec<_> = spec
         .currents
         .iter()
-        .filter(|c| c.population == population)
+        .filter(|c| c.population == slice.population)
         .collect();
     if stimuli.is_empty() {
-        return DriveSchedule::default();
+        return Vec::new();
     }
     let grid = |t: f64| (t / dt).round() as u64;
     let mut points: Vec<u64> = stimuli
@@ -138,21 +250,23 @@ fn drive_schedule(spec: &ModelSpec, population: usize) -> DriveSchedule {
     points.push(0);
     points.sort_unstable();
     points.dedup();
-    let changes = points
+    points
         .into_iter()
         .map(|k| {
-            let mut drive = vec![0.0; size];
+            let mut drive = vec![0.0; slice.len as usize];
             for s in &stimuli {
                 let value = value_at(&s.drive, k, dt);
                 match &s.neurons {
                     None => drive.iter_mut().for_each(|d| *d += value),
-                    Some(list) => list.iter().for_each(|&n| drive[n as usize] += value),
+                    Some(list) => list
+                        .iter()
+                        .filter(|&&n| (lo..hi).contains(&n))
+                        .for_each(|&n| drive[(n - lo) as usize] += value),
                 }
             }
             (k, drive)
         })
-        .collect();
-    DriveSchedule { changes }
+        .collect()
 }
 
 /// Value of a piecewise-constant course on grid point `k` (zero before its start).

@@ -29,6 +29,7 @@ struct Synapses {
 }
 
 /// One step of the synaptic dynamics, precomputed.
+#[derive(Clone)]
 struct Coefficients {
     decay_e: f64,
     decay_i: f64,
@@ -150,6 +151,18 @@ impl Neuron for CubaLif {
             _ => (&self.state.v, 1.0),
         };
         out.extend(neurons.iter().map(|&i| source[i as usize] * scale));
+    }
+
+    fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
+        Box::new(Self {
+            membrane: self.membrane.clone(),
+            state: self.state.part(offset, len),
+            synapses: Synapses {
+                exc: super::part(&self.synapses.exc, offset, len),
+                inh: super::part(&self.synapses.inh, offset, len),
+            },
+            coefficients: self.coefficients.clone(),
+        })
     }
 
     fn threshold(&self) -> Option<f64> {

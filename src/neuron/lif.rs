@@ -76,6 +76,13 @@ impl Neuron for Lif {
         out.extend(neurons.iter().map(|&i| self.state.v[i as usize]));
     }
 
+    fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
+        Box::new(Self {
+            membrane: self.membrane.clone(),
+            state: self.state.part(offset, len),
+        })
+    }
+
     fn threshold(&self) -> Option<f64> {
         Some(self.membrane.v_th)
     }

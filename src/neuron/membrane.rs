@@ -35,6 +35,20 @@ pub struct MembraneState {
     pub crossed: Vec<bool>,
 }
 
+impl MembraneState {
+    pub fn part(&self, offset: usize, len: usize) -> Self {
+        use super::part;
+        Self {
+            v: part(&self.v, offset, len),
+            refractory_until: part(&self.refractory_until, offset, len),
+            bias: part(&self.bias, offset, len),
+            external: part(&self.external, offset, len),
+            v_inf: part(&self.v_inf, offset, len),
+            crossed: vec![false; len.div_ceil(CHUNK)],
+        }
+    }
+}
+
 /// Neurons are advanced in chunks: the arithmetic over a chunk is branch-free
 /// and vectorises, and the rare chunk with a threshold crossing is then
 /// scanned for its spikes.
@@ -119,6 +133,7 @@ impl Membrane {
     }
 
     pub fn set_external(&self, state: &mut MembraneState, drive: &[f64]) {
+        debug_assert_eq!(drive.len(), state.v.len());
         state.external.copy_from_slice(drive);
         for i in 0..state.v.len() {
             state.v_inf[i] = self.v_rest + state.bias[i] + state.external[i];

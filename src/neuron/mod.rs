@@ -62,6 +62,10 @@ pub trait Neuron: Send {
     /// Append the current values of `variable` for `neurons`.
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>);
 
+    /// A model of the neurons `offset..offset + len` with their current
+    /// state, for a worker that owns only those.
+    fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron>;
+
     /// Firing threshold, for plots.
     fn threshold(&self) -> Option<f64> {
         None
@@ -76,9 +80,17 @@ pub fn build(spec: &PopulationSpec, sim: &SimulationSpec) -> Box<dyn Neuron> {
         NeuronKind::Lif(p) => Box::new(lif::Lif::new(p, n, sim.dt, &mut init_rng)),
         NeuronKind::CubaLif(p) => Box::new(cuba_lif::CubaLif::new(p, n, sim.dt, &mut init_rng)),
         NeuronKind::SpikeSource(list) => Box::new(spike_source::SpikeSource::new(list, n, sim)),
-        NeuronKind::Poisson(rate) => {
-            let stream = rng::stream(sim.seed, "poisson", &spec.name);
-            Box::new(poisson::Poisson::new(rate, n, sim, &mut init_rng, stream))
-        }
+        NeuronKind::Poisson(rate) => Box::new(poisson::Poisson::new(
+            rate,
+            n,
+            sim,
+            &spec.name,
+            &mut init_rng,
+        )),
     }
+}
+
+/// The elements `offset..offset + len` of a per-neuron vector.
+pub(crate) fn part<T: Clone>(v: &[T], offset: usize, len: usize) -> Vec<T> {
+    v[offset..offset + len].to_vec()
 }

@@ -7,24 +7,41 @@
 //! the matching geometric law, which is exact and much cheaper at low rates.
 //! A time-varying rate is piecewise constant; at each change every neuron's
 //! next spike is drawn again, which the memoryless law makes exact.
+//!
+//! Each neuron has its own random stream (keyed by population name and
+//! index), so a neuron's train does not depend on how the population is
+//! split between threads.
 
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{Neuron, Variable};
+use super::{Neuron, Variable, part};
 use crate::engine::rng;
 use crate::model::spec::{PoissonRate, Port, SimulationSpec};
 use crate::synapse::EventRing;
 
+#[derive(Clone)]
 pub struct Poisson {
     dt: f64,
     rates: Vec<f64>,
     /// Grid point of each neuron's next spike (`u64::MAX`: never).
     next: Vec<u64>,
-    /// Rate changes: `(grid point, rate)`, after the first.
+    /// Rate changes: `(grid point, rate)`.
     changes: Vec<(u64, f64)>,
     change_cursor: usize,
-    rng: Pcg64,
+    streams: Vec<Pcg64>,
+}
+
+/// Steps from now to the next spike at `rate` (at least one).
+fn gap(rate: f64, dt: f64, rng: &mut Pcg64) -> u64 {
+    if rate <= 0.0 {
+        return u64::MAX;
+    }
+    // -ln(U), U in (0, 1]: an exponential draw; its ceiling in units of
+    // 1/(rate·dt) is the geometric number of steps.
+    let u: f64 = 1.0 - rng.random::<f64>();
+    let steps = (-u.ln() / (rate * dt)).ceil();
+    (steps as u64).max(1)
 }
 
 impl Poisson {
@@ -32,8 +49,8 @@ impl Poisson {
         rate: &PoissonRate,
         n: usize,
         sim: &SimulationSpec,
+        name: &str,
         init_rng: &mut Pcg64,
-        rng: Pcg64,
     ) -> Self {
         let (rates, changes) = match rate {
             PoissonRate::Constant(spec) => (rng::draw(spec, n, init_rng), Vec::new()),
@@ -47,13 +64,16 @@ impl Poisson {
                 (vec![0.0; n], grid)
             }
         };
+        let streams = (0..n)
+            .map(|i| rng::stream(sim.seed, "poisson", &format!("{name}#{i}")))
+            .collect();
         let mut source = Self {
             dt: sim.dt,
             rates,
             next: vec![u64::MAX; n],
             changes,
             change_cursor: 0,
-            rng,
+            streams,
         };
         if source.changes.is_empty() {
             source.redraw_all(0);
@@ -61,22 +81,9 @@ impl Poisson {
         source
     }
 
-    /// Steps from now to the next spike at `rate` (at least one).
-    fn gap(&mut self, rate: f64) -> u64 {
-        if rate <= 0.0 {
-            return u64::MAX;
-        }
-        // -ln(U), U in (0, 1]: an exponential draw; its ceiling in units of
-        // 1/(rate·dt) is the geometric number of steps.
-        let u: f64 = 1.0 - self.rng.random::<f64>();
-        let steps = (-u.ln() / (rate * self.dt)).ceil();
-        (steps as u64).max(1)
-    }
-
     fn redraw_all(&mut self, from: u64) {
         for i in 0..self.next.len() {
-            let g = self.gap(self.rates[i]);
-            self.next[i] = from.saturating_add(g);
+            self.next[i] = from.saturating_add(gap(self.rates[i], self.dt, &mut self.streams[i]));
         }
     }
 
@@ -116,11 +123,22 @@ impl Neuron for Poisson {
         for i in 0..self.next.len() {
             if self.next[i] == grid {
                 spikes.push(i as u32);
-                let g = self.gap(self.rates[i]);
-                self.next[i] = grid.saturating_add(g);
+                self.next[i] =
+                    grid.saturating_add(gap(self.rates[i], self.dt, &mut self.streams[i]));
             }
         }
     }
 
     fn sample(&self, _variable: &str, _neurons: &[u32], _out: &mut Vec<f64>) {}
+
+    fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
+        Box::new(Self {
+            dt: self.dt,
+            rates: part(&self.rates, offset, len),
+            next: part(&self.next, offset, len),
+            changes: self.changes.clone(),
+            change_cursor: self.change_cursor,
+            streams: part(&self.streams, offset, len),
+        })
+    }
 }

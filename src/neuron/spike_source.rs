@@ -62,4 +62,18 @@ impl Neuron for SpikeSource {
     }
 
     fn sample(&self, _variable: &str, _neurons: &[u32], _out: &mut Vec<f64>) {}
+
+    fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
+        let range = offset as u32..(offset + len) as u32;
+        let events = self.events[self.cursor..]
+            .iter()
+            .filter(|(_, n)| range.contains(n))
+            .map(|&(k, n)| (k, n - range.start))
+            .collect();
+        Box::new(Self {
+            size: len,
+            events,
+            cursor: 0,
+        })
+    }
 }

@@ -80,6 +80,28 @@ impl Csr {
         }
     }
 
+    pub fn min_delay(&self) -> u16 {
+        match &self.delays {
+            Delays::Uniform(d) => *d,
+            Delays::PerSynapse(d) => d.iter().copied().min().unwrap_or(1),
+        }
+    }
+
+    /// The synapses whose targets lie in `lo..hi`, with targets renumbered
+    /// from `lo`. Rows keep their order, so delivery order is unchanged.
+    pub fn restricted_to_targets(&self, lo: u32, hi: u32) -> Csr {
+        let n_pre = self.offsets.len() - 1;
+        let kept: Vec<Synapse> = self
+            .iter()
+            .filter(|s| (lo..hi).contains(&s.post))
+            .map(|s| Synapse {
+                post: s.post - lo,
+                ..s
+            })
+            .collect();
+        Csr::from_synapses(n_pre, kept)
+    }
+
     pub fn max_delay(&self) -> u16 {
         match &self.delays {
             Delays::Uniform(d) => *d,

@@ -1,0 +1,88 @@
+//! Which worker thread advances which neurons.
+//!
+//! Each population is cut into contiguous slices (large populations into one
+//! slice per thread, small ones kept whole) and the slices are dealt to the
+//! workers so that every worker gets about the same number of neurons.
+//! Results never depend on this plan: a neuron's inputs reach it in the same
+//! order whichever worker owns it, and every random stream is keyed by
+//! population or neuron, not by slice.
+
+/// Populations smaller than this are never split: a slice must be worth a
+/// thread's time.
+pub const MIN_SLICE: u32 = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlicePlan {
+    pub population: usize,
+    /// First neuron of the slice within its population.
+    pub offset: u32,
+    pub len: u32,
+    pub worker: usize,
+}
+
+/// Slices in population order (and offset order within a population).
+pub fn plan(sizes: &[u32], threads: usize) -> Vec<SlicePlan> {
+    let threads = threads.max(1);
+    let mut slices = Vec::new();
+    for (population, &size) in sizes.iter().enumerate() {
+        let parts = (size / MIN_SLICE).clamp(1, threads as u32);
+        let mut offset = 0;
+        for part in 0..parts {
+            // Near-equal contiguous parts: the first `size % parts` get one more.
+            let len = size / parts + u32::from(part < size % parts);
+            slices.push(SlicePlan {
+                population,
+                offset,
+                len,
+                worker: 0,
+            });
+            offset += len;
+        }
+    }
+    assign(&mut slices, threads);
+    slices
+}
+
+/// Largest slices first, each to the least loaded worker (ties: lowest index).
+fn assign(slices: &mut [SlicePlan], threads: usize) {
+    let mut order: Vec<usize> = (0..slices.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(slices[i].len), i));
+    let mut load = vec![0u64; threads];
+    for i in order {
+        let worker = (0..threads).min_by_key(|&w| (load[w], w)).unwrap_or(0);
+        slices[i].worker = worker;
+        load[worker] += slices[i].len as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_neuron_is_in_exactly_one_slice() {
+        for threads in [1, 2, 3, 8] {
+            let sizes = [3200, 800, 1, 5000, 255];
+            let slices = plan(&sizes, threads);
+            for (p, &size) in sizes.iter().enumerate() {
+                let mut next = 0;
+                for s in slices.iter().filter(|s| s.population == p) {
+                    assert_eq!(s.offset, next);
+                    next += s.len;
+                    assert!(s.worker < threads);
+                }
+                assert_eq!(next, size);
+            }
+        }
+    }
+
+    #[test]
+    fn load_is_balanced() {
+        let slices = plan(&[3200, 800], 2);
+        let mut load = [0u32; 2];
+        for s in &slices {
+            load[s.worker] += s.len;
+        }
+        assert_eq!(load, [2000, 2000]);
+    }
+}
