@@ -163,9 +163,9 @@ fn run_worker(
         slice.neuron.initial_spikes(&mut fired);
         emit(slice, si, 0, &fired, shared, &mut spikes, &mut outbox);
     }
-    exchange.exchange(w, &mut outbox, &mut all);
+    let mut epoch = 0;
+    exchange.exchange(w, epoch, &mut outbox, &mut all);
     synaptic_events += deliver(worker, &all, shared);
-    exchange.delivered();
 
     let report_every = (shared.steps / 200).max(1);
     let mut k = 0;
@@ -197,9 +197,9 @@ fn run_worker(
                 progress(step + 1);
             }
         }
-        exchange.exchange(w, &mut outbox, &mut all);
+        epoch += 1;
+        exchange.exchange(w, epoch, &mut outbox, &mut all);
         synaptic_events += deliver(worker, &all, shared);
-        exchange.delivered();
         k = end;
     }
     progress(shared.steps);

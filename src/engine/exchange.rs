@@ -5,12 +5,14 @@
 //! every worker reads every worker's spikes and delivers those that reach
 //! its own neurons. The `Exchange` trait is the seam where a process-level
 //! (MPI) implementation would go; `LocalExchange` serves threads in one
-//! process with two spinning barriers per epoch.
+//! process with one spinning barrier per epoch: outboxes are double
+//! buffered, so a worker may publish the next epoch's spikes while another
+//! still reads this epoch's.
 
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crossbeam::utils::Backoff;
+use crossbeam::utils::{Backoff, CachePadded};
 
 /// A spike as exchanged: grid step (clock engine) or time (event engine),
 /// population, neuron index within the population.
@@ -35,28 +37,29 @@ impl Spike {
 }
 
 pub trait Exchange: Sync {
-    /// Publish this worker's spikes of the epoch, wait for the others, and
-    /// return all spikes of the epoch in canonical order.
-    fn exchange(&self, worker: usize, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>);
-
-    /// Wait until every worker has delivered the epoch's spikes.
-    fn delivered(&self);
+    /// Publish this worker's spikes of epoch `epoch` (emptying `spikes`),
+    /// wait for the others, and fill `all` with every worker's spikes of the
+    /// epoch in canonical order.
+    fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>);
 }
 
 /// A barrier whose waiters spin (with backoff) rather than sleep: on a
 /// small machine a sleeping barrier costs tens of microseconds per epoch.
 pub struct SpinBarrier {
     parties: usize,
-    arrived: AtomicUsize,
-    generation: AtomicUsize,
+    oversubscribed: bool,
+    arrived: CachePadded<AtomicUsize>,
+    generation: CachePadded<AtomicUsize>,
 }
 
 impl SpinBarrier {
     pub fn new(parties: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             parties,
-            arrived: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
+            oversubscribed: parties > cores,
+            arrived: CachePadded::new(AtomicUsize::new(0)),
+            generation: CachePadded::new(AtomicUsize::new(0)),
         }
     }
 
@@ -72,50 +75,59 @@ impl SpinBarrier {
         }
         let backoff = Backoff::new();
         while self.generation.load(Ordering::Acquire) == generation {
-            if backoff.is_completed() {
-                // Many more workers than cores: let the others run.
+            if self.oversubscribed && backoff.is_completed() {
+                // More workers than cores: a spinning waiter would hold the
+                // core that the last worker needs.
                 std::thread::yield_now();
             } else {
-                backoff.snooze();
+                backoff.spin();
             }
         }
     }
 }
 
+type Outbox = CachePadded<RwLock<Vec<Spike>>>;
+
 /// Exchange between the threads of one process.
 pub struct LocalExchange {
-    outboxes: Vec<RwLock<Vec<Spike>>>,
+    /// `outboxes[epoch % 2][worker]`.
+    outboxes: [Vec<Outbox>; 2],
     barrier: SpinBarrier,
 }
 
 impl LocalExchange {
     pub fn new(workers: usize) -> Self {
+        let boxes = || {
+            (0..workers)
+                .map(|_| CachePadded::new(RwLock::new(Vec::new())))
+                .collect()
+        };
         Self {
-            outboxes: (0..workers).map(|_| RwLock::new(Vec::new())).collect(),
+            outboxes: [boxes(), boxes()],
             barrier: SpinBarrier::new(workers),
         }
     }
 }
 
 impl Exchange for LocalExchange {
-    fn exchange(&self, worker: usize, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>) {
+    fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>) {
+        let outboxes = &self.outboxes[(epoch % 2) as usize];
         {
-            let mut outbox = self.outboxes[worker]
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
+            // Every reader of this buffer (two epochs ago) has since passed
+            // the barrier of the previous epoch, so it is free to refill.
+            let mut outbox = outboxes[worker].write().unwrap_or_else(|e| e.into_inner());
             outbox.clear();
             outbox.append(spikes);
         }
         self.barrier.wait();
         all.clear();
-        for outbox in &self.outboxes {
+        for outbox in outboxes {
             all.extend_from_slice(&outbox.read().unwrap_or_else(|e| e.into_inner()));
         }
-        all.sort_unstable_by(Spike::canonical_cmp);
-    }
-
-    fn delivered(&self) {
-        self.barrier.wait();
+        // Each outbox is in canonical order already; several must be merged.
+        if outboxes.len() > 1 {
+            all.sort_unstable_by(Spike::canonical_cmp);
+        }
     }
 }
 
@@ -143,9 +155,8 @@ mod tests {
                                     neuron: n,
                                 })
                                 .collect();
-                            exchange.exchange(w, &mut mine, &mut all);
+                            exchange.exchange(w, epoch, &mut mine, &mut all);
                             seen.extend_from_slice(&all);
-                            exchange.delivered();
                         }
                         seen
                     })
