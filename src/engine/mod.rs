@@ -1,5 +1,6 @@
 //! Schedulers that advance time, and what they share.
 pub mod clock;
+pub mod event;
 pub mod exchange;
 pub mod network;
 pub mod partition;
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use crate::io::results::{Results, RunInfo};
 use crate::model::ModelSpec;
+use crate::model::spec::EngineKind;
 use network::Network;
 
 /// Worker threads for a requested count (0 = every core).
@@ -29,7 +31,10 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
 
     let total = net.steps;
     let started = Instant::now();
-    let outcome = clock::run(&mut net, &spec.records, &mut |k| progress(k, total));
+    let outcome = match spec.simulation.engine {
+        EngineKind::Clock => clock::run(&mut net, &spec.records, &mut |k| progress(k, total)),
+        EngineKind::Event => event::run(&mut net, spec, &mut |k| progress(k, total)),
+    };
     let simulate_seconds = started.elapsed().as_secs_f64();
 
     let sim = &spec.simulation;
@@ -40,7 +45,10 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
             seed: sim.seed,
             dt: sim.dt,
             duration: sim.duration,
-            engine: "clock".into(),
+            engine: match spec.simulation.engine {
+                EngineKind::Clock => "clock".into(),
+                EngineKind::Event => "event".into(),
+            },
             threads: threads as u32,
             version: env!("CARGO_PKG_VERSION").into(),
             build_seconds,

@@ -3,7 +3,7 @@
 //! target slice; the schedule of external drives.
 
 use crate::engine::partition::{self, SlicePlan};
-use crate::model::spec::{ModelSpec, Piecewise, Port};
+use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
 use crate::neuron::{self, Neuron};
 use crate::synapse::csr::Synapse;
 use crate::synapse::{Csr, EventRing, connect};
@@ -52,7 +52,9 @@ pub struct Projection {
     /// Index into the target's `inputs`.
     pub port: usize,
     pub synapse_count: usize,
+    /// Shortest delay in steps, and in seconds when exact delays are kept.
     pub min_delay: u16,
+    pub min_delay_seconds: Option<f64>,
 }
 
 /// What one worker owns.
@@ -80,6 +82,7 @@ impl Network {
 
     /// Build with the neurons dealt to `threads` workers.
     pub fn build_for(spec: &ModelSpec, threads: usize) -> Self {
+        let exact = spec.simulation.engine == EngineKind::Event;
         let sim = &spec.simulation;
         let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
         let plan = partition::plan(&sizes, threads);
@@ -88,7 +91,7 @@ impl Network {
         let csrs: Vec<Csr> = spec
             .projections
             .iter()
-            .map(|p| connect::build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt))
+            .map(|p| connect::build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt, exact))
             .collect();
         let neurons: Vec<Box<dyn Neuron>> = spec
             .populations
@@ -106,6 +109,7 @@ impl Network {
                 port: port_index(neurons[p.to].ports(), p.port),
                 synapse_count: csr.len(),
                 min_delay: csr.min_delay(),
+                min_delay_seconds: csr.min_seconds(),
             })
             .collect();
         let max_delay: Vec<usize> = (0..sizes.len())

@@ -51,6 +51,7 @@ impl ValueSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
     Clock,
+    Event,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -330,18 +330,12 @@ impl<'a> Validator<'a> {
             None => EngineKind::Clock,
             Some(e) => match e.get_ref().as_str() {
                 "clock" => EngineKind::Clock,
-                "event" => {
-                    return Err(self.err(
-                        span_of(e),
-                        "simulation.engine",
-                        "the event-driven engine is not available in this version; use \"clock\"",
-                    ));
-                }
+                "event" => EngineKind::Event,
                 other => {
                     return Err(self.err(
                         span_of(e),
                         "simulation.engine",
-                        format!("unknown engine {other:?}, expected \"clock\""),
+                        format!("unknown engine {other:?}, expected \"clock\" or \"event\""),
                     ));
                 }
             },

@@ -10,12 +10,15 @@ use rand_pcg::Pcg64;
 use multiversion::multiversion;
 
 use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
-use super::{Neuron, Variable};
+use super::exact::ExactCells;
+use super::{EventModel, Neuron, Variable};
 use crate::engine::rng;
 use crate::model::spec::{CubaParams, Port};
 use crate::synapse::{Arrival, EventRing};
 
 pub struct CubaLif {
+    tau_syn_e: f64,
+    tau_syn_i: f64,
     membrane: Membrane,
     state: MembraneState,
     synapses: Synapses,
@@ -86,6 +89,8 @@ impl CubaLif {
             decay_i: (-dt / p.tau_syn_i).exp(),
         };
         Self {
+            tau_syn_e: p.tau_syn_e,
+            tau_syn_i: p.tau_syn_i,
             membrane,
             state,
             synapses,
@@ -155,6 +160,8 @@ impl Neuron for CubaLif {
 
     fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
         Box::new(Self {
+            tau_syn_e: self.tau_syn_e,
+            tau_syn_i: self.tau_syn_i,
             membrane: self.membrane.clone(),
             state: self.state.part(offset, len),
             synapses: Synapses {
@@ -167,5 +174,10 @@ impl Neuron for CubaLif {
 
     fn threshold(&self) -> Option<f64> {
         Some(self.membrane.v_th)
+    }
+
+    fn event_model(&self) -> Option<Box<dyn EventModel>> {
+        let synapses = ([self.tau_syn_e, self.tau_syn_i], [&self.synapses.exc[..], &self.synapses.inh[..]]);
+        Some(Box::new(ExactCells::new(&self.membrane, &self.state, Some(synapses))))
     }
 }

@@ -6,7 +6,8 @@ use rand_pcg::Pcg64;
 use multiversion::multiversion;
 
 use super::membrane::{CHUNK, Membrane, MembraneState};
-use super::{Neuron, Variable};
+use super::exact::ExactCells;
+use super::{EventModel, Neuron, Variable};
 use crate::model::spec::{MembraneParams, Port};
 use crate::synapse::EventRing;
 
@@ -85,5 +86,9 @@ impl Neuron for Lif {
 
     fn threshold(&self) -> Option<f64> {
         Some(self.membrane.v_th)
+    }
+
+    fn event_model(&self) -> Option<Box<dyn EventModel>> {
+        Some(Box::new(ExactCells::new(&self.membrane, &self.state, None)))
     }
 }

@@ -18,6 +18,8 @@ pub struct Membrane {
     pub decay: f64,
     pub tau_m: f64,
     pub refractory_steps: u32,
+    /// Refractory period in seconds (the event engine does not round it).
+    pub t_ref: f64,
 }
 
 /// Per-neuron membrane state.
@@ -64,6 +66,7 @@ impl Membrane {
             decay: (-dt / p.tau_m).exp(),
             tau_m: p.tau_m,
             refractory_steps: (p.t_ref / dt).round() as u32,
+            t_ref: p.t_ref,
         }
     }
 

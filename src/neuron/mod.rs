@@ -18,6 +18,7 @@
 //! one step less of delay.
 
 pub mod cuba_lif;
+pub mod exact;
 pub mod lif;
 pub mod membrane;
 pub mod poisson;
@@ -69,6 +70,58 @@ pub trait Neuron: Send {
     /// Firing threshold, for plots.
     fn threshold(&self) -> Option<f64> {
         None
+    }
+
+    /// The same neurons, in their current state, for the event-driven
+    /// engine; `None` for models it cannot run.
+    fn event_model(&self) -> Option<Box<dyn EventModel>> {
+        None
+    }
+}
+
+/// What the event-driven engine should schedule for a neuron next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next {
+    /// Nothing happens unless an input arrives.
+    Nothing,
+    /// No crossing can happen before this time: look again then.
+    Check(f64),
+    /// The neuron reaches threshold at this time unless an input comes first.
+    Spike(f64),
+}
+
+/// The event-driven view of a population: each neuron is advanced in closed
+/// form to the time of whatever reaches it.
+pub trait EventModel: Send {
+    fn size(&self) -> usize;
+
+    /// Sources: append their spikes with times in `[from, to)`, ordered by
+    /// time then neuron.
+    fn emit(&mut self, _from: f64, _to: f64, _out: &mut Vec<(f64, u32)>) {}
+
+    /// A synaptic input of `weight` at `port` reaches neuron `i` at `t`.
+    fn receive(&mut self, _i: usize, _t: f64, _port: Port, _weight: f64) -> Next {
+        Next::Nothing
+    }
+
+    /// A scheduled check is due: find the exact next crossing, if any.
+    fn check(&mut self, _i: usize, _t: f64) -> Next {
+        Next::Nothing
+    }
+
+    /// Neuron `i` reached threshold at `t`: reset it.
+    fn fire(&mut self, _i: usize, _t: f64) -> Next {
+        Next::Nothing
+    }
+
+    /// The external drive (`r_m * i_ext`, volts) of neuron `i` becomes `drive` at `t`.
+    fn set_drive(&mut self, _i: usize, _t: f64, _drive: f64) -> Next {
+        Next::Nothing
+    }
+
+    /// The value of `variable` of neuron `i` at time `t` (not before its last update).
+    fn value(&self, _variable: &str, _i: usize, _t: f64) -> f64 {
+        f64::NAN
     }
 }
 

@@ -15,7 +15,7 @@
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::{Neuron, Variable, part};
+use super::{EventModel, Neuron, Variable, part};
 use crate::engine::rng;
 use crate::model::spec::{PoissonRate, Port, SimulationSpec};
 use crate::synapse::EventRing;
@@ -23,6 +23,8 @@ use crate::synapse::EventRing;
 #[derive(Clone)]
 pub struct Poisson {
     dt: f64,
+    /// Rate changes in seconds, for the event-driven engine.
+    changes_s: Vec<(f64, f64)>,
     rates: Vec<f64>,
     /// Grid point of each neuron's next spike (`u64::MAX`: never).
     next: Vec<u64>,
@@ -52,23 +54,20 @@ impl Poisson {
         name: &str,
         init_rng: &mut Pcg64,
     ) -> Self {
-        let (rates, changes) = match rate {
+        let (rates, changes_s) = match rate {
             PoissonRate::Constant(spec) => (rng::draw(spec, n, init_rng), Vec::new()),
             PoissonRate::Varying(course) => {
-                let grid: Vec<(u64, f64)> = course
-                    .times
-                    .iter()
-                    .zip(&course.values)
-                    .map(|(&t, &r)| ((t / sim.dt).round() as u64, r))
-                    .collect();
-                (vec![0.0; n], grid)
+                let changes = course.times.iter().copied().zip(course.values.iter().copied()).collect();
+                (vec![0.0; n], changes)
             }
         };
+        let changes: Vec<(u64, f64)> = changes_s.iter().map(|&(t, r)| ((t / sim.dt).round() as u64, r)).collect();
         let streams = (0..n)
             .map(|i| rng::stream(sim.seed, "poisson", &format!("{name}#{i}")))
             .collect();
         let mut source = Self {
             dt: sim.dt,
+            changes_s,
             rates,
             next: vec![u64::MAX; n],
             changes,
@@ -134,11 +133,85 @@ impl Neuron for Poisson {
     fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
         Box::new(Self {
             dt: self.dt,
+            changes_s: self.changes_s.clone(),
             rates: part(&self.rates, offset, len),
             next: part(&self.next, offset, len),
             changes: self.changes.clone(),
             change_cursor: self.change_cursor,
             streams: part(&self.streams, offset, len),
         })
+    }
+
+    fn event_model(&self) -> Option<Box<dyn EventModel>> {
+        let mut model = ContinuousPoisson {
+            rates: self.rates.clone(),
+            next: vec![f64::INFINITY; self.rates.len()],
+            changes: self.changes_s.clone(),
+            change_cursor: 0,
+            streams: self.streams.clone(),
+        };
+        if model.changes.is_empty() {
+            model.redraw_all(0.0);
+        }
+        Some(Box::new(model))
+    }
+}
+
+/// Poisson trains in continuous time, for the event-driven engine:
+/// exponential intervals, redrawn at each rate change (memoryless).
+struct ContinuousPoisson {
+    rates: Vec<f64>,
+    next: Vec<f64>,
+    changes: Vec<(f64, f64)>,
+    change_cursor: usize,
+    streams: Vec<Pcg64>,
+}
+
+impl ContinuousPoisson {
+    fn interval(rate: f64, rng: &mut Pcg64) -> f64 {
+        if rate <= 0.0 {
+            return f64::INFINITY;
+        }
+        let u: f64 = 1.0 - rng.random::<f64>();
+        -u.ln() / rate
+    }
+
+    fn redraw_all(&mut self, from: f64) {
+        for i in 0..self.next.len() {
+            self.next[i] = from + Self::interval(self.rates[i], &mut self.streams[i]);
+        }
+    }
+
+    /// Emit neuron spikes in `[from, to)` under the current rates.
+    fn emit_constant(&mut self, to: f64, out: &mut Vec<(f64, u32)>) {
+        for i in 0..self.next.len() {
+            while self.next[i] < to {
+                out.push((self.next[i], i as u32));
+                self.next[i] += Self::interval(self.rates[i], &mut self.streams[i]);
+            }
+        }
+    }
+}
+
+impl EventModel for ContinuousPoisson {
+    fn size(&self) -> usize {
+        self.next.len()
+    }
+
+    fn emit(&mut self, from: f64, to: f64, out: &mut Vec<(f64, u32)>) {
+        let start = out.len();
+        let mut t = from;
+        while let Some(&(at, rate)) = self.changes.get(self.change_cursor) {
+            if at >= to {
+                break;
+            }
+            self.emit_constant(at.max(t), out);
+            self.rates.iter_mut().for_each(|r| *r = rate);
+            self.redraw_all(at.max(t));
+            self.change_cursor += 1;
+            t = at.max(t);
+        }
+        self.emit_constant(to, out);
+        out[start..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     }
 }

@@ -1,6 +1,6 @@
 //! A population that replays given spike times, snapped to the nearest grid point.
 
-use super::{Neuron, Variable};
+use super::{EventModel, Neuron, Variable};
 use crate::model::spec::{Port, SimulationSpec, SpikeList};
 use crate::synapse::EventRing;
 
@@ -9,6 +9,33 @@ pub struct SpikeSource {
     /// `(grid point, neuron)`, sorted; one entry per neuron and grid point.
     events: Vec<(u64, u32)>,
     cursor: usize,
+    /// `(time, neuron)` as given, sorted, for the event-driven engine.
+    exact: Vec<(f64, u32)>,
+}
+
+/// Exact spike times replayed by the event-driven engine.
+struct ExactTimes {
+    size: usize,
+    spikes: Vec<(f64, u32)>,
+    cursor: usize,
+}
+
+impl EventModel for ExactTimes {
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn emit(&mut self, from: f64, to: f64, out: &mut Vec<(f64, u32)>) {
+        while let Some(&(t, n)) = self.spikes.get(self.cursor) {
+            if t >= to {
+                break;
+            }
+            if t >= from {
+                out.push((t, n));
+            }
+            self.cursor += 1;
+        }
+    }
 }
 
 impl SpikeSource {
@@ -22,10 +49,14 @@ impl SpikeSource {
         events.sort_unstable();
         // Two spikes of one neuron on one grid point are one spike on the grid.
         events.dedup();
+        let mut exact: Vec<(f64, u32)> = list.spikes.iter().copied().filter(|&(t, _)| t <= sim.duration).collect();
+        exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        exact.dedup();
         Self {
             size,
             events,
             cursor: 0,
+            exact,
         }
     }
 
@@ -70,10 +101,25 @@ impl Neuron for SpikeSource {
             .filter(|(_, n)| range.contains(n))
             .map(|&(k, n)| (k, n - range.start))
             .collect();
+        let exact = self
+            .exact
+            .iter()
+            .filter(|(_, n)| range.contains(n))
+            .map(|&(t, n)| (t, n - range.start))
+            .collect();
         Box::new(Self {
             size: len,
             events,
             cursor: 0,
+            exact,
         })
+    }
+
+    fn event_model(&self) -> Option<Box<dyn EventModel>> {
+        Some(Box::new(ExactTimes {
+            size: self.size,
+            spikes: self.exact.clone(),
+            cursor: 0,
+        }))
     }
 }

@@ -15,8 +15,9 @@ use crate::model::spec::{ConnectRule, ProjectionSpec};
 /// Longest delay a synapse can store, in steps.
 pub const MAX_DELAY_STEPS: u16 = u16::MAX;
 
-/// Draw a projection's synapses and pack them.
-pub fn build(spec: &ProjectionSpec, n_pre: u32, n_post: u32, seed: u64, dt: f64) -> Csr {
+/// Draw a projection's synapses and pack them; `exact` also keeps the
+/// delays in seconds (for the event-driven engine).
+pub fn build(spec: &ProjectionSpec, n_pre: u32, n_post: u32, seed: u64, dt: f64, exact: bool) -> Csr {
     let mut connect_rng = rng::stream(seed, "connect", &spec.name);
     let same = spec.from == spec.to;
     let exclude_self = same && !spec.allow_autapses;
@@ -67,9 +68,10 @@ pub fn build(spec: &ProjectionSpec, n_pre: u32, n_post: u32, seed: u64, dt: f64)
             post,
             weight: w as f32,
             delay: delay_steps(d, dt),
+            seconds: d.max(dt),
         })
         .collect();
-    Csr::from_synapses(n_pre as usize, synapses)
+    Csr::from_synapses(n_pre as usize, synapses, exact)
 }
 
 /// A delay in seconds as a whole number of steps, at least one.
@@ -185,7 +187,7 @@ mod tests {
     #[test]
     fn fixed_probability_count_is_binomial() {
         let (n, p) = (2000u32, 0.05);
-        let csr = build(&spec(ConnectRule::FixedProbability(p), true), n, n, 3, 1e-4);
+        let csr = build(&spec(ConnectRule::FixedProbability(p), true), n, n, 3, 1e-4, false);
         let trials = (n as f64) * (n as f64 - 1.0);
         let mean = trials * p;
         let sd = (trials * p * (1.0 - p)).sqrt();
@@ -221,7 +223,7 @@ mod tests {
 
     #[test]
     fn delays_are_rounded_to_whole_steps_in_range() {
-        let csr = build(&spec(ConnectRule::AllToAll, false), 20, 20, 1, 1e-4);
+        let csr = build(&spec(ConnectRule::AllToAll, false), 20, 20, 1, 1e-4, false);
         assert_eq!(csr.len(), 400);
         assert!(csr.iter().all(|s| (1..=5).contains(&s.delay)));
         assert_eq!(delay_steps(0.25e-3, 1e-4), 3);
@@ -245,7 +247,7 @@ mod tests {
         );
         let mut other = spec(ConnectRule::FixedProbability(0.1), true);
         other.name = "q".into();
-        let c = build(&other, 100, 100, 5, 1e-4);
+        let c = build(&other, 100, 100, 5, 1e-4, false);
         assert_eq!(a, b);
         assert_ne!(a.targets, c.targets);
     }
@@ -255,7 +257,7 @@ mod tests {
         let rows = vec![vec![0.0, 2.0], vec![1.0, 0.0], vec![0.5, 0.5]];
         let mut s = spec(ConnectRule::Dense(rows), false);
         s.delay = ValueSpec::Constant(1e-4);
-        let csr = build(&s, 2, 3, 1, 1e-4);
+        let csr = build(&s, 2, 3, 1, 1e-4, false);
         let syns: Vec<_> = csr.iter().map(|s| (s.pre, s.post, s.weight)).collect();
         assert_eq!(
             syns,

@@ -15,6 +15,14 @@ pub enum Delays {
     PerSynapse(Vec<u16>),
 }
 
+/// Delays in seconds, for the event-driven engine, which does not round
+/// them to the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExactDelays {
+    Uniform(f64),
+    PerSynapse(Vec<f64>),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Csr {
     /// `offsets[pre]..offsets[pre + 1]` indexes `pre`'s synapses.
@@ -22,6 +30,8 @@ pub struct Csr {
     pub targets: Vec<u32>,
     pub weights: Vec<f32>,
     pub delays: Delays,
+    /// Kept only when the event-driven engine will run.
+    pub exact_delays: Option<ExactDelays>,
 }
 
 /// One synapse before it is packed.
@@ -30,12 +40,15 @@ pub struct Synapse {
     pub pre: u32,
     pub post: u32,
     pub weight: f32,
+    /// In steps.
     pub delay: u16,
+    /// In seconds, when exact delays are kept (else 0).
+    pub seconds: f64,
 }
 
 impl Csr {
-    /// Pack synapses given in any order.
-    pub fn from_synapses(n_pre: usize, mut synapses: Vec<Synapse>) -> Self {
+    /// Pack synapses given in any order; `exact` keeps their delays in seconds.
+    pub fn from_synapses(n_pre: usize, mut synapses: Vec<Synapse>, exact: bool) -> Self {
         synapses.sort_by_key(|s| (s.pre, s.post));
         let mut offsets = vec![0usize; n_pre + 1];
         for s in &synapses {
@@ -53,11 +66,37 @@ impl Csr {
             None if synapses.is_empty() => Delays::Uniform(1),
             None => Delays::PerSynapse(synapses.iter().map(|s| s.delay).collect()),
         };
+        let exact_delays = exact.then(|| {
+            let first = synapses.first().map_or(0.0, |s| s.seconds);
+            if synapses.iter().all(|s| s.seconds == first) {
+                ExactDelays::Uniform(first)
+            } else {
+                ExactDelays::PerSynapse(synapses.iter().map(|s| s.seconds).collect())
+            }
+        });
         Self {
             offsets,
             targets: synapses.iter().map(|s| s.post).collect(),
             weights: synapses.iter().map(|s| s.weight).collect(),
             delays,
+            exact_delays,
+        }
+    }
+
+    /// The delay of a synapse in seconds (exact delays must be kept).
+    pub fn seconds(&self, synapse: usize) -> f64 {
+        match &self.exact_delays {
+            Some(ExactDelays::Uniform(d)) => *d,
+            Some(ExactDelays::PerSynapse(d)) => d[synapse],
+            None => f64::NAN,
+        }
+    }
+
+    /// The shortest delay in seconds, when exact delays are kept.
+    pub fn min_seconds(&self) -> Option<f64> {
+        match self.exact_delays.as_ref()? {
+            ExactDelays::Uniform(d) => Some(*d),
+            ExactDelays::PerSynapse(d) => d.iter().copied().reduce(f64::min),
         }
     }
 
@@ -99,7 +138,7 @@ impl Csr {
                 ..s
             })
             .collect();
-        Csr::from_synapses(n_pre, kept)
+        Csr::from_synapses(n_pre, kept, self.exact_delays.is_some())
     }
 
     pub fn max_delay(&self) -> u16 {
@@ -126,6 +165,7 @@ impl Csr {
                 post: self.targets[s],
                 weight: self.weights[s],
                 delay: self.delay(s),
+                seconds: if self.exact_delays.is_some() { self.seconds(s) } else { 0.0 },
             })
         })
     }

@@ -1,0 +1,461 @@
+//! The event-driven scheduler: spikes are timed events in a priority queue,
+//! and each neuron is advanced in closed form from its last update to the
+//! next event that reaches it. Spike times are real numbers; delays are not
+//! rounded to `dt`.
+//!
+//! Per neuron the queue holds at most one live "check" or "spike" entry:
+//! after every change of its state the model says when a threshold crossing
+//! could happen at the earliest (a check) or will happen (a spike); a
+//! version number per neuron makes older entries stale. Checks are cheap
+//! bounds; the exact crossing (see `neuron::exact`) is searched only when a
+//! check falls due, not on every input.
+//!
+//! Workers and epochs are as in the clock engine: each worker runs its own
+//! queue up to the end of an epoch as long as the shortest delay, then the
+//! epoch's spikes are exchanged and delivered into the target workers'
+//! queues. Ties in time are broken by a key that names the source (or the
+//! neuron), never the worker, so the result is the same for any number of
+//! threads.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use crate::engine::exchange::{Exchange, LocalExchange, Spike};
+use crate::engine::network::{Network, Population, Projection, Worker};
+use crate::io::results::{SpikeTrains, StateTrace};
+use crate::model::spec::{ModelSpec, Port, RecordSpec};
+use crate::neuron::{EventModel, Next};
+use crate::synapse::csr::ExactDelays;
+
+/// What a run produced (as the clock engine's).
+pub use crate::engine::clock::Outcome;
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// A stimulus changes the external drive of a slice.
+    Drive { slice: u32, change: u32 },
+    /// A spike of `pre` reaches every synapse of one part of projection `j`
+    /// (uniform delay).
+    Batch { j: u32, part: u32, pre: u32 },
+    /// One synapse's input (per-synapse delays).
+    Single { slice: u32, port: u8, target: u32, weight: f32 },
+    /// Look for a crossing of neuron `neuron` of `slice`.
+    Check { slice: u32, neuron: u32, version: u32 },
+    /// Neuron reaches threshold.
+    Fire { slice: u32, neuron: u32, version: u32 },
+}
+
+/// A queued event. Order: time, then class (drives, then inputs, then
+/// thresholds), then a key that does not depend on the partition.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    time: f64,
+    class: u8,
+    key: [u32; 4],
+    kind: Kind,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.time
+            .total_cmp(&other.time)
+            .then(self.class.cmp(&other.class))
+            .then(self.key.cmp(&other.key))
+    }
+}
+
+/// One slice in the event engine.
+struct EventSlice {
+    population: usize,
+    offset: u32,
+    model: Box<dyn EventModel>,
+    ports: Vec<Port>,
+    version: Vec<u32>,
+    /// Drive changes: `(time, drive of each neuron of the slice)`.
+    drive: Vec<(f64, Vec<f64>)>,
+    /// `(time, neuron within the population)`.
+    spikes: Vec<(f64, u32)>,
+}
+
+struct Shared<'a> {
+    duration: f64,
+    dt: f64,
+    epoch: f64,
+    populations: &'a [Population],
+    projections: &'a [Projection],
+    outgoing: &'a [Vec<usize>],
+}
+
+/// Models that the event engine cannot run, by population name.
+pub fn unsupported(net: &Network) -> Vec<String> {
+    let mut names = Vec::new();
+    for w in &net.workers {
+        for s in &w.slices {
+            if s.neuron.event_model().is_none() && !names.contains(&net.populations[s.population].name) {
+                names.push(net.populations[s.population].name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// Samples taken by one slice for one `[[record]]`.
+struct SliceRecorder {
+    record: usize,
+    variables: Vec<String>,
+    local: Vec<u32>,
+    columns: Vec<usize>,
+    values: Vec<Vec<f64>>,
+}
+
+pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
+    let epoch = net
+        .projections
+        .iter()
+        .filter_map(|p| p.min_delay_seconds)
+        .fold(f64::INFINITY, f64::min)
+        .min(spec.simulation.duration.max(net.dt));
+    let Network { dt, populations, projections, outgoing, workers, .. } = net;
+    let shared = Shared { duration: spec.simulation.duration, dt: *dt, epoch, populations, projections, outgoing };
+    let exchange = LocalExchange::new(workers.len());
+    let records = &spec.records;
+
+    let outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)> = std::thread::scope(|scope| {
+        let (shared, exchange) = (&shared, &exchange);
+        let mut jobs = workers.iter_mut().enumerate();
+        let (_, first) = jobs.next().expect("at least one worker");
+        let handles: Vec<_> =
+            jobs.map(|(w, worker)| scope.spawn(move || run_worker(w, worker, shared, exchange, records, spec, &mut |_| {}))).collect();
+        let mut outcomes = vec![run_worker(0, first, shared, exchange, records, spec, progress)];
+        outcomes.extend(handles.into_iter().map(|h| h.join().expect("a worker panicked")));
+        outcomes
+    });
+    assemble(net, records, outcomes)
+}
+
+fn event_slices(worker: &Worker, spec: &ModelSpec) -> Vec<EventSlice> {
+    worker
+        .slices
+        .iter()
+        .map(|s| {
+            let model = s.neuron.event_model().expect("checked by `unsupported` before the run");
+            let n = model.size();
+            let drive = s
+                .drive
+                .iter()
+                .map(|(k, d)| (exact_change_time(spec, s.population, *k), d.clone()))
+                .collect();
+            EventSlice {
+                population: s.population,
+                offset: s.offset,
+                ports: s.neuron.ports().to_vec(),
+                model,
+                version: vec![0; n],
+                drive,
+                spikes: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Drive changes are scheduled on the grid by the network builder; the
+/// stimuli's own times are the grid points times `dt` (stimulus times are
+/// read as given, so `k·dt` recovers them up to rounding of `t/dt`).
+fn exact_change_time(spec: &ModelSpec, population: usize, k: u64) -> f64 {
+    let dt = spec.simulation.dt;
+    spec.currents
+        .iter()
+        .filter(|c| c.population == population)
+        .flat_map(|c| c.drive.times.iter().copied())
+        .find(|&t| (t / dt).round() as u64 == k)
+        .unwrap_or(k as f64 * dt)
+}
+
+fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceRecorder>> {
+    slices
+        .iter()
+        .map(|slice| {
+            let range = slice.offset..slice.offset + slice.model.size() as u32;
+            records
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.population == slice.population)
+                .map(|(i, r)| {
+                    let neurons: Vec<u32> = r.neurons.clone().unwrap_or_else(|| range.clone().collect());
+                    let (columns, local): (Vec<usize>, Vec<u32>) = neurons
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, n)| range.contains(n))
+                        .map(|(c, &n)| (c, n - slice.offset))
+                        .unzip();
+                    SliceRecorder { record: i, variables: r.variables.clone(), local, columns, values: vec![Vec::new(); r.variables.len()] }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Queue what a model asked for, stamped with the neuron's new version.
+fn schedule(queue: &mut BinaryHeap<Reverse<Event>>, slice: &mut EventSlice, si: usize, i: usize, next: Next) {
+    slice.version[i] = slice.version[i].wrapping_add(1);
+    let version = slice.version[i];
+    let key = [slice.population as u32, slice.offset + i as u32, 0, 0];
+    let (slice_id, neuron) = (si as u32, i as u32);
+    let event = match next {
+        Next::Nothing => return,
+        Next::Check(t) => Event { time: t, class: 2, key, kind: Kind::Check { slice: slice_id, neuron, version } },
+        Next::Spike(t) => Event { time: t, class: 3, key, kind: Kind::Fire { slice: slice_id, neuron, version } },
+    };
+    queue.push(Reverse(event));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_worker(
+    w: usize,
+    worker: &mut Worker,
+    shared: &Shared,
+    exchange: &dyn Exchange,
+    records: &[RecordSpec],
+    spec: &ModelSpec,
+    progress: &mut dyn FnMut(u64),
+) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
+    let mut slices = event_slices(worker, spec);
+    let mut recs = recorders(&slices, records);
+    let mut queue: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
+    for (si, slice) in slices.iter_mut().enumerate() {
+        for (c, (t, _)) in slice.drive.iter().enumerate() {
+            let key = [slice.population as u32, slice.offset, 0, 0];
+            queue.push(Reverse(Event { time: *t, class: 0, key, kind: Kind::Drive { slice: si as u32, change: c as u32 } }));
+        }
+        for i in 0..slice.model.size() {
+            let next = slice.model.check(i, 0.0);
+            schedule(&mut queue, slice, si, i, next);
+        }
+    }
+    let steps = (shared.duration / shared.dt).round() as u64;
+    let every: Vec<u64> = records.iter().map(|r| r.every).collect();
+    let mut next_sample = 0u64;
+    let (mut outbox, mut all, mut emitted) = (Vec::new(), Vec::new(), Vec::new());
+    let mut synaptic_events = 0;
+    let mut epoch_index = 0;
+    let mut start = 0.0;
+    loop {
+        let last = start + shared.epoch >= shared.duration;
+        // The last epoch includes the end of the run, as the clock engine
+        // includes spikes at its last grid point.
+        let end = if last { shared.duration.next_up() } else { start + shared.epoch };
+        for (si, slice) in slices.iter_mut().enumerate() {
+            emitted.clear();
+            slice.model.emit(start, end, &mut emitted);
+            for &(t, n) in &emitted {
+                record_and_send(slice, t, n, shared, &mut outbox);
+            }
+            let _ = si;
+        }
+        // Interleave the queue with the samples due in this epoch.
+        while next_sample < steps && (next_sample as f64 * shared.dt) < end {
+            let t_sample = next_sample as f64 * shared.dt;
+            process_until(&mut queue, &mut slices, shared, worker, t_sample, true, &mut outbox, &mut synaptic_events);
+            for (si, slice_recs) in recs.iter_mut().enumerate() {
+                for r in slice_recs.iter_mut() {
+                    if next_sample.is_multiple_of(every[r.record]) {
+                        for (variable, values) in r.variables.iter().zip(&mut r.values) {
+                            values.extend(r.local.iter().map(|&i| slices[si].model.value(variable, i as usize, t_sample)));
+                        }
+                    }
+                }
+            }
+            next_sample += 1;
+        }
+        process_until(&mut queue, &mut slices, shared, worker, end, false, &mut outbox, &mut synaptic_events);
+        outbox.sort_unstable_by(Spike::canonical_cmp);
+        exchange.exchange(w, epoch_index, &mut outbox, &mut all);
+        synaptic_events += deliver(&mut queue, worker, &all, shared);
+        epoch_index += 1;
+        progress(((end.min(shared.duration) / shared.dt).round() as u64).min(steps));
+        if last {
+            break;
+        }
+        start = end;
+    }
+    (slices, recs, synaptic_events)
+}
+
+fn record_and_send(slice: &mut EventSlice, t: f64, local: u32, shared: &Shared, outbox: &mut Vec<Spike>) {
+    let neuron = slice.offset + local;
+    if shared.populations[slice.population].record_spikes {
+        slice.spikes.push((t, neuron));
+    }
+    if !shared.outgoing[slice.population].is_empty() {
+        outbox.push(Spike { step: 0, time: t, population: slice.population as u32, neuron });
+    }
+}
+
+/// Process queued events before `until` (or up to and including it).
+#[allow(clippy::too_many_arguments)]
+fn process_until(
+    queue: &mut BinaryHeap<Reverse<Event>>,
+    slices: &mut [EventSlice],
+    shared: &Shared,
+    worker: &Worker,
+    until: f64,
+    inclusive: bool,
+    outbox: &mut Vec<Spike>,
+    events: &mut u64,
+) {
+    while let Some(Reverse(e)) = queue.peek().copied() {
+        if e.time > until || (!inclusive && e.time >= until) {
+            break;
+        }
+        queue.pop();
+        match e.kind {
+            Kind::Drive { slice, change } => {
+                let s = &mut slices[slice as usize];
+                let drive = s.drive[change as usize].1.clone();
+                for (i, d) in drive.iter().enumerate() {
+                    let next = s.model.set_drive(i, e.time, *d);
+                    schedule(queue, s, slice as usize, i, next);
+                }
+            }
+            Kind::Batch { j, part, pre } => {
+                let p = &worker.parts[j as usize][part as usize];
+                let port_index = shared.projections[j as usize].port;
+                let s = &mut slices[p.slice];
+                let port = s.ports[port_index];
+                let row = p.synapses.row(pre);
+                *events += row.len() as u64;
+                for syn in row {
+                    let i = p.synapses.targets[syn] as usize;
+                    let next = s.model.receive(i, e.time, port, p.synapses.weights[syn] as f64);
+                    schedule(queue, s, p.slice, i, next);
+                }
+            }
+            Kind::Single { slice, port, target, weight } => {
+                let s = &mut slices[slice as usize];
+                let port = s.ports[port as usize];
+                *events += 1;
+                let next = s.model.receive(target as usize, e.time, port, weight as f64);
+                schedule(queue, s, slice as usize, target as usize, next);
+            }
+            Kind::Check { slice, neuron, version } => {
+                let s = &mut slices[slice as usize];
+                if s.version[neuron as usize] == version {
+                    let next = s.model.check(neuron as usize, e.time);
+                    schedule(queue, s, slice as usize, neuron as usize, next);
+                }
+            }
+            Kind::Fire { slice, neuron, version } => {
+                let s = &mut slices[slice as usize];
+                if s.version[neuron as usize] == version {
+                    record_and_send(s, e.time, neuron, shared, outbox);
+                    let next = s.model.fire(neuron as usize, e.time);
+                    schedule(queue, s, slice as usize, neuron as usize, next);
+                }
+            }
+        }
+    }
+}
+
+/// Queue the epoch's spikes (canonical order) as inputs to this worker's slices.
+fn deliver(queue: &mut BinaryHeap<Reverse<Event>>, worker: &Worker, spikes: &[Spike], shared: &Shared) -> u64 {
+    for spike in spikes {
+        for &j in &shared.outgoing[spike.population as usize] {
+            for (part_index, part) in worker.parts[j].iter().enumerate() {
+                let csr = &part.synapses;
+                let row = csr.row(spike.neuron);
+                if row.is_empty() {
+                    continue;
+                }
+                let key = [spike.population, spike.neuron, j as u32, 0];
+                match csr.exact_delays.as_ref().expect("event networks keep exact delays") {
+                    ExactDelays::Uniform(d) => {
+                        let kind = Kind::Batch { j: j as u32, part: part_index as u32, pre: spike.neuron };
+                        queue.push(Reverse(Event { time: spike.time + d, class: 1, key, kind }));
+                    }
+                    ExactDelays::PerSynapse(delays) => {
+                        let port = shared.projections[j].port as u8;
+                        for s in row {
+                            let kind = Kind::Single { slice: part.slice as u32, port, target: csr.targets[s], weight: csr.weights[s] };
+                            let key = [spike.population, spike.neuron, j as u32, s as u32];
+                            queue.push(Reverse(Event { time: spike.time + delays[s], class: 1, key, kind }));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Events are counted when applied (`process_until`).
+    0
+}
+
+fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>) -> Outcome {
+    let dt = net.dt;
+    let mut spikes: Vec<Vec<(f64, u32)>> = vec![Vec::new(); net.populations.len()];
+    let mut states: Vec<StateTrace> = Vec::new();
+    let mut first_trace = Vec::new();
+    for r in records {
+        first_trace.push(states.len());
+        let pop = &net.populations[r.population];
+        let neurons = r.neurons.clone().unwrap_or_else(|| (0..pop.size as u32).collect());
+        let steps: Vec<u64> = (0..net.steps).step_by(r.every as usize).collect();
+        for v in &r.variables {
+            states.push(StateTrace {
+                population: pop.name.clone(),
+                variable: v.clone(),
+                values: vec![0.0; steps.len() * neurons.len()],
+                neurons: neurons.clone(),
+                steps: steps.clone(),
+                ..Default::default()
+            });
+        }
+    }
+    let mut synaptic_events = 0;
+    for ((slices, recs, events), worker) in outcomes.into_iter().zip(&net.workers) {
+        synaptic_events += events;
+        for ((slice, slice_recs), clock_slice) in slices.into_iter().zip(recs).zip(&worker.slices) {
+            spikes[slice.population].extend(slice.spikes);
+            let units = clock_slice.neuron.variables();
+            for r in slice_recs {
+                for (v, values) in r.values.iter().enumerate() {
+                    let trace = &mut states[first_trace[r.record] + v];
+                    let (width, local_width) = (trace.neurons.len(), r.local.len());
+                    for row in 0..trace.steps.len() {
+                        for (c, &column) in r.columns.iter().enumerate() {
+                            trace.values[row * width + column] = values[row * local_width + c];
+                        }
+                    }
+                    trace.unit = units.iter().find(|u| u.name == r.variables[v]).map_or("", |u| u.unit).to_string();
+                    if r.variables[v] == "v" {
+                        trace.threshold = clock_slice.neuron.threshold();
+                    }
+                }
+            }
+        }
+    }
+    let spikes = spikes
+        .into_iter()
+        .zip(&net.populations)
+        .map(|(mut list, pop)| {
+            list.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut trains = SpikeTrains::new(&pop.name, pop.size as u32);
+            // The step of a spike is the first grid point at or after it, as
+            // the clock engine would report it.
+            trains.steps = list.iter().map(|&(t, _)| ((t / dt) - 1e-9).ceil().max(0.0) as u64).collect();
+            trains.senders = list.iter().map(|&(_, n)| n).collect();
+            trains.times = Some(list.iter().map(|&(t, _)| t).collect());
+            trains
+        })
+        .collect();
+    Outcome { spikes, states, synaptic_events }
+}

@@ -1,0 +1,436 @@
+//! Exact, continuous-time membrane dynamics for the event-driven engine.
+//!
+//! Between inputs, a (CuBa) LIF neuron's potential is a sum of exponentials:
+//! `v(t0 + s) = v_inf + A e^{-s/tau_m} + sum_x u_x K_x(s)`, where `u_x` is a
+//! synaptic drive at `t0` and `K_x(s) = e^{-s/tau_m} (s/tau_m) (e^{a s} - 1)/(a s)`
+//! with `a = 1/tau_m - 1/tau_x` (the exact response to `u_x e^{-s/tau_x}`;
+//! `(s/tau_m) e^{-s/tau_m}` when the time constants are equal). The plain LIF
+//! is the case without drives.
+//!
+//! The first threshold crossing is found by branch and bound: on an interval
+//! each term is monotone or unimodal, so its largest value there is known;
+//! intervals whose upper bound of `v - v_th` stays below zero cannot hold a
+//! crossing and are dropped, leftmost first. An interval with a sign change
+//! on which `v` is provably increasing holds exactly one crossing, found by
+//! bisection to the last bit. So the crossing found is the first one, never
+//! a later one.
+
+use super::membrane::{Membrane, MembraneState, expm1_over_x};
+use super::{EventModel, Next};
+use crate::model::spec::Port;
+
+/// A synaptic drive's contribution `u K(s)`.
+#[derive(Debug, Clone, Copy)]
+pub struct DriveTerm {
+    pub u: f64,
+    pub tau: f64,
+}
+
+/// The free evolution of one neuron from its last update.
+#[derive(Debug, Clone, Copy)]
+pub struct Trajectory {
+    pub v0: f64,
+    pub v_inf: f64,
+    pub tau_m: f64,
+    pub drives: [DriveTerm; 2],
+}
+
+impl DriveTerm {
+    /// `K(s)` for this drive's time constant.
+    fn kernel(&self, tau_m: f64, s: f64) -> f64 {
+        let a = 1.0 / tau_m - 1.0 / self.tau;
+        (-s / tau_m).exp() * s / tau_m * expm1_over_x(a * s)
+    }
+
+    /// `dK/ds = (e^{-s/tau} - K(s)) / tau_m`, from the ODE `tau_m K' = -K + e^{-s/tau}`.
+    fn kernel_slope(&self, tau_m: f64, s: f64) -> f64 {
+        ((-s / self.tau).exp() - self.kernel(tau_m, s)) / tau_m
+    }
+
+    /// Where `K` peaks (it rises from 0, peaks once, and decays).
+    fn peak(&self, tau_m: f64) -> f64 {
+        if (self.tau - tau_m).abs() <= 1e-12 * tau_m {
+            tau_m
+        } else {
+            self.tau * tau_m * (self.tau / tau_m).ln() / (self.tau - tau_m)
+        }
+    }
+
+    /// Upper bound of `u K(s)` for `s` in `[a, b]`.
+    fn upper(&self, tau_m: f64, a: f64, b: f64) -> f64 {
+        if self.u == 0.0 {
+            return 0.0;
+        }
+        let (ka, kb) = (self.kernel(tau_m, a), self.kernel(tau_m, b));
+        if self.u < 0.0 {
+            // The smallest K on the interval is at an end (K is unimodal).
+            return self.u * ka.min(kb);
+        }
+        let p = self.peak(tau_m);
+        let k_max = if (a..=b).contains(&p) { self.kernel(tau_m, p) } else { ka.max(kb) };
+        self.u * k_max
+    }
+
+    /// Lower bound of `u K'(s)` on `[a, b]`. `K' = (e^{-s/tau} - K)/tau_m`
+    /// with both parts bounded on the interval.
+    fn slope_lower(&self, tau_m: f64, a: f64, b: f64) -> f64 {
+        if self.u == 0.0 {
+            return 0.0;
+        }
+        let (ka, kb) = (self.kernel(tau_m, a), self.kernel(tau_m, b));
+        let p = self.peak(tau_m);
+        let k_max = if (a..=b).contains(&p) { self.kernel(tau_m, p) } else { ka.max(kb) };
+        let k_min = ka.min(kb);
+        let (e_hi, e_lo) = ((-a / self.tau).exp(), (-b / self.tau).exp());
+        if self.u > 0.0 {
+            self.u * (e_lo - k_max) / tau_m
+        } else {
+            self.u * (e_hi - k_min) / tau_m
+        }
+    }
+}
+
+impl Trajectory {
+    /// `v(t0 + s)`.
+    pub fn value(&self, s: f64) -> f64 {
+        let mut v = self.v_inf + (self.v0 - self.v_inf) * (-s / self.tau_m).exp();
+        for d in &self.drives {
+            if d.u != 0.0 {
+                v += d.u * d.kernel(self.tau_m, s);
+            }
+        }
+        v
+    }
+
+    fn slope(&self, s: f64) -> f64 {
+        let mut dv = -(self.v0 - self.v_inf) / self.tau_m * (-s / self.tau_m).exp();
+        for d in &self.drives {
+            dv += d.u * d.kernel_slope(self.tau_m, s);
+        }
+        dv
+    }
+
+    /// An upper bound of `v` on `[a, b]`.
+    fn upper(&self, a: f64, b: f64) -> f64 {
+        let c = self.v0 - self.v_inf;
+        let (ea, eb) = ((-a / self.tau_m).exp(), (-b / self.tau_m).exp());
+        let mut v = self.v_inf + (c * ea).max(c * eb);
+        for d in &self.drives {
+            v += d.upper(self.tau_m, a, b);
+        }
+        v
+    }
+
+    /// A lower bound of `dv/ds` on `[a, b]`.
+    fn slope_lower(&self, a: f64, b: f64) -> f64 {
+        let c = -(self.v0 - self.v_inf) / self.tau_m;
+        let (ea, eb) = ((-a / self.tau_m).exp(), (-b / self.tau_m).exp());
+        let mut dv = (c * ea).min(c * eb);
+        for d in &self.drives {
+            dv += d.slope_lower(self.tau_m, a, b);
+        }
+        dv
+    }
+
+    /// An upper bound of `dv/ds` over all `s >= 0`: how fast `v` can rise
+    /// at most, which gives a safe earliest time for a crossing.
+    pub fn max_slope(&self) -> f64 {
+        let mut m = (-(self.v0 - self.v_inf) / self.tau_m).max(0.0);
+        for d in &self.drives {
+            // |K'| = |e^{-s/tau} - K| / tau_m <= 1/tau_m, as 0 <= K, e^{-s/tau} <= 1.
+            m += if d.u > 0.0 { d.u / self.tau_m } else { -d.u / self.tau_m };
+        }
+        m
+    }
+
+    /// The first `s >= 0` at which `v` reaches `v_th`, if any.
+    pub fn first_crossing(&self, v_th: f64) -> Option<f64> {
+        if self.value(0.0) >= v_th {
+            return Some(0.0);
+        }
+        // After this horizon every exponential term is below e^{-40} of its
+        // size: the potential sits at v_inf for good.
+        let tau_max = self.drives.iter().map(|d| d.tau).fold(self.tau_m, f64::max);
+        let horizon = 40.0 * tau_max;
+        let mut stack = vec![(0.0, horizon)];
+        while let Some((a, b)) = stack.pop() {
+            if self.upper(a, b) < v_th {
+                continue;
+            }
+            let (va, vb) = (self.value(a), self.value(b));
+            if va >= v_th {
+                return Some(a);
+            }
+            if vb >= v_th && self.slope_lower(a, b) > 0.0 {
+                return Some(self.bisect(a, b, v_th));
+            }
+            let m = 0.5 * (a + b);
+            if m <= a || m >= b {
+                // The interval cannot be split further: a touch of the threshold.
+                if vb >= v_th {
+                    return Some(b);
+                }
+                continue;
+            }
+            // Right half first on the stack, so the left half is searched first.
+            stack.push((m, b));
+            stack.push((a, m));
+        }
+        None
+    }
+
+    /// The crossing in `[a, b]`, where `v` increases from below to above `v_th`.
+    fn bisect(&self, mut a: f64, mut b: f64, v_th: f64) -> f64 {
+        // Newton steps while they stay inside the bracket, bisection otherwise.
+        let mut s = 0.5 * (a + b);
+        for _ in 0..200 {
+            let f = self.value(s) - v_th;
+            if f >= 0.0 {
+                b = s;
+            } else {
+                a = s;
+            }
+            let slope = self.slope(s);
+            let newton = s - f / slope;
+            let next = if slope > 0.0 && newton > a && newton < b { newton } else { 0.5 * (a + b) };
+            if next <= a || next >= b || b - a <= f64::EPSILON * b.abs() {
+                break;
+            }
+            s = next;
+        }
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lif(v0: f64, v_inf: f64) -> Trajectory {
+        let none = DriveTerm { u: 0.0, tau: 1e-3 };
+        Trajectory { v0, v_inf, tau_m: 10e-3, drives: [none, none] }
+    }
+
+    #[test]
+    fn lif_crossing_is_the_closed_form() {
+        let t = lif(-70e-3, -50e-3);
+        let s = t.first_crossing(-55e-3).unwrap();
+        let exact = 10e-3 * (20.0f64 / 5.0).ln();
+        assert!((s - exact).abs() < 1e-15, "{s} vs {exact}");
+        assert!(lif(-70e-3, -56e-3).first_crossing(-55e-3).is_none());
+    }
+
+    #[test]
+    fn finds_the_first_of_two_crossings() {
+        // A strong, fast excitatory drive on a membrane that relaxes far
+        // below threshold: v rises above threshold briefly (first crossing),
+        // falls back, and never returns. Also a drive that crosses late.
+        let t = Trajectory {
+            v0: -65e-3,
+            v_inf: -65e-3,
+            tau_m: 20e-3,
+            drives: [DriveTerm { u: 60e-3, tau: 2e-3 }, DriveTerm { u: 0.0, tau: 5e-3 }],
+        };
+        let v_th = -50e-3;
+        let s = t.first_crossing(v_th).unwrap();
+        // Check against a fine scan: nothing below s reaches the threshold.
+        let n = 200_000;
+        let first_scan = (0..n).map(|i| i as f64 * s / n as f64).find(|&x| t.value(x) >= v_th);
+        assert!(first_scan.is_none() || first_scan.unwrap() >= s * (1.0 - 1e-5));
+        assert!((t.value(s) - v_th).abs() < 1e-15);
+        // An inhibitory drive that first pulls v down, then lets it cross.
+        let late = Trajectory {
+            v0: -52e-3,
+            v_inf: -45e-3,
+            tau_m: 20e-3,
+            drives: [DriveTerm { u: 0.0, tau: 5e-3 }, DriveTerm { u: -40e-3, tau: 10e-3 }],
+        };
+        let s = late.first_crossing(-50e-3).unwrap();
+        assert!((late.value(s) + 50e-3).abs() < 1e-15);
+        let earlier = (0..10_000).map(|i| i as f64 * s / 10_000.0).any(|x| late.value(x) >= -50e-3);
+        assert!(!earlier);
+    }
+
+    #[test]
+    fn equal_time_constants_use_the_limit_kernel() {
+        let d = DriveTerm { u: 1.0, tau: 20e-3 };
+        let s = 7e-3;
+        let limit = s / 20e-3 * (-s / 20e-3f64).exp();
+        assert!((d.kernel(20e-3, s) - limit).abs() < 1e-16);
+        assert!((d.peak(20e-3) - 20e-3).abs() < 1e-18);
+    }
+
+    #[test]
+    fn max_slope_bounds_the_slope() {
+        let t = Trajectory {
+            v0: -60e-3,
+            v_inf: -49e-3,
+            tau_m: 20e-3,
+            drives: [DriveTerm { u: 5e-3, tau: 5e-3 }, DriveTerm { u: -9e-3, tau: 10e-3 }],
+        };
+        let m = t.max_slope();
+        for i in 0..1000 {
+            assert!(t.slope(i as f64 * 1e-4) <= m);
+        }
+    }
+}
+
+/// Event-engine state of a population of LIF or CuBa LIF neurons: each
+/// neuron's state is kept at its own last update time and advanced in
+/// closed form when something reaches it.
+pub struct ExactCells {
+    membrane: Membrane,
+    /// Time constants of the synaptic drives (exc, inh); none for plain LIF.
+    taus: Option<[f64; 2]>,
+    /// Divide a drive by this to record it as a current.
+    to_current: f64,
+    v: Vec<f64>,
+    drives: [Vec<f64>; 2],
+    t_last: Vec<f64>,
+    refractory_until: Vec<f64>,
+    v_inf: Vec<f64>,
+    bias: Vec<f64>,
+}
+
+impl ExactCells {
+    pub fn new(membrane: &Membrane, state: &MembraneState, synapses: Option<([f64; 2], [&[f64]; 2])>) -> Self {
+        let n = state.v.len();
+        let (taus, drives) = match synapses {
+            Some((taus, [e, i])) => (Some(taus), [e.to_vec(), i.to_vec()]),
+            None => (None, [vec![0.0; n], vec![0.0; n]]),
+        };
+        Self {
+            membrane: membrane.clone(),
+            taus,
+            to_current: membrane.current_unit().1,
+            v: state.v.clone(),
+            drives,
+            t_last: vec![0.0; n],
+            refractory_until: vec![f64::NEG_INFINITY; n],
+            v_inf: state.v_inf.clone(),
+            bias: state.bias.clone(),
+        }
+    }
+
+    fn trajectory(&self, i: usize) -> Trajectory {
+        let taus = self.taus.unwrap_or([1.0, 1.0]);
+        Trajectory {
+            v0: self.v[i],
+            v_inf: self.v_inf[i],
+            tau_m: self.membrane.tau_m,
+            drives: [
+                DriveTerm { u: self.drives[0][i], tau: taus[0] },
+                DriveTerm { u: self.drives[1][i], tau: taus[1] },
+            ],
+        }
+    }
+
+    /// Neuron `i`'s `(v, drive_e, drive_i)` at time `t >= t_last`.
+    fn state_at(&self, i: usize, t: f64) -> (f64, [f64; 2]) {
+        let taus = self.taus.unwrap_or([1.0, 1.0]);
+        let mut t0 = self.t_last[i];
+        let mut v = self.v[i];
+        let mut drives = [self.drives[0][i], self.drives[1][i]];
+        if self.refractory_until[i] > t0 {
+            // Held at v_reset while refractory; the currents decay meanwhile.
+            let end = self.refractory_until[i].min(t);
+            for (x, d) in drives.iter_mut().enumerate() {
+                *d *= (-(end - t0) / taus[x]).exp();
+            }
+            v = self.membrane.v_reset;
+            t0 = end;
+            if t0 >= t {
+                return (v, drives);
+            }
+        }
+        let s = t - t0;
+        let free = Trajectory {
+            v0: v,
+            drives: [DriveTerm { u: drives[0], tau: taus[0] }, DriveTerm { u: drives[1], tau: taus[1] }],
+            ..self.trajectory(i)
+        };
+        let v = free.value(s);
+        for (x, d) in drives.iter_mut().enumerate() {
+            *d *= (-s / taus[x]).exp();
+        }
+        (v, drives)
+    }
+
+    fn advance(&mut self, i: usize, t: f64) {
+        if t <= self.t_last[i] {
+            return;
+        }
+        let (v, drives) = self.state_at(i, t);
+        self.v[i] = v;
+        self.drives[0][i] = drives[0];
+        self.drives[1][i] = drives[1];
+        self.t_last[i] = t;
+    }
+
+    /// What to schedule for neuron `i`, whose state is current at `t`.
+    fn next(&self, i: usize, t: f64) -> Next {
+        if t < self.refractory_until[i] {
+            return Next::Check(self.refractory_until[i]);
+        }
+        if self.v[i] > self.membrane.v_th {
+            return Next::Spike(t);
+        }
+        // A safe earliest crossing time: v cannot rise faster than this.
+        let slope = self.trajectory(i).max_slope();
+        if slope <= 0.0 {
+            return Next::Nothing;
+        }
+        Next::Check(t + (self.membrane.v_th - self.v[i]) / slope)
+    }
+}
+
+impl EventModel for ExactCells {
+    fn size(&self) -> usize {
+        self.v.len()
+    }
+
+    fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
+        self.advance(i, t);
+        match port {
+            // Dropped while refractory, as in the clock engine.
+            Port::Voltage if t > self.refractory_until[i] => self.v[i] += weight,
+            Port::Voltage => {}
+            Port::CurrentExc => self.drives[0][i] += weight,
+            Port::CurrentInh => self.drives[1][i] += weight,
+        }
+        self.next(i, t)
+    }
+
+    fn check(&mut self, i: usize, t: f64) -> Next {
+        self.advance(i, t);
+        if t < self.refractory_until[i] {
+            return Next::Check(self.refractory_until[i]);
+        }
+        match self.trajectory(i).first_crossing(self.membrane.v_th) {
+            Some(s) => Next::Spike(t + s),
+            None => Next::Nothing,
+        }
+    }
+
+    fn fire(&mut self, i: usize, t: f64) -> Next {
+        self.advance(i, t);
+        self.v[i] = self.membrane.v_reset;
+        self.refractory_until[i] = t + self.membrane.t_ref;
+        self.next(i, t)
+    }
+
+    fn set_drive(&mut self, i: usize, t: f64, drive: f64) -> Next {
+        self.advance(i, t);
+        self.v_inf[i] = self.membrane.v_rest + self.bias[i] + drive;
+        self.next(i, t)
+    }
+
+    fn value(&self, variable: &str, i: usize, t: f64) -> f64 {
+        let (v, drives) = self.state_at(i, t.max(self.t_last[i]));
+        match variable {
+            "i_syn_e" => drives[0] * self.to_current,
+            "i_syn_i" => drives[1] * self.to_current,
+            _ => v,
+        }
+    }
+}
