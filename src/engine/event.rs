@@ -24,6 +24,7 @@ use crate::engine::exchange::{Exchange, LocalExchange, Spike};
 use crate::engine::network::{Network, Population, Projection, Worker};
 use crate::io::results::{SpikeTrains, StateTrace};
 use crate::model::spec::{ModelSpec, Port, RecordSpec};
+use crate::neuron::exact::on_grain;
 use crate::neuron::{EventModel, Next};
 use crate::synapse::csr::ExactDelays;
 
@@ -38,11 +39,24 @@ enum Kind {
     /// (uniform delay).
     Batch { j: u32, part: u32, pre: u32 },
     /// One synapse's input (per-synapse delays).
-    Single { slice: u32, port: u8, target: u32, weight: f32 },
+    Single {
+        slice: u32,
+        port: u8,
+        target: u32,
+        weight: f32,
+    },
     /// Look for a crossing of neuron `neuron` of `slice`.
-    Check { slice: u32, neuron: u32, version: u32 },
+    Check {
+        slice: u32,
+        neuron: u32,
+        version: u32,
+    },
     /// Neuron reaches threshold.
-    Fire { slice: u32, neuron: u32, version: u32 },
+    Fire {
+        slice: u32,
+        neuron: u32,
+        version: u32,
+    },
 }
 
 /// A queued event. Order: time, then class (drives, then inputs, then
@@ -82,6 +96,10 @@ struct EventSlice {
     model: Box<dyn EventModel>,
     ports: Vec<Port>,
     version: Vec<u32>,
+    /// Time of each neuron's live queue entry (infinite: none), and whether
+    /// it is a spike (which any input invalidates) rather than a check.
+    scheduled: Vec<f64>,
+    fire_pending: Vec<bool>,
     /// Drive changes: `(time, drive of each neuron of the slice)`.
     drive: Vec<(f64, Vec<f64>)>,
     /// `(time, neuron within the population)`.
@@ -102,7 +120,9 @@ pub fn unsupported(net: &Network) -> Vec<String> {
     let mut names = Vec::new();
     for w in &net.workers {
         for s in &w.slices {
-            if s.neuron.event_model().is_none() && !names.contains(&net.populations[s.population].name) {
+            if s.neuron.event_model().is_none()
+                && !names.contains(&net.populations[s.population].name)
+            {
                 names.push(net.populations[s.population].name.clone());
             }
         }
@@ -126,21 +146,47 @@ pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -
         .filter_map(|p| p.min_delay_seconds)
         .fold(f64::INFINITY, f64::min)
         .min(spec.simulation.duration.max(net.dt));
-    let Network { dt, populations, projections, outgoing, workers, .. } = net;
-    let shared = Shared { duration: spec.simulation.duration, dt: *dt, epoch, populations, projections, outgoing };
+    let Network {
+        dt,
+        populations,
+        projections,
+        outgoing,
+        workers,
+        ..
+    } = net;
+    let shared = Shared {
+        duration: spec.simulation.duration,
+        dt: *dt,
+        epoch,
+        populations,
+        projections,
+        outgoing,
+    };
     let exchange = LocalExchange::new(workers.len());
     let records = &spec.records;
 
-    let outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)> = std::thread::scope(|scope| {
-        let (shared, exchange) = (&shared, &exchange);
-        let mut jobs = workers.iter_mut().enumerate();
-        let (_, first) = jobs.next().expect("at least one worker");
-        let handles: Vec<_> =
-            jobs.map(|(w, worker)| scope.spawn(move || run_worker(w, worker, shared, exchange, records, spec, &mut |_| {}))).collect();
-        let mut outcomes = vec![run_worker(0, first, shared, exchange, records, spec, progress)];
-        outcomes.extend(handles.into_iter().map(|h| h.join().expect("a worker panicked")));
-        outcomes
-    });
+    let outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)> =
+        std::thread::scope(|scope| {
+            let (shared, exchange) = (&shared, &exchange);
+            let mut jobs = workers.iter_mut().enumerate();
+            let (_, first) = jobs.next().expect("at least one worker");
+            let handles: Vec<_> = jobs
+                .map(|(w, worker)| {
+                    scope.spawn(move || {
+                        run_worker(w, worker, shared, exchange, records, spec, &mut |_| {})
+                    })
+                })
+                .collect();
+            let mut outcomes = vec![run_worker(
+                0, first, shared, exchange, records, spec, progress,
+            )];
+            outcomes.extend(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a worker panicked")),
+            );
+            outcomes
+        });
     assemble(net, records, outcomes)
 }
 
@@ -149,12 +195,20 @@ fn event_slices(worker: &Worker, spec: &ModelSpec) -> Vec<EventSlice> {
         .slices
         .iter()
         .map(|s| {
-            let model = s.neuron.event_model().expect("checked by `unsupported` before the run");
+            let model = s
+                .neuron
+                .event_model()
+                .expect("checked by `unsupported` before the run");
             let n = model.size();
             let drive = s
                 .drive
                 .iter()
-                .map(|(k, d)| (exact_change_time(spec, s.population, *k), d.clone()))
+                .map(|(k, d)| {
+                    (
+                        on_grain(exact_change_time(spec, s.population, *k)),
+                        d.clone(),
+                    )
+                })
                 .collect();
             EventSlice {
                 population: s.population,
@@ -162,6 +216,8 @@ fn event_slices(worker: &Worker, spec: &ModelSpec) -> Vec<EventSlice> {
                 ports: s.neuron.ports().to_vec(),
                 model,
                 version: vec![0; n],
+                scheduled: vec![f64::INFINITY; n],
+                fire_pending: vec![false; n],
                 drive,
                 spikes: Vec::new(),
             }
@@ -192,32 +248,81 @@ fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceReco
                 .enumerate()
                 .filter(|(_, r)| r.population == slice.population)
                 .map(|(i, r)| {
-                    let neurons: Vec<u32> = r.neurons.clone().unwrap_or_else(|| range.clone().collect());
+                    let neurons: Vec<u32> =
+                        r.neurons.clone().unwrap_or_else(|| range.clone().collect());
                     let (columns, local): (Vec<usize>, Vec<u32>) = neurons
                         .iter()
                         .enumerate()
                         .filter(|(_, n)| range.contains(n))
                         .map(|(c, &n)| (c, n - slice.offset))
                         .unzip();
-                    SliceRecorder { record: i, variables: r.variables.clone(), local, columns, values: vec![Vec::new(); r.variables.len()] }
+                    SliceRecorder {
+                        record: i,
+                        variables: r.variables.clone(),
+                        local,
+                        columns,
+                        values: vec![Vec::new(); r.variables.len()],
+                    }
                 })
                 .collect()
         })
         .collect()
 }
 
-/// Queue what a model asked for, stamped with the neuron's new version.
-fn schedule(queue: &mut BinaryHeap<Reverse<Event>>, slice: &mut EventSlice, si: usize, i: usize, next: Next) {
+/// Queue what a model asked for. A live check that is earlier than the new
+/// one stays (it is still a safe lower bound, and looking again then costs
+/// less than queueing anew); a pending spike is always replaced, since any
+/// input may cancel or move it.
+fn schedule(
+    queue: &mut BinaryHeap<Reverse<Event>>,
+    slice: &mut EventSlice,
+    si: usize,
+    i: usize,
+    next: Next,
+) {
+    let keep_live = !slice.fire_pending[i];
+    let time = match next {
+        Next::Nothing if keep_live => return,
+        Next::Check(t) if keep_live && t >= slice.scheduled[i] => return,
+        Next::Nothing => f64::INFINITY,
+        Next::Check(t) | Next::Spike(t) => t,
+    };
     slice.version[i] = slice.version[i].wrapping_add(1);
+    slice.scheduled[i] = time;
+    slice.fire_pending[i] = matches!(next, Next::Spike(_));
     let version = slice.version[i];
     let key = [slice.population as u32, slice.offset + i as u32, 0, 0];
     let (slice_id, neuron) = (si as u32, i as u32);
     let event = match next {
         Next::Nothing => return,
-        Next::Check(t) => Event { time: t, class: 2, key, kind: Kind::Check { slice: slice_id, neuron, version } },
-        Next::Spike(t) => Event { time: t, class: 3, key, kind: Kind::Fire { slice: slice_id, neuron, version } },
+        Next::Check(t) => Event {
+            time: t,
+            class: 2,
+            key,
+            kind: Kind::Check {
+                slice: slice_id,
+                neuron,
+                version,
+            },
+        },
+        Next::Spike(t) => Event {
+            time: on_grain(t),
+            class: 3,
+            key,
+            kind: Kind::Fire {
+                slice: slice_id,
+                neuron,
+                version,
+            },
+        },
     };
     queue.push(Reverse(event));
+}
+
+/// The neuron's live entry has been taken from the queue.
+fn taken(slice: &mut EventSlice, i: usize) {
+    slice.scheduled[i] = f64::INFINITY;
+    slice.fire_pending[i] = false;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -236,7 +341,15 @@ fn run_worker(
     for (si, slice) in slices.iter_mut().enumerate() {
         for (c, (t, _)) in slice.drive.iter().enumerate() {
             let key = [slice.population as u32, slice.offset, 0, 0];
-            queue.push(Reverse(Event { time: *t, class: 0, key, kind: Kind::Drive { slice: si as u32, change: c as u32 } }));
+            queue.push(Reverse(Event {
+                time: *t,
+                class: 0,
+                key,
+                kind: Kind::Drive {
+                    slice: si as u32,
+                    change: c as u32,
+                },
+            }));
         }
         for i in 0..slice.model.size() {
             let next = slice.model.check(i, 0.0);
@@ -254,31 +367,57 @@ fn run_worker(
         let last = start + shared.epoch >= shared.duration;
         // The last epoch includes the end of the run, as the clock engine
         // includes spikes at its last grid point.
-        let end = if last { shared.duration.next_up() } else { start + shared.epoch };
+        let end = if last {
+            shared.duration.next_up()
+        } else {
+            start + shared.epoch
+        };
         for (si, slice) in slices.iter_mut().enumerate() {
             emitted.clear();
             slice.model.emit(start, end, &mut emitted);
             for &(t, n) in &emitted {
-                record_and_send(slice, t, n, shared, &mut outbox);
+                record_and_send(slice, on_grain(t), n, shared, &mut outbox);
             }
             let _ = si;
         }
         // Interleave the queue with the samples due in this epoch.
         while next_sample < steps && (next_sample as f64 * shared.dt) < end {
             let t_sample = next_sample as f64 * shared.dt;
-            process_until(&mut queue, &mut slices, shared, worker, t_sample, true, &mut outbox, &mut synaptic_events);
+            process_until(
+                &mut queue,
+                &mut slices,
+                shared,
+                worker,
+                t_sample,
+                true,
+                &mut outbox,
+                &mut synaptic_events,
+            );
             for (si, slice_recs) in recs.iter_mut().enumerate() {
                 for r in slice_recs.iter_mut() {
                     if next_sample.is_multiple_of(every[r.record]) {
                         for (variable, values) in r.variables.iter().zip(&mut r.values) {
-                            values.extend(r.local.iter().map(|&i| slices[si].model.value(variable, i as usize, t_sample)));
+                            values.extend(
+                                r.local.iter().map(|&i| {
+                                    slices[si].model.value(variable, i as usize, t_sample)
+                                }),
+                            );
                         }
                     }
                 }
             }
             next_sample += 1;
         }
-        process_until(&mut queue, &mut slices, shared, worker, end, false, &mut outbox, &mut synaptic_events);
+        process_until(
+            &mut queue,
+            &mut slices,
+            shared,
+            worker,
+            end,
+            false,
+            &mut outbox,
+            &mut synaptic_events,
+        );
         outbox.sort_unstable_by(Spike::canonical_cmp);
         exchange.exchange(w, epoch_index, &mut outbox, &mut all);
         synaptic_events += deliver(&mut queue, worker, &all, shared);
@@ -292,13 +431,24 @@ fn run_worker(
     (slices, recs, synaptic_events)
 }
 
-fn record_and_send(slice: &mut EventSlice, t: f64, local: u32, shared: &Shared, outbox: &mut Vec<Spike>) {
+fn record_and_send(
+    slice: &mut EventSlice,
+    t: f64,
+    local: u32,
+    shared: &Shared,
+    outbox: &mut Vec<Spike>,
+) {
     let neuron = slice.offset + local;
     if shared.populations[slice.population].record_spikes {
         slice.spikes.push((t, neuron));
     }
     if !shared.outgoing[slice.population].is_empty() {
-        outbox.push(Spike { step: 0, time: t, population: slice.population as u32, neuron });
+        outbox.push(Spike {
+            step: 0,
+            time: t,
+            population: slice.population as u32,
+            neuron,
+        });
     }
 }
 
@@ -337,27 +487,46 @@ fn process_until(
                 *events += row.len() as u64;
                 for syn in row {
                     let i = p.synapses.targets[syn] as usize;
-                    let next = s.model.receive(i, e.time, port, p.synapses.weights[syn] as f64);
+                    let next = s
+                        .model
+                        .receive(i, e.time, port, p.synapses.weights[syn] as f64);
                     schedule(queue, s, p.slice, i, next);
                 }
             }
-            Kind::Single { slice, port, target, weight } => {
+            Kind::Single {
+                slice,
+                port,
+                target,
+                weight,
+            } => {
                 let s = &mut slices[slice as usize];
                 let port = s.ports[port as usize];
                 *events += 1;
-                let next = s.model.receive(target as usize, e.time, port, weight as f64);
+                let next = s
+                    .model
+                    .receive(target as usize, e.time, port, weight as f64);
                 schedule(queue, s, slice as usize, target as usize, next);
             }
-            Kind::Check { slice, neuron, version } => {
+            Kind::Check {
+                slice,
+                neuron,
+                version,
+            } => {
                 let s = &mut slices[slice as usize];
                 if s.version[neuron as usize] == version {
+                    taken(s, neuron as usize);
                     let next = s.model.check(neuron as usize, e.time);
                     schedule(queue, s, slice as usize, neuron as usize, next);
                 }
             }
-            Kind::Fire { slice, neuron, version } => {
+            Kind::Fire {
+                slice,
+                neuron,
+                version,
+            } => {
                 let s = &mut slices[slice as usize];
                 if s.version[neuron as usize] == version {
+                    taken(s, neuron as usize);
                     record_and_send(s, e.time, neuron, shared, outbox);
                     let next = s.model.fire(neuron as usize, e.time);
                     schedule(queue, s, slice as usize, neuron as usize, next);
@@ -368,7 +537,12 @@ fn process_until(
 }
 
 /// Queue the epoch's spikes (canonical order) as inputs to this worker's slices.
-fn deliver(queue: &mut BinaryHeap<Reverse<Event>>, worker: &Worker, spikes: &[Spike], shared: &Shared) -> u64 {
+fn deliver(
+    queue: &mut BinaryHeap<Reverse<Event>>,
+    worker: &Worker,
+    spikes: &[Spike],
+    shared: &Shared,
+) -> u64 {
     for spike in spikes {
         for &j in &shared.outgoing[spike.population as usize] {
             for (part_index, part) in worker.parts[j].iter().enumerate() {
@@ -378,17 +552,40 @@ fn deliver(queue: &mut BinaryHeap<Reverse<Event>>, worker: &Worker, spikes: &[Sp
                     continue;
                 }
                 let key = [spike.population, spike.neuron, j as u32, 0];
-                match csr.exact_delays.as_ref().expect("event networks keep exact delays") {
+                match csr
+                    .exact_delays
+                    .as_ref()
+                    .expect("event networks keep exact delays")
+                {
                     ExactDelays::Uniform(d) => {
-                        let kind = Kind::Batch { j: j as u32, part: part_index as u32, pre: spike.neuron };
-                        queue.push(Reverse(Event { time: spike.time + d, class: 1, key, kind }));
+                        let kind = Kind::Batch {
+                            j: j as u32,
+                            part: part_index as u32,
+                            pre: spike.neuron,
+                        };
+                        queue.push(Reverse(Event {
+                            time: on_grain(spike.time + d),
+                            class: 1,
+                            key,
+                            kind,
+                        }));
                     }
                     ExactDelays::PerSynapse(delays) => {
                         let port = shared.projections[j].port as u8;
                         for s in row {
-                            let kind = Kind::Single { slice: part.slice as u32, port, target: csr.targets[s], weight: csr.weights[s] };
+                            let kind = Kind::Single {
+                                slice: part.slice as u32,
+                                port,
+                                target: csr.targets[s],
+                                weight: csr.weights[s],
+                            };
                             let key = [spike.population, spike.neuron, j as u32, s as u32];
-                            queue.push(Reverse(Event { time: spike.time + delays[s], class: 1, key, kind }));
+                            queue.push(Reverse(Event {
+                                time: on_grain(spike.time + delays[s]),
+                                class: 1,
+                                key,
+                                kind,
+                            }));
                         }
                     }
                 }
@@ -399,7 +596,11 @@ fn deliver(queue: &mut BinaryHeap<Reverse<Event>>, worker: &Worker, spikes: &[Sp
     0
 }
 
-fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>) -> Outcome {
+fn assemble(
+    net: &Network,
+    records: &[RecordSpec],
+    outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>,
+) -> Outcome {
     let dt = net.dt;
     let mut spikes: Vec<Vec<(f64, u32)>> = vec![Vec::new(); net.populations.len()];
     let mut states: Vec<StateTrace> = Vec::new();
@@ -407,7 +608,10 @@ fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<(Vec<EventSlice
     for r in records {
         first_trace.push(states.len());
         let pop = &net.populations[r.population];
-        let neurons = r.neurons.clone().unwrap_or_else(|| (0..pop.size as u32).collect());
+        let neurons = r
+            .neurons
+            .clone()
+            .unwrap_or_else(|| (0..pop.size as u32).collect());
         let steps: Vec<u64> = (0..net.steps).step_by(r.every as usize).collect();
         for v in &r.variables {
             states.push(StateTrace {
@@ -435,7 +639,11 @@ fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<(Vec<EventSlice
                             trace.values[row * width + column] = values[row * local_width + c];
                         }
                     }
-                    trace.unit = units.iter().find(|u| u.name == r.variables[v]).map_or("", |u| u.unit).to_string();
+                    trace.unit = units
+                        .iter()
+                        .find(|u| u.name == r.variables[v])
+                        .map_or("", |u| u.unit)
+                        .to_string();
                     if r.variables[v] == "v" {
                         trace.threshold = clock_slice.neuron.threshold();
                     }
@@ -451,11 +659,18 @@ fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<(Vec<EventSlice
             let mut trains = SpikeTrains::new(&pop.name, pop.size as u32);
             // The step of a spike is the first grid point at or after it, as
             // the clock engine would report it.
-            trains.steps = list.iter().map(|&(t, _)| ((t / dt) - 1e-9).ceil().max(0.0) as u64).collect();
+            trains.steps = list
+                .iter()
+                .map(|&(t, _)| ((t / dt) - 1e-9).ceil().max(0.0) as u64)
+                .collect();
             trains.senders = list.iter().map(|&(_, n)| n).collect();
             trains.times = Some(list.iter().map(|&(t, _)| t).collect());
             trains
         })
         .collect();
-    Outcome { spikes, states, synaptic_events }
+    Outcome {
+        spikes,
+        states,
+        synaptic_events,
+    }
 }

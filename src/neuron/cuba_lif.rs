@@ -9,8 +9,8 @@ use rand_pcg::Pcg64;
 
 use multiversion::multiversion;
 
-use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::exact::ExactCells;
+use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::rng;
 use crate::model::spec::{CubaParams, Port};
@@ -177,7 +177,14 @@ impl Neuron for CubaLif {
     }
 
     fn event_model(&self) -> Option<Box<dyn EventModel>> {
-        let synapses = ([self.tau_syn_e, self.tau_syn_i], [&self.synapses.exc[..], &self.synapses.inh[..]]);
-        Some(Box::new(ExactCells::new(&self.membrane, &self.state, Some(synapses))))
+        let synapses = (
+            [self.tau_syn_e, self.tau_syn_i],
+            [&self.synapses.exc[..], &self.synapses.inh[..]],
+        );
+        Some(Box::new(ExactCells::new(
+            &self.membrane,
+            &self.state,
+            Some(synapses),
+        )))
     }
 }

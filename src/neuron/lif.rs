@@ -5,8 +5,8 @@ use rand_pcg::Pcg64;
 
 use multiversion::multiversion;
 
-use super::membrane::{CHUNK, Membrane, MembraneState};
 use super::exact::ExactCells;
+use super::membrane::{CHUNK, Membrane, MembraneState};
 use super::{EventModel, Neuron, Variable};
 use crate::model::spec::{MembraneParams, Port};
 use crate::synapse::EventRing;

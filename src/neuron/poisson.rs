@@ -57,11 +57,19 @@ impl Poisson {
         let (rates, changes_s) = match rate {
             PoissonRate::Constant(spec) => (rng::draw(spec, n, init_rng), Vec::new()),
             PoissonRate::Varying(course) => {
-                let changes = course.times.iter().copied().zip(course.values.iter().copied()).collect();
+                let changes = course
+                    .times
+                    .iter()
+                    .copied()
+                    .zip(course.values.iter().copied())
+                    .collect();
                 (vec![0.0; n], changes)
             }
         };
-        let changes: Vec<(u64, f64)> = changes_s.iter().map(|&(t, r)| ((t / sim.dt).round() as u64, r)).collect();
+        let changes: Vec<(u64, f64)> = changes_s
+            .iter()
+            .map(|&(t, r)| ((t / sim.dt).round() as u64, r))
+            .collect();
         let streams = (0..n)
             .map(|i| rng::stream(sim.seed, "poisson", &format!("{name}#{i}")))
             .collect();

@@ -49,7 +49,12 @@ impl SpikeSource {
         events.sort_unstable();
         // Two spikes of one neuron on one grid point are one spike on the grid.
         events.dedup();
-        let mut exact: Vec<(f64, u32)> = list.spikes.iter().copied().filter(|&(t, _)| t <= sim.duration).collect();
+        let mut exact: Vec<(f64, u32)> = list
+            .spikes
+            .iter()
+            .copied()
+            .filter(|&(t, _)| t <= sim.duration)
+            .collect();
         exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         exact.dedup();
         Self {

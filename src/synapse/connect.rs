@@ -17,7 +17,14 @@ pub const MAX_DELAY_STEPS: u16 = u16::MAX;
 
 /// Draw a projection's synapses and pack them; `exact` also keeps the
 /// delays in seconds (for the event-driven engine).
-pub fn build(spec: &ProjectionSpec, n_pre: u32, n_post: u32, seed: u64, dt: f64, exact: bool) -> Csr {
+pub fn build(
+    spec: &ProjectionSpec,
+    n_pre: u32,
+    n_post: u32,
+    seed: u64,
+    dt: f64,
+    exact: bool,
+) -> Csr {
     let mut connect_rng = rng::stream(seed, "connect", &spec.name);
     let same = spec.from == spec.to;
     let exclude_self = same && !spec.allow_autapses;
@@ -187,7 +194,14 @@ mod tests {
     #[test]
     fn fixed_probability_count_is_binomial() {
         let (n, p) = (2000u32, 0.05);
-        let csr = build(&spec(ConnectRule::FixedProbability(p), true), n, n, 3, 1e-4, false);
+        let csr = build(
+            &spec(ConnectRule::FixedProbability(p), true),
+            n,
+            n,
+            3,
+            1e-4,
+            false,
+        );
         let trials = (n as f64) * (n as f64 - 1.0);
         let mean = trials * p;
         let sd = (trials * p * (1.0 - p)).sqrt();
@@ -207,6 +221,7 @@ mod tests {
             100,
             9,
             1e-4,
+            false,
         );
         let mut indegree = vec![Vec::new(); 100];
         for s in csr.iter() {
@@ -218,6 +233,21 @@ mod tests {
             sources.sort();
             sources.dedup();
             assert_eq!(sources.len(), 30, "no multapses");
+        }
+    }
+
+    #[test]
+    fn exact_delays_keep_the_drawn_seconds() {
+        let csr = build(&spec(ConnectRule::AllToAll, false), 20, 20, 1, 1e-4, true);
+        let steps: Vec<u16> = csr.iter().map(|s| s.delay).collect();
+        let seconds: Vec<f64> = csr.iter().map(|s| s.seconds).collect();
+        assert!(seconds.iter().all(|d| (1e-4..=5e-4).contains(d)));
+        assert!(
+            seconds.iter().any(|d| (d / 1e-4).fract().abs() > 1e-6),
+            "not rounded to dt"
+        );
+        for (k, d) in steps.iter().zip(&seconds) {
+            assert_eq!(*k, delay_steps(*d, 1e-4));
         }
     }
 
@@ -237,6 +267,7 @@ mod tests {
             100,
             5,
             1e-4,
+            false,
         );
         let b = build(
             &spec(ConnectRule::FixedProbability(0.1), true),
@@ -244,6 +275,7 @@ mod tests {
             100,
             5,
             1e-4,
+            false,
         );
         let mut other = spec(ConnectRule::FixedProbability(0.1), true);
         other.name = "q".into();

@@ -165,7 +165,11 @@ impl Csr {
                 post: self.targets[s],
                 weight: self.weights[s],
                 delay: self.delay(s),
-                seconds: if self.exact_delays.is_some() { self.seconds(s) } else { 0.0 },
+                seconds: if self.exact_delays.is_some() {
+                    self.seconds(s)
+                } else {
+                    0.0
+                },
             })
         })
     }
@@ -182,10 +186,12 @@ mod tests {
             post,
             weight: (pre * 10 + post) as f32,
             delay,
+            seconds: 0.0,
         };
         let csr = Csr::from_synapses(
             3,
             vec![syn(2, 1, 1), syn(0, 4, 2), syn(0, 1, 1), syn(2, 0, 3)],
+            false,
         );
         assert_eq!(csr.offsets, vec![0, 2, 2, 4]);
         assert_eq!(csr.targets, vec![1, 4, 0, 1]);
@@ -205,7 +211,9 @@ mod tests {
                 post: 0,
                 weight: 1.0,
                 delay: 5,
+                seconds: 0.0,
             }],
+            false,
         );
         assert_eq!(csr.delays, Delays::Uniform(5));
         assert_eq!(csr.bytes_per_synapse(), 8);
