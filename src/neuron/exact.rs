@@ -145,6 +145,16 @@ impl Trajectory {
         (upper, slope)
     }
 
+    /// An upper bound of `v` over all `s >= 0`, given each drive's kernel
+    /// peak `K_x(peak)`.
+    pub fn ceiling(&self, kernel_peaks: [f64; 2]) -> f64 {
+        let mut v = self.v_inf.max(self.v0);
+        for (d, k) in self.drives.iter().zip(kernel_peaks) {
+            v += d.u.max(0.0) * k;
+        }
+        v
+    }
+
     /// An upper bound of `dv/ds` over all `s >= 0`: how fast `v` can rise
     /// at most, which gives a safe earliest time for a crossing.
     pub fn max_slope(&self) -> f64 {
@@ -254,6 +264,8 @@ pub struct ExactCells {
     taus: Option<[f64; 2]>,
     /// Divide a drive by this to record it as a current.
     to_current: f64,
+    /// Largest value of each drive's kernel.
+    kernel_peaks: [f64; 2],
     v: Vec<f64>,
     drives: [Vec<f64>; 2],
     t_last: Vec<f64>,
@@ -276,9 +288,16 @@ impl ExactCells {
             Some((taus, [e, i])) => (Some(taus), [e.to_vec(), i.to_vec()]),
             None => (None, [vec![0.0; n], vec![0.0; n]]),
         };
+        let kernel_peaks = taus.map_or([0.0; 2], |taus| {
+            taus.map(|tau| {
+                let d = DriveTerm { u: 1.0, tau };
+                d.kernel(membrane.tau_m, d.peak(membrane.tau_m))
+            })
+        });
         Self {
             membrane: membrane.clone(),
             taus,
+            kernel_peaks,
             to_current: membrane.current_unit().1,
             v: state.v.clone(),
             drives,
@@ -365,15 +384,26 @@ impl ExactCells {
         if t < self.refractory_until[i] {
             return Next::Check(self.refractory_until[i]);
         }
-        if self.v[i] > self.membrane.v_th {
+        let v_th = self.membrane.v_th;
+        if self.v[i] > v_th {
             return Next::Spike(t);
         }
+        let trajectory = self.trajectory(i);
+        if trajectory.ceiling(self.kernel_peaks) < v_th {
+            return Next::Nothing;
+        }
+        if trajectory.drives.iter().all(|d| d.u == 0.0) {
+            // Plain relaxation towards v_inf > v_th: the closed form.
+            let s =
+                self.membrane.tau_m * ((self.v_inf[i] - self.v[i]) / (self.v_inf[i] - v_th)).ln();
+            return Next::Spike(t + s);
+        }
         // A safe earliest crossing time: v cannot rise faster than this.
-        let slope = self.trajectory(i).max_slope();
+        let slope = trajectory.max_slope();
         if slope <= 0.0 {
             return Next::Nothing;
         }
-        Next::Check(t + (self.membrane.v_th - self.v[i]) / slope)
+        Next::Check(t + (v_th - self.v[i]) / slope)
     }
 }
 
