@@ -14,6 +14,7 @@
 
 use crate::engine::exchange::{Exchange, LocalExchange, Spike};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
+use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::{SpikeTrains, StateTrace};
 use crate::model::spec::RecordSpec;
 use crate::synapse::{Arrival, Delays};
@@ -24,19 +25,6 @@ pub struct Outcome {
     pub states: Vec<StateTrace>,
     /// Spikes delivered to a synapse.
     pub synaptic_events: u64,
-}
-
-/// The samples one slice takes for one `[[record]]`.
-struct SliceRecorder {
-    record: usize,
-    every: u64,
-    variables: Vec<String>,
-    /// Recorded neurons of this slice (local indices) and their columns in
-    /// the record's traces.
-    local: Vec<u32>,
-    columns: Vec<usize>,
-    /// One row-major buffer per variable.
-    values: Vec<Vec<f64>>,
 }
 
 /// What a worker brings back.
@@ -87,7 +75,7 @@ pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u
         .map(|w| {
             w.slices
                 .iter()
-                .map(|s| slice_recorders(s, records))
+                .map(|s| slice_recorders(s.population, s.offset, s.len(), records))
                 .collect()
         })
         .collect();
@@ -117,32 +105,6 @@ pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u
         outcomes
     });
     assemble(net, records, outcomes)
-}
-
-fn slice_recorders(slice: &Slice, records: &[RecordSpec]) -> Vec<SliceRecorder> {
-    let range = slice.offset..slice.offset + slice.len() as u32;
-    records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.population == slice.population)
-        .map(|(i, r)| {
-            let neurons: Vec<u32> = r.neurons.clone().unwrap_or_else(|| range.clone().collect());
-            let (columns, local): (Vec<usize>, Vec<u32>) = neurons
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| range.contains(n))
-                .map(|(c, &n)| (c, n - slice.offset))
-                .unzip();
-            SliceRecorder {
-                record: i,
-                every: r.every,
-                variables: r.variables.clone(),
-                local,
-                columns,
-                values: vec![Vec::new(); r.variables.len()],
-            }
-        })
-        .collect()
 }
 
 fn run_worker(
@@ -294,35 +256,7 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
 /// Merge the workers' spikes and samples into whole-population results.
 fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>) -> Outcome {
     let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); net.populations.len()];
-    let mut states: Vec<StateTrace> = records
-        .iter()
-        .flat_map(|r| {
-            let pop = &net.populations[r.population];
-            let neurons = r
-                .neurons
-                .clone()
-                .unwrap_or_else(|| (0..pop.size as u32).collect());
-            let steps: Vec<u64> = (0..net.steps).step_by(r.every as usize).collect();
-            let width = neurons.len();
-            let rows = steps.len();
-            r.variables.iter().map(move |v| StateTrace {
-                population: pop.name.clone(),
-                variable: v.clone(),
-                neurons: neurons.clone(),
-                steps: steps.clone(),
-                values: vec![0.0; rows * width],
-                ..Default::default()
-            })
-        })
-        .collect();
-    let first_trace: Vec<usize> = records
-        .iter()
-        .scan(0, |acc, r| {
-            let start = *acc;
-            *acc += r.variables.len();
-            Some(start)
-        })
-        .collect();
+    let mut traces = Traces::new(net, records);
     let mut synaptic_events = 0;
     for (worker, outcome) in net.workers.iter().zip(outcomes) {
         synaptic_events += outcome.synaptic_events;
@@ -332,27 +266,7 @@ fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>)
             .zip(outcome.spikes.into_iter().zip(outcome.recorders))
         {
             spikes[slice.population].extend(slice_spikes);
-            let units = slice.neuron.variables();
-            for r in recorders {
-                for (v, values) in r.values.iter().enumerate() {
-                    let trace = &mut states[first_trace[r.record] + v];
-                    let width = trace.neurons.len();
-                    let local_width = r.local.len();
-                    for row in 0..trace.steps.len() {
-                        for (c, &column) in r.columns.iter().enumerate() {
-                            trace.values[row * width + column] = values[row * local_width + c];
-                        }
-                    }
-                    trace.unit = units
-                        .iter()
-                        .find(|u| u.name == r.variables[v])
-                        .map_or("", |u| u.unit)
-                        .to_string();
-                    if r.variables[v] == "v" {
-                        trace.threshold = slice.neuron.threshold();
-                    }
-                }
-            }
+            traces.add(recorders, slice.neuron.as_ref());
         }
     }
     let spikes = spikes
@@ -368,7 +282,7 @@ fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>)
         .collect();
     Outcome {
         spikes,
-        states,
+        states: traces.states,
         synaptic_events,
     }
 }

@@ -22,7 +22,8 @@ use std::collections::BinaryHeap;
 
 use crate::engine::exchange::{Exchange, LocalExchange, Spike};
 use crate::engine::network::{Network, Population, Projection, Worker};
-use crate::io::results::{SpikeTrains, StateTrace};
+use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
+use crate::io::results::SpikeTrains;
 use crate::model::spec::{ModelSpec, Port, RecordSpec};
 use crate::neuron::exact::on_grain;
 use crate::neuron::{EventModel, Next};
@@ -130,15 +131,6 @@ pub fn unsupported(net: &Network) -> Vec<String> {
     names
 }
 
-/// Samples taken by one slice for one `[[record]]`.
-struct SliceRecorder {
-    record: usize,
-    variables: Vec<String>,
-    local: Vec<u32>,
-    columns: Vec<usize>,
-    values: Vec<Vec<f64>>,
-}
-
 pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
     let epoch = net
         .projections
@@ -241,31 +233,7 @@ fn exact_change_time(spec: &ModelSpec, population: usize, k: u64) -> f64 {
 fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceRecorder>> {
     slices
         .iter()
-        .map(|slice| {
-            let range = slice.offset..slice.offset + slice.model.size() as u32;
-            records
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.population == slice.population)
-                .map(|(i, r)| {
-                    let neurons: Vec<u32> =
-                        r.neurons.clone().unwrap_or_else(|| range.clone().collect());
-                    let (columns, local): (Vec<usize>, Vec<u32>) = neurons
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, n)| range.contains(n))
-                        .map(|(c, &n)| (c, n - slice.offset))
-                        .unzip();
-                    SliceRecorder {
-                        record: i,
-                        variables: r.variables.clone(),
-                        local,
-                        columns,
-                        values: vec![Vec::new(); r.variables.len()],
-                    }
-                })
-                .collect()
-        })
+        .map(|s| slice_recorders(s.population, s.offset, s.model.size(), records))
         .collect()
 }
 
@@ -357,7 +325,6 @@ fn run_worker(
         }
     }
     let steps = (shared.duration / shared.dt).round() as u64;
-    let every: Vec<u64> = records.iter().map(|r| r.every).collect();
     let mut next_sample = 0u64;
     let (mut outbox, mut all, mut emitted) = (Vec::new(), Vec::new(), Vec::new());
     let mut synaptic_events = 0;
@@ -395,7 +362,7 @@ fn run_worker(
             );
             for (si, slice_recs) in recs.iter_mut().enumerate() {
                 for r in slice_recs.iter_mut() {
-                    if next_sample.is_multiple_of(every[r.record]) {
+                    if next_sample.is_multiple_of(r.every) {
                         for (variable, values) in r.variables.iter().zip(&mut r.values) {
                             values.extend(
                                 r.local.iter().map(|&i| {
@@ -603,52 +570,13 @@ fn assemble(
 ) -> Outcome {
     let dt = net.dt;
     let mut spikes: Vec<Vec<(f64, u32)>> = vec![Vec::new(); net.populations.len()];
-    let mut states: Vec<StateTrace> = Vec::new();
-    let mut first_trace = Vec::new();
-    for r in records {
-        first_trace.push(states.len());
-        let pop = &net.populations[r.population];
-        let neurons = r
-            .neurons
-            .clone()
-            .unwrap_or_else(|| (0..pop.size as u32).collect());
-        let steps: Vec<u64> = (0..net.steps).step_by(r.every as usize).collect();
-        for v in &r.variables {
-            states.push(StateTrace {
-                population: pop.name.clone(),
-                variable: v.clone(),
-                values: vec![0.0; steps.len() * neurons.len()],
-                neurons: neurons.clone(),
-                steps: steps.clone(),
-                ..Default::default()
-            });
-        }
-    }
+    let mut traces = Traces::new(net, records);
     let mut synaptic_events = 0;
     for ((slices, recs, events), worker) in outcomes.into_iter().zip(&net.workers) {
         synaptic_events += events;
         for ((slice, slice_recs), clock_slice) in slices.into_iter().zip(recs).zip(&worker.slices) {
             spikes[slice.population].extend(slice.spikes);
-            let units = clock_slice.neuron.variables();
-            for r in slice_recs {
-                for (v, values) in r.values.iter().enumerate() {
-                    let trace = &mut states[first_trace[r.record] + v];
-                    let (width, local_width) = (trace.neurons.len(), r.local.len());
-                    for row in 0..trace.steps.len() {
-                        for (c, &column) in r.columns.iter().enumerate() {
-                            trace.values[row * width + column] = values[row * local_width + c];
-                        }
-                    }
-                    trace.unit = units
-                        .iter()
-                        .find(|u| u.name == r.variables[v])
-                        .map_or("", |u| u.unit)
-                        .to_string();
-                    if r.variables[v] == "v" {
-                        trace.threshold = clock_slice.neuron.threshold();
-                    }
-                }
-            }
+            traces.add(slice_recs, clock_slice.neuron.as_ref());
         }
     }
     let spikes = spikes
@@ -670,7 +598,7 @@ fn assemble(
         .collect();
     Outcome {
         spikes,
-        states,
+        states: traces.states,
         synaptic_events,
     }
 }

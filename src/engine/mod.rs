@@ -4,6 +4,7 @@ pub mod event;
 pub mod exchange;
 pub mod network;
 pub mod partition;
+pub mod recording;
 pub mod rng;
 
 use std::time::Instant;
