@@ -104,6 +104,18 @@ fn cuba_model(c: &mut Criterion) {
         });
     }
     group.bench_function("build_4000_neurons", |b| b.iter(|| Network::build(&spec)));
+    let mut event_spec = spec.clone();
+    event_spec.simulation.engine = spikesim::model::spec::EngineKind::Event;
+    event_spec.simulation.duration = 0.2;
+    event_spec.simulation.steps = 2000;
+    group.sample_size(10);
+    group.bench_function("event_4000_neurons_0.2s", |b| {
+        b.iter_batched(
+            || Network::build(&event_spec),
+            |mut net| spikesim::engine::event::run(&mut net, &event_spec, &mut |_| {}),
+            criterion::BatchSize::LargeInput,
+        )
+    });
     group.finish();
 }
 

@@ -31,11 +31,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def run_spikesim(binary, seed, threads):
+def run_spikesim(binary, seed, threads, engine="clock"):
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [binary, "run", "models/cuba.toml", "--no-plots", "--seed", str(seed),
-             "--threads", str(threads), "--out", os.path.join(tmp, "cuba.h5")],
+             "--threads", str(threads), "--set", f'simulation.engine="{engine}"',
+             "--out", os.path.join(tmp, "cuba.h5")],
             cwd=ROOT, check=True, capture_output=True, text=True).stdout
     built = re.search(r"built in ([\d.]+) s, simulated [\d.]+ s in ([\d.]+) s", out)
     events = re.search(r"(\d+) synapses, (\d+) synaptic events", out)
@@ -65,13 +66,18 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--modes", default="standalone,runtime",
                     help="Brian2 modes to compare with (comma-separated)")
+    ap.add_argument("--threads", default="1", help="spikesim thread counts (comma-separated)")
+    ap.add_argument("--engines", default="clock", help="spikesim engines: clock,event")
     ap.add_argument("--json", help="also write all runs to this JSON file")
     args = ap.parse_args()
     modes = [m for m in args.modes.split(",") if m]
 
-    runs = {"spikesim": [], **{f"brian2 {m}": [] for m in modes}}
+    ours = [(e, int(t)) for e in args.engines.split(",") if e for t in args.threads.split(",") if t]
+    name = lambda e, t: "spikesim" if (e, t) == ours[0] else f"spikesim {e}, {t} thread{'s' * (t > 1)}"
+    runs = {**{name(e, t): [] for e, t in ours}, **{f"brian2 {m}": [] for m in modes}}
     for r in range(args.repeats):
-        runs["spikesim"].append(run_spikesim(args.spikesim, args.seed, 1))
+        for e, t in ours:
+            runs[name(e, t)].append(run_spikesim(args.spikesim, args.seed, t, e))
         for m in modes:
             runs[f"brian2 {m}"].append(run_brian2(m, args.seed))
         print(f"round {r + 1}/{args.repeats} done", file=sys.stderr)
