@@ -87,7 +87,7 @@ def main():
     ours = median["spikesim"]["loop_s"]
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.machine())
-    brian_version = next((rs[0]["brian2"] for n, rs in runs.items() if n != "spikesim"), "-")
+    brian_version = next((rs[0]["brian2"] for n, rs in runs.items() if n.startswith("brian2")), "-")
     print(f"CUBA, 4000 neurons, 1 s, dt 0.1 ms, seed {args.seed}; median of {args.repeats}; "
           f"{cpu}, {os.cpu_count()} cores; Brian2 {brian_version}, Python {platform.python_version()}\n")
     print("| simulator | build (s) | loop (s) | spikes | synaptic events | events/s | loop time vs spikesim |")
