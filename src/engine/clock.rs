@@ -12,7 +12,7 @@
 //! grid point `k + 1` are recorded and sent. Spikes at grid point 0 (from
 //! sources) are delivered before the first step.
 
-use crate::engine::exchange::{Exchange, LocalExchange, Spike};
+use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::{SpikeTrains, StateTrace};
@@ -80,29 +80,10 @@ pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u
         })
         .collect();
 
-    let outcomes: Vec<WorkerOutcome> = std::thread::scope(|scope| {
-        let mut jobs = workers.iter_mut().zip(recorders).enumerate();
-        let (_, (first, first_recorders)) = jobs.next().expect("at least one worker");
-        let (shared, exchange) = (&shared, &exchange);
-        let handles: Vec<_> = jobs
-            .map(|(w, (worker, recorders))| {
-                scope.spawn(move || run_worker(w, worker, recorders, shared, exchange, &mut |_| {}))
-            })
-            .collect();
-        let mut outcomes = vec![run_worker(
-            0,
-            first,
-            first_recorders,
-            shared,
-            exchange,
-            progress,
-        )];
-        outcomes.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a worker panicked")),
-        );
-        outcomes
+    let jobs: Vec<_> = workers.iter_mut().zip(recorders).collect();
+    let (shared, exchange) = (&shared, &exchange);
+    let outcomes = on_workers(jobs, progress, |w, (worker, recorders), progress| {
+        run_worker(w, worker, recorders, shared, exchange, progress)
     });
     assemble(net, records, outcomes)
 }

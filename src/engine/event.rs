@@ -20,7 +20,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use crate::engine::exchange::{Exchange, LocalExchange, Spike};
+use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Worker};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::SpikeTrains;
@@ -157,28 +157,11 @@ pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -
     let exchange = LocalExchange::new(workers.len());
     let records = &spec.records;
 
-    let outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)> =
-        std::thread::scope(|scope| {
-            let (shared, exchange) = (&shared, &exchange);
-            let mut jobs = workers.iter_mut().enumerate();
-            let (_, first) = jobs.next().expect("at least one worker");
-            let handles: Vec<_> = jobs
-                .map(|(w, worker)| {
-                    scope.spawn(move || {
-                        run_worker(w, worker, shared, exchange, records, spec, &mut |_| {})
-                    })
-                })
-                .collect();
-            let mut outcomes = vec![run_worker(
-                0, first, shared, exchange, records, spec, progress,
-            )];
-            outcomes.extend(
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a worker panicked")),
-            );
-            outcomes
-        });
+    let jobs: Vec<&mut Worker> = workers.iter_mut().collect();
+    let (shared, exchange) = (&shared, &exchange);
+    let outcomes = on_workers(jobs, progress, |w, worker, progress| {
+        run_worker(w, worker, shared, exchange, records, spec, progress)
+    });
     assemble(net, records, outcomes)
 }
 

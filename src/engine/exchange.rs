@@ -86,6 +86,31 @@ impl SpinBarrier {
     }
 }
 
+/// Run `job` for every worker's share: worker 0 on this thread (the one
+/// that reports `progress`), the others on scoped threads. Results come back
+/// in worker order.
+pub fn on_workers<T: Send, R: Send>(
+    shares: Vec<T>,
+    progress: &mut dyn FnMut(u64),
+    job: impl Fn(usize, T, &mut dyn FnMut(u64)) -> R + Sync,
+) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let job = &job;
+        let mut shares = shares.into_iter().enumerate();
+        let (_, first) = shares.next().expect("at least one worker");
+        let handles: Vec<_> = shares
+            .map(|(w, share)| scope.spawn(move || job(w, share, &mut |_| {})))
+            .collect();
+        let mut results = vec![job(0, first, progress)];
+        results.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a worker panicked")),
+        );
+        results
+    })
+}
+
 type Outbox = CachePadded<RwLock<Vec<Spike>>>;
 
 /// Exchange between the threads of one process.
