@@ -9,12 +9,18 @@ are reported. The table is Markdown, ready for the README.
 
     # Brian2 2.11 needs Python >= 3.13 (see tests/fixtures/brian2/README.md)
     /work/venvs/brian2/bin/python benches/compare/compare_cuba.py --repeats 5
+    # optionally with NEST's iaf_psc_exp (1 thread) from its own venv
+    # (see benches/compare/README.md)
+    /work/venvs/brian2/bin/python benches/compare/compare_cuba.py --repeats 5 \
+        --nest-python /work/venvs/nest/bin/python
 
 Columns: build = network construction (spikesim: `build_seconds`; Brian2
 standalone: code generation + compilation + the binary's set-up; runtime:
-Python set-up + preparation), loop = the simulation loop alone (spikesim's
-`simulate_seconds`, Brian2's own last-run time), events/s = synaptic events
-delivered per second of loop time, ratio = Brian2's loop time / spikesim's.
+Python set-up + preparation; NEST: create + connect + Simulate's
+preparation), loop = the simulation loop alone (spikesim's
+`simulate_seconds`, Brian2's own last-run time, NEST's `time_simulate`),
+events/s = synaptic events delivered per second of loop time, ratio = the
+row's loop time / spikesim's.
 """
 
 import argparse
@@ -59,6 +65,16 @@ def run_brian2(mode, seed):
             "syn_events": r["syn_events"], "spikes": r["spikes"], "brian2": doc["brian2"]}
 
 
+def run_nest(python, seed):
+    cmd = [python, os.path.join(HERE, "nest_cuba.py"), "--seed", str(seed),
+           "--threads", "1", "--repeats", "1", "--json"]
+    doc = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    r = doc["runs"][0]
+    return {"build_s": r["setup_s"] + r["prepare_s"], "loop_s": r["loop_s"],
+            "synapses": r["synapses"], "syn_events": r["syn_events"], "spikes": r["spikes"],
+            "nest": doc["nest"]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spikesim", default=os.path.join(ROOT, "target", "release", "spikesim"))
@@ -69,17 +85,23 @@ def main():
     ap.add_argument("--threads", default="1", help="spikesim thread counts (comma-separated)")
     ap.add_argument("--engines", default="clock", help="spikesim engines: clock,event")
     ap.add_argument("--json", help="also write all runs to this JSON file")
+    ap.add_argument("--nest-python", metavar="PATH",
+                    help="python of a venv with nest-simulator: also run nest_cuba.py (1 thread)")
     args = ap.parse_args()
     modes = [m for m in args.modes.split(",") if m]
 
     ours = [(e, int(t)) for e in args.engines.split(",") if e for t in args.threads.split(",") if t]
     name = lambda e, t: "spikesim" if (e, t) == ours[0] else f"spikesim {e}, {t} thread{'s' * (t > 1)}"
     runs = {**{name(e, t): [] for e, t in ours}, **{f"brian2 {m}": [] for m in modes}}
+    if args.nest_python:
+        runs["nest iaf_psc_exp"] = []
     for r in range(args.repeats):
         for e, t in ours:
             runs[name(e, t)].append(run_spikesim(args.spikesim, args.seed, t, e))
         for m in modes:
             runs[f"brian2 {m}"].append(run_brian2(m, args.seed))
+        if args.nest_python:
+            runs["nest iaf_psc_exp"].append(run_nest(args.nest_python, args.seed))
         print(f"round {r + 1}/{args.repeats} done", file=sys.stderr)
 
     median = {name: {k: statistics.median(x[k] for x in rs) for k in ("build_s", "loop_s")}
@@ -89,7 +111,8 @@ def main():
                 if line.startswith("model name")), platform.machine())
     brian_version = next((rs[0]["brian2"] for n, rs in runs.items() if n.startswith("brian2")), "-")
     print(f"CUBA, 4000 neurons, 1 s, dt 0.1 ms, seed {args.seed}; median of {args.repeats}; "
-          f"{cpu}, {os.cpu_count()} cores; Brian2 {brian_version}, Python {platform.python_version()}\n")
+          f"{cpu}, {os.cpu_count()} cores; Brian2 {brian_version}, Python {platform.python_version()}"
+          + (f"; NEST {runs['nest iaf_psc_exp'][0]['nest']}" if args.nest_python else "") + "\n")
     print("| simulator | build (s) | loop (s) | spikes | synaptic events | events/s | loop time vs spikesim |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, rs in runs.items():

@@ -54,6 +54,19 @@ impl DriveTerm {
         (-s / tau_m).exp() * s / tau_m * expm1_over_x(a * s)
     }
 
+    /// `sup_s (K(s) - e^{-s/tau})`, the largest rate, in units of `1/tau_m`,
+    /// at which an inhibitory drive's pull can let `v` rise again
+    /// (`-K' = (K - e^{-s/tau})/tau_m`). Found where its derivative vanishes:
+    /// `s* = 2 ln(tau/tau_m) / (1/tau_m - 1/tau)` (`2 tau_m` in the limit).
+    fn rebound(&self, tau_m: f64) -> f64 {
+        let s = if (self.tau - tau_m).abs() <= 1e-12 * tau_m {
+            2.0 * tau_m
+        } else {
+            2.0 * (self.tau / tau_m).ln() / (1.0 / tau_m - 1.0 / self.tau)
+        };
+        (self.kernel(tau_m, s) - (-s / self.tau).exp()).max(0.0)
+    }
+
     /// Where `K` peaks (it rises from 0, peaks once, and decays).
     fn peak(&self, tau_m: f64) -> f64 {
         if (self.tau - tau_m).abs() <= 1e-12 * tau_m {
@@ -156,12 +169,15 @@ impl Trajectory {
     }
 
     /// An upper bound of `dv/ds` over all `s >= 0`: how fast `v` can rise
-    /// at most, which gives a safe earliest time for a crossing.
-    pub fn max_slope(&self) -> f64 {
+    /// at most, which gives a safe earliest time for a crossing. `rebounds`
+    /// holds each drive's `DriveTerm::rebound`.
+    pub fn max_slope(&self, rebounds: [f64; 2]) -> f64 {
+        // Each term's largest slope: the membrane's and an excitatory
+        // drive's at s = 0 (K' = (e^{-s/tau} - K)/tau_m falls from 1/tau_m),
+        // an inhibitory drive's where it rebounds most.
         let mut m = (-(self.v0 - self.v_inf) / self.tau_m).max(0.0);
-        for d in &self.drives {
-            // |K'| = |e^{-s/tau} - K| / tau_m <= 1/tau_m, as 0 <= K, e^{-s/tau} <= 1.
-            m += d.u.abs() / self.tau_m;
+        for (d, r) in self.drives.iter().zip(rebounds) {
+            m += if d.u > 0.0 { d.u } else { -d.u * r } / self.tau_m;
         }
         m
     }
@@ -255,6 +271,10 @@ impl Trajectory {
     }
 }
 
+/// A check whose safe bound lies more than this many membrane time
+/// constants ahead is moved there instead of searching for the crossing.
+const CHECK_GAP: f64 = 0.05;
+
 /// Event-engine state of a population of LIF or CuBa LIF neurons: each
 /// neuron's state is kept at its own last update time and advanced in
 /// closed form when something reaches it.
@@ -264,8 +284,9 @@ pub struct ExactCells {
     taus: Option<[f64; 2]>,
     /// Divide a drive by this to record it as a current.
     to_current: f64,
-    /// Largest value of each drive's kernel.
+    /// Largest value of each drive's kernel, and its `DriveTerm::rebound`.
     kernel_peaks: [f64; 2],
+    rebounds: [f64; 2],
     v: Vec<f64>,
     drives: [Vec<f64>; 2],
     t_last: Vec<f64>,
@@ -288,16 +309,18 @@ impl ExactCells {
             Some((taus, [e, i])) => (Some(taus), [e.to_vec(), i.to_vec()]),
             None => (None, [vec![0.0; n], vec![0.0; n]]),
         };
+        let drive = |tau| DriveTerm { u: 1.0, tau };
         let kernel_peaks = taus.map_or([0.0; 2], |taus| {
-            taus.map(|tau| {
-                let d = DriveTerm { u: 1.0, tau };
-                d.kernel(membrane.tau_m, d.peak(membrane.tau_m))
-            })
+            taus.map(|tau| drive(tau).kernel(membrane.tau_m, drive(tau).peak(membrane.tau_m)))
+        });
+        let rebounds = taus.map_or([0.0; 2], |taus| {
+            taus.map(|tau| drive(tau).rebound(membrane.tau_m))
         });
         Self {
             membrane: membrane.clone(),
             taus,
             kernel_peaks,
+            rebounds,
             to_current: membrane.current_unit().1,
             v: state.v.clone(),
             drives,
@@ -399,7 +422,7 @@ impl ExactCells {
             return Next::Spike(t + s);
         }
         // A safe earliest crossing time: v cannot rise faster than this.
-        let slope = trajectory.max_slope();
+        let slope = trajectory.max_slope(self.rebounds);
         if slope <= 0.0 {
             return Next::Nothing;
         }
@@ -439,6 +462,15 @@ impl EventModel for ExactCells {
         self.advance(i, t);
         if t < self.refractory_until[i] {
             return Next::Check(self.refractory_until[i]);
+        }
+        // While the safe bound still lies well ahead, stepping to it is
+        // cheaper than the exact search; the gap closes as v nears threshold.
+        match self.next(i, t) {
+            Next::Nothing => return Next::Nothing,
+            Next::Check(later) if later - t > CHECK_GAP * self.membrane.tau_m => {
+                return Next::Check(later);
+            }
+            _ => {}
         }
         match self.trajectory(i).first_crossing(self.membrane.v_th) {
             Some(s) => {
@@ -571,9 +603,39 @@ mod tests {
                 },
             ],
         };
-        let m = t.max_slope();
-        for i in 0..1000 {
-            assert!(t.slope(i as f64 * 1e-4) <= m);
-        }
+        let rebounds = t
+            .drives
+            .map(|d| DriveTerm { u: 1.0, tau: d.tau }.rebound(t.tau_m));
+        let m = t.max_slope(rebounds);
+        let steepest = (0..100_000)
+            .map(|i| t.slope(i as f64 * 1e-6))
+            .fold(f64::MIN, f64::max);
+        assert!(steepest <= m, "{steepest} > {m}");
+        // An inhibitory drive alone, with the membrane at rest: the bound is
+        // attained where the rebound peaks.
+        let alone = Trajectory {
+            v0: -60e-3,
+            v_inf: -60e-3,
+            tau_m: 20e-3,
+            drives: [
+                DriveTerm { u: 0.0, tau: 5e-3 },
+                DriveTerm {
+                    u: -9e-3,
+                    tau: 10e-3,
+                },
+            ],
+        };
+        let bound = alone.max_slope(
+            alone
+                .drives
+                .map(|d| DriveTerm { u: 1.0, tau: d.tau }.rebound(20e-3)),
+        );
+        let steepest = (0..200_000)
+            .map(|i| alone.slope(i as f64 * 1e-6))
+            .fold(f64::MIN, f64::max);
+        assert!(
+            steepest <= bound && steepest > 0.999 * bound,
+            "{steepest} vs {bound}"
+        );
     }
 }
