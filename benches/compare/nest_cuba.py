@@ -51,6 +51,8 @@ stream per thread).  Times are wall-clock seconds:
                   timer 'time_simulate' (wall clock of the update loop; it
                   excludes the preparation of the connection infrastructure).
                   Falls back to simulate_wall_s if the timer is missing.
+  loop_cpu_s      the kernel timer 'time_simulate_cpu' (CPU time of the
+                  same loop; less sensitive to other load on the machine).
   prepare_s       simulate_wall_s - loop_s (mostly NEST building its
                   presynaptic target tables in Prepare).
   kernel_timers   all of nest.GetKernelStatus()'s time_* entries, as reported.
@@ -155,6 +157,7 @@ def worker(args):
     timers = kernel_timers(nest)
     loop_s = timers.get("time_simulate", simulate_wall_s)
     res.update(simulate_wall_s=simulate_wall_s, loop_s=loop_s,
+               loop_cpu_s=timers.get("time_simulate_cpu", float("nan")),
                prepare_s=simulate_wall_s - loop_s, kernel_timers=timers,
                min_delay_ms=float(nest.GetKernelStatus("min_delay")),
                max_delay_ms=float(nest.GetKernelStatus("max_delay")))
@@ -251,7 +254,7 @@ def main():
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"repeat {r + 1}/{args.repeats} done", file=sys.stderr)
 
-    time_keys = ["setup_s", "prepare_s", "simulate_wall_s", "loop_s"]
+    time_keys = ["setup_s", "prepare_s", "simulate_wall_s", "loop_s", "loop_cpu_s"]
     count_keys = ["spikes", "rate_hz", "synapses", "syn_events"]
     summary = {k: {"median": statistics.median(r[k] for r in runs),
                    "min": min(r[k] for r in runs), "max": max(r[k] for r in runs)}

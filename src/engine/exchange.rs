@@ -12,7 +12,7 @@
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crossbeam::utils::{Backoff, CachePadded};
+use crossbeam::utils::CachePadded;
 
 /// A spike as exchanged: grid step (clock engine) or time (event engine),
 /// population, neuron index within the population.
@@ -42,6 +42,9 @@ pub trait Exchange: Sync {
     /// epoch in canonical order.
     fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>);
 }
+
+/// Spins before a waiting worker yields its core.
+const SPIN_LIMIT: u32 = 1000;
 
 /// A barrier whose waiters spin (with backoff) rather than sleep: on a
 /// small machine a sleeping barrier costs tens of microseconds per epoch.
@@ -73,14 +76,16 @@ impl SpinBarrier {
             self.generation.fetch_add(1, Ordering::Release);
             return;
         }
-        let backoff = Backoff::new();
+        let mut spins = 0u32;
         while self.generation.load(Ordering::Acquire) == generation {
-            if self.oversubscribed && backoff.is_completed() {
-                // More workers than cores: a spinning waiter would hold the
-                // core that the last worker needs.
+            // Spin for a few microseconds, the usual wait on a quiet machine.
+            // Past that the last worker is likely not running (more workers
+            // than cores, or other programs on them): give it the core.
+            if self.oversubscribed || spins >= SPIN_LIMIT {
                 std::thread::yield_now();
             } else {
-                backoff.spin();
+                std::hint::spin_loop();
+                spins += 1;
             }
         }
     }
