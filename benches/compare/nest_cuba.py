@@ -7,7 +7,7 @@ Model:
     4000 iaf_psc_exp neurons (node ids 1..3200 excitatory, 3201..4000
     inhibitory): tau_m 20 ms, C_m 250 pF (NEST's default), E_L -49 mV,
     V_th -50 mV, V_reset -60 mV, t_ref 5 ms, tau_syn_ex 5 ms,
-    tau_syn_in 10 ms, I_e 0, delta 0 (deterministic threshold);
+    tau_syn_in 10 ms, I_e 0, delta 0 (the default: no escape noise);
     V_m(0) ~ uniform[-60, -50] mV (NEST's kernel RNG, rng_seed = --seed);
     exc -> all and inh -> all: pairwise_bernoulli p = 0.02,
     allow_autapses False, allow_multapses False, static_synapse,
@@ -52,7 +52,10 @@ stream per thread).  Times are wall-clock seconds:
                   excludes the preparation of the connection infrastructure).
                   Falls back to simulate_wall_s if the timer is missing.
   loop_cpu_s      the kernel timer 'time_simulate_cpu' (CPU time of the
-                  same loop; less sensitive to other load on the machine).
+                  same loop; less sensitive to other load on the machine;
+                  with several threads it behaves like the main thread's
+                  CPU time: about half the 1-thread value with 2 threads and
+                  OMP_WAIT_POLICY=passive, more with busy-waiting).
   prepare_s       simulate_wall_s - loop_s (mostly NEST building its
                   presynaptic target tables in Prepare).
   kernel_timers   all of nest.GetKernelStatus()'s time_* entries, as reported.
@@ -215,7 +218,7 @@ def check_weights():
     expected += psp(t, t_on_i, WI_MV, TAU_SYN_IN_MS)
     err = float(np.max(np.abs(v - expected)))
     peak_e = float(np.max(v[t < 60.0]) + 49.0)
-    print(f"NEST {nest.__version__}: w_exc = {W_EXC_PA} pA, w_inh = {W_INH_PA} pA")
+    print(f"NEST {nest.__version__}: w_exc = {W_EXC_PA:g} pA, w_inh = {W_INH_PA:g} pA")
     print(f"exc current jumps at t = {t_on_e:.1f} ms, inh at t = {t_on_i:.1f} ms "
           f"(spike times 10 and 60 ms, delay 0.1 ms)")
     print(f"exc PSP peak {peak_e:.6f} mV (closed form "
@@ -276,7 +279,7 @@ def main():
         return
     print(f"NEST {doc['nest']} (Python {doc['python']}), CUBA {N} iaf_psc_exp, "
           f"{args.duration_s} s, threads={args.threads}, seed={args.seed}, "
-          f"delay={args.delay_ms} ms, w_exc={W_EXC_PA} pA, w_inh={W_INH_PA} pA")
+          f"delay={args.delay_ms} ms, w_exc={W_EXC_PA:g} pA, w_inh={W_INH_PA:g} pA")
     hdr = ["repeat"] + time_keys + count_keys
     print(" ".join(f"{h:>15}" for h in hdr))
     for i, r in enumerate(runs):

@@ -214,7 +214,7 @@ def markdown(rows, skipped, meta):
         f"{meta['repeats_text']}; {meta['cpu']}, {meta['cores']} cores (shared); "
         f"{meta['date']}",
         "",
-        "| N | engine | threads | synapses | build (s) | sim (s per simulated s) | "
+        "| N | engine | threads | synapses | build (s) | sim (s per simulated s): median (min) | "
         "rate (Hz) | events/s | peak (MiB) | bytes/synapse | other load (cores) |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -228,12 +228,13 @@ def markdown(rows, skipped, meta):
         r = order[key]
         lines.append(
             f"| {fmt_n(n)} | {engine} | {threads} | {fmt_n(r['synapses'])} | {r['build_s']:.3f} "
-            f"| {r['sim_s_per_s']:.3g} | {r['mean_rate_hz']:.2f} | {r['events_per_wall_s']:.3g} "
+            f"| {r['sim_s_per_s']:.3g} ({r['sim_s_per_s_min']:.3g}) | {r['mean_rate_hz']:.2f} | {r['events_per_wall_s']:.3g} "
             f"| {r['peak_rss_mib']:.0f} | {r['bytes_per_synapse']:.1f} "
             f"| {'' if r['other_cores_busy'] is None else format(r['other_cores_busy'], '.2f')} |")
     lines += [
         "",
-        "sim = `simulate_seconds` / simulated time (wall seconds per simulated second); "
+        "sim = `simulate_seconds` / simulated time (wall seconds per simulated second), median "
+        "and, in brackets, the fastest run, which is the least disturbed by other jobs; "
         "events/s = synaptic events delivered per wall second of simulation; rate = mean "
         "over all neurons; peak = max RSS of the whole `spikesim run` process (binary, "
         "HDF5, build buffers, results), so bytes/synapse = peak / synapses is an upper "

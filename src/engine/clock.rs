@@ -111,17 +111,16 @@ fn run_worker(
     synaptic_events += deliver(worker, &all, shared);
 
     let report_every = (shared.steps / 200).max(1);
+    if shared.steps > 0 {
+        begin_step(worker, &mut recorders, &mut drive_cursor, 0);
+    }
     let mut k = 0;
     while k < shared.steps {
         let end = k.saturating_add(shared.epoch).min(shared.steps);
         for step in k..end {
             for (si, slice) in worker.slices.iter_mut().enumerate() {
-                apply_drive(slice, step, &mut drive_cursor[si]);
-                for r in &mut recorders[si] {
-                    sample(r, slice, step);
-                }
                 fired.clear();
-                slice.neuron.step(step, &slice.inputs, &mut fired);
+                slice.neuron.settle(step, &slice.inputs, &mut fired);
                 slice
                     .inputs
                     .iter_mut()
@@ -135,6 +134,11 @@ fn run_worker(
                     &mut spikes,
                     &mut outbox,
                 );
+            }
+            // The last step's successor is begun before the exchange below:
+            // it needs no input, so it fills the time spent waiting there.
+            if step + 1 < shared.steps {
+                begin_step(worker, &mut recorders, &mut drive_cursor, step + 1);
             }
             if (step + 1).is_multiple_of(report_every) {
                 progress(step + 1);
@@ -174,6 +178,23 @@ fn emit(
             population: population as u32,
             neuron: slice.offset + i,
         }));
+    }
+}
+
+/// The input-free first half of step `k → k + 1` for every slice: drives
+/// that change at grid point `k`, samples of grid point `k`, propagation.
+fn begin_step(
+    worker: &mut Worker,
+    recorders: &mut [Vec<SliceRecorder>],
+    drive_cursor: &mut [usize],
+    k: u64,
+) {
+    for (si, slice) in worker.slices.iter_mut().enumerate() {
+        apply_drive(slice, k, &mut drive_cursor[si]);
+        for r in &mut recorders[si] {
+            sample(r, slice, k);
+        }
+        slice.neuron.propagate(k);
     }
 }
 

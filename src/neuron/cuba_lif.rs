@@ -126,10 +126,7 @@ impl Neuron for CubaLif {
         ]
     }
 
-    fn step(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
-        let [jumps, exc, inh] = inputs else {
-            unreachable!("the engine passes one ring per port");
-        };
+    fn propagate(&mut self, k: u64) {
         propagate(
             &self.coefficients,
             &self.membrane,
@@ -137,6 +134,12 @@ impl Neuron for CubaLif {
             &mut self.synapses,
             k,
         );
+    }
+
+    fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        let [jumps, exc, inh] = inputs else {
+            unreachable!("the engine passes one ring per port");
+        };
         add_currents(&mut self.synapses.exc, exc.slot(k + 1));
         add_currents(&mut self.synapses.inh, inh.slot(k + 1));
         self.membrane

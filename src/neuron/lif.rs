@@ -61,8 +61,11 @@ impl Neuron for Lif {
         }]
     }
 
-    fn step(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+    fn propagate(&mut self, k: u64) {
         propagate(&self.membrane, &mut self.state, k);
+    }
+
+    fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
         self.membrane
             .apply_jumps(k, inputs[0].slot(k + 1), &mut self.state);
         self.membrane.fire(k, &mut self.state, spikes);

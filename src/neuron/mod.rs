@@ -51,7 +51,19 @@ pub trait Neuron: Send {
     /// for port `ports()[j]`; the model applies those of grid point `k + 1`
     /// (the engine empties the slot afterwards). Indices of neurons that
     /// spike at `k + 1` are appended to `spikes` in increasing order.
-    fn step(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>);
+    fn step(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        self.propagate(k);
+        self.settle(k, inputs, spikes);
+    }
+
+    /// The first half of `step`: the free evolution over the step, which
+    /// needs no input. The engine runs it while spikes are still being
+    /// exchanged, so that workers overlap their waiting with work.
+    fn propagate(&mut self, _k: u64) {}
+
+    /// The second half of `step`: apply the inputs of grid point `k + 1`,
+    /// then threshold and reset.
+    fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>);
 
     /// Spikes that happen at grid point 0, before the first step.
     fn initial_spikes(&mut self, _spikes: &mut Vec<u32>) {}

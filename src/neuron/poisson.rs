@@ -124,7 +124,7 @@ impl Neuron for Poisson {
         Vec::new()
     }
 
-    fn step(&mut self, k: u64, _inputs: &[EventRing], spikes: &mut Vec<u32>) {
+    fn settle(&mut self, k: u64, _inputs: &[EventRing], spikes: &mut Vec<u32>) {
         self.apply_changes(k);
         let grid = k + 1;
         for i in 0..self.next.len() {

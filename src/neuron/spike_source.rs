@@ -89,7 +89,7 @@ impl Neuron for SpikeSource {
         Vec::new()
     }
 
-    fn step(&mut self, k: u64, _inputs: &[EventRing], spikes: &mut Vec<u32>) {
+    fn settle(&mut self, k: u64, _inputs: &[EventRing], spikes: &mut Vec<u32>) {
         self.emit_until(k + 1, spikes);
     }
 
