@@ -17,9 +17,9 @@
 //! neuron), never the worker, so the result is the same for any number of
 //! threads.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::cmp::Ordering;
 
+use crate::engine::calendar::Calendar;
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Worker};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
@@ -224,13 +224,7 @@ fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceReco
 /// one stays (it is still a safe lower bound, and looking again then costs
 /// less than queueing anew); a pending spike is always replaced, since any
 /// input may cancel or move it.
-fn schedule(
-    queue: &mut BinaryHeap<Reverse<Event>>,
-    slice: &mut EventSlice,
-    si: usize,
-    i: usize,
-    next: Next,
-) {
+fn schedule(queue: &mut Calendar<Event>, slice: &mut EventSlice, si: usize, i: usize, next: Next) {
     let keep_live = !slice.fire_pending[i];
     let time = match next {
         Next::Nothing if keep_live => return,
@@ -267,7 +261,11 @@ fn schedule(
             },
         },
     };
-    queue.push(Reverse(event));
+    queue.push(event.time, event);
+}
+
+fn push(queue: &mut Calendar<Event>, event: Event) {
+    queue.push(event.time, event);
 }
 
 /// The neuron's live entry has been taken from the queue.
@@ -288,19 +286,22 @@ fn run_worker(
 ) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
     let mut slices = event_slices(worker, spec);
     let mut recs = recorders(&slices, records);
-    let mut queue: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
+    let mut queue: Calendar<Event> = Calendar::new(shared.epoch);
     for (si, slice) in slices.iter_mut().enumerate() {
         for (c, (t, _)) in slice.drive.iter().enumerate() {
             let key = [slice.population as u32, slice.offset, 0, 0];
-            queue.push(Reverse(Event {
-                time: *t,
-                class: 0,
-                key,
-                kind: Kind::Drive {
-                    slice: si as u32,
-                    change: c as u32,
+            push(
+                &mut queue,
+                Event {
+                    time: *t,
+                    class: 0,
+                    key,
+                    kind: Kind::Drive {
+                        slice: si as u32,
+                        change: c as u32,
+                    },
                 },
-            }));
+            );
         }
         for i in 0..slice.model.size() {
             let next = slice.model.check(i, 0.0);
@@ -312,16 +313,19 @@ fn run_worker(
     let (mut outbox, mut all, mut emitted) = (Vec::new(), Vec::new(), Vec::new());
     let mut synaptic_events = 0;
     let mut epoch_index = 0;
-    let mut start = 0.0;
     loop {
+        // Epoch boundaries are multiples of the epoch length, as the
+        // calendar's buckets are.
+        let start = epoch_index as f64 * shared.epoch;
         let last = start + shared.epoch >= shared.duration;
         // The last epoch includes the end of the run, as the clock engine
         // includes spikes at its last grid point.
         let end = if last {
             shared.duration.next_up()
         } else {
-            start + shared.epoch
+            (epoch_index + 1) as f64 * shared.epoch
         };
+        queue.advance_to(epoch_index);
         for (si, slice) in slices.iter_mut().enumerate() {
             emitted.clear();
             slice.model.emit(start, end, &mut emitted);
@@ -376,7 +380,6 @@ fn run_worker(
         if last {
             break;
         }
-        start = end;
     }
     (slices, recs, synaptic_events)
 }
@@ -405,7 +408,7 @@ fn record_and_send(
 /// Process queued events before `until` (or up to and including it).
 #[allow(clippy::too_many_arguments)]
 fn process_until(
-    queue: &mut BinaryHeap<Reverse<Event>>,
+    queue: &mut Calendar<Event>,
     slices: &mut [EventSlice],
     shared: &Shared,
     worker: &Worker,
@@ -414,7 +417,7 @@ fn process_until(
     outbox: &mut Vec<Spike>,
     events: &mut u64,
 ) {
-    while let Some(Reverse(e)) = queue.peek().copied() {
+    while let Some(e) = queue.peek().copied() {
         if e.time > until || (!inclusive && e.time >= until) {
             break;
         }
@@ -487,12 +490,7 @@ fn process_until(
 }
 
 /// Queue the epoch's spikes (canonical order) as inputs to this worker's slices.
-fn deliver(
-    queue: &mut BinaryHeap<Reverse<Event>>,
-    worker: &Worker,
-    spikes: &[Spike],
-    shared: &Shared,
-) -> u64 {
+fn deliver(queue: &mut Calendar<Event>, worker: &Worker, spikes: &[Spike], shared: &Shared) -> u64 {
     for spike in spikes {
         for &j in &shared.outgoing[spike.population as usize] {
             for (part_index, part) in worker.parts[j].iter().enumerate() {
@@ -513,12 +511,15 @@ fn deliver(
                             part: part_index as u32,
                             pre: spike.neuron,
                         };
-                        queue.push(Reverse(Event {
-                            time: on_grain(spike.time + d),
-                            class: 1,
-                            key,
-                            kind,
-                        }));
+                        push(
+                            queue,
+                            Event {
+                                time: on_grain(spike.time + d),
+                                class: 1,
+                                key,
+                                kind,
+                            },
+                        );
                     }
                     ExactDelays::PerSynapse(delays) => {
                         let port = shared.projections[j].port as u8;
@@ -530,12 +531,15 @@ fn deliver(
                                 weight: csr.weights[s],
                             };
                             let key = [spike.population, spike.neuron, j as u32, s as u32];
-                            queue.push(Reverse(Event {
-                                time: on_grain(spike.time + delays[s]),
-                                class: 1,
-                                key,
-                                kind,
-                            }));
+                            push(
+                                queue,
+                                Event {
+                                    time: on_grain(spike.time + delays[s]),
+                                    class: 1,
+                                    key,
+                                    kind,
+                                },
+                            );
                         }
                     }
                 }

@@ -1,4 +1,5 @@
 //! Schedulers that advance time, and what they share.
+pub mod calendar;
 pub mod clock;
 pub mod event;
 pub mod exchange;
