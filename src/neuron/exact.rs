@@ -98,7 +98,13 @@ impl Trajectory {
             if d.u != 0.0 {
                 es[x] = (-s / d.tau).exp();
                 let a = 1.0 / self.tau_m - 1.0 / d.tau;
-                k[x] = em * s / self.tau_m * expm1_over_x(a * s);
+                // K = (e^{-s/tau} - e^{-s/tau_m}) / (tau_m a): exact, and free
+                // of cancellation unless a·s is small, where expm1 takes over.
+                k[x] = if (a * s).abs() < 0.5 {
+                    em * s / self.tau_m * expm1_over_x(a * s)
+                } else {
+                    (es[x] - em) / (self.tau_m * a)
+                };
             }
         }
         Point { s, em, es, k }
@@ -115,6 +121,20 @@ impl Trajectory {
     /// `v(t0 + s)`.
     pub fn value(&self, s: f64) -> f64 {
         self.value_at(&self.point(s))
+    }
+
+    /// `v(t0 + s)` and the decayed drives `u_x e^{-s/tau_x}`, sharing the
+    /// exponentials.
+    pub fn evolve(&self, s: f64) -> (f64, [f64; 2]) {
+        let p = self.point(s);
+        let drives = [0, 1].map(|x| {
+            if self.drives[x].u == 0.0 {
+                0.0
+            } else {
+                self.drives[x].u * p.es[x]
+            }
+        });
+        (self.value_at(&p), drives)
     }
 
     fn slope(&self, s: f64) -> f64 {
@@ -384,11 +404,7 @@ impl ExactCells {
             ],
             ..self.trajectory(i)
         };
-        let v = free.value(s);
-        for (x, d) in drives.iter_mut().enumerate() {
-            *d *= (-s / taus[x]).exp();
-        }
-        (v, drives)
+        free.evolve(s)
     }
 
     fn advance(&mut self, i: usize, t: f64) {
