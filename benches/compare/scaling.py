@@ -48,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -119,6 +120,44 @@ sys.exit(p.returncode)
 """
 
 
+def descendant_pids(pid):
+    """Children of `pid` (the spikesim process under /usr/bin/time)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def sample_rss(pid, stop, samples, period=0.05):
+    """Append (seconds since start, VmRSS MiB) of pid's child process until `stop`."""
+    t0 = time.monotonic()
+    target = None
+    while not stop.wait(period):
+        if target is None:
+            kids = descendant_pids(pid)
+            if not kids:
+                continue
+            target = kids[0]
+        try:
+            with open(f"/proc/{target}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        samples.append((time.monotonic() - t0, int(line.split()[1]) / 1024))
+                        break
+        except OSError:
+            return
+
+
+def loop_rss(samples, build_s, sim_s):
+    """Largest RSS sampled inside the simulation loop: from a quarter of the loop
+    (well after the build, whose buffers are freed) to the loop's nominal end
+    (the process start-up shifts the real end later, so this stays inside)."""
+    lo, hi = build_s + 0.25 * sim_s, build_s + sim_s
+    inside = [rss for t, rss in samples if lo <= t <= hi]
+    return max(inside) if len(inside) >= 3 else None
+
+
 def run_spikesim(binary, model, tmp, engine, threads, duration, seed):
     h5 = os.path.join(tmp, "run.h5")
     stats = os.path.join(tmp, "rss.txt")
@@ -131,12 +170,19 @@ def run_spikesim(binary, model, tmp, engine, threads, duration, seed):
         cmd = [sys.executable, "-c", RUSAGE_WRAPPER, stats] + cmd
     load_before = os.getloadavg()[0]
     busy0, t0 = cpu_busy_seconds(), time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    samples, stop = [], threading.Event()
+    sampler = threading.Thread(target=sample_rss, args=(proc.pid, stop, samples), daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     wall = time.monotonic() - t0
+    stop.set()
+    sampler.join()
     busy1 = cpu_busy_seconds()
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
-    out = proc.stdout
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{stdout}\n{stderr}")
+    out = stdout
     with open(stats) as f:
         maxrss_kib, utime, stime = (float(x) for x in f.read().split()[-3:])
     try:
@@ -154,9 +200,10 @@ def run_spikesim(binary, model, tmp, engine, threads, duration, seed):
     simulated = float(built.group(2))
     sim_s = float(built.group(3))
     own_cpu = utime + stime
+    build_s = float(built.group(1))
     others = None if busy0 is None else max(0.0, (busy1 - busy0 - own_cpu) / wall)
     return {
-        "build_s": float(built.group(1)),
+        "build_s": build_s,
         "simulated_s": simulated,
         "simulate_s": sim_s,
         "sim_s_per_s": sim_s / simulated,
@@ -166,6 +213,7 @@ def run_spikesim(binary, model, tmp, engine, threads, duration, seed):
         "syn_events": int(events.group(2)),
         "events_per_wall_s": int(events.group(2)) / max(sim_s, 1e-12),
         "peak_rss_mib": maxrss_kib * 1024 / MIB,
+        "loop_rss_mib": loop_rss(samples, build_s, sim_s),
         "wall_s": wall,
         "cpu_s": own_cpu,
         "loadavg_1min_before": load_before,
@@ -182,9 +230,9 @@ def median_of(runs, key):
 
 def summarise(n, engine, threads, runs):
     row = {"n": n, "engine": engine, "threads": threads, "repeats": len(runs)}
-    for key in ("build_s", "simulate_s", "sim_s_per_s", "peak_rss_mib", "events_per_wall_s",
-                "other_cores_busy"):
-        vals = [r[key] for r in runs if r[key] is not None]
+    for key in ("build_s", "simulate_s", "sim_s_per_s", "peak_rss_mib", "loop_rss_mib",
+                "events_per_wall_s", "other_cores_busy"):
+        vals = [r[key] for r in runs if r.get(key) is not None]
         row[key] = statistics.median(vals) if vals else None
     row["sim_s_per_s_min"] = min(r["sim_s_per_s"] for r in runs)
     row["sim_s_per_s_max"] = max(r["sim_s_per_s"] for r in runs)
@@ -196,6 +244,8 @@ def summarise(n, engine, threads, runs):
     row["mean_rate_hz"] = first["spikes"] / (n * first["simulated_s"])
     row["rates_hz"] = {p: v["rate_hz"] for p, v in first["populations"].items()}
     row["bytes_per_synapse"] = row["peak_rss_mib"] * MIB / first["synapses"]
+    row["loop_bytes_per_synapse"] = (None if row["loop_rss_mib"] is None else
+                                     row["loop_rss_mib"] * MIB / first["synapses"])
     # results must not depend on the thread count or the repeat
     row["deterministic"] = all(r["spikes"] == first["spikes"] and
                                r["syn_events"] == first["syn_events"] for r in runs)

@@ -116,21 +116,6 @@ struct Shared<'a> {
     outgoing: &'a [Vec<usize>],
 }
 
-/// Models that the event engine cannot run, by population name.
-pub fn unsupported(net: &Network) -> Vec<String> {
-    let mut names = Vec::new();
-    for w in &net.workers {
-        for s in &w.slices {
-            if s.neuron.event_model().is_none()
-                && !names.contains(&net.populations[s.population].name)
-            {
-                names.push(net.populations[s.population].name.clone());
-            }
-        }
-    }
-    names
-}
-
 pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
     let epoch = net
         .projections
@@ -173,7 +158,7 @@ fn event_slices(worker: &Worker, spec: &ModelSpec) -> Vec<EventSlice> {
             let model = s
                 .neuron
                 .event_model()
-                .expect("checked by `unsupported` before the run");
+                .expect("every model that validation admits has an event-driven form");
             let n = model.size();
             let drive = s
                 .drive
