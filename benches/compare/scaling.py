@@ -28,12 +28,17 @@ Peak memory is the maximum resident set size of the `spikesim run` process
 (`/usr/bin/time -f %M`, else `getrusage(RUSAGE_CHILDREN)` in a fresh
 subprocess). It includes the binary, HDF5, the build's transient buffers
 and the results, so peak RSS / synapses is an upper bound on the bytes a
-synapse costs. The background load during each run (CPU time used by other
-processes, in cores) is recorded from /proc/stat.
+synapse costs; the script also samples the process's VmRSS every 50 ms and
+reports the largest value inside the simulation loop, after the build's
+buffers are gone. The background load during each run (CPU time used by
+other processes, in cores) is recorded from /proc/stat: on a shared machine,
+2 threads with a spinning barrier collapse as soon as other jobs take a
+core, so read the load column with the times.
 
 Writes OUT_DIR/scaling.json (every run and the medians), scaling.md (a
-Markdown table) and scaling.png (time per simulated second and peak memory
-against N).
+Markdown table) and scaling.png (time per simulated second and memory
+against N). `--from-json A.json [B.json ...]` redraws them without running,
+pooling the runs of several passes.
 """
 
 import argparse
@@ -256,6 +261,10 @@ def fmt_n(n):
     return f"{n:,}".replace(",", " ")
 
 
+def opt(value, spec):
+    return "" if value is None else format(value, spec)
+
+
 def markdown(rows, skipped, meta):
     lines = [
         f"CUBA-style networks, fixed in-degree {EXC_INDEGREE} exc + {INH_INDEGREE} inh, "
@@ -265,30 +274,34 @@ def markdown(rows, skipped, meta):
         f"{meta['date']}",
         "",
         "| N | engine | threads | synapses | build (s) | sim (s per simulated s): median (min) | "
-        "rate (Hz) | events/s | peak (MiB) | bytes/synapse | other load (cores) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "rate (Hz) | events/s | peak (MiB) | bytes/synapse (peak) | in loop (MiB) | "
+        "bytes/synapse (in loop) | other load (cores) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     order = {(r["n"], r["engine"], r["threads"]): r for r in rows}
     for key in sorted(set(order) | set(skipped), key=lambda k: (k[0], k[1] != "clock", k[2])):
         n, engine, threads = key
         if key in skipped:
             lines.append(f"| {fmt_n(n)} | {engine} | {threads} | | | skipped: {skipped[key]} "
-                         f"| | | | | |")
+                         f"| | | | | | | |")
             continue
         r = order[key]
         lines.append(
             f"| {fmt_n(n)} | {engine} | {threads} | {fmt_n(r['synapses'])} | {r['build_s']:.3f} "
             f"| {r['sim_s_per_s']:.3g} ({r['sim_s_per_s_min']:.3g}) | {r['mean_rate_hz']:.2f} | {r['events_per_wall_s']:.3g} "
             f"| {r['peak_rss_mib']:.0f} | {r['bytes_per_synapse']:.1f} "
-            f"| {'' if r['other_cores_busy'] is None else format(r['other_cores_busy'], '.2f')} |")
+            f"| {opt(r.get('loop_rss_mib'), '.0f')} | {opt(r.get('loop_bytes_per_synapse'), '.1f')} "
+            f"| {opt(r.get('other_cores_busy'), '.2f')} |")
     lines += [
         "",
         "sim = `simulate_seconds` / simulated time (wall seconds per simulated second), median "
         "and, in brackets, the fastest run, which is the least disturbed by other jobs; "
         "events/s = synaptic events delivered per wall second of simulation; rate = mean "
         "over all neurons; peak = max RSS of the whole `spikesim run` process (binary, "
-        "HDF5, build buffers, results), so bytes/synapse = peak / synapses is an upper "
-        "bound; other load = CPU used by other processes during the run, in cores (median). "
+        "HDF5, build buffers, results), so bytes/synapse (peak) = peak / synapses is an upper "
+        "bound; in loop = largest VmRSS sampled (every 50 ms) during the simulation loop, "
+        "after the build's buffers are freed (blank: loop too short to sample), still "
+        "including the binary, neuron state and spike rings; other load = CPU used by other processes during the run, in cores (median). "
         "Background load over all runs: median "
         f"{meta['other_cores_median']:.2f} of {meta['cores']} cores busy with other "
         f"processes (range {meta['other_cores_min']:.2f}-{meta['other_cores_max']:.2f}).",
@@ -318,9 +331,13 @@ def plot(rows, path, meta):
                [r["sim_s_per_s_max"] - r["sim_s_per_s"] for r in sel]]
         ax_t.errorbar(ns, t, yerr=err, color=color, marker=marker, ls=ls, label=label,
                       capsize=3)
-        # event markers are larger and hollow so that equal memory stays visible
+        # peak: one line per configuration (they coincide: the build sets the peak)
         ax_m.plot(ns, [r["peak_rss_mib"] for r in sel], color=color, marker=marker, ls=ls,
-                  ms=size, mfc="white" if engine == "event" else color, label=label, zorder=3)
+                  ms=size - 2, label=label, zorder=3)
+        loop = [(r["n"], r.get("loop_rss_mib")) for r in sel if r.get("loop_rss_mib")]
+        if loop:
+            ax_m.plot(*zip(*loop), color=color, marker=marker, ls=ls, lw=1, ms=size - 2,
+                      mfc="white", alpha=0.9, zorder=2)
     sizes = sorted({r["n"] for r in rows})
     n0, n1 = sizes[0], sizes[-1]
     # guide: time proportional to N through the smallest clock point
@@ -331,7 +348,7 @@ def plot(rows, path, meta):
         ax_t.plot([n0, n1], [t0, t0 * n1 / n0], color="grey", lw=1, ls=":",
                   label="slope 1 (time ∝ N)")
     ax_t.axhline(1.0, color="black", lw=0.7, alpha=0.6)
-    ax_t.text(n0, 1.08, " real time", fontsize=8, va="bottom")
+    ax_t.text(n1 * 1.3, 1.08, "real time ", fontsize=8, va="bottom", ha="right")
     # guide: the connectivity alone, 8 bytes (u32 target + f32 weight) per synapse
     syn = {r["n"]: r["synapses"] for r in rows}
     ax_m.plot(sizes, [8 * syn[n] / MIB for n in sizes], color="grey", lw=1, ls=":",
@@ -352,16 +369,23 @@ def plot(rows, path, meta):
         ax.set_xlim(n0 / 1.4, n1 * 1.4)
     ax_t.set_ylabel("wall time per simulated second (s)")
     ax_t.set_title("simulation loop (median; bars: min–max)", fontsize=10)
-    ax_m.set_ylabel("peak memory, max RSS of the process (MiB)")
-    ax_m.set_title(f"peak memory ({EXC_INDEGREE + INH_INDEGREE} synapses per neuron)",
+    ax_m.set_ylabel("resident memory of the process (MiB)")
+    ax_m.set_title("memory: peak RSS (filled), RSS during the loop (hollow)",
                    fontsize=10)
-    for ax in (ax_t, ax_m):
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
-                  frameon=False)
+    from matplotlib.lines import Line2D
+    ax_t.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+                frameon=False)
+    handles, labels = ax_m.get_legend_handles_labels()
+    handles += [Line2D([], [], color="black", marker="o", ls="none", label="peak (max RSS)"),
+                Line2D([], [], color="black", marker="o", mfc="white", ls="none",
+                       label="in the loop (largest VmRSS sample)")]
+    ax_m.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                ncol=2, frameon=False)
     fig.suptitle(f"spikesim scaling: CUBA with fixed in-degree {EXC_INDEGREE}+{INH_INDEGREE}, "
-                 f"dt 0.1 ms; clock {meta['clock_duration']:g} s, event "
-                 f"{meta['event_duration']:g} s simulated; {meta['cores']}-core machine shared "
-                 f"with other jobs (≈{meta['other_cores_median']:.1f} cores busy)", fontsize=9.5)
+                 f"dt 0.1 ms; clock engine {meta['clock_duration']:g} s, event engine "
+                 f"{meta['event_duration']:g} s simulated\n{meta['cores']}-core machine shared "
+                 f"with other jobs (median {meta['other_cores_median']:.2f} cores busy with them)",
+                 fontsize=9.5)
     fig.savefig(path, dpi=130)
     plt.close(fig)
 
@@ -405,12 +429,21 @@ def main():
     ap.add_argument("--max-event-seconds", type=float, default=180.0,
                     help="skip event runs predicted to take longer (wall s)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "results", "scaling"))
-    ap.add_argument("--from-json", metavar="FILE",
-                    help="redraw scaling.md and scaling.png from an earlier scaling.json")
+    ap.add_argument("--from-json", metavar="FILE", nargs="+",
+                    help="run nothing: redraw scaling.md and scaling.png from earlier "
+                         "scaling.json files (several: their runs are pooled, and the "
+                         "pooled scaling.json is written to --out-dir)")
     args = ap.parse_args()
     if args.from_json:
-        with open(args.from_json) as f:
-            doc = json.load(f)
+        docs = []
+        for path in args.from_json:
+            with open(path) as f:
+                docs.append(json.load(f))
+        doc = docs[0] if len(docs) == 1 else merge_docs(docs)
+        if len(docs) > 1:
+            os.makedirs(args.out_dir, exist_ok=True)
+            with open(os.path.join(args.out_dir, "scaling.json"), "w") as f:
+                json.dump(doc, f, indent=1)
         write_outputs(doc, args.out_dir)
         return
 
@@ -477,16 +510,6 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    rows = [summarise(n, e, t, rs) for (n, e, t), rs in runs.items() if rs]
-    # the same network and engine must give the same spikes for any thread count
-    for n in sizes:
-        for e in engines:
-            counts = {(r["spikes"], r["syn_events"]) for r in rows if r["n"] == n and r["engine"] == e}
-            if len(counts) > 1:
-                print(f"warning: N={n} {e}: results differ between thread counts: {counts}")
-    others = [r["other_cores_busy"] for rs in runs.values() for r in rs
-              if r["other_cores_busy"] is not None]
-    reps = sorted({repeats_for(n) for n in sizes})
     meta = {
         "date": datetime.date.today().isoformat(),
         "cpu": cpu_name(),
@@ -500,25 +523,65 @@ def main():
         "event_duration": args.event_duration,
         "max_event_seconds": args.max_event_seconds,
         "in_degree": {"exc": EXC_INDEGREE, "inh": INH_INDEGREE},
-        "repeats_text": (f"{args.repeats} run{'s' * (args.repeats > 1)}" if len(reps) == 1 else
-                         f"{small_repeats} runs for N ≤ 16 000, {args.repeats} above"),
         "memory_tool": GNU_TIME if os.access(GNU_TIME, os.X_OK) else "getrusage",
-        "other_cores_median": statistics.median(others) if others else float("nan"),
-        "other_cores_min": min(others) if others else float("nan"),
-        "other_cores_max": max(others) if others else float("nan"),
         "total_wall_s": time.monotonic() - started,
     }
-    doc = {
+    doc = make_doc(runs, skipped, meta)
+    with open(os.path.join(args.out_dir, "scaling.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    write_outputs(doc, args.out_dir)
+
+
+def make_doc(runs, skipped, meta):
+    """Summaries of `runs` ({(n, engine, threads): [run, ...]}) and the load statistics."""
+    rows = [summarise(n, e, t, rs) for (n, e, t), rs in sorted(runs.items()) if rs]
+    # the same network and engine must give the same spikes for any thread count
+    for n in sorted({r["n"] for r in rows}):
+        for e in sorted({r["engine"] for r in rows}):
+            counts = {(r["spikes"], r["syn_events"]) for r in rows
+                      if r["n"] == n and r["engine"] == e}
+            if len(counts) > 1:
+                print(f"warning: N={n} {e}: results differ between thread counts: {counts}")
+    others = [r["other_cores_busy"] for rs in runs.values() for r in rs
+              if r.get("other_cores_busy") is not None]
+    counts = sorted({len(rs) for rs in runs.values() if rs})
+    meta = dict(meta)
+    meta["repeats_text"] = (f"{counts[0]} run{'s' * (counts[0] > 1)}" if len(counts) == 1 else
+                            f"{counts[0]}-{counts[-1]} runs")
+    meta["other_cores_median"] = statistics.median(others) if others else float("nan")
+    meta["other_cores_min"] = min(others) if others else float("nan")
+    meta["other_cores_max"] = max(others) if others else float("nan")
+    skipped = {k: v for k, v in skipped.items() if not runs.get(k)}
+    return {
         "meta": meta,
         "summary": rows,
         "skipped": [{"n": n, "engine": e, "threads": t, "reason": why}
                     for (n, e, t), why in skipped.items()],
         "runs": [{"n": n, "engine": e, "threads": t, **r}
-                 for (n, e, t), rs in runs.items() for r in rs],
+                 for (n, e, t), rs in sorted(runs.items()) for r in rs],
     }
-    with open(os.path.join(args.out_dir, "scaling.json"), "w") as f:
-        json.dump(doc, f, indent=1)
-    write_outputs(doc, args.out_dir)
+
+
+def merge_docs(docs):
+    """One document from the runs of several scaling.json files (same binary)."""
+    shas = {d["meta"].get("spikesim_sha256") for d in docs}
+    if len(shas) > 1:
+        print(f"warning: the files come from different binaries: {sorted(shas)}")
+    for key in ("seed", "clock_duration", "event_duration"):
+        if len({d["meta"][key] for d in docs}) > 1:
+            raise SystemExit(f"cannot merge runs with different {key}")
+    runs, skipped = {}, {}
+    for d in docs:
+        for r in d["runs"]:
+            r = dict(r)
+            key = (r.pop("n"), r.pop("engine"), r.pop("threads"))
+            runs.setdefault(key, []).append(r)
+        for sk in d["skipped"]:
+            skipped[(sk["n"], sk["engine"], sk["threads"])] = sk["reason"]
+    meta = dict(docs[-1]["meta"])
+    meta["passes"] = [{k: d["meta"].get(k) for k in ("date", "spikesim_sha256", "git",
+                                                       "total_wall_s")} for d in docs]
+    return make_doc(runs, skipped, meta)
 
 
 def write_outputs(doc, out_dir):
