@@ -140,3 +140,69 @@ fn plot_and_info_commands_read_the_file() {
         "{text}"
     );
 }
+
+/// Same seed, same model, 1 or 2 threads: the spike datasets are equal
+/// byte for byte, in both engines.
+#[test]
+fn spike_datasets_are_byte_identical_for_1_and_2_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    for engine in ["clock", "event"] {
+        let mut files = Vec::new();
+        for threads in ["1", "2"] {
+            let out = dir.path().join(format!("{engine}_{threads}.h5"));
+            let status = Command::new(env!("CARGO_BIN_EXE_spikesim"))
+                .args([
+                    "run",
+                    "models/cuba.toml",
+                    "--no-plots",
+                    "--threads",
+                    threads,
+                ])
+                .args([
+                    "--set",
+                    &format!("simulation.engine=\"{engine}\""),
+                    "--set",
+                    "simulation.duration=\"200 ms\"",
+                ])
+                .arg("--out")
+                .arg(&out)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            files.push(hdf5::File::open(&out).unwrap());
+        }
+        for pop in ["exc", "inh"] {
+            for (name, size) in [("times", 8), ("senders", 4), ("steps", 8)] {
+                let read = |f: &hdf5::File| {
+                    let d = f.dataset(&format!("spikes/{pop}/{name}")).unwrap();
+                    assert_eq!(d.dtype().unwrap().size(), size);
+                    // Each value's bytes, read in the dataset's own type.
+                    let bytes: Vec<u8> = match name {
+                        "senders" => d
+                            .read_raw::<u32>()
+                            .unwrap()
+                            .iter()
+                            .flat_map(|x| x.to_le_bytes())
+                            .collect(),
+                        "steps" => d
+                            .read_raw::<u64>()
+                            .unwrap()
+                            .iter()
+                            .flat_map(|x| x.to_le_bytes())
+                            .collect(),
+                        _ => d
+                            .read_raw::<f64>()
+                            .unwrap()
+                            .iter()
+                            .flat_map(|x| x.to_le_bytes())
+                            .collect(),
+                    };
+                    bytes
+                };
+                let (one, two) = (read(&files[0]), read(&files[1]));
+                assert!(!one.is_empty(), "{engine} {pop} has spikes");
+                assert_eq!(one, two, "{engine} /spikes/{pop}/{name}");
+            }
+        }
+    }
+}
