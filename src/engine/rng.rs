@@ -43,19 +43,40 @@ pub fn stream(seed: u64, role: &str, name: &str) -> Pcg64 {
 
 /// Draw `n` values from a value specification.
 pub fn draw(spec: &ValueSpec, n: usize, rng: &mut Pcg64) -> Vec<f64> {
-    match spec {
-        ValueSpec::Constant(v) => vec![*v; n],
-        ValueSpec::Array(a) => {
-            debug_assert_eq!(a.len(), n, "validated arrays have one value per element");
-            a.clone()
+    let mut sampler = Sampler::new(spec);
+    (0..n).map(|_| sampler.next(rng)).collect()
+}
+
+/// The values of a specification one at a time, in the order `draw` gives
+/// them, for callers that should not hold them all at once.
+pub struct Sampler<'a> {
+    spec: &'a ValueSpec,
+    normal: Option<Normal<f64>>,
+    index: usize,
+}
+
+impl<'a> Sampler<'a> {
+    pub fn new(spec: &'a ValueSpec) -> Self {
+        let normal = match spec {
+            ValueSpec::Normal { mean, std } => Normal::new(*mean, *std).ok(),
+            _ => None,
+        };
+        Self {
+            spec,
+            normal,
+            index: 0,
         }
-        ValueSpec::Uniform { low, high } => (0..n)
-            .map(|_| low + (high - low) * rng.random::<f64>())
-            .collect(),
-        ValueSpec::Normal { mean, std } => match Normal::new(*mean, *std) {
-            Ok(normal) => (0..n).map(|_| normal.sample(rng)).collect(),
-            Err(_) => vec![*mean; n],
-        },
+    }
+
+    pub fn next(&mut self, rng: &mut Pcg64) -> f64 {
+        let value = match self.spec {
+            ValueSpec::Constant(v) => *v,
+            ValueSpec::Array(a) => a[self.index],
+            ValueSpec::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
+            ValueSpec::Normal { mean, .. } => self.normal.map_or(*mean, |n| n.sample(rng)),
+        };
+        self.index += 1;
+        value
     }
 }
 

@@ -9,7 +9,7 @@ use rand::seq::index;
 use rand_pcg::Pcg64;
 
 use super::csr::{Csr, Synapse};
-use crate::engine::rng;
+use crate::engine::rng::{self, Sampler};
 use crate::model::spec::{ConnectRule, ProjectionSpec};
 
 /// Longest delay a synapse can store, in steps.
@@ -41,43 +41,40 @@ pub fn build(
         ConnectRule::List(list) => list.iter().map(|s| (s.pre, s.post)).collect(),
         ConnectRule::Dense(rows) => dense_pairs(rows),
     };
-    let n = pairs.len();
-    let mut weights = rng::draw(
-        &spec.weight,
-        n,
-        &mut rng::stream(seed, "weight", &spec.name),
+    // Weights and delays are drawn synapse by synapse, straight into the
+    // packed form, so that only the pairs and the synapses are ever held.
+    let (mut weights, mut weight_rng) = (
+        Sampler::new(&spec.weight),
+        rng::stream(seed, "weight", &spec.name),
     );
-    let mut delays = rng::draw(&spec.delay, n, &mut rng::stream(seed, "delay", &spec.name));
-    match &spec.rule {
-        ConnectRule::List(list) => {
-            for (i, s) in list.iter().enumerate() {
-                if let Some(w) = s.weight {
-                    weights[i] = w;
-                }
-                if let Some(d) = s.delay {
-                    delays[i] = d;
-                }
-            }
-        }
-        ConnectRule::Dense(rows) => {
-            // Dense entries scale the projection's weight.
-            for (w, (pre, post)) in weights.iter_mut().zip(&pairs) {
-                *w *= rows[*post as usize][*pre as usize];
-            }
-        }
-        _ => {}
-    }
-    let synapses = pairs
+    let (mut delays, mut delay_rng) = (
+        Sampler::new(&spec.delay),
+        rng::stream(seed, "delay", &spec.name),
+    );
+    let synapses: Vec<Synapse> = pairs
         .iter()
-        .zip(weights.iter().zip(&delays))
-        .map(|(&(pre, post), (&w, &d))| Synapse {
-            pre,
-            post,
-            weight: w as f32,
-            delay: delay_steps(d, dt),
-            seconds: d.max(dt),
+        .enumerate()
+        .map(|(i, &(pre, post))| {
+            let (mut w, mut d) = (weights.next(&mut weight_rng), delays.next(&mut delay_rng));
+            match &spec.rule {
+                ConnectRule::List(list) => {
+                    w = list[i].weight.unwrap_or(w);
+                    d = list[i].delay.unwrap_or(d);
+                }
+                // Dense entries scale the projection's weight.
+                ConnectRule::Dense(rows) => w *= rows[post as usize][pre as usize],
+                _ => {}
+            }
+            Synapse {
+                pre,
+                post,
+                weight: w as f32,
+                delay: delay_steps(d, dt),
+                seconds: d.max(dt),
+            }
         })
         .collect();
+    drop(pairs);
     Csr::from_synapses(n_pre as usize, synapses, exact)
 }
 
