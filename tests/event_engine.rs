@@ -215,3 +215,53 @@ fn event_engine_results_do_not_depend_on_the_thread_count() {
         assert_eq!(one.states, other.states, "{threads} threads");
     }
 }
+
+/// A step current switched on and off between grid points: the event
+/// engine applies it at its exact times, and samples the closed form.
+#[test]
+fn step_current_acts_at_its_exact_times() {
+    let model = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "40 ms"
+engine = "event"
+
+[[population]]
+name = "n"
+size = 2
+model = "lif"
+params = { tau_m = "10 ms", v_rest = "-70 mV", v_th = "-50 mV", r_m = "100 Mohm" }
+
+[[stimulus]]
+kind = "current"
+population = "n"
+neurons = [1]
+amplitude = "0.15 nA"
+start = "5.03 ms"
+stop = "25.07 ms"
+
+[[record]]
+population = "n"
+variables = ["v"]
+"#;
+    let results = common::simulate(model);
+    let v = results.state_of("n", "v").unwrap();
+    let (rest, drive, tau) = (-70e-3, 100e6 * 0.15e-9, 10e-3);
+    let (on, off): (f64, f64) = (5.03e-3, 25.07e-3);
+    let at_stop = rest + drive * (1.0 - (-(off - on) / tau).exp());
+    for (row, &k) in v.steps.iter().enumerate() {
+        let t = k as f64 * 1e-4;
+        let expected = if t <= on {
+            rest
+        } else if t <= off {
+            rest + drive * (1.0 - (-(t - on) / tau).exp())
+        } else {
+            rest + (at_stop - rest) * (-(t - off) / tau).exp()
+        };
+        assert!(
+            common::rel_diff(v.values[row * 2 + 1], expected) < 1e-9,
+            "t = {t}"
+        );
+        assert_eq!(v.values[row * 2], rest);
+    }
+}

@@ -199,11 +199,11 @@ fn begin_step(
 }
 
 fn apply_drive(slice: &mut Slice, k: u64, cursor: &mut usize) {
-    while let Some((at, drive)) = slice.drive.get(*cursor) {
-        if *at > k {
+    while let Some(change) = slice.drive.get(*cursor) {
+        if change.step > k {
             break;
         }
-        slice.neuron.set_external_drive(drive);
+        slice.neuron.set_external_drive(&change.drive);
         *cursor += 1;
     }
 }

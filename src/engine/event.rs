@@ -145,12 +145,12 @@ pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -
     let jobs: Vec<&mut Worker> = workers.iter_mut().collect();
     let (shared, exchange) = (&shared, &exchange);
     let outcomes = on_workers(jobs, progress, |w, worker, progress| {
-        run_worker(w, worker, shared, exchange, records, spec, progress)
+        run_worker(w, worker, shared, exchange, records, progress)
     });
     assemble(net, records, outcomes)
 }
 
-fn event_slices(worker: &Worker, spec: &ModelSpec) -> Vec<EventSlice> {
+fn event_slices(worker: &Worker) -> Vec<EventSlice> {
     worker
         .slices
         .iter()
@@ -163,12 +163,7 @@ fn event_slices(worker: &Worker, spec: &ModelSpec) -> Vec<EventSlice> {
             let drive = s
                 .drive
                 .iter()
-                .map(|(k, d)| {
-                    (
-                        on_grain(exact_change_time(spec, s.population, *k)),
-                        d.clone(),
-                    )
-                })
+                .map(|c| (on_grain(c.time), c.drive.clone()))
                 .collect();
             EventSlice {
                 population: s.population,
@@ -183,19 +178,6 @@ fn event_slices(worker: &Worker, spec: &ModelSpec) -> Vec<EventSlice> {
             }
         })
         .collect()
-}
-
-/// Drive changes are scheduled on the grid by the network builder; the
-/// stimuli's own times are the grid points times `dt` (stimulus times are
-/// read as given, so `k·dt` recovers them up to rounding of `t/dt`).
-fn exact_change_time(spec: &ModelSpec, population: usize, k: u64) -> f64 {
-    let dt = spec.simulation.dt;
-    spec.currents
-        .iter()
-        .filter(|c| c.population == population)
-        .flat_map(|c| c.drive.times.iter().copied())
-        .find(|&t| (t / dt).round() as u64 == k)
-        .unwrap_or(k as f64 * dt)
 }
 
 fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceRecorder>> {
@@ -266,10 +248,9 @@ fn run_worker(
     shared: &Shared,
     exchange: &dyn Exchange,
     records: &[RecordSpec],
-    spec: &ModelSpec,
     progress: &mut dyn FnMut(u64),
 ) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
-    let mut slices = event_slices(worker, spec);
+    let mut slices = event_slices(worker);
     let mut recs = recorders(&slices, records);
     let mut queue: Calendar<Event> = Calendar::new(shared.epoch);
     for (si, slice) in slices.iter_mut().enumerate() {

@@ -17,8 +17,8 @@ pub struct Slice {
     /// Spikes in flight towards this slice, one ring per input port in
     /// `neuron.ports()` order.
     pub inputs: Vec<EventRing>,
-    /// External drive changes: `(grid point, drive of each neuron of the slice)`.
-    pub drive: Vec<(u64, Vec<f64>)>,
+    /// External drive changes, in time order.
+    pub drive: Vec<DriveChange>,
 }
 
 impl Slice {
@@ -234,8 +234,18 @@ fn port_index(ports: &[Port], port: Port) -> usize {
         .expect("validation only admits ports the target has")
 }
 
-/// Merge the current stimuli of a slice's neurons into one schedule of drive vectors.
-fn drive_schedule(spec: &ModelSpec, slice: &SlicePlan) -> Vec<(u64, Vec<f64>)> {
+/// One change of a slice's external drive: from `time` (grid point `step`
+/// for the clock engine) each neuron's drive is `drive[i]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriveChange {
+    pub time: f64,
+    pub step: u64,
+    pub drive: Vec<f64>,
+}
+
+/// Merge the current stimuli of a slice's neurons into one schedule of
+/// drive vectors, one per distinct stimulus time.
+fn drive_schedule(spec: &ModelSpec, slice: &SlicePlan) -> Vec<DriveChange> {
     let dt = spec.simulation.dt;
     let (lo, hi) = (slice.offset, slice.offset + slice.len);
     let stimuli: Vec<_> = spec
@@ -246,20 +256,19 @@ fn drive_schedule(spec: &ModelSpec, slice: &SlicePlan) -> Vec<(u64, Vec<f64>)> {
     if stimuli.is_empty() {
         return Vec::new();
     }
-    let grid = |t: f64| (t / dt).round() as u64;
-    let mut points: Vec<u64> = stimuli
+    let mut times: Vec<f64> = stimuli
         .iter()
-        .flat_map(|s| s.drive.times.iter().map(|&t| grid(t)))
+        .flat_map(|s| s.drive.times.iter().copied())
         .collect();
-    points.push(0);
-    points.sort_unstable();
-    points.dedup();
-    points
+    times.push(0.0);
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    times
         .into_iter()
-        .map(|k| {
+        .map(|time| {
             let mut drive = vec![0.0; slice.len as usize];
             for s in &stimuli {
-                let value = value_at(&s.drive, k, dt);
+                let value = value_at(&s.drive, time);
                 match &s.neurons {
                     None => drive.iter_mut().for_each(|d| *d += value),
                     Some(list) => list
@@ -268,18 +277,22 @@ fn drive_schedule(spec: &ModelSpec, slice: &SlicePlan) -> Vec<(u64, Vec<f64>)> {
                         .for_each(|&n| drive[(n - lo) as usize] += value),
                 }
             }
-            (k, drive)
+            DriveChange {
+                time,
+                step: (time / dt).round() as u64,
+                drive,
+            }
         })
         .collect()
 }
 
-/// Value of a piecewise-constant course on grid point `k` (zero before its start).
-fn value_at(course: &Piecewise, k: u64, dt: f64) -> f64 {
+/// Value of a piecewise-constant course at `time` (zero before its start).
+fn value_at(course: &Piecewise, time: f64) -> f64 {
     course
         .times
         .iter()
         .zip(&course.values)
-        .take_while(|(t, _)| ((**t / dt).round() as u64) <= k)
+        .take_while(|(t, _)| **t <= time)
         .last()
         .map_or(0.0, |(_, v)| *v)
 }

@@ -20,17 +20,6 @@ pub enum ValueSpec {
 }
 
 impl ValueSpec {
-    /// The value's expected magnitude, used for sign-dependent defaults.
-    pub fn mean(&self) -> f64 {
-        match self {
-            ValueSpec::Constant(v) => *v,
-            ValueSpec::Array(a) if a.is_empty() => 0.0,
-            ValueSpec::Array(a) => a.iter().sum::<f64>() / a.len() as f64,
-            ValueSpec::Uniform { low, high } => 0.5 * (low + high),
-            ValueSpec::Normal { mean, .. } => *mean,
-        }
-    }
-
     /// Multiply every value by `factor` (unit conversions).
     pub fn scaled(&self, factor: f64) -> ValueSpec {
         match self {
