@@ -1,0 +1,176 @@
+//! The Li–Rinzel astrocyte (our stand-in for the AM-SU paper's model):
+//! its calcium against an independent high-accuracy integration, its IP3
+//! input and its slow inward current against their closed forms.
+
+mod common;
+
+use spikesim::io::results::{Results, StateTrace};
+
+fn trace<'a>(r: &'a Results, pop: &str, var: &str) -> &'a StateTrace {
+    r.states
+        .iter()
+        .find(|s| s.population == pop && s.variable == var)
+        .unwrap_or_else(|| panic!("no trace {pop}.{var}"))
+}
+
+/// Constant IP3 (ip3 = ip3_0 = 0.5 µM), NEST defaults otherwise.
+const CONSTANT_IP3: &str = r#"
+[simulation]
+dt = "1 ms"
+duration = "30 s"
+
+[[population]]
+name = "astro"
+size = 1
+model = "astrocyte"
+params = { ip3_0 = 0.5 }
+
+[[record]]
+population = "astro"
+variables = ["ca", "h", "ip3"]
+every = 100
+"#;
+
+#[test]
+fn calcium_under_constant_ip3_matches_an_independent_dop853_integration() {
+    let r = common::simulate(CONSTANT_IP3);
+    let (ca, h, ip3) = (
+        trace(&r, "astro", "ca"),
+        trace(&r, "astro", "h"),
+        trace(&r, "astro", "ip3"),
+    );
+    assert_eq!(ca.unit, "uM");
+    let text = include_str!("fixtures/astrocyte/li_rinzel_constant_ip3.csv");
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), ca.values.len());
+    let mut worst: f64 = 0.0;
+    for (i, row) in rows.iter().enumerate() {
+        assert!((ca.steps[i] as f64 * 1e-3 - row[0]).abs() < 1e-9);
+        worst = worst
+            .max(common::rel_diff(ca.values[i], row[1]))
+            .max(common::rel_diff(h.values[i], row[2]));
+        assert_eq!(ip3.values[i], 0.5, "IP3 stays at ip3_0");
+    }
+    // The trace is not trivial: a calcium spike from 0.07 to ~1 µM.
+    let peak = ca.values.iter().cloned().fold(0.0, f64::max);
+    assert!(peak > 0.9, "{peak}");
+    assert!(worst < 1e-6, "largest relative difference {worst:e}");
+}
+
+/// One tripartite spike: IP3 jumps by `delta_ip3 · weight` at its arrival,
+/// then relaxes to ip3_0 with `tau_ip3`.
+#[test]
+fn a_tripartite_spike_raises_ip3_by_delta_ip3_times_the_weight() {
+    let model = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "2 s"
+
+[[population]]
+name = "pre"
+size = 1
+model = "spike_source"
+params = { spikes = [["100 ms"]] }
+
+[[population]]
+name = "astro"
+size = 1
+model = "astrocyte"
+params = { delta_ip3 = 2.0, tau_ip3 = "1.5 s" }
+
+[[projection]]
+from = "pre"
+to = "astro"
+synapse = "tripartite"
+connect = "all_to_all"
+weight = 0.25
+delay = "2 ms"
+
+[[record]]
+population = "astro"
+variables = ["ip3"]
+"#;
+    let r = common::simulate(model);
+    let ip3 = trace(&r, "astro", "ip3");
+    let arrival = 1020; // (100 ms + 2 ms) / 0.1 ms
+    for (row, &step) in ip3.steps.iter().enumerate() {
+        let expected = if step < arrival {
+            0.16
+        } else {
+            0.16 + 0.5 * (-((step - arrival) as f64) * 1e-4 / 1.5).exp()
+        };
+        let got = ip3.values[row];
+        assert!(
+            common::rel_diff(got, expected) < 1e-10,
+            "step {step}: {got} vs {expected}"
+        );
+    }
+}
+
+/// The slow inward current reaches a LIF membrane as the drive
+/// `r_m · gain · I_SIC` (rounded to f32 like every synaptic weight),
+/// `delay` after the astrocyte computed it.
+#[test]
+fn the_slow_inward_current_drives_a_lif_membrane_in_closed_form() {
+    let model = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "300 ms"
+
+[[population]]
+name = "astro"
+size = 1
+model = "astrocyte"
+params = { sic_scale = "30 pA", ip3_0 = 0.8 }
+init = { ca = 0.45, ip3 = 0.8 }
+
+[[population]]
+name = "cell"
+size = 1
+model = "lif"
+params = { tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV", r_m = "100 Mohm" }
+
+[[projection]]
+from = "astro"
+to = "cell"
+synapse = "sic"
+connect = "all_to_all"
+weight = 1.5
+delay = "0.5 ms"
+
+[[record]]
+population = "astro"
+variables = ["sic", "ca"]
+
+[[record]]
+population = "cell"
+variables = ["v"]
+"#;
+    let r = common::simulate(model);
+    let sic = &trace(&r, "astro", "sic").values;
+    let v = &trace(&r, "cell", "v").values;
+    assert!(sic[1] > 1e-10, "the astrocyte sends a current: {}", sic[1]);
+    let (decay, d) = ((-0.1f64 / 20.0).exp(), 5usize);
+    let mut expected = -0.070;
+    for m in 0..v.len() - 1 {
+        // Events carry f32 weights: the drive is rounded like any weight.
+        let drive = if m > d {
+            ((1.5e8f32 as f64 * sic[m - d]) as f32) as f64
+        } else {
+            0.0
+        };
+        let v_inf = -0.070 + drive;
+        expected = v_inf + (expected - v_inf) * decay;
+        assert!(
+            (v[m + 1] - expected).abs() < 1e-12,
+            "step {}: {} vs {expected}",
+            m + 1,
+            v[m + 1]
+        );
+    }
+    assert!(v[v.len() - 1] > -0.0695, "the current depolarises the cell");
+}
