@@ -112,7 +112,7 @@ variables = ["ip3"]
 }
 
 /// The slow inward current reaches a LIF membrane as the drive
-/// `r_m · gain · I_SIC` (rounded to f32 like every synaptic weight),
+/// `r_m · weight · I_SIC` (rounded to f32 like every synaptic weight),
 /// `delay` after the astrocyte computed it.
 #[test]
 fn the_slow_inward_current_drives_a_lif_membrane_in_closed_form() {
@@ -139,7 +139,7 @@ from = "astro"
 to = "cell"
 synapse = "sic"
 connect = "all_to_all"
-weight = 1.5
+weight = 0.5
 delay = "0.5 ms"
 
 [[record]]
@@ -159,7 +159,7 @@ variables = ["v"]
     for m in 0..v.len() - 1 {
         // Events carry f32 weights: the drive is rounded like any weight.
         let drive = if m > d {
-            ((1.5e8f32 as f64 * sic[m - d]) as f32) as f64
+            ((0.5e8f32 as f64 * sic[m - d]) as f32) as f64
         } else {
             0.0
         };
