@@ -90,11 +90,11 @@ fn sigmoid_escape_fires_with_its_closed_form_probability() {
 #[test]
 fn levy_baxter_fires_with_the_irwin_hall_probability() {
     let steps = 5000;
-    let times: Vec<String> = (1..=steps).map(|k| format!("\"{} ms\"", k as f64 * 0.1)).collect();
+    let times: Vec<String> = (1..=steps)
+        .map(|k| format!("\"{} ms\"", k as f64 * 0.1))
+        .collect();
     let train = format!("[{}]", times.join(", "));
-    let mut model = String::from(
-        "[simulation]\ndt = \"0.1 ms\"\nduration = \"0.6 s\"\nseed = 5\n",
-    );
+    let mut model = String::from("[simulation]\ndt = \"0.1 ms\"\nduration = \"0.6 s\"\nseed = 5\n");
     for n in 1..=4 {
         let trains = vec![train.clone(); n].join(", ");
         model += &format!(
@@ -178,7 +178,11 @@ fn the_new_models_do_not_depend_on_the_thread_count() {
         spikesim::engine::simulate(&spec, &mut |_, _| {})
     };
     let one = run(1);
-    assert!(one.spikes.iter().all(|s| s.population == "astro" || !s.is_empty()));
+    assert!(
+        one.spikes
+            .iter()
+            .all(|s| s.population == "astro" || !s.is_empty())
+    );
     for threads in [2, 3] {
         let other = run(threads);
         assert_eq!(one.spikes, other.spikes, "{threads} threads");

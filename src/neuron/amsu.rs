@@ -78,7 +78,10 @@ impl Neuron for AmsuLif {
                 name: "v",
                 unit: "V",
             },
-            Variable { name: "a", unit: "" },
+            Variable {
+                name: "a",
+                unit: "",
+            },
         ]
     }
 
@@ -134,7 +137,9 @@ impl Neuron for AmsuLif {
     }
 
     fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
-        debug_assert!(offset.is_multiple_of(self.group_size) && len.is_multiple_of(self.group_size));
+        debug_assert!(
+            offset.is_multiple_of(self.group_size) && len.is_multiple_of(self.group_size)
+        );
         let g = self.group_size;
         Box::new(Self {
             membrane: self.membrane.clone(),

@@ -84,7 +84,8 @@ impl LiRinzel {
 
     /// One classic RK4 step of length `h`.
     pub fn rk4(&self, y: &State, h: f64) -> State {
-        let add = |a: &State, k: &State, f: f64| [a[0] + f * k[0], a[1] + f * k[1], a[2] + f * k[2]];
+        let add =
+            |a: &State, k: &State, f: f64| [a[0] + f * k[0], a[1] + f * k[1], a[2] + f * k[2]];
         let k1 = self.derivatives(y);
         let k2 = self.derivatives(&add(y, &k1, h / 2.0));
         let k3 = self.derivatives(&add(y, &k2, h / 2.0));
@@ -157,7 +158,10 @@ impl Neuron for Astrocytes {
                 name: "ip3",
                 unit: "uM",
             },
-            Variable { name: "h", unit: "" },
+            Variable {
+                name: "h",
+                unit: "",
+            },
             Variable {
                 name: "sic",
                 unit: "A",

@@ -81,7 +81,9 @@ impl LevyBaxter {
         let s = self.success;
         (1..=n)
             .map(|k| {
-                binomial(n, k) * s.powi(k as i32) * (1.0 - s).powi((n - k) as i32)
+                binomial(n, k)
+                    * s.powi(k as i32)
+                    * (1.0 - s).powi((n - k) as i32)
                     * (1.0 - irwin_hall_cdf(self.g / w, k))
             })
             .sum()
@@ -113,15 +115,39 @@ pub fn irwin_hall_cdf(x: f64, k: u32) -> f64 {
     (sum / factorial).clamp(0.0, 1.0)
 }
 
+/// Escape-noise neurons: a LIF membrane and its spike probabilities.
+#[derive(Clone)]
+struct EscapeCells {
+    membrane: Membrane,
+    state: MembraneState,
+    noise: EscapeNoise,
+    dt: f64,
+    /// Spike probability of each neuron in the last step.
+    p_spike: Vec<f64>,
+}
+
+impl EscapeCells {
+    /// Threshold after step `k → k + 1`: one draw per neuron that is not
+    /// refractory, in neuron order.
+    fn fire(&mut self, k: u64, streams: &mut [Pcg64], spikes: &mut Vec<u32>) {
+        let (m, s) = (&self.membrane, &mut self.state);
+        for (i, stream) in streams.iter_mut().enumerate() {
+            if k < s.refractory_until[i] {
+                self.p_spike[i] = 0.0;
+                continue;
+            }
+            self.p_spike[i] = self.noise.probability(s.v[i], self.dt);
+            if stream.random::<f64>() < self.p_spike[i] {
+                spikes.push(i as u32);
+                s.v[i] = m.v_reset;
+                s.refractory_until[i] = k + 1 + m.refractory_steps as u64;
+            }
+        }
+    }
+}
+
 enum Kind {
-    Escape {
-        membrane: Membrane,
-        state: MembraneState,
-        noise: EscapeNoise,
-        dt: f64,
-        /// Spike probability of each neuron in the last step.
-        p_spike: Vec<f64>,
-    },
+    Escape(Box<EscapeCells>),
     LevyBaxter {
         unit: LevyBaxter,
         /// Summed input of each neuron in the last step.
@@ -151,7 +177,7 @@ impl Meta {
             } => {
                 let m = Membrane::new(membrane, sim.dt);
                 let state = m.initial_state(membrane, n, init_rng);
-                Kind::Escape {
+                Kind::Escape(Box::new(EscapeCells {
                     noise: EscapeNoise {
                         escape: *escape,
                         v_th: membrane.v_th,
@@ -161,7 +187,7 @@ impl Meta {
                     state,
                     dt: sim.dt,
                     p_spike: vec![0.0; n],
-                }
+                }))
             }
             MetaParams::LevyBaxter {
                 success,
@@ -181,32 +207,6 @@ impl Meta {
             .map(|i| rng::stream(sim.seed, "meta", &format!("{name}#{i}")))
             .collect();
         Self { kind, streams }
-    }
-}
-
-/// Escape-noise threshold after step `k → k + 1`: one draw per neuron that
-/// is not refractory, in neuron order.
-fn escape_fire(
-    k: u64,
-    m: &Membrane,
-    s: &mut MembraneState,
-    noise: &EscapeNoise,
-    dt: f64,
-    p_spike: &mut [f64],
-    streams: &mut [Pcg64],
-    spikes: &mut Vec<u32>,
-) {
-    for i in 0..s.v.len() {
-        if k < s.refractory_until[i] {
-            p_spike[i] = 0.0;
-            continue;
-        }
-        p_spike[i] = noise.probability(s.v[i], dt);
-        if streams[i].random::<f64>() < p_spike[i] {
-            spikes.push(i as u32);
-            s.v[i] = m.v_reset;
-            s.refractory_until[i] = k + 1 + m.refractory_steps as u64;
-        }
     }
 }
 
@@ -244,7 +244,7 @@ impl Neuron for Meta {
 
     fn variables(&self) -> Vec<Variable> {
         match self.kind {
-            Kind::Escape { .. } => vec![
+            Kind::Escape(_) => vec![
                 Variable {
                     name: "v",
                     unit: "V",
@@ -262,10 +262,8 @@ impl Neuron for Meta {
     }
 
     fn propagate(&mut self, k: u64) {
-        if let Kind::Escape {
-            membrane: m, state, ..
-        } = &mut self.kind
-        {
+        if let Kind::Escape(cells) = &mut self.kind {
+            let (m, state) = (&cells.membrane, &mut cells.state);
             for i in 0..state.v.len() {
                 let v_prop = state.v_inf[i] + (state.v[i] - state.v_inf[i]) * m.decay;
                 state.v[i] = m.clamp(k, state.refractory_until[i], v_prop);
@@ -275,17 +273,11 @@ impl Neuron for Meta {
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
         match &mut self.kind {
-            Kind::Escape {
-                membrane,
-                state,
-                noise,
-                dt,
-                p_spike,
-            } => {
-                membrane.apply_sic(inputs[1].slot(k + 1), state);
-                membrane.apply_jumps(k, inputs[0].slot(k + 1), state);
-                let streams = &mut self.streams;
-                escape_fire(k, membrane, state, noise, *dt, p_spike, streams, spikes);
+            Kind::Escape(cells) => {
+                let (m, state) = (&cells.membrane, &mut cells.state);
+                m.apply_sic(inputs[1].slot(k + 1), state);
+                m.apply_jumps(k, inputs[0].slot(k + 1), state);
+                cells.fire(k, &mut self.streams, spikes);
             }
             Kind::LevyBaxter {
                 unit,
@@ -299,18 +291,15 @@ impl Neuron for Meta {
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        if let Kind::Escape {
-            membrane, state, ..
-        } = &mut self.kind
-        {
-            membrane.set_external(state, drive);
+        if let Kind::Escape(cells) = &mut self.kind {
+            cells.membrane.set_external(&mut cells.state, drive);
         }
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
         let values = match (&self.kind, variable) {
-            (Kind::Escape { state, .. }, "v") => &state.v,
-            (Kind::Escape { p_spike, .. }, _) => p_spike,
+            (Kind::Escape(cells), "v") => &cells.state.v,
+            (Kind::Escape(cells), _) => &cells.p_spike,
             (Kind::LevyBaxter { sigma, .. }, _) => sigma,
         };
         out.extend(neurons.iter().map(|&i| values[i as usize]));
@@ -318,19 +307,13 @@ impl Neuron for Meta {
 
     fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
         let kind = match &self.kind {
-            Kind::Escape {
-                membrane,
-                state,
-                noise,
-                dt,
-                p_spike,
-            } => Kind::Escape {
-                membrane: membrane.clone(),
-                state: state.part(offset, len),
-                noise: *noise,
-                dt: *dt,
-                p_spike: part(p_spike, offset, len),
-            },
+            Kind::Escape(cells) => Kind::Escape(Box::new(EscapeCells {
+                membrane: cells.membrane.clone(),
+                state: cells.state.part(offset, len),
+                noise: cells.noise,
+                dt: cells.dt,
+                p_spike: part(&cells.p_spike, offset, len),
+            })),
             Kind::LevyBaxter { unit, sigma, .. } => Kind::LevyBaxter {
                 unit: *unit,
                 sigma: part(sigma, offset, len),
@@ -345,7 +328,7 @@ impl Neuron for Meta {
 
     fn threshold(&self) -> Option<f64> {
         match &self.kind {
-            Kind::Escape { noise, .. } => Some(noise.v_th),
+            Kind::Escape(cells) => Some(cells.noise.v_th),
             Kind::LevyBaxter { .. } => None,
         }
     }

@@ -52,7 +52,8 @@ impl Validator<'_> {
         params.allow(ASTROCYTE_PARAMS)?;
         init.allow(&["ip3", "ca", "h"])?;
         let conc = |key: &str, default: f64| params.non_negative_or(key, default);
-        let pos = |key: &str, default: f64| params.positive_or(key, Dimension::Dimensionless, default);
+        let pos =
+            |key: &str, default: f64| params.positive_or(key, Dimension::Dimensionless, default);
         let rate = |key: &str, default: f64| -> Result<f64> {
             let r = params.scalar_or(key, Dimension::Frequency, default)?;
             if r < 0.0 {
@@ -118,7 +119,11 @@ impl Validator<'_> {
         };
         let modulation = match params.get("modulation") {
             None => Modulation::Threshold,
-            Some(v) => match self.string_value(v, &params.field("modulation"))?.get_ref().as_str() {
+            Some(v) => match self
+                .string_value(v, &params.field("modulation"))?
+                .get_ref()
+                .as_str()
+            {
                 "threshold" => Modulation::Threshold,
                 "gain" => Modulation::Gain,
                 other => {
@@ -282,9 +287,7 @@ impl Validator<'_> {
                 return Err(self.err(
                     synapse_span,
                     &field("synapse"),
-                    format!(
-                        "a Levy–Baxter neuron takes delta synapses only, got {other:?}"
-                    ),
+                    format!("a Levy–Baxter neuron takes delta synapses only, got {other:?}"),
                 ));
             }
             _ => return Ok(None),
@@ -314,7 +317,8 @@ impl Validator<'_> {
                 let spec = self
                     .value_spec(w, &[Dimension::Dimensionless], &field("weight"), None)?
                     .0;
-                check_range(&spec, 0.0, None).map_err(|m| self.err(span_of(w), &field("weight"), m))?;
+                check_range(&spec, 0.0, None)
+                    .map_err(|m| self.err(span_of(w), &field("weight"), m))?;
                 spec
             }
             (None, Port::Voltage) => {
