@@ -391,7 +391,7 @@ impl Validator<'_> {
                 raw.get_ref().engine.as_ref().and_then(span_of),
                 "simulation.engine",
                 format!(
-                    "population `{}` is a {}, which only the clock engine runs; use engine = \"clock\"",
+                    "population `{}` (model \"{}\") runs only in the clock engine; use engine = \"clock\"",
                     p.name,
                     p.kind.model_name()
                 ),
