@@ -116,6 +116,18 @@ variables = ["ip3"]
 /// `delay` after the astrocyte computed it.
 #[test]
 fn the_slow_inward_current_drives_a_lif_membrane_in_closed_form() {
+    check_sic(r#"model = "lif""#);
+}
+
+#[test]
+fn the_slow_inward_current_drives_a_cuba_lif_membrane_in_closed_form() {
+    check_sic(
+        r#"model = "cuba_lif"
+tau_syn = "5 ms""#,
+    );
+}
+
+fn check_sic(cell_model: &str) {
     let model = r#"
 [simulation]
 dt = "0.1 ms"
@@ -131,8 +143,8 @@ init = { ca = 0.45, ip3 = 0.8 }
 [[population]]
 name = "cell"
 size = 1
-model = "lif"
-params = { tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV", r_m = "100 Mohm" }
+MODEL
+params = { tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV", r_m = "100 Mohm" TAU }
 
 [[projection]]
 from = "astro"
@@ -150,7 +162,12 @@ variables = ["sic", "ca"]
 population = "cell"
 variables = ["v"]
 "#;
-    let r = common::simulate(model);
+    let (model_line, tau) = match cell_model.split_once('\n') {
+        Some((m, t)) => (m.to_string(), format!(", {t}")),
+        None => (cell_model.to_string(), String::new()),
+    };
+    let model = model.replace("MODEL", &model_line).replace(" TAU", &tau);
+    let r = common::simulate(&model);
     let sic = &trace(&r, "astro", "sic").values;
     let v = &trace(&r, "cell", "v").values;
     assert!(sic[1] > 1e-10, "the astrocyte sends a current: {}", sic[1]);

@@ -247,14 +247,16 @@ impl Validator<'_> {
                 }
                 let takes_sic = matches!(
                     target.kind,
-                    NeuronKind::Lif(_) | NeuronKind::Meta(MetaParams::Escape { .. })
+                    NeuronKind::Lif(_)
+                        | NeuronKind::CubaLif(_)
+                        | NeuronKind::Meta(MetaParams::Escape { .. })
                 );
                 if !takes_sic {
                     return Err(self.err(
                         synapse_span,
                         &field("synapse"),
                         format!(
-                            "a slow inward current drives a `lif` or escape-noise `meta` membrane, but `{}` is a {}",
+                            "a slow inward current drives a `lif`, `cuba_lif` or escape-noise `meta` membrane, but `{}` is a {}",
                             target.name,
                             target.kind.model_name()
                         ),
