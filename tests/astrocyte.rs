@@ -191,3 +191,95 @@ variables = ["v"]
     }
     assert!(v[v.len() - 1] > -0.0695, "the current depolarises the cell");
 }
+
+/// The AM-SU-style unit (our proposal): each group's trace follows
+/// `a ← λ a + (1 − λ) · spikes / group_size` exactly, with `kappa = 0` the
+/// units are plain LIF neurons, and a positive `kappa` raises the threshold
+/// and so lowers the rate.
+#[test]
+fn amsu_traces_follow_their_groups_spikes_and_modulate_the_threshold() {
+    let model = |model: &str, extra: &str| {
+        format!(
+            r#"
+[simulation]
+dt = "0.1 ms"
+duration = "1 s"
+seed = 9
+
+[[population]]
+name = "drive"
+size = 100
+model = "poisson"
+params = {{ rate = "20 Hz" }}
+
+[[population]]
+name = "cells"
+size = 40
+model = "{model}"
+params = {{ tau_m = "20 ms", v_rest = "-65 mV", v_th = "-50 mV", t_ref = "2 ms" {extra} }}
+
+[[projection]]
+from = "drive"
+to = "cells"
+connect = {{ fixed_indegree = 50 }}
+weight = "1 mV"
+
+[[record]]
+population = "cells"
+variables = ["{var}"]
+neurons = [0, 10, 20, 30]
+"#,
+            var = if model == "lif" { "v" } else { "a" }
+        )
+    };
+    let spikes_of = |r: &Results| {
+        r.spikes
+            .iter()
+            .find(|s| s.population == "cells")
+            .unwrap()
+            .clone()
+    };
+
+    let lif = common::simulate(&model("lif", ""));
+    let neutral = common::simulate(&model("amsu_lif", ", group_size = 20, kappa = 0.0"));
+    assert_eq!(spikes_of(&lif).senders, spikes_of(&neutral).senders);
+    assert_eq!(spikes_of(&lif).steps, spikes_of(&neutral).steps);
+
+    let tau_a = 0.1;
+    let modulated = common::simulate(&model(
+        "amsu_lif",
+        &format!(", group_size = 20, kappa = 300.0, tau_a = \"{tau_a} s\""),
+    ));
+    let s = spikes_of(&modulated);
+    assert!(
+        s.len() * 10 < spikes_of(&lif).len() * 9,
+        "the trace raises the threshold: {} vs {} spikes",
+        s.len(),
+        spikes_of(&lif).len()
+    );
+    let a = trace(&modulated, "cells", "a");
+    let lambda = (-1e-4f64 / tau_a).exp();
+    for (column, group) in [(0usize, 0u32), (2, 1)] {
+        let mut expected = 0.0;
+        for (row, &step) in a.steps.iter().enumerate() {
+            assert_eq!(
+                a.values[row * 4 + column],
+                expected,
+                "group {group} step {step}"
+            );
+            let fired = s
+                .steps
+                .iter()
+                .zip(&s.senders)
+                .filter(|(k, n)| **k == step + 1 && **n / 20 == group)
+                .count();
+            expected = lambda * expected + (1.0 - lambda) * (fired as f64 / 20.0);
+        }
+    }
+    // Neurons 0 and 10 share group 0's trace, 20 and 30 group 1's.
+    for row in 0..a.steps.len() {
+        assert_eq!(a.values[row * 4], a.values[row * 4 + 1]);
+        assert_eq!(a.values[row * 4 + 2], a.values[row * 4 + 3]);
+    }
+    assert!(a.values.iter().any(|&x| x > 0.0));
+}
