@@ -283,3 +283,50 @@ neurons = [0, 10, 20, 30]
     }
     assert!(a.values.iter().any(|&x| x > 0.0));
 }
+
+/// The example runs from the command line and its calcium can be plotted.
+#[test]
+fn the_astrocyte_example_runs_and_plots_its_calcium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h5, png) = (dir.path().join("a.h5"), dir.path().join("ca.png"));
+    let bin = env!("CARGO_BIN_EXE_spikesim");
+    let run = std::process::Command::new(bin)
+        .args([
+            "run",
+            "models/astrocyte_network.toml",
+            "--no-plots",
+            "--set",
+        ])
+        .arg("simulation.duration=\"300 ms\"")
+        .arg("--out")
+        .arg(&h5)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let plot = std::process::Command::new(bin)
+        .arg("plot")
+        .arg(&h5)
+        .arg("--potential")
+        .arg(&png)
+        .args(["--population", "astro", "--variable", "ca"])
+        .output()
+        .unwrap();
+    assert!(
+        plot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plot.stderr)
+    );
+    assert!(
+        std::fs::read(&png)
+            .unwrap()
+            .starts_with(b"\x89PNG\r\n\x1a\n")
+    );
+    let r = spikesim::io::hdf5::read_results(&h5).unwrap();
+    for var in ["ca", "ip3", "h"] {
+        assert!(!trace(&r, "astro", var).values.is_empty());
+    }
+}

@@ -162,3 +162,45 @@ fn lz76_agrees_with_its_definition_on_random_strings() {
         }
     }
 }
+
+/// `spikesim tempotron` writes the per-epoch table and the accuracy plot.
+#[test]
+fn the_tempotron_command_writes_its_table_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, png) = (dir.path().join("acc.csv"), dir.path().join("acc.png"));
+    let text = std::fs::read_to_string("models/meta_tempotron.toml")
+        .unwrap()
+        .replace("epochs = 40", "epochs = 3")
+        .replace("results/meta_tempotron.csv", &csv.display().to_string())
+        .replace("results/meta_tempotron.png", &png.display().to_string());
+    let path = dir.path().join("exp.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spikesim"))
+        .arg("tempotron")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("held-out") && stdout.contains("LZC read-out"),
+        "{stdout}"
+    );
+    let table = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows[0], "epoch,train_accuracy,test_accuracy,v_th,tau_m_ms");
+    assert_eq!(rows.len(), 4);
+    for row in &rows[1..] {
+        let acc: f64 = row.split(',').nth(2).unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&acc));
+    }
+    assert!(
+        std::fs::read(&png)
+            .unwrap()
+            .starts_with(b"\x89PNG\r\n\x1a\n")
+    );
+}
