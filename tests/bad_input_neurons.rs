@@ -231,6 +231,20 @@ fn tripartite_projection_onto_a_non_astrocyte() {
 }
 
 #[test]
+fn tripartite_projection_from_an_astrocyte() {
+    let text = GOOD.replacen(
+        "from = \"exc\"\nto = \"astro\"",
+        "from = \"astro\"\nto = \"astro\"",
+        1,
+    );
+    assert!(text != GOOD);
+    assert_fails(
+        &text,
+        &["model.toml:39", "projection[0].synapse", "sends none"],
+    );
+}
+
+#[test]
 fn sic_from_a_non_astrocyte() {
     let text = GOOD.replacen("from = \"astro\"", "from = \"meta\"", 1);
     assert_fails(&text, &["projection[1].synapse", "comes from an astrocyte"]);

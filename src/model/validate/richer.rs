@@ -221,6 +221,16 @@ impl Validator<'_> {
         let astro_target = matches!(target.kind, NeuronKind::Astrocyte(_));
         let astro_source = matches!(source.kind, NeuronKind::Astrocyte(_));
         let port = match synapse {
+            Some("tripartite") if astro_source => {
+                return Err(self.err(
+                    synapse_span,
+                    &field("synapse"),
+                    format!(
+                        "a tripartite synapse carries spikes, and the astrocyte `{}` sends none: use synapse = \"sic\"",
+                        source.name
+                    ),
+                ));
+            }
             Some("tripartite") if astro_target => Port::Glia,
             Some("tripartite") => {
                 return Err(self.err(
