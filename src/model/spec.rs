@@ -176,8 +176,8 @@ pub enum Port {
     CurrentExc,
     /// Inhibitory synaptic current (CuBa).
     CurrentInh,
-    /// Tripartite synapse onto an astrocyte: IP3 (or the AM-SU trace) rises
-    /// by a fixed amount per unit weight.
+    /// Tripartite synapse onto an astrocyte: its IP3 rises by `delta_ip3`
+    /// per unit weight.
     Glia,
     /// Slow inward current from an astrocyte, a drive (`r_m · i`) that
     /// holds while the astrocyte keeps sending it.
