@@ -257,6 +257,12 @@ neurons = [0, 10, 20, 30]
         s.len(),
         spikes_of(&lif).len()
     );
+    // As a gain, a negative kappa turns the group's input down as it fires.
+    let damped = common::simulate(&model(
+        "amsu_lif",
+        ", group_size = 20, kappa = -300.0, tau_a = \"0.1 s\", modulation = \"gain\"",
+    ));
+    assert!(spikes_of(&damped).len() * 10 < spikes_of(&lif).len() * 9);
     let a = trace(&modulated, "cells", "a");
     let lambda = (-1e-4f64 / tau_a).exp();
     for (column, group) in [(0usize, 0u32), (2, 1)] {
