@@ -38,6 +38,9 @@ enum Command {
     Plot(PlotArgs),
     /// Summarise a results file.
     Info { results: PathBuf },
+    /// Train and test a Tempotron (LIF or meta neuron) on two classes of
+    /// Poisson patterns, with an LZC read-out; see `learn::experiment`.
+    Tempotron { experiment: PathBuf },
 }
 
 #[derive(Args)]
@@ -94,6 +97,9 @@ struct PlotArgs {
     /// Population(s): for the raster, which to show; for potentials, which to trace.
     #[arg(long)]
     population: Vec<String>,
+    /// State variable to trace in the potential plot (default `v`), e.g. `ca`.
+    #[arg(long, default_value = "v")]
+    variable: String,
     /// Neurons to trace in the potential plot, e.g. `0,3,7`.
     #[arg(long, value_delimiter = ',')]
     neurons: Option<Vec<u32>>,
@@ -112,6 +118,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Plot(args) => plot(args),
         Command::Info { results } => info(&results),
+        Command::Tempotron { experiment } => tempotron(&experiment),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -263,12 +270,39 @@ fn plot(args: PlotArgs) -> Result<(), Error> {
         let opts = PotentialOptions {
             population: args.population.first().cloned(),
             neurons: args.neurons.clone(),
+            variable: args.variable.clone(),
             from,
             to,
             ..Default::default()
         };
         potential(&results, path, &opts)?;
         say!("potential plot: {}", path.display());
+    }
+    Ok(())
+}
+
+fn tempotron(path: &Path) -> Result<(), Error> {
+    use spikesim::learn::experiment;
+    let e = experiment::load(path)?;
+    let bar = ProgressBar::new(e.epochs as u64);
+    let o = experiment::run(&e, &mut |epoch| bar.set_position(epoch as u64));
+    bar.finish_and_clear();
+    let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
+    say!(
+        "after {} epochs: training {:.3}, held-out {:.3} (spike / no spike); LZC read-out held-out {:.3}",
+        e.epochs,
+        last(&o.train_accuracy),
+        last(&o.test_accuracy),
+        o.lzc_accuracy
+    );
+    say!(
+        "LZC class means: {:?}; v_th {:.4}, tau_m {:.3} ms",
+        o.lzc.means,
+        o.tempotron.v_th,
+        o.tempotron.tau_m * 1e3
+    );
+    for written in experiment::write_outputs(&e, &o)? {
+        say!("wrote {}", written.display());
     }
     Ok(())
 }

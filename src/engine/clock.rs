@@ -134,6 +134,7 @@ fn run_worker(
                     &mut spikes,
                     &mut outbox,
                 );
+                emit_graded(slice, step + 1, shared, &mut outbox);
             }
             // The last step's successor is begun before the exchange below:
             // it needs no input, so it fills the time spent waiting there.
@@ -177,8 +178,32 @@ fn emit(
             time: 0.0,
             population: population as u32,
             neuron: slice.offset + i,
+            value: 1.0,
         }));
     }
+}
+
+/// Queue a graded-output slice's non-zero values of grid point `grid`.
+fn emit_graded(slice: &Slice, grid: u64, shared: &Shared, outbox: &mut Vec<Spike>) {
+    let Some(values) = slice.neuron.graded() else {
+        return;
+    };
+    if shared.outgoing[slice.population].is_empty() {
+        return;
+    }
+    outbox.extend(
+        values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(i, &value)| Spike {
+                step: grid,
+                time: 0.0,
+                population: slice.population as u32,
+                neuron: slice.offset + i as u32,
+                value,
+            }),
+    );
 }
 
 /// The input-free first half of step `k → k + 1` for every slice: drives
@@ -236,14 +261,17 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
                             targets
                                 .iter()
                                 .zip(weights)
-                                .map(|(&target, &weight)| Arrival { target, weight }),
+                                .map(|(&target, &weight)| Arrival {
+                                    target,
+                                    weight: scaled(weight, spike.value),
+                                }),
                         );
                     }
                     Delays::PerSynapse(delays) => {
                         for s in row {
                             let event = Arrival {
                                 target: csr.targets[s],
-                                weight: csr.weights[s],
+                                weight: scaled(csr.weights[s], spike.value),
                             };
                             ring.slot_mut(spike.step + delays[s] as u64).push(event);
                         }
@@ -253,6 +281,16 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
         }
     }
     events
+}
+
+/// A synaptic weight times a spike's value; exactly the weight for a spike.
+#[inline(always)]
+fn scaled(weight: f32, value: f64) -> f32 {
+    if value == 1.0 {
+        weight
+    } else {
+        (weight as f64 * value) as f32
+    }
 }
 
 /// Merge the workers' spikes and samples into whole-population results.

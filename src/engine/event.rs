@@ -367,6 +367,7 @@ fn record_and_send(
             time: t,
             population: slice.population as u32,
             neuron,
+            value: 1.0,
         });
     }
 }

@@ -22,6 +22,9 @@ pub struct Spike {
     pub time: f64,
     pub population: u32,
     pub neuron: u32,
+    /// Multiplies the synaptic weight: 1 for a spike, the sent value for a
+    /// graded output (an astrocyte's slow inward current).
+    pub value: f64,
 }
 
 impl Spike {
@@ -183,6 +186,7 @@ mod tests {
                                     time: 0.0,
                                     population: (2 - w) as u32,
                                     neuron: n,
+                                    value: 1.0,
                                 })
                                 .collect();
                             exchange.exchange(w, epoch, &mut mine, &mut all);

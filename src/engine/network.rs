@@ -85,7 +85,12 @@ impl Network {
         let exact = spec.simulation.engine == EngineKind::Event;
         let sim = &spec.simulation;
         let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
-        let plan = partition::plan(&sizes, threads);
+        let granules: Vec<u32> = spec
+            .populations
+            .iter()
+            .map(|p| neuron::split_granule(&p.kind))
+            .collect();
+        let plan = partition::plan_grouped(&sizes, &granules, threads);
         let n_workers = threads.max(1);
 
         let csrs: Vec<Csr> = spec

@@ -22,14 +22,21 @@ pub struct SlicePlan {
 
 /// Slices in population order (and offset order within a population).
 pub fn plan(sizes: &[u32], threads: usize) -> Vec<SlicePlan> {
+    plan_grouped(sizes, &vec![1; sizes.len()], threads)
+}
+
+/// As `plan`, with every slice of population `p` holding whole groups of
+/// `granules[p]` neurons (which divides its size).
+pub fn plan_grouped(sizes: &[u32], granules: &[u32], threads: usize) -> Vec<SlicePlan> {
     let threads = threads.max(1);
     let mut slices = Vec::new();
-    for (population, &size) in sizes.iter().enumerate() {
-        let parts = (size / MIN_SLICE).clamp(1, threads as u32);
+    for (population, (&size, &granule)) in sizes.iter().zip(granules).enumerate() {
+        let groups = size / granule;
+        let parts = (size / MIN_SLICE).min(groups).clamp(1, threads as u32);
         let mut offset = 0;
         for part in 0..parts {
-            // Near-equal contiguous parts: the first `size % parts` get one more.
-            let len = size / parts + u32::from(part < size % parts);
+            // Near-equal contiguous parts: the first `groups % parts` get one group more.
+            let len = granule * (groups / parts + u32::from(part < groups % parts));
             slices.push(SlicePlan {
                 population,
                 offset,
@@ -74,6 +81,16 @@ mod tests {
                 assert_eq!(next, size);
             }
         }
+    }
+
+    #[test]
+    fn grouped_slices_hold_whole_groups() {
+        let slices = plan_grouped(&[3000, 900], &[30, 1], 4);
+        for s in slices.iter().filter(|s| s.population == 0) {
+            assert_eq!(s.offset % 30, 0);
+            assert_eq!(s.len % 30, 0);
+        }
+        assert_eq!(slices.iter().map(|s| s.len).sum::<u32>(), 3900);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Model files: schema, units, validation.
 pub mod error;
 pub mod overrides;
+pub mod richer;
 pub mod schema;
 pub mod spec;
 pub mod units;

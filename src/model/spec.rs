@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub use super::richer::{AmsuParams, AstrocyteParams, Escape, MetaParams, Modulation};
+
 /// How a per-neuron or per-synapse value is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSpec {
@@ -108,6 +110,9 @@ pub enum NeuronKind {
     CubaLif(CubaParams),
     SpikeSource(SpikeList),
     Poisson(PoissonRate),
+    Astrocyte(AstrocyteParams),
+    AmsuLif(AmsuParams),
+    Meta(MetaParams),
 }
 
 impl NeuronKind {
@@ -117,6 +122,9 @@ impl NeuronKind {
             NeuronKind::CubaLif(_) => "cuba_lif",
             NeuronKind::SpikeSource(_) => "spike_source",
             NeuronKind::Poisson(_) => "poisson",
+            NeuronKind::Astrocyte(_) => "astrocyte",
+            NeuronKind::AmsuLif(_) => "amsu_lif",
+            NeuronKind::Meta(_) => "meta",
         }
     }
 
@@ -124,6 +132,8 @@ impl NeuronKind {
         match self {
             NeuronKind::Lif(m) => Some(m),
             NeuronKind::CubaLif(c) => Some(&c.membrane),
+            NeuronKind::AmsuLif(a) => Some(&a.membrane),
+            NeuronKind::Meta(MetaParams::Escape { membrane, .. }) => Some(membrane),
             _ => None,
         }
     }
@@ -166,6 +176,12 @@ pub enum Port {
     CurrentExc,
     /// Inhibitory synaptic current (CuBa).
     CurrentInh,
+    /// Tripartite synapse onto an astrocyte: its IP3 rises by `delta_ip3`
+    /// per unit weight.
+    Glia,
+    /// Slow inward current from an astrocyte, a drive (`r_m · i`) that
+    /// holds while the astrocyte keeps sending it.
+    Sic,
 }
 
 impl Port {
@@ -174,6 +190,8 @@ impl Port {
             Port::Voltage => "v",
             Port::CurrentExc => "i_syn_e",
             Port::CurrentInh => "i_syn_i",
+            Port::Glia => "ip3",
+            Port::Sic => "sic",
         }
     }
 }

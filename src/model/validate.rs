@@ -15,6 +15,8 @@ use super::units::{Dimension, parse_as, parse_quantity};
 use crate::io::stimuli;
 use crate::synapse::connect::MAX_DELAY_STEPS;
 
+mod richer;
+
 type Result<T> = std::result::Result<T, ModelError>;
 
 /// Parse and validate a model file's text. `path` locates relative file
@@ -54,6 +56,7 @@ impl<'a> Validator<'a> {
             }
             populations.push(spec);
         }
+        self.check_engine_support(&raw.simulation, &simulation, &populations)?;
         let mut projections = Vec::new();
         for (i, p) in raw.projections.iter().enumerate() {
             projections.push(self.projection(i, p, &populations, &simulation)?);
@@ -413,13 +416,16 @@ impl<'a> Validator<'a> {
                 init.allow(&[])?;
                 NeuronKind::Poisson(self.poisson_rate(&params, size)?)
             }
-            other => {
-                return Err(self.err(
-                    span_of(&p.model),
-                    &field("model"),
-                    format!("unknown model {other:?}, expected one of \"lif\", \"cuba_lif\", \"spike_source\", \"poisson\""),
-                ));
-            }
+            other => match self.richer_kind(other, &params, &init, size) {
+                Some(kind) => kind?,
+                None => {
+                    return Err(self.err(
+                        span_of(&p.model),
+                        &field("model"),
+                        format!("unknown model {other:?}, expected one of \"lif\", \"cuba_lif\", \"spike_source\", \"poisson\", \"astrocyte\", \"amsu_lif\", \"meta\""),
+                    ));
+                }
+            },
         };
         Ok(PopulationSpec {
             name,
@@ -663,6 +669,9 @@ impl<'a> Validator<'a> {
             .name
             .as_ref()
             .map_or(default_name, |n| n.get_ref().clone());
+        if let Some(spec) = self.glial_projection(index, raw, &name, pops, sim)? {
+            return Ok(spec);
+        }
         let field = |f: &str| format!("projection[{index}].{f}");
         let from = self.population_ref(&p.from, pops, &field("from"))?;
         let to = self.population_ref(&p.to, pops, &field("to"))?;
@@ -895,7 +904,10 @@ impl<'a> Validator<'a> {
     ) -> Result<ValueSpec> {
         match port {
             Port::Voltage => Ok(self.value_spec(w, &[Dimension::Voltage], field, None)?.0),
-            Port::CurrentExc | Port::CurrentInh => self.as_drive(w, field, r_m, None),
+            // Glial ports are validated in `richer` and never reach here.
+            Port::CurrentExc | Port::CurrentInh | Port::Glia | Port::Sic => {
+                self.as_drive(w, field, r_m, None)
+            }
         }
     }
 
@@ -1322,6 +1334,7 @@ pub fn recordable(kind: &NeuronKind) -> &'static [&'static str] {
         NeuronKind::Lif(_) => &["v"],
         NeuronKind::CubaLif(_) => &["v", "i_syn_e", "i_syn_i"],
         NeuronKind::SpikeSource(_) | NeuronKind::Poisson(_) => &[],
+        other => richer::richer_recordable(other).unwrap_or(&[]),
     }
 }
 

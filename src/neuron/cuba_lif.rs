@@ -105,7 +105,7 @@ impl Neuron for CubaLif {
     }
 
     fn ports(&self) -> &'static [Port] {
-        &[Port::Voltage, Port::CurrentExc, Port::CurrentInh]
+        &[Port::Voltage, Port::CurrentExc, Port::CurrentInh, Port::Sic]
     }
 
     fn variables(&self) -> Vec<Variable> {
@@ -137,9 +137,10 @@ impl Neuron for CubaLif {
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
-        let [jumps, exc, inh] = inputs else {
+        let [jumps, exc, inh, sic] = inputs else {
             unreachable!("the engine passes one ring per port");
         };
+        self.membrane.apply_sic(sic.slot(k + 1), &mut self.state);
         add_currents(&mut self.synapses.exc, exc.slot(k + 1));
         add_currents(&mut self.synapses.inh, inh.slot(k + 1));
         self.membrane

@@ -459,6 +459,8 @@ impl EventModel for ExactCells {
             Port::Voltage => return Next::Check(self.crossing[i].min(self.refractory_until[i])),
             Port::CurrentExc => self.drives[0][i] += weight,
             Port::CurrentInh => self.drives[1][i] += weight,
+            // Validation keeps astrocytes out of the event engine.
+            Port::Glia | Port::Sic => unreachable!("astrocyte ports in the event engine"),
         }
         let known = std::mem::replace(&mut self.crossing[i], f64::INFINITY);
         if !known.is_finite() || t < self.refractory_until[i] {

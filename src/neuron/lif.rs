@@ -51,7 +51,7 @@ impl Neuron for Lif {
     }
 
     fn ports(&self) -> &'static [Port] {
-        &[Port::Voltage]
+        &[Port::Voltage, Port::Sic]
     }
 
     fn variables(&self) -> Vec<Variable> {
@@ -66,6 +66,8 @@ impl Neuron for Lif {
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        self.membrane
+            .apply_sic(inputs[1].slot(k + 1), &mut self.state);
         self.membrane
             .apply_jumps(k, inputs[0].slot(k + 1), &mut self.state);
         self.membrane.fire(k, &mut self.state, spikes);

@@ -33,6 +33,10 @@ pub struct MembraneState {
     pub external: Vec<f64>,
     /// Steady state without synaptic input: `v_rest + bias + external`.
     pub v_inf: Vec<f64>,
+    /// Slow inward current from astrocytes (a drive, `r_m · i`), and the
+    /// neurons where it is not zero.
+    pub sic: Vec<f64>,
+    pub sic_active: Vec<u32>,
     /// Per chunk of `CHUNK` neurons: may hold a threshold crossing this step.
     pub crossed: Vec<bool>,
 }
@@ -46,6 +50,10 @@ impl MembraneState {
             bias: part(&self.bias, offset, len),
             external: part(&self.external, offset, len),
             v_inf: part(&self.v_inf, offset, len),
+            sic: part(&self.sic, offset, len),
+            sic_active: (0..len as u32)
+                .filter(|&i| self.sic[offset + i as usize] != 0.0)
+                .collect(),
             crossed: vec![false; len.div_ceil(CHUNK)],
         }
     }
@@ -81,6 +89,8 @@ impl Membrane {
             bias,
             external,
             v_inf,
+            sic: vec![0.0; n],
+            sic_active: Vec::new(),
             crossed: vec![false; n.div_ceil(CHUNK)],
         }
     }
@@ -139,7 +149,30 @@ impl Membrane {
         debug_assert_eq!(drive.len(), state.v.len());
         state.external.copy_from_slice(drive);
         for i in 0..state.v.len() {
-            state.v_inf[i] = self.v_rest + state.bias[i] + state.external[i];
+            state.v_inf[i] = self.v_rest + state.bias[i] + state.external[i] + state.sic[i];
+        }
+    }
+
+    /// The slow inward currents that arrive at grid point `k + 1` replace
+    /// the previous ones: astrocytes send theirs every step while it flows.
+    pub fn apply_sic(&self, events: &[Arrival], state: &mut MembraneState) {
+        if events.is_empty() && state.sic_active.is_empty() {
+            return;
+        }
+        let previous = std::mem::take(&mut state.sic_active);
+        for &i in &previous {
+            state.sic[i as usize] = 0.0;
+        }
+        for e in events {
+            let i = e.target as usize;
+            if state.sic[i] == 0.0 {
+                state.sic_active.push(e.target);
+            }
+            state.sic[i] += e.weight as f64;
+        }
+        for &i in previous.iter().chain(&state.sic_active) {
+            let i = i as usize;
+            state.v_inf[i] = self.v_rest + state.bias[i] + state.external[i] + state.sic[i];
         }
     }
 }

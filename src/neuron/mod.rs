@@ -17,10 +17,13 @@
 //! effects of a spike in the step it is detected, which is this order with
 //! one step less of delay.
 
+pub mod amsu;
+pub mod astrocyte;
 pub mod cuba_lif;
 pub mod exact;
 pub mod lif;
 pub mod membrane;
+pub mod meta;
 pub mod poisson;
 pub mod spike_source;
 
@@ -64,6 +67,14 @@ pub trait Neuron: Send {
     /// The second half of `step`: apply the inputs of grid point `k + 1`,
     /// then threshold and reset.
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>);
+
+    /// For models whose output is a continuous signal rather than spikes
+    /// (the astrocytes' slow inward current): each neuron's value after the
+    /// last `settle`. The clock engine sends the non-zero ones every step
+    /// like spikes, each value multiplying the synaptic weight.
+    fn graded(&self) -> Option<&[f64]> {
+        None
+    }
 
     /// Spikes that happen at grid point 0, before the first step.
     fn initial_spikes(&mut self, _spikes: &mut Vec<u32>) {}
@@ -152,6 +163,20 @@ pub fn build(spec: &PopulationSpec, sim: &SimulationSpec) -> Box<dyn Neuron> {
             &spec.name,
             &mut init_rng,
         )),
+        NeuronKind::Astrocyte(p) => {
+            Box::new(astrocyte::Astrocytes::new(p, n, sim.dt, &mut init_rng))
+        }
+        NeuronKind::AmsuLif(p) => Box::new(amsu::AmsuLif::new(p, n, sim.dt, &mut init_rng)),
+        NeuronKind::Meta(p) => Box::new(meta::Meta::new(p, n, sim, &spec.name, &mut init_rng)),
+    }
+}
+
+/// Slices of a population must hold whole multiples of this many neurons
+/// (an AM-SU group is advanced by one worker).
+pub fn split_granule(kind: &NeuronKind) -> u32 {
+    match kind {
+        NeuronKind::AmsuLif(p) => p.group_size,
+        _ => 1,
     }
 }
 

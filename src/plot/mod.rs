@@ -5,6 +5,7 @@
 //! leaves a half-drawn image behind.
 
 mod font;
+pub mod learning;
 pub mod potential;
 pub mod raster;
 

@@ -1,0 +1,158 @@
+//! The AM-SU-style astrocyte-modulated LIF unit (`model = "amsu_lif"`).
+//!
+//! **Our proposal, not the AM-SU paper's model** (whose equations could
+//! not be retrieved; `docs/algorithms.md` (c)). The neurons form groups of
+//! `group_size` contiguous neurons, each ensheathed by one slow astrocyte
+//! trace of the group's spiking,
+//!
+//! `a ← λ a + (1 - λ) · (spikes of the group in the step) / group_size`,
+//! `λ = exp(-dt / tau_a)`,
+//!
+//! which scales the group's threshold,
+//! `v_th_eff = v_rest + (v_th - v_rest)(1 + kappa · tanh a)`, or its input
+//! gain, synaptic jumps × `max(0, 1 + kappa · tanh a)`. The membrane is the
+//! `lif` one. A group is always advanced by one worker (slices hold whole
+//! groups), so results do not depend on the thread count.
+
+use rand_pcg::Pcg64;
+
+use super::membrane::{Membrane, MembraneState};
+use super::{Neuron, Variable, part};
+use crate::model::spec::{AmsuParams, Modulation, Port};
+use crate::synapse::EventRing;
+
+pub struct AmsuLif {
+    membrane: Membrane,
+    state: MembraneState,
+    group_size: usize,
+    /// `exp(-dt / tau_a)`.
+    lambda: f64,
+    kappa: f64,
+    modulation: Modulation,
+    /// One trace per group.
+    a: Vec<f64>,
+}
+
+impl AmsuLif {
+    pub fn new(p: &AmsuParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
+        let membrane = Membrane::new(&p.membrane, dt);
+        let state = membrane.initial_state(&p.membrane, n, rng);
+        let group_size = p.group_size as usize;
+        Self {
+            membrane,
+            state,
+            group_size,
+            lambda: (-dt / p.tau_a).exp(),
+            kappa: p.kappa,
+            modulation: p.modulation,
+            a: vec![0.0; n / group_size],
+        }
+    }
+
+    /// `1 + kappa tanh a` of group `g`.
+    fn factor(&self, g: usize) -> f64 {
+        1.0 + self.kappa * self.a[g].tanh()
+    }
+
+    fn threshold_of(&self, g: usize) -> f64 {
+        let m = &self.membrane;
+        match self.modulation {
+            Modulation::Threshold => m.v_rest + (m.v_th - m.v_rest) * self.factor(g),
+            Modulation::Gain => m.v_th,
+        }
+    }
+}
+
+impl Neuron for AmsuLif {
+    fn size(&self) -> usize {
+        self.state.v.len()
+    }
+
+    fn ports(&self) -> &'static [Port] {
+        &[Port::Voltage]
+    }
+
+    fn variables(&self) -> Vec<Variable> {
+        vec![
+            Variable {
+                name: "v",
+                unit: "V",
+            },
+            Variable {
+                name: "a",
+                unit: "",
+            },
+        ]
+    }
+
+    fn propagate(&mut self, k: u64) {
+        let (m, s) = (&self.membrane, &mut self.state);
+        for i in 0..s.v.len() {
+            let v_prop = s.v_inf[i] + (s.v[i] - s.v_inf[i]) * m.decay;
+            s.v[i] = m.clamp(k, s.refractory_until[i], v_prop);
+        }
+    }
+
+    fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        for e in inputs[0].slot(k + 1) {
+            let i = e.target as usize;
+            if k >= self.state.refractory_until[i] {
+                let gain = match self.modulation {
+                    Modulation::Gain => self.factor(i / self.group_size).max(0.0),
+                    Modulation::Threshold => 1.0,
+                };
+                self.state.v[i] += gain * e.weight as f64;
+            }
+        }
+        let m = &self.membrane;
+        for g in 0..self.a.len() {
+            let theta = self.threshold_of(g);
+            let mut fired = 0usize;
+            for i in g * self.group_size..(g + 1) * self.group_size {
+                if self.state.v[i] > theta {
+                    spikes.push(i as u32);
+                    self.state.v[i] = m.v_reset;
+                    self.state.refractory_until[i] = k + 1 + m.refractory_steps as u64;
+                    fired += 1;
+                }
+            }
+            let mean = fired as f64 / self.group_size as f64;
+            self.a[g] = self.lambda * self.a[g] + (1.0 - self.lambda) * mean;
+        }
+    }
+
+    fn set_external_drive(&mut self, drive: &[f64]) {
+        self.membrane.set_external(&mut self.state, drive);
+    }
+
+    fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
+        match variable {
+            "v" => out.extend(neurons.iter().map(|&i| self.state.v[i as usize])),
+            _ => out.extend(
+                neurons
+                    .iter()
+                    .map(|&i| self.a[i as usize / self.group_size]),
+            ),
+        }
+    }
+
+    fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
+        debug_assert!(
+            offset.is_multiple_of(self.group_size) && len.is_multiple_of(self.group_size)
+        );
+        let g = self.group_size;
+        Box::new(Self {
+            membrane: self.membrane.clone(),
+            state: self.state.part(offset, len),
+            group_size: g,
+            lambda: self.lambda,
+            kappa: self.kappa,
+            modulation: self.modulation,
+            a: part(&self.a, offset / g, len / g),
+        })
+    }
+
+    fn threshold(&self) -> Option<f64> {
+        Some(self.membrane.v_th)
+    }
+}

@@ -1,0 +1,326 @@
+//! Bad parameters of the astrocyte, AM-SU and meta models, and misplaced
+//! tripartite / slow-inward-current projections, get a clear message naming
+//! the file, line and field, a non-zero exit and no panic.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Line numbers below refer to this text.
+const GOOD: &str = r#"[simulation]
+dt = "0.1 ms"
+duration = "20 ms"
+
+[[population]]
+name = "exc"
+size = 20
+model = "lif"
+params = { tau_m = "20 ms", v_rest = "-65 mV", v_th = "-50 mV", r_m = "100 Mohm" }
+
+[[population]]
+name = "astro"
+size = 2
+model = "astrocyte"
+params = { tau_ip3 = "7 s", delta_ip3 = 5.0 }
+init = { h = 0.8 }
+
+[[population]]
+name = "meta"
+size = 10
+model = "meta"
+params = { tau_m = "20 ms", v_rest = "-65 mV", v_th = "-50 mV", rho_0 = "100 Hz", delta_u = "2 mV" }
+
+[[population]]
+name = "lb"
+size = 10
+model = "meta"
+params = { firing = "levy_baxter", success = 0.5, g = "1 mV" }
+
+[[population]]
+name = "amsu"
+size = 20
+model = "amsu_lif"
+params = { tau_m = "20 ms", v_rest = "-65 mV", v_th = "-50 mV", group_size = 10, tau_a = "1 s" }
+
+[[projection]]
+from = "exc"
+to = "astro"
+synapse = "tripartite"
+connect = "all_to_all"
+weight = 0.01
+
+[[projection]]
+from = "astro"
+to = "exc"
+synapse = "sic"
+connect = "all_to_all"
+weight = 1.0
+
+[[projection]]
+from = "exc"
+to = "lb"
+connect = "all_to_all"
+weight = "0.5 mV"
+
+[[record]]
+population = "astro"
+variables = ["ca", "ip3", "h"]
+"#;
+
+struct Outcome {
+    code: Option<i32>,
+    stderr: String,
+    out: PathBuf,
+    /// Keeps the folder (and any results file) until the checks are done.
+    _dir: tempfile::TempDir,
+}
+
+fn run(args: &[&str], text: &str, file: &str) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join(file);
+    std::fs::write(&model, text).unwrap();
+    let out = dir.path().join("out.h5");
+    let output = Command::new(env!("CARGO_BIN_EXE_spikesim"))
+        .args(args)
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    Outcome {
+        code: output.status.code(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        out,
+        _dir: dir,
+    }
+}
+
+fn assert_fails(text: &str, fragments: &[&str]) {
+    let o = run(&["run"], text, "model.toml");
+    assert_eq!(o.code, Some(1), "stderr: {}", o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    assert!(
+        o.stderr.starts_with("error: ") && o.stderr.contains("model.toml"),
+        "{}",
+        o.stderr
+    );
+    for f in fragments {
+        assert!(o.stderr.contains(f), "expected {f:?} in: {}", o.stderr);
+    }
+    assert!(!o.out.exists(), "no results file after a failed run");
+}
+
+#[test]
+fn the_good_model_runs() {
+    let o = run(&["run"], GOOD, "model.toml");
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.out.exists());
+}
+
+#[test]
+fn negative_astrocyte_time_constant() {
+    assert_fails(
+        &GOOD.replace("tau_ip3 = \"7 s\"", "tau_ip3 = \"-7 s\""),
+        &[
+            "model.toml:15",
+            "population[astro].params.tau_ip3",
+            "must be positive",
+        ],
+    );
+}
+
+#[test]
+fn negative_concentration() {
+    assert_fails(
+        &GOOD.replace("delta_ip3 = 5.0", "delta_ip3 = -5.0"),
+        &[
+            "model.toml:15",
+            "population[astro].params.delta_ip3",
+            "must not be negative",
+        ],
+    );
+}
+
+#[test]
+fn receptor_fraction_outside_zero_one() {
+    assert_fails(
+        &GOOD.replace("h = 0.8", "h = 1.5"),
+        &["model.toml:16", "population[astro].init.h", "[0, 1]"],
+    );
+}
+
+#[test]
+fn success_probability_outside_zero_one() {
+    assert_fails(
+        &GOOD.replace("success = 0.5", "success = 1.5"),
+        &[
+            "model.toml:28",
+            "population[lb].params.success",
+            "probability",
+            "[0, 1]",
+        ],
+    );
+}
+
+#[test]
+fn negative_noise_scale() {
+    assert_fails(
+        &GOOD.replace("delta_u = \"2 mV\"", "delta_u = \"-2 mV\""),
+        &[
+            "model.toml:22",
+            "population[meta].params.delta_u",
+            "must be positive",
+        ],
+    );
+}
+
+#[test]
+fn missing_noise_scale() {
+    assert_fails(
+        &GOOD.replace(", delta_u = \"2 mV\"", ""),
+        &["population[meta].params.delta_u", "missing"],
+    );
+}
+
+#[test]
+fn unknown_firing_rule() {
+    assert_fails(
+        &GOOD.replace("firing = \"levy_baxter\"", "firing = \"poisson\""),
+        &[
+            "model.toml:28",
+            "population[lb].params.firing",
+            "unknown firing",
+        ],
+    );
+}
+
+#[test]
+fn sigmoid_escape_takes_no_rate() {
+    assert_fails(
+        &GOOD.replace(
+            "rho_0 = \"100 Hz\"",
+            "firing = \"sigmoid\", rho_0 = \"100 Hz\"",
+        ),
+        &["population[meta].params.rho_0", "sigmoid"],
+    );
+}
+
+#[test]
+fn amsu_group_must_divide_the_population() {
+    assert_fails(
+        &GOOD.replace("group_size = 10", "group_size = 7"),
+        &[
+            "model.toml:34",
+            "population[amsu].params.group_size",
+            "divides",
+        ],
+    );
+}
+
+#[test]
+fn tripartite_projection_onto_a_non_astrocyte() {
+    let text = GOOD.replacen("to = \"astro\"", "to = \"meta\"", 1);
+    assert_fails(
+        &text,
+        &[
+            "model.toml:39",
+            "projection[0].synapse",
+            "ends in an astrocyte",
+            "`meta` is a meta",
+        ],
+    );
+}
+
+#[test]
+fn tripartite_projection_from_an_astrocyte() {
+    let text = GOOD.replacen(
+        "from = \"exc\"\nto = \"astro\"",
+        "from = \"astro\"\nto = \"astro\"",
+        1,
+    );
+    assert!(text != GOOD);
+    assert_fails(
+        &text,
+        &["model.toml:39", "projection[0].synapse", "sends none"],
+    );
+}
+
+#[test]
+fn sic_from_a_non_astrocyte() {
+    let text = GOOD.replacen("from = \"astro\"", "from = \"meta\"", 1);
+    assert_fails(&text, &["projection[1].synapse", "comes from an astrocyte"]);
+}
+
+#[test]
+fn sic_onto_a_membrane_without_resistance() {
+    let text = GOOD.replace(", r_m = \"100 Mohm\"", "");
+    assert_fails(&text, &["projection[1].to", "membrane resistance `r_m`"]);
+}
+
+#[test]
+fn ordinary_synapse_onto_an_astrocyte() {
+    let text = GOOD.replacen("synapse = \"tripartite\"\n", "", 1);
+    assert_fails(
+        &text,
+        &["projection[0].synapse", "is an astrocyte", "tripartite"],
+    );
+}
+
+#[test]
+fn negative_tripartite_weight() {
+    let text = GOOD.replace("weight = 0.01", "weight = -0.01");
+    assert_fails(
+        &text,
+        &["model.toml:41", "projection[0].weight", "at least 0"],
+    );
+}
+
+#[test]
+fn astrocyte_variable_that_does_not_exist() {
+    let text = GOOD.replace(
+        "variables = [\"ca\", \"ip3\", \"h\"]",
+        "variables = [\"v\"]",
+    );
+    assert_fails(
+        &text,
+        &["record[0].variables", "recordable: ca, ip3, h, sic"],
+    );
+}
+
+#[test]
+fn the_event_engine_refuses_clock_only_models() {
+    let text = GOOD.replace(
+        "duration = \"20 ms\"",
+        "duration = \"20 ms\"\nengine = \"event\"",
+    );
+    assert_fails(
+        &text,
+        &[
+            "model.toml:4",
+            "simulation.engine",
+            "`astro` (model \"astrocyte\")",
+            "only in the clock engine",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_tempotron_experiment_names_line_and_field() {
+    let text = std::fs::read_to_string("models/meta_tempotron.toml")
+        .unwrap()
+        .replace("rate = \"5 Hz\"", "rate = \"-5 Hz\"");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exp.toml");
+    std::fs::write(&path, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_spikesim"))
+        .arg("tempotron")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("exp.toml:15") && stderr.contains("patterns.rate"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,206 @@
+//! Tempotron classification of two Poisson pattern classes (held-out
+//! accuracy far above chance), for the meta neuron and for LIF, and the
+//! LZ76 complexity against known phrase counts and its definition.
+
+use std::path::Path;
+
+use spikesim::learn::experiment;
+use spikesim::learn::lzc::{complexity, phrases};
+
+fn setup(model: &str, extra: &str) -> String {
+    format!(
+        r#"
+[patterns]
+afferents = 200
+duration = "500 ms"
+rate = "5 Hz"
+prototypes = 20
+jitter = "5 ms"
+train = 200
+test = 200
+seed = 3
+
+[neuron]
+model = "{model}"
+tau_m = "15 ms"
+v_th = 1.0
+w_max = 0.05
+dt = "1 ms"
+{extra}
+
+[training]
+epochs = 25
+learning_rate = 0.01
+threshold_rate = 0.005
+tau_rate = 1e-5
+"#
+    )
+}
+
+fn run(text: &str) -> experiment::Outcome {
+    let e = experiment::parse(Path::new("test.toml"), text).unwrap();
+    experiment::run(&e, &mut |_| {})
+}
+
+#[test]
+fn a_meta_neuron_tempotron_separates_two_poisson_classes() {
+    let o = run(&setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05"));
+    let held_out = *o.test_accuracy.last().unwrap();
+    // 200 held-out samples: chance is 0.5 ± 0.035.
+    assert!(held_out >= 0.85, "held-out accuracy {held_out}");
+    assert!(
+        o.test_accuracy[0] < held_out,
+        "learning helped: {:?}",
+        o.test_accuracy
+    );
+    assert!(o.lzc_accuracy >= 0.8, "LZC read-out {}", o.lzc_accuracy);
+    // The intrinsic parameters were learned too.
+    let (v_th, tau_m) = (o.tempotron.v_th, o.tempotron.tau_m);
+    assert!(
+        v_th != 1.0 && (tau_m - 0.015).abs() > 1e-6,
+        "{v_th} {tau_m}"
+    );
+}
+
+#[test]
+fn a_lif_tempotron_separates_two_poisson_classes() {
+    let o = run(&setup("lif", ""));
+    let held_out = *o.test_accuracy.last().unwrap();
+    assert!(held_out >= 0.85, "held-out accuracy {held_out}");
+    // A LIF tempotron keeps its threshold and time constant.
+    assert_eq!((o.tempotron.v_th, o.tempotron.tau_m), (1.0, 0.015));
+}
+
+#[test]
+fn the_same_seed_trains_the_same_tempotron() {
+    let text =
+        setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05").replace("epochs = 25", "epochs = 3");
+    let (a, b) = (run(&text), run(&text));
+    assert_eq!(a.tempotron, b.tempotron);
+    assert_eq!(a.test_accuracy, b.test_accuracy);
+}
+
+#[test]
+fn experiment_errors_name_the_line_and_field() {
+    let bad = setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = -0.05");
+    let e = experiment::parse(Path::new("t.toml"), &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("t.toml:") && e.contains("neuron.delta_u") && e.contains("positive"),
+        "{e}"
+    );
+    let bad = setup("lif", "delta_u = 0.05");
+    let e = experiment::parse(Path::new("t.toml"), &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("neuron.delta_u") && e.contains("no escape noise"),
+        "{e}"
+    );
+    let bad = setup("perceptron", "");
+    let e = experiment::parse(Path::new("t.toml"), &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("neuron.model") && e.contains("unknown tempotron model"),
+        "{e}"
+    );
+}
+
+fn bits(s: &str) -> Vec<bool> {
+    s.bytes().map(|b| b == b'1').collect()
+}
+
+/// LZ76 by its definition: from position `p`, the next phrase is the
+/// shortest `s[p..p+len]` that is not a substring of `s[..p+len-1]`
+/// (copies may overlap the phrase itself), or the rest of the string.
+fn phrases_by_definition(s: &[bool]) -> usize {
+    let (n, mut p, mut c) = (s.len(), 0, 0);
+    while p < n {
+        let mut len = 1;
+        while p + len <= n {
+            let piece = &s[p..p + len];
+            let history = &s[..p + len - 1];
+            if !history.windows(len).any(|w| w == piece) {
+                break;
+            }
+            len += 1;
+        }
+        c += 1;
+        p += len;
+    }
+    c
+}
+
+#[test]
+fn lz76_gives_the_known_phrase_counts() {
+    // Lempel & Ziv (1976) / Kaspar & Schuster (1987): 0·001·10·100·1000·101.
+    assert_eq!(phrases(&bits("0001101001000101")), 6);
+    assert_eq!(phrases(&bits("0000000000")), 2); // 0·000000000
+    assert_eq!(phrases(&bits("0101010101")), 3); // 0·1·01010101
+    assert_eq!(phrases(&bits("1")), 1);
+    assert_eq!(phrases(&[]), 0);
+    let n = 16.0f64;
+    assert!((complexity(&bits("0001101001000101")) - 6.0 * n.log2() / n).abs() < 1e-15);
+}
+
+#[test]
+fn lz76_agrees_with_its_definition_on_random_strings() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for len in [2usize, 3, 7, 31, 100, 257] {
+        for density in [2u64, 5, 20] {
+            let s: Vec<bool> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state.is_multiple_of(density)
+                })
+                .collect();
+            assert_eq!(phrases(&s), phrases_by_definition(&s), "{s:?}");
+        }
+    }
+}
+
+/// `spikesim tempotron` writes the per-epoch table and the accuracy plot.
+#[test]
+fn the_tempotron_command_writes_its_table_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, png) = (dir.path().join("acc.csv"), dir.path().join("acc.png"));
+    let text = std::fs::read_to_string("models/meta_tempotron.toml")
+        .unwrap()
+        .replace("epochs = 40", "epochs = 3")
+        .replace("results/meta_tempotron.csv", &csv.display().to_string())
+        .replace("results/meta_tempotron.png", &png.display().to_string());
+    let path = dir.path().join("exp.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spikesim"))
+        .arg("tempotron")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("held-out") && stdout.contains("LZC read-out"),
+        "{stdout}"
+    );
+    let table = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows[0], "epoch,train_accuracy,test_accuracy,v_th,tau_m_ms");
+    assert_eq!(rows.len(), 4);
+    for row in &rows[1..] {
+        let acc: f64 = row.split(',').nth(2).unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&acc));
+    }
+    assert!(
+        std::fs::read(&png)
+            .unwrap()
+            .starts_with(b"\x89PNG\r\n\x1a\n")
+    );
+}
