@@ -1,5 +1,6 @@
 //! Model files: schema, units, validation.
 pub mod error;
+pub mod fixed;
 pub mod overrides;
 pub mod schema;
 pub mod spec;

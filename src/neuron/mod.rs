@@ -20,8 +20,10 @@
 pub mod cuba_lif;
 pub mod exact;
 pub mod lif;
+pub mod loihi_lif;
 pub mod membrane;
 pub mod poisson;
+pub mod spike_pattern;
 pub mod spike_source;
 
 use rand_pcg::Pcg64;
