@@ -2,6 +2,7 @@
 pub mod error;
 pub mod fixed;
 pub mod overrides;
+pub mod quantize;
 pub mod schema;
 pub mod spec;
 pub mod units;

@@ -79,8 +79,11 @@ struct Part {
     slice: usize,
     synapses: IntCsr,
     weight_exp: i32,
-    /// This step's weight sums per target neuron of the slice.
+    /// This step's weight sums per target neuron of the slice, and the
+    /// targets that received something (so that quiet steps cost nothing).
     sums: Vec<i64>,
+    touched: Vec<u32>,
+    marked: Vec<bool>,
 }
 
 struct Worker {
@@ -188,6 +191,8 @@ impl FixedNetwork {
                         synapses: csrs[j].restricted_to_targets(s.offset, s.offset + s.len),
                         weight_exp: p.weight_exp,
                         sums: vec![0; s.len as usize],
+                        touched: Vec::new(),
+                        marked: vec![false; s.len as usize],
                     });
                 }
             }
@@ -302,7 +307,12 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], net: &Shared) -> u64 {
                 let row = part.synapses.row(spike.neuron);
                 events += row.len() as u64;
                 for s in row {
-                    part.sums[part.synapses.targets[s] as usize] += part.synapses.weights[s] as i64;
+                    let target = part.synapses.targets[s];
+                    part.sums[target as usize] += part.synapses.weights[s] as i64;
+                    if !part.marked[target as usize] {
+                        part.marked[target as usize] = true;
+                        part.touched.push(target);
+                    }
                 }
             }
         }
@@ -310,13 +320,14 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], net: &Shared) -> u64 {
     for parts in &mut worker.parts {
         for part in parts {
             let a_in = &mut worker.slices[part.slice].a_in;
-            for (a, sum) in a_in.iter_mut().zip(&mut part.sums) {
-                if *sum != 0 {
-                    // Inputs from several projections add as int32.
-                    *a = a.wrapping_add(arith::dense_output(*sum, part.weight_exp));
-                    *sum = 0;
-                }
+            for &target in &part.touched {
+                let t = target as usize;
+                // Inputs from several projections add as int32.
+                a_in[t] = a_in[t].wrapping_add(arith::dense_output(part.sums[t], part.weight_exp));
+                part.sums[t] = 0;
+                part.marked[t] = false;
             }
+            part.touched.clear();
         }
     }
     events
