@@ -26,7 +26,8 @@ const DECAY_MAX: i64 = 4095;
 const VTH_MAX: i64 = (1 << 17) - 1;
 const BIAS_MANT_RANGE: (i64, i64) = (-(1 << 12), (1 << 12) - 1);
 const BIAS_EXP_RANGE: (i64, i64) = (-7, 7);
-const UV_RANGE: (i64, i64) = (-(1 << 23), 1 << 23);
+const U_RANGE: (i64, i64) = (-(1 << 23), 1 << 23);
+const V_RANGE: (i64, i64) = (-((1 << 23) - 1), (1 << 23) - 1);
 
 /// The validated integer network.
 #[derive(Debug, Clone, PartialEq)]
@@ -396,8 +397,8 @@ impl Validator<'_> {
                     }
                 }
                 let state = (i32::MIN as i64, i32::MAX as i64);
-                let u = inits.values("u", 0, UV_RANGE, state, "the 24-bit current")?;
-                let v = inits.values("v", 0, UV_RANGE, state, "the 24-bit voltage")?;
+                let u = inits.values("u", 0, U_RANGE, state, "the 24-bit current")?;
+                let v = inits.values("v", 0, V_RANGE, state, "the 24-bit voltage")?;
                 let to_i32 = |x: Vec<i64>| x.into_iter().map(|x| x as i32).collect();
                 FixedKind::Lif(LoihiLifParams {
                     du,
