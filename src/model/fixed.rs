@@ -356,15 +356,8 @@ impl Validator<'_> {
                     ));
                 }
                 // Defaults are Lava's.
-                let decay = |key| {
-                    ints.values(
-                        key,
-                        0,
-                        (0, DECAY_MAX),
-                        (0, DECAY_MAX),
-                        "a 12-bit decay, 0..4095",
-                    )
-                };
+                let decay =
+                    |key| ints.values(key, 0, (0, DECAY_MAX), (0, DECAY_MAX), "a 12-bit decay");
                 let du = decay("du")?.into_iter().map(|x| x as u16).collect();
                 let dv = decay("dv")?.into_iter().map(|x| x as u16).collect();
                 let vth = ints.values(
