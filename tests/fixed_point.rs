@@ -414,3 +414,52 @@ fn quantized_cuba_keeps_its_rates_within_a_few_percent() {
         assert!(d.count_correlation.unwrap() > 0.9, "{d:?}");
     }
 }
+
+#[test]
+fn quantize_then_compare_through_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_spikesim");
+    let fixed = dir.path().join("single_fixed.toml");
+    let output = Command::new(bin)
+        .args(["quantize", "models/single_lif.toml", "--out"])
+        .arg(&fixed)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("t_ref = 2 ms dropped"), "{stdout}");
+    let (a, b) = (dir.path().join("a.h5"), dir.path().join("b.h5"));
+    for (model, out) in [
+        (Path::new("models/single_lif.toml"), &a),
+        (fixed.as_path(), &b),
+    ] {
+        let status = Command::new(bin)
+            .arg("run")
+            .arg(model)
+            .args(["--no-plots", "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(status.status.success());
+    }
+    let output = Command::new(bin)
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    // Float: t_ref + tau ln(20/5) = 15.9 ms, 12 spikes in 200 ms; the chip
+    // has no refractory period: about 14.2 ms, 14 spikes.
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("neuron"))
+        .expect("a row");
+    assert!(
+        row.contains("60.000Hz") && row.contains("70.000Hz"),
+        "{row}"
+    );
+    let r = spikesim::io::hdf5::read_results(&b).unwrap();
+    assert!(r.state_of("neuron", "v").unwrap().integer);
+}
