@@ -17,6 +17,7 @@ const CASES: &[&str] = &[
     "wrap_u",
     "wrap_u_decay",
     "saturate_v",
+    "huge_input",
     "recurrent",
 ];
 
