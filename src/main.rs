@@ -41,6 +41,19 @@ enum Command {
     /// Train and test a Tempotron (LIF or meta neuron) on two classes of
     /// Poisson patterns, with an LZC read-out; see `learn::experiment`.
     Tempotron { experiment: PathBuf },
+    /// Map a float LIF / CuBa model to a fixed-point (Loihi) model file.
+    Quantize(QuantizeArgs),
+    /// Compare two results files: rates, spike-count correlation, spike-time shifts.
+    Compare { a: PathBuf, b: PathBuf },
+}
+
+#[derive(Args)]
+struct QuantizeArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The fixed-point model file to write.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -119,6 +132,8 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot(args),
         Command::Info { results } => info(&results),
         Command::Tempotron { experiment } => tempotron(&experiment),
+        Command::Quantize(args) => quantize(args),
+        Command::Compare { a, b } => compare(&a, &b),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -129,8 +144,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// Load a model and report its warnings on stderr.
+fn load(args: &ModelArgs) -> Result<spikesim::model::ModelSpec, Error> {
+    let spec = spikesim::model::load(&args.model, &args.overrides())?;
+    for w in &spec.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(spec)
+}
+
 fn check(args: CheckArgs) -> Result<(), Error> {
-    let spec = spikesim::model::load(&args.model.model, &args.model.overrides())?;
+    let spec = load(&args.model)?;
+    if let Some(fixed) = &spec.fixed {
+        let neurons: u64 = fixed.populations.iter().map(|p| p.size as u64).sum();
+        say!(
+            "{}: ok, fixed point ({} populations, {} neurons, {} projections, {} steps)",
+            args.model.model.display(),
+            fixed.populations.len(),
+            neurons,
+            fixed.projections.len(),
+            spec.simulation.steps
+        );
+        return Ok(());
+    }
     let neurons: u64 = spec.populations.iter().map(|p| p.size as u64).sum();
     say!(
         "{}: ok ({} populations, {} neurons, {} projections, {} steps of {} ms)",
@@ -145,7 +181,7 @@ fn check(args: CheckArgs) -> Result<(), Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let spec = spikesim::model::load(&args.model.model, &args.model.overrides())?;
+    let spec = load(&args.model)?;
     let out = args
         .out
         .clone()
@@ -352,6 +388,61 @@ fn info(path: &Path) -> Result<(), Error> {
             t.neurons.len(),
             t.rows(),
             t.unit
+        );
+    }
+    Ok(())
+}
+
+fn quantize(args: QuantizeArgs) -> Result<(), Error> {
+    let spec = load(&args.model)?;
+    let q = spikesim::model::quantize::quantize(&spec)
+        .map_err(|e| Error::Usage(format!("{}: {e}", args.model.model.display())))?;
+    ensure_parent(&args.out)?;
+    std::fs::write(&args.out, &q.text)
+        .map_err(|e| Error::Usage(format!("cannot write {}: {e}", args.out.display())))?;
+    for note in &q.notes {
+        say!("note: {note}");
+    }
+    say!("fixed-point model: {}", args.out.display());
+    Ok(())
+}
+
+fn compare(a: &Path, b: &Path) -> Result<(), Error> {
+    let (ra, rb) = (read_results(a)?, read_results(b)?);
+    say!("A: {}\nB: {}", a.display(), b.display());
+    say!(
+        "{:<12} {:>10} {:>10} {:>9} {:>8} {:>9} {:>9} {:>11} {:>11} {:>11}",
+        "population",
+        "rate A",
+        "rate B",
+        "change",
+        "count r",
+        "equal n",
+        "matched",
+        "mean shift",
+        "median |s|",
+        "max |s|"
+    );
+    let diffs = spikesim::io::compare::compare(&ra, &rb);
+    if diffs.is_empty() {
+        return Err(Error::Usage(
+            "the two files share no recorded population".into(),
+        ));
+    }
+    for d in diffs {
+        say!(
+            "{:<12} {:>8.3}Hz {:>8.3}Hz {:>8.2}% {:>8} {:>9} {:>9} {:>9.3}ms {:>9.3}ms {:>9.3}ms",
+            d.population,
+            d.rate_a,
+            d.rate_b,
+            100.0 * d.relative_rate_change(),
+            d.count_correlation
+                .map_or("-".to_string(), |r| format!("{r:.3}")),
+            format!("{}/{}", d.equal_counts, d.size),
+            d.matched,
+            d.mean_shift * 1e3,
+            d.median_abs_shift * 1e3,
+            d.max_abs_shift * 1e3
         );
     }
     Ok(())

@@ -3,6 +3,7 @@ pub mod calendar;
 pub mod clock;
 pub mod event;
 pub mod exchange;
+pub mod fixed;
 pub mod network;
 pub mod partition;
 pub mod recording;
@@ -26,6 +27,9 @@ pub fn thread_count(requested: u32) -> usize {
 /// Build and run a validated model. `progress(steps_done, steps_total)` is
 /// called now and then from the simulation loop.
 pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results {
+    if let Some(model) = &spec.fixed {
+        return fixed::simulate(spec, model, progress);
+    }
     let threads = thread_count(spec.simulation.threads);
     let started = Instant::now();
     let mut net = Network::build_for(spec, threads);

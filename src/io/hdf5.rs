@@ -7,7 +7,8 @@
 //! /spikes/<population>/times      f64 [n]
 //! /spikes/<population>/senders    u32 [n]
 //! /spikes/<population>/steps      u64 [n]
-//! /state/<population>/<variable>  f64 [steps, neurons], attributes `unit` (string),
+//! /state/<population>/<variable>  f64 [steps, neurons] (i32 for fixed-point state),
+//!                                 attributes `unit` (string),
 //!                                 `threshold` (f64, only when there is one)
 //! /state/<population>/times       f64 [steps]
 //! /state/<population>/steps       u64 [steps]
@@ -391,16 +392,16 @@ fn write_1d<T: H5Type>(group: &Group, path: &Path, name: &str, data: &[T]) -> Re
     Ok(())
 }
 
-fn write_2d(
+fn write_2d<T: H5Type>(
     group: &Group,
     path: &Path,
     name: &str,
     shape: [usize; 2],
-    data: &[f64],
+    data: &[T],
 ) -> Result<Dataset, IoError> {
     let action = || format!("writing `{}/{name}`", trimmed(group));
     let dataset = group
-        .new_dataset::<f64>()
+        .new_dataset::<T>()
         .shape(shape)
         .create(name)
         .context(path, action)?;
@@ -482,7 +483,12 @@ fn step_times(steps: &[u64], dt: f64) -> Vec<f64> {
 
 fn write_trace(group: &Group, path: &Path, trace: &StateTrace) -> Result<(), IoError> {
     let shape = [trace.steps.len(), trace.neurons.len()];
-    let dataset = write_2d(group, path, &trace.variable, shape, &trace.values)?;
+    let dataset = if trace.integer {
+        let ints: Vec<i32> = trace.values.iter().map(|&x| x as i32).collect();
+        write_2d(group, path, &trace.variable, shape, &ints)?
+    } else {
+        write_2d(group, path, &trace.variable, shape, &trace.values)?
+    };
     let object = dataset.name();
     write_str_attr(&dataset, path, &object, "unit", &trace.unit)?;
     if let Some(threshold) = trace.threshold {
@@ -770,7 +776,7 @@ fn read_population_states(
         .iter()
         .filter(|name| !STATE_AXES.contains(&name.as_str()))
         .map(|variable| {
-            let (unit, threshold, values) =
+            let (unit, threshold, values, integer) =
                 read_trace_data(group, path, variable, [steps.len(), neurons.len()])?;
             Ok(StateTrace {
                 population: population.to_string(),
@@ -780,18 +786,20 @@ fn read_population_states(
                 steps: steps.clone(),
                 values,
                 threshold,
+                integer,
             })
         })
         .collect()
 }
 
-/// Unit, threshold and values of one variable's dataset.
+/// Unit, threshold and values of one variable's dataset, and whether it
+/// holds integers (fixed-point state).
 fn read_trace_data(
     group: &Group,
     path: &Path,
     variable: &str,
     shape: [usize; 2],
-) -> Result<(String, Option<f64>, Vec<f64>), IoError> {
+) -> Result<(String, Option<f64>, Vec<f64>, bool), IoError> {
     let dataset = open_dataset(group, path, variable)?;
     let object = dataset.name();
     let found = dataset.shape();
@@ -802,16 +810,29 @@ fn read_trace_data(
             format!("found {found:?}, expected {shape:?} (steps x neurons)"),
         ));
     }
-    let values = dataset
-        .read_raw::<f64>()
-        .map_err(|e| malformed(path, &object, e))?;
+    let integer = matches!(
+        dataset.dtype().and_then(|t| t.to_descriptor()),
+        Ok(::hdf5::types::TypeDescriptor::Integer(_))
+    );
+    let values = if integer {
+        dataset
+            .read_raw::<i32>()
+            .map_err(|e| malformed(path, &object, e))?
+            .into_iter()
+            .map(f64::from)
+            .collect()
+    } else {
+        dataset
+            .read_raw::<f64>()
+            .map_err(|e| malformed(path, &object, e))?
+    };
     let unit = read_str_attr(&dataset, path, &object, "unit")?;
     let threshold = if has_attr(&dataset, "threshold") {
         Some(read_attr(&dataset, path, &object, "threshold")?)
     } else {
         None
     };
-    Ok((unit, threshold, values))
+    Ok((unit, threshold, values, integer))
 }
 
 #[cfg(test)]
@@ -844,6 +865,7 @@ mod tests {
             steps: vec![0, 1, 2],
             values: vec![-0.07, -0.069, -0.065, -0.06, -0.055, -0.07],
             threshold,
+            integer: false,
         }
     }
 

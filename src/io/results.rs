@@ -60,6 +60,9 @@ pub struct StateTrace {
     pub values: Vec<f64>,
     /// Firing threshold to mark on membrane-potential plots, if the variable has one.
     pub threshold: Option<f64>,
+    /// Integer state (fixed-point mode): the values are whole numbers,
+    /// written as `i32`.
+    pub integer: bool,
 }
 
 impl StateTrace {

@@ -1,6 +1,8 @@
 //! Model files: schema, units, validation.
 pub mod error;
+pub mod fixed;
 pub mod overrides;
+pub mod quantize;
 pub mod richer;
 pub mod schema;
 pub mod spec;

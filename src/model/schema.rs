@@ -29,8 +29,17 @@ pub struct RawModel {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
-    pub dt: Spanned<String>,
-    pub duration: Spanned<String>,
+    /// Required in float mode; in fixed-point mode the nominal step (default 1 ms).
+    #[serde(default)]
+    pub dt: Option<Spanned<String>>,
+    #[serde(default)]
+    pub duration: Option<Spanned<String>>,
+    /// `"float"` (default) or `"fixed"` (see `model::fixed`).
+    #[serde(default)]
+    pub arithmetic: Option<Spanned<String>>,
+    /// Fixed-point mode counts time in steps.
+    #[serde(default)]
+    pub steps: Option<Spanned<i64>>,
     #[serde(default)]
     pub seed: Option<Spanned<u64>>,
     #[serde(default)]
@@ -51,6 +60,9 @@ pub struct RawPopulation {
     pub init: Option<Spanned<ValueMap>>,
     #[serde(default)]
     pub record_spikes: Option<bool>,
+    /// The rows of a fixed-point `spike_pattern` source.
+    #[serde(default)]
+    pub pattern: Option<Spanned<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +83,13 @@ pub struct RawProjection {
     pub receptor: Option<Spanned<String>>,
     #[serde(default)]
     pub allow_autapses: Option<bool>,
+    // Fixed-point projections.
+    #[serde(default)]
+    pub weight_exp: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub num_weight_bits: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub sign_mode: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

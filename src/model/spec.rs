@@ -247,6 +247,11 @@ pub struct ModelSpec {
     pub currents: Vec<CurrentStimulusSpec>,
     pub records: Vec<RecordSpec>,
     pub output: OutputSpec,
+    /// The integer network when `[simulation] arithmetic = "fixed"`; then
+    /// `populations`, `projections` and `records` above are empty.
+    pub fixed: Option<super::fixed::FixedModel>,
+    /// Accepted values worth a word (e.g. beyond the chip's declared widths).
+    pub warnings: Vec<super::ModelError>,
 }
 
 impl ModelSpec {

@@ -28,8 +28,8 @@ pub fn parse_model(path: &Path, text: &str) -> Result<ModelSpec> {
     Validator { src }.model(raw)
 }
 
-struct Validator<'a> {
-    src: Source<'a>,
+pub(super) struct Validator<'a> {
+    pub(super) src: Source<'a>,
 }
 
 fn span_of<T>(s: &Spanned<T>) -> Option<Range<usize>> {
@@ -37,11 +37,20 @@ fn span_of<T>(s: &Spanned<T>) -> Option<Range<usize>> {
 }
 
 impl<'a> Validator<'a> {
-    fn err(&self, span: Option<Range<usize>>, field: &str, msg: impl Into<String>) -> ModelError {
+    pub(super) fn err(
+        &self,
+        span: Option<Range<usize>>,
+        field: &str,
+        msg: impl Into<String>,
+    ) -> ModelError {
         self.src.error(span, field, msg)
     }
 
     fn model(&self, raw: RawModel) -> Result<ModelSpec> {
+        if super::fixed::is_fixed(&raw) {
+            return self.fixed_model(&raw);
+        }
+        self.reject_fixed_only(&raw)?;
         let simulation = self.simulation(&raw.simulation)?;
         let mut populations = Vec::with_capacity(raw.populations.len());
         let mut names = HashSet::new();
@@ -105,16 +114,18 @@ impl<'a> Validator<'a> {
             currents,
             records,
             output,
+            fixed: None,
+            warnings: Vec::new(),
         })
     }
 
     // ----- scalars -------------------------------------------------------
 
-    fn quantity(&self, s: &Spanned<String>, dim: Dimension, field: &str) -> Result<f64> {
+    pub(super) fn quantity(&self, s: &Spanned<String>, dim: Dimension, field: &str) -> Result<f64> {
         parse_as(s.get_ref(), dim).map_err(|e| self.err(span_of(s), field, e.to_string()))
     }
 
-    fn positive(&self, s: &Spanned<String>, dim: Dimension, field: &str) -> Result<f64> {
+    pub(super) fn positive(&self, s: &Spanned<String>, dim: Dimension, field: &str) -> Result<f64> {
         let v = self.quantity(s, dim, field)?;
         if v <= 0.0 {
             return Err(self.err(
@@ -312,11 +323,20 @@ impl<'a> Validator<'a> {
 
     fn simulation(&self, raw: &Spanned<RawSimulation>) -> Result<SimulationSpec> {
         let s = raw.get_ref();
-        let dt = self.positive(&s.dt, Dimension::Time, "simulation.dt")?;
-        let duration = self.quantity(&s.duration, Dimension::Time, "simulation.duration")?;
+        let missing = |key: &str| {
+            self.err(
+                Some(raw.span()),
+                &format!("simulation.{key}"),
+                "missing (e.g. \"0.1 ms\" for dt, \"1 s\" for duration)",
+            )
+        };
+        let dt_text = s.dt.as_ref().ok_or_else(|| missing("dt"))?;
+        let duration_text = s.duration.as_ref().ok_or_else(|| missing("duration"))?;
+        let dt = self.positive(dt_text, Dimension::Time, "simulation.dt")?;
+        let duration = self.quantity(duration_text, Dimension::Time, "simulation.duration")?;
         if duration < 0.0 {
             return Err(self.err(
-                span_of(&s.duration),
+                span_of(duration_text),
                 "simulation.duration",
                 "must not be negative",
             ));
@@ -324,7 +344,7 @@ impl<'a> Validator<'a> {
         let steps = (duration / dt).round();
         if steps > 1e15 {
             return Err(self.err(
-                span_of(&s.duration),
+                span_of(duration_text),
                 "simulation.duration",
                 "is too many steps of dt",
             ));
@@ -813,7 +833,7 @@ impl<'a> Validator<'a> {
         Ok(ConnectRule::List(syns))
     }
 
-    fn population_ref(
+    pub(super) fn population_ref(
         &self,
         s: &Spanned<String>,
         pops: &[PopulationSpec],
@@ -911,7 +931,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn connect(
+    pub(super) fn connect(
         &self,
         c: &Spanned<Value>,
         n_pre: u32,
@@ -1241,7 +1261,7 @@ impl<'a> Validator<'a> {
         ))
     }
 
-    fn neuron_list(
+    pub(super) fn neuron_list(
         &self,
         neurons: Option<&Spanned<Vec<i64>>>,
         size: u32,
@@ -1317,7 +1337,7 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn output(&self, raw: &Spanned<RawOutput>) -> OutputSpec {
+    pub(super) fn output(&self, raw: &Spanned<RawOutput>) -> OutputSpec {
         let o = raw.get_ref();
         let path = |s: &Option<Spanned<String>>| s.as_ref().map(|s| PathBuf::from(s.get_ref()));
         OutputSpec {

@@ -22,9 +22,11 @@ pub mod astrocyte;
 pub mod cuba_lif;
 pub mod exact;
 pub mod lif;
+pub mod loihi_lif;
 pub mod membrane;
 pub mod meta;
 pub mod poisson;
+pub mod spike_pattern;
 pub mod spike_source;
 
 use rand_pcg::Pcg64;

@@ -332,6 +332,7 @@ mod test_support {
             steps: steps.clone(),
             values,
             threshold,
+            integer: false,
         };
         Results {
             info: RunInfo {

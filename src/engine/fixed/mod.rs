@@ -1,0 +1,506 @@
+//! Fixed-point mode: the whole network in Loihi's integer arithmetic, step
+//! by step, bit for bit as Lava's bit-accurate models (`arith` holds the
+//! rules).
+//!
+//! Steps are numbered 1, 2, 3, ... A step of a worker: every slice it owns
+//! takes the synaptic input accumulated at the previous step (`a_in`) and
+//! advances (LIF) or emits its pattern column (sources); the step's spikes
+//! are recorded and exchanged; each worker then sums, per projection and
+//! target, the weights of the spikes that reach its own slices and scales
+//! each sum by the projection's exponent: that is the next step's `a_in`.
+//! This is the chip's one-step synaptic pipeline, and it makes the step
+//! the epoch of the exchange. Integer sums do not depend on their order,
+//! so any partition gives the same integers; the partition and the
+//! exchange are the clock engine's (`partition`, `exchange`).
+
+pub mod arith;
+
+use std::time::Instant;
+
+use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
+use crate::engine::partition;
+use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace};
+use crate::model::ModelSpec;
+use crate::model::fixed::{FixedKind, FixedModel, FixedProjection, FixedWeights};
+use crate::model::spec::{ProjectionSpec, RecordSpec, ValueSpec};
+use crate::neuron::loihi_lif::LoihiLif;
+use crate::neuron::spike_pattern::SpikePattern;
+use crate::synapse::connect;
+use crate::synapse::fixed::{IntCsr, SignMode, quantize};
+
+/// The neurons of a slice.
+enum Cells {
+    Lif(LoihiLif),
+    Pattern(SpikePattern),
+}
+
+impl Cells {
+    fn size(&self) -> usize {
+        match self {
+            Cells::Lif(n) => n.size(),
+            Cells::Pattern(p) => p.size(),
+        }
+    }
+
+    fn split(&self, offset: usize, len: usize) -> Self {
+        match self {
+            Cells::Lif(n) => Cells::Lif(n.split(offset, len)),
+            Cells::Pattern(p) => Cells::Pattern(p.split(offset, len)),
+        }
+    }
+
+    /// Step `t` (from 1) with input `a_in`; spikes appended in order.
+    fn step(&mut self, t: u64, a_in: &[i32], spikes: &mut Vec<u32>) {
+        match self {
+            Cells::Lif(n) => n.step(a_in, spikes),
+            Cells::Pattern(p) => p.emit(t, spikes),
+        }
+    }
+
+    fn value(&self, variable: &str, i: u32) -> i32 {
+        match (self, variable) {
+            (Cells::Lif(n), "u") => n.u[i as usize],
+            (Cells::Lif(n), _) => n.v[i as usize],
+            (Cells::Pattern(_), _) => 0,
+        }
+    }
+}
+
+struct Slice {
+    population: usize,
+    offset: u32,
+    cells: Cells,
+    /// Synaptic input for the next step, one per neuron.
+    a_in: Vec<i32>,
+}
+
+/// The synapses of one projection that end in one slice.
+struct Part {
+    slice: usize,
+    synapses: IntCsr,
+    weight_exp: i32,
+    /// This step's weight sums per target neuron of the slice, and the
+    /// targets that received something (so that quiet steps cost nothing).
+    sums: Vec<i64>,
+    touched: Vec<u32>,
+    marked: Vec<bool>,
+}
+
+struct Worker {
+    slices: Vec<Slice>,
+    /// Per projection, the parts that end in this worker's slices.
+    parts: Vec<Vec<Part>>,
+}
+
+/// A built integer network, its neurons dealt to workers.
+pub struct FixedNetwork {
+    pub steps: u64,
+    names: Vec<String>,
+    sizes: Vec<u32>,
+    record_spikes: Vec<bool>,
+    /// Projections leaving each population.
+    outgoing: Vec<Vec<usize>>,
+    synapse_count: usize,
+    workers: Vec<Worker>,
+}
+
+/// The synapses of a projection with their weights as the chip holds them:
+/// sign mode (given or inferred), clipping and truncation, done once here.
+pub fn projection_synapses(
+    p: &FixedProjection,
+    n_pre: u32,
+    n_post: u32,
+    seed: u64,
+    dt: f64,
+) -> (IntCsr, SignMode) {
+    let raw: Vec<(u32, u32, i64)> = match &p.weights {
+        FixedWeights::Dense(rows) => rows
+            .iter()
+            .enumerate()
+            .flat_map(|(post, row)| {
+                row.iter()
+                    .enumerate()
+                    .map(move |(pre, &w)| (pre as u32, post as u32, w))
+            })
+            .collect(),
+        FixedWeights::Rule(rule, w) => {
+            // The float engine's connection rules, for the pairs only.
+            let spec = ProjectionSpec {
+                name: p.name.clone(),
+                from: p.from,
+                to: p.to,
+                rule: rule.clone(),
+                weight: ValueSpec::Constant(1.0),
+                delay: ValueSpec::Constant(dt),
+                port: crate::model::spec::Port::Voltage,
+                allow_autapses: p.allow_autapses,
+            };
+            connect::build(&spec, n_pre, n_post, seed, dt, false)
+                .iter()
+                .map(|s| (s.pre, s.post, *w))
+                .collect()
+        }
+    };
+    let mode = p
+        .sign_mode
+        .unwrap_or_else(|| SignMode::infer(raw.iter().map(|s| s.2)));
+    let synapses = raw
+        .into_iter()
+        .map(|(pre, post, w)| (pre, post, quantize(w, mode, p.num_weight_bits)))
+        .collect();
+    (IntCsr::new(n_pre as usize, synapses), mode)
+}
+
+impl FixedNetwork {
+    pub fn build(model: &FixedModel, seed: u64, dt: f64, steps: u64, threads: usize) -> Self {
+        let sizes: Vec<u32> = model.populations.iter().map(|p| p.size).collect();
+        let plan = partition::plan(&sizes, threads);
+        let csrs: Vec<IntCsr> = model
+            .projections
+            .iter()
+            .map(|p| projection_synapses(p, sizes[p.from], sizes[p.to], seed, dt).0)
+            .collect();
+        let whole: Vec<Cells> = model
+            .populations
+            .iter()
+            .map(|p| match &p.kind {
+                FixedKind::Lif(params) => Cells::Lif(LoihiLif::new(params)),
+                FixedKind::SpikePattern(rows) => Cells::Pattern(SpikePattern::new(rows.clone())),
+            })
+            .collect();
+        let mut workers: Vec<Worker> = (0..threads.max(1))
+            .map(|_| Worker {
+                slices: Vec::new(),
+                parts: (0..csrs.len()).map(|_| Vec::new()).collect(),
+            })
+            .collect();
+        for s in &plan {
+            let cells = whole[s.population].split(s.offset as usize, s.len as usize);
+            let worker = &mut workers[s.worker];
+            let local = worker.slices.len();
+            worker.slices.push(Slice {
+                population: s.population,
+                offset: s.offset,
+                cells,
+                a_in: vec![0; s.len as usize],
+            });
+            for (j, p) in model.projections.iter().enumerate() {
+                if p.to == s.population {
+                    worker.parts[j].push(Part {
+                        slice: local,
+                        synapses: csrs[j].restricted_to_targets(s.offset, s.offset + s.len),
+                        weight_exp: p.weight_exp,
+                        sums: vec![0; s.len as usize],
+                        touched: Vec::new(),
+                        marked: vec![false; s.len as usize],
+                    });
+                }
+            }
+        }
+        let mut outgoing = vec![Vec::new(); sizes.len()];
+        for (j, p) in model.projections.iter().enumerate() {
+            outgoing[p.from].push(j);
+        }
+        Self {
+            steps,
+            names: model.populations.iter().map(|p| p.name.clone()).collect(),
+            record_spikes: model.populations.iter().map(|p| p.record_spikes).collect(),
+            sizes,
+            outgoing,
+            synapse_count: csrs.iter().map(IntCsr::len).sum(),
+            workers,
+        }
+    }
+
+    pub fn synapse_count(&self) -> usize {
+        self.synapse_count
+    }
+}
+
+/// A slice's samples for one record: `values[variable]` row-major over
+/// the rows, with this slice's recorded neurons as columns.
+struct SliceSamples {
+    record: usize,
+    local: Vec<u32>,
+    columns: Vec<usize>,
+    values: Vec<Vec<i32>>,
+}
+
+#[derive(Default)]
+struct WorkerOutcome {
+    spikes: Vec<Vec<(u64, u32)>>,
+    samples: Vec<Vec<SliceSamples>>,
+    synaptic_events: u64,
+}
+
+/// Whether the state after step `t` is a sample of `r`.
+fn sampled(r: &RecordSpec, t: u64) -> bool {
+    (t - 1).is_multiple_of(r.every)
+}
+
+/// Steps after which `r` samples.
+fn sample_steps(r: &RecordSpec, steps: u64) -> Vec<u64> {
+    (1..=steps).step_by(r.every as usize).collect()
+}
+
+fn run_worker(
+    w: usize,
+    worker: &mut Worker,
+    net: &Shared,
+    exchange: &dyn Exchange,
+    progress: &mut dyn FnMut(u64),
+) -> WorkerOutcome {
+    let mut out = WorkerOutcome {
+        spikes: vec![Vec::new(); worker.slices.len()],
+        ..Default::default()
+    };
+    out.samples = worker
+        .slices
+        .iter()
+        .map(|s| slice_samples(s, net.records, net.sizes[s.population]))
+        .collect();
+    let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
+    let report_every = (net.steps / 200).max(1);
+    for t in 1..=net.steps {
+        for (si, slice) in worker.slices.iter_mut().enumerate() {
+            fired.clear();
+            slice.cells.step(t, &slice.a_in, &mut fired);
+            slice.a_in.iter_mut().for_each(|a| *a = 0);
+            let p = slice.population;
+            if net.record_spikes[p] {
+                out.spikes[si].extend(fired.iter().map(|&i| (t, slice.offset + i)));
+            }
+            if !net.outgoing[p].is_empty() {
+                outbox.extend(fired.iter().map(|&i| Spike {
+                    step: t,
+                    time: 0.0,
+                    population: p as u32,
+                    neuron: slice.offset + i,
+                    value: 1.0,
+                }));
+            }
+            for s in &mut out.samples[si] {
+                let r = &net.records[s.record];
+                if sampled(r, t) {
+                    for (variable, values) in r.variables.iter().zip(&mut s.values) {
+                        values.extend(s.local.iter().map(|&i| slice.cells.value(variable, i)));
+                    }
+                }
+            }
+        }
+        exchange.exchange(w, t, &mut outbox, &mut all);
+        out.synaptic_events += deliver(worker, &all, net);
+        if t.is_multiple_of(report_every) {
+            progress(t);
+        }
+    }
+    progress(net.steps);
+    out
+}
+
+/// Sum the weights of this step's spikes per target, then hand each
+/// projection's scaled sums to its target slice as next step's input.
+fn deliver(worker: &mut Worker, spikes: &[Spike], net: &Shared) -> u64 {
+    let mut events = 0;
+    for spike in spikes {
+        for &j in &net.outgoing[spike.population as usize] {
+            for part in &mut worker.parts[j] {
+                let row = part.synapses.row(spike.neuron);
+                events += row.len() as u64;
+                for s in row {
+                    let target = part.synapses.targets[s];
+                    part.sums[target as usize] += part.synapses.weights[s] as i64;
+                    if !part.marked[target as usize] {
+                        part.marked[target as usize] = true;
+                        part.touched.push(target);
+                    }
+                }
+            }
+        }
+    }
+    for parts in &mut worker.parts {
+        for part in parts {
+            let a_in = &mut worker.slices[part.slice].a_in;
+            for &target in &part.touched {
+                let t = target as usize;
+                // Inputs from several projections add as int32.
+                a_in[t] = a_in[t].wrapping_add(arith::dense_output(part.sums[t], part.weight_exp));
+                part.sums[t] = 0;
+                part.marked[t] = false;
+            }
+            part.touched.clear();
+        }
+    }
+    events
+}
+
+fn slice_samples(slice: &Slice, records: &[RecordSpec], size: u32) -> Vec<SliceSamples> {
+    let range = slice.offset..slice.offset + slice.cells.size() as u32;
+    records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.population == slice.population)
+        .map(|(record, r)| {
+            let neurons: Vec<u32> = r.neurons.clone().unwrap_or_else(|| (0..size).collect());
+            let (columns, local) = neurons
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| range.contains(n))
+                .map(|(c, &n)| (c, n - slice.offset))
+                .unzip();
+            SliceSamples {
+                record,
+                local,
+                columns,
+                values: vec![Vec::new(); r.variables.len()],
+            }
+        })
+        .collect()
+}
+
+/// What every worker reads.
+struct Shared<'a> {
+    steps: u64,
+    sizes: &'a [u32],
+    record_spikes: &'a [bool],
+    outgoing: &'a [Vec<usize>],
+    records: &'a [RecordSpec],
+}
+
+/// What a fixed-point run produced, before it becomes `Results`.
+pub struct Outcome {
+    pub spikes: Vec<SpikeTrains>,
+    pub states: Vec<StateTrace>,
+    pub synaptic_events: u64,
+}
+
+/// Run `net` for its steps, recording `records`.
+pub fn run(
+    net: &mut FixedNetwork,
+    records: &[RecordSpec],
+    progress: &mut dyn FnMut(u64),
+) -> Outcome {
+    let shared = Shared {
+        steps: net.steps,
+        sizes: &net.sizes,
+        record_spikes: &net.record_spikes,
+        outgoing: &net.outgoing,
+        records,
+    };
+    let exchange = LocalExchange::new(net.workers.len());
+    let (shared_ref, exchange_ref) = (&shared, &exchange);
+    let workers: Vec<&mut Worker> = net.workers.iter_mut().collect();
+    let outcomes = on_workers(workers, progress, |w, worker, progress| {
+        run_worker(w, worker, shared_ref, exchange_ref, progress)
+    });
+    assemble(net, records, outcomes)
+}
+
+fn assemble(net: &FixedNetwork, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>) -> Outcome {
+    let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); net.sizes.len()];
+    let mut states: Vec<Vec<StateTrace>> = records
+        .iter()
+        .map(|r| {
+            let neurons = r
+                .neurons
+                .clone()
+                .unwrap_or_else(|| (0..net.sizes[r.population]).collect());
+            let steps = sample_steps(r, net.steps);
+            r.variables
+                .iter()
+                .map(|v| StateTrace {
+                    population: net.names[r.population].clone(),
+                    variable: v.clone(),
+                    values: vec![0.0; steps.len() * neurons.len()],
+                    neurons: neurons.clone(),
+                    steps: steps.clone(),
+                    integer: true,
+                    ..Default::default()
+                })
+                .collect()
+        })
+        .collect();
+    let mut synaptic_events = 0;
+    for (worker, outcome) in net.workers.iter().zip(outcomes) {
+        synaptic_events += outcome.synaptic_events;
+        for (slice, (slice_spikes, samples)) in worker
+            .slices
+            .iter()
+            .zip(outcome.spikes.into_iter().zip(outcome.samples))
+        {
+            spikes[slice.population].extend(slice_spikes);
+            for s in samples {
+                for (trace, values) in states[s.record].iter_mut().zip(&s.values) {
+                    let width = trace.neurons.len();
+                    for row in 0..trace.steps.len() {
+                        for (c, &column) in s.columns.iter().enumerate() {
+                            trace.values[row * width + column] =
+                                values[row * s.local.len() + c] as f64;
+                        }
+                    }
+                    if trace.variable == "v"
+                        && let Cells::Lif(n) = &slice.cells
+                    {
+                        trace.threshold = n.threshold().map(|t| t as f64);
+                    }
+                }
+            }
+        }
+    }
+    let spikes = spikes
+        .into_iter()
+        .enumerate()
+        .map(|(p, mut list)| {
+            list.sort_unstable();
+            let mut trains = SpikeTrains::new(&net.names[p], net.sizes[p]);
+            (trains.steps, trains.senders) = list.into_iter().unzip();
+            trains
+        })
+        .collect();
+    Outcome {
+        spikes,
+        states: states.into_iter().flatten().collect(),
+        synaptic_events,
+    }
+}
+
+/// Build and run a validated fixed-point model.
+pub fn simulate(
+    spec: &ModelSpec,
+    model: &FixedModel,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Results {
+    let sim = &spec.simulation;
+    let threads = super::thread_count(sim.threads);
+    let started = Instant::now();
+    let mut net = FixedNetwork::build(model, sim.seed, sim.dt, sim.steps, threads);
+    let build_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let total = net.steps;
+    let outcome = run(&mut net, &model.records, &mut |k| progress(k, total));
+    let simulate_seconds = started.elapsed().as_secs_f64();
+    Results {
+        info: RunInfo {
+            model_text: spec.text.clone(),
+            model_path: spec.path.display().to_string(),
+            seed: sim.seed,
+            dt: sim.dt,
+            duration: sim.duration,
+            engine: "clock (fixed-point)".into(),
+            threads: threads as u32,
+            version: env!("CARGO_PKG_VERSION").into(),
+            build_seconds,
+            simulate_seconds,
+            synapses: net.synapse_count() as u64,
+            synaptic_events: outcome.synaptic_events,
+        },
+        spikes: outcome
+            .spikes
+            .into_iter()
+            .zip(&model.populations)
+            .filter(|(_, p)| p.record_spikes)
+            .map(|(s, _)| s)
+            .collect(),
+        states: outcome.states,
+    }
+}
