@@ -8,6 +8,7 @@ pub mod error;
 pub mod io;
 pub mod model;
 pub mod neuron;
+pub mod plasticity;
 pub mod plot;
 pub mod synapse;
 

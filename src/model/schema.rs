@@ -71,7 +71,12 @@ pub struct RawProjection {
     pub receptor: Option<Spanned<String>>,
     #[serde(default)]
     pub allow_autapses: Option<bool>,
+    #[serde(default)]
+    pub plasticity: Option<Spanned<RawPlasticity>>,
 }
+
+/// `plasticity = { <rule> = { parameter = value, ... } }`.
+pub type RawPlasticity = std::collections::BTreeMap<String, Spanned<ValueMap>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,12 +116,23 @@ pub struct RawStimulus {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRecord {
-    pub population: Spanned<String>,
-    pub variables: Spanned<Vec<String>>,
+    /// A population's state variables, or (with `projection`) weights.
+    #[serde(default)]
+    pub population: Option<Spanned<String>>,
+    #[serde(default)]
+    pub variables: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub neurons: Option<Spanned<Vec<i64>>>,
     #[serde(default)]
     pub every: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub projection: Option<Spanned<String>>,
+    #[serde(default)]
+    pub weights: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub times: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub interval: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

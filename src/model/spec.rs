@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::plasticity::PlasticitySpec;
+
 /// How a per-neuron or per-synapse value is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSpec {
@@ -191,6 +193,7 @@ pub struct ProjectionSpec {
     pub delay: ValueSpec,
     pub port: Port,
     pub allow_autapses: bool,
+    pub plasticity: Option<PlasticitySpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +211,14 @@ pub struct RecordSpec {
     pub variables: Vec<String>,
     pub neurons: Option<Vec<u32>>,
     pub every: u64,
+}
+
+/// Snapshots of a plastic projection's weights at chosen grid steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightRecordSpec {
+    pub projection: usize,
+    /// Ascending, distinct, within `0..=steps`.
+    pub steps: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -228,6 +239,7 @@ pub struct ModelSpec {
     pub projections: Vec<ProjectionSpec>,
     pub currents: Vec<CurrentStimulusSpec>,
     pub records: Vec<RecordSpec>,
+    pub weight_records: Vec<WeightRecordSpec>,
     pub output: OutputSpec,
 }
 

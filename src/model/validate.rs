@@ -17,6 +17,8 @@ use crate::synapse::connect::MAX_DELAY_STEPS;
 
 type Result<T> = std::result::Result<T, ModelError>;
 
+mod plasticity;
+
 /// Parse and validate a model file's text. `path` locates relative file
 /// references and names the file in errors.
 pub fn parse_model(path: &Path, text: &str) -> Result<ModelSpec> {
@@ -70,12 +72,19 @@ impl<'a> Validator<'a> {
             )?;
         }
         self.unique_projection_names(&raw, &projections)?;
-        let records = raw
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| self.record(i, r, &populations))
-            .collect::<Result<Vec<_>>>()?;
+        let (mut records, mut weight_records) = (Vec::new(), Vec::new());
+        for (i, r) in raw.records.iter().enumerate() {
+            match &r.get_ref().projection {
+                Some(name) => weight_records.push(self.weight_record(
+                    i,
+                    r,
+                    name,
+                    &projections,
+                    &simulation,
+                )?),
+                None => records.push(self.record(i, r, &populations)?),
+            }
+        }
         let output = raw
             .output
             .as_ref()
@@ -101,6 +110,7 @@ impl<'a> Validator<'a> {
             projections,
             currents,
             records,
+            weight_records,
             output,
         })
     }
@@ -721,6 +731,19 @@ impl<'a> Validator<'a> {
             &p.connect,
             &field("connect"),
         )?;
+        let plasticity = match &p.plasticity {
+            None => None,
+            Some(raw_rule) => {
+                let target = plasticity::Target {
+                    port,
+                    r_m: membrane.r_m,
+                    weight: &weight,
+                    population: target,
+                    weight_span: p.weight.as_ref().map(|w| w.span()),
+                };
+                Some(self.plasticity(raw_rule, &target, sim, &field("plasticity"))?)
+            }
+        };
         Ok(ProjectionSpec {
             name,
             from,
@@ -730,6 +753,7 @@ impl<'a> Validator<'a> {
             delay,
             port,
             allow_autapses: p.allow_autapses.unwrap_or(false),
+            plasticity,
         })
     }
 
@@ -1127,6 +1151,7 @@ impl<'a> Validator<'a> {
                     delay,
                     port,
                     allow_autapses: true,
+                    plasticity: None,
                 });
                 Ok(())
             }
@@ -1258,9 +1283,23 @@ impl<'a> Validator<'a> {
     ) -> Result<RecordSpec> {
         let r = raw.get_ref();
         let field = |f: &str| format!("record[{index}].{f}");
-        let population = self.population_ref(&r.population, pops, &field("population"))?;
+        let (Some(population), Some(variables)) = (&r.population, &r.variables) else {
+            return Err(self.err(
+                Some(raw.span()),
+                &field("population"),
+                "a record needs `population` and `variables` (or `projection` and `weights = true`)",
+            ));
+        };
+        if r.weights.is_some() || r.times.is_some() || r.interval.is_some() {
+            return Err(self.err(
+                Some(raw.span()),
+                &field("projection"),
+                "`weights`, `times` and `interval` record a projection: name it with `projection`",
+            ));
+        }
+        let population = self.population_ref(population, pops, &field("population"))?;
         let allowed = recordable(&pops[population].kind);
-        for v in r.variables.get_ref() {
+        for v in variables.get_ref() {
             if !allowed.contains(&v.as_str()) {
                 let choices = if allowed.is_empty() {
                     "none".to_string()
@@ -1268,7 +1307,7 @@ impl<'a> Validator<'a> {
                     allowed.join(", ")
                 };
                 return Err(self.err(
-                    span_of(&r.variables),
+                    span_of(variables),
                     &field("variables"),
                     format!(
                         "`{v}` is not a variable of a {} population (recordable: {choices})",
@@ -1277,9 +1316,9 @@ impl<'a> Validator<'a> {
                 ));
             }
         }
-        if r.variables.get_ref().is_empty() {
+        if variables.get_ref().is_empty() {
             return Err(self.err(
-                span_of(&r.variables),
+                span_of(variables),
                 &field("variables"),
                 "name at least one variable",
             ));
@@ -1299,7 +1338,7 @@ impl<'a> Validator<'a> {
         };
         Ok(RecordSpec {
             population,
-            variables: r.variables.get_ref().clone(),
+            variables: variables.get_ref().clone(),
             neurons,
             every,
         })

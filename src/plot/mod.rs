@@ -341,6 +341,7 @@ mod test_support {
             },
             spikes: vec![exc, SpikeTrains::new("inh", 20)],
             states: vec![state("v", "V", v, Some(-0.052)), state("g", "S", g, None)],
+            weights: Vec::new(),
         }
     }
 }
