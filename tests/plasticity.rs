@@ -297,3 +297,112 @@ fn triplet_rule_matches_its_closed_form_in_both_variants() {
         }
     }
 }
+
+/// A network large enough to be split between threads, with STDP (per-synapse
+/// delays), triplet STDP and Oja's subspace rule.
+fn split_network(engine: &str, threads: u32) -> String {
+    format!(
+        r#"
+[simulation]
+dt = "0.1 ms"
+duration = "1 s"
+seed = 11
+engine = "{engine}"
+threads = {threads}
+
+[[population]]
+name = "in"
+size = 600
+model = "poisson"
+params = {{ rate = "15 Hz" }}
+
+[[population]]
+name = "exc"
+size = 600
+model = "cuba_lif"
+params = {{ tau_m = "20 ms", v_rest = "-70 mV", v_reset = "-60 mV", v_th = "-54 mV", tau_syn_e = "5 ms", tau_syn_i = "5 ms" }}
+init = {{ v = {{ uniform = ["-70 mV", "-55 mV"] }} }}
+
+[[population]]
+name = "out"
+size = 20
+model = "lif"
+params = {{ tau_m = "20 ms", v_rest = "-70 mV", v_th = "-54 mV" }}
+
+[[projection]]
+name = "in->exc"
+from = "in"
+to = "exc"
+connect = {{ fixed_probability = 0.2 }}
+weight = {{ uniform = ["0 mV", "3 mV"] }}
+delay = {{ uniform = ["0.5 ms", "3 ms"] }}
+plasticity = {{ stdp = {{ tau_plus = "20 ms", tau_minus = "20 ms", a_plus = 0.02, a_minus = 0.021, w_min = "0 mV", w_max = "3 mV", weight_dependence = "multiplicative" }} }}
+
+[[projection]]
+name = "exc->exc"
+from = "exc"
+to = "exc"
+connect = {{ fixed_probability = 0.02 }}
+weight = "0.5 mV"
+delay = "1 ms"
+plasticity = {{ {triplet} }}
+
+[[projection]]
+name = "exc->out"
+from = "exc"
+to = "out"
+connect = "all_to_all"
+weight = {{ uniform = ["0 mV", "0.3 mV"] }}
+delay = "1 ms"
+plasticity = {{ oja_subspace = {{ eta = "5 Hz", tau_pre = "20 ms", tau_post = "50 ms", w_ref = "0.1 mV", w_min = "-1 mV", w_max = "1 mV", every = "1 ms" }} }}
+
+[[record]]
+projection = "in->exc"
+weights = true
+interval = "250 ms"
+
+[[record]]
+projection = "exc->exc"
+weights = true
+times = ["0 s", "1 s"]
+
+[[record]]
+projection = "exc->out"
+weights = true
+times = ["0 s", "0.5 s", "1 s"]
+"#,
+        triplet = triplet_rule("nearest")
+    )
+}
+
+#[test]
+fn plastic_runs_do_not_depend_on_the_thread_count() {
+    for engine in ["clock", "event"] {
+        let one = common::simulate(&split_network(engine, 1));
+        let two = common::simulate(&split_network(engine, 2));
+        assert_eq!(one.spikes, two.spikes, "{engine}");
+        assert_eq!(one.weights.len(), 3);
+        for (a, b) in one.weights.iter().zip(&two.weights) {
+            assert_eq!(a.pre, b.pre);
+            assert_eq!(a.post, b.post);
+            let bits = |w: &[f64]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&a.values),
+                bits(&b.values),
+                "{engine} {}",
+                a.projection
+            );
+            // The weights did change (the rules ran), and stayed in bounds.
+            let n = a.synapses();
+            let last = a.row(a.steps.len() - 1);
+            let moved = last.iter().zip(a.row(0)).filter(|(x, y)| x != y).count();
+            assert!(
+                moved > n / 2,
+                "{engine} {}: {moved} of {n} changed",
+                a.projection
+            );
+        }
+        let exc = one.spikes_of("exc").unwrap();
+        assert!(exc.len() > 100, "{engine}: the network is active");
+    }
+}
