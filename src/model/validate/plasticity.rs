@@ -288,7 +288,7 @@ impl Validator<'_> {
         Err(self.err(
             target.weight_span.clone(),
             &weight_field,
-            format!("initial weights must lie within the plasticity bounds [{lo:e}, {hi:e}] (V)"),
+            format!("initial weights must lie within the plasticity bounds [{lo} V, {hi} V]"),
         ))
     }
 
