@@ -144,4 +144,10 @@ pub struct RawOutput {
     pub raster: Option<Spanned<String>>,
     #[serde(default)]
     pub potential: Option<Spanned<String>>,
+    #[serde(default)]
+    pub weight_histogram: Option<Spanned<String>>,
+    #[serde(default)]
+    pub weight_course: Option<Spanned<String>>,
+    #[serde(default)]
+    pub rate: Option<Spanned<String>>,
 }

@@ -226,6 +226,11 @@ pub struct OutputSpec {
     pub path: Option<PathBuf>,
     pub raster: Option<PathBuf>,
     pub potential: Option<PathBuf>,
+    /// Weight plots of the first recorded projection.
+    pub weight_histogram: Option<PathBuf>,
+    pub weight_course: Option<PathBuf>,
+    /// Firing rate over time of the first population with recorded spikes.
+    pub rate: Option<PathBuf>,
 }
 
 /// A whole validated run description.

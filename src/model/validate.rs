@@ -1351,6 +1351,9 @@ impl<'a> Validator<'a> {
             path: path(&o.path),
             raster: path(&o.raster),
             potential: path(&o.potential),
+            weight_histogram: path(&o.weight_histogram),
+            weight_course: path(&o.weight_course),
+            rate: path(&o.rate),
         }
     }
 }

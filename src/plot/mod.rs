@@ -7,9 +7,11 @@
 mod font;
 pub mod potential;
 pub mod raster;
+pub mod weights;
 
 pub use potential::{PotentialOptions, potential};
 pub use raster::{RasterOptions, raster};
+pub use weights::{RateOptions, WeightPlotOptions, rate, weight_course, weight_histogram};
 
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
@@ -50,6 +52,13 @@ pub enum PlotError {
         population: String,
         variable: String,
         neuron: u32,
+        available: String,
+    },
+
+    #[error("no weights recorded{} (recorded: {available})",
+        projection.as_ref().map(|p| format!(" for projection `{p}`")).unwrap_or_default())]
+    NoWeights {
+        projection: Option<String>,
         available: String,
     },
 
