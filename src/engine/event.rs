@@ -429,16 +429,25 @@ fn process_until(
                 let port = s.ports[port_index];
                 let row = p.synapses.row(pre);
                 *events += row.len() as u64;
-                for syn in row {
-                    let i = p.synapses.targets[syn] as usize;
-                    let weight = match p.plastic.as_mut() {
-                        // Rounded as the CSR's weights are, so a static and
-                        // a plastic synapse of equal weight act alike.
-                        Some(plastic) => plastic.on_pre(syn, i, e.time) as f32 as f64,
-                        None => p.synapses.weights[syn] as f64,
-                    };
-                    let next = s.model.receive(i, e.time, port, weight);
-                    schedule(queue, s, p.slice, i, next);
+                match p.plastic.as_mut() {
+                    None => {
+                        for syn in row {
+                            let i = p.synapses.targets[syn] as usize;
+                            let weight = p.synapses.weights[syn] as f64;
+                            let next = s.model.receive(i, e.time, port, weight);
+                            schedule(queue, s, p.slice, i, next);
+                        }
+                    }
+                    Some(plastic) => {
+                        for syn in row {
+                            let i = p.synapses.targets[syn] as usize;
+                            // Rounded as the CSR's weights are, so a static
+                            // and a plastic synapse of equal weight act alike.
+                            let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
+                            let next = s.model.receive(i, e.time, port, weight);
+                            schedule(queue, s, p.slice, i, next);
+                        }
+                    }
                 }
             }
             Kind::PlasticSingle { j, part, synapse } => {
