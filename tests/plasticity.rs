@@ -406,3 +406,60 @@ fn plastic_runs_do_not_depend_on_the_thread_count() {
         assert!(exc.len() > 100, "{engine}: the network is active");
     }
 }
+
+/// Hebbian rules through the engines: every `every` = 1 ms the weight takes
+/// an Euler step of the rule with traces computed here by explicit sums.
+fn hebbian_reference(pre: &[f64], post: &[f64], oja: bool) -> f64 {
+    let (eta, tau_pre, tau_post, w_ref, decay) = (40.0, 0.02, 0.05, 1e-3, 0.5);
+    let h = 1e-3;
+    // The initial weight as stored (f32), as the engines start from it.
+    let mut u = 0.5e-3f32 as f64 / w_ref;
+    let trace = |list: &[f64], t: f64, tau: f64| -> f64 {
+        list.iter()
+            .filter(|&&s| s <= t)
+            .map(|s| (-(t - s) / tau).exp())
+            .sum()
+    };
+    // Updates at 1 ms, 2 ms, ... before the end of the 200 ms run.
+    for k in 1..200 {
+        let t = k as f64 * h;
+        let (x, y) = (trace(pre, t, tau_pre), trace(post, t, tau_post));
+        let du = if oja {
+            y * (x - y * u)
+        } else {
+            x * y - decay * u
+        };
+        u += eta * h * du;
+    }
+    u * w_ref
+}
+
+#[test]
+fn hebbian_and_oja_projections_follow_the_rate_rule() {
+    // No spike or arrival falls on an update time (whole ms).
+    let pre = vec![vec![10.2, 22.2, 37.3, 51.2, 90.2], vec![5.2, 120.2]];
+    let post = vec![vec![30.3, 60.3, 95.3], vec![40.3, 41.8, 130.3]];
+    for engine in ["clock", "event"] {
+        for (name, oja) in [("hebbian", false), ("oja", true)] {
+            let decay = if oja { "" } else { ", decay = 0.5" };
+            let rule = format!(
+                r#"{name} = {{ eta = "40 Hz", tau_pre = "20 ms", tau_post = "50 ms", w_ref = "1 mV", w_min = "-5 mV", w_max = "5 mV", every = "1 ms"{decay} }}"#
+            );
+            let results = common::simulate(&protocol(engine, 1, &pre, &post, &rule));
+            let w = results.weights_of("plastic").unwrap();
+            let pre_spikes = trains(&results, "pre", 2);
+            let post_spikes = trains(&results, "post", 2);
+            for i in 0..2 {
+                let arrivals: Vec<f64> =
+                    pre_spikes[i].iter().map(|t| t + DELAY_MS * 1e-3).collect();
+                let expected = hebbian_reference(&arrivals, &post_spikes[i], oja);
+                let got = w.row(1)[i];
+                assert!(
+                    (got - expected).abs() <= 1e-9 * expected.abs(),
+                    "{engine} {name} synapse {i}: {got:e} vs {expected:e}"
+                );
+                assert!((got - 0.5e-3).abs() > 1e-5, "the rule changed the weight");
+            }
+        }
+    }
+}
