@@ -25,8 +25,15 @@ pub fn oja_step(w: &mut DVector<f64>, x: &DVector<f64>, eta: f64) {
 /// basis of the input covariance's top-k principal subspace.
 pub fn oja_subspace_step(h: &mut DMatrix<f64>, x: &DVector<f64>, eta: f64) {
     let y = &*h * x;
-    let residual = x - h.tr_mul(&y);
-    h.ger(eta, &y, &residual, 1.0);
+    oja_subspace_update(h, x, &y, eta);
+}
+
+/// The subspace rule with the responses `y` given (in the simulator they
+/// are the subspace neurons' spike traces rather than `H x`):
+/// `H += eta y (x - H^T y)^T`.
+pub fn oja_subspace_update(h: &mut DMatrix<f64>, x: &DVector<f64>, y: &DVector<f64>, eta: f64) {
+    let residual = x - h.tr_mul(y);
+    h.ger(eta, y, &residual, 1.0);
 }
 
 /// The HLOP batch form: `x` holds one sample per row (B x n);

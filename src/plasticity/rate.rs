@@ -91,7 +91,9 @@ impl TraceHebbian {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plasticity::hebbian;
     use crate::synapse::csr::Synapse;
+    use nalgebra::{DMatrix, DVector};
 
     fn spec(rule: HebbianRule) -> HebbianSpec {
         HebbianSpec {
@@ -144,6 +146,60 @@ mod tests {
                 "{rule:?}: {} vs {expected}",
                 w[0]
             );
+        }
+    }
+
+    #[test]
+    fn subspace_update_is_the_matrix_rule_on_traces() {
+        // 3 sources onto 2 targets, all to all: one update equals
+        // `oja_subspace_update` on H (2 x 3) with the traces as x and y.
+        let mut synapses = Vec::new();
+        for pre in 0..3u32 {
+            for post in 0..2u32 {
+                synapses.push(Synapse {
+                    pre,
+                    post,
+                    weight: 0.0,
+                    delay: 1,
+                    seconds: 0.0,
+                });
+            }
+        }
+        let csr = Csr::from_synapses(3, synapses, false);
+        let mut r = TraceHebbian::new(spec(HebbianRule::OjaSubspace), 6, 2);
+        let u0 = [0.3, -0.2, 0.5, 0.1, -0.4, 0.7];
+        let mut w: Vec<f64> = u0.iter().map(|u| u * 1e-3).collect();
+        // Every synapse of source j sees the same arrivals.
+        let arrivals = [vec![0.101], vec![0.095, 0.11], vec![0.12]];
+        for (pre, times) in arrivals.iter().enumerate() {
+            for &t in times {
+                for s in csr.row(pre as u32) {
+                    r.on_pre(s, t);
+                }
+            }
+        }
+        r.on_post(0, 0.115);
+        r.on_post(1, 0.09);
+        r.on_post(1, 0.118);
+        let t = 0.125;
+        r.update(t, 1e-3, &csr, &mut w);
+
+        let decay =
+            |list: &[f64], tau: f64| -> f64 { list.iter().map(|s| (-(t - s) / tau).exp()).sum() };
+        let x = DVector::from_iterator(3, arrivals.iter().map(|a| decay(a, 0.02)));
+        let y = DVector::from_vec(vec![decay(&[0.115], 0.05), decay(&[0.09, 0.118], 0.05)]);
+        // CSR order is (pre, post): H[post][pre] = u0[pre * 2 + post].
+        let mut h = DMatrix::from_fn(2, 3, |i, j| u0[j * 2 + i]);
+        hebbian::oja_subspace_update(&mut h, &x, &y, 10.0 * 1e-3);
+        for pre in 0..3 {
+            for post in 0..2 {
+                let got = w[pre * 2 + post] / 1e-3;
+                assert!(
+                    (got - h[(post, pre)]).abs() < 1e-12,
+                    "{got} vs {}",
+                    h[(post, pre)]
+                );
+            }
         }
     }
 }
