@@ -387,5 +387,14 @@ fn info(path: &Path) -> Result<(), Error> {
             t.unit
         );
     }
+    for w in &results.weights {
+        say!(
+            "  weights/{:<13} {} synapses x {} snapshots [{}]",
+            w.projection,
+            w.synapses(),
+            w.steps.len(),
+            w.unit
+        );
+    }
     Ok(())
 }
