@@ -463,3 +463,46 @@ fn hebbian_and_oja_projections_follow_the_rate_rule() {
         }
     }
 }
+
+/// Per-synapse delays (a connection list with a delay column): the
+/// presynaptic time that counts is each synapse's own arrival.
+#[test]
+fn per_synapse_delays_count_at_arrival_in_both_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let delays_ms = [0.5, 1.5, 3.2, 7.9];
+    let list = dir.path().join("synapses.csv");
+    let mut csv = String::from("pre,post,delay_ms\n");
+    for (i, d) in delays_ms.iter().enumerate() {
+        csv.push_str(&format!("{i},{i},{d}\n"));
+    }
+    std::fs::write(&list, csv).unwrap();
+    // Every pre neuron fires at 50 ms, every post at 54 ms: the pairs are
+    // causal or anti-causal depending on the delay alone.
+    let pre: Vec<Vec<f64>> = delays_ms.iter().map(|_| vec![50.0]).collect();
+    let post: Vec<Vec<f64>> = delays_ms.iter().map(|_| vec![54.0]).collect();
+    for engine in ["clock", "event"] {
+        let text = protocol(engine, 1, &pre, &post, &pair_rule("all_to_all")).replace(
+            "connect = \"one_to_one\"\nweight = \"0.5 mV\"\ndelay = \"1.5 ms\"",
+            &format!(
+                "connect = {{ list = {:?} }}\nweight = \"0.5 mV\"",
+                list.display().to_string()
+            ),
+        );
+        assert!(text.contains("list ="));
+        let results = common::simulate(&text);
+        let measured = weight_changes(&results);
+        let pre_spikes = trains(&results, "pre", delays_ms.len());
+        let post_spikes = trains(&results, "post", delays_ms.len());
+        for (i, d) in delays_ms.iter().enumerate() {
+            let arrival = pre_spikes[i][0] + d * 1e-3;
+            let expected = closed_form(&[arrival], &post_spikes[i], &PAIR);
+            assert!(
+                (measured[i] - expected).abs() <= 1e-9 * expected.abs(),
+                "{engine} delay {d} ms: {:e} vs {expected:e}",
+                measured[i]
+            );
+        }
+        // 0.5, 1.5 and 3.2 ms arrive before the post spike, 7.9 ms after.
+        assert!(measured[..3].iter().all(|&m| m > 0.0) && measured[3] < 0.0);
+    }
+}
