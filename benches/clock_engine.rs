@@ -1,5 +1,5 @@
 //! Throughput of the clock engine's parts: neuron updates, spike delivery,
-//! and the whole CUBA benchmark model.
+//! the whole CUBA benchmark model, and STDP on the Song et al. 2000 model.
 
 use std::path::Path;
 
@@ -119,5 +119,34 @@ fn cuba_model(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, neuron_updates, spike_delivery, cuba_model);
+/// The Song, Miller & Abbott STDP model for 10 s: 100 000 plastic synaptic
+/// events onto one neuron, through either engine.
+fn stdp_song(c: &mut Criterion) {
+    let mut spec = spikesim::model::load(Path::new("models/stdp_song2000.toml"), &[]).unwrap();
+    spec.simulation.duration = 10.0;
+    spec.simulation.steps = 100_000;
+    spec.weight_records.clear();
+    let mut group = c.benchmark_group("stdp_song2000");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(100_000));
+    for engine in [
+        spikesim::model::spec::EngineKind::Event,
+        spikesim::model::spec::EngineKind::Clock,
+    ] {
+        let mut spec = spec.clone();
+        spec.simulation.engine = engine;
+        group.bench_function(format!("{engine:?}_10s"), |b| {
+            b.iter(|| simulate(&spec, &mut |_, _| {}))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    neuron_updates,
+    spike_delivery,
+    cuba_model,
+    stdp_song
+);
 criterion_main!(benches);

@@ -9,6 +9,7 @@ pub mod io;
 pub mod learn;
 pub mod model;
 pub mod neuron;
+pub mod plasticity;
 pub mod plot;
 pub mod synapse;
 

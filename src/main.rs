@@ -18,8 +18,12 @@ macro_rules! say {
 }
 use spikesim::io::hdf5::{read_results, write_results};
 use spikesim::io::results::Results;
+use spikesim::model::spec::OutputSpec;
 use spikesim::model::units::{Dimension, parse_as};
-use spikesim::plot::{PotentialOptions, RasterOptions, potential, raster};
+use spikesim::plot::{
+    PotentialOptions, RasterOptions, RateOptions, WeightPlotOptions, potential, raster, rate,
+    weight_course, weight_histogram,
+};
 
 #[derive(Parser)]
 #[command(name = "spikesim", version, about = "Spiking neural network simulator")]
@@ -35,7 +39,7 @@ enum Command {
     /// Validate a model file without simulating it.
     Check(CheckArgs),
     /// Draw a raster and/or membrane-potential plot from a results file.
-    Plot(PlotArgs),
+    Plot(Box<PlotArgs>),
     /// Summarise a results file.
     Info { results: PathBuf },
     /// Train and test a Tempotron (LIF or meta neuron) on two classes of
@@ -122,6 +126,21 @@ struct PlotArgs {
     /// End of the window, e.g. "300 ms".
     #[arg(long)]
     to: Option<String>,
+    /// Histogram of recorded weights, last snapshot over the first (.png or .svg).
+    #[arg(long)]
+    weight_histogram: Option<PathBuf>,
+    /// Recorded weights against time (.png or .svg).
+    #[arg(long)]
+    weight_course: Option<PathBuf>,
+    /// Projection for the weight plots; default the first recorded.
+    #[arg(long)]
+    projection: Option<String>,
+    /// Firing rate against time of `--population` (.png or .svg).
+    #[arg(long)]
+    rate: Option<PathBuf>,
+    /// Bin of the rate plot, e.g. "1 s".
+    #[arg(long)]
+    bin: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -129,7 +148,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
-        Command::Plot(args) => plot(args),
+        Command::Plot(args) => plot(*args),
         Command::Info { results } => info(&results),
         Command::Tempotron { experiment } => tempotron(&experiment),
         Command::Quantize(args) => quantize(args),
@@ -204,6 +223,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
         Some(&out),
         spec.output.raster.as_ref(),
         spec.output.potential.as_ref(),
+        spec.output.weight_histogram.as_ref(),
+        spec.output.weight_course.as_ref(),
+        spec.output.rate.as_ref(),
     ]
     .into_iter()
     .flatten()
@@ -221,6 +243,25 @@ fn run(args: RunArgs) -> Result<(), Error> {
             potential(&results, path, &PotentialOptions::default())?;
             say!("potential plot: {}", path.display());
         }
+        plastic_plots(&results, &spec.output)?;
+    }
+    Ok(())
+}
+
+/// The weight and rate plots named in `[output]`.
+fn plastic_plots(results: &Results, output: &OutputSpec) -> Result<(), Error> {
+    let opts = WeightPlotOptions::default();
+    if let Some(path) = &output.weight_histogram {
+        weight_histogram(results, path, &opts)?;
+        say!("weight histogram: {}", path.display());
+    }
+    if let Some(path) = &output.weight_course {
+        weight_course(results, path, &opts)?;
+        say!("weights over time: {}", path.display());
+    }
+    if let Some(path) = &output.rate {
+        rate(results, path, &RateOptions::default())?;
+        say!("rate plot: {}", path.display());
     }
     Ok(())
 }
@@ -285,9 +326,14 @@ fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<f64>, Error> {
 }
 
 fn plot(args: PlotArgs) -> Result<(), Error> {
-    if args.raster.is_none() && args.potential.is_none() {
+    if args.raster.is_none()
+        && args.potential.is_none()
+        && args.weight_histogram.is_none()
+        && args.weight_course.is_none()
+        && args.rate.is_none()
+    {
         return Err(Error::Usage(
-            "name at least one plot: --raster FILE and/or --potential FILE".into(),
+            "name at least one plot: --raster, --potential, --weight-histogram, --weight-course or --rate FILE".into(),
         ));
     }
     let results = read_results(&args.results)?;
@@ -313,6 +359,27 @@ fn plot(args: PlotArgs) -> Result<(), Error> {
         };
         potential(&results, path, &opts)?;
         say!("potential plot: {}", path.display());
+    }
+    let opts = WeightPlotOptions {
+        projection: args.projection.clone(),
+        title: None,
+    };
+    if let Some(path) = &args.weight_histogram {
+        weight_histogram(&results, path, &opts)?;
+        say!("weight histogram: {}", path.display());
+    }
+    if let Some(path) = &args.weight_course {
+        weight_course(&results, path, &opts)?;
+        say!("weights over time: {}", path.display());
+    }
+    if let Some(path) = &args.rate {
+        let opts = RateOptions {
+            population: args.population.first().cloned(),
+            bin: time_arg(&args.bin, "bin")?,
+            title: None,
+        };
+        rate(&results, path, &opts)?;
+        say!("rate plot: {}", path.display());
     }
     Ok(())
 }
@@ -388,6 +455,15 @@ fn info(path: &Path) -> Result<(), Error> {
             t.neurons.len(),
             t.rows(),
             t.unit
+        );
+    }
+    for w in &results.weights {
+        say!(
+            "  weights/{:<13} {} synapses x {} snapshots [{}]",
+            w.projection,
+            w.synapses(),
+            w.steps.len(),
+            w.unit
         );
     }
     Ok(())

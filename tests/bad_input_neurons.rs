@@ -324,3 +324,14 @@ fn a_bad_tempotron_experiment_names_line_and_field() {
         "{stderr}"
     );
 }
+
+#[test]
+fn plasticity_on_a_tripartite_projection() {
+    let text = GOOD.replacen(
+        "synapse = \"tripartite\"\n",
+        "synapse = \"tripartite\"\nplasticity = { stdp = { tau_plus = \"20 ms\" } }\n",
+        1,
+    );
+    assert!(text != GOOD);
+    assert_fails(&text, &["projection[0].plasticity", "glial or graded"]);
+}

@@ -259,6 +259,10 @@ fn bad_projections_are_errors() {
             vec!["projection[0].receptor"],
         ),
         (
+            &format!("{dense}\nplasticity = {{ stdp = {{ tau_plus = \"20 ms\" }} }}"),
+            vec!["projection[0].plasticity", "float mode only"],
+        ),
+        (
             &format!("{dense}\nweight_exp = 40"),
             vec!["projection[0].weight_exp", "-24..=24"],
         ),

@@ -14,6 +14,7 @@
 
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
+use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::{SpikeTrains, StateTrace};
 use crate::model::spec::RecordSpec;
@@ -39,6 +40,8 @@ struct WorkerOutcome {
 /// The read-only part of the network that every worker consults.
 struct Shared<'a> {
     steps: u64,
+    dt: f64,
+    snapshot_steps: &'a [Vec<u64>],
     epoch: u64,
     populations: &'a [Population],
     projections: &'a [Projection],
@@ -49,12 +52,13 @@ struct Shared<'a> {
 /// `progress(k)` is called now and then with the number of steps done.
 pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u64)) -> Outcome {
     let Network {
+        dt,
         steps,
         populations,
         projections,
         outgoing,
         workers,
-        ..
+        snapshot_steps,
     } = net;
     let epoch = projections
         .iter()
@@ -64,6 +68,8 @@ pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u
         .max(1);
     let shared = Shared {
         steps: *steps,
+        dt: *dt,
+        snapshot_steps,
         epoch,
         populations,
         projections,
@@ -100,6 +106,7 @@ fn run_worker(
     let mut drive_cursor = vec![0usize; worker.slices.len()];
     let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
     let mut synaptic_events = 0;
+    let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
 
     for (si, slice) in worker.slices.iter_mut().enumerate() {
         fired.clear();
@@ -112,15 +119,26 @@ fn run_worker(
 
     let report_every = (shared.steps / 200).max(1);
     if shared.steps > 0 {
-        begin_step(worker, &mut recorders, &mut drive_cursor, 0);
+        begin_step(worker, &mut recorders, &mut drive_cursor, 0, shared);
     }
     let mut k = 0;
     while k < shared.steps {
         let end = k.saturating_add(shared.epoch).min(shared.steps);
         for step in k..end {
+            let t = (step + 1) as f64 * shared.dt;
             for (si, slice) in worker.slices.iter_mut().enumerate() {
                 fired.clear();
+                for &(j, pi) in &plastic[si] {
+                    let part = &mut worker.parts[j][pi];
+                    let slot = slice.inputs[shared.projections[j].port].slot_mut(step + 1);
+                    if let Some(p) = part.plastic.as_mut() {
+                        p.arrive(step + 1, t, &part.synapses, slot);
+                    }
+                }
                 slice.neuron.settle(step, &slice.inputs, &mut fired);
+                if !plastic[si].is_empty() {
+                    post_spikes(&mut worker.parts, &plastic[si], &fired, t);
+                }
                 slice
                     .inputs
                     .iter_mut()
@@ -139,7 +157,7 @@ fn run_worker(
             // The last step's successor is begun before the exchange below:
             // it needs no input, so it fills the time spent waiting there.
             if step + 1 < shared.steps {
-                begin_step(worker, &mut recorders, &mut drive_cursor, step + 1);
+                begin_step(worker, &mut recorders, &mut drive_cursor, step + 1, shared);
             }
             if (step + 1).is_multiple_of(report_every) {
                 progress(step + 1);
@@ -150,6 +168,13 @@ fn run_worker(
         synaptic_events += deliver(worker, &all, shared);
         k = end;
     }
+    at_grid_point(
+        &mut worker.parts,
+        shared.steps,
+        shared.dt,
+        shared.steps,
+        shared.snapshot_steps,
+    );
     progress(shared.steps);
     WorkerOutcome {
         spikes,
@@ -207,13 +232,22 @@ fn emit_graded(slice: &Slice, grid: u64, shared: &Shared, outbox: &mut Vec<Spike
 }
 
 /// The input-free first half of step `k → k + 1` for every slice: drives
-/// that change at grid point `k`, samples of grid point `k`, propagation.
+/// that change at grid point `k`, samples of grid point `k`, propagation;
+/// and the plasticity updates and weight snapshots of grid point `k`.
 fn begin_step(
     worker: &mut Worker,
     recorders: &mut [Vec<SliceRecorder>],
     drive_cursor: &mut [usize],
     k: u64,
+    shared: &Shared,
 ) {
+    at_grid_point(
+        &mut worker.parts,
+        k,
+        shared.dt,
+        shared.steps,
+        shared.snapshot_steps,
+    );
     for (si, slice) in worker.slices.iter_mut().enumerate() {
         apply_drive(slice, k, &mut drive_cursor[si]);
         for r in &mut recorders[si] {
@@ -249,10 +283,17 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
     for spike in spikes {
         for &j in &shared.outgoing[spike.population as usize] {
             let port = shared.projections[j].port;
-            for part in &worker.parts[j] {
+            for part in &mut worker.parts[j] {
                 let csr = &part.synapses;
                 let row = csr.row(spike.neuron);
                 events += row.len() as u64;
+                if let Some(p) = part.plastic.as_mut() {
+                    // Weights are read when the spike arrives, not now.
+                    for s in row {
+                        p.queue(spike.step + csr.delay(s) as u64, s as u32);
+                    }
+                    continue;
+                }
                 let ring = &mut worker.slices[part.slice].inputs[port];
                 match &csr.delays {
                     Delays::Uniform(d) => {

@@ -22,6 +22,7 @@ use std::cmp::Ordering;
 use crate::engine::calendar::Calendar;
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Worker};
+use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::SpikeTrains;
 use crate::model::spec::{ModelSpec, Port, RecordSpec};
@@ -46,6 +47,9 @@ enum Kind {
         target: u32,
         weight: f32,
     },
+    /// One synapse's input through a plastic part (per-synapse delays):
+    /// the weight is read when it arrives.
+    PlasticSingle { j: u32, part: u32, synapse: u32 },
     /// Look for a crossing of neuron `neuron` of `slice`.
     Check {
         slice: u32,
@@ -110,6 +114,7 @@ struct EventSlice {
 struct Shared<'a> {
     duration: f64,
     dt: f64,
+    snapshot_steps: &'a [Vec<u64>],
     epoch: f64,
     populations: &'a [Population],
     projections: &'a [Projection],
@@ -129,11 +134,13 @@ pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -
         projections,
         outgoing,
         workers,
+        snapshot_steps,
         ..
     } = net;
     let shared = Shared {
         duration: spec.simulation.duration,
         dt: *dt,
+        snapshot_steps,
         epoch,
         populations,
         projections,
@@ -251,6 +258,7 @@ fn run_worker(
     progress: &mut dyn FnMut(u64),
 ) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
     let mut slices = event_slices(worker);
+    let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
     let mut recs = recorders(&slices, records);
     let mut queue: Calendar<Event> = Calendar::new(shared.epoch);
     for (si, slice) in slices.iter_mut().enumerate() {
@@ -308,6 +316,7 @@ fn run_worker(
                 &mut slices,
                 shared,
                 worker,
+                &plastic,
                 t_sample,
                 true,
                 &mut outbox,
@@ -326,6 +335,13 @@ fn run_worker(
                     }
                 }
             }
+            at_grid_point(
+                &mut worker.parts,
+                next_sample,
+                shared.dt,
+                steps,
+                shared.snapshot_steps,
+            );
             next_sample += 1;
         }
         process_until(
@@ -333,6 +349,7 @@ fn run_worker(
             &mut slices,
             shared,
             worker,
+            &plastic,
             end,
             false,
             &mut outbox,
@@ -347,6 +364,13 @@ fn run_worker(
             break;
         }
     }
+    at_grid_point(
+        &mut worker.parts,
+        steps,
+        shared.dt,
+        steps,
+        shared.snapshot_steps,
+    );
     (slices, recs, synaptic_events)
 }
 
@@ -378,7 +402,8 @@ fn process_until(
     queue: &mut Calendar<Event>,
     slices: &mut [EventSlice],
     shared: &Shared,
-    worker: &Worker,
+    worker: &mut Worker,
+    plastic: &[Vec<(usize, usize)>],
     until: f64,
     inclusive: bool,
     outbox: &mut Vec<Spike>,
@@ -399,19 +424,44 @@ fn process_until(
                 }
             }
             Kind::Batch { j, part, pre } => {
-                let p = &worker.parts[j as usize][part as usize];
+                let p = &mut worker.parts[j as usize][part as usize];
                 let port_index = shared.projections[j as usize].port;
                 let s = &mut slices[p.slice];
                 let port = s.ports[port_index];
                 let row = p.synapses.row(pre);
                 *events += row.len() as u64;
-                for syn in row {
-                    let i = p.synapses.targets[syn] as usize;
-                    let next = s
-                        .model
-                        .receive(i, e.time, port, p.synapses.weights[syn] as f64);
-                    schedule(queue, s, p.slice, i, next);
+                match p.plastic.as_mut() {
+                    None => {
+                        for syn in row {
+                            let i = p.synapses.targets[syn] as usize;
+                            let weight = p.synapses.weights[syn] as f64;
+                            let next = s.model.receive(i, e.time, port, weight);
+                            schedule(queue, s, p.slice, i, next);
+                        }
+                    }
+                    Some(plastic) => {
+                        for syn in row {
+                            let i = p.synapses.targets[syn] as usize;
+                            // Rounded as the CSR's weights are, so a static
+                            // and a plastic synapse of equal weight act alike.
+                            let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
+                            let next = s.model.receive(i, e.time, port, weight);
+                            schedule(queue, s, p.slice, i, next);
+                        }
+                    }
                 }
+            }
+            Kind::PlasticSingle { j, part, synapse } => {
+                let p = &mut worker.parts[j as usize][part as usize];
+                let s = &mut slices[p.slice];
+                let port = s.ports[shared.projections[j as usize].port];
+                let syn = synapse as usize;
+                let i = p.synapses.targets[syn] as usize;
+                let plastic = p.plastic.as_mut().expect("queued for plastic parts only");
+                let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
+                *events += 1;
+                let next = s.model.receive(i, e.time, port, weight);
+                schedule(queue, s, p.slice, i, next);
             }
             Kind::Single {
                 slice,
@@ -448,6 +498,14 @@ fn process_until(
                 if s.version[neuron as usize] == version {
                     taken(s, neuron as usize);
                     record_and_send(s, e.time, neuron, shared, outbox);
+                    if !plastic[slice as usize].is_empty() {
+                        post_spikes(
+                            &mut worker.parts,
+                            &plastic[slice as usize],
+                            &[neuron],
+                            e.time,
+                        );
+                    }
                     let next = s.model.fire(neuron as usize, e.time);
                     schedule(queue, s, slice as usize, neuron as usize, next);
                 }
@@ -487,6 +545,25 @@ fn deliver(queue: &mut Calendar<Event>, worker: &Worker, spikes: &[Spike], share
                                 kind,
                             },
                         );
+                    }
+                    ExactDelays::PerSynapse(delays) if part.plastic.is_some() => {
+                        for s in row {
+                            let kind = Kind::PlasticSingle {
+                                j: j as u32,
+                                part: part_index as u32,
+                                synapse: s as u32,
+                            };
+                            let key = [spike.population, spike.neuron, j as u32, s as u32];
+                            push(
+                                queue,
+                                Event {
+                                    time: on_grain(spike.time + delays[s]),
+                                    class: 1,
+                                    key,
+                                    kind,
+                                },
+                            );
+                        }
                     }
                     ExactDelays::PerSynapse(delays) => {
                         let port = shared.projections[j].port as u8;

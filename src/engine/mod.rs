@@ -6,6 +6,7 @@ pub mod exchange;
 pub mod fixed;
 pub mod network;
 pub mod partition;
+pub mod plastic;
 pub mod recording;
 pub mod rng;
 
@@ -42,6 +43,7 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
         EngineKind::Event => event::run(&mut net, spec, &mut |k| progress(k, total)),
     };
     let simulate_seconds = started.elapsed().as_secs_f64();
+    let weights = plastic::weight_traces(&mut net, &spec.weight_records);
 
     let sim = &spec.simulation;
     Results {
@@ -70,5 +72,6 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
             .map(|(s, _)| s)
             .collect(),
         states: outcome.states,
+        weights,
     }
 }

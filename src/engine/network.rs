@@ -5,6 +5,7 @@
 use crate::engine::partition::{self, SlicePlan};
 use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
 use crate::neuron::{self, Neuron};
+use crate::plasticity::PlasticPart;
 use crate::synapse::csr::Synapse;
 use crate::synapse::{Csr, EventRing, connect};
 
@@ -37,6 +38,8 @@ pub struct ProjectionPart {
     /// Index of the target slice in its worker's `slices`.
     pub slice: usize,
     pub synapses: Csr,
+    /// Weights and traces when the projection is plastic.
+    pub plastic: Option<PlasticPart>,
 }
 
 pub struct Population {
@@ -72,6 +75,8 @@ pub struct Network {
     /// Projections leaving each population.
     pub outgoing: Vec<Vec<usize>>,
     pub workers: Vec<Worker>,
+    /// Per projection, the grid steps at which its weights are recorded.
+    pub snapshot_steps: Vec<Vec<u64>>,
 }
 
 impl Network {
@@ -155,9 +160,14 @@ impl Network {
             for (j, p) in projections.iter().enumerate() {
                 if p.to == s.population {
                     let synapses = csrs[j].restricted_to_targets(s.offset, s.offset + s.len);
+                    let plastic = spec.projections[j]
+                        .plasticity
+                        .as_ref()
+                        .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
                     worker.parts[j].push(ProjectionPart {
                         slice: local,
                         synapses,
+                        plastic,
                     });
                 }
             }
@@ -178,6 +188,10 @@ impl Network {
                     record_spikes: p.record_spikes,
                 })
                 .collect(),
+            snapshot_steps: crate::engine::plastic::snapshot_steps(
+                projections.len(),
+                &spec.weight_records,
+            ),
             projections,
             outgoing,
             workers,

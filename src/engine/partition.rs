@@ -11,6 +11,9 @@
 /// thread's time.
 pub const MIN_SLICE: u32 = 256;
 
+/// Populations up to this size stay in one slice whatever the thread count.
+pub const MAX_UNSPLIT: u32 = 2 * MIN_SLICE - 1;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlicePlan {
     pub population: usize,

@@ -123,6 +123,7 @@ mod tests {
             },
             spikes: vec![s],
             states: Vec::new(),
+            weights: Vec::new(),
         }
     }
 

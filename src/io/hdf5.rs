@@ -13,6 +13,12 @@
 //! /state/<population>/times       f64 [steps]
 //! /state/<population>/steps       u64 [steps]
 //! /state/<population>/neurons     u32 [neurons]
+//! /weights/<projection>/values    f64 [snapshots, synapses], attribute `unit`
+//!                                 (only for projections with recorded weights)
+//! /weights/<projection>/times     f64 [snapshots]
+//! /weights/<projection>/steps     u64 [snapshots]
+//! /weights/<projection>/pre       u32 [synapses]  (synapses in (pre, post) order)
+//! /weights/<projection>/post      u32 [synapses]
 //! root attributes: model, model_path, spikesim_version, engine (strings),
 //!                  seed (u64), threads (u32), dt, duration, build_seconds,
 //!                  simulate_seconds (f64), synapses, synaptic_events (u64),
@@ -36,6 +42,8 @@ use ::hdf5::{Dataset, File, Group, H5Type, IndexType, IterationOrder, Location, 
 
 use super::IoError;
 use super::results::{Results, RunInfo, SpikeTrains, StateTrace};
+
+mod weights;
 
 const SPIKES: &str = "spikes";
 const STATE: &str = "state";
@@ -68,10 +76,12 @@ pub fn read_results(path: &Path) -> Result<Results, IoError> {
     let info = read_info(&file, path)?;
     let spikes = read_all_spikes(&file, path, info.dt)?;
     let states = read_all_states(&file, path)?;
+    let weights = weights::read_all(&file, path)?;
     Ok(Results {
         info,
         spikes,
         states,
+        weights,
     })
 }
 
@@ -363,6 +373,7 @@ fn write_file(
         .context(path, || "creating the file".into())?;
     write_all_spikes(&file, path, &results.spikes, results.info.dt)?;
     write_all_states(&file, path, states, results.info.dt)?;
+    weights::write_all(&file, path, &results.weights)?;
     write_info(&file, path, &results.info)?;
     write_attr(&file, path, "/", COMPLETE, &1u8)?;
     file.close().context(path, || "closing the file".into())
@@ -838,6 +849,7 @@ fn read_trace_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::results::WeightTrace;
 
     fn info() -> RunInfo {
         RunInfo {
@@ -877,6 +889,15 @@ mod tests {
             info: info(),
             spikes: vec![exc, SpikeTrains::new("inh", 2)],
             states: vec![trace("v", "V", Some(-0.05)), trace("g_exc", "S", None)],
+            weights: vec![WeightTrace {
+                projection: "in->out".into(),
+                unit: "V".into(),
+                pre: vec![0, 0, 1],
+                post: vec![0, 1, 1],
+                steps: vec![0, 10],
+                times: vec![0.0, 10.0 * 1e-4],
+                values: vec![1e-3, 2e-3, 3e-3, 1.5e-3, 0.0, 4e-3],
+            }],
         }
     }
 

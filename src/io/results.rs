@@ -79,6 +79,35 @@ impl StateTrace {
     }
 }
 
+/// Snapshots of the weights of one plastic projection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WeightTrace {
+    pub projection: String,
+    /// SI unit of the weights (currents are carried as the voltage `r_m i`).
+    pub unit: String,
+    /// Each synapse's presynaptic and postsynaptic neuron, in (pre, post)
+    /// order: the columns.
+    pub pre: Vec<u32>,
+    pub post: Vec<u32>,
+    /// Grid step and time (seconds) of each snapshot: the rows.
+    pub steps: Vec<u64>,
+    pub times: Vec<f64>,
+    /// Row-major: `values[row * pre.len() + synapse]`.
+    pub values: Vec<f64>,
+}
+
+impl WeightTrace {
+    pub fn synapses(&self) -> usize {
+        self.pre.len()
+    }
+
+    /// The weights of snapshot `row`.
+    pub fn row(&self, row: usize) -> &[f64] {
+        let n = self.synapses();
+        &self.values[row * n..(row + 1) * n]
+    }
+}
+
 /// What describes a run beside its recordings; written as root attributes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunInfo {
@@ -105,6 +134,7 @@ pub struct Results {
     pub info: RunInfo,
     pub spikes: Vec<SpikeTrains>,
     pub states: Vec<StateTrace>,
+    pub weights: Vec<WeightTrace>,
 }
 
 impl Results {
@@ -116,6 +146,10 @@ impl Results {
         self.states
             .iter()
             .find(|s| s.population == population && s.variable == variable)
+    }
+
+    pub fn weights_of(&self, projection: &str) -> Option<&WeightTrace> {
+        self.weights.iter().find(|w| w.projection == projection)
     }
 
     /// Mean firing rate of a population in Hz over the whole run.

@@ -243,6 +243,7 @@ impl Validator<'_> {
             projections: Vec::new(),
             currents: Vec::new(),
             records: Vec::new(),
+            weight_records: Vec::new(),
             output,
             fixed: Some(FixedModel {
                 populations,
@@ -518,6 +519,11 @@ impl Validator<'_> {
                 p.receptor.as_ref().map(|s| s.span()),
                 "fixed-point synapses all add to the current `u`; remove `receptor`",
             ),
+            (
+                "plasticity",
+                p.plasticity.as_ref().map(|s| s.span()),
+                "fixed-point weights are fixed integers; plasticity runs in float mode only",
+            ),
         ];
         if let Some((key, s, msg)) = not_here.into_iter().find(|(_, s, _)| s.is_some()) {
             return Err(self.err(s, &field(key), msg));
@@ -658,15 +664,33 @@ impl Validator<'_> {
     ) -> Result<RecordSpec> {
         let r = raw.get_ref();
         let field = |f: &str| format!("record[{index}].{f}");
-        let population = self.fixed_population_ref(&r.population, pops, &field("population"))?;
+        if r.projection.is_some()
+            || r.weights.is_some()
+            || r.times.is_some()
+            || r.interval.is_some()
+        {
+            return Err(self.err(
+                Some(raw.span()),
+                &field("projection"),
+                "fixed-point mode records population state only, not weights",
+            ));
+        }
+        let (Some(population), Some(variables_spanned)) = (&r.population, &r.variables) else {
+            return Err(self.err(
+                Some(raw.span()),
+                &field("population"),
+                "a record needs `population` and `variables`",
+            ));
+        };
+        let population = self.fixed_population_ref(population, pops, &field("population"))?;
         let allowed: &[&str] = match pops[population].kind {
             FixedKind::Lif(_) => &["u", "v"],
             FixedKind::SpikePattern(_) => &[],
         };
-        let variables = r.variables.get_ref();
+        let variables = variables_spanned.get_ref();
         if variables.is_empty() {
             return Err(self.err(
-                span(&r.variables),
+                span(variables_spanned),
                 &field("variables"),
                 "name at least one variable",
             ));
@@ -678,7 +702,7 @@ impl Validator<'_> {
                 allowed.join(", ")
             };
             return Err(self.err(
-                span(&r.variables),
+                span(variables_spanned),
                 &field("variables"),
                 format!("`{v}` is not a variable of a fixed-point {} population (recordable: {choices})", match pops[population].kind {
                     FixedKind::Lif(_) => "lif",

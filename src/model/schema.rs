@@ -90,7 +90,12 @@ pub struct RawProjection {
     pub num_weight_bits: Option<Spanned<i64>>,
     #[serde(default)]
     pub sign_mode: Option<Spanned<String>>,
+    #[serde(default)]
+    pub plasticity: Option<Spanned<RawPlasticity>>,
 }
+
+/// `plasticity = { <rule> = { parameter = value, ... } }`.
+pub type RawPlasticity = std::collections::BTreeMap<String, Spanned<ValueMap>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,12 +135,23 @@ pub struct RawStimulus {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRecord {
-    pub population: Spanned<String>,
-    pub variables: Spanned<Vec<String>>,
+    /// A population's state variables, or (with `projection`) weights.
+    #[serde(default)]
+    pub population: Option<Spanned<String>>,
+    #[serde(default)]
+    pub variables: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub neurons: Option<Spanned<Vec<i64>>>,
     #[serde(default)]
     pub every: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub projection: Option<Spanned<String>>,
+    #[serde(default)]
+    pub weights: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub times: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub interval: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,4 +163,10 @@ pub struct RawOutput {
     pub raster: Option<Spanned<String>>,
     #[serde(default)]
     pub potential: Option<Spanned<String>>,
+    #[serde(default)]
+    pub weight_histogram: Option<Spanned<String>>,
+    #[serde(default)]
+    pub weight_course: Option<Spanned<String>>,
+    #[serde(default)]
+    pub rate: Option<Spanned<String>>,
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub use super::richer::{AmsuParams, AstrocyteParams, Escape, MetaParams, Modulation};
+pub use crate::plasticity::PlasticitySpec;
 
 /// How a per-neuron or per-synapse value is drawn.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,6 +210,7 @@ pub struct ProjectionSpec {
     pub delay: ValueSpec,
     pub port: Port,
     pub allow_autapses: bool,
+    pub plasticity: Option<PlasticitySpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -228,11 +230,24 @@ pub struct RecordSpec {
     pub every: u64,
 }
 
+/// Snapshots of a plastic projection's weights at chosen grid steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightRecordSpec {
+    pub projection: usize,
+    /// Ascending, distinct, within `0..=steps`.
+    pub steps: Vec<u64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputSpec {
     pub path: Option<PathBuf>,
     pub raster: Option<PathBuf>,
     pub potential: Option<PathBuf>,
+    /// Weight plots of the first recorded projection.
+    pub weight_histogram: Option<PathBuf>,
+    pub weight_course: Option<PathBuf>,
+    /// Firing rate over time of the first population with recorded spikes.
+    pub rate: Option<PathBuf>,
 }
 
 /// A whole validated run description.
@@ -246,6 +261,7 @@ pub struct ModelSpec {
     pub projections: Vec<ProjectionSpec>,
     pub currents: Vec<CurrentStimulusSpec>,
     pub records: Vec<RecordSpec>,
+    pub weight_records: Vec<WeightRecordSpec>,
     pub output: OutputSpec,
     /// The integer network when `[simulation] arithmetic = "fixed"`; then
     /// `populations`, `projections` and `records` above are empty.

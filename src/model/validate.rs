@@ -19,6 +19,8 @@ mod richer;
 
 type Result<T> = std::result::Result<T, ModelError>;
 
+mod plasticity;
+
 /// Parse and validate a model file's text. `path` locates relative file
 /// references and names the file in errors.
 pub fn parse_model(path: &Path, text: &str) -> Result<ModelSpec> {
@@ -82,12 +84,19 @@ impl<'a> Validator<'a> {
             )?;
         }
         self.unique_projection_names(&raw, &projections)?;
-        let records = raw
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| self.record(i, r, &populations))
-            .collect::<Result<Vec<_>>>()?;
+        let (mut records, mut weight_records) = (Vec::new(), Vec::new());
+        for (i, r) in raw.records.iter().enumerate() {
+            match &r.get_ref().projection {
+                Some(name) => weight_records.push(self.weight_record(
+                    i,
+                    r,
+                    name,
+                    &projections,
+                    &simulation,
+                )?),
+                None => records.push(self.record(i, r, &populations)?),
+            }
+        }
         let output = raw
             .output
             .as_ref()
@@ -113,6 +122,7 @@ impl<'a> Validator<'a> {
             projections,
             currents,
             records,
+            weight_records,
             output,
             fixed: None,
             warnings: Vec::new(),
@@ -750,6 +760,19 @@ impl<'a> Validator<'a> {
             &p.connect,
             &field("connect"),
         )?;
+        let plasticity = match &p.plasticity {
+            None => None,
+            Some(raw_rule) => {
+                let target = plasticity::Target {
+                    port,
+                    r_m: membrane.r_m,
+                    weight: &weight,
+                    population: target,
+                    weight_span: p.weight.as_ref().map(|w| w.span()),
+                };
+                Some(self.plasticity(raw_rule, &target, sim, &field("plasticity"))?)
+            }
+        };
         Ok(ProjectionSpec {
             name,
             from,
@@ -759,6 +782,7 @@ impl<'a> Validator<'a> {
             delay,
             port,
             allow_autapses: p.allow_autapses.unwrap_or(false),
+            plasticity,
         })
     }
 
@@ -1159,6 +1183,7 @@ impl<'a> Validator<'a> {
                     delay,
                     port,
                     allow_autapses: true,
+                    plasticity: None,
                 });
                 Ok(())
             }
@@ -1290,9 +1315,23 @@ impl<'a> Validator<'a> {
     ) -> Result<RecordSpec> {
         let r = raw.get_ref();
         let field = |f: &str| format!("record[{index}].{f}");
-        let population = self.population_ref(&r.population, pops, &field("population"))?;
+        let (Some(population), Some(variables)) = (&r.population, &r.variables) else {
+            return Err(self.err(
+                Some(raw.span()),
+                &field("population"),
+                "a record needs `population` and `variables` (or `projection` and `weights = true`)",
+            ));
+        };
+        if r.weights.is_some() || r.times.is_some() || r.interval.is_some() {
+            return Err(self.err(
+                Some(raw.span()),
+                &field("projection"),
+                "`weights`, `times` and `interval` record a projection: name it with `projection`",
+            ));
+        }
+        let population = self.population_ref(population, pops, &field("population"))?;
         let allowed = recordable(&pops[population].kind);
-        for v in r.variables.get_ref() {
+        for v in variables.get_ref() {
             if !allowed.contains(&v.as_str()) {
                 let choices = if allowed.is_empty() {
                     "none".to_string()
@@ -1300,7 +1339,7 @@ impl<'a> Validator<'a> {
                     allowed.join(", ")
                 };
                 return Err(self.err(
-                    span_of(&r.variables),
+                    span_of(variables),
                     &field("variables"),
                     format!(
                         "`{v}` is not a variable of a {} population (recordable: {choices})",
@@ -1309,9 +1348,9 @@ impl<'a> Validator<'a> {
                 ));
             }
         }
-        if r.variables.get_ref().is_empty() {
+        if variables.get_ref().is_empty() {
             return Err(self.err(
-                span_of(&r.variables),
+                span_of(variables),
                 &field("variables"),
                 "name at least one variable",
             ));
@@ -1331,7 +1370,7 @@ impl<'a> Validator<'a> {
         };
         Ok(RecordSpec {
             population,
-            variables: r.variables.get_ref().clone(),
+            variables: variables.get_ref().clone(),
             neurons,
             every,
         })
@@ -1344,6 +1383,9 @@ impl<'a> Validator<'a> {
             path: path(&o.path),
             raster: path(&o.raster),
             potential: path(&o.potential),
+            weight_histogram: path(&o.weight_histogram),
+            weight_course: path(&o.weight_course),
+            rate: path(&o.rate),
         }
     }
 }

@@ -8,9 +8,11 @@ mod font;
 pub mod learning;
 pub mod potential;
 pub mod raster;
+pub mod weights;
 
 pub use potential::{PotentialOptions, potential};
 pub use raster::{RasterOptions, raster};
+pub use weights::{RateOptions, WeightPlotOptions, rate, weight_course, weight_histogram};
 
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,13 @@ pub enum PlotError {
         population: String,
         variable: String,
         neuron: u32,
+        available: String,
+    },
+
+    #[error("no weights recorded{} (recorded: {available})",
+        projection.as_ref().map(|p| format!(" for projection `{p}`")).unwrap_or_default())]
+    NoWeights {
+        projection: Option<String>,
         available: String,
     },
 
@@ -343,6 +352,7 @@ mod test_support {
             },
             spikes: vec![exc, SpikeTrains::new("inh", 20)],
             states: vec![state("v", "V", v, Some(-0.052)), state("g", "S", g, None)],
+            weights: Vec::new(),
         }
     }
 }

@@ -185,6 +185,7 @@ mod tests {
             },
             port: Port::Voltage,
             allow_autapses: false,
+            plasticity: None,
         }
     }
 

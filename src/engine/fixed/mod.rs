@@ -134,6 +134,7 @@ pub fn projection_synapses(
                 delay: ValueSpec::Constant(dt),
                 port: crate::model::spec::Port::Voltage,
                 allow_autapses: p.allow_autapses,
+                plasticity: None,
             };
             connect::build(&spec, n_pre, n_post, seed, dt, false)
                 .iter()
@@ -502,5 +503,6 @@ pub fn simulate(
             .map(|(s, _)| s)
             .collect(),
         states: outcome.states,
+        weights: Vec::new(),
     }
 }

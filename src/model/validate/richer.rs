@@ -311,6 +311,13 @@ impl Validator<'_> {
                 "only current synapses have a receptor; remove `receptor`",
             ));
         }
+        if let Some(r) = &p.plasticity {
+            return Err(self.err(
+                span_of(r),
+                &field("plasticity"),
+                "plasticity applies to spiking synapses onto lif or cuba_lif populations, not to glial or graded projections",
+            ));
+        }
         let (rule, listed_dim) =
             self.connect(&p.connect, source.size, target.size, &field("connect"))?;
         if listed_dim.is_some() {
@@ -378,6 +385,7 @@ impl Validator<'_> {
             delay,
             port,
             allow_autapses: p.allow_autapses.unwrap_or(false),
+            plasticity: None,
         }))
     }
 

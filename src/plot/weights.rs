@@ -1,0 +1,399 @@
+//! Plots of plastic weights: the distribution at the last snapshot (over
+//! the first one's), and the weights' course over the run; and the firing
+//! rate of a population over the run, to watch learning settle.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Y_LABEL_AREA, colour,
+    draw_legend, listing, render, text, tick,
+};
+use crate::io::results::{Results, WeightTrace};
+
+/// Bins of the weight histogram.
+const BINS: usize = 50;
+/// Synapses traced in the course plot besides the mean.
+const TRACED: usize = 20;
+
+#[derive(Debug, Clone, Default)]
+pub struct WeightPlotOptions {
+    /// The projection; the first recorded one when `None`.
+    pub projection: Option<String>,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RateOptions {
+    /// The population; the first with spikes recorded when `None`.
+    pub population: Option<String>,
+    /// Bin width in seconds; a fiftieth of the run when `None`.
+    pub bin: Option<f64>,
+    pub title: Option<String>,
+}
+
+fn select<'a>(
+    results: &'a Results,
+    projection: &Option<String>,
+) -> Result<&'a WeightTrace, PlotError> {
+    let found = match projection {
+        Some(p) => results.weights_of(p),
+        None => results.weights.first(),
+    };
+    found
+        .filter(|w| !w.steps.is_empty())
+        .ok_or_else(|| PlotError::NoWeights {
+            projection: projection.clone(),
+            available: listing(results.weights.iter().map(|w| w.projection.clone())),
+        })
+}
+
+/// Weights are shown in mV when in volts.
+fn scale(unit: &str) -> (f64, String) {
+    match unit {
+        "V" => (1e3, "weight (mV)".into()),
+        "" => (1.0, "weight".into()),
+        u => (1.0, format!("weight ({u})")),
+    }
+}
+
+/// Histogram of the last snapshot, with the first snapshot's outlined.
+pub fn weight_histogram(
+    results: &Results,
+    path: &Path,
+    opts: &WeightPlotOptions,
+) -> Result<(), PlotError> {
+    let w = select(results, &opts.projection)?;
+    let (factor, label) = scale(&w.unit);
+    let rows = w.steps.len();
+    let finite = |row: usize| -> Vec<f64> {
+        w.row(row)
+            .iter()
+            .map(|x| x * factor)
+            .filter(|x| x.is_finite())
+            .collect()
+    };
+    let (first, last) = (finite(0), finite(rows - 1));
+    let (lo, hi) = first
+        .iter()
+        .chain(&last)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let (lo, hi) = if lo < hi {
+        (lo, hi)
+    } else {
+        (lo - 0.5, lo + 0.5)
+    };
+    let counts = |values: &[f64]| {
+        let mut c = vec![0usize; BINS];
+        for &x in values {
+            c[(((x - lo) / (hi - lo)) * BINS as f64)
+                .floor()
+                .clamp(0.0, (BINS - 1) as f64) as usize] += 1;
+        }
+        c
+    };
+    let title = opts
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("weights of {}", w.projection));
+    render(
+        path,
+        &Histogram {
+            title,
+            x_label: label,
+            range: lo..hi,
+            first: counts(&first),
+            last: counts(&last),
+            times: (w.times[0], w.times[rows - 1]),
+        },
+    )
+}
+
+struct Histogram {
+    title: String,
+    x_label: String,
+    range: std::ops::Range<f64>,
+    first: Vec<usize>,
+    last: Vec<usize>,
+    times: (f64, f64),
+}
+
+impl Figure for Histogram {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, text(26))?;
+        let (area, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let top = self
+            .first
+            .iter()
+            .chain(&self.last)
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let width = (self.range.end - self.range.start) / BINS as f64;
+        let mut chart = ChartBuilder::on(&area)
+            .margin_top(10)
+            .margin_right(20)
+            .x_label_area_size(50)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(self.range.clone(), 0.0..top as f64 * 1.08)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(235, 235, 235))
+            .x_desc(self.x_label.as_str())
+            .y_desc("synapses")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(text(15))
+            .axis_desc_style(text(18))
+            .draw()?;
+        let left = |i: usize| self.range.start + i as f64 * width;
+        chart.draw_series(self.last.iter().enumerate().map(|(i, &c)| {
+            Rectangle::new(
+                [(left(i), 0.0), (left(i + 1), c as f64)],
+                colour(0).filled(),
+            )
+        }))?;
+        // The first snapshot as a step outline over the bars.
+        let outline = self
+            .first
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &c)| [(left(i), c as f64), (left(i + 1), c as f64)]);
+        chart.draw_series(LineSeries::new(outline, colour(1).stroke_width(2)))?;
+        let entries = [
+            LegendEntry {
+                label: format!("at {} s", tick(&self.times.1)),
+                colour: colour(0),
+                mark: Mark::Square,
+            },
+            LegendEntry {
+                label: format!("at {} s", tick(&self.times.0)),
+                colour: colour(1),
+                mark: Mark::Line,
+            },
+        ];
+        draw_legend(&legend, 40, &entries)
+    }
+}
+
+/// Weights against time: a sample of synapses and the mean.
+pub fn weight_course(
+    results: &Results,
+    path: &Path,
+    opts: &WeightPlotOptions,
+) -> Result<(), PlotError> {
+    let w = select(results, &opts.projection)?;
+    let (factor, label) = scale(&w.unit);
+    let n = w.synapses();
+    let rows = w.steps.len();
+    let picked: Vec<usize> = (0..TRACED.min(n))
+        .map(|i| i * n / TRACED.min(n).max(1))
+        .collect();
+    let series = |s: usize| -> Vec<(f64, f64)> {
+        (0..rows)
+            .map(|r| (w.times[r], w.row(r)[s] * factor))
+            .collect()
+    };
+    let mean: Vec<(f64, f64)> = (0..rows)
+        .map(|r| {
+            (
+                w.times[r],
+                w.row(r).iter().sum::<f64>() / n.max(1) as f64 * factor,
+            )
+        })
+        .collect();
+    let title = opts
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("weights of {} over time", w.projection));
+    render(
+        path,
+        &Course {
+            title,
+            x_label: "time (s)".into(),
+            y_label: label,
+            traces: picked.iter().map(|&s| series(s)).collect(),
+            mean: Some(mean),
+        },
+    )
+}
+
+/// Firing rate of a population in bins, against time.
+pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), PlotError> {
+    let found = match &opts.population {
+        Some(p) => results.spikes_of(p),
+        None => results.spikes.first(),
+    };
+    let spikes = found.ok_or_else(|| PlotError::NoSpikes {
+        population: opts.population.clone().unwrap_or_default(),
+        available: listing(results.spikes.iter().map(|s| s.population.clone())),
+    })?;
+    let duration = results.info.duration;
+    let bin = opts.bin.filter(|b| *b > 0.0).unwrap_or(duration / 50.0);
+    let bins = ((duration / bin).ceil() as usize).max(1);
+    let mut counts = vec![0usize; bins];
+    for t in spikes.times(results.info.dt) {
+        counts[((t / bin) as usize).min(bins - 1)] += 1;
+    }
+    let size = spikes.size.max(1) as f64;
+    let points = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| ((i as f64 + 0.5) * bin, c as f64 / (bin * size)))
+        .collect();
+    let title = opts.title.clone().unwrap_or_else(|| {
+        format!(
+            "firing rate of {} ({} s bins)",
+            spikes.population,
+            tick(&bin)
+        )
+    });
+    render(
+        path,
+        &Course {
+            title,
+            x_label: "time (s)".into(),
+            y_label: "rate (Hz)".into(),
+            traces: vec![points],
+            mean: None,
+        },
+    )
+}
+
+/// Lines against time; the optional mean drawn thick in black.
+struct Course {
+    title: String,
+    x_label: String,
+    y_label: String,
+    traces: Vec<Vec<(f64, f64)>>,
+    mean: Option<Vec<(f64, f64)>>,
+}
+
+impl Figure for Course {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, text(26))?;
+        let (area, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let all = || {
+            self.traces
+                .iter()
+                .flatten()
+                .chain(self.mean.iter().flatten())
+        };
+        let (x0, x1, y0, y1) = all().filter(|p| p.1.is_finite()).fold(
+            (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, f64::NEG_INFINITY),
+            |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
+        );
+        let (x0, x1) = if x0 < x1 { (x0, x1) } else { (0.0, 1.0) };
+        let y1 = if y1 > y0 {
+            y1 + 0.05 * (y1 - y0)
+        } else {
+            y0 + 1.0
+        };
+        let mut chart = ChartBuilder::on(&area)
+            .margin_top(10)
+            .margin_right(20)
+            .x_label_area_size(50)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(235, 235, 235))
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(text(15))
+            .axis_desc_style(text(18))
+            .draw()?;
+        for (i, t) in self.traces.iter().enumerate() {
+            chart.draw_series(LineSeries::new(
+                t.iter().copied(),
+                colour(i).stroke_width(1),
+            ))?;
+        }
+        let mut entries = Vec::new();
+        if let Some(mean) = &self.mean {
+            chart.draw_series(LineSeries::new(mean.iter().copied(), BLACK.stroke_width(3)))?;
+            entries.push(LegendEntry {
+                label: format!("{} synapses", self.traces.len()),
+                colour: colour(0),
+                mark: Mark::Line,
+            });
+            entries.push(LegendEntry {
+                label: "mean of all".into(),
+                colour: BLACK,
+                mark: Mark::Line,
+            });
+        }
+        draw_legend(&legend, 40, &entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{PNG_MAGIC, results};
+    use super::*;
+
+    fn with_weights() -> Results {
+        let mut r = results();
+        r.weights.push(WeightTrace {
+            projection: "in->exc".into(),
+            unit: "V".into(),
+            pre: (0..100).collect(),
+            post: vec![0; 100],
+            steps: vec![0, 5000, 10000],
+            times: vec![0.0, 0.5, 1.0],
+            values: (0..300)
+                .map(|i| (i % 100) as f64 * 1e-5 * (1 + i / 100) as f64)
+                .collect(),
+        });
+        r
+    }
+
+    #[test]
+    fn draws_weight_and_rate_plots() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = with_weights();
+        let opts = WeightPlotOptions::default();
+        let hist = dir.path().join("h.png");
+        weight_histogram(&r, &hist, &opts).unwrap();
+        assert!(std::fs::read(&hist).unwrap().starts_with(PNG_MAGIC));
+        let course = dir.path().join("c.svg");
+        weight_course(&r, &course, &opts).unwrap();
+        assert!(std::fs::read_to_string(&course).unwrap().contains("<svg"));
+        let rates = dir.path().join("r.png");
+        rate(&r, &rates, &RateOptions::default()).unwrap();
+        assert!(std::fs::read(&rates).unwrap().starts_with(PNG_MAGIC));
+    }
+
+    #[test]
+    fn missing_weights_are_an_error_naming_what_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = WeightPlotOptions {
+            projection: Some("nope".into()),
+            ..Default::default()
+        };
+        let err = weight_histogram(&with_weights(), &dir.path().join("h.png"), &opts).unwrap_err();
+        assert!(err.to_string().contains("in->exc"), "{err}");
+        let err =
+            weight_course(&results(), &dir.path().join("c.png"), &Default::default()).unwrap_err();
+        assert!(matches!(err, PlotError::NoWeights { .. }), "{err}");
+    }
+}
