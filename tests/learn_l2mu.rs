@@ -6,7 +6,8 @@ use rand_pcg::Pcg64;
 use spikesim::learn::l2mu::{
     EncodingFreeInput, FitOptions, L2mu, L2muConfig, NeuronVariant, PopInit, Readout, SpikeFn,
 };
-use spikesim::learn::lmu::Discretizer;
+use spikesim::learn::l2mu::{POP_M, POP_U};
+use spikesim::learn::lmu::{Discretizer, discretize, run_memory};
 
 fn small_config(neuron: NeuronVariant, readout: Readout, spike: SpikeFn) -> L2muConfig {
     L2muConfig {
@@ -91,6 +92,44 @@ fn identity_spike_gradients_equal_finite_differences() {
         let worst = worst_gradient_error(&mut cell, &input, label);
         eprintln!("{neuron:?} {readout:?}: worst relative error {worst:.2e}");
         assert!(worst < 1e-5, "{neuron:?} {readout:?}: {worst}");
+    }
+}
+
+#[test]
+fn memory_population_is_the_lmu_when_spikes_are_identities() {
+    // With S = U − Θ, Θ = 0 and no leak, each population passes its current
+    // through; with E_x = I and no feedback into u, the memory population
+    // must then hold exactly the LMU state of each input channel: this pins
+    // down Ā's orientation and the channel-major layout of m.
+    let mut config = small_config(NeuronVariant::Leaky, Readout::Membrane, SpikeFn::Identity);
+    config.memory_size = 3;
+    config.order = 4;
+    config.theta = 6.0;
+    let mut cell = L2mu::new(config, PopInit::default(), 3);
+    for k in [POP_U, POP_M] {
+        cell.params.beta[k] = 0.0;
+        cell.params.threshold[k] = 0.0;
+    }
+    cell.params.ex = vec![1., 0., 0., 0., 1., 0., 0., 0., 1.];
+    cell.params.eh.fill(0.0);
+    cell.params.em.fill(0.0);
+    let steps = 30;
+    let mut rng = Pcg64::seed_from_u64(4);
+    let input: Vec<f64> = (0..steps * 3).map(|_| rng.random::<f64>()).collect();
+    let trace = cell.forward(&input);
+    let (abar, bbar) = discretize(4, 6.0, Discretizer::Zoh);
+    for ch in 0..3 {
+        let u: Vec<f64> = (0..steps).map(|t| input[t * 3 + ch]).collect();
+        let memory = run_memory(&abar, &bbar, &u);
+        for (t, m) in memory.iter().enumerate() {
+            for i in 0..4 {
+                let got = trace.pops[POP_M].s(t)[ch * 4 + i];
+                assert!(
+                    (got - m[i]).abs() < 1e-12,
+                    "channel {ch} step {t} coefficient {i}"
+                );
+            }
+        }
     }
 }
 
