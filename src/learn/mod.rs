@@ -1,7 +1,20 @@
-//! Learning outside the simulation loop: the Tempotron for LIF and meta
-//! neurons, Poisson input patterns, Lempel–Ziv complexity read-outs, and the
-//! experiment runner that puts them together (`spikesim tempotron`).
+//! Learning: training rules and their building blocks, usable without the CLI.
+//!
+//! - [`tempotron`], [`patterns`], [`lzc`], [`experiment`]: the Tempotron for
+//!   LIF and meta neurons, Poisson input patterns, Lempel–Ziv complexity
+//!   read-outs, and the experiment runner behind `spikesim tempotron`;
+//! - [`lmu`]: Legendre Memory Unit matrices, their discretisation and the
+//!   synapse mapping that runs them on populations;
+//! - [`l2mu`]: the L2MU cell (LMU blocks as LIF / CuBa LIF populations),
+//!   forward and backward through time, and the encoding-free input module;
+//! - [`dcls`]: learnable per-synapse delays (dilated convolution with
+//!   learnable spacings), the σ schedule and rounding to integer delays;
+//! - [`adam`]: the Adam optimiser over flat parameter slices.
+pub mod adam;
+pub mod dcls;
 pub mod experiment;
+pub mod l2mu;
+pub mod lmu;
 pub mod lzc;
 pub mod patterns;
 pub mod tempotron;
