@@ -1,4 +1,5 @@
 //! Input and output: stimuli files, results and their HDF5 form.
+pub mod dataset;
 pub mod error;
 pub mod hdf5;
 pub mod results;
