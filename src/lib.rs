@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod error;
 pub mod io;
+pub mod learn;
 pub mod model;
 pub mod neuron;
 pub mod plot;
