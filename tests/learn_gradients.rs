@@ -27,6 +27,7 @@ fn shape(size: usize, spiking: bool, recurrent: bool) -> LifShape {
     }
 }
 
+#[allow(clippy::needless_range_loop)] // indexes parameters and gradients alike
 /// Compares every gradient element of layers `from..` with
 /// `(L(p + h) - L(p - h)) / 2h`.
 fn check(net: &mut Network<f64>, from: usize) -> usize {
