@@ -38,6 +38,31 @@ enum Command {
     Plot(PlotArgs),
     /// Summarise a results file.
     Info { results: PathBuf },
+    /// Train a spiking network as an experiment file (TOML) describes.
+    Train(TrainArgs),
+    /// Inspect spike datasets (SHD HDF5 layout).
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    experiment: PathBuf,
+    /// Continue from the output directory's checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Override `training.epochs`.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Override `training.threads` (0 = all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Samples, classes, channels, duration and spikes per sample.
+    Info { file: PathBuf },
 }
 
 #[derive(Args)]
@@ -112,6 +137,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Plot(args) => plot(args),
         Command::Info { results } => info(&results),
+        Command::Train(args) => train(args),
+        Command::Dataset(DatasetCommand::Info { file }) => dataset_info(&file),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -120,6 +147,32 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn train(args: TrainArgs) -> Result<(), Error> {
+    let mut exp = spikesim::learn::experiment::load_experiment(&args.experiment)?;
+    exp.epochs = args.epochs.unwrap_or(exp.epochs);
+    exp.threads = args.threads.unwrap_or(exp.threads);
+    let opts = spikesim::learn::session::SessionOptions {
+        resume: args.resume,
+        show_progress: true,
+    };
+    let (_, _, files) =
+        spikesim::learn::session::run_session(&exp, &opts, &mut |line| say!("{line}"))?;
+    say!(
+        "metrics: {} and {}",
+        files.metrics_csv.display(),
+        files.metrics_h5.display()
+    );
+    say!("learning curve: {}", files.learning_curve.display());
+    say!("checkpoint: {}", files.checkpoint.display());
+    Ok(())
+}
+
+fn dataset_info(path: &Path) -> Result<(), Error> {
+    let data = spikesim::io::dataset::read_dataset(path)?;
+    say!("{}", spikesim::io::dataset::summary(path, &data));
+    Ok(())
 }
 
 fn check(args: CheckArgs) -> Result<(), Error> {

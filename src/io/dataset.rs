@@ -483,3 +483,33 @@ pub fn bin_sample(sample: &SpikeSample, binning: &Binning) -> BinnedSample {
     }
     BinnedSample { steps, dropped }
 }
+
+/// What `spikesim dataset info` prints.
+pub fn summary(path: &Path, data: &SpikeDataset) -> String {
+    let counts: Vec<usize> = data.samples.iter().map(|s| s.times.len()).collect();
+    let n = counts.len().max(1);
+    let mean = counts.iter().sum::<usize>() as f64 / n as f64;
+    let min = counts.iter().min().copied().unwrap_or(0);
+    let max = counts.iter().max().copied().unwrap_or(0);
+    let mut per_class = vec![0usize; data.classes];
+    for &l in &data.labels {
+        per_class[l as usize] += 1;
+    }
+    format!(
+        "{}\n  samples:  {}\n  classes:  {} (samples per class: {})\n  channels: {}\n  duration: {:.4} s (latest spike)\n  spikes:   {} in all, per sample mean {:.1}, min {}, max {}",
+        path.display(),
+        data.len(),
+        data.classes,
+        per_class
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+        data.channels,
+        data.duration(),
+        data.total_spikes(),
+        mean,
+        min,
+        max
+    )
+}

@@ -52,6 +52,10 @@ pub trait Layer<T: Real>: Send + Sync {
         grads: &mut [Vec<T>],
         want_input: bool,
     ) -> Option<Vec<T>>;
+    /// The layer as a dense LIF projection, for the online rule and export.
+    fn as_lif(&self) -> Option<&Lif<T>> {
+        None
+    }
 }
 
 /// Dense projection onto a LIF population (see the module documentation).
@@ -92,6 +96,10 @@ impl<T: Real> Lif<T> {
 }
 
 impl<T: Real> Layer<T> for Lif<T> {
+    fn as_lif(&self) -> Option<&Lif<T>> {
+        Some(self)
+    }
+
     fn n_in(&self) -> usize {
         self.n_in
     }

@@ -1,0 +1,405 @@
+//! Experiment files: what to train, on what, and how (TOML).
+//!
+//! ```toml
+//! [data]
+//! train = "../stimuli/spike_digits/latency_train.h5"  # relative to this file
+//! test = "../stimuli/spike_digits/latency_test.h5"
+//! dt = "1 ms"              # training step = simulator dt of the export
+//! duration = "45 ms"       # optional; default: the latest spike
+//! channel_group = 1        # merge this many consecutive channels
+//!
+//! [[layer]]                # hidden layers, in order
+//! size = 128
+//! neuron = "lif"
+//! tau_m = "10 ms"
+//! threshold = 1.0          # in units of the weights
+//! recurrent = false
+//!
+//! [readout]
+//! kind = "membrane"        # or "spike_count"
+//! tau_m = "20 ms"
+//!
+//! [training]
+//! epochs = 20, batch_size = 32, optimizer = "adam" | "sgd", lr = 2e-3,
+//! momentum = 0.9 (sgd), surrogate = "fast_sigmoid" | "arctan",
+//! surrogate_scale (25 | 2), rule = "bptt" | "online", learn_tau = true,
+//! learn_threshold = true, init_gain = 1.0, seed = 1, threads = 0 (all)
+//!
+//! [output]
+//! dir = "results/train_spike_digits"   # relative to the working directory
+//! ```
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::net::{LifShape, Readout};
+use super::optim::OptimizerKind;
+use super::surrogate::Surrogate;
+use crate::model::ModelError;
+use crate::model::error::Source;
+use crate::model::units::{Dimension, parse_as};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExperiment {
+    data: RawData,
+    #[serde(default, rename = "layer")]
+    layers: Vec<RawLayer>,
+    readout: RawReadout,
+    #[serde(default)]
+    training: RawTraining,
+    #[serde(default)]
+    output: Option<RawOutput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawData {
+    train: Spanned<String>,
+    test: Spanned<String>,
+    dt: Spanned<String>,
+    duration: Option<Spanned<String>>,
+    channel_group: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    size: Spanned<i64>,
+    neuron: Option<Spanned<String>>,
+    tau_m: Spanned<String>,
+    threshold: Option<Spanned<f64>>,
+    recurrent: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReadout {
+    kind: Spanned<String>,
+    tau_m: Spanned<String>,
+    threshold: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraining {
+    epochs: Option<Spanned<i64>>,
+    batch_size: Option<Spanned<i64>>,
+    optimizer: Option<Spanned<String>>,
+    lr: Option<Spanned<f64>>,
+    momentum: Option<Spanned<f64>>,
+    surrogate: Option<Spanned<String>>,
+    surrogate_scale: Option<Spanned<f64>>,
+    rule: Option<Spanned<String>>,
+    learn_tau: Option<bool>,
+    learn_threshold: Option<bool>,
+    init_gain: Option<Spanned<f64>>,
+    seed: Option<u64>,
+    threads: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    dir: Option<String>,
+}
+
+/// How gradients are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Back-propagation through time.
+    Bptt,
+    /// Online, trace-based: weight change = error signal x presynaptic trace
+    /// at each step (OTTT / e-prop style), no storage over time.
+    Online,
+}
+
+/// A validated experiment; times in seconds, paths resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    pub path: PathBuf,
+    pub train: PathBuf,
+    pub test: PathBuf,
+    pub dt: f64,
+    pub duration: Option<f64>,
+    pub channel_group: usize,
+    /// Hidden layers then the read-out; `tau` in steps.
+    pub layers: Vec<LifShape>,
+    pub readout: Readout,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: OptimizerKind,
+    pub lr: f64,
+    pub surrogate: Surrogate,
+    pub rule: Rule,
+    pub learn_tau: bool,
+    pub learn_threshold: bool,
+    pub init_gain: f64,
+    pub seed: u64,
+    pub threads: usize,
+    pub output: PathBuf,
+}
+
+type Span = Option<Range<usize>>;
+
+fn span<T>(s: &Spanned<T>) -> Span {
+    Some(s.span())
+}
+
+/// Reads and validates an experiment file.
+pub fn load_experiment(path: &Path) -> Result<Experiment, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError {
+        file: path.to_path_buf(),
+        line: None,
+        field: String::new(),
+        message: format!("cannot read the experiment file: {e}"),
+    })?;
+    parse_experiment(path, &text)
+}
+
+pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelError> {
+    let src = Source::new(path, text);
+    let raw: RawExperiment =
+        toml::from_str(text).map_err(|e| src.error(e.span(), "", e.message().to_string()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let err = |s: Span, field: &str, msg: String| src.error(s, field, msg);
+    let time = |s: &Spanned<String>, field: &str| -> Result<f64, ModelError> {
+        let v = parse_as(s.get_ref(), Dimension::Time)
+            .map_err(|e| err(span(s), field, e.to_string()))?;
+        if v > 0.0 && v.is_finite() {
+            Ok(v)
+        } else {
+            Err(err(
+                span(s),
+                field,
+                format!("must be a positive time, found {v} s"),
+            ))
+        }
+    };
+    let positive = |s: &Spanned<i64>, field: &str| -> Result<usize, ModelError> {
+        usize::try_from(*s.get_ref())
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or_else(|| {
+                err(
+                    span(s),
+                    field,
+                    format!("must be ≥ 1, found {}", s.get_ref()),
+                )
+            })
+    };
+    let positive_f = |s: &Spanned<f64>, field: &str| -> Result<f64, ModelError> {
+        let v = *s.get_ref();
+        if v > 0.0 && v.is_finite() {
+            Ok(v)
+        } else {
+            Err(err(span(s), field, format!("must be > 0, found {v}")))
+        }
+    };
+
+    let d = &raw.data;
+    let dt = time(&d.dt, "data.dt")?;
+    let duration = d
+        .duration
+        .as_ref()
+        .map(|s| time(s, "data.duration"))
+        .transpose()?;
+    let channel_group = d
+        .channel_group
+        .as_ref()
+        .map(|s| positive(s, "data.channel_group"))
+        .transpose()?
+        .unwrap_or(1);
+
+    if raw.layers.is_empty() {
+        return Err(err(
+            None,
+            "layer",
+            "at least one hidden [[layer]] is needed".into(),
+        ));
+    }
+    let mut layers = Vec::new();
+    for (i, l) in raw.layers.iter().enumerate() {
+        let f = |name: &str| format!("layer[{i}].{name}");
+        if let Some(n) = &l.neuron
+            && n.get_ref() != "lif"
+        {
+            return Err(err(
+                span(n),
+                &f("neuron"),
+                format!("unknown neuron {:?}; trainable: \"lif\"", n.get_ref()),
+            ));
+        }
+        layers.push(LifShape {
+            size: positive(&l.size, &f("size"))?,
+            tau: time(&l.tau_m, &f("tau_m"))? / dt,
+            threshold: l
+                .threshold
+                .as_ref()
+                .map(|t| positive_f(t, &f("threshold")))
+                .transpose()?
+                .unwrap_or(1.0),
+            recurrent: l.recurrent.unwrap_or(false),
+            spiking: true,
+        });
+    }
+    let r = &raw.readout;
+    let readout = match r.kind.get_ref().as_str() {
+        "membrane" => Readout::Membrane,
+        "spike_count" => Readout::SpikeCount,
+        other => {
+            return Err(err(
+                span(&r.kind),
+                "readout.kind",
+                format!("unknown read-out {other:?}, expected \"membrane\" or \"spike_count\""),
+            ));
+        }
+    };
+    if readout == Readout::Membrane
+        && let Some(t) = &r.threshold
+    {
+        return Err(err(
+            span(t),
+            "readout.threshold",
+            "a membrane read-out does not spike; remove the threshold".into(),
+        ));
+    }
+
+    let t = &raw.training;
+    let name = |s: &Option<Spanned<String>>, default: &str| {
+        s.as_ref()
+            .map_or(default.to_string(), |s| s.get_ref().clone())
+    };
+    let sspan = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.span());
+    let optimizer = match name(&t.optimizer, "adam").as_str() {
+        "adam" => OptimizerKind::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        "sgd" => OptimizerKind::Sgd {
+            momentum: match &t.momentum {
+                Some(m) if !(0.0..1.0).contains(m.get_ref()) => {
+                    return Err(err(
+                        span(m),
+                        "training.momentum",
+                        format!("must be in [0, 1), found {}", m.get_ref()),
+                    ));
+                }
+                Some(m) => *m.get_ref(),
+                None => 0.0,
+            },
+        },
+        other => {
+            return Err(err(
+                sspan(&t.optimizer),
+                "training.optimizer",
+                format!("unknown optimizer {other:?}, expected \"adam\" or \"sgd\""),
+            ));
+        }
+    };
+    let scale = t
+        .surrogate_scale
+        .as_ref()
+        .map(|s| positive_f(s, "training.surrogate_scale"))
+        .transpose()?;
+    let surrogate = match name(&t.surrogate, "fast_sigmoid").as_str() {
+        "fast_sigmoid" => Surrogate::FastSigmoid {
+            slope: scale.unwrap_or(25.0),
+        },
+        "arctan" => Surrogate::Arctan {
+            alpha: scale.unwrap_or(2.0),
+        },
+        other => {
+            return Err(err(
+                sspan(&t.surrogate),
+                "training.surrogate",
+                format!("unknown surrogate {other:?}, expected \"fast_sigmoid\" or \"arctan\""),
+            ));
+        }
+    };
+    let rule = match name(&t.rule, "bptt").as_str() {
+        "bptt" => Rule::Bptt,
+        "online" => Rule::Online,
+        other => {
+            return Err(err(
+                sspan(&t.rule),
+                "training.rule",
+                format!("unknown rule {other:?}, expected \"bptt\" or \"online\""),
+            ));
+        }
+    };
+    layers.push(LifShape {
+        size: 0, // the class count, known once the data is read
+        tau: time(&r.tau_m, "readout.tau_m")? / dt,
+        threshold: r
+            .threshold
+            .as_ref()
+            .map(|t| positive_f(t, "readout.threshold"))
+            .transpose()?
+            .unwrap_or(1.0),
+        recurrent: false,
+        spiking: readout == Readout::SpikeCount,
+    });
+    let threads = match &t.threads {
+        Some(s) => usize::try_from(*s.get_ref()).map_err(|_| {
+            err(
+                span(s),
+                "training.threads",
+                format!("must be ≥ 0, found {}", s.get_ref()),
+            )
+        })?,
+        None => 0,
+    };
+    let stem = path
+        .file_stem()
+        .map_or("experiment".into(), |s| s.to_string_lossy().to_string());
+    Ok(Experiment {
+        path: path.to_path_buf(),
+        train: base.join(d.train.get_ref()),
+        test: base.join(d.test.get_ref()),
+        dt,
+        duration,
+        channel_group,
+        layers,
+        readout,
+        epochs: t
+            .epochs
+            .as_ref()
+            .map(|s| positive(s, "training.epochs"))
+            .transpose()?
+            .unwrap_or(10),
+        batch_size: t
+            .batch_size
+            .as_ref()
+            .map(|s| positive(s, "training.batch_size"))
+            .transpose()?
+            .unwrap_or(32),
+        optimizer,
+        lr: t
+            .lr
+            .as_ref()
+            .map(|s| positive_f(s, "training.lr"))
+            .transpose()?
+            .unwrap_or(1e-3),
+        surrogate,
+        rule,
+        learn_tau: t.learn_tau.unwrap_or(true),
+        learn_threshold: t.learn_threshold.unwrap_or(true),
+        init_gain: t
+            .init_gain
+            .as_ref()
+            .map(|s| positive_f(s, "training.init_gain"))
+            .transpose()?
+            .unwrap_or(1.0),
+        seed: t.seed.unwrap_or(1),
+        threads,
+        output: raw
+            .output
+            .and_then(|o| o.dir)
+            .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
+    })
+}
