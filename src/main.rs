@@ -166,6 +166,11 @@ fn train(args: TrainArgs) -> Result<(), Error> {
     );
     say!("learning curve: {}", files.learning_curve.display());
     say!("checkpoint: {}", files.checkpoint.display());
+    say!(
+        "exported model: {} (weights {}, input: test sample 0)",
+        files.exported.model.display(),
+        files.exported.weights.display()
+    );
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! with surrogate gradients ([`layer`], [`net`]), optimisers ([`optim`]),
 //! experiment files ([`experiment`]) and the training loop ([`train`]).
 pub mod experiment;
+pub mod export;
 pub mod layer;
 pub mod net;
 pub mod online;

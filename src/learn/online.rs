@@ -53,15 +53,16 @@ pub fn online_grads<T: Real>(
     let classes = net.classes();
     let mut scores = vec![T::zero(); classes];
     let inv_steps = T::one() / T::from_f64(steps as f64);
-    let zero_in = vec![T::zero(); n_in];
+    let widest = layers.iter().map(|l| l.n_in).max().unwrap_or(0);
+    let zeros = vec![T::zero(); widest];
     for t in 0..steps {
         // Inputs of this step are last step's outputs.
         let previous: Vec<Vec<T>> = states.iter().map(|s| s.y.clone()).collect();
         for (l, layer) in layers.iter().enumerate() {
             let pre: &[T] = match (l, t) {
-                (_, 0) => &zero_in[..layer.n_in],
+                (_, 0) => &zeros[..layer.n_in],
                 (0, _) if t - 1 < input_steps => &input[(t - 1) * n_in..t * n_in],
-                (0, _) => &zero_in,
+                (0, _) => &zeros[..n_in],
                 _ => &previous[l - 1],
             };
             step_layer(layer, &mut states[l], pre, &previous[l]);

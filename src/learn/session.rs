@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::experiment::Experiment;
+use super::export::{Exported, export_model};
 use super::record::{
     plot_learning_curve, read_checkpoint, write_checkpoint, write_metrics_csv, write_metrics_h5,
 };
@@ -25,6 +26,7 @@ pub struct SessionFiles {
     pub metrics_h5: PathBuf,
     pub learning_curve: PathBuf,
     pub checkpoint: PathBuf,
+    pub exported: Exported,
 }
 
 pub fn run_session(
@@ -81,6 +83,7 @@ pub fn run_session(
     if let Some(e) = plot_error {
         return Err(e.into());
     }
+    let exported = export_model(&state.net, exp.dt, &data.test, 0, &exp.output)?;
     Ok((
         data,
         state,
@@ -89,6 +92,7 @@ pub fn run_session(
             metrics_h5,
             learning_curve,
             checkpoint,
+            exported,
         },
     ))
 }
