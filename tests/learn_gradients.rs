@@ -18,7 +18,12 @@ fn input(seed: u64) -> Vec<f64> {
 }
 
 fn shape(size: usize, spiking: bool, recurrent: bool) -> LifShape {
+    cuba(size, spiking, recurrent, None)
+}
+
+fn cuba(size: usize, spiking: bool, recurrent: bool, tau_syn: Option<f64>) -> LifShape {
     LifShape {
+        tau_syn,
         size,
         tau: 4.0,
         threshold: 0.3,
@@ -40,7 +45,9 @@ fn check(net: &mut Network<f64>, from: usize) -> usize {
         let names = net.layers[l].param_names();
         for (p, name) in names.iter().enumerate() {
             let len = net.layers[l].params()[p].len();
-            if *name == "threshold" {
+            // Thresholds act only through spikes; a CuBa layer's tau is fixed.
+            let cuba = net.layers[l].as_lif().is_some_and(|c| c.tau_syn.is_some());
+            if *name == "threshold" || (cuba && *name == "tau") {
                 continue;
             }
             for e in 0..len {
@@ -96,4 +103,18 @@ fn readout_membrane_gradients_match_behind_a_spiking_layer() {
         "the hidden layer must spike for the check to mean anything"
     );
     assert_eq!(check(&mut net, 1), 8 * 3 + 1);
+}
+
+#[test]
+fn cuba_layers_match_finite_differences() {
+    let mut net = Network::<f64>::lif(
+        N_IN,
+        &[cuba(6, false, true, Some(2.5)), shape(3, false, false)],
+        Readout::Membrane,
+        Surrogate::FastSigmoid { slope: 25.0 },
+        1.0,
+        11,
+    );
+    // CuBa weights 5*6 + recurrent 6*6 (its tau is fixed); read-out 6*3 + tau.
+    assert_eq!(check(&mut net, 0), 30 + 36 + 18 + 1);
 }

@@ -102,9 +102,25 @@ fn exported_model_reproduces_the_predictions_in_the_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let mut exp = example(dir.path());
     exp.epochs = 5;
-    let (data, state) = session(&exp, false);
+    export_agrees(&exp, dir.path());
+}
+
+#[test]
+fn exported_recurrent_cuba_model_reproduces_the_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut exp = example(dir.path());
+    exp.epochs = 3;
+    exp.layers[0].tau_syn = Some(5.0);
+    exp.layers[0].recurrent = true;
+    export_agrees(&exp, dir.path());
+}
+
+/// Trains `exp`, exports it with each test sample as input in turn, and
+/// checks that the simulator predicts what training predicted.
+fn export_agrees(exp: &Experiment, dir: &Path) {
+    let (data, state) = session(exp, false);
     let (_, _, predicted) = evaluate(&state.net, &data.test);
-    let export_dir = dir.path().join("export");
+    let export_dir = dir.join("export");
     std::fs::create_dir_all(&export_dir).unwrap();
     let steps = state.net.steps(data.test.steps);
     let mut model: PathBuf = PathBuf::new();
@@ -154,6 +170,26 @@ fn experiment_errors_name_the_file_line_and_field() {
             "training.surrogate",
         ),
         ("seed = 1", "seed = 1\nbogus = 3", "unknown field `bogus`"),
+        (
+            "neuron = \"lif\"",
+            "neuron = \"izhikevich\"",
+            "layer[0].neuron: unknown neuron",
+        ),
+        (
+            "neuron = \"lif\"",
+            "neuron = \"cuba_lif\"",
+            "layer[0].tau_syn: a \"cuba_lif\" layer needs `tau_syn`",
+        ),
+        (
+            "neuron = \"lif\"",
+            "neuron = \"lif\"\ntau_syn = \"5 ms\"",
+            "layer[0].tau_syn: a \"lif\" layer has no synaptic current",
+        ),
+        (
+            "seed = 1",
+            "seed = 1\nrule = \"online\"\n[[layer]]\nsize = 4\nneuron = \"cuba_lif\"\ntau_m = \"5 ms\"\ntau_syn = \"2 ms\"",
+            "training.rule: the online rule trains \"lif\" layers only; layer[1] is a \"cuba_lif\"",
+        ),
     ];
     for (from, to, expected) in cases {
         assert!(base.contains(from), "{from}");

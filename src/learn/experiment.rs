@@ -10,7 +10,7 @@
 //!
 //! [[layer]]                # hidden layers, in order
 //! size = 128
-//! neuron = "lif"
+//! neuron = "lif"          # or "cuba_lif" with tau_syn = "5 ms"
 //! tau_m = "10 ms"
 //! threshold = 1.0          # in units of the weights
 //! recurrent = false
@@ -71,6 +71,7 @@ struct RawLayer {
     size: Spanned<i64>,
     neuron: Option<Spanned<String>>,
     tau_m: Spanned<String>,
+    tau_syn: Option<Spanned<String>>,
     threshold: Option<Spanned<f64>>,
     recurrent: Option<bool>,
 }
@@ -224,15 +225,32 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     let mut layers = Vec::new();
     for (i, l) in raw.layers.iter().enumerate() {
         let f = |name: &str| format!("layer[{i}].{name}");
-        if let Some(n) = &l.neuron
-            && n.get_ref() != "lif"
-        {
-            return Err(err(
-                span(n),
-                &f("neuron"),
-                format!("unknown neuron {:?}; trainable: \"lif\"", n.get_ref()),
-            ));
-        }
+        let neuron = l.neuron.as_ref().map_or("lif", |n| n.get_ref().as_str());
+        let tau_syn = match (neuron, &l.tau_syn) {
+            ("lif", None) => None,
+            ("lif", Some(t)) => {
+                return Err(err(
+                    span(t),
+                    &f("tau_syn"),
+                    "a \"lif\" layer has no synaptic current; use neuron = \"cuba_lif\"".into(),
+                ));
+            }
+            ("cuba_lif", Some(t)) => Some(time(t, &f("tau_syn"))? / dt),
+            ("cuba_lif", None) => {
+                return Err(err(
+                    l.neuron.as_ref().and_then(span),
+                    &f("tau_syn"),
+                    "a \"cuba_lif\" layer needs `tau_syn`".into(),
+                ));
+            }
+            (other, _) => {
+                return Err(err(
+                    l.neuron.as_ref().and_then(span),
+                    &f("neuron"),
+                    format!("unknown neuron {other:?}; trainable: \"lif\", \"cuba_lif\""),
+                ));
+            }
+        };
         layers.push(LifShape {
             size: positive(&l.size, &f("size"))?,
             tau: time(&l.tau_m, &f("tau_m"))? / dt,
@@ -244,6 +262,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
                 .unwrap_or(1.0),
             recurrent: l.recurrent.unwrap_or(false),
             spiking: true,
+            tau_syn,
         });
     }
     let r = &raw.readout;
@@ -343,7 +362,17 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .unwrap_or(1.0),
         recurrent: false,
         spiking: readout == Readout::SpikeCount,
+        tau_syn: None,
     });
+    if rule == Rule::Online
+        && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
+    {
+        return Err(err(
+            sspan(&t.rule),
+            "training.rule",
+            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"cuba_lif\""),
+        ));
+    }
     let threads = match &t.threads {
         Some(s) => usize::try_from(*s.get_ref()).map_err(|_| {
             err(

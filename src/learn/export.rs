@@ -1,6 +1,6 @@
 //! Export of a trained network as a model file that `spikesim run`
 //! simulates: the training equations (see [`super::layer`]) are the clock
-//! engine's exact-integration LIF with `dt` = one training step,
+//! engine's exact-integration LIF (or CuBa LIF) with `dt` = one training step,
 //! `v_rest = v_reset = 0`, `t_ref = 0` and one-step synaptic delays, with
 //! potentials in mV (one training unit = 1 mV). A membrane read-out becomes
 //! a LIF population whose threshold it never reaches (1 kV), its potential
@@ -116,15 +116,32 @@ pub fn export_model(
         } else {
             UNREACHABLE_MV
         };
+        let (model, synapse) = match layer.tau_syn {
+            Some(ts) => (
+                "cuba_lif",
+                format!(
+                    ", tau_syn_e = \"{0} ms\", tau_syn_i = \"{0} ms\"",
+                    ts * dt_ms
+                ),
+            ),
+            None => ("lif", String::new()),
+        };
         let _ = write!(
             toml,
-            "\n[[population]]\nname = \"{name}\"\nsize = {}\nmodel = \"lif\"\nparams = {{ tau_m = \"{} ms\", v_rest = \"0 mV\", v_reset = \"0 mV\", v_th = \"{v_th} mV\", t_ref = \"0 ms\" }}\n",
+            "\n[[population]]\nname = \"{name}\"\nsize = {}\nmodel = \"{model}\"\nparams = {{ tau_m = \"{} ms\", v_rest = \"0 mV\", v_reset = \"0 mV\", v_th = \"{v_th} mV\", t_ref = \"0 ms\"{synapse} }}\n",
             layer.n_out,
             f64::from(layer.tau[0]) * dt_ms
         );
     }
     for (l, layer) in layers.iter().enumerate() {
         let name = population_name(net, l);
+        // A CuBa layer's inputs are current jumps, every one on `exc` (both
+        // receptors share the time constant, so the sign needs no split).
+        let current = if layer.tau_syn.is_some() {
+            "synapse = \"current\"\nreceptor = \"exc\"\n"
+        } else {
+            ""
+        };
         let from = if l == 0 {
             "input".to_string()
         } else {
@@ -138,7 +155,7 @@ pub fn export_model(
         )?;
         let _ = write!(
             toml,
-            "\n[[projection]]\nfrom = \"{from}\"\nto = \"{name}\"\nconnect = {{ list = \"{file}\" }}\n"
+            "\n[[projection]]\nfrom = \"{from}\"\nto = \"{name}\"\nconnect = {{ list = \"{file}\" }}\n{current}"
         );
         if !layer.rec.is_empty() {
             let file = format!("w_{name}_recurrent.csv");
@@ -149,7 +166,7 @@ pub fn export_model(
             )?;
             let _ = write!(
                 toml,
-                "\n[[projection]]\nfrom = \"{name}\"\nto = \"{name}\"\nconnect = {{ list = \"{file}\" }}\nallow_autapses = true\n"
+                "\n[[projection]]\nfrom = \"{name}\"\nto = \"{name}\"\nconnect = {{ list = \"{file}\" }}\nallow_autapses = true\n{current}"
             );
         }
     }

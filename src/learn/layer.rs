@@ -14,6 +14,18 @@
 //! S_t = H(U_t - theta),      V_t = U_t (1 - S_t)          (hard reset to 0)
 //! ```
 //!
+//! With a synaptic time constant `tau_s` (steps) the layer is the CuBa LIF:
+//! the drive `a_t` jumps a synaptic current that decays by `alpha =
+//! exp(-1/tau_s)` and feeds the membrane through the exact one-step
+//! propagator `kappa` (see `neuron::membrane::synaptic_propagator`):
+//!
+//! ```text
+//! U_t = beta V_{t-1} + kappa I_{t-1},   I_t = alpha I_{t-1} + a_t
+//! ```
+//!
+//! (the simulator's `cuba_lif` with `tau_syn_e = tau_syn_i = tau_s`). Its
+//! membrane time constant is kept fixed in training, as `kappa` depends on it.
+//!
 //! A non-spiking layer (a read-out membrane, or a hidden layer with the spike
 //! non-linearity replaced by the identity) outputs `U_t` and never resets.
 //! The reset is treated as a constant in the backward pass ("detached").
@@ -73,6 +85,8 @@ pub struct Lif<T> {
     pub theta: Vec<T>,
     pub spiking: bool,
     pub surrogate: Surrogate,
+    /// Synaptic time constant in steps: `Some` makes the layer a CuBa LIF.
+    pub tau_syn: Option<f64>,
 }
 
 fn add_row<T: Real>(acc: &mut [T], row: &[T], x: T) {
@@ -92,6 +106,16 @@ impl<T: Real> Lif<T> {
 
     fn recurrent(&self) -> bool {
         !self.rec.is_empty()
+    }
+
+    /// `(alpha, kappa)` of a CuBa layer: synaptic decay and the exact
+    /// contribution of the current to the membrane over one step.
+    pub fn synapse(&self) -> Option<(T, T)> {
+        self.tau_syn.map(|ts| {
+            let tm = self.tau[0].to_f64();
+            let kappa = crate::neuron::membrane::synaptic_propagator(1.0, tm, ts);
+            (T::from_f64((-1.0 / ts).exp()), T::from_f64(kappa))
+        })
     }
 }
 
@@ -132,6 +156,8 @@ impl<T: Real> Layer<T> for Lif<T> {
         let mut y = vec![T::zero(); steps * n];
         let mut v = vec![T::zero(); n];
         let mut a = vec![T::zero(); n];
+        let synapse = self.synapse();
+        let mut current = vec![T::zero(); n];
         for t in 0..steps {
             a.iter_mut().for_each(|x| *x = T::zero());
             if t > 0 {
@@ -151,7 +177,14 @@ impl<T: Real> Layer<T> for Lif<T> {
             }
             let (ut, yt) = (&mut u[t * n..(t + 1) * n], &mut y[t * n..(t + 1) * n]);
             for j in 0..n {
-                let uj = beta * v[j] + a[j];
+                let uj = match synapse {
+                    Some((alpha, kappa)) => {
+                        let uj = beta * v[j] + kappa * current[j];
+                        current[j] = alpha * current[j] + a[j];
+                        uj
+                    }
+                    None => beta * v[j] + a[j],
+                };
                 ut[j] = uj;
                 if self.spiking {
                     let fired = uj > theta;
@@ -181,6 +214,10 @@ impl<T: Real> Layer<T> for Lif<T> {
         let mut grad_in = want_input.then(|| vec![T::zero(); steps * n_in]);
         let mut delta_next = vec![T::zero(); n];
         let mut delta = vec![T::zero(); n];
+        // dL/dI_t of a CuBa layer (the drive's gradient), else unused.
+        let synapse = self.synapse();
+        let mut eta_next = vec![T::zero(); n];
+        let mut eta = vec![T::zero(); n];
         let mut g = vec![T::zero(); n];
         let (mut d_beta, mut d_theta) = (T::zero(), T::zero());
         let [gw, grec, _, _] = grads else {
@@ -191,8 +228,13 @@ impl<T: Real> Layer<T> for Lif<T> {
             let yt = &trace.y[t * n..(t + 1) * n];
             g.copy_from_slice(&grad_y[t * n..(t + 1) * n]);
             if self.recurrent() && t + 1 < steps {
+                let drive_next = if synapse.is_some() {
+                    &eta_next
+                } else {
+                    &delta_next
+                };
                 for (k, gk) in g.iter_mut().enumerate() {
-                    *gk += dot(&self.rec[k * n..(k + 1) * n], &delta_next);
+                    *gk += dot(&self.rec[k * n..(k + 1) * n], drive_next);
                 }
             }
             for j in 0..n {
@@ -211,6 +253,13 @@ impl<T: Real> Layer<T> for Lif<T> {
                 };
                 delta[j] = carry + beta * kept * delta_next[j];
             }
+            if let Some((alpha, kappa)) = synapse {
+                for j in 0..n {
+                    eta[j] = kappa * delta_next[j] + alpha * eta_next[j];
+                }
+            }
+            // The gradient of the drive a_t.
+            let drive = if synapse.is_some() { &eta } else { &delta };
             if t > 0 {
                 let u_prev = &trace.u[(t - 1) * n..t * n];
                 let y_prev = &trace.y[(t - 1) * n..t * n];
@@ -225,27 +274,30 @@ impl<T: Real> Layer<T> for Lif<T> {
                 let x_prev = &input[(t - 1) * n_in..t * n_in];
                 for (i, &x) in x_prev.iter().enumerate() {
                     if x != T::zero() {
-                        add_row(&mut gw[i * n..(i + 1) * n], &delta, x);
+                        add_row(&mut gw[i * n..(i + 1) * n], drive, x);
                     }
                 }
                 if let Some(gi) = grad_in.as_mut() {
                     for i in 0..n_in {
-                        gi[(t - 1) * n_in + i] = dot(&self.w[i * n..(i + 1) * n], &delta);
+                        gi[(t - 1) * n_in + i] = dot(&self.w[i * n..(i + 1) * n], drive);
                     }
                 }
                 if self.recurrent() {
                     for (k, &s) in y_prev.iter().enumerate() {
                         if s != T::zero() {
-                            add_row(&mut grec[k * n..(k + 1) * n], &delta, s);
+                            add_row(&mut grec[k * n..(k + 1) * n], drive, s);
                         }
                     }
                 }
             }
             std::mem::swap(&mut delta, &mut delta_next);
+            std::mem::swap(&mut eta, &mut eta_next);
         }
-        // beta = exp(-1/tau): d beta / d tau = beta / tau^2.
+        // beta = exp(-1/tau): d beta / d tau = beta / tau^2 (LIF only).
         let tau = self.tau[0];
-        grads[2][0] += d_beta * beta / (tau * tau);
+        if synapse.is_none() {
+            grads[2][0] += d_beta * beta / (tau * tau);
+        }
         if self.spiking {
             grads[3][0] += d_theta;
         }

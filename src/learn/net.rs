@@ -35,6 +35,8 @@ pub struct LifShape {
     pub threshold: f64,
     pub recurrent: bool,
     pub spiking: bool,
+    /// Synaptic time constant in steps (CuBa LIF), `None` for LIF.
+    pub tau_syn: Option<f64>,
 }
 
 /// One sample's outcome.
@@ -81,6 +83,7 @@ impl<T: Real> Network<T> {
                 theta: vec![T::from_f64(shape.threshold)],
                 spiking: shape.spiking,
                 surrogate,
+                tau_syn: shape.tau_syn,
             }));
             n_prev = n;
         }
