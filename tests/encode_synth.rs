@@ -209,3 +209,39 @@ fn synthetic_classes_differ_only_in_spike_timing() {
     let (train, test) = split(data, 0.25);
     assert_eq!((train.len(), test.len()), (90, 30));
 }
+
+#[test]
+fn real_values_read_from_hdf5_static_and_time_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.h5");
+    {
+        let f = hdf5::File::create(&path).unwrap();
+        let data: Vec<f64> = (0..12).map(f64::from).collect();
+        f.new_dataset::<f64>()
+            .shape((2, 3, 2))
+            .create("data")
+            .unwrap()
+            .write_raw(&data)
+            .unwrap();
+        f.new_dataset_builder()
+            .with_data(&[1u16, 0])
+            .create("labels")
+            .unwrap();
+    }
+    let r = read_real(&path, 1).unwrap();
+    assert_eq!((r.steps, r.channels, r.labels.clone()), (3, 2, vec![1, 0]));
+    assert_eq!(r.values[1], (6..12).map(f64::from).collect::<Vec<_>>());
+    {
+        let f = hdf5::File::open_rw(&path).unwrap();
+        f.unlink("labels").unwrap();
+        f.new_dataset_builder()
+            .with_data(&[1u16])
+            .create("labels")
+            .unwrap();
+    }
+    let e = read_real(&path, 1).unwrap_err().to_string();
+    assert!(
+        e.contains("x.h5") && e.contains("1 labels for 2 samples"),
+        "{e}"
+    );
+}
