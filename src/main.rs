@@ -43,12 +43,95 @@ enum Command {
     /// Summarise a results file.
     Info { results: PathBuf },
     /// Train and test a Tempotron (LIF or meta neuron) on two classes of
-    /// Poisson patterns, with an LZC read-out; see `learn::experiment`.
+    /// Poisson patterns, with an LZC read-out; see `learn::tempotron_experiment`.
     Tempotron { experiment: PathBuf },
     /// Map a float LIF / CuBa model to a fixed-point (Loihi) model file.
     Quantize(QuantizeArgs),
     /// Compare two results files: rates, spike-count correlation, spike-time shifts.
     Compare { a: PathBuf, b: PathBuf },
+    /// Train a spiking network as an experiment file (TOML) describes.
+    Train(TrainArgs),
+    /// Inspect spike datasets (SHD HDF5 layout).
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    experiment: PathBuf,
+    /// Continue from the output directory's checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Override `training.epochs`.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Override `training.threads` (0 = all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Samples, classes, channels, duration and spikes per sample.
+    Info { file: PathBuf },
+    /// Encode real values (CSV with a `label` column, or HDF5 `data` + `labels`) as spikes.
+    Encode(EncodeArgs),
+    /// Write a Randman-style synthetic spike-timing task (train and test files).
+    Synth(SynthArgs),
+}
+
+#[derive(Args)]
+struct EncodeArgs {
+    input: PathBuf,
+    /// Output spike dataset (SHD layout).
+    #[arg(long)]
+    out: PathBuf,
+    /// rate, latency, delta or sigma-delta.
+    #[arg(long)]
+    encoder: String,
+    /// Step of the spike trains.
+    #[arg(long, default_value = "1 ms")]
+    dt: String,
+    /// Steps per sample (rate and latency).
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// Rate of a value at the dataset maximum (rate).
+    #[arg(long, default_value = "200 Hz")]
+    max_rate: String,
+    /// Change per spike (delta, sigma-delta), in the input's units.
+    #[arg(long, default_value_t = 0.1)]
+    threshold: f64,
+    /// Time steps in each input row (delta, sigma-delta): a row holds steps x channels values.
+    #[arg(long, default_value_t = 1)]
+    time_steps: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    #[arg(long)]
+    out_train: PathBuf,
+    #[arg(long)]
+    out_test: PathBuf,
+    #[arg(long, default_value_t = 5)]
+    classes: usize,
+    #[arg(long, default_value_t = 20)]
+    channels: usize,
+    #[arg(long, default_value_t = 200)]
+    samples_per_class: usize,
+    /// Intrinsic dimension of each class manifold.
+    #[arg(long, default_value_t = 1)]
+    dim: usize,
+    /// Smoothness (decay of the harmonics' amplitudes).
+    #[arg(long, default_value_t = 2.0)]
+    alpha: f64,
+    #[arg(long, default_value = "50 ms")]
+    duration: String,
+    #[arg(long, default_value_t = 0.2)]
+    test_fraction: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -153,6 +236,10 @@ fn main() -> ExitCode {
         Command::Tempotron { experiment } => tempotron(&experiment),
         Command::Quantize(args) => quantize(args),
         Command::Compare { a, b } => compare(&a, &b),
+        Command::Train(args) => train(args),
+        Command::Dataset(DatasetCommand::Info { file }) => dataset_info(&file),
+        Command::Dataset(DatasetCommand::Encode(args)) => dataset_encode(args),
+        Command::Dataset(DatasetCommand::Synth(args)) => dataset_synth(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -170,6 +257,118 @@ fn load(args: &ModelArgs) -> Result<spikesim::model::ModelSpec, Error> {
         eprintln!("warning: {w}");
     }
     Ok(spec)
+}
+
+fn train(args: TrainArgs) -> Result<(), Error> {
+    let mut exp = spikesim::learn::experiment::load_experiment(&args.experiment)?;
+    exp.epochs = args.epochs.unwrap_or(exp.epochs);
+    exp.threads = args.threads.unwrap_or(exp.threads);
+    let opts = spikesim::learn::session::SessionOptions {
+        resume: args.resume,
+        show_progress: true,
+    };
+    let (_, _, files) =
+        spikesim::learn::session::run_session(&exp, &opts, &mut |line| say!("{line}"))?;
+    say!(
+        "metrics: {} and {}",
+        files.metrics_csv.display(),
+        files.metrics_h5.display()
+    );
+    say!("learning curve: {}", files.learning_curve.display());
+    say!("checkpoint: {}", files.checkpoint.display());
+    say!(
+        "exported model: {} (weights {}, input: test sample 0)",
+        files.exported.model.display(),
+        files.exported.weights.display()
+    );
+    Ok(())
+}
+
+fn dataset_info(path: &Path) -> Result<(), Error> {
+    let data = spikesim::io::dataset::read_dataset(path)?;
+    say!("{}", spikesim::io::dataset::summary(path, &data));
+    Ok(())
+}
+
+fn quantity(text: &str, dim: Dimension, option: &str) -> Result<f64, Error> {
+    match parse_as(text, dim) {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        Ok(v) => Err(Error::Usage(format!(
+            "--{option} must be positive, got {v}"
+        ))),
+        Err(e) => Err(Error::Usage(format!("--{option}: {e}"))),
+    }
+}
+
+fn dataset_encode(args: EncodeArgs) -> Result<(), Error> {
+    use spikesim::io::encode::{Encoder, encode, read_real};
+    let dt = quantity(&args.dt, Dimension::Time, "dt")?;
+    let data = read_real(&args.input, args.time_steps)?;
+    let encoder = match args.encoder.as_str() {
+        "rate" | "latency" if data.steps != 1 => {
+            return Err(Error::Usage(format!(
+                "--encoder {} encodes static values; the input has {} time steps",
+                args.encoder, data.steps
+            )));
+        }
+        "rate" => Encoder::Rate {
+            steps: args.steps,
+            max_rate: quantity(&args.max_rate, Dimension::Frequency, "max-rate")?,
+        },
+        "latency" => Encoder::Latency { steps: args.steps },
+        "delta" | "sigma-delta" if !(args.threshold > 0.0 && args.threshold.is_finite()) => {
+            return Err(Error::Usage(format!(
+                "--threshold must be positive, got {}",
+                args.threshold
+            )));
+        }
+        "delta" => Encoder::Delta {
+            threshold: args.threshold,
+        },
+        "sigma-delta" => Encoder::SigmaDelta {
+            threshold: args.threshold,
+        },
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown encoder {other:?}: use rate, latency, delta or sigma-delta"
+            )));
+        }
+    };
+    let spikes = encode(&data, encoder, dt, args.seed);
+    spikesim::io::dataset::write_dataset(&args.out, &spikes)?;
+    say!("{}", spikesim::io::dataset::summary(&args.out, &spikes));
+    Ok(())
+}
+
+fn dataset_synth(args: SynthArgs) -> Result<(), Error> {
+    use spikesim::io::synth::{SynthOptions, split, synthesize};
+    if args.classes < 2 || args.channels == 0 || args.samples_per_class == 0 || args.dim == 0 {
+        return Err(Error::Usage(
+            "--classes must be ≥ 2 and --channels, --samples-per-class, --dim ≥ 1".into(),
+        ));
+    }
+    if !(0.0..1.0).contains(&args.test_fraction) {
+        return Err(Error::Usage(format!(
+            "--test-fraction must be in [0, 1), got {}",
+            args.test_fraction
+        )));
+    }
+    let data = synthesize(&SynthOptions {
+        classes: args.classes,
+        channels: args.channels,
+        samples_per_class: args.samples_per_class,
+        dim: args.dim,
+        harmonics: 3,
+        alpha: args.alpha,
+        duration: quantity(&args.duration, Dimension::Time, "duration")?,
+        seed: args.seed,
+    });
+    let (train, test) = split(data, args.test_fraction);
+    for (path, part) in [(&args.out_train, &train), (&args.out_test, &test)] {
+        spikesim::io::dataset::write_dataset(path, part)?;
+        say!("{}", spikesim::io::dataset::summary(path, part));
+    }
+    Ok(())
 }
 
 fn check(args: CheckArgs) -> Result<(), Error> {
@@ -385,7 +584,7 @@ fn plot(args: PlotArgs) -> Result<(), Error> {
 }
 
 fn tempotron(path: &Path) -> Result<(), Error> {
-    use spikesim::learn::experiment;
+    use spikesim::learn::tempotron_experiment as experiment;
     let e = experiment::load(path)?;
     let bar = ProgressBar::new(e.epochs as u64);
     let o = experiment::run(&e, &mut |epoch| bar.set_position(epoch as u64));

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use spikesim::learn::experiment;
 use spikesim::learn::lzc::{complexity, phrases};
+use spikesim::learn::tempotron_experiment as experiment;
 
 fn setup(model: &str, extra: &str) -> String {
     format!(

@@ -535,7 +535,7 @@ fn write_info(file: &File, path: &Path, info: &RunInfo) -> Result<(), IoError> {
 
 // ------------------------------------------------------------------- reading
 
-fn open(path: &Path) -> Result<File, IoError> {
+pub(crate) fn open(path: &Path) -> Result<File, IoError> {
     let to_path = || path.to_path_buf();
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -1,8 +1,11 @@
 //! Input and output: stimuli files, results and their HDF5 form.
 pub mod compare;
+pub mod dataset;
+pub mod encode;
 pub mod error;
 pub mod hdf5;
 pub mod results;
 pub mod stimuli;
+pub mod synth;
 
 pub use error::IoError;

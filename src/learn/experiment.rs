@@ -1,13 +1,32 @@
-//! A Tempotron classification experiment described by a TOML file
-//! (`spikesim tempotron FILE`): two classes of Poisson patterns, a LIF or
-//! meta tempotron trained on one set and tested on held-out samples, and an
-//! LZC read-out (nearest class mean of the output train's complexity).
+//! Experiment files: what to train, on what, and how (TOML).
 //!
 //! ```toml
-//! [patterns]   # afferents, duration, rate, prototypes (per class), jitter, train, test, seed
-//! [neuron]     # model = "lif" | "meta", tau_m, v_th, w_max, dt; meta: escape, rho_0, delta_u
-//! [training]   # epochs, learning_rate, threshold_rate, tau_rate
-//! [output]     # results (CSV per epoch), plot (.png/.svg)
+//! [data]
+//! train = "../stimuli/spike_digits/latency_train.h5"  # relative to this file
+//! test = "../stimuli/spike_digits/latency_test.h5"
+//! dt = "1 ms"              # training step = simulator dt of the export
+//! duration = "45 ms"       # optional; default: the latest spike
+//! channel_group = 1        # merge this many consecutive channels
+//!
+//! [[layer]]                # hidden layers, in order
+//! size = 128
+//! neuron = "lif"          # or "cuba_lif" with tau_syn = "5 ms"
+//! tau_m = "10 ms"
+//! threshold = 1.0          # in units of the weights
+//! recurrent = false
+//!
+//! [readout]
+//! kind = "membrane"        # or "spike_count"
+//! tau_m = "20 ms"
+//!
+//! [training]
+//! epochs = 20, batch_size = 32, optimizer = "adam" | "sgd", lr = 2e-3,
+//! momentum = 0.9 (sgd), surrogate = "fast_sigmoid" | "arctan",
+//! surrogate_scale (25 | 2), rule = "bptt" | "online", learn_tau = true,
+//! learn_threshold = true, init_gain = 1.0, seed = 1, threads = 0 (all)
+//!
+//! [output]
+//! dir = "results/train_spike_digits"   # relative to the working directory
 //! ```
 
 use std::ops::Range;
@@ -16,422 +35,400 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::lzc::{NearestMean, binarise, complexity};
-use super::patterns::{ClassSpec, Classes, Pattern};
-use super::tempotron::{Rates, Readout, Response, Tempotron};
-use crate::engine::rng;
+use super::net::{LifShape, Readout};
+use super::optim::OptimizerKind;
+use super::surrogate::Surrogate;
 use crate::model::ModelError;
 use crate::model::error::Source;
-use crate::model::spec::Escape;
 use crate::model::units::{Dimension, parse_as};
-use crate::neuron::meta::EscapeNoise;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExperiment {
-    patterns: Spanned<RawPatterns>,
-    neuron: Spanned<RawNeuron>,
-    training: Spanned<RawTraining>,
+    data: RawData,
+    #[serde(default, rename = "layer")]
+    layers: Vec<RawLayer>,
+    readout: RawReadout,
+    #[serde(default)]
+    training: RawTraining,
     #[serde(default)]
     output: Option<RawOutput>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPatterns {
-    afferents: Spanned<i64>,
-    duration: Spanned<String>,
-    rate: Spanned<String>,
-    prototypes: Spanned<i64>,
-    jitter: Spanned<String>,
-    train: Spanned<i64>,
-    test: Spanned<i64>,
-    #[serde(default)]
-    seed: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNeuron {
-    model: Spanned<String>,
-    tau_m: Spanned<String>,
-    v_th: Spanned<f64>,
-    w_max: Spanned<f64>,
+struct RawData {
+    train: Spanned<String>,
+    test: Spanned<String>,
     dt: Spanned<String>,
-    #[serde(default)]
-    escape: Option<Spanned<String>>,
-    #[serde(default)]
-    rho_0: Option<Spanned<String>>,
-    #[serde(default)]
-    delta_u: Option<Spanned<f64>>,
+    duration: Option<Spanned<String>>,
+    channel_group: Option<Spanned<i64>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    size: Spanned<i64>,
+    neuron: Option<Spanned<String>>,
+    tau_m: Spanned<String>,
+    tau_syn: Option<Spanned<String>>,
+    threshold: Option<Spanned<f64>>,
+    recurrent: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReadout {
+    kind: Spanned<String>,
+    tau_m: Spanned<String>,
+    threshold: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTraining {
-    epochs: Spanned<i64>,
-    learning_rate: Spanned<f64>,
-    #[serde(default)]
-    threshold_rate: Option<Spanned<f64>>,
-    #[serde(default)]
-    tau_rate: Option<Spanned<f64>>,
+    epochs: Option<Spanned<i64>>,
+    batch_size: Option<Spanned<i64>>,
+    optimizer: Option<Spanned<String>>,
+    lr: Option<Spanned<f64>>,
+    momentum: Option<Spanned<f64>>,
+    surrogate: Option<Spanned<String>>,
+    surrogate_scale: Option<Spanned<f64>>,
+    rule: Option<Spanned<String>>,
+    learn_tau: Option<bool>,
+    learn_threshold: Option<bool>,
+    init_gain: Option<Spanned<f64>>,
+    seed: Option<u64>,
+    threads: Option<Spanned<i64>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOutput {
-    #[serde(default)]
-    results: Option<String>,
-    #[serde(default)]
-    plot: Option<String>,
+    dir: Option<String>,
 }
 
-/// A validated experiment.
-#[derive(Debug, Clone)]
+/// How gradients are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Back-propagation through time.
+    Bptt,
+    /// Online, trace-based: weight change = error signal x presynaptic trace
+    /// at each step (OTTT / e-prop style), no storage over time.
+    Online,
+}
+
+/// A validated experiment; times in seconds, paths resolved.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
-    pub classes: ClassSpec,
-    pub train: usize,
-    pub test: usize,
-    pub seed: u64,
-    pub readout: Readout,
-    pub tau_m: f64,
-    pub v_th: f64,
-    pub w_max: f64,
+    pub path: PathBuf,
+    pub train: PathBuf,
+    pub test: PathBuf,
     pub dt: f64,
+    pub duration: Option<f64>,
+    pub channel_group: usize,
+    /// Hidden layers then the read-out; `tau` in steps.
+    pub layers: Vec<LifShape>,
+    pub readout: Readout,
     pub epochs: usize,
-    pub rates: Rates,
-    pub results: Option<PathBuf>,
-    pub plot: Option<PathBuf>,
+    pub batch_size: usize,
+    pub optimizer: OptimizerKind,
+    pub lr: f64,
+    pub surrogate: Surrogate,
+    pub rule: Rule,
+    pub learn_tau: bool,
+    pub learn_threshold: bool,
+    pub init_gain: f64,
+    pub seed: u64,
+    pub threads: usize,
+    pub output: PathBuf,
 }
 
-/// Accuracies after each epoch, the trained neuron and the LZC read-out.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// Fraction right during each epoch's pass over the training set.
-    pub train_accuracy: Vec<f64>,
-    /// Held-out accuracy of the spike / no-spike decision after each epoch.
-    pub test_accuracy: Vec<f64>,
-    /// `(v_th, tau_m)` after each epoch.
-    pub intrinsic: Vec<(f64, f64)>,
-    pub tempotron: Tempotron,
-    pub lzc: NearestMean,
-    /// Held-out accuracy of the LZC nearest-class-mean decision.
-    pub lzc_accuracy: f64,
+type Span = Option<Range<usize>>;
+
+fn span<T>(s: &Spanned<T>) -> Span {
+    Some(s.span())
 }
 
-struct Checker<'a> {
-    src: Source<'a>,
-}
-
-impl Checker<'_> {
-    fn err<T>(&self, s: &Spanned<T>, field: &str, msg: impl Into<String>) -> ModelError {
-        self.src.error(Some(s.span()), field, msg)
-    }
-
-    fn quantity(
-        &self,
-        s: &Spanned<String>,
-        dim: Dimension,
-        field: &str,
-    ) -> Result<f64, ModelError> {
-        let v = parse_as(s.get_ref(), dim).map_err(|e| self.err(s, field, e.to_string()))?;
-        if v <= 0.0 {
-            return Err(self.err(s, field, format!("must be positive, got {:?}", s.get_ref())));
-        }
-        Ok(v)
-    }
-
-    fn count(&self, s: &Spanned<i64>, field: &str, range: Range<i64>) -> Result<usize, ModelError> {
-        let v = *s.get_ref();
-        if !range.contains(&v) {
-            return Err(self.err(
-                s,
-                field,
-                format!(
-                    "must be a whole number in [{}, {}], got {v}",
-                    range.start,
-                    range.end - 1
-                ),
-            ));
-        }
-        Ok(v as usize)
-    }
-
-    fn positive(&self, s: &Spanned<f64>, field: &str) -> Result<f64, ModelError> {
-        let v = *s.get_ref();
-        if !(v.is_finite() && v > 0.0) {
-            return Err(self.err(s, field, format!("must be positive, got {v}")));
-        }
-        Ok(v)
-    }
-
-    fn non_negative(&self, s: &Option<Spanned<f64>>, field: &str) -> Result<f64, ModelError> {
-        match s {
-            None => Ok(0.0),
-            Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => Ok(*s.get_ref()),
-            Some(s) => Err(self.err(
-                s,
-                field,
-                format!("must not be negative, got {}", s.get_ref()),
-            )),
-        }
-    }
-}
-
-/// Read and validate an experiment file.
-pub fn load(path: &Path) -> Result<Experiment, ModelError> {
+/// Reads and validates an experiment file.
+pub fn load_experiment(path: &Path) -> Result<Experiment, ModelError> {
     let text = std::fs::read_to_string(path).map_err(|e| ModelError {
         file: path.to_path_buf(),
         line: None,
         field: String::new(),
         message: format!("cannot read the experiment file: {e}"),
     })?;
-    parse(path, &text)
+    parse_experiment(path, &text)
 }
 
-pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
+pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelError> {
     let src = Source::new(path, text);
-    let raw: RawExperiment = toml::from_str(text)
-        .map_err(|e| src.error(e.span(), "", e.message().trim().to_string()))?;
-    let c = Checker { src };
-    let (p, n, t) = (
-        raw.patterns.get_ref(),
-        raw.neuron.get_ref(),
-        raw.training.get_ref(),
-    );
-    let classes = ClassSpec {
-        afferents: c.count(&p.afferents, "patterns.afferents", 1..100_001)?,
-        duration: c.quantity(&p.duration, Dimension::Time, "patterns.duration")?,
-        rate: c.quantity(&p.rate, Dimension::Frequency, "patterns.rate")?,
-        prototypes: c.count(&p.prototypes, "patterns.prototypes", 1..10_001)?,
-        jitter: parse_as(p.jitter.get_ref(), Dimension::Time)
-            .map_err(|e| c.err(&p.jitter, "patterns.jitter", e.to_string()))
-            .and_then(|j| {
-                if j < 0.0 {
-                    Err(c.err(&p.jitter, "patterns.jitter", "must not be negative"))
-                } else {
-                    Ok(j)
-                }
-            })?,
+    let raw: RawExperiment =
+        toml::from_str(text).map_err(|e| src.error(e.span(), "", e.message().to_string()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let err = |s: Span, field: &str, msg: String| src.error(s, field, msg);
+    let time = |s: &Spanned<String>, field: &str| -> Result<f64, ModelError> {
+        let v = parse_as(s.get_ref(), Dimension::Time)
+            .map_err(|e| err(span(s), field, e.to_string()))?;
+        if v > 0.0 && v.is_finite() {
+            Ok(v)
+        } else {
+            Err(err(
+                span(s),
+                field,
+                format!("must be a positive time, found {v} s"),
+            ))
+        }
     };
-    let readout = match n.model.get_ref().as_str() {
-        "lif" => {
-            for (given, name) in [
-                (n.escape.as_ref().map(|s| s.span()), "escape"),
-                (n.rho_0.as_ref().map(|s| s.span()), "rho_0"),
-                (n.delta_u.as_ref().map(|s| s.span()), "delta_u"),
-            ] {
-                if let Some(span) = given {
-                    return Err(c.src.error(
-                        Some(span),
-                        format!("neuron.{name}"),
-                        "a LIF tempotron has no escape noise; remove it or use model = \"meta\"",
-                    ));
-                }
-            }
-            Readout::Lif
-        }
-        "meta" => {
-            let missing = |f: &str| {
-                c.src.error(
-                    Some(raw.neuron.span()),
-                    format!("neuron.{f}"),
-                    "missing: a meta tempotron needs it",
+    let positive = |s: &Spanned<i64>, field: &str| -> Result<usize, ModelError> {
+        usize::try_from(*s.get_ref())
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or_else(|| {
+                err(
+                    span(s),
+                    field,
+                    format!("must be ≥ 1, found {}", s.get_ref()),
                 )
-            };
-            let delta_u = c.positive(
-                n.delta_u.as_ref().ok_or_else(|| missing("delta_u"))?,
-                "neuron.delta_u",
-            )?;
-            let escape = match n.escape.as_ref().map(|s| (s, s.get_ref().as_str())) {
-                None | Some((_, "exponential")) => {
-                    let rho = n.rho_0.as_ref().ok_or_else(|| missing("rho_0"))?;
-                    Escape::Exponential {
-                        rho_0: c.quantity(rho, Dimension::Frequency, "neuron.rho_0")?,
-                    }
-                }
-                Some((_, "sigmoid")) => Escape::Sigmoid,
-                Some((s, other)) => {
-                    return Err(c.err(
-                        s,
-                        "neuron.escape",
-                        format!(
-                            "unknown escape {other:?}, expected \"exponential\" or \"sigmoid\""
-                        ),
-                    ));
-                }
-            };
-            Readout::Meta(EscapeNoise {
-                escape,
-                v_th: 0.0,
-                delta_u,
             })
+    };
+    let positive_f = |s: &Spanned<f64>, field: &str| -> Result<f64, ModelError> {
+        let v = *s.get_ref();
+        if v > 0.0 && v.is_finite() {
+            Ok(v)
+        } else {
+            Err(err(span(s), field, format!("must be > 0, found {v}")))
         }
+    };
+
+    let d = &raw.data;
+    let dt = time(&d.dt, "data.dt")?;
+    let duration = d
+        .duration
+        .as_ref()
+        .map(|s| time(s, "data.duration"))
+        .transpose()?;
+    let channel_group = d
+        .channel_group
+        .as_ref()
+        .map(|s| positive(s, "data.channel_group"))
+        .transpose()?
+        .unwrap_or(1);
+
+    if raw.layers.is_empty() {
+        return Err(err(
+            None,
+            "layer",
+            "at least one hidden [[layer]] is needed".into(),
+        ));
+    }
+    let mut layers = Vec::new();
+    for (i, l) in raw.layers.iter().enumerate() {
+        let f = |name: &str| format!("layer[{i}].{name}");
+        let neuron = l.neuron.as_ref().map_or("lif", |n| n.get_ref().as_str());
+        let tau_syn = match (neuron, &l.tau_syn) {
+            ("lif", None) => None,
+            ("lif", Some(t)) => {
+                return Err(err(
+                    span(t),
+                    &f("tau_syn"),
+                    "a \"lif\" layer has no synaptic current; use neuron = \"cuba_lif\"".into(),
+                ));
+            }
+            ("cuba_lif", Some(t)) => Some(time(t, &f("tau_syn"))? / dt),
+            ("cuba_lif", None) => {
+                return Err(err(
+                    l.neuron.as_ref().and_then(span),
+                    &f("tau_syn"),
+                    "a \"cuba_lif\" layer needs `tau_syn`".into(),
+                ));
+            }
+            (other, _) => {
+                return Err(err(
+                    l.neuron.as_ref().and_then(span),
+                    &f("neuron"),
+                    format!("unknown neuron {other:?}; trainable: \"lif\", \"cuba_lif\""),
+                ));
+            }
+        };
+        layers.push(LifShape {
+            size: positive(&l.size, &f("size"))?,
+            tau: time(&l.tau_m, &f("tau_m"))? / dt,
+            threshold: l
+                .threshold
+                .as_ref()
+                .map(|t| positive_f(t, &f("threshold")))
+                .transpose()?
+                .unwrap_or(1.0),
+            recurrent: l.recurrent.unwrap_or(false),
+            spiking: true,
+            tau_syn,
+        });
+    }
+    let r = &raw.readout;
+    let readout = match r.kind.get_ref().as_str() {
+        "membrane" => Readout::Membrane,
+        "spike_count" => Readout::SpikeCount,
         other => {
-            return Err(c.err(
-                &n.model,
-                "neuron.model",
-                format!("unknown tempotron model {other:?}, expected \"lif\" or \"meta\""),
+            return Err(err(
+                span(&r.kind),
+                "readout.kind",
+                format!("unknown read-out {other:?}, expected \"membrane\" or \"spike_count\""),
             ));
         }
     };
-    let output = raw.output.as_ref();
-    Ok(Experiment {
-        train: c.count(&p.train, "patterns.train", 2..1_000_001)?,
-        test: c.count(&p.test, "patterns.test", 2..1_000_001)?,
-        seed: p.seed.unwrap_or(0),
-        readout,
-        tau_m: c.quantity(&n.tau_m, Dimension::Time, "neuron.tau_m")?,
-        v_th: c.positive(&n.v_th, "neuron.v_th")?,
-        w_max: c.positive(&n.w_max, "neuron.w_max")?,
-        dt: c.quantity(&n.dt, Dimension::Time, "neuron.dt")?,
-        epochs: c.count(&t.epochs, "training.epochs", 1..100_001)?,
-        rates: Rates {
-            weights: c.positive(&t.learning_rate, "training.learning_rate")?,
-            threshold: c.non_negative(&t.threshold_rate, "training.threshold_rate")?,
-            tau_m: c.non_negative(&t.tau_rate, "training.tau_rate")?,
-        },
-        results: output.and_then(|o| o.results.as_ref().map(PathBuf::from)),
-        plot: output.and_then(|o| o.plot.as_ref().map(PathBuf::from)),
-        classes,
-    })
-}
-
-/// Train and test. Class 1 is the `+` class (the neuron should fire).
-pub fn run(e: &Experiment, progress: &mut dyn FnMut(usize)) -> Outcome {
-    let stream = |role: &str| rng::stream(e.seed, "tempotron", role);
-    let classes = Classes::new(&e.classes, &mut stream("prototypes"));
-    let train = classes.samples(e.train, &mut stream("train"));
-    let test = classes.samples(e.test, &mut stream("test"));
-    let mut t = Tempotron::new(
-        e.classes.afferents,
-        e.w_max,
-        e.tau_m,
-        e.v_th,
-        e.readout,
-        e.dt,
-        &mut stream("weights"),
-    );
-    let (mut learn_rng, mut eval_rng) = (stream("learning"), stream("evaluation"));
-    let mut outcome = Outcome {
-        train_accuracy: Vec::new(),
-        test_accuracy: Vec::new(),
-        intrinsic: Vec::new(),
-        tempotron: t.clone(),
-        lzc: NearestMean { means: Vec::new() },
-        lzc_accuracy: 0.0,
-    };
-    for epoch in 0..e.epochs {
-        let mut right = 0;
-        for (p, label) in &train {
-            let r = t.respond(p, &mut learn_rng);
-            if !t.learn(p, *label == 1, &r, &e.rates) {
-                right += 1;
-            }
-        }
-        outcome
-            .train_accuracy
-            .push(right as f64 / train.len() as f64);
-        let responses = respond_all(&t, &test, &mut eval_rng);
-        outcome
-            .test_accuracy
-            .push(decision_accuracy(&responses, &test));
-        outcome.intrinsic.push((t.v_th, t.tau_m));
-        progress(epoch + 1);
-    }
-    let bins = (e.classes.duration / e.dt).round() as usize;
-    let lzc_of = |rs: &[Response]| -> Vec<f64> {
-        rs.iter()
-            .map(|r| complexity(&binarise(&r.spikes, e.dt, bins)))
-            .collect()
-    };
-    let train_lzc = lzc_of(&respond_all(&t, &train, &mut eval_rng));
-    let labels: Vec<usize> = train.iter().map(|(_, l)| *l).collect();
-    let lzc = NearestMean::fit(&train_lzc, &labels, 2);
-    let test_lzc = lzc_of(&respond_all(&t, &test, &mut eval_rng));
-    let right = test_lzc
-        .iter()
-        .zip(&test)
-        .filter(|(v, (_, l))| lzc.predict(**v) == *l)
-        .count();
-    outcome.lzc_accuracy = right as f64 / test.len() as f64;
-    outcome.lzc = lzc;
-    outcome.tempotron = t;
-    outcome
-}
-
-fn respond_all(
-    t: &Tempotron,
-    set: &[(Pattern, usize)],
-    rng: &mut rand_pcg::Pcg64,
-) -> Vec<Response> {
-    set.iter().map(|(p, _)| t.respond(p, rng)).collect()
-}
-
-fn decision_accuracy(responses: &[Response], set: &[(Pattern, usize)]) -> f64 {
-    let right = responses
-        .iter()
-        .zip(set)
-        .filter(|(r, (_, l))| r.fired() == (*l == 1))
-        .count();
-    right as f64 / set.len() as f64
-}
-
-/// The per-epoch table: `epoch,train_accuracy,test_accuracy,v_th,tau_m_ms`.
-pub fn csv(o: &Outcome) -> String {
-    let mut s = String::from("epoch,train_accuracy,test_accuracy,v_th,tau_m_ms\n");
-    for (i, ((tr, te), (th, tau))) in o
-        .train_accuracy
-        .iter()
-        .zip(&o.test_accuracy)
-        .zip(&o.intrinsic)
-        .enumerate()
+    if readout == Readout::Membrane
+        && let Some(t) = &r.threshold
     {
-        s += &format!("{},{tr},{te},{th},{}\n", i + 1, tau * 1e3);
+        return Err(err(
+            span(t),
+            "readout.threshold",
+            "a membrane read-out does not spike; remove the threshold".into(),
+        ));
     }
-    s
-}
 
-/// Write the per-epoch CSV and the accuracy plot named in `[output]`;
-/// returns the paths written.
-pub fn write_outputs(e: &Experiment, o: &Outcome) -> Result<Vec<PathBuf>, crate::Error> {
-    let mut written = Vec::new();
-    if let Some(path) = &e.results {
-        create_parent(path)?;
-        std::fs::write(path, csv(o)).map_err(|err| {
-            crate::Error::Usage(format!("{}: cannot write: {err}", path.display()))
-        })?;
-        written.push(path.clone());
-    }
-    if let Some(path) = &e.plot {
-        create_parent(path)?;
-        let model = match e.readout {
-            Readout::Lif => "LIF",
-            Readout::Meta(_) => "meta-neuron",
-        };
-        let curves = [
-            crate::plot::learning::Curve {
-                label: "training".into(),
-                values: o.train_accuracy.clone(),
+    let t = &raw.training;
+    let name = |s: &Option<Spanned<String>>, default: &str| {
+        s.as_ref()
+            .map_or(default.to_string(), |s| s.get_ref().clone())
+    };
+    let sspan = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.span());
+    let optimizer = match name(&t.optimizer, "adam").as_str() {
+        "adam" => OptimizerKind::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        "sgd" => OptimizerKind::Sgd {
+            momentum: match &t.momentum {
+                Some(m) if !(0.0..1.0).contains(m.get_ref()) => {
+                    return Err(err(
+                        span(m),
+                        "training.momentum",
+                        format!("must be in [0, 1), found {}", m.get_ref()),
+                    ));
+                }
+                Some(m) => *m.get_ref(),
+                None => 0.0,
             },
-            crate::plot::learning::Curve {
-                label: "held-out".into(),
-                values: o.test_accuracy.clone(),
-            },
-        ];
-        let references = [("LZC read-out".to_string(), o.lzc_accuracy)];
-        let title = format!("{model} tempotron, two Poisson pattern classes");
-        crate::plot::learning::accuracy(path, &title, &curves, &references)?;
-        written.push(path.clone());
+        },
+        other => {
+            return Err(err(
+                sspan(&t.optimizer),
+                "training.optimizer",
+                format!("unknown optimizer {other:?}, expected \"adam\" or \"sgd\""),
+            ));
+        }
+    };
+    let scale = t
+        .surrogate_scale
+        .as_ref()
+        .map(|s| positive_f(s, "training.surrogate_scale"))
+        .transpose()?;
+    let surrogate = match name(&t.surrogate, "fast_sigmoid").as_str() {
+        "fast_sigmoid" => Surrogate::FastSigmoid {
+            slope: scale.unwrap_or(25.0),
+        },
+        "arctan" => Surrogate::Arctan {
+            alpha: scale.unwrap_or(2.0),
+        },
+        other => {
+            return Err(err(
+                sspan(&t.surrogate),
+                "training.surrogate",
+                format!("unknown surrogate {other:?}, expected \"fast_sigmoid\" or \"arctan\""),
+            ));
+        }
+    };
+    let rule = match name(&t.rule, "bptt").as_str() {
+        "bptt" => Rule::Bptt,
+        "online" => Rule::Online,
+        other => {
+            return Err(err(
+                sspan(&t.rule),
+                "training.rule",
+                format!("unknown rule {other:?}, expected \"bptt\" or \"online\""),
+            ));
+        }
+    };
+    layers.push(LifShape {
+        size: 0, // the class count, known once the data is read
+        tau: time(&r.tau_m, "readout.tau_m")? / dt,
+        threshold: r
+            .threshold
+            .as_ref()
+            .map(|t| positive_f(t, "readout.threshold"))
+            .transpose()?
+            .unwrap_or(1.0),
+        recurrent: false,
+        spiking: readout == Readout::SpikeCount,
+        tau_syn: None,
+    });
+    if rule == Rule::Online
+        && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
+    {
+        return Err(err(
+            sspan(&t.rule),
+            "training.rule",
+            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"cuba_lif\""),
+        ));
     }
-    Ok(written)
-}
-
-fn create_parent(path: &Path) -> Result<(), crate::Error> {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
-            crate::Error::Usage(format!("cannot create the folder {}: {e}", dir.display()))
-        }),
-        _ => Ok(()),
-    }
+    let threads = match &t.threads {
+        Some(s) => usize::try_from(*s.get_ref()).map_err(|_| {
+            err(
+                span(s),
+                "training.threads",
+                format!("must be ≥ 0, found {}", s.get_ref()),
+            )
+        })?,
+        None => 0,
+    };
+    let stem = path
+        .file_stem()
+        .map_or("experiment".into(), |s| s.to_string_lossy().to_string());
+    Ok(Experiment {
+        path: path.to_path_buf(),
+        train: base.join(d.train.get_ref()),
+        test: base.join(d.test.get_ref()),
+        dt,
+        duration,
+        channel_group,
+        layers,
+        readout,
+        epochs: t
+            .epochs
+            .as_ref()
+            .map(|s| positive(s, "training.epochs"))
+            .transpose()?
+            .unwrap_or(10),
+        batch_size: t
+            .batch_size
+            .as_ref()
+            .map(|s| positive(s, "training.batch_size"))
+            .transpose()?
+            .unwrap_or(32),
+        optimizer,
+        lr: t
+            .lr
+            .as_ref()
+            .map(|s| positive_f(s, "training.lr"))
+            .transpose()?
+            .unwrap_or(1e-3),
+        surrogate,
+        rule,
+        learn_tau: t.learn_tau.unwrap_or(true),
+        learn_threshold: t.learn_threshold.unwrap_or(true),
+        init_gain: t
+            .init_gain
+            .as_ref()
+            .map(|s| positive_f(s, "training.init_gain"))
+            .transpose()?
+            .unwrap_or(1.0),
+        seed: t.seed.unwrap_or(1),
+        threads,
+        output: raw
+            .output
+            .and_then(|o| o.dir)
+            .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
+    })
 }

@@ -1,8 +1,13 @@
 //! Learning: training rules and their building blocks, usable without the CLI.
 //!
-//! - [`tempotron`], [`patterns`], [`lzc`], [`experiment`]: the Tempotron for
-//!   LIF and meta neurons, Poisson input patterns, Lempel–Ziv complexity
-//!   read-outs, and the experiment runner behind `spikesim tempotron`;
+//! - Training on spike datasets: layers trained through time with surrogate
+//!   gradients ([`layer`], [`net`], [`surrogate`]), the online trace rule
+//!   ([`online`]), optimisers ([`optim`]), experiment files ([`experiment`]),
+//!   the training loop ([`train`], [`session`], [`record`]) and export to a
+//!   model file ([`export`]);
+//! - [`tempotron`], [`patterns`], [`lzc`], [`tempotron_experiment`]: the
+//!   Tempotron for LIF and meta neurons, Poisson input patterns, Lempel–Ziv
+//!   complexity read-outs, and the runner behind `spikesim tempotron`;
 //! - [`lmu`]: Legendre Memory Unit matrices, their discretisation and the
 //!   synapse mapping that runs them on populations;
 //! - [`l2mu`]: the L2MU cell (LMU blocks as LIF / CuBa LIF populations),
@@ -13,8 +18,19 @@
 pub mod adam;
 pub mod dcls;
 pub mod experiment;
+pub mod export;
 pub mod l2mu;
+pub mod layer;
 pub mod lmu;
 pub mod lzc;
+pub mod net;
+pub mod online;
+pub mod optim;
 pub mod patterns;
+pub mod real;
+pub mod record;
+pub mod session;
+pub mod surrogate;
 pub mod tempotron;
+pub mod tempotron_experiment;
+pub mod train;

@@ -4,7 +4,7 @@
 //! and moved there once finished, like run files, so a failed plot never
 //! leaves a half-drawn image behind.
 
-mod font;
+pub(crate) mod font;
 pub mod learning;
 pub mod potential;
 pub mod raster;

@@ -1,0 +1,138 @@
+//! A Randman-style synthetic spike-timing task (after Zenke & Vogels 2021):
+//! each class is a smooth random manifold in spike-time space. Every
+//! channel fires exactly once per sample, so classes never differ in spike
+//! counts, only in timing.
+//!
+//! For class `k` and channel `i` the spike time is
+//! `t = duration * f_ki(phi)` with `phi` uniform in `[0, 1)^dim` drawn per
+//! sample and `f_ki` a normalised sum of random sinusoids of low frequency:
+//! `f = 0.05 + 0.9 * (0.5 + 0.5 * mean_d sum_h a_h sin(2 pi (w_h phi_d + p_h)) / sum_h a_h)`
+//! with `a_h = 1 / h^alpha` (smoothness), `w_h` in `[0, h)`, `p_h` in `[0, 1)`.
+
+use std::f64::consts::TAU;
+
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64;
+
+use super::dataset::{SpikeDataset, SpikeSample};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SynthOptions {
+    pub classes: usize,
+    pub channels: usize,
+    pub samples_per_class: usize,
+    /// Intrinsic dimension of each class manifold.
+    pub dim: usize,
+    /// Harmonics per sinusoid sum.
+    pub harmonics: usize,
+    /// Decay of harmonic amplitudes (larger = smoother).
+    pub alpha: f64,
+    /// Spike times fall in `[0.05, 0.95] * duration` (s).
+    pub duration: f64,
+    pub seed: u64,
+}
+
+struct Wave {
+    amp: f64,
+    freq: f64,
+    phase: f64,
+}
+
+/// The random functions of one class: `[channel][dim][harmonic]`.
+struct Manifold(Vec<Vec<Vec<Wave>>>);
+
+impl Manifold {
+    fn draw(o: &SynthOptions, rng: &mut Pcg64) -> Self {
+        Self(
+            (0..o.channels)
+                .map(|_| {
+                    (0..o.dim)
+                        .map(|_| {
+                            (1..=o.harmonics)
+                                .map(|h| Wave {
+                                    amp: 1.0 / (h as f64).powf(o.alpha),
+                                    freq: rng.random_range(0.0..h as f64),
+                                    phase: rng.random_range(0.0..1.0),
+                                })
+                                .collect()
+                        })
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
+    /// Spike time of channel `i` as a fraction of the duration.
+    fn fraction(&self, i: usize, phi: &[f64]) -> f64 {
+        let dims = &self.0[i];
+        let mut sum = 0.0;
+        for (waves, &p) in dims.iter().zip(phi) {
+            let norm: f64 = waves.iter().map(|w| w.amp).sum();
+            let s: f64 = waves
+                .iter()
+                .map(|w| w.amp * (TAU * (w.freq * p + w.phase)).sin())
+                .sum();
+            sum += s / norm;
+        }
+        let unit = 0.5 + 0.5 * sum / dims.len() as f64;
+        0.05 + 0.9 * unit
+    }
+}
+
+/// Draws `samples_per_class` samples of each class, classes interleaved
+/// (sample `j` has class `j % classes`).
+pub fn synthesize(o: &SynthOptions) -> SpikeDataset {
+    let mut rng = Pcg64::seed_from_u64(o.seed);
+    let manifolds: Vec<Manifold> = (0..o.classes)
+        .map(|_| Manifold::draw(o, &mut rng))
+        .collect();
+    let mut samples = Vec::new();
+    let mut labels = Vec::new();
+    for j in 0..o.samples_per_class * o.classes {
+        let k = j % o.classes;
+        let phi: Vec<f64> = (0..o.dim).map(|_| rng.random_range(0.0..1.0)).collect();
+        let mut events: Vec<(f32, u32)> = (0..o.channels)
+            .map(|i| {
+                (
+                    (manifolds[k].fraction(i, &phi) * o.duration) as f32,
+                    i as u32,
+                )
+            })
+            .collect();
+        events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        samples.push(SpikeSample {
+            times: events.iter().map(|e| e.0).collect(),
+            units: events.iter().map(|e| e.1).collect(),
+        });
+        labels.push(k as u32);
+    }
+    SpikeDataset {
+        samples,
+        labels,
+        channels: o.channels,
+        classes: o.classes,
+    }
+}
+
+/// Splits off the last `test_fraction` of the samples as a test set.
+pub fn split(data: SpikeDataset, test_fraction: f64) -> (SpikeDataset, SpikeDataset) {
+    let n_test = ((data.len() as f64) * test_fraction).round() as usize;
+    let cut = data.len() - n_test;
+    let mut samples = data.samples;
+    let mut labels = data.labels;
+    let test = SpikeDataset {
+        samples: samples.split_off(cut),
+        labels: labels.split_off(cut),
+        channels: data.channels,
+        classes: data.classes,
+    };
+    (
+        SpikeDataset {
+            samples,
+            labels,
+            channels: data.channels,
+            classes: data.classes,
+        },
+        test,
+    )
+}

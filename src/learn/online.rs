@@ -1,0 +1,174 @@
+//! The online, trace-based rule (OTTT / e-prop style): at every step the
+//! instantaneous error of the read-out is sent back through the layers
+//! within that step only, and each weight changes by its postsynaptic error
+//! signal times a presynaptic trace,
+//!
+//! ```text
+//! xhat_t = beta xhat_{t-1} + y^{pre}_{t-1},   dW_ij += xhat_i delta_j
+//! ```
+//!
+//! so nothing is stored over time. The per-step loss is
+//! `CE(y^{out}_t, label) / steps`. Membrane time constants get no gradient
+//! under this rule; thresholds do.
+
+use super::layer::Lif;
+use super::net::{Grads, Network, Outcome, argmax, cross_entropy};
+use super::real::Real;
+
+struct LayerState<T> {
+    v: Vec<T>,
+    u: Vec<T>,
+    y: Vec<T>,
+    /// Presynaptic trace of the layer's input, and of its own spikes.
+    input_trace: Vec<T>,
+    rec_trace: Vec<T>,
+}
+
+/// Loss and prediction of one sample, adding the rule's weight changes
+/// (as gradients, to be descended) to `grads`. All layers must be [`Lif`].
+pub fn online_grads<T: Real>(
+    net: &Network<T>,
+    input: &[T],
+    input_steps: usize,
+    label: usize,
+    grads: &mut Grads<T>,
+) -> Outcome<T> {
+    let layers: Vec<&Lif<T>> = net
+        .layers
+        .iter()
+        .map(|l| l.as_lif().expect("the online rule trains LIF layers"))
+        .collect();
+    let steps = net.steps(input_steps);
+    let n_in = net.n_in();
+    let mut states: Vec<LayerState<T>> = layers
+        .iter()
+        .map(|l| LayerState {
+            v: vec![T::zero(); l.n_out],
+            u: vec![T::zero(); l.n_out],
+            y: vec![T::zero(); l.n_out],
+            input_trace: vec![T::zero(); l.n_in],
+            rec_trace: vec![T::zero(); if l.rec.is_empty() { 0 } else { l.n_out }],
+        })
+        .collect();
+    let classes = net.classes();
+    let mut scores = vec![T::zero(); classes];
+    let inv_steps = T::one() / T::from_f64(steps as f64);
+    let widest = layers.iter().map(|l| l.n_in).max().unwrap_or(0);
+    let zeros = vec![T::zero(); widest];
+    for t in 0..steps {
+        // Inputs of this step are last step's outputs.
+        let previous: Vec<Vec<T>> = states.iter().map(|s| s.y.clone()).collect();
+        for (l, layer) in layers.iter().enumerate() {
+            let pre: &[T] = match (l, t) {
+                (_, 0) => &zeros[..layer.n_in],
+                (0, _) if t - 1 < input_steps => &input[(t - 1) * n_in..t * n_in],
+                (0, _) => &zeros[..n_in],
+                _ => &previous[l - 1],
+            };
+            step_layer(layer, &mut states[l], pre, &previous[l]);
+        }
+        let out = &states[layers.len() - 1].y;
+        for (s, &y) in scores.iter_mut().zip(out) {
+            *s += y;
+        }
+        let (_, e) = cross_entropy(out, label);
+        let mut g: Vec<T> = e.into_iter().map(|x| x * inv_steps).collect();
+        for l in (0..layers.len()).rev() {
+            let layer = layers[l];
+            let st = &states[l];
+            let theta = layer.theta[0];
+            let delta: Vec<T> = if layer.spiking {
+                let mut d_theta = T::zero();
+                let d: Vec<T> = g
+                    .iter()
+                    .zip(&st.u)
+                    .map(|(&gj, &u)| {
+                        let ds = layer.surrogate.grad(u - theta);
+                        d_theta -= gj * ds;
+                        gj * ds
+                    })
+                    .collect();
+                grads[l][3][0] += d_theta;
+                d
+            } else {
+                g.clone()
+            };
+            let n = layer.n_out;
+            for (i, &x) in st.input_trace.iter().enumerate() {
+                if x != T::zero() {
+                    for (gw, &d) in grads[l][0][i * n..(i + 1) * n].iter_mut().zip(&delta) {
+                        *gw += x * d;
+                    }
+                }
+            }
+            for (k, &x) in st.rec_trace.iter().enumerate() {
+                if x != T::zero() {
+                    for (gr, &d) in grads[l][1][k * n..(k + 1) * n].iter_mut().zip(&delta) {
+                        *gr += x * d;
+                    }
+                }
+            }
+            if l > 0 {
+                g = (0..layer.n_in)
+                    .map(|i| {
+                        layer.w[i * n..(i + 1) * n]
+                            .iter()
+                            .zip(&delta)
+                            .map(|(&w, &d)| w * d)
+                            .sum()
+                    })
+                    .collect();
+            }
+        }
+    }
+    if net.readout == super::net::Readout::Membrane {
+        scores.iter_mut().for_each(|s| *s *= inv_steps);
+    }
+    Outcome {
+        loss: cross_entropy(&scores, label).0,
+        predicted: argmax(&scores),
+    }
+}
+
+/// One step of a LIF layer (the equations of [`Lif`]), updating its traces.
+#[allow(clippy::needless_range_loop)] // four arrays indexed by neuron
+fn step_layer<T: Real>(layer: &Lif<T>, st: &mut LayerState<T>, pre: &[T], own_prev: &[T]) {
+    let n = layer.n_out;
+    let beta = layer.beta();
+    let mut a = vec![T::zero(); n];
+    for (i, &x) in pre.iter().enumerate() {
+        if x != T::zero() {
+            for (aj, &w) in a.iter_mut().zip(&layer.w[i * n..(i + 1) * n]) {
+                *aj += x * w;
+            }
+        }
+    }
+    if !layer.rec.is_empty() {
+        for (k, &s) in own_prev.iter().enumerate() {
+            if s != T::zero() {
+                for (aj, &w) in a.iter_mut().zip(&layer.rec[k * n..(k + 1) * n]) {
+                    *aj += s * w;
+                }
+            }
+        }
+        for (tr, &s) in st.rec_trace.iter_mut().zip(own_prev) {
+            *tr = beta * *tr + s;
+        }
+    }
+    for (tr, &x) in st.input_trace.iter_mut().zip(pre) {
+        *tr = beta * *tr + x;
+    }
+    let theta = layer.theta[0];
+    for j in 0..n {
+        let u = beta * st.v[j] + a[j];
+        st.u[j] = u;
+        if layer.spiking {
+            let fired = u > theta;
+            st.y[j] = if fired { T::one() } else { T::zero() };
+            st.v[j] = if fired { T::zero() } else { u };
+        } else {
+            st.y[j] = u;
+            st.v[j] = u;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! `spikesim train`: an experiment from file to trained network, with its
+//! metrics, plot and checkpoint written after every epoch.
+
+use std::path::PathBuf;
+
+use super::experiment::Experiment;
+use super::export::{Exported, export_model};
+use super::record::{
+    plot_learning_curve, read_checkpoint, write_checkpoint, write_metrics_csv, write_metrics_h5,
+};
+use super::train::{Data, TrainState, output_files, prepare, train};
+use crate::Error;
+use crate::io::IoError;
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Continue from the output directory's checkpoint if there is one.
+    pub resume: bool,
+    pub show_progress: bool,
+}
+
+/// The files a session wrote.
+#[derive(Debug, Clone)]
+pub struct SessionFiles {
+    pub metrics_csv: PathBuf,
+    pub metrics_h5: PathBuf,
+    pub learning_curve: PathBuf,
+    pub checkpoint: PathBuf,
+    pub exported: Exported,
+}
+
+pub fn run_session(
+    exp: &Experiment,
+    opts: &SessionOptions,
+    report: &mut dyn FnMut(&str),
+) -> Result<(Data, TrainState, SessionFiles), Error> {
+    let data = prepare(exp)?;
+    let mut state = TrainState::new(exp, &data);
+    std::fs::create_dir_all(&exp.output).map_err(|source| IoError::File {
+        path: exp.output.clone(),
+        action: "create the output directory",
+        source,
+    })?;
+    let [metrics_csv, metrics_h5, learning_curve, checkpoint, _] = output_files(&exp.output);
+    if opts.resume && checkpoint.exists() {
+        read_checkpoint(&checkpoint, &mut state)?;
+        report(&format!(
+            "resuming from {} after epoch {}",
+            checkpoint.display(),
+            state.epochs_done()
+        ));
+    }
+    report(&format!(
+        "{} training / {} test samples, {} channels, {} steps of {} ms, {} classes",
+        data.train.len(),
+        data.test.len(),
+        data.train.channels,
+        data.train.steps,
+        exp.dt * 1e3,
+        data.classes
+    ));
+    let mut plot_error = None;
+    train(exp, &data, &mut state, opts.show_progress, &mut |s| {
+        let m = s.history.last().expect("an epoch was just trained");
+        report(&format!(
+            "epoch {:>3}/{}: train loss {:.4} acc {:.2} % | test loss {:.4} acc {:.2} % ({:.1} s)",
+            m.epoch,
+            exp.epochs,
+            m.train_loss,
+            100.0 * m.train_accuracy,
+            m.test_loss,
+            100.0 * m.test_accuracy,
+            m.seconds
+        ));
+        write_metrics_csv(&metrics_csv, &s.history)?;
+        write_metrics_h5(&metrics_h5, &s.history)?;
+        write_checkpoint(&checkpoint, s)?;
+        if let Err(e) = plot_learning_curve(&learning_curve, &s.history) {
+            plot_error = Some(e);
+        }
+        Ok(())
+    })?;
+    if let Some(e) = plot_error {
+        return Err(e.into());
+    }
+    let exported = export_model(&state.net, exp.dt, &data.test, 0, &exp.output)?;
+    Ok((
+        data,
+        state,
+        SessionFiles {
+            metrics_csv,
+            metrics_h5,
+            learning_curve,
+            checkpoint,
+            exported,
+        },
+    ))
+}

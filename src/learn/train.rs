@@ -1,0 +1,313 @@
+//! The training loop: data preparation, mini-batches computed in parallel
+//! and reduced in a fixed order (so results do not depend on the thread
+//! count), evaluation, metrics, checkpoints.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64;
+use rayon::prelude::*;
+
+use super::experiment::{Experiment, Rule};
+use super::net::{Grads, Network};
+use super::online::online_grads;
+use super::optim::{Optimizer, accumulate};
+use crate::io::IoError;
+use crate::io::dataset::{BinnedSample, Binning, SpikeDataset, bin_sample, read_dataset};
+
+/// A dataset binned for training.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub samples: Vec<BinnedSample>,
+    pub labels: Vec<usize>,
+    pub steps: usize,
+    pub channels: usize,
+}
+
+impl Prepared {
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Sample `i` as a dense `[step][channel]` input.
+    pub fn input(&self, i: usize) -> Vec<f32> {
+        let mut x = vec![0.0; self.steps * self.channels];
+        for (t, events) in self.samples[i].steps.iter().enumerate() {
+            for &(c, n) in events {
+                x[t * self.channels + c as usize] += n;
+            }
+        }
+        x
+    }
+}
+
+/// Train and test sets on a common grid, and the class count.
+pub struct Data {
+    pub train: Prepared,
+    pub test: Prepared,
+    pub classes: usize,
+    pub binning: Binning,
+}
+
+/// Reads both datasets and bins them to the experiment's step.
+pub fn prepare(exp: &Experiment) -> Result<Data, IoError> {
+    let train = read_dataset(&exp.train)?;
+    let test = read_dataset(&exp.test)?;
+    let latest = train.duration().max(test.duration()) as f64;
+    let duration = exp.duration.unwrap_or(latest + exp.dt * 1e-6);
+    let steps = ((duration / exp.dt).ceil() as usize).max(1);
+    let binning = Binning {
+        dt: exp.dt as f32,
+        steps,
+        channel_group: exp.channel_group,
+    };
+    let channels = binning.channels(train.channels.max(test.channels));
+    let bin = |d: &SpikeDataset| Prepared {
+        samples: d.samples.iter().map(|s| bin_sample(s, &binning)).collect(),
+        labels: d.labels.iter().map(|&l| l as usize).collect(),
+        steps,
+        channels,
+    };
+    Ok(Data {
+        train: bin(&train),
+        test: bin(&test),
+        classes: train.classes.max(test.classes),
+        binning,
+    })
+}
+
+/// The network an experiment describes, drawn from its seed.
+pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Network<f32> {
+    let mut shapes = exp.layers.clone();
+    if let Some(out) = shapes.last_mut() {
+        out.size = classes;
+    }
+    Network::lif(
+        channels,
+        &shapes,
+        exp.readout,
+        exp.surrogate,
+        exp.init_gain,
+        exp.seed,
+    )
+}
+
+/// One epoch's figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub test_loss: f64,
+    pub test_accuracy: f64,
+    pub seconds: f64,
+}
+
+/// Everything a run carries from epoch to epoch (what a checkpoint holds).
+pub struct TrainState {
+    pub net: Network<f32>,
+    pub optimizer: Optimizer,
+    pub history: Vec<EpochMetrics>,
+}
+
+impl TrainState {
+    pub fn new(exp: &Experiment, data: &Data) -> Self {
+        let net = build_network(exp, data.train.channels, data.classes);
+        let optimizer = Optimizer::new(exp.optimizer, exp.lr, &net);
+        Self {
+            net,
+            optimizer,
+            history: Vec::new(),
+        }
+    }
+
+    pub fn epochs_done(&self) -> usize {
+        self.history.len()
+    }
+}
+
+/// The order of the training samples in `epoch` (0-based): a Fisher-Yates
+/// shuffle seeded from the experiment seed and the epoch alone, so that a
+/// resumed run sees the same order as an uninterrupted one.
+pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
+    let mut rng =
+        Pcg64::seed_from_u64(seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = rng.random_range(0..=i);
+        order.swap(i, j);
+    }
+    order
+}
+
+fn sample_grads(
+    exp: &Experiment,
+    net: &Network<f32>,
+    data: &Prepared,
+    i: usize,
+) -> (Grads<f32>, f64, bool) {
+    let x = data.input(i);
+    let mut grads = net.zero_grads();
+    let outcome = match exp.rule {
+        Rule::Bptt => net.backprop(&x, data.steps, data.labels[i], &mut grads),
+        Rule::Online => online_grads(net, &x, data.steps, data.labels[i], &mut grads),
+    };
+    (
+        grads,
+        f64::from(outcome.loss),
+        outcome.predicted == data.labels[i],
+    )
+}
+
+/// Zeroes the gradients of parameters the experiment keeps fixed.
+fn mask(exp: &Experiment, grads: &mut Grads<f32>) {
+    for layer in grads.iter_mut() {
+        if !exp.learn_tau {
+            layer[2].iter_mut().for_each(|g| *g = 0.0);
+        }
+        if !exp.learn_threshold {
+            layer[3].iter_mut().for_each(|g| *g = 0.0);
+        }
+    }
+}
+
+/// Keeps time constants and thresholds where the neuron model makes sense.
+fn clamp(net: &mut Network<f32>) {
+    for layer in &mut net.layers {
+        let mut p = layer.params_mut();
+        p[2].iter_mut().for_each(|t| *t = t.max(0.5));
+        p[3].iter_mut().for_each(|t| *t = t.max(1e-3));
+    }
+}
+
+/// Trains one epoch; returns mean loss and accuracy over the training set.
+pub fn train_epoch(
+    exp: &Experiment,
+    state: &mut TrainState,
+    data: &Prepared,
+    bar: &ProgressBar,
+) -> (f64, f64) {
+    let epoch = state.epochs_done();
+    let order = epoch_order(exp.seed, epoch, data.len());
+    let (mut loss, mut correct) = (0.0, 0usize);
+    for batch in order.chunks(exp.batch_size) {
+        let net = &state.net;
+        let parts: Vec<(Grads<f32>, f64, bool)> = batch
+            .par_iter()
+            .map(|&i| sample_grads(exp, net, data, i))
+            .collect();
+        // Reduced in batch order whatever thread computed what.
+        let mut total = net.zero_grads();
+        for (g, l, ok) in &parts {
+            accumulate(&mut total, g);
+            loss += l;
+            correct += usize::from(*ok);
+        }
+        let scale = 1.0 / batch.len() as f32;
+        total
+            .iter_mut()
+            .flatten()
+            .flatten()
+            .for_each(|g| *g *= scale);
+        mask(exp, &mut total);
+        state.optimizer.apply(&mut state.net, &total);
+        clamp(&mut state.net);
+        bar.inc(batch.len() as u64);
+    }
+    let n = data.len().max(1) as f64;
+    (loss / n, correct as f64 / n)
+}
+
+/// Mean loss and accuracy over a dataset, and each sample's prediction.
+pub fn evaluate(net: &Network<f32>, data: &Prepared) -> (f64, f64, Vec<usize>) {
+    let results: Vec<(f64, usize)> = (0..data.len())
+        .into_par_iter()
+        .map(|i| {
+            let x = data.input(i);
+            let traces = net.forward(&x, data.steps);
+            let z = net.scores(traces.last().expect("at least one layer"));
+            let (loss, _) = super::net::cross_entropy(&z, data.labels[i]);
+            (f64::from(loss), super::net::argmax(&z))
+        })
+        .collect();
+    let n = data.len().max(1) as f64;
+    let loss = results.iter().map(|r| r.0).sum::<f64>() / n;
+    let correct = results
+        .iter()
+        .zip(&data.labels)
+        .filter(|((_, p), l)| p == *l)
+        .count();
+    (
+        loss,
+        correct as f64 / n,
+        results.into_iter().map(|r| r.1).collect(),
+    )
+}
+
+/// A rayon pool of the experiment's thread count (0 = all cores).
+pub fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool of the requested size")
+}
+
+/// Trains from `state` up to the experiment's epoch count, calling
+/// `after_epoch` after each (metrics, checkpoints).
+pub fn train(
+    exp: &Experiment,
+    data: &Data,
+    state: &mut TrainState,
+    show_progress: bool,
+    after_epoch: &mut dyn FnMut(&TrainState) -> Result<(), IoError>,
+) -> Result<(), IoError> {
+    let pool = pool(exp.threads);
+    while state.epochs_done() < exp.epochs {
+        let started = Instant::now();
+        let bar = if show_progress {
+            let bar = ProgressBar::new(data.train.len() as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "epoch {msg} [{bar:30}] {pos}/{len} samples ({elapsed})",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(format!("{}/{}", state.epochs_done() + 1, exp.epochs));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        let (train_loss, train_accuracy) =
+            pool.install(|| train_epoch(exp, state, &data.train, &bar));
+        let (test_loss, test_accuracy, _) = pool.install(|| evaluate(&state.net, &data.test));
+        bar.finish_and_clear();
+        state.history.push(EpochMetrics {
+            epoch: state.epochs_done() + 1,
+            train_loss,
+            train_accuracy,
+            test_loss,
+            test_accuracy,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        after_epoch(state)?;
+    }
+    Ok(())
+}
+
+/// Where a run's files go.
+pub fn output_files(dir: &Path) -> [PathBuf; 5] {
+    [
+        dir.join("metrics.csv"),
+        dir.join("metrics.h5"),
+        dir.join("learning_curve.png"),
+        dir.join("checkpoint.h5"),
+        dir.join("model.toml"),
+    ]
+}
