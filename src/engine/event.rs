@@ -187,11 +187,30 @@ fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceReco
         .collect()
 }
 
-/// Queue what a model asked for. A live check that is earlier than the new
-/// one stays (it is still a safe lower bound, and looking again then costs
-/// less than queueing anew); a pending spike is always replaced, since any
-/// input may cancel or move it.
-fn schedule(queue: &mut Calendar<Event>, slice: &mut EventSlice, si: usize, i: usize, next: Next) {
+/// A check is only a lower bound on the crossing time, so it may come
+/// earlier: moved down to the grid `dt`, the checks of many neurons fall on
+/// one time, where the model computes its exponentials once for all of them.
+/// One that would move back to `now` or before stays where it is.
+fn on_check_grid(t: f64, now: f64, dt: f64) -> f64 {
+    let snapped = (t / dt).floor() * dt;
+    if snapped > now { snapped } else { t }
+}
+
+/// Queue what a model asked for at `now`. A live check that is earlier than
+/// the new one stays (it is still a safe lower bound, and looking again then
+/// costs less than queueing anew); a pending spike is always replaced, since
+/// any input may cancel or move it.
+fn schedule(
+    queue: &mut Calendar<Event>,
+    slice: &mut EventSlice,
+    (si, i): (usize, usize),
+    (now, dt): (f64, f64),
+    next: Next,
+) {
+    let next = match next {
+        Next::Check(t) => Next::Check(on_check_grid(t, now, dt)),
+        other => other,
+    };
     let keep_live = !slice.fire_pending[i];
     let time = match next {
         Next::Nothing if keep_live => return,
@@ -271,7 +290,7 @@ fn run_worker(
         }
         for i in 0..slice.model.size() {
             let next = slice.model.check(i, 0.0);
-            schedule(&mut queue, slice, si, i, next);
+            schedule(&mut queue, slice, (si, i), (0.0, shared.dt), next);
         }
     }
     let steps = (shared.duration / shared.dt).round() as u64;
@@ -394,7 +413,7 @@ fn process_until(
                 let drive = s.drive[change as usize].1.clone();
                 for (i, d) in drive.iter().enumerate() {
                     let next = s.model.set_drive(i, e.time, *d);
-                    schedule(queue, s, slice as usize, i, next);
+                    schedule(queue, s, (slice as usize, i), (e.time, shared.dt), next);
                 }
             }
             Kind::Batch { j, part, pre } => {
@@ -409,7 +428,7 @@ fn process_until(
                     let next = s
                         .model
                         .receive(i, e.time, port, p.synapses.weights[syn] as f64);
-                    schedule(queue, s, p.slice, i, next);
+                    schedule(queue, s, (p.slice, i), (e.time, shared.dt), next);
                 }
             }
             Kind::Single {
@@ -424,7 +443,13 @@ fn process_until(
                 let next = s
                     .model
                     .receive(target as usize, e.time, port, weight as f64);
-                schedule(queue, s, slice as usize, target as usize, next);
+                schedule(
+                    queue,
+                    s,
+                    (slice as usize, target as usize),
+                    (e.time, shared.dt),
+                    next,
+                );
             }
             Kind::Check {
                 slice,
@@ -435,7 +460,13 @@ fn process_until(
                 if s.version[neuron as usize] == version {
                     taken(s, neuron as usize);
                     let next = s.model.check(neuron as usize, e.time);
-                    schedule(queue, s, slice as usize, neuron as usize, next);
+                    schedule(
+                        queue,
+                        s,
+                        (slice as usize, neuron as usize),
+                        (e.time, shared.dt),
+                        next,
+                    );
                 }
             }
             Kind::Fire {
@@ -448,7 +479,13 @@ fn process_until(
                     taken(s, neuron as usize);
                     record_and_send(s, e.time, neuron, shared, outbox);
                     let next = s.model.fire(neuron as usize, e.time);
-                    schedule(queue, s, slice as usize, neuron as usize, next);
+                    schedule(
+                        queue,
+                        s,
+                        (slice as usize, neuron as usize),
+                        (e.time, shared.dt),
+                        next,
+                    );
                 }
             }
         }

@@ -295,9 +295,77 @@ impl Trajectory {
 /// constants ahead is moved there instead of searching for the crossing.
 const CHECK_GAP: f64 = 0.05;
 
-/// Event-engine state of a population of LIF or CuBa LIF neurons: each
-/// neuron's state is kept at its own last update time and advanced in
-/// closed form when something reaches it.
+/// How far, in units of the shortest time constant, the reference time may
+/// lag behind before every neuron is re-expressed relative to a later one.
+/// Relative to the reference, the terms of `v` grow like `e^{s/tau}` and
+/// partly cancel; two time constants bound that growth by e^2, so rounding
+/// stays at the level of a neuron advanced from its own last update.
+const REFERENCE_SPAN: f64 = 2.0;
+
+/// One neuron's state, relative to its population's reference time `T`:
+/// with `s = t - T`, `v(t) = v_inf + a e^{-s/tau_m} + sum_x u_x K_x(s)` and
+/// drive `x` is `u_x e^{-s/tau_x}` (see the module notes for `K_x`). The
+/// state is never advanced, only evaluated, and an input at `t` changes the
+/// coefficients by factors that depend on `t` alone (`Basis`): a spike that
+/// reaches many neurons at one time pays for its exponentials once, not
+/// once per target. The fields an input touches share one cache line.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct Cell {
+    a: f64,
+    u: [f64; 2],
+    v_inf: f64,
+    refractory_until: f64,
+    /// The exact next crossing when it is known (infinite otherwise):
+    /// inputs only move it one way, which brackets the new one.
+    crossing: f64,
+    /// Held at `v_reset` until `refractory_until`; `a` is set when it ends.
+    held: bool,
+}
+
+/// The factors of one time `t` (`s = t - T`), shared by a population.
+#[derive(Debug, Clone, Copy)]
+struct Basis {
+    t: f64,
+    /// `e^{-s/tau_m}` and `e^{s/tau_m}`.
+    decay_m: f64,
+    grow_m: f64,
+    /// Per drive: `e^{-s/tau_x}`, `e^{s/tau_x}`, `K_x(s)`, and
+    /// `e^{s/tau_x} e^{s/tau_m} K_x(s)`: an input `w` at `t` adds
+    /// `w e^{s/tau_x}` to `u_x` and, to keep `v` continuous, takes `w` times
+    /// this from `a`.
+    decay: [f64; 2],
+    grow: [f64; 2],
+    k: [f64; 2],
+    back: [f64; 2],
+}
+
+impl Basis {
+    fn new(t: f64, s: f64, tau_m: f64, taus: Option<[f64; 2]>) -> Self {
+        let mut b = Basis {
+            t,
+            decay_m: (-s / tau_m).exp(),
+            grow_m: (s / tau_m).exp(),
+            decay: [0.0; 2],
+            grow: [0.0; 2],
+            k: [0.0; 2],
+            back: [0.0; 2],
+        };
+        for (x, tau) in taus.into_iter().flatten().enumerate() {
+            // e^{s/tau_m} K_x(s) = (s/tau_m) (e^{a s} - 1)/(a s): free of
+            // cancellation, and exact in the limit tau_x = tau_m.
+            let rise = s / tau_m * expm1_over_x((1.0 / tau_m - 1.0 / tau) * s);
+            b.decay[x] = (-s / tau).exp();
+            b.grow[x] = (s / tau).exp();
+            b.k[x] = b.decay_m * rise;
+            b.back[x] = b.grow[x] * rise;
+        }
+        b
+    }
+}
+
+/// Event-engine state of a population of LIF or CuBa LIF neurons, in closed
+/// form relative to a shared reference time (see `Cell`).
 pub struct ExactCells {
     membrane: Membrane,
     /// Time constants of the synaptic drives (exc, inh); none for plain LIF.
@@ -307,15 +375,17 @@ pub struct ExactCells {
     /// Largest value of each drive's kernel, and its `DriveTerm::rebound`.
     kernel_peaks: [f64; 2],
     rebounds: [f64; 2],
-    v: Vec<f64>,
-    drives: [Vec<f64>; 2],
-    t_last: Vec<f64>,
-    refractory_until: Vec<f64>,
-    v_inf: Vec<f64>,
+    cells: Vec<Cell>,
     bias: Vec<f64>,
-    /// The exact next crossing of each neuron when it is known (infinite
-    /// otherwise): inputs only move it one way, which brackets the new one.
-    crossing: Vec<f64>,
+    /// The reference time is `spans * span`. It moves by whole spans, and
+    /// every neuron is carried over each span by the same factors (`step`),
+    /// so the arithmetic each neuron sees depends on time alone, not on
+    /// which other neurons share its worker.
+    span: f64,
+    spans: u64,
+    step: Basis,
+    /// The factors of the latest time asked for.
+    latest: Basis,
 }
 
 impl ExactCells {
@@ -330,111 +400,139 @@ impl ExactCells {
             None => (None, [vec![0.0; n], vec![0.0; n]]),
         };
         let drive = |tau| DriveTerm { u: 1.0, tau };
+        let tau_m = membrane.tau_m;
         let kernel_peaks = taus.map_or([0.0; 2], |taus| {
-            taus.map(|tau| drive(tau).kernel(membrane.tau_m, drive(tau).peak(membrane.tau_m)))
+            taus.map(|tau| drive(tau).kernel(tau_m, drive(tau).peak(tau_m)))
         });
-        let rebounds = taus.map_or([0.0; 2], |taus| {
-            taus.map(|tau| drive(tau).rebound(membrane.tau_m))
-        });
+        let rebounds = taus.map_or([0.0; 2], |taus| taus.map(|tau| drive(tau).rebound(tau_m)));
+        let cells = (0..n)
+            .map(|i| Cell {
+                a: state.v[i] - state.v_inf[i],
+                u: [drives[0][i], drives[1][i]],
+                v_inf: state.v_inf[i],
+                refractory_until: f64::NEG_INFINITY,
+                crossing: f64::INFINITY,
+                held: false,
+            })
+            .collect();
+        let tau_min = taus.into_iter().flatten().fold(tau_m, f64::min);
+        let span = REFERENCE_SPAN * tau_min;
         Self {
             membrane: membrane.clone(),
             taus,
             kernel_peaks,
             rebounds,
             to_current: membrane.current_unit().1,
-            v: state.v.clone(),
-            drives,
-            t_last: vec![0.0; n],
-            refractory_until: vec![f64::NEG_INFINITY; n],
-            v_inf: state.v_inf.clone(),
+            cells,
             bias: state.bias.clone(),
-            crossing: vec![f64::INFINITY; n],
+            span,
+            spans: 0,
+            step: Basis::new(span, span, tau_m, taus),
+            latest: Basis::new(0.0, 0.0, tau_m, taus),
         }
     }
 
-    fn trajectory(&self, i: usize) -> Trajectory {
-        let taus = self.taus.unwrap_or([1.0, 1.0]);
-        Trajectory {
-            v0: self.v[i],
-            v_inf: self.v_inf[i],
-            tau_m: self.membrane.tau_m,
-            drives: [
-                DriveTerm {
-                    u: self.drives[0][i],
-                    tau: taus[0],
-                },
-                DriveTerm {
-                    u: self.drives[1][i],
-                    tau: taus[1],
-                },
-            ],
-        }
+    fn reference(&self) -> f64 {
+        self.spans as f64 * self.span
     }
 
-    /// Neuron `i`'s `(v, drive_e, drive_i)` at time `t >= t_last`.
-    fn state_at(&self, i: usize, t: f64) -> (f64, [f64; 2]) {
-        let taus = self.taus.unwrap_or([1.0, 1.0]);
-        let mut t0 = self.t_last[i];
-        let mut v = self.v[i];
-        let mut drives = [self.drives[0][i], self.drives[1][i]];
-        if self.refractory_until[i] > t0 {
-            // Held at v_reset while refractory; the currents decay meanwhile.
-            let end = self.refractory_until[i].min(t);
-            for (x, d) in drives.iter_mut().enumerate() {
-                *d *= (-(end - t0) / taus[x]).exp();
+    fn basis(&self, t: f64) -> Basis {
+        Basis::new(t, t - self.reference(), self.membrane.tau_m, self.taus)
+    }
+
+    /// Move the reference forward by one span: `u_x` decays over it, and
+    /// `a` takes up the membrane's decay and what the drives put into `v`
+    /// meanwhile (`K_x(s + S) = e^{-S/tau_x} K_x(s) + K_x(S) e^{-s/tau_m}`).
+    fn shift(&mut self) {
+        let end = self.reference() + self.span;
+        for i in 0..self.cells.len() {
+            let c = self.cells[i];
+            if c.held && c.refractory_until <= end {
+                self.release(i);
             }
-            v = self.membrane.v_reset;
-            t0 = end;
-            if t0 >= t {
-                return (v, drives);
-            }
+            let step = &self.step;
+            let c = &mut self.cells[i];
+            c.a = c.a * step.decay_m + c.u[0] * step.k[0] + c.u[1] * step.k[1];
+            c.u = [c.u[0] * step.decay[0], c.u[1] * step.decay[1]];
         }
-        let s = t - t0;
-        let free = Trajectory {
-            v0: v,
-            drives: [
-                DriveTerm {
-                    u: drives[0],
-                    tau: taus[0],
-                },
-                DriveTerm {
-                    u: drives[1],
-                    tau: taus[1],
-                },
-            ],
-            ..self.trajectory(i)
+        self.spans += 1;
+        self.latest.t = f64::NAN;
+    }
+
+    /// The end of neuron `i`'s refractory period: it leaves `v_reset` there.
+    fn release(&mut self, i: usize) {
+        let r = self.cells[i].refractory_until;
+        let b = if r == self.latest.t {
+            self.latest
+        } else {
+            self.basis(r)
         };
-        free.evolve(s)
+        let c = &mut self.cells[i];
+        let drives = c.u[0] * b.k[0] + c.u[1] * b.k[1];
+        c.a = (self.membrane.v_reset - c.v_inf - drives) * b.grow_m;
+        c.held = false;
     }
 
-    fn advance(&mut self, i: usize, t: f64) {
-        if t <= self.t_last[i] {
-            return;
+    /// The factors of time `t` (no earlier than any time asked before),
+    /// with neuron `i` brought up to date.
+    fn at(&mut self, i: usize, t: f64) -> Basis {
+        while t >= self.reference() + self.span {
+            self.shift();
         }
-        let (v, drives) = self.state_at(i, t);
-        self.v[i] = v;
-        self.drives[0][i] = drives[0];
-        self.drives[1][i] = drives[1];
-        self.t_last[i] = t;
+        if t != self.latest.t {
+            self.latest = self.basis(t);
+        }
+        let c = &self.cells[i];
+        if c.held && c.refractory_until <= t {
+            self.release(i);
+        }
+        self.latest
     }
 
-    /// What to schedule for neuron `i`, whose state is current at `t`.
-    fn next(&self, i: usize, t: f64) -> Next {
-        if t < self.refractory_until[i] {
-            return Next::Check(self.refractory_until[i]);
+    /// Neuron `i`'s `(v, drive_e, drive_i)` at the basis' time.
+    fn state(&self, i: usize, b: &Basis) -> (f64, [f64; 2]) {
+        let c = &self.cells[i];
+        let drives = [c.u[0] * b.decay[0], c.u[1] * b.decay[1]];
+        if c.held {
+            return (self.membrane.v_reset, drives);
+        }
+        let v = c.v_inf + c.a * b.decay_m + c.u[0] * b.k[0] + c.u[1] * b.k[1];
+        (v, drives)
+    }
+
+    fn trajectory(&self, i: usize, b: &Basis) -> Trajectory {
+        let taus = self.taus.unwrap_or([1.0, 1.0]);
+        let (v0, u) = self.state(i, b);
+        Trajectory {
+            v0,
+            v_inf: self.cells[i].v_inf,
+            tau_m: self.membrane.tau_m,
+            drives: [0, 1].map(|x| DriveTerm {
+                u: u[x],
+                tau: taus[x],
+            }),
+        }
+    }
+
+    /// What to schedule for neuron `i`, whose state is current at `b.t`.
+    fn next(&self, i: usize, b: &Basis) -> Next {
+        let t = b.t;
+        let refractory_until = self.cells[i].refractory_until;
+        if t < refractory_until {
+            return Next::Check(refractory_until);
         }
         let v_th = self.membrane.v_th;
-        if self.v[i] > v_th {
+        let trajectory = self.trajectory(i, b);
+        let (v, v_inf) = (trajectory.v0, trajectory.v_inf);
+        if v > v_th {
             return Next::Spike(t);
         }
-        let trajectory = self.trajectory(i);
         if trajectory.ceiling(self.kernel_peaks) < v_th {
             return Next::Nothing;
         }
         if trajectory.drives.iter().all(|d| d.u == 0.0) {
             // Plain relaxation towards v_inf > v_th: the closed form.
-            let s =
-                self.membrane.tau_m * ((self.v_inf[i] - self.v[i]) / (self.v_inf[i] - v_th)).ln();
+            let s = self.membrane.tau_m * ((v_inf - v) / (v_inf - v_th)).ln();
             return Next::Spike(t + s);
         }
         // A safe earliest crossing time: v cannot rise faster than this.
@@ -442,27 +540,38 @@ impl ExactCells {
         if slope <= 0.0 {
             return Next::Nothing;
         }
-        Next::Check(t + (v_th - self.v[i]) / slope)
+        Next::Check(t + (v_th - v) / slope)
+    }
+
+    /// Add `weight` to drive `x` at the basis' time, keeping `v` continuous.
+    fn add_drive(&mut self, i: usize, x: usize, weight: f64, b: &Basis) {
+        let c = &mut self.cells[i];
+        c.u[x] += weight * b.grow[x];
+        if !c.held {
+            c.a -= weight * b.back[x];
+        }
     }
 }
 
 impl EventModel for ExactCells {
     fn size(&self) -> usize {
-        self.v.len()
+        self.cells.len()
     }
 
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
-        self.advance(i, t);
+        let b = self.at(i, t);
+        let c = &mut self.cells[i];
         match port {
             // Dropped while refractory, as in the clock engine.
-            Port::Voltage if t > self.refractory_until[i] => self.v[i] += weight,
-            Port::Voltage => return Next::Check(self.crossing[i].min(self.refractory_until[i])),
-            Port::CurrentExc => self.drives[0][i] += weight,
-            Port::CurrentInh => self.drives[1][i] += weight,
+            Port::Voltage if t > c.refractory_until => c.a += weight * b.grow_m,
+            Port::Voltage => return Next::Check(c.crossing.min(c.refractory_until)),
+            Port::CurrentExc => self.add_drive(i, 0, weight, &b),
+            Port::CurrentInh => self.add_drive(i, 1, weight, &b),
         }
-        let known = std::mem::replace(&mut self.crossing[i], f64::INFINITY);
-        if !known.is_finite() || t < self.refractory_until[i] {
-            return self.next(i, t);
+        let c = &mut self.cells[i];
+        let known = std::mem::replace(&mut c.crossing, f64::INFINITY);
+        if !known.is_finite() || t < c.refractory_until {
+            return self.next(i, &b);
         }
         // Every input adds `weight` times a non-negative kernel to the future
         // potential. An inhibitory one can only delay the crossing, so the
@@ -471,52 +580,63 @@ impl EventModel for ExactCells {
         if weight <= 0.0 {
             return Next::Check(known);
         }
-        self.next(i, t)
+        self.next(i, &b)
     }
 
     fn check(&mut self, i: usize, t: f64) -> Next {
-        self.advance(i, t);
-        if t < self.refractory_until[i] {
-            return Next::Check(self.refractory_until[i]);
+        let b = self.at(i, t);
+        let refractory_until = self.cells[i].refractory_until;
+        if t < refractory_until {
+            return Next::Check(refractory_until);
         }
         // While the safe bound still lies well ahead, stepping to it is
         // cheaper than the exact search; the gap closes as v nears threshold.
-        match self.next(i, t) {
+        match self.next(i, &b) {
             Next::Nothing => return Next::Nothing,
             Next::Check(later) if later - t > CHECK_GAP * self.membrane.tau_m => {
                 return Next::Check(later);
             }
             _ => {}
         }
-        match self.trajectory(i).first_crossing(self.membrane.v_th) {
-            Some(s) => {
-                self.crossing[i] = t + s;
-                Next::Spike(t + s)
-            }
-            None => {
-                self.crossing[i] = f64::INFINITY;
-                Next::Nothing
-            }
+        let crossing = self
+            .trajectory(i, &b)
+            .first_crossing(self.membrane.v_th)
+            .map_or(f64::INFINITY, |s| t + s);
+        self.cells[i].crossing = crossing;
+        if crossing.is_finite() {
+            Next::Spike(crossing)
+        } else {
+            Next::Nothing
         }
     }
 
     fn fire(&mut self, i: usize, t: f64) -> Next {
-        self.crossing[i] = f64::INFINITY;
-        self.advance(i, t);
-        self.v[i] = self.membrane.v_reset;
-        self.refractory_until[i] = on_grain(t + self.membrane.t_ref);
-        self.next(i, t)
+        let b = self.at(i, t);
+        let c = &mut self.cells[i];
+        c.crossing = f64::INFINITY;
+        c.refractory_until = on_grain(t + self.membrane.t_ref);
+        c.held = true;
+        if c.refractory_until <= t {
+            self.release(i);
+        }
+        self.next(i, &b)
     }
 
     fn set_drive(&mut self, i: usize, t: f64, drive: f64) -> Next {
-        self.crossing[i] = f64::INFINITY;
-        self.advance(i, t);
-        self.v_inf[i] = self.membrane.v_rest + self.bias[i] + drive;
-        self.next(i, t)
+        let b = self.at(i, t);
+        let v_inf = self.membrane.v_rest + self.bias[i] + drive;
+        let c = &mut self.cells[i];
+        c.crossing = f64::INFINITY;
+        if !c.held {
+            c.a -= (v_inf - c.v_inf) * b.grow_m;
+        }
+        c.v_inf = v_inf;
+        self.next(i, &b)
     }
 
-    fn value(&self, variable: &str, i: usize, t: f64) -> f64 {
-        let (v, drives) = self.state_at(i, t.max(self.t_last[i]));
+    fn value(&mut self, variable: &str, i: usize, t: f64) -> f64 {
+        let b = self.at(i, t);
+        let (v, drives) = self.state(i, &b);
         match variable {
             "i_syn_e" => drives[0] * self.to_current,
             "i_syn_i" => drives[1] * self.to_current,

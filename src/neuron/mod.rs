@@ -132,7 +132,7 @@ pub trait EventModel: Send {
     }
 
     /// The value of `variable` of neuron `i` at time `t` (not before its last update).
-    fn value(&self, _variable: &str, _i: usize, _t: f64) -> f64 {
+    fn value(&mut self, _variable: &str, _i: usize, _t: f64) -> f64 {
         f64::NAN
     }
 }
