@@ -20,6 +20,7 @@
 use std::cmp::Ordering;
 
 use crate::engine::calendar::Calendar;
+use crate::engine::check_grid::CheckGrid;
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Worker};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
@@ -96,15 +97,43 @@ struct EventSlice {
     offset: u32,
     model: Box<dyn EventModel>,
     ports: Vec<Port>,
-    version: Vec<u32>,
-    /// Time of each neuron's live queue entry (infinite: none), and whether
-    /// it is a spike (which any input invalidates) rather than a check.
-    scheduled: Vec<f64>,
-    fire_pending: Vec<bool>,
+    pending: Vec<Pending>,
     /// Drive changes: `(time, drive of each neuron of the slice)`.
     drive: Vec<(f64, Vec<f64>)>,
     /// `(time, neuron within the population)`.
     spikes: Vec<(f64, u32)>,
+}
+
+/// A neuron's live entry in the agenda.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// Bumped whenever the entry is replaced: older entries are stale.
+    version: u32,
+    /// A spike (which any input invalidates) rather than a check.
+    fire: bool,
+    /// Its time (infinite: none).
+    time: f64,
+}
+
+const NONE_PENDING: Pending = Pending {
+    version: 0,
+    fire: false,
+    time: f64::INFINITY,
+};
+
+/// A check waiting on the grid.
+#[derive(Debug, Clone, Copy)]
+struct GridCheck {
+    slice: u32,
+    neuron: u32,
+    version: u32,
+}
+
+/// Where a worker's future events wait: checks that fall on the grid in
+/// `checks`, everything else in the time-ordered `queue`.
+struct Agenda {
+    queue: Calendar<Event>,
+    checks: CheckGrid<GridCheck>,
 }
 
 struct Shared<'a> {
@@ -170,9 +199,7 @@ fn event_slices(worker: &Worker) -> Vec<EventSlice> {
                 offset: s.offset,
                 ports: s.neuron.ports().to_vec(),
                 model,
-                version: vec![0; n],
-                scheduled: vec![f64::INFINITY; n],
-                fire_pending: vec![false; n],
+                pending: vec![NONE_PENDING; n],
                 drive,
                 spikes: Vec::new(),
             }
@@ -187,46 +214,50 @@ fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceReco
         .collect()
 }
 
-/// A check is only a lower bound on the crossing time, so it may come
-/// earlier: moved down to the grid `dt`, the checks of many neurons fall on
-/// one time, where the model computes its exponentials once for all of them.
-/// One that would move back to `now` or before stays where it is.
-fn on_check_grid(t: f64, now: f64, dt: f64) -> f64 {
-    let snapped = (t / dt).floor() * dt;
-    if snapped > now { snapped } else { t }
-}
-
-/// Queue what a model asked for at `now`. A live check that is earlier than
-/// the new one stays (it is still a safe lower bound, and looking again then
-/// costs less than queueing anew); a pending spike is always replaced, since
-/// any input may cancel or move it.
+/// Queue what a model asked for at `now`. A check is only a lower bound on
+/// the crossing time, so it may come earlier: moved down onto the grid, the
+/// checks of many neurons fall on one time, where the model computes its
+/// exponentials once for all of them (see `CheckGrid`). A live check that
+/// is earlier than the new one stays (it is still a safe lower bound, and
+/// looking again then costs less than queueing anew); a pending spike is
+/// always replaced, since any input may cancel or move it.
 fn schedule(
-    queue: &mut Calendar<Event>,
+    agenda: &mut Agenda,
     slice: &mut EventSlice,
     (si, i): (usize, usize),
-    (now, dt): (f64, f64),
+    now: f64,
     next: Next,
 ) {
-    let next = match next {
-        Next::Check(t) => Next::Check(on_check_grid(t, now, dt)),
-        other => other,
-    };
-    let keep_live = !slice.fire_pending[i];
-    let time = match next {
+    let p = &mut slice.pending[i];
+    let keep_live = !p.fire;
+    let on_grid = match next {
         Next::Nothing if keep_live => return,
-        Next::Check(t) if keep_live && t >= slice.scheduled[i] => return,
-        Next::Nothing => f64::INFINITY,
-        Next::Check(t) | Next::Spike(t) => t,
+        Next::Check(t) if keep_live && t >= p.time => return,
+        Next::Check(t) => agenda.checks.slot(t, now),
+        _ => None,
     };
-    slice.version[i] = slice.version[i].wrapping_add(1);
-    slice.scheduled[i] = time;
-    slice.fire_pending[i] = matches!(next, Next::Spike(_));
-    let version = slice.version[i];
-    let key = [slice.population as u32, slice.offset + i as u32, 0, 0];
+    let time = match next {
+        Next::Nothing => f64::INFINITY,
+        Next::Check(t) => on_grid.map_or(t, |(_, g)| g),
+        Next::Spike(t) => t,
+    };
+    p.version = p.version.wrapping_add(1);
+    p.time = time;
+    p.fire = matches!(next, Next::Spike(_));
+    let version = p.version;
     let (slice_id, neuron) = (si as u32, i as u32);
-    let event = match next {
-        Next::Nothing => return,
-        Next::Check(t) => Event {
+    let key = [slice.population as u32, slice.offset + neuron, 0, 0];
+    let event = match (next, on_grid) {
+        (Next::Nothing, _) => return,
+        (Next::Check(_), Some((step, _))) => {
+            let check = GridCheck {
+                slice: slice_id,
+                neuron,
+                version,
+            };
+            return agenda.checks.push(step, check);
+        }
+        (Next::Check(t), None) => Event {
             time: t,
             class: 2,
             key,
@@ -236,7 +267,7 @@ fn schedule(
                 version,
             },
         },
-        Next::Spike(t) => Event {
+        (Next::Spike(t), _) => Event {
             time: on_grain(t),
             class: 3,
             key,
@@ -247,17 +278,18 @@ fn schedule(
             },
         },
     };
-    queue.push(event.time, event);
+    push(&mut agenda.queue, event);
 }
 
 fn push(queue: &mut Calendar<Event>, event: Event) {
     queue.push(event.time, event);
 }
 
-/// The neuron's live entry has been taken from the queue.
+/// The neuron's live entry has been taken from the agenda.
 fn taken(slice: &mut EventSlice, i: usize) {
-    slice.scheduled[i] = f64::INFINITY;
-    slice.fire_pending[i] = false;
+    let p = &mut slice.pending[i];
+    p.time = f64::INFINITY;
+    p.fire = false;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -271,12 +303,15 @@ fn run_worker(
 ) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
     let mut slices = event_slices(worker);
     let mut recs = recorders(&slices, records);
-    let mut queue: Calendar<Event> = Calendar::new(shared.epoch);
+    let mut agenda = Agenda {
+        queue: Calendar::new(shared.epoch),
+        checks: CheckGrid::new(shared.dt),
+    };
     for (si, slice) in slices.iter_mut().enumerate() {
         for (c, (t, _)) in slice.drive.iter().enumerate() {
             let key = [slice.population as u32, slice.offset, 0, 0];
             push(
-                &mut queue,
+                &mut agenda.queue,
                 Event {
                     time: *t,
                     class: 0,
@@ -290,7 +325,7 @@ fn run_worker(
         }
         for i in 0..slice.model.size() {
             let next = slice.model.check(i, 0.0);
-            schedule(&mut queue, slice, (si, i), (0.0, shared.dt), next);
+            schedule(&mut agenda, slice, (si, i), 0.0, next);
         }
     }
     let steps = (shared.duration / shared.dt).round() as u64;
@@ -310,7 +345,7 @@ fn run_worker(
         } else {
             (epoch_index + 1) as f64 * shared.epoch
         };
-        queue.advance_to(epoch_index);
+        agenda.queue.advance_to(epoch_index);
         for (si, slice) in slices.iter_mut().enumerate() {
             emitted.clear();
             slice.model.emit(start, end, &mut emitted);
@@ -323,7 +358,7 @@ fn run_worker(
         while next_sample < steps && (next_sample as f64 * shared.dt) < end {
             let t_sample = next_sample as f64 * shared.dt;
             process_until(
-                &mut queue,
+                &mut agenda,
                 &mut slices,
                 shared,
                 worker,
@@ -348,7 +383,7 @@ fn run_worker(
             next_sample += 1;
         }
         process_until(
-            &mut queue,
+            &mut agenda,
             &mut slices,
             shared,
             worker,
@@ -359,7 +394,7 @@ fn run_worker(
         );
         outbox.sort_unstable_by(Spike::canonical_cmp);
         exchange.exchange(w, epoch_index, &mut outbox, &mut all);
-        synaptic_events += deliver(&mut queue, worker, &all, shared);
+        synaptic_events += deliver(&mut agenda.queue, worker, &all, shared);
         epoch_index += 1;
         progress(((end.min(shared.duration) / shared.dt).round() as u64).min(steps));
         if last {
@@ -390,10 +425,10 @@ fn record_and_send(
     }
 }
 
-/// Process queued events before `until` (or up to and including it).
+/// Process the agenda's events before `until` (or up to and including it).
 #[allow(clippy::too_many_arguments)]
 fn process_until(
-    queue: &mut Calendar<Event>,
+    agenda: &mut Agenda,
     slices: &mut [EventSlice],
     shared: &Shared,
     worker: &Worker,
@@ -402,91 +437,120 @@ fn process_until(
     outbox: &mut Vec<Spike>,
     events: &mut u64,
 ) {
-    while let Some(e) = queue.peek().copied() {
-        if e.time > until || (!inclusive && e.time >= until) {
-            break;
+    let due = |t: f64| t < until || (inclusive && t == until);
+    loop {
+        let grid = agenda.checks.earliest().filter(|&(_, t)| due(t));
+        let event = agenda.queue.peek().copied().filter(|e| due(e.time));
+        match (grid, event) {
+            // Checks on the grid rank as checks (class 2) at their time.
+            (Some((_, t)), Some(e)) if e.time < t || (e.time == t && e.class < 2) => {
+                agenda.queue.pop();
+                handle(e, agenda, slices, shared, worker, outbox, events);
+            }
+            (Some((step, t)), _) => {
+                let list = agenda.checks.take(step);
+                for c in &list {
+                    let s = &mut slices[c.slice as usize];
+                    check(
+                        agenda,
+                        s,
+                        (c.slice as usize, c.neuron as usize),
+                        c.version,
+                        t,
+                    );
+                }
+                agenda.checks.restore(step, list);
+            }
+            (None, Some(e)) => {
+                agenda.queue.pop();
+                handle(e, agenda, slices, shared, worker, outbox, events);
+            }
+            (None, None) => break,
         }
-        queue.pop();
-        match e.kind {
-            Kind::Drive { slice, change } => {
-                let s = &mut slices[slice as usize];
-                let drive = s.drive[change as usize].1.clone();
-                for (i, d) in drive.iter().enumerate() {
-                    let next = s.model.set_drive(i, e.time, *d);
-                    schedule(queue, s, (slice as usize, i), (e.time, shared.dt), next);
-                }
+    }
+}
+
+/// A check of neuron `i` falls due at `t`, unless it is stale.
+fn check(agenda: &mut Agenda, s: &mut EventSlice, (si, i): (usize, usize), version: u32, t: f64) {
+    if s.pending[i].version == version {
+        taken(s, i);
+        let next = s.model.check(i, t);
+        schedule(agenda, s, (si, i), t, next);
+    }
+}
+
+fn handle(
+    e: Event,
+    agenda: &mut Agenda,
+    slices: &mut [EventSlice],
+    shared: &Shared,
+    worker: &Worker,
+    outbox: &mut Vec<Spike>,
+    events: &mut u64,
+) {
+    match e.kind {
+        Kind::Drive { slice, change } => {
+            let s = &mut slices[slice as usize];
+            let drive = s.drive[change as usize].1.clone();
+            for (i, d) in drive.iter().enumerate() {
+                let next = s.model.set_drive(i, e.time, *d);
+                schedule(agenda, s, (slice as usize, i), e.time, next);
             }
-            Kind::Batch { j, part, pre } => {
-                let p = &worker.parts[j as usize][part as usize];
-                let port_index = shared.projections[j as usize].port;
-                let s = &mut slices[p.slice];
-                let port = s.ports[port_index];
-                let row = p.synapses.row(pre);
-                *events += row.len() as u64;
-                for syn in row {
-                    let i = p.synapses.targets[syn] as usize;
-                    let next = s
-                        .model
-                        .receive(i, e.time, port, p.synapses.weights[syn] as f64);
-                    schedule(queue, s, (p.slice, i), (e.time, shared.dt), next);
-                }
+        }
+        Kind::Batch { j, part, pre } => {
+            let p = &worker.parts[j as usize][part as usize];
+            let port_index = shared.projections[j as usize].port;
+            let s = &mut slices[p.slice];
+            let port = s.ports[port_index];
+            let row = p.synapses.row(pre);
+            *events += row.len() as u64;
+            for syn in row {
+                let i = p.synapses.targets[syn] as usize;
+                let weight = p.synapses.weights[syn] as f64;
+                let next = s.model.receive(i, e.time, port, weight);
+                schedule(agenda, s, (p.slice, i), e.time, next);
             }
-            Kind::Single {
-                slice,
-                port,
-                target,
-                weight,
-            } => {
-                let s = &mut slices[slice as usize];
-                let port = s.ports[port as usize];
-                *events += 1;
-                let next = s
-                    .model
-                    .receive(target as usize, e.time, port, weight as f64);
-                schedule(
-                    queue,
-                    s,
-                    (slice as usize, target as usize),
-                    (e.time, shared.dt),
-                    next,
-                );
-            }
-            Kind::Check {
-                slice,
-                neuron,
+        }
+        Kind::Single {
+            slice,
+            port,
+            target,
+            weight,
+        } => {
+            let s = &mut slices[slice as usize];
+            let port = s.ports[port as usize];
+            *events += 1;
+            let next = s
+                .model
+                .receive(target as usize, e.time, port, weight as f64);
+            schedule(agenda, s, (slice as usize, target as usize), e.time, next);
+        }
+        Kind::Check {
+            slice,
+            neuron,
+            version,
+        } => {
+            let s = &mut slices[slice as usize];
+            check(
+                agenda,
+                s,
+                (slice as usize, neuron as usize),
                 version,
-            } => {
-                let s = &mut slices[slice as usize];
-                if s.version[neuron as usize] == version {
-                    taken(s, neuron as usize);
-                    let next = s.model.check(neuron as usize, e.time);
-                    schedule(
-                        queue,
-                        s,
-                        (slice as usize, neuron as usize),
-                        (e.time, shared.dt),
-                        next,
-                    );
-                }
-            }
-            Kind::Fire {
-                slice,
-                neuron,
-                version,
-            } => {
-                let s = &mut slices[slice as usize];
-                if s.version[neuron as usize] == version {
-                    taken(s, neuron as usize);
-                    record_and_send(s, e.time, neuron, shared, outbox);
-                    let next = s.model.fire(neuron as usize, e.time);
-                    schedule(
-                        queue,
-                        s,
-                        (slice as usize, neuron as usize),
-                        (e.time, shared.dt),
-                        next,
-                    );
-                }
+                e.time,
+            );
+        }
+        Kind::Fire {
+            slice,
+            neuron,
+            version,
+        } => {
+            let (si, i) = (slice as usize, neuron as usize);
+            let s = &mut slices[si];
+            if s.pending[i].version == version {
+                taken(s, i);
+                record_and_send(s, e.time, neuron, shared, outbox);
+                let next = s.model.fire(i, e.time);
+                schedule(agenda, s, (si, i), e.time, next);
             }
         }
     }

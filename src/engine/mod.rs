@@ -1,5 +1,6 @@
 //! Schedulers that advance time, and what they share.
 pub mod calendar;
+pub mod check_grid;
 pub mod clock;
 pub mod event;
 pub mod exchange;

@@ -137,8 +137,12 @@ impl Trajectory {
         (self.value_at(&p), drives)
     }
 
+    #[cfg(test)]
     fn slope(&self, s: f64) -> f64 {
-        let p = self.point(s);
+        self.slope_at(&self.point(s))
+    }
+
+    fn slope_at(&self, p: &Point) -> f64 {
         let mut dv = -(self.v0 - self.v_inf) / self.tau_m * p.em;
         for (x, d) in self.drives.iter().enumerate() {
             // dK/ds = (e^{-s/tau_x} - K) / tau_m, from tau_m K' = -K + e^{-s/tau_x}.
@@ -148,9 +152,10 @@ impl Trajectory {
     }
 
     /// Upper bound of `v` and lower bound of `dv/ds` on `[a, b]`: each term
-    /// is monotone, or unimodal with a known peak, so its extremes there are
-    /// at the ends or the peak.
-    fn bounds(&self, a: &Point, b: &Point) -> (f64, f64) {
+    /// is monotone, or unimodal with a known peak (`peaks`: where each
+    /// kernel peaks, and its value there), so its extremes there are at the
+    /// ends or the peak.
+    fn bounds(&self, a: &Point, b: &Point, peaks: &[(f64, f64); 2]) -> (f64, f64) {
         let c = self.v0 - self.v_inf;
         let mut upper = self.v_inf + (c * a.em).max(c * b.em);
         let slope_c = -c / self.tau_m;
@@ -159,9 +164,9 @@ impl Trajectory {
             if d.u == 0.0 {
                 continue;
             }
-            let peak = d.peak(self.tau_m);
+            let (peak, k_peak) = peaks[x];
             let k_max = if (a.s..=b.s).contains(&peak) {
-                d.kernel(self.tau_m, peak)
+                k_peak
             } else {
                 a.k[x].max(b.k[x])
             };
@@ -195,11 +200,11 @@ impl Trajectory {
         // Each term's largest slope: the membrane's and an excitatory
         // drive's at s = 0 (K' = (e^{-s/tau} - K)/tau_m falls from 1/tau_m),
         // an inhibitory drive's where it rebounds most.
-        let mut m = (-(self.v0 - self.v_inf) / self.tau_m).max(0.0);
+        let mut m = (self.v_inf - self.v0).max(0.0);
         for (d, r) in self.drives.iter().zip(rebounds) {
-            m += if d.u > 0.0 { d.u } else { -d.u * r } / self.tau_m;
+            m += if d.u > 0.0 { d.u } else { -d.u * r };
         }
-        m
+        m / self.tau_m
     }
 
     /// The first `s >= 0` at which `v` reaches `v_th`, if any.
@@ -220,11 +225,15 @@ impl Trajectory {
             .fold(self.tau_m, f64::min);
         let tau_max = self.drives.iter().map(|d| d.tau).fold(self.tau_m, f64::max);
         let horizon = 40.0 * tau_max;
+        let peaks = self.drives.map(|d| {
+            let peak = d.peak(self.tau_m);
+            (peak, d.kernel(self.tau_m, peak))
+        });
         let mut left = start;
         let mut width = 0.25 * tau_min;
         while left.s < horizon {
             let right = self.point((left.s + width).min(horizon));
-            if let Some(s) = self.search(left, right, v_th) {
+            if let Some(s) = self.search(left, right, v_th, &peaks) {
                 return Some(s);
             }
             left = right;
@@ -234,10 +243,10 @@ impl Trajectory {
     }
 
     /// The first crossing in `[a, b]` (where `v(a) < v_th`), by branch and bound.
-    fn search(&self, a: Point, b: Point, v_th: f64) -> Option<f64> {
+    fn search(&self, a: Point, b: Point, v_th: f64, peaks: &[(f64, f64); 2]) -> Option<f64> {
         let mut stack = vec![(a, b)];
         while let Some((a, b)) = stack.pop() {
-            let (upper, slope) = self.bounds(&a, &b);
+            let (upper, slope) = self.bounds(&a, &b, peaks);
             if upper < v_th {
                 continue;
             }
@@ -269,13 +278,14 @@ impl Trajectory {
         // Newton steps while they stay inside the bracket, bisection otherwise.
         let mut s = 0.5 * (a + b);
         for _ in 0..200 {
-            let f = self.value(s) - v_th;
+            let p = self.point(s);
+            let f = self.value_at(&p) - v_th;
             if f >= 0.0 {
                 b = s;
             } else {
                 a = s;
             }
-            let slope = self.slope(s);
+            let slope = self.slope_at(&p);
             let newton = s - f / slope;
             let next = if slope > 0.0 && newton > a && newton < b {
                 newton
@@ -543,6 +553,16 @@ impl ExactCells {
         Next::Check(t + (v_th - v) / slope)
     }
 
+    /// `next`, remembering a predicted spike as the known crossing: every
+    /// pending spike is then a known crossing, which `receive` relies on.
+    fn decide(&mut self, i: usize, b: &Basis) -> Next {
+        let next = self.next(i, b);
+        if let Next::Spike(t) = next {
+            self.cells[i].crossing = t;
+        }
+        next
+    }
+
     /// Add `weight` to drive `x` at the basis' time, keeping `v` continuous.
     fn add_drive(&mut self, i: usize, x: usize, weight: f64, b: &Basis) {
         let c = &mut self.cells[i];
@@ -568,19 +588,20 @@ impl EventModel for ExactCells {
             Port::CurrentExc => self.add_drive(i, 0, weight, &b),
             Port::CurrentInh => self.add_drive(i, 1, weight, &b),
         }
-        let c = &mut self.cells[i];
-        let known = std::mem::replace(&mut c.crossing, f64::INFINITY);
-        if !known.is_finite() || t < c.refractory_until {
-            return self.next(i, &b);
-        }
         // Every input adds `weight` times a non-negative kernel to the future
-        // potential. An inhibitory one can only delay the crossing, so the
-        // old time is a safe check; after an excitatory one the crossing may
-        // come sooner, and the slope bound says how soon at most.
+        // potential. An inhibitory one can only delay a crossing: a known
+        // one (a pending spike) becomes a safe check, and whatever else is
+        // scheduled stays a safe lower bound. After an excitatory one the
+        // crossing may come sooner, and the slope bound says how soon at most.
+        let known = std::mem::replace(&mut self.cells[i].crossing, f64::INFINITY);
         if weight <= 0.0 {
-            return Next::Check(known);
+            return if known.is_finite() {
+                Next::Check(known)
+            } else {
+                Next::Nothing
+            };
         }
-        self.next(i, &b)
+        self.decide(i, &b)
     }
 
     fn check(&mut self, i: usize, t: f64) -> Next {
@@ -591,12 +612,9 @@ impl EventModel for ExactCells {
         }
         // While the safe bound still lies well ahead, stepping to it is
         // cheaper than the exact search; the gap closes as v nears threshold.
-        match self.next(i, &b) {
-            Next::Nothing => return Next::Nothing,
-            Next::Check(later) if later - t > CHECK_GAP * self.membrane.tau_m => {
-                return Next::Check(later);
-            }
-            _ => {}
+        match self.decide(i, &b) {
+            Next::Check(later) if later - t <= CHECK_GAP * self.membrane.tau_m => {}
+            next => return next,
         }
         let crossing = self
             .trajectory(i, &b)
@@ -619,7 +637,7 @@ impl EventModel for ExactCells {
         if c.refractory_until <= t {
             self.release(i);
         }
-        self.next(i, &b)
+        self.decide(i, &b)
     }
 
     fn set_drive(&mut self, i: usize, t: f64, drive: f64) -> Next {
@@ -631,7 +649,7 @@ impl EventModel for ExactCells {
             c.a -= (v_inf - c.v_inf) * b.grow_m;
         }
         c.v_inf = v_inf;
-        self.next(i, &b)
+        self.decide(i, &b)
     }
 
     fn value(&mut self, variable: &str, i: usize, t: f64) -> f64 {

@@ -94,7 +94,8 @@ pub trait Neuron: Send {
 /// What the event-driven engine should schedule for a neuron next.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Next {
-    /// Nothing happens unless an input arrives.
+    /// Nothing new: no crossing can come before what is already scheduled
+    /// for the neuron, if anything (a pending spike is dropped).
     Nothing,
     /// No crossing can happen before this time: look again then.
     Check(f64),
