@@ -273,10 +273,18 @@ impl Trajectory {
         None
     }
 
-    /// The crossing in `[a, b]`, where `v` increases from below to above `v_th`.
+    /// The crossing in `[a, b]`, where `v` increases from below to above
+    /// `v_th`: `b` once the bracket is a few ulps wide.
     fn bisect(&self, mut a: f64, mut b: f64, v_th: f64) -> f64 {
-        // Newton steps while they stay inside the bracket, bisection otherwise.
+        // Newton steps while they stay inside the bracket, bisection
+        // otherwise. v is known only to its rounding, so near the root it
+        // is flat (often exactly v_th) over a run of ulps: the bracket is
+        // closed when it is that narrow, and a Newton step that lands on an
+        // end of the bracket or just beyond it probes inside that end
+        // instead, twice as far each time it falls on the same side.
         let mut s = 0.5 * (a + b);
+        let mut probe = 0.0;
+        let rounding = 4.0 * f64::EPSILON * (v_th.abs() + self.v_inf.abs());
         for _ in 0..200 {
             let p = self.point(s);
             let f = self.value_at(&p) - v_th;
@@ -286,16 +294,31 @@ impl Trajectory {
                 a = s;
             }
             let slope = self.slope_at(&p);
-            let newton = s - f / slope;
-            let next = if slope > 0.0 && newton > a && newton < b {
-                newton
-            } else {
-                0.5 * (a + b)
-            };
-            if next <= a || next >= b || b - a <= f64::EPSILON * b.abs() {
+            let flat = if slope > 0.0 { rounding / slope } else { 0.0 };
+            let resolution = 4.0 * f64::EPSILON * b.abs() + flat;
+            if b - a <= resolution {
                 break;
             }
-            s = next;
+            let newton = s - f / slope;
+            let middle = 0.5 * (a + b);
+            let usable = slope > 0.0 && (newton - b).max(a - newton) < b - a;
+            s = if !usable {
+                middle
+            } else if newton > a && newton < b {
+                probe = 0.0;
+                newton
+            } else {
+                probe = if probe == 0.0 {
+                    resolution
+                } else {
+                    2.0 * probe
+                };
+                if newton >= b {
+                    (b - probe).max(middle)
+                } else {
+                    (a + probe).min(middle)
+                }
+            };
         }
         b
     }
