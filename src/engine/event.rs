@@ -228,7 +228,27 @@ fn schedule(
     now: f64,
     next: Next,
 ) {
-    let p = &mut slice.pending[i];
+    let whom = Whom {
+        slice: si as u32,
+        neuron: i as u32,
+        population: slice.population as u32,
+        offset: slice.offset,
+    };
+    enter(agenda, &mut slice.pending[i], whom, now, next);
+}
+
+/// The neuron a scheduled entry is for.
+#[derive(Debug, Clone, Copy)]
+struct Whom {
+    slice: u32,
+    neuron: u32,
+    population: u32,
+    /// Of the slice in its population.
+    offset: u32,
+}
+
+/// `schedule`, given the neuron's live entry.
+fn enter(agenda: &mut Agenda, p: &mut Pending, whom: Whom, now: f64, next: Next) {
     let keep_live = !p.fire;
     let on_grid = match next {
         Next::Nothing if keep_live => return,
@@ -245,8 +265,8 @@ fn schedule(
     p.time = time;
     p.fire = matches!(next, Next::Spike(_));
     let version = p.version;
-    let (slice_id, neuron) = (si as u32, i as u32);
-    let key = [slice.population as u32, slice.offset + neuron, 0, 0];
+    let (slice_id, neuron) = (whom.slice, whom.neuron);
+    let key = [whom.population, whom.offset + neuron, 0, 0];
     let event = match (next, on_grid) {
         (Next::Nothing, _) => return,
         (Next::Check(_), Some((step, _))) => {
@@ -504,12 +524,19 @@ fn handle(
             let port = s.ports[port_index];
             let row = p.synapses.row(pre);
             *events += row.len() as u64;
-            for syn in row {
-                let i = p.synapses.targets[syn] as usize;
-                let weight = p.synapses.weights[syn] as f64;
-                let next = s.model.receive(i, e.time, port, weight);
-                schedule(agenda, s, (p.slice, i), e.time, next);
-            }
+            let (population, offset) = (s.population as u32, s.offset);
+            let pending = &mut s.pending;
+            let (targets, weights) = (&p.synapses.targets[row.clone()], &p.synapses.weights[row]);
+            s.model
+                .receive_all(e.time, port, targets, weights, &mut |i, next| {
+                    let whom = Whom {
+                        slice: p.slice as u32,
+                        neuron: i as u32,
+                        population,
+                        offset,
+                    };
+                    enter(agenda, &mut pending[i], whom, e.time, next);
+                });
         }
         Kind::Single {
             slice,

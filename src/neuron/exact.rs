@@ -416,6 +416,8 @@ pub struct ExactCells {
     /// which other neurons share its worker.
     span: f64,
     spans: u64,
+    /// `(spans + 1) * span`, when the reference moves next.
+    reference_end: f64,
     step: Basis,
     /// The factors of the latest time asked for.
     latest: Basis,
@@ -460,6 +462,7 @@ impl ExactCells {
             bias: state.bias.clone(),
             span,
             spans: 0,
+            reference_end: span,
             step: Basis::new(span, span, tau_m, taus),
             latest: Basis::new(0.0, 0.0, tau_m, taus),
         }
@@ -489,6 +492,7 @@ impl ExactCells {
             c.u = [c.u[0] * step.decay[0], c.u[1] * step.decay[1]];
         }
         self.spans += 1;
+        self.reference_end = (self.spans + 1) as f64 * self.span;
         self.latest.t = f64::NAN;
     }
 
@@ -506,20 +510,30 @@ impl ExactCells {
         c.held = false;
     }
 
-    /// The factors of time `t` (no earlier than any time asked before),
-    /// with neuron `i` brought up to date.
-    fn at(&mut self, i: usize, t: f64) -> Basis {
-        while t >= self.reference() + self.span {
+    /// The factors of time `t`, no earlier than any time asked before.
+    fn at_time(&mut self, t: f64) -> Basis {
+        while t >= self.reference_end {
             self.shift();
         }
         if t != self.latest.t {
             self.latest = self.basis(t);
         }
+        self.latest
+    }
+
+    /// Neuron `i` at time `t`: out of its refractory period if that is over.
+    fn bring_up(&mut self, i: usize, t: f64) {
         let c = &self.cells[i];
         if c.held && c.refractory_until <= t {
             self.release(i);
         }
-        self.latest
+    }
+
+    /// `at_time`, with neuron `i` brought up to date.
+    fn at(&mut self, i: usize, t: f64) -> Basis {
+        let b = self.at_time(t);
+        self.bring_up(i, t);
+        b
     }
 
     /// Neuron `i`'s `(v, drive_e, drive_i)` at the basis' time.
@@ -586,6 +600,34 @@ impl ExactCells {
         next
     }
 
+    /// An input of `weight` at `port` reaches neuron `i`, which is up to
+    /// date at the basis' time.
+    fn take_input(&mut self, i: usize, b: &Basis, port: Port, weight: f64) -> Next {
+        let t = b.t;
+        let c = &mut self.cells[i];
+        match port {
+            // Dropped while refractory, as in the clock engine.
+            Port::Voltage if t > c.refractory_until => c.a += weight * b.grow_m,
+            Port::Voltage => return Next::Check(c.crossing.min(c.refractory_until)),
+            Port::CurrentExc => self.add_drive(i, 0, weight, b),
+            Port::CurrentInh => self.add_drive(i, 1, weight, b),
+        }
+        // Every input adds `weight` times a non-negative kernel to the future
+        // potential. An inhibitory one can only delay a crossing: a known
+        // one (a pending spike) becomes a safe check, and whatever else is
+        // scheduled stays a safe lower bound. After an excitatory one the
+        // crossing may come sooner, and the slope bound says how soon at most.
+        let known = std::mem::replace(&mut self.cells[i].crossing, f64::INFINITY);
+        if weight <= 0.0 {
+            return if known.is_finite() {
+                Next::Check(known)
+            } else {
+                Next::Nothing
+            };
+        }
+        self.decide(i, b)
+    }
+
     /// Add `weight` to drive `x` at the basis' time, keeping `v` continuous.
     fn add_drive(&mut self, i: usize, x: usize, weight: f64, b: &Basis) {
         let c = &mut self.cells[i];
@@ -603,28 +645,23 @@ impl EventModel for ExactCells {
 
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
         let b = self.at(i, t);
-        let c = &mut self.cells[i];
-        match port {
-            // Dropped while refractory, as in the clock engine.
-            Port::Voltage if t > c.refractory_until => c.a += weight * b.grow_m,
-            Port::Voltage => return Next::Check(c.crossing.min(c.refractory_until)),
-            Port::CurrentExc => self.add_drive(i, 0, weight, &b),
-            Port::CurrentInh => self.add_drive(i, 1, weight, &b),
+        self.take_input(i, &b, port, weight)
+    }
+
+    fn receive_all(
+        &mut self,
+        t: f64,
+        port: Port,
+        targets: &[u32],
+        weights: &[f32],
+        then: &mut dyn FnMut(usize, Next),
+    ) {
+        let b = self.at_time(t);
+        for (&i, &w) in targets.iter().zip(weights) {
+            let i = i as usize;
+            self.bring_up(i, t);
+            then(i, self.take_input(i, &b, port, w as f64));
         }
-        // Every input adds `weight` times a non-negative kernel to the future
-        // potential. An inhibitory one can only delay a crossing: a known
-        // one (a pending spike) becomes a safe check, and whatever else is
-        // scheduled stays a safe lower bound. After an excitatory one the
-        // crossing may come sooner, and the slope bound says how soon at most.
-        let known = std::mem::replace(&mut self.cells[i].crossing, f64::INFINITY);
-        if weight <= 0.0 {
-            return if known.is_finite() {
-                Next::Check(known)
-            } else {
-                Next::Nothing
-            };
-        }
-        self.decide(i, &b)
     }
 
     fn check(&mut self, i: usize, t: f64) -> Next {

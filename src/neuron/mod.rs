@@ -117,6 +117,23 @@ pub trait EventModel: Send {
         Next::Nothing
     }
 
+    /// One spike reaches several neurons at `t`: `targets[k]` receives
+    /// `weights[k]` at `port`. `then` is told, target by target in order,
+    /// what to schedule. One call per spike rather than per target lets a
+    /// model share the work that depends on `t` alone.
+    fn receive_all(
+        &mut self,
+        t: f64,
+        port: Port,
+        targets: &[u32],
+        weights: &[f32],
+        then: &mut dyn FnMut(usize, Next),
+    ) {
+        for (&i, &w) in targets.iter().zip(weights) {
+            then(i as usize, self.receive(i as usize, t, port, w as f64));
+        }
+    }
+
     /// A scheduled check is due: find the exact next crossing, if any.
     fn check(&mut self, _i: usize, _t: f64) -> Next {
         Next::Nothing
