@@ -196,7 +196,13 @@ impl Trajectory {
     /// An upper bound of `dv/ds` over all `s >= 0`: how fast `v` can rise
     /// at most, which gives a safe earliest time for a crossing. `rebounds`
     /// holds each drive's `DriveTerm::rebound`.
-    pub fn max_slope(&self, rebounds: [f64; 2]) -> f64 {
+    #[cfg(test)]
+    fn max_slope(&self, rebounds: [f64; 2]) -> f64 {
+        self.max_rise(rebounds) / self.tau_m
+    }
+
+    /// `tau_m` times `max_slope`, which saves a division.
+    pub fn max_rise(&self, rebounds: [f64; 2]) -> f64 {
         // Each term's largest slope: the membrane's and an excitatory
         // drive's at s = 0 (K' = (e^{-s/tau} - K)/tau_m falls from 1/tau_m),
         // an inhibitory drive's where it rebounds most.
@@ -204,7 +210,7 @@ impl Trajectory {
         for (d, r) in self.drives.iter().zip(rebounds) {
             m += if d.u > 0.0 { d.u } else { -d.u * r };
         }
-        m / self.tau_m
+        m
     }
 
     /// The first `s >= 0` at which `v` reaches `v_th`, if any.
@@ -397,9 +403,10 @@ impl Basis {
     }
 }
 
-/// Event-engine state of a population of LIF or CuBa LIF neurons, in closed
-/// form relative to a shared reference time (see `Cell`).
-pub struct ExactCells {
+/// The constants of a population's dynamics, apart from its neurons'
+/// state, so that a neuron's cell can be updated in place while they are
+/// read.
+struct Law {
     membrane: Membrane,
     /// Time constants of the synaptic drives (exc, inh); none for plain LIF.
     taus: Option<[f64; 2]>,
@@ -408,6 +415,103 @@ pub struct ExactCells {
     /// Largest value of each drive's kernel, and its `DriveTerm::rebound`.
     kernel_peaks: [f64; 2],
     rebounds: [f64; 2],
+}
+
+impl Law {
+    /// A neuron's `(v, drive_e, drive_i)` at the basis' time.
+    fn state_of(&self, c: &Cell, b: &Basis) -> (f64, [f64; 2]) {
+        let drives = [c.u[0] * b.decay[0], c.u[1] * b.decay[1]];
+        if c.held {
+            return (self.membrane.v_reset, drives);
+        }
+        let v = c.v_inf + c.a * b.decay_m + c.u[0] * b.k[0] + c.u[1] * b.k[1];
+        (v, drives)
+    }
+
+    fn trajectory(&self, c: &Cell, b: &Basis) -> Trajectory {
+        let taus = self.taus.unwrap_or([1.0, 1.0]);
+        let (v0, u) = self.state_of(c, b);
+        Trajectory {
+            v0,
+            v_inf: c.v_inf,
+            tau_m: self.membrane.tau_m,
+            drives: [0, 1].map(|x| DriveTerm {
+                u: u[x],
+                tau: taus[x],
+            }),
+        }
+    }
+
+    /// What to schedule for a neuron in state `c`, current at `b.t`.
+    fn next(&self, c: &Cell, b: &Basis) -> Next {
+        let t = b.t;
+        if t < c.refractory_until {
+            return Next::Check(c.refractory_until);
+        }
+        let v_th = self.membrane.v_th;
+        let trajectory = self.trajectory(c, b);
+        let (v, v_inf) = (trajectory.v0, trajectory.v_inf);
+        if v > v_th {
+            return Next::Spike(t);
+        }
+        if trajectory.ceiling(self.kernel_peaks) < v_th {
+            return Next::Nothing;
+        }
+        if trajectory.drives.iter().all(|d| d.u == 0.0) {
+            // Plain relaxation towards v_inf > v_th: the closed form.
+            let s = self.membrane.tau_m * ((v_inf - v) / (v_inf - v_th)).ln();
+            return Next::Spike(t + s);
+        }
+        // A safe earliest crossing time: v cannot rise faster than this.
+        let rise = trajectory.max_rise(self.rebounds);
+        if rise <= 0.0 {
+            return Next::Nothing;
+        }
+        Next::Check(t + (v_th - v) * self.membrane.tau_m / rise)
+    }
+
+    /// `next`, remembering a predicted spike as the known crossing: every
+    /// pending spike is then a known crossing, which `input_to` relies on.
+    fn decide_for(&self, c: &mut Cell, b: &Basis) -> Next {
+        let next = self.next(c, b);
+        if let Next::Spike(t) = next {
+            c.crossing = t;
+        }
+        next
+    }
+
+    /// An input of `weight` at `port` reaches a neuron that is up to date
+    /// at the basis' time.
+    fn input_to(&self, c: &mut Cell, b: &Basis, port: Port, weight: f64) -> Next {
+        let t = b.t;
+        match port {
+            // Dropped while refractory, as in the clock engine.
+            Port::Voltage if t > c.refractory_until => c.a += weight * b.grow_m,
+            Port::Voltage => return Next::Check(c.crossing.min(c.refractory_until)),
+            Port::CurrentExc => add_drive(c, 0, weight, b),
+            Port::CurrentInh => add_drive(c, 1, weight, b),
+        }
+        // Every input adds `weight` times a non-negative kernel to the future
+        // potential. An inhibitory one can only delay a crossing: a known
+        // one (a pending spike) becomes a safe check, and whatever else is
+        // scheduled stays a safe lower bound. After an excitatory one the
+        // crossing may come sooner, and the slope bound says how soon at most.
+        let known = std::mem::replace(&mut c.crossing, f64::INFINITY);
+        if weight <= 0.0 {
+            return if known.is_finite() {
+                Next::Check(known)
+            } else {
+                Next::Nothing
+            };
+        }
+        self.decide_for(c, b)
+    }
+}
+
+/// Event-engine state of a population of LIF or CuBa LIF neurons, in closed
+/// form relative to a shared reference time (see `Cell`).
+pub struct ExactCells {
+    law: Law,
     cells: Vec<Cell>,
     bias: Vec<f64>,
     /// The reference time is `spans * span`. It moves by whole spans, and
@@ -453,11 +557,13 @@ impl ExactCells {
         let tau_min = taus.into_iter().flatten().fold(tau_m, f64::min);
         let span = REFERENCE_SPAN * tau_min;
         Self {
-            membrane: membrane.clone(),
-            taus,
-            kernel_peaks,
-            rebounds,
-            to_current: membrane.current_unit().1,
+            law: Law {
+                membrane: membrane.clone(),
+                taus,
+                kernel_peaks,
+                rebounds,
+                to_current: membrane.current_unit().1,
+            },
             cells,
             bias: state.bias.clone(),
             span,
@@ -473,7 +579,12 @@ impl ExactCells {
     }
 
     fn basis(&self, t: f64) -> Basis {
-        Basis::new(t, t - self.reference(), self.membrane.tau_m, self.taus)
+        Basis::new(
+            t,
+            t - self.reference(),
+            self.law.membrane.tau_m,
+            self.law.taus,
+        )
     }
 
     /// Move the reference forward by one span: `u_x` decays over it, and
@@ -506,7 +617,7 @@ impl ExactCells {
         };
         let c = &mut self.cells[i];
         let drives = c.u[0] * b.k[0] + c.u[1] * b.k[1];
-        c.a = (self.membrane.v_reset - c.v_inf - drives) * b.grow_m;
+        c.a = (self.law.membrane.v_reset - c.v_inf - drives) * b.grow_m;
         c.held = false;
     }
 
@@ -535,106 +646,14 @@ impl ExactCells {
         self.bring_up(i, t);
         b
     }
+}
 
-    /// Neuron `i`'s `(v, drive_e, drive_i)` at the basis' time.
-    fn state(&self, i: usize, b: &Basis) -> (f64, [f64; 2]) {
-        let c = &self.cells[i];
-        let drives = [c.u[0] * b.decay[0], c.u[1] * b.decay[1]];
-        if c.held {
-            return (self.membrane.v_reset, drives);
-        }
-        let v = c.v_inf + c.a * b.decay_m + c.u[0] * b.k[0] + c.u[1] * b.k[1];
-        (v, drives)
-    }
-
-    fn trajectory(&self, i: usize, b: &Basis) -> Trajectory {
-        let taus = self.taus.unwrap_or([1.0, 1.0]);
-        let (v0, u) = self.state(i, b);
-        Trajectory {
-            v0,
-            v_inf: self.cells[i].v_inf,
-            tau_m: self.membrane.tau_m,
-            drives: [0, 1].map(|x| DriveTerm {
-                u: u[x],
-                tau: taus[x],
-            }),
-        }
-    }
-
-    /// What to schedule for neuron `i`, whose state is current at `b.t`.
-    fn next(&self, i: usize, b: &Basis) -> Next {
-        let t = b.t;
-        let refractory_until = self.cells[i].refractory_until;
-        if t < refractory_until {
-            return Next::Check(refractory_until);
-        }
-        let v_th = self.membrane.v_th;
-        let trajectory = self.trajectory(i, b);
-        let (v, v_inf) = (trajectory.v0, trajectory.v_inf);
-        if v > v_th {
-            return Next::Spike(t);
-        }
-        if trajectory.ceiling(self.kernel_peaks) < v_th {
-            return Next::Nothing;
-        }
-        if trajectory.drives.iter().all(|d| d.u == 0.0) {
-            // Plain relaxation towards v_inf > v_th: the closed form.
-            let s = self.membrane.tau_m * ((v_inf - v) / (v_inf - v_th)).ln();
-            return Next::Spike(t + s);
-        }
-        // A safe earliest crossing time: v cannot rise faster than this.
-        let slope = trajectory.max_slope(self.rebounds);
-        if slope <= 0.0 {
-            return Next::Nothing;
-        }
-        Next::Check(t + (v_th - v) / slope)
-    }
-
-    /// `next`, remembering a predicted spike as the known crossing: every
-    /// pending spike is then a known crossing, which `receive` relies on.
-    fn decide(&mut self, i: usize, b: &Basis) -> Next {
-        let next = self.next(i, b);
-        if let Next::Spike(t) = next {
-            self.cells[i].crossing = t;
-        }
-        next
-    }
-
-    /// An input of `weight` at `port` reaches neuron `i`, which is up to
-    /// date at the basis' time.
-    fn take_input(&mut self, i: usize, b: &Basis, port: Port, weight: f64) -> Next {
-        let t = b.t;
-        let c = &mut self.cells[i];
-        match port {
-            // Dropped while refractory, as in the clock engine.
-            Port::Voltage if t > c.refractory_until => c.a += weight * b.grow_m,
-            Port::Voltage => return Next::Check(c.crossing.min(c.refractory_until)),
-            Port::CurrentExc => self.add_drive(i, 0, weight, b),
-            Port::CurrentInh => self.add_drive(i, 1, weight, b),
-        }
-        // Every input adds `weight` times a non-negative kernel to the future
-        // potential. An inhibitory one can only delay a crossing: a known
-        // one (a pending spike) becomes a safe check, and whatever else is
-        // scheduled stays a safe lower bound. After an excitatory one the
-        // crossing may come sooner, and the slope bound says how soon at most.
-        let known = std::mem::replace(&mut self.cells[i].crossing, f64::INFINITY);
-        if weight <= 0.0 {
-            return if known.is_finite() {
-                Next::Check(known)
-            } else {
-                Next::Nothing
-            };
-        }
-        self.decide(i, b)
-    }
-
-    /// Add `weight` to drive `x` at the basis' time, keeping `v` continuous.
-    fn add_drive(&mut self, i: usize, x: usize, weight: f64, b: &Basis) {
-        let c = &mut self.cells[i];
-        c.u[x] += weight * b.grow[x];
-        if !c.held {
-            c.a -= weight * b.back[x];
-        }
+/// Add `weight` to drive `x` of a cell at the basis' time, keeping `v`
+/// continuous.
+fn add_drive(c: &mut Cell, x: usize, weight: f64, b: &Basis) {
+    c.u[x] += weight * b.grow[x];
+    if !c.held {
+        c.a -= weight * b.back[x];
     }
 }
 
@@ -645,7 +664,7 @@ impl EventModel for ExactCells {
 
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
         let b = self.at(i, t);
-        self.take_input(i, &b, port, weight)
+        self.law.input_to(&mut self.cells[i], &b, port, weight)
     }
 
     fn receive_all(
@@ -660,7 +679,7 @@ impl EventModel for ExactCells {
         for (&i, &w) in targets.iter().zip(weights) {
             let i = i as usize;
             self.bring_up(i, t);
-            then(i, self.take_input(i, &b, port, w as f64));
+            then(i, self.law.input_to(&mut self.cells[i], &b, port, w as f64));
         }
     }
 
@@ -672,13 +691,14 @@ impl EventModel for ExactCells {
         }
         // While the safe bound still lies well ahead, stepping to it is
         // cheaper than the exact search; the gap closes as v nears threshold.
-        match self.decide(i, &b) {
-            Next::Check(later) if later - t <= CHECK_GAP * self.membrane.tau_m => {}
+        match self.law.decide_for(&mut self.cells[i], &b) {
+            Next::Check(later) if later - t <= CHECK_GAP * self.law.membrane.tau_m => {}
             next => return next,
         }
         let crossing = self
-            .trajectory(i, &b)
-            .first_crossing(self.membrane.v_th)
+            .law
+            .trajectory(&self.cells[i], &b)
+            .first_crossing(self.law.membrane.v_th)
             .map_or(f64::INFINITY, |s| t + s);
         self.cells[i].crossing = crossing;
         if crossing.is_finite() {
@@ -692,32 +712,32 @@ impl EventModel for ExactCells {
         let b = self.at(i, t);
         let c = &mut self.cells[i];
         c.crossing = f64::INFINITY;
-        c.refractory_until = on_grain(t + self.membrane.t_ref);
+        c.refractory_until = on_grain(t + self.law.membrane.t_ref);
         c.held = true;
         if c.refractory_until <= t {
             self.release(i);
         }
-        self.decide(i, &b)
+        self.law.decide_for(&mut self.cells[i], &b)
     }
 
     fn set_drive(&mut self, i: usize, t: f64, drive: f64) -> Next {
         let b = self.at(i, t);
-        let v_inf = self.membrane.v_rest + self.bias[i] + drive;
+        let v_inf = self.law.membrane.v_rest + self.bias[i] + drive;
         let c = &mut self.cells[i];
         c.crossing = f64::INFINITY;
         if !c.held {
             c.a -= (v_inf - c.v_inf) * b.grow_m;
         }
         c.v_inf = v_inf;
-        self.decide(i, &b)
+        self.law.decide_for(&mut self.cells[i], &b)
     }
 
     fn value(&mut self, variable: &str, i: usize, t: f64) -> f64 {
         let b = self.at(i, t);
-        let (v, drives) = self.state(i, &b);
+        let (v, drives) = self.law.state_of(&self.cells[i], &b);
         match variable {
-            "i_syn_e" => drives[0] * self.to_current,
-            "i_syn_i" => drives[1] * self.to_current,
+            "i_syn_e" => drives[0] * self.law.to_current,
+            "i_syn_i" => drives[1] * self.law.to_current,
             _ => v,
         }
     }
