@@ -384,10 +384,13 @@ struct Basis {
 
 impl Basis {
     fn new(t: f64, s: f64, tau_m: f64, taus: Option<[f64; 2]>) -> Self {
+        // Growths are the reciprocals of decays (a division costs less
+        // than an exponential; either is within an ulp or two).
+        let decay_m = (-s / tau_m).exp();
         let mut b = Basis {
             t,
-            decay_m: (-s / tau_m).exp(),
-            grow_m: (s / tau_m).exp(),
+            decay_m,
+            grow_m: 1.0 / decay_m,
             decay: [0.0; 2],
             grow: [0.0; 2],
             k: [0.0; 2],
@@ -398,7 +401,7 @@ impl Basis {
             // cancellation, and exact in the limit tau_x = tau_m.
             let rise = s / tau_m * expm1_over_x((1.0 / tau_m - 1.0 / tau) * s);
             b.decay[x] = (-s / tau).exp();
-            b.grow[x] = (s / tau).exp();
+            b.grow[x] = 1.0 / b.decay[x];
             b.k[x] = b.decay_m * rise;
             b.back[x] = b.grow[x] * rise;
         }
@@ -712,14 +715,17 @@ impl EventModel for ExactCells {
     }
 
     fn fire(&mut self, i: usize, t: f64) -> Next {
-        let b = self.at(i, t);
+        // Held at v_reset from now on: the drives need no update, and `a`
+        // is set when the refractory period ends, so only a neuron without
+        // one needs the factors of `t`.
         let c = &mut self.cells[i];
         c.crossing = f64::INFINITY;
         c.refractory_until = on_grain(t + self.law.membrane.t_ref);
         c.held = true;
-        if c.refractory_until <= t {
-            self.release(i);
+        if c.refractory_until > t {
+            return Next::Check(c.refractory_until);
         }
+        let b = self.at(i, t);
         self.law.decide_for(&mut self.cells[i], &b)
     }
 
