@@ -23,6 +23,7 @@ use crate::engine::calendar::Calendar;
 use crate::engine::check_grid::CheckGrid;
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Worker};
+use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::SpikeTrains;
 use crate::model::spec::{ModelSpec, Port, RecordSpec};
@@ -134,6 +135,8 @@ struct GridCheck {
 struct Agenda {
     queue: Calendar<Event>,
     checks: CheckGrid<GridCheck>,
+    /// Some slice is too large for the cache: worth prefetching for.
+    fetch_ahead: bool,
 }
 
 struct Shared<'a> {
@@ -326,6 +329,7 @@ fn run_worker(
     let mut agenda = Agenda {
         queue: Calendar::new(shared.epoch),
         checks: CheckGrid::new(shared.dt),
+        fetch_ahead: slices.iter().any(|s| scattered(&s.pending)),
     };
     for (si, slice) in slices.iter_mut().enumerate() {
         for (c, (t, _)) in slice.drive.iter().enumerate() {
@@ -469,7 +473,16 @@ fn process_until(
             }
             (Some((step, t)), _) => {
                 let list = agenda.checks.take(step);
-                for c in &list {
+                for (k, c) in list.iter().enumerate() {
+                    // The neurons to check are scattered: in large
+                    // populations, fetch ahead.
+                    if agenda.fetch_ahead
+                        && let Some(a) = list.get(k + AHEAD)
+                    {
+                        let s = &slices[a.slice as usize];
+                        prefetch(&s.pending, a.neuron as usize);
+                        s.model.prefetch(a.neuron as usize);
+                    }
                     let s = &mut slices[c.slice as usize];
                     check(
                         agenda,
@@ -527,8 +540,15 @@ fn handle(
             let (population, offset) = (s.population as u32, s.offset);
             let pending = &mut s.pending;
             let (targets, weights) = (&p.synapses.targets[row.clone()], &p.synapses.weights[row]);
+            // The model reports the targets in order: in a large population,
+            // fetch the live entry of the one `AHEAD` places on.
+            let (mut k, fetch) = (0, scattered(pending));
             s.model
                 .receive_all(e.time, port, targets, weights, &mut |i, next| {
+                    if fetch && let Some(&ahead) = targets.get(k + AHEAD) {
+                        prefetch(pending, ahead as usize);
+                    }
+                    k += 1;
                     let whom = Whom {
                         slice: p.slice as u32,
                         neuron: i as u32,

@@ -6,6 +6,7 @@ pub mod event;
 pub mod exchange;
 pub mod network;
 pub mod partition;
+pub mod prefetch;
 pub mod recording;
 pub mod rng;
 

@@ -134,6 +134,9 @@ pub trait EventModel: Send {
         }
     }
 
+    /// Neuron `i` will be looked at shortly: a hint to fetch its state.
+    fn prefetch(&self, _i: usize) {}
+
     /// A scheduled check is due: find the exact next crossing, if any.
     fn check(&mut self, _i: usize, _t: f64) -> Next {
         Next::Nothing
