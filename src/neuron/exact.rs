@@ -207,11 +207,10 @@ impl Trajectory {
         // Each term's largest slope: the membrane's and an excitatory
         // drive's at s = 0 (K' = (e^{-s/tau} - K)/tau_m falls from 1/tau_m),
         // an inhibitory drive's where it rebounds most.
-        let mut m = (self.v_inf - self.v0).max(0.0);
-        for (d, r) in self.drives.iter().zip(rebounds) {
-            m += if d.u > 0.0 { d.u } else { -d.u * r };
-        }
-        m
+        // (Written without branches: the sign of a drive is unpredictable.)
+        let [e, i] = self.drives.map(|d| d.u);
+        let term = |u: f64, r: f64| u.max(0.0) - u.min(0.0) * r;
+        (self.v_inf - self.v0).max(0.0) + term(e, rebounds[0]) + term(i, rebounds[1])
     }
 
     /// The first `s >= 0` at which `v` reaches `v_th`, if any.
@@ -628,15 +627,15 @@ impl ExactCells {
         c.held = false;
     }
 
-    /// The factors of time `t`, no earlier than any time asked before.
-    fn at_time(&mut self, t: f64) -> Basis {
+    /// Make `latest` the factors of time `t`, no earlier than any time
+    /// asked before.
+    fn at_time(&mut self, t: f64) {
         while t >= self.reference_end {
             self.shift();
         }
         if t != self.latest.t {
             self.latest = self.basis(t);
         }
-        self.latest
     }
 
     /// Neuron `i` at time `t`: out of its refractory period if that is over.
@@ -648,10 +647,9 @@ impl ExactCells {
     }
 
     /// `at_time`, with neuron `i` brought up to date.
-    fn at(&mut self, i: usize, t: f64) -> Basis {
-        let b = self.at_time(t);
+    fn at(&mut self, i: usize, t: f64) {
+        self.at_time(t);
         self.bring_up(i, t);
-        b
     }
 }
 
@@ -670,7 +668,8 @@ impl EventModel for ExactCells {
     }
 
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
-        let b = self.at(i, t);
+        self.at(i, t);
+        let b = self.latest;
         self.law.input_to(&mut self.cells[i], &b, port, weight)
     }
 
@@ -682,7 +681,8 @@ impl EventModel for ExactCells {
         weights: &[f32],
         then: &mut dyn FnMut(usize, Next),
     ) {
-        let b = self.at_time(t);
+        self.at_time(t);
+        let b = self.latest;
         let fetch = scattered(&self.cells);
         for (k, (&i, &w)) in targets.iter().zip(weights).enumerate() {
             if fetch && let Some(&ahead) = targets.get(k + AHEAD) {
@@ -701,20 +701,21 @@ impl EventModel for ExactCells {
     }
 
     fn check(&mut self, i: usize, t: f64) -> Next {
-        let b = self.at(i, t);
+        self.at(i, t);
+        let b = &self.latest;
         let refractory_until = self.cells[i].refractory_until;
         if t < refractory_until {
             return Next::Check(refractory_until);
         }
         // While the safe bound still lies well ahead, stepping to it is
         // cheaper than the exact search; the gap closes as v nears threshold.
-        match self.law.decide_for(&mut self.cells[i], &b) {
+        match self.law.decide_for(&mut self.cells[i], b) {
             Next::Check(later) if later - t <= CHECK_GAP * self.law.membrane.tau_m => {}
             next => return next,
         }
         let crossing = self
             .law
-            .trajectory(&self.cells[i], &b)
+            .trajectory(&self.cells[i], b)
             .first_crossing(self.law.membrane.v_th)
             .map_or(f64::INFINITY, |s| t + s);
         self.cells[i].crossing = crossing;
@@ -736,12 +737,14 @@ impl EventModel for ExactCells {
         if c.refractory_until > t {
             return Next::Check(c.refractory_until);
         }
-        let b = self.at(i, t);
+        self.at(i, t);
+        let b = self.latest;
         self.law.decide_for(&mut self.cells[i], &b)
     }
 
     fn set_drive(&mut self, i: usize, t: f64, drive: f64) -> Next {
-        let b = self.at(i, t);
+        self.at(i, t);
+        let b = self.latest;
         let v_inf = self.law.membrane.v_rest + self.bias[i] + drive;
         let c = &mut self.cells[i];
         c.crossing = f64::INFINITY;
@@ -753,7 +756,8 @@ impl EventModel for ExactCells {
     }
 
     fn value(&mut self, variable: &str, i: usize, t: f64) -> f64 {
-        let b = self.at(i, t);
+        self.at(i, t);
+        let b = self.latest;
         let (v, drives) = self.law.state_of(&self.cells[i], &b);
         match variable {
             "i_syn_e" => drives[0] * self.law.to_current,
