@@ -435,11 +435,15 @@ impl Law {
     }
 
     fn trajectory(&self, c: &Cell, b: &Basis) -> Trajectory {
+        self.trajectory_from(c.v_inf, self.state_of(c, b))
+    }
+
+    /// The free evolution from a state `(v, drives)`.
+    fn trajectory_from(&self, v_inf: f64, (v0, u): (f64, [f64; 2])) -> Trajectory {
         let taus = self.taus.unwrap_or([1.0, 1.0]);
-        let (v0, u) = self.state_of(c, b);
         Trajectory {
             v0,
-            v_inf: c.v_inf,
+            v_inf,
             tau_m: self.membrane.tau_m,
             drives: [0, 1].map(|x| DriveTerm {
                 u: u[x],
@@ -454,8 +458,12 @@ impl Law {
         if t < c.refractory_until {
             return Next::Check(c.refractory_until);
         }
+        self.next_from(t, self.trajectory(c, b))
+    }
+
+    /// What to schedule for a neuron free to cross from time `t` on.
+    fn next_from(&self, t: f64, trajectory: Trajectory) -> Next {
         let v_th = self.membrane.v_th;
-        let trajectory = self.trajectory(c, b);
         let (v, v_inf) = (trajectory.v0, trajectory.v_inf);
         if v > v_th {
             return Next::Spike(t);
@@ -490,12 +498,9 @@ impl Law {
     /// at the basis' time.
     fn input_to(&self, c: &mut Cell, b: &Basis, port: Port, weight: f64) -> Next {
         let t = b.t;
-        match port {
+        if port == Port::Voltage && t <= c.refractory_until {
             // Dropped while refractory, as in the clock engine.
-            Port::Voltage if t > c.refractory_until => c.a += weight * b.grow_m,
-            Port::Voltage => return Next::Check(c.crossing.min(c.refractory_until)),
-            Port::CurrentExc => add_drive(c, 0, weight, b),
-            Port::CurrentInh => add_drive(c, 1, weight, b),
+            return Next::Check(c.crossing.min(c.refractory_until));
         }
         // Every input adds `weight` times a non-negative kernel to the future
         // potential. An inhibitory one can only delay a crossing: a known
@@ -504,13 +509,31 @@ impl Law {
         // crossing may come sooner, and the slope bound says how soon at most.
         let known = std::mem::replace(&mut c.crossing, f64::INFINITY);
         if weight <= 0.0 {
+            add_input(c, port, weight, b);
             return if known.is_finite() {
                 Next::Check(known)
             } else {
                 Next::Nothing
             };
         }
-        self.decide_for(c, b)
+        // The state is read before the input is stored, and the input's
+        // effect added to it: reading the drives back right after storing
+        // one of them would stall the CPU (a fifth of the time spent here).
+        let (mut v, mut u) = self.state_of(c, b);
+        add_input(c, port, weight, b);
+        match port {
+            Port::Voltage => v += weight,
+            Port::CurrentExc => u[0] += weight,
+            Port::CurrentInh => u[1] += weight,
+        }
+        if t < c.refractory_until {
+            return Next::Check(c.refractory_until);
+        }
+        let next = self.next_from(t, self.trajectory_from(c.v_inf, (v, u)));
+        if let Next::Spike(s) = next {
+            c.crossing = s;
+        }
+        next
     }
 }
 
@@ -650,6 +673,16 @@ impl ExactCells {
     fn at(&mut self, i: usize, t: f64) {
         self.at_time(t);
         self.bring_up(i, t);
+    }
+}
+
+/// An input of `weight` at `port` reaches a cell at the basis' time (a
+/// voltage input only when the neuron is not refractory).
+fn add_input(c: &mut Cell, port: Port, weight: f64, b: &Basis) {
+    match port {
+        Port::Voltage => c.a += weight * b.grow_m,
+        Port::CurrentExc => add_drive(c, 0, weight, b),
+        Port::CurrentInh => add_drive(c, 1, weight, b),
     }
 }
 
