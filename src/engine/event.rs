@@ -1,14 +1,17 @@
 //! The event-driven scheduler: spikes are timed events in a priority queue,
-//! and each neuron is advanced in closed form from its last update to the
-//! next event that reaches it. Spike times are real numbers; delays are not
-//! rounded to `dt`.
+//! and each neuron's state is known in closed form at the time of whatever
+//! reaches it (see `neuron::exact`). Spike times are real numbers; delays
+//! are not rounded to `dt`.
 //!
-//! Per neuron the queue holds at most one live "check" or "spike" entry:
+//! Per neuron the agenda holds at most one live "check" or "spike" entry:
 //! after every change of its state the model says when a threshold crossing
 //! could happen at the earliest (a check) or will happen (a spike); a
 //! version number per neuron makes older entries stale. Checks are cheap
-//! bounds; the exact crossing (see `neuron::exact`) is searched only when a
-//! check falls due, not on every input.
+//! bounds; the exact crossing is searched only when a check falls due, not
+//! on every input. Checks may come early, so most are moved down onto the
+//! `dt` grid, where they wait in plain lists (`CheckGrid`) rather than in the
+//! queue. A spike reaches all its targets in a slice through one call into
+//! the model (`EventModel::receive_all`).
 //!
 //! Workers and epochs are as in the clock engine: each worker runs its own
 //! queue up to the end of an epoch as long as the shortest delay, then the

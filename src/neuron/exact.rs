@@ -7,13 +7,18 @@
 //! `(s/tau_m) e^{-s/tau_m}` when the time constants are equal). The plain LIF
 //! is the case without drives.
 //!
+//! The engine keeps these coefficients relative to a reference time shared
+//! by the population rather than at each neuron's last update (`Cell`), so
+//! that what an input costs depends on its time alone.
+//!
 //! The first threshold crossing is found by branch and bound: on an interval
 //! each term is monotone or unimodal, so its largest value there is known;
 //! intervals whose upper bound of `v - v_th` stays below zero cannot hold a
 //! crossing and are dropped, leftmost first. An interval with a sign change
 //! on which `v` is provably increasing holds exactly one crossing, found by
-//! bisection to the last bit. So the crossing found is the first one, never
-//! a later one.
+//! Newton steps kept inside the bracket, to the resolution at which `v`
+//! itself is known. So the crossing found is the first one, never a later
+//! one.
 
 use super::membrane::{Membrane, MembraneState, expm1_over_x};
 use super::{EventModel, Next};
