@@ -1,14 +1,17 @@
 //! The event-driven scheduler: spikes are timed events in a priority queue,
-//! and each neuron is advanced in closed form from its last update to the
-//! next event that reaches it. Spike times are real numbers; delays are not
-//! rounded to `dt`.
+//! and each neuron's state is known in closed form at the time of whatever
+//! reaches it (see `neuron::exact`). Spike times are real numbers; delays
+//! are not rounded to `dt`.
 //!
-//! Per neuron the queue holds at most one live "check" or "spike" entry:
+//! Per neuron the agenda holds at most one live "check" or "spike" entry:
 //! after every change of its state the model says when a threshold crossing
 //! could happen at the earliest (a check) or will happen (a spike); a
 //! version number per neuron makes older entries stale. Checks are cheap
-//! bounds; the exact crossing (see `neuron::exact`) is searched only when a
-//! check falls due, not on every input.
+//! bounds; the exact crossing is searched only when a check falls due, not
+//! on every input. Checks may come early, so most are moved down onto the
+//! `dt` grid, where they wait in plain lists (`CheckGrid`) rather than in the
+//! queue. A spike reaches all its targets in a slice through one call into
+//! the model (`EventModel::receive_all`).
 //!
 //! Workers and epochs are as in the clock engine: each worker runs its own
 //! queue up to the end of an epoch as long as the shortest delay, then the
@@ -20,9 +23,11 @@
 use std::cmp::Ordering;
 
 use crate::engine::calendar::Calendar;
+use crate::engine::check_grid::CheckGrid;
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Worker};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
+use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::SpikeTrains;
 use crate::model::spec::{ModelSpec, Port, RecordSpec};
@@ -100,15 +105,45 @@ struct EventSlice {
     offset: u32,
     model: Box<dyn EventModel>,
     ports: Vec<Port>,
-    version: Vec<u32>,
-    /// Time of each neuron's live queue entry (infinite: none), and whether
-    /// it is a spike (which any input invalidates) rather than a check.
-    scheduled: Vec<f64>,
-    fire_pending: Vec<bool>,
+    pending: Vec<Pending>,
     /// Drive changes: `(time, drive of each neuron of the slice)`.
     drive: Vec<(f64, Vec<f64>)>,
     /// `(time, neuron within the population)`.
     spikes: Vec<(f64, u32)>,
+}
+
+/// A neuron's live entry in the agenda.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// Bumped whenever the entry is replaced: older entries are stale.
+    version: u32,
+    /// A spike (which any input invalidates) rather than a check.
+    fire: bool,
+    /// Its time (infinite: none).
+    time: f64,
+}
+
+const NONE_PENDING: Pending = Pending {
+    version: 0,
+    fire: false,
+    time: f64::INFINITY,
+};
+
+/// A check waiting on the grid.
+#[derive(Debug, Clone, Copy)]
+struct GridCheck {
+    slice: u32,
+    neuron: u32,
+    version: u32,
+}
+
+/// Where a worker's future events wait: checks that fall on the grid in
+/// `checks`, everything else in the time-ordered `queue`.
+struct Agenda {
+    queue: Calendar<Event>,
+    checks: CheckGrid<GridCheck>,
+    /// Some slice is too large for the cache: worth prefetching for.
+    fetch_ahead: bool,
 }
 
 struct Shared<'a> {
@@ -177,9 +212,7 @@ fn event_slices(worker: &Worker) -> Vec<EventSlice> {
                 offset: s.offset,
                 ports: s.neuron.ports().to_vec(),
                 model,
-                version: vec![0; n],
-                scheduled: vec![f64::INFINITY; n],
-                fire_pending: vec![false; n],
+                pending: vec![NONE_PENDING; n],
                 drive,
                 spikes: Vec::new(),
             }
@@ -194,27 +227,70 @@ fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceReco
         .collect()
 }
 
-/// Queue what a model asked for. A live check that is earlier than the new
-/// one stays (it is still a safe lower bound, and looking again then costs
-/// less than queueing anew); a pending spike is always replaced, since any
-/// input may cancel or move it.
-fn schedule(queue: &mut Calendar<Event>, slice: &mut EventSlice, si: usize, i: usize, next: Next) {
-    let keep_live = !slice.fire_pending[i];
-    let time = match next {
-        Next::Nothing if keep_live => return,
-        Next::Check(t) if keep_live && t >= slice.scheduled[i] => return,
-        Next::Nothing => f64::INFINITY,
-        Next::Check(t) | Next::Spike(t) => t,
+/// Queue what a model asked for at `now`. A check is only a lower bound on
+/// the crossing time, so it may come earlier: moved down onto the grid, the
+/// checks of many neurons fall on one time, where the model computes its
+/// exponentials once for all of them (see `CheckGrid`). A live check that
+/// is earlier than the new one stays (it is still a safe lower bound, and
+/// looking again then costs less than queueing anew); a pending spike is
+/// always replaced, since any input may cancel or move it.
+fn schedule(
+    agenda: &mut Agenda,
+    slice: &mut EventSlice,
+    (si, i): (usize, usize),
+    now: f64,
+    next: Next,
+) {
+    let whom = Whom {
+        slice: si as u32,
+        neuron: i as u32,
+        population: slice.population as u32,
+        offset: slice.offset,
     };
-    slice.version[i] = slice.version[i].wrapping_add(1);
-    slice.scheduled[i] = time;
-    slice.fire_pending[i] = matches!(next, Next::Spike(_));
-    let version = slice.version[i];
-    let key = [slice.population as u32, slice.offset + i as u32, 0, 0];
-    let (slice_id, neuron) = (si as u32, i as u32);
-    let event = match next {
-        Next::Nothing => return,
-        Next::Check(t) => Event {
+    enter(agenda, &mut slice.pending[i], whom, now, next);
+}
+
+/// The neuron a scheduled entry is for.
+#[derive(Debug, Clone, Copy)]
+struct Whom {
+    slice: u32,
+    neuron: u32,
+    population: u32,
+    /// Of the slice in its population.
+    offset: u32,
+}
+
+/// `schedule`, given the neuron's live entry.
+fn enter(agenda: &mut Agenda, p: &mut Pending, whom: Whom, now: f64, next: Next) {
+    let keep_live = !p.fire;
+    let on_grid = match next {
+        Next::Nothing if keep_live => return,
+        Next::Check(t) if keep_live && t >= p.time => return,
+        Next::Check(t) => agenda.checks.slot(t, now),
+        _ => None,
+    };
+    let time = match next {
+        Next::Nothing => f64::INFINITY,
+        Next::Check(t) => on_grid.map_or(t, |(_, g)| g),
+        Next::Spike(t) => t,
+    };
+    p.version = p.version.wrapping_add(1);
+    p.time = time;
+    p.fire = matches!(next, Next::Spike(_));
+    let version = p.version;
+    let (slice_id, neuron) = (whom.slice, whom.neuron);
+    let key = [whom.population, whom.offset + neuron, 0, 0];
+    let event = match (next, on_grid) {
+        (Next::Nothing, _) => return,
+        (Next::Check(_), Some((step, _))) => {
+            let check = GridCheck {
+                slice: slice_id,
+                neuron,
+                version,
+            };
+            return agenda.checks.push(step, check);
+        }
+        (Next::Check(t), None) => Event {
             time: t,
             class: 2,
             key,
@@ -224,7 +300,7 @@ fn schedule(queue: &mut Calendar<Event>, slice: &mut EventSlice, si: usize, i: u
                 version,
             },
         },
-        Next::Spike(t) => Event {
+        (Next::Spike(t), _) => Event {
             time: on_grain(t),
             class: 3,
             key,
@@ -235,17 +311,18 @@ fn schedule(queue: &mut Calendar<Event>, slice: &mut EventSlice, si: usize, i: u
             },
         },
     };
-    queue.push(event.time, event);
+    push(&mut agenda.queue, event);
 }
 
 fn push(queue: &mut Calendar<Event>, event: Event) {
     queue.push(event.time, event);
 }
 
-/// The neuron's live entry has been taken from the queue.
+/// The neuron's live entry has been taken from the agenda.
 fn taken(slice: &mut EventSlice, i: usize) {
-    slice.scheduled[i] = f64::INFINITY;
-    slice.fire_pending[i] = false;
+    let p = &mut slice.pending[i];
+    p.time = f64::INFINITY;
+    p.fire = false;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -260,12 +337,16 @@ fn run_worker(
     let mut slices = event_slices(worker);
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
     let mut recs = recorders(&slices, records);
-    let mut queue: Calendar<Event> = Calendar::new(shared.epoch);
+    let mut agenda = Agenda {
+        queue: Calendar::new(shared.epoch),
+        checks: CheckGrid::new(shared.dt),
+        fetch_ahead: slices.iter().any(|s| scattered(&s.pending)),
+    };
     for (si, slice) in slices.iter_mut().enumerate() {
         for (c, (t, _)) in slice.drive.iter().enumerate() {
             let key = [slice.population as u32, slice.offset, 0, 0];
             push(
-                &mut queue,
+                &mut agenda.queue,
                 Event {
                     time: *t,
                     class: 0,
@@ -279,7 +360,7 @@ fn run_worker(
         }
         for i in 0..slice.model.size() {
             let next = slice.model.check(i, 0.0);
-            schedule(&mut queue, slice, si, i, next);
+            schedule(&mut agenda, slice, (si, i), 0.0, next);
         }
     }
     let steps = (shared.duration / shared.dt).round() as u64;
@@ -287,6 +368,7 @@ fn run_worker(
     let (mut outbox, mut all, mut emitted) = (Vec::new(), Vec::new(), Vec::new());
     let mut synaptic_events = 0;
     let mut epoch_index = 0;
+    let (report_every, mut reported) = ((steps / 200).max(1), 0);
     loop {
         // Epoch boundaries are multiples of the epoch length, as the
         // calendar's buckets are.
@@ -299,7 +381,7 @@ fn run_worker(
         } else {
             (epoch_index + 1) as f64 * shared.epoch
         };
-        queue.advance_to(epoch_index);
+        agenda.queue.advance_to(epoch_index);
         for (si, slice) in slices.iter_mut().enumerate() {
             emitted.clear();
             slice.model.emit(start, end, &mut emitted);
@@ -312,7 +394,7 @@ fn run_worker(
         while next_sample < steps && (next_sample as f64 * shared.dt) < end {
             let t_sample = next_sample as f64 * shared.dt;
             process_until(
-                &mut queue,
+                &mut agenda,
                 &mut slices,
                 shared,
                 worker,
@@ -345,7 +427,7 @@ fn run_worker(
             next_sample += 1;
         }
         process_until(
-            &mut queue,
+            &mut agenda,
             &mut slices,
             shared,
             worker,
@@ -357,9 +439,15 @@ fn run_worker(
         );
         outbox.sort_unstable_by(Spike::canonical_cmp);
         exchange.exchange(w, epoch_index, &mut outbox, &mut all);
-        synaptic_events += deliver(&mut queue, worker, &all, shared);
+        synaptic_events += deliver(&mut agenda.queue, worker, &all, shared);
         epoch_index += 1;
-        progress(((end.min(shared.duration) / shared.dt).round() as u64).min(steps));
+        // About 200 reports a run, as the clock engine gives: reporting
+        // every epoch cost 5 % of CUBA's loop.
+        let done = ((end.min(shared.duration) / shared.dt).round() as u64).min(steps);
+        if done >= reported + report_every || last {
+            progress(done);
+            reported = done;
+        }
         if last {
             break;
         }
@@ -396,10 +484,10 @@ fn record_and_send(
     }
 }
 
-/// Process queued events before `until` (or up to and including it).
+/// Process the agenda's events before `until` (or up to and including it).
 #[allow(clippy::too_many_arguments)]
 fn process_until(
-    queue: &mut Calendar<Event>,
+    agenda: &mut Agenda,
     slices: &mut [EventSlice],
     shared: &Shared,
     worker: &mut Worker,
@@ -409,106 +497,173 @@ fn process_until(
     outbox: &mut Vec<Spike>,
     events: &mut u64,
 ) {
-    while let Some(e) = queue.peek().copied() {
-        if e.time > until || (!inclusive && e.time >= until) {
-            break;
+    let due = |t: f64| t < until || (inclusive && t == until);
+    loop {
+        let grid = agenda.checks.earliest().filter(|&(_, t)| due(t));
+        let event = agenda.queue.peek().copied().filter(|e| due(e.time));
+        match (grid, event) {
+            // Checks on the grid rank as checks (class 2) at their time.
+            (Some((_, t)), Some(e)) if e.time < t || (e.time == t && e.class < 2) => {
+                agenda.queue.pop();
+                handle(e, agenda, slices, shared, worker, plastic, outbox, events);
+            }
+            (Some((step, t)), _) => {
+                let list = agenda.checks.take(step);
+                for (k, c) in list.iter().enumerate() {
+                    // The neurons to check are scattered: in large
+                    // populations, fetch ahead.
+                    if agenda.fetch_ahead
+                        && let Some(a) = list.get(k + AHEAD)
+                    {
+                        let s = &slices[a.slice as usize];
+                        prefetch(&s.pending, a.neuron as usize);
+                        s.model.prefetch(a.neuron as usize);
+                    }
+                    let s = &mut slices[c.slice as usize];
+                    check(
+                        agenda,
+                        s,
+                        (c.slice as usize, c.neuron as usize),
+                        c.version,
+                        t,
+                    );
+                }
+                agenda.checks.restore(step, list);
+            }
+            (None, Some(e)) => {
+                agenda.queue.pop();
+                handle(e, agenda, slices, shared, worker, plastic, outbox, events);
+            }
+            (None, None) => break,
         }
-        queue.pop();
-        match e.kind {
-            Kind::Drive { slice, change } => {
-                let s = &mut slices[slice as usize];
-                let drive = s.drive[change as usize].1.clone();
-                for (i, d) in drive.iter().enumerate() {
-                    let next = s.model.set_drive(i, e.time, *d);
-                    schedule(queue, s, slice as usize, i, next);
+    }
+}
+
+/// A check of neuron `i` falls due at `t`, unless it is stale.
+fn check(agenda: &mut Agenda, s: &mut EventSlice, (si, i): (usize, usize), version: u32, t: f64) {
+    if s.pending[i].version == version {
+        taken(s, i);
+        let next = s.model.check(i, t);
+        schedule(agenda, s, (si, i), t, next);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn handle(
+    e: Event,
+    agenda: &mut Agenda,
+    slices: &mut [EventSlice],
+    shared: &Shared,
+    worker: &mut Worker,
+    plastic: &[Vec<(usize, usize)>],
+    outbox: &mut Vec<Spike>,
+    events: &mut u64,
+) {
+    match e.kind {
+        Kind::Drive { slice, change } => {
+            let s = &mut slices[slice as usize];
+            let drive = s.drive[change as usize].1.clone();
+            for (i, d) in drive.iter().enumerate() {
+                let next = s.model.set_drive(i, e.time, *d);
+                schedule(agenda, s, (slice as usize, i), e.time, next);
+            }
+        }
+        Kind::Batch { j, part, pre } => {
+            let p = &mut worker.parts[j as usize][part as usize];
+            let port_index = shared.projections[j as usize].port;
+            let s = &mut slices[p.slice];
+            let port = s.ports[port_index];
+            let row = p.synapses.row(pre);
+            *events += row.len() as u64;
+            if let Some(plastic) = p.plastic.as_mut() {
+                // Each synapse's weight is read (and changed) as the spike
+                // arrives, so a plastic row goes synapse by synapse.
+                for syn in row {
+                    let i = p.synapses.targets[syn] as usize;
+                    // Rounded as the CSR's weights are, so a static and a
+                    // plastic synapse of equal weight act alike.
+                    let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
+                    let next = s.model.receive(i, e.time, port, weight);
+                    schedule(agenda, s, (p.slice, i), e.time, next);
                 }
+                return;
             }
-            Kind::Batch { j, part, pre } => {
-                let p = &mut worker.parts[j as usize][part as usize];
-                let port_index = shared.projections[j as usize].port;
-                let s = &mut slices[p.slice];
-                let port = s.ports[port_index];
-                let row = p.synapses.row(pre);
-                *events += row.len() as u64;
-                match p.plastic.as_mut() {
-                    None => {
-                        for syn in row {
-                            let i = p.synapses.targets[syn] as usize;
-                            let weight = p.synapses.weights[syn] as f64;
-                            let next = s.model.receive(i, e.time, port, weight);
-                            schedule(queue, s, p.slice, i, next);
-                        }
+            let (population, offset) = (s.population as u32, s.offset);
+            let pending = &mut s.pending;
+            let (targets, weights) = (&p.synapses.targets[row.clone()], &p.synapses.weights[row]);
+            // The model reports the targets in order: in a large population,
+            // fetch the live entry of the one `AHEAD` places on.
+            let (mut k, fetch) = (0, scattered(pending));
+            s.model
+                .receive_all(e.time, port, targets, weights, &mut |i, next| {
+                    if fetch && let Some(&ahead) = targets.get(k + AHEAD) {
+                        prefetch(pending, ahead as usize);
                     }
-                    Some(plastic) => {
-                        for syn in row {
-                            let i = p.synapses.targets[syn] as usize;
-                            // Rounded as the CSR's weights are, so a static
-                            // and a plastic synapse of equal weight act alike.
-                            let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
-                            let next = s.model.receive(i, e.time, port, weight);
-                            schedule(queue, s, p.slice, i, next);
-                        }
-                    }
-                }
-            }
-            Kind::PlasticSingle { j, part, synapse } => {
-                let p = &mut worker.parts[j as usize][part as usize];
-                let s = &mut slices[p.slice];
-                let port = s.ports[shared.projections[j as usize].port];
-                let syn = synapse as usize;
-                let i = p.synapses.targets[syn] as usize;
-                let plastic = p.plastic.as_mut().expect("queued for plastic parts only");
-                let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
-                *events += 1;
-                let next = s.model.receive(i, e.time, port, weight);
-                schedule(queue, s, p.slice, i, next);
-            }
-            Kind::Single {
-                slice,
-                port,
-                target,
-                weight,
-            } => {
-                let s = &mut slices[slice as usize];
-                let port = s.ports[port as usize];
-                *events += 1;
-                let next = s
-                    .model
-                    .receive(target as usize, e.time, port, weight as f64);
-                schedule(queue, s, slice as usize, target as usize, next);
-            }
-            Kind::Check {
-                slice,
-                neuron,
+                    k += 1;
+                    let whom = Whom {
+                        slice: p.slice as u32,
+                        neuron: i as u32,
+                        population,
+                        offset,
+                    };
+                    enter(agenda, &mut pending[i], whom, e.time, next);
+                });
+        }
+        Kind::PlasticSingle { j, part, synapse } => {
+            let p = &mut worker.parts[j as usize][part as usize];
+            let s = &mut slices[p.slice];
+            let port = s.ports[shared.projections[j as usize].port];
+            let syn = synapse as usize;
+            let i = p.synapses.targets[syn] as usize;
+            let plastic = p.plastic.as_mut().expect("queued for plastic parts only");
+            let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
+            *events += 1;
+            let next = s.model.receive(i, e.time, port, weight);
+            schedule(agenda, s, (p.slice, i), e.time, next);
+        }
+        Kind::Single {
+            slice,
+            port,
+            target,
+            weight,
+        } => {
+            let s = &mut slices[slice as usize];
+            let port = s.ports[port as usize];
+            *events += 1;
+            let next = s
+                .model
+                .receive(target as usize, e.time, port, weight as f64);
+            schedule(agenda, s, (slice as usize, target as usize), e.time, next);
+        }
+        Kind::Check {
+            slice,
+            neuron,
+            version,
+        } => {
+            let s = &mut slices[slice as usize];
+            check(
+                agenda,
+                s,
+                (slice as usize, neuron as usize),
                 version,
-            } => {
-                let s = &mut slices[slice as usize];
-                if s.version[neuron as usize] == version {
-                    taken(s, neuron as usize);
-                    let next = s.model.check(neuron as usize, e.time);
-                    schedule(queue, s, slice as usize, neuron as usize, next);
+                e.time,
+            );
+        }
+        Kind::Fire {
+            slice,
+            neuron,
+            version,
+        } => {
+            let (si, i) = (slice as usize, neuron as usize);
+            let s = &mut slices[si];
+            if s.pending[i].version == version {
+                taken(s, i);
+                record_and_send(s, e.time, neuron, shared, outbox);
+                if !plastic[si].is_empty() {
+                    post_spikes(&mut worker.parts, &plastic[si], &[neuron], e.time);
                 }
-            }
-            Kind::Fire {
-                slice,
-                neuron,
-                version,
-            } => {
-                let s = &mut slices[slice as usize];
-                if s.version[neuron as usize] == version {
-                    taken(s, neuron as usize);
-                    record_and_send(s, e.time, neuron, shared, outbox);
-                    if !plastic[slice as usize].is_empty() {
-                        post_spikes(
-                            &mut worker.parts,
-                            &plastic[slice as usize],
-                            &[neuron],
-                            e.time,
-                        );
-                    }
-                    let next = s.model.fire(neuron as usize, e.time);
-                    schedule(queue, s, slice as usize, neuron as usize, next);
-                }
+                let next = s.model.fire(i, e.time);
+                schedule(agenda, s, (si, i), e.time, next);
             }
         }
     }

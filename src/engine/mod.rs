@@ -1,5 +1,6 @@
 //! Schedulers that advance time, and what they share.
 pub mod calendar;
+pub mod check_grid;
 pub mod clock;
 pub mod event;
 pub mod exchange;
@@ -7,6 +8,7 @@ pub mod fixed;
 pub mod network;
 pub mod partition;
 pub mod plastic;
+pub mod prefetch;
 pub mod recording;
 pub mod rng;
 

@@ -7,16 +7,22 @@
 //! `(s/tau_m) e^{-s/tau_m}` when the time constants are equal). The plain LIF
 //! is the case without drives.
 //!
+//! The engine keeps these coefficients relative to a reference time shared
+//! by the population rather than at each neuron's last update (`Cell`), so
+//! that what an input costs depends on its time alone.
+//!
 //! The first threshold crossing is found by branch and bound: on an interval
 //! each term is monotone or unimodal, so its largest value there is known;
 //! intervals whose upper bound of `v - v_th` stays below zero cannot hold a
 //! crossing and are dropped, leftmost first. An interval with a sign change
 //! on which `v` is provably increasing holds exactly one crossing, found by
-//! bisection to the last bit. So the crossing found is the first one, never
-//! a later one.
+//! Newton steps kept inside the bracket, to the resolution at which `v`
+//! itself is known. So the crossing found is the first one, never a later
+//! one.
 
 use super::membrane::{Membrane, MembraneState, expm1_over_x};
 use super::{EventModel, Next};
+use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::model::spec::Port;
 
 /// The time grain of the event engine, 0.1 ps. Times that are equal on
@@ -137,8 +143,12 @@ impl Trajectory {
         (self.value_at(&p), drives)
     }
 
+    #[cfg(test)]
     fn slope(&self, s: f64) -> f64 {
-        let p = self.point(s);
+        self.slope_at(&self.point(s))
+    }
+
+    fn slope_at(&self, p: &Point) -> f64 {
         let mut dv = -(self.v0 - self.v_inf) / self.tau_m * p.em;
         for (x, d) in self.drives.iter().enumerate() {
             // dK/ds = (e^{-s/tau_x} - K) / tau_m, from tau_m K' = -K + e^{-s/tau_x}.
@@ -148,9 +158,10 @@ impl Trajectory {
     }
 
     /// Upper bound of `v` and lower bound of `dv/ds` on `[a, b]`: each term
-    /// is monotone, or unimodal with a known peak, so its extremes there are
-    /// at the ends or the peak.
-    fn bounds(&self, a: &Point, b: &Point) -> (f64, f64) {
+    /// is monotone, or unimodal with a known peak (`peaks`: where each
+    /// kernel peaks, and its value there), so its extremes there are at the
+    /// ends or the peak.
+    fn bounds(&self, a: &Point, b: &Point, peaks: &[(f64, f64); 2]) -> (f64, f64) {
         let c = self.v0 - self.v_inf;
         let mut upper = self.v_inf + (c * a.em).max(c * b.em);
         let slope_c = -c / self.tau_m;
@@ -159,9 +170,9 @@ impl Trajectory {
             if d.u == 0.0 {
                 continue;
             }
-            let peak = d.peak(self.tau_m);
+            let (peak, k_peak) = peaks[x];
             let k_max = if (a.s..=b.s).contains(&peak) {
-                d.kernel(self.tau_m, peak)
+                k_peak
             } else {
                 a.k[x].max(b.k[x])
             };
@@ -191,15 +202,20 @@ impl Trajectory {
     /// An upper bound of `dv/ds` over all `s >= 0`: how fast `v` can rise
     /// at most, which gives a safe earliest time for a crossing. `rebounds`
     /// holds each drive's `DriveTerm::rebound`.
-    pub fn max_slope(&self, rebounds: [f64; 2]) -> f64 {
+    #[cfg(test)]
+    fn max_slope(&self, rebounds: [f64; 2]) -> f64 {
+        self.max_rise(rebounds) / self.tau_m
+    }
+
+    /// `tau_m` times `max_slope`, which saves a division.
+    pub fn max_rise(&self, rebounds: [f64; 2]) -> f64 {
         // Each term's largest slope: the membrane's and an excitatory
         // drive's at s = 0 (K' = (e^{-s/tau} - K)/tau_m falls from 1/tau_m),
         // an inhibitory drive's where it rebounds most.
-        let mut m = (-(self.v0 - self.v_inf) / self.tau_m).max(0.0);
-        for (d, r) in self.drives.iter().zip(rebounds) {
-            m += if d.u > 0.0 { d.u } else { -d.u * r } / self.tau_m;
-        }
-        m
+        // (Written without branches: the sign of a drive is unpredictable.)
+        let [e, i] = self.drives.map(|d| d.u);
+        let term = |u: f64, r: f64| u.max(0.0) - u.min(0.0) * r;
+        (self.v_inf - self.v0).max(0.0) + term(e, rebounds[0]) + term(i, rebounds[1])
     }
 
     /// The first `s >= 0` at which `v` reaches `v_th`, if any.
@@ -220,11 +236,15 @@ impl Trajectory {
             .fold(self.tau_m, f64::min);
         let tau_max = self.drives.iter().map(|d| d.tau).fold(self.tau_m, f64::max);
         let horizon = 40.0 * tau_max;
+        let peaks = self.drives.map(|d| {
+            let peak = d.peak(self.tau_m);
+            (peak, d.kernel(self.tau_m, peak))
+        });
         let mut left = start;
         let mut width = 0.25 * tau_min;
         while left.s < horizon {
             let right = self.point((left.s + width).min(horizon));
-            if let Some(s) = self.search(left, right, v_th) {
+            if let Some(s) = self.search(left, right, v_th, &peaks) {
                 return Some(s);
             }
             left = right;
@@ -234,10 +254,10 @@ impl Trajectory {
     }
 
     /// The first crossing in `[a, b]` (where `v(a) < v_th`), by branch and bound.
-    fn search(&self, a: Point, b: Point, v_th: f64) -> Option<f64> {
+    fn search(&self, a: Point, b: Point, v_th: f64, peaks: &[(f64, f64); 2]) -> Option<f64> {
         let mut stack = vec![(a, b)];
         while let Some((a, b)) = stack.pop() {
-            let (upper, slope) = self.bounds(&a, &b);
+            let (upper, slope) = self.bounds(&a, &b, peaks);
             if upper < v_th {
                 continue;
             }
@@ -264,28 +284,52 @@ impl Trajectory {
         None
     }
 
-    /// The crossing in `[a, b]`, where `v` increases from below to above `v_th`.
+    /// The crossing in `[a, b]`, where `v` increases from below to above
+    /// `v_th`: `b` once the bracket is a few ulps wide.
     fn bisect(&self, mut a: f64, mut b: f64, v_th: f64) -> f64 {
-        // Newton steps while they stay inside the bracket, bisection otherwise.
+        // Newton steps while they stay inside the bracket, bisection
+        // otherwise. v is known only to its rounding, so near the root it
+        // is flat (often exactly v_th) over a run of ulps: the bracket is
+        // closed when it is that narrow, and a Newton step that lands on an
+        // end of the bracket or just beyond it probes inside that end
+        // instead, twice as far each time it falls on the same side.
         let mut s = 0.5 * (a + b);
+        let mut probe = 0.0;
+        let rounding = 4.0 * f64::EPSILON * (v_th.abs() + self.v_inf.abs());
         for _ in 0..200 {
-            let f = self.value(s) - v_th;
+            let p = self.point(s);
+            let f = self.value_at(&p) - v_th;
             if f >= 0.0 {
                 b = s;
             } else {
                 a = s;
             }
-            let slope = self.slope(s);
-            let newton = s - f / slope;
-            let next = if slope > 0.0 && newton > a && newton < b {
-                newton
-            } else {
-                0.5 * (a + b)
-            };
-            if next <= a || next >= b || b - a <= f64::EPSILON * b.abs() {
+            let slope = self.slope_at(&p);
+            let flat = if slope > 0.0 { rounding / slope } else { 0.0 };
+            let resolution = 4.0 * f64::EPSILON * b.abs() + flat;
+            if b - a <= resolution {
                 break;
             }
-            s = next;
+            let newton = s - f / slope;
+            let middle = 0.5 * (a + b);
+            let usable = slope > 0.0 && (newton - b).max(a - newton) < b - a;
+            s = if !usable {
+                middle
+            } else if newton > a && newton < b {
+                probe = 0.0;
+                newton
+            } else {
+                probe = if probe == 0.0 {
+                    resolution
+                } else {
+                    2.0 * probe
+                };
+                if newton >= b {
+                    (b - probe).max(middle)
+                } else {
+                    (a + probe).min(middle)
+                }
+            };
         }
         b
     }
@@ -293,12 +337,87 @@ impl Trajectory {
 
 /// A check whose safe bound lies more than this many membrane time
 /// constants ahead is moved there instead of searching for the crossing.
-const CHECK_GAP: f64 = 0.05;
+/// A search costs about as much as 20 such steps; on CUBA, instructions per
+/// simulated second fall from 0.05 to 0.0125 and are flat down to 0.005,
+/// while at 0 the bound only creeps up on the crossing.
+const CHECK_GAP: f64 = 0.01;
 
-/// Event-engine state of a population of LIF or CuBa LIF neurons: each
-/// neuron's state is kept at its own last update time and advanced in
-/// closed form when something reaches it.
-pub struct ExactCells {
+/// How far, in units of the shortest time constant, the reference time may
+/// lag behind before every neuron is re-expressed relative to a later one.
+/// Relative to the reference, the terms of `v` grow like `e^{s/tau}` and
+/// partly cancel; two time constants bound that growth by e^2, so rounding
+/// stays at the level of a neuron advanced from its own last update.
+const REFERENCE_SPAN: f64 = 2.0;
+
+/// One neuron's state, relative to its population's reference time `T`:
+/// with `s = t - T`, `v(t) = v_inf + a e^{-s/tau_m} + sum_x u_x K_x(s)` and
+/// drive `x` is `u_x e^{-s/tau_x}` (see the module notes for `K_x`). The
+/// state is never advanced, only evaluated, and an input at `t` changes the
+/// coefficients by factors that depend on `t` alone (`Basis`): a spike that
+/// reaches many neurons at one time pays for its exponentials once, not
+/// once per target. The fields an input touches share one cache line.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct Cell {
+    a: f64,
+    u: [f64; 2],
+    v_inf: f64,
+    refractory_until: f64,
+    /// The exact next crossing when it is known (infinite otherwise):
+    /// inputs only move it one way, which brackets the new one.
+    crossing: f64,
+    /// Held at `v_reset` until `refractory_until`; `a` is set when it ends.
+    held: bool,
+}
+
+/// The factors of one time `t` (`s = t - T`), shared by a population.
+#[derive(Debug, Clone, Copy)]
+struct Basis {
+    t: f64,
+    /// `e^{-s/tau_m}` and `e^{s/tau_m}`.
+    decay_m: f64,
+    grow_m: f64,
+    /// Per drive: `e^{-s/tau_x}`, `e^{s/tau_x}`, `K_x(s)`, and
+    /// `e^{s/tau_x} e^{s/tau_m} K_x(s)`: an input `w` at `t` adds
+    /// `w e^{s/tau_x}` to `u_x` and, to keep `v` continuous, takes `w` times
+    /// this from `a`.
+    decay: [f64; 2],
+    grow: [f64; 2],
+    k: [f64; 2],
+    back: [f64; 2],
+}
+
+impl Basis {
+    fn new(t: f64, s: f64, tau_m: f64, taus: Option<[f64; 2]>) -> Self {
+        // Growths are the reciprocals of decays (a division costs less
+        // than an exponential; either is within an ulp or two).
+        let decay_m = (-s / tau_m).exp();
+        let mut b = Basis {
+            t,
+            decay_m,
+            grow_m: 1.0 / decay_m,
+            decay: [0.0; 2],
+            grow: [0.0; 2],
+            k: [0.0; 2],
+            back: [0.0; 2],
+        };
+        for (x, tau) in taus.into_iter().flatten().enumerate() {
+            // e^{s/tau_m} K_x(s) = (s/tau_m) (e^{a s} - 1)/(a s): free of
+            // cancellation, and exact in the limit tau_x = tau_m.
+            let rise = s / tau_m * expm1_over_x((1.0 / tau_m - 1.0 / tau) * s);
+            b.decay[x] = (-s / tau).exp();
+            b.grow[x] = 1.0 / b.decay[x];
+            b.k[x] = b.decay_m * rise;
+            b.back[x] = b.grow[x] * rise;
+        }
+        b
+    }
+}
+
+/// The constants of a population's dynamics, apart from its neurons'
+/// state, so that a neuron's cell can be updated in place while they are
+/// read.
+struct Law {
     membrane: Membrane,
     /// Time constants of the synaptic drives (exc, inh); none for plain LIF.
     taus: Option<[f64; 2]>,
@@ -307,15 +426,141 @@ pub struct ExactCells {
     /// Largest value of each drive's kernel, and its `DriveTerm::rebound`.
     kernel_peaks: [f64; 2],
     rebounds: [f64; 2],
-    v: Vec<f64>,
-    drives: [Vec<f64>; 2],
-    t_last: Vec<f64>,
-    refractory_until: Vec<f64>,
-    v_inf: Vec<f64>,
+}
+
+impl Law {
+    /// A neuron's `(v, drive_e, drive_i)` at the basis' time.
+    fn state_of(&self, c: &Cell, b: &Basis) -> (f64, [f64; 2]) {
+        let drives = [c.u[0] * b.decay[0], c.u[1] * b.decay[1]];
+        if c.held {
+            return (self.membrane.v_reset, drives);
+        }
+        let v = c.v_inf + c.a * b.decay_m + c.u[0] * b.k[0] + c.u[1] * b.k[1];
+        (v, drives)
+    }
+
+    fn trajectory(&self, c: &Cell, b: &Basis) -> Trajectory {
+        self.trajectory_from(c.v_inf, self.state_of(c, b))
+    }
+
+    /// The free evolution from a state `(v, drives)`.
+    fn trajectory_from(&self, v_inf: f64, (v0, u): (f64, [f64; 2])) -> Trajectory {
+        let taus = self.taus.unwrap_or([1.0, 1.0]);
+        Trajectory {
+            v0,
+            v_inf,
+            tau_m: self.membrane.tau_m,
+            drives: [0, 1].map(|x| DriveTerm {
+                u: u[x],
+                tau: taus[x],
+            }),
+        }
+    }
+
+    /// What to schedule for a neuron in state `c`, current at `b.t`.
+    fn next(&self, c: &Cell, b: &Basis) -> Next {
+        let t = b.t;
+        if t < c.refractory_until {
+            return Next::Check(c.refractory_until);
+        }
+        self.next_from(t, self.trajectory(c, b))
+    }
+
+    /// What to schedule for a neuron free to cross from time `t` on.
+    fn next_from(&self, t: f64, trajectory: Trajectory) -> Next {
+        let v_th = self.membrane.v_th;
+        let (v, v_inf) = (trajectory.v0, trajectory.v_inf);
+        if v > v_th {
+            return Next::Spike(t);
+        }
+        if trajectory.ceiling(self.kernel_peaks) < v_th {
+            return Next::Nothing;
+        }
+        if trajectory.drives.iter().all(|d| d.u == 0.0) {
+            // Plain relaxation towards v_inf > v_th: the closed form.
+            let s = self.membrane.tau_m * ((v_inf - v) / (v_inf - v_th)).ln();
+            return Next::Spike(t + s);
+        }
+        // A safe earliest crossing time: v cannot rise faster than this.
+        let rise = trajectory.max_rise(self.rebounds);
+        if rise <= 0.0 {
+            return Next::Nothing;
+        }
+        Next::Check(t + (v_th - v) * self.membrane.tau_m / rise)
+    }
+
+    /// `next`, remembering a predicted spike as the known crossing: every
+    /// pending spike is then a known crossing, which `input_to` relies on.
+    fn decide_for(&self, c: &mut Cell, b: &Basis) -> Next {
+        let next = self.next(c, b);
+        if let Next::Spike(t) = next {
+            c.crossing = t;
+        }
+        next
+    }
+
+    /// An input of `weight` at `port` reaches a neuron that is up to date
+    /// at the basis' time.
+    fn input_to(&self, c: &mut Cell, b: &Basis, port: Port, weight: f64) -> Next {
+        let t = b.t;
+        if port == Port::Voltage && t <= c.refractory_until {
+            // Dropped while refractory, as in the clock engine.
+            return Next::Check(c.crossing.min(c.refractory_until));
+        }
+        // Every input adds `weight` times a non-negative kernel to the future
+        // potential. An inhibitory one can only delay a crossing: a known
+        // one (a pending spike) becomes a safe check, and whatever else is
+        // scheduled stays a safe lower bound. After an excitatory one the
+        // crossing may come sooner, and the slope bound says how soon at most.
+        let known = std::mem::replace(&mut c.crossing, f64::INFINITY);
+        if weight <= 0.0 {
+            add_input(c, port, weight, b);
+            return if known.is_finite() {
+                Next::Check(known)
+            } else {
+                Next::Nothing
+            };
+        }
+        // The state is read before the input is stored, and the input's
+        // effect added to it: reading the drives back right after storing
+        // one of them would stall the CPU (a fifth of the time spent here).
+        let (mut v, mut u) = self.state_of(c, b);
+        add_input(c, port, weight, b);
+        match port {
+            Port::Voltage => v += weight,
+            Port::CurrentExc => u[0] += weight,
+            Port::CurrentInh => u[1] += weight,
+            // Validation keeps astrocytes out of the event engine.
+            Port::Glia | Port::Sic => unreachable!("astrocyte ports in the event engine"),
+        }
+        if t < c.refractory_until {
+            return Next::Check(c.refractory_until);
+        }
+        let next = self.next_from(t, self.trajectory_from(c.v_inf, (v, u)));
+        if let Next::Spike(s) = next {
+            c.crossing = s;
+        }
+        next
+    }
+}
+
+/// Event-engine state of a population of LIF or CuBa LIF neurons, in closed
+/// form relative to a shared reference time (see `Cell`).
+pub struct ExactCells {
+    law: Law,
+    cells: Vec<Cell>,
     bias: Vec<f64>,
-    /// The exact next crossing of each neuron when it is known (infinite
-    /// otherwise): inputs only move it one way, which brackets the new one.
-    crossing: Vec<f64>,
+    /// The reference time is `spans * span`. It moves by whole spans, and
+    /// every neuron is carried over each span by the same factors (`step`),
+    /// so the arithmetic each neuron sees depends on time alone, not on
+    /// which other neurons share its worker.
+    span: f64,
+    spans: u64,
+    /// `(spans + 1) * span`, when the reference moves next.
+    reference_end: f64,
+    step: Basis,
+    /// The factors of the latest time asked for.
+    latest: Basis,
 }
 
 impl ExactCells {
@@ -330,198 +575,235 @@ impl ExactCells {
             None => (None, [vec![0.0; n], vec![0.0; n]]),
         };
         let drive = |tau| DriveTerm { u: 1.0, tau };
+        let tau_m = membrane.tau_m;
         let kernel_peaks = taus.map_or([0.0; 2], |taus| {
-            taus.map(|tau| drive(tau).kernel(membrane.tau_m, drive(tau).peak(membrane.tau_m)))
+            taus.map(|tau| drive(tau).kernel(tau_m, drive(tau).peak(tau_m)))
         });
-        let rebounds = taus.map_or([0.0; 2], |taus| {
-            taus.map(|tau| drive(tau).rebound(membrane.tau_m))
-        });
+        let rebounds = taus.map_or([0.0; 2], |taus| taus.map(|tau| drive(tau).rebound(tau_m)));
+        let cells = (0..n)
+            .map(|i| Cell {
+                a: state.v[i] - state.v_inf[i],
+                u: [drives[0][i], drives[1][i]],
+                v_inf: state.v_inf[i],
+                refractory_until: f64::NEG_INFINITY,
+                crossing: f64::INFINITY,
+                held: false,
+            })
+            .collect();
+        let tau_min = taus.into_iter().flatten().fold(tau_m, f64::min);
+        let span = REFERENCE_SPAN * tau_min;
         Self {
-            membrane: membrane.clone(),
-            taus,
-            kernel_peaks,
-            rebounds,
-            to_current: membrane.current_unit().1,
-            v: state.v.clone(),
-            drives,
-            t_last: vec![0.0; n],
-            refractory_until: vec![f64::NEG_INFINITY; n],
-            v_inf: state.v_inf.clone(),
+            law: Law {
+                membrane: membrane.clone(),
+                taus,
+                kernel_peaks,
+                rebounds,
+                to_current: membrane.current_unit().1,
+            },
+            cells,
             bias: state.bias.clone(),
-            crossing: vec![f64::INFINITY; n],
+            span,
+            spans: 0,
+            reference_end: span,
+            step: Basis::new(span, span, tau_m, taus),
+            latest: Basis::new(0.0, 0.0, tau_m, taus),
         }
     }
 
-    fn trajectory(&self, i: usize) -> Trajectory {
-        let taus = self.taus.unwrap_or([1.0, 1.0]);
-        Trajectory {
-            v0: self.v[i],
-            v_inf: self.v_inf[i],
-            tau_m: self.membrane.tau_m,
-            drives: [
-                DriveTerm {
-                    u: self.drives[0][i],
-                    tau: taus[0],
-                },
-                DriveTerm {
-                    u: self.drives[1][i],
-                    tau: taus[1],
-                },
-            ],
-        }
+    fn reference(&self) -> f64 {
+        self.spans as f64 * self.span
     }
 
-    /// Neuron `i`'s `(v, drive_e, drive_i)` at time `t >= t_last`.
-    fn state_at(&self, i: usize, t: f64) -> (f64, [f64; 2]) {
-        let taus = self.taus.unwrap_or([1.0, 1.0]);
-        let mut t0 = self.t_last[i];
-        let mut v = self.v[i];
-        let mut drives = [self.drives[0][i], self.drives[1][i]];
-        if self.refractory_until[i] > t0 {
-            // Held at v_reset while refractory; the currents decay meanwhile.
-            let end = self.refractory_until[i].min(t);
-            for (x, d) in drives.iter_mut().enumerate() {
-                *d *= (-(end - t0) / taus[x]).exp();
+    fn basis(&self, t: f64) -> Basis {
+        Basis::new(
+            t,
+            t - self.reference(),
+            self.law.membrane.tau_m,
+            self.law.taus,
+        )
+    }
+
+    /// Move the reference forward by one span: `u_x` decays over it, and
+    /// `a` takes up the membrane's decay and what the drives put into `v`
+    /// meanwhile (`K_x(s + S) = e^{-S/tau_x} K_x(s) + K_x(S) e^{-s/tau_m}`).
+    fn shift(&mut self) {
+        let end = self.reference() + self.span;
+        for i in 0..self.cells.len() {
+            let c = self.cells[i];
+            if c.held && c.refractory_until <= end {
+                self.release(i);
             }
-            v = self.membrane.v_reset;
-            t0 = end;
-            if t0 >= t {
-                return (v, drives);
-            }
+            let step = &self.step;
+            let c = &mut self.cells[i];
+            c.a = c.a * step.decay_m + c.u[0] * step.k[0] + c.u[1] * step.k[1];
+            c.u = [c.u[0] * step.decay[0], c.u[1] * step.decay[1]];
         }
-        let s = t - t0;
-        let free = Trajectory {
-            v0: v,
-            drives: [
-                DriveTerm {
-                    u: drives[0],
-                    tau: taus[0],
-                },
-                DriveTerm {
-                    u: drives[1],
-                    tau: taus[1],
-                },
-            ],
-            ..self.trajectory(i)
+        self.spans += 1;
+        self.reference_end = (self.spans + 1) as f64 * self.span;
+        self.latest.t = f64::NAN;
+    }
+
+    /// The end of neuron `i`'s refractory period: it leaves `v_reset` there.
+    fn release(&mut self, i: usize) {
+        let r = self.cells[i].refractory_until;
+        let b = if r == self.latest.t {
+            self.latest
+        } else {
+            self.basis(r)
         };
-        free.evolve(s)
+        let c = &mut self.cells[i];
+        let drives = c.u[0] * b.k[0] + c.u[1] * b.k[1];
+        c.a = (self.law.membrane.v_reset - c.v_inf - drives) * b.grow_m;
+        c.held = false;
     }
 
-    fn advance(&mut self, i: usize, t: f64) {
-        if t <= self.t_last[i] {
-            return;
+    /// Make `latest` the factors of time `t`, no earlier than any time
+    /// asked before.
+    fn at_time(&mut self, t: f64) {
+        while t >= self.reference_end {
+            self.shift();
         }
-        let (v, drives) = self.state_at(i, t);
-        self.v[i] = v;
-        self.drives[0][i] = drives[0];
-        self.drives[1][i] = drives[1];
-        self.t_last[i] = t;
+        if t != self.latest.t {
+            self.latest = self.basis(t);
+        }
     }
 
-    /// What to schedule for neuron `i`, whose state is current at `t`.
-    fn next(&self, i: usize, t: f64) -> Next {
-        if t < self.refractory_until[i] {
-            return Next::Check(self.refractory_until[i]);
+    /// Neuron `i` at time `t`: out of its refractory period if that is over.
+    fn bring_up(&mut self, i: usize, t: f64) {
+        let c = &self.cells[i];
+        if c.held && c.refractory_until <= t {
+            self.release(i);
         }
-        let v_th = self.membrane.v_th;
-        if self.v[i] > v_th {
-            return Next::Spike(t);
-        }
-        let trajectory = self.trajectory(i);
-        if trajectory.ceiling(self.kernel_peaks) < v_th {
-            return Next::Nothing;
-        }
-        if trajectory.drives.iter().all(|d| d.u == 0.0) {
-            // Plain relaxation towards v_inf > v_th: the closed form.
-            let s =
-                self.membrane.tau_m * ((self.v_inf[i] - self.v[i]) / (self.v_inf[i] - v_th)).ln();
-            return Next::Spike(t + s);
-        }
-        // A safe earliest crossing time: v cannot rise faster than this.
-        let slope = trajectory.max_slope(self.rebounds);
-        if slope <= 0.0 {
-            return Next::Nothing;
-        }
-        Next::Check(t + (v_th - self.v[i]) / slope)
+    }
+
+    /// `at_time`, with neuron `i` brought up to date.
+    fn at(&mut self, i: usize, t: f64) {
+        self.at_time(t);
+        self.bring_up(i, t);
+    }
+}
+
+/// An input of `weight` at `port` reaches a cell at the basis' time (a
+/// voltage input only when the neuron is not refractory).
+fn add_input(c: &mut Cell, port: Port, weight: f64, b: &Basis) {
+    match port {
+        Port::Voltage => c.a += weight * b.grow_m,
+        Port::CurrentExc => add_drive(c, 0, weight, b),
+        Port::CurrentInh => add_drive(c, 1, weight, b),
+        // Validation keeps astrocytes out of the event engine.
+        Port::Glia | Port::Sic => unreachable!("astrocyte ports in the event engine"),
+    }
+}
+
+/// Add `weight` to drive `x` of a cell at the basis' time, keeping `v`
+/// continuous.
+fn add_drive(c: &mut Cell, x: usize, weight: f64, b: &Basis) {
+    c.u[x] += weight * b.grow[x];
+    if !c.held {
+        c.a -= weight * b.back[x];
     }
 }
 
 impl EventModel for ExactCells {
     fn size(&self) -> usize {
-        self.v.len()
+        self.cells.len()
     }
 
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
-        self.advance(i, t);
-        match port {
-            // Dropped while refractory, as in the clock engine.
-            Port::Voltage if t > self.refractory_until[i] => self.v[i] += weight,
-            Port::Voltage => return Next::Check(self.crossing[i].min(self.refractory_until[i])),
-            Port::CurrentExc => self.drives[0][i] += weight,
-            Port::CurrentInh => self.drives[1][i] += weight,
-            // Validation keeps astrocytes out of the event engine.
-            Port::Glia | Port::Sic => unreachable!("astrocyte ports in the event engine"),
+        self.at(i, t);
+        let b = self.latest;
+        self.law.input_to(&mut self.cells[i], &b, port, weight)
+    }
+
+    fn receive_all(
+        &mut self,
+        t: f64,
+        port: Port,
+        targets: &[u32],
+        weights: &[f32],
+        then: &mut dyn FnMut(usize, Next),
+    ) {
+        self.at_time(t);
+        let b = self.latest;
+        let fetch = scattered(&self.cells);
+        for (k, (&i, &w)) in targets.iter().zip(weights).enumerate() {
+            if fetch && let Some(&ahead) = targets.get(k + AHEAD) {
+                prefetch(&self.cells, ahead as usize);
+            }
+            let i = i as usize;
+            self.bring_up(i, t);
+            then(i, self.law.input_to(&mut self.cells[i], &b, port, w as f64));
         }
-        let known = std::mem::replace(&mut self.crossing[i], f64::INFINITY);
-        if !known.is_finite() || t < self.refractory_until[i] {
-            return self.next(i, t);
+    }
+
+    fn prefetch(&self, i: usize) {
+        if scattered(&self.cells) {
+            prefetch(&self.cells, i);
         }
-        // Every input adds `weight` times a non-negative kernel to the future
-        // potential. An inhibitory one can only delay the crossing, so the
-        // old time is a safe check; after an excitatory one the crossing may
-        // come sooner, and the slope bound says how soon at most.
-        if weight <= 0.0 {
-            return Next::Check(known);
-        }
-        self.next(i, t)
     }
 
     fn check(&mut self, i: usize, t: f64) -> Next {
-        self.advance(i, t);
-        if t < self.refractory_until[i] {
-            return Next::Check(self.refractory_until[i]);
+        self.at(i, t);
+        let b = &self.latest;
+        let refractory_until = self.cells[i].refractory_until;
+        if t < refractory_until {
+            return Next::Check(refractory_until);
         }
         // While the safe bound still lies well ahead, stepping to it is
         // cheaper than the exact search; the gap closes as v nears threshold.
-        match self.next(i, t) {
-            Next::Nothing => return Next::Nothing,
-            Next::Check(later) if later - t > CHECK_GAP * self.membrane.tau_m => {
-                return Next::Check(later);
-            }
-            _ => {}
+        match self.law.decide_for(&mut self.cells[i], b) {
+            Next::Check(later) if later - t <= CHECK_GAP * self.law.membrane.tau_m => {}
+            next => return next,
         }
-        match self.trajectory(i).first_crossing(self.membrane.v_th) {
-            Some(s) => {
-                self.crossing[i] = t + s;
-                Next::Spike(t + s)
-            }
-            None => {
-                self.crossing[i] = f64::INFINITY;
-                Next::Nothing
-            }
+        let crossing = self
+            .law
+            .trajectory(&self.cells[i], b)
+            .first_crossing(self.law.membrane.v_th)
+            .map_or(f64::INFINITY, |s| t + s);
+        self.cells[i].crossing = crossing;
+        if crossing.is_finite() {
+            Next::Spike(crossing)
+        } else {
+            Next::Nothing
         }
     }
 
     fn fire(&mut self, i: usize, t: f64) -> Next {
-        self.crossing[i] = f64::INFINITY;
-        self.advance(i, t);
-        self.v[i] = self.membrane.v_reset;
-        self.refractory_until[i] = on_grain(t + self.membrane.t_ref);
-        self.next(i, t)
+        // Held at v_reset from now on: the drives need no update, and `a`
+        // is set when the refractory period ends, so only a neuron without
+        // one needs the factors of `t`.
+        let c = &mut self.cells[i];
+        c.crossing = f64::INFINITY;
+        c.refractory_until = on_grain(t + self.law.membrane.t_ref);
+        c.held = true;
+        if c.refractory_until > t {
+            return Next::Check(c.refractory_until);
+        }
+        self.at(i, t);
+        let b = self.latest;
+        self.law.decide_for(&mut self.cells[i], &b)
     }
 
     fn set_drive(&mut self, i: usize, t: f64, drive: f64) -> Next {
-        self.crossing[i] = f64::INFINITY;
-        self.advance(i, t);
-        self.v_inf[i] = self.membrane.v_rest + self.bias[i] + drive;
-        self.next(i, t)
+        self.at(i, t);
+        let b = self.latest;
+        let v_inf = self.law.membrane.v_rest + self.bias[i] + drive;
+        let c = &mut self.cells[i];
+        c.crossing = f64::INFINITY;
+        if !c.held {
+            c.a -= (v_inf - c.v_inf) * b.grow_m;
+        }
+        c.v_inf = v_inf;
+        self.law.decide_for(&mut self.cells[i], &b)
     }
 
-    fn value(&self, variable: &str, i: usize, t: f64) -> f64 {
-        let (v, drives) = self.state_at(i, t.max(self.t_last[i]));
+    fn value(&mut self, variable: &str, i: usize, t: f64) -> f64 {
+        self.at(i, t);
+        let b = self.latest;
+        let (v, drives) = self.law.state_of(&self.cells[i], &b);
         match variable {
-            "i_syn_e" => drives[0] * self.to_current,
-            "i_syn_i" => drives[1] * self.to_current,
+            "i_syn_e" => drives[0] * self.law.to_current,
+            "i_syn_i" => drives[1] * self.law.to_current,
             _ => v,
         }
     }
@@ -530,6 +812,95 @@ impl EventModel for ExactCells {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::spec::{MembraneParams, ValueSpec};
+
+    /// A CuBa neuron's state, kept relative to the population's reference
+    /// time over a second (50 moves of the reference) with inputs and
+    /// refractory periods, equals the same neuron advanced from input to
+    /// input from its own last update, as the engine used to do.
+    #[test]
+    fn state_relative_to_the_reference_equals_advancing_the_neuron() {
+        let (tau_m, taus, v_rest, v_reset, t_ref) = (20e-3, [5e-3, 10e-3], -49e-3, -60e-3, 5e-3);
+        let params = MembraneParams {
+            tau_m,
+            v_rest,
+            v_reset,
+            v_th: -50e-3,
+            t_ref,
+            r_m: None,
+            init_v: ValueSpec::Constant(-55e-3),
+            init_drive: ValueSpec::Constant(0.0),
+        };
+        let state = MembraneState {
+            v: vec![-55e-3],
+            refractory_until: vec![0],
+            bias: vec![0.0],
+            external: vec![0.0],
+            v_inf: vec![v_rest],
+            crossed: vec![false],
+            sic: vec![0.0],
+            sic_active: Vec::new(),
+        };
+        let membrane = Membrane::new(&params, 1e-4);
+        let mut cells = ExactCells::new(&membrane, &state, Some((taus, [&[2e-3], &[-1e-3]])));
+        // The reference: (time, v, drives, end of the refractory period).
+        let (mut t0, mut v, mut u, mut until) = (0.0, -55e-3, [2e-3, -1e-3], f64::NEG_INFINITY);
+        let advance = |t: f64, t0: &mut f64, v: &mut f64, u: &mut [f64; 2], until: f64| {
+            if until > *t0 {
+                let end = until.min(t);
+                for x in 0..2 {
+                    u[x] *= (-(end - *t0) / taus[x]).exp();
+                }
+                (*v, *t0) = (v_reset, end);
+            }
+            let free = Trajectory {
+                v0: *v,
+                v_inf: v_rest,
+                tau_m,
+                drives: [0, 1].map(|x| DriveTerm {
+                    u: u[x],
+                    tau: taus[x],
+                }),
+            };
+            (*v, *u) = free.evolve(t - *t0);
+            *t0 = t;
+        };
+        let mut worst = 0.0f64;
+        for k in 1..400 {
+            // Irregular times, with a sample between inputs.
+            let t = k as f64 * 2.5e-3 + 1e-3 * ((k * 7919) % 13) as f64 / 13.0;
+            let (port, weight, x) = if k % 5 == 0 {
+                (Port::CurrentInh, -9e-3, 1)
+            } else {
+                (Port::CurrentExc, 1.62e-3, 0)
+            };
+            cells.receive(0, t, port, weight);
+            advance(t, &mut t0, &mut v, &mut u, until);
+            u[x] += weight;
+            if k % 37 == 0 {
+                cells.fire(0, t);
+                v = v_reset;
+                until = on_grain(t + t_ref);
+            }
+            let sample = t + 1.1e-3;
+            let (model_v, model_e, model_i) = (
+                cells.value("v", 0, sample),
+                cells.value("i_syn_e", 0, sample),
+                cells.value("i_syn_i", 0, sample),
+            );
+            let (mut rt0, mut rv, mut ru) = (t0, v, u);
+            advance(sample, &mut rt0, &mut rv, &mut ru, until);
+            for (a, b) in [(model_v, rv), (model_e, ru[0]), (model_i, ru[1])] {
+                worst = worst.max((a - b).abs());
+            }
+        }
+        assert!(
+            cells.spans > 40,
+            "the reference moved {} times",
+            cells.spans
+        );
+        assert!(worst < 1e-14, "largest difference {worst} V");
+    }
 
     fn lif(v0: f64, v_inf: f64) -> Trajectory {
         let none = DriveTerm { u: 0.0, tau: 1e-3 };

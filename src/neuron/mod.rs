@@ -107,7 +107,8 @@ pub trait Neuron: Send {
 /// What the event-driven engine should schedule for a neuron next.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Next {
-    /// Nothing happens unless an input arrives.
+    /// Nothing new: no crossing can come before what is already scheduled
+    /// for the neuron, if anything (a pending spike is dropped).
     Nothing,
     /// No crossing can happen before this time: look again then.
     Check(f64),
@@ -129,6 +130,26 @@ pub trait EventModel: Send {
         Next::Nothing
     }
 
+    /// One spike reaches several neurons at `t`: `targets[k]` receives
+    /// `weights[k]` at `port`. `then` is told, target by target in order,
+    /// what to schedule. One call per spike rather than per target lets a
+    /// model share the work that depends on `t` alone.
+    fn receive_all(
+        &mut self,
+        t: f64,
+        port: Port,
+        targets: &[u32],
+        weights: &[f32],
+        then: &mut dyn FnMut(usize, Next),
+    ) {
+        for (&i, &w) in targets.iter().zip(weights) {
+            then(i as usize, self.receive(i as usize, t, port, w as f64));
+        }
+    }
+
+    /// Neuron `i` will be looked at shortly: a hint to fetch its state.
+    fn prefetch(&self, _i: usize) {}
+
     /// A scheduled check is due: find the exact next crossing, if any.
     fn check(&mut self, _i: usize, _t: f64) -> Next {
         Next::Nothing
@@ -145,7 +166,7 @@ pub trait EventModel: Send {
     }
 
     /// The value of `variable` of neuron `i` at time `t` (not before its last update).
-    fn value(&self, _variable: &str, _i: usize, _t: f64) -> f64 {
+    fn value(&mut self, _variable: &str, _i: usize, _t: f64) -> f64 {
         f64::NAN
     }
 }
