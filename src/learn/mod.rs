@@ -11,8 +11,11 @@
 //!   learnable spacings), the σ schedule and rounding to integer delays;
 //! - [`adam`]: the Adam optimiser over flat parameter slices;
 //! - [`hlop`]: HLOP lateral subspace neurons (Oja subspace rule) and the
-//!   orthogonal projection of weight-update traces.
+//!   orthogonal projection of weight-update traces;
+//! - [`continual`]: task sequences, EWC, replay memory and the
+//!   continual-learning metrics (accuracy matrix, ACC, BWT).
 pub mod adam;
+pub mod continual;
 pub mod dcls;
 pub mod experiment;
 pub mod hlop;
