@@ -163,6 +163,8 @@ pub struct MethodResult {
     pub method: String,
     pub seeds: Vec<u64>,
     pub runs: Vec<AccuracyMatrix>,
+    /// Empty, or one per seed.
+    pub curves: Vec<ForgettingCurves>,
 }
 
 impl MethodResult {
@@ -179,6 +181,13 @@ impl MethodResult {
                 self.seeds.len()
             )));
         }
+        if !(self.curves.is_empty() || self.curves.len() == self.seeds.len()) {
+            return Err(fail(format!(
+                "{} forgetting curves for {} seeds (need none or one per seed)",
+                self.curves.len(),
+                self.seeds.len()
+            )));
+        }
         let tasks = self.runs[0].tasks();
         if self.runs.iter().any(|r| r.tasks() != tasks) {
             return Err(fail("runs have different numbers of tasks".into()));
@@ -186,6 +195,13 @@ impl MethodResult {
         for r in &self.runs {
             r.acc()?;
             r.bwt()?;
+        }
+        for c in &self.curves {
+            if c.progress.len() != c.accuracy.len() || c.accuracy.iter().any(|a| a.len() != tasks) {
+                return Err(fail(format!(
+                    "forgetting curves need one accuracy per task ({tasks}) at every progress point"
+                )));
+            }
         }
         Ok(())
     }
@@ -321,6 +337,7 @@ mod tests {
             method: "hlop".into(),
             seeds: vec![1, 2],
             runs: vec![example(), other],
+            curves: Vec::new(),
         };
         let acc = m.acc().unwrap();
         assert!((acc.mean - (2.30 / 3.0 + 0.80) / 2.0).abs() < 1e-15);
@@ -341,6 +358,7 @@ mod tests {
             method: "ewc".into(),
             seeds: vec![1],
             runs: vec![],
+            curves: Vec::new(),
         };
         let message = table(&[bad]).unwrap_err().to_string();
         assert!(message.starts_with("method `ewc`"), "{message}");

@@ -174,6 +174,7 @@ fn hlop_prevents_forgetting_that_fine_tuning_suffers_and_ewc_reduces() {
         method: name.into(),
         seeds: seeds.clone(),
         runs: seeds.iter().map(|&s| run(method, s)).collect(),
+        curves: Vec::new(),
     };
     let results = [
         result("fine-tune", Method::FineTune),
