@@ -9,6 +9,13 @@
 //! task's, learned on the current traces; because the reconstruction uses
 //! all rows, they learn the residual principal subspace.
 //!
+//! Per task: task 0 trains with [`HlopConfig::build`]'s `initial` rows and
+//! no projection; at each boundary call `merge_subspace`, then for task
+//! t > 0 `add_subspace(increment(t))`, project every weight-update trace
+//! with `project` and keep feeding the raw traces to `hebbian_update`.
+//! The traces are [`weighted_rate`]s (DSR/BPTT, the reference default) or
+//! OTTT online traces ([`online_trace_step`]).
+//!
 //! Everything is a pure function of the configuration, the seed and the
 //! traces fed in: no global state, no thread-dependent order.
 
@@ -273,8 +280,17 @@ impl HlopLayer {
         }
     }
 
-    /// Restores a saved state: `h` with rows `0..fixed` merged.
-    pub fn with_weights(mut self, h: DMatrix<f64>, fixed: usize) -> Result<Self, HlopError> {
+    /// Restores a state saved at a task boundary (after
+    /// [`HlopLayer::merge_subspace`], where the momentum is zero): `h` with
+    /// rows `0..fixed` merged, after `additions` calls of
+    /// [`HlopLayer::add_subspace`] (so later additions draw the same rows
+    /// as in an uninterrupted run).
+    pub fn with_weights(
+        mut self,
+        h: DMatrix<f64>,
+        fixed: usize,
+        additions: usize,
+    ) -> Result<Self, HlopError> {
         if h.ncols() != self.dim() {
             return Err(self.dimension_error(h.ncols()));
         }
@@ -287,6 +303,7 @@ impl HlopLayer {
         self.momentum = DMatrix::zeros(h.nrows(), h.ncols());
         self.h = h;
         self.fixed = fixed;
+        self.additions = additions;
         Ok(self)
     }
 
@@ -316,6 +333,10 @@ impl HlopLayer {
     }
     pub fn learning_rate(&self) -> f64 {
         self.learning_rate
+    }
+    /// Subspaces added so far (saved with `H` for resuming).
+    pub fn additions(&self) -> usize {
+        self.additions
     }
     /// For schedules: the reference keeps η constant, tests decay it.
     pub fn set_learning_rate(&mut self, eta: f64) {
@@ -425,6 +446,23 @@ impl HlopLayer {
             got,
         }
     }
+}
+
+/// HLOP's default trace (`hlop_with_wfr`): the weighted firing rate
+/// `a = Σ_t w_t s_t / Σ_t w_t` with `w_t = exp(−(T − t) Δt / τ)`,
+/// t = 1..T, so late steps count most. `spikes` holds one row per step
+/// (T×n); returns one value per channel.
+pub fn weighted_rate(spikes: &DMatrix<f64>, dt: f64, tau: f64) -> DVector<f64> {
+    let steps = spikes.nrows();
+    let weights = DVector::from_fn(steps, |t, _| (-((steps - 1 - t) as f64) * dt / tau).exp());
+    spikes.tr_mul(&weights) / weights.sum()
+}
+
+/// The OTTT presynaptic trace after one step: `â ← λ â + s` with
+/// `λ = 1 − 1/τ` (τ in steps; reference τ = 2).
+pub fn online_trace_step(trace: &mut DVector<f64>, spikes: &DVector<f64>, tau: f64) {
+    *trace *= 1.0 - 1.0 / tau;
+    *trace += spikes;
 }
 
 /// Rows of an orthonormal basis of the columns of `a` (n×k, k ≤ n), with
@@ -567,7 +605,7 @@ mod tests {
         let h_old = basis.transpose();
         let cfg = config(n, 5, vec![], 0.01);
         let layer = HlopLayer::new(0, n, 0.01, &cfg)
-            .with_weights(h_old.clone(), 5)
+            .with_weights(h_old.clone(), 5, 1)
             .unwrap();
         let x = DMatrix::from_fn(64, n, |_, _| normal(&mut rng));
         let x_perp = layer.project(&x).unwrap();
@@ -655,6 +693,26 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_restored_at_a_task_boundary_continues_identically() {
+        let mut rng = Pcg64::seed_from_u64(6);
+        let x = traces(&LAMBDA_A, 256, &mut rng);
+        let cfg = config(10, 2, vec![2], 0.01);
+        let mut run = cfg.build().unwrap().remove(0);
+        run.hebbian_update(&x).unwrap();
+        run.merge_subspace();
+        let saved = (run.weights().clone(), run.fixed(), run.additions());
+        let mut resumed = HlopLayer::new(0, 10, 0.01, &cfg)
+            .with_weights(saved.0, saved.1, saved.2)
+            .unwrap();
+        assert_eq!(resumed, run);
+        for layer in [&mut run, &mut resumed] {
+            layer.add_subspace(2).unwrap();
+            layer.hebbian_update(&x).unwrap();
+        }
+        assert_eq!(resumed, run);
+    }
+
+    #[test]
     fn configuration_parses_and_bad_values_are_named() {
         let text = "iterations = 5\nseed = 3\n[spiking]\nsteps = 40\n\
                     [[layers]]\ndim = 784\ninitial = 80\nincrements = [70, 70, 50]\nlearning_rate = 0.001\n";
@@ -726,5 +784,36 @@ mod tests {
             layer.add_subspace(3),
             Err(HlopError::TooManyNeurons { .. })
         ));
+    }
+
+    #[test]
+    fn weighted_rate_and_online_trace_by_hand() {
+        // Constant spiking at amplitude 1 gives rate 1 whatever the weights.
+        let ones = DMatrix::from_element(20, 3, 1.0);
+        let a = weighted_rate(&ones, 0.05, 1.0);
+        assert!((a - DVector::from_element(3, 1.0)).abs().max() < 1e-15);
+        // One spike at the last step of T: 1 / Σ_k r^k, r = exp(−Δt/τ), a
+        // geometric sum (1 − r^T)/(1 − r).
+        let mut last = DMatrix::zeros(20, 1);
+        last[(19, 0)] = 1.0;
+        let r = (-0.05f64).exp();
+        let expected = (1.0 - r) / (1.0 - r.powi(20));
+        assert!((weighted_rate(&last, 0.05, 1.0)[0] - expected).abs() < 1e-15);
+        // The first step's spike weighs r^(T−1) times as much.
+        let mut first = DMatrix::zeros(20, 1);
+        first[(0, 0)] = 1.0;
+        let ratio = weighted_rate(&first, 0.05, 1.0)[0] / expected;
+        assert!((ratio - r.powi(19)).abs() < 1e-15);
+
+        // OTTT trace, τ = 2: constant input s settles at τ s.
+        let mut trace = DVector::zeros(2);
+        let s = DVector::from_vec(vec![1.0, 0.5]);
+        online_trace_step(&mut trace, &s, 2.0);
+        online_trace_step(&mut trace, &s, 2.0);
+        assert_eq!(trace, DVector::from_vec(vec![1.5, 0.75]));
+        for _ in 0..100 {
+            online_trace_step(&mut trace, &s, 2.0);
+        }
+        assert!((trace - s * 2.0).abs().max() < 1e-12);
     }
 }
