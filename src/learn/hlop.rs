@@ -669,6 +669,12 @@ mod tests {
         let mut other = config(20, 6, vec![4], 0.01);
         other.seed = 7;
         assert_ne!(other.build().unwrap()[0].weights(), h);
+        // Each layer draws from its own stream.
+        let mut two = config(20, 6, vec![4], 0.01);
+        two.layers.push(two.layers[0].clone());
+        let layers = two.build().unwrap();
+        assert_eq!(layers[0].weights(), h);
+        assert_ne!(layers[1].weights(), h);
         // The second addition draws from its own stream.
         let mut layer = a[0].clone();
         layer.merge_subspace();
