@@ -43,7 +43,10 @@ use ::hdf5::{Dataset, File, Group, H5Type, IndexType, IterationOrder, Location, 
 use super::IoError;
 use super::results::{Results, RunInfo, SpikeTrains, StateTrace};
 
+mod continual;
 mod weights;
+
+pub use continual::{read_continual, write_continual};
 
 const SPIKES: &str = "spikes";
 const STATE: &str = "state";

@@ -14,11 +14,17 @@
 //!   forward and backward through time, and the encoding-free input module;
 //! - [`dcls`]: learnable per-synapse delays (dilated convolution with
 //!   learnable spacings), the σ schedule and rounding to integer delays;
-//! - [`adam`]: the Adam optimiser over flat parameter slices.
+//! - [`adam`]: the Adam optimiser over flat parameter slices;
+//! - [`hlop`]: HLOP lateral subspace neurons (Oja subspace rule) and the
+//!   orthogonal projection of weight-update traces;
+//! - [`continual`]: task sequences, EWC, replay memory and the
+//!   continual-learning metrics (accuracy matrix, ACC, BWT).
 pub mod adam;
+pub mod continual;
 pub mod dcls;
 pub mod experiment;
 pub mod export;
+pub mod hlop;
 pub mod l2mu;
 pub mod layer;
 pub mod lmu;

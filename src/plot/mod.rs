@@ -4,6 +4,7 @@
 //! and moved there once finished, like run files, so a failed plot never
 //! leaves a half-drawn image behind.
 
+pub mod continual;
 pub(crate) mod font;
 pub mod learning;
 pub mod potential;

@@ -1,0 +1,283 @@
+//! Continual-learning plots: the accuracy matrix R as a heatmap, and the
+//! per-task accuracy over training (forgetting curves).
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Y_LABEL_AREA, colour,
+    draw_legend, render, text, tick,
+};
+use crate::learn::continual::{AccuracyMatrix, ForgettingCurves};
+
+/// R[i, j] as coloured cells with the accuracy in %; the title gets ACC and
+/// BWT appended when the matrix has them.
+pub fn accuracy_matrix(path: &Path, title: &str, r: &AccuracyMatrix) -> Result<(), PlotError> {
+    let title = match (r.acc(), r.bwt()) {
+        (Ok(acc), Ok(bwt)) => format!(
+            "{title} (ACC {:.1} %, BWT {:.1} %)",
+            100.0 * acc,
+            100.0 * bwt
+        ),
+        _ => title.to_string(),
+    };
+    render(path, &Heatmap { title, r })
+}
+
+/// Accuracy on every task over training, with dashed task boundaries.
+pub fn forgetting_curves(
+    path: &Path,
+    title: &str,
+    curves: &ForgettingCurves,
+) -> Result<(), PlotError> {
+    let tasks = curves.accuracy.first().map_or(0, Vec::len);
+    if curves.progress.is_empty() || tasks == 0 {
+        return Err(PlotError::Draw {
+            path: path.to_path_buf(),
+            message: "no accuracy recorded during training".into(),
+        });
+    }
+    render(
+        path,
+        &Curves {
+            title: title.to_string(),
+            curves,
+            tasks,
+        },
+    )
+}
+
+struct Heatmap<'a> {
+    title: String,
+    r: &'a AccuracyMatrix,
+}
+
+/// White (0) to dark blue (1).
+fn shade(accuracy: f64) -> RGBColor {
+    let a = accuracy.clamp(0.0, 1.0);
+    let mix = |from: f64, to: f64| (from + (to - from) * a).round() as u8;
+    RGBColor(mix(247.0, 8.0), mix(251.0, 48.0), mix(255.0, 107.0))
+}
+
+impl Figure for Heatmap<'_> {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, text(26))?;
+        let t = self.r.tasks() as i32;
+        // Row i is drawn at y = T − 1 − i, so task 0 is on top. Integer
+        // ranges include their end, so `0..T−1` makes T cells.
+        let flip = move |y: i32| t - 1 - y;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(Y_LABEL_AREA + 40)
+            .build_cartesian_2d((0..t - 1).into_segmented(), (0..t - 1).into_segmented())?;
+        // Only the cells' centres are labelled (the segmented axis also
+        // offers the end of the range).
+        let centre = |v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(x) if (0..t).contains(x) => x.to_string(),
+            _ => String::new(),
+        };
+        let centre_flipped = |v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(y) if (0..t).contains(y) => flip(*y).to_string(),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("evaluated task j")
+            .y_desc("after training task i")
+            .x_label_formatter(&centre)
+            .y_label_formatter(&centre_flipped)
+            .label_style(text(15))
+            .axis_desc_style(text(18))
+            .draw()?;
+        let label = |v: f64| {
+            let ink: &RGBColor = if v > 0.55 { &WHITE } else { &BLACK };
+            text(if t > 12 { 11 } else { 16 })
+                .color(ink)
+                .pos(Pos::new(HPos::Center, VPos::Center))
+        };
+        for i in 0..t {
+            for j in 0..t {
+                let v = self.r.get(i as usize, j as usize);
+                let y = flip(i);
+                let fill = if v.is_nan() {
+                    RGBColor(225, 225, 225)
+                } else {
+                    shade(v)
+                };
+                let corners = [
+                    (SegmentValue::Exact(j), SegmentValue::Exact(y)),
+                    (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1)),
+                ];
+                chart.draw_series(std::iter::once(Rectangle::new(corners, fill.filled())))?;
+                if !v.is_nan() {
+                    let at = (SegmentValue::CenterOf(j), SegmentValue::CenterOf(y));
+                    chart.draw_series(std::iter::once(Text::new(
+                        format!("{:.0}", 100.0 * v),
+                        at,
+                        label(v),
+                    )))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Curves<'a> {
+    title: String,
+    curves: &'a ForgettingCurves,
+    tasks: usize,
+}
+
+impl Curves<'_> {
+    fn draw_chart<DB>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let progress = &self.curves.progress;
+        let first = progress.iter().copied().fold(f64::INFINITY, f64::min);
+        let last = progress.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (from, to) = if last > first {
+            (first.min(0.0), last)
+        } else {
+            (first - 0.5, first + 0.5)
+        };
+        let mut chart = ChartBuilder::on(area)
+            .margin_top(10)
+            .margin_right(20)
+            .margin_bottom(5)
+            .x_label_area_size(50)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(from..to, 0.0..1.02)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(235, 235, 235))
+            .x_desc("training progress")
+            .y_desc("accuracy")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(text(15))
+            .axis_desc_style(text(18))
+            .draw()?;
+        for &b in &self.curves.boundaries {
+            chart.draw_series(DashedLineSeries::new(
+                [(b, 0.0), (b, 1.02)],
+                8,
+                6,
+                BLACK.stroke_width(1),
+            ))?;
+        }
+        for task in 0..self.tasks {
+            let points: Vec<(f64, f64)> = progress
+                .iter()
+                .zip(&self.curves.accuracy)
+                .filter_map(|(&p, a)| a.get(task).filter(|v| !v.is_nan()).map(|&v| (p, v)))
+                .collect();
+            let style = colour(task).stroke_width(2);
+            chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, colour(task).filled())),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn legend(&self) -> Vec<LegendEntry> {
+        (0..self.tasks)
+            .map(|t| LegendEntry {
+                label: format!("task {t}"),
+                colour: colour(t),
+                mark: Mark::Line,
+            })
+            .chain(std::iter::once(LegendEntry {
+                label: "task boundary".into(),
+                colour: BLACK,
+                mark: Mark::Dashed,
+            }))
+            .collect()
+    }
+}
+
+impl Figure for Curves<'_> {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, text(26))?;
+        let (chart, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        self.draw_chart(&chart)?;
+        draw_legend(&legend, 40, &self.legend())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::PNG_MAGIC;
+    use super::*;
+
+    const N: f64 = f64::NAN;
+
+    #[test]
+    fn draws_the_heatmap_and_the_forgetting_curves() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = AccuracyMatrix::from_rows(&[
+            vec![0.95, N, N],
+            vec![0.60, 0.93, N],
+            vec![0.41, 0.70, 0.96],
+        ])
+        .unwrap();
+        let png = dir.path().join("r.png");
+        accuracy_matrix(&png, "fine-tune", &r).unwrap();
+        assert!(std::fs::read(&png).unwrap().starts_with(PNG_MAGIC));
+        let svg = dir.path().join("r.svg");
+        accuracy_matrix(&svg, "fine-tune", &r).unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        // ACC = (41 + 70 + 96) / 3 = 69.0 %, BWT = ((41 − 95) + (70 − 93)) / 2 = −38.5 %.
+        assert!(text.contains("ACC 69.0 %, BWT -38.5 %"), "title missing");
+        let labels: Vec<&str> = text
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(str::trim)
+            .collect();
+        for cell in ["95", "60", "93", "41", "70", "96"] {
+            assert!(labels.contains(&cell), "cell {cell} missing: {labels:?}");
+        }
+        // Tasks 0..2 label both axes, nothing else.
+        let ticks = labels
+            .iter()
+            .filter(|l| l.len() == 1 || l.starts_with('-'))
+            .count();
+        assert_eq!(ticks, 6, "{labels:?}");
+
+        let mut curves = ForgettingCurves {
+            boundaries: vec![1.0, 2.0],
+            ..Default::default()
+        };
+        curves.record(1.0, vec![0.95, N, N]);
+        curves.record(2.0, vec![0.60, 0.93, N]);
+        curves.record(3.0, vec![0.41, 0.70, 0.96]);
+        let path = dir.path().join("f.png");
+        forgetting_curves(&path, "fine-tune", &curves).unwrap();
+        assert!(std::fs::read(&path).unwrap().starts_with(PNG_MAGIC));
+        let empty = forgetting_curves(&dir.path().join("e.png"), "x", &ForgettingCurves::default());
+        assert!(matches!(empty, Err(PlotError::Draw { .. })));
+        assert!(!dir.path().join("e.png").exists());
+    }
+}
