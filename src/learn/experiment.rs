@@ -14,10 +14,12 @@
 //! tau_m = "10 ms"
 //! threshold = 1.0          # in units of the weights
 //! recurrent = false
+//! # or kind = "l2mu": see `l2mu_experiment`
 //!
 //! [readout]
 //! kind = "membrane"        # or "spike_count"
 //! tau_m = "20 ms"
+//! window = "1 ms"          # optional: read only the end of each sample
 //!
 //! [training]
 //! epochs = 20, batch_size = 32, optimizer = "adam" | "sgd", lr = 2e-3,
