@@ -78,6 +78,30 @@ enum DatasetCommand {
     Encode(EncodeArgs),
     /// Write a Randman-style synthetic spike-timing task (train and test files).
     Synth(SynthArgs),
+    /// Write the memory task: one spike per step, label = the channel that spiked LAG steps before the end.
+    Memory(MemoryArgs),
+}
+
+#[derive(Args)]
+struct MemoryArgs {
+    #[arg(long)]
+    out_train: PathBuf,
+    #[arg(long)]
+    out_test: PathBuf,
+    #[arg(long, default_value_t = 3)]
+    channels: usize,
+    #[arg(long, default_value_t = 5)]
+    lag: usize,
+    #[arg(long, default_value_t = 15)]
+    steps: usize,
+    #[arg(long, default_value_t = 600)]
+    train_samples: usize,
+    #[arg(long, default_value_t = 300)]
+    test_samples: usize,
+    #[arg(long, default_value = "1 ms")]
+    dt: String,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -240,6 +264,7 @@ fn main() -> ExitCode {
         Command::Dataset(DatasetCommand::Info { file }) => dataset_info(&file),
         Command::Dataset(DatasetCommand::Encode(args)) => dataset_encode(args),
         Command::Dataset(DatasetCommand::Synth(args)) => dataset_synth(args),
+        Command::Dataset(DatasetCommand::Memory(args)) => dataset_memory(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -276,11 +301,14 @@ fn train(args: TrainArgs) -> Result<(), Error> {
     );
     say!("learning curve: {}", files.learning_curve.display());
     say!("checkpoint: {}", files.checkpoint.display());
-    say!(
-        "exported model: {} (weights {}, input: test sample 0)",
-        files.exported.model.display(),
-        files.exported.weights.display()
-    );
+    match &files.exported {
+        Some(e) => say!(
+            "exported model: {} (weights {}, input: test sample 0)",
+            e.model.display(),
+            e.weights.display()
+        ),
+        None => say!("no model file exported: L2MU layers and read-out windows cannot be yet"),
+    }
     Ok(())
 }
 
@@ -367,6 +395,32 @@ fn dataset_synth(args: SynthArgs) -> Result<(), Error> {
     for (path, part) in [(&args.out_train, &train), (&args.out_test, &test)] {
         spikesim::io::dataset::write_dataset(path, part)?;
         say!("{}", spikesim::io::dataset::summary(path, part));
+    }
+    Ok(())
+}
+
+fn dataset_memory(args: MemoryArgs) -> Result<(), Error> {
+    use spikesim::io::memory_task::{MemoryTaskOptions, memory_task};
+    let dt = quantity(&args.dt, Dimension::Time, "dt")?;
+    // Train and test sets from distinct streams of the seed.
+    for (path, samples, seed) in [
+        (&args.out_train, args.train_samples, 2 * args.seed),
+        (&args.out_test, args.test_samples, 2 * args.seed + 1),
+    ] {
+        let o = MemoryTaskOptions {
+            channels: args.channels,
+            lag: args.lag,
+            steps: args.steps,
+            samples,
+            dt,
+            seed,
+        };
+        if let Some(problem) = o.problem() {
+            return Err(Error::Usage(format!("memory task: {problem}")));
+        }
+        let data = memory_task(&o);
+        spikesim::io::dataset::write_dataset(path, &data)?;
+        say!("{}", spikesim::io::dataset::summary(path, &data));
     }
     Ok(())
 }

@@ -4,6 +4,7 @@ pub mod dataset;
 pub mod encode;
 pub mod error;
 pub mod hdf5;
+pub mod memory_task;
 pub mod results;
 pub mod stimuli;
 pub mod synth;

@@ -14,10 +14,12 @@
 //! tau_m = "10 ms"
 //! threshold = 1.0          # in units of the weights
 //! recurrent = false
+//! # or kind = "l2mu": see `l2mu_experiment`
 //!
 //! [readout]
 //! kind = "membrane"        # or "spike_count"
 //! tau_m = "20 ms"
+//! window = "1 ms"          # optional: read only the end of each sample
 //!
 //! [training]
 //! epochs = 20, batch_size = 32, optimizer = "adam" | "sgd", lr = 2e-3,
@@ -35,6 +37,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::l2mu_experiment::{l2mu_layer, reject_l2mu_fields};
+use super::l2mu_layer::L2muShape;
 use super::net::{LifShape, Readout};
 use super::optim::OptimizerKind;
 use super::surrogate::Surrogate;
@@ -67,13 +71,19 @@ struct RawData {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawLayer {
-    size: Spanned<i64>,
-    neuron: Option<Spanned<String>>,
-    tau_m: Spanned<String>,
-    tau_syn: Option<Spanned<String>>,
-    threshold: Option<Spanned<f64>>,
-    recurrent: Option<bool>,
+pub(super) struct RawLayer {
+    /// "lif" (default: the neuron decides LIF or CuBa LIF) or "l2mu".
+    pub(super) kind: Option<Spanned<String>>,
+    pub(super) size: Spanned<i64>,
+    pub(super) neuron: Option<Spanned<String>>,
+    pub(super) tau_m: Option<Spanned<String>>,
+    pub(super) tau_syn: Option<Spanned<String>>,
+    pub(super) threshold: Option<Spanned<f64>>,
+    pub(super) recurrent: Option<bool>,
+    // L2MU only (see `l2mu_experiment`).
+    pub(super) order: Option<Spanned<i64>>,
+    pub(super) theta: Option<Spanned<String>>,
+    pub(super) memory_size: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +92,8 @@ struct RawReadout {
     kind: Spanned<String>,
     tau_m: Spanned<String>,
     threshold: Option<Spanned<f64>>,
+    /// Read only the last part of each sample (a time), e.g. one step.
+    window: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,6 +142,11 @@ pub struct Experiment {
     /// Hidden layers then the read-out; `tau` in steps.
     pub layers: Vec<LifShape>,
     pub readout: Readout,
+    /// Steps at the end the read-out counts (0: all).
+    pub readout_window: usize,
+    /// Hidden layers that are L2MU cells: (index in `layers`, shape); the
+    /// `LifShape` at that index only carries the output size.
+    pub l2mu_layers: Vec<(usize, L2muShape)>,
     pub epochs: usize,
     pub batch_size: usize,
     pub optimizer: OptimizerKind,
@@ -223,8 +240,28 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         ));
     }
     let mut layers = Vec::new();
+    let mut l2mu_layers = Vec::new();
     for (i, l) in raw.layers.iter().enumerate() {
         let f = |name: &str| format!("layer[{i}].{name}");
+        match l.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("lif") => reject_l2mu_fields(&src, i, l)?,
+            Some("l2mu") => {
+                let (lif, shape) = l2mu_layer(&src, i, l, dt)?;
+                layers.push(lif);
+                l2mu_layers.push((i, shape));
+                continue;
+            }
+            Some(other) => {
+                return Err(err(
+                    l.kind.as_ref().and_then(span),
+                    &f("kind"),
+                    format!("unknown layer kind {other:?}, expected \"lif\" or \"l2mu\""),
+                ));
+            }
+        }
+        let Some(tau_m) = &l.tau_m else {
+            return Err(err(span(&l.size), &f("tau_m"), "missing `tau_m`".into()));
+        };
         let neuron = l.neuron.as_ref().map_or("lif", |n| n.get_ref().as_str());
         let tau_syn = match (neuron, &l.tau_syn) {
             ("lif", None) => None,
@@ -253,7 +290,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         };
         layers.push(LifShape {
             size: positive(&l.size, &f("size"))?,
-            tau: time(&l.tau_m, &f("tau_m"))? / dt,
+            tau: time(tau_m, &f("tau_m"))? / dt,
             threshold: l
                 .threshold
                 .as_ref()
@@ -364,6 +401,28 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         spiking: readout == Readout::SpikeCount,
         tau_syn: None,
     });
+    let readout_window = r
+        .window
+        .as_ref()
+        .map(|w| time(w, "readout.window").map(|v| ((v / dt).round() as usize).max(1)))
+        .transpose()?
+        .unwrap_or(0);
+    if let Some((i, _)) = l2mu_layers.first() {
+        if rule == Rule::Online {
+            return Err(err(
+                sspan(&t.rule),
+                "training.rule",
+                format!("the online rule trains \"lif\" layers only; layer[{i}] is an \"l2mu\""),
+            ));
+        }
+        if !matches!(surrogate, Surrogate::FastSigmoid { .. }) {
+            return Err(err(
+                sspan(&t.surrogate),
+                "training.surrogate",
+                format!("an \"l2mu\" layer (layer[{i}]) trains with \"fast_sigmoid\" only"),
+            ));
+        }
+    }
     if rule == Rule::Online
         && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
     {
@@ -395,6 +454,8 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         channel_group,
         layers,
         readout,
+        readout_window,
+        l2mu_layers,
         epochs: t
             .epochs
             .as_ref()

@@ -212,7 +212,7 @@ pub struct L2mu {
 }
 
 /// Population initial values: β and Θ of u, m, h, o.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PopInit {
     pub beta: [f64; 4],
     pub threshold: [f64; 4],
@@ -393,6 +393,21 @@ impl L2mu {
     /// Gradient of the loss with respect to the parameters given
     /// ∂loss/∂logits.
     pub fn backward(&self, input: &[f64], tr: &Trace, g_logits: &[f64]) -> L2muParams {
+        self.backward_through(input, tr, g_logits, None, false).0
+    }
+
+    /// The backward pass of the cell used as a layer: besides ∂loss/∂logits,
+    /// `g_hidden` (steps × hidden) is ∂loss/∂s^h_t from whatever reads the
+    /// hidden spikes outside the cell; with `want_input`, also returns
+    /// ∂loss/∂x_t (steps × inputs).
+    pub fn backward_through(
+        &self,
+        input: &[f64],
+        tr: &Trace,
+        g_logits: &[f64],
+        g_hidden: Option<&[f64]>,
+        want_input: bool,
+    ) -> (L2muParams, Option<Vec<f64>>) {
         let c = &self.config;
         let p = &self.params;
         let (nx, nu, nm, nh, no) = sizes(c);
@@ -415,6 +430,7 @@ impl L2mu {
         let mut gi_u = vec![0.0; nu];
         let range = self.readout_steps(steps);
         let window = range.len().max(1) as f64;
+        let mut g_input = want_input.then(|| vec![0.0; steps * nx]);
         for t in (0..steps).rev() {
             let x = &input[t * nx..(t + 1) * nx];
             let in_window = range.contains(&t);
@@ -444,6 +460,11 @@ impl L2mu {
             // Hidden population.
             let gh = &mut gs[..nh];
             gh.copy_from_slice(&future_h);
+            if let Some(ext) = g_hidden {
+                for (v, e) in gh.iter_mut().zip(&ext[t * nh..(t + 1) * nh]) {
+                    *v += e;
+                }
+            }
             matvec_t_add(gh, &p.wo, &gi_o);
             self.pop_backward(
                 POP_H,
@@ -488,6 +509,12 @@ impl L2mu {
                 &mut g,
             );
             outer_add(&mut g.ex, &gi_u, x);
+            if let Some(gx) = g_input.as_mut() {
+                // x_t drives u through E_x and h through W_x.
+                let gx = &mut gx[t * nx..(t + 1) * nx];
+                matvec_t_add(gx, &p.ex, &gi_u);
+                matvec_t_add(gx, &p.wx, &gi_h);
+            }
 
             // What step t's currents send back to the spikes of step t−1.
             future_h.fill(0.0);
@@ -510,7 +537,7 @@ impl L2mu {
                 }
             }
         }
-        g
+        (g, g_input)
     }
 
     /// One population's step of the backward pass. `gs_ext` is ∂loss/∂S_t

@@ -68,6 +68,26 @@ pub trait Layer<T: Real>: Send + Sync {
     fn as_lif(&self) -> Option<&Lif<T>> {
         None
     }
+    /// Indices in [`Layer::params`] of the time-constant-like and threshold
+    /// tensors (what `learn_tau` and `learn_threshold` switch).
+    fn neuron_tensors(&self) -> [usize; 2] {
+        [2, 3]
+    }
+    /// Brings the parameters back where the neuron model makes sense after
+    /// an optimiser step: time constants ≥ half a step, thresholds > 0.
+    fn constrain(&mut self) {
+        let mut p = self.params_mut();
+        p[2].iter_mut().for_each(|t| {
+            if *t < T::from_f64(0.5) {
+                *t = T::from_f64(0.5)
+            }
+        });
+        p[3].iter_mut().for_each(|t| {
+            if *t < T::from_f64(1e-3) {
+                *t = T::from_f64(1e-3)
+            }
+        });
+    }
 }
 
 /// Dense projection onto a LIF population (see the module documentation).

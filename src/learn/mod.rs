@@ -12,6 +12,8 @@
 //!   synapse mapping that runs them on populations;
 //! - [`l2mu`]: the L2MU cell (LMU blocks as LIF / CuBa LIF populations),
 //!   forward and backward through time, and the encoding-free input module;
+//!   [`l2mu_layer`] makes it a layer of the trainer, [`l2mu_experiment`]
+//!   reads `kind = "l2mu"` layers of experiment files;
 //! - [`dcls`]: learnable per-synapse delays (dilated convolution with
 //!   learnable spacings), the σ schedule and rounding to integer delays;
 //! - [`adam`]: the Adam optimiser over flat parameter slices;
@@ -26,6 +28,8 @@ pub mod experiment;
 pub mod export;
 pub mod hlop;
 pub mod l2mu;
+pub mod l2mu_experiment;
+pub mod l2mu_layer;
 pub mod layer;
 pub mod lmu;
 pub mod lzc;

@@ -25,6 +25,9 @@ pub type Grads<T> = Vec<Vec<Vec<T>>>;
 pub struct Network<T: Real> {
     pub layers: Vec<Box<dyn Layer<T>>>,
     pub readout: Readout,
+    /// Read only the last this many steps (0: all steps), for tasks whose
+    /// answer is due at the end of the sequence.
+    pub readout_window: usize,
 }
 
 /// The shape of one LIF layer before its weights are drawn.
@@ -87,7 +90,11 @@ impl<T: Real> Network<T> {
             }));
             n_prev = n;
         }
-        Self { layers, readout }
+        Self {
+            layers,
+            readout,
+            readout_window: 0,
+        }
     }
 
     pub fn n_in(&self) -> usize {
@@ -133,17 +140,26 @@ impl<T: Real> Network<T> {
     pub fn scores(&self, out: &Trace<T>) -> Vec<T> {
         let n = self.classes();
         let steps = out.y.len() / n;
+        let first = self.window_start(steps);
         let mut z = vec![T::zero(); n];
-        for row in out.y.chunks(n) {
+        for row in out.y[first * n..].chunks(n) {
             for (s, &y) in z.iter_mut().zip(row) {
                 *s += y;
             }
         }
         if self.readout == Readout::Membrane {
-            let scale = T::one() / T::from_f64(steps as f64);
+            let scale = T::one() / T::from_f64((steps - first) as f64);
             z.iter_mut().for_each(|s| *s *= scale);
         }
         z
+    }
+
+    /// First step the read-out counts.
+    fn window_start(&self, steps: usize) -> usize {
+        match self.readout_window {
+            0 => 0,
+            w => steps.saturating_sub(w),
+        }
     }
 
     pub fn predict(&self, input: &[T], input_steps: usize) -> usize {
@@ -166,12 +182,16 @@ impl<T: Real> Network<T> {
         let z = self.scores(traces.last().expect("at least one layer"));
         let (loss, dz) = cross_entropy(&z, label);
         let n = self.classes();
+        let first = self.window_start(steps);
         let per_step = match self.readout {
-            Readout::Membrane => T::one() / T::from_f64(steps as f64),
+            Readout::Membrane => T::one() / T::from_f64((steps - first) as f64),
             Readout::SpikeCount => T::one(),
         };
         let mut grad_y: Vec<T> = (0..steps)
-            .flat_map(|_| dz.iter().map(|&d| d * per_step))
+            .flat_map(|t| {
+                let w = if t < first { T::zero() } else { per_step };
+                dz.iter().map(move |&d| d * w)
+            })
             .collect();
         debug_assert_eq!(grad_y.len(), steps * n);
         for l in (0..self.layers.len()).rev() {

@@ -26,7 +26,9 @@ pub struct SessionFiles {
     pub metrics_h5: PathBuf,
     pub learning_curve: PathBuf,
     pub checkpoint: PathBuf,
-    pub exported: Exported,
+    /// `None` when the network has no model-file form (L2MU layers, a
+    /// read-out window).
+    pub exported: Option<Exported>,
 }
 
 pub fn run_session(
@@ -83,7 +85,21 @@ pub fn run_session(
     if let Some(e) = plot_error {
         return Err(e.into());
     }
-    let exported = export_model(&state.net, exp.dt, &data.test, 0, &exp.output)?;
+    // The export maps LIF layers read over the whole sample; L2MU layers
+    // and read-out windows have no model-file form yet.
+    let exportable =
+        state.net.readout_window == 0 && state.net.layers.iter().all(|l| l.as_lif().is_some());
+    let exported = if exportable {
+        Some(export_model(
+            &state.net,
+            exp.dt,
+            &data.test,
+            0,
+            &exp.output,
+        )?)
+    } else {
+        None
+    };
     Ok((
         data,
         state,

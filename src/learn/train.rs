@@ -11,6 +11,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use super::experiment::{Experiment, Rule};
+use super::l2mu_layer::L2muLayer;
 use super::net::{Grads, Network};
 use super::online::online_grads;
 use super::optim::{Optimizer, accumulate};
@@ -88,14 +89,29 @@ pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Netwo
     if let Some(out) = shapes.last_mut() {
         out.size = classes;
     }
-    Network::lif(
+    let mut net = Network::lif(
         channels,
         &shapes,
         exp.readout,
         exp.surrogate,
         exp.init_gain,
         exp.seed,
-    )
+    );
+    net.readout_window = exp.readout_window;
+    let slope = match exp.surrogate {
+        super::surrogate::Surrogate::FastSigmoid { slope } => slope,
+        super::surrogate::Surrogate::Arctan { .. } => 25.0, // refused by validation
+    };
+    for (i, shape) in &exp.l2mu_layers {
+        let n_in = if *i == 0 {
+            channels
+        } else {
+            shapes[i - 1].size
+        };
+        let seed = exp.seed ^ (*i as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F);
+        net.layers[*i] = Box::new(L2muLayer::new(n_in, shape, slope, seed));
+    }
+    net
 }
 
 /// One epoch's figures.
@@ -166,13 +182,14 @@ fn sample_grads(
 }
 
 /// Zeroes the gradients of parameters the experiment keeps fixed.
-fn mask(exp: &Experiment, grads: &mut Grads<f32>) {
-    for layer in grads.iter_mut() {
+fn mask(exp: &Experiment, net: &Network<f32>, grads: &mut Grads<f32>) {
+    for (layer, g) in net.layers.iter().zip(grads.iter_mut()) {
+        let [tau, threshold] = layer.neuron_tensors();
         if !exp.learn_tau {
-            layer[2].iter_mut().for_each(|g| *g = 0.0);
+            g[tau].iter_mut().for_each(|g| *g = 0.0);
         }
         if !exp.learn_threshold {
-            layer[3].iter_mut().for_each(|g| *g = 0.0);
+            g[threshold].iter_mut().for_each(|g| *g = 0.0);
         }
     }
 }
@@ -180,9 +197,7 @@ fn mask(exp: &Experiment, grads: &mut Grads<f32>) {
 /// Keeps time constants and thresholds where the neuron model makes sense.
 fn clamp(net: &mut Network<f32>) {
     for layer in &mut net.layers {
-        let mut p = layer.params_mut();
-        p[2].iter_mut().for_each(|t| *t = t.max(0.5));
-        p[3].iter_mut().for_each(|t| *t = t.max(1e-3));
+        layer.constrain();
     }
 }
 
@@ -215,7 +230,7 @@ pub fn train_epoch(
             .flatten()
             .flatten()
             .for_each(|g| *g *= scale);
-        mask(exp, &mut total);
+        mask(exp, &state.net, &mut total);
         state.optimizer.apply(&mut state.net, &total);
         clamp(&mut state.net);
         bar.inc(batch.len() as u64);
