@@ -390,10 +390,10 @@ fn run_worker(
         // calendar's buckets are.
         let start = epoch_index as f64 * shared.epoch;
         let last = start + shared.epoch >= shared.duration;
-        // The last epoch includes the end of the run, as the clock engine
-        // includes spikes at its last grid point.
+        // The last epoch stops short of the run's last instant, which
+        // follows it (`last_instant`).
         let end = if last {
-            shared.duration.next_up()
+            shared.duration
         } else {
             (epoch_index + 1) as f64 * shared.epoch
         };
@@ -445,12 +445,7 @@ fn run_worker(
             );
             next_sample += 1;
         }
-        // The last epoch steps the grid up to the last grid point, as the
-        // clock engine's last step does.
-        let through = match last {
-            true => steps + 1,
-            false => arrival_step(end, shared.dt),
-        };
+        let through = arrival_step(end, shared.dt);
         let mut run = Run {
             agenda: &mut agenda,
             slices: &mut slices,
@@ -473,6 +468,16 @@ fn run_worker(
             reported = done;
         }
         if last {
+            let mut run = Run {
+                agenda: &mut agenda,
+                slices: &mut slices,
+                shared,
+                worker,
+                plastic: &plastic,
+                outbox: &mut outbox,
+                events: &mut synaptic_events,
+            };
+            run.last_instant(&mut grid, epoch_index, steps);
             break;
         }
     }
@@ -533,6 +538,25 @@ impl Run<'_, '_> {
             }
         }
         self.process(until, inclusive);
+    }
+
+    /// The run's last instant, after the last exchange, as the clock
+    /// engine includes its last grid point: inputs sent in the last epoch
+    /// that arrive exactly at the end act, and the spikes then are recorded
+    /// (and sent nowhere: nothing arrives after the end).
+    fn last_instant(&mut self, grid: &mut Grid, epoch_index: u64, steps: u64) {
+        let (now, after) = (self.shared.duration, self.shared.duration.next_up());
+        self.agenda.queue.advance_to(epoch_index + 1);
+        let mut emitted = Vec::new();
+        for slice in self.slices.iter_mut() {
+            emitted.clear();
+            slice.model.emit(now, after, &mut emitted);
+            for &(t, n) in &emitted {
+                record_and_send(slice, on_grain(t), n, self.shared, self.outbox);
+            }
+        }
+        self.advance(grid, after, false, steps + 1);
+        self.outbox.clear();
     }
 
     fn process(&mut self, until: f64, inclusive: bool) {
