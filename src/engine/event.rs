@@ -19,6 +19,11 @@
 //! queues. Ties in time are broken by a key that names the source (or the
 //! neuron), never the worker, so the result is the same for any number of
 //! threads.
+//!
+//! Populations without a closed form are stepped on the `dt` grid among the
+//! events (`event_grid`); the run ends with its last instant, after the last
+//! exchange, so that inputs arriving exactly at the end act, as in the clock
+//! engine's last step.
 
 use std::cmp::Ordering;
 
