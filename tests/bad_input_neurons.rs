@@ -286,21 +286,22 @@ fn astrocyte_variable_that_does_not_exist() {
     );
 }
 
+/// The models without an event form run in the event engine, stepped on
+/// the grid (`engine::event_grid`), with the LIF neurons that take their
+/// slow inward current.
 #[test]
-fn the_event_engine_refuses_clock_only_models() {
+fn the_event_engine_runs_the_grid_models() {
     let text = GOOD.replace(
         "duration = \"20 ms\"",
         "duration = \"20 ms\"\nengine = \"event\"",
     );
-    assert_fails(
-        &text,
-        &[
-            "model.toml:4",
-            "simulation.engine",
-            "`astro` (model \"astrocyte\")",
-            "only in the clock engine",
-        ],
-    );
+    let spec = spikesim::model::validate::parse_model(std::path::Path::new("model.toml"), &text)
+        .expect("the event engine admits astrocyte, meta and amsu_lif");
+    let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
+    for pop in ["exc", "astro", "meta", "lb", "amsu"] {
+        assert!(results.spikes_of(pop).is_some(), "{pop} recorded");
+    }
+    assert_eq!(results.info.engine, "event");
 }
 
 #[test]

@@ -19,11 +19,17 @@
 //! queues. Ties in time are broken by a key that names the source (or the
 //! neuron), never the worker, so the result is the same for any number of
 //! threads.
+//!
+//! Populations without a closed form are stepped on the `dt` grid among the
+//! events (`event_grid`); the run ends with its last instant, after the last
+//! exchange, so that inputs arriving exactly at the end act, as in the clock
+//! engine's last step.
 
 use std::cmp::Ordering;
 
 use crate::engine::calendar::Calendar;
 use crate::engine::check_grid::CheckGrid;
+use crate::engine::event_grid::{Grid, OnGrid, arrival_step, send_graded};
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Worker};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
@@ -33,6 +39,7 @@ use crate::io::results::SpikeTrains;
 use crate::model::spec::{ModelSpec, Port, RecordSpec};
 use crate::neuron::exact::on_grain;
 use crate::neuron::{EventModel, Next};
+use crate::synapse::Arrival;
 use crate::synapse::csr::ExactDelays;
 
 /// What a run produced (as the clock engine's).
@@ -192,21 +199,27 @@ pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -
     assemble(net, records, outcomes)
 }
 
-fn event_slices(worker: &Worker) -> Vec<EventSlice> {
+/// The slices' event forms; a grid slice (see `event_grid`) gets a stand-in
+/// and keeps its drives to itself.
+fn event_slices(worker: &Worker, is_grid: &[bool]) -> Vec<EventSlice> {
     worker
         .slices
         .iter()
-        .map(|s| {
-            let model = s
-                .neuron
-                .event_model()
-                .expect("every model that validation admits has an event-driven form");
+        .zip(is_grid)
+        .map(|(s, &grid)| {
+            let model = match grid {
+                true => Box::new(OnGrid(s.neuron.size())),
+                false => s.neuron.event_model().expect("not a grid slice"),
+            };
             let n = model.size();
-            let drive = s
-                .drive
-                .iter()
-                .map(|c| (on_grain(c.time), c.drive.clone()))
-                .collect();
+            let drive = match grid {
+                true => Vec::new(),
+                false => s
+                    .drive
+                    .iter()
+                    .map(|c| (on_grain(c.time), c.drive.clone()))
+                    .collect(),
+            };
             EventSlice {
                 population: s.population,
                 offset: s.offset,
@@ -334,7 +347,8 @@ fn run_worker(
     records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
 ) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
-    let mut slices = event_slices(worker);
+    let mut grid = Grid::new(worker, shared.projections);
+    let mut slices = event_slices(worker, &grid.is_grid);
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
     let mut recs = recorders(&slices, records);
     let mut agenda = Agenda {
@@ -366,6 +380,13 @@ fn run_worker(
     let steps = (shared.duration / shared.dt).round() as u64;
     let mut next_sample = 0u64;
     let (mut outbox, mut all, mut emitted) = (Vec::new(), Vec::new(), Vec::new());
+    for &si in &grid.slices {
+        grid.fired.clear();
+        worker.slices[si].neuron.initial_spikes(&mut grid.fired);
+        for &n in &grid.fired {
+            record_and_send(&mut slices[si], 0.0, n, shared, &mut outbox);
+        }
+    }
     let mut synaptic_events = 0;
     let mut epoch_index = 0;
     let (report_every, mut reported) = ((steps / 200).max(1), 0);
@@ -374,10 +395,10 @@ fn run_worker(
         // calendar's buckets are.
         let start = epoch_index as f64 * shared.epoch;
         let last = start + shared.epoch >= shared.duration;
-        // The last epoch includes the end of the run, as the clock engine
-        // includes spikes at its last grid point.
+        // The last epoch stops short of the run's last instant, which
+        // follows it (`last_instant`).
         let end = if last {
-            shared.duration.next_up()
+            shared.duration
         } else {
             (epoch_index + 1) as f64 * shared.epoch
         };
@@ -393,21 +414,24 @@ fn run_worker(
         // Interleave the queue with the samples due in this epoch.
         while next_sample < steps && (next_sample as f64 * shared.dt) < end {
             let t_sample = next_sample as f64 * shared.dt;
-            process_until(
-                &mut agenda,
-                &mut slices,
+            let mut run = Run {
+                agenda: &mut agenda,
+                slices: &mut slices,
                 shared,
                 worker,
-                &plastic,
-                t_sample,
-                true,
-                &mut outbox,
-                &mut synaptic_events,
-            );
+                plastic: &plastic,
+                outbox: &mut outbox,
+                events: &mut synaptic_events,
+            };
+            run.advance(&mut grid, t_sample, true, next_sample + 1);
             for (si, slice_recs) in recs.iter_mut().enumerate() {
                 for r in slice_recs.iter_mut() {
                     if next_sample.is_multiple_of(r.every) {
                         for (variable, values) in r.variables.iter().zip(&mut r.values) {
+                            if grid.is_grid[si] {
+                                worker.slices[si].neuron.sample(variable, &r.local, values);
+                                continue;
+                            }
                             values.extend(
                                 r.local.iter().map(|&i| {
                                     slices[si].model.value(variable, i as usize, t_sample)
@@ -426,20 +450,20 @@ fn run_worker(
             );
             next_sample += 1;
         }
-        process_until(
-            &mut agenda,
-            &mut slices,
+        let through = arrival_step(end, shared.dt);
+        let mut run = Run {
+            agenda: &mut agenda,
+            slices: &mut slices,
             shared,
             worker,
-            &plastic,
-            end,
-            false,
-            &mut outbox,
-            &mut synaptic_events,
-        );
+            plastic: &plastic,
+            outbox: &mut outbox,
+            events: &mut synaptic_events,
+        };
+        run.advance(&mut grid, end, false, through);
         outbox.sort_unstable_by(Spike::canonical_cmp);
         exchange.exchange(w, epoch_index, &mut outbox, &mut all);
-        synaptic_events += deliver(&mut agenda.queue, worker, &all, shared);
+        synaptic_events += deliver(&mut agenda.queue, worker, &all, shared, &grid);
         epoch_index += 1;
         // About 200 reports a run, as the clock engine gives: reporting
         // every epoch cost 5 % of CUBA's loop.
@@ -449,6 +473,16 @@ fn run_worker(
             reported = done;
         }
         if last {
+            let mut run = Run {
+                agenda: &mut agenda,
+                slices: &mut slices,
+                shared,
+                worker,
+                plastic: &plastic,
+                outbox: &mut outbox,
+                events: &mut synaptic_events,
+            };
+            run.last_instant(&mut grid, epoch_index, steps);
             break;
         }
     }
@@ -481,6 +515,103 @@ fn record_and_send(
             neuron,
             value: 1.0,
         });
+    }
+}
+
+/// What processing the agenda works on.
+struct Run<'a, 'b> {
+    agenda: &'a mut Agenda,
+    slices: &'a mut [EventSlice],
+    shared: &'a Shared<'b>,
+    worker: &'a mut Worker,
+    plastic: &'a [Vec<(usize, usize)>],
+    outbox: &'a mut Vec<Spike>,
+    events: &'a mut u64,
+}
+
+impl Run<'_, '_> {
+    /// Process the events before `until` (or up to and including it), and
+    /// step the grid slices to every grid point before `through`, each
+    /// after the events before its time (see `event_grid`). Without grid
+    /// slices this is `process_until` alone.
+    fn advance(&mut self, grid: &mut Grid, until: f64, inclusive: bool, through: u64) {
+        if !grid.slices.is_empty() {
+            while grid.next < through {
+                let t = grid.next as f64 * self.shared.dt;
+                self.process(t.min(until), false);
+                self.step_grid(grid);
+            }
+        }
+        self.process(until, inclusive);
+    }
+
+    /// The run's last instant, after the last exchange, as the clock
+    /// engine includes its last grid point: inputs sent in the last epoch
+    /// that arrive exactly at the end act, and the spikes then are recorded
+    /// (and sent nowhere: nothing arrives after the end).
+    fn last_instant(&mut self, grid: &mut Grid, epoch_index: u64, steps: u64) {
+        let (now, after) = (self.shared.duration, self.shared.duration.next_up());
+        self.agenda.queue.advance_to(epoch_index + 1);
+        let mut emitted = Vec::new();
+        for slice in self.slices.iter_mut() {
+            emitted.clear();
+            slice.model.emit(now, after, &mut emitted);
+            for &(t, n) in &emitted {
+                record_and_send(slice, on_grain(t), n, self.shared, self.outbox);
+            }
+        }
+        self.advance(grid, after, false, steps + 1);
+        self.outbox.clear();
+    }
+
+    fn process(&mut self, until: f64, inclusive: bool) {
+        process_until(
+            self.agenda,
+            self.slices,
+            self.shared,
+            self.worker,
+            self.plastic,
+            until,
+            inclusive,
+            self.outbox,
+            self.events,
+        );
+    }
+
+    /// Step every grid slice to grid point `grid.next`, as the clock engine
+    /// does: plastic arrivals read their weights, the slice steps, plastic
+    /// parts learn of its spikes, the ring slot is emptied, spikes and graded
+    /// values are sent at the grid time, the drives due then are applied.
+    fn step_grid(&mut self, grid: &mut Grid) {
+        let k = grid.next;
+        let t = k as f64 * self.shared.dt;
+        let worker = &mut *self.worker;
+        for gi in 0..grid.slices.len() {
+            let si = grid.slices[gi];
+            let slice = &mut worker.slices[si];
+            for &(j, pi) in &self.plastic[si] {
+                let part = &mut worker.parts[j][pi];
+                let slot = slice.inputs[self.shared.projections[j].port].slot_mut(k);
+                if let Some(p) = part.plastic.as_mut() {
+                    p.arrive(k, t, &part.synapses, slot);
+                }
+            }
+            grid.fired.clear();
+            slice.neuron.step(k - 1, &slice.inputs, &mut grid.fired);
+            if !self.plastic[si].is_empty() {
+                post_spikes(&mut worker.parts, &self.plastic[si], &grid.fired, t);
+            }
+            let slice = &mut worker.slices[si];
+            slice.inputs.iter_mut().for_each(|ring| ring.clear(k));
+            for &n in &grid.fired {
+                record_and_send(&mut self.slices[si], t, n, self.shared, self.outbox);
+            }
+            if !self.shared.outgoing[slice.population].is_empty() {
+                send_graded(slice, t, self.outbox);
+            }
+            grid.after_step(slice, si, k);
+        }
+        grid.next += 1;
     }
 }
 
@@ -670,21 +801,57 @@ fn handle(
 }
 
 /// Queue the epoch's spikes (canonical order) as inputs to this worker's slices.
-fn deliver(queue: &mut Calendar<Event>, worker: &Worker, spikes: &[Spike], shared: &Shared) -> u64 {
+fn deliver(
+    queue: &mut Calendar<Event>,
+    worker: &mut Worker,
+    spikes: &[Spike],
+    shared: &Shared,
+    grid: &Grid,
+) -> u64 {
+    let mut on_grid = 0;
     for spike in spikes {
         for &j in &shared.outgoing[spike.population as usize] {
-            for (part_index, part) in worker.parts[j].iter().enumerate() {
+            for part_index in 0..worker.parts[j].len() {
+                let part = &worker.parts[j][part_index];
                 let csr = &part.synapses;
                 let row = csr.row(spike.neuron);
                 if row.is_empty() {
                     continue;
                 }
+                if grid.is_grid[part.slice] {
+                    on_grid += to_grid(worker, (j, part_index), spike, shared, grid.next);
+                    continue;
+                }
                 let key = [spike.population, spike.neuron, j as u32, 0];
+                let graded = spike.value != 1.0 && part.plastic.is_none();
                 match csr
                     .exact_delays
                     .as_ref()
                     .expect("event networks keep exact delays")
                 {
+                    ExactDelays::Uniform(d) if graded => {
+                        // A graded value scales each synapse's weight.
+                        let port = shared.projections[j].port as u8;
+                        for s in row {
+                            let kind = Kind::Single {
+                                slice: part.slice as u32,
+                                port,
+                                target: csr.targets[s],
+                                weight: (csr.weights[s] as f64 * spike.value) as f32,
+                            };
+                            let key = [spike.population, spike.neuron, j as u32, s as u32];
+                            let time = on_grain(spike.time + d);
+                            push(
+                                queue,
+                                Event {
+                                    time,
+                                    class: 1,
+                                    key,
+                                    kind,
+                                },
+                            );
+                        }
+                    }
                     ExactDelays::Uniform(d) => {
                         let kind = Kind::Batch {
                             j: j as u32,
@@ -727,7 +894,10 @@ fn deliver(queue: &mut Calendar<Event>, worker: &Worker, spikes: &[Spike], share
                                 slice: part.slice as u32,
                                 port,
                                 target: csr.targets[s],
-                                weight: csr.weights[s],
+                                weight: match graded {
+                                    true => (csr.weights[s] as f64 * spike.value) as f32,
+                                    false => csr.weights[s],
+                                },
                             };
                             let key = [spike.population, spike.neuron, j as u32, s as u32];
                             push(
@@ -745,8 +915,52 @@ fn deliver(queue: &mut Calendar<Event>, worker: &Worker, spikes: &[Spike], share
             }
         }
     }
-    // Events are counted when applied (`process_until`).
-    0
+    // Events to exact slices are counted when applied (`process_until`).
+    on_grid
+}
+
+/// Put a spike's inputs through part `(j, part)`, which ends in a grid
+/// slice, into the slice's rings at their `arrival_step`s, as the clock
+/// engine's `deliver` does (plastic parts queue them to read the weight on
+/// arrival); returns the synaptic events. `next` is the grid point the
+/// slice steps to next: an arrival rounded onto an earlier one would be a
+/// scheduling error.
+fn to_grid(
+    worker: &mut Worker,
+    (j, part): (usize, usize),
+    spike: &Spike,
+    shared: &Shared,
+    next: u64,
+) -> u64 {
+    let p = &mut worker.parts[j][part];
+    let csr = &p.synapses;
+    let delays = csr
+        .exact_delays
+        .as_ref()
+        .expect("event networks keep exact delays");
+    let ring = &mut worker.slices[p.slice].inputs[shared.projections[j].port];
+    let row = csr.row(spike.neuron);
+    let events = row.len() as u64;
+    for s in row {
+        let d = match delays {
+            ExactDelays::Uniform(d) => *d,
+            ExactDelays::PerSynapse(ds) => ds[s],
+        };
+        let step = arrival_step(spike.time + d, shared.dt);
+        debug_assert!(step >= next, "an input for a grid point already stepped");
+        let step = step.max(next);
+        match p.plastic.as_mut() {
+            Some(plastic) => plastic.queue(step, s as u32),
+            None => ring.slot_mut(step).push(Arrival {
+                target: csr.targets[s],
+                weight: match spike.value == 1.0 {
+                    true => csr.weights[s],
+                    false => (csr.weights[s] as f64 * spike.value) as f32,
+                },
+            }),
+        }
+    }
+    events
 }
 
 fn assemble(

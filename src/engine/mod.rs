@@ -3,6 +3,7 @@ pub mod calendar;
 pub mod check_grid;
 pub mod clock;
 pub mod event;
+pub mod event_grid;
 pub mod exchange;
 pub mod fixed;
 pub mod network;

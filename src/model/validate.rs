@@ -67,7 +67,6 @@ impl<'a> Validator<'a> {
             }
             populations.push(spec);
         }
-        self.check_engine_support(&raw.simulation, &simulation, &populations)?;
         let mut projections = Vec::new();
         for (i, p) in raw.projections.iter().enumerate() {
             projections.push(self.projection(i, p, &populations, &simulation)?);

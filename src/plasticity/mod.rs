@@ -128,6 +128,12 @@ impl PlasticPart {
         }
     }
 
+    /// Room for arrivals `extra` grid points further out (the event engine
+    /// rounds real arrival times up onto the grid).
+    pub fn widen_queue(&mut self, extra: usize) {
+        self.pending.resize(self.pending.len() + extra, Vec::new());
+    }
+
     /// Clock engine: synapse `s`'s spike arrives at grid point `step`.
     pub fn queue(&mut self, step: u64, s: u32) {
         let n = self.pending.len() as u64;

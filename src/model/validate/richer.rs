@@ -388,36 +388,6 @@ impl Validator<'_> {
             plasticity: None,
         }))
     }
-
-    /// The event-driven engine has no form of the models defined here.
-    pub(super) fn check_engine_support(
-        &self,
-        raw: &Spanned<crate::model::schema::RawSimulation>,
-        sim: &SimulationSpec,
-        pops: &[PopulationSpec],
-    ) -> Result<()> {
-        if sim.engine != EngineKind::Event {
-            return Ok(());
-        }
-        let clock_only = pops.iter().find(|p| {
-            matches!(
-                p.kind,
-                NeuronKind::Astrocyte(_) | NeuronKind::AmsuLif(_) | NeuronKind::Meta(_)
-            )
-        });
-        match clock_only {
-            None => Ok(()),
-            Some(p) => Err(self.err(
-                raw.get_ref().engine.as_ref().and_then(span_of),
-                "simulation.engine",
-                format!(
-                    "population `{}` (model \"{}\") runs only in the clock engine; use engine = \"clock\"",
-                    p.name,
-                    p.kind.model_name()
-                ),
-            )),
-        }
-    }
 }
 
 impl Params<'_, '_> {
