@@ -17,6 +17,7 @@
 //! - [`adam`]: the Adam optimiser over flat parameter slices.
 pub mod adam;
 pub mod dcls;
+pub mod delays;
 pub mod experiment;
 pub mod export;
 pub mod l2mu;

@@ -10,6 +10,7 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
+use super::delays::attach_delays;
 use super::experiment::{Experiment, Rule};
 use super::net::{Grads, Network};
 use super::online::online_grads;
@@ -88,14 +89,16 @@ pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Netwo
     if let Some(out) = shapes.last_mut() {
         out.size = classes;
     }
-    Network::lif(
+    let mut net = Network::lif(
         channels,
         &shapes,
         exp.readout,
         exp.surrogate,
         exp.init_gain,
         exp.seed,
-    )
+    );
+    attach_delays(&mut net, &exp.delays, exp.epochs, exp.seed);
+    net
 }
 
 /// One epoch's figures.
@@ -183,6 +186,7 @@ fn clamp(net: &mut Network<f32>) {
         let mut p = layer.params_mut();
         p[2].iter_mut().for_each(|t| *t = t.max(0.5));
         p[3].iter_mut().for_each(|t| *t = t.max(1e-3));
+        layer.project();
     }
 }
 
@@ -268,6 +272,8 @@ pub fn train(
     after_epoch: &mut dyn FnMut(&TrainState) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
     let pool = pool(exp.threads);
+    let done = state.epochs_done();
+    anneal(&mut state.net, done);
     while state.epochs_done() < exp.epochs {
         let started = Instant::now();
         let bar = if show_progress {
@@ -286,6 +292,9 @@ pub fn train(
         };
         let (train_loss, train_accuracy) =
             pool.install(|| train_epoch(exp, state, &data.train, &bar));
+        // After the last epoch, delays are rounded before the evaluation.
+        let done = state.epochs_done() + 1;
+        anneal(&mut state.net, done);
         let (test_loss, test_accuracy, _) = pool.install(|| evaluate(&state.net, &data.test));
         bar.finish_and_clear();
         state.history.push(EpochMetrics {
@@ -299,6 +308,12 @@ pub fn train(
         after_epoch(state)?;
     }
     Ok(())
+}
+
+/// Sets every layer's schedules for `epoch` (0-based; the epoch count
+/// itself means training is over).
+fn anneal(net: &mut Network<f32>, epoch: usize) {
+    net.layers.iter_mut().for_each(|l| l.anneal(epoch));
 }
 
 /// Where a run's files go.
