@@ -306,7 +306,12 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
 
 /// Puts delays on the hidden layers that `specs` names (`None` = none),
 /// positions drawn from `seed`.
-pub fn attach_delays(net: &mut Network<f32>, specs: &[Option<DelaySpec>], epochs: usize, seed: u64) {
+pub fn attach_delays(
+    net: &mut Network<f32>,
+    specs: &[Option<DelaySpec>],
+    epochs: usize,
+    seed: u64,
+) {
     let mut rng = Pcg64::seed_from_u64(seed ^ 0xDE1A_7500);
     for (layer, spec) in net.layers.iter_mut().zip(specs) {
         if let Some(spec) = spec {

@@ -271,14 +271,14 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             Some(d) => delay_spec(&src, d, &f("delays"), dt, &time)?,
             None => None,
         };
-        if let (Some(_), Some(d)) = (delay, &l.delays) {
-            if tau_syn.is_some() || l.recurrent == Some(true) {
-                return Err(err(
-                    span(d),
-                    &f("delays"),
-                    "delays go on feed-forward \"lif\" layers only".into(),
-                ));
-            }
+        if let (Some(_), Some(d)) = (delay, &l.delays)
+            && (tau_syn.is_some() || l.recurrent == Some(true))
+        {
+            return Err(err(
+                span(d),
+                &f("delays"),
+                "delays go on feed-forward \"lif\" layers only".into(),
+            ));
         }
         delays.push(delay);
         layers.push(LifShape {
@@ -473,13 +473,16 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     })
 }
 
+/// Parses a time field to seconds (the closure of [`parse_experiment`]).
+type TimeField<'a> = dyn Fn(&Spanned<String>, &str) -> Result<f64, ModelError> + 'a;
+
 /// A layer's `delays` table: `None` for mode "none".
 fn delay_spec(
     src: &Source,
     d: &Spanned<RawDelays>,
     field: &str,
     dt: f64,
-    time: &dyn Fn(&Spanned<String>, &str) -> Result<f64, ModelError>,
+    time: &TimeField<'_>,
 ) -> Result<Option<DelaySpec>, ModelError> {
     let r = d.get_ref();
     let mode = match r.mode.get_ref().as_str() {
@@ -489,24 +492,26 @@ fn delay_spec(
         other => {
             return Err(src.error(
                 span(&r.mode),
-                &format!("{field}.mode"),
-                format!("unknown delay mode {other:?}, expected \"learned\", \"random\" or \"none\""),
+                format!("{field}.mode"),
+                format!(
+                    "unknown delay mode {other:?}, expected \"learned\", \"random\" or \"none\""
+                ),
             ));
         }
     };
     let Some(max) = &r.max_delay else {
         return Err(src.error(
             span(d),
-            &format!("{field}.max_delay"),
+            format!("{field}.max_delay"),
             "delays need `max_delay`".to_string(),
         ));
     };
     let steps = time(max, &format!("{field}.max_delay"))? / dt;
     let whole = steps.round();
-    if (steps - whole).abs() > 1e-6 || whole as usize % 2 != 0 {
+    if (steps - whole).abs() > 1e-6 || !(whole as usize).is_multiple_of(2) {
         return Err(src.error(
             span(max),
-            &format!("{field}.max_delay"),
+            format!("{field}.max_delay"),
             format!(
                 "must be an even number of steps (the DCLS kernel has an odd number of taps), found {steps} steps"
             ),
@@ -516,7 +521,7 @@ fn delay_spec(
         Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
             return Err(src.error(
                 span(s),
-                &format!("{field}.lr_scale"),
+                format!("{field}.lr_scale"),
                 format!("must be > 0, found {}", s.get_ref()),
             ));
         }

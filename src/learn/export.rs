@@ -54,10 +54,7 @@ fn lif_layers(net: &Network<f32>) -> Vec<(Lif<f32>, Option<Vec<usize>>)> {
         .iter()
         .map(|l| match l.delayed() {
             Some((lif, delays)) => (lif, Some(delays)),
-            None => (
-                l.as_lif().expect("export handles LIF layers").clone(),
-                None,
-            ),
+            None => (l.as_lif().expect("export handles LIF layers").clone(), None),
         })
         .collect()
 }
@@ -98,12 +95,7 @@ fn connection_list(
         for j in 0..n_out {
             let k = i * n_out + j;
             let steps = 1 + delays.map_or(0, |d| d[k]);
-            let _ = writeln!(
-                text,
-                "{i},{j},{},{}",
-                f64::from(w[k]),
-                steps as f64 * dt_ms
-            );
+            let _ = writeln!(text, "{i},{j},{},{}", f64::from(w[k]), steps as f64 * dt_ms);
         }
     }
     text
