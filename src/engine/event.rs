@@ -413,7 +413,10 @@ fn run_worker(
         }
         // Interleave the queue with the samples due in this epoch.
         while next_sample < steps && (next_sample as f64 * shared.dt) < end {
-            let t_sample = next_sample as f64 * shared.dt;
+            // On the event grain, so that an arrival at a grid point (a
+            // spike time plus a delay, rounded to the grain) is applied
+            // before the sample, as the clock engine applies it.
+            let t_sample = on_grain(next_sample as f64 * shared.dt);
             let mut run = Run {
                 agenda: &mut agenda,
                 slices: &mut slices,

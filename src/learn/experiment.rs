@@ -15,6 +15,9 @@
 //! threshold = 1.0          # in units of the weights
 //! recurrent = false
 //! # or kind = "l2mu": see `l2mu_experiment`
+//! delays = { mode = "learned", max_delay = "24 ms", lr_scale = 100 }
+//!                          # optional per-synapse delays in 0..=max_delay:
+//!                          # "learned" (DCLS), "random" (fixed) or "none"
 //!
 //! [readout]
 //! kind = "membrane"        # or "spike_count"
@@ -37,6 +40,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::delays::{DelayMode, DelaySpec};
 use super::l2mu_experiment::{l2mu_layer, reject_l2mu_fields};
 use super::l2mu_layer::L2muShape;
 use super::net::{LifShape, Readout};
@@ -84,6 +88,16 @@ pub(super) struct RawLayer {
     pub(super) order: Option<Spanned<i64>>,
     pub(super) theta: Option<Spanned<String>>,
     pub(super) memory_size: Option<Spanned<i64>>,
+    /// Per-synapse delays of the layer's inputs (LIF layers only).
+    pub(super) delays: Option<Spanned<RawDelays>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDelays {
+    mode: Spanned<String>,
+    max_delay: Option<Spanned<String>>,
+    lr_scale: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,6 +155,8 @@ pub struct Experiment {
     pub channel_group: usize,
     /// Hidden layers then the read-out; `tau` in steps.
     pub layers: Vec<LifShape>,
+    /// Per hidden layer, the delays of its input synapses.
+    pub delays: Vec<Option<DelaySpec>>,
     pub readout: Readout,
     /// Steps at the end the read-out counts (0: all).
     pub readout_window: usize,
@@ -241,6 +257,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     }
     let mut layers = Vec::new();
     let mut l2mu_layers = Vec::new();
+    let mut delays = Vec::new();
     for (i, l) in raw.layers.iter().enumerate() {
         let f = |name: &str| format!("layer[{i}].{name}");
         match l.kind.as_ref().map(|k| k.get_ref().as_str()) {
@@ -248,7 +265,15 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             Some("l2mu") => {
                 let (lif, shape) = l2mu_layer(&src, i, l, dt)?;
                 layers.push(lif);
+                if let Some(d) = &l.delays {
+                    return Err(err(
+                        span(d),
+                        &f("delays"),
+                        "per-synapse delays apply to LIF layers only, not to an L2MU layer".into(),
+                    ));
+                }
                 l2mu_layers.push((i, shape));
+                delays.push(None);
                 continue;
             }
             Some(other) => {
@@ -288,6 +313,20 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
                 ));
             }
         };
+        let delay = match &l.delays {
+            Some(d) => delay_spec(&src, d, &f("delays"), dt, &time)?,
+            None => None,
+        };
+        if let (Some(_), Some(d)) = (delay, &l.delays)
+            && (tau_syn.is_some() || l.recurrent == Some(true))
+        {
+            return Err(err(
+                span(d),
+                &f("delays"),
+                "delays go on feed-forward \"lif\" layers only".into(),
+            ));
+        }
+        delays.push(delay);
         layers.push(LifShape {
             size: positive(&l.size, &f("size"))?,
             tau: time(tau_m, &f("tau_m"))? / dt,
@@ -432,6 +471,15 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"cuba_lif\""),
         ));
     }
+    if rule == Rule::Online
+        && let Some(i) = delays.iter().position(Option::is_some)
+    {
+        return Err(err(
+            sspan(&t.rule),
+            "training.rule",
+            format!("the online rule does not train delays; layer[{i}] has some"),
+        ));
+    }
     let threads = match &t.threads {
         Some(s) => usize::try_from(*s.get_ref()).map_err(|_| {
             err(
@@ -453,6 +501,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         duration,
         channel_group,
         layers,
+        delays,
         readout,
         readout_window,
         l2mu_layers,
@@ -492,4 +541,66 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .and_then(|o| o.dir)
             .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
     })
+}
+
+/// Parses a time field to seconds (the closure of [`parse_experiment`]).
+type TimeField<'a> = dyn Fn(&Spanned<String>, &str) -> Result<f64, ModelError> + 'a;
+
+/// A layer's `delays` table: `None` for mode "none".
+fn delay_spec(
+    src: &Source,
+    d: &Spanned<RawDelays>,
+    field: &str,
+    dt: f64,
+    time: &TimeField<'_>,
+) -> Result<Option<DelaySpec>, ModelError> {
+    let r = d.get_ref();
+    let mode = match r.mode.get_ref().as_str() {
+        "learned" => DelayMode::Learned,
+        "random" => DelayMode::Random,
+        "none" => return Ok(None),
+        other => {
+            return Err(src.error(
+                span(&r.mode),
+                format!("{field}.mode"),
+                format!(
+                    "unknown delay mode {other:?}, expected \"learned\", \"random\" or \"none\""
+                ),
+            ));
+        }
+    };
+    let Some(max) = &r.max_delay else {
+        return Err(src.error(
+            span(d),
+            format!("{field}.max_delay"),
+            "delays need `max_delay`".to_string(),
+        ));
+    };
+    let steps = time(max, &format!("{field}.max_delay"))? / dt;
+    let whole = steps.round();
+    if (steps - whole).abs() > 1e-6 || !(whole as usize).is_multiple_of(2) {
+        return Err(src.error(
+            span(max),
+            format!("{field}.max_delay"),
+            format!(
+                "must be an even number of steps (the DCLS kernel has an odd number of taps), found {steps} steps"
+            ),
+        ));
+    }
+    let lr_scale = match &r.lr_scale {
+        Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
+            return Err(src.error(
+                span(s),
+                format!("{field}.lr_scale"),
+                format!("must be > 0, found {}", s.get_ref()),
+            ));
+        }
+        Some(s) => *s.get_ref(),
+        None => 100.0,
+    };
+    Ok(Some(DelaySpec {
+        mode,
+        kernel_size: whole as usize + 1,
+        lr_scale,
+    }))
 }

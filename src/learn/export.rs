@@ -47,10 +47,15 @@ fn population_name(net: &Network<f32>, l: usize) -> String {
     }
 }
 
-fn lif_layers(net: &Network<f32>) -> Vec<&Lif<f32>> {
+/// Each layer as a dense LIF projection and its synapses' delays in steps
+/// beyond the one every layer has (`None`: all zero).
+fn lif_layers(net: &Network<f32>) -> Vec<(Lif<f32>, Option<Vec<usize>>)> {
     net.layers
         .iter()
-        .map(|l| l.as_lif().expect("export handles LIF layers"))
+        .map(|l| match l.delayed() {
+            Some((lif, delays)) => (lif, Some(delays)),
+            None => (l.as_lif().expect("export handles LIF layers").clone(), None),
+        })
         .collect()
 }
 
@@ -76,11 +81,21 @@ pub fn write_input_spikes(path: &Path, data: &Prepared, i: usize, dt: f64) -> Re
     write_text(path, &text, "write the input spikes")
 }
 
-fn connection_list(w: &[f32], n_in: usize, n_out: usize, delay_ms: f64) -> String {
+/// `delays` (steps, input-major like `w`) come on top of the one-step delay
+/// of every training layer.
+fn connection_list(
+    w: &[f32],
+    n_in: usize,
+    n_out: usize,
+    dt_ms: f64,
+    delays: Option<&[usize]>,
+) -> String {
     let mut text = String::from("pre,post,weight_mV,delay_ms\n");
     for i in 0..n_in {
         for j in 0..n_out {
-            let _ = writeln!(text, "{i},{j},{},{delay_ms}", f64::from(w[i * n_out + j]));
+            let k = i * n_out + j;
+            let steps = 1 + delays.map_or(0, |d| d[k]);
+            let _ = writeln!(text, "{i},{j},{},{}", f64::from(w[k]), steps as f64 * dt_ms);
         }
     }
     text
@@ -109,7 +124,7 @@ pub fn export_model(
         steps as f64 * dt_ms,
         net.n_in()
     );
-    for (l, layer) in layers.iter().enumerate() {
+    for (l, (layer, _)) in layers.iter().enumerate() {
         let name = population_name(net, l);
         let v_th = if layer.spiking {
             f64::from(layer.theta[0])
@@ -133,7 +148,7 @@ pub fn export_model(
             f64::from(layer.tau[0]) * dt_ms
         );
     }
-    for (l, layer) in layers.iter().enumerate() {
+    for (l, (layer, delays)) in layers.iter().enumerate() {
         let name = population_name(net, l);
         // A CuBa layer's inputs are current jumps, every one on `exc` (both
         // receptors share the time constant, so the sign needs no split).
@@ -150,7 +165,7 @@ pub fn export_model(
         let file = format!("w_{name}.csv");
         write_text(
             &dir.join(&file),
-            &connection_list(&layer.w, layer.n_in, layer.n_out, dt_ms),
+            &connection_list(&layer.w, layer.n_in, layer.n_out, dt_ms, delays.as_deref()),
             "write a connection list",
         )?;
         let _ = write!(
@@ -161,7 +176,7 @@ pub fn export_model(
             let file = format!("w_{name}_recurrent.csv");
             write_text(
                 &dir.join(&file),
-                &connection_list(&layer.rec, layer.n_out, layer.n_out, dt_ms),
+                &connection_list(&layer.rec, layer.n_out, layer.n_out, dt_ms, None),
                 "write a connection list",
             )?;
             let _ = write!(

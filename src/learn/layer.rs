@@ -88,6 +88,23 @@ pub trait Layer<T: Real>: Send + Sync {
             }
         });
     }
+    /// Steps the layer's synaptic delays add beyond one per layer.
+    fn extra_steps(&self) -> usize {
+        0
+    }
+    /// Learning rate of tensor `param` relative to the experiment's.
+    fn lr_scale(&self, _param: usize) -> f64 {
+        1.0
+    }
+    /// Brings parameters back into their domain after an optimiser step.
+    fn project(&mut self) {}
+    /// Sets schedules (e.g. a DCLS kernel width) for epoch `epoch` (0-based).
+    fn anneal(&mut self, _epoch: usize) {}
+    /// The layer as a dense LIF projection with integer per-synapse delays
+    /// in steps (input-major), for export.
+    fn delayed(&self) -> Option<(Lif<T>, Vec<usize>)> {
+        None
+    }
 }
 
 /// Dense projection onto a LIF population (see the module documentation).

@@ -24,6 +24,7 @@
 pub mod adam;
 pub mod continual;
 pub mod dcls;
+pub mod delays;
 pub mod experiment;
 pub mod export;
 pub mod hlop;

@@ -108,7 +108,7 @@ impl<T: Real> Network<T> {
     /// Steps simulated for an input of `input_steps`: one more per layer, so
     /// that the last input step reaches the read-out.
     pub fn steps(&self, input_steps: usize) -> usize {
-        input_steps + self.layers.len()
+        input_steps + self.layers.len() + self.layers.iter().map(|l| l.extra_steps()).sum::<usize>()
     }
 
     pub fn zero_grads(&self) -> Grads<T> {

@@ -34,9 +34,13 @@ impl Optimizer {
     /// Applies `grads` (already averaged over the batch).
     pub fn apply(&mut self, net: &mut Network<f32>, grads: &Grads<f32>) {
         self.step += 1;
-        let lr = self.lr as f32;
         for (l, layer) in net.layers.iter_mut().enumerate() {
+            let scales: Vec<f64> = (0..layer.params().len())
+                .map(|p| layer.lr_scale(p))
+                .collect();
             for (p, param) in layer.params_mut().into_iter().enumerate() {
+                let lr64 = self.lr * scales[p];
+                let lr = lr64 as f32;
                 let (m, v, g) = (&mut self.m[l][p], &mut self.v[l][p], &grads[l][p]);
                 match self.kind {
                     OptimizerKind::Sgd { momentum } => {
@@ -50,7 +54,8 @@ impl Optimizer {
                         let (b1, b2) = (beta1 as f32, beta2 as f32);
                         let c1 = 1.0 - beta1.powf(self.step as f64);
                         let c2 = 1.0 - beta2.powf(self.step as f64);
-                        let step = (self.lr * c2.sqrt() / c1) as f32;
+                        // The whole step size in f64, rounded once.
+                        let step = (lr64 * c2.sqrt() / c1) as f32;
                         let eps = eps as f32;
                         for (((w, m), v), &g) in
                             param.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g)

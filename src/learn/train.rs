@@ -10,6 +10,7 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
+use super::delays::attach_delays;
 use super::experiment::{Experiment, Rule};
 use super::l2mu_layer::L2muLayer;
 use super::net::{Grads, Network};
@@ -111,6 +112,7 @@ pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Netwo
         let seed = exp.seed ^ (*i as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F);
         net.layers[*i] = Box::new(L2muLayer::new(n_in, shape, slope, seed));
     }
+    attach_delays(&mut net, &exp.delays, exp.epochs, exp.seed);
     net
 }
 
@@ -198,6 +200,7 @@ fn mask(exp: &Experiment, net: &Network<f32>, grads: &mut Grads<f32>) {
 fn clamp(net: &mut Network<f32>) {
     for layer in &mut net.layers {
         layer.constrain();
+        layer.project();
     }
 }
 
@@ -283,6 +286,8 @@ pub fn train(
     after_epoch: &mut dyn FnMut(&TrainState) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
     let pool = pool(exp.threads);
+    let done = state.epochs_done();
+    anneal(&mut state.net, done);
     while state.epochs_done() < exp.epochs {
         let started = Instant::now();
         let bar = if show_progress {
@@ -301,6 +306,9 @@ pub fn train(
         };
         let (train_loss, train_accuracy) =
             pool.install(|| train_epoch(exp, state, &data.train, &bar));
+        // After the last epoch, delays are rounded before the evaluation.
+        let done = state.epochs_done() + 1;
+        anneal(&mut state.net, done);
         let (test_loss, test_accuracy, _) = pool.install(|| evaluate(&state.net, &data.test));
         bar.finish_and_clear();
         state.history.push(EpochMetrics {
@@ -314,6 +322,12 @@ pub fn train(
         after_epoch(state)?;
     }
     Ok(())
+}
+
+/// Sets every layer's schedules for `epoch` (0-based; the epoch count
+/// itself means training is over).
+fn anneal(net: &mut Network<f32>, epoch: usize) {
+    net.layers.iter_mut().for_each(|l| l.anneal(epoch));
 }
 
 /// Where a run's files go.

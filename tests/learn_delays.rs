@@ -1,0 +1,263 @@
+//! Learnable delays (DCLS) in `spikesim train`: gradients of the delayed
+//! layer against finite differences, the three delay variants on the
+//! synthetic timing task, and the exported integer-delay network
+//! reproducing the trainer's rounded predictions in both engines.
+
+use std::path::Path;
+
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64;
+use spikesim::learn::delays::{DelayMode, DelaySpec, DelayedLif, POSITIONS};
+use spikesim::learn::experiment::{Experiment, load_experiment, parse_experiment};
+use spikesim::learn::export::{export_model, simulated_prediction};
+use spikesim::learn::layer::{Layer, Lif};
+use spikesim::learn::session::{SessionOptions, run_session};
+use spikesim::learn::surrogate::Surrogate;
+use spikesim::learn::train::{Data, TrainState, build_network, evaluate};
+use spikesim::model::spec::EngineKind;
+
+const MODEL: &str = "models/train_delays_synth.toml";
+
+fn experiment(mode: &str, out: &Path) -> Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(MODEL);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("mode = \"learned\"", &format!("mode = \"{mode}\""));
+    let mut exp = parse_experiment(&path, &text).unwrap();
+    exp.output = out.to_path_buf();
+    exp
+}
+
+fn session(exp: &Experiment) -> (Data, TrainState) {
+    let opts = SessionOptions {
+        resume: false,
+        show_progress: false,
+    };
+    let (data, state, _) = run_session(exp, &opts, &mut |_| {}).unwrap();
+    (data, state)
+}
+
+/// A non-spiking delayed layer (smooth in every parameter) and a loss
+/// `sum_t,j c_tj y_tj`.
+fn smooth_layer(shape_learned: bool) -> (DelayedLif<f64>, Vec<f64>, Vec<f64>, usize) {
+    let (n_in, n, steps) = (3, 2, 12);
+    let mut rng = Pcg64::seed_from_u64(7);
+    let lif = Lif {
+        n_in,
+        n_out: n,
+        w: (0..n_in * n).map(|_| rng.random_range(-1.0..1.0)).collect(),
+        rec: Vec::new(),
+        tau: vec![4.0],
+        theta: vec![1.0],
+        spiking: false,
+        surrogate: Surrogate::FastSigmoid { slope: 10.0 },
+        tau_syn: None,
+    };
+    let spec = DelaySpec {
+        mode: if shape_learned {
+            DelayMode::Learned
+        } else {
+            DelayMode::Random
+        },
+        kernel_size: 5,
+        lr_scale: 100.0,
+    };
+    let layer = DelayedLif::wrap(&lif, spec, 10, &mut rng);
+    let total = steps + layer.extra_steps();
+    let x: Vec<f64> = (0..total * n_in)
+        .map(|k| {
+            if k % 4 == 1 && k < steps * n_in {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let c: Vec<f64> = (0..total * n)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    (layer, x, c, total)
+}
+
+fn loss(layer: &DelayedLif<f64>, x: &[f64], c: &[f64], steps: usize) -> f64 {
+    let y = layer.forward(x, steps).y;
+    y.iter().zip(c).map(|(a, b)| a * b).sum()
+}
+
+#[test]
+fn delayed_layer_gradients_equal_finite_differences() {
+    let (layer, x, c, steps) = smooth_layer(true);
+    let trace = layer.forward(&x, steps);
+    let mut grads: Vec<Vec<f64>> = layer.params().iter().map(|p| vec![0.0; p.len()]).collect();
+    let grad_in = layer.backward(&x, &trace, &c, &mut grads, true).unwrap();
+    let h = 1e-6;
+    for (p, name) in [(0, "weights"), (2, "tau"), (POSITIONS, "positions")] {
+        for (k, &g) in grads[p].iter().enumerate() {
+            let mut plus = layer.clone();
+            plus.params_mut()[p][k] += h;
+            let mut minus = layer.clone();
+            minus.params_mut()[p][k] -= h;
+            let fd = (loss(&plus, &x, &c, steps) - loss(&minus, &x, &c, steps)) / (2.0 * h);
+            assert!(
+                (g - fd).abs() <= 1e-5 * fd.abs().max(1e-3),
+                "{name}[{k}]: backward {g}, finite difference {fd}"
+            );
+        }
+    }
+    // The input gradient too (what a layer below would receive).
+    for k in 0..x.len() {
+        let mut xp = x.clone();
+        xp[k] += h;
+        let mut xm = x.clone();
+        xm[k] -= h;
+        let fd = (loss(&layer, &xp, &c, steps) - loss(&layer, &xm, &c, steps)) / (2.0 * h);
+        assert!(
+            (grad_in[k] - fd).abs() <= 1e-5 * fd.abs().max(1e-3),
+            "input[{k}]: backward {}, finite difference {fd}",
+            grad_in[k]
+        );
+    }
+}
+
+#[test]
+fn fixed_random_delays_are_integers_and_not_trained() {
+    let (layer, x, c, steps) = smooth_layer(false);
+    assert!(layer.pos.iter().all(|p| p.fract() == 0.0 && p.abs() <= 2.0));
+    let trace = layer.forward(&x, steps);
+    let mut grads: Vec<Vec<f64>> = layer.params().iter().map(|p| vec![0.0; p.len()]).collect();
+    layer.backward(&x, &trace, &c, &mut grads, false);
+    assert!(grads[POSITIONS].iter().all(|&g| g == 0.0));
+    assert_eq!(layer.lr_scale(POSITIONS), 0.0);
+    // Rounded single-tap kernel: the delay of synapse i->j is 2 - p.
+    let delays = layer.integer_delays();
+    for i in 0..layer.n_in {
+        for j in 0..2 {
+            assert_eq!(
+                delays[i * 2 + j] as f64,
+                2.0 - layer.pos[j * layer.n_in + i]
+            );
+        }
+    }
+}
+
+/// Trains the three variants on the same data and seed. On this task the
+/// ordering learned > random > none is NOT reached (see the README table:
+/// learned and no delays are close, fixed random delays are worse), so this
+/// checks what does hold: every variant learns well above chance (10 %),
+/// learned positions move from their initial draw while random delays keep
+/// theirs, and the final evaluation is the rounded network's.
+#[test]
+fn the_three_delay_variants_learn_and_only_learned_delays_move() {
+    let dir = tempfile::tempdir().unwrap();
+    for mode in ["learned", "random", "none"] {
+        let exp = experiment(mode, &dir.path().join(mode));
+        let (data, state) = session(&exp);
+        let (_, acc, _) = evaluate(&state.net, &data.test);
+        assert_eq!(acc, state.history.last().unwrap().test_accuracy, "{mode}");
+        assert!(acc > 0.3, "{mode}: test accuracy {acc}");
+        let initial = build_network(&exp, data.train.channels, data.classes);
+        let before = initial.layers[0].delayed().map(|d| d.1);
+        let after = state.net.layers[0].delayed().map(|d| d.1);
+        match mode {
+            "none" => assert!(before.is_none() && after.is_none()),
+            "random" => assert_eq!(before, after),
+            _ => {
+                let (before, after) = (before.unwrap(), after.unwrap());
+                let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count();
+                assert!(
+                    moved * 2 > before.len(),
+                    "{moved} of {} moved",
+                    before.len()
+                );
+            }
+        }
+    }
+}
+
+/// The trained, rounded network is exported with each test sample as input
+/// and simulated in both engines: every prediction agrees, so the test
+/// accuracy is the same.
+#[test]
+fn exported_integer_delays_give_the_same_accuracy_in_both_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut exp = experiment("learned", dir.path());
+    exp.epochs = 4;
+    let (data, state) = session(&exp);
+    let (_, accuracy, predicted) = evaluate(&state.net, &data.test);
+    let export_dir = dir.path().join("export");
+    std::fs::create_dir_all(&export_dir).unwrap();
+    let steps = state.net.steps(data.test.steps);
+    let delays = state.net.layers[0].delayed().unwrap().1;
+    assert!(
+        delays.iter().any(|&d| d > 0) && delays.iter().all(|&d| d <= 24),
+        "delays in 0..=24 steps, not all zero"
+    );
+    for engine in [EngineKind::Clock, EngineKind::Event] {
+        let mut correct = 0;
+        for (i, &expected) in predicted.iter().enumerate() {
+            let model = export_model(&state.net, exp.dt, &data.test, i, &export_dir)
+                .unwrap()
+                .model;
+            let mut spec = spikesim::model::load(&model, &[]).unwrap();
+            spec.simulation.engine = engine;
+            let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
+            let simulated = simulated_prediction(&results, exp.readout, data.classes, steps);
+            assert_eq!(simulated, expected, "{engine:?}, test sample {i}");
+            correct += usize::from(simulated == data.test.labels[i]);
+        }
+        assert_eq!(correct as f64 / data.test.len() as f64, accuracy);
+    }
+}
+
+#[test]
+fn delay_errors_name_the_file_line_and_field() {
+    let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(MODEL)).unwrap();
+    let from = "delays = { mode = \"learned\", max_delay = \"24 ms\", lr_scale = 20 }";
+    assert!(base.contains(from));
+    let cases = [
+        (
+            "delays = { mode = \"sometimes\", max_delay = \"24 ms\" }",
+            "layer[0].delays.mode: unknown delay mode",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"25 ms\" }",
+            "layer[0].delays.max_delay: must be an even number of steps",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"24 mV\" }",
+            "layer[0].delays.max_delay",
+        ),
+        (
+            "delays = { mode = \"random\" }",
+            "layer[0].delays.max_delay: delays need `max_delay`",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"24 ms\", lr_scale = -1 }",
+            "layer[0].delays.lr_scale: must be > 0",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"24 ms\" }\nrecurrent = true",
+            "layer[0].delays: delays go on feed-forward \"lif\" layers only",
+        ),
+    ];
+    for (to, expected) in cases {
+        let text = base.replacen(from, to, 1);
+        let e = parse_experiment(Path::new("exp.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("exp.toml:"), "{e}");
+        assert!(e.contains(expected), "{e}");
+        let line = e.split(':').nth(1).unwrap();
+        assert!(line.parse::<usize>().is_ok(), "no line number in {e}");
+    }
+    let online = base.replacen("seed = 1", "seed = 1\nrule = \"online\"", 1);
+    let e = parse_experiment(Path::new("exp.toml"), &online)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("training.rule: the online rule does not train delays"));
+    let none = base.replacen(from, "delays = { mode = \"none\" }", 1);
+    let exp = parse_experiment(Path::new("exp.toml"), &none).unwrap();
+    assert_eq!(exp.delays, vec![None]);
+    let shipped = load_experiment(&Path::new(env!("CARGO_MANIFEST_DIR")).join(MODEL)).unwrap();
+    assert_eq!(shipped.delays[0].unwrap().kernel_size, 25);
+}
