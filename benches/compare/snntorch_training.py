@@ -1,7 +1,12 @@
 """Training throughput side by side: spikesim and snnTorch (CPU), same network.
 
-    /work/venvs/snntorch/bin/python benches/compare/snntorch_training.py \
-        --repeats 3 --threads 1,2 --json benches/compare/last_training_comparison.json
+    OMP_WAIT_POLICY=passive /work/venvs/snntorch/bin/python \
+        benches/compare/snntorch_training.py --repeats 3 --threads 1,2 \
+        --json benches/compare/last_training_comparison.json
+
+(`OMP_WAIT_POLICY=passive`: on a loaded 2-core machine torch's OpenMP threads
+otherwise spin waiting for each other at every small operation, and a
+2-thread snnTorch epoch took minutes instead of seconds.)
 
 Both sides train the network of `models/train_spike_digits.toml` (64 inputs
 -> 128 LIF -> 10 non-spiking read-out membranes) on spike-digits with the
