@@ -287,6 +287,12 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--json", type=Path, help="write every run here")
+    p.add_argument(
+        "--snntorch-batch",
+        type=int,
+        help="diagnostic, not a comparison: another batch size for snnTorch only "
+        "(the whole training set as one batch shows its per-operation overhead)",
+    )
     args = p.parse_args()
 
     import snntorch
@@ -317,7 +323,8 @@ def main():
                 )
                 load = os.getloadavg()[0]
                 start = time.perf_counter()
-                epochs_t = snntorch_run(exp, data, epochs, threads, exp["seed"] + rep)
+                exp_t = dict(exp, batch=args.snntorch_batch or exp["batch"])
+                epochs_t = snntorch_run(exp_t, data, epochs, threads, exp["seed"] + rep)
                 wall = time.perf_counter() - start
                 results.setdefault(("snntorch", threads), []).append(
                     {"epochs": epochs_t, "wall": wall, "load": load}
@@ -337,6 +344,8 @@ def main():
         f"load average during the runs {min(loads):.1f}-{max(loads):.1f}; "
         f"torch {torch.__version__}, snnTorch {snntorch.__version__}, Python {platform.python_version()}\n"
     )
+    if args.snntorch_batch:
+        print(f"NOT the same batch size: snnTorch ran batches of {args.snntorch_batch}\n")
     print("| threads | simulator | training samples/s | s per epoch (train + test) | final test accuracy | whole run | ratio |")
     print("|---|---|---|---|---|---|---|")
     for threads in sorted({t for _, t in results}):
