@@ -1,5 +1,5 @@
-//! The quickstart notebook runs top to bottom against the binary built for
-//! this test run.
+//! The notebooks (quickstart, training) run top to bottom against the binary
+//! built for this test run.
 //!
 //! It needs the Python venv of `notebooks/requirements.txt`, named by
 //! `SPIKESIM_PYTHON`; `make test` creates it and sets the variable:
@@ -14,8 +14,6 @@
 
 use std::path::Path;
 use std::process::Command;
-
-const NOTEBOOK: &str = "notebooks/quickstart.ipynb";
 
 /// Code cells of the notebook file, counted from its JSON text (nbformat
 /// writes one `"cell_type": "code"` per code cell; a cell's source would
@@ -35,9 +33,8 @@ fn executed_line(stdout: &str, name: &str) -> Option<(usize, usize)> {
     Some((executed.parse().ok()?, total.parse().ok()?))
 }
 
-#[test]
-#[ignore = "needs the Python venv; run `make test`"]
-fn quickstart_notebook_runs() {
+/// Runs `notebook` (relative to the repository) and checks every code cell ran.
+fn run_notebook(relative: &str) {
     let python = std::env::var_os("SPIKESIM_PYTHON").unwrap_or_else(|| {
         panic!(
             "SPIKESIM_PYTHON is not set: point it at the python of the venv with \
@@ -47,7 +44,7 @@ fn quickstart_notebook_runs() {
         )
     });
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let notebook = root.join(NOTEBOOK);
+    let notebook = root.join(relative);
     let expected = code_cells(&notebook);
     assert!(expected > 0, "{} has no code cells", notebook.display());
 
@@ -68,7 +65,7 @@ fn quickstart_notebook_runs() {
     let report = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
     assert!(
         output.status.success(),
-        "executing {NOTEBOOK} failed ({}):\n{report}",
+        "executing {relative} failed ({}):\n{report}",
         output.status
     );
     let name = notebook.file_name().unwrap().to_string_lossy();
@@ -78,4 +75,19 @@ fn quickstart_notebook_runs() {
         Some((expected, expected)),
         "expected `executed {name}: {expected}/{expected} code cells`:\n{report}"
     );
+}
+
+#[test]
+#[ignore = "needs the Python venv; run `make test`"]
+fn quickstart_notebook_runs() {
+    run_notebook("notebooks/quickstart.ipynb");
+}
+
+/// Trains on spike-digits for a few epochs, plots the learning curve and runs
+/// the exported network (its own assertions: loss falls, test accuracy above
+/// 80 %, the hidden layer fires, the membrane read-out never does).
+#[test]
+#[ignore = "needs the Python venv; run `make test`"]
+fn training_notebook_runs() {
+    run_notebook("notebooks/training.ipynb");
 }
