@@ -15,7 +15,7 @@ pub mod rng;
 
 use std::time::Instant;
 
-use crate::io::results::{Results, RunInfo};
+use crate::io::results::{Results, RunInfo, SpikeTrains};
 use crate::model::ModelSpec;
 use crate::model::spec::EngineKind;
 use network::Network;
@@ -48,33 +48,48 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
     let simulate_seconds = started.elapsed().as_secs_f64();
     let weights = plastic::weight_traces(&mut net, &spec.weight_records);
 
-    let sim = &spec.simulation;
+    let engine = match spec.simulation.engine {
+        EngineKind::Clock => "clock",
+        EngineKind::Event => "event",
+    };
     Results {
         info: RunInfo {
-            model_text: spec.text.clone(),
-            model_path: spec.path.display().to_string(),
-            seed: sim.seed,
-            dt: sim.dt,
-            duration: sim.duration,
-            engine: match spec.simulation.engine {
-                EngineKind::Clock => "clock".into(),
-                EngineKind::Event => "event".into(),
-            },
-            threads: threads as u32,
-            version: env!("CARGO_PKG_VERSION").into(),
             build_seconds,
             simulate_seconds,
             synapses: net.synapse_count() as u64,
             synaptic_events: outcome.synaptic_events,
+            ..run_info(spec, engine, threads)
         },
-        spikes: outcome
-            .spikes
-            .into_iter()
-            .zip(&spec.populations)
-            .filter(|(_, p)| p.record_spikes)
-            .map(|(s, _)| s)
-            .collect(),
+        spikes: recorded(
+            outcome.spikes,
+            spec.populations.iter().map(|p| p.record_spikes),
+        ),
         states: outcome.states,
         weights,
     }
+}
+
+/// What a run records about itself, but for its timings and counts.
+fn run_info(spec: &ModelSpec, engine: &str, threads: usize) -> RunInfo {
+    let sim = &spec.simulation;
+    RunInfo {
+        model_text: spec.text.clone(),
+        model_path: spec.path.display().to_string(),
+        seed: sim.seed,
+        dt: sim.dt,
+        duration: sim.duration,
+        engine: engine.into(),
+        threads: threads as u32,
+        version: env!("CARGO_PKG_VERSION").into(),
+        ..RunInfo::default()
+    }
+}
+
+/// The spike trains of the populations whose spikes are recorded.
+fn recorded(spikes: Vec<SpikeTrains>, record: impl Iterator<Item = bool>) -> Vec<SpikeTrains> {
+    spikes
+        .into_iter()
+        .zip(record)
+        .filter_map(|(s, keep)| keep.then_some(s))
+        .collect()
 }

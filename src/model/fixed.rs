@@ -218,23 +218,7 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, r)| self.fixed_record(i, r, &populations))
             .collect::<Result<Vec<_>>>()?;
-        let output = raw
-            .output
-            .as_ref()
-            .map(|o| self.output(o))
-            .unwrap_or_default();
-        if let Some(potential) = raw
-            .output
-            .as_ref()
-            .and_then(|o| o.get_ref().potential.as_ref())
-            && !records.iter().any(|r| r.variables.iter().any(|v| v == "v"))
-        {
-            return Err(self.err(
-                span(potential),
-                "output.potential",
-                "a potential plot needs a [[record]] with variables = [\"v\"]",
-            ));
-        }
+        let output = self.output_for(raw.output.as_ref(), &records)?;
         Ok(ModelSpec {
             path: self.src.path.to_path_buf(),
             text: self.src.text.to_string(),

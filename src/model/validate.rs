@@ -96,23 +96,7 @@ impl<'a> Validator<'a> {
                 None => records.push(self.record(i, r, &populations)?),
             }
         }
-        let output = raw
-            .output
-            .as_ref()
-            .map(|o| self.output(o))
-            .unwrap_or_default();
-        if let Some(potential) = raw
-            .output
-            .as_ref()
-            .and_then(|o| o.get_ref().potential.as_ref())
-            && !records.iter().any(|r| r.variables.iter().any(|v| v == "v"))
-        {
-            return Err(self.err(
-                span_of(potential),
-                "output.potential",
-                "a potential plot needs a [[record]] with variables = [\"v\"]",
-            ));
-        }
+        let output = self.output_for(raw.output.as_ref(), &records)?;
         Ok(ModelSpec {
             path: self.src.path.to_path_buf(),
             text: self.src.text.to_string(),
@@ -1375,7 +1359,27 @@ impl<'a> Validator<'a> {
         })
     }
 
-    pub(super) fn output(&self, raw: &Spanned<RawOutput>) -> OutputSpec {
+    /// The `[output]` table (defaults when absent); a potential plot needs
+    /// a recorded `v`.
+    pub(super) fn output_for(
+        &self,
+        raw: Option<&Spanned<RawOutput>>,
+        records: &[RecordSpec],
+    ) -> Result<OutputSpec> {
+        let output = raw.map(|o| self.output(o)).unwrap_or_default();
+        if let Some(potential) = raw.and_then(|o| o.get_ref().potential.as_ref())
+            && !records.iter().any(|r| r.variables.iter().any(|v| v == "v"))
+        {
+            return Err(self.err(
+                span_of(potential),
+                "output.potential",
+                "a potential plot needs a [[record]] with variables = [\"v\"]",
+            ));
+        }
+        Ok(output)
+    }
+
+    fn output(&self, raw: &Spanned<RawOutput>) -> OutputSpec {
         let o = raw.get_ref();
         let path = |s: &Option<Spanned<String>>| s.as_ref().map(|s| PathBuf::from(s.get_ref()));
         OutputSpec {

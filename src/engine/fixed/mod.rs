@@ -482,26 +482,16 @@ pub fn simulate(
     let simulate_seconds = started.elapsed().as_secs_f64();
     Results {
         info: RunInfo {
-            model_text: spec.text.clone(),
-            model_path: spec.path.display().to_string(),
-            seed: sim.seed,
-            dt: sim.dt,
-            duration: sim.duration,
-            engine: "clock (fixed-point)".into(),
-            threads: threads as u32,
-            version: env!("CARGO_PKG_VERSION").into(),
             build_seconds,
             simulate_seconds,
             synapses: net.synapse_count() as u64,
             synaptic_events: outcome.synaptic_events,
+            ..super::run_info(spec, "clock (fixed-point)", threads)
         },
-        spikes: outcome
-            .spikes
-            .into_iter()
-            .zip(&model.populations)
-            .filter(|(_, p)| p.record_spikes)
-            .map(|(s, _)| s)
-            .collect(),
+        spikes: super::recorded(
+            outcome.spikes,
+            model.populations.iter().map(|p| p.record_spikes),
+        ),
         states: outcome.states,
         weights: Vec::new(),
     }
