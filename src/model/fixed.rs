@@ -294,24 +294,8 @@ impl Validator<'_> {
         warnings: &Warnings,
     ) -> Result<FixedPopulation> {
         let p = raw.get_ref();
-        let name = p.name.get_ref().clone();
-        if name.is_empty() || name.contains('/') || name.contains('.') {
-            return Err(self.err(
-                span(&p.name),
-                "population.name",
-                format!("{name:?} is not a valid name (non-empty, without '/' or '.')"),
-            ));
-        }
+        let (name, size) = self.name_and_size(p)?;
         let field = |f: &str| format!("population[{name}].{f}");
-        let size = *p.size.get_ref();
-        if !(1..=u32::MAX as i64).contains(&size) {
-            return Err(self.err(
-                span(&p.size),
-                &field("size"),
-                format!("must be a positive neuron count, got {size}"),
-            ));
-        }
-        let size = size as u32;
         let empty = ValueMap::new();
         let params = p.params.as_ref().map_or(&empty, |s| s.get_ref());
         let init = p.init.as_ref().map_or(&empty, |s| s.get_ref());

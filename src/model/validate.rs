@@ -366,8 +366,8 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn population(&self, raw: &Spanned<RawPopulation>) -> Result<PopulationSpec> {
-        let p = raw.get_ref();
+    /// A population's name and size, checked the same way in every mode.
+    pub(super) fn name_and_size(&self, p: &RawPopulation) -> Result<(String, u32)> {
         let name = p.name.get_ref().clone();
         if name.is_empty() || name.contains('/') || name.contains('.') {
             return Err(self.err(
@@ -376,16 +376,21 @@ impl<'a> Validator<'a> {
                 format!("{name:?} is not a valid name (non-empty, without '/' or '.')"),
             ));
         }
-        let field = |f: &str| format!("population[{name}].{f}");
         let size = *p.size.get_ref();
         if !(1..=u32::MAX as i64).contains(&size) {
             return Err(self.err(
                 span_of(&p.size),
-                &field("size"),
+                &format!("population[{name}].size"),
                 format!("must be a positive neuron count, got {size}"),
             ));
         }
-        let size = size as u32;
+        Ok((name, size as u32))
+    }
+
+    fn population(&self, raw: &Spanned<RawPopulation>) -> Result<PopulationSpec> {
+        let p = raw.get_ref();
+        let (name, size) = self.name_and_size(p)?;
+        let field = |f: &str| format!("population[{name}].{f}");
         let empty = ValueMap::new();
         let params = Params::new(
             self,
