@@ -87,8 +87,12 @@ pub fn run_session(
     }
     // The export maps LIF layers read over the whole sample; L2MU layers
     // and read-out windows have no model-file form yet.
-    let exportable =
-        state.net.readout_window == 0 && state.net.layers.iter().all(|l| l.as_lif().is_some());
+    let exportable = state.net.readout_window == 0
+        && state
+            .net
+            .layers
+            .iter()
+            .all(|l| l.as_lif().is_some() || l.as_meta().is_some());
     let exported = if exportable {
         Some(export_model(
             &state.net,

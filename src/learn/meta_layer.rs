@@ -1,0 +1,376 @@
+//! A layer of probabilistic meta neurons trained through time: the
+//! simulator's escape-noise `meta` neuron (`neuron::meta`) with its
+//! intrinsic parameters learned jointly with the weights.
+//!
+//! The membrane is the [`Lif`] layer's (potentials in threshold-scale
+//! units, one-step delays, hard reset to 0); instead of a hard threshold a
+//! neuron spikes at random with the escape probability of its potential:
+//!
+//! ```text
+//! U_t = beta V_{t-1} + a_t
+//! p_t = 1 - exp(-rho_0 exp((U_t - theta) / delta_u))   ("exponential", rho_0 per step)
+//!     = 1 / (1 + exp(-(U_t - theta) / delta_u))          ("sigmoid")
+//! S_t ~ Bernoulli(p_t),   V_t = U_t (1 - S_t)
+//! ```
+//!
+//! Step 0 is the initial state (`U_0 = 0`) and draws nothing, as the
+//! simulator thresholds only after a step's inputs. Each neuron draws one
+//! uniform number per step from its own stream, the simulator's stream of a
+//! `meta` population of the same name (`engine::rng::stream(seed, "meta",
+//! "name#j")`), and spikes when it is below `p_t`: run with the seed the
+//! simulator uses, the layer draws exactly the simulator's spikes. The
+//! membrane and `p_t` are computed in f64 whatever the training scalar, so
+//! that the potentials agree with the simulator's to rounding, not to f32
+//! precision.
+//!
+//! **Gradient estimator.** The spike is replaced by its expectation in the
+//! backward pass (straight-through through the escape probability): `dS_t/dx
+//! := dp_t/dx` for `x` = `U_t`, `theta`, `delta_u`, `rho_0`, so `dp/dU` plays
+//! the surrogate derivative and the intrinsic parameters get the gradient
+//! of the firing probability (the stochastic-neuron view of surrogate
+//! gradients, Gygax & Zenke 2024). As in [`Lif`] the reset is detached.
+//! `expected = true` runs the smooth mean-field version of the same
+//! equations (`y_t = p_t`, no draws, no reset), whose exact gradient that
+//! backward pass computes; it is what the finite-difference tests check.
+
+use super::layer::{Layer, Lif, Trace};
+use super::real::Real;
+use crate::engine::rng;
+use rand::RngExt;
+
+/// The escape function of a meta layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firing {
+    /// `1 - exp(-rho_0 exp(x))`, `x = (U - theta)/delta_u`.
+    Exponential,
+    /// `1 / (1 + exp(-x))`.
+    Sigmoid,
+}
+
+/// The meta-specific part of a layer's shape (the rest is a `LifShape`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetaShape {
+    pub firing: Firing,
+    /// Noise scale, threshold-scale units.
+    pub delta_u: f64,
+    /// Escape rate at threshold, per step (exponential only).
+    pub rho_0: f64,
+}
+
+/// Lower bounds that keep the escape function defined after an optimiser
+/// step.
+const MIN_DELTA_U: f64 = 1e-3;
+const MIN_RHO_0: f64 = 1e-6;
+
+#[derive(Debug, Clone)]
+pub struct MetaLayer<T> {
+    /// Weights, recurrence, `tau` and `theta`, as a LIF layer (its
+    /// `spiking`, `surrogate` and `tau_syn` are unused).
+    pub lif: Lif<T>,
+    pub firing: Firing,
+    /// `delta_u` (one value).
+    pub delta_u: Vec<T>,
+    /// `rho_0` per step (one value; empty for the sigmoid).
+    pub rho_0: Vec<T>,
+    /// Whether `delta_u` and `rho_0` receive gradients.
+    pub learn_escape: bool,
+    /// The mean-field forward (`y = p`, no reset), for gradient checks.
+    pub expected: bool,
+    /// Population name of the export; names the random streams.
+    pub name: String,
+}
+
+/// `p` and its derivatives with respect to `U`, `delta_u` and `rho_0` at
+/// one potential (`dp/dtheta = -dp/dU`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Escape {
+    pub p: f64,
+    pub d_u: f64,
+    pub d_delta_u: f64,
+    pub d_rho_0: f64,
+}
+
+impl Firing {
+    /// The simulator's expressions (`neuron::meta::EscapeNoise`) with
+    /// `dt · rho_0` = `rho_0` per step.
+    pub fn escape(self, u: f64, theta: f64, delta_u: f64, rho_0: f64) -> Escape {
+        let x = (u - theta) / delta_u;
+        let (p, dp_dx, d_rho_0) = match self {
+            Firing::Exponential => {
+                let e = x.exp();
+                let z = rho_0 * e;
+                let p = -(-z).exp_m1();
+                // z e^{-z} → 0 as z → ∞; avoid ∞ · 0.
+                let survive = (-z).exp();
+                let dp_dx = if z.is_finite() { z * survive } else { 0.0 };
+                let d_rho = if e.is_finite() { e * survive } else { 0.0 };
+                (p, dp_dx, d_rho)
+            }
+            Firing::Sigmoid => {
+                let p = 1.0 / (1.0 + (-x).exp());
+                (p, p * (1.0 - p), 0.0)
+            }
+        };
+        Escape {
+            p,
+            d_u: dp_dx / delta_u,
+            d_delta_u: -dp_dx * x / delta_u,
+            d_rho_0,
+        }
+    }
+}
+
+fn add_row<T: Real>(acc: &mut [f64], row: &[T], x: f64) {
+    for (a, &w) in acc.iter_mut().zip(row) {
+        *a += x * w.to_f64();
+    }
+}
+
+fn add_row_t<T: Real>(acc: &mut [T], row: &[T], x: T) {
+    for (a, &w) in acc.iter_mut().zip(row) {
+        *a += x * w;
+    }
+}
+
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    a.iter().zip(b).map(|(&x, &y)| x * y).sum()
+}
+
+impl<T: Real> MetaLayer<T> {
+    /// A meta layer with `lif`'s weights, recurrence, `tau` and `theta`.
+    pub fn new(lif: Lif<T>, shape: &MetaShape, learn_escape: bool, name: String) -> Self {
+        let rho_0 = match shape.firing {
+            Firing::Exponential => vec![T::from_f64(shape.rho_0)],
+            Firing::Sigmoid => Vec::new(),
+        };
+        Self {
+            lif,
+            firing: shape.firing,
+            delta_u: vec![T::from_f64(shape.delta_u)],
+            rho_0,
+            learn_escape,
+            expected: false,
+            name,
+        }
+    }
+
+    fn rho_0(&self) -> f64 {
+        self.rho_0.first().map_or(0.0, |r| r.to_f64())
+    }
+
+    /// The escape probability and its derivatives at potential `u`.
+    pub fn escape(&self, u: f64) -> Escape {
+        self.firing.escape(
+            u,
+            self.lif.theta[0].to_f64(),
+            self.delta_u[0].to_f64(),
+            self.rho_0(),
+        )
+    }
+
+    fn recurrent(&self) -> bool {
+        !self.lif.rec.is_empty()
+    }
+
+    fn streams(&self, noise_seed: u64) -> Vec<rand_pcg::Pcg64> {
+        (0..self.lif.n_out)
+            .map(|j| rng::stream(noise_seed, "meta", &format!("{}#{j}", self.name)))
+            .collect()
+    }
+
+    /// The membrane of `V_{t-1}` as the backward pass sees it.
+    fn kept(&self, y: T) -> T {
+        if self.expected {
+            T::one()
+        } else {
+            T::one() - y
+        }
+    }
+}
+
+impl<T: Real> Layer<T> for MetaLayer<T> {
+    fn n_in(&self) -> usize {
+        self.lif.n_in
+    }
+
+    fn n_out(&self) -> usize {
+        self.lif.n_out
+    }
+
+    fn spiking(&self) -> bool {
+        true
+    }
+
+    fn params(&self) -> Vec<&[T]> {
+        let l = &self.lif;
+        vec![&l.w, &l.rec, &l.tau, &l.theta, &self.delta_u, &self.rho_0]
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Vec<T>> {
+        let l = &mut self.lif;
+        vec![
+            &mut l.w,
+            &mut l.rec,
+            &mut l.tau,
+            &mut l.theta,
+            &mut self.delta_u,
+            &mut self.rho_0,
+        ]
+    }
+
+    fn param_names(&self) -> Vec<&'static str> {
+        vec![
+            "weights",
+            "recurrent",
+            "tau",
+            "threshold",
+            "delta_u",
+            "rho_0",
+        ]
+    }
+
+    fn forward(&self, input: &[T], steps: usize) -> Trace<T> {
+        self.forward_noisy(input, steps, 0)
+    }
+
+    fn forward_noisy(&self, input: &[T], steps: usize, noise_seed: u64) -> Trace<T> {
+        let (n_in, n) = (self.lif.n_in, self.lif.n_out);
+        let beta = (-1.0 / self.lif.tau[0].to_f64()).exp();
+        let mut streams = if self.expected {
+            Vec::new()
+        } else {
+            self.streams(noise_seed)
+        };
+        let mut u = vec![T::zero(); steps * n];
+        let mut y = vec![T::zero(); steps * n];
+        let mut v = vec![0.0f64; n];
+        let mut a = vec![0.0f64; n];
+        for t in 1..steps {
+            a.iter_mut().for_each(|x| *x = 0.0);
+            for (i, &x) in input[(t - 1) * n_in..t * n_in].iter().enumerate() {
+                if x != T::zero() {
+                    add_row(&mut a, &self.lif.w[i * n..(i + 1) * n], x.to_f64());
+                }
+            }
+            if self.recurrent() {
+                for k in 0..n {
+                    let s = y[(t - 1) * n + k];
+                    if s != T::zero() {
+                        add_row(&mut a, &self.lif.rec[k * n..(k + 1) * n], s.to_f64());
+                    }
+                }
+            }
+            for j in 0..n {
+                let uj = beta * v[j] + a[j];
+                u[t * n + j] = T::from_f64(uj);
+                let p = self.escape(uj).p;
+                if self.expected {
+                    y[t * n + j] = T::from_f64(p);
+                    v[j] = uj;
+                } else if streams[j].random::<f64>() < p {
+                    y[t * n + j] = T::one();
+                    v[j] = 0.0;
+                } else {
+                    v[j] = uj;
+                }
+            }
+        }
+        Trace { u, y }
+    }
+
+    fn backward(
+        &self,
+        input: &[T],
+        trace: &Trace<T>,
+        grad_y: &[T],
+        grads: &mut [Vec<T>],
+        want_input: bool,
+    ) -> Option<Vec<T>> {
+        let (n_in, n) = (self.lif.n_in, self.lif.n_out);
+        let steps = trace.u.len() / n;
+        let beta = T::from_f64((-1.0 / self.lif.tau[0].to_f64()).exp());
+        let mut grad_in = want_input.then(|| vec![T::zero(); steps * n_in]);
+        let mut delta_next = vec![T::zero(); n];
+        let mut delta = vec![T::zero(); n];
+        let mut g = vec![T::zero(); n];
+        let (mut d_beta, mut d_theta, mut d_delta_u, mut d_rho_0) = (0.0, 0.0, 0.0, 0.0);
+        let [gw, grec, ..] = grads else {
+            unreachable!("a meta layer has six tensors")
+        };
+        // Step 0 is the initial state: nothing depends on the parameters.
+        for t in (1..steps).rev() {
+            let ut = &trace.u[t * n..(t + 1) * n];
+            let yt = &trace.y[t * n..(t + 1) * n];
+            g.copy_from_slice(&grad_y[t * n..(t + 1) * n]);
+            if self.recurrent() && t + 1 < steps {
+                for (k, gk) in g.iter_mut().enumerate() {
+                    *gk += dot(&self.lif.rec[k * n..(k + 1) * n], &delta_next);
+                }
+            }
+            for j in 0..n {
+                let e = self.escape(ut[j].to_f64());
+                let gj = g[j].to_f64();
+                d_theta -= gj * e.d_u;
+                d_delta_u += gj * e.d_delta_u;
+                d_rho_0 += gj * e.d_rho_0;
+                delta[j] = T::from_f64(gj * e.d_u) + beta * self.kept(yt[j]) * delta_next[j];
+            }
+            let u_prev = &trace.u[(t - 1) * n..t * n];
+            let y_prev = &trace.y[(t - 1) * n..t * n];
+            for j in 0..n {
+                d_beta += (delta[j] * u_prev[j] * self.kept(y_prev[j])).to_f64();
+            }
+            for (i, &x) in input[(t - 1) * n_in..t * n_in].iter().enumerate() {
+                if x != T::zero() {
+                    add_row_t(&mut gw[i * n..(i + 1) * n], &delta, x);
+                }
+            }
+            if let Some(gi) = grad_in.as_mut() {
+                for i in 0..n_in {
+                    gi[(t - 1) * n_in + i] = dot(&self.lif.w[i * n..(i + 1) * n], &delta);
+                }
+            }
+            if self.recurrent() {
+                for (k, &s) in y_prev.iter().enumerate() {
+                    if s != T::zero() {
+                        add_row_t(&mut grec[k * n..(k + 1) * n], &delta, s);
+                    }
+                }
+            }
+            std::mem::swap(&mut delta, &mut delta_next);
+        }
+        // beta = exp(-1/tau): d beta / d tau = beta / tau^2.
+        let tau = self.lif.tau[0].to_f64();
+        grads[2][0] += T::from_f64(d_beta * beta.to_f64() / (tau * tau));
+        grads[3][0] += T::from_f64(d_theta);
+        if self.learn_escape {
+            grads[4][0] += T::from_f64(d_delta_u);
+            if let Some(r) = grads[5].first_mut() {
+                *r += T::from_f64(d_rho_0);
+            }
+        }
+        grad_in
+    }
+
+    fn as_meta(&self) -> Option<&MetaLayer<T>> {
+        Some(self)
+    }
+
+    fn constrain(&mut self) {
+        let l = &mut self.lif;
+        l.tau[0] = max(l.tau[0], 0.5);
+        l.theta[0] = max(l.theta[0], 1e-3);
+        self.delta_u[0] = max(self.delta_u[0], MIN_DELTA_U);
+        if let Some(r) = self.rho_0.first_mut() {
+            *r = max(*r, MIN_RHO_0);
+        }
+    }
+}
+
+fn max<T: Real>(x: T, low: f64) -> T {
+    if x < T::from_f64(low) {
+        T::from_f64(low)
+    } else {
+        x
+    }
+}
