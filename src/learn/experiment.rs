@@ -97,6 +97,7 @@ pub(super) struct RawLayer {
     pub(super) firing: Option<Spanned<String>>,
     pub(super) delta_u: Option<Spanned<f64>>,
     pub(super) rho_0: Option<Spanned<String>>,
+    pub(super) estimator: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

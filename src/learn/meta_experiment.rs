@@ -9,6 +9,7 @@
 //! firing = "exponential"   # or "sigmoid" (no rho_0)
 //! delta_u = 0.1            # noise scale, in units of the weights
 //! rho_0 = "1 kHz"          # escape rate at threshold (exponential)
+//! estimator = "threshold_noise"  # or "probability" (see `meta_layer`)
 //! recurrent = false
 //! ```
 //!
@@ -17,7 +18,7 @@
 //! true).
 
 use super::experiment::RawLayer;
-use super::meta_layer::{Firing, MetaShape};
+use super::meta_layer::{Estimator, Firing, MetaShape};
 use crate::model::ModelError;
 use crate::model::error::Source;
 use crate::model::units::{Dimension, parse_as};
@@ -28,6 +29,7 @@ pub(super) fn reject_meta_fields(src: &Source, i: usize, l: &RawLayer) -> Result
         ("firing", l.firing.as_ref().map(|s| s.span())),
         ("delta_u", l.delta_u.as_ref().map(|s| s.span())),
         ("rho_0", l.rho_0.as_ref().map(|s| s.span())),
+        ("estimator", l.estimator.as_ref().map(|s| s.span())),
     ];
     match found.into_iter().find(|(_, s)| s.is_some()) {
         Some((name, span)) => Err(src.error(
@@ -117,7 +119,21 @@ pub(super) fn meta_layer(
         }
         (Firing::Sigmoid, None) => 0.0,
     };
+    let estimator = match l.estimator.as_ref().map(|s| s.get_ref().as_str()) {
+        None | Some("threshold_noise") => Estimator::ThresholdNoise,
+        Some("probability") => Estimator::Probability,
+        Some(other) => {
+            return Err(src.error(
+                l.estimator.as_ref().map(|s| s.span()),
+                f("estimator"),
+                format!(
+                    "unknown estimator {other:?}, expected \"threshold_noise\" or \"probability\""
+                ),
+            ));
+        }
+    };
     Ok(MetaShape {
+        estimator,
         firing,
         delta_u: *delta_u.get_ref(),
         rho_0,

@@ -10,31 +10,43 @@
 //! U_t = beta V_{t-1} + a_t
 //! p_t = 1 - exp(-rho_0 exp((U_t - theta) / delta_u))   ("exponential", rho_0 per step)
 //!     = 1 / (1 + exp(-(U_t - theta) / delta_u))          ("sigmoid")
-//! S_t ~ Bernoulli(p_t),   V_t = U_t (1 - S_t)
+//! S_t = [xi_t < p_t],  xi_t ~ U[0, 1),   V_t = U_t (1 - S_t)
 //! ```
 //!
 //! Step 0 is the initial state (`U_0 = 0`) and draws nothing, as the
 //! simulator thresholds only after a step's inputs. Each neuron draws one
 //! uniform number per step from its own stream, the simulator's stream of a
 //! `meta` population of the same name (`engine::rng::stream(seed, "meta",
-//! "name#j")`), and spikes when it is below `p_t`: run with the seed the
-//! simulator uses, the layer draws exactly the simulator's spikes. The
-//! membrane and `p_t` are computed in f64 whatever the training scalar, so
-//! that the potentials agree with the simulator's to rounding, not to f32
-//! precision.
+//! "name#j")`): run with the seed the simulator uses, the layer draws
+//! exactly the simulator's spikes. The membrane and `p_t` are computed in
+//! f64 whatever the training scalar, so that the potentials agree with the
+//! simulator's to rounding, not to f32 precision.
 //!
-//! **Gradient estimator.** The spike is replaced by its expectation in the
-//! backward pass (straight-through through the escape probability): `dS_t/dx
-//! := dp_t/dx` for `x` = `U_t`, `theta`, `delta_u`, `rho_0`, so `dp/dU` plays
-//! the surrogate derivative and the intrinsic parameters get the gradient
-//! of the firing probability (the stochastic-neuron view of surrogate
-//! gradients, Gygax & Zenke 2024). As in [`Lif`] the reset is detached.
-//! `expected = true` runs the smooth mean-field version of the same
-//! equations (`y_t = p_t`, no draws, no reset), whose exact gradient that
-//! backward pass computes; it is what the finite-difference tests check.
+//! **Gradient estimators** (the spike's derivative in the backward pass;
+//! the reset is detached, as in [`Lif`]):
+//!
+//! * [`Estimator::Probability`]: the spike is replaced by its expectation,
+//!   `dS/dx := dp/dx` for `x` = `U`, `theta`, `delta_u`, `rho_0`
+//!   (straight-through through the escape probability, the stochastic-neuron
+//!   view of surrogate gradients of Gygax & Zenke 2024). It optimises the
+//!   mean-field network, which does not see what the noise costs: on
+//!   spike-digits it raises `delta_u` (see the README).
+//! * [`Estimator::ThresholdNoise`] (reparameterisation): the draw is a
+//!   random threshold. `xi < p` exactly when `U > theta + delta_u n`, with
+//!   `n = ln(-ln(1 - xi)) - ln rho_0` (exponential) or `ln(xi / (1 - xi))`
+//!   (sigmoid), so `S = H(U - theta - delta_u n)` with `n` held fixed, and
+//!   `dS/dx := surrogate'(U - theta - delta_u n) · d(U - theta - delta_u
+//!   n)/dx`. The noise parameters get the gradient of the spikes that
+//!   actually happened, so noise that hurts is turned down.
+//!
+//! `smooth = true` runs the smooth function whose exact gradient each
+//! estimator computes: `y = p` (probability) or `y = F(U - theta - delta_u
+//! n)` with `F' = surrogate'` (threshold noise, same draws), without reset;
+//! the finite-difference tests check the backward pass on it.
 
 use super::layer::{Layer, Lif, Trace};
 use super::real::Real;
+use super::surrogate::Surrogate;
 use crate::engine::rng;
 use rand::RngExt;
 
@@ -47,6 +59,13 @@ pub enum Firing {
     Sigmoid,
 }
 
+/// How the backward pass differentiates a random spike (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimator {
+    Probability,
+    ThresholdNoise,
+}
+
 /// The meta-specific part of a layer's shape (the rest is a `LifShape`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MetaShape {
@@ -55,27 +74,33 @@ pub struct MetaShape {
     pub delta_u: f64,
     /// Escape rate at threshold, per step (exponential only).
     pub rho_0: f64,
+    pub estimator: Estimator,
 }
 
 /// Lower bounds that keep the escape function defined after an optimiser
 /// step.
 const MIN_DELTA_U: f64 = 1e-3;
 const MIN_RHO_0: f64 = 1e-6;
+/// Bound on the standard threshold noise `n + ln rho_0`: `xi` = 0 would
+/// give -∞ (the spike itself is decided by `xi < p`).
+const MAX_NOISE: f64 = 40.0;
 
 #[derive(Debug, Clone)]
 pub struct MetaLayer<T> {
-    /// Weights, recurrence, `tau` and `theta`, as a LIF layer (its
-    /// `spiking`, `surrogate` and `tau_syn` are unused).
+    /// Weights, recurrence, `tau`, `theta` and the surrogate of the
+    /// threshold-noise estimator, as a LIF layer (`spiking`, `tau_syn`
+    /// unused).
     pub lif: Lif<T>,
     pub firing: Firing,
+    pub estimator: Estimator,
     /// `delta_u` (one value).
     pub delta_u: Vec<T>,
     /// `rho_0` per step (one value; empty for the sigmoid).
     pub rho_0: Vec<T>,
     /// Whether `delta_u` and `rho_0` receive gradients.
     pub learn_escape: bool,
-    /// The mean-field forward (`y = p`, no reset), for gradient checks.
-    pub expected: bool,
+    /// The smooth forward of the estimator, for gradient checks.
+    pub smooth: bool,
     /// Population name of the export; names the random streams.
     pub name: String,
 }
@@ -118,6 +143,28 @@ impl Firing {
             d_rho_0,
         }
     }
+
+    /// The standard threshold noise of a draw `xi`: `xi < p` exactly when
+    /// `(U - theta)/delta_u > noise(xi) - ln rho_0` (exponential; the
+    /// sigmoid has no `ln rho_0`).
+    pub fn noise(self, xi: f64) -> f64 {
+        let n = match self {
+            Firing::Exponential => (-(-xi).ln_1p()).ln(),
+            Firing::Sigmoid => (xi / (1.0 - xi)).ln(),
+        };
+        n.clamp(-MAX_NOISE, MAX_NOISE)
+    }
+}
+
+/// `F` with `F' = surrogate.grad`: the smooth spike of the threshold-noise
+/// estimator's gradient check.
+fn primitive(surrogate: Surrogate, x: f64) -> f64 {
+    match surrogate {
+        Surrogate::FastSigmoid { slope } => x / (1.0 + slope * x.abs()),
+        Surrogate::Arctan { alpha } => {
+            (std::f64::consts::FRAC_PI_2 * alpha * x).atan() / std::f64::consts::PI
+        }
+    }
 }
 
 fn add_row<T: Real>(acc: &mut [f64], row: &[T], x: f64) {
@@ -137,7 +184,8 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
 }
 
 impl<T: Real> MetaLayer<T> {
-    /// A meta layer with `lif`'s weights, recurrence, `tau` and `theta`.
+    /// A meta layer with `lif`'s weights, recurrence, `tau`, `theta` and
+    /// surrogate.
     pub fn new(lif: Lif<T>, shape: &MetaShape, learn_escape: bool, name: String) -> Self {
         let rho_0 = match shape.firing {
             Firing::Exponential => vec![T::from_f64(shape.rho_0)],
@@ -146,12 +194,21 @@ impl<T: Real> MetaLayer<T> {
         Self {
             lif,
             firing: shape.firing,
+            estimator: shape.estimator,
             delta_u: vec![T::from_f64(shape.delta_u)],
             rho_0,
             learn_escape,
-            expected: false,
+            smooth: false,
             name,
         }
+    }
+
+    fn theta(&self) -> f64 {
+        self.lif.theta[0].to_f64()
+    }
+
+    fn du(&self) -> f64 {
+        self.delta_u[0].to_f64()
     }
 
     fn rho_0(&self) -> f64 {
@@ -160,12 +217,46 @@ impl<T: Real> MetaLayer<T> {
 
     /// The escape probability and its derivatives at potential `u`.
     pub fn escape(&self, u: f64) -> Escape {
-        self.firing.escape(
-            u,
-            self.lif.theta[0].to_f64(),
-            self.delta_u[0].to_f64(),
-            self.rho_0(),
-        )
+        self.firing.escape(u, self.theta(), self.du(), self.rho_0())
+    }
+
+    /// `n` of the module docs for the standard noise `z`.
+    fn shifted(&self, z: f64) -> f64 {
+        match self.firing {
+            Firing::Exponential => z - self.rho_0().ln(),
+            Firing::Sigmoid => z,
+        }
+    }
+
+    /// `U - theta - delta_u n`: the potential above the random threshold.
+    fn above(&self, u: f64, z: f64) -> f64 {
+        u - self.theta() - self.du() * self.shifted(z)
+    }
+
+    /// The estimator's `dS/dU`, `dS/ddelta_u`, `dS/drho_0` (`dS/dtheta =
+    /// -dS/dU`) at potential `u` and standard noise `z`.
+    fn sensitivity(&self, u: f64, z: f64) -> Escape {
+        match self.estimator {
+            Estimator::Probability => self.escape(u),
+            Estimator::ThresholdNoise => {
+                let ds = self.lif.surrogate.grad(self.above(u, z));
+                let d_rho_0 = match self.firing {
+                    Firing::Exponential => ds * self.du() / self.rho_0(),
+                    Firing::Sigmoid => 0.0,
+                };
+                Escape {
+                    p: 0.0,
+                    d_u: ds,
+                    d_delta_u: -ds * self.shifted(z),
+                    d_rho_0,
+                }
+            }
+        }
+    }
+
+    /// Whether the forward draws (and the trace keeps the noise).
+    fn draws(&self) -> bool {
+        !(self.smooth && self.estimator == Estimator::Probability)
     }
 
     fn recurrent(&self) -> bool {
@@ -178,12 +269,21 @@ impl<T: Real> MetaLayer<T> {
             .collect()
     }
 
-    /// The membrane of `V_{t-1}` as the backward pass sees it.
+    /// The factor of `U_{t-1}` in `V_{t-1}` as the backward pass sees it.
     fn kept(&self, y: T) -> T {
-        if self.expected {
-            T::one()
-        } else {
-            T::one() - y
+        if self.smooth { T::one() } else { T::one() - y }
+    }
+
+    /// Output and membrane after step potential `u` with draw `xi`.
+    fn fire(&self, u: f64, xi: f64) -> (f64, f64) {
+        match (self.smooth, self.estimator) {
+            (true, Estimator::Probability) => (self.escape(u).p, u),
+            (true, Estimator::ThresholdNoise) => {
+                let z = self.firing.noise(xi);
+                (primitive(self.lif.surrogate, self.above(u, z)), u)
+            }
+            (false, _) if xi < self.escape(u).p => (1.0, 0.0),
+            (false, _) => (0.0, u),
         }
     }
 }
@@ -233,15 +333,18 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
         self.forward_noisy(input, steps, 0)
     }
 
+    /// The trace's `u` holds `U` (`[step][n_out]`) followed, when the layer
+    /// draws, by the standard threshold noise of each draw (0 at step 0).
     fn forward_noisy(&self, input: &[T], steps: usize, noise_seed: u64) -> Trace<T> {
         let (n_in, n) = (self.lif.n_in, self.lif.n_out);
         let beta = (-1.0 / self.lif.tau[0].to_f64()).exp();
-        let mut streams = if self.expected {
-            Vec::new()
-        } else {
+        let draws = self.draws();
+        let mut streams = if draws {
             self.streams(noise_seed)
+        } else {
+            Vec::new()
         };
-        let mut u = vec![T::zero(); steps * n];
+        let mut u = vec![T::zero(); if draws { 2 } else { 1 } * steps * n];
         let mut y = vec![T::zero(); steps * n];
         let mut v = vec![0.0f64; n];
         let mut a = vec![0.0f64; n];
@@ -263,16 +366,16 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
             for j in 0..n {
                 let uj = beta * v[j] + a[j];
                 u[t * n + j] = T::from_f64(uj);
-                let p = self.escape(uj).p;
-                if self.expected {
-                    y[t * n + j] = T::from_f64(p);
-                    v[j] = uj;
-                } else if streams[j].random::<f64>() < p {
-                    y[t * n + j] = T::one();
-                    v[j] = 0.0;
+                let xi = if draws {
+                    let xi = streams[j].random::<f64>();
+                    u[(steps + t) * n + j] = T::from_f64(self.firing.noise(xi));
+                    xi
                 } else {
-                    v[j] = uj;
-                }
+                    0.0
+                };
+                let (yj, vj) = self.fire(uj, xi);
+                y[t * n + j] = T::from_f64(yj);
+                v[j] = vj;
             }
         }
         Trace { u, y }
@@ -287,7 +390,10 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
         want_input: bool,
     ) -> Option<Vec<T>> {
         let (n_in, n) = (self.lif.n_in, self.lif.n_out);
-        let steps = trace.u.len() / n;
+        let steps = trace.y.len() / n;
+        let noise = |t: usize, j: usize| -> f64 {
+            trace.u.get((steps + t) * n + j).map_or(0.0, |z| z.to_f64())
+        };
         let beta = T::from_f64((-1.0 / self.lif.tau[0].to_f64()).exp());
         let mut grad_in = want_input.then(|| vec![T::zero(); steps * n_in]);
         let mut delta_next = vec![T::zero(); n];
@@ -308,7 +414,7 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
                 }
             }
             for j in 0..n {
-                let e = self.escape(ut[j].to_f64());
+                let e = self.sensitivity(ut[j].to_f64(), noise(t, j));
                 let gj = g[j].to_f64();
                 d_theta -= gj * e.d_u;
                 d_delta_u += gj * e.d_delta_u;
