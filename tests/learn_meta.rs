@@ -312,6 +312,26 @@ fn same_seed_gives_the_same_meta_weights_with_one_and_two_threads() {
 }
 
 #[test]
+fn resumed_meta_run_equals_an_uninterrupted_one() {
+    let run = |dir: &Path, epochs: usize, resume: bool| {
+        let mut exp = example(dir);
+        exp.epochs = epochs;
+        let opts = SessionOptions {
+            resume,
+            show_progress: false,
+        };
+        run_session(&exp, &opts, &mut |_| {}).unwrap().1
+    };
+    let whole = tempfile::tempdir().unwrap();
+    let uninterrupted = run(whole.path(), 3, false);
+    let split = tempfile::tempdir().unwrap();
+    run(split.path(), 1, false);
+    let resumed = run(split.path(), 3, true);
+    assert_eq!(params(&resumed), params(&uninterrupted));
+    assert_eq!(resumed.optimizer, uninterrupted.optimizer);
+}
+
+#[test]
 fn exported_meta_network_draws_the_trainers_spikes_in_the_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let mut exp = example(dir.path());
