@@ -116,8 +116,18 @@ pub struct Escape {
 }
 
 impl Firing {
-    /// The simulator's expressions (`neuron::meta::EscapeNoise`) with
-    /// `dt · rho_0` = `rho_0` per step.
+    /// The escape probability alone (the forward pass's), the simulator's
+    /// expression (`neuron::meta::EscapeNoise`) with `dt · rho_0` = `rho_0`
+    /// per step.
+    pub fn probability(self, u: f64, theta: f64, delta_u: f64, rho_0: f64) -> f64 {
+        let x = (u - theta) / delta_u;
+        match self {
+            Firing::Exponential => -(-rho_0 * x.exp()).exp_m1(),
+            Firing::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        }
+    }
+
+    /// [`Firing::probability`] and its derivatives.
     pub fn escape(self, u: f64, theta: f64, delta_u: f64, rho_0: f64) -> Escape {
         let x = (u - theta) / delta_u;
         let (p, dp_dx, d_rho_0) = match self {
@@ -153,6 +163,54 @@ impl Firing {
             Firing::Sigmoid => (xi / (1.0 - xi)).ln(),
         };
         n.clamp(-MAX_NOISE, MAX_NOISE)
+    }
+}
+
+/// A meta layer's escape parameters in f64.
+struct Intrinsic {
+    firing: Firing,
+    theta: f64,
+    delta_u: f64,
+    rho_0: f64,
+    /// `ln rho_0` (exponential), 0 (sigmoid).
+    ln_rho_0: f64,
+}
+
+impl Intrinsic {
+    fn probability(&self, u: f64) -> f64 {
+        self.firing
+            .probability(u, self.theta, self.delta_u, self.rho_0)
+    }
+
+    fn escape(&self, u: f64) -> Escape {
+        self.firing.escape(u, self.theta, self.delta_u, self.rho_0)
+    }
+
+    /// `U - theta - delta_u n` for the standard noise `z` (`n = z - ln
+    /// rho_0`): the potential above the random threshold.
+    fn above(&self, u: f64, z: f64) -> f64 {
+        u - self.theta - self.delta_u * (z - self.ln_rho_0)
+    }
+
+    /// The estimator's `dS/dU`, `dS/ddelta_u`, `dS/drho_0` (`dS/dtheta =
+    /// -dS/dU`) at potential `u` and standard noise `z`.
+    fn sensitivity(&self, estimator: Estimator, surrogate: Surrogate, u: f64, z: f64) -> Escape {
+        match estimator {
+            Estimator::Probability => self.escape(u),
+            Estimator::ThresholdNoise => {
+                let ds = surrogate.grad(self.above(u, z));
+                let d_rho_0 = match self.firing {
+                    Firing::Exponential => ds * self.delta_u / self.rho_0,
+                    Firing::Sigmoid => 0.0,
+                };
+                Escape {
+                    p: 0.0,
+                    d_u: ds,
+                    d_delta_u: -ds * (z - self.ln_rho_0),
+                    d_rho_0,
+                }
+            }
+        }
     }
 }
 
@@ -203,60 +261,34 @@ impl<T: Real> MetaLayer<T> {
         }
     }
 
-    fn theta(&self) -> f64 {
-        self.lif.theta[0].to_f64()
-    }
-
-    fn du(&self) -> f64 {
-        self.delta_u[0].to_f64()
-    }
-
-    fn rho_0(&self) -> f64 {
-        self.rho_0.first().map_or(0.0, |r| r.to_f64())
+    /// The escape parameters in f64, read once per pass.
+    fn intrinsic(&self) -> Intrinsic {
+        let rho_0 = self.rho_0.first().map_or(1.0, |r| r.to_f64());
+        Intrinsic {
+            firing: self.firing,
+            theta: self.lif.theta[0].to_f64(),
+            delta_u: self.delta_u[0].to_f64(),
+            rho_0,
+            ln_rho_0: match self.firing {
+                Firing::Exponential => rho_0.ln(),
+                Firing::Sigmoid => 0.0,
+            },
+        }
     }
 
     /// The escape probability and its derivatives at potential `u`.
     pub fn escape(&self, u: f64) -> Escape {
-        self.firing.escape(u, self.theta(), self.du(), self.rho_0())
+        self.intrinsic().escape(u)
     }
 
-    /// `n` of the module docs for the standard noise `z`.
-    fn shifted(&self, z: f64) -> f64 {
-        match self.firing {
-            Firing::Exponential => z - self.rho_0().ln(),
-            Firing::Sigmoid => z,
-        }
-    }
-
-    /// `U - theta - delta_u n`: the potential above the random threshold.
-    fn above(&self, u: f64, z: f64) -> f64 {
-        u - self.theta() - self.du() * self.shifted(z)
-    }
-
-    /// The estimator's `dS/dU`, `dS/ddelta_u`, `dS/drho_0` (`dS/dtheta =
-    /// -dS/dU`) at potential `u` and standard noise `z`.
-    fn sensitivity(&self, u: f64, z: f64) -> Escape {
-        match self.estimator {
-            Estimator::Probability => self.escape(u),
-            Estimator::ThresholdNoise => {
-                let ds = self.lif.surrogate.grad(self.above(u, z));
-                let d_rho_0 = match self.firing {
-                    Firing::Exponential => ds * self.du() / self.rho_0(),
-                    Firing::Sigmoid => 0.0,
-                };
-                Escape {
-                    p: 0.0,
-                    d_u: ds,
-                    d_delta_u: -ds * self.shifted(z),
-                    d_rho_0,
-                }
-            }
-        }
-    }
-
-    /// Whether the forward draws (and the trace keeps the noise).
+    /// Whether the forward draws.
     fn draws(&self) -> bool {
         !(self.smooth && self.estimator == Estimator::Probability)
+    }
+
+    /// Whether the trace keeps the threshold noise of each draw.
+    fn keeps_noise(&self) -> bool {
+        self.estimator == Estimator::ThresholdNoise
     }
 
     fn recurrent(&self) -> bool {
@@ -274,15 +306,13 @@ impl<T: Real> MetaLayer<T> {
         if self.smooth { T::one() } else { T::one() - y }
     }
 
-    /// Output and membrane after step potential `u` with draw `xi`.
-    fn fire(&self, u: f64, xi: f64) -> (f64, f64) {
+    /// Output and membrane after step potential `u` with draw `xi` of
+    /// standard noise `z`.
+    fn fire(&self, k: &Intrinsic, u: f64, xi: f64, z: f64) -> (f64, f64) {
         match (self.smooth, self.estimator) {
-            (true, Estimator::Probability) => (self.escape(u).p, u),
-            (true, Estimator::ThresholdNoise) => {
-                let z = self.firing.noise(xi);
-                (primitive(self.lif.surrogate, self.above(u, z)), u)
-            }
-            (false, _) if xi < self.escape(u).p => (1.0, 0.0),
+            (true, Estimator::Probability) => (k.probability(u), u),
+            (true, Estimator::ThresholdNoise) => (primitive(self.lif.surrogate, k.above(u, z)), u),
+            (false, _) if xi < k.probability(u) => (1.0, 0.0),
             (false, _) => (0.0, u),
         }
     }
@@ -333,18 +363,21 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
         self.forward_noisy(input, steps, 0)
     }
 
-    /// The trace's `u` holds `U` (`[step][n_out]`) followed, when the layer
-    /// draws, by the standard threshold noise of each draw (0 at step 0).
+    /// The trace's `u` holds `U` (`[step][n_out]`) followed, for the
+    /// threshold-noise estimator, by the standard noise of each draw (0 at
+    /// step 0).
     fn forward_noisy(&self, input: &[T], steps: usize, noise_seed: u64) -> Trace<T> {
         let (n_in, n) = (self.lif.n_in, self.lif.n_out);
         let beta = (-1.0 / self.lif.tau[0].to_f64()).exp();
         let draws = self.draws();
+        let k = self.intrinsic();
         let mut streams = if draws {
             self.streams(noise_seed)
         } else {
             Vec::new()
         };
-        let mut u = vec![T::zero(); if draws { 2 } else { 1 } * steps * n];
+        let keeps_noise = self.keeps_noise();
+        let mut u = vec![T::zero(); if keeps_noise { 2 } else { 1 } * steps * n];
         let mut y = vec![T::zero(); steps * n];
         let mut v = vec![0.0f64; n];
         let mut a = vec![0.0f64; n];
@@ -367,13 +400,18 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
                 let uj = beta * v[j] + a[j];
                 u[t * n + j] = T::from_f64(uj);
                 let xi = if draws {
-                    let xi = streams[j].random::<f64>();
-                    u[(steps + t) * n + j] = T::from_f64(self.firing.noise(xi));
-                    xi
+                    streams[j].random::<f64>()
                 } else {
                     0.0
                 };
-                let (yj, vj) = self.fire(uj, xi);
+                let z = if keeps_noise {
+                    let z = self.firing.noise(xi);
+                    u[(steps + t) * n + j] = T::from_f64(z);
+                    z
+                } else {
+                    0.0
+                };
+                let (yj, vj) = self.fire(&k, uj, xi, z);
                 y[t * n + j] = T::from_f64(yj);
                 v[j] = vj;
             }
@@ -395,6 +433,7 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
             trace.u.get((steps + t) * n + j).map_or(0.0, |z| z.to_f64())
         };
         let beta = T::from_f64((-1.0 / self.lif.tau[0].to_f64()).exp());
+        let k = self.intrinsic();
         let mut grad_in = want_input.then(|| vec![T::zero(); steps * n_in]);
         let mut delta_next = vec![T::zero(); n];
         let mut delta = vec![T::zero(); n];
@@ -414,7 +453,12 @@ impl<T: Real> Layer<T> for MetaLayer<T> {
                 }
             }
             for j in 0..n {
-                let e = self.sensitivity(ut[j].to_f64(), noise(t, j));
+                let e = k.sensitivity(
+                    self.estimator,
+                    self.lif.surrogate,
+                    ut[j].to_f64(),
+                    noise(t, j),
+                );
                 let gj = g[j].to_f64();
                 d_theta -= gj * e.d_u;
                 d_delta_u += gj * e.d_delta_u;
