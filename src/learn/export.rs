@@ -3,11 +3,12 @@
 //! engine's exact-integration LIF (or CuBa LIF) with `dt` = one training step,
 //! `v_rest = v_reset = 0`, `t_ref = 0` and one-step synaptic delays, with
 //! potentials in mV (one training unit = 1 mV). A meta layer becomes a
-//! `meta` population with the same escape noise, and the model's seed is the
-//! noise seed the trainer evaluated the sample with, so the simulator draws
-//! the trainer's random numbers (see [`super::meta_layer`]). A membrane read-out becomes
-//! a LIF population whose threshold it never reaches (1 kV), its potential
-//! recorded; a spike-count read-out an ordinary one.
+//! `meta` population with the same escape noise, and the model's seed is
+//! the noise seed the trainer evaluated the sample with, so the simulator
+//! draws the trainer's random numbers (see [`super::meta_layer`]). A
+//! membrane read-out becomes a LIF population whose threshold it never
+//! reaches (1 kV), its potential recorded; a spike-count read-out an
+//! ordinary one.
 //!
 //! Written beside the model: one connection list per projection
 //! (`pre,post,weight_mV,delay_ms`), the input spikes of one sample

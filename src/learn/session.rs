@@ -85,8 +85,8 @@ pub fn run_session(
     if let Some(e) = plot_error {
         return Err(e.into());
     }
-    // The export maps LIF layers read over the whole sample; L2MU layers
-    // and read-out windows have no model-file form yet.
+    // The export maps LIF and meta layers read over the whole sample; L2MU
+    // layers and read-out windows have no model-file form yet.
     let exportable = state.net.readout_window == 0
         && state
             .net
