@@ -14,7 +14,7 @@
 //! tau_m = "10 ms"
 //! threshold = 1.0          # in units of the weights
 //! recurrent = false
-//! # or kind = "l2mu": see `l2mu_experiment`
+//! # or kind = "l2mu": see `l2mu_experiment`; kind = "meta": `meta_experiment`
 //! delays = { mode = "learned", max_delay = "24 ms", lr_scale = 100 }
 //!                          # optional per-synapse delays in 0..=max_delay:
 //!                          # "learned" (DCLS), "random" (fixed) or "none"
@@ -28,7 +28,8 @@
 //! epochs = 20, batch_size = 32, optimizer = "adam" | "sgd", lr = 2e-3,
 //! momentum = 0.9 (sgd), surrogate = "fast_sigmoid" | "arctan",
 //! surrogate_scale (25 | 2), rule = "bptt" | "online", learn_tau = true,
-//! learn_threshold = true, init_gain = 1.0, seed = 1, threads = 0 (all)
+//! learn_threshold = true, learn_escape = true (meta layers' delta_u and
+//! rho_0), init_gain = 1.0, seed = 1, threads = 0 (all)
 //!
 //! [output]
 //! dir = "results/train_spike_digits"   # relative to the working directory
@@ -43,6 +44,8 @@ use toml::Spanned;
 use super::delays::{DelayMode, DelaySpec};
 use super::l2mu_experiment::{l2mu_layer, reject_l2mu_fields};
 use super::l2mu_layer::L2muShape;
+use super::meta_experiment::{meta_layer, reject_meta_fields};
+use super::meta_layer::MetaShape;
 use super::net::{LifShape, Readout};
 use super::optim::OptimizerKind;
 use super::surrogate::Surrogate;
@@ -90,6 +93,11 @@ pub(super) struct RawLayer {
     pub(super) memory_size: Option<Spanned<i64>>,
     /// Per-synapse delays of the layer's inputs (LIF layers only).
     pub(super) delays: Option<Spanned<RawDelays>>,
+    // Meta only (see `meta_experiment`).
+    pub(super) firing: Option<Spanned<String>>,
+    pub(super) delta_u: Option<Spanned<f64>>,
+    pub(super) rho_0: Option<Spanned<String>>,
+    pub(super) estimator: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +131,7 @@ struct RawTraining {
     rule: Option<Spanned<String>>,
     learn_tau: Option<bool>,
     learn_threshold: Option<bool>,
+    learn_escape: Option<bool>,
     init_gain: Option<Spanned<f64>>,
     seed: Option<u64>,
     threads: Option<Spanned<i64>>,
@@ -163,6 +172,9 @@ pub struct Experiment {
     /// Hidden layers that are L2MU cells: (index in `layers`, shape); the
     /// `LifShape` at that index only carries the output size.
     pub l2mu_layers: Vec<(usize, L2muShape)>,
+    /// Hidden layers of meta neurons: (index in `layers`, escape noise);
+    /// the `LifShape` at that index holds their membrane.
+    pub meta_layers: Vec<(usize, MetaShape)>,
     pub epochs: usize,
     pub batch_size: usize,
     pub optimizer: OptimizerKind,
@@ -171,6 +183,8 @@ pub struct Experiment {
     pub rule: Rule,
     pub learn_tau: bool,
     pub learn_threshold: bool,
+    /// Meta layers learn `delta_u` and `rho_0`.
+    pub learn_escape: bool,
     pub init_gain: f64,
     pub seed: u64,
     pub threads: usize,
@@ -257,12 +271,22 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     }
     let mut layers = Vec::new();
     let mut l2mu_layers = Vec::new();
+    let mut meta_layers = Vec::new();
     let mut delays = Vec::new();
     for (i, l) in raw.layers.iter().enumerate() {
         let f = |name: &str| format!("layer[{i}].{name}");
         match l.kind.as_ref().map(|k| k.get_ref().as_str()) {
-            None | Some("lif") => reject_l2mu_fields(&src, i, l)?,
+            None | Some("lif") => {
+                reject_l2mu_fields(&src, i, l)?;
+                reject_meta_fields(&src, i, l)?;
+            }
+            // The membrane's fields are read below, as a LIF layer's.
+            Some("meta") => {
+                reject_l2mu_fields(&src, i, l)?;
+                meta_layers.push((i, meta_layer(&src, i, l, dt)?));
+            }
             Some("l2mu") => {
+                reject_meta_fields(&src, i, l)?;
                 let (lif, shape) = l2mu_layer(&src, i, l, dt)?;
                 layers.push(lif);
                 if let Some(d) = &l.delays {
@@ -280,7 +304,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
                 return Err(err(
                     l.kind.as_ref().and_then(span),
                     &f("kind"),
-                    format!("unknown layer kind {other:?}, expected \"lif\" or \"l2mu\""),
+                    format!("unknown layer kind {other:?}, expected \"lif\", \"meta\" or \"l2mu\""),
                 ));
             }
         }
@@ -463,6 +487,15 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         }
     }
     if rule == Rule::Online
+        && let Some((i, _)) = meta_layers.first()
+    {
+        return Err(err(
+            sspan(&t.rule),
+            "training.rule",
+            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"meta\""),
+        ));
+    }
+    if rule == Rule::Online
         && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
     {
         return Err(err(
@@ -505,6 +538,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         readout,
         readout_window,
         l2mu_layers,
+        meta_layers,
         epochs: t
             .epochs
             .as_ref()
@@ -528,6 +562,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         rule,
         learn_tau: t.learn_tau.unwrap_or(true),
         learn_threshold: t.learn_threshold.unwrap_or(true),
+        learn_escape: t.learn_escape.unwrap_or(true),
         init_gain: t
             .init_gain
             .as_ref()

@@ -2,9 +2,13 @@
 //! simulates: the training equations (see [`super::layer`]) are the clock
 //! engine's exact-integration LIF (or CuBa LIF) with `dt` = one training step,
 //! `v_rest = v_reset = 0`, `t_ref = 0` and one-step synaptic delays, with
-//! potentials in mV (one training unit = 1 mV). A membrane read-out becomes
-//! a LIF population whose threshold it never reaches (1 kV), its potential
-//! recorded; a spike-count read-out an ordinary one.
+//! potentials in mV (one training unit = 1 mV). A meta layer becomes a
+//! `meta` population with the same escape noise, and the model's seed is
+//! the noise seed the trainer evaluated the sample with, so the simulator
+//! draws the trainer's random numbers (see [`super::meta_layer`]). A
+//! membrane read-out becomes a LIF population whose threshold it never
+//! reaches (1 kV), its potential recorded; a spike-count read-out an
+//! ordinary one.
 //!
 //! Written beside the model: one connection list per projection
 //! (`pre,post,weight_mV,delay_ms`), the input spikes of one sample
@@ -15,9 +19,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::layer::Lif;
+use super::meta_layer::{Firing, MetaLayer};
 use super::net::{Network, Readout, argmax};
 use super::record::write_weights;
-use super::train::Prepared;
+use super::train::{Prepared, evaluation_noise_seed};
 use crate::io::IoError;
 use crate::io::results::Results;
 
@@ -39,8 +44,10 @@ fn write_text(path: &Path, text: &str, action: &'static str) -> Result<(), IoErr
     })
 }
 
-fn population_name(net: &Network<f32>, l: usize) -> String {
-    if l + 1 == net.layers.len() {
+/// The population of layer `l` of `layers`; a meta layer's random streams
+/// are named after it.
+pub fn population_name(layers: usize, l: usize) -> String {
+    if l + 1 == layers {
         "readout".into()
     } else {
         format!("hidden{l}")
@@ -52,9 +59,10 @@ fn population_name(net: &Network<f32>, l: usize) -> String {
 fn lif_layers(net: &Network<f32>) -> Vec<(Lif<f32>, Option<Vec<usize>>)> {
     net.layers
         .iter()
-        .map(|l| match l.delayed() {
-            Some((lif, delays)) => (lif, Some(delays)),
-            None => (l.as_lif().expect("export handles LIF layers").clone(), None),
+        .map(|l| match (l.delayed(), l.as_meta()) {
+            (Some((lif, delays)), _) => (lif, Some(delays)),
+            (None, Some(meta)) => (meta.lif.clone(), None),
+            (None, None) => (l.as_lif().expect("export handles LIF layers").clone(), None),
         })
         .collect()
 }
@@ -79,6 +87,19 @@ pub fn write_input_spikes(path: &Path, data: &Prepared, i: usize, dt: f64) -> Re
         }
     }
     write_text(path, &text, "write the input spikes")
+}
+
+/// The escape noise of a meta layer as model-file parameters (potentials
+/// in mV, `rho_0` from per step to Hz).
+fn escape_params(meta: &MetaLayer<f32>, dt: f64) -> String {
+    let delta_u = f64::from(meta.delta_u[0]);
+    match meta.firing {
+        Firing::Exponential => format!(
+            ", firing = \"exponential\", delta_u = \"{delta_u} mV\", rho_0 = \"{} Hz\"",
+            f64::from(meta.rho_0[0]) / dt
+        ),
+        Firing::Sigmoid => format!(", firing = \"sigmoid\", delta_u = \"{delta_u} mV\""),
+    }
 }
 
 /// `delays` (steps, input-major like `w`) come on top of the one-step delay
@@ -119,13 +140,14 @@ pub fn export_model(
         "# Exported by `spikesim train`: a network trained on a {dt_ms} ms step.\n\
          # The read-out's class scores are its potentials summed over the run\n\
          # (membrane) or its spike counts; the input is one sample of the data.\n\n\
-         [simulation]\ndt = \"{dt_ms} ms\"\nduration = \"{} ms\"\nseed = 0\nengine = \"clock\"\n\n\
+         [simulation]\ndt = \"{dt_ms} ms\"\nduration = \"{} ms\"\nseed = {}\nengine = \"clock\"\n\n\
          [[population]]\nname = \"input\"\nsize = {}\nmodel = \"spike_source\"\nparams = {{ file = \"input_spikes.csv\" }}\n",
         steps as f64 * dt_ms,
+        evaluation_noise_seed(sample),
         net.n_in()
     );
     for (l, (layer, _)) in layers.iter().enumerate() {
-        let name = population_name(net, l);
+        let name = population_name(net.layers.len(), l);
         let v_th = if layer.spiking {
             f64::from(layer.theta[0])
         } else {
@@ -141,6 +163,10 @@ pub fn export_model(
             ),
             None => ("lif", String::new()),
         };
+        let (model, synapse) = match net.layers[l].as_meta() {
+            Some(meta) => ("meta", escape_params(meta, dt)),
+            None => (model, synapse),
+        };
         let _ = write!(
             toml,
             "\n[[population]]\nname = \"{name}\"\nsize = {}\nmodel = \"{model}\"\nparams = {{ tau_m = \"{} ms\", v_rest = \"0 mV\", v_reset = \"0 mV\", v_th = \"{v_th} mV\", t_ref = \"0 ms\"{synapse} }}\n",
@@ -149,7 +175,7 @@ pub fn export_model(
         );
     }
     for (l, (layer, delays)) in layers.iter().enumerate() {
-        let name = population_name(net, l);
+        let name = population_name(net.layers.len(), l);
         // A CuBa layer's inputs are current jumps, every one on `exc` (both
         // receptors share the time constant, so the sign needs no split).
         let current = if layer.tau_syn.is_some() {
@@ -160,7 +186,7 @@ pub fn export_model(
         let from = if l == 0 {
             "input".to_string()
         } else {
-            population_name(net, l - 1)
+            population_name(net.layers.len(), l - 1)
         };
         let file = format!("w_{name}.csv");
         write_text(

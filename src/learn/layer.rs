@@ -30,6 +30,7 @@
 //! non-linearity replaced by the identity) outputs `U_t` and never resets.
 //! The reset is treated as a constant in the backward pass ("detached").
 
+use super::meta_layer::MetaLayer;
 use super::real::Real;
 use super::surrogate::Surrogate;
 
@@ -54,6 +55,11 @@ pub trait Layer<T: Real>: Send + Sync {
     /// Names of the tensors of [`Layer::params`].
     fn param_names(&self) -> Vec<&'static str>;
     fn forward(&self, input: &[T], steps: usize) -> Trace<T>;
+    /// The forward pass drawing its random numbers (meta neurons) from the
+    /// streams of `noise_seed`; layers without noise ignore it.
+    fn forward_noisy(&self, input: &[T], steps: usize, _noise_seed: u64) -> Trace<T> {
+        self.forward(input, steps)
+    }
     /// Given `dL/dy`, adds the parameter gradients to `grads` (same layout as
     /// `params`) and, if `want_input`, returns `dL/d input`.
     fn backward(
@@ -66,6 +72,10 @@ pub trait Layer<T: Real>: Send + Sync {
     ) -> Option<Vec<T>>;
     /// The layer as a dense LIF projection, for the online rule and export.
     fn as_lif(&self) -> Option<&Lif<T>> {
+        None
+    }
+    /// The layer as a meta-neuron layer, for export.
+    fn as_meta(&self) -> Option<&MetaLayer<T>> {
         None
     }
     /// Indices in [`Layer::params`] of the time-constant-like and threshold

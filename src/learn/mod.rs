@@ -19,6 +19,9 @@
 //! - [`adam`]: the Adam optimiser over flat parameter slices;
 //! - [`hlop`]: HLOP lateral subspace neurons (Oja subspace rule) and the
 //!   orthogonal projection of weight-update traces;
+//! - [`meta_layer`]: layers of probabilistic meta neurons (escape noise)
+//!   whose intrinsic parameters are trained with the weights;
+//!   [`meta_experiment`] reads `kind = "meta"` layers of experiment files;
 //! - [`continual`]: task sequences, EWC, replay memory and the
 //!   continual-learning metrics (accuracy matrix, ACC, BWT).
 pub mod adam;
@@ -34,6 +37,8 @@ pub mod l2mu_layer;
 pub mod layer;
 pub mod lmu;
 pub mod lzc;
+pub mod meta_experiment;
+pub mod meta_layer;
 pub mod net;
 pub mod online;
 pub mod optim;

@@ -125,12 +125,18 @@ impl<T: Real> Network<T> {
 
     /// Runs every layer; `input` is `[step][n_in]` for `input_steps` steps.
     pub fn forward(&self, input: &[T], input_steps: usize) -> Vec<Trace<T>> {
+        self.forward_noisy(input, input_steps, 0)
+    }
+
+    /// [`Network::forward`] with the random streams of `noise_seed` (see
+    /// [`Layer::forward_noisy`]).
+    pub fn forward_noisy(&self, input: &[T], input_steps: usize, noise_seed: u64) -> Vec<Trace<T>> {
         let steps = self.steps(input_steps);
         let mut x = input.to_vec();
         x.resize(steps * self.n_in(), T::zero());
         let mut traces: Vec<Trace<T>> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
-            let trace = layer.forward(traces.last().map_or(&x, |t| &t.y), steps);
+            let trace = layer.forward_noisy(traces.last().map_or(&x, |t| &t.y), steps, noise_seed);
             traces.push(trace);
         }
         traces
@@ -175,10 +181,22 @@ impl<T: Real> Network<T> {
         label: usize,
         grads: &mut Grads<T>,
     ) -> Outcome<T> {
+        self.backprop_noisy(input, input_steps, label, grads, 0)
+    }
+
+    /// [`Network::backprop`] with the random streams of `noise_seed`.
+    pub fn backprop_noisy(
+        &self,
+        input: &[T],
+        input_steps: usize,
+        label: usize,
+        grads: &mut Grads<T>,
+        noise_seed: u64,
+    ) -> Outcome<T> {
         let steps = self.steps(input_steps);
         let mut x = input.to_vec();
         x.resize(steps * self.n_in(), T::zero());
-        let traces = self.forward(input, input_steps);
+        let traces = self.forward_noisy(input, input_steps, noise_seed);
         let z = self.scores(traces.last().expect("at least one layer"));
         let (loss, dz) = cross_entropy(&z, label);
         let n = self.classes();

@@ -85,10 +85,14 @@ pub fn run_session(
     if let Some(e) = plot_error {
         return Err(e.into());
     }
-    // The export maps LIF layers read over the whole sample; L2MU layers
-    // and read-out windows have no model-file form yet.
-    let exportable =
-        state.net.readout_window == 0 && state.net.layers.iter().all(|l| l.as_lif().is_some());
+    // The export maps LIF and meta layers read over the whole sample; L2MU
+    // layers and read-out windows have no model-file form yet.
+    let exportable = state.net.readout_window == 0
+        && state
+            .net
+            .layers
+            .iter()
+            .all(|l| l.as_lif().is_some() || l.as_meta().is_some());
     let exported = if exportable {
         Some(export_model(
             &state.net,

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::delays::attach_delays;
 use super::experiment::{Experiment, Rule};
 use super::l2mu_layer::L2muLayer;
+use super::meta_layer::MetaLayer;
 use super::net::{Grads, Network};
 use super::online::online_grads;
 use super::optim::{Optimizer, accumulate};
@@ -112,6 +113,14 @@ pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Netwo
         let seed = exp.seed ^ (*i as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F);
         net.layers[*i] = Box::new(L2muLayer::new(n_in, shape, slope, seed));
     }
+    for (i, shape) in &exp.meta_layers {
+        let lif = net.layers[*i]
+            .as_lif()
+            .expect("a meta layer is drawn as a LIF layer")
+            .clone();
+        let name = super::export::population_name(net.layers.len(), *i);
+        net.layers[*i] = Box::new(MetaLayer::new(lif, shape, exp.learn_escape, name));
+    }
     attach_delays(&mut net, &exp.delays, exp.epochs, exp.seed);
     net
 }
@@ -164,16 +173,35 @@ pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
     order
 }
 
+/// The noise seed of training sample `i` in `epoch`: a function of the
+/// experiment seed, the epoch and the sample alone, so stochastic layers
+/// draw the same numbers whatever thread computes the sample.
+pub fn training_noise_seed(seed: u64, epoch: usize, i: usize) -> u64 {
+    let mut h = seed ^ 0x6D65_7461_6E6F_6973; // "metanois"
+    for part in [epoch as u64, i as u64] {
+        h = (h ^ part).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
+    }
+    h
+}
+
+/// The noise seed of evaluation sample `i`: `i` itself, the seed its
+/// exported model runs with (see `export`).
+pub fn evaluation_noise_seed(i: usize) -> u64 {
+    i as u64
+}
+
 fn sample_grads(
     exp: &Experiment,
     net: &Network<f32>,
     data: &Prepared,
-    i: usize,
+    (epoch, i): (usize, usize),
 ) -> (Grads<f32>, f64, bool) {
     let x = data.input(i);
     let mut grads = net.zero_grads();
+    let noise = training_noise_seed(exp.seed, epoch, i);
     let outcome = match exp.rule {
-        Rule::Bptt => net.backprop(&x, data.steps, data.labels[i], &mut grads),
+        Rule::Bptt => net.backprop_noisy(&x, data.steps, data.labels[i], &mut grads, noise),
         Rule::Online => online_grads(net, &x, data.steps, data.labels[i], &mut grads),
     };
     (
@@ -218,7 +246,7 @@ pub fn train_epoch(
         let net = &state.net;
         let parts: Vec<(Grads<f32>, f64, bool)> = batch
             .par_iter()
-            .map(|&i| sample_grads(exp, net, data, i))
+            .map(|&i| sample_grads(exp, net, data, (epoch, i)))
             .collect();
         // Reduced in batch order whatever thread computed what.
         let mut total = net.zero_grads();
@@ -248,7 +276,7 @@ pub fn evaluate(net: &Network<f32>, data: &Prepared) -> (f64, f64, Vec<usize>) {
         .into_par_iter()
         .map(|i| {
             let x = data.input(i);
-            let traces = net.forward(&x, data.steps);
+            let traces = net.forward_noisy(&x, data.steps, evaluation_noise_seed(i));
             let z = net.scores(traces.last().expect("at least one layer"));
             let (loss, _) = super::net::cross_entropy(&z, data.labels[i]);
             (f64::from(loss), super::net::argmax(&z))
