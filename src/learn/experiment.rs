@@ -28,7 +28,9 @@
 //! epochs = 20, batch_size = 32, optimizer = "adam" | "sgd", lr = 2e-3,
 //! momentum = 0.9 (sgd), surrogate = "fast_sigmoid" | "arctan",
 //! surrogate_scale (25 | 2), rule = "bptt" | "online", learn_tau = true,
-//! learn_threshold = true, init_gain = 1.0, seed = 1, threads = 0 (all)
+//! learn_threshold = true, init_gain = 1.0, seed = 1, threads = 0 (all),
+//! schedule = "constant" | "cosine" | "step" (decay_every, decay_factor),
+//! clip_grad_norm (see `schedule`)
 //!
 //! [output]
 //! dir = "results/train_spike_digits"   # relative to the working directory
@@ -45,6 +47,7 @@ use super::l2mu_experiment::{l2mu_layer, reject_l2mu_fields};
 use super::l2mu_layer::L2muShape;
 use super::net::{LifShape, Readout};
 use super::optim::OptimizerKind;
+use super::schedule::{LrSchedule, RawSchedule, parse_clip, parse_schedule};
 use super::surrogate::Surrogate;
 use crate::model::ModelError;
 use crate::model::error::Source;
@@ -126,6 +129,10 @@ struct RawTraining {
     init_gain: Option<Spanned<f64>>,
     seed: Option<u64>,
     threads: Option<Spanned<i64>>,
+    schedule: Option<Spanned<String>>,
+    decay_every: Option<Spanned<i64>>,
+    decay_factor: Option<Spanned<f64>>,
+    clip_grad_norm: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +174,9 @@ pub struct Experiment {
     pub batch_size: usize,
     pub optimizer: OptimizerKind,
     pub lr: f64,
+    pub lr_schedule: LrSchedule,
+    /// Largest global L2 norm of a batch's gradient (`None`: no clipping).
+    pub clip_grad_norm: Option<f64>,
     pub surrogate: Surrogate,
     pub rule: Rule,
     pub learn_tau: bool,
@@ -490,6 +500,15 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         })?,
         None => 0,
     };
+    let lr_schedule = parse_schedule(
+        &src,
+        &RawSchedule {
+            schedule: &t.schedule,
+            decay_every: &t.decay_every,
+            decay_factor: &t.decay_factor,
+        },
+    )?;
+    let clip_grad_norm = parse_clip(&src, &t.clip_grad_norm)?;
     let stem = path
         .file_stem()
         .map_or("experiment".into(), |s| s.to_string_lossy().to_string());
@@ -524,6 +543,8 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .map(|s| positive_f(s, "training.lr"))
             .transpose()?
             .unwrap_or(1e-3),
+        lr_schedule,
+        clip_grad_norm,
         surrogate,
         rule,
         learn_tau: t.learn_tau.unwrap_or(true),

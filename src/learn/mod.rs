@@ -2,7 +2,8 @@
 //!
 //! - Training on spike datasets: layers trained through time with surrogate
 //!   gradients ([`layer`], [`net`], [`surrogate`]), the online trace rule
-//!   ([`online`]), optimisers ([`optim`]), experiment files ([`experiment`]),
+//!   ([`online`]), optimisers ([`optim`]) and their learning-rate schedules
+//!   and gradient clipping ([`schedule`]), experiment files ([`experiment`]),
 //!   the training loop ([`train`], [`session`], [`record`]) and export to a
 //!   model file ([`export`]);
 //! - [`tempotron`], [`patterns`], [`lzc`], [`tempotron_experiment`]: the
@@ -40,6 +41,7 @@ pub mod optim;
 pub mod patterns;
 pub mod real;
 pub mod record;
+pub mod schedule;
 pub mod session;
 pub mod surrogate;
 pub mod tempotron;
