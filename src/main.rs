@@ -307,7 +307,7 @@ fn train(args: TrainArgs) -> Result<(), Error> {
             e.model.display(),
             e.weights.display()
         ),
-        None => say!("no model file exported: L2MU layers and read-out windows cannot be yet"),
+        None => say!("no model file exported: a LIF network with a read-out window cannot be yet"),
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //!   ([`online`]), optimisers ([`optim`]) and their learning-rate schedules
 //!   and gradient clipping ([`schedule`]), experiment files ([`experiment`]),
 //!   the training loop ([`train`], [`session`], [`record`]) and export to a
-//!   model file ([`export`]);
+//!   model file ([`export`], [`export_l2mu`] for networks with L2MU layers);
 //! - [`tempotron`], [`patterns`], [`lzc`], [`tempotron_experiment`]: the
 //!   Tempotron for LIF and meta neurons, Poisson input patterns, Lempel–Ziv
 //!   complexity read-outs, and the runner behind `spikesim tempotron`;
@@ -28,6 +28,7 @@ pub mod dcls;
 pub mod delays;
 pub mod experiment;
 pub mod export;
+pub mod export_l2mu;
 pub mod hlop;
 pub mod l2mu;
 pub mod l2mu_experiment;
