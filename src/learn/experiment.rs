@@ -7,6 +7,8 @@
 //! dt = "1 ms"              # training step = simulator dt of the export
 //! duration = "45 ms"       # optional; default: the latest spike
 //! channel_group = 1        # merge this many consecutive channels
+//! format = "spikes"        # or "real": raw values as currents into an
+//!                          # L2MU first layer (see `real_input`)
 //!
 //! [[layer]]                # hidden layers, in order
 //! size = 128
@@ -69,6 +71,8 @@ struct RawExperiment {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawData {
+    /// "spikes" (default) or "real" (see `real_input`).
+    format: Option<Spanned<String>>,
     train: Spanned<String>,
     test: Spanned<String>,
     dt: Spanned<String>,
@@ -160,6 +164,8 @@ pub struct Experiment {
     pub dt: f64,
     pub duration: Option<f64>,
     pub channel_group: usize,
+    /// Raw real values fed as currents (`format = "real"`), not spikes.
+    pub real_input: bool,
     /// Hidden layers then the read-out; `tau` in steps.
     pub layers: Vec<LifShape>,
     /// Per hidden layer, the delays of its input synapses.
@@ -509,6 +515,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         },
     )?;
     let clip_grad_norm = parse_clip(&src, &t.clip_grad_norm)?;
+    let real_input = real_format(&src, d, duration.is_some(), &raw.layers)?;
     let stem = path
         .file_stem()
         .map_or("experiment".into(), |s| s.to_string_lossy().to_string());
@@ -519,6 +526,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         dt,
         duration,
         channel_group,
+        real_input,
         layers,
         delays,
         readout,
@@ -562,6 +570,52 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .and_then(|o| o.dir)
             .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
     })
+}
+
+/// Whether `[data] format` asks for raw real values: they need the
+/// duration (the steps per sample), no channel grouping, and an L2MU first
+/// layer to take them as currents.
+fn real_format(
+    src: &Source,
+    d: &RawData,
+    has_duration: bool,
+    layers: &[RawLayer],
+) -> Result<bool, ModelError> {
+    let Some(format) = &d.format else {
+        return Ok(false);
+    };
+    match format.get_ref().as_str() {
+        "spikes" => Ok(false),
+        "real" => {
+            let problem = if !has_duration {
+                Some((
+                    "data.duration",
+                    "raw real values need `duration` (steps per sample = duration / dt)",
+                ))
+            } else if d.channel_group.is_some() {
+                Some((
+                    "data.channel_group",
+                    "raw real values are not grouped; remove `channel_group`",
+                ))
+            } else if layers[0].kind.as_ref().map(|k| k.get_ref().as_str()) != Some("l2mu") {
+                Some((
+                    "layer[0].kind",
+                    "raw real values go as currents into an L2MU encoder; layer[0] must be kind = \"l2mu\"",
+                ))
+            } else {
+                None
+            };
+            match problem {
+                Some((field, message)) => Err(src.error(span(format), field, message)),
+                None => Ok(true),
+            }
+        }
+        other => Err(src.error(
+            span(format),
+            "data.format",
+            format!("unknown data format {other:?}, expected \"spikes\" or \"real\""),
+        )),
+    }
 }
 
 /// Parses a time field to seconds (the closure of [`parse_experiment`]).

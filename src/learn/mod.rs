@@ -14,7 +14,8 @@
 //! - [`l2mu`]: the L2MU cell (LMU blocks as LIF / CuBa LIF populations),
 //!   forward and backward through time, and the encoding-free input module;
 //!   [`l2mu_layer`] makes it a layer of the trainer, [`l2mu_experiment`]
-//!   reads `kind = "l2mu"` layers of experiment files;
+//!   reads `kind = "l2mu"` layers of experiment files, [`real_input`] feeds
+//!   them raw real-valued signals as currents;
 //! - [`dcls`]: learnable per-synapse delays (dilated convolution with
 //!   learnable spacings), the σ schedule and rounding to integer delays;
 //! - [`adam`]: the Adam optimiser over flat parameter slices;
@@ -41,6 +42,7 @@ pub mod online;
 pub mod optim;
 pub mod patterns;
 pub mod real;
+pub mod real_input;
 pub mod record;
 pub mod schedule;
 pub mod session;

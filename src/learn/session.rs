@@ -28,7 +28,7 @@ pub struct SessionFiles {
     pub learning_curve: PathBuf,
     pub checkpoint: PathBuf,
     /// `None` when the network has no model-file form (a LIF network with a
-    /// read-out window).
+    /// read-out window, raw real-valued input).
     pub exported: Option<Exported>,
 }
 
@@ -90,7 +90,10 @@ pub fn run_session(
     // through `export_l2mu`, which also takes read-out windows.
     let exportable =
         state.net.readout_window == 0 && state.net.layers.iter().all(|l| l.as_lif().is_some());
-    let exported = if export_l2mu::exportable(&state.net) {
+    // Raw real-valued input has no spike-source form.
+    let exported = if exp.real_input {
+        None
+    } else if export_l2mu::exportable(&state.net) {
         Some(export_l2mu::export_l2mu_model(
             &state.net,
             exp.dt,

@@ -16,6 +16,7 @@ use super::l2mu_layer::L2muLayer;
 use super::net::{Grads, Network};
 use super::online::online_grads;
 use super::optim::{Optimizer, accumulate};
+use super::real_input::prepare_real;
 use super::schedule::clip_grad_norm;
 use crate::io::IoError;
 use crate::io::dataset::{BinnedSample, Binning, SpikeDataset, bin_sample, read_dataset};
@@ -60,6 +61,9 @@ pub struct Data {
 
 /// Reads both datasets and bins them to the experiment's step.
 pub fn prepare(exp: &Experiment) -> Result<Data, IoError> {
+    if exp.real_input {
+        return prepare_real(exp);
+    }
     let train = read_dataset(&exp.train)?;
     let test = read_dataset(&exp.test)?;
     let latest = train.duration().max(test.duration()) as f64;
