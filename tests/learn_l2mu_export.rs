@@ -77,8 +77,12 @@ fn check_export(neuron: NeuronVariant) {
 }
 
 fn model_error(params: &str) -> String {
+    model_error_with(params, "")
+}
+
+fn model_error_with(params: &str, simulation: &str) -> String {
     let text = format!(
-        "[simulation]\ndt = \"0.25 ms\"\nduration = \"5 ms\"\n\n\
+        "[simulation]\ndt = \"0.25 ms\"\nduration = \"5 ms\"{simulation}\n\n\
          [[population]]\nname = \"cell\"\nsize = 2\nmodel = \"discrete_lif\"\nparams = {{ {params} }}\n"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -124,4 +128,9 @@ fn discrete_lif_errors_name_the_file_line_and_field() {
             assert!(e.contains("m.toml:9:"), "no line in {e}");
         }
     }
+    let e = model_error_with("beta = 0.5, v_th = \"1 mV\"", "\nengine = \"event\"");
+    assert!(
+        e.contains("m.toml:9:") && e.contains("population[cell].model: a discrete_lif is a discrete-time model; it runs on the clock engine only"),
+        "{e}"
+    );
 }

@@ -12,7 +12,7 @@
 //! exactly: `beta` and `alpha` are per-step factors, so the model means what
 //! it was trained to mean only at the `dt` it was trained with. It exists so
 //! that a trained L2MU network runs in the simulator step for step; the
-//! clock engine runs it, the event-driven engine does not.
+//! clock engine runs it; validation refuses it with the event-driven engine.
 //!
 //! The neuron may keep a slower clock than the simulation: with a `period`
 //! of P steps and an `offset` of φ steps it updates only at the grid points

@@ -2,7 +2,9 @@
 
 use super::{Params, Result, Validator};
 use crate::model::schema::RawPopulation;
-use crate::model::spec::{DiscreteLifParams, NeuronKind, PopulationSpec, SimulationSpec};
+use crate::model::spec::{
+    DiscreteLifParams, EngineKind, NeuronKind, PopulationSpec, SimulationSpec,
+};
 use crate::model::units::Dimension;
 use toml::Spanned;
 
@@ -39,8 +41,9 @@ impl Validator<'_> {
         }))
     }
 
-    /// A discrete-time population's `period` and `offset` must be whole
-    /// numbers of the simulation step (checked once `dt` is known).
+    /// A discrete-time population runs on the clock engine, and its
+    /// `period` and `offset` must be whole numbers of the simulation step
+    /// (checked once the simulation section is known).
     pub(super) fn discrete_clocks(
         &self,
         raw: &[Spanned<RawPopulation>],
@@ -51,6 +54,13 @@ impl Validator<'_> {
             let NeuronKind::DiscreteLif(d) = &p.kind else {
                 continue;
             };
+            if sim.engine == EngineKind::Event {
+                return Err(self.err(
+                    Some(r.get_ref().model.span()),
+                    &format!("population[{}].model", p.name),
+                    "a discrete_lif is a discrete-time model; it runs on the clock engine only",
+                ));
+            }
             for (key, value) in [("period", d.period), ("offset", Some(d.offset))] {
                 let Some(t) = value else { continue };
                 let steps = t / sim.dt;
