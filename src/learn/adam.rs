@@ -1,8 +1,13 @@
-//! Adam (Kingma & Ba 2015) over a list of flat parameter slices.
+//! Adam (Kingma & Ba 2015) over a list of flat f64 parameter slices, for
+//! blocks used outside a trainer [`Network`](super::net::Network) (the L2MU
+//! cell's `fit`, DCLS tests).
 //!
 //! The blocks here keep their parameters as several `Vec<f64>`; the
 //! optimiser keeps one moment pair per slice, in the order the slices are
-//! given, so the caller must always pass them in the same order.
+//! given, so the caller must always pass them in the same order. The update
+//! itself is the trainer's ([`super::optim::adam_update`]).
+
+use super::optim::adam_update;
 
 /// Adam state: first and second moments per parameter slice.
 #[derive(Debug, Clone)]
@@ -46,13 +51,9 @@ impl Adam {
         let c1 = 1.0 - self.beta1.powi(self.step);
         let c2 = 1.0 - self.beta2.powi(self.step);
         let lr = self.lr * c2.sqrt() / c1;
+        let hyper = [self.beta1, self.beta2, self.eps];
         for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            let (m, v) = (&mut self.m[k], &mut self.v[k]);
-            for i in 0..p.len() {
-                m[i] = self.beta1 * m[i] + (1.0 - self.beta1) * g[i];
-                v[i] = self.beta2 * v[i] + (1.0 - self.beta2) * g[i] * g[i];
-                p[i] -= lr * m[i] / (v[i].sqrt() + self.eps);
-            }
+            adam_update(p, &mut self.m[k], &mut self.v[k], g, lr, hyper);
         }
     }
 }
@@ -78,4 +79,32 @@ pub fn argmax(values: &[f64]) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With a constant gradient g the bias-corrected moments are m̂ = g and
+    /// v̂ = g², so step t moves each parameter by exactly
+    /// lr·g/(|g| + ε/√(1 − β₂ᵗ)) (Adam's ε acts on the uncorrected √v).
+    #[test]
+    fn steps_under_a_constant_gradient_move_by_the_closed_form() {
+        let mut adam = Adam::new(0.01);
+        let mut w = vec![1.0, -2.0, 0.5];
+        let g = [0.3, -4.0, 1e-3];
+        for t in 1..=3 {
+            let before = w.clone();
+            adam.step(&mut [&mut w[..]], &[&g[..]]);
+            let c2: f64 = 1.0 - 0.999f64.powi(t);
+            for ((b, a), g) in before.iter().zip(&w).zip(&g) {
+                let moved = b - a;
+                let expected = 0.01 * g / (g.abs() + 1e-8 / c2.sqrt());
+                assert!(
+                    (moved - expected).abs() < 1e-12 * expected.abs(),
+                    "step {t}: moved {moved}, expected {expected}"
+                );
+            }
+        }
+    }
 }

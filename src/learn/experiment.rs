@@ -7,6 +7,8 @@
 //! dt = "1 ms"              # training step = simulator dt of the export
 //! duration = "45 ms"       # optional; default: the latest spike
 //! channel_group = 1        # merge this many consecutive channels
+//! format = "spikes"        # or "real": raw values as currents into an
+//!                          # L2MU first layer (see `real_input`)
 //!
 //! [[layer]]                # hidden layers, in order
 //! size = 128
@@ -29,7 +31,9 @@
 //! momentum = 0.9 (sgd), surrogate = "fast_sigmoid" | "arctan",
 //! surrogate_scale (25 | 2), rule = "bptt" | "online", learn_tau = true,
 //! learn_threshold = true, learn_escape = true (meta layers' delta_u and
-//! rho_0), init_gain = 1.0, seed = 1, threads = 0 (all)
+//! rho_0), init_gain = 1.0, seed = 1, threads = 0 (all),
+//! schedule = "constant" | "cosine" | "step" (decay_every, decay_factor),
+//! clip_grad_norm (see `schedule`)
 //!
 //! [output]
 //! dir = "results/train_spike_digits"   # relative to the working directory
@@ -48,6 +52,7 @@ use super::meta_experiment::{meta_layer, reject_meta_fields};
 use super::meta_layer::MetaShape;
 use super::net::{LifShape, Readout};
 use super::optim::OptimizerKind;
+use super::schedule::{LrSchedule, RawSchedule, parse_clip, parse_schedule};
 use super::surrogate::Surrogate;
 use crate::model::ModelError;
 use crate::model::error::Source;
@@ -69,6 +74,8 @@ struct RawExperiment {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawData {
+    /// "spikes" (default) or "real" (see `real_input`).
+    format: Option<Spanned<String>>,
     train: Spanned<String>,
     test: Spanned<String>,
     dt: Spanned<String>,
@@ -135,6 +142,10 @@ struct RawTraining {
     init_gain: Option<Spanned<f64>>,
     seed: Option<u64>,
     threads: Option<Spanned<i64>>,
+    schedule: Option<Spanned<String>>,
+    decay_every: Option<Spanned<i64>>,
+    decay_factor: Option<Spanned<f64>>,
+    clip_grad_norm: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +173,8 @@ pub struct Experiment {
     pub dt: f64,
     pub duration: Option<f64>,
     pub channel_group: usize,
+    /// Raw real values fed as currents (`format = "real"`), not spikes.
+    pub real_input: bool,
     /// Hidden layers then the read-out; `tau` in steps.
     pub layers: Vec<LifShape>,
     /// Per hidden layer, the delays of its input synapses.
@@ -179,6 +192,9 @@ pub struct Experiment {
     pub batch_size: usize,
     pub optimizer: OptimizerKind,
     pub lr: f64,
+    pub lr_schedule: LrSchedule,
+    /// Largest global L2 norm of a batch's gradient (`None`: no clipping).
+    pub clip_grad_norm: Option<f64>,
     pub surrogate: Surrogate,
     pub rule: Rule,
     pub learn_tau: bool,
@@ -523,6 +539,16 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         })?,
         None => 0,
     };
+    let lr_schedule = parse_schedule(
+        &src,
+        &RawSchedule {
+            schedule: &t.schedule,
+            decay_every: &t.decay_every,
+            decay_factor: &t.decay_factor,
+        },
+    )?;
+    let clip_grad_norm = parse_clip(&src, &t.clip_grad_norm)?;
+    let real_input = real_format(&src, d, duration.is_some(), &raw.layers)?;
     let stem = path
         .file_stem()
         .map_or("experiment".into(), |s| s.to_string_lossy().to_string());
@@ -533,6 +559,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         dt,
         duration,
         channel_group,
+        real_input,
         layers,
         delays,
         readout,
@@ -558,6 +585,8 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .map(|s| positive_f(s, "training.lr"))
             .transpose()?
             .unwrap_or(1e-3),
+        lr_schedule,
+        clip_grad_norm,
         surrogate,
         rule,
         learn_tau: t.learn_tau.unwrap_or(true),
@@ -576,6 +605,52 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .and_then(|o| o.dir)
             .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
     })
+}
+
+/// Whether `[data] format` asks for raw real values: they need the
+/// duration (the steps per sample), no channel grouping, and an L2MU first
+/// layer to take them as currents.
+fn real_format(
+    src: &Source,
+    d: &RawData,
+    has_duration: bool,
+    layers: &[RawLayer],
+) -> Result<bool, ModelError> {
+    let Some(format) = &d.format else {
+        return Ok(false);
+    };
+    match format.get_ref().as_str() {
+        "spikes" => Ok(false),
+        "real" => {
+            let problem = if !has_duration {
+                Some((
+                    "data.duration",
+                    "raw real values need `duration` (steps per sample = duration / dt)",
+                ))
+            } else if d.channel_group.is_some() {
+                Some((
+                    "data.channel_group",
+                    "raw real values are not grouped; remove `channel_group`",
+                ))
+            } else if layers[0].kind.as_ref().map(|k| k.get_ref().as_str()) != Some("l2mu") {
+                Some((
+                    "layer[0].kind",
+                    "raw real values go as currents into an L2MU encoder; layer[0] must be kind = \"l2mu\"",
+                ))
+            } else {
+                None
+            };
+            match problem {
+                Some((field, message)) => Err(src.error(span(format), field, message)),
+                None => Ok(true),
+            }
+        }
+        other => Err(src.error(
+            span(format),
+            "data.format",
+            format!("unknown data format {other:?}, expected \"spikes\" or \"real\""),
+        )),
+    }
 }
 
 /// Parses a time field to seconds (the closure of [`parse_experiment`]).

@@ -114,6 +114,10 @@ impl<T: Real> Layer<T> for L2muLayer<T> {
         self.cell.config.inputs
     }
 
+    fn as_l2mu(&self) -> Option<L2mu> {
+        Some(self.current_cell())
+    }
+
     fn n_out(&self) -> usize {
         self.cell.config.hidden
     }

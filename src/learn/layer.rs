@@ -78,6 +78,10 @@ pub trait Layer<T: Real>: Send + Sync {
     fn as_meta(&self) -> Option<&MetaLayer<T>> {
         None
     }
+    /// The layer as an L2MU cell with its current parameters, for export.
+    fn as_l2mu(&self) -> Option<super::l2mu::L2mu> {
+        None
+    }
     /// Indices in [`Layer::params`] of the time-constant-like and threshold
     /// tensors (what `learn_tau` and `learn_threshold` switch).
     fn neuron_tensors(&self) -> [usize; 2] {

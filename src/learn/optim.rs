@@ -51,23 +51,37 @@ impl Optimizer {
                         }
                     }
                     OptimizerKind::Adam { beta1, beta2, eps } => {
-                        let (b1, b2) = (beta1 as f32, beta2 as f32);
                         let c1 = 1.0 - beta1.powf(self.step as f64);
                         let c2 = 1.0 - beta2.powf(self.step as f64);
                         // The whole step size in f64, rounded once.
                         let step = (lr64 * c2.sqrt() / c1) as f32;
-                        let eps = eps as f32;
-                        for (((w, m), v), &g) in
-                            param.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g)
-                        {
-                            *m = b1 * *m + (1.0 - b1) * g;
-                            *v = b2 * *v + (1.0 - b2) * g * g;
-                            *w -= step * *m / (v.sqrt() + eps);
-                        }
+                        adam_update(param, m, v, g, step, [beta1, beta2, eps]);
                     }
                 }
             }
         }
+    }
+}
+
+/// One Adam update of `w` with its moments `m`, `v` and gradient `g`.
+/// `step` is the whole step size lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), computed by the
+/// caller in f64 and rounded once to `T`; `[β₁, β₂, ε]` are rounded to `T`.
+/// Shared by the trainer's [`Optimizer`] (f32) and the slice-based
+/// [`super::adam::Adam`] (f64), so both do the same arithmetic in the same
+/// order.
+pub fn adam_update<T: Real>(
+    w: &mut [T],
+    m: &mut [T],
+    v: &mut [T],
+    g: &[T],
+    step: T,
+    hyper: [f64; 3],
+) {
+    let [b1, b2, eps] = hyper.map(T::from_f64);
+    for (((w, m), v), &g) in w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+        *m = b1 * *m + (T::one() - b1) * g;
+        *v = b2 * *v + (T::one() - b2) * g * g;
+        *w -= step * *m / (v.sqrt() + eps);
     }
 }
 

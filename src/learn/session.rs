@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::experiment::Experiment;
 use super::export::{Exported, export_model};
+use super::export_l2mu;
 use super::record::{
     plot_learning_curve, read_checkpoint, write_checkpoint, write_metrics_csv, write_metrics_h5,
 };
@@ -26,8 +27,8 @@ pub struct SessionFiles {
     pub metrics_h5: PathBuf,
     pub learning_curve: PathBuf,
     pub checkpoint: PathBuf,
-    /// `None` when the network has no model-file form (L2MU layers, a
-    /// read-out window).
+    /// `None` when the network has no model-file form (a LIF network with a
+    /// read-out window, raw real-valued input).
     pub exported: Option<Exported>,
 }
 
@@ -85,15 +86,27 @@ pub fn run_session(
     if let Some(e) = plot_error {
         return Err(e.into());
     }
-    // The export maps LIF and meta layers read over the whole sample; L2MU
-    // layers and read-out windows have no model-file form yet.
+    // The LIF export maps LIF and meta layers read over the whole sample;
+    // networks with L2MU layers go through `export_l2mu`, which also takes
+    // read-out windows.
     let exportable = state.net.readout_window == 0
         && state
             .net
             .layers
             .iter()
             .all(|l| l.as_lif().is_some() || l.as_meta().is_some());
-    let exported = if exportable {
+    // Raw real-valued input has no spike-source form.
+    let exported = if exp.real_input {
+        None
+    } else if export_l2mu::exportable(&state.net) {
+        Some(export_l2mu::export_l2mu_model(
+            &state.net,
+            exp.dt,
+            &data.test,
+            0,
+            &exp.output,
+        )?)
+    } else if exportable {
         Some(export_model(
             &state.net,
             exp.dt,

@@ -17,6 +17,8 @@ use super::meta_layer::MetaLayer;
 use super::net::{Grads, Network};
 use super::online::online_grads;
 use super::optim::{Optimizer, accumulate};
+use super::real_input::prepare_real;
+use super::schedule::clip_grad_norm;
 use crate::io::IoError;
 use crate::io::dataset::{BinnedSample, Binning, SpikeDataset, bin_sample, read_dataset};
 
@@ -60,6 +62,9 @@ pub struct Data {
 
 /// Reads both datasets and bins them to the experiment's step.
 pub fn prepare(exp: &Experiment) -> Result<Data, IoError> {
+    if exp.real_input {
+        return prepare_real(exp);
+    }
     let train = read_dataset(&exp.train)?;
     let test = read_dataset(&exp.test)?;
     let latest = train.duration().max(test.duration()) as f64;
@@ -241,6 +246,7 @@ pub fn train_epoch(
 ) -> (f64, f64) {
     let epoch = state.epochs_done();
     let order = epoch_order(exp.seed, epoch, data.len());
+    state.optimizer.lr = exp.lr * exp.lr_schedule.factor(epoch, exp.epochs);
     let (mut loss, mut correct) = (0.0, 0usize);
     for batch in order.chunks(exp.batch_size) {
         let net = &state.net;
@@ -262,6 +268,9 @@ pub fn train_epoch(
             .flatten()
             .for_each(|g| *g *= scale);
         mask(exp, &state.net, &mut total);
+        if let Some(max) = exp.clip_grad_norm {
+            clip_grad_norm(&mut total, max);
+        }
         state.optimizer.apply(&mut state.net, &total);
         clamp(&mut state.net);
         bar.inc(batch.len() as u64);

@@ -1,4 +1,5 @@
 //! Model files: schema, units, validation.
+pub mod discrete;
 pub mod error;
 pub mod fixed;
 pub mod overrides;

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub use super::discrete::DiscreteLifParams;
 pub use super::richer::{AmsuParams, AstrocyteParams, Escape, MetaParams, Modulation};
 pub use crate::plasticity::PlasticitySpec;
 
@@ -114,6 +115,7 @@ pub enum NeuronKind {
     Astrocyte(AstrocyteParams),
     AmsuLif(AmsuParams),
     Meta(MetaParams),
+    DiscreteLif(DiscreteLifParams),
 }
 
 impl NeuronKind {
@@ -126,6 +128,7 @@ impl NeuronKind {
             NeuronKind::Astrocyte(_) => "astrocyte",
             NeuronKind::AmsuLif(_) => "amsu_lif",
             NeuronKind::Meta(_) => "meta",
+            NeuronKind::DiscreteLif(_) => "discrete_lif",
         }
     }
 

@@ -15,6 +15,7 @@ use super::units::{Dimension, parse_as, parse_quantity};
 use crate::io::stimuli;
 use crate::synapse::connect::MAX_DELAY_STEPS;
 
+mod discrete;
 mod richer;
 
 type Result<T> = std::result::Result<T, ModelError>;
@@ -67,6 +68,7 @@ impl<'a> Validator<'a> {
             }
             populations.push(spec);
         }
+        self.discrete_clocks(&raw.populations, &populations, &simulation)?;
         let mut projections = Vec::new();
         for (i, p) in raw.projections.iter().enumerate() {
             projections.push(self.projection(i, p, &populations, &simulation)?);
@@ -440,7 +442,7 @@ impl<'a> Validator<'a> {
                     return Err(self.err(
                         span_of(&p.model),
                         &field("model"),
-                        format!("unknown model {other:?}, expected one of \"lif\", \"cuba_lif\", \"spike_source\", \"poisson\", \"astrocyte\", \"amsu_lif\", \"meta\""),
+                        format!("unknown model {other:?}, expected one of \"lif\", \"cuba_lif\", \"spike_source\", \"poisson\", \"astrocyte\", \"amsu_lif\", \"meta\", \"discrete_lif\""),
                     ));
                 }
             },
@@ -694,7 +696,13 @@ impl<'a> Validator<'a> {
         let from = self.population_ref(&p.from, pops, &field("from"))?;
         let to = self.population_ref(&p.to, pops, &field("to"))?;
         let target = &pops[to];
-        let Some(membrane) = target.kind.membrane() else {
+        // A discrete-time LIF has no continuous membrane, hence no `r_m`.
+        let receiver = match (&target.kind, target.kind.membrane()) {
+            (_, Some(m)) => Some(m.r_m),
+            (NeuronKind::DiscreteLif(_), None) => Some(None),
+            _ => None,
+        };
+        let Some(r_m) = receiver else {
             return Err(self.err(
                 span_of(&p.to),
                 &field("to"),
@@ -715,10 +723,10 @@ impl<'a> Validator<'a> {
         let (rule, listed_weight_dim) =
             self.connect(&p.connect, pops[from].size, target.size, &field("connect"))?;
         let weight = match &p.weight {
-            Some(w) => self.weight(w, port, membrane.r_m, &field("weight"))?,
+            Some(w) => self.weight(w, port, r_m, &field("weight"))?,
             None => match (&rule, listed_weight_dim) {
                 (ConnectRule::List(_), Some(dim)) => {
-                    check_weight_dim(dim, port, membrane.r_m)
+                    check_weight_dim(dim, port, r_m)
                         .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
                     ValueSpec::Constant(0.0)
                 }
@@ -743,7 +751,7 @@ impl<'a> Validator<'a> {
         let rule = self.scale_listed(
             rule,
             listed_weight_dim,
-            membrane.r_m,
+            r_m,
             sim.dt,
             &p.connect,
             &field("connect"),
@@ -753,7 +761,7 @@ impl<'a> Validator<'a> {
             Some(raw_rule) => {
                 let target = plasticity::Target {
                     port,
-                    r_m: membrane.r_m,
+                    r_m,
                     weight: &weight,
                     population: target,
                     weight_span: p.weight.as_ref().map(|w| w.span()),
@@ -1403,6 +1411,7 @@ pub fn recordable(kind: &NeuronKind) -> &'static [&'static str] {
     match kind {
         NeuronKind::Lif(_) => &["v"],
         NeuronKind::CubaLif(_) => &["v", "i_syn_e", "i_syn_i"],
+        NeuronKind::DiscreteLif(_) => &["v"],
         NeuronKind::SpikeSource(_) | NeuronKind::Poisson(_) => &[],
         other => richer::richer_recordable(other).unwrap_or(&[]),
     }

@@ -20,6 +20,7 @@
 pub mod amsu;
 pub mod astrocyte;
 pub mod cuba_lif;
+pub mod discrete_lif;
 pub mod exact;
 pub mod lif;
 pub mod loihi_lif;
@@ -191,6 +192,7 @@ pub fn build(spec: &PopulationSpec, sim: &SimulationSpec) -> Box<dyn Neuron> {
         }
         NeuronKind::AmsuLif(p) => Box::new(amsu::AmsuLif::new(p, n, sim.dt, &mut init_rng)),
         NeuronKind::Meta(p) => Box::new(meta::Meta::new(p, n, sim, &spec.name, &mut init_rng)),
+        NeuronKind::DiscreteLif(p) => Box::new(discrete_lif::DiscreteLif::new(p, n, sim.dt)),
     }
 }
 

@@ -44,6 +44,7 @@ impl Validator<'_> {
             "astrocyte" => self.astrocyte(params, init, size),
             "amsu_lif" => self.amsu(params, init, size),
             "meta" => self.meta(params, init, size),
+            "discrete_lif" => self.discrete_lif(params, init),
             _ => return None,
         })
     }

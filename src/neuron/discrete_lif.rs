@@ -1,0 +1,226 @@
+//! The discrete-time LIF of snnTorch (`Leaky`, and `Synaptic` with a
+//! synaptic current), as the L2MU cells of `learn::l2mu` are trained:
+//!
+//! ```text
+//! J_k = alpha J_{k-1} + I_k                       (alpha = 0: no current)
+//! V_k = beta V_{k-1} + J_k - v_th S_{k-1}         (reset by subtraction,
+//! S_k = H(V_k - v_th)                              one step late)
+//! ```
+//!
+//! `I_k` is the sum of the synaptic weights arriving at grid point `k`.
+//! Unlike the other models this is not a continuous-time neuron sampled
+//! exactly: `beta` and `alpha` are per-step factors, so the model means what
+//! it was trained to mean only at the `dt` it was trained with. It exists so
+//! that a trained L2MU network runs in the simulator step for step; the
+//! clock engine runs it; validation refuses it with the event-driven engine.
+//!
+//! The neuron may keep a slower clock than the simulation: with a `period`
+//! of P steps and an `offset` of φ steps it updates only at the grid points
+//! φ + nP, summing what arrived since its last update. Populations of one
+//! network with offsets 1, 2, 3 of a period 3 then update in that order
+//! within each period, which is how a cell whose blocks pass spikes on
+//! within one training step (the L2MU's encoder → memory → hidden) runs on
+//! synapses that take at least one simulation step.
+
+use super::{Neuron, Variable};
+use crate::model::spec::{DiscreteLifParams, Port};
+use crate::synapse::EventRing;
+
+pub struct DiscreteLif {
+    beta: f64,
+    alpha: f64,
+    v_th: f64,
+    v: Vec<f64>,
+    j: Vec<f64>,
+    /// Spikes of the last step: each subtracts `v_th` in the next.
+    spiked: Vec<bool>,
+    /// Input summed since the last update, per neuron.
+    input: Vec<f64>,
+    /// Updates happen at the grid points k with k mod period = phase.
+    period: u64,
+    phase: u64,
+}
+
+impl DiscreteLif {
+    pub fn new(p: &DiscreteLifParams, n: usize, dt: f64) -> Self {
+        let period = p.period.map_or(1, |t| ((t / dt).round() as u64).max(1));
+        Self {
+            period,
+            phase: (p.offset / dt).round() as u64 % period,
+            beta: p.beta,
+            alpha: p.alpha,
+            v_th: p.v_th,
+            v: vec![0.0; n],
+            j: vec![0.0; n],
+            spiked: vec![false; n],
+            input: vec![0.0; n],
+        }
+    }
+}
+
+impl Neuron for DiscreteLif {
+    fn size(&self) -> usize {
+        self.v.len()
+    }
+
+    fn ports(&self) -> &'static [Port] {
+        &[Port::Voltage]
+    }
+
+    fn variables(&self) -> Vec<Variable> {
+        vec![Variable {
+            name: "v",
+            unit: "V",
+        }]
+    }
+
+    fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        for e in inputs[0].slot(k + 1) {
+            self.input[e.target as usize] += f64::from(e.weight);
+        }
+        if (k + 1) % self.period != self.phase {
+            return;
+        }
+        // The order of the training cell's arithmetic, so that both round
+        // alike: J = αJ + I, then V = βV + J − Θ S.
+        for i in 0..self.v.len() {
+            let j = self.alpha * self.j[i] + std::mem::take(&mut self.input[i]);
+            let reset = if self.spiked[i] { self.v_th } else { 0.0 };
+            self.j[i] = j;
+            self.v[i] = self.beta * self.v[i] + j - reset;
+            self.spiked[i] = self.v[i] > self.v_th;
+            if self.spiked[i] {
+                spikes.push(i as u32);
+            }
+        }
+    }
+
+    fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
+        debug_assert_eq!(variable, "v", "validation admits only recordable variables");
+        out.extend(neurons.iter().map(|&i| self.v[i as usize]));
+    }
+
+    fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
+        let r = offset..offset + len;
+        Box::new(Self {
+            beta: self.beta,
+            alpha: self.alpha,
+            v_th: self.v_th,
+            v: self.v[r.clone()].to_vec(),
+            j: self.j[r.clone()].to_vec(),
+            spiked: self.spiked[r.clone()].to_vec(),
+            input: self.input[r].to_vec(),
+            period: self.period,
+            phase: self.phase,
+        })
+    }
+
+    fn threshold(&self) -> Option<f64> {
+        Some(self.v_th)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synapse::ring::Arrival;
+
+    /// A constant input of 0.3 with β = 0.5, Θ = 0.4, by hand:
+    /// V = 0.3 (no spike), 0.45 (spike), 0.5·0.45 + 0.3 − 0.4 = 0.125,
+    /// 0.3625, 0.48125 (spike), 0.5·0.48125 + 0.3 − 0.4 = 0.140625.
+    #[test]
+    fn leaky_follows_the_recurrence_with_a_late_subtractive_reset() {
+        let p = DiscreteLifParams {
+            beta: 0.5,
+            alpha: 0.0,
+            v_th: 0.4,
+            period: None,
+            offset: 0.0,
+        };
+        let mut n = DiscreteLif::new(&p, 1, 1e-3);
+        let mut ring = EventRing::new(1);
+        let mut v = Vec::new();
+        let mut fired = Vec::new();
+        for k in 0..6u64 {
+            ring.slot_mut(k + 1).push(Arrival {
+                target: 0,
+                weight: 0.3,
+            });
+            let mut spikes = Vec::new();
+            n.step(k, std::slice::from_ref(&ring), &mut spikes);
+            ring.clear(k + 1);
+            v.push(n.v[0]);
+            fired.push(!spikes.is_empty());
+        }
+        let w = f64::from(0.3f32);
+        let mut expected = Vec::new();
+        let (mut u, mut s) = (0.0f64, false);
+        for _ in 0..6 {
+            u = 0.5 * u + w - if s { 0.4 } else { 0.0 };
+            s = u > 0.4;
+            expected.push(u);
+        }
+        assert_eq!(v, expected);
+        assert_eq!(fired, [false, true, false, false, true, false]);
+        assert!((v[2] - 0.125).abs() < 1e-7 && (v[5] - 0.140625).abs() < 1e-7);
+    }
+
+    /// With α, one input of 1 at the first step gives J = α^k and
+    /// V_k = Σ_{i≤k} β^{k−i} α^i (below threshold).
+    #[test]
+    fn synaptic_current_decays_by_alpha_and_feeds_the_membrane() {
+        let p = DiscreteLifParams {
+            beta: 0.8,
+            alpha: 0.5,
+            v_th: 10.0,
+            period: None,
+            offset: 0.0,
+        };
+        let mut n = DiscreteLif::new(&p, 2, 1e-3);
+        let mut ring = EventRing::new(1);
+        ring.slot_mut(1).push(Arrival {
+            target: 1,
+            weight: 1.0,
+        });
+        for k in 0..5u64 {
+            let mut spikes = Vec::new();
+            n.step(k, std::slice::from_ref(&ring), &mut spikes);
+            ring.clear(k + 1);
+            assert!(spikes.is_empty());
+            let closed: f64 = (0..=k as i32)
+                .map(|i| 0.8f64.powi(k as i32 - i) * 0.5f64.powi(i))
+                .sum();
+            assert!((n.v[1] - closed).abs() < 1e-12, "step {k}");
+            assert!((n.j[1] - 0.5f64.powi(k as i32)).abs() < 1e-15);
+            assert_eq!(n.v[0], 0.0);
+        }
+    }
+
+    /// Period 3, offset 1: inputs of any step wait for the next update at a
+    /// grid point 1 mod 3, where they count as one step of the recurrence.
+    #[test]
+    fn a_slower_clock_updates_at_its_phase_with_everything_received_since() {
+        let p = DiscreteLifParams {
+            beta: 0.5,
+            alpha: 0.0,
+            v_th: 10.0,
+            period: Some(3e-3),
+            offset: 1e-3,
+        };
+        let mut n = DiscreteLif::new(&p, 1, 1e-3);
+        let mut ring = EventRing::new(1);
+        let mut v = Vec::new();
+        for k in 0..7u64 {
+            ring.slot_mut(k + 1).push(Arrival {
+                target: 0,
+                weight: 1.0,
+            });
+            let mut spikes = Vec::new();
+            n.step(k, std::slice::from_ref(&ring), &mut spikes);
+            ring.clear(k + 1);
+            v.push(n.v[0]);
+        }
+        // Grid 1: 1; grid 4: 0.5 + 3 (arrivals at 2, 3, 4); grid 7: 1.75 + 3.
+        assert_eq!(v, [1.0, 1.0, 1.0, 3.5, 3.5, 3.5, 4.75]);
+    }
+}
