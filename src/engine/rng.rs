@@ -14,7 +14,7 @@ use rand_pcg::Pcg64;
 use crate::model::spec::ValueSpec;
 
 /// FNV-1a: stable across platforms and compiler versions, unlike `DefaultHasher`.
-fn fnv1a(parts: &[&str]) -> u64 {
+pub fn fnv1a(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for b in part.bytes().chain(std::iter::once(0xff)) {

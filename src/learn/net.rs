@@ -2,6 +2,8 @@
 //! the previous layer's output one step late, the last one being the
 //! read-out, and the cross-entropy loss of its time-summed output.
 
+use std::ops::Range;
+
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
@@ -193,11 +195,27 @@ impl<T: Real> Network<T> {
         grads: &mut Grads<T>,
         noise_seed: u64,
     ) -> Outcome<T> {
+        self.backprop_masked(input, input_steps, label, grads, noise_seed, None)
+    }
+
+    /// [`Network::backprop_noisy`] with the softmax over the classes of
+    /// `classes` only (a per-task head: the other outputs get no gradient
+    /// and are never predicted).
+    pub fn backprop_masked(
+        &self,
+        input: &[T],
+        input_steps: usize,
+        label: usize,
+        grads: &mut Grads<T>,
+        noise_seed: u64,
+        classes: Option<Range<usize>>,
+    ) -> Outcome<T> {
         let steps = self.steps(input_steps);
         let mut x = input.to_vec();
         x.resize(steps * self.n_in(), T::zero());
         let traces = self.forward_noisy(input, input_steps, noise_seed);
-        let z = self.scores(traces.last().expect("at least one layer"));
+        let mut z = self.scores(traces.last().expect("at least one layer"));
+        mask_scores(&mut z, classes);
         let (loss, dz) = cross_entropy(&z, label);
         let n = self.classes();
         let first = self.window_start(steps);
@@ -233,6 +251,17 @@ impl<T: Real> Network<T> {
             label,
         )
         .0
+    }
+}
+
+/// Sets the scores outside `classes` to −∞ (no effect for `None`).
+pub fn mask_scores<T: Real>(z: &mut [T], classes: Option<Range<usize>>) {
+    if let Some(keep) = classes {
+        for (c, s) in z.iter_mut().enumerate() {
+            if !keep.contains(&c) {
+                *s = T::from_f64(f64::NEG_INFINITY);
+            }
+        }
     }
 }
 

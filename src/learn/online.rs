@@ -12,7 +12,9 @@
 //! under this rule; thresholds do.
 
 use super::layer::Lif;
-use super::net::{Grads, Network, Outcome, argmax, cross_entropy};
+use std::ops::Range;
+
+use super::net::{Grads, Network, Outcome, argmax, cross_entropy, mask_scores};
 use super::real::Real;
 
 struct LayerState<T> {
@@ -32,6 +34,19 @@ pub fn online_grads<T: Real>(
     input_steps: usize,
     label: usize,
     grads: &mut Grads<T>,
+) -> Outcome<T> {
+    online_grads_masked(net, input, input_steps, label, grads, None)
+}
+
+/// [`online_grads`] with the softmax over the classes in `keep` only
+/// (a per-task head).
+pub fn online_grads_masked<T: Real>(
+    net: &Network<T>,
+    input: &[T],
+    input_steps: usize,
+    label: usize,
+    grads: &mut Grads<T>,
+    keep: Option<Range<usize>>,
 ) -> Outcome<T> {
     let layers: Vec<&Lif<T>> = net
         .layers
@@ -71,7 +86,9 @@ pub fn online_grads<T: Real>(
         for (s, &y) in scores.iter_mut().zip(out) {
             *s += y;
         }
-        let (_, e) = cross_entropy(out, label);
+        let mut z = out.clone();
+        mask_scores(&mut z, keep.clone());
+        let (_, e) = cross_entropy(&z, label);
         let mut g: Vec<T> = e.into_iter().map(|x| x * inv_steps).collect();
         for l in (0..layers.len()).rev() {
             let layer = layers[l];
@@ -124,6 +141,7 @@ pub fn online_grads<T: Real>(
     if net.readout == super::net::Readout::Membrane {
         scores.iter_mut().for_each(|s| *s *= inv_steps);
     }
+    mask_scores(&mut scores, keep);
     Outcome {
         loss: cross_entropy(&scores, label).0,
         predicted: argmax(&scores),

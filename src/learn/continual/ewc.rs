@@ -131,6 +131,15 @@ impl Ewc {
         Ok(0.5 * self.lambda * sum)
     }
 
+    /// Each consolidated task's (Fisher diagonal, optimum), oldest first,
+    /// for checkpoints.
+    pub fn anchors(&self) -> Vec<(&[f64], &[f64])> {
+        self.anchors
+            .iter()
+            .map(|a| (a.fisher.as_slice(), a.optimum.as_slice()))
+            .collect()
+    }
+
     /// Adds the penalty's gradient `λ Σ_t F_t (θ − θ*_t)` to `gradient`.
     pub fn add_gradient(&self, params: &[f64], gradient: &mut [f64]) -> Result<(), EwcError> {
         self.check(params)?;

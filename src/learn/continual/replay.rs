@@ -81,6 +81,16 @@ impl ReplayBuffer {
     /// class gets `size / classes` (±1) of them, drawn uniformly from its
     /// reservoir with replacement.
     pub fn batch(&mut self, size: usize) -> Vec<(usize, usize)> {
+        let mut rng = self.rng.clone();
+        let batch = self.batch_from(size, &mut rng);
+        self.rng = rng;
+        batch
+    }
+
+    /// [`ReplayBuffer::batch`] drawing from `rng` instead of the buffer's
+    /// own stream, so that what is stored depends on the offers alone (a
+    /// resumed run rebuilds the buffer by offering the same samples again).
+    pub fn batch_from(&self, size: usize, rng: &mut Pcg64) -> Vec<(usize, usize)> {
         let classes: Vec<usize> = self
             .classes
             .iter()
@@ -92,12 +102,12 @@ impl ReplayBuffer {
         }
         // Start at a random class so small batches do not always favour
         // the lowest labels.
-        let start = self.rng.random_range(0..classes.len());
+        let start = rng.random_range(0..classes.len());
         (0..size)
             .map(|i| {
                 let label = classes[(start + i) % classes.len()];
                 let stored = &self.classes[&label].samples;
-                let sample = stored[self.rng.random_range(0..stored.len())];
+                let sample = stored[rng.random_range(0..stored.len())];
                 (sample, label)
             })
             .collect()
