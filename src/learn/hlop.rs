@@ -344,7 +344,8 @@ impl HlopLayer {
     }
 
     /// Appends `k` rows, orthonormal among themselves (like PyTorch's
-    /// `orthogonal_`), drawn from a stream named by layer and addition.
+    /// `orthogonal_`) and orthogonal to the rows already there, drawn from a
+    /// stream named by layer and addition.
     pub fn add_subspace(&mut self, k: usize) -> Result<(), HlopError> {
         let (m, n) = (self.neurons(), self.dim());
         if m + k > n {
@@ -361,7 +362,14 @@ impl HlopLayer {
             return Ok(());
         }
         let mut stream = rng::stream(self.seed, "hlop", &name);
-        let gaussian = DMatrix::from_fn(n, k, |_, _| StandardNormal.sample(&mut stream));
+        let mut gaussian = DMatrix::from_fn(n, k, |_, _| StandardNormal.sample(&mut stream));
+        // Drawn in the complement of the rows already there: Oja's rule
+        // would have to rotate them out of it, which is slow along the
+        // directions the new task's traces barely use.
+        if m > 0 {
+            let basis = orthonormal_rows(self.h.transpose());
+            gaussian -= basis.transpose() * (&basis * &gaussian);
+        }
         let rows = orthonormal_rows(gaussian);
         let mut h = self.h.clone().resize_vertically(m + k, 0.0);
         h.rows_mut(m, k).copy_from(&rows);
