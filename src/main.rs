@@ -51,6 +51,9 @@ enum Command {
     Compare { a: PathBuf, b: PathBuf },
     /// Train a spiking network as an experiment file (TOML) describes.
     Train(TrainArgs),
+    /// Continual learning: train a network on a task sequence with several
+    /// methods (fine-tuning, EWC, replay, HLOP, multitask) and compare them.
+    Continual(ContinualArgs),
     /// Inspect spike datasets (SHD HDF5 layout).
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -68,6 +71,23 @@ struct TrainArgs {
     /// Override `training.threads` (0 = all cores).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+#[derive(Args)]
+struct ContinualArgs {
+    experiment: PathBuf,
+    /// Continue every run from its checkpoint (after its last completed task).
+    #[arg(long)]
+    resume: bool,
+    /// Override `training.threads` (0 = all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override `continual.seeds`, e.g. `--seeds 1,2`.
+    #[arg(long, value_delimiter = ',')]
+    seeds: Option<Vec<u64>>,
+    /// Stop after training this many tasks in all (resume later).
+    #[arg(long)]
+    stop_after_tasks: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -261,6 +281,7 @@ fn main() -> ExitCode {
         Command::Quantize(args) => quantize(args),
         Command::Compare { a, b } => compare(&a, &b),
         Command::Train(args) => train(args),
+        Command::Continual(args) => continual(args),
         Command::Dataset(DatasetCommand::Info { file }) => dataset_info(&file),
         Command::Dataset(DatasetCommand::Encode(args)) => dataset_encode(args),
         Command::Dataset(DatasetCommand::Synth(args)) => dataset_synth(args),
@@ -286,6 +307,12 @@ fn load(args: &ModelArgs) -> Result<spikesim::model::ModelSpec, Error> {
 
 fn train(args: TrainArgs) -> Result<(), Error> {
     let mut exp = spikesim::learn::experiment::load_experiment(&args.experiment)?;
+    if exp.continual {
+        return Err(Error::Usage(format!(
+            "{} is a continual-learning experiment ([continual] / [hlop]): run `spikesim continual` on it",
+            args.experiment.display()
+        )));
+    }
     exp.epochs = args.epochs.unwrap_or(exp.epochs);
     exp.threads = args.threads.unwrap_or(exp.threads);
     let opts = spikesim::learn::session::SessionOptions {
@@ -310,6 +337,28 @@ fn train(args: TrainArgs) -> Result<(), Error> {
         None => say!(
             "no model file exported: a LIF network with a read-out window, or real-valued input, cannot be yet"
         ),
+    }
+    Ok(())
+}
+
+fn continual(args: ContinualArgs) -> Result<(), Error> {
+    use spikesim::learn::continual::{experiment::load_continual, session};
+    let mut exp = load_continual(&args.experiment)?;
+    exp.base.threads = args.threads.unwrap_or(exp.base.threads);
+    if let Some(seeds) = args.seeds {
+        if seeds.is_empty() {
+            return Err(Error::Usage("--seeds: name at least one seed".into()));
+        }
+        exp.spec.seeds = seeds;
+    }
+    let opts = session::ContinualOptions {
+        resume: args.resume,
+        show_progress: true,
+        stop_after_tasks: args.stop_after_tasks,
+    };
+    let outcome = session::run_continual(&exp, &opts, &mut |line| say!("{line}"))?;
+    for f in &outcome.files {
+        say!("wrote {}", f.display());
     }
     Ok(())
 }

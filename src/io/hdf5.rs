@@ -46,7 +46,10 @@ use super::results::{Results, RunInfo, SpikeTrains, StateTrace};
 mod continual;
 mod weights;
 
-pub use continual::{read_continual, write_continual};
+pub use continual::{
+    HlopSaved, RunCheckpoint, read_continual, read_run_checkpoint, write_continual,
+    write_run_checkpoint,
+};
 
 const SPIKES: &str = "spikes";
 const STATE: &str = "state";

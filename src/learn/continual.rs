@@ -4,9 +4,15 @@
 //! ACC and BWT, their mean ± std over seeds, CSV and a printed table (the
 //! HDF5 writer is `io::hdf5::write_continual`, the plots
 //! `plot::continual`). The HLOP projection itself is [`super::hlop`].
+//! [`experiment`] reads continual-learning experiment files, [`runner`]
+//! trains one method and seed through a task sequence, [`session`] runs a
+//! whole experiment (`spikesim continual`) with checkpoints and results.
 
 pub mod ewc;
+pub mod experiment;
 pub mod replay;
+pub mod runner;
+pub mod session;
 pub mod tasks;
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ struct RawExperiment {
     training: RawTraining,
     #[serde(default)]
     output: Option<RawOutput>,
+    /// Read by `continual::experiment`; here only noted.
+    continual: Option<toml::Value>,
+    hlop: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,6 +208,9 @@ pub struct Experiment {
     pub seed: u64,
     pub threads: usize,
     pub output: PathBuf,
+    /// The file also has `[continual]` / `[hlop]` tables: it is for
+    /// `spikesim continual`, which reads them (`continual::experiment`).
+    pub continual: bool,
 }
 
 type Span = Option<Range<usize>>;
@@ -604,6 +610,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .output
             .and_then(|o| o.dir)
             .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
+        continual: raw.continual.is_some() || raw.hlop.is_some(),
     })
 }
 

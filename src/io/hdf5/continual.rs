@@ -70,16 +70,170 @@ fn write_method(root: &Group, path: &Path, m: &MethodResult) -> Result<(), IoErr
     write_1d(&group, path, "acc", &derived(AccuracyMatrix::acc))?;
     write_1d(&group, path, "bwt", &derived(AccuracyMatrix::bwt))?;
     if !m.curves.is_empty() {
-        let curves = create_group(&group, path, "curves")?;
-        for (s, c) in m.curves.iter().enumerate() {
-            let g = create_group(&curves, path, &s.to_string())?;
-            write_1d(&g, path, "progress", &c.progress)?;
-            let flat: Vec<f64> = c.accuracy.iter().flatten().copied().collect();
-            write_2d(&g, path, "accuracy", [c.progress.len(), tasks], &flat)?;
-            write_1d(&g, path, "boundaries", &c.boundaries)?;
-        }
+        write_curves(&group, path, tasks, &m.curves)?;
     }
     Ok(())
+}
+
+/// `curves/<s>/{progress, accuracy, boundaries}`, one group per run.
+fn write_curves(
+    group: &Group,
+    path: &Path,
+    tasks: usize,
+    runs: &[ForgettingCurves],
+) -> Result<(), IoError> {
+    let curves = create_group(group, path, "curves")?;
+    for (s, c) in runs.iter().enumerate() {
+        let g = create_group(&curves, path, &s.to_string())?;
+        write_1d(&g, path, "progress", &c.progress)?;
+        let flat: Vec<f64> = c.accuracy.iter().flatten().copied().collect();
+        write_2d(&g, path, "accuracy", [c.progress.len(), tasks], &flat)?;
+        write_1d(&g, path, "boundaries", &c.boundaries)?;
+    }
+    Ok(())
+}
+
+/// One continual-learning run (a method and a seed) after its last
+/// completed task: what `spikesim continual --resume` continues from.
+///
+/// ```text
+/// /            @complete, @fingerprint, @tasks_done, @tasks
+/// R [T, T]     f64 (NaN = not yet evaluated)
+/// curves/0/…   as in the results file
+/// net/layer<l>.<tensor>            f32
+/// hlop/layer<l> [M, n] f64         @fixed, @additions
+/// ewc/task<k>/{fisher, optimum}    f64
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunCheckpoint {
+    /// Names the experiment, method and seed it belongs to.
+    pub fingerprint: u64,
+    pub tasks_done: usize,
+    pub r: AccuracyMatrix,
+    pub curves: ForgettingCurves,
+    /// `("layer<l>.<tensor>", values)` for every trainable tensor.
+    pub tensors: Vec<(String, Vec<f32>)>,
+    pub hlop: Vec<HlopSaved>,
+    /// (Fisher diagonal, optimum) of each consolidated task.
+    pub ewc: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+/// One HLOP layer at a task boundary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HlopSaved {
+    pub h: nalgebra::DMatrix<f64>,
+    pub fixed: usize,
+    pub additions: usize,
+}
+
+pub fn write_run_checkpoint(path: &Path, c: &RunCheckpoint) -> Result<(), IoError> {
+    ensure_parent_exists(path)?;
+    super::quiet_hdf5();
+    let partial = PartialFile::new(path)?;
+    {
+        let file = File::with_options()
+            .with_fapl(|p| p.libver_v18())
+            .create(partial.path())
+            .context(path, || "creating the file".into())?;
+        let tasks = c.r.tasks();
+        write_attr(&file, path, "/", "fingerprint", &c.fingerprint)?;
+        write_attr(&file, path, "/", "tasks_done", &(c.tasks_done as u64))?;
+        write_attr(&file, path, "/", "tasks", &(tasks as u64))?;
+        write_2d(&file, path, "R", [tasks, tasks], c.r.values())?;
+        write_curves(&file, path, tasks, std::slice::from_ref(&c.curves))?;
+        let net = create_group(&file, path, "net")?;
+        for (name, values) in &c.tensors {
+            write_1d(&net, path, name, values)?;
+        }
+        let hlop = create_group(&file, path, "hlop")?;
+        for (l, saved) in c.hlop.iter().enumerate() {
+            let (m, n) = saved.h.shape();
+            // Row-major, as HDF5 stores [M, n].
+            let rows: Vec<f64> = (0..m)
+                .flat_map(|i| (0..n).map(move |j| (i, j)))
+                .map(|(i, j)| saved.h[(i, j)])
+                .collect();
+            let name = format!("layer{l}");
+            let d = write_2d(&hlop, path, &name, [m, n], &rows)?;
+            write_attr(&d, path, &name, "fixed", &(saved.fixed as u64))?;
+            write_attr(&d, path, &name, "additions", &(saved.additions as u64))?;
+        }
+        let ewc = create_group(&file, path, "ewc")?;
+        for (k, (fisher, optimum)) in c.ewc.iter().enumerate() {
+            let g = create_group(&ewc, path, &format!("task{k}"))?;
+            write_1d(&g, path, "fisher", fisher)?;
+            write_1d(&g, path, "optimum", optimum)?;
+        }
+        write_attr(&file, path, "/", COMPLETE, &1u8)?;
+        file.close().context(path, || "closing the file".into())?;
+    }
+    partial.commit()
+}
+
+pub fn read_run_checkpoint(path: &Path) -> Result<RunCheckpoint, IoError> {
+    super::quiet_hdf5();
+    let file = open(path)?;
+    ensure_complete(&file, path)?;
+    let tasks = read_attr::<u64>(&file, path, "/", "tasks")? as usize;
+    let dataset = open_dataset(&file, path, "R")?;
+    if dataset.shape() != [tasks, tasks] || tasks == 0 {
+        return Err(wrong_shape(
+            path,
+            dataset.name(),
+            format!("expected [{tasks}, {tasks}], found {:?}", dataset.shape()),
+        ));
+    }
+    let values: Vec<f64> = dataset
+        .read_raw()
+        .map_err(|e| super::malformed(path, &dataset.name(), e))?;
+    let rows: Vec<Vec<f64>> = values.chunks(tasks).map(<[f64]>::to_vec).collect();
+    let r = AccuracyMatrix::from_rows(&rows).map_err(|e| super::malformed(path, "R", e))?;
+    let curves = read_curves(&file, path, tasks)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let net = subgroup(&file, path, "net")?;
+    let tensors = member_names(&net, path)?
+        .into_iter()
+        .map(|name| Ok((name.clone(), read_1d::<f32>(&net, path, &name)?)))
+        .collect::<Result<Vec<_>, IoError>>()?;
+    let hlop_group = subgroup(&file, path, "hlop")?;
+    let mut hlop = Vec::new();
+    for l in 0..member_names(&hlop_group, path)?.len() {
+        let name = format!("layer{l}");
+        let d = open_dataset(&hlop_group, path, &name)?;
+        let shape = d.shape();
+        if shape.len() != 2 {
+            return Err(wrong_shape(
+                path,
+                d.name(),
+                format!("expected [M, n], found {shape:?}"),
+            ));
+        }
+        let flat: Vec<f64> = d
+            .read_raw()
+            .map_err(|e| super::malformed(path, &d.name(), e))?;
+        hlop.push(HlopSaved {
+            h: nalgebra::DMatrix::from_row_slice(shape[0], shape[1], &flat),
+            fixed: read_attr::<u64>(&d, path, &name, "fixed")? as usize,
+            additions: read_attr::<u64>(&d, path, &name, "additions")? as usize,
+        });
+    }
+    let ewc_group = subgroup(&file, path, "ewc")?;
+    let mut ewc = Vec::new();
+    for k in 0..member_names(&ewc_group, path)?.len() {
+        let g = subgroup(&ewc_group, path, &format!("task{k}"))?;
+        ewc.push((read_1d(&g, path, "fisher")?, read_1d(&g, path, "optimum")?));
+    }
+    Ok(RunCheckpoint {
+        fingerprint: read_attr::<u64>(&file, path, "/", "fingerprint")?,
+        tasks_done: read_attr::<u64>(&file, path, "/", "tasks_done")? as usize,
+        r,
+        curves,
+        tensors,
+        hlop,
+        ewc,
+    })
 }
 
 pub fn read_continual(path: &Path) -> Result<Vec<MethodResult>, IoError> {
