@@ -168,6 +168,8 @@ fn options(seed: u64) -> SynthOptions {
         harmonics: 3,
         alpha: 2.0,
         duration: 0.05,
+        spread: 1.0,
+        shift: 0.0,
         seed,
     }
 }
