@@ -11,9 +11,10 @@
 //!
 //! Two options make the task about relative timing only. With `spread < 1`
 //! each channel's time moves along the manifold over only that fraction of
-//! the range, around a centre `c_ki` drawn per class and channel: the
-//! classes become fixed spike patterns with a small smooth deformation,
-//! which per-synapse delays can line up. With `shift > 0` every sample is
+//! the range, around a centre `c_ki`: each class puts its channels on evenly
+//! spaced centres in an order of its own (a random permutation). The classes
+//! become fixed spike patterns with a small smooth deformation, in which no
+//! two channels fire together unless per-synapse delays line them up. With `shift > 0` every sample is
 //! moved as a whole by a uniform draw in `[0, shift]` (the manifold then
 //! fills `duration - shift`), so absolute times say nothing about the class.
 //! `spread = 1`, `shift = 0` is the plain Randman task above, spike for
@@ -21,6 +22,7 @@
 
 use std::f64::consts::TAU;
 
+use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
@@ -75,15 +77,16 @@ impl Manifold {
                         .collect()
                 })
                 .collect(),
-            (0..o.channels)
-                .map(|_| {
-                    if half >= 0.5 {
-                        0.5
-                    } else {
-                        centres.random_range(half..1.0 - half)
-                    }
-                })
-                .collect(),
+            if half >= 0.5 {
+                vec![0.5; o.channels]
+            } else {
+                let mut slots: Vec<usize> = (0..o.channels).collect();
+                slots.shuffle(centres);
+                slots
+                    .iter()
+                    .map(|&s| half + (1.0 - o.spread) * (s as f64 + 0.5) / o.channels as f64)
+                    .collect()
+            },
         )
     }
 
