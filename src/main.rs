@@ -172,6 +172,15 @@ struct SynthArgs {
     alpha: f64,
     #[arg(long, default_value = "50 ms")]
     duration: String,
+    /// Fraction of the time range one channel covers along its class
+    /// manifold (1: the plain Randman task; smaller: classes are spike
+    /// patterns around per-class centres).
+    #[arg(long, default_value_t = 1.0)]
+    spread: f64,
+    /// Largest common time shift of a sample's spikes (absolute times then
+    /// carry no class information).
+    #[arg(long, default_value = "0 ms")]
+    shift: String,
     #[arg(long, default_value_t = 0.2)]
     test_fraction: f64,
     #[arg(long, default_value_t = 0)]
@@ -432,6 +441,23 @@ fn dataset_synth(args: SynthArgs) -> Result<(), Error> {
             args.test_fraction
         )));
     }
+    if !(args.spread > 0.0 && args.spread <= 1.0) {
+        return Err(Error::Usage(format!(
+            "--spread must be in (0, 1], got {}",
+            args.spread
+        )));
+    }
+    let duration = quantity(&args.duration, Dimension::Time, "duration")?;
+    let shift = match parse_as(&args.shift, Dimension::Time) {
+        Ok(v) => v,
+        Err(e) => return Err(Error::Usage(format!("--shift: {e}"))),
+    };
+    if !(0.0..duration).contains(&shift) {
+        return Err(Error::Usage(format!(
+            "--shift must be in [0, duration), got {} s",
+            shift
+        )));
+    }
     let data = synthesize(&SynthOptions {
         classes: args.classes,
         channels: args.channels,
@@ -439,7 +465,9 @@ fn dataset_synth(args: SynthArgs) -> Result<(), Error> {
         dim: args.dim,
         harmonics: 3,
         alpha: args.alpha,
-        duration: quantity(&args.duration, Dimension::Time, "duration")?,
+        duration,
+        spread: args.spread,
+        shift,
         seed: args.seed,
     });
     let (train, test) = split(data, args.test_fraction);

@@ -168,6 +168,8 @@ fn options(seed: u64) -> SynthOptions {
         harmonics: 3,
         alpha: 2.0,
         duration: 0.05,
+        spread: 1.0,
+        shift: 0.0,
         seed,
     }
 }
@@ -244,4 +246,51 @@ fn real_values_read_from_hdf5_static_and_time_series() {
         e.contains("x.h5") && e.contains("1 labels for 2 samples"),
         "{e}"
     );
+}
+
+/// With `spread` < 1 each class is a spike pattern: every channel keeps
+/// within `spread` of the range around its class centre, and the centres
+/// of one class are evenly spaced, so two channels of a sample are never
+/// closer than the slot spacing minus the spread. `shift` moves whole
+/// samples, which the differences between channels do not see.
+#[test]
+fn synthetic_patterns_with_spread_and_shift() {
+    let (channels, duration, shift, spread) = (8, 0.08, 0.01, 0.03);
+    let o = SynthOptions {
+        channels,
+        duration,
+        shift,
+        spread,
+        ..options(5)
+    };
+    let data = synthesize(&o);
+    let span = 0.9 * (duration - shift);
+    let slot = span * (1.0 - spread) / channels as f64;
+    let mut firsts = Vec::new();
+    for (s, &label) in data.samples.iter().zip(&data.labels) {
+        let mut units = s.units.clone();
+        units.sort_unstable();
+        assert_eq!(units, (0..8).collect::<Vec<u32>>());
+        assert!(s.times.iter().all(|&t| (0.0..duration as f32).contains(&t)));
+        let gaps = s.times.windows(2).map(|w| f64::from(w[1] - w[0]));
+        let closest = gaps.fold(f64::INFINITY, f64::min);
+        assert!(closest > slot - spread * span - 1e-4, "{closest} s apart");
+        if label == 0 {
+            firsts.push(f64::from(s.times[0]));
+        }
+    }
+    // Same class, same order of channels; the whole pattern moves by up to
+    // `shift`.
+    let orders: Vec<&[u32]> = data
+        .samples
+        .iter()
+        .zip(&data.labels)
+        .filter(|(_, l)| **l == 0)
+        .map(|(s, _)| s.units.as_slice())
+        .collect();
+    assert!(orders.iter().all(|u| *u == orders[0]));
+    let (lo, hi) = firsts
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &t| (a.min(t), b.max(t)));
+    assert!(hi - lo > 0.5 * shift && hi - lo < shift + spread * span);
 }

@@ -8,9 +8,21 @@
 //! sample and `f_ki` a normalised sum of random sinusoids of low frequency:
 //! `f = 0.05 + 0.9 * (0.5 + 0.5 * mean_d sum_h a_h sin(2 pi (w_h phi_d + p_h)) / sum_h a_h)`
 //! with `a_h = 1 / h^alpha` (smoothness), `w_h` in `[0, h)`, `p_h` in `[0, 1)`.
+//!
+//! Two options make the task about relative timing only. With `spread < 1`
+//! each channel's time moves along the manifold over only that fraction of
+//! the range, around a centre `c_ki`: each class puts its channels on evenly
+//! spaced centres in an order of its own (a random permutation). The classes
+//! become fixed spike patterns with a small smooth deformation, in which no
+//! two channels fire together unless per-synapse delays line them up. With `shift > 0` every sample is
+//! moved as a whole by a uniform draw in `[0, shift]` (the manifold then
+//! fills `duration - shift`), so absolute times say nothing about the class.
+//! `spread = 1`, `shift = 0` is the plain Randman task above, spike for
+//! spike (centres and shifts come from their own random stream).
 
 use std::f64::consts::TAU;
 
+use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
@@ -29,6 +41,10 @@ pub struct SynthOptions {
     pub alpha: f64,
     /// Spike times fall in `[0.05, 0.95] * duration` (s).
     pub duration: f64,
+    /// Fraction of the time range one channel covers along its manifold.
+    pub spread: f64,
+    /// Largest common shift of a sample's spikes (s).
+    pub shift: f64,
     pub seed: u64,
 }
 
@@ -38,11 +54,13 @@ struct Wave {
     phase: f64,
 }
 
-/// The random functions of one class: `[channel][dim][harmonic]`.
-struct Manifold(Vec<Vec<Vec<Wave>>>);
+/// The random functions of one class, `[channel][dim][harmonic]`, and
+/// the centre of each channel's range.
+struct Manifold(Vec<Vec<Vec<Wave>>>, Vec<f64>);
 
 impl Manifold {
-    fn draw(o: &SynthOptions, rng: &mut Pcg64) -> Self {
+    fn draw(o: &SynthOptions, rng: &mut Pcg64, centres: &mut Pcg64) -> Self {
+        let half = 0.5 * o.spread;
         Self(
             (0..o.channels)
                 .map(|_| {
@@ -59,11 +77,21 @@ impl Manifold {
                         .collect()
                 })
                 .collect(),
+            if half >= 0.5 {
+                vec![0.5; o.channels]
+            } else {
+                let mut slots: Vec<usize> = (0..o.channels).collect();
+                slots.shuffle(centres);
+                slots
+                    .iter()
+                    .map(|&s| half + (1.0 - o.spread) * (s as f64 + 0.5) / o.channels as f64)
+                    .collect()
+            },
         )
     }
 
-    /// Spike time of channel `i` as a fraction of the duration.
-    fn fraction(&self, i: usize, phi: &[f64]) -> f64 {
+    /// Spike time of channel `i` as a fraction of the manifold's span.
+    fn fraction(&self, i: usize, phi: &[f64], spread: f64) -> f64 {
         let dims = &self.0[i];
         let mut sum = 0.0;
         for (waves, &p) in dims.iter().zip(phi) {
@@ -74,7 +102,7 @@ impl Manifold {
                 .sum();
             sum += s / norm;
         }
-        let unit = 0.5 + 0.5 * sum / dims.len() as f64;
+        let unit = self.1[i] + spread * 0.5 * sum / dims.len() as f64;
         0.05 + 0.9 * unit
     }
 }
@@ -83,18 +111,27 @@ impl Manifold {
 /// (sample `j` has class `j % classes`).
 pub fn synthesize(o: &SynthOptions) -> SpikeDataset {
     let mut rng = Pcg64::seed_from_u64(o.seed);
+    // Centres and shifts from a stream of their own, so that the plain task
+    // (spread 1, shift 0) stays the same data for the same seed.
+    let mut extra = Pcg64::seed_from_u64(o.seed ^ 0x5EED_5A1F_7000_0001);
     let manifolds: Vec<Manifold> = (0..o.classes)
-        .map(|_| Manifold::draw(o, &mut rng))
+        .map(|_| Manifold::draw(o, &mut rng, &mut extra))
         .collect();
+    let span = o.duration - o.shift;
     let mut samples = Vec::new();
     let mut labels = Vec::new();
     for j in 0..o.samples_per_class * o.classes {
         let k = j % o.classes;
         let phi: Vec<f64> = (0..o.dim).map(|_| rng.random_range(0.0..1.0)).collect();
+        let shift = if o.shift > 0.0 {
+            extra.random_range(0.0..o.shift)
+        } else {
+            0.0
+        };
         let mut events: Vec<(f32, u32)> = (0..o.channels)
             .map(|i| {
                 (
-                    (manifolds[k].fraction(i, &phi) * o.duration) as f32,
+                    (shift + manifolds[k].fraction(i, &phi, o.spread) * span) as f32,
                     i as u32,
                 )
             })

@@ -86,15 +86,15 @@ pub fn run_session(
     if let Some(e) = plot_error {
         return Err(e.into());
     }
-    // The LIF export maps LIF and meta layers read over the whole sample;
-    // networks with L2MU layers go through `export_l2mu`, which also takes
-    // read-out windows.
+    // The LIF export maps LIF, delayed LIF and meta layers read over the
+    // whole sample; networks with L2MU layers go through `export_l2mu`,
+    // which also takes read-out windows.
     let exportable = state.net.readout_window == 0
         && state
             .net
             .layers
             .iter()
-            .all(|l| l.as_lif().is_some() || l.as_meta().is_some());
+            .all(|l| l.as_lif().is_some() || l.delayed().is_some() || l.as_meta().is_some());
     // Raw real-valued input has no spike-source form.
     let exported = if exp.real_input {
         None
