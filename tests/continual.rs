@@ -181,15 +181,24 @@ epochs = 10
         // Energy of the traces inside the learned subspace against the
         // most any k-dimensional subspace holds (the top k singular values).
         let energy = |basis: &DMatrix<f64>| (x * basis).norm_squared();
-        let best: f64 = order[..k].iter().map(|&i| svd.singular_values[i].powi(2)).sum();
+        let best: f64 = order[..k]
+            .iter()
+            .map(|&i| svd.singular_values[i].powi(2))
+            .sum();
         let captured = energy(&h.transpose()) / best;
         eprintln!(
             "layer {l}: principal angles {angles:?}, |HHᵀ − I| max {off:.2e}, energy {captured:.4} of the best, singular values {:?}",
-            order[..k + 1].iter().map(|&i| svd.singular_values[i]).collect::<Vec<_>>()
+            order[..k + 1]
+                .iter()
+                .map(|&i| svd.singular_values[i])
+                .collect::<Vec<_>>()
         );
         // The last direction may still be turning where the spectrum has
         // no gap; all others must have settled.
-        assert!(angles[..k - 1].iter().all(|&a| a < 0.1), "layer {l}: {angles:?}");
+        assert!(
+            angles[..k - 1].iter().all(|&a| a < 0.1),
+            "layer {l}: {angles:?}"
+        );
         assert!(captured > 0.98, "layer {l}: {captured}");
         assert!(off < 0.02, "layer {l}: rows not orthonormal ({off})");
     }

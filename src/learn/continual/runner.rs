@@ -295,11 +295,9 @@ impl<'a> Run<'a> {
         if state.ewc.is_some() {
             let fisher = pool.install(|| self.fisher(&state.net, task))?;
             let params = flatten(&params_of(&state.net));
-            state
-                .ewc
-                .as_mut()
-                .expect("checked above")
-                .consolidate(fisher, &params)?;
+            if let Some(ewc) = state.ewc.as_mut() {
+                ewc.consolidate(fisher, &params)?;
+            }
         }
         if let Some(buffer) = state.replay.as_mut() {
             self.offer(buffer, task);
@@ -670,9 +668,7 @@ fn flatten(tensors: &[Vec<&[f32]>]) -> Vec<f64> {
 }
 
 fn unflatten(flat: &[f64], into: &mut Grads<f32>) {
-    let mut k = 0;
-    for v in into.iter_mut().flatten().flatten() {
-        *v = flat[k] as f32;
-        k += 1;
+    for (v, &f) in into.iter_mut().flatten().flatten().zip(flat) {
+        *v = f as f32;
     }
 }
