@@ -1,5 +1,5 @@
-//! The notebooks (quickstart, training) run top to bottom against the binary
-//! built for this test run.
+//! The notebooks (quickstart, training, continual_learning) run top to bottom
+//! against the binary built for this test run.
 //!
 //! It needs the Python venv of `notebooks/requirements.txt`, named by
 //! `SPIKESIM_PYTHON`; `make test` creates it and sets the variable:
@@ -90,4 +90,15 @@ fn quickstart_notebook_runs() {
 #[ignore = "needs the Python venv; run `make test`"]
 fn training_notebook_runs() {
     run_notebook("notebooks/training.ipynb");
+}
+
+/// Runs `spikesim continual` on split spike-digits (one seed, all five
+/// methods), draws the accuracy matrices and forgetting curves (its own
+/// assertions: ACC and BWT recomputed from R match the stored ones and
+/// `continual.csv` to 1e-12, every task is learned while it trains, multitask
+/// ends above 90 %).
+#[test]
+#[ignore = "needs the Python venv; run `make test`"]
+fn continual_learning_notebook_runs() {
+    run_notebook("notebooks/continual_learning.ipynb");
 }
