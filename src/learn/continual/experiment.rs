@@ -8,7 +8,11 @@
 //! tasks = 10                   # permuted: how many permutations
 //! identity_first = false       # permuted: task 0 unpermuted
 //! classes_per_task = 2         # split: consecutive classes per task
-//! head = "per_task"            # split: "per_task" (masked outputs) or "shared"
+//! head = "per_task"            # split: "per_task" (one head per task: the
+//!                              # other tasks' outputs masked), "shared" (one
+//!                              # output per class, class-incremental) or
+//!                              # "within" (one head of classes_per_task
+//!                              # outputs for all tasks, domain-incremental)
 //! task_seed = 2022             # permutations
 //! methods = ["finetune", "ewc", "replay", "hlop", "multitask"]
 //! seeds = [1, 2, 3]            # network / order seeds, one run per method and seed
@@ -25,6 +29,7 @@
 //! iterations = 5               # Hebbian repetitions per batch
 //! clamp = 10.0
 //! epochs = 1                   # Hebbian passes over a task's data after it
+//! trace = "steps"              # or "mean": one trace per sample (see TraceKind)
 //! spiking = { scale = 20.0, steps = 40 }   # optional spiking lateral neurons
 //! ```
 
@@ -99,6 +104,19 @@ pub struct HlopSpec {
     pub spiking: Option<SpikeQuantiser>,
     /// Hebbian passes over a task's training data after its training.
     pub epochs: usize,
+    /// Which presynaptic traces the lateral neurons learn from.
+    pub trace: TraceKind,
+}
+
+/// The presynaptic traces HLOP learns from and projects out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceKind {
+    /// Spiking layers: every step's trace `x̂_t`; a non-spiking read-out:
+    /// their mean (what its time-averaged membrane reads).
+    Steps,
+    /// Every layer: one trace per sample, the mean of `x̂_t` (a weighted
+    /// firing rate, the reference's `hlop_with_wfr`).
+    Mean,
 }
 
 impl HlopSpec {
@@ -178,6 +196,7 @@ struct RawHlop {
     clamp: Option<Spanned<f64>>,
     epochs: Option<Spanned<i64>>,
     spiking: Option<Spanned<SpikeQuantiser>>,
+    trace: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,11 +313,14 @@ fn continual_spec(
             let head = match c.head.as_ref().map_or("per_task", |h| h.get_ref().as_str()) {
                 "per_task" => Head::PerTask,
                 "shared" => Head::Shared,
+                "within" => Head::Within,
                 other => {
                     return Err(src.error(
                         c.head.as_ref().and_then(span),
                         "continual.head",
-                        format!("unknown head {other:?}, expected \"per_task\" or \"shared\""),
+                        format!(
+                            "unknown head {other:?}, expected \"per_task\", \"shared\" or \"within\""
+                        ),
                     ));
                 }
             };
@@ -435,7 +457,19 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
             ));
         }
     }
+    let trace = match h.trace.as_ref().map_or("steps", |t| t.get_ref().as_str()) {
+        "steps" => TraceKind::Steps,
+        "mean" => TraceKind::Mean,
+        other => {
+            return Err(src.error(
+                h.trace.as_ref().and_then(span),
+                "hlop.trace",
+                format!("unknown trace {other:?}, expected \"steps\" or \"mean\""),
+            ));
+        }
+    };
     Ok(HlopSpec {
+        trace,
         layers,
         iterations: h
             .iterations

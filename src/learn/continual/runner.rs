@@ -30,7 +30,7 @@ use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use super::ewc::{Ewc, diagonal_fisher};
-use super::experiment::{ContinualExperiment, HlopSpec, Method, Protocol};
+use super::experiment::{ContinualExperiment, HlopSpec, Method, Protocol, TraceKind};
 use super::replay::ReplayBuffer;
 use super::tasks::{ClassSplit, Head, PermutedTasks};
 use super::{AccuracyMatrix, ForgettingCurves};
@@ -129,6 +129,24 @@ impl TaskSequence {
         out
     }
 
+    /// The class a sample is trained and scored as.
+    pub fn target(&self, label: usize) -> usize {
+        match &self.split {
+            Some(split) if split.head == Head::Within => label % split.outputs(),
+            _ => label,
+        }
+    }
+
+    /// Read-out neurons the network needs: one group's worth for a head
+    /// shared within tasks, every class otherwise (per-task heads are the
+    /// class outputs, masked).
+    pub fn outputs(&self, classes: usize) -> usize {
+        match &self.split {
+            Some(split) if split.head == Head::Within => split.outputs(),
+            _ => classes,
+        }
+    }
+
     /// The outputs a task's samples are scored on: its own classes with
     /// per-task heads, all of them otherwise.
     pub fn classes(&self, task: usize) -> Option<Range<usize>> {
@@ -202,7 +220,8 @@ impl<'a> Run<'a> {
     /// The state before task 0.
     pub fn start(&self) -> Result<RunState, RunError> {
         let spec = &self.exp.spec;
-        let net = build_network(&self.base, self.data.train.channels, self.data.classes);
+        let outputs = self.tasks.outputs(self.data.classes);
+        let net = build_network(&self.base, self.data.train.channels, outputs);
         let hlop = match (&spec.hlop, self.method) {
             (Some(h), Method::Hlop) => {
                 let config = h.config(&self.projected_dims(&net), self.seed);
@@ -424,7 +443,7 @@ impl<'a> Run<'a> {
     fn sample_gradient(&self, net: &Network<f32>, s: Sample) -> Grads<f32> {
         let set = &self.data.train;
         let x = self.tasks.input(set, s);
-        let label = set.labels[s.index];
+        let label = self.tasks.target(set.labels[s.index]);
         let keep = self.tasks.classes(s.task);
         let mut grads = net.zero_grads();
         match self.base.rule {
@@ -445,7 +464,7 @@ impl<'a> Run<'a> {
                 let traces = net.forward(&x, set.steps);
                 let mut z = net.scores(traces.last().expect("at least one layer"));
                 mask_scores(&mut z, self.tasks.classes(task));
-                usize::from(argmax(&z) == set.labels[index])
+                usize::from(argmax(&z) == self.tasks.target(set.labels[index]))
             })
             .sum();
         correct as f64 / indices.len().max(1) as f64
@@ -498,6 +517,14 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    fn trace_kind(&self) -> TraceKind {
+        self.exp
+            .spec
+            .hlop
+            .as_ref()
+            .map_or(TraceKind::Steps, |h| h.trace)
+    }
+
     /// Per projected layer, the batch's traces `x̂_t` (one row per sample
     /// and step where the trace is non-zero), in sample order.
     pub fn presynaptic_traces(
@@ -522,7 +549,7 @@ impl<'a> Run<'a> {
                         let layer = &net.layers[l];
                         let beta = layer.as_lif().map_or(0.0, |lif| lif.beta());
                         let rows = filtered_rows(pre, layer.n_in(), f64::from(beta));
-                        if layer.spiking() {
+                        if layer.spiking() && self.trace_kind() == TraceKind::Steps {
                             rows
                         } else {
                             mean_row(&rows, layer.n_in())

@@ -112,6 +112,10 @@ pub enum Head {
     /// One head per task: labels become positions within the task's group,
     /// or, with one output layer, the other tasks' outputs are masked.
     PerTask,
+    /// One head of `classes_per_task` outputs that every task uses, labels
+    /// being positions within the task's group (domain-incremental: the
+    /// task is not told, only its classes change).
+    Within,
 }
 
 /// Class-incremental splits: task `t` holds `classes_per_task` consecutive
@@ -179,7 +183,7 @@ impl ClassSplit {
     pub fn outputs(&self) -> usize {
         match self.head {
             Head::Shared => self.classes,
-            Head::PerTask => self.per_task,
+            Head::PerTask | Head::Within => self.per_task,
         }
     }
 
@@ -189,7 +193,7 @@ impl ClassSplit {
         self.task_of(label)?;
         Ok(match self.head {
             Head::Shared => label,
-            Head::PerTask => label % self.per_task,
+            Head::PerTask | Head::Within => label % self.per_task,
         })
     }
 
