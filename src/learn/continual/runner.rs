@@ -183,9 +183,9 @@ pub struct Run<'a> {
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("hlop: {0}")]
+    #[error("{0}")]
     Hlop(#[from] crate::learn::hlop::HlopError),
-    #[error("ewc: {0}")]
+    #[error("{0} (did training diverge? try a lower learning rate or ewc_lambda)")]
     Ewc(#[from] super::ewc::EwcError),
     #[error("{0}")]
     Metrics(#[from] super::MetricsError),
@@ -580,8 +580,14 @@ impl<'a> Run<'a> {
             if *budget == Some(0) {
                 return Ok(false);
             }
-            self.train_next_task(state, pool)
-                .map_err(|e| crate::Error::Usage(format!("{}: {e}", self.method.name())))?;
+            self.train_next_task(state, pool).map_err(|e| {
+                crate::Error::Usage(format!(
+                    "{} seed {}, task {}: {e}",
+                    self.method.name(),
+                    self.seed,
+                    state.tasks_done
+                ))
+            })?;
             if let Some(b) = budget.as_mut() {
                 *b -= 1;
             }
