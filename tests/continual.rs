@@ -358,3 +358,51 @@ fn the_command_line_refuses_bad_input_with_an_error_and_no_panic() {
     assert!(!dir.join("out/continual.h5").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Runs a shipped experiment into a scratch directory.
+fn shipped(name: &str) -> Vec<MethodResult> {
+    let path = root().join("models").join(format!("{name}.toml"));
+    let mut exp = spikesim::learn::continual::experiment::load_continual(&path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    exp.base.output = scratch(name);
+    let (results, complete) = quiet(&exp, &ContinualOptions::default());
+    assert!(complete);
+    eprintln!("{name}:\n{}", table(&results).unwrap());
+    // What was written is what was computed.
+    let written =
+        spikesim::io::hdf5::read_continual(&exp.base.output.join("continual.h5")).unwrap();
+    assert_eq!(format!("{written:?}"), format!("{results:?}"));
+    for m in &results {
+        for file in [
+            format!("accuracy_{}.png", m.method),
+            format!("forgetting_{}.png", m.method),
+        ] {
+            assert!(exp.base.output.join(&file).exists(), "{file}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&exp.base.output);
+    results
+}
+
+#[test]
+fn the_shipped_split_digits_experiment_orders_the_methods() {
+    let results = shipped("continual_split_digits");
+    let (ft_acc, ft_bwt) = figures(&results, "finetune");
+    let (ewc_acc, ewc_bwt) = figures(&results, "ewc");
+    let (hlop_acc, hlop_bwt) = figures(&results, "hlop");
+    let (joint_acc, _) = figures(&results, "multitask");
+    assert!(ft_bwt < -15.0, "fine-tuning BWT {ft_bwt}");
+    assert!(hlop_bwt > -3.0, "HLOP BWT {hlop_bwt}");
+    assert!(
+        hlop_acc > joint_acc - 5.0,
+        "HLOP ACC {hlop_acc} vs {joint_acc}"
+    );
+    assert!(
+        ft_bwt < ewc_bwt && ewc_bwt < hlop_bwt,
+        "EWC BWT {ewc_bwt} not between {ft_bwt} and {hlop_bwt}"
+    );
+    assert!(
+        ft_acc < ewc_acc && ewc_acc < hlop_acc,
+        "ACC {ft_acc} {ewc_acc} {hlop_acc}"
+    );
+}
