@@ -406,3 +406,25 @@ fn the_shipped_split_digits_experiment_orders_the_methods() {
         "ACC {ft_acc} {ewc_acc} {hlop_acc}"
     );
 }
+
+/// The permuted sequence as shipped: the mark (HLOP BWT > −3, ACC
+/// within 5 points of joint training) is not reached on 64 channels (see
+/// the README); what holds is that HLOP forgets far less than every other
+/// sequential method and ends with the best ACC among them.
+#[test]
+fn the_shipped_permuted_digits_experiment_keeps_old_tasks_best_with_hlop() {
+    let results = shipped("continual_permuted_digits");
+    let (ft_acc, ft_bwt) = figures(&results, "finetune");
+    let (hlop_acc, hlop_bwt) = figures(&results, "hlop");
+    let (joint_acc, _) = figures(&results, "multitask");
+    assert!(ft_bwt < -15.0, "fine-tuning BWT {ft_bwt}");
+    for other in ["finetune", "ewc", "replay"] {
+        let (acc, bwt) = figures(&results, other);
+        assert!(
+            hlop_bwt > bwt + 10.0,
+            "HLOP BWT {hlop_bwt} vs {other} {bwt}"
+        );
+        assert!(hlop_acc > acc + 5.0, "HLOP ACC {hlop_acc} vs {other} {acc}");
+    }
+    assert!(joint_acc > hlop_acc && hlop_acc > ft_acc);
+}
