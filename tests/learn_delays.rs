@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use spikesim::learn::delays::{DelayMode, DelaySpec, DelayedLif, POSITIONS};
+use spikesim::learn::delays::{DelayMode, DelaySpec, DelayedLif, POSITIONS, SHARP_WIDTH};
 use spikesim::learn::experiment::{Experiment, load_experiment, parse_experiment};
 use spikesim::learn::export::{export_model, simulated_prediction};
 use spikesim::learn::layer::{Layer, Lif};
@@ -61,6 +61,7 @@ fn smooth_layer(shape_learned: bool) -> (DelayedLif<f64>, Vec<f64>, Vec<f64>, us
         },
         kernel_size: 5,
         lr_scale: 100.0,
+        sharpen: 0.0,
     };
     let layer = DelayedLif::wrap(&lif, spec, 10, &mut rng);
     let total = steps + layer.extra_steps();
@@ -138,6 +139,75 @@ fn fixed_random_delays_are_integers_and_not_trained() {
             );
         }
     }
+}
+
+/// The drive a delayed layer of `sharpen` passes on, after the schedule of
+/// `epoch` (of 20), with positions a known fraction off whole steps, and
+/// the Gaussian's width.
+fn drive_after(sharpen: f64, epoch: usize) -> (Vec<f64>, f64) {
+    let (n_in, n, steps) = (4, 3, 30);
+    let mut rng = Pcg64::seed_from_u64(11);
+    let lif = Lif {
+        n_in,
+        n_out: n,
+        w: (0..n_in * n).map(|_| rng.random_range(0.2..1.0)).collect(),
+        rec: Vec::new(),
+        tau: vec![2.0],
+        theta: vec![1.0],
+        spiking: false,
+        surrogate: Surrogate::FastSigmoid { slope: 10.0 },
+        tau_syn: None,
+    };
+    let spec = DelaySpec {
+        mode: DelayMode::Learned,
+        kernel_size: 9,
+        lr_scale: 1.0,
+        sharpen,
+    };
+    let mut layer = DelayedLif::wrap(&lif, spec, 20, &mut rng);
+    // Up to 0.4 step off a whole position: within the reach of rounding.
+    for (k, p) in layer.pos.iter_mut().enumerate() {
+        *p = (k % 7) as f64 - 3.0 + 0.4 * ((k % 5) as f64 - 2.0) / 2.0;
+    }
+    layer.anneal(epoch);
+    let total = steps + layer.extra_steps();
+    let x: Vec<f64> = (0..total * n_in)
+        .map(|k| f64::from(k % 7 == 3 && k < steps * n_in))
+        .collect();
+    (layer.forward(&x, total).y, layer.sigma.abs() + layer.floor)
+}
+
+/// With `sharpen`, the Gaussian narrows to SHARP_WIDTH in the last training
+/// epoch, where it already is (to 1 %) the rounded single-tap layer that is
+/// evaluated and exported; the reference schedule's last epoch is not
+/// (a whole-position synapse keeps 21 % of its weight off its tap there).
+#[test]
+fn a_sharpened_schedule_ends_at_the_rounded_layer() {
+    let diff = |a: &[f64], b: &[f64]| {
+        let top = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+            / top
+    };
+    let (rounded, _) = drive_after(0.25, 20);
+    let (last, width) = drive_after(0.25, 19);
+    assert!((width - SHARP_WIDTH).abs() < 1e-12, "last width {width}");
+    assert!(diff(&last, &rounded) < 0.01, "{}", diff(&last, &rounded));
+    let (reference, width) = drive_after(0.0, 19);
+    assert!((width - 0.5).abs() < 1e-12, "reference width {width}");
+    assert!(
+        diff(&reference, &rounded) > 0.1,
+        "{}",
+        diff(&reference, &rounded)
+    );
+    // The width shrinks over the last 5 of 20 epochs (15..=19) only.
+    let widths: Vec<f64> = (13..20).map(|e| drive_after(0.25, e).1).collect();
+    assert!(
+        widths[..2].iter().all(|w| (w - 0.5).abs() < 1e-12),
+        "{widths:?}"
+    );
+    assert!(widths.windows(2).skip(1).all(|w| w[1] < w[0]), "{widths:?}");
 }
 
 /// Trains the three variants on the same data and seed. On this task the
@@ -234,6 +304,10 @@ fn delay_errors_name_the_file_line_and_field() {
         (
             "delays = { mode = \"learned\", max_delay = \"24 ms\", lr_scale = -1 }",
             "layer[0].delays.lr_scale: must be > 0",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"24 ms\", sharpen = 1.0 }",
+            "layer[0].delays.sharpen: must be a fraction of the epochs in [0, 1)",
         ),
         (
             "delays = { mode = \"learned\", max_delay = \"24 ms\" }\nrecurrent = true",

@@ -19,7 +19,9 @@
 //! # or kind = "l2mu": see `l2mu_experiment`; kind = "meta": `meta_experiment`
 //! delays = { mode = "learned", max_delay = "24 ms", lr_scale = 100 }
 //!                          # optional per-synapse delays in 0..=max_delay:
-//!                          # "learned" (DCLS), "random" (fixed) or "none"
+//!                          # "learned" (DCLS), "random" (fixed) or "none";
+//!                          # sharpen = 0.25: the Gaussian narrows to a
+//!                          # single tap over the last quarter of the epochs
 //!
 //! [readout]
 //! kind = "membrane"        # or "spike_count"
@@ -116,6 +118,7 @@ pub(super) struct RawDelays {
     mode: Spanned<String>,
     max_delay: Option<Spanned<String>>,
     lr_scale: Option<Spanned<f64>>,
+    sharpen: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -715,9 +718,24 @@ fn delay_spec(
         Some(s) => *s.get_ref(),
         None => 100.0,
     };
+    let sharpen = match &r.sharpen {
+        Some(s) if !(0.0..1.0).contains(s.get_ref()) => {
+            return Err(src.error(
+                span(s),
+                format!("{field}.sharpen"),
+                format!(
+                    "must be a fraction of the epochs in [0, 1), found {}",
+                    s.get_ref()
+                ),
+            ));
+        }
+        Some(s) => *s.get_ref(),
+        None => 0.0,
+    };
     Ok(Some(DelaySpec {
         mode,
         kernel_size: whole as usize + 1,
         lr_scale,
+        sharpen,
     }))
 }
