@@ -19,10 +19,16 @@ use spikesim::model::spec::EngineKind;
 const MODEL: &str = "models/train_delays_synth.toml";
 
 fn experiment(mode: &str, out: &Path) -> Experiment {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(MODEL);
+    experiment_of(MODEL, mode, out)
+}
+
+/// The shipped experiment `model` with its delay mode switched to `mode`.
+fn experiment_of(model: &str, mode: &str, out: &Path) -> Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(model);
     let text = std::fs::read_to_string(&path)
         .unwrap()
         .replace("mode = \"learned\"", &format!("mode = \"{mode}\""));
+    assert!(text.contains(&format!("mode = \"{mode}\"")), "{model}");
     let mut exp = parse_experiment(&path, &text).unwrap();
     exp.output = out.to_path_buf();
     exp
@@ -62,6 +68,7 @@ fn smooth_layer(shape_learned: bool) -> (DelayedLif<f64>, Vec<f64>, Vec<f64>, us
         kernel_size: 5,
         lr_scale: 100.0,
         sharpen: 0.0,
+        retrain: 0,
     };
     let layer = DelayedLif::wrap(&lif, spec, 10, &mut rng);
     let total = steps + layer.extra_steps();
@@ -163,6 +170,7 @@ fn drive_after(sharpen: f64, epoch: usize) -> (Vec<f64>, f64) {
         kernel_size: 9,
         lr_scale: 1.0,
         sharpen,
+        retrain: 0,
     };
     let mut layer = DelayedLif::wrap(&lif, spec, 20, &mut rng);
     // Up to 0.4 step off a whole position: within the reach of rounding.
@@ -210,6 +218,30 @@ fn a_sharpened_schedule_ends_at_the_rounded_layer() {
     assert!(widths.windows(2).skip(1).all(|w| w[1] < w[0]), "{widths:?}");
 }
 
+/// `retrain = 3` of 10 epochs: the schedule ends after epoch 7, from where
+/// the layer is the rounded single-tap one that is exported, and its
+/// positions get neither gradient nor learning rate.
+#[test]
+fn retraining_epochs_freeze_the_rounded_delays() {
+    let (mut layer, x, c, steps) = smooth_layer(true);
+    layer.spec.retrain = 3;
+    layer.anneal(6);
+    assert!(layer.lr_scale(POSITIONS) > 0.0);
+    let gauss = layer.forward(&x, steps).y;
+    layer.anneal(7);
+    assert_eq!(layer.lr_scale(POSITIONS), 0.0);
+    assert!(layer.pos.iter().all(|p| p.fract() == 0.0));
+    let retraining = layer.forward(&x, steps);
+    let mut after = layer.clone();
+    after.anneal(10);
+    assert_eq!(retraining.y, after.forward(&x, steps).y);
+    assert_ne!(retraining.y, gauss);
+    let mut grads: Vec<Vec<f64>> = layer.params().iter().map(|p| vec![0.0; p.len()]).collect();
+    layer.backward(&x, &retraining, &c, &mut grads, false);
+    assert!(grads[POSITIONS].iter().all(|&g| g == 0.0));
+    assert!(grads[0].iter().any(|&g| g != 0.0));
+}
+
 /// Trains the three variants on the same data and seed. On this task the
 /// ordering learned > random > none is NOT reached (see the README table:
 /// learned and no delays are close, fixed random delays are worse), so this
@@ -253,14 +285,27 @@ fn exported_integer_delays_give_the_same_accuracy_in_both_engines() {
     let mut exp = experiment("learned", dir.path());
     exp.epochs = 4;
     let (data, state) = session(&exp);
+    exported_predictions_equal_training(&exp, &data, &state, dir.path());
+}
+
+/// Exports the trained, rounded network once per test sample (as its
+/// input) into `dir`, simulates it in both engines and asserts that every
+/// prediction is training's, so the test accuracy is the same.
+fn exported_predictions_equal_training(
+    exp: &Experiment,
+    data: &Data,
+    state: &TrainState,
+    dir: &Path,
+) {
     let (_, accuracy, predicted) = evaluate(&state.net, &data.test);
-    let export_dir = dir.path().join("export");
+    let export_dir = dir.join("export");
     std::fs::create_dir_all(&export_dir).unwrap();
     let steps = state.net.steps(data.test.steps);
     let delays = state.net.layers[0].delayed().unwrap().1;
+    let max = exp.delays[0].unwrap().kernel_size - 1;
     assert!(
-        delays.iter().any(|&d| d > 0) && delays.iter().all(|&d| d <= 24),
-        "delays in 0..=24 steps, not all zero"
+        delays.iter().any(|&d| d > 0) && delays.iter().all(|&d| d <= max),
+        "delays in 0..={max} steps, not all zero"
     );
     for engine in [EngineKind::Clock, EngineKind::Event] {
         let mut correct = 0;
@@ -308,6 +353,10 @@ fn delay_errors_name_the_file_line_and_field() {
         (
             "delays = { mode = \"learned\", max_delay = \"24 ms\", sharpen = 1.0 }",
             "layer[0].delays.sharpen: must be a fraction of the epochs in [0, 1)",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"24 ms\", retrain = 30 }",
+            "layer[0].delays.retrain: must be fewer than the 30 epochs",
         ),
         (
             "delays = { mode = \"learned\", max_delay = \"24 ms\" }\nrecurrent = true",

@@ -39,6 +39,9 @@ pub struct DelaySpec {
     /// shrinks geometrically from the reference's to [`SHARP_WIDTH`]
     /// (0: the reference schedule, width |σ| + 0.27 to the end).
     pub sharpen: f64,
+    /// Epochs at the end trained on the rounded delays, positions frozen:
+    /// the σ schedule and the sharpening run over the epochs before them.
+    pub retrain: usize,
 }
 
 /// The Gaussian's width in the last epoch of a sharpened schedule. A
@@ -153,6 +156,12 @@ impl<T: Real> DelayedLif<T> {
         d
     }
 
+    /// Whether the kernel is the rounded single tap (random delays, the
+    /// retraining epochs and after training): positions no longer move.
+    fn rounded(&self) -> bool {
+        self.shape == KernelShape::Max
+    }
+
     /// Integer delays in steps, input-major (`i * n_out + j`) like [`Lif::w`].
     pub fn integer_delays(&self) -> Vec<usize> {
         let (n_in, n) = (self.n_in, self.neurons.n_out);
@@ -242,7 +251,7 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
         for (a, b) in grads[0].iter_mut().zip(&g.weight) {
             *a += T::from_f64(*b);
         }
-        if self.spec.mode == DelayMode::Learned {
+        if self.spec.mode == DelayMode::Learned && !self.rounded() {
             for (a, b) in grads[POSITIONS].iter_mut().zip(&g.position) {
                 *a += T::from_f64(*b);
             }
@@ -264,8 +273,8 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
 
     fn lr_scale(&self, param: usize) -> f64 {
         match (param, self.spec.mode) {
-            (POSITIONS, DelayMode::Learned) => self.spec.lr_scale,
-            (POSITIONS, DelayMode::Random) => 0.0,
+            (POSITIONS, DelayMode::Learned) if !self.rounded() => self.spec.lr_scale,
+            (POSITIONS, _) => 0.0,
             _ => 1.0,
         }
     }
@@ -284,10 +293,12 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
     }
 
     /// σ of the reference schedule after `epoch` epochs, the width then
-    /// shrinking over the last `sharpen` of the epochs; once every epoch is
-    /// done the positions are rounded and the kernel is a single tap.
+    /// shrinking over the last `sharpen` of the epochs before the `retrain`
+    /// ones; from there on the positions are rounded and the kernel is a
+    /// single tap.
     fn anneal(&mut self, epoch: usize) {
-        if self.spec.mode == DelayMode::Random || epoch >= self.epochs {
+        let epochs = self.epochs.saturating_sub(self.spec.retrain).max(1);
+        if self.spec.mode == DelayMode::Random || epoch >= epochs {
             self.project();
             self.pos
                 .iter_mut()
@@ -297,12 +308,12 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
             self.shape = KernelShape::Max;
             return;
         }
-        let schedule = SigmaSchedule::reference(self.spec.kernel_size, self.epochs);
+        let schedule = SigmaSchedule::reference(self.spec.kernel_size, epochs);
         self.shape = KernelShape::Gauss;
         self.sigma = schedule.sigma_after(epoch);
         self.floor = SIGMA_FLOOR;
-        let sharp = (self.spec.sharpen * self.epochs as f64).round() as usize;
-        let start = self.epochs - sharp.min(self.epochs);
+        let sharp = (self.spec.sharpen * epochs as f64).round() as usize;
+        let start = epochs - sharp.min(epochs);
         if epoch >= start {
             // Geometric from the width at `start` down to SHARP_WIDTH in the
             // last epoch, so that the weights can follow the narrowing bumps

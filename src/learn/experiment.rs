@@ -21,7 +21,10 @@
 //!                          # optional per-synapse delays in 0..=max_delay:
 //!                          # "learned" (DCLS), "random" (fixed) or "none";
 //!                          # sharpen = 0.25: the Gaussian narrows to a
-//!                          # single tap over the last quarter of the epochs
+//!                          # single tap over the last quarter of the epochs;
+//!                          # retrain = 10: then 10 more epochs train the
+//!                          # weights on the rounded delays (included in
+//!                          # `epochs`)
 //!
 //! [readout]
 //! kind = "membrane"        # or "spike_count"
@@ -119,6 +122,7 @@ pub(super) struct RawDelays {
     max_delay: Option<Spanned<String>>,
     lr_scale: Option<Spanned<f64>>,
     sharpen: Option<Spanned<f64>>,
+    retrain: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -538,6 +542,26 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             format!("the online rule does not train delays; layer[{i}] has some"),
         ));
     }
+    let epochs = t
+        .epochs
+        .as_ref()
+        .map(|s| positive(s, "training.epochs"))
+        .transpose()?
+        .unwrap_or(10);
+    for (i, l) in raw.layers.iter().enumerate() {
+        if let Some(r) = l.delays.as_ref().and_then(|d| d.get_ref().retrain.as_ref())
+            && *r.get_ref() >= epochs
+        {
+            return Err(err(
+                span(r),
+                &format!("layer[{i}].delays.retrain"),
+                format!(
+                    "must be fewer than the {epochs} epochs (the delays are learned before it), found {}",
+                    r.get_ref()
+                ),
+            ));
+        }
+    }
     let threads = match &t.threads {
         Some(s) => usize::try_from(*s.get_ref()).map_err(|_| {
             err(
@@ -575,12 +599,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         readout_window,
         l2mu_layers,
         meta_layers,
-        epochs: t
-            .epochs
-            .as_ref()
-            .map(|s| positive(s, "training.epochs"))
-            .transpose()?
-            .unwrap_or(10),
+        epochs,
         batch_size: t
             .batch_size
             .as_ref()
@@ -737,5 +756,6 @@ fn delay_spec(
         kernel_size: whole as usize + 1,
         lr_scale,
         sharpen,
+        retrain: r.retrain.as_ref().map_or(0, |s| *s.get_ref()),
     }))
 }
