@@ -17,6 +17,8 @@ use spikesim::learn::train::{Data, TrainState, build_network, evaluate};
 use spikesim::model::spec::EngineKind;
 
 const MODEL: &str = "models/train_delays_synth.toml";
+/// The slotted task, where the ordering learned > random > none holds.
+const SLOTS: &str = "models/train_delays_slots.toml";
 
 fn experiment(mode: &str, out: &Path) -> Experiment {
     experiment_of(MODEL, mode, out)
@@ -322,6 +324,55 @@ fn exported_predictions_equal_training(
         }
         assert_eq!(correct as f64 / data.test.len() as f64, accuracy);
     }
+}
+
+/// The criterion on the shipped slotted task: trained for seeds
+/// 1-5 in each mode, learned delays beat fixed random ones, which beat none,
+/// on the mean test accuracy. The runs are deterministic per seed; the
+/// margins sit well inside what they measure (README: 87.7, 71.8, 10.0 %),
+/// but per seed learned loses to random once (seed 3), so only the means are
+/// asserted. The learned network of seed 1 is then exported with its
+/// integer delays and must predict in the simulator what training predicts.
+#[test]
+fn on_the_slotted_task_learned_beats_random_beats_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = 1..=5u64;
+    let mut table = Vec::new();
+    let mut exported = None;
+    for mode in ["learned", "random", "none"] {
+        let mut row = Vec::new();
+        for seed in seeds.clone() {
+            let out = dir.path().join(format!("{mode}_{seed}"));
+            let mut exp = experiment_of(SLOTS, mode, &out);
+            exp.seed = seed;
+            let (data, state) = session(&exp);
+            let acc = state.history.last().unwrap().test_accuracy;
+            row.push(acc);
+            if mode == "learned" && seed == 1 {
+                exported = Some((exp, data, state, out));
+            }
+        }
+        table.push((mode, row));
+    }
+    let mean = |row: &[f64]| row.iter().sum::<f64>() / row.len() as f64;
+    println!("test accuracy (%) | seeds {seeds:?} | mean");
+    for (mode, row) in &table {
+        let cells: Vec<String> = row.iter().map(|a| format!("{:5.1}", 100.0 * a)).collect();
+        println!(
+            "{mode:>7} | {} | {:5.1}",
+            cells.join(" "),
+            100.0 * mean(row)
+        );
+    }
+    let [learned, random, none] = [0, 1, 2].map(|k| mean(&table[k].1));
+    assert!(learned > random + 0.1, "learned {learned}, random {random}");
+    assert!(random > none + 0.5, "random {random}, none {none}");
+    assert!(
+        none < 0.2,
+        "without delays the slots never coincide: {none}"
+    );
+    let (exp, data, state, out) = exported.unwrap();
+    exported_predictions_equal_training(&exp, &data, &state, &out);
 }
 
 #[test]
