@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use spikesim::learn::delays::{DelayMode, DelaySpec, DelayedLif, POSITIONS};
+use spikesim::learn::delays::{DelayMode, DelaySpec, DelayedLif, POSITIONS, SHARP_WIDTH};
 use spikesim::learn::experiment::{Experiment, load_experiment, parse_experiment};
 use spikesim::learn::export::{export_model, simulated_prediction};
 use spikesim::learn::layer::{Layer, Lif};
@@ -17,12 +17,20 @@ use spikesim::learn::train::{Data, TrainState, build_network, evaluate};
 use spikesim::model::spec::EngineKind;
 
 const MODEL: &str = "models/train_delays_synth.toml";
+/// The slotted task, where the ordering learned > random > none holds.
+const SLOTS: &str = "models/train_delays_slots.toml";
 
 fn experiment(mode: &str, out: &Path) -> Experiment {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(MODEL);
+    experiment_of(MODEL, mode, out)
+}
+
+/// The shipped experiment `model` with its delay mode switched to `mode`.
+fn experiment_of(model: &str, mode: &str, out: &Path) -> Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(model);
     let text = std::fs::read_to_string(&path)
         .unwrap()
         .replace("mode = \"learned\"", &format!("mode = \"{mode}\""));
+    assert!(text.contains(&format!("mode = \"{mode}\"")), "{model}");
     let mut exp = parse_experiment(&path, &text).unwrap();
     exp.output = out.to_path_buf();
     exp
@@ -61,6 +69,8 @@ fn smooth_layer(shape_learned: bool) -> (DelayedLif<f64>, Vec<f64>, Vec<f64>, us
         },
         kernel_size: 5,
         lr_scale: 100.0,
+        sharpen: 0.0,
+        retrain: 0,
     };
     let layer = DelayedLif::wrap(&lif, spec, 10, &mut rng);
     let total = steps + layer.extra_steps();
@@ -140,6 +150,100 @@ fn fixed_random_delays_are_integers_and_not_trained() {
     }
 }
 
+/// The drive a delayed layer of `sharpen` passes on, after the schedule of
+/// `epoch` (of 20), with positions a known fraction off whole steps, and
+/// the Gaussian's width.
+fn drive_after(sharpen: f64, epoch: usize) -> (Vec<f64>, f64) {
+    let (n_in, n, steps) = (4, 3, 30);
+    let mut rng = Pcg64::seed_from_u64(11);
+    let lif = Lif {
+        n_in,
+        n_out: n,
+        w: (0..n_in * n).map(|_| rng.random_range(0.2..1.0)).collect(),
+        rec: Vec::new(),
+        tau: vec![2.0],
+        theta: vec![1.0],
+        spiking: false,
+        surrogate: Surrogate::FastSigmoid { slope: 10.0 },
+        tau_syn: None,
+    };
+    let spec = DelaySpec {
+        mode: DelayMode::Learned,
+        kernel_size: 9,
+        lr_scale: 1.0,
+        sharpen,
+        retrain: 0,
+    };
+    let mut layer = DelayedLif::wrap(&lif, spec, 20, &mut rng);
+    // Up to 0.4 step off a whole position: within the reach of rounding.
+    for (k, p) in layer.pos.iter_mut().enumerate() {
+        *p = (k % 7) as f64 - 3.0 + 0.4 * ((k % 5) as f64 - 2.0) / 2.0;
+    }
+    layer.anneal(epoch);
+    let total = steps + layer.extra_steps();
+    let x: Vec<f64> = (0..total * n_in)
+        .map(|k| f64::from(k % 7 == 3 && k < steps * n_in))
+        .collect();
+    (layer.forward(&x, total).y, layer.sigma.abs() + layer.floor)
+}
+
+/// With `sharpen`, the Gaussian narrows to SHARP_WIDTH in the last training
+/// epoch, where it already is (to 1 %) the rounded single-tap layer that is
+/// evaluated and exported; the reference schedule's last epoch is not
+/// (a whole-position synapse keeps 21 % of its weight off its tap there).
+#[test]
+fn a_sharpened_schedule_ends_at_the_rounded_layer() {
+    let diff = |a: &[f64], b: &[f64]| {
+        let top = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+            / top
+    };
+    let (rounded, _) = drive_after(0.25, 20);
+    let (last, width) = drive_after(0.25, 19);
+    assert!((width - SHARP_WIDTH).abs() < 1e-12, "last width {width}");
+    assert!(diff(&last, &rounded) < 0.01, "{}", diff(&last, &rounded));
+    let (reference, width) = drive_after(0.0, 19);
+    assert!((width - 0.5).abs() < 1e-12, "reference width {width}");
+    assert!(
+        diff(&reference, &rounded) > 0.1,
+        "{}",
+        diff(&reference, &rounded)
+    );
+    // The width shrinks over the last 5 of 20 epochs (15..=19) only.
+    let widths: Vec<f64> = (13..20).map(|e| drive_after(0.25, e).1).collect();
+    assert!(
+        widths[..2].iter().all(|w| (w - 0.5).abs() < 1e-12),
+        "{widths:?}"
+    );
+    assert!(widths.windows(2).skip(1).all(|w| w[1] < w[0]), "{widths:?}");
+}
+
+/// `retrain = 3` of 10 epochs: the schedule ends after epoch 7, from where
+/// the layer is the rounded single-tap one that is exported, and its
+/// positions get neither gradient nor learning rate.
+#[test]
+fn retraining_epochs_freeze_the_rounded_delays() {
+    let (mut layer, x, c, steps) = smooth_layer(true);
+    layer.spec.retrain = 3;
+    layer.anneal(6);
+    assert!(layer.lr_scale(POSITIONS) > 0.0);
+    let gauss = layer.forward(&x, steps).y;
+    layer.anneal(7);
+    assert_eq!(layer.lr_scale(POSITIONS), 0.0);
+    assert!(layer.pos.iter().all(|p| p.fract() == 0.0));
+    let retraining = layer.forward(&x, steps);
+    let mut after = layer.clone();
+    after.anneal(10);
+    assert_eq!(retraining.y, after.forward(&x, steps).y);
+    assert_ne!(retraining.y, gauss);
+    let mut grads: Vec<Vec<f64>> = layer.params().iter().map(|p| vec![0.0; p.len()]).collect();
+    layer.backward(&x, &retraining, &c, &mut grads, false);
+    assert!(grads[POSITIONS].iter().all(|&g| g == 0.0));
+    assert!(grads[0].iter().any(|&g| g != 0.0));
+}
+
 /// Trains the three variants on the same data and seed. On this task the
 /// ordering learned > random > none is NOT reached (see the README table:
 /// learned and no delays are close, fixed random delays are worse), so this
@@ -183,14 +287,27 @@ fn exported_integer_delays_give_the_same_accuracy_in_both_engines() {
     let mut exp = experiment("learned", dir.path());
     exp.epochs = 4;
     let (data, state) = session(&exp);
+    exported_predictions_equal_training(&exp, &data, &state, dir.path());
+}
+
+/// Exports the trained, rounded network once per test sample (as its
+/// input) into `dir`, simulates it in both engines and asserts that every
+/// prediction is training's, so the test accuracy is the same.
+fn exported_predictions_equal_training(
+    exp: &Experiment,
+    data: &Data,
+    state: &TrainState,
+    dir: &Path,
+) {
     let (_, accuracy, predicted) = evaluate(&state.net, &data.test);
-    let export_dir = dir.path().join("export");
+    let export_dir = dir.join("export");
     std::fs::create_dir_all(&export_dir).unwrap();
     let steps = state.net.steps(data.test.steps);
     let delays = state.net.layers[0].delayed().unwrap().1;
+    let max = exp.delays[0].unwrap().kernel_size - 1;
     assert!(
-        delays.iter().any(|&d| d > 0) && delays.iter().all(|&d| d <= 24),
-        "delays in 0..=24 steps, not all zero"
+        delays.iter().any(|&d| d > 0) && delays.iter().all(|&d| d <= max),
+        "delays in 0..={max} steps, not all zero"
     );
     for engine in [EngineKind::Clock, EngineKind::Event] {
         let mut correct = 0;
@@ -207,6 +324,55 @@ fn exported_integer_delays_give_the_same_accuracy_in_both_engines() {
         }
         assert_eq!(correct as f64 / data.test.len() as f64, accuracy);
     }
+}
+
+/// The criterion on the shipped slotted task: trained for seeds
+/// 1-5 in each mode, learned delays beat fixed random ones, which beat none,
+/// on the mean test accuracy. The runs are deterministic per seed; the
+/// margins sit well inside what they measure (README: 87.7, 71.8, 10.0 %),
+/// but per seed learned loses to random once (seed 3), so only the means are
+/// asserted. The learned network of seed 1 is then exported with its
+/// integer delays and must predict in the simulator what training predicts.
+#[test]
+fn on_the_slotted_task_learned_beats_random_beats_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = 1..=5u64;
+    let mut table = Vec::new();
+    let mut exported = None;
+    for mode in ["learned", "random", "none"] {
+        let mut row = Vec::new();
+        for seed in seeds.clone() {
+            let out = dir.path().join(format!("{mode}_{seed}"));
+            let mut exp = experiment_of(SLOTS, mode, &out);
+            exp.seed = seed;
+            let (data, state) = session(&exp);
+            let acc = state.history.last().unwrap().test_accuracy;
+            row.push(acc);
+            if mode == "learned" && seed == 1 {
+                exported = Some((exp, data, state, out));
+            }
+        }
+        table.push((mode, row));
+    }
+    let mean = |row: &[f64]| row.iter().sum::<f64>() / row.len() as f64;
+    println!("test accuracy (%) | seeds {seeds:?} | mean");
+    for (mode, row) in &table {
+        let cells: Vec<String> = row.iter().map(|a| format!("{:5.1}", 100.0 * a)).collect();
+        println!(
+            "{mode:>7} | {} | {:5.1}",
+            cells.join(" "),
+            100.0 * mean(row)
+        );
+    }
+    let [learned, random, none] = [0, 1, 2].map(|k| mean(&table[k].1));
+    assert!(learned > random + 0.1, "learned {learned}, random {random}");
+    assert!(random > none + 0.5, "random {random}, none {none}");
+    assert!(
+        none < 0.2,
+        "without delays the slots never coincide: {none}"
+    );
+    let (exp, data, state, out) = exported.unwrap();
+    exported_predictions_equal_training(&exp, &data, &state, &out);
 }
 
 #[test]
@@ -234,6 +400,14 @@ fn delay_errors_name_the_file_line_and_field() {
         (
             "delays = { mode = \"learned\", max_delay = \"24 ms\", lr_scale = -1 }",
             "layer[0].delays.lr_scale: must be > 0",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"24 ms\", sharpen = 1.0 }",
+            "layer[0].delays.sharpen: must be a fraction of the epochs in [0, 1)",
+        ),
+        (
+            "delays = { mode = \"learned\", max_delay = \"24 ms\", retrain = 30 }",
+            "layer[0].delays.retrain: must be fewer than the 30 epochs",
         ),
         (
             "delays = { mode = \"learned\", max_delay = \"24 ms\" }\nrecurrent = true",

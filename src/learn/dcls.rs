@@ -26,7 +26,7 @@ pub enum KernelShape {
 }
 
 /// The width added to |σ| so that a Gaussian never degenerates.
-const SIGMA_FLOOR: f64 = 0.27;
+pub const SIGMA_FLOOR: f64 = 0.27;
 
 /// A DCLS layer of `outputs × inputs` synapses with one tap each.
 #[derive(Debug, Clone)]
@@ -40,6 +40,10 @@ pub struct Dcls1d {
     /// outputs × inputs, row-major, in [−⌊K/2⌋, ⌊K/2⌋].
     pub position: Vec<f64>,
     pub sigma: f64,
+    /// Added to |σ| for the Gaussian's width: [`SIGMA_FLOOR`] in the
+    /// reference. Lowering it towards 0 at the end of training makes the
+    /// Gaussian converge on the single tap that evaluation uses.
+    pub floor: f64,
     pub shape: KernelShape,
 }
 
@@ -72,6 +76,7 @@ impl Dcls1d {
             weight,
             position,
             sigma: (kernel_size / 2) as f64,
+            floor: SIGMA_FLOOR,
             shape: KernelShape::Gauss,
         }
     }
@@ -97,7 +102,7 @@ impl Dcls1d {
             let r = n as f64 - c;
             match self.shape {
                 KernelShape::Gauss => {
-                    let s = self.sigma.abs() + SIGMA_FLOOR;
+                    let s = self.sigma.abs() + self.floor;
                     let z = r / s;
                     g[n] = (-0.5 * z * z).exp();
                     dg[n] = g[n] * z / s;
@@ -170,6 +175,11 @@ impl Dcls1d {
                 let (bump, dbump) = self.bump(syn);
                 let w = self.weight[syn];
                 for n in 0..k {
+                    // A narrow Gaussian is exactly zero far from its centre;
+                    // such taps add nothing to any gradient.
+                    if bump[n] == 0.0 && dbump[n] == 0.0 {
+                        continue;
+                    }
                     let delay = k - 1 - n;
                     // ∂loss/∂k[n] = Σ_b Σ_t g_out[t] · x[t − delay]
                     let mut g_tap = 0.0;

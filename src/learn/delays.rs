@@ -13,7 +13,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
-use super::dcls::{Dcls1d, KernelShape, SigmaSchedule};
+use super::dcls::{Dcls1d, KernelShape, SIGMA_FLOOR, SigmaSchedule};
 use super::layer::{Layer, Lif, Trace};
 use super::net::Network;
 use super::real::Real;
@@ -35,7 +35,19 @@ pub struct DelaySpec {
     pub kernel_size: usize,
     /// Learning rate of the positions over that of the weights.
     pub lr_scale: f64,
+    /// Fraction of the epochs, at the end, over which the Gaussian's width
+    /// shrinks geometrically from the reference's to [`SHARP_WIDTH`]
+    /// (0: the reference schedule, width |σ| + 0.27 to the end).
+    pub sharpen: f64,
+    /// Epochs at the end trained on the rounded delays, positions frozen:
+    /// the σ schedule and the sharpening run over the epochs before them.
+    pub retrain: usize,
 }
+
+/// The Gaussian's width in the last epoch of a sharpened schedule. A
+/// position 0.45 step from an integer then puts 99 % of its weight on the
+/// nearest tap, so rounding it afterwards changes (almost) nothing.
+pub const SHARP_WIDTH: f64 = 0.1;
 
 /// A LIF layer behind per-synapse delays (see the module documentation).
 #[derive(Debug, Clone)]
@@ -49,6 +61,8 @@ pub struct DelayedLif<T> {
     pub pos: Vec<T>,
     pub spec: DelaySpec,
     pub sigma: f64,
+    /// Added to |σ| for the Gaussian's width (see [`Dcls1d::floor`]).
+    pub floor: f64,
     pub shape: KernelShape,
     /// Total epochs of the run, for the σ schedule.
     pub epochs: usize,
@@ -95,6 +109,7 @@ impl<T: Real> DelayedLif<T> {
             pos,
             spec,
             sigma: 0.0,
+            floor: SIGMA_FLOOR,
             shape: KernelShape::Max,
             epochs,
         };
@@ -111,6 +126,7 @@ impl<T: Real> DelayedLif<T> {
             self.pos.iter().map(|v| v.to_f64()).collect(),
         );
         d.sigma = self.sigma;
+        d.floor = self.floor;
         d.shape = self.shape;
         d
     }
@@ -138,6 +154,12 @@ impl<T: Real> DelayedLif<T> {
             }
         }
         d
+    }
+
+    /// Whether the kernel is the rounded single tap (random delays, the
+    /// retraining epochs and after training): positions no longer move.
+    fn rounded(&self) -> bool {
+        self.shape == KernelShape::Max
     }
 
     /// Integer delays in steps, input-major (`i * n_out + j`) like [`Lif::w`].
@@ -229,7 +251,7 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
         for (a, b) in grads[0].iter_mut().zip(&g.weight) {
             *a += T::from_f64(*b);
         }
-        if self.spec.mode == DelayMode::Learned {
+        if self.spec.mode == DelayMode::Learned && !self.rounded() {
             for (a, b) in grads[POSITIONS].iter_mut().zip(&g.position) {
                 *a += T::from_f64(*b);
             }
@@ -251,8 +273,8 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
 
     fn lr_scale(&self, param: usize) -> f64 {
         match (param, self.spec.mode) {
-            (POSITIONS, DelayMode::Learned) => self.spec.lr_scale,
-            (POSITIONS, DelayMode::Random) => 0.0,
+            (POSITIONS, DelayMode::Learned) if !self.rounded() => self.spec.lr_scale,
+            (POSITIONS, _) => 0.0,
             _ => 1.0,
         }
     }
@@ -270,20 +292,37 @@ impl<T: Real> Layer<T> for DelayedLif<T> {
         }
     }
 
-    /// σ of the reference schedule after `epoch` epochs; once every epoch
-    /// is done the positions are rounded and the kernel is a single tap.
+    /// σ of the reference schedule after `epoch` epochs, the width then
+    /// shrinking over the last `sharpen` of the epochs before the `retrain`
+    /// ones; from there on the positions are rounded and the kernel is a
+    /// single tap.
     fn anneal(&mut self, epoch: usize) {
-        if self.spec.mode == DelayMode::Random || epoch >= self.epochs {
+        let epochs = self.epochs.saturating_sub(self.spec.retrain).max(1);
+        if self.spec.mode == DelayMode::Random || epoch >= epochs {
             self.project();
             self.pos
                 .iter_mut()
                 .for_each(|p| *p = T::from_f64(p.to_f64().round()));
             self.sigma = 0.0;
+            self.floor = SIGMA_FLOOR;
             self.shape = KernelShape::Max;
-        } else {
-            let schedule = SigmaSchedule::reference(self.spec.kernel_size, self.epochs);
-            self.sigma = schedule.sigma_after(epoch);
-            self.shape = KernelShape::Gauss;
+            return;
+        }
+        let schedule = SigmaSchedule::reference(self.spec.kernel_size, epochs);
+        self.shape = KernelShape::Gauss;
+        self.sigma = schedule.sigma_after(epoch);
+        self.floor = SIGMA_FLOOR;
+        let sharp = (self.spec.sharpen * epochs as f64).round() as usize;
+        let start = epochs - sharp.min(epochs);
+        if epoch >= start {
+            // Geometric from the width at `start` down to SHARP_WIDTH in the
+            // last epoch, so that the weights can follow the narrowing bumps
+            // (rounding a width-0.5 Gaussian in one go raises the peaks of
+            // the synapses by up to ~27 % and loses most of what was learned).
+            let from = schedule.sigma_after(start).abs() + SIGMA_FLOOR;
+            let done = (epoch - start + 1) as f64 / sharp as f64;
+            self.sigma = 0.0;
+            self.floor = from * (SHARP_WIDTH / from).powf(done);
         }
     }
 

@@ -19,7 +19,12 @@
 //! # or kind = "l2mu": see `l2mu_experiment`; kind = "meta": `meta_experiment`
 //! delays = { mode = "learned", max_delay = "24 ms", lr_scale = 100 }
 //!                          # optional per-synapse delays in 0..=max_delay:
-//!                          # "learned" (DCLS), "random" (fixed) or "none"
+//!                          # "learned" (DCLS), "random" (fixed) or "none";
+//!                          # sharpen = 0.25: the Gaussian narrows to a
+//!                          # single tap over the last quarter of the epochs;
+//!                          # retrain = 10: then 10 more epochs train the
+//!                          # weights on the rounded delays (included in
+//!                          # `epochs`)
 //!
 //! [readout]
 //! kind = "membrane"        # or "spike_count"
@@ -116,6 +121,8 @@ pub(super) struct RawDelays {
     mode: Spanned<String>,
     max_delay: Option<Spanned<String>>,
     lr_scale: Option<Spanned<f64>>,
+    sharpen: Option<Spanned<f64>>,
+    retrain: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -535,6 +542,26 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             format!("the online rule does not train delays; layer[{i}] has some"),
         ));
     }
+    let epochs = t
+        .epochs
+        .as_ref()
+        .map(|s| positive(s, "training.epochs"))
+        .transpose()?
+        .unwrap_or(10);
+    for (i, l) in raw.layers.iter().enumerate() {
+        if let Some(r) = l.delays.as_ref().and_then(|d| d.get_ref().retrain.as_ref())
+            && *r.get_ref() >= epochs
+        {
+            return Err(err(
+                span(r),
+                &format!("layer[{i}].delays.retrain"),
+                format!(
+                    "must be fewer than the {epochs} epochs (the delays are learned before it), found {}",
+                    r.get_ref()
+                ),
+            ));
+        }
+    }
     let threads = match &t.threads {
         Some(s) => usize::try_from(*s.get_ref()).map_err(|_| {
             err(
@@ -572,12 +599,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         readout_window,
         l2mu_layers,
         meta_layers,
-        epochs: t
-            .epochs
-            .as_ref()
-            .map(|s| positive(s, "training.epochs"))
-            .transpose()?
-            .unwrap_or(10),
+        epochs,
         batch_size: t
             .batch_size
             .as_ref()
@@ -715,9 +737,25 @@ fn delay_spec(
         Some(s) => *s.get_ref(),
         None => 100.0,
     };
+    let sharpen = match &r.sharpen {
+        Some(s) if !(0.0..1.0).contains(s.get_ref()) => {
+            return Err(src.error(
+                span(s),
+                format!("{field}.sharpen"),
+                format!(
+                    "must be a fraction of the epochs in [0, 1), found {}",
+                    s.get_ref()
+                ),
+            ));
+        }
+        Some(s) => *s.get_ref(),
+        None => 0.0,
+    };
     Ok(Some(DelaySpec {
         mode,
         kernel_size: whole as usize + 1,
         lr_scale,
+        sharpen,
+        retrain: r.retrain.as_ref().map_or(0, |s| *s.get_ref()),
     }))
 }
