@@ -220,21 +220,25 @@ pub struct Experiment {
     pub continual: bool,
 }
 
-type Span = Option<Range<usize>>;
+pub(crate) type Span = Option<Range<usize>>;
 
-fn span<T>(s: &Spanned<T>) -> Span {
+pub(crate) fn span<T>(s: &Spanned<T>) -> Span {
     Some(s.span())
 }
 
 /// Reads and validates an experiment file.
 pub fn load_experiment(path: &Path) -> Result<Experiment, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError {
+    parse_experiment(path, &read_experiment_file(path)?)
+}
+
+/// An experiment file's text, or an error naming the file.
+pub(crate) fn read_experiment_file(path: &Path) -> Result<String, ModelError> {
+    std::fs::read_to_string(path).map_err(|e| ModelError {
         file: path.to_path_buf(),
         line: None,
         field: String::new(),
         message: format!("cannot read the experiment file: {e}"),
-    })?;
-    parse_experiment(path, &text)
+    })
 }
 
 pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelError> {

@@ -33,14 +33,13 @@
 //! spiking = { scale = 20.0, steps = 40 }   # optional spiking lateral neurons
 //! ```
 
-use std::ops::Range;
 use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::tasks::Head;
-use crate::learn::experiment::{Experiment, parse_experiment};
+use crate::learn::experiment::{Experiment, parse_experiment, read_experiment_file, span};
 use crate::learn::hlop::{HlopConfig, HlopLayerConfig, SpikeQuantiser};
 use crate::model::ModelError;
 use crate::model::error::Source;
@@ -208,21 +207,9 @@ struct RawHlopLayer {
     learning_rate: Option<Spanned<f64>>,
 }
 
-type Span = Option<Range<usize>>;
-
-fn span<T>(s: &Spanned<T>) -> Span {
-    Some(s.span())
-}
-
 /// Reads and validates a continual-learning experiment file.
 pub fn load_continual(path: &Path) -> Result<ContinualExperiment, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError {
-        file: path.to_path_buf(),
-        line: None,
-        field: String::new(),
-        message: format!("cannot read the experiment file: {e}"),
-    })?;
-    parse_continual(path, &text)
+    parse_continual(path, &read_experiment_file(path)?)
 }
 
 pub fn parse_continual(path: &Path, text: &str) -> Result<ContinualExperiment, ModelError> {
@@ -272,7 +259,6 @@ fn continual_spec(
     c: Spanned<RawContinual>,
     hlop: Option<Spanned<RawHlop>>,
 ) -> Result<ContinualSpec, ModelError> {
-    let table = span(&c);
     let c = c.into_inner();
     let protocol = match c.protocol.get_ref().as_str() {
         "permuted" => {
@@ -389,7 +375,6 @@ fn continual_spec(
         s.as_ref()
             .map_or(Ok(default), |s| count(src, s, field, least))
     };
-    let _ = table;
     Ok(ContinualSpec {
         protocol,
         task_seed: c.task_seed.unwrap_or(2022),
