@@ -216,21 +216,46 @@ fn sample_grads(
     )
 }
 
-/// Zeroes the gradients of parameters the experiment keeps fixed.
-fn mask(exp: &Experiment, net: &Network<f32>, grads: &mut Grads<f32>) {
+/// Zeroes the gradients of the time-constant and threshold tensors that
+/// are kept fixed (`learn_tau`, `learn_threshold` false).
+pub(crate) fn freeze_neuron_params(
+    net: &Network<f32>,
+    grads: &mut Grads<f32>,
+    learn_tau: bool,
+    learn_threshold: bool,
+) {
     for (layer, g) in net.layers.iter().zip(grads.iter_mut()) {
         let [tau, threshold] = layer.neuron_tensors();
-        if !exp.learn_tau {
+        if !learn_tau {
             g[tau].iter_mut().for_each(|g| *g = 0.0);
         }
-        if !exp.learn_threshold {
+        if !learn_threshold {
             g[threshold].iter_mut().for_each(|g| *g = 0.0);
         }
     }
 }
 
+/// The mean of per-sample gradients, added in the order given whatever
+/// thread computed them, so the sum does not depend on the thread count.
+pub(crate) fn mean_in_order<'a>(
+    net: &Network<f32>,
+    parts: impl ExactSizeIterator<Item = &'a Grads<f32>>,
+) -> Grads<f32> {
+    let scale = 1.0 / parts.len().max(1) as f32;
+    let mut total = net.zero_grads();
+    for g in parts {
+        accumulate(&mut total, g);
+    }
+    total
+        .iter_mut()
+        .flatten()
+        .flatten()
+        .for_each(|g| *g *= scale);
+    total
+}
+
 /// Keeps time constants and thresholds where the neuron model makes sense.
-fn clamp(net: &mut Network<f32>) {
+pub(crate) fn clamp(net: &mut Network<f32>) {
     for layer in &mut net.layers {
         layer.constrain();
         layer.project();
@@ -254,20 +279,12 @@ pub fn train_epoch(
             .par_iter()
             .map(|&i| sample_grads(exp, net, data, (epoch, i)))
             .collect();
-        // Reduced in batch order whatever thread computed what.
-        let mut total = net.zero_grads();
-        for (g, l, ok) in &parts {
-            accumulate(&mut total, g);
+        let mut total = mean_in_order(net, parts.iter().map(|(g, _, _)| g));
+        for (_, l, ok) in &parts {
             loss += l;
             correct += usize::from(*ok);
         }
-        let scale = 1.0 / batch.len() as f32;
-        total
-            .iter_mut()
-            .flatten()
-            .flatten()
-            .for_each(|g| *g *= scale);
-        mask(exp, &state.net, &mut total);
+        freeze_neuron_params(net, &mut total, exp.learn_tau, exp.learn_threshold);
         if let Some(max) = exp.clip_grad_norm {
             clip_grad_norm(&mut total, max);
         }

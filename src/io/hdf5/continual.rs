@@ -175,19 +175,9 @@ pub fn read_run_checkpoint(path: &Path) -> Result<RunCheckpoint, IoError> {
     let file = open(path)?;
     ensure_complete(&file, path)?;
     let tasks = read_attr::<u64>(&file, path, "/", "tasks")? as usize;
-    let dataset = open_dataset(&file, path, "R")?;
-    if dataset.shape() != [tasks, tasks] || tasks == 0 {
-        return Err(wrong_shape(
-            path,
-            dataset.name(),
-            format!("expected [{tasks}, {tasks}], found {:?}", dataset.shape()),
-        ));
-    }
-    let values: Vec<f64> = dataset
-        .read_raw()
-        .map_err(|e| super::malformed(path, &dataset.name(), e))?;
-    let rows: Vec<Vec<f64>> = values.chunks(tasks).map(<[f64]>::to_vec).collect();
-    let r = AccuracyMatrix::from_rows(&rows).map_err(|e| super::malformed(path, "R", e))?;
+    let r = read_matrices(&file, path, &[tasks, tasks], "tasks, tasks")?
+        .pop()
+        .expect("one matrix of the checked shape");
     let curves = read_curves(&file, path, tasks)?
         .into_iter()
         .next()
@@ -255,28 +245,12 @@ pub fn read_continual(path: &Path) -> Result<Vec<MethodResult>, IoError> {
 fn read_method(group: &Group, path: &Path, method: &str) -> Result<MethodResult, IoError> {
     let tasks = read_attr::<u64>(group, path, &group.name(), "tasks")? as usize;
     let seeds: Vec<u64> = read_1d(group, path, "seeds")?;
-    let dataset = open_dataset(group, path, "R")?;
-    let shape = [seeds.len(), tasks, tasks];
-    if dataset.shape() != shape || tasks == 0 {
-        return Err(wrong_shape(
-            path,
-            dataset.name(),
-            format!(
-                "expected {shape:?} (seeds, tasks, tasks), found {:?}",
-                dataset.shape()
-            ),
-        ));
-    }
-    let values: Vec<f64> = dataset
-        .read_raw()
-        .map_err(|e| super::malformed(path, &dataset.name(), e))?;
-    let runs = values
-        .chunks(tasks * tasks)
-        .map(|chunk| {
-            let rows: Vec<Vec<f64>> = chunk.chunks(tasks).map(<[f64]>::to_vec).collect();
-            AccuracyMatrix::from_rows(&rows).map_err(|e| super::malformed(path, &dataset.name(), e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let runs = read_matrices(
+        group,
+        path,
+        &[seeds.len(), tasks, tasks],
+        "seeds, tasks, tasks",
+    )?;
     let curves = read_curves(group, path, tasks)?;
     Ok(MethodResult {
         method: method.to_string(),
@@ -284,6 +258,35 @@ fn read_method(group: &Group, path: &Path, method: &str) -> Result<MethodResult,
         runs,
         curves,
     })
+}
+
+/// Dataset `R` of `group` as accuracy matrices: its shape must be `shape`
+/// (named `dims`), ending in `[T, T]` with T ≥ 1.
+fn read_matrices(
+    group: &Group,
+    path: &Path,
+    shape: &[usize],
+    dims: &str,
+) -> Result<Vec<AccuracyMatrix>, IoError> {
+    let dataset = open_dataset(group, path, "R")?;
+    let tasks = shape[shape.len() - 1];
+    if dataset.shape() != shape || tasks == 0 {
+        return Err(wrong_shape(
+            path,
+            dataset.name(),
+            format!("expected {shape:?} ({dims}), found {:?}", dataset.shape()),
+        ));
+    }
+    let values: Vec<f64> = dataset
+        .read_raw()
+        .map_err(|e| super::malformed(path, &dataset.name(), e))?;
+    values
+        .chunks(tasks * tasks)
+        .map(|chunk| {
+            let rows: Vec<Vec<f64>> = chunk.chunks(tasks).map(<[f64]>::to_vec).collect();
+            AccuracyMatrix::from_rows(&rows).map_err(|e| super::malformed(path, &dataset.name(), e))
+        })
+        .collect()
 }
 
 fn read_curves(group: &Group, path: &Path, tasks: usize) -> Result<Vec<ForgettingCurves>, IoError> {

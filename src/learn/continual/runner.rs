@@ -39,9 +39,11 @@ use crate::learn::experiment::{Experiment, Rule};
 use crate::learn::hlop::HlopLayer;
 use crate::learn::net::{Grads, Network, argmax, mask_scores};
 use crate::learn::online::online_grads_masked;
-use crate::learn::optim::{Optimizer, accumulate};
+use crate::learn::optim::Optimizer;
 use crate::learn::schedule::clip_grad_norm;
-use crate::learn::train::{Data, Prepared, build_network, epoch_order};
+use crate::learn::train::{
+    Data, Prepared, build_network, clamp, epoch_order, freeze_neuron_params, mean_in_order,
+};
 
 /// A training or test sample of one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,12 +374,13 @@ impl<'a> Run<'a> {
                 );
             }
             let mut total = self.batch_gradient(&state.net, &batch);
-            if task > 0 || !self.base.learn_tau {
-                zero_neuron(&state.net, &mut total, 2);
-            }
-            if task > 0 || !self.base.learn_threshold {
-                zero_neuron(&state.net, &mut total, 3);
-            }
+            // Time constants and thresholds learn on task 0 only.
+            freeze_neuron_params(
+                &state.net,
+                &mut total,
+                task == 0 && self.base.learn_tau,
+                task == 0 && self.base.learn_threshold,
+            );
             if let Some(ewc) = &state.ewc
                 && ewc.tasks() > 0
             {
@@ -413,10 +416,7 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-            for layer in &mut state.net.layers {
-                layer.constrain();
-                layer.project();
-            }
+            clamp(&mut state.net);
         }
         Ok(())
     }
@@ -427,17 +427,7 @@ impl<'a> Run<'a> {
             .par_iter()
             .map(|&s| self.sample_gradient(net, s))
             .collect();
-        let mut total = net.zero_grads();
-        for g in &parts {
-            accumulate(&mut total, g);
-        }
-        let scale = 1.0 / batch.len().max(1) as f32;
-        total
-            .iter_mut()
-            .flatten()
-            .flatten()
-            .for_each(|g| *g *= scale);
-        total
+        mean_in_order(net, parts.iter())
     }
 
     fn sample_gradient(&self, net: &Network<f32>, s: Sample) -> Grads<f32> {
@@ -671,13 +661,6 @@ fn project_rows(h: &HlopLayer, g: &mut [f32]) {
         for j in 0..n_out {
             g[i * n_out + j] = projected[(i, j)] as f32;
         }
-    }
-}
-
-fn zero_neuron(net: &Network<f32>, grads: &mut Grads<f32>, which: usize) {
-    for (layer, g) in net.layers.iter().zip(grads.iter_mut()) {
-        let t = layer.neuron_tensors()[which - 2];
-        g[t].iter_mut().for_each(|v| *v = 0.0);
     }
 }
 

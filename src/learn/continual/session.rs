@@ -148,8 +148,8 @@ pub fn run_continual(
         results.push(result);
     }
     bar.finish_and_clear();
-    let files = write_outputs(exp, &results)?;
-    report(&table(&results).map_err(|e| Error::Usage(e.to_string()))?);
+    let (files, table) = write_outputs(exp, &results)?;
+    report(&table);
     Ok(ContinualOutcome {
         results,
         complete: true,
@@ -293,35 +293,25 @@ pub fn mean_matrix(runs: &[AccuracyMatrix]) -> AccuracyMatrix {
 fn write_outputs(
     exp: &ContinualExperiment,
     results: &[MethodResult],
-) -> Result<Vec<PathBuf>, Error> {
+) -> Result<(Vec<PathBuf>, String), Error> {
     let dir = &exp.base.output;
     let h5 = dir.join("continual.h5");
     write_continual(&h5, results)?;
-    let text = |what: &str, path: &Path, contents: String| -> Result<(), Error> {
+    let write = |path: &Path, action: &'static str, contents: String| -> Result<(), Error> {
         std::fs::write(path, contents).map_err(|source| {
             Error::Io(IoError::File {
                 path: path.to_path_buf(),
-                action: if what == "csv" {
-                    "write the CSV"
-                } else {
-                    "write the table"
-                },
+                action,
                 source,
             })
         })
     };
     let csv_path = dir.join("continual.csv");
-    text(
-        "csv",
-        &csv_path,
-        csv(results).map_err(|e| Error::Usage(e.to_string()))?,
-    )?;
+    let csv = csv(results).map_err(|e| Error::Usage(e.to_string()))?;
+    write(&csv_path, "write the CSV", csv)?;
     let summary = dir.join("summary.txt");
-    text(
-        "table",
-        &summary,
-        table(results).map_err(|e| Error::Usage(e.to_string()))?,
-    )?;
+    let table = table(results).map_err(|e| Error::Usage(e.to_string()))?;
+    write(&summary, "write the table", table.clone())?;
     let mut files = vec![h5, csv_path, summary];
     for m in results {
         let heatmap = dir.join(format!("accuracy_{}.png", m.method));
@@ -343,5 +333,5 @@ fn write_outputs(
         )?;
         files.extend([heatmap, curves]);
     }
-    Ok(files)
+    Ok((files, table))
 }
