@@ -14,3 +14,7 @@ pub mod plot;
 pub mod synapse;
 
 pub use error::Error;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
