@@ -18,9 +18,19 @@ in the bare SHD layout without the count attributes, plus extra/speaker) and
 tests/fixtures/shd_tiny.csv listing every spike as stored, for the reader
 test.
 
-Usage:  python3 -m venv venv && venv/bin/pip install scikit-learn h5py numpy
-        venv/bin/python stimuli/make_spike_digits.py
+With `--mnist-size`, writes instead stimuli/spike_digits_28/latency_{train,
+test}.h5: the same digits at MNIST's geometry, each 8x8 image resized to
+20x20 by bilinear interpolation (scipy.ndimage.zoom, order 1) and centred
+in a 28x28 frame, latency-coded on 784 channels with the same code (pixels
+below 1/16 of full scale stay silent). Same split, same labels. The
+permuted-task protocol (PMNIST) needs this: the 64 channels of the 8x8
+images hold little more than one task's activity subspace.
+
+Usage:  python3 -m venv venv && venv/bin/pip install scikit-learn h5py numpy scipy
+        venv/bin/python stimuli/make_spike_digits.py [--mnist-size]
 """
+
+import sys
 
 from pathlib import Path
 
@@ -45,14 +55,14 @@ def rate_code(image, rng):
     return times[order], units[order]
 
 
-def latency_code(image):
-    units = np.nonzero(image > 0)[0]
+def latency_code(image, floor=0.0):
+    units = np.nonzero(image > floor)[0]
     times = 0.5e-3 + LATENCY_SPAN * (1.0 - image[units] / 16.0)
     order = np.lexsort((units, times))
     return times[order], units[order]
 
 
-def write(path, trains, labels, with_counts=True, speakers=None):
+def write(path, trains, labels, with_counts=True, speakers=None, channels=64):
     path.parent.mkdir(parents=True, exist_ok=True)
     with h5py.File(path, "w") as f:
         g = f.create_group("spikes")
@@ -67,11 +77,35 @@ def write(path, trains, labels, with_counts=True, speakers=None):
         if speakers is not None:
             extra.create_dataset("speaker", data=np.asarray(speakers, dtype=np.uint16))
         if with_counts:
-            f.attrs["n_channels"] = np.uint32(64)
+            f.attrs["n_channels"] = np.uint32(channels)
             f.attrs["n_classes"] = np.uint32(10)
 
 
+def mnist_geometry(image):
+    """8x8 -> 20x20 (bilinear) centred in 28x28, flattened to 784 values."""
+    from scipy.ndimage import zoom
+
+    big = np.clip(zoom(image.reshape(8, 8), 2.5, order=1), 0.0, 16.0)
+    frame = np.zeros((28, 28))
+    frame[4:24, 4:24] = big
+    return frame.ravel()
+
+
+def main_mnist_size():
+    digits = load_digits()
+    x = digits.data.astype(np.float64)
+    y = digits.target
+    idx = np.arange(len(y))
+    train_idx, test_idx = train_test_split(idx, test_size=0.2, stratify=y, random_state=0)
+    latency = [latency_code(mnist_geometry(x[i]), floor=1.0) for i in idx]
+    out = ROOT / "stimuli" / "spike_digits_28"
+    for split, sel in (("train", train_idx), ("test", test_idx)):
+        write(out / f"latency_{split}.h5", [latency[i] for i in sel], y[sel], channels=784)
+
+
 def main():
+    if "--mnist-size" in sys.argv[1:]:
+        return main_mnist_size()
     digits = load_digits()
     x = digits.data.astype(np.float64)
     y = digits.target
