@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages spikesim needs to build and test, if missing:
-# the HDF5 C library and headers (for the hdf5-metno crate), pkg-config, and
-# Python's venv module (for the notebook tests).
+# the HDF5 C library and headers (for the hdf5-metno crate), pkg-config, a C
+# compiler and libc headers (the mimalloc crate builds its allocator from C
+# source), and Python's venv module (for the notebook tests).
 set -euo pipefail
 
-needed=(libhdf5-dev pkg-config python3-venv)
+needed=(libhdf5-dev pkg-config gcc libc6-dev python3-venv)
 missing=()
 for pkg in "${needed[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

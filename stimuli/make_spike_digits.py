@@ -81,6 +81,16 @@ def write(path, trains, labels, with_counts=True, speakers=None, channels=64):
             f.attrs["n_classes"] = np.uint32(10)
 
 
+def digits_and_split():
+    """The images (0..16), labels, all indices and the stratified 80/20 split."""
+    digits = load_digits()
+    x = digits.data.astype(np.float64)
+    y = digits.target
+    idx = np.arange(len(y))
+    train_idx, test_idx = train_test_split(idx, test_size=0.2, stratify=y, random_state=0)
+    return x, y, idx, train_idx, test_idx
+
+
 def mnist_geometry(image):
     """8x8 -> 20x20 (bilinear) centred in 28x28, flattened to 784 values."""
     from scipy.ndimage import zoom
@@ -92,11 +102,7 @@ def mnist_geometry(image):
 
 
 def main_mnist_size():
-    digits = load_digits()
-    x = digits.data.astype(np.float64)
-    y = digits.target
-    idx = np.arange(len(y))
-    train_idx, test_idx = train_test_split(idx, test_size=0.2, stratify=y, random_state=0)
+    x, y, idx, train_idx, test_idx = digits_and_split()
     latency = [latency_code(mnist_geometry(x[i]), floor=1.0) for i in idx]
     out = ROOT / "stimuli" / "spike_digits_28"
     for split, sel in (("train", train_idx), ("test", test_idx)):
@@ -106,11 +112,7 @@ def main_mnist_size():
 def main():
     if "--mnist-size" in sys.argv[1:]:
         return main_mnist_size()
-    digits = load_digits()
-    x = digits.data.astype(np.float64)
-    y = digits.target
-    idx = np.arange(len(y))
-    train_idx, test_idx = train_test_split(idx, test_size=0.2, stratify=y, random_state=0)
+    x, y, idx, train_idx, test_idx = digits_and_split()
     rng = np.random.default_rng(2024)
     rate = [rate_code(x[i], rng) for i in idx]
     latency = [latency_code(x[i]) for i in idx]
