@@ -1,11 +1,14 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make run    build, simulate models/cuba.toml, write results/cuba.h5 and its plots
-#   make test   the whole test suite (Rust tests and the notebook)
+#   make test   the test suite CI runs (Rust tests and the notebooks), about
+#               5 minutes of test time on 2 cores
+#   make experiments   the full experiments behind the README's tables (over an
+#               hour on 2 cores); writes docs/experiments/*.md
 
 VENV ?= .venv
 PYTHON ?= python3
 
-.PHONY: run test deps venv check clean
+.PHONY: run test experiments deps venv check clean
 
 deps:
 	./scripts/system-deps.sh
@@ -23,6 +26,9 @@ venv: deps $(VENV)/.ready
 
 test: deps venv
 	SPIKESIM_PYTHON=$(abspath $(VENV))/bin/python cargo test --release -- --include-ignored
+
+experiments: deps venv
+	cargo test --release --features experiments --test experiments -- --test-threads 1 --nocapture
 
 check:
 	cargo fmt --all -- --check

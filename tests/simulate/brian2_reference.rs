@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-mod common;
+use crate::common;
 
 const FIXTURES: &str = "tests/fixtures/brian2";
 

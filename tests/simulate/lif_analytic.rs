@@ -3,7 +3,7 @@
 //! the first grid point where `v` exceeds threshold, then stays at `v_reset`
 //! for the refractory steps.
 
-mod common;
+use crate::common;
 
 struct Case {
     tau_m: f64,

@@ -2,7 +2,7 @@
 //! against their closed forms (fixed seed, binomial bounds), and the new
 //! models' independence of the thread count.
 
-mod common;
+use crate::common;
 
 use spikesim::model::spec::Escape;
 use spikesim::neuron::meta::{EscapeNoise, LevyBaxter};

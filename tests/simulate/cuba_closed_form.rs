@@ -5,7 +5,7 @@
 //! (and `u_x0 (t/tau_m) e^{-t/tau_m}` when `tau_x = tau_m`). Inputs arriving
 //! later superpose, each from its arrival time.
 
-mod common;
+use crate::common;
 
 const R_M: f64 = 100e6;
 const TAU_M: f64 = 20e-3;

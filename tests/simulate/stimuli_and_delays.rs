@@ -1,6 +1,6 @@
 //! Inputs reach their targets when and how the model file says.
 
-mod common;
+use crate::common;
 
 fn lif_with(extra: &str, duration_ms: f64) -> String {
     format!(

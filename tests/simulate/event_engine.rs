@@ -2,7 +2,7 @@
 //! with the clock engine as dt shrinks and on grid-aligned networks, and the
 //! same results for any number of threads.
 
-mod common;
+use crate::common;
 
 const TAU: f64 = 10e-3;
 const V_REST: f64 = -70e-3;

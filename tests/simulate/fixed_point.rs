@@ -3,7 +3,7 @@
 //! that is actually split, the results layout, warnings, and the quantized
 //! CUBA network's rates against the float network's.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

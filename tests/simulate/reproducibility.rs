@@ -1,7 +1,7 @@
 //! Same seed, same model: same spikes, bit for bit. Randomness is keyed by
 //! name, so adding a population or projection leaves the others' alone.
 
-mod common;
+use crate::common;
 
 const BASE: &str = r#"
 [simulation]

@@ -3,7 +3,7 @@
 //! network they give the clock engine's spikes and traces bit for bit,
 //! whatever the thread count, and they mix with exact LIF neurons.
 
-mod common;
+use crate::common;
 
 use spikesim::io::results::Results;
 

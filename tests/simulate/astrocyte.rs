@@ -2,7 +2,7 @@
 //! its calcium against an independent high-accuracy integration, its IP3
 //! input and its slow inward current against their closed forms.
 
-mod common;
+use crate::common;
 
 use spikesim::io::results::{Results, StateTrace};
 
@@ -40,7 +40,7 @@ fn calcium_under_constant_ip3_matches_an_independent_dop853_integration() {
         trace(&r, "astro", "ip3"),
     );
     assert_eq!(ca.unit, "uM");
-    let text = include_str!("fixtures/astrocyte/li_rinzel_constant_ip3.csv");
+    let text = include_str!("../fixtures/astrocyte/li_rinzel_constant_ip3.csv");
     let rows: Vec<Vec<f64>> = text
         .lines()
         .skip(1)

@@ -4,7 +4,7 @@
 //! read from the recorded weights and compared with closed forms computed
 //! here by explicit sums over spike pairs (not with traces).
 
-mod common;
+use crate::common;
 
 use spikesim::io::results::Results;
 

@@ -1,0 +1,18 @@
+//! Learning: datasets and encoders, surrogate-gradient training, delays,
+//! L2MU, meta neurons, Tempotron, continual learning and the CLI over them.
+
+mod continual;
+mod encode_synth;
+mod learn_cli;
+mod learn_dcls;
+mod learn_delays;
+mod learn_gradients;
+mod learn_l2mu;
+mod learn_l2mu_export;
+mod learn_l2mu_real;
+mod learn_l2mu_train;
+mod learn_lmu;
+mod learn_meta;
+mod spike_dataset;
+mod tempotron;
+mod training;
