@@ -190,3 +190,47 @@ fn step_layer<T: Real>(layer: &Lif<T>, st: &mut LayerState<T>, pre: &[T], own_pr
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::net::{LifShape, Readout};
+    use crate::learn::surrogate::Surrogate;
+
+    /// One non-spiking read-out of two neurons, one input, tau 2 steps
+    /// (beta = e^-1/2), weights (0.5, -0.5), one input spike, label 0.
+    /// Worked by hand from the rule in the module comment: the read-out
+    /// sees the spike at step 1 and its echo beta at step 2 of 3, so
+    /// dW_0j = [(softmax(w) - e_0)_j + beta (softmax(beta w) - e_0)_j] / 3
+    /// = -(1 - σ(1))/3 - beta (1 - σ(2 beta 0.5))/3 = -0.160985 for j = 0,
+    /// its negative for j = 1; tau gets nothing. The loss is the
+    /// cross-entropy of the mean membrane, (1 + beta) w / 3: 0.460818.
+    #[test]
+    fn a_single_readout_gets_the_hand_computed_change() {
+        let shape = LifShape {
+            size: 2,
+            tau: 2.0,
+            threshold: 1.0,
+            recurrent: false,
+            spiking: false,
+            tau_syn: None,
+        };
+        let mut net = Network::<f64>::lif(
+            1,
+            &[shape],
+            Readout::Membrane,
+            Surrogate::Arctan { alpha: 2.0 },
+            1.0,
+            1,
+        );
+        net.layers[0].params_mut()[0].copy_from_slice(&[0.5, -0.5]);
+        let mut grads = net.zero_grads();
+        let out = online_grads(&net, &[1.0, 0.0], 2, 0, &mut grads);
+        let [g0, g1] = [grads[0][0][0], grads[0][0][1]];
+        assert!((g0 + 0.160_985_458).abs() < 1e-8, "{g0}");
+        assert!((g1 - 0.160_985_458).abs() < 1e-8, "{g1}");
+        assert!(grads[0][2].iter().chain(&grads[0][3]).all(|&g| g == 0.0));
+        assert!((out.loss - 0.460_818_163).abs() < 1e-8, "{}", out.loss);
+        assert_eq!(out.predicted, 0);
+    }
+}

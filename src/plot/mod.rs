@@ -307,6 +307,12 @@ mod tests {
     }
 }
 
+/// Decoding plots and locating their marks, shared with the integration
+/// tests.
+#[cfg(test)]
+#[path = "../../tests/common/png.rs"]
+pub(crate) mod png;
+
 #[cfg(test)]
 mod test_support {
     use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace};

@@ -312,6 +312,7 @@ fn y_range(series: &[Series], threshold: Option<f64>) -> std::ops::Range<f64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::png::{Axis, Picture};
     use super::super::test_support::{PNG_MAGIC, results};
     use super::*;
 
@@ -333,6 +334,67 @@ mod tests {
         potential(&results, &svg, &opts).unwrap();
         let svg = std::fs::read_to_string(&svg).unwrap();
         assert!(svg.contains("<svg") && svg.contains("g (S)"));
+    }
+
+    /// One neuron at -70 mV for 0.3 s, -50 mV until 0.6 s, then -60 mV,
+    /// with its threshold at -52 mV. The trace, found by colour, runs at
+    /// the pixel rows of those values at those times, and the threshold's
+    /// dashes lie on the row of -52 mV (values to rows calibrated from the
+    /// first two levels, times from the trace's ends).
+    #[test]
+    fn the_trace_and_threshold_lie_on_the_rows_of_their_values() {
+        let steps: Vec<u64> = (0..10_000).collect();
+        let level = |s: u64| match s {
+            0..3000 => -0.070,
+            3000..6000 => -0.050,
+            _ => -0.060,
+        };
+        let v = StateTrace {
+            population: "exc".into(),
+            variable: "v".into(),
+            unit: "V".into(),
+            neurons: vec![0],
+            values: steps.iter().map(|&s| level(s)).collect(),
+            steps,
+            threshold: Some(-0.052),
+            integer: false,
+        };
+        let results = Results {
+            states: vec![v],
+            ..results()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("v.png");
+        potential(&results, &png, &PotentialOptions::default()).unwrap();
+
+        let picture = Picture::open(&png);
+        let RGBColor(r, g, b) = colour(0);
+        // Longer than the legend's line mark.
+        let trace = picture.line([r, g, b], 60);
+        let ms = Axis::through((0.0, f64::from(trace.x0)), (999.9, f64::from(trace.x1)));
+        let row_at = |t: f64| {
+            let (lo, hi) = trace.rows_at(ms.pixel(t).round() as u32).unwrap();
+            assert!(hi - lo <= 1, "flat at {t} ms: rows {lo}..{hi}");
+            f64::from(lo)
+        };
+        let mv = Axis::through((-70.0, row_at(150.0)), (-50.0, row_at(450.0)));
+        assert!(mv.pixel(-50.0) < mv.pixel(-70.0), "higher values higher up");
+        for t in [10.0, 290.0, 790.0, 990.0] {
+            let expected = mv.pixel(level((t * 10.0) as u64) * 1e3);
+            assert!((row_at(t) - expected).abs() <= 1.0, "{t} ms");
+        }
+        // The dashed threshold: black on most of the chart's width in its row.
+        let row = mv.pixel(-52.0).round() as u32;
+        let black = |y: u32| {
+            (trace.x0..=trace.x1)
+                .filter(|&x| picture.is(x, y, [0, 0, 0]))
+                .count()
+        };
+        let most = (row - 1..=row + 1).map(black).max().unwrap();
+        assert!(
+            most * 2 > (trace.x1 - trace.x0) as usize,
+            "{most} black pixels near row {row}"
+        );
     }
 
     #[test]

@@ -312,6 +312,7 @@ fn rate_steps(
 
 #[cfg(test)]
 mod tests {
+    use super::super::png::{Axis, Picture, assert_dot_rows};
     use super::super::test_support::{PNG_MAGIC, results};
     use super::*;
     use crate::io::IoError;
@@ -328,6 +329,55 @@ mod tests {
         assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 2, "no partial file left behind");
+    }
+
+    /// Neurons 0 and 9 of 10 fire every 20 ms from 10 ms on, neuron 3 only
+    /// in the second half second, neuron 6 only in the first; the rest are
+    /// silent. Their dots are found in the image by colour and must sit in
+    /// those rows only, at those times (rows and times calibrated from
+    /// neurons 0 and 9, not from the layout).
+    #[test]
+    fn dots_sit_in_the_rows_and_at_the_times_of_the_spikes() {
+        let mut spikes = Vec::new();
+        for k in 0..50u64 {
+            let step = 100 + 200 * k;
+            spikes.extend([(step, 0u32), (step, 9), (step, if k >= 25 { 3 } else { 6 })]);
+        }
+        spikes.sort_unstable();
+        let mut exc = SpikeTrains::new("exc", 10);
+        exc.steps = spikes.iter().map(|s| s.0).collect();
+        exc.senders = spikes.iter().map(|s| s.1).collect();
+        let results = Results {
+            info: results().info,
+            spikes: vec![exc],
+            ..Default::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("raster.png");
+        raster(&results, &png, &RasterOptions::default()).unwrap();
+
+        let RGBColor(r, g, b) = colour(0);
+        let dots = Picture::open(&png).dots([r, g, b], 8);
+        let rows = assert_dot_rows(&dots, &[0, 3, 6, 9]);
+        let times_of = |row: f64| {
+            let mut x: Vec<f64> = dots
+                .iter()
+                .filter(|d| (d.1 - rows.pixel(row)).abs() < 1.0)
+                .map(|d| d.0)
+                .collect();
+            x.sort_by(f64::total_cmp);
+            x
+        };
+        let first = times_of(0.0);
+        assert_eq!(first.len(), 50);
+        let ms = Axis::through((10.0, first[0]), (990.0, first[49]));
+        for (&x, k) in first.iter().zip(0..) {
+            assert!((x - ms.pixel(10.0 + 20.0 * f64::from(k))).abs() < 1.5);
+        }
+        let (late, early) = (times_of(3.0), times_of(6.0));
+        assert_eq!((late.len(), early.len()), (25, 25));
+        assert!((late[0] - ms.pixel(510.0)).abs() < 1.5, "{late:?}");
+        assert!((early[24] - ms.pixel(490.0)).abs() < 1.5, "{early:?}");
     }
 
     #[test]

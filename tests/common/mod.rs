@@ -20,3 +20,5 @@ pub fn simulate(text: &str) -> Results {
 pub fn rel_diff(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-12)
 }
+
+pub mod png;

@@ -71,7 +71,15 @@ fn the_good_model_runs() {
     let dir = tempfile::tempdir().unwrap();
     let o = run_model(&dir, GOOD, &[]);
     assert_eq!(o.code, Some(0), "{}", o.stderr);
-    assert!(o.out.exists());
+    assert!(!Path::new(&format!("{}.partial", o.out.display())).exists());
+    // The file is whole and is the run of GOOD: 10 ms of 0.1 ms steps and
+    // the spikes of its 10 undriven neurons, which stay at rest.
+    let results = spikesim::io::hdf5::read_results(&o.out).unwrap();
+    assert_eq!((results.info.dt, results.info.duration), (1e-4, 0.01));
+    assert_eq!(results.info.model_text, GOOD);
+    let exc = results.spikes_of("exc").expect("spikes of exc");
+    assert_eq!(exc.size, 10);
+    assert!(exc.is_empty(), "{:?}", exc.steps);
 }
 
 #[test]

@@ -113,7 +113,19 @@ fn assert_fails(text: &str, fragments: &[&str]) {
 fn the_good_model_runs() {
     let o = run(&["run"], GOOD, "model.toml");
     assert_eq!(o.code, Some(0), "{}", o.stderr);
-    assert!(o.out.exists());
+    assert!(!std::path::Path::new(&format!("{}.partial", o.out.display())).exists());
+    // The astrocytes' recorded states: both cells, every 0.1 ms step of
+    // the 20 ms, h starting at its `init` of 0.8.
+    let results = spikesim::io::hdf5::read_results(&o.out).unwrap();
+    for var in ["ca", "ip3", "h"] {
+        let s = results.state_of("astro", var).expect(var);
+        assert_eq!(s.neurons, [0, 1], "{var}");
+        assert_eq!(s.rows(), 200, "{var}");
+        assert_eq!(s.values.len(), 400, "{var}");
+        assert!(s.values.iter().all(|v| v.is_finite() && *v >= 0.0), "{var}");
+    }
+    let h = results.state_of("astro", "h").unwrap();
+    assert!((h.values[0] - 0.8).abs() < 1e-3 && (h.values[1] - 0.8).abs() < 1e-3);
 }
 
 #[test]

@@ -60,11 +60,44 @@ fn assert_fails(text: &str, fragments: &[&str]) {
     assert!(!exists, "no results file after a failed run");
 }
 
+/// The good model's results file is whole (no `.partial` left) and holds
+/// the two weight snapshots the model asks for: every synapse at its
+/// initial 0.5 mV (no neuron fires without input, so STDP leaves them).
 #[test]
 fn the_good_plastic_model_runs_and_records_weights() {
-    let (code, stderr, exists) = run(GOOD);
-    assert_eq!(code, Some(0), "{stderr}");
-    assert!(exists);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.toml");
+    std::fs::write(&model, GOOD).unwrap();
+    let out = dir.path().join("out.h5");
+    let output = Command::new(env!("CARGO_BIN_EXE_spikesim"))
+        .arg("run")
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!Path::new(&format!("{}.partial", out.display())).exists());
+    let results = spikesim::io::hdf5::read_results(&out).unwrap();
+    let w = results.weights_of("exc->exc").expect("weights of exc->exc");
+    assert_eq!(w.steps, [0, 100]);
+    assert_eq!(w.times, [0.0, 0.01]);
+    // About 0.1 x 10 x 10 synapses, each a pair of neurons of `exc`, in
+    // (pre, post) order.
+    let n = w.synapses();
+    assert!((2..=30).contains(&n), "{n} synapses");
+    assert_eq!(w.post.len(), n);
+    let pairs: Vec<(u32, u32)> = w.pre.iter().copied().zip(w.post.iter().copied()).collect();
+    assert!(pairs.iter().all(|&(a, b)| a < 10 && b < 10), "{pairs:?}");
+    assert!(pairs.windows(2).all(|p| p[0] < p[1]), "{pairs:?}");
+    assert_eq!(w.values.len(), 2 * n);
+    // Synaptic weights are kept in f32.
+    assert!(
+        w.values.iter().all(|&v| (v - 0.5e-3).abs() < 1e-10),
+        "{:?}",
+        w.values
+    );
 }
 
 #[test]

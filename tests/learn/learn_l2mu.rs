@@ -187,8 +187,10 @@ fn memory_task(
     (xs, ys)
 }
 
-#[test]
-fn l2mu_learns_a_memory_task_a_feed_forward_snn_cannot() {
+/// Test accuracies of L2MU and of a feed-forward SNN of as many neurons on
+/// the memory task, trained from cell seed `seed` with batch-order seed
+/// `fit_seed`.
+fn memory_task_accuracies(seed: u64, fit_seed: u64) -> (f64, f64) {
     let (channels, theta) = (3, 5);
     let steps = 3 * theta;
     let (train_x, train_y) = memory_task(channels, theta, steps, 600, 1);
@@ -221,26 +223,53 @@ fn l2mu_learns_a_memory_task_a_feed_forward_snn_cannot() {
         epochs: 200,
         batch: 32,
         lr: 5e-3,
-        seed: 3,
+        seed: fit_seed,
     };
-    let run = |name: &str, config: &L2muConfig, seed: u64| {
+    let run = |name: &str, config: &L2muConfig| {
         let mut cell = L2mu::new(config.clone(), PopInit::default(), seed);
         let history = cell.fit(&train_x, &train_y, &opts);
         let train = cell.accuracy(&train_x, &train_y);
         let test = cell.accuracy(&test_x, &test_y);
         eprintln!(
-            "{name} (seed {seed}): loss {:.3} -> {:.3}, train {train:.3}, test {test:.3}",
+            "{name} (seed {seed}, fit seed {fit_seed}): loss {:.3} -> {:.3}, train {train:.3}, test {test:.3}",
             history[0],
             history[history.len() - 1]
         );
         test
     };
-    let l2mu = [run("l2mu", &l2mu_config, 5), run("l2mu", &l2mu_config, 1)];
-    let ff = run("feed-forward", &ff_config, 5);
-    // Chance is 1/3.
-    assert!(
-        l2mu.iter().all(|&a| a > 0.85),
-        "L2MU test accuracy {l2mu:?}"
-    );
+    (run("l2mu", &l2mu_config), run("feed-forward", &ff_config))
+}
+
+/// Over cell seeds 1-8 (batch-order seeds 101-108, `memory_task_seed_spread`)
+/// the test accuracies were, chance being 1/3:
+///   L2MU          0.957 0.983 0.997 0.600 0.997 0.623 0.530 0.640
+///                 (mean 0.791, min 0.530, sd 0.20: half the seeds learn)
+///   feed-forward  0.510 0.500 0.480 0.337 0.547 0.450 0.483 0.507
+///                 (mean 0.477, max 0.547, sd 0.06)
+/// and on seed 9 (held out): L2MU 0.377 (train 0.382), feed-forward 0.483.
+/// No per-seed mark separates the two: the claim holds for about half the
+/// seeds only (the earlier marks, 0.85 on seeds 5 and 1, were those
+/// seeds'). Ignored until the configuration learns on every seed; the
+/// sweep checks what holds.
+#[test]
+#[ignore = "L2MU learns this task on about half the seeds only (see the comment)"]
+fn l2mu_learns_a_memory_task_a_feed_forward_snn_cannot() {
+    let (l2mu, ff) = memory_task_accuracies(9, 109);
+    assert!(l2mu > 0.85, "L2MU test accuracy {l2mu}");
     assert!(ff < 0.6, "feed-forward test accuracy {ff}");
+}
+
+/// The spread behind the marks above (about 100 s): `cargo test --release
+/// --test learn_l2mu -- --ignored --nocapture memory_task_seed_spread`.
+/// Half the seeds or more must learn the task (> 0.9); no feed-forward
+/// network may.
+#[test]
+#[ignore = "seed sweep behind the marks (minutes)"]
+fn memory_task_seed_spread() {
+    let runs: Vec<(f64, f64)> = (1..=8)
+        .map(|seed| memory_task_accuracies(seed, seed + 100))
+        .collect();
+    let learned = runs.iter().filter(|r| r.0 > 0.9).count();
+    assert!(learned * 2 >= runs.len(), "{runs:?}");
+    assert!(runs.iter().all(|r| r.1 < 0.6 && r.0 > 0.5), "{runs:?}");
 }

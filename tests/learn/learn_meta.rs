@@ -265,28 +265,50 @@ fn intrinsic(state: &TrainState) -> [f32; 4] {
     [m.lif.tau[0], m.lif.theta[0], m.delta_u[0], m.rho_0[0]]
 }
 
-#[test]
-fn meta_layer_learns_spike_digits_and_its_intrinsic_parameters() {
+/// The example trained for 5 epochs from seed `seed`, noisier than the
+/// example (`delta_u` 0.3): the threshold-noise gradient should turn the
+/// noise down. Returns the test accuracy and the learned intrinsics.
+fn noisy_meta_run(seed: u64) -> (f64, [f32; 4]) {
     let dir = tempfile::tempdir().unwrap();
     let mut exp = example(dir.path());
     exp.epochs = 5;
-    // Noisier than the example: the threshold-noise gradient should turn
-    // the noise down.
+    exp.seed = seed;
     exp.meta_layers[0].1.delta_u = 0.3;
-    let initial = [10.0, 1.0, 0.3, 1.0]; // tau (steps), theta, delta_u, rho_0 per step
     let (data, state) = session(&exp);
     let (_, accuracy, _) = evaluate(&state.net, &data.test);
-    // Chance is 10 %.
-    assert!(accuracy >= 0.75, "test accuracy {accuracy}");
     let learned = intrinsic(&state);
+    eprintln!("seed {seed}: test accuracy {accuracy:.4}, intrinsics {learned:?}");
+    (accuracy, learned)
+}
+
+/// The spread behind the marks below: `cargo test --release --test
+/// learn_meta -- --ignored --nocapture meta_digits_seed_spread`.
+#[test]
+#[ignore = "seed sweep behind the marks (minutes)"]
+fn meta_digits_seed_spread() {
+    for seed in 2..=7 {
+        noisy_meta_run(seed);
+    }
+}
+
+#[test]
+fn meta_layer_learns_spike_digits_and_its_intrinsic_parameters() {
+    let initial = [10.0, 1.0, 0.3, 1.0]; // tau (steps), theta, delta_u, rho_0 per step
+    let (accuracy, learned) = noisy_meta_run(1);
+    // Chance is 10 %. Over seeds 2-7 (`meta_digits_seed_spread`, not this
+    // seed): mean 0.827, min 0.797, sd 0.022; the mark is the mean less
+    // 3.5 sd, below the worst seed by 0.047.
+    assert!(accuracy >= 0.75, "test accuracy {accuracy}");
     for (name, (a, b)) in ["tau", "theta", "delta_u", "rho_0"]
         .iter()
         .zip(initial.iter().zip(learned))
     {
         assert!((b - a).abs() > 0.01 * a, "{name} hardly moved: {a} -> {b}");
     }
-    // 0.3 → 0.27 in 5 epochs (0.14 after the example's 15).
-    assert!(learned[2] < 0.95 * initial[2], "delta_u {}", learned[2]);
+    // The noise is turned down: 0.3 → 0.246-0.285 in 5 epochs over seeds
+    // 2-7 (mean 0.264, sd 0.015; 0.14 after the example's 15 epochs). The
+    // mark, 0.294, lies 0.009 above the worst seed.
+    assert!(learned[2] < 0.98 * initial[2], "delta_u {}", learned[2]);
 
     // With learn_escape off, delta_u and rho_0 stay put (tau and theta move).
     let dir = tempfile::tempdir().unwrap();

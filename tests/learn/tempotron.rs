@@ -62,6 +62,23 @@ fn a_meta_neuron_tempotron_separates_two_poisson_classes() {
     );
 }
 
+/// The spread of what the meta tempotron learns over pattern seeds 4-6:
+/// `cargo test --release --test tempotron -- --ignored --nocapture
+/// meta_tempotron_seed_spread`.
+#[test]
+#[ignore = "seed sweep behind the marks (minutes)"]
+fn meta_tempotron_seed_spread() {
+    for seed in 4..=6 {
+        let text = setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05")
+            .replace("seed = 3", &format!("seed = {seed}"));
+        let o = run(&text);
+        eprintln!(
+            "seed {seed}: test {:?} lzc {} v_th {} tau_m {}",
+            o.test_accuracy, o.lzc_accuracy, o.tempotron.v_th, o.tempotron.tau_m
+        );
+    }
+}
+
 #[test]
 fn a_lif_tempotron_separates_two_poisson_classes() {
     let o = run(&setup("lif", ""));

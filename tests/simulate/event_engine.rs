@@ -196,18 +196,42 @@ delay = "2 ms"
     assert_eq!(c.senders, e.senders);
 }
 
+/// The run was the event engine's: its metadata says so, and only that
+/// engine records exact spike times, some of them (for LIF neurons driven
+/// off the grid) between grid points.
+fn assert_event_engine_ran(r: &spikesim::io::results::Results, pop: &str) {
+    assert_eq!(r.info.engine, "event");
+    let s = r.spikes_of(pop).unwrap();
+    let times = s.times.as_ref().expect("the event engine's exact times");
+    let dt = r.info.dt;
+    let off_grid = times
+        .iter()
+        .filter(|&&t| ((t / dt).round() * dt - t).abs() > 1e-6 * dt)
+        .count();
+    assert!(
+        off_grid * 2 > times.len(),
+        "{off_grid} of {} spike times off the grid",
+        times.len()
+    );
+}
+
 #[test]
 fn event_engine_results_do_not_depend_on_the_thread_count() {
-    let text = std::fs::read_to_string("models/cuba.toml")
-        .unwrap()
+    let shipped = std::fs::read_to_string("models/cuba.toml").unwrap();
+    let text = shipped
         .replace("engine = \"clock\"", "engine = \"event\"")
         .replace("duration = \"1 s\"", "duration = \"200 ms\"");
+    assert!(
+        text.contains("engine = \"event\"") && !text.contains("engine = \"clock\""),
+        "models/cuba.toml no longer says engine = \"clock\": the edit above missed"
+    );
     let run = |threads: u32| {
         let mut spec = common::spec(&text);
         spec.simulation.threads = threads;
         spikesim::engine::simulate(&spec, &mut |_, _| {})
     };
     let one = run(1);
+    assert_event_engine_ran(&one, "exc");
     assert!(one.spikes_of("exc").unwrap().len() > 1000);
     for threads in [2, 3] {
         let other = run(threads);

@@ -336,9 +336,20 @@ fn the_astrocyte_example_runs_in_the_event_engine() {
             )
     };
     let run = |engine: &str| {
+        let text = text(engine);
+        assert!(
+            text.contains(&format!("engine = \"{engine}\"")) && text.contains("duration = \"1 s\""),
+            "models/astrocyte_network.toml changed: the edits above missed"
+        );
         let path = std::path::Path::new("models/astrocyte_network.toml");
-        let spec = spikesim::model::validate::parse_model(path, &text(engine)).unwrap();
-        spikesim::engine::simulate(&spec, &mut |_, _| {})
+        let spec = spikesim::model::validate::parse_model(path, &text).unwrap();
+        let r = spikesim::engine::simulate(&spec, &mut |_, _| {});
+        // The engine that ran: named in the metadata, and only the event
+        // engine records spike times of its own.
+        assert_eq!(r.info.engine, engine);
+        let exc = r.spikes_of("exc").unwrap();
+        assert_eq!(exc.times.is_some(), engine == "event", "{engine}");
+        r
     };
     let (clock, event) = (run("clock"), run("event"));
     for pop in ["exc", "amsu"] {

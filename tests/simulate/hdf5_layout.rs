@@ -3,8 +3,11 @@
 
 use std::process::Command;
 
-fn run(dir: &tempfile::TempDir) -> std::path::PathBuf {
+/// Runs the first 100 ms of the pattern-driven model; returns the results
+/// file and the wall-clock seconds the command took.
+fn run(dir: &tempfile::TempDir) -> (std::path::PathBuf, f64) {
     let out = dir.path().join("run.h5");
+    let started = std::time::Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_spikesim"))
         .args([
             "run",
@@ -18,13 +21,13 @@ fn run(dir: &tempfile::TempDir) -> std::path::PathBuf {
         .status()
         .unwrap();
     assert!(status.success());
-    out
+    (out, started.elapsed().as_secs_f64())
 }
 
 #[test]
 fn spikes_states_and_attributes_are_where_the_readme_says() {
     let dir = tempfile::tempdir().unwrap();
-    let path = run(&dir);
+    let (path, wall) = run(&dir);
     let file = hdf5::File::open(&path).unwrap();
 
     let dt = file.attr("dt").unwrap().read_scalar::<f64>().unwrap();
@@ -38,9 +41,14 @@ fn spikes_states_and_attributes_are_where_the_readme_says() {
         file.attr("complete").unwrap().read_scalar::<u8>().unwrap(),
         1
     );
-    for name in ["build_seconds", "simulate_seconds"] {
-        assert!(file.attr(name).unwrap().read_scalar::<f64>().unwrap() >= 0.0);
-    }
+    // Both phases took some time, and together no more than the whole
+    // command did.
+    let seconds = ["build_seconds", "simulate_seconds"]
+        .map(|name| file.attr(name).unwrap().read_scalar::<f64>().unwrap());
+    assert!(
+        seconds.iter().all(|&s| s > 0.0) && seconds[0] + seconds[1] < wall,
+        "{seconds:?} of {wall} s"
+    );
     let model: hdf5::types::VarLenUnicode = file.attr("model").unwrap().read_scalar().unwrap();
     assert!(
         model.as_str().contains("duration = \"100 ms\""),
@@ -100,13 +108,39 @@ fn spikes_states_and_attributes_are_where_the_readme_says() {
         values.iter().all(|x| (-0.1..-0.03).contains(x)),
         "membrane potentials in volts"
     );
-    assert!(file.dataset("state/cells/i_syn_e").is_ok());
+    // Reset and threshold bound the potential: v_th = -52 mV.
+    assert!(values.iter().all(|&x| x < -0.052), "below threshold");
+
+    // Excitatory synaptic current of cells 0-3 in amperes. The background
+    // is silent for the first 100 ms, so only the volley drives them: its
+    // first spike (5 ms) arrives after a delay of 1-3 ms, so nothing flows
+    // before 6 ms; each cell has 8 volley synapses of 0.1-0.2 nA, so the
+    // current peaks between one weight (less up to a step's 3 % decay
+    // before it is sampled) and all eight.
+    let i_syn = file.dataset("state/cells/i_syn_e").unwrap();
+    assert_eq!(i_syn.shape(), vec![1000, 4]);
+    let i_syn = i_syn.read_raw::<f64>().unwrap();
+    assert!(
+        i_syn[..60 * 4].iter().all(|&x| x == 0.0),
+        "no input before 6 ms"
+    );
+    assert!(i_syn.iter().all(|&x| x >= 0.0), "excitatory");
+    for cell in 0..4 {
+        let peak = i_syn[cell..]
+            .iter()
+            .step_by(4)
+            .fold(0.0f64, |m, &x| m.max(x));
+        assert!(
+            (0.09e-9..=1.6e-9).contains(&peak),
+            "cell {cell}: peak i_syn_e {peak} A"
+        );
+    }
 }
 
 #[test]
 fn plot_and_info_commands_read_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let path = run(&dir);
+    let (path, _) = run(&dir);
     let bin = env!("CARGO_BIN_EXE_spikesim");
     let png = dir.path().join("raster.png");
     let svg = dir.path().join("v.svg");

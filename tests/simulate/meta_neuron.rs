@@ -4,8 +4,7 @@
 
 use crate::common;
 
-use spikesim::model::spec::Escape;
-use spikesim::neuron::meta::{EscapeNoise, LevyBaxter};
+use spikesim::neuron::meta::LevyBaxter;
 
 /// Spikes per neuron of population `pop`.
 fn counts(r: &spikesim::io::results::Results, pop: &str, size: usize) -> Vec<u64> {
@@ -30,10 +29,12 @@ fn assert_binomial(k: u64, n: u64, p: f64, what: &str) {
 
 /// A membrane time constant of 1 µs brings `v` back to `v_rest + r_m i_e`
 /// within every 0.1 ms step, so each step is an independent trial at that
-/// potential; five groups of 40 neurons sit at five potentials.
+/// potential; five groups of 40 neurons sit at five potentials, -55, -53,
+/// -51, -49 and -47 mV, none of them at the threshold (-50 mV), where a
+/// sigmoid's 1/2 or an exponential's `rho_0 dt` would hide a wrong slope.
 fn escape_model(firing: &str, extra: &str) -> String {
     let drives: Vec<String> = (0..200)
-        .map(|i| format!("\"{} nA\"", 0.01 * (i / 40) as f64 - 0.02))
+        .map(|i| format!("\"{} nA\"", 0.02 * (i / 40) as f64 - 0.04))
         .collect();
     format!(
         r#"
@@ -53,36 +54,38 @@ init = {{ v = "-51 mV" }}
     )
 }
 
-fn check_escape(noise: EscapeNoise, firing: &str, extra: &str) {
+/// The potentials of the five groups, in volts.
+const LEVELS: [f64; 5] = [-0.055, -0.053, -0.051, -0.049, -0.047];
+
+/// Checks the spike counts of the five groups against `p(v)`, the escape
+/// probability per 0.1 ms step written out here (not the crate's).
+fn check_escape(firing: &str, extra: &str, p: impl Fn(f64) -> f64) {
     let r = common::simulate(&escape_model(firing, extra));
     let c = counts(&r, "meta", 200);
     let trials = 40 * 20_000;
-    for level in 0..5 {
-        let v = -0.051 + 1e8 * (0.01 * level as f64 - 0.02) * 1e-9;
-        let p = noise.probability(v, 1e-4);
+    for (level, &v) in LEVELS.iter().enumerate() {
         let k: u64 = c[level * 40..(level + 1) * 40].iter().sum();
-        assert_binomial(k, trials, p, &format!("{firing} at v = {v}"));
+        assert_binomial(k, trials, p(v), &format!("{firing} at v = {v}"));
     }
 }
 
+/// Exponential escape, `rho(v) = rho_0 exp((v - v_th)/delta_u)`, held for
+/// one step: `p = 1 - exp(-rho dt)`.
 #[test]
 fn exponential_escape_fires_with_its_closed_form_probability() {
-    let noise = EscapeNoise {
-        escape: Escape::Exponential { rho_0: 200.0 },
-        v_th: -0.050,
-        delta_u: 0.002,
-    };
-    check_escape(noise, "exponential", r#", rho_0 = "200 Hz""#);
+    let (rho_0, dt, v_th, delta_u) = (200.0, 1e-4, -0.050, 0.002);
+    check_escape("exponential", r#", rho_0 = "200 Hz""#, |v: f64| {
+        1.0 - (-rho_0 * ((v - v_th) / delta_u).exp() * dt).exp()
+    });
 }
 
+/// Sigmoid escape: `p = 1 / (1 + exp(-(v - v_th)/delta_u))` per step.
 #[test]
 fn sigmoid_escape_fires_with_its_closed_form_probability() {
-    let noise = EscapeNoise {
-        escape: Escape::Sigmoid,
-        v_th: -0.050,
-        delta_u: 0.002,
-    };
-    check_escape(noise, "sigmoid", "");
+    let (v_th, delta_u) = (-0.050, 0.002);
+    check_escape("sigmoid", "", |v: f64| {
+        1.0 / (1.0 + (-(v - v_th) / delta_u).exp())
+    });
 }
 
 /// Levy–Baxter neurons receiving `n` inputs of 1 mV every step, g = 1.3 mV,

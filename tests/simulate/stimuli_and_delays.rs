@@ -151,14 +151,11 @@ fn shipped_file_driven_model_replays_its_spike_file() {
         spikesim::model::load(std::path::Path::new("models/pattern_driven.toml"), &[]).unwrap();
     let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
     let volley = results.spikes_of("volley").unwrap();
-    let table = spikesim::io::stimuli::read_spike_times(
-        std::path::Path::new("stimuli/pulse_pattern.csv"),
-        "/",
-    )
-    .unwrap();
-    let mut expected: Vec<(u64, u32)> = table
-        .iter()
-        .map(|&(t, n)| ((t / 1e-4).round() as u64, n))
+    // stimuli/pulse_pattern.csv, written out: channel n fires at
+    // 5 + n + 50 k ms for k = 0..10 (rows "0,5", "1,6", ..., "19,474"),
+    // i.e. at step 10 (5 + n + 50 k) of 0.1 ms.
+    let mut expected: Vec<(u64, u32)> = (0..10u64)
+        .flat_map(|k| (0..20u32).map(move |n| (10 * (5 + u64::from(n) + 50 * k), n)))
         .collect();
     expected.sort_unstable();
     let got: Vec<(u64, u32)> = volley

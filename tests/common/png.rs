@@ -1,0 +1,242 @@
+//! Plot checks: decode a PNG and find where the marks of one colour are,
+//! so a test can compare their positions with the data plotted. Also
+//! compiled into the crate's unit tests (`src/plot/mod.rs`).
+//!
+//! Checks built on this map data to pixels through the marks themselves
+//! (two known data values and where they landed), not through the current
+//! layout's pixel coordinates, so they hold when the plots are restyled.
+
+use std::path::Path;
+
+/// A decoded RGB image.
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    rgb: Vec<[u8; 3]>,
+}
+
+/// One connected group of pixels of a colour (8-neighbour).
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub pixels: Vec<(u32, u32)>,
+    pub x0: u32,
+    pub x1: u32,
+    pub y0: u32,
+    pub y1: u32,
+}
+
+impl Blob {
+    pub fn centre(&self) -> (f64, f64) {
+        (
+            f64::from(self.x0 + self.x1) / 2.0,
+            f64::from(self.y0 + self.y1) / 2.0,
+        )
+    }
+
+    /// Width and height of the bounding box in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        (self.x1 - self.x0 + 1, self.y1 - self.y0 + 1)
+    }
+
+    /// The pixel rows this blob covers in column `x`, as (lowest y, highest y).
+    pub fn rows_at(&self, x: u32) -> Option<(u32, u32)> {
+        let ys = self.pixels.iter().filter(|p| p.0 == x).map(|p| p.1);
+        let (lo, hi) = ys.fold((u32::MAX, 0), |(lo, hi), y| (lo.min(y), hi.max(y)));
+        (lo <= hi).then_some((lo, hi))
+    }
+}
+
+impl Picture {
+    pub fn open(path: &Path) -> Self {
+        let image = image::open(path)
+            .unwrap_or_else(|e| panic!("{}: not a decodable image: {e}", path.display()))
+            .to_rgb8();
+        let (width, height) = image.dimensions();
+        Self {
+            width,
+            height,
+            rgb: image.pixels().map(|p| p.0).collect(),
+        }
+    }
+
+    pub fn is(&self, x: u32, y: u32, colour: [u8; 3]) -> bool {
+        self.rgb[(y * self.width + x) as usize] == colour
+    }
+
+    /// Pixels of exactly `colour`, in reading order.
+    pub fn pixels_of(&self, colour: [u8; 3]) -> Vec<(u32, u32)> {
+        (0..self.height)
+            .flat_map(|y| (0..self.width).map(move |x| (x, y)))
+            .filter(|&(x, y)| self.is(x, y, colour))
+            .collect()
+    }
+
+    /// The connected groups of pixels of `colour`, largest first.
+    pub fn blobs(&self, colour: [u8; 3]) -> Vec<Blob> {
+        let (w, h) = (self.width as i64, self.height as i64);
+        let mut seen = vec![false; self.rgb.len()];
+        let mut blobs = Vec::new();
+        for (x, y) in self.pixels_of(colour) {
+            let start = (y * self.width + x) as usize;
+            if seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            let mut stack = vec![(x, y)];
+            let mut pixels = Vec::new();
+            while let Some((px, py)) = stack.pop() {
+                pixels.push((px, py));
+                for (dx, dy) in [
+                    (-1i64, -1i64),
+                    (0, -1),
+                    (1, -1),
+                    (-1, 0),
+                    (1, 0),
+                    (-1, 1),
+                    (0, 1),
+                    (1, 1),
+                ] {
+                    let (nx, ny) = (i64::from(px) + dx, i64::from(py) + dy);
+                    if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                        continue;
+                    }
+                    let (nx, ny) = (nx as u32, ny as u32);
+                    let i = (ny * self.width + nx) as usize;
+                    if !seen[i] && self.rgb[i] == colour {
+                        seen[i] = true;
+                        stack.push((nx, ny));
+                    }
+                }
+            }
+            let x0 = pixels.iter().map(|p| p.0).min().unwrap();
+            let x1 = pixels.iter().map(|p| p.0).max().unwrap();
+            let y0 = pixels.iter().map(|p| p.1).min().unwrap();
+            let y1 = pixels.iter().map(|p| p.1).max().unwrap();
+            blobs.push(Blob {
+                pixels,
+                x0,
+                x1,
+                y0,
+                y1,
+            });
+        }
+        blobs.sort_by_key(|b| std::cmp::Reverse(b.pixels.len()));
+        blobs
+    }
+
+    /// The pixels of `colour` in blobs reaching at least `length` pixels
+    /// one way, as one blob: a line of the data, whatever other marks
+    /// drawn over it cut it into, without legend marks and dots.
+    pub fn line(&self, colour: [u8; 3], length: u32) -> Blob {
+        let pixels: Vec<(u32, u32)> = self
+            .blobs(colour)
+            .into_iter()
+            .filter(|b| b.size().0.max(b.size().1) >= length)
+            .flat_map(|b| b.pixels)
+            .collect();
+        assert!(!pixels.is_empty(), "no line of colour {colour:?}");
+        Blob {
+            x0: pixels.iter().map(|p| p.0).min().unwrap(),
+            x1: pixels.iter().map(|p| p.0).max().unwrap(),
+            y0: pixels.iter().map(|p| p.1).min().unwrap(),
+            y1: pixels.iter().map(|p| p.1).max().unwrap(),
+            pixels,
+        }
+    }
+
+    /// Centres of the blobs of `colour` no larger than `side` pixels each
+    /// way: the dots of a scatter or raster (lines and legend squares are
+    /// larger).
+    pub fn dots(&self, colour: [u8; 3], side: u32) -> Vec<(f64, f64)> {
+        self.blobs(colour)
+            .into_iter()
+            .filter(|b| b.size().0 <= side && b.size().1 <= side)
+            .map(|b| b.centre())
+            .collect()
+    }
+}
+
+/// Groups sorted `values` into runs whose neighbours are less than `gap`
+/// apart; returns each group's mean and size, in increasing order.
+pub fn clusters(values: impl IntoIterator<Item = f64>, gap: f64) -> Vec<(f64, usize)> {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    v.sort_by(f64::total_cmp);
+    let mut groups: Vec<Vec<f64>> = Vec::new();
+    for x in v {
+        match groups.last_mut() {
+            Some(g) if x - g[g.len() - 1] < gap => g.push(x),
+            _ => groups.push(vec![x]),
+        }
+    }
+    groups
+        .iter()
+        .map(|g| (g.iter().sum::<f64>() / g.len() as f64, g.len()))
+        .collect()
+}
+
+/// The straight map from data to pixels through two points `(value,
+/// pixel)` read off the image.
+#[derive(Debug, Clone, Copy)]
+pub struct Axis {
+    value: f64,
+    pixel: f64,
+    per_unit: f64,
+}
+
+impl Axis {
+    pub fn through(a: (f64, f64), b: (f64, f64)) -> Self {
+        assert!(
+            a.0 != b.0,
+            "two distinct values are needed to calibrate an axis"
+        );
+        Self {
+            value: a.0,
+            pixel: a.1,
+            per_unit: (b.1 - a.1) / (b.0 - a.0),
+        }
+    }
+
+    pub fn pixel(&self, value: f64) -> f64 {
+        self.pixel + (value - self.value) * self.per_unit
+    }
+
+    /// Pixels between neighbouring integer values (e.g. raster rows).
+    pub fn step(&self) -> f64 {
+        self.per_unit.abs()
+    }
+}
+
+/// Checks a raster's dots: their rows (y clusters) are exactly those of
+/// `spiking` (row indices, counting up from the bottom), placed on the
+/// straight line through the lowest and highest spiking rows, so rows of
+/// silent neurons hold no dot. Needs at least two distinct spiking rows.
+/// Returns the row axis.
+pub fn assert_dot_rows(dots: &[(f64, f64)], spiking: &[u32]) -> Axis {
+    let mut rows = spiking.to_vec();
+    rows.sort_unstable();
+    rows.dedup();
+    assert!(
+        rows.len() >= 2,
+        "calibration needs two spiking rows: {rows:?}"
+    );
+    let found = clusters(dots.iter().map(|d| d.1), 1.5);
+    assert_eq!(
+        found.len(),
+        rows.len(),
+        "dot rows at y {found:?}, spiking rows {rows:?}"
+    );
+    // Row numbers grow upwards, pixel rows downwards.
+    let (low, high) = (found[found.len() - 1].0, found[0].0);
+    let axis = Axis::through(
+        (f64::from(rows[0]), low),
+        (f64::from(rows[rows.len() - 1]), high),
+    );
+    for (&row, (y, _)) in rows.iter().rev().zip(&found) {
+        let expected = axis.pixel(f64::from(row));
+        assert!(
+            (y - expected).abs() < 0.25 * axis.step().max(1.0),
+            "row {row}: dots at y {y}, expected {expected} (rows {rows:?}, found {found:?})"
+        );
+    }
+    axis
+}
