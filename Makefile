@@ -25,14 +25,18 @@ $(VENV)/.ready: notebooks/requirements.txt
 venv: deps $(VENV)/.ready
 
 test: deps venv
-	SPIKESIM_PYTHON=$(abspath $(VENV))/bin/python cargo test --release -- --include-ignored
+	cargo test --release
+	SPIKESIM_PYTHON=$(abspath $(VENV))/bin/python cargo test --release --test notebook -- --ignored
 
 experiments: deps venv
 	cargo test --release --features experiments --test experiments -- --test-threads 1 --nocapture
+	# The seed sweeps behind the marks of make test's reduced experiments
+	# (ignored tests of the learn binary).
+	cargo test --release --test learn -- --ignored --nocapture
 
 check:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --features experiments -- -D warnings
 
 clean:
 	cargo clean

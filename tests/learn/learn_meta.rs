@@ -284,7 +284,7 @@ fn noisy_meta_run(seed: u64) -> (f64, [f32; 4]) {
 /// The spread behind the marks below: `cargo test --release --test
 /// learn_meta -- --ignored --nocapture meta_digits_seed_spread`.
 #[test]
-#[ignore = "seed sweep behind the marks (minutes)"]
+#[ignore = "seed sweep behind the marks: make experiments"]
 fn meta_digits_seed_spread() {
     for seed in 2..=7 {
         noisy_meta_run(seed);

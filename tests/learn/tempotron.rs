@@ -66,7 +66,7 @@ fn a_meta_neuron_tempotron_separates_two_poisson_classes() {
 /// `cargo test --release --test tempotron -- --ignored --nocapture
 /// meta_tempotron_seed_spread`.
 #[test]
-#[ignore = "seed sweep behind the marks (minutes)"]
+#[ignore = "seed sweep behind the marks: make experiments"]
 fn meta_tempotron_seed_spread() {
     for seed in 4..=6 {
         let text = setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05")
