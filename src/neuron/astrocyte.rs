@@ -4,9 +4,9 @@
 //! paper's equations could not be retrieved, so spikesim uses the model of
 //! NEST's `astrocyte_lr_1994` (Li & Rinzel 1994, De Young & Keizer IP3
 //! receptor, Nadkarni & Jung 2003 parameters), with the same equations and
-//! defaults. State per astrocyte: IP3, cytosolic calcium `ca` and the
-//! fraction `h` of IP3 receptors not inactivated (concentrations in µM,
-//! time in s):
+//! defaults as NEST 3.10. State per astrocyte: IP3, cytosolic calcium `ca`
+//! and the fraction `h` of IP3 receptors not inactivated (concentrations in
+//! µM, time in s):
 //!
 //! ```text
 //! d ip3/dt = (ip3_0 - ip3) / tau_ip3
@@ -15,27 +15,32 @@
 //! ```
 //!
 //! with `m_inf = ip3/(ip3 + kd_ip3_1)`, `n_inf = ca/(ca + kd_act)`,
-//! `ca_er = ca_tot + (ca_tot - ca)/r_er`,
+//! `ca_er = (ca_tot - ca)/r_er` (the ER holds what the cytosol does not, in
+//! ER volume units),
 //! `J_chan = r_er rate_ip3r m_inf³ n_inf³ h³ (ca_er - ca)`,
 //! `J_leak = r_er rate_l (ca_er - ca)`,
 //! `J_pump = rate_serca ca²/(km_serca² + ca²)`,
 //! `alpha_h = k_ip3r kd_inh (ip3 + kd_ip3_1)/(ip3 + kd_ip3_2)`,
-//! `beta_h = k_ip3r ca`. As in NEST, the right-hand side sees `ca` clamped
-//! to `[0, ca_tot (1 + r_er)]`.
+//! `beta_h = k_ip3r ca`. As in NEST, the right-hand side reads `ca`
+//! clamped to `[0, ca_tot]`, and the state's `ca` is clamped to
+//! `[0, ca_tot]` after every step.
 //!
 //! Input: each spike through a tripartite synapse adds `delta_ip3 · weight`
-//! to IP3 at its arrival. Output: the slow inward current
-//! `I_SIC = sic_scale · ln(y)` for `y = (ca - sic_th)` in nM above 1, else 0,
-//! sent every step to the neurons of `synapse = "sic"` projections.
+//! to IP3 at its arrival, after the step that ends there (NEST's order).
+//! Output: the slow inward current `I_SIC = sic_scale · ln(y)` for
+//! `y = (ca - sic_th)` in nM above 1, else 0, computed from the calcium at
+//! the end of each step and sent every step to the neurons of
+//! `synapse = "sic"` projections.
 //!
 //! **Integration.** Classic fourth-order Runge–Kutta on the simulation
 //! clock, `ceil(dt / max_step)` equal substeps per step (one at the usual
-//! `dt ≤ 1 ms`). The fastest time scale of these equations is about a
-//! second (`1/(r_er rate_ip3r)` ≈ 0.9 s at full channel opening, longer
-//! elsewhere), so a 1 ms step is ~1000 times inside RK4's stability region
-//! and its local error, of order `(dt/τ)^5`, is far below the 1e-6 the
-//! test asks for; a fixed step keeps runs reproducible and cheap, where
-//! NEST's adaptive RKF45 step depends on the state.
+//! `dt ≤ 1 ms`). NEST takes one adaptive RKF45 step per grid step (its
+//! tolerance, 1e-3 µM absolute, never shrinks the step at these rates);
+//! the fastest time scale here is about 0.1 s (`1/(rate_ip3r (1 + r_er))`
+//! ≈ 0.14 s at full channel opening), so both are converged: the tests
+//! find spikesim's IP3, calcium and `h` within 2e-12 relative of NEST
+//! 3.10's at 1 ms and at 0.1 ms steps (`tests/astrocyte.rs`). A fixed step
+//! keeps runs reproducible and cheap.
 
 use super::{Neuron, Variable, part};
 use crate::engine::rng;
@@ -47,7 +52,6 @@ use rand_pcg::Pcg64;
 #[derive(Debug, Clone)]
 pub struct LiRinzel {
     pub p: AstrocyteParams,
-    max_ca: f64,
 }
 
 /// One astrocyte's state: `[ip3, ca, h]`, µM, µM, fraction.
@@ -55,20 +59,17 @@ pub type State = [f64; 3];
 
 impl LiRinzel {
     pub fn new(p: &AstrocyteParams) -> Self {
-        Self {
-            max_ca: p.ca_tot * (1.0 + p.ratio_er_cyt),
-            p: p.clone(),
-        }
+        Self { p: p.clone() }
     }
 
     /// Time derivatives per second.
     pub fn derivatives(&self, y: &State) -> State {
         let p = &self.p;
         let [ip3, ca, h] = *y;
-        let ca = ca.clamp(0.0, self.max_ca);
+        let ca = self.clamp_ca(ca);
         let m_inf = ip3 / (ip3 + p.kd_ip3_1);
         let n_inf = ca / (ca + p.kd_act);
-        let ca_er = p.ca_tot + (p.ca_tot - ca) / p.ratio_er_cyt;
+        let ca_er = (p.ca_tot - ca) / p.ratio_er_cyt;
         let open = (m_inf * n_inf * h).powi(3);
         let j_chan = p.ratio_er_cyt * p.rate_ip3r * open * (ca_er - ca);
         let j_leak = p.ratio_er_cyt * p.rate_l * (ca_er - ca);
@@ -82,6 +83,12 @@ impl LiRinzel {
         ]
     }
 
+    /// Calcium kept within `[0, ca_tot]`: the cytosol cannot hold more than
+    /// the cell's total, nor less than none (NEST clamps the same way).
+    pub fn clamp_ca(&self, ca: f64) -> f64 {
+        ca.clamp(0.0, self.p.ca_tot)
+    }
+
     /// One classic RK4 step of length `h`.
     pub fn rk4(&self, y: &State, h: f64) -> State {
         let add =
@@ -93,10 +100,12 @@ impl LiRinzel {
         std::array::from_fn(|i| y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
     }
 
-    /// Advance `y` by `dt` in `substeps` equal RK4 steps.
+    /// Advance `y` by one grid step `dt` in `substeps` equal RK4 steps,
+    /// then clamp the calcium (once per grid step, where NEST does).
     pub fn advance(&self, y: &State, dt: f64, substeps: u32) -> State {
         let h = dt / substeps as f64;
-        (0..substeps).fold(*y, |y, _| self.rk4(&y, h))
+        let [ip3, ca, h_ip3r] = (0..substeps).fold(*y, |y, _| self.rk4(&y, h));
+        [ip3, self.clamp_ca(ca), h_ip3r]
     }
 
     /// The slow inward current (amperes) at calcium `ca` (µM).
@@ -230,7 +239,7 @@ mod tests {
             km_serca: 0.1,
             sic_scale: 1e-12,
             sic_th: 0.19669,
-            delta_ip3: 5.0,
+            delta_ip3: 0.0002,
             k_ip3r: 0.2,
             rate_ip3r: 6.0,
             rate_l: 0.11,

@@ -81,7 +81,7 @@ impl Validator<'_> {
             km_serca: pos("km_serca", 0.1)?,
             sic_scale: params.positive_or("sic_scale", Dimension::Current, 1e-12)?,
             sic_th: conc("sic_th", 0.19669)?,
-            delta_ip3: conc("delta_ip3", 5.0)?,
+            delta_ip3: conc("delta_ip3", 0.0002)?,
             k_ip3r: rate("k_ip3r", 0.2)?,
             rate_ip3r: rate("rate_ip3r", 6.0)?,
             rate_l: rate("rate_l", 0.11)?,
