@@ -12,4 +12,7 @@ pub enum Error {
     Plot(#[from] crate::plot::PlotError),
     #[error("{0}")]
     Usage(String),
+    /// A run that does not fit in memory, refused or failed.
+    #[error(transparent)]
+    Memory(#[from] crate::model::memory::MemoryError),
 }

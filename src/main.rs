@@ -18,6 +18,7 @@ macro_rules! say {
 }
 use spikesim::io::hdf5::{read_results, write_results};
 use spikesim::io::results::Results;
+use spikesim::model::memory;
 use spikesim::model::spec::OutputSpec;
 use spikesim::model::units::{Dimension, parse_as};
 use spikesim::plot::{
@@ -68,9 +69,12 @@ struct TrainArgs {
     /// Override `training.epochs`.
     #[arg(long)]
     epochs: Option<usize>,
-    /// Override `training.threads` (0 = all cores).
+    /// Override `training.threads` (0 = all cores, at most 1024).
     #[arg(long)]
     threads: Option<usize>,
+    /// Train even when the memory estimate exceeds what the machine offers.
+    #[arg(long)]
+    ignore_memory_limit: bool,
 }
 
 #[derive(Args)]
@@ -79,9 +83,12 @@ struct ContinualArgs {
     /// Continue every run from its checkpoint (after its last completed task).
     #[arg(long)]
     resume: bool,
-    /// Override `training.threads` (0 = all cores).
+    /// Override `training.threads` (0 = all cores, at most 1024).
     #[arg(long)]
     threads: Option<usize>,
+    /// Train even when the memory estimate exceeds what the machine offers.
+    #[arg(long)]
+    ignore_memory_limit: bool,
     /// Override `continual.seeds`, e.g. `--seeds 1,2`.
     #[arg(long, value_delimiter = ',')]
     seeds: Option<Vec<u64>>,
@@ -206,9 +213,9 @@ struct ModelArgs {
     /// Override `simulation.seed`.
     #[arg(long)]
     seed: Option<u64>,
-    /// Override `simulation.threads`.
+    /// Override `simulation.threads` (0 = all cores, at most 1024).
     #[arg(long)]
-    threads: Option<u32>,
+    threads: Option<u64>,
 }
 
 impl ModelArgs {
@@ -230,12 +237,18 @@ struct RunArgs {
     /// Skip the plots named in `[output]`.
     #[arg(long)]
     no_plots: bool,
+    /// Run even when the memory estimate exceeds what the machine offers.
+    #[arg(long)]
+    ignore_memory_limit: bool,
 }
 
 #[derive(Args)]
 struct CheckArgs {
     #[command(flatten)]
     model: ModelArgs,
+    /// Report the memory estimate without refusing a model that exceeds it.
+    #[arg(long)]
+    ignore_memory_limit: bool,
 }
 
 #[derive(Args)]
@@ -305,13 +318,50 @@ fn main() -> ExitCode {
     }
 }
 
-/// Load a model and report its warnings on stderr.
+/// Load a model and report its warnings on stderr, a clamped thread
+/// count among them.
 fn load(args: &ModelArgs) -> Result<spikesim::model::ModelSpec, Error> {
+    if let Some(t) = args.threads {
+        threads_option(t)?;
+    }
     let spec = spikesim::model::load(&args.model, &args.overrides())?;
     for w in &spec.warnings {
         eprintln!("warning: {w}");
     }
+    warn_threads(u64::from(spec.simulation.threads), "simulation.threads");
     Ok(spec)
+}
+
+/// `--threads N`: at most `MAX_THREADS`.
+fn threads_option(threads: u64) -> Result<(), Error> {
+    memory::thread_limit(threads).map_err(|e| Error::Usage(format!("--threads: {e}")))
+}
+
+fn warn_threads(threads: u64, field: &str) {
+    if let Some(w) = memory::thread_warning(threads, field) {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// A model's memory estimate, and the refusal when it does not fit.
+fn model_memory(
+    spec: &spikesim::model::ModelSpec,
+    ignore_limit: bool,
+) -> Result<memory::Estimate, Error> {
+    let workers = spikesim::engine::thread_count(spec.simulation.threads);
+    let estimate = memory::model_estimate(spec, workers);
+    let fits = memory::check_fits(
+        &spec.path.display().to_string(),
+        &estimate,
+        &memory::available(),
+        "pass --ignore-memory-limit",
+    );
+    match fits {
+        Err(e) if ignore_limit => eprintln!("warning: memory limit ignored: {e}"),
+        Err(e) => return Err(e.into()),
+        Ok(()) => {}
+    }
+    Ok(estimate)
 }
 
 fn train(args: TrainArgs) -> Result<(), Error> {
@@ -323,7 +373,12 @@ fn train(args: TrainArgs) -> Result<(), Error> {
         )));
     }
     exp.epochs = args.epochs.unwrap_or(exp.epochs);
-    exp.threads = args.threads.unwrap_or(exp.threads);
+    if let Some(t) = args.threads {
+        threads_option(t as u64)?;
+        exp.threads = t;
+    }
+    warn_threads(exp.threads as u64, "training.threads");
+    exp.ignore_memory_limit = args.ignore_memory_limit;
     let opts = spikesim::learn::session::SessionOptions {
         resume: args.resume,
         show_progress: true,
@@ -353,7 +408,12 @@ fn train(args: TrainArgs) -> Result<(), Error> {
 fn continual(args: ContinualArgs) -> Result<(), Error> {
     use spikesim::learn::continual::{experiment::load_continual, session};
     let mut exp = load_continual(&args.experiment)?;
-    exp.base.threads = args.threads.unwrap_or(exp.base.threads);
+    if let Some(t) = args.threads {
+        threads_option(t as u64)?;
+        exp.base.threads = t;
+    }
+    warn_threads(exp.base.threads as u64, "training.threads");
+    exp.base.ignore_memory_limit = args.ignore_memory_limit;
     if let Some(seeds) = args.seeds {
         if seeds.is_empty() {
             return Err(Error::Usage("--seeds: name at least one seed".into()));
@@ -506,6 +566,12 @@ fn dataset_memory(args: MemoryArgs) -> Result<(), Error> {
 
 fn check(args: CheckArgs) -> Result<(), Error> {
     let spec = load(&args.model)?;
+    let estimate = model_memory(&spec, args.ignore_memory_limit)?;
+    let memory_line = format!(
+        "  memory: estimated {}; {}",
+        estimate.summary(3),
+        memory::available()
+    );
     if let Some(fixed) = &spec.fixed {
         let neurons: u64 = fixed.populations.iter().map(|p| p.size as u64).sum();
         say!(
@@ -516,6 +582,7 @@ fn check(args: CheckArgs) -> Result<(), Error> {
             fixed.projections.len(),
             spec.simulation.steps
         );
+        say!("{memory_line}");
         return Ok(());
     }
     let neurons: u64 = spec.populations.iter().map(|p| p.size as u64).sum();
@@ -528,11 +595,13 @@ fn check(args: CheckArgs) -> Result<(), Error> {
         spec.simulation.steps,
         spec.simulation.dt * 1e3
     );
+    say!("{memory_line}");
     Ok(())
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
     let spec = load(&args.model)?;
+    let estimate = model_memory(&spec, args.ignore_memory_limit)?;
     let out = args
         .out
         .clone()
@@ -540,7 +609,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         .unwrap_or_else(|| default_output(&args.model.model));
     let bar = progress_bar(spec.simulation.steps, spec.simulation.dt);
     let wall = Instant::now();
-    let results = spikesim::engine::simulate(&spec, &mut |done, _| {
+    let results = spikesim::engine::try_simulate(&spec, &mut |done, _| {
         bar.set_position(done);
         let simulated = done as f64 * spec.simulation.dt;
         let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
@@ -551,6 +620,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         ));
     });
     bar.finish_and_clear();
+    let results = results?;
     for path in [
         Some(&out),
         spec.output.raster.as_ref(),
@@ -566,6 +636,13 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     write_results(&out, &results)?;
     summarise(&results, &out);
+    if let Some(peak) = memory::peak_resident() {
+        say!(
+            "memory: estimated {}, peak resident {}",
+            memory::bytes(estimate.total()),
+            memory::bytes(peak)
+        );
+    }
     if !args.no_plots {
         if let Some(path) = &spec.output.raster {
             raster(&results, path, &RasterOptions::default())?;

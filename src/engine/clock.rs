@@ -17,6 +17,7 @@ use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::{SpikeTrains, StateTrace};
+use crate::model::memory::MemoryError;
 use crate::model::spec::RecordSpec;
 use crate::synapse::{Arrival, Delays};
 
@@ -51,6 +52,15 @@ struct Shared<'a> {
 /// Run `net` for its number of steps, recording `records`.
 /// `progress(k)` is called now and then with the number of steps done.
 pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u64)) -> Outcome {
+    try_run(net, records, progress).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`run`], with a failed allocation of the recordings returned as an error.
+pub fn try_run(
+    net: &mut Network,
+    records: &[RecordSpec],
+    progress: &mut dyn FnMut(u64),
+) -> Result<Outcome, MemoryError> {
     let Network {
         dt,
         steps,
@@ -81,10 +91,10 @@ pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u
         .map(|w| {
             w.slices
                 .iter()
-                .map(|s| slice_recorders(s.population, s.offset, s.len(), records))
+                .map(|s| slice_recorders(s.population, s.offset, s.len(), records, *steps))
                 .collect()
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
 
     let jobs: Vec<_> = workers.iter_mut().zip(recorders).collect();
     let (shared, exchange) = (&shared, &exchange);
@@ -335,9 +345,13 @@ fn scaled(weight: f32, value: f64) -> f32 {
 }
 
 /// Merge the workers' spikes and samples into whole-population results.
-fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>) -> Outcome {
+fn assemble(
+    net: &Network,
+    records: &[RecordSpec],
+    outcomes: Vec<WorkerOutcome>,
+) -> Result<Outcome, MemoryError> {
     let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); net.populations.len()];
-    let mut traces = Traces::new(net, records);
+    let mut traces = Traces::new(net, records)?;
     let mut synaptic_events = 0;
     for (worker, outcome) in net.workers.iter().zip(outcomes) {
         synaptic_events += outcome.synaptic_events;
@@ -361,9 +375,9 @@ fn assemble(net: &Network, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>)
             trains
         })
         .collect();
-    Outcome {
+    Ok(Outcome {
         spikes,
         states: traces.states,
         synaptic_events,
-    }
+    })
 }

@@ -31,11 +31,12 @@ use crate::engine::calendar::Calendar;
 use crate::engine::check_grid::CheckGrid;
 use crate::engine::event_grid::{Grid, OnGrid, arrival_step, send_graded};
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
-use crate::engine::network::{Network, Population, Projection, Worker};
+use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::io::results::SpikeTrains;
+use crate::model::memory::MemoryError;
 use crate::model::spec::{ModelSpec, Port, RecordSpec};
 use crate::neuron::exact::on_grain;
 use crate::neuron::{EventModel, Next};
@@ -164,12 +165,22 @@ struct Shared<'a> {
 }
 
 pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
+    try_run(net, spec, progress).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`run`], with a failed allocation of the recordings returned as an error.
+pub fn try_run(
+    net: &mut Network,
+    spec: &ModelSpec,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Outcome, MemoryError> {
     let epoch = net
         .projections
         .iter()
         .filter_map(|p| p.min_delay_seconds)
         .fold(f64::INFINITY, f64::min)
         .min(spec.simulation.duration.max(net.dt));
+    let steps = net.steps;
     let Network {
         dt,
         populations,
@@ -190,11 +201,17 @@ pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -
     };
     let exchange = LocalExchange::new(workers.len());
     let records = &spec.records;
+    // Reserved here, before any worker starts, so that a failure stops
+    // the run instead of one worker among waiting others.
+    let recorders = workers
+        .iter()
+        .map(|w| recorders(&w.slices, records, steps))
+        .collect::<Result<Vec<_>, _>>()?;
 
-    let jobs: Vec<&mut Worker> = workers.iter_mut().collect();
+    let jobs: Vec<_> = workers.iter_mut().zip(recorders).collect();
     let (shared, exchange) = (&shared, &exchange);
-    let outcomes = on_workers(jobs, progress, |w, worker, progress| {
-        run_worker(w, worker, shared, exchange, records, progress)
+    let outcomes = on_workers(jobs, progress, |w, (worker, recs), progress| {
+        run_worker(w, worker, recs, shared, exchange, progress)
     });
     assemble(net, records, outcomes)
 }
@@ -233,10 +250,14 @@ fn event_slices(worker: &Worker, is_grid: &[bool]) -> Vec<EventSlice> {
         .collect()
 }
 
-fn recorders(slices: &[EventSlice], records: &[RecordSpec]) -> Vec<Vec<SliceRecorder>> {
+fn recorders(
+    slices: &[Slice],
+    records: &[RecordSpec],
+    steps: u64,
+) -> Result<Vec<Vec<SliceRecorder>>, MemoryError> {
     slices
         .iter()
-        .map(|s| slice_recorders(s.population, s.offset, s.model.size(), records))
+        .map(|s| slice_recorders(s.population, s.offset, s.len(), records, steps))
         .collect()
 }
 
@@ -342,15 +363,14 @@ fn taken(slice: &mut EventSlice, i: usize) {
 fn run_worker(
     w: usize,
     worker: &mut Worker,
+    mut recs: Vec<Vec<SliceRecorder>>,
     shared: &Shared,
     exchange: &dyn Exchange,
-    records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
 ) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
     let mut grid = Grid::new(worker, shared.projections);
     let mut slices = event_slices(worker, &grid.is_grid);
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
-    let mut recs = recorders(&slices, records);
     let mut agenda = Agenda {
         queue: Calendar::new(shared.epoch),
         checks: CheckGrid::new(shared.dt),
@@ -970,10 +990,10 @@ fn assemble(
     net: &Network,
     records: &[RecordSpec],
     outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>,
-) -> Outcome {
+) -> Result<Outcome, MemoryError> {
     let dt = net.dt;
     let mut spikes: Vec<Vec<(f64, u32)>> = vec![Vec::new(); net.populations.len()];
-    let mut traces = Traces::new(net, records);
+    let mut traces = Traces::new(net, records)?;
     let mut synaptic_events = 0;
     for ((slices, recs, events), worker) in outcomes.into_iter().zip(&net.workers) {
         synaptic_events += events;
@@ -999,9 +1019,9 @@ fn assemble(
             trains
         })
         .collect();
-    Outcome {
+    Ok(Outcome {
         spikes,
         states: traces.states,
         synaptic_events,
-    }
+    })
 }

@@ -17,34 +17,43 @@ use std::time::Instant;
 
 use crate::io::results::{Results, RunInfo, SpikeTrains};
 use crate::model::ModelSpec;
+use crate::model::memory::{self, MemoryError};
 use crate::model::spec::EngineKind;
 use network::Network;
 
-/// Worker threads for a requested count (0 = every core).
+/// Worker threads for a requested count (0 = every core), at most
+/// [`memory::THREADS_PER_CORE`] per core (see [`memory::workers_for`]).
 pub fn thread_count(requested: u32) -> usize {
-    match requested {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n as usize,
-    }
+    memory::workers_for(requested as u64)
 }
 
 /// Build and run a validated model. `progress(steps_done, steps_total)` is
 /// called now and then from the simulation loop.
 pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results {
+    try_simulate(spec, progress).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`simulate`], with a failed allocation of the synapses, delay rings or
+/// recordings returned as an error. It does not check the estimate of
+/// [`memory::model_estimate`]: callers that want a refusal up front do.
+pub fn try_simulate(
+    spec: &ModelSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Results, MemoryError> {
     if let Some(model) = &spec.fixed {
-        return fixed::simulate(spec, model, progress);
+        return Ok(fixed::simulate(spec, model, progress));
     }
     let threads = thread_count(spec.simulation.threads);
     let started = Instant::now();
-    let mut net = Network::build_for(spec, threads);
+    let mut net = Network::try_build_for(spec, threads)?;
     let build_seconds = started.elapsed().as_secs_f64();
 
     let total = net.steps;
     let started = Instant::now();
     let outcome = match spec.simulation.engine {
-        EngineKind::Clock => clock::run(&mut net, &spec.records, &mut |k| progress(k, total)),
-        EngineKind::Event => event::run(&mut net, spec, &mut |k| progress(k, total)),
-    };
+        EngineKind::Clock => clock::try_run(&mut net, &spec.records, &mut |k| progress(k, total)),
+        EngineKind::Event => event::try_run(&mut net, spec, &mut |k| progress(k, total)),
+    }?;
     let simulate_seconds = started.elapsed().as_secs_f64();
     let weights = plastic::weight_traces(&mut net, &spec.weight_records);
 
@@ -52,7 +61,7 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
         EngineKind::Clock => "clock",
         EngineKind::Event => "event",
     };
-    Results {
+    Ok(Results {
         info: RunInfo {
             build_seconds,
             simulate_seconds,
@@ -66,7 +75,7 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
         ),
         states: outcome.states,
         weights,
-    }
+    })
 }
 
 /// What a run records about itself, but for its timings and counts.

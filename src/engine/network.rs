@@ -3,6 +3,7 @@
 //! target slice; the schedule of external drives.
 
 use crate::engine::partition::{self, SlicePlan};
+use crate::model::memory::MemoryError;
 use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
 use crate::neuron::{self, Neuron};
 use crate::plasticity::PlasticPart;
@@ -87,6 +88,12 @@ impl Network {
 
     /// Build with the neurons dealt to `threads` workers.
     pub fn build_for(spec: &ModelSpec, threads: usize) -> Self {
+        Self::try_build_for(spec, threads).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Network::build_for`], with a failed allocation of the synapses or
+    /// the delay rings returned as an error.
+    pub fn try_build_for(spec: &ModelSpec, threads: usize) -> Result<Self, MemoryError> {
         let exact = spec.simulation.engine == EngineKind::Event;
         let sim = &spec.simulation;
         let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
@@ -101,8 +108,8 @@ impl Network {
         let csrs: Vec<Csr> = spec
             .projections
             .iter()
-            .map(|p| connect::build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt, exact))
-            .collect();
+            .map(|p| connect::try_build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt, exact))
+            .collect::<Result<_, _>>()?;
         let neurons: Vec<Box<dyn Neuron>> = spec
             .populations
             .iter()
@@ -145,8 +152,8 @@ impl Network {
             let inputs = neuron
                 .ports()
                 .iter()
-                .map(|_| EventRing::new(max_delay[s.population]))
-                .collect();
+                .map(|_| EventRing::try_new(max_delay[s.population]))
+                .collect::<Result<_, _>>()?;
             let drive = drive_schedule(spec, s);
             let worker = &mut workers[s.worker];
             let local = worker.slices.len();
@@ -159,7 +166,7 @@ impl Network {
             });
             for (j, p) in projections.iter().enumerate() {
                 if p.to == s.population {
-                    let synapses = csrs[j].restricted_to_targets(s.offset, s.offset + s.len);
+                    let synapses = csrs[j].try_restricted_to_targets(s.offset, s.offset + s.len)?;
                     let plastic = spec.projections[j]
                         .plasticity
                         .as_ref()
@@ -176,7 +183,7 @@ impl Network {
         for (i, p) in projections.iter().enumerate() {
             outgoing[p.from].push(i);
         }
-        Self {
+        Ok(Self {
             dt: sim.dt,
             steps: sim.steps,
             populations: spec
@@ -195,7 +202,7 @@ impl Network {
             projections,
             outgoing,
             workers,
-        }
+        })
     }
 
     pub fn synapse_count(&self) -> usize {

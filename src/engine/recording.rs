@@ -4,6 +4,7 @@
 
 use crate::engine::network::Network;
 use crate::io::results::StateTrace;
+use crate::model::memory::{MemoryError, try_vec, try_with_capacity};
 use crate::model::spec::RecordSpec;
 use crate::neuron::Neuron;
 
@@ -20,13 +21,15 @@ pub struct SliceRecorder {
     pub values: Vec<Vec<f64>>,
 }
 
-/// The recorders of a slice of `population` holding neurons `offset..offset + len`.
+/// The recorders of a slice of `population` holding neurons
+/// `offset..offset + len`, their buffers reserved for a run of `steps`.
 pub fn slice_recorders(
     population: usize,
     offset: u32,
     len: usize,
     records: &[RecordSpec],
-) -> Vec<SliceRecorder> {
+    steps: u64,
+) -> Result<Vec<SliceRecorder>, MemoryError> {
     let range = offset..offset + len as u32;
     records
         .iter()
@@ -40,16 +43,28 @@ pub fn slice_recorders(
                 .filter(|(_, n)| range.contains(n))
                 .map(|(c, &n)| (c, n - offset))
                 .unzip();
-            SliceRecorder {
+            let samples = rows(steps, r.every).saturating_mul(local.len());
+            let values = (0..r.variables.len())
+                .map(|_| try_with_capacity(samples, RECORDINGS))
+                .collect::<Result<_, _>>()?;
+            Ok(SliceRecorder {
                 record: i,
                 every: r.every,
                 variables: r.variables.clone(),
                 local,
                 columns,
-                values: vec![Vec::new(); r.variables.len()],
-            }
+                values,
+            })
         })
         .collect()
+}
+
+const RECORDINGS: &str = "state recordings";
+
+/// Samples a record takes over `steps`: grid points `0, every, 2 every, ...`
+/// before `steps`.
+fn rows(steps: u64, every: u64) -> usize {
+    steps.div_ceil(every.max(1)) as usize
 }
 
 /// Whole-population traces being put together.
@@ -61,7 +76,7 @@ pub struct Traces {
 
 impl Traces {
     /// Empty traces for every record, sized for the run.
-    pub fn new(net: &Network, records: &[RecordSpec]) -> Self {
+    pub fn new(net: &Network, records: &[RecordSpec]) -> Result<Self, MemoryError> {
         let mut states = Vec::new();
         let mut first = Vec::new();
         for r in records {
@@ -76,14 +91,14 @@ impl Traces {
                 states.push(StateTrace {
                     population: pop.name.clone(),
                     variable: v.clone(),
-                    values: vec![0.0; steps.len() * neurons.len()],
+                    values: try_vec(steps.len() * neurons.len(), 0.0, RECORDINGS)?,
                     neurons: neurons.clone(),
                     steps: steps.clone(),
                     ..Default::default()
                 });
             }
         }
-        Self { states, first }
+        Ok(Self { states, first })
     }
 
     /// Put one slice's samples into their columns; `neuron` gives units and threshold.

@@ -10,6 +10,14 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum IoError {
+    /// A training run that does not fit in memory, refused or failed;
+    /// `path` is the experiment file.
+    #[error("{}: {source}", path.display())]
+    Memory {
+        path: PathBuf,
+        source: crate::model::memory::MemoryError,
+    },
+
     #[error("{}: no such file", path.display())]
     NotFound { path: PathBuf },
 
@@ -87,7 +95,8 @@ impl IoError {
             | Self::InvalidResults { path, .. }
             | Self::UnsupportedPlotFormat { path, .. }
             | Self::Hdf5 { path, .. }
-            | Self::File { path, .. } => path,
+            | Self::File { path, .. }
+            | Self::Memory { path, .. } => path,
         }
     }
 }

@@ -218,6 +218,9 @@ pub struct Experiment {
     /// The file also has `[continual]` / `[hlop]` tables: it is for
     /// `spikesim continual`, which reads them (`continual::experiment`).
     pub continual: bool,
+    /// Train even when the memory estimate exceeds what the machine offers
+    /// (`--ignore-memory-limit`; not a field of the file).
+    pub ignore_memory_limit: bool,
 }
 
 pub(crate) type Span = Option<Range<usize>>;
@@ -567,13 +570,18 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         }
     }
     let threads = match &t.threads {
-        Some(s) => usize::try_from(*s.get_ref()).map_err(|_| {
-            err(
-                span(s),
-                "training.threads",
-                format!("must be ≥ 0, found {}", s.get_ref()),
-            )
-        })?,
+        Some(s) => {
+            let n = u64::try_from(*s.get_ref()).map_err(|_| {
+                err(
+                    span(s),
+                    "training.threads",
+                    format!("must be ≥ 0, found {}", s.get_ref()),
+                )
+            })?;
+            crate::model::memory::thread_limit(n)
+                .map_err(|msg| err(span(s), "training.threads", msg))?;
+            n as usize
+        }
         None => 0,
     };
     let lr_schedule = parse_schedule(
@@ -637,6 +645,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .and_then(|o| o.dir)
             .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
         continual: raw.continual.is_some() || raw.hlop.is_some(),
+        ignore_memory_limit: false,
     })
 }
 

@@ -67,6 +67,14 @@ pub fn prepare_real(exp: &Experiment) -> Result<Data, IoError> {
         .chain(&test.labels)
         .max()
         .map_or(0, |&l| l as usize + 1);
+    super::train::check_memory(
+        exp,
+        train.channels,
+        classes,
+        steps,
+        [train.labels.len(), test.labels.len()],
+        0,
+    )?;
     Ok(Data {
         train: prepared(&train),
         test: prepared(&test),

@@ -21,6 +21,7 @@ use super::real_input::prepare_real;
 use super::schedule::clip_grad_norm;
 use crate::io::IoError;
 use crate::io::dataset::{BinnedSample, Binning, SpikeDataset, bin_sample, read_dataset};
+use crate::model::memory;
 
 /// A dataset binned for training.
 #[derive(Debug, Clone)]
@@ -76,6 +77,15 @@ pub fn prepare(exp: &Experiment) -> Result<Data, IoError> {
         channel_group: exp.channel_group,
     };
     let channels = binning.channels(train.channels.max(test.channels));
+    let classes = train.classes.max(test.classes);
+    check_memory(
+        exp,
+        channels,
+        classes,
+        steps,
+        [train.len(), test.len()],
+        train.total_spikes() + test.total_spikes(),
+    )?;
     let bin = |d: &SpikeDataset| Prepared {
         samples: d.samples.iter().map(|s| bin_sample(s, &binning)).collect(),
         labels: d.labels.iter().map(|&l| l as usize).collect(),
@@ -88,6 +98,74 @@ pub fn prepare(exp: &Experiment) -> Result<Data, IoError> {
         classes: train.classes.max(test.classes),
         binning,
     })
+}
+
+/// Refuses a training run whose memory estimate ([`memory::training_estimate`])
+/// exceeds what the machine offers, unless the experiment ignores the limit.
+pub(crate) fn check_memory(
+    exp: &Experiment,
+    channels: usize,
+    classes: usize,
+    steps: usize,
+    [train_samples, test_samples]: [usize; 2],
+    spikes: usize,
+) -> Result<(), IoError> {
+    if exp.ignore_memory_limit {
+        return Ok(());
+    }
+    let estimate = memory::training_estimate(&training_shape(
+        exp,
+        channels,
+        classes,
+        steps,
+        [train_samples, test_samples],
+        spikes,
+    ));
+    memory::check_fits(
+        "training",
+        &estimate,
+        &memory::available(),
+        "pass --ignore-memory-limit",
+    )
+    .map_err(|source| IoError::Memory {
+        path: exp.path.clone(),
+        source,
+    })
+}
+
+/// The sizes of an experiment's training run, once its data is read.
+pub fn training_shape(
+    exp: &Experiment,
+    channels: usize,
+    classes: usize,
+    steps: usize,
+    [train_samples, test_samples]: [usize; 2],
+    spikes: usize,
+) -> memory::TrainingShape {
+    let mut widths = vec![channels];
+    widths.extend(exp.layers.iter().map(|l| l.size));
+    if let Some(out) = widths.last_mut() {
+        *out = classes;
+    }
+    let delay_taps = (0..exp.layers.len())
+        .map(|i| {
+            exp.delays
+                .get(i)
+                .and_then(|d| d.as_ref())
+                .map_or(1, |d| d.kernel_size)
+        })
+        .collect();
+    memory::TrainingShape {
+        widths,
+        recurrent: exp.layers.iter().map(|l| l.recurrent).collect(),
+        delay_taps,
+        steps,
+        train_samples,
+        test_samples,
+        spikes,
+        batch_size: exp.batch_size,
+        threads: memory::workers_for(exp.threads as u64),
+    }
 }
 
 /// The network an experiment describes, drawn from its seed.
@@ -324,10 +402,25 @@ pub fn evaluate(net: &Network<f32>, data: &Prepared) -> (f64, f64, Vec<usize>) {
 
 /// A rayon pool of the experiment's thread count (0 = all cores).
 pub fn pool(threads: usize) -> rayon::ThreadPool {
+    try_pool(threads).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`pool`], with at most [`memory::workers_for`] threads, and a failure to
+/// start them returned as an error.
+pub fn try_pool(threads: usize) -> Result<rayon::ThreadPool, std::io::Error> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(memory::workers_for(threads as u64))
         .build()
-        .expect("a thread pool of the requested size")
+        .map_err(|e| std::io::Error::other(format!("{threads} threads: {e}")))
+}
+
+/// [`try_pool`] for an experiment, with its file named in the error.
+pub fn experiment_pool(exp: &Experiment) -> Result<rayon::ThreadPool, IoError> {
+    try_pool(exp.threads).map_err(|source| IoError::File {
+        path: exp.path.clone(),
+        action: "start the training threads",
+        source,
+    })
 }
 
 /// Trains from `state` up to the experiment's epoch count, calling
@@ -339,7 +432,7 @@ pub fn train(
     show_progress: bool,
     after_epoch: &mut dyn FnMut(&TrainState) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
-    let pool = pool(exp.threads);
+    let pool = experiment_pool(exp)?;
     let done = state.epochs_done();
     anneal(&mut state.net, done);
     while state.epochs_done() < exp.epochs {

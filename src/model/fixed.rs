@@ -284,7 +284,7 @@ impl Validator<'_> {
             steps,
             seed: s.seed.as_ref().map_or(0, |v| *v.get_ref()),
             engine: EngineKind::Clock,
-            threads: s.threads.as_ref().map_or(1, |v| *v.get_ref()),
+            threads: self.threads(s)?,
         })
     }
 

@@ -2,6 +2,7 @@
 pub mod discrete;
 pub mod error;
 pub mod fixed;
+pub mod memory;
 pub mod overrides;
 pub mod quantize;
 pub mod richer;

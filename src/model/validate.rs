@@ -364,8 +364,16 @@ impl<'a> Validator<'a> {
             steps: steps as u64,
             seed: s.seed.as_ref().map_or(0, |v| *v.get_ref()),
             engine,
-            threads: s.threads.as_ref().map_or(1, |v| *v.get_ref()),
+            threads: self.threads(s)?,
         })
+    }
+
+    /// `simulation.threads`, 1 when absent; more than `MAX_THREADS` is an error.
+    pub(super) fn threads(&self, s: &RawSimulation) -> Result<u32> {
+        let Some(t) = &s.threads else { return Ok(1) };
+        super::memory::thread_limit(u64::from(*t.get_ref()))
+            .map_err(|msg| self.err(span_of(t), "simulation.threads", msg))?;
+        Ok(*t.get_ref())
     }
 
     /// A population's name and size, checked the same way in every mode.

@@ -10,6 +10,7 @@ use rand_pcg::Pcg64;
 
 use super::csr::{Csr, Synapse};
 use crate::engine::rng::{self, Sampler};
+use crate::model::memory::{MemoryError, try_collect, try_reserve, try_with_capacity};
 use crate::model::spec::{ConnectRule, ProjectionSpec};
 
 /// Longest delay a synapse can store, in steps.
@@ -25,18 +26,30 @@ pub fn build(
     dt: f64,
     exact: bool,
 ) -> Csr {
+    try_build(spec, n_pre, n_post, seed, dt, exact).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`build`], with a failed allocation returned as an error.
+pub fn try_build(
+    spec: &ProjectionSpec,
+    n_pre: u32,
+    n_post: u32,
+    seed: u64,
+    dt: f64,
+    exact: bool,
+) -> Result<Csr, MemoryError> {
     let mut connect_rng = rng::stream(seed, "connect", &spec.name);
     let same = spec.from == spec.to;
     let exclude_self = same && !spec.allow_autapses;
     let pairs: Vec<(u32, u32)> = match &spec.rule {
-        ConnectRule::AllToAll => all_to_all(n_pre, n_post, exclude_self),
+        ConnectRule::AllToAll => all_to_all(n_pre, n_post, exclude_self)?,
         // one_to_one onto its own population means autapses: the rule asks for them.
         ConnectRule::OneToOne => (0..n_pre.min(n_post)).map(|i| (i, i)).collect(),
         ConnectRule::FixedProbability(p) => {
-            fixed_probability(n_pre, n_post, *p, exclude_self, &mut connect_rng)
+            fixed_probability(n_pre, n_post, *p, exclude_self, &mut connect_rng)?
         }
         ConnectRule::FixedIndegree(k) => {
-            fixed_indegree(n_pre, n_post, *k, exclude_self, &mut connect_rng)
+            fixed_indegree(n_pre, n_post, *k, exclude_self, &mut connect_rng)?
         }
         ConnectRule::List(list) => list.iter().map(|s| (s.pre, s.post)).collect(),
         ConnectRule::Dense(rows) => dense_pairs(rows),
@@ -51,40 +64,39 @@ pub fn build(
         Sampler::new(&spec.delay),
         rng::stream(seed, "delay", &spec.name),
     );
-    let synapses: Vec<Synapse> = pairs
-        .iter()
-        .enumerate()
-        .map(|(i, &(pre, post))| {
-            let (mut w, mut d) = (weights.next(&mut weight_rng), delays.next(&mut delay_rng));
-            match &spec.rule {
-                ConnectRule::List(list) => {
-                    w = list[i].weight.unwrap_or(w);
-                    d = list[i].delay.unwrap_or(d);
-                }
-                // Dense entries scale the projection's weight.
-                ConnectRule::Dense(rows) => w *= rows[post as usize][pre as usize],
-                _ => {}
+    let drawn = pairs.iter().enumerate().map(|(i, &(pre, post))| {
+        let (mut w, mut d) = (weights.next(&mut weight_rng), delays.next(&mut delay_rng));
+        match &spec.rule {
+            ConnectRule::List(list) => {
+                w = list[i].weight.unwrap_or(w);
+                d = list[i].delay.unwrap_or(d);
             }
-            Synapse {
-                pre,
-                post,
-                weight: w as f32,
-                delay: delay_steps(d, dt),
-                seconds: d.max(dt),
-            }
-        })
-        .collect();
+            // Dense entries scale the projection's weight.
+            ConnectRule::Dense(rows) => w *= rows[post as usize][pre as usize],
+            _ => {}
+        }
+        Synapse {
+            pre,
+            post,
+            weight: w as f32,
+            delay: delay_steps(d, dt),
+            seconds: d.max(dt),
+        }
+    });
+    let synapses = try_collect(pairs.len(), drawn, SYNAPSES)?;
     drop(pairs);
-    Csr::from_synapses(n_pre as usize, synapses, exact)
+    Csr::try_from_synapses(n_pre as usize, synapses, exact)
 }
+
+const SYNAPSES: &str = "synapses being drawn";
 
 /// A delay in seconds as a whole number of steps, at least one.
 pub fn delay_steps(delay: f64, dt: f64) -> u16 {
     (delay / dt).round().clamp(1.0, MAX_DELAY_STEPS as f64) as u16
 }
 
-fn all_to_all(n_pre: u32, n_post: u32, exclude_self: bool) -> Vec<(u32, u32)> {
-    let mut pairs = Vec::with_capacity(n_pre as usize * n_post as usize);
+fn all_to_all(n_pre: u32, n_post: u32, exclude_self: bool) -> Result<Vec<(u32, u32)>, MemoryError> {
+    let mut pairs = try_with_capacity(n_pre as usize * n_post as usize, SYNAPSES)?;
     for pre in 0..n_pre {
         for post in 0..n_post {
             if !(exclude_self && pre == post) {
@@ -92,7 +104,7 @@ fn all_to_all(n_pre: u32, n_post: u32, exclude_self: bool) -> Vec<(u32, u32)> {
             }
         }
     }
-    pairs
+    Ok(pairs)
 }
 
 /// Each pair independently with probability `p`, visiting only the chosen
@@ -103,10 +115,13 @@ fn fixed_probability(
     p: f64,
     exclude_self: bool,
     rng: &mut Pcg64,
-) -> Vec<(u32, u32)> {
-    let mut pairs = Vec::with_capacity((p * n_pre as f64 * n_post as f64 * 1.1) as usize + 16);
+) -> Result<Vec<(u32, u32)>, MemoryError> {
+    let expected = p * n_pre as f64 * n_post as f64;
+    // Room for the mean plus ten standard deviations: growing past it is rare.
+    let room = expected + 10.0 * expected.sqrt() + 16.0;
+    let mut pairs = try_with_capacity(room as usize, SYNAPSES)?;
     if p <= 0.0 {
-        return pairs;
+        return Ok(pairs);
     }
     let log_q = (-p).ln_1p();
     for pre in 0..n_pre {
@@ -123,11 +138,15 @@ fn fixed_probability(
                 break;
             }
             if !(exclude_self && post == pre as i64) {
+                if pairs.len() == pairs.capacity() {
+                    let more = pairs.len() / 8 + 16;
+                    try_reserve(&mut pairs, more, SYNAPSES)?;
+                }
                 pairs.push((pre, post as u32));
             }
         }
     }
-    pairs
+    Ok(pairs)
 }
 
 /// Every target gets exactly `k` distinct sources (no multapses).
@@ -137,8 +156,8 @@ fn fixed_indegree(
     k: u32,
     exclude_self: bool,
     rng: &mut Pcg64,
-) -> Vec<(u32, u32)> {
-    let mut pairs = Vec::with_capacity(k as usize * n_post as usize);
+) -> Result<Vec<(u32, u32)>, MemoryError> {
+    let mut pairs = try_with_capacity(k.min(n_pre) as usize * n_post as usize, SYNAPSES)?;
     for post in 0..n_post {
         let skip_self = exclude_self && post < n_pre;
         let available = if skip_self { n_pre - 1 } else { n_pre };
@@ -152,7 +171,7 @@ fn fixed_indegree(
             pairs.push((pre, post));
         }
     }
-    pairs
+    Ok(pairs)
 }
 
 fn dense_pairs(rows: &[Vec<f64>]) -> Vec<(u32, u32)> {

@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use crate::model::memory::{MemoryError, try_collect, try_vec};
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delays {
     /// Every synapse has this delay, in steps.
@@ -48,15 +50,26 @@ pub struct Synapse {
 
 impl Csr {
     /// Pack synapses given in any order; `exact` keeps their delays in seconds.
-    pub fn from_synapses(n_pre: usize, mut synapses: Vec<Synapse>, exact: bool) -> Self {
+    pub fn from_synapses(n_pre: usize, synapses: Vec<Synapse>, exact: bool) -> Self {
+        Self::try_from_synapses(n_pre, synapses, exact).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Csr::from_synapses`], with a failed allocation returned as an error.
+    pub fn try_from_synapses(
+        n_pre: usize,
+        mut synapses: Vec<Synapse>,
+        exact: bool,
+    ) -> Result<Self, MemoryError> {
+        const WHAT: &str = "synapse storage";
         synapses.sort_by_key(|s| (s.pre, s.post));
-        let mut offsets = vec![0usize; n_pre + 1];
+        let mut offsets = try_vec(n_pre + 1, 0usize, WHAT)?;
         for s in &synapses {
             offsets[s.pre as usize + 1] += 1;
         }
         for i in 0..n_pre {
             offsets[i + 1] += offsets[i];
         }
+        let n = synapses.len();
         let uniform = synapses
             .first()
             .map(|s| s.delay)
@@ -64,23 +77,25 @@ impl Csr {
         let delays = match uniform {
             Some(d) => Delays::Uniform(d),
             None if synapses.is_empty() => Delays::Uniform(1),
-            None => Delays::PerSynapse(synapses.iter().map(|s| s.delay).collect()),
+            None => Delays::PerSynapse(try_collect(n, synapses.iter().map(|s| s.delay), WHAT)?),
         };
-        let exact_delays = exact.then(|| {
+        let exact_delays = if exact {
             let first = synapses.first().map_or(0.0, |s| s.seconds);
-            if synapses.iter().all(|s| s.seconds == first) {
+            Some(if synapses.iter().all(|s| s.seconds == first) {
                 ExactDelays::Uniform(first)
             } else {
-                ExactDelays::PerSynapse(synapses.iter().map(|s| s.seconds).collect())
-            }
-        });
-        Self {
+                ExactDelays::PerSynapse(try_collect(n, synapses.iter().map(|s| s.seconds), WHAT)?)
+            })
+        } else {
+            None
+        };
+        Ok(Self {
             offsets,
-            targets: synapses.iter().map(|s| s.post).collect(),
-            weights: synapses.iter().map(|s| s.weight).collect(),
+            targets: try_collect(n, synapses.iter().map(|s| s.post), WHAT)?,
+            weights: try_collect(n, synapses.iter().map(|s| s.weight), WHAT)?,
             delays,
             exact_delays,
-        }
+        })
     }
 
     /// The delay of a synapse in seconds (exact delays must be kept).
@@ -129,16 +144,24 @@ impl Csr {
     /// The synapses whose targets lie in `lo..hi`, with targets renumbered
     /// from `lo`. Rows keep their order, so delivery order is unchanged.
     pub fn restricted_to_targets(&self, lo: u32, hi: u32) -> Csr {
+        self.try_restricted_to_targets(lo, hi)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Csr::restricted_to_targets`], with a failed allocation returned as an error.
+    pub fn try_restricted_to_targets(&self, lo: u32, hi: u32) -> Result<Csr, MemoryError> {
         let n_pre = self.offsets.len() - 1;
-        let kept: Vec<Synapse> = self
-            .iter()
-            .filter(|s| (lo..hi).contains(&s.post))
-            .map(|s| Synapse {
+        let inside = |post: u32| (lo..hi).contains(&post);
+        let count = self.targets.iter().filter(|&&t| inside(t)).count();
+        let kept = try_collect(
+            count,
+            self.iter().filter(|s| inside(s.post)).map(|s| Synapse {
                 post: s.post - lo,
                 ..s
-            })
-            .collect();
-        Csr::from_synapses(n_pre, kept, self.exact_delays.is_some())
+            }),
+            "synapse storage",
+        )?;
+        Csr::try_from_synapses(n_pre, kept, self.exact_delays.is_some())
     }
 
     pub fn max_delay(&self) -> u16 {

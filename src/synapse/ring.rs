@@ -10,6 +10,8 @@
 //! order of events in a slot is the fixed delivery order, which keeps the
 //! floating-point sums reproducible.
 
+use crate::model::memory::{MemoryError, try_vec};
+
 /// One synaptic event: a weight (in the port's unit) for one target neuron.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Arrival {
@@ -24,9 +26,14 @@ pub struct EventRing {
 
 impl EventRing {
     pub fn new(max_delay: usize) -> Self {
-        Self {
-            slots: vec![Vec::new(); max_delay.max(1) + 1],
-        }
+        Self::try_new(max_delay).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`EventRing::new`], with a failed allocation returned as an error.
+    pub fn try_new(max_delay: usize) -> Result<Self, MemoryError> {
+        Ok(Self {
+            slots: try_vec(max_delay.max(1) + 1, Vec::new(), "delay rings")?,
+        })
     }
 
     fn index(&self, k: u64) -> usize {

@@ -28,7 +28,7 @@ use crate::io::hdf5::{
     HlopSaved, RunCheckpoint, read_run_checkpoint, write_continual, write_run_checkpoint,
 };
 use crate::learn::hlop::HlopLayer;
-use crate::learn::train::{pool, prepare};
+use crate::learn::train::{experiment_pool, prepare};
 
 #[derive(Debug, Clone, Default)]
 pub struct ContinualOptions {
@@ -85,7 +85,7 @@ pub fn run_continual(
         exp.base.dt * 1e3,
         data.classes
     ));
-    let pool = pool(exp.base.threads);
+    let pool = experiment_pool(&exp.base)?;
     let spec = &exp.spec;
     let total = (spec.methods.len() * spec.seeds.len() * tasks.tasks()) as u64;
     let bar = progress(opts.show_progress, total);
