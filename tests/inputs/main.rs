@@ -5,3 +5,4 @@ mod bad_input;
 mod bad_input_neurons;
 mod bad_plasticity;
 mod fixed_point_bad_input;
+mod memory_limits;
