@@ -789,7 +789,10 @@ fn check_step_times(
     steps: &[u64],
     dt: f64,
 ) -> Result<(), IoError> {
-    let off = |(t, s): (&f64, &u64)| !((t - *s as f64 * dt).abs() <= 1e-9 * dt);
+    let off = |(t, s): (&f64, &u64)| {
+        let gap = (t - *s as f64 * dt).abs();
+        gap.is_nan() || gap > 1e-9 * dt
+    };
     match times.iter().zip(steps).position(off) {
         None => Ok(()),
         Some(k) => Err(malformed(
@@ -1087,6 +1090,49 @@ mod tests {
             Err(IoError::InvalidResults { .. })
         ));
         assert!(!path.exists());
+    }
+
+    /// What the reader refuses, the writer refuses too, naming the dataset
+    /// the defect would be in, and writes nothing.
+    #[test]
+    fn results_breaking_the_layout_rules_are_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.h5");
+        type Damage = fn(&mut Results);
+        let cases: [(Damage, &str); 5] = [
+            (
+                |r| r.spikes[0].senders[1] = 4,
+                "`/spikes/exc/senders`: spike 1: sender 4",
+            ),
+            (
+                |r| r.spikes[0].steps.swap(1, 2),
+                "`/spikes/exc/steps`: spike 2: step 3 follows step 17",
+            ),
+            (
+                |r| r.spikes[0].steps[3] = 5002,
+                "`/spikes/exc/steps`: spike 3: step 5002",
+            ),
+            (
+                |r| r.states[1].values[4] = f64::NAN,
+                "`/state/exc/g_exc`: step row 2, column 0: value NaN",
+            ),
+            (
+                |r| r.weights[0].times[1] = f64::INFINITY,
+                "`/weights/in->out/times`: snapshot 1: time inf s",
+            ),
+        ];
+        for (damage, message) in cases {
+            let mut results = sample();
+            damage(&mut results);
+            let err = write_results(&path, &results).unwrap_err();
+            assert!(matches!(err, IoError::InvalidResults { .. }), "{err}");
+            assert!(err.to_string().contains(message), "{err}");
+            assert!(!path.exists());
+        }
+        // One step past the end is the event engine's last grid point.
+        let mut results = sample();
+        results.spikes[0].steps[3] = 5001;
+        write_results(&path, &results).unwrap();
     }
 
     #[test]
