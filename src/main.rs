@@ -293,6 +293,14 @@ struct PlotArgs {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = spikesim::io::guard::serve_if_child() {
+        return code;
+    }
+    // Dataset and results files are read in a copy of this program, so that
+    // a damaged one cannot crash or hang it (see `io::guard`).
+    if let Ok(program) = std::env::current_exe() {
+        spikesim::io::guard::read_in_child_process(program);
+    }
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(args),

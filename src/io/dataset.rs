@@ -23,6 +23,7 @@ use ::hdf5::{Dataset, File, H5Type};
 use half::f16;
 
 use super::IoError;
+use super::guard::{Request, guarded};
 use super::hdf5::{PartialFile, open};
 
 /// One sample: spike times (s) and the channel of each spike.
@@ -86,8 +87,14 @@ fn hdf5_err(path: &Path, action: &str) -> impl FnOnce(::hdf5::Error) -> IoError 
 }
 
 /// Reads and checks a dataset file; every defect names the file and the
-/// HDF5 object concerned.
+/// HDF5 object concerned. In a child process when the guard is on
+/// ([`super::guard`]).
 pub fn read_dataset(path: &Path) -> Result<SpikeDataset, IoError> {
+    guarded(path, Request::Dataset, || read_dataset_here(path))
+}
+
+/// [`read_dataset`] in this process, whatever the file holds.
+pub(crate) fn read_dataset_here(path: &Path) -> Result<SpikeDataset, IoError> {
     ::hdf5::silence_errors(true);
     let file = open(path)?;
     let times = read_times(&file, path)?;

@@ -162,14 +162,31 @@ fn bad(path: &Path, object: &str, detail: impl ToString) -> IoError {
 /// value (one sample per row), or an HDF5 file with `data` (`[N][C]` or
 /// `[N][T][C]`) and `labels`. A row of `T * C` values is a time series of
 /// `steps = T` steps when `steps` says so.
+///
+/// HDF5 files are read in a child process when the guard is on
+/// ([`super::guard`]).
 pub fn read_real(path: &Path, steps: usize) -> Result<RealSamples, IoError> {
+    if is_h5(path) {
+        super::guard::guarded(path, super::guard::Request::Real { steps }, || {
+            read_real_here(path, steps)
+        })
+    } else {
+        read_real_here(path, steps)
+    }
+}
+
+fn is_h5(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "h5" || e == "hdf5")
+}
+
+/// [`read_real`] in this process.
+pub(crate) fn read_real_here(path: &Path, steps: usize) -> Result<RealSamples, IoError> {
     if !path.exists() {
         return Err(IoError::NotFound {
             path: path.to_path_buf(),
         });
     }
-    let is_h5 = path.extension().is_some_and(|e| e == "h5" || e == "hdf5");
-    let (values, labels, steps, channels) = if is_h5 {
+    let (values, labels, steps, channels) = if is_h5(path) {
         read_real_h5(path, steps)?
     } else {
         read_real_csv(path, steps)?

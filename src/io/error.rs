@@ -63,6 +63,20 @@ pub enum IoError {
     #[error("{}: unsupported plot format `{extension}` (use .png or .svg)", path.display())]
     UnsupportedPlotFormat { path: PathBuf, extension: String },
 
+    /// Reading the file in a child process ended in a crash, a time-out or
+    /// an answer cut short (see [`crate::io::guard`]).
+    #[error("{}: not a readable {what} ({detail})", path.display())]
+    Unreadable {
+        path: PathBuf,
+        what: &'static str,
+        detail: String,
+    },
+
+    /// An error a child process reported about the file, worded as it was
+    /// there (it names the file).
+    #[error("{message}")]
+    Reported { path: PathBuf, message: String },
+
     #[error("{}: HDF5 error while {action}: {message}", path.display())]
     Hdf5 {
         path: PathBuf,
@@ -94,6 +108,8 @@ impl IoError {
             | Self::Malformed { path, .. }
             | Self::InvalidResults { path, .. }
             | Self::UnsupportedPlotFormat { path, .. }
+            | Self::Unreadable { path, .. }
+            | Self::Reported { path, .. }
             | Self::Hdf5 { path, .. }
             | Self::File { path, .. }
             | Self::Memory { path, .. } => path,

@@ -43,6 +43,7 @@ use ::hdf5::{Dataset, File, Group, H5Type, IndexType, IterationOrder, Location, 
 use super::IoError;
 use super::results::{Results, RunInfo, SpikeTrains, StateTrace};
 
+mod checks;
 mod continual;
 mod weights;
 
@@ -63,6 +64,7 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), IoError> {
     quiet_hdf5();
     validate_spikes(path, &results.spikes)?;
     let states = group_states(path, &results.states)?;
+    checks::check(results).map_err(|d| invalid(path, format!("`{}`: {}", d.object, d.detail)))?;
     ensure_parent_exists(path)?;
     let partial = PartialFile::new(path)?;
     write_file(partial.path(), path, results, &states)?;
@@ -75,20 +77,33 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), IoError> {
 /// `step * dt` (the file does not say whether they were given explicitly).
 /// State traces come back grouped by population, populations and variables
 /// in the order they were written.
+///
+/// In a child process when the guard is on ([`super::guard`]).
 pub fn read_results(path: &Path) -> Result<Results, IoError> {
+    super::guard::guarded(path, super::guard::Request::Results, || {
+        read_results_here(path)
+    })
+}
+
+/// [`read_results`] in this process.
+pub(crate) fn read_results_here(path: &Path) -> Result<Results, IoError> {
     quiet_hdf5();
     let file = open(path)?;
     ensure_complete(&file, path)?;
     let info = read_info(&file, path)?;
+    // Before the datasets, whose checks depend on dt.
+    checks::check_info(&info).map_err(|d| malformed(path, &d.object, d.detail))?;
     let spikes = read_all_spikes(&file, path, info.dt)?;
-    let states = read_all_states(&file, path)?;
+    let states = read_all_states(&file, path, info.dt)?;
     let weights = weights::read_all(&file, path)?;
-    Ok(Results {
+    let results = Results {
         info,
         spikes,
         states,
         weights,
-    })
+    };
+    checks::check(&results).map_err(|d| malformed(path, &d.object, d.detail))?;
+    Ok(results)
 }
 
 /// hdf5-metno already turns off the C library's habit of printing its error
@@ -541,22 +556,27 @@ fn write_info(file: &File, path: &Path, info: &RunInfo) -> Result<(), IoError> {
 
 // ------------------------------------------------------------------- reading
 
-pub(crate) fn open(path: &Path) -> Result<File, IoError> {
+/// The metadata of `path` when it is a regular file, the usual errors when
+/// it is absent or something else.
+pub(crate) fn regular_file(path: &Path) -> Result<std::fs::Metadata, IoError> {
     let to_path = || path.to_path_buf();
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(IoError::NotFound { path: to_path() });
+            Err(IoError::NotFound { path: to_path() })
         }
-        Err(source) => {
-            return Err(IoError::File {
-                path: to_path(),
-                action: "read it",
-                source,
-            });
-        }
-        Ok(meta) if !meta.is_file() => return Err(IoError::NotHdf5 { path: to_path() }),
-        Ok(_) => {}
+        Err(source) => Err(IoError::File {
+            path: to_path(),
+            action: "read it",
+            source,
+        }),
+        Ok(meta) if !meta.is_file() => Err(IoError::NotHdf5 { path: to_path() }),
+        Ok(meta) => Ok(meta),
     }
+}
+
+pub(crate) fn open(path: &Path) -> Result<File, IoError> {
+    let to_path = || path.to_path_buf();
+    regular_file(path)?;
     File::open(path).map_err(|e| {
         if e.contains_minor(MinorErrorCode::NotHdf5) {
             IoError::NotHdf5 { path: to_path() }
@@ -760,6 +780,34 @@ fn read_spike_trains(
     })
 }
 
+/// The `times` of state samples are written as `step * dt`; anything else
+/// is damage (the steps are what the reader uses).
+fn check_step_times(
+    path: &Path,
+    group: &Group,
+    times: &[f64],
+    steps: &[u64],
+    dt: f64,
+) -> Result<(), IoError> {
+    let off = |(t, s): (&f64, &u64)| {
+        let gap = (t - *s as f64 * dt).abs();
+        gap.is_nan() || gap > 1e-9 * dt
+    };
+    match times.iter().zip(steps).position(off) {
+        None => Ok(()),
+        Some(k) => Err(malformed(
+            path,
+            &format!("{}/times", trimmed(group)),
+            format!(
+                "sample {k}: time {} s, but its step {} at dt = {dt} s is {} s",
+                times[k],
+                steps[k],
+                steps[k] as f64 * dt
+            ),
+        )),
+    }
+}
+
 /// Whether `times` are exactly what `step * dt` gives, bit for bit.
 fn on_grid(times: &[f64], steps: &[u64], dt: f64) -> bool {
     times
@@ -768,14 +816,14 @@ fn on_grid(times: &[f64], steps: &[u64], dt: f64) -> bool {
         .all(|(&t, &s)| t.to_bits() == (s as f64 * dt).to_bits())
 }
 
-fn read_all_states(file: &File, path: &Path) -> Result<Vec<StateTrace>, IoError> {
+fn read_all_states(file: &File, path: &Path, dt: f64) -> Result<Vec<StateTrace>, IoError> {
     let Some(root) = optional_group(file, path, STATE)? else {
         return Ok(Vec::new());
     };
     let mut states = Vec::new();
     for population in member_names(&root, path)? {
         let group = subgroup(&root, path, &population)?;
-        states.extend(read_population_states(&group, path, &population)?);
+        states.extend(read_population_states(&group, path, &population, dt)?);
     }
     Ok(states)
 }
@@ -784,11 +832,13 @@ fn read_population_states(
     group: &Group,
     path: &Path,
     population: &str,
+    dt: f64,
 ) -> Result<Vec<StateTrace>, IoError> {
     let steps: Vec<u64> = read_1d(group, path, "steps")?;
     let neurons: Vec<u32> = read_1d(group, path, "neurons")?;
     let times: Vec<f64> = read_1d(group, path, "times")?;
     expect_len(path, group, "times", times.len(), steps.len())?;
+    check_step_times(path, group, &times, &steps, dt)?;
     member_names(group, path)?
         .iter()
         .filter(|name| !STATE_AXES.contains(&name.as_str()))
@@ -1040,6 +1090,49 @@ mod tests {
             Err(IoError::InvalidResults { .. })
         ));
         assert!(!path.exists());
+    }
+
+    /// What the reader refuses, the writer refuses too, naming the dataset
+    /// the defect would be in, and writes nothing.
+    #[test]
+    fn results_breaking_the_layout_rules_are_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.h5");
+        type Damage = fn(&mut Results);
+        let cases: [(Damage, &str); 5] = [
+            (
+                |r| r.spikes[0].senders[1] = 4,
+                "`/spikes/exc/senders`: spike 1: sender 4",
+            ),
+            (
+                |r| r.spikes[0].steps.swap(1, 2),
+                "`/spikes/exc/steps`: spike 2: step 3 follows step 17",
+            ),
+            (
+                |r| r.spikes[0].steps[3] = 5002,
+                "`/spikes/exc/steps`: spike 3: step 5002",
+            ),
+            (
+                |r| r.states[1].values[4] = f64::NAN,
+                "`/state/exc/g_exc`: step row 2, column 0: value NaN",
+            ),
+            (
+                |r| r.weights[0].times[1] = f64::INFINITY,
+                "`/weights/in->out/times`: snapshot 1: time inf s",
+            ),
+        ];
+        for (damage, message) in cases {
+            let mut results = sample();
+            damage(&mut results);
+            let err = write_results(&path, &results).unwrap_err();
+            assert!(matches!(err, IoError::InvalidResults { .. }), "{err}");
+            assert!(err.to_string().contains(message), "{err}");
+            assert!(!path.exists());
+        }
+        // One step past the end is the event engine's last grid point.
+        let mut results = sample();
+        results.spikes[0].steps[3] = 5001;
+        write_results(&path, &results).unwrap();
     }
 
     #[test]

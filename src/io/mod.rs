@@ -3,6 +3,7 @@ pub mod compare;
 pub mod dataset;
 pub mod encode;
 pub mod error;
+pub mod guard;
 pub mod hdf5;
 pub mod memory_task;
 pub mod results;
