@@ -4,5 +4,6 @@
 mod bad_input;
 mod bad_input_neurons;
 mod bad_plasticity;
+mod corrupt_files;
 mod fixed_point_bad_input;
 mod memory_limits;
