@@ -147,7 +147,11 @@ fn recording_less_often_than_once_per_run_is_refused() {
         &["positive"],
     );
     // Once per run is allowed.
-    let spec = parse_model(Path::new("m.toml"), &GOOD.replace("every = 2", "every = 100")).unwrap();
+    let spec = parse_model(
+        Path::new("m.toml"),
+        &GOOD.replace("every = 2", "every = 100"),
+    )
+    .unwrap();
     assert_eq!(spec.records[0].every, 100);
 }
 
@@ -215,7 +219,12 @@ fn connection_list_weights_must_suit_the_synapse() {
     );
     // A right unit, but the projection's weight would never be used.
     refused(
-        &with_list(dir.path(), "pre,post,weight_nA\n0,1,2\n", Some("0.5 nA"), "current"),
+        &with_list(
+            dir.path(),
+            "pre,post,weight_nA\n0,1,2\n",
+            Some("0.5 nA"),
+            "current",
+        ),
         "weight =",
         "projection[0].weight",
         &["weight column"],
@@ -223,11 +232,19 @@ fn connection_list_weights_must_suit_the_synapse() {
     // A weight that overflows once scaled to SI.
     let e = parse_model(
         Path::new("m.toml"),
-        &with_list(dir.path(), "pre,post,weight_GA\n0,1,1e308\n", None, "current"),
+        &with_list(
+            dir.path(),
+            "pre,post,weight_GA\n0,1,1e308\n",
+            None,
+            "current",
+        ),
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("projection[0].connect") && e.contains("outside the range"), "{e}");
+    assert!(
+        e.contains("projection[0].connect") && e.contains("outside the range"),
+        "{e}"
+    );
     // The current weight, times r_m, is the drive the target receives.
     let spec = parse_model(
         Path::new("m.toml"),
@@ -245,7 +262,11 @@ fn connection_list_weights_must_suit_the_synapse() {
 fn the_cli_refuses_an_overflowing_model_with_exit_1_and_no_results() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.toml");
-    std::fs::write(&model, GOOD.replace("v_th = \"-50 mV\"", "v_th = \"1e308 GV\"")).unwrap();
+    std::fs::write(
+        &model,
+        GOOD.replace("v_th = \"-50 mV\"", "v_th = \"1e308 GV\""),
+    )
+    .unwrap();
     let out = dir.path().join("out.h5");
     let o = Command::new(env!("CARGO_BIN_EXE_spikesim"))
         .arg("run")
@@ -256,14 +277,19 @@ fn the_cli_refuses_an_overflowing_model_with_exit_1_and_no_results() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("model.toml:9: population[exc].params.v_th"), "{stderr}");
+    assert!(
+        stderr.contains("model.toml:9: population[exc].params.v_th"),
+        "{stderr}"
+    );
     assert!(!out.exists());
 }
 
 // ----- experiment files ---------------------------------------------------
 
 fn shipped(name: &str) -> (PathBuf, String) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     (path, text)
 }
@@ -296,13 +322,48 @@ fn training_hyper_parameters_have_ranges() {
     use spikesim::learn::experiment::parse_experiment as p;
     let e = "train_spike_digits.toml";
     let huge = "9200000000000000000";
-    experiment_refused(e, p, "lr = 2e-3", "lr = 9.2e18", "training.lr", &["must be ≤ 10"]);
-    experiment_refused(e, p, "lr = 2e-3", "lr = nan", "training.lr", &["must be > 0"]);
+    experiment_refused(
+        e,
+        p,
+        "lr = 2e-3",
+        "lr = 9.2e18",
+        "training.lr",
+        &["must be ≤ 10"],
+    );
+    experiment_refused(
+        e,
+        p,
+        "lr = 2e-3",
+        "lr = nan",
+        "training.lr",
+        &["must be > 0"],
+    );
     let epochs = format!("epochs = {huge}");
-    experiment_refused(e, p, "epochs = 15", &epochs, "training.epochs", &["≤ 1000000"]);
+    experiment_refused(
+        e,
+        p,
+        "epochs = 15",
+        &epochs,
+        "training.epochs",
+        &["≤ 1000000"],
+    );
     let batch = format!("batch_size = {huge}");
-    experiment_refused(e, p, "batch_size = 32", &batch, "training.batch_size", &["≤ 1000000"]);
-    experiment_refused(e, p, "batch_size = 32", "batch_size = 0", "training.batch_size", &["≥ 1"]);
+    experiment_refused(
+        e,
+        p,
+        "batch_size = 32",
+        &batch,
+        "training.batch_size",
+        &["≤ 1000000"],
+    );
+    experiment_refused(
+        e,
+        p,
+        "batch_size = 32",
+        "batch_size = 0",
+        "training.batch_size",
+        &["≥ 1"],
+    );
     experiment_refused(
         e,
         p,
@@ -454,8 +515,44 @@ fn poisson_rates_above_one_spike_per_step_are_refused() {
         "[[projection]]",
         "[[population]]\nname = \"input\"\nsize = 5\nmodel = \"poisson\"\nparams = { rate = \"1e15 Hz\" }\n\n[[projection]]",
     );
-    refused(&text, "1e15 Hz", "population[input].params.rate", &["more than one spike per step", "1e4 Hz"]);
+    refused(
+        &text,
+        "1e15 Hz",
+        "population[input].params.rate",
+        &["more than one spike per step", "1e4 Hz"],
+    );
     // 10 kHz at dt = 0.1 ms is one spike per step on average: allowed.
     let text = text.replace("1e15 Hz", "10 kHz");
     parse_model(Path::new("m.toml"), &text).unwrap();
+}
+
+/// Found by tests/fuzz_models.rs: an empty projection (here p = 0) gave the
+/// event engine an epoch of 0 s, and the run never ended.
+#[test]
+fn an_empty_projection_does_not_stall_the_event_engine() {
+    let model = |engine: &str| {
+        GOOD.replace("fixed_probability = 0.1", "fixed_probability = 0")
+            .replace("i_e = \"0.1 nA\"", "i_e = \"0.2 nA\"")
+            .replace(
+                "duration = \"10 ms\"",
+                &format!("duration = \"50 ms\"\nengine = \"{engine}\""),
+            )
+    };
+    let spikes = |engine: &str| {
+        let spec = parse_model(Path::new("m.toml"), &model(engine)).unwrap();
+        assert_eq!(spikes_engine(&spec), engine);
+        let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
+        results.spikes_of("exc").unwrap().len()
+    };
+    // 20 mV of drive over a 15 mV gap: each neuron fires once in 50 ms
+    // (t = 20 ms · ln 4 ≈ 27.7 ms), in both engines.
+    assert_eq!(spikes("event"), 10);
+    assert_eq!(spikes("clock"), 10);
+}
+
+fn spikes_engine(spec: &spikesim::model::ModelSpec) -> &'static str {
+    match spec.simulation.engine {
+        spikesim::model::spec::EngineKind::Clock => "clock",
+        spikesim::model::spec::EngineKind::Event => "event",
+    }
 }

@@ -11,7 +11,7 @@
 //! trace finite. A CLI variant runs the binary on a few mutants and asserts
 //! exit status 0 or 1 and no signal.
 //!
-//! `SPIKESIM_FUZZ_CASES` sets the in-process case count (default 2000;
+//! `SPIKESIM_FUZZ_CASES` sets the in-process case count (default 5000;
 //! `make experiments` runs 100,000), `SPIKESIM_FUZZ_CLI_CASES` the CLI's
 //! (default 40), `SPIKESIM_FUZZ_SEED` the seed (default 13). Failing mutants
 //! are written to `target/fuzz-failures/`.
@@ -128,12 +128,24 @@ fn shrink_model(path: &Path, text: &str) -> String {
     };
     // Recording less often than once per run is refused.
     let mut text = set_line(&text, "interval", "\"1 ms\"");
-    while text.lines().any(|l| l.starts_with("every = ") && l != "every = 10") {
-        let old = text.lines().find(|l| l.starts_with("every = ") && *l != "every = 10").unwrap().to_string();
+    while text
+        .lines()
+        .any(|l| l.starts_with("every = ") && l != "every = 10")
+    {
+        let old = text
+            .lines()
+            .find(|l| l.starts_with("every = ") && *l != "every = 10")
+            .unwrap()
+            .to_string();
         text = text.replace(&format!("{old}\n"), "every = 10\n");
     }
     let valid = |t: &str| parse_model(path, t).is_ok();
-    assert!(valid(&text), "{} shortened: {:?}", path.display(), parse_model(path, &text).err());
+    assert!(
+        valid(&text),
+        "{} shortened: {:?}",
+        path.display(),
+        parse_model(path, &text).err()
+    );
     let sizes: Vec<u64> = text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("size = "))
@@ -146,7 +158,10 @@ fn shrink_model(path: &Path, text: &str) -> String {
         let mut shrunk = text.clone();
         for &s in &sizes {
             if s > 100 && s % factor == 0 {
-                shrunk = shrunk.replace(&format!("size = {s}\n"), &format!("size = {}\n", s / factor));
+                shrunk = shrunk.replace(
+                    &format!("size = {s}\n"),
+                    &format!("size = {}\n", s / factor),
+                );
             }
         }
         if valid(&shrunk) {
@@ -161,8 +176,11 @@ fn shrink_model(path: &Path, text: &str) -> String {
 fn csv_model(dir: &Path) -> Base {
     let list = dir.join("list.csv");
     let current = dir.join("current.csv");
-    std::fs::write(&list, "pre,post,weight_nA,delay_ms\n0,1,0.5,1\n1,0,-0.2,2.5\n2,2,0.1,0.2\n")
-        .unwrap();
+    std::fs::write(
+        &list,
+        "pre,post,weight_nA,delay_ms\n0,1,0.5,1\n1,0,-0.2,2.5\n2,2,0.1,0.2\n",
+    )
+    .unwrap();
     std::fs::write(&current, "time_ms,amplitude_nA\n0,0\n1,0.3\n2,-0.1\n").unwrap();
     let path = root().join("models/fuzz_csv.toml");
     let text = format!(
@@ -256,6 +274,10 @@ impl Rng {
     }
 }
 
+fn pick_str(rng: &mut Rng, items: &[&'static str]) -> &'static str {
+    items[rng.below(items.len())]
+}
+
 const EXTREMES: [&str; 22] = [
     "0",
     "-1",
@@ -282,8 +304,8 @@ const EXTREMES: [&str; 22] = [
 ];
 
 const UNITS: [&str; 20] = [
-    "ms", "s", "us", "mV", "V", "GV", "nA", "pA", "Mohm", "Gohm", "Hz", "kHz", "nS", "pF", "", "parsec",
-    "µs", "ns", "MHz", "kohm",
+    "ms", "s", "us", "mV", "V", "GV", "nA", "pA", "Mohm", "Gohm", "Hz", "kHz", "nS", "pF", "",
+    "parsec", "µs", "ns", "MHz", "kohm",
 ];
 
 /// Byte ranges of the numbers in `text` (not the digits inside names).
@@ -408,7 +430,7 @@ fn mutate_toml(text: &str, rng: &mut Rng) -> String {
                 return text.to_string();
             }
             let spot = *rng.pick(&spots);
-            splice(text, spot, *rng.pick(&EXTREMES))
+            splice(text, spot, pick_str(rng, &EXTREMES))
         }
         2 => {
             let spots = units(text);
@@ -416,7 +438,7 @@ fn mutate_toml(text: &str, rng: &mut Rng) -> String {
                 return text.to_string();
             }
             let spot = *rng.pick(&spots);
-            splice(text, spot, *rng.pick(&UNITS))
+            splice(text, spot, pick_str(rng, &UNITS))
         }
         3 => {
             // Delete a key: a whole line, or an entry of an inline table.
@@ -460,8 +482,8 @@ fn mutate_toml(text: &str, rng: &mut Rng) -> String {
                 return String::new();
             }
             const ALPHABET: &[char] = &[
-                '"', '[', ']', '{', '}', '=', ',', '.', '#', '\n', '0', '9', '-', '+', 'e', 'E', ' ',
-                'x', '_', '\\', '\t', 'µ', '\'', '\0',
+                '"', '[', ']', '{', '}', '=', ',', '.', '#', '\n', '0', '9', '-', '+', 'e', 'E',
+                ' ', 'x', '_', '\\', '\t', 'µ', '\'', '\0',
             ];
             for _ in 0..1 + rng.below(4) {
                 let at = rng.below(chars.len());
@@ -493,7 +515,7 @@ fn mutate_csv(csv: &str, rng: &mut Rng) -> String {
                 return csv.to_string();
             }
             let spot = *rng.pick(&spots);
-            splice(csv, spot, *rng.pick(&EXTREMES))
+            splice(csv, spot, pick_str(rng, &EXTREMES))
         }
         2 => {
             // Another unit in a header cell.
@@ -550,9 +572,15 @@ fn mutant(base: &Base, seed: u64, count: usize, dir: &Path, case: u64) -> String
         if !base.csvs.is_empty() && rng.below(4) == 0 {
             let (abs, contents) = rng.pick(&base.csvs).clone();
             let mutated = mutate_csv(&contents, &mut rng);
-            let file = dir.join(format!("case{case}_{}", Path::new(&abs).file_name().unwrap().to_string_lossy()));
+            let file = dir.join(format!(
+                "case{case}_{}",
+                Path::new(&abs).file_name().unwrap().to_string_lossy()
+            ));
             std::fs::write(&file, mutated).unwrap();
-            text = text.replace(&format!("{abs:?}"), &format!("{:?}", file.display().to_string()));
+            text = text.replace(
+                &format!("{abs:?}"),
+                &format!("{:?}", file.display().to_string()),
+            );
         } else {
             text = mutate_toml(&text, &mut rng);
         }
@@ -597,15 +625,19 @@ fn small_enough(spec: &ModelSpec) -> bool {
             ValueSpec::Normal { .. } => f64::INFINITY,
         });
         if let ConnectRule::List(l) = &p.rule {
-            longest_delay = l.iter().filter_map(|s| s.delay).fold(longest_delay, f64::max);
+            longest_delay = l
+                .iter()
+                .filter_map(|s| s.delay)
+                .fold(longest_delay, f64::max);
         }
     }
     let delay_steps = (longest_delay / spec.simulation.dt).min(65_536.0);
-    let snapshots: f64 = spec.weight_records.iter().map(|w| w.steps.len() as f64).sum();
-    neurons <= 5e3
-        && synapses <= 1e6
-        && neurons * delay_steps <= 2e7
-        && snapshots * synapses <= 2e7
+    let snapshots: f64 = spec
+        .weight_records
+        .iter()
+        .map(|w| w.steps.len() as f64)
+        .sum();
+    neurons <= 5e3 && synapses <= 1e6 && neurons * delay_steps <= 2e7 && snapshots * synapses <= 2e7
 }
 
 #[derive(Debug)]
@@ -646,11 +678,15 @@ fn run_case(base: &Base, text: &str) -> Result<Outcome, String> {
         Err(e) => check_error(&e, base).map(|_| Outcome::Refused),
     };
     match base.kind {
-        Kind::Training => checked(spikesim::learn::experiment::parse_experiment(path, text).map(|_| ())),
-        Kind::Continual => checked(
-            spikesim::learn::continual::experiment::parse_continual(path, text).map(|_| ()),
-        ),
-        Kind::Tempotron => checked(spikesim::learn::tempotron_experiment::parse(path, text).map(|_| ())),
+        Kind::Training => {
+            checked(spikesim::learn::experiment::parse_experiment(path, text).map(|_| ()))
+        }
+        Kind::Continual => {
+            checked(spikesim::learn::continual::experiment::parse_continual(path, text).map(|_| ()))
+        }
+        Kind::Tempotron => {
+            checked(spikesim::learn::tempotron_experiment::parse(path, text).map(|_| ()))
+        }
         Kind::Model => match parse_model(path, text) {
             Err(e) => check_error(&e, base).map(|_| Outcome::Refused),
             Ok(mut spec) => {
@@ -719,7 +755,7 @@ fn runner(seed: u64) -> TestRunner {
 
 #[test]
 fn mutated_model_and_experiment_files_never_panic_or_hang() {
-    let total = env_number("SPIKESIM_FUZZ_CASES", 2000);
+    let total = env_number("SPIKESIM_FUZZ_CASES", 5000);
     let seed = env_number("SPIKESIM_FUZZ_SEED", 13);
     let limit = Duration::from_secs(env_number("SPIKESIM_FUZZ_CASE_SECONDS", 20));
     let dir = tempfile::tempdir().unwrap();
@@ -849,8 +885,8 @@ fn the_cli_exits_0_or_1_on_mutated_files() {
         let model = case_dir.join(name);
         std::fs::write(&model, &text).unwrap();
         // Run what validates and is small; check everything else.
-        let small = base.kind == Kind::Model
-            && parse_model(&model, &text).is_ok_and(|s| small_enough(&s));
+        let small =
+            base.kind == Kind::Model && parse_model(&model, &text).is_ok_and(|s| small_enough(&s));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_spikesim"));
         cmd.current_dir(root());
         if small {
@@ -871,7 +907,10 @@ fn the_cli_exits_0_or_1_on_mutated_files() {
             "case {case}: exit {:?} (a signal if None):\n{stderr}\n{text}",
             output.status
         );
-        assert!(!stderr.contains("panicked"), "case {case}: {stderr}\n{text}");
+        assert!(
+            !stderr.contains("panicked"),
+            "case {case}: {stderr}\n{text}"
+        );
         if code == Some(1) {
             assert!(
                 stderr.contains(&*name.to_string_lossy()),

@@ -164,9 +164,12 @@ struct Shared<'a> {
 }
 
 pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
+    // A projection without synapses has no shortest delay (an empty one
+    // reports 0, and an epoch of 0 s never ends the run).
     let epoch = net
         .projections
         .iter()
+        .filter(|p| p.synapse_count > 0)
         .filter_map(|p| p.min_delay_seconds)
         .fold(f64::INFINITY, f64::min)
         .min(spec.simulation.duration.max(net.dt));

@@ -452,7 +452,9 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     let scale = t
         .surrogate_scale
         .as_ref()
-        .map(|s| bounds::positive_up_to(&src, s, "training.surrogate_scale", bounds::SURROGATE_SCALE))
+        .map(|s| {
+            bounds::positive_up_to(&src, s, "training.surrogate_scale", bounds::SURROGATE_SCALE)
+        })
         .transpose()?;
     let surrogate = match name(&t.surrogate, "fast_sigmoid").as_str() {
         "fast_sigmoid" => Surrogate::FastSigmoid {

@@ -328,7 +328,15 @@ mod tests {
     #[test]
     fn rejects_values_that_overflow_or_underflow_once_scaled() {
         // Finite as written, ±inf or subnormal in SI.
-        for text in ["1e308 GV", "1e308 Mohm", "-1e308 GV", "1e308 ms", "1e-320 s", "1e-95 pA", "1e-320 ps"] {
+        for text in [
+            "1e308 GV",
+            "1e308 Mohm",
+            "-1e308 GV",
+            "1e308 ms",
+            "1e-320 s",
+            "1e-95 pA",
+            "1e-320 ps",
+        ] {
             let e = parse_quantity(text).unwrap_err();
             assert!(matches!(e, UnitError::OutOfRange { .. }), "{text}: {e}");
             assert!(e.to_string().contains(text), "{e}");

@@ -398,9 +398,7 @@ impl<'a> Validator<'a> {
             return Err(self.err(
                 span_of(duration_text),
                 "simulation.duration",
-                format!(
-                    "is {steps:e} steps of dt, more than the {MAX_STEPS:e} a run can take"
-                ),
+                format!("is {steps:e} steps of dt, more than the {MAX_STEPS:e} a run can take"),
             ));
         }
         let engine = match &s.engine {
@@ -861,7 +859,11 @@ impl<'a> Validator<'a> {
                     r_m,
                     weight: &initial,
                     population: target,
-                    weight_span: p.weight.as_ref().map(|w| w.span()).or(Some(p.connect.span())),
+                    weight_span: p
+                        .weight
+                        .as_ref()
+                        .map(|w| w.span())
+                        .or(Some(p.connect.span())),
                 };
                 Some(self.plasticity(raw_rule, &target, sim, &field("plasticity"))?)
             }

@@ -368,7 +368,9 @@ fn continual_spec(
         lr_continual: c
             .lr_continual
             .as_ref()
-            .map(|s| bounds::positive_up_to(src, s, "continual.lr_continual", bounds::LEARNING_RATE))
+            .map(|s| {
+                bounds::positive_up_to(src, s, "continual.lr_continual", bounds::LEARNING_RATE)
+            })
             .transpose()?,
         ewc_lambda: c
             .ewc_lambda
@@ -433,9 +435,8 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
     }
     if let Some(q) = &h.spiking {
         let q = q.get_ref();
-        if !(q.scale > 0.0 && q.scale <= bounds::WEIGHT_SCALE)
-            || !(1..=bounds::HLOP_SPIKING_STEPS).contains(&q.steps)
-        {
+        let scale_ok = q.scale > 0.0 && q.scale <= bounds::WEIGHT_SCALE;
+        if !scale_ok || !(1..=bounds::HLOP_SPIKING_STEPS).contains(&q.steps) {
             return Err(src.error(
                 h.spiking.as_ref().and_then(span),
                 "hlop.spiking",
@@ -461,12 +462,9 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
     Ok(HlopSpec {
         trace,
         layers,
-        iterations: h
-            .iterations
-            .as_ref()
-            .map_or(Ok(5), |s| {
-                bounds::count_in(src, s, "hlop.iterations", 1..=bounds::HLOP_ITERATIONS)
-            })?,
+        iterations: h.iterations.as_ref().map_or(Ok(5), |s| {
+            bounds::count_in(src, s, "hlop.iterations", 1..=bounds::HLOP_ITERATIONS)
+        })?,
         clamp: h
             .clamp
             .as_ref()
@@ -474,12 +472,9 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
             .transpose()?
             .unwrap_or(10.0),
         spiking: h.spiking.map(Spanned::into_inner),
-        epochs: h
-            .epochs
-            .as_ref()
-            .map_or(Ok(1), |s| {
-                bounds::count_in(src, s, "hlop.epochs", 1..=bounds::HLOP_ITERATIONS)
-            })?,
+        epochs: h.epochs.as_ref().map_or(Ok(1), |s| {
+            bounds::count_in(src, s, "hlop.epochs", 1..=bounds::HLOP_ITERATIONS)
+        })?,
     })
 }
 
