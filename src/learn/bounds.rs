@@ -68,7 +68,7 @@ pub fn positive_up_to(
 ) -> Result<f64, ModelError> {
     let v = *s.get_ref();
     let problem = if v.is_nan() || v <= 0.0 {
-        "must be > 0".to_string()
+        "must be > 0 (positive)".to_string()
     } else if v > max {
         format!("must be ≤ {max}")
     } else {
