@@ -174,9 +174,12 @@ pub fn try_run(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, MemoryError> {
+    // A projection without synapses has no shortest delay (an empty one
+    // reports 0, and an epoch of 0 s never ends the run).
     let epoch = net
         .projections
         .iter()
+        .filter(|p| p.synapse_count > 0)
         .filter_map(|p| p.min_delay_seconds)
         .fold(f64::INFINITY, f64::min)
         .min(spec.simulation.duration.max(net.dt));

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::model::units::{Dimension, lookup_unit};
+use crate::model::units::{Dimension, in_range, lookup_unit};
 
 /// One CSV column: its name and, for quantities, the factor to SI and dimension.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +117,16 @@ fn parse_cell(cell: &str, column: &Column) -> Result<f64, String> {
             column.name
         ));
     }
-    Ok(value * column.unit.map_or(1.0, |(scale, _)| scale))
+    // Checked after scaling, as in model files: `1e308` in a `_GV` column
+    // is an infinite number of volts.
+    let si = value * column.unit.map_or(1.0, |(scale, _)| scale);
+    if !in_range(si) {
+        return Err(format!(
+            "`{cell}` in column `{}` is {si:e} in SI units, outside the range a model can hold (0, or a magnitude between 1e-100 and 1e100)",
+            column.name
+        ));
+    }
+    Ok(si)
 }
 
 /// Interpret a column value as a non-negative integer index.

@@ -50,6 +50,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::bounds;
 use super::delays::{DelayMode, DelaySpec};
 use super::l2mu_experiment::{l2mu_layer, reject_l2mu_fields};
 use super::l2mu_layer::L2muShape;
@@ -275,26 +276,21 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
                 )
             })
     };
-    let positive_f = |s: &Spanned<f64>, field: &str| -> Result<f64, ModelError> {
-        let v = *s.get_ref();
-        if v > 0.0 && v.is_finite() {
-            Ok(v)
-        } else {
-            Err(err(span(s), field, format!("must be > 0, found {v}")))
-        }
-    };
 
     let d = &raw.data;
     let dt = time(&d.dt, "data.dt")?;
-    let duration = d
-        .duration
-        .as_ref()
-        .map(|s| time(s, "data.duration"))
-        .transpose()?;
+    let duration = match &d.duration {
+        Some(s) => {
+            let v = time(s, "data.duration")?;
+            bounds::sample_steps(&src, s, "data.duration", v, dt)?;
+            Some(v)
+        }
+        None => None,
+    };
     let channel_group = d
         .channel_group
         .as_ref()
-        .map(|s| positive(s, "data.channel_group"))
+        .map(|s| bounds::count_in(&src, s, "data.channel_group", 1..=bounds::CHANNEL_GROUP))
         .transpose()?
         .unwrap_or(1);
 
@@ -393,7 +389,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             threshold: l
                 .threshold
                 .as_ref()
-                .map(|t| positive_f(t, &f("threshold")))
+                .map(|t| bounds::positive_up_to(&src, t, &f("threshold"), bounds::WEIGHT_SCALE))
                 .transpose()?
                 .unwrap_or(1.0),
             recurrent: l.recurrent.unwrap_or(false),
@@ -459,7 +455,9 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     let scale = t
         .surrogate_scale
         .as_ref()
-        .map(|s| positive_f(s, "training.surrogate_scale"))
+        .map(|s| {
+            bounds::positive_up_to(&src, s, "training.surrogate_scale", bounds::SURROGATE_SCALE)
+        })
         .transpose()?;
     let surrogate = match name(&t.surrogate, "fast_sigmoid").as_str() {
         "fast_sigmoid" => Surrogate::FastSigmoid {
@@ -493,19 +491,30 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         threshold: r
             .threshold
             .as_ref()
-            .map(|t| positive_f(t, "readout.threshold"))
+            .map(|t| bounds::positive_up_to(&src, t, "readout.threshold", bounds::WEIGHT_SCALE))
             .transpose()?
             .unwrap_or(1.0),
         recurrent: false,
         spiking: readout == Readout::SpikeCount,
         tau_syn: None,
     });
-    let readout_window = r
-        .window
-        .as_ref()
-        .map(|w| time(w, "readout.window").map(|v| ((v / dt).round() as usize).max(1)))
-        .transpose()?
-        .unwrap_or(0);
+    let readout_window = match &r.window {
+        Some(w) => {
+            let v = time(w, "readout.window")?;
+            if let Some(d) = duration
+                && v > d
+            {
+                return Err(err(
+                    span(w),
+                    "readout.window",
+                    format!("{:?} is longer than the sample duration", w.get_ref()),
+                ));
+            }
+            // A window shorter than dt reads the last step.
+            bounds::sample_steps(&src, w, "readout.window", v.max(dt), dt)?
+        }
+        None => 0,
+    };
     if let Some((i, _)) = l2mu_layers.first() {
         if rule == Rule::Online {
             return Err(err(
@@ -552,7 +561,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     let epochs = t
         .epochs
         .as_ref()
-        .map(|s| positive(s, "training.epochs"))
+        .map(|s| bounds::count_in(&src, s, "training.epochs", 1..=bounds::EPOCHS))
         .transpose()?
         .unwrap_or(10);
     for (i, l) in raw.layers.iter().enumerate() {
@@ -615,14 +624,14 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         batch_size: t
             .batch_size
             .as_ref()
-            .map(|s| positive(s, "training.batch_size"))
+            .map(|s| bounds::count_in(&src, s, "training.batch_size", 1..=bounds::BATCH))
             .transpose()?
             .unwrap_or(32),
         optimizer,
         lr: t
             .lr
             .as_ref()
-            .map(|s| positive_f(s, "training.lr"))
+            .map(|s| bounds::positive_up_to(&src, s, "training.lr", bounds::LEARNING_RATE))
             .transpose()?
             .unwrap_or(1e-3),
         lr_schedule,
@@ -635,7 +644,7 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         init_gain: t
             .init_gain
             .as_ref()
-            .map(|s| positive_f(s, "training.init_gain"))
+            .map(|s| bounds::positive_up_to(&src, s, "training.init_gain", bounds::INIT_GAIN))
             .transpose()?
             .unwrap_or(1.0),
         seed: t.seed.unwrap_or(1),
@@ -729,6 +738,16 @@ fn delay_spec(
         ));
     };
     let steps = time(max, &format!("{field}.max_delay"))? / dt;
+    if steps > bounds::DELAY_STEPS {
+        return Err(src.error(
+            span(max),
+            format!("{field}.max_delay"),
+            format!(
+                "is {steps:e} steps of dt, more than the {} a delay kernel may span",
+                bounds::DELAY_STEPS
+            ),
+        ));
+    }
     let whole = steps.round();
     if (steps - whole).abs() > 1e-6 || !(whole as usize).is_multiple_of(2) {
         return Err(src.error(
@@ -740,14 +759,7 @@ fn delay_spec(
         ));
     }
     let lr_scale = match &r.lr_scale {
-        Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
-            return Err(src.error(
-                span(s),
-                format!("{field}.lr_scale"),
-                format!("must be > 0, found {}", s.get_ref()),
-            ));
-        }
-        Some(s) => *s.get_ref(),
+        Some(s) => bounds::positive_up_to(src, s, &format!("{field}.lr_scale"), bounds::LR_SCALE)?,
         None => 100.0,
     };
     let sharpen = match &r.sharpen {

@@ -104,6 +104,16 @@ pub(super) fn l2mu_layer(
     let hidden_size = count(src, f("size"), &Some(l.size.clone()), at.clone())?;
     let memory_size = count(src, f("memory_size"), &l.memory_size, at.clone())?;
     let order = count(src, f("order"), &l.order, at.clone())?;
+    if order > super::bounds::L2MU_ORDER as usize {
+        return Err(src.error(
+            l.order.as_ref().map(|o| o.span()),
+            f("order"),
+            format!(
+                "must be ≤ {} (the Legendre basis of a memory), found {order}",
+                super::bounds::L2MU_ORDER
+            ),
+        ));
+    }
     let Some(theta) = &l.theta else {
         return Err(src.error(
             Some(at),

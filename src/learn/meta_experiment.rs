@@ -83,13 +83,7 @@ pub(super) fn meta_layer(
             "missing; a meta layer needs its noise scale (in units of the weights)",
         ));
     };
-    if !(*delta_u.get_ref() > 0.0 && delta_u.get_ref().is_finite()) {
-        return Err(src.error(
-            Some(delta_u.span()),
-            f("delta_u"),
-            format!("must be > 0, found {}", delta_u.get_ref()),
-        ));
-    }
+    super::bounds::positive_up_to(src, delta_u, &f("delta_u"), super::bounds::WEIGHT_SCALE)?;
     let rho_0 = match (firing, &l.rho_0) {
         (Firing::Exponential, Some(r)) => {
             let hz = parse_as(r.get_ref(), Dimension::Frequency)

@@ -27,6 +27,7 @@
 //! - [`continual`]: task sequences, EWC, replay memory and the
 //!   continual-learning metrics (accuracy matrix, ACC, BWT).
 pub mod adam;
+pub mod bounds;
 pub mod continual;
 pub mod dcls;
 pub mod delays;

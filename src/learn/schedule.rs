@@ -87,16 +87,12 @@ pub(super) fn parse_schedule(src: &Source, raw: &RawSchedule) -> Result<LrSchedu
                     "a \"step\" schedule needs `decay_every` (epochs)",
                 ));
             };
-            let every = usize::try_from(*every.get_ref())
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| {
-                    src.error(
-                        Some(every.span()),
-                        "training.decay_every",
-                        format!("must be ≥ 1, found {}", every.get_ref()),
-                    )
-                })?;
+            let every = super::bounds::count_in(
+                src,
+                every,
+                "training.decay_every",
+                1..=super::bounds::EPOCHS,
+            )?;
             let factor = match raw.decay_factor {
                 Some(f) if !(*f.get_ref() > 0.0 && *f.get_ref() <= 1.0) => {
                     return Err(src.error(

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::bounds;
 use super::lzc::{NearestMean, binarise, complexity};
 use super::patterns::{ClassSpec, Classes, Pattern};
 use super::tempotron::{Rates, Readout, Response, Tempotron};
@@ -157,23 +158,11 @@ impl Checker<'_> {
         Ok(v as usize)
     }
 
-    fn positive(&self, s: &Spanned<f64>, field: &str) -> Result<f64, ModelError> {
-        let v = *s.get_ref();
-        if !(v.is_finite() && v > 0.0) {
-            return Err(self.err(s, field, format!("must be positive, got {v}")));
-        }
-        Ok(v)
-    }
-
-    fn non_negative(&self, s: &Option<Spanned<f64>>, field: &str) -> Result<f64, ModelError> {
+    /// A learning rate of `v_th` or `tau_m`: 0 (the default) keeps them.
+    fn intrinsic_rate(&self, s: &Option<Spanned<f64>>, field: &str) -> Result<f64, ModelError> {
         match s {
             None => Ok(0.0),
-            Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => Ok(*s.get_ref()),
-            Some(s) => Err(self.err(
-                s,
-                field,
-                format!("must not be negative, got {}", s.get_ref()),
-            )),
+            Some(s) => bounds::non_negative_up_to(&self.src, s, field, bounds::INTRINSIC_RATE),
         }
     }
 }
@@ -199,9 +188,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
         raw.neuron.get_ref(),
         raw.training.get_ref(),
     );
+    let dt = c.quantity(&n.dt, Dimension::Time, "neuron.dt")?;
+    let duration = c.quantity(&p.duration, Dimension::Time, "patterns.duration")?;
+    bounds::sample_steps(&c.src, &p.duration, "patterns.duration", duration, dt)?;
     let classes = ClassSpec {
         afferents: c.count(&p.afferents, "patterns.afferents", 1..100_001)?,
-        duration: c.quantity(&p.duration, Dimension::Time, "patterns.duration")?,
+        duration,
         rate: c.quantity(&p.rate, Dimension::Frequency, "patterns.rate")?,
         prototypes: c.count(&p.prototypes, "patterns.prototypes", 1..10_001)?,
         jitter: parse_as(p.jitter.get_ref(), Dimension::Time)
@@ -239,9 +231,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
                     "missing: a meta tempotron needs it",
                 )
             };
-            let delta_u = c.positive(
+            let delta_u = bounds::positive_up_to(
+                &c.src,
                 n.delta_u.as_ref().ok_or_else(|| missing("delta_u"))?,
                 "neuron.delta_u",
+                bounds::WEIGHT_SCALE,
             )?;
             let escape = match n.escape.as_ref().map(|s| (s, s.get_ref().as_str())) {
                 None | Some((_, "exponential")) => {
@@ -282,14 +276,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
         seed: p.seed.unwrap_or(0),
         readout,
         tau_m: c.quantity(&n.tau_m, Dimension::Time, "neuron.tau_m")?,
-        v_th: c.positive(&n.v_th, "neuron.v_th")?,
-        w_max: c.positive(&n.w_max, "neuron.w_max")?,
-        dt: c.quantity(&n.dt, Dimension::Time, "neuron.dt")?,
+        v_th: bounds::positive_up_to(&c.src, &n.v_th, "neuron.v_th", bounds::WEIGHT_SCALE)?,
+        w_max: bounds::positive_up_to(&c.src, &n.w_max, "neuron.w_max", bounds::WEIGHT_SCALE)?,
+        dt,
         epochs: c.count(&t.epochs, "training.epochs", 1..100_001)?,
         rates: Rates {
-            weights: c.positive(&t.learning_rate, "training.learning_rate")?,
-            threshold: c.non_negative(&t.threshold_rate, "training.threshold_rate")?,
-            tau_m: c.non_negative(&t.tau_rate, "training.tau_rate")?,
+            weights: bounds::positive_up_to(
+                &c.src,
+                &t.learning_rate,
+                "training.learning_rate",
+                bounds::LEARNING_RATE,
+            )?,
+            threshold: c.intrinsic_rate(&t.threshold_rate, "training.threshold_rate")?,
+            tau_m: c.intrinsic_rate(&t.tau_rate, "training.tau_rate")?,
         },
         results: output.and_then(|o| o.results.as_ref().map(PathBuf::from)),
         plot: output.and_then(|o| o.plot.as_ref().map(PathBuf::from)),

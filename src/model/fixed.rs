@@ -181,6 +181,7 @@ impl Validator<'_> {
     pub(super) fn fixed_model(&self, raw: &RawModel) -> Result<ModelSpec> {
         let warnings = Warnings::default();
         let simulation = self.fixed_simulation(&raw.simulation)?;
+        self.some_population(raw)?;
         if let Some(s) = raw.stimuli.first() {
             return Err(self.err(
                 span(s),
@@ -216,7 +217,7 @@ impl Validator<'_> {
             .records
             .iter()
             .enumerate()
-            .map(|(i, r)| self.fixed_record(i, r, &populations))
+            .map(|(i, r)| self.fixed_record(i, r, &populations, simulation.steps))
             .collect::<Result<Vec<_>>>()?;
         let output = self.output_for(raw.output.as_ref(), &records)?;
         Ok(ModelSpec {
@@ -247,12 +248,12 @@ impl Validator<'_> {
                 "missing: fixed-point mode counts time in steps (e.g. steps = 1000)",
             )
         })?;
-        if !(0..=1_000_000_000_000).contains(steps.get_ref()) {
+        if !(1..=1_000_000_000_000).contains(steps.get_ref()) {
             return Err(self.err(
                 span(steps),
                 "simulation.steps",
                 format!(
-                    "must be a number of steps in [0, 10^12], got {}",
+                    "must be a number of steps in [1, 10^12], got {}",
                     steps.get_ref()
                 ),
             ));
@@ -629,6 +630,7 @@ impl Validator<'_> {
         index: usize,
         raw: &Spanned<RawRecord>,
         pops: &[FixedPopulation],
+        steps: u64,
     ) -> Result<RecordSpec> {
         let r = raw.get_ref();
         let field = |f: &str| format!("record[{index}].{f}");
@@ -680,17 +682,7 @@ impl Validator<'_> {
         }
         let neurons =
             self.neuron_list(r.neurons.as_ref(), pops[population].size, &field("neurons"))?;
-        let every = match &r.every {
-            None => 1,
-            Some(e) if *e.get_ref() >= 1 => *e.get_ref() as u64,
-            Some(e) => {
-                return Err(self.err(
-                    span(e),
-                    &field("every"),
-                    "must be a positive number of steps",
-                ));
-            }
-        };
+        let every = self.record_every(r.every.as_ref(), steps, &field("every"))?;
         Ok(RecordSpec {
             population,
             variables: variables.clone(),

@@ -24,6 +24,17 @@ pub enum ValueSpec {
 }
 
 impl ValueSpec {
+    /// Whether every value the spec names (constants, array entries,
+    /// bounds, mean and spread) satisfies `ok`.
+    pub fn all(&self, ok: impl Fn(f64) -> bool) -> bool {
+        match self {
+            ValueSpec::Constant(v) => ok(*v),
+            ValueSpec::Array(a) => a.iter().all(|v| ok(*v)),
+            ValueSpec::Uniform { low, high } => ok(*low) && ok(*high),
+            ValueSpec::Normal { mean, std } => ok(*mean) && ok(*std),
+        }
+    }
+
     /// Multiply every value by `factor` (unit conversions).
     pub fn scaled(&self, factor: f64) -> ValueSpec {
         match self {

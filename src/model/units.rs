@@ -90,6 +90,26 @@ pub enum UnitError {
     },
     #[error("{0:?} is not a finite number")]
     NotFinite(String),
+    #[error(
+        "{text:?} is {si} in SI units, outside the range a model can hold (0, or a magnitude between {MIN_MAGNITUDE:e} and {MAX_MAGNITUDE:e})"
+    )]
+    OutOfRange { text: String, si: String },
+}
+
+/// The largest magnitude of a quantity in SI units. Far beyond anything
+/// physical (1e100 V, 1e100 s), and small enough that the products and
+/// quotients the simulator forms of two quantities (`r_m * i`, `dt / tau`)
+/// stay finite: a larger value would turn into ±inf or NaN in the run.
+pub const MAX_MAGNITUDE: f64 = 1e100;
+
+/// The smallest non-zero magnitude, for the same reason: `1 / tau` of a
+/// subnormal `tau` is infinite.
+pub const MIN_MAGNITUDE: f64 = 1e-100;
+
+/// Whether an SI value lies in the range a model can hold (see
+/// [`MAX_MAGNITUDE`]): 0, or a finite magnitude in [1e-100, 1e100].
+pub fn in_range(value: f64) -> bool {
+    value == 0.0 || (MIN_MAGNITUDE..=MAX_MAGNITUDE).contains(&value.abs())
 }
 
 const PREFIXES: [(&str, f64); 7] = [
@@ -190,6 +210,12 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, UnitError> {
         return Err(UnitError::NotFinite(text.to_string()));
     }
     if unit.is_empty() {
+        if !in_range(number) {
+            return Err(UnitError::OutOfRange {
+                text: text.to_string(),
+                si: format!("{number:e}"),
+            });
+        }
         return Ok(Quantity {
             value: number,
             dimension: Dimension::Dimensionless,
@@ -199,10 +225,28 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, UnitError> {
         text: text.to_string(),
         unit: unit.to_string(),
     })?;
-    Ok(Quantity {
-        value: number * scale,
-        dimension,
-    })
+    // Checked after scaling: "1e308 GV" is a finite number of an infinite
+    // number of volts, "1e-320 ps" a non-zero number of zero seconds.
+    let value = number * scale;
+    if !in_range(value) || (value == 0.0 && number != 0.0) {
+        return Err(UnitError::OutOfRange {
+            text: text.to_string(),
+            si: describe_si(number, scale, dimension.si_unit()),
+        });
+    }
+    Ok(Quantity { value, dimension })
+}
+
+/// `number * scale` with its unit, as a power of ten where the product
+/// overflows or underflows an `f64`.
+fn describe_si(number: f64, scale: f64, unit: &str) -> String {
+    let value = number * scale;
+    if value.is_finite() && value != 0.0 {
+        return format!("{value:e} {unit}");
+    }
+    let sign = if number < 0.0 { "-" } else { "" };
+    let exponent = (number.abs().log10() + scale.log10()).round();
+    format!("about {sign}1e{exponent} {unit}")
 }
 
 /// Parse a quantity and require a dimension; returns the SI value.
@@ -279,6 +323,36 @@ mod tests {
         ));
         let msg = parse_as("5 mV", Dimension::Time).unwrap_err().to_string();
         assert!(msg.contains("expected a time"), "{msg}");
+    }
+
+    #[test]
+    fn rejects_values_that_overflow_or_underflow_once_scaled() {
+        // Finite as written, ±inf or subnormal in SI.
+        for text in [
+            "1e308 GV",
+            "1e308 Mohm",
+            "-1e308 GV",
+            "1e308 ms",
+            "1e-320 s",
+            "1e-95 pA",
+            "1e-320 ps",
+        ] {
+            let e = parse_quantity(text).unwrap_err();
+            assert!(matches!(e, UnitError::OutOfRange { .. }), "{text}: {e}");
+            assert!(e.to_string().contains(text), "{e}");
+        }
+        let e = parse_quantity("1e308 GV").unwrap_err().to_string();
+        assert!(e.contains("about 1e317 V"), "{e}");
+        let e = parse_quantity("1e-320 ps").unwrap_err().to_string();
+        assert!(e.contains("about 1e-332 s"), "{e}");
+        // The edges of the range are accepted, zero too.
+        assert_eq!(parse_as("1e100 V", Dimension::Voltage), Ok(1e100));
+        assert_eq!(parse_as("-1e-100 A", Dimension::Current), Ok(-1e-100));
+        assert_eq!(parse_as("0 ms", Dimension::Time), Ok(0.0));
+        assert!(matches!(
+            parse_quantity("1e101"),
+            Err(UnitError::OutOfRange { .. })
+        ));
     }
 
     proptest::proptest! {

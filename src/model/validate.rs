@@ -11,7 +11,7 @@ use toml::{Spanned, Value};
 use super::error::{ModelError, Source};
 use super::schema::*;
 use super::spec::*;
-use super::units::{Dimension, parse_as, parse_quantity};
+use super::units::{Dimension, MAX_MAGNITUDE, MIN_MAGNITUDE, in_range, parse_as, parse_quantity};
 use crate::io::stimuli;
 use crate::synapse::connect::MAX_DELAY_STEPS;
 
@@ -19,6 +19,11 @@ mod discrete;
 mod richer;
 
 type Result<T> = std::result::Result<T, ModelError>;
+
+/// The most clock steps a run may take: 1e15 steps of even 1 ns of
+/// compute each would be 30 years, and every step count fits `u64`,
+/// `usize` and an exact `f64`.
+pub const MAX_STEPS: u64 = 1_000_000_000_000_000;
 
 mod plasticity;
 
@@ -55,10 +60,11 @@ impl<'a> Validator<'a> {
         }
         self.reject_fixed_only(&raw)?;
         let simulation = self.simulation(&raw.simulation)?;
+        self.some_population(&raw)?;
         let mut populations = Vec::with_capacity(raw.populations.len());
         let mut names = HashSet::new();
         for p in &raw.populations {
-            let spec = self.population(p)?;
+            let spec = self.population(p, simulation.dt)?;
             if !names.insert(spec.name.clone()) {
                 return Err(self.err(
                     span_of(&p.get_ref().name),
@@ -95,7 +101,7 @@ impl<'a> Validator<'a> {
                     &projections,
                     &simulation,
                 )?),
-                None => records.push(self.record(i, r, &populations)?),
+                None => records.push(self.record(i, r, &populations, simulation.steps)?),
             }
         }
         let output = self.output_for(raw.output.as_ref(), &records)?;
@@ -112,6 +118,42 @@ impl<'a> Validator<'a> {
             fixed: None,
             warnings: Vec::new(),
         })
+    }
+
+    /// A model without neurons has nothing to simulate or record.
+    pub(super) fn some_population(&self, raw: &RawModel) -> Result<()> {
+        if raw.populations.is_empty() {
+            return Err(self.err(
+                Some(raw.simulation.span()),
+                "population",
+                "the model has no [[population]]: nothing to simulate",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Recording every `every` steps samples steps 0, every, 2·every, …:
+    /// more than the run's steps records only step 0, which is surely not
+    /// what was meant.
+    pub(super) fn record_every(
+        &self,
+        every: Option<&Spanned<i64>>,
+        steps: u64,
+        field: &str,
+    ) -> Result<u64> {
+        let Some(e) = every else { return Ok(1) };
+        let n = *e.get_ref();
+        if n < 1 {
+            return Err(self.err(span_of(e), field, "must be a positive number of steps"));
+        }
+        if n as u64 > steps.max(1) {
+            return Err(self.err(
+                span_of(e),
+                field,
+                format!("is {n} steps, more than the run's {steps} steps"),
+            ));
+        }
+        Ok(n as u64)
     }
 
     // ----- scalars -------------------------------------------------------
@@ -166,6 +208,9 @@ impl<'a> Validator<'a> {
                     .unwrap_or(0.0);
                 if !x.is_finite() {
                     return Err(self.err(span, field, "must be a finite number"));
+                }
+                if !in_range(x) {
+                    return Err(self.err(span, field, format!("{x:e} is outside the range a model can hold (0, or a magnitude between {MIN_MAGNITUDE:e} and {MAX_MAGNITUDE:e})")));
                 }
                 return Ok((x, Dimension::Dimensionless));
             }
@@ -336,12 +381,24 @@ impl<'a> Validator<'a> {
                 "must not be negative",
             ));
         }
+        if dt > duration {
+            return Err(self.err(
+                span_of(dt_text),
+                "simulation.dt",
+                format!(
+                    "{:?} is longer than the duration {:?}: the run would have no step",
+                    dt_text.get_ref(),
+                    duration_text.get_ref()
+                ),
+            ));
+        }
+        // dt <= duration, so at least one step.
         let steps = (duration / dt).round();
-        if steps > 1e15 {
+        if steps > MAX_STEPS as f64 {
             return Err(self.err(
                 span_of(duration_text),
                 "simulation.duration",
-                "is too many steps of dt",
+                format!("is {steps:e} steps of dt, more than the {MAX_STEPS:e} a run can take"),
             ));
         }
         let engine = match &s.engine {
@@ -397,7 +454,7 @@ impl<'a> Validator<'a> {
         Ok((name, size as u32))
     }
 
-    fn population(&self, raw: &Spanned<RawPopulation>) -> Result<PopulationSpec> {
+    fn population(&self, raw: &Spanned<RawPopulation>, dt: f64) -> Result<PopulationSpec> {
         let p = raw.get_ref();
         let (name, size) = self.name_and_size(p)?;
         let field = |f: &str| format!("population[{name}].{f}");
@@ -442,7 +499,7 @@ impl<'a> Validator<'a> {
             "poisson" => {
                 params.allow(&["rate", "rate_file"])?;
                 init.allow(&[])?;
-                NeuronKind::Poisson(self.poisson_rate(&params, size)?)
+                NeuronKind::Poisson(self.poisson_rate(&params, size, dt)?)
             }
             other => match self.richer_kind(other, &params, &init, size) {
                 Some(kind) => kind?,
@@ -491,7 +548,7 @@ impl<'a> Validator<'a> {
                 let r = r_m.ok_or_else(|| {
                     params.error("i_e", "a current needs the membrane resistance `r_m`")
                 })?;
-                spec.scaled(r)
+                self.drive_in_range(spec.scaled(r), span_of(v), &params.field("i_e"))?
             }
         };
         let init_v = match init.get("v") {
@@ -558,13 +615,31 @@ impl<'a> Validator<'a> {
             self.value_spec(v, &[Dimension::Current, Dimension::Voltage], field, len)?;
         match (dim, r_m) {
             (Dimension::Voltage, _) => Ok(spec),
-            (_, Some(r)) => Ok(spec.scaled(r)),
+            (_, Some(r)) => self.drive_in_range(spec.scaled(r), span_of(v), field),
             (_, None) => Err(self.err(
                 span_of(v),
                 field,
                 "a current needs the target's membrane resistance `r_m`; give `r_m` or express it as a voltage (r_m * i)",
             )),
         }
+    }
+
+    /// A current times `r_m` is a voltage the membrane adds; each factor
+    /// in range does not make their product so.
+    fn drive_in_range(
+        &self,
+        drive: ValueSpec,
+        span: Option<Range<usize>>,
+        field: &str,
+    ) -> Result<ValueSpec> {
+        if drive.all(in_range) {
+            return Ok(drive);
+        }
+        Err(self.err(
+            span,
+            field,
+            format!("times the membrane resistance `r_m` this is a drive beyond ±{MAX_MAGNITUDE:e} V (or below {MIN_MAGNITUDE:e} V): out of the range a model can hold"),
+        ))
     }
 
     fn spike_source(&self, params: &Params, size: u32) -> Result<SpikeList> {
@@ -642,7 +717,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn poisson_rate(&self, params: &Params, size: u32) -> Result<PoissonRate> {
+    fn poisson_rate(&self, params: &Params, size: u32, dt: f64) -> Result<PoissonRate> {
         match (params.get("rate"), params.get("rate_file")) {
             (Some(v), None) => {
                 let (spec, _) = self.value_spec(
@@ -652,6 +727,7 @@ impl<'a> Validator<'a> {
                     Some(size as usize),
                 )?;
                 check_non_negative(&spec)
+                    .and_then(|()| check_rate_per_step(&spec, dt))
                     .map_err(|m| self.err(span_of(v), &params.field("rate"), m))?;
                 Ok(PoissonRate::Constant(spec))
             }
@@ -661,6 +737,9 @@ impl<'a> Validator<'a> {
                 if course.values.iter().any(|r| *r < 0.0) {
                     return Err(self.err(span_of(f), &field, "rates must not be negative"));
                 }
+                let highest = course.values.iter().copied().fold(0.0, f64::max);
+                check_rate_per_step(&ValueSpec::Constant(highest), dt)
+                    .map_err(|m| self.err(span_of(f), &field, m))?;
                 Ok(PoissonRate::Varying(course))
             }
             _ => Err(params.error(
@@ -730,22 +809,30 @@ impl<'a> Validator<'a> {
         )?;
         let (rule, listed_weight_dim) =
             self.connect(&p.connect, pops[from].size, target.size, &field("connect"))?;
+        // A list's weight column gives every synapse its weight, in a unit
+        // the synapse kind must take; the projection's `weight` would then
+        // never be used, so both together are refused.
+        if let Some(dim) = listed_weight_dim {
+            check_weight_dim(dim, port, r_m)
+                .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
+            if let Some(w) = &p.weight {
+                return Err(self.err(
+                    span_of(w),
+                    &field("weight"),
+                    "the connection list has a weight column, which gives every synapse its weight: remove `weight` or the list's weight column",
+                ));
+            }
+        }
         let weight = match &p.weight {
             Some(w) => self.weight(w, port, r_m, &field("weight"))?,
-            None => match (&rule, listed_weight_dim) {
-                (ConnectRule::List(_), Some(dim)) => {
-                    check_weight_dim(dim, port, r_m)
-                        .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
-                    ValueSpec::Constant(0.0)
-                }
-                _ => {
-                    return Err(self.err(
-                        Some(raw.span()),
-                        &field("weight"),
-                        "missing `weight` (e.g. \"0.5 mV\")",
-                    ));
-                }
-            },
+            None if listed_weight_dim.is_some() => ValueSpec::Constant(0.0),
+            None => {
+                return Err(self.err(
+                    Some(raw.span()),
+                    &field("weight"),
+                    "missing `weight` (e.g. \"0.5 mV\")",
+                ));
+            }
         };
         let delay = match &p.delay {
             None => ValueSpec::Constant(sim.dt),
@@ -764,15 +851,27 @@ impl<'a> Validator<'a> {
             &p.connect,
             &field("connect"),
         )?;
+        // Plasticity bounds the initial weights: the listed ones when the
+        // list gives them.
+        let initial = match &rule {
+            ConnectRule::List(syns) if listed_weight_dim.is_some() => {
+                ValueSpec::Array(syns.iter().filter_map(|s| s.weight).collect())
+            }
+            _ => weight.clone(),
+        };
         let plasticity = match &p.plasticity {
             None => None,
             Some(raw_rule) => {
                 let target = plasticity::Target {
                     port,
                     r_m,
-                    weight: &weight,
+                    weight: &initial,
                     population: target,
-                    weight_span: p.weight.as_ref().map(|w| w.span()),
+                    weight_span: p
+                        .weight
+                        .as_ref()
+                        .map(|w| w.span())
+                        .or(Some(p.connect.span())),
                 };
                 Some(self.plasticity(raw_rule, &target, sim, &field("plasticity"))?)
             }
@@ -841,6 +940,16 @@ impl<'a> Validator<'a> {
         for s in &mut syns {
             if let Some(w) = s.weight.as_mut() {
                 *w *= factor;
+                if !in_range(*w) {
+                    return Err(self.err(
+                        span_of(connect),
+                        field,
+                        format!(
+                            "synapse {} -> {}: its weight times the target's `r_m` is {:e} V, out of the range a model can hold",
+                            s.pre, s.post, *w
+                        ),
+                    ));
+                }
             }
             if let Some(d) = s.delay
                 && d < dt * (1.0 - 1e-9)
@@ -1054,7 +1163,7 @@ impl<'a> Validator<'a> {
                     .map(|x| {
                         x.as_float()
                             .or(x.as_integer().map(|i| i as f64))
-                            .filter(|x| x.is_finite())
+                            .filter(|x| x.is_finite() && in_range(*x))
                             .ok_or_else(shape_error)
                     })
                     .collect()
@@ -1135,6 +1244,13 @@ impl<'a> Validator<'a> {
                         "must not be negative",
                     ));
                 }
+                check_rate_per_step(&ValueSpec::Constant(rate), sim.dt).map_err(|m| {
+                    self.err(
+                        span_of(s.rate.as_ref().expect("checked")),
+                        &field("rate"),
+                        m,
+                    )
+                })?;
                 let weight_value = s.weight.as_ref().ok_or_else(|| {
                     self.err(
                         Some(raw.span()),
@@ -1210,7 +1326,10 @@ impl<'a> Validator<'a> {
             |value: f64, dim: Dimension, span: Option<Range<usize>>, f: &str| -> Result<f64> {
                 match (dim, r_m) {
                     (Dimension::Voltage, _) => Ok(value),
-                    (_, Some(r)) => Ok(value * r),
+                    (_, Some(r)) => {
+                        self.drive_in_range(ValueSpec::Constant(value * r), span, f)?;
+                        Ok(value * r)
+                    }
                     (_, None) => Err(self.err(
                         span,
                         f,
@@ -1316,6 +1435,7 @@ impl<'a> Validator<'a> {
         index: usize,
         raw: &Spanned<RawRecord>,
         pops: &[PopulationSpec],
+        steps: u64,
     ) -> Result<RecordSpec> {
         let r = raw.get_ref();
         let field = |f: &str| format!("record[{index}].{f}");
@@ -1361,17 +1481,7 @@ impl<'a> Validator<'a> {
         }
         let neurons =
             self.neuron_list(r.neurons.as_ref(), pops[population].size, &field("neurons"))?;
-        let every = match &r.every {
-            None => 1,
-            Some(e) if *e.get_ref() >= 1 => *e.get_ref() as u64,
-            Some(e) => {
-                return Err(self.err(
-                    span_of(e),
-                    &field("every"),
-                    "must be a positive number of steps",
-                ));
-            }
-        };
+        let every = self.record_every(r.every.as_ref(), steps, &field("every"))?;
         Ok(RecordSpec {
             population,
             variables: variables.get_ref().clone(),
@@ -1479,6 +1589,27 @@ fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
     } else {
         Ok(())
     }
+}
+
+/// A Poisson source spikes at most once per step on the clock grid, and the
+/// event engine emits every spike of its continuous-time process: a rate
+/// above `1 / dt` cannot be represented by the one and would swamp (or, once
+/// the intervals vanish against the time, stall) the other.
+fn check_rate_per_step(spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
+    let highest = match spec {
+        ValueSpec::Constant(v) => *v,
+        ValueSpec::Array(a) => a.iter().copied().fold(0.0, f64::max),
+        ValueSpec::Uniform { high, .. } => *high,
+        // Draws beyond ten standard deviations do not happen.
+        ValueSpec::Normal { mean, std } => mean + 10.0 * std,
+    };
+    if highest * dt > 1.0 {
+        return Err(format!(
+            "a rate of {highest:e} Hz is more than one spike per step of dt ({:e} Hz); use a smaller dt or more sources",
+            1.0 / dt
+        ));
+    }
+    Ok(())
 }
 
 /// Sort-checked `(time, value)` rows to a piecewise-constant function that is

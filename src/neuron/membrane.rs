@@ -189,7 +189,13 @@ pub fn expm1_over_x(x: f64) -> f64 {
 /// `a = 1/tau_m - 1/tau_s`, written so that `tau_s → tau_m` stays exact.
 pub fn synaptic_propagator(dt: f64, tau_m: f64, tau_s: f64) -> f64 {
     let a = 1.0 / tau_m - 1.0 / tau_s;
-    (-dt / tau_m).exp() * dt / tau_m * expm1_over_x(a * dt)
+    if (a * dt).abs() < 1.0 {
+        return (-dt / tau_m).exp() * dt / tau_m * expm1_over_x(a * dt);
+    }
+    // Far apart time constants: the form above is 0 · inf once
+    // exp(-dt/tau_m) underflows (tau_m of nanoseconds), the textbook form
+    // has no cancellation here.
+    ((-dt / tau_s).exp() - (-dt / tau_m).exp()) / (a * tau_m)
 }
 
 #[cfg(test)]
@@ -204,5 +210,17 @@ mod tests {
         // tau_s == tau_m: the limit is dt/tau_m · exp(-dt/tau_m).
         let limit = dt / tm * (-dt / tm).exp();
         assert!((synaptic_propagator(dt, tm, tm) - limit).abs() < 1e-18);
+        // tau_m of 20 ns against dt = 0.1 ms: exp(-dt/tau_m) underflows and
+        // the membrane follows the synaptic current at once, ts/(ts - tm) ·
+        // exp(-dt/ts) (it was NaN, found by tests/fuzz_models.rs).
+        let (tm, ts): (f64, f64) = (20e-9, 5e-3);
+        let expected = ts / (ts - tm) * (-dt / ts).exp();
+        let got = synaptic_propagator(dt, tm, ts);
+        assert!((got - expected).abs() < 1e-15, "{got} vs {expected}");
+        // Both sides of the switch between the two forms agree.
+        let a_dt_1 = 1.0 / (1.0 / dt + 1.0 / ts);
+        let below = synaptic_propagator(dt, a_dt_1 * (1.0 + 1e-9), ts);
+        let above = synaptic_propagator(dt, a_dt_1 * (1.0 - 1e-9), ts);
+        assert!((below - above).abs() < 1e-8, "{below} vs {above}");
     }
 }

@@ -128,15 +128,16 @@ fn fixed_probability(
         let mut post: i64 = -1;
         loop {
             let skip = if p >= 1.0 {
-                0
+                0.0
             } else {
                 let u: f64 = 1.0 - rng.random::<f64>();
-                (u.ln() / log_q).floor() as i64
+                (u.ln() / log_q).floor()
             };
-            post += skip + 1;
-            if post >= n_post as i64 {
+            // In f64: at a tiny `p` the skip exceeds any integer type.
+            if post as f64 + skip + 1.0 >= n_post as f64 {
                 break;
             }
+            post += skip as i64 + 1;
             if !(exclude_self && post == pre as i64) {
                 if pairs.len() == pairs.capacity() {
                     let more = pairs.len() / 8 + 16;

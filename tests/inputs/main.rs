@@ -4,6 +4,8 @@
 mod bad_input;
 mod bad_input_neurons;
 mod bad_plasticity;
+mod bad_values;
 mod corrupt_files;
 mod fixed_point_bad_input;
+mod fuzz_models;
 mod memory_limits;

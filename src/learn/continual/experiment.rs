@@ -39,6 +39,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::tasks::Head;
+use crate::learn::bounds;
 use crate::learn::experiment::{Experiment, parse_experiment, read_experiment_file, span};
 use crate::learn::hlop::{HlopConfig, HlopLayerConfig, SpikeQuantiser};
 use crate::model::ModelError;
@@ -233,27 +234,6 @@ pub fn parse_continual(path: &Path, text: &str) -> Result<ContinualExperiment, M
     })
 }
 
-fn count(src: &Source, s: &Spanned<i64>, field: &str, least: i64) -> Result<usize, ModelError> {
-    if *s.get_ref() >= least {
-        Ok(*s.get_ref() as usize)
-    } else {
-        Err(src.error(
-            span(s),
-            field,
-            format!("must be ≥ {least}, found {}", s.get_ref()),
-        ))
-    }
-}
-
-fn positive(src: &Source, s: &Spanned<f64>, field: &str) -> Result<f64, ModelError> {
-    let v = *s.get_ref();
-    if v > 0.0 && v.is_finite() {
-        Ok(v)
-    } else {
-        Err(src.error(span(s), field, format!("must be > 0, found {v}")))
-    }
-}
-
 fn continual_spec(
     src: &Source,
     c: Spanned<RawContinual>,
@@ -277,7 +257,7 @@ fn continual_spec(
                 ));
             };
             Protocol::Permuted {
-                tasks: count(src, tasks, "continual.tasks", 1)?,
+                tasks: bounds::count_in(src, tasks, "continual.tasks", 1..=bounds::TASKS)?,
                 identity_first: c.identity_first.unwrap_or(false),
             }
         }
@@ -311,7 +291,12 @@ fn continual_spec(
                 }
             };
             Protocol::Split {
-                classes_per_task: count(src, k, "continual.classes_per_task", 1)?,
+                classes_per_task: bounds::count_in(
+                    src,
+                    k,
+                    "continual.classes_per_task",
+                    1..=bounds::CLASSES_PER_TASK,
+                )?,
                 head,
             }
         }
@@ -371,9 +356,9 @@ fn continual_spec(
         }
         (None, false) => None,
     };
-    let opt_count = |s: &Option<Spanned<i64>>, field: &str, least: i64, default: usize| {
+    let opt_count = |s: &Option<Spanned<i64>>, field: &str, most: i64, default: usize| {
         s.as_ref()
-            .map_or(Ok(default), |s| count(src, s, field, least))
+            .map_or(Ok(default), |s| bounds::count_in(src, s, field, 1..=most))
     };
     Ok(ContinualSpec {
         protocol,
@@ -383,17 +368,29 @@ fn continual_spec(
         lr_continual: c
             .lr_continual
             .as_ref()
-            .map(|s| positive(src, s, "continual.lr_continual"))
+            .map(|s| {
+                bounds::positive_up_to(src, s, "continual.lr_continual", bounds::LEARNING_RATE)
+            })
             .transpose()?,
         ewc_lambda: c
             .ewc_lambda
             .as_ref()
-            .map(|s| positive(src, s, "continual.ewc_lambda"))
+            .map(|s| bounds::positive_up_to(src, s, "continual.ewc_lambda", bounds::EWC_LAMBDA))
             .transpose()?
             .unwrap_or(100.0),
-        ewc_samples: opt_count(&c.ewc_samples, "continual.ewc_samples", 1, 256)?,
-        replay_per_class: opt_count(&c.replay_per_class, "continual.replay_per_class", 1, 10)?,
-        replay_batch: opt_count(&c.replay_batch, "continual.replay_batch", 1, 16)?,
+        ewc_samples: opt_count(
+            &c.ewc_samples,
+            "continual.ewc_samples",
+            bounds::EWC_SAMPLES,
+            256,
+        )?,
+        replay_per_class: opt_count(
+            &c.replay_per_class,
+            "continual.replay_per_class",
+            bounds::REPLAY_PER_CLASS,
+            10,
+        )?,
+        replay_batch: opt_count(&c.replay_batch, "continual.replay_batch", bounds::BATCH, 16)?,
         hlop,
         hlop_line,
     })
@@ -405,11 +402,15 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
     for (i, l) in h.layers.get_ref().iter().enumerate() {
         let f = |name: &str| format!("hlop.layers[{i}].{name}");
         let raw = l.get_ref();
-        let initial = count(src, &raw.initial, &f("initial"), 1)?;
+        let initial = bounds::count_in(src, &raw.initial, &f("initial"), 1..=bounds::HLOP_NEURONS)?;
         let mut increments = Vec::new();
         for &k in &raw.increments {
-            if k < 0 {
-                return Err(src.error(span(l), f("increments"), format!("must be ≥ 0, found {k}")));
+            if !(0..=bounds::HLOP_NEURONS).contains(&k) {
+                return Err(src.error(
+                    span(l),
+                    f("increments"),
+                    format!("each must be in [0, {}], found {k}", bounds::HLOP_NEURONS),
+                ));
             }
             increments.push(k as usize);
         }
@@ -420,7 +421,7 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
             learning_rate: raw
                 .learning_rate
                 .as_ref()
-                .map(|s| positive(src, s, &f("learning_rate")))
+                .map(|s| bounds::positive_up_to(src, s, &f("learning_rate"), bounds::LEARNING_RATE))
                 .transpose()?
                 .unwrap_or(0.01),
         });
@@ -434,11 +435,16 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
     }
     if let Some(q) = &h.spiking {
         let q = q.get_ref();
-        if !(q.scale > 0.0 && q.scale.is_finite()) || q.steps == 0 {
+        let scale_ok = q.scale > 0.0 && q.scale <= bounds::WEIGHT_SCALE;
+        if !scale_ok || !(1..=bounds::HLOP_SPIKING_STEPS).contains(&q.steps) {
             return Err(src.error(
                 h.spiking.as_ref().and_then(span),
                 "hlop.spiking",
-                "needs scale > 0 and steps ≥ 1",
+                format!(
+                    "needs scale in (0, {}] and steps in [1, {}]",
+                    bounds::WEIGHT_SCALE,
+                    bounds::HLOP_SPIKING_STEPS
+                ),
             ));
         }
     }
@@ -456,21 +462,19 @@ fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> 
     Ok(HlopSpec {
         trace,
         layers,
-        iterations: h
-            .iterations
-            .as_ref()
-            .map_or(Ok(5), |s| count(src, s, "hlop.iterations", 1))?,
+        iterations: h.iterations.as_ref().map_or(Ok(5), |s| {
+            bounds::count_in(src, s, "hlop.iterations", 1..=bounds::HLOP_ITERATIONS)
+        })?,
         clamp: h
             .clamp
             .as_ref()
-            .map(|s| positive(src, s, "hlop.clamp"))
+            .map(|s| bounds::positive_up_to(src, s, "hlop.clamp", bounds::WEIGHT_SCALE))
             .transpose()?
             .unwrap_or(10.0),
         spiking: h.spiking.map(Spanned::into_inner),
-        epochs: h
-            .epochs
-            .as_ref()
-            .map_or(Ok(1), |s| count(src, s, "hlop.epochs", 1))?,
+        epochs: h.epochs.as_ref().map_or(Ok(1), |s| {
+            bounds::count_in(src, s, "hlop.epochs", 1..=bounds::HLOP_ITERATIONS)
+        })?,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::model::schema::{RawPlasticity, RawRecord};
 use crate::model::spec::{
     PopulationSpec, Port, ProjectionSpec, SimulationSpec, ValueSpec, WeightRecordSpec,
 };
-use crate::model::units::{Dimension, parse_as};
+use crate::model::units::{Dimension, in_range, parse_as};
 use crate::plasticity::spec::{
     HebbianRule, HebbianSpec, Pairing, PlasticitySpec, StdpSpec, WeightDependence,
 };
@@ -243,6 +243,12 @@ impl Validator<'_> {
         };
         if !x.is_finite() {
             return Err(p.error(key, "must be finite"));
+        }
+        if !in_range(x) {
+            return Err(p.error(
+                key,
+                format!("{x:e} is outside the range a model can hold (0, or a magnitude between 1e-100 and 1e100)"),
+            ));
         }
         Ok(x)
     }
