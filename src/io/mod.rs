@@ -5,6 +5,7 @@ pub mod encode;
 pub mod error;
 pub mod hdf5;
 pub mod memory_task;
+pub mod output_path;
 pub mod results;
 pub mod stimuli;
 pub mod synth;
