@@ -459,6 +459,7 @@ fn quantity(text: &str, dim: Dimension, option: &str) -> Result<f64, Error> {
 fn dataset_encode(args: EncodeArgs) -> Result<(), Error> {
     use spikesim::io::encode::{Encoder, encode, read_real};
     let dt = quantity(&args.dt, Dimension::Time, "dt")?;
+    guard(&args.out, std::slice::from_ref(&args.input), "--out")?;
     let data = read_real(&args.input, args.time_steps)?;
     let encoder = match args.encoder.as_str() {
         "rate" | "latency" if data.steps != 1 => {
@@ -515,6 +516,7 @@ fn dataset_synth(args: SynthArgs) -> Result<(), Error> {
             args.spread
         )));
     }
+    distinct_outputs(&args.out_train, &args.out_test)?;
     let duration = quantity(&args.duration, Dimension::Time, "duration")?;
     let shift = match parse_as(&args.shift, Dimension::Time) {
         Ok(v) => v,
@@ -546,9 +548,18 @@ fn dataset_synth(args: SynthArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// `--out-train` and `--out-test`: regular files (or new) and not the same.
+fn distinct_outputs(train: &Path, test: &Path) -> Result<(), Error> {
+    guard(train, &[], "--out-train")?;
+    guard(test, &[], "--out-test")?;
+    spikesim::io::output_path::check_distinct(&[train, test])
+        .map_err(|e| Error::Usage(format!("--out-train, --out-test: {e}")))
+}
+
 fn dataset_memory(args: MemoryArgs) -> Result<(), Error> {
     use spikesim::io::memory_task::{MemoryTaskOptions, memory_task};
     let dt = quantity(&args.dt, Dimension::Time, "dt")?;
+    distinct_outputs(&args.out_train, &args.out_test)?;
     // Train and test sets from distinct streams of the seed.
     for (path, samples, seed) in [
         (&args.out_train, args.train_samples, 2 * args.seed),
@@ -573,6 +584,10 @@ fn dataset_memory(args: MemoryArgs) -> Result<(), Error> {
 }
 
 fn check(args: CheckArgs) -> Result<(), Error> {
+    if let Some(summary) = check_experiment(&args.model)? {
+        say!("{summary}");
+        return Ok(());
+    }
     let spec = load(&args.model)?;
     let estimate = model_memory(&spec, args.ignore_memory_limit)?;
     let memory_line = format!(
@@ -607,6 +622,28 @@ fn check(args: CheckArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// A training, continual or Tempotron experiment given to `check`: checked
+/// with its own parser (`None` for a model, or a file that cannot be read,
+/// which the model loader reports).
+fn check_experiment(args: &ModelArgs) -> Result<Option<String>, Error> {
+    use spikesim::learn::file_kind::{FileKind, check_experiment};
+    let Ok(text) = std::fs::read_to_string(&args.model) else {
+        return Ok(None);
+    };
+    let kind = FileKind::of_text(&text);
+    if kind == FileKind::Model {
+        return Ok(None);
+    }
+    if !args.overrides().is_empty() {
+        return Err(Error::Usage(format!(
+            "{} is a {}: --set, --seed and --threads apply to model files",
+            args.model.display(),
+            kind.description()
+        )));
+    }
+    Ok(Some(check_experiment(&args.model, &text, kind)?))
+}
+
 fn run(args: RunArgs) -> Result<(), Error> {
     let spec = load(&args.model)?;
     let estimate = model_memory(&spec, args.ignore_memory_limit)?;
@@ -615,6 +652,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         .clone()
         .or_else(|| spec.output.path.clone())
         .unwrap_or_else(|| default_output(&args.model.model));
+    guard_run_outputs(&args.model.model, &spec, &out)?;
     let bar = progress_bar(spec.simulation.steps, spec.simulation.dt);
     let wall = Instant::now();
     let results = spikesim::engine::try_simulate(&spec, &mut |done, _| {
@@ -679,6 +717,39 @@ fn plastic_plots(results: &Results, output: &OutputSpec) -> Result<(), Error> {
     if let Some(path) = &output.rate {
         rate(results, path, &RateOptions::default())?;
         say!("rate plot: {}", path.display());
+    }
+    Ok(())
+}
+
+/// Refuse `out` when it is one of `inputs` or not a regular file; `what`
+/// names the option or field that gave it.
+fn guard(out: &Path, inputs: &[PathBuf], what: &str) -> Result<(), Error> {
+    spikesim::io::output_path::check_output(out, inputs)
+        .map_err(|e| Error::Usage(format!("{what}: {e}")))
+}
+
+/// The results file and every plot of a run, against the files it reads.
+fn guard_run_outputs(
+    model: &Path,
+    spec: &spikesim::model::ModelSpec,
+    out: &Path,
+) -> Result<(), Error> {
+    let inputs = spikesim::io::output_path::model_inputs(model, &spec.text);
+    guard(out, &inputs, "--out")?;
+    let o = &spec.output;
+    for (path, field) in [
+        (&o.raster, "raster"),
+        (&o.potential, "potential"),
+        (&o.weight_histogram, "weight_histogram"),
+        (&o.weight_course, "weight_course"),
+        (&o.rate, "rate"),
+    ] {
+        if let Some(path) = path {
+            let what = format!("{}: output.{field}", model.display());
+            guard(path, &inputs, &what)?;
+            spikesim::io::output_path::check_distinct(&[out, path])
+                .map_err(|e| Error::Usage(format!("{what}: {e}")))?;
+        }
     }
     Ok(())
 }
@@ -752,6 +823,17 @@ fn plot(args: PlotArgs) -> Result<(), Error> {
         return Err(Error::Usage(
             "name at least one plot: --raster, --potential, --weight-histogram, --weight-course or --rate FILE".into(),
         ));
+    }
+    for (path, option) in [
+        (&args.raster, "--raster"),
+        (&args.potential, "--potential"),
+        (&args.weight_histogram, "--weight-histogram"),
+        (&args.weight_course, "--weight-course"),
+        (&args.rate, "--rate"),
+    ] {
+        if let Some(path) = path {
+            guard(path, std::slice::from_ref(&args.results), option)?;
+        }
     }
     let results = read_results(&args.results)?;
     let (from, to) = (time_arg(&args.from, "from")?, time_arg(&args.to, "to")?);
@@ -888,10 +970,12 @@ fn info(path: &Path) -> Result<(), Error> {
 
 fn quantize(args: QuantizeArgs) -> Result<(), Error> {
     let spec = load(&args.model)?;
+    let inputs = spikesim::io::output_path::model_inputs(&args.model.model, &spec.text);
+    guard(&args.out, &inputs, "--out")?;
     let q = spikesim::model::quantize::quantize(&spec)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.model.model.display())))?;
     ensure_parent(&args.out)?;
-    std::fs::write(&args.out, &q.text)
+    spikesim::io::output_path::write_atomically(&args.out, q.text.as_bytes())
         .map_err(|e| Error::Usage(format!("cannot write {}: {e}", args.out.display())))?;
     for note in &q.notes {
         say!("note: {note}");

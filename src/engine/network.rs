@@ -289,12 +289,15 @@ fn drive_schedule(spec: &ModelSpec, slice: &SlicePlan) -> Vec<DriveChange> {
     times.push(0.0);
     times.sort_by(f64::total_cmp);
     times.dedup();
+    // The times ascend, so each course is read with a cursor: a course of
+    // millions of rows costs its length, not its length squared.
+    let mut cursors: Vec<Cursor> = stimuli.iter().map(|s| Cursor::new(&s.drive)).collect();
     times
         .into_iter()
         .map(|time| {
             let mut drive = vec![0.0; slice.len as usize];
-            for s in &stimuli {
-                let value = value_at(&s.drive, time);
+            for (s, cursor) in stimuli.iter().zip(&mut cursors) {
+                let value = cursor.value_at(time);
                 match &s.neurons {
                     None => drive.iter_mut().for_each(|d| *d += value),
                     Some(list) => list
@@ -312,13 +315,28 @@ fn drive_schedule(spec: &ModelSpec, slice: &SlicePlan) -> Vec<DriveChange> {
         .collect()
 }
 
-/// Value of a piecewise-constant course at `time` (zero before its start).
-fn value_at(course: &Piecewise, time: f64) -> f64 {
-    course
-        .times
-        .iter()
-        .zip(&course.values)
-        .take_while(|(t, _)| **t <= time)
-        .last()
-        .map_or(0.0, |(_, v)| *v)
+/// Reads a piecewise-constant course at times that never decrease.
+struct Cursor<'a> {
+    course: &'a Piecewise,
+    /// Rows with a time at or before the latest time asked.
+    passed: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(course: &'a Piecewise) -> Self {
+        Self { course, passed: 0 }
+    }
+
+    /// The value at `time` (zero before the course starts): the last row
+    /// at or before it.
+    fn value_at(&mut self, time: f64) -> f64 {
+        let times = &self.course.times;
+        while self.passed < times.len() && times[self.passed] <= time {
+            self.passed += 1;
+        }
+        match self.passed {
+            0 => 0.0,
+            k => self.course.values[k - 1],
+        }
+    }
 }

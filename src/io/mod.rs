@@ -6,6 +6,7 @@ pub mod error;
 pub mod guard;
 pub mod hdf5;
 pub mod memory_task;
+pub mod output_path;
 pub mod results;
 pub mod stimuli;
 pub mod synth;

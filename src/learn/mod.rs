@@ -34,6 +34,7 @@ pub mod delays;
 pub mod experiment;
 pub mod export;
 pub mod export_l2mu;
+pub mod file_kind;
 pub mod hlop;
 pub mod l2mu;
 pub mod l2mu_experiment;

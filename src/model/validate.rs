@@ -16,6 +16,7 @@ use crate::io::stimuli;
 use crate::synapse::connect::MAX_DELAY_STEPS;
 
 mod discrete;
+mod event_pace;
 mod richer;
 
 type Result<T> = std::result::Result<T, ModelError>;
@@ -75,6 +76,7 @@ impl<'a> Validator<'a> {
             populations.push(spec);
         }
         self.discrete_clocks(&raw.populations, &populations, &simulation)?;
+        self.event_pace(&raw.populations, &populations, &simulation)?;
         let mut projections = Vec::new();
         for (i, p) in raw.projections.iter().enumerate() {
             projections.push(self.projection(i, p, &populations, &simulation)?);

@@ -7,6 +7,7 @@
 pub mod continual;
 pub(crate) mod font;
 pub mod learning;
+pub mod options;
 pub mod potential;
 pub mod raster;
 pub mod weights;
@@ -62,6 +63,13 @@ pub enum PlotError {
     NoWeights {
         projection: Option<String>,
         available: String,
+    },
+
+    /// A plot option out of range, e.g. `--bin`.
+    #[error("{option}: {message}")]
+    BadOption {
+        option: &'static str,
+        message: String,
     },
 
     #[error("empty time window: from {from} s to {to} s")]
@@ -153,6 +161,13 @@ struct Window {
 impl Window {
     /// Defaults to the whole run.
     fn new(results: &Results, from: Option<f64>, to: Option<f64>) -> Result<Self, PlotError> {
+        let (dt, duration) = (results.info.dt, results.info.duration);
+        options::check_window(from, to, dt, duration).map_err(|(option, message)| {
+            PlotError::BadOption {
+                option: if option == "from" { "--from" } else { "--to" },
+                message,
+            }
+        })?;
         let from = from.unwrap_or(0.0);
         let to = to.unwrap_or(results.info.duration);
         if !(from.is_finite() && to.is_finite() && to > from) {

@@ -240,7 +240,13 @@ pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), Pl
         available: listing(results.spikes.iter().map(|s| s.population.clone())),
     })?;
     let duration = results.info.duration;
-    let bin = opts.bin.filter(|b| *b > 0.0).unwrap_or(duration / 50.0);
+    let bin = opts.bin.unwrap_or((duration / 50.0).max(results.info.dt));
+    super::options::check_bin(bin, results.info.dt, duration).map_err(|message| {
+        PlotError::BadOption {
+            option: "--bin",
+            message,
+        }
+    })?;
     let bins = ((duration / bin).ceil() as usize).max(1);
     let mut counts = vec![0usize; bins];
     for t in spikes.times(results.info.dt) {

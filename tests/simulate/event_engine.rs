@@ -289,3 +289,87 @@ variables = ["v"]
         assert_eq!(v.values[row * 2], rest);
     }
 }
+
+/// A membrane of a nanosecond: the engine re-expresses its state every two
+/// nanoseconds, 10^9 times in two seconds, which never finished; neurons at
+/// rest or held at reset now skip those spans. Ten neurons driven above
+/// threshold spike at `tau ln(RI / (RI - (V_th - V_r)))` after each
+/// refractory period, as in the closed form.
+#[test]
+fn nanosecond_membrane_runs_and_spikes_at_the_analytic_times() {
+    let tau = 1e-9;
+    let model = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "2 s"
+engine = "event"
+
+[[population]]
+name = "n"
+size = 10
+model = "lif"
+params = { tau_m = "1 ns", v_rest = "-70 mV", v_reset = "-70 mV", v_th = "-55 mV", t_ref = "2 ms", r_m = "100 Mohm", i_e = "0.2 nA" }
+"#;
+    let results = common::simulate(model);
+    let spikes = results.spikes_of("n").unwrap();
+    let times = spikes.times.as_ref().expect("exact times");
+    let to_threshold = tau * (DRIVE / (DRIVE - (V_TH - V_REST))).ln();
+    let mut expected = vec![to_threshold];
+    while *expected.last().unwrap() + T_REF + to_threshold < 2.0 {
+        expected.push(expected.last().unwrap() + T_REF + to_threshold);
+    }
+    assert_eq!(expected.len(), 1000);
+    for neuron in 0..10 {
+        let own: Vec<f64> = times
+            .iter()
+            .zip(&spikes.senders)
+            .filter(|&(_, &s)| s == neuron)
+            .map(|(&t, _)| t)
+            .collect();
+        assert_eq!(own.len(), expected.len(), "neuron {neuron}");
+        for (t, e) in own.iter().zip(&expected) {
+            // Event times sit on a 0.1 ps grain; a thousand periods add up
+            // at most a thousand roundings.
+            assert!((t - e).abs() < 1e-10, "neuron {neuron}: {t} vs {e}");
+        }
+    }
+}
+
+/// A CuBa neuron's drives never rest in an active network, so a time
+/// constant far below dt would cost the event engine ~dt/(2 tau) updates of
+/// every neuron per step: refused at validation, naming the field and the
+/// way out; the clock engine takes the same model.
+#[test]
+fn cuba_time_constant_far_below_dt_is_refused_on_the_event_engine() {
+    let model = |engine: &str| {
+        format!(
+            r#"
+[simulation]
+dt = "0.1 ms"
+duration = "10 ms"
+engine = "{engine}"
+
+[[population]]
+name = "c"
+size = 2
+model = "cuba_lif"
+params = {{ tau_m = "20 ms", v_rest = "-49 mV", v_reset = "-60 mV", v_th = "-50 mV", t_ref = "5 ms", tau_syn_e = "1 ns", tau_syn_i = "10 ms" }}
+"#
+        )
+    };
+    let err =
+        spikesim::model::validate::parse_model(std::path::Path::new("m.toml"), &model("event"))
+            .expect_err("1 ns under dt = 0.1 ms is refused")
+            .to_string();
+    for fragment in [
+        "m.toml:11:",
+        "population[c].params.tau_syn_e",
+        "5.000e4 times per step",
+        "engine = \"clock\"",
+        "2e-8 s",
+    ] {
+        assert!(err.contains(fragment), "{fragment:?} missing from: {err}");
+    }
+    let clock = common::simulate(&model("clock"));
+    assert!(clock.spikes_of("c").is_some());
+}

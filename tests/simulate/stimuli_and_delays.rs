@@ -238,3 +238,65 @@ every = 7
         "every = 7 samples grid points 0, 7, 14, ..."
     );
 }
+
+/// A current course of 2e5 rows was read back row by row for each of its
+/// times (quadratic: 8 s, and 2e6 rows never ended); now once. The course
+/// changes every 10 µs, 3 µs off the 0.1 ms grid; a membrane of 1 ns sits
+/// at `v_rest + r_m I` within microseconds, so each recorded sample shows
+/// the row in force at its time: row `10 k - 1` at step `k`.
+#[test]
+fn long_current_course_is_read_in_one_pass_and_sampled_at_the_right_rows() {
+    let rows = 200_000u64;
+    let amp_na = |i: u64| ((i * 7919) % 101) as f64 * 1e-3;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("course.csv");
+    let mut text = String::from("time_ms,amplitude_nA\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "{:.3},{:.3}\n",
+            i as f64 * 0.01 + 0.003,
+            amp_na(i)
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let model = format!(
+        r#"
+[simulation]
+dt = "0.1 ms"
+duration = "2 s"
+engine = "event"
+
+[[population]]
+name = "n"
+size = 1
+model = "lif"
+params = {{ tau_m = "1 ns", v_rest = "-70 mV", v_th = "0 mV", r_m = "100 Mohm" }}
+
+[[stimulus]]
+kind = "current"
+population = "n"
+file = "{}"
+
+[[record]]
+population = "n"
+variables = ["v"]
+"#,
+        csv.display()
+    );
+    let results = common::simulate(&model);
+    let v = results.state_of("n", "v").unwrap();
+    assert_eq!(v.steps.len(), 20_000);
+    for (row, &k) in v.steps.iter().enumerate() {
+        let current = if k == 0 {
+            0.0
+        } else {
+            amp_na(10 * k - 1) * 1e-9
+        };
+        let expected = -70e-3 + 100e6 * current;
+        let got = v.values[row];
+        assert!(
+            (got - expected).abs() < 1e-12,
+            "step {k}: {got} vs {expected}"
+        );
+    }
+}
