@@ -33,6 +33,8 @@ experiments: deps venv
 	# The seed sweeps behind the marks of make test's reduced experiments
 	# (ignored tests of the learn binary).
 	cargo test --release --test learn -- --ignored --nocapture
+	# The model-file fuzzer at 100 000 mutants (make test runs 5 000).
+	SPIKESIM_FUZZ_CASES=100000 cargo test --release --test inputs fuzz_models -- --nocapture
 
 check:
 	cargo fmt --all -- --check

@@ -5,6 +5,7 @@ mod bad_input;
 mod bad_input_neurons;
 mod bad_plasticity;
 mod bad_values;
+mod cli_guards;
 mod corrupt_files;
 mod fixed_point_bad_input;
 mod fuzz_models;
