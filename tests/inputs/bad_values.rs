@@ -556,3 +556,40 @@ fn spikes_engine(spec: &spikesim::model::ModelSpec) -> &'static str {
         spikesim::model::spec::EngineKind::Event => "event",
     }
 }
+
+/// Without a refractory period a LIF neuron whose resting drive lies far
+/// above threshold refires `tau_m ln((v - v_reset) / (v - v_th))` after each
+/// reset: with `v_rest` at 4.3e6 V that is 2.8e-11 s, 1e8 spikes in 3 ms,
+/// which the event engine would compute one by one (the fuzzer's last
+/// hang). Refused there with the interval; the clock engine (one spike per
+/// step) and a drive whose interval is above dt / 1000 still run.
+#[test]
+fn a_resting_drive_that_refires_many_times_per_step_is_refused_on_the_event_engine() {
+    let event = GOOD.replace(
+        "duration = \"10 ms\"",
+        "duration = \"10 ms\"\nengine = \"event\"",
+    );
+    let far = event.replace(
+        "v_rest = \"-65 mV\"",
+        "v_rest = \"4294967296 mV\", v_reset = \"-70 mV\"",
+    );
+    assert_ne!(far, event);
+    let clock = far.replace("engine = \"event\"", "engine = \"clock\"");
+    parse_model(Path::new("m.toml"), &clock).expect("the clock engine runs it");
+    // v = v_rest + r_m i_e against v_reset = -70 mV and v_th = -50 mV.
+    let v: f64 = 4294967.296 + 100e6 * 0.1e-9;
+    let interval = 20e-3 * ((v + 0.070) / (v + 0.050)).ln();
+    assert!(interval < 1e-10, "{interval}");
+    refused(
+        &far,
+        "v_rest = \"4294967296 mV\"",
+        "population[exc].params",
+        &[&format!("{interval:.3e} s"), "t_ref", "engine = \"clock\""],
+    );
+    // 100 V: about 1.2e-6 s between spikes, above dt / 1000 = 1e-7 s.
+    let near = event.replace(
+        "v_rest = \"-65 mV\"",
+        "v_rest = \"100 V\", v_reset = \"-70 mV\"",
+    );
+    parse_model(Path::new("m.toml"), &near).expect("a pace the event engine can follow");
+}

@@ -2,7 +2,7 @@
 
 use super::{Result, Validator};
 use crate::model::schema::RawPopulation;
-use crate::model::spec::{EngineKind, NeuronKind, PopulationSpec, SimulationSpec};
+use crate::model::spec::{EngineKind, NeuronKind, PopulationSpec, SimulationSpec, ValueSpec};
 use toml::Spanned;
 
 /// How many times per step of `dt` the event engine may re-express a CuBa
@@ -11,6 +11,15 @@ use toml::Spanned;
 /// synaptic drives have not decayed to zero, which is all of them in an
 /// active network: at ten per step it does more work than the clock engine.
 const SPANS_PER_STEP: f64 = 10.0;
+
+/// How many spikes per step of `dt` a neuron may fire at rest on the event
+/// engine. Without a refractory period and with a resting drive far above
+/// threshold, a LIF neuron refires `tau_m ln((v - v_reset) / (v - v_th))`
+/// after each reset, a time that goes to zero as the drive grows: the event
+/// engine computes every one of those spikes exactly (a resting potential
+/// of 4e6 V fires 1e8 times in 3 ms), where the clock engine fires once per
+/// step.
+const SPIKES_PER_STEP: f64 = 1000.0;
 
 impl Validator<'_> {
     /// A CuBa population on the event engine whose shortest time constant
@@ -28,6 +37,7 @@ impl Validator<'_> {
             return Ok(());
         }
         for (r, p) in raw.iter().zip(populations) {
+            self.resting_rate(r, p, sim)?;
             let NeuronKind::CubaLif(c) = &p.kind else {
                 continue;
             };
@@ -61,5 +71,58 @@ impl Validator<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// A LIF or CuBa population whose resting drive alone refires it more
+    /// than [`SPIKES_PER_STEP`] times per step (no refractory period to
+    /// speak of, `v_rest + r_m i_e` far above threshold) would take the
+    /// event engine that many events per neuron and step: refused with the
+    /// parameters that set the pace.
+    fn resting_rate(
+        &self,
+        raw: &Spanned<RawPopulation>,
+        p: &PopulationSpec,
+        sim: &SimulationSpec,
+    ) -> Result<()> {
+        let m = match &p.kind {
+            NeuronKind::Lif(m) => m,
+            NeuronKind::CubaLif(c) => &c.membrane,
+            _ => return Ok(()),
+        };
+        let v_inf = m.v_rest + largest(&m.init_drive);
+        if v_inf <= m.v_th || v_inf <= m.v_reset {
+            return Ok(());
+        }
+        let interval = m.t_ref + m.tau_m * ((v_inf - m.v_reset) / (v_inf - m.v_th)).ln();
+        if interval.is_nan() || interval * SPIKES_PER_STEP >= sim.dt {
+            return Ok(());
+        }
+        let span = raw
+            .get_ref()
+            .params
+            .as_ref()
+            .and_then(|params| params.get_ref().get("v_rest").map(|v| v.span()));
+        Err(self.err(
+            span,
+            &format!("population[{}].params", p.name),
+            format!(
+                "at rest these neurons refire every {interval:.3e} s (v_rest + r_m i_e = {v_inf:e} V \
+                 against v_th = {:e} V, t_ref = {:e} s): more than {SPIKES_PER_STEP} spikes per step \
+                 of {:e} s for the event engine to compute one by one; give a refractory period \
+                 (t_ref), a drive nearer threshold, or use engine = \"clock\"",
+                m.v_th, m.t_ref, sim.dt
+            ),
+        ))
+    }
+}
+
+/// The largest value a spec can give (a normal distribution's mean: it has
+/// no largest).
+fn largest(value: &ValueSpec) -> f64 {
+    match value {
+        ValueSpec::Constant(v) => *v,
+        ValueSpec::Array(values) => values.iter().copied().reduce(f64::max).unwrap_or(0.0),
+        ValueSpec::Uniform { high, .. } => *high,
+        ValueSpec::Normal { mean, .. } => *mean,
     }
 }
