@@ -255,15 +255,7 @@ fn l2mu_experiment_errors_name_the_file_line_and_field() {
             "training.clip_grad_norm: must be > 0",
         ),
     ];
-    for (from, to, expected) in cases {
-        assert!(base.contains(from), "{from}");
-        let text = base.replacen(from, to, 1);
-        let e = parse_experiment(path, &text).unwrap_err().to_string();
-        assert!(e.starts_with("exp.toml:"), "{e}");
-        assert!(e.contains(expected), "{expected}: {e}");
-        let line = e.split(':').nth(1).unwrap();
-        assert!(line.parse::<usize>().is_ok(), "no line number: {e}");
-    }
+    crate::support::assert_located_errors(path, &base, &cases);
     // A cuba_lif L2MU with its synaptic time constant is valid.
     let ok = base.replacen(
         "neuron = \"lif\"",

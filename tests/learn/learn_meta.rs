@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use spikesim::learn::experiment::{Experiment, load_experiment, parse_experiment};
+use spikesim::learn::experiment::{Experiment, load_experiment};
 use spikesim::learn::export::{export_model, simulated_prediction};
 use spikesim::learn::layer::Layer;
 use spikesim::learn::meta_layer::{Estimator, Firing, MetaLayer, MetaShape};
@@ -473,13 +473,5 @@ fn meta_experiment_errors_name_the_file_line_and_field() {
             "training.rule: the online rule trains \"lif\" layers only; layer[0] is a \"meta\"",
         ),
     ];
-    for (from, to, expected) in cases {
-        assert!(base.contains(from), "{from}");
-        let text = base.replacen(from, to, 1);
-        let e = parse_experiment(path, &text).unwrap_err().to_string();
-        assert!(e.starts_with("exp.toml:"), "{e}");
-        assert!(e.contains(expected), "{e}");
-        let line = e.split(':').nth(1).unwrap();
-        assert!(line.parse::<usize>().is_ok(), "no line number in {e}");
-    }
+    crate::support::assert_located_errors(path, &base, &cases);
 }

@@ -14,5 +14,6 @@ mod learn_l2mu_train;
 mod learn_lmu;
 mod learn_meta;
 mod spike_dataset;
+mod support;
 mod tempotron;
 mod training;
