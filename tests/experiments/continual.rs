@@ -66,7 +66,13 @@ fn report(name: &str, title: &str, results: &[MethodResult]) {
         })
         .collect();
     rep.table(
-        &["method", "ACC (%)", "BWT (%)", "ACC per seed", "BWT per seed"],
+        &[
+            "method",
+            "ACC (%)",
+            "BWT (%)",
+            "ACC per seed",
+            "BWT per seed",
+        ],
         &rows,
     );
     let margins = margins(results);
@@ -134,7 +140,10 @@ fn assert_the_mark(results: &[MethodResult]) {
     assert!(m.finetune_bwt > 0.0, "fine-tuning forgets too little");
     assert!(m.hlop_bwt > 0.0, "HLOP forgets too much");
     assert!(m.hlop_acc > 0.0, "HLOP ends too far below joint training");
-    assert!(m.ewc_between > 0.0, "EWC is not between fine-tuning and HLOP");
+    assert!(
+        m.ewc_between > 0.0,
+        "EWC is not between fine-tuning and HLOP"
+    );
 }
 
 #[test]

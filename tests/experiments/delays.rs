@@ -60,7 +60,10 @@ fn delays_slots() {
     let mut header = vec!["delays".to_string()];
     header.extend(SEEDS.iter().map(|s| format!("seed {s}")));
     header.push("mean ± std".into());
-    rep.table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows);
+    rep.table(
+        &header.iter().map(String::as_str).collect::<Vec<_>>(),
+        &rows,
+    );
     rep.line(&format!(
         "Mark: learned > random + 10 points (margin {:.1}), random > none + 50 points \
          (margin {:.1}), none < 20 % (margin {:.1}).",
@@ -71,5 +74,8 @@ fn delays_slots() {
     rep.write();
     assert!(learned > random + 0.1, "learned {learned}, random {random}");
     assert!(random > none + 0.5, "random {random}, none {none}");
-    assert!(none < 0.2, "without delays the slots never coincide: {none}");
+    assert!(
+        none < 0.2,
+        "without delays the slots never coincide: {none}"
+    );
 }

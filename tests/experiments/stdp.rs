@@ -14,8 +14,8 @@ const W_MAX: f64 = 2.0e-3;
 
 fn run(seed: u64) -> Results {
     let set = [format!("simulation.seed={seed}")];
-    let spec = spikesim::model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(MODEL), &set)
-        .unwrap();
+    let spec =
+        spikesim::model::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(MODEL), &set).unwrap();
     spikesim::engine::simulate(&spec, &mut |_, _| {})
 }
 
@@ -53,7 +53,11 @@ fn outcome(results: &Results) -> Outcome {
         high: frac(&|x| x > 0.9 * W_MAX),
         first_rate: r[0],
         tail_mean,
-        tail_spread: tail.iter().map(|x| (x - tail_mean).abs()).fold(0.0, f64::max) / tail_mean,
+        tail_spread: tail
+            .iter()
+            .map(|x| (x - tail_mean).abs())
+            .fold(0.0, f64::max)
+            / tail_mean,
     }
 }
 
@@ -114,6 +118,9 @@ fn stdp_song2000() {
         assert!(o.low > 0.1 && o.high > 0.05, "seed {s}: a mode is empty");
         assert!(o.tail_mean > 1.0, "seed {s}: the neuron stops firing");
         assert!(o.tail_spread < 0.1, "seed {s}: the rate does not settle");
-        assert!(o.first_rate > 2.0 * o.tail_mean, "seed {s}: the rate does not fall");
+        assert!(
+            o.first_rate > 2.0 * o.tail_mean,
+            "seed {s}: the rate does not fall"
+        );
     }
 }

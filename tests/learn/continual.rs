@@ -404,4 +404,3 @@ fn on_reduced_split_digits_hlop_forgets_much_less_than_fine_tuning() {
     assert!(hlop > -5.0, "HLOP BWT {hlop}");
     assert!(hlop > finetune + 3.0, "HLOP BWT {hlop} vs {finetune}");
 }
-

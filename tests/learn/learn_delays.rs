@@ -382,7 +382,10 @@ fn on_the_slotted_task_delays_are_what_the_network_learns_from() {
     let [learned_acc, random, none] = [accuracy[0], accuracy[1], accuracy[2]];
     assert!(learned_acc > 0.5, "learned delays: {learned_acc}");
     assert!(random > 0.3, "fixed random delays: {random}");
-    assert!(none < 0.2, "without delays the slots never coincide: {none}");
+    assert!(
+        none < 0.2,
+        "without delays the slots never coincide: {none}"
+    );
     let (exp, data, state, out) = learned.unwrap();
     exported_predictions_equal_training(&exp, &data, &state, &out);
 }

@@ -42,40 +42,57 @@ fn run(text: &str) -> experiment::Outcome {
     experiment::run(&e, &mut |_| {})
 }
 
+// Marks from `meta_tempotron_seed_spread` over pattern seeds 4-13 (25
+// epochs, 200 held-out samples: one sample is 0.005, the binomial spread
+// at 0.95 about 0.015); the tests assert on seed 3, outside the sweep.
+//   meta: held-out 0.93-0.985, gain over epoch 1 0.095-0.24, LZC read-out
+//         0.915-0.995, v_th 1.025-1.045, tau_m 15.38-17.45 ms
+//   LIF:  held-out 0.915-0.97
+// Each mark sits below the worst seed by the margin in its comment.
+
 #[test]
 fn a_meta_neuron_tempotron_separates_two_poisson_classes() {
     let o = run(&setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05"));
     let held_out = *o.test_accuracy.last().unwrap();
-    // 200 held-out samples: chance is 0.5 ± 0.035.
-    assert!(held_out >= 0.85, "held-out accuracy {held_out}");
+    // Worst seed 0.93, margin 0.03 (two binomial spreads); chance is 0.5.
+    assert!(held_out >= 0.90, "held-out accuracy {held_out}");
+    // Worst seed 0.095, margin 0.045.
+    let gain = held_out - o.test_accuracy[0];
     assert!(
-        o.test_accuracy[0] < held_out,
-        "learning helped: {:?}",
+        gain >= 0.05,
+        "learning helped by {gain}: {:?}",
         o.test_accuracy
     );
-    assert!(o.lzc_accuracy >= 0.8, "LZC read-out {}", o.lzc_accuracy);
-    // The intrinsic parameters were learned too.
+    // Worst seed 0.915, margin 0.035.
+    assert!(o.lzc_accuracy >= 0.88, "LZC read-out {}", o.lzc_accuracy);
+    // The intrinsic parameters were learned: on every seed the threshold
+    // rose by 0.025-0.045 and the time constant grew by 0.38-2.45 ms.
     let (v_th, tau_m) = (o.tempotron.v_th, o.tempotron.tau_m);
-    assert!(
-        v_th != 1.0 && (tau_m - 0.015).abs() > 1e-6,
-        "{v_th} {tau_m}"
-    );
+    assert!((1.01..=1.08).contains(&v_th), "v_th {v_th}");
+    assert!((0.01515..=0.0195).contains(&tau_m), "tau_m {tau_m}");
 }
 
-/// The spread of what the meta tempotron learns over pattern seeds 4-6:
-/// `cargo test --release --test tempotron -- --ignored --nocapture
+/// The spread of what the Tempotrons learn over pattern seeds 4-13 (seed
+/// 3, which the tests above assert on, is not among them):
+/// `cargo test --release --test learn -- --ignored --nocapture
 /// meta_tempotron_seed_spread`.
 #[test]
 #[ignore = "seed sweep behind the marks: make experiments"]
 fn meta_tempotron_seed_spread() {
-    for seed in 4..=6 {
-        let text = setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05")
-            .replace("seed = 3", &format!("seed = {seed}"));
-        let o = run(&text);
-        eprintln!(
-            "seed {seed}: test {:?} lzc {} v_th {} tau_m {}",
-            o.test_accuracy, o.lzc_accuracy, o.tempotron.v_th, o.tempotron.tau_m
-        );
+    for seed in 4..=13 {
+        for (model, extra) in [("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05"), ("lif", "")] {
+            let text = setup(model, extra).replace("seed = 3", &format!("seed = {seed}"));
+            let o = run(&text);
+            eprintln!(
+                "{model} seed {seed}: test first {} last {} max {} lzc {} v_th {} tau_m {}",
+                o.test_accuracy[0],
+                o.test_accuracy.last().unwrap(),
+                o.test_accuracy.iter().copied().fold(0.0, f64::max),
+                o.lzc_accuracy,
+                o.tempotron.v_th,
+                o.tempotron.tau_m
+            );
+        }
     }
 }
 
@@ -83,7 +100,8 @@ fn meta_tempotron_seed_spread() {
 fn a_lif_tempotron_separates_two_poisson_classes() {
     let o = run(&setup("lif", ""));
     let held_out = *o.test_accuracy.last().unwrap();
-    assert!(held_out >= 0.85, "held-out accuracy {held_out}");
+    // Worst seed 0.915, margin 0.035.
+    assert!(held_out >= 0.88, "held-out accuracy {held_out}");
     // A LIF tempotron keeps its threshold and time constant.
     assert_eq!((o.tempotron.v_th, o.tempotron.tau_m), (1.0, 0.015));
 }

@@ -197,7 +197,9 @@ fn without_input_calcium_stays_at_nests_resting_value() {
 /// step) and clamps the state to `ca_tot` after each step.
 #[test]
 fn calcium_above_ca_tot_is_clamped_as_nest_clamps_it() {
-    let (header, rows) = nest_csv(include_str!("../fixtures/astrocyte/astrocyte_nest_clamp.csv"));
+    let (header, rows) = nest_csv(include_str!(
+        "../fixtures/astrocyte/astrocyte_nest_clamp.csv"
+    ));
     assert_eq!(header, ["time_ms", "ip3_uM", "ca_uM", "h"]);
     assert_eq!(rows[0][2], 2.0);
     let r = common::simulate(
