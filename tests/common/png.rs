@@ -60,7 +60,35 @@ impl Picture {
     }
 
     pub fn is(&self, x: u32, y: u32, colour: [u8; 3]) -> bool {
-        self.rgb[(y * self.width + x) as usize] == colour
+        self.at(x, y) == colour
+    }
+
+    pub fn at(&self, x: u32, y: u32) -> [u8; 3] {
+        self.rgb[(y * self.width + x) as usize]
+    }
+
+    /// The colours covering at least `min` pixels, most frequent first: the
+    /// fills of a heatmap's cells or a chart's bars, whatever their shade.
+    pub fn colours(&self, min: usize) -> Vec<([u8; 3], usize)> {
+        let mut counts = std::collections::HashMap::new();
+        for &c in &self.rgb {
+            *counts.entry(c).or_insert(0usize) += 1;
+        }
+        let mut found: Vec<_> = counts.into_iter().filter(|&(_, n)| n >= min).collect();
+        found.sort_by_key(|&(c, n)| (std::cmp::Reverse(n), c));
+        found
+    }
+
+    /// The middle of the pixels of `colour` in column `x`: where a curve
+    /// drawn in that colour crosses the column (lines drawn over it may
+    /// hide part of its stroke, not the whole column unless they cross it
+    /// there).
+    pub fn stroke_mid(&self, colour: [u8; 3], x: f64) -> Option<f64> {
+        let x = x.round() as u32;
+        let mut ys = (0..self.height).filter(|&y| self.is(x, y, colour));
+        let first = ys.next()?;
+        let last = ys.last().unwrap_or(first);
+        Some(f64::from(first + last) / 2.0)
     }
 
     /// Pixels of exactly `colour`, in reading order.

@@ -229,13 +229,75 @@ fn the_tempotron_command_writes_its_table_and_plot() {
     let rows: Vec<&str> = table.lines().collect();
     assert_eq!(rows[0], "epoch,train_accuracy,test_accuracy,v_th,tau_m_ms");
     assert_eq!(rows.len(), 4);
-    for row in &rows[1..] {
-        let acc: f64 = row.split(',').nth(2).unwrap().parse().unwrap();
-        assert!((0.0..=1.0).contains(&acc));
-    }
+    let column = |c: usize| -> Vec<f64> {
+        rows[1..]
+            .iter()
+            .map(|r| r.split(',').nth(c).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (train, test) = (column(1), column(2));
+    // The epochs count from 1; the summary line repeats the last row.
+    assert_eq!(column(0), [1.0, 2.0, 3.0]);
+    let last = format!("training {:.3}, held-out {:.3}", train[2], test[2]);
+    assert!(stdout.contains(&last), "{last} not in {stdout}");
+    let lzc: f64 = stdout
+        .split("LZC read-out held-out ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no LZC accuracy in {stdout}"));
+    check_accuracy_plot(&png, &train, &test, lzc);
+}
+
+/// The curves of the accuracy plot pass through the table's values: the
+/// training line (tab10 blue) calibrates both axes by its ends (epochs 1
+/// and 3), then its middle, the held-out line (red) at each epoch and the
+/// LZC read-out's dashed level (green) must sit where the values map.
+fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
+    const BLUE: [u8; 3] = [31, 119, 180];
+    const RED: [u8; 3] = [214, 39, 40];
+    const GREEN: [u8; 3] = [44, 160, 44];
+    let picture = crate::png::Picture::open(png);
+    let training = picture.line(BLUE, 100);
     assert!(
-        std::fs::read(&png)
-            .unwrap()
-            .starts_with(b"\x89PNG\r\n\x1a\n")
+        (train[2] - train[0]).abs() > 0.1,
+        "calibration needs distinct ends: {train:?}"
     );
+    let mid = |colour: [u8; 3], x: f64| {
+        picture
+            .stroke_mid(colour, x)
+            .unwrap_or_else(|| panic!("no {colour:?} in column {x}"))
+    };
+    let epoch = crate::png::Axis::through((1.0, training.x0.into()), (3.0, training.x1.into()));
+    let accuracy = crate::png::Axis::through(
+        (train[0], mid(BLUE, epoch.pixel(1.0))),
+        (train[2], mid(BLUE, epoch.pixel(3.0))),
+    );
+    // Up the picture is up in accuracy.
+    assert!(accuracy.pixel(1.0) < accuracy.pixel(0.0));
+    let near = |what: &str, y: f64, value: f64| {
+        assert!(
+            (y - accuracy.pixel(value)).abs() <= 3.0,
+            "{what}: drawn at y {y}, {value} maps to {}",
+            accuracy.pixel(value)
+        );
+    };
+    near("training, epoch 2", mid(BLUE, epoch.pixel(2.0)), train[1]);
+    let held_out = picture.line(RED, 100);
+    assert_eq!((held_out.x0, held_out.x1), (training.x0, training.x1));
+    for (e, &value) in test.iter().enumerate() {
+        let x = epoch.pixel(e as f64 + 1.0);
+        near(&format!("held-out, epoch {}", e + 1), mid(RED, x), value);
+    }
+    // The dashes of the LZC level between the first and last epoch (the
+    // legend's dash lies right of the plot).
+    let dashes: Vec<f64> = picture
+        .pixels_of(GREEN)
+        .into_iter()
+        .filter(|p| (training.x0..=training.x1).contains(&p.0))
+        .map(|p| f64::from(p.1))
+        .collect();
+    assert!(dashes.len() > 100, "no LZC level: {} pixels", dashes.len());
+    let y = dashes.iter().sum::<f64>() / dashes.len() as f64;
+    near("LZC read-out", y, lzc);
 }
