@@ -134,7 +134,7 @@ impl Picture {
         let x = x.round() as u32;
         let mut ys = (0..self.height).filter(|&y| self.is(x, y, colour));
         let first = ys.next()?;
-        let last = ys.last().unwrap_or(first);
+        let last = ys.next_back().unwrap_or(first);
         Some(f64::from(first + last) / 2.0)
     }
 

@@ -309,6 +309,7 @@ struct Coverage {
     reset_weight: f64,
 }
 
+#[allow(clippy::needless_range_loop)] // indexes parameters and gradients alike
 /// Compares the network's back-propagated gradients of every trainable
 /// element with central differences of the straight-through reference.
 fn check_through_spikes(net: &Network<f64>, surrogate: Surrogate, label: usize) -> Coverage {
