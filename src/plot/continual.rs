@@ -229,10 +229,72 @@ impl Figure for Curves<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::png::Picture;
     use super::super::test_support::PNG_MAGIC;
     use super::*;
 
     const N: f64 = f64::NAN;
+
+    /// The heatmap's cells, found by their fill colours (whatever the
+    /// palette): a 3 x 3 grid, task 0's row on top, the untested cells
+    /// (NaN) in one grey, and the measured cells darker the higher their
+    /// accuracy.
+    #[test]
+    fn heatmap_cells_darken_with_accuracy_in_their_places() {
+        let values = [[0.95, N, N], [0.60, 0.93, N], [0.41, 0.70, 0.96]];
+        let r = AccuracyMatrix::from_rows(&values.map(|row| row.to_vec())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("r.png");
+        accuracy_matrix(&png, "fine-tune", &r).unwrap();
+
+        let picture = Picture::open(&png);
+        // The cells are the large blobs of any colour but the white
+        // background; together they span the 3 x 3 grid.
+        let blobs: Vec<_> = picture
+            .colours(2000)
+            .into_iter()
+            .filter(|&(c, _)| c != [255, 255, 255])
+            .flat_map(|(c, _)| picture.blobs(c))
+            .filter(|b| b.pixels.len() >= 2000)
+            .collect();
+        let x0 = blobs.iter().map(|b| b.x0).min().unwrap();
+        let x1 = blobs.iter().map(|b| b.x1).max().unwrap();
+        let y0 = blobs.iter().map(|b| b.y0).min().unwrap();
+        let y1 = blobs.iter().map(|b| b.y1).max().unwrap();
+        let (w, h) = (f64::from(x1 - x0 + 1) / 3.0, f64::from(y1 - y0 + 1) / 3.0);
+        assert!(w > 50.0 && h > 50.0, "grid {w} x {h}");
+        let mut by_value = Vec::new();
+        let mut grey = std::collections::HashSet::new();
+        for (i, row) in values.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                // A point of the cell clear of its centred label; pixel rows
+                // grow downwards, so task 0 is the top row.
+                let x = f64::from(x0) + (j as f64 + 0.2) * w;
+                let y = f64::from(y0) + (i as f64 + 0.2) * h;
+                let fill = picture.at(x as u32, y as u32);
+                // The fill covers the cell (bar its label).
+                let area = picture
+                    .blobs(fill)
+                    .into_iter()
+                    .find(|b| b.pixels.contains(&(x as u32, y as u32)))
+                    .map_or(0, |b| b.pixels.len());
+                assert!(area as f64 > 0.7 * w * h, "cell ({i}, {j}): {area} px");
+                if v.is_nan() {
+                    grey.insert(fill);
+                } else {
+                    let luminance: f64 = fill.iter().map(|&c| f64::from(c)).sum();
+                    by_value.push((v, luminance));
+                }
+            }
+        }
+        assert_eq!(grey.len(), 1, "untested cells share one grey: {grey:?}");
+        assert_eq!(by_value.len(), 6);
+        by_value.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(
+            by_value.windows(2).all(|w| w[1].1 < w[0].1),
+            "darker with accuracy: {by_value:?}"
+        );
+    }
 
     #[test]
     fn draws_the_heatmap_and_the_forgetting_curves() {

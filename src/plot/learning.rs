@@ -135,3 +135,62 @@ impl Figure for AccuracyFigure<'_> {
         draw_legend(&legend, 40, &self.legend())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::png::{Axis, Picture};
+    use super::*;
+
+    /// A rising curve, a flat one and a reference level: the rising
+    /// curve's ends calibrate both axes; its inner epochs, the flat curve
+    /// and the dashed level must then sit where their values map, and the
+    /// rising curve must climb from epoch to epoch.
+    #[test]
+    fn curves_and_levels_sit_at_their_accuracies() {
+        let rising = vec![0.5, 0.6, 0.8, 0.9, 0.95];
+        let curves = [
+            Curve {
+                label: "rising".into(),
+                values: rising.clone(),
+            },
+            Curve {
+                label: "flat".into(),
+                values: vec![0.3; 5],
+            },
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("acc.png");
+        accuracy(&png, "t", &curves, &[("level".into(), 0.7)]).unwrap();
+
+        let picture = Picture::open(&png);
+        let [blue, red, green] = [0, 1, 2].map(|i| {
+            let RGBColor(r, g, b) = colour(i);
+            [r, g, b]
+        });
+        let line = picture.line(blue, 100);
+        let epoch = Axis::through((1.0, line.x0.into()), (5.0, line.x1.into()));
+        let y = |c: [u8; 3], e: f64| picture.stroke_mid(c, epoch.pixel(e)).unwrap();
+        let acc = Axis::through((0.5, y(blue, 1.0)), (0.95, y(blue, 5.0)));
+        let ys: Vec<f64> = (1..=5).map(|e| y(blue, f64::from(e))).collect();
+        assert!(ys.windows(2).all(|w| w[1] < w[0] - 10.0), "{ys:?}");
+        for (e, &value) in rising.iter().enumerate() {
+            assert!((ys[e] - acc.pixel(value)).abs() <= 2.0, "epoch {e}: {ys:?}");
+        }
+        for e in [1.0, 3.0, 5.0] {
+            let at = y(red, e);
+            assert!((at - acc.pixel(0.3)).abs() <= 2.0, "flat at {at}");
+        }
+        let dashes: Vec<f64> = picture
+            .pixels_of(green)
+            .into_iter()
+            .filter(|p| (line.x0..=line.x1).contains(&p.0))
+            .map(|p| f64::from(p.1))
+            .collect();
+        let level = dashes.iter().sum::<f64>() / dashes.len() as f64;
+        assert!(
+            dashes.len() > 100 && (level - acc.pixel(0.7)).abs() <= 2.0,
+            "level at {level}, 0.7 maps to {}",
+            acc.pixel(0.7)
+        );
+    }
+}

@@ -325,6 +325,7 @@ mod tests {
 /// Decoding plots and locating their marks, shared with the integration
 /// tests.
 #[cfg(test)]
+#[allow(dead_code)] // shared with the integration tests, which use the rest
 #[path = "../../tests/common/png.rs"]
 pub(crate) mod png;
 

@@ -354,6 +354,7 @@ impl Figure for Course {
 
 #[cfg(test)]
 mod tests {
+    use super::super::png::{Axis, Picture};
     use super::super::test_support::{PNG_MAGIC, results};
     use super::*;
 
@@ -387,6 +388,61 @@ mod tests {
         let rates = dir.path().join("r.png");
         rate(&r, &rates, &RateOptions::default()).unwrap();
         assert!(std::fs::read(&rates).unwrap().starts_with(PNG_MAGIC));
+    }
+
+    /// The last snapshot puts 10, 20 and 40 synapses in bins 5, 20 and
+    /// 40 of 50 over [0, 1]; the first has 35 at each end. The outline of
+    /// the first calibrates the weight axis by its ends (0 and 1); the bars
+    /// must stand over their bins, with heights as 10 : 20 : 40 and the
+    /// outline's ends at 35 on the bars' count axis.
+    #[test]
+    fn histogram_bars_stand_over_their_bins_as_high_as_their_counts() {
+        let first = [vec![0.0; 35], vec![1.0; 35]].concat();
+        let last = [vec![0.11; 10], vec![0.41; 20], vec![0.81; 40]].concat();
+        let mut r = results();
+        r.weights.push(WeightTrace {
+            projection: "in->exc".into(),
+            unit: String::new(),
+            pre: (0..70).collect(),
+            post: vec![0; 70],
+            steps: vec![0, 10000],
+            times: vec![0.0, 1.0],
+            values: [first, last].concat(),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("h.png");
+        weight_histogram(&r, &png, &WeightPlotOptions::default()).unwrap();
+
+        let picture = Picture::open(&png);
+        let [blue, red] = [0, 1].map(|i| {
+            let RGBColor(r, g, b) = colour(i);
+            [r, g, b]
+        });
+        let outline = picture.line(red, 100);
+        let weight = Axis::through((0.0, outline.x0.into()), (1.0, outline.x1.into()));
+        // Bars are the blue blobs over the outline's span (the legend's
+        // square lies right of it).
+        let mut bars: Vec<_> = picture
+            .blobs(blue)
+            .into_iter()
+            .filter(|b| b.x1 <= outline.x1)
+            .collect();
+        bars.sort_by_key(|b| b.x0);
+        assert_eq!(bars.len(), 3, "{bars:?}");
+        for (bar, centre) in bars.iter().zip([0.11, 0.41, 0.81]) {
+            let x = bar.centre().0;
+            assert!((x - weight.pixel(centre)).abs() <= 1.5, "bar at {x}");
+            assert!((f64::from(bar.size().0) - weight.step() * 0.02).abs() <= 2.0);
+        }
+        let base = f64::from(bars[2].y1);
+        let count = Axis::through((0.0, base), (40.0, f64::from(bars[2].y0)));
+        for (bar, n) in bars.iter().zip([10.0, 20.0]) {
+            let top = f64::from(bar.y0);
+            assert!((top - count.pixel(n)).abs() <= 2.0, "{n} at {top}");
+            assert!((f64::from(bar.y1) - base).abs() <= 1.0);
+        }
+        let outline_top = f64::from(outline.y0);
+        assert!((outline_top - count.pixel(35.0)).abs() <= 2.0);
     }
 
     #[test]

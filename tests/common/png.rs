@@ -60,7 +60,82 @@ impl Picture {
     }
 
     pub fn is(&self, x: u32, y: u32, colour: [u8; 3]) -> bool {
-        self.rgb[(y * self.width + x) as usize] == colour
+        self.at(x, y) == colour
+    }
+
+    pub fn at(&self, x: u32, y: u32) -> [u8; 3] {
+        self.rgb[(y * self.width + x) as usize]
+    }
+
+    /// The colours covering at least `min` pixels, most frequent first: the
+    /// fills of a heatmap's cells or a chart's bars, whatever their shade.
+    pub fn colours(&self, min: usize) -> Vec<([u8; 3], usize)> {
+        let mut counts = std::collections::HashMap::new();
+        for &c in &self.rgb {
+            *counts.entry(c).or_insert(0usize) += 1;
+        }
+        let mut found: Vec<_> = counts.into_iter().filter(|&(_, n)| n >= min).collect();
+        found.sort_by_key(|&(c, n)| (std::cmp::Reverse(n), c));
+        found
+    }
+
+    /// How much of `colour` a pixel holds over the white background (0 to
+    /// 1, for anti-aliased strokes), or `None` for a pixel of another hue
+    /// (grid, axes, text, other curves).
+    pub fn ink(&self, x: u32, y: u32, colour: [u8; 3]) -> Option<f64> {
+        let p = self.at(x, y);
+        let full: Vec<f64> = colour.iter().map(|&c| 255.0 - f64::from(c)).collect();
+        let got: Vec<f64> = p.iter().map(|&c| 255.0 - f64::from(c)).collect();
+        let norm: f64 = full.iter().map(|f| f * f).sum();
+        let share = full.iter().zip(&got).map(|(f, g)| f * g).sum::<f64>() / norm;
+        let off: f64 = full
+            .iter()
+            .zip(&got)
+            .map(|(f, g)| (g - share * f).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        (share > 0.3 && off < 40.0).then_some(share.min(1.0))
+    }
+
+    /// A thin (possibly anti-aliased) curve of `colour`: the longest run of
+    /// columns holding its ink with gaps of at most 3 columns (where other
+    /// marks cover it), each with the ink-weighted mean row, in increasing
+    /// x. Legend marks are shorter runs.
+    pub fn curve(&self, colour: [u8; 3]) -> Vec<(u32, f64)> {
+        let mut runs: Vec<Vec<(u32, f64)>> = Vec::new();
+        for x in 0..self.width {
+            // The column's ink in groups of touching pixels; the heaviest
+            // group is the curve (others are stray marks of the same hue).
+            let mut groups: Vec<(u32, f64, f64)> = Vec::new(); // (last y, weight, sum)
+            for y in 0..self.height {
+                if let Some(w) = self.ink(x, y, colour) {
+                    match groups.last_mut() {
+                        Some(g) if g.0 + 1 == y => *g = (y, g.1 + w, g.2 + w * f64::from(y)),
+                        _ => groups.push((y, w, w * f64::from(y))),
+                    }
+                }
+            }
+            let Some(&(_, weight, sum)) = groups.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+                continue;
+            };
+            match runs.last_mut() {
+                Some(run) if run[run.len() - 1].0 + 4 >= x => run.push((x, sum / weight)),
+                _ => runs.push(vec![(x, sum / weight)]),
+            }
+        }
+        runs.into_iter().max_by_key(Vec::len).unwrap_or_default()
+    }
+
+    /// The middle of the pixels of `colour` in column `x`: where a curve
+    /// drawn in that colour crosses the column (lines drawn over it may
+    /// hide part of its stroke, not the whole column unless they cross it
+    /// there).
+    pub fn stroke_mid(&self, colour: [u8; 3], x: f64) -> Option<f64> {
+        let x = x.round() as u32;
+        let mut ys = (0..self.height).filter(|&y| self.is(x, y, colour));
+        let first = ys.next()?;
+        let last = ys.next_back().unwrap_or(first);
+        Some(f64::from(first + last) / 2.0)
     }
 
     /// Pixels of exactly `colour`, in reading order.

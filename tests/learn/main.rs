@@ -1,6 +1,10 @@
 //! Learning: datasets and encoders, surrogate-gradient training, delays,
 //! L2MU, meta neurons, Tempotron, continual learning and the CLI over them.
 
+#[path = "../common/png.rs"]
+#[allow(dead_code)] // each binary uses part of the helpers
+mod png;
+
 mod continual;
 mod encode_synth;
 mod learn_cli;

@@ -42,40 +42,57 @@ fn run(text: &str) -> experiment::Outcome {
     experiment::run(&e, &mut |_| {})
 }
 
+// Marks from `meta_tempotron_seed_spread` over pattern seeds 4-13 (25
+// epochs, 200 held-out samples: one sample is 0.005, the binomial spread
+// at 0.95 about 0.015); the tests assert on seed 3, outside the sweep.
+//   meta: held-out 0.93-0.985, gain over epoch 1 0.095-0.24, LZC read-out
+//         0.915-0.995, v_th 1.025-1.045, tau_m 15.38-17.45 ms
+//   LIF:  held-out 0.915-0.97
+// Each mark sits below the worst seed by the margin in its comment.
+
 #[test]
 fn a_meta_neuron_tempotron_separates_two_poisson_classes() {
     let o = run(&setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05"));
     let held_out = *o.test_accuracy.last().unwrap();
-    // 200 held-out samples: chance is 0.5 ± 0.035.
-    assert!(held_out >= 0.85, "held-out accuracy {held_out}");
+    // Worst seed 0.93, margin 0.03 (two binomial spreads); chance is 0.5.
+    assert!(held_out >= 0.90, "held-out accuracy {held_out}");
+    // Worst seed 0.095, margin 0.045.
+    let gain = held_out - o.test_accuracy[0];
     assert!(
-        o.test_accuracy[0] < held_out,
-        "learning helped: {:?}",
+        gain >= 0.05,
+        "learning helped by {gain}: {:?}",
         o.test_accuracy
     );
-    assert!(o.lzc_accuracy >= 0.8, "LZC read-out {}", o.lzc_accuracy);
-    // The intrinsic parameters were learned too.
+    // Worst seed 0.915, margin 0.035.
+    assert!(o.lzc_accuracy >= 0.88, "LZC read-out {}", o.lzc_accuracy);
+    // The intrinsic parameters were learned: on every seed the threshold
+    // rose by 0.025-0.045 and the time constant grew by 0.38-2.45 ms.
     let (v_th, tau_m) = (o.tempotron.v_th, o.tempotron.tau_m);
-    assert!(
-        v_th != 1.0 && (tau_m - 0.015).abs() > 1e-6,
-        "{v_th} {tau_m}"
-    );
+    assert!((1.01..=1.08).contains(&v_th), "v_th {v_th}");
+    assert!((0.01515..=0.0195).contains(&tau_m), "tau_m {tau_m}");
 }
 
-/// The spread of what the meta tempotron learns over pattern seeds 4-6:
-/// `cargo test --release --test tempotron -- --ignored --nocapture
+/// The spread of what the Tempotrons learn over pattern seeds 4-13 (seed
+/// 3, which the tests above assert on, is not among them):
+/// `cargo test --release --test learn -- --ignored --nocapture
 /// meta_tempotron_seed_spread`.
 #[test]
 #[ignore = "seed sweep behind the marks: make experiments"]
 fn meta_tempotron_seed_spread() {
-    for seed in 4..=6 {
-        let text = setup("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05")
-            .replace("seed = 3", &format!("seed = {seed}"));
-        let o = run(&text);
-        eprintln!(
-            "seed {seed}: test {:?} lzc {} v_th {} tau_m {}",
-            o.test_accuracy, o.lzc_accuracy, o.tempotron.v_th, o.tempotron.tau_m
-        );
+    for seed in 4..=13 {
+        for (model, extra) in [("meta", "rho_0 = \"200 Hz\"\ndelta_u = 0.05"), ("lif", "")] {
+            let text = setup(model, extra).replace("seed = 3", &format!("seed = {seed}"));
+            let o = run(&text);
+            eprintln!(
+                "{model} seed {seed}: test first {} last {} max {} lzc {} v_th {} tau_m {}",
+                o.test_accuracy[0],
+                o.test_accuracy.last().unwrap(),
+                o.test_accuracy.iter().copied().fold(0.0, f64::max),
+                o.lzc_accuracy,
+                o.tempotron.v_th,
+                o.tempotron.tau_m
+            );
+        }
     }
 }
 
@@ -83,7 +100,8 @@ fn meta_tempotron_seed_spread() {
 fn a_lif_tempotron_separates_two_poisson_classes() {
     let o = run(&setup("lif", ""));
     let held_out = *o.test_accuracy.last().unwrap();
-    assert!(held_out >= 0.85, "held-out accuracy {held_out}");
+    // Worst seed 0.915, margin 0.035.
+    assert!(held_out >= 0.88, "held-out accuracy {held_out}");
     // A LIF tempotron keeps its threshold and time constant.
     assert_eq!((o.tempotron.v_th, o.tempotron.tau_m), (1.0, 0.015));
 }
@@ -211,13 +229,75 @@ fn the_tempotron_command_writes_its_table_and_plot() {
     let rows: Vec<&str> = table.lines().collect();
     assert_eq!(rows[0], "epoch,train_accuracy,test_accuracy,v_th,tau_m_ms");
     assert_eq!(rows.len(), 4);
-    for row in &rows[1..] {
-        let acc: f64 = row.split(',').nth(2).unwrap().parse().unwrap();
-        assert!((0.0..=1.0).contains(&acc));
-    }
+    let column = |c: usize| -> Vec<f64> {
+        rows[1..]
+            .iter()
+            .map(|r| r.split(',').nth(c).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (train, test) = (column(1), column(2));
+    // The epochs count from 1; the summary line repeats the last row.
+    assert_eq!(column(0), [1.0, 2.0, 3.0]);
+    let last = format!("training {:.3}, held-out {:.3}", train[2], test[2]);
+    assert!(stdout.contains(&last), "{last} not in {stdout}");
+    let lzc: f64 = stdout
+        .split("LZC read-out held-out ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no LZC accuracy in {stdout}"));
+    check_accuracy_plot(&png, &train, &test, lzc);
+}
+
+/// The curves of the accuracy plot pass through the table's values: the
+/// training line (tab10 blue) calibrates both axes by its ends (epochs 1
+/// and 3), then its middle, the held-out line (red) at each epoch and the
+/// LZC read-out's dashed level (green) must sit where the values map.
+fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
+    const BLUE: [u8; 3] = [31, 119, 180];
+    const RED: [u8; 3] = [214, 39, 40];
+    const GREEN: [u8; 3] = [44, 160, 44];
+    let picture = crate::png::Picture::open(png);
+    let training = picture.line(BLUE, 100);
     assert!(
-        std::fs::read(&png)
-            .unwrap()
-            .starts_with(b"\x89PNG\r\n\x1a\n")
+        (train[2] - train[0]).abs() > 0.1,
+        "calibration needs distinct ends: {train:?}"
     );
+    let mid = |colour: [u8; 3], x: f64| {
+        picture
+            .stroke_mid(colour, x)
+            .unwrap_or_else(|| panic!("no {colour:?} in column {x}"))
+    };
+    let epoch = crate::png::Axis::through((1.0, training.x0.into()), (3.0, training.x1.into()));
+    let accuracy = crate::png::Axis::through(
+        (train[0], mid(BLUE, epoch.pixel(1.0))),
+        (train[2], mid(BLUE, epoch.pixel(3.0))),
+    );
+    // Up the picture is up in accuracy.
+    assert!(accuracy.pixel(1.0) < accuracy.pixel(0.0));
+    let near = |what: &str, y: f64, value: f64| {
+        assert!(
+            (y - accuracy.pixel(value)).abs() <= 3.0,
+            "{what}: drawn at y {y}, {value} maps to {}",
+            accuracy.pixel(value)
+        );
+    };
+    near("training, epoch 2", mid(BLUE, epoch.pixel(2.0)), train[1]);
+    let held_out = picture.line(RED, 100);
+    assert_eq!((held_out.x0, held_out.x1), (training.x0, training.x1));
+    for (e, &value) in test.iter().enumerate() {
+        let x = epoch.pixel(e as f64 + 1.0);
+        near(&format!("held-out, epoch {}", e + 1), mid(RED, x), value);
+    }
+    // The dashes of the LZC level between the first and last epoch (the
+    // legend's dash lies right of the plot).
+    let dashes: Vec<f64> = picture
+        .pixels_of(GREEN)
+        .into_iter()
+        .filter(|p| (training.x0..=training.x1).contains(&p.0))
+        .map(|p| f64::from(p.1))
+        .collect();
+    assert!(dashes.len() > 100, "no LZC level: {} pixels", dashes.len());
+    let y = dashes.iter().sum::<f64>() / dashes.len() as f64;
+    near("LZC read-out", y, lzc);
 }

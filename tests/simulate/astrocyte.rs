@@ -531,7 +531,14 @@ fn the_astrocyte_example_runs_and_plots_its_calcium() {
         .arg(&h5)
         .arg("--potential")
         .arg(&png)
-        .args(["--population", "astro", "--variable", "ca"])
+        .args([
+            "--population",
+            "astro",
+            "--variable",
+            "ca",
+            "--neurons",
+            "0",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -539,13 +546,56 @@ fn the_astrocyte_example_runs_and_plots_its_calcium() {
         "{}",
         String::from_utf8_lossy(&plot.stderr)
     );
-    assert!(
-        std::fs::read(&png)
-            .unwrap()
-            .starts_with(b"\x89PNG\r\n\x1a\n")
-    );
     let r = spikesim::io::hdf5::read_results(&h5).unwrap();
     for var in ["ca", "ip3", "h"] {
         assert!(!trace(&r, "astro", var).values.is_empty());
+    }
+    let ca = trace(&r, "astro", "ca");
+    let times: Vec<f64> = ca.steps.iter().map(|&s| s as f64 * r.info.dt).collect();
+    check_trace_plot(&png, &times, &ca.column(0));
+}
+
+/// The single trace of a potential plot passes through every sample: its
+/// ends calibrate time (first and last sample) and value (their values),
+/// then each sample must lie on the stroke where it maps. Needs ends of
+/// distinct values.
+fn check_trace_plot(png: &std::path::Path, times: &[f64], values: &[f64]) {
+    const BLUE: [u8; 3] = [31, 119, 180]; // the first trace's colour (tab10)
+    let (first, last) = (values[0], values[values.len() - 1]);
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    assert!(
+        (last - first).abs() > 0.3 * (hi - lo),
+        "calibration needs distinct ends: {values:?}"
+    );
+    // The trace is a 1-pixel anti-aliased line: follow its ink.
+    let pic = common::png::Picture::open(png);
+    let curve = pic.curve(BLUE);
+    assert!(curve.len() > 300, "trace {} columns wide", curve.len());
+    let (x0, x1) = (curve[0].0, curve[curve.len() - 1].0);
+    let time =
+        common::png::Axis::through((times[0], x0.into()), (times[times.len() - 1], x1.into()));
+    let y = |t: f64| {
+        let x = time.pixel(t).round() as u32;
+        curve
+            .iter()
+            .min_by_key(|c| c.0.abs_diff(x))
+            .filter(|c| c.0.abs_diff(x) <= 1)
+            .map(|c| c.1)
+            .unwrap_or_else(|| panic!("no trace at {t} s"))
+    };
+    let value = common::png::Axis::through((first, y(times[0])), (last, y(times[times.len() - 1])));
+    assert!(value.pixel(hi) < value.pixel(lo), "higher values higher up");
+    // Tall enough that a misplaced sample shows.
+    assert!(value.pixel(lo) - value.pixel(hi) > 100.0);
+    for (&t, &v) in times.iter().zip(values) {
+        let (at, expected) = (y(t), value.pixel(v));
+        assert!(
+            (at - expected).abs() <= 2.0,
+            "sample at {t} s: drawn at y {at}, {v} maps to {expected}"
+        );
     }
 }

@@ -164,7 +164,7 @@ fn plot_and_info_commands_read_the_file() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    check_raster(&path, &png, (0.010, 0.090));
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
     let info = Command::new(bin).arg("info").arg(&path).output().unwrap();
     let text = String::from_utf8_lossy(&info.stdout);
@@ -173,6 +173,44 @@ fn plot_and_info_commands_read_the_file() {
         text.contains("spikes/cells") && text.contains("state/cells/v"),
         "{text}"
     );
+}
+
+/// The raster of `cells` (third population, third colour) over `window`
+/// has one dot per spike of the results file in that window: in the rows
+/// of the spiking neurons only, at their times (rows calibrated by the
+/// lowest and highest spiking neuron, times by the first and last spike).
+fn check_raster(h5: &std::path::Path, png: &std::path::Path, window: (f64, f64)) {
+    const GREEN: [u8; 3] = [44, 160, 44];
+    let r = spikesim::io::hdf5::read_results(h5).unwrap();
+    let cells = r.spikes.iter().find(|s| s.population == "cells").unwrap();
+    let spikes: Vec<(f64, u32)> = cells
+        .times(r.info.dt)
+        .into_iter()
+        .zip(cells.senders.iter().copied())
+        .filter(|(t, _)| (window.0..=window.1).contains(t))
+        .collect();
+    assert!(spikes.len() > 20, "{} spikes to check", spikes.len());
+    let picture = crate::common::png::Picture::open(png);
+    let dots = picture.dots(GREEN, 8);
+    assert_eq!(dots.len(), spikes.len(), "one dot per spike");
+    let senders: Vec<u32> = spikes.iter().map(|s| s.1).collect();
+    let rows = crate::common::png::assert_dot_rows(&dots, &senders);
+    let (t0, t1) = spikes
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
+            (a.min(s.0), b.max(s.0))
+        });
+    let x0 = dots.iter().map(|d| d.0).fold(f64::INFINITY, f64::min);
+    let x1 = dots.iter().map(|d| d.0).fold(f64::NEG_INFINITY, f64::max);
+    let time = crate::common::png::Axis::through((t0, x0), (t1, x1));
+    for &(t, n) in &spikes {
+        let (x, y) = (time.pixel(t), rows.pixel(f64::from(n)));
+        assert!(
+            dots.iter()
+                .any(|d| (d.0 - x).abs() <= 1.5 && (d.1 - y).abs() <= 1.5),
+            "no dot for neuron {n} at {t} s near ({x}, {y})"
+        );
+    }
 }
 
 /// Same seed, same model, 1 or 2 threads: the spike datasets are equal
