@@ -17,6 +17,10 @@ use crate::synapse::connect::MAX_DELAY_STEPS;
 
 mod discrete;
 mod event_pace;
+
+/// How many times the reset-to-threshold gap a membrane potential may
+/// reach in magnitude (see `membrane`).
+const RESOLVED_SPAN: f64 = 1e9;
 mod richer;
 
 type Result<T> = std::result::Result<T, ModelError>;
@@ -537,6 +541,22 @@ impl<'a> Validator<'a> {
                 "v_reset",
                 "must lie below v_th, or the neuron would fire again at once",
             ));
+        }
+        // The potentials are computed in double precision as offsets from
+        // `v_rest`: once the largest of them is 1e9 times the reset-to-
+        // threshold gap, rounding alone moves the membrane across threshold
+        // (the fuzzer's v_rest of -9.2e15 V fired endlessly at one instant).
+        let gap = v_th - v_reset;
+        for (key, v) in [("v_rest", v_rest), ("v_reset", v_reset), ("v_th", v_th)] {
+            if v.abs() > RESOLVED_SPAN * gap {
+                return Err(params.error(
+                    key,
+                    &format!(
+                        "{v:e} V is more than {RESOLVED_SPAN:e} times the gap between v_reset and \
+                         v_th ({gap:e} V): double precision cannot resolve the threshold there"
+                    ),
+                ));
+            }
         }
         let r_m = match params.get("r_m") {
             Some(_) => Some(params.positive("r_m", Dimension::Resistance)?),

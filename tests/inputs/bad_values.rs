@@ -593,3 +593,28 @@ fn a_resting_drive_that_refires_many_times_per_step_is_refused_on_the_event_engi
     );
     parse_model(Path::new("m.toml"), &near).expect("a pace the event engine can follow");
 }
+
+/// Potentials are offsets from `v_rest` in double precision: a resting
+/// potential of -9.2e15 V (the fuzzer's) puts rounding errors of volts on a
+/// membrane whose reset-to-threshold gap is 15 mV, which then crossed
+/// threshold endlessly at one instant. A potential above 1e9 gaps is
+/// refused, on either engine; 1e6 gaps still runs.
+#[test]
+fn potentials_too_large_to_resolve_the_threshold_are_refused() {
+    let far = GOOD.replace(
+        "v_rest = \"-65 mV\"",
+        "v_rest = \"-9223372036854775808 mV\", v_reset = \"-65 mV\"",
+    );
+    refused(
+        &far,
+        "v_rest = \"-9223372036854775808 mV\"",
+        "population[exc].params.v_rest",
+        &["times the gap between v_reset and v_th", "double precision"],
+    );
+    // 1e6 times the 15 mV gap.
+    let near = GOOD.replace(
+        "v_rest = \"-65 mV\"",
+        "v_rest = \"-15 kV\", v_reset = \"-65 mV\"",
+    );
+    parse_model(Path::new("m.toml"), &near).expect("a span double precision resolves");
+}
