@@ -1,13 +1,23 @@
-//! The Song, Miller & Abbott 2000 model as shipped: additive STDP on 1000
-//! Poisson inputs drives the weights to a bimodal distribution (most near 0
-//! or near w_max) and the output rate to a steady value.
+//! The Song, Miller & Abbott 2000 model, reduced for `make test` to its
+//! first 300 s: additive STDP on 1000 Poisson inputs empties the middle of
+//! the weight distribution towards both bounds, and the output rate falls
+//! from its start and levels off. The full 1000 s run over five seeds, where
+//! the weights end bimodal, is `make experiments`
+//! (tests/experiments/stdp.rs, docs/experiments/stdp_song2000.md).
 
 use std::path::Path;
 
 use spikesim::io::results::Results;
 
-fn run() -> Results {
-    let spec = spikesim::model::load(Path::new("models/stdp_song2000.toml"), &[]).unwrap();
+const W_MAX: f64 = 2.0e-3;
+
+fn run(seed: u64) -> Results {
+    let set = [
+        "simulation.duration=\"300 s\"".to_string(),
+        format!("simulation.seed={seed}"),
+    ];
+    let spec = spikesim::model::load(Path::new("models/stdp_song2000.toml"), &set).unwrap();
+    assert_eq!(spec.simulation.steps, 3_000_000);
     spikesim::engine::simulate(&spec, &mut |_, _| {})
 }
 
@@ -22,43 +32,43 @@ fn rates(results: &Results, width: f64) -> Vec<f64> {
     counts.iter().map(|&c| c as f64 / width).collect()
 }
 
+/// Fraction of `w` below 0.1 w_max, between, and above 0.9 w_max.
+fn thirds(w: &[f64]) -> (f64, f64, f64) {
+    let frac =
+        |pred: &dyn Fn(f64) -> bool| w.iter().filter(|&&x| pred(x)).count() as f64 / w.len() as f64;
+    let low = frac(&|x| x < 0.1 * W_MAX);
+    let high = frac(&|x| x > 0.9 * W_MAX);
+    (low, 1.0 - low - high, high)
+}
+
+/// Measured at 300 s on seeds 1-8: below 0.1 w_max 0.677-0.695, in the
+/// middle 0.247-0.271 (0.78-0.83 at the start), above 0.9 w_max
+/// 0.050-0.060; rate in the first 50 s 150-159 Hz, in the last 50 s
+/// 34.0-35.7 Hz (ratio at least 4.2), the last two windows within 3.8 % of
+/// each other. The marks sit outside every measured seed (middle < 0.35,
+/// low > 0.6, high > 0.03, ratio > 3, windows within 10 %); the test runs
+/// seed 9, which was not measured.
 #[test]
-fn weights_become_bimodal_and_the_rate_settles() {
-    let results = run();
+fn weights_leave_the_middle_for_both_bounds_and_the_rate_levels_off() {
+    let results = run(9);
     let w = results.weights_of("stdp").unwrap();
-    let w_max = 2.0e-3;
-    let last = w.row(w.steps.len() - 1);
-    let frac = |pred: &dyn Fn(f64) -> bool| {
-        last.iter().filter(|&&x| pred(x)).count() as f64 / last.len() as f64
-    };
-    let low = frac(&|x| x < 0.1 * w_max);
-    let high = frac(&|x| x > 0.9 * w_max);
-    let middle = 1.0 - low - high;
-    let first = w.row(0);
-    let initial_middle = first
-        .iter()
-        .filter(|&&x| (0.1 * w_max..=0.9 * w_max).contains(&x))
-        .count() as f64
-        / first.len() as f64;
+    let (_, initial_middle, _) = thirds(w.row(0));
+    let (low, middle, high) = thirds(w.row(w.steps.len() - 1));
     let r = rates(&results, 50.0);
     println!(
-        "low {low:.3} high {high:.3} middle {middle:.3} (initially {initial_middle:.3}); rates per 50 s: {r:.1?}"
+        "low {low:.3} middle {middle:.3} high {high:.3} (middle initially {initial_middle:.3}); rates per 50 s {r:.1?}"
     );
-    // Uniform start: 80 % in the middle; at the end most sit at a bound,
-    // and both bounds are populated (competition, not runaway).
-    assert!((initial_middle - 0.8).abs() < 0.05);
-    assert!(low + high > 0.8, "bimodal: {low} near 0, {high} near w_max");
-    assert!(low > 0.1 && high > 0.05, "both modes: {low}, {high}");
-    // The rate falls from its start as most synapses weaken, then settles:
-    // over the last 500 s, 50 s windows vary by little.
-    let tail = &r[r.len() - 10..];
-    let mean = tail.iter().sum::<f64>() / tail.len() as f64;
-    let spread = tail.iter().map(|x| (x - mean).abs()).fold(0.0, f64::max);
-    assert!(mean > 1.0, "the neuron still fires: {mean} Hz");
-    assert!(spread < 0.1 * mean, "rate settles: {tail:?}");
+    // Uniform start: 80 % in the middle.
+    assert!((initial_middle - 0.8).abs() < 0.05, "{initial_middle}");
+    assert!(middle < 0.35, "the middle empties: {middle}");
+    assert!(low > 0.6 && high > 0.03, "both bounds fill: {low}, {high}");
+    let (first, last, before) = (r[0], r[r.len() - 1], r[r.len() - 2]);
     assert!(
-        r[0] > 2.0 * mean,
-        "the rate falls from {} Hz to {mean} Hz",
-        r[0]
+        first > 3.0 * last,
+        "the rate falls from {first} Hz to {last} Hz"
+    );
+    assert!(
+        (last - before).abs() < 0.1 * last,
+        "the rate levels off: {before} Hz then {last} Hz"
     );
 }
