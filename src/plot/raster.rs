@@ -442,7 +442,11 @@ mod tests {
             ..Default::default()
         };
         let err = raster(&results(), &dir.path().join("r.png"), &opts).unwrap_err();
-        assert!(matches!(err, PlotError::EmptyWindow { .. }), "{err}");
+        assert!(
+            matches!(err, PlotError::BadOption { option: "--to", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("at least one step"), "{err}");
     }
 
     #[test]
