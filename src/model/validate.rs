@@ -551,7 +551,7 @@ impl<'a> Validator<'a> {
             if v.abs() > RESOLVED_SPAN * gap {
                 return Err(params.error(
                     key,
-                    &format!(
+                    format!(
                         "{v:e} V is more than {RESOLVED_SPAN:e} times the gap between v_reset and \
                          v_th ({gap:e} V): double precision cannot resolve the threshold there"
                     ),
