@@ -21,6 +21,12 @@ mod event_pace;
 /// How many times the reset-to-threshold gap a membrane potential may
 /// reach in magnitude (see `membrane`).
 const RESOLVED_SPAN: f64 = 1e9;
+
+/// Where parameter `key` of a population is written, if it is.
+fn param_span(population: &Spanned<RawPopulation>, key: &str) -> Option<Range<usize>> {
+    let params = population.get_ref().params.as_ref()?;
+    params.get_ref().get(key).map(|v| v.span())
+}
 mod richer;
 
 type Result<T> = std::result::Result<T, ModelError>;

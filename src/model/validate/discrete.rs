@@ -65,11 +65,7 @@ impl Validator<'_> {
                 let Some(t) = value else { continue };
                 let steps = t / sim.dt;
                 if (steps - steps.round()).abs() > 1e-6 {
-                    let span = r
-                        .get_ref()
-                        .params
-                        .as_ref()
-                        .and_then(|m| m.get_ref().get(key).map(|v| v.span()));
+                    let span = super::param_span(r, key);
                     return Err(self.err(
                         span,
                         &format!("population[{}].params.{key}", p.name),

@@ -53,11 +53,7 @@ impl Validator<'_> {
             if per_step <= SPANS_PER_STEP {
                 continue;
             }
-            let span = r
-                .get_ref()
-                .params
-                .as_ref()
-                .and_then(|m| m.get_ref().get(key).map(|v| v.span()));
+            let span = super::param_span(r, key);
             return Err(self.err(
                 span,
                 &format!("population[{}].params.{key}", p.name),
@@ -97,11 +93,7 @@ impl Validator<'_> {
         if interval.is_nan() || interval * SPIKES_PER_STEP >= sim.dt {
             return Ok(());
         }
-        let span = raw
-            .get_ref()
-            .params
-            .as_ref()
-            .and_then(|params| params.get_ref().get("v_rest").map(|v| v.span()));
+        let span = super::param_span(raw, "v_rest");
         Err(self.err(
             span,
             &format!("population[{}].params", p.name),
