@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make run    build, simulate models/cuba.toml, write results/cuba.h5 and its plots
 #   make test   the test suite CI runs (Rust tests and the notebooks), about
-#               5 minutes of test time on 2 cores
+#               2 minutes of test time on 2 cores (7 for .ci/run from a clean clone)
 #   make experiments   the full experiments behind the README's tables (over an
 #               hour on 2 cores); writes docs/experiments/*.md
 
