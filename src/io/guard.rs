@@ -58,7 +58,7 @@ pub fn read_in_child_process(program: PathBuf) {
 }
 
 /// What the child is asked to read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Request {
     /// A spike dataset in the SHD layout ([`super::dataset::read_dataset`]).
     Dataset,
@@ -67,23 +67,28 @@ pub(crate) enum Request {
     Real { steps: usize },
     /// A run file ([`super::hdf5::read_results`]).
     Results,
+    /// Spike times of a `spike_source` population in `group`
+    /// ([`super::stimuli::read_spike_times`]).
+    SpikeTimes { group: String },
 }
 
 impl Request {
     /// What the file should have been, for messages.
-    fn what(self) -> &'static str {
+    fn what(&self) -> &'static str {
         match self {
             Self::Dataset => "spike dataset",
             Self::Real { .. } => "real-valued dataset",
             Self::Results => "results file",
+            Self::SpikeTimes { .. } => "spike-time file",
         }
     }
 
-    fn args(self) -> Vec<OsString> {
+    fn args(&self) -> Vec<OsString> {
         match self {
             Self::Dataset => vec!["dataset".into()],
             Self::Real { steps } => vec!["real".into(), steps.to_string().into()],
             Self::Results => vec!["results".into()],
+            Self::SpikeTimes { group } => vec!["spikes".into(), group.into()],
         }
     }
 
@@ -93,6 +98,9 @@ impl Request {
             [kind] if kind == "results" => Some(Self::Results),
             [kind, steps] if kind == "real" => Some(Self::Real {
                 steps: steps.to_str()?.parse().ok()?,
+            }),
+            [kind, group] if kind == "spikes" => Some(Self::SpikeTimes {
+                group: group.to_str()?.to_string(),
             }),
             _ => None,
         }
@@ -171,6 +179,9 @@ fn serve(path: &Path, request: Request) -> Vec<u8> {
         Request::Dataset => answer(super::dataset::read_dataset_here(path)),
         Request::Real { steps } => answer(super::encode::read_real_here(path, steps)),
         Request::Results => answer(super::hdf5::read_results_here(path)),
+        Request::SpikeTimes { group } => {
+            answer(super::stimuli::read_spike_times_here(path, &group))
+        }
     }
 }
 

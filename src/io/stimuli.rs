@@ -175,7 +175,28 @@ fn is_hdf5(path: &Path) -> bool {
     )
 }
 
+/// An HDF5 spike-time file through the guard (`io::guard`): libhdf5 can
+/// crash or hang on a damaged file, so the CLI reads it in a child process.
 fn read_spike_times_hdf5(path: &Path, group: &str) -> Result<Vec<(f64, u32)>, String> {
+    let request = super::guard::Request::SpikeTimes {
+        group: group.to_string(),
+    };
+    super::guard::guarded(path, request, || read_spike_times_here(path, group))
+        .map_err(|e| e.to_string())
+}
+
+/// [`read_spike_times_hdf5`] in this process.
+pub(crate) fn read_spike_times_here(
+    path: &Path,
+    group: &str,
+) -> Result<Vec<(f64, u32)>, super::IoError> {
+    read_spike_times_unguarded(path, group).map_err(|message| super::IoError::Reported {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+fn read_spike_times_unguarded(path: &Path, group: &str) -> Result<Vec<(f64, u32)>, String> {
     let file = ::hdf5::File::open(path)
         .map_err(|e| format!("cannot open {} as HDF5: {e}", path.display()))?;
     let group = file
