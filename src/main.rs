@@ -345,6 +345,17 @@ fn threads_option(threads: u64) -> Result<(), Error> {
     memory::thread_limit(threads).map_err(|e| Error::Usage(format!("--threads: {e}")))
 }
 
+/// An experiment's `training.threads`, or `--threads` over it (checked),
+/// with the warning for a count far above the cores.
+fn training_threads(in_file: usize, option: Option<usize>) -> Result<usize, Error> {
+    if let Some(t) = option {
+        threads_option(t as u64)?;
+    }
+    let threads = option.unwrap_or(in_file);
+    warn_threads(threads as u64, "training.threads");
+    Ok(threads)
+}
+
 fn warn_threads(threads: u64, field: &str) {
     if let Some(w) = memory::thread_warning(threads, field) {
         eprintln!("warning: {w}");
@@ -381,11 +392,7 @@ fn train(args: TrainArgs) -> Result<(), Error> {
         )));
     }
     exp.epochs = args.epochs.unwrap_or(exp.epochs);
-    if let Some(t) = args.threads {
-        threads_option(t as u64)?;
-        exp.threads = t;
-    }
-    warn_threads(exp.threads as u64, "training.threads");
+    exp.threads = training_threads(exp.threads, args.threads)?;
     exp.ignore_memory_limit = args.ignore_memory_limit;
     let opts = spikesim::learn::session::SessionOptions {
         resume: args.resume,
@@ -416,11 +423,7 @@ fn train(args: TrainArgs) -> Result<(), Error> {
 fn continual(args: ContinualArgs) -> Result<(), Error> {
     use spikesim::learn::continual::{experiment::load_continual, session};
     let mut exp = load_continual(&args.experiment)?;
-    if let Some(t) = args.threads {
-        threads_option(t as u64)?;
-        exp.base.threads = t;
-    }
-    warn_threads(exp.base.threads as u64, "training.threads");
+    exp.base.threads = training_threads(exp.base.threads, args.threads)?;
     exp.base.ignore_memory_limit = args.ignore_memory_limit;
     if let Some(seeds) = args.seeds {
         if seeds.is_empty() {
@@ -975,8 +978,7 @@ fn quantize(args: QuantizeArgs) -> Result<(), Error> {
     let q = spikesim::model::quantize::quantize(&spec)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.model.model.display())))?;
     ensure_parent(&args.out)?;
-    spikesim::io::output_path::write_atomically(&args.out, q.text.as_bytes())
-        .map_err(|e| Error::Usage(format!("cannot write {}: {e}", args.out.display())))?;
+    spikesim::io::output_path::write_atomically(&args.out, q.text.as_bytes())?;
     for note in &q.notes {
         say!("note: {note}");
     }

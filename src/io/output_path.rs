@@ -51,17 +51,17 @@ pub fn check_distinct(outputs: &[&Path]) -> Result<(), String> {
     Ok(())
 }
 
-/// Write `bytes` to `path` through `path.partial` and a rename, so that an
-/// interrupted write never leaves a truncated file at `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, bytes)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&partial);
-        })
+/// Write `bytes` to `path` through `path.partial` and a rename
+/// ([`super::hdf5::PartialFile`]), so that an interrupted write never leaves
+/// a truncated file at `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), super::IoError> {
+    let partial = super::hdf5::PartialFile::new(path)?;
+    std::fs::write(partial.path(), bytes).map_err(|source| super::IoError::File {
+        path: path.to_path_buf(),
+        action: "write",
+        source,
+    })?;
+    partial.commit()
 }
 
 /// The files a model reads: the model itself and every string value
