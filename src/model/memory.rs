@@ -334,13 +334,7 @@ fn largest_delay(v: &ValueSpec, rule: &ConnectRule) -> f64 {
         ConnectRule::List(list) => list.iter().filter_map(|s| s.delay).fold(0.0, f64::max),
         _ => 0.0,
     };
-    let drawn = match v {
-        ValueSpec::Constant(d) => *d,
-        ValueSpec::Uniform { high, .. } => *high,
-        ValueSpec::Normal { mean, std } => mean + 5.0 * std,
-        ValueSpec::Array(a) => a.iter().copied().fold(0.0, f64::max),
-    };
-    listed.max(drawn)
+    listed.max(v.upper_bound(5.0))
 }
 
 /// Bytes one synapse takes in a CSR as built (`synapse::csr`): target
@@ -373,12 +367,7 @@ pub const BUILD_BYTES_PER_SYNAPSE: f64 = 8.0 + 32.0;
 /// The expected firing rate of a population, for spikes and events.
 fn population_rate(kind: &NeuronKind, size: f64, duration: f64) -> f64 {
     match kind {
-        NeuronKind::Poisson(PoissonRate::Constant(v)) => match v {
-            ValueSpec::Constant(r) => *r,
-            ValueSpec::Uniform { high, .. } => *high,
-            ValueSpec::Normal { mean, std } => mean + 3.0 * std,
-            ValueSpec::Array(a) => a.iter().copied().fold(0.0, f64::max),
-        },
+        NeuronKind::Poisson(PoissonRate::Constant(v)) => v.upper_bound(3.0),
         NeuronKind::Poisson(PoissonRate::Varying(p)) => {
             p.values.iter().copied().fold(0.0, f64::max)
         }

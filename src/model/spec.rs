@@ -35,6 +35,18 @@ impl ValueSpec {
         }
     }
 
+    /// The largest value the spec can give (0 for an empty array); a
+    /// normal distribution has none, so it counts `stds` standard
+    /// deviations above its mean.
+    pub fn upper_bound(&self, stds: f64) -> f64 {
+        match self {
+            ValueSpec::Constant(v) => *v,
+            ValueSpec::Array(a) => a.iter().copied().reduce(f64::max).unwrap_or(0.0),
+            ValueSpec::Uniform { high, .. } => *high,
+            ValueSpec::Normal { mean, std } => mean + stds * std,
+        }
+    }
+
     /// Multiply every value by `factor` (unit conversions).
     pub fn scaled(&self, factor: f64) -> ValueSpec {
         match self {

@@ -1624,13 +1624,8 @@ fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
 /// above `1 / dt` cannot be represented by the one and would swamp (or, once
 /// the intervals vanish against the time, stall) the other.
 fn check_rate_per_step(spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
-    let highest = match spec {
-        ValueSpec::Constant(v) => *v,
-        ValueSpec::Array(a) => a.iter().copied().fold(0.0, f64::max),
-        ValueSpec::Uniform { high, .. } => *high,
-        // Draws beyond ten standard deviations do not happen.
-        ValueSpec::Normal { mean, std } => mean + 10.0 * std,
-    };
+    // Draws beyond ten standard deviations do not happen.
+    let highest = spec.upper_bound(10.0);
     if highest * dt > 1.0 {
         return Err(format!(
             "a rate of {highest:e} Hz is more than one spike per step of dt ({:e} Hz); use a smaller dt or more sources",

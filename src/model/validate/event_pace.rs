@@ -2,7 +2,7 @@
 
 use super::{Result, Validator};
 use crate::model::schema::RawPopulation;
-use crate::model::spec::{EngineKind, NeuronKind, PopulationSpec, SimulationSpec, ValueSpec};
+use crate::model::spec::{EngineKind, NeuronKind, PopulationSpec, SimulationSpec};
 use toml::Spanned;
 
 /// How many times per step of `dt` the event engine may re-express a CuBa
@@ -85,7 +85,8 @@ impl Validator<'_> {
             NeuronKind::CubaLif(c) => &c.membrane,
             _ => return Ok(()),
         };
-        let v_inf = m.v_rest + largest(&m.init_drive);
+        // A normal spread of drives counts at its mean.
+        let v_inf = m.v_rest + m.init_drive.upper_bound(0.0);
         if v_inf <= m.v_th || v_inf <= m.v_reset {
             return Ok(());
         }
@@ -105,16 +106,5 @@ impl Validator<'_> {
                 m.v_th, m.t_ref, sim.dt
             ),
         ))
-    }
-}
-
-/// The largest value a spec can give (a normal distribution's mean: it has
-/// no largest).
-fn largest(value: &ValueSpec) -> f64 {
-    match value {
-        ValueSpec::Constant(v) => *v,
-        ValueSpec::Array(values) => values.iter().copied().reduce(f64::max).unwrap_or(0.0),
-        ValueSpec::Uniform { high, .. } => *high,
-        ValueSpec::Normal { mean, .. } => *mean,
     }
 }
