@@ -5,16 +5,16 @@
 
 use std::path::Path;
 
+use crate::support::{counted_accuracy, last_csv_test_accuracy};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use spikesim::learn::delays::{DelayMode, DelaySpec, DelayedLif, POSITIONS, SHARP_WIDTH};
 use spikesim::learn::experiment::{Experiment, load_experiment, parse_experiment};
 use spikesim::learn::export::{export_model, simulated_prediction};
 use spikesim::learn::layer::{Layer, Lif};
-use spikesim::learn::net::Network;
 use spikesim::learn::session::{SessionOptions, run_session};
 use spikesim::learn::surrogate::Surrogate;
-use spikesim::learn::train::{Data, Prepared, TrainState, build_network, evaluate};
+use spikesim::learn::train::{Data, TrainState, build_network, evaluate};
 use spikesim::model::spec::EngineKind;
 
 const MODEL: &str = "models/train_delays_synth.toml";
@@ -35,31 +35,6 @@ fn experiment_of(model: &str, mode: &str, out: &Path) -> Experiment {
     let mut exp = parse_experiment(&path, &text).unwrap();
     exp.output = out.to_path_buf();
     exp
-}
-
-/// Test accuracy counted here from the network's read-out scores (each
-/// sample run with its evaluation noise seed, the sample index), not by
-/// `evaluate`.
-fn counted_accuracy(net: &Network<f32>, test: &Prepared) -> f64 {
-    let mut correct = 0;
-    for i in 0..test.len() {
-        let traces = net.forward_noisy(&test.input(i), test.steps, i as u64);
-        let z = net.scores(traces.last().unwrap());
-        let best = (0..z.len())
-            .max_by(|&a, &b| z[a].total_cmp(&z[b]).then(b.cmp(&a)))
-            .unwrap();
-        correct += usize::from(best == test.labels[i]);
-    }
-    correct as f64 / test.len() as f64
-}
-
-/// The last row's test accuracy in `metrics.csv` under `dir`.
-fn last_csv_test_accuracy(dir: &Path) -> f64 {
-    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    let column = header.iter().position(|&c| c == "test_accuracy").unwrap();
-    let last = csv.lines().last().unwrap();
-    last.split(',').nth(column).unwrap().parse().unwrap()
 }
 
 fn session(exp: &Experiment) -> (Data, TrainState) {

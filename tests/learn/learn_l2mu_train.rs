@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::support::params;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use spikesim::io::dataset::read_dataset;
@@ -39,15 +40,6 @@ fn session(exp: &Experiment, resume: bool) -> (f64, TrainState) {
     assert_eq!(files.exported.is_some(), !exp.l2mu_layers.is_empty());
     let acc = state.history.last().unwrap().test_accuracy;
     (acc, state)
-}
-
-fn params(state: &TrainState) -> Vec<Vec<f32>> {
-    state
-        .net
-        .layers
-        .iter()
-        .flat_map(|l| l.params().into_iter().map(<[f32]>::to_vec))
-        .collect()
 }
 
 /// Loss `sum_t c_t · s^h_t` of a smooth cell (identity spikes, no reset

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::support::params;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use spikesim::learn::experiment::{Experiment, load_experiment};
@@ -246,15 +247,6 @@ fn session(exp: &Experiment) -> (Data, TrainState) {
     };
     let (data, state, _) = run_session(exp, &opts, &mut |_| {}).unwrap();
     (data, state)
-}
-
-fn params(state: &TrainState) -> Vec<Vec<f32>> {
-    state
-        .net
-        .layers
-        .iter()
-        .flat_map(|l| l.params().into_iter().map(<[f32]>::to_vec))
-        .collect()
 }
 
 /// The meta layer's `[tau, theta, delta_u, rho_0]`.

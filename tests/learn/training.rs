@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::{counted_accuracy, last_csv_test_accuracy, params};
 use spikesim::learn::experiment::{Experiment, Rule, load_experiment};
 use spikesim::learn::export::{export_model, simulated_prediction};
-use spikesim::learn::net::Network;
 use spikesim::learn::session::{SessionOptions, run_session};
-use spikesim::learn::train::{Data, Prepared, TrainState, evaluate};
+use spikesim::learn::train::{Data, TrainState, evaluate};
 
 fn example(out: &Path) -> Experiment {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/train_spike_digits.toml");
@@ -23,40 +23,6 @@ fn session(exp: &Experiment, resume: bool) -> (Data, TrainState) {
     };
     let (data, state, _) = run_session(exp, &opts, &mut |_| {}).unwrap();
     (data, state)
-}
-
-/// Test accuracy counted here from the network's read-out scores (each
-/// sample run with its evaluation noise seed, the sample index), not by
-/// `evaluate`.
-fn counted_accuracy(net: &Network<f32>, test: &Prepared) -> f64 {
-    let mut correct = 0;
-    for i in 0..test.len() {
-        let traces = net.forward_noisy(&test.input(i), test.steps, i as u64);
-        let z = net.scores(traces.last().unwrap());
-        let best = (0..z.len())
-            .max_by(|&a, &b| z[a].total_cmp(&z[b]).then(b.cmp(&a)))
-            .unwrap();
-        correct += usize::from(best == test.labels[i]);
-    }
-    correct as f64 / test.len() as f64
-}
-
-/// The last row's test accuracy in `metrics.csv` under `dir`.
-fn last_csv_test_accuracy(dir: &Path) -> f64 {
-    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
-    let column = header.iter().position(|&c| c == "test_accuracy").unwrap();
-    let last = csv.lines().last().unwrap();
-    last.split(',').nth(column).unwrap().parse().unwrap()
-}
-
-fn params(state: &TrainState) -> Vec<Vec<f32>> {
-    state
-        .net
-        .layers
-        .iter()
-        .flat_map(|l| l.params().into_iter().map(<[f32]>::to_vec))
-        .collect()
 }
 
 #[test]
