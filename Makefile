@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make run    build, simulate models/cuba.toml, write results/cuba.h5 and its plots
-#   make test   the test suite CI runs (Rust tests and the notebooks), about
+#   make test   the test suite CI runs (Rust tests, MPI runs of 2 and 3 ranks,
+#               and the notebooks), about
 #               2 minutes of test time on 2 cores (7 for .ci/run from a clean clone)
 #   make experiments   the full experiments behind the README's tables (over an
 #               hour on 2 cores); writes docs/experiments/*.md
@@ -25,7 +26,9 @@ $(VENV)/.ready: notebooks/requirements.txt
 venv: deps $(VENV)/.ready
 
 test: deps venv
-	cargo test --release
+	cargo test --release --features mpi
+	# The build without MPI: launched by mpirun it says how to build with it.
+	cargo test --release --test inputs without_mpi
 	SPIKESIM_PYTHON=$(abspath $(VENV))/bin/python cargo test --release --test notebook -- --ignored
 
 experiments: deps venv
@@ -38,7 +41,9 @@ experiments: deps venv
 
 check:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets --features experiments -- -D warnings
+	cargo clippy --all-targets --features experiments,mpi -- -D warnings
+	# The plain build (no MPI) must keep building too.
+	cargo check --all-targets
 
 clean:
 	cargo clean

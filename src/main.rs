@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use spikesim::Error;
+use spikesim::engine::comm::Comm;
 
 /// `println!` that does not panic when stdout is closed early (`| head`).
 macro_rules! say {
@@ -301,7 +302,14 @@ fn main() -> ExitCode {
     if let Ok(program) = std::env::current_exe() {
         spikesim::io::guard::read_in_child_process(program);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Under mpirun every rank parses the same arguments: rank 0 says why not.
+        Err(e) => match spikesim::engine::comm::launched_by_mpirun() {
+            Some((rank, _)) if rank > 0 && e.use_stderr() => return ExitCode::FAILURE,
+            _ => e.exit(),
+        },
+    };
     let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
@@ -320,10 +328,21 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            if !quiet() {
+                eprintln!("error: {e}");
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// Set on ranks other than 0 of an MPI job: rank 0 alone reports (the
+/// ranks agree on every failure, see `run_ranks`), so a message is printed
+/// once, not once per rank.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Load a model and report its warnings on stderr, a clamped thread
@@ -333,7 +352,7 @@ fn load(args: &ModelArgs) -> Result<spikesim::model::ModelSpec, Error> {
         threads_option(t)?;
     }
     let spec = spikesim::model::load(&args.model, &args.overrides())?;
-    for w in &spec.warnings {
+    for w in spec.warnings.iter().filter(|_| !quiet()) {
         eprintln!("warning: {w}");
     }
     warn_threads(u64::from(spec.simulation.threads), "simulation.threads");
@@ -357,26 +376,34 @@ fn training_threads(in_file: usize, option: Option<usize>) -> Result<usize, Erro
 }
 
 fn warn_threads(threads: u64, field: &str) {
-    if let Some(w) = memory::thread_warning(threads, field) {
+    if let Some(w) = memory::thread_warning(threads, field).filter(|_| !quiet()) {
         eprintln!("warning: {w}");
     }
 }
 
-/// A model's memory estimate, and the refusal when it does not fit.
+/// A model's memory estimate, and the refusal when it does not fit: on
+/// `ranks` processes, the estimate of one rank's share, which the machine's
+/// memory must hold once per rank started on it.
 fn model_memory(
     spec: &spikesim::model::ModelSpec,
     ignore_limit: bool,
+    ranks: usize,
 ) -> Result<memory::Estimate, Error> {
     let workers = spikesim::engine::thread_count(spec.simulation.threads);
-    let estimate = memory::model_estimate(spec, workers);
-    let fits = memory::check_fits(
-        &spec.path.display().to_string(),
-        &estimate,
-        &memory::available(),
-        "pass --ignore-memory-limit",
-    );
+    let estimate = memory::rank_estimate(spec, workers, ranks);
+    let (what, available) = if ranks > 1 {
+        let here = spikesim::engine::comm::ranks_on_this_machine();
+        (
+            format!("{} (one rank's share of {ranks})", spec.path.display()),
+            memory::available().shared_by(here),
+        )
+    } else {
+        (spec.path.display().to_string(), memory::available())
+    };
+    let fits = memory::check_fits(&what, &estimate, &available, "pass --ignore-memory-limit");
     match fits {
-        Err(e) if ignore_limit => eprintln!("warning: memory limit ignored: {e}"),
+        Err(e) if ignore_limit && !quiet() => eprintln!("warning: memory limit ignored: {e}"),
+        Err(_) if ignore_limit => {}
         Err(e) => return Err(e.into()),
         Ok(()) => {}
     }
@@ -592,7 +619,7 @@ fn check(args: CheckArgs) -> Result<(), Error> {
         return Ok(());
     }
     let spec = load(&args.model)?;
-    let estimate = model_memory(&spec, args.ignore_memory_limit)?;
+    let estimate = model_memory(&spec, args.ignore_memory_limit, 1)?;
     let memory_line = format!(
         "  memory: estimated {}; {}",
         estimate.summary(3),
@@ -648,43 +675,182 @@ fn check_experiment(args: &ModelArgs) -> Result<Option<String>, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let spec = load(&args.model)?;
-    let estimate = model_memory(&spec, args.ignore_memory_limit)?;
+    match spikesim::engine::comm::launched_by_mpirun() {
+        Some((rank, ranks)) if ranks > 1 => {
+            QUIET.store(rank != 0, std::sync::atomic::Ordering::Relaxed);
+            run_ranks(args, ranks)
+        }
+        _ => run_on(args, &spikesim::engine::comm::Solo),
+    }
+}
+
+/// Started by mpirun on several ranks, in a build without MPI.
+#[cfg(not(feature = "mpi"))]
+fn run_ranks(_args: RunArgs, ranks: usize) -> Result<(), Error> {
+    Err(Error::Usage(format!(
+        "mpirun started {ranks} copies of spikesim, but this spikesim was built without MPI \
+         (each copy would run the whole model alone): build it with \
+         `cargo build --release --features mpi` (needs Open MPI: openmpi-bin libopenmpi-dev, \
+         and libclang-dev), or run it without mpirun"
+    )))
+}
+
+/// Started by mpirun on several ranks: each runs its share of the model.
+#[cfg(feature = "mpi")]
+fn run_ranks(args: RunArgs, ranks: usize) -> Result<(), Error> {
+    use spikesim::engine::comm::mpi::MpiComm;
+    let Some(comm) = MpiComm::init() else {
+        return Err(Error::Usage(format!(
+            "mpirun started {ranks} copies of spikesim, but MPI could not be initialised"
+        )));
+    };
+    MpiComm::abort_on_panic();
+    run_on(args, &comm)
+}
+
+/// `result` on every rank, once all ranks have reached this point: a failure
+/// on any rank fails them all (rank 0 reports it), so that none goes on
+/// to wait for the others in a collective.
+fn agree<T>(comm: &dyn Comm, result: Result<T, Error>, what: &str) -> Result<T, Error> {
+    match (comm.first_failed(result.is_err()), result) {
+        (_, Err(e)) => Err(e),
+        (Some(rank), Ok(_)) => Err(Error::Usage(format!(
+            "rank {rank} of the run failed {what}"
+        ))),
+        (None, Ok(v)) => Ok(v),
+    }
+}
+
+/// The checks of a run that come before anything is built, the same on
+/// every rank (rank 0 alone checks the output paths and tells the others).
+fn prepare_run(
+    args: &RunArgs,
+    comm: &dyn Comm,
+) -> Result<(spikesim::model::ModelSpec, memory::Estimate, PathBuf), Error> {
+    let ranks = comm.ranks();
+    let spec = agree(comm, load(&args.model), "to load the model")?;
+    if ranks > 1 {
+        let threads = spikesim::engine::thread_count(spec.simulation.threads);
+        if let Some(e) = spikesim::engine::rank_count_error(&spec, ranks, threads) {
+            return Err(Error::Usage(e));
+        }
+    }
+    let estimate = agree(
+        comm,
+        model_memory(&spec, args.ignore_memory_limit, ranks),
+        "its memory check",
+    )?;
     let out = args
         .out
         .clone()
         .or_else(|| spec.output.path.clone())
         .unwrap_or_else(|| default_output(&args.model.model));
-    guard_run_outputs(&args.model.model, &spec, &out)?;
+    let checked = if comm.rank() == 0 {
+        guard_run_outputs(&args.model.model, &spec, &out).and_then(|()| {
+            if ranks > 1 {
+                writable_folder(&out)
+            } else {
+                Ok(())
+            }
+        })
+    } else {
+        Ok(())
+    };
+    if comm.broadcast_u64(u64::from(checked.is_ok())) == 0 {
+        checked?;
+        return Err(Error::Usage("rank 0 refused the output path".into()));
+    }
+    Ok((spec, estimate, out))
+}
+
+/// Refuse an output whose folder cannot take a new file, before a run
+/// whose ranks would otherwise simulate for nothing.
+fn writable_folder(out: &Path) -> Result<(), Error> {
+    ensure_parent(out)?;
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let probe = dir.join(format!(".spikesim-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Error::Usage(format!(
+            "--out: cannot write {} (the folder {} does not take new files: {e})",
+            out.display(),
+            dir.display()
+        ))),
+    }
+}
+
+fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
+    let (spec, estimate, out) = prepare_run(&args, comm)?;
     let bar = progress_bar(spec.simulation.steps, spec.simulation.dt);
+    if comm.rank() != 0 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     let wall = Instant::now();
-    let results = spikesim::engine::try_simulate(&spec, &mut |done, _| {
-        bar.set_position(done);
-        let simulated = done as f64 * spec.simulation.dt;
-        let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!(
-            "{:.3} s simulated, {:.2}x real time",
-            simulated,
-            simulated / elapsed
-        ));
-    });
+    let run = spikesim::engine::try_simulate_on(
+        &spec,
+        &mut |done, _| {
+            bar.set_position(done);
+            let simulated = done as f64 * spec.simulation.dt;
+            let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{:.3} s simulated, {:.2}x real time",
+                simulated,
+                simulated / elapsed
+            ));
+        },
+        comm,
+    );
     bar.finish_and_clear();
-    let results = results?;
+    let run = run?;
+    let Some(results) = run.results else {
+        // Rank 0 writes; the others wait to hear that it did.
+        return agree(comm, Ok(()), "to write the results");
+    };
+    let written = write_run(&args, &spec, &estimate, &out, &results);
+    agree(comm, written, "to write the results")?;
+    if let Some(x) = run.exchange {
+        say!(
+            "{} ranks: {} spikes exchanged in {} epochs, {:.1} bytes per spike, \
+             {:.1} us per epoch in the exchange",
+            comm.ranks(),
+            x.spikes_sent,
+            x.epochs,
+            x.bytes_per_spike(),
+            x.seconds_per_epoch() * 1e6
+        );
+    }
+    Ok(())
+}
+
+/// Rank 0's end of a run: the results file, the summary and the plots.
+fn write_run(
+    args: &RunArgs,
+    spec: &spikesim::model::ModelSpec,
+    estimate: &memory::Estimate,
+    out: &Path,
+    results: &Results,
+) -> Result<(), Error> {
     for path in [
-        Some(&out),
-        spec.output.raster.as_ref(),
-        spec.output.potential.as_ref(),
-        spec.output.weight_histogram.as_ref(),
-        spec.output.weight_course.as_ref(),
-        spec.output.rate.as_ref(),
+        Some(out),
+        spec.output.raster.as_deref(),
+        spec.output.potential.as_deref(),
+        spec.output.weight_histogram.as_deref(),
+        spec.output.weight_course.as_deref(),
+        spec.output.rate.as_deref(),
     ]
     .into_iter()
     .flatten()
     {
         ensure_parent(path)?;
     }
-    write_results(&out, &results)?;
-    summarise(&results, &out);
+    write_results(out, results)?;
+    summarise(results, out);
     if let Some(peak) = memory::peak_resident() {
         say!(
             "memory: estimated {}, peak resident {}",
@@ -694,14 +860,14 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     if !args.no_plots {
         if let Some(path) = &spec.output.raster {
-            raster(&results, path, &RasterOptions::default())?;
+            raster(results, path, &RasterOptions::default())?;
             say!("raster plot: {}", path.display());
         }
         if let Some(path) = &spec.output.potential {
-            potential(&results, path, &PotentialOptions::default())?;
+            potential(results, path, &PotentialOptions::default())?;
             say!("potential plot: {}", path.display());
         }
-        plastic_plots(&results, &spec.output)?;
+        plastic_plots(results, &spec.output)?;
     }
     Ok(())
 }

@@ -61,6 +61,18 @@ pub fn try_run(
     records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, MemoryError> {
+    let exchange = LocalExchange::new(net.workers.len());
+    try_run_with(net, records, progress, &exchange)
+}
+
+/// [`try_run`] with the spikes exchanged through `exchange` (made for this
+/// network's workers): the outcome holds this process's neurons only.
+pub fn try_run_with(
+    net: &mut Network,
+    records: &[RecordSpec],
+    progress: &mut dyn FnMut(u64),
+    exchange: &dyn Exchange,
+) -> Result<Outcome, MemoryError> {
     let Network {
         dt,
         steps,
@@ -85,8 +97,7 @@ pub fn try_run(
         projections,
         outgoing,
     };
-    let exchange = LocalExchange::new(workers.len());
-    let recorders: Vec<Vec<Vec<SliceRecorder>>> = workers
+    let recorders: Result<Vec<Vec<Vec<SliceRecorder>>>, _> = workers
         .iter()
         .map(|w| {
             w.slices
@@ -94,10 +105,11 @@ pub fn try_run(
                 .map(|s| slice_recorders(s.population, s.offset, s.len(), records, *steps))
                 .collect()
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
+    let recorders = agreed(exchange, recorders)?;
 
     let jobs: Vec<_> = workers.iter_mut().zip(recorders).collect();
-    let (shared, exchange) = (&shared, &exchange);
+    let shared = &shared;
     let outcomes = on_workers(jobs, progress, |w, (worker, recorders), progress| {
         run_worker(w, worker, recorders, shared, exchange, progress)
     });
@@ -341,6 +353,22 @@ fn scaled(weight: f32, value: f64) -> f32 {
         weight
     } else {
         (weight as f64 * value) as f32
+    }
+}
+
+/// `result`, once every process of the run has reached this point: an
+/// error on any of them is an error on all (no rank left waiting).
+pub(crate) fn agreed<T>(
+    exchange: &dyn Exchange,
+    result: Result<T, MemoryError>,
+) -> Result<T, MemoryError> {
+    let ok = exchange.all_ok(result.is_ok());
+    match result {
+        Err(e) => Err(e),
+        Ok(_) if !ok => Err(MemoryError(
+            "another rank of the run could not allocate its recordings".into(),
+        )),
+        Ok(v) => Ok(v),
     }
 }
 

@@ -174,6 +174,18 @@ pub fn try_run(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Outcome, MemoryError> {
+    let exchange = LocalExchange::new(net.workers.len());
+    try_run_with(net, spec, progress, &exchange)
+}
+
+/// [`try_run`] with the spikes exchanged through `exchange` (made for this
+/// network's workers): the outcome holds this process's neurons only.
+pub fn try_run_with(
+    net: &mut Network,
+    spec: &ModelSpec,
+    progress: &mut dyn FnMut(u64),
+    exchange: &dyn Exchange,
+) -> Result<Outcome, MemoryError> {
     // A projection without synapses has no shortest delay (an empty one
     // reports 0, and an epoch of 0 s never ends the run).
     let epoch = net
@@ -202,17 +214,17 @@ pub fn try_run(
         projections,
         outgoing,
     };
-    let exchange = LocalExchange::new(workers.len());
     let records = &spec.records;
     // Reserved here, before any worker starts, so that a failure stops
     // the run instead of one worker among waiting others.
     let recorders = workers
         .iter()
         .map(|w| recorders(&w.slices, records, steps))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>();
+    let recorders = crate::engine::clock::agreed(exchange, recorders)?;
 
     let jobs: Vec<_> = workers.iter_mut().zip(recorders).collect();
-    let (shared, exchange) = (&shared, &exchange);
+    let shared = &shared;
     let outcomes = on_workers(jobs, progress, |w, (worker, recs), progress| {
         run_worker(w, worker, recs, shared, exchange, progress)
     });

@@ -2,7 +2,8 @@
 //! its neuron state and its rings of spikes in flight; projections cut by
 //! target slice; the schedule of external drives.
 
-use crate::engine::partition::{self, SlicePlan};
+use crate::engine::comm::{self, Comm, Reduce, Solo};
+use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::model::memory::MemoryError;
 use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
 use crate::neuron::{self, Neuron};
@@ -94,60 +95,112 @@ impl Network {
     /// [`Network::build_for`], with a failed allocation of the synapses or
     /// the delay rings returned as an error.
     pub fn try_build_for(spec: &ModelSpec, threads: usize) -> Result<Self, MemoryError> {
-        let exact = spec.simulation.engine == EngineKind::Event;
-        let sim = &spec.simulation;
+        Self::try_build_share(spec, RankShare::solo(threads), &Solo)
+    }
+
+    /// The plan of every worker of the run: `share.ranks` processes of
+    /// `share.threads` workers.
+    pub fn plan(spec: &ModelSpec, share: RankShare) -> Vec<SlicePlan> {
         let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
         let granules: Vec<u32> = spec
             .populations
             .iter()
             .map(|p| neuron::split_granule(&p.kind))
             .collect();
-        let plan = partition::plan_grouped(&sizes, &granules, threads);
-        let n_workers = threads.max(1);
+        partition::plan_for(&sizes, &granules, share)
+    }
 
-        let csrs: Vec<Csr> = spec
+    /// The part of the network that rank `share.rank` owns: its workers'
+    /// slices and the synapses onto them only. The projections' synapse
+    /// counts and shortest delays are those of the whole network (agreed
+    /// with the other ranks through `comm`, which every rank calls here).
+    pub fn try_build_share(
+        spec: &ModelSpec,
+        share: RankShare,
+        comm: &dyn Comm,
+    ) -> Result<Self, MemoryError> {
+        let exact = spec.simulation.engine == EngineKind::Event;
+        let sim = &spec.simulation;
+        let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
+        let plan = Self::plan(spec, share);
+        let mine: Vec<(usize, &SlicePlan)> = plan
+            .iter()
+            .filter_map(|s| Some((share.local(s.worker)?, s)))
+            .collect();
+        let n_workers = share.threads.max(1);
+
+        // Whole projections, only those that end in this rank's slices.
+        let targeted = |to: usize| mine.iter().any(|(_, s)| s.population == to);
+        let csrs: Result<Vec<Option<Csr>>, _> = spec
             .projections
             .iter()
-            .map(|p| connect::try_build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt, exact))
-            .collect::<Result<_, _>>()?;
+            .map(|p| {
+                targeted(p.to)
+                    .then(|| {
+                        connect::try_build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt, exact)
+                    })
+                    .transpose()
+            })
+            .collect();
         let neurons: Vec<Box<dyn Neuron>> = spec
             .populations
             .iter()
             .map(|p| neuron::build(p, sim))
             .collect();
-        let projections: Vec<Projection> = spec
+        let mut projections: Vec<Projection> = spec
             .projections
             .iter()
-            .zip(&csrs)
-            .map(|(p, csr)| Projection {
+            .map(|p| Projection {
                 name: p.name.clone(),
                 from: p.from,
                 to: p.to,
                 port: port_index(neurons[p.to].ports(), p.port),
-                synapse_count: csr.len(),
-                min_delay: csr.min_delay(),
-                min_delay_seconds: csr.min_seconds(),
-            })
-            .collect();
-        let max_delay: Vec<usize> = (0..sizes.len())
-            .map(|pop| {
-                csrs.iter()
-                    .zip(&projections)
-                    .filter(|(_, p)| p.to == pop)
-                    .map(|(c, _)| c.max_delay() as usize)
-                    .max()
-                    .unwrap_or(1)
+                synapse_count: 0,
+                min_delay: 0,
+                min_delay_seconds: None,
             })
             .collect();
 
-        let mut workers: Vec<Worker> = (0..n_workers)
+        let workers: Vec<Worker> = (0..n_workers)
             .map(|_| Worker {
                 slices: Vec::new(),
                 parts: (0..projections.len()).map(|_| Vec::new()).collect(),
             })
             .collect();
+        // The synapses onto each slice of this rank. A failure here is agreed
+        // on before the collectives below, so that no rank waits in them.
+        let built = csrs.and_then(|csrs| {
+            let mut workers = workers;
+            for (local, &(w, s)) in mine.iter().enumerate() {
+                let worker = &mut workers[w];
+                for (j, p) in projections.iter().enumerate() {
+                    if p.to == s.population {
+                        let synapses = match &csrs[j] {
+                            Some(csr) => {
+                                csr.try_restricted_to_targets(s.offset, s.offset + s.len)?
+                            }
+                            None => unreachable!("built for every projection onto this rank"),
+                        };
+                        let plastic = spec.projections[j]
+                            .plasticity
+                            .as_ref()
+                            .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
+                        worker.parts[j].push(ProjectionPart {
+                            // Its index among the worker's slices, pushed below in this order.
+                            slice: mine[..local].iter().filter(|(w2, _)| *w2 == w).count(),
+                            synapses,
+                            plastic,
+                        });
+                    }
+                }
+            }
+            Ok(workers)
+        });
+        let mut workers = comm::agreed(comm, built)?;
+        let max_delay = whole_network_delays(&mut projections, &workers, sizes.len(), exact, comm);
+
         let mut whole: Vec<Option<Box<dyn Neuron>>> = neurons.into_iter().map(Some).collect();
-        for s in &plan {
+        for &(w, s) in &mine {
             let neuron = slice_of(&mut whole, s, &sizes);
             let inputs = neuron
                 .ports()
@@ -155,29 +208,13 @@ impl Network {
                 .map(|_| EventRing::try_new(max_delay[s.population]))
                 .collect::<Result<_, _>>()?;
             let drive = drive_schedule(spec, s);
-            let worker = &mut workers[s.worker];
-            let local = worker.slices.len();
-            worker.slices.push(Slice {
+            workers[w].slices.push(Slice {
                 population: s.population,
                 offset: s.offset,
                 neuron,
                 inputs,
                 drive,
             });
-            for (j, p) in projections.iter().enumerate() {
-                if p.to == s.population {
-                    let synapses = csrs[j].try_restricted_to_targets(s.offset, s.offset + s.len)?;
-                    let plastic = spec.projections[j]
-                        .plasticity
-                        .as_ref()
-                        .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
-                    worker.parts[j].push(ProjectionPart {
-                        slice: local,
-                        synapses,
-                        plastic,
-                    });
-                }
-            }
         }
         let mut outgoing = vec![Vec::new(); sizes.len()];
         for (i, p) in projections.iter().enumerate() {
@@ -234,6 +271,61 @@ impl Network {
         all.sort_by_key(|s| (s.pre, s.post));
         all
     }
+}
+
+/// Fill in each projection's synapse count and shortest delays, those of
+/// the whole projection over every rank's parts, and return the longest
+/// delay onto each population (what its delay rings must hold). An empty
+/// part's delays (it reports 1 step) are left out, as the whole projection
+/// would not see them.
+fn whole_network_delays(
+    projections: &mut [Projection],
+    workers: &[Worker],
+    populations: usize,
+    exact: bool,
+    comm: &dyn Comm,
+) -> Vec<usize> {
+    let parts = |j: usize| workers.iter().flat_map(move |w| &w.parts[j]);
+    let mut count: Vec<u64> = (0..projections.len())
+        .map(|j| parts(j).map(|p| p.synapses.len() as u64).sum())
+        .collect();
+    // Steps and exact seconds (a positive f64 orders as its bits), per projection.
+    let mut shortest: Vec<u64> = (0..projections.len())
+        .flat_map(|j| {
+            let filled = || parts(j).filter(|p| !p.synapses.is_empty());
+            let steps = filled().map(|p| p.synapses.min_delay() as u64).min();
+            let seconds = filled()
+                .filter_map(|p| p.synapses.min_seconds())
+                .reduce(f64::min);
+            [
+                steps.unwrap_or(u64::MAX),
+                seconds.map_or(u64::MAX, f64::to_bits),
+            ]
+        })
+        .collect();
+    let mut longest = vec![0u64; populations];
+    for (j, p) in projections.iter().enumerate() {
+        for part in parts(j) {
+            longest[p.to] = longest[p.to].max(part.synapses.max_delay() as u64);
+        }
+    }
+    comm.all_reduce(&mut count, Reduce::Sum);
+    comm.all_reduce(&mut shortest, Reduce::Min);
+    comm.all_reduce(&mut longest, Reduce::Max);
+    for (j, p) in projections.iter_mut().enumerate() {
+        p.synapse_count = count[j] as usize;
+        // An empty projection reports what an empty table does: 1 step, 0 s.
+        p.min_delay = match shortest[2 * j] {
+            u64::MAX => 1,
+            d => d as u16,
+        };
+        p.min_delay_seconds = match shortest[2 * j + 1] {
+            u64::MAX if exact && count[j] == 0 => Some(0.0),
+            u64::MAX => None,
+            bits => Some(f64::from_bits(bits)),
+        };
+    }
+    longest.into_iter().map(|d| d.max(1) as usize).collect()
 }
 
 /// The model of one slice: the whole population when it is not split.

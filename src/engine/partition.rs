@@ -23,6 +23,41 @@ pub struct SlicePlan {
     pub worker: usize,
 }
 
+/// Which of the run's processes this is: rank `rank` of `ranks`, each with
+/// `threads` workers. Rank `r` owns the global workers
+/// `r * threads .. (r + 1) * threads` of a plan made for `ranks * threads`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankShare {
+    pub rank: usize,
+    pub ranks: usize,
+    pub threads: usize,
+}
+
+impl RankShare {
+    /// One process holding every worker.
+    pub fn solo(threads: usize) -> Self {
+        Self {
+            rank: 0,
+            ranks: 1,
+            threads: threads.max(1),
+        }
+    }
+
+    /// Workers of the whole run.
+    pub fn workers(&self) -> usize {
+        self.ranks.max(1) * self.threads.max(1)
+    }
+
+    pub fn rank_of(&self, worker: usize) -> usize {
+        worker / self.threads.max(1)
+    }
+
+    /// This rank's worker index of a global worker it owns.
+    pub fn local(&self, worker: usize) -> Option<usize> {
+        (self.rank_of(worker) == self.rank).then(|| worker % self.threads.max(1))
+    }
+}
+
 /// Slices in population order (and offset order within a population).
 pub fn plan(sizes: &[u32], threads: usize) -> Vec<SlicePlan> {
     plan_grouped(sizes, &vec![1; sizes.len()], threads)
@@ -31,7 +66,14 @@ pub fn plan(sizes: &[u32], threads: usize) -> Vec<SlicePlan> {
 /// As `plan`, with every slice of population `p` holding whole groups of
 /// `granules[p]` neurons (which divides its size).
 pub fn plan_grouped(sizes: &[u32], granules: &[u32], threads: usize) -> Vec<SlicePlan> {
-    let threads = threads.max(1);
+    plan_for(sizes, granules, RankShare::solo(threads))
+}
+
+/// The plan of a run on `share.ranks` processes: made for all their workers,
+/// with equally loaded workers taken rank by rank in turn, so that slices
+/// go to every rank before a rank gets a second one.
+pub fn plan_for(sizes: &[u32], granules: &[u32], share: RankShare) -> Vec<SlicePlan> {
+    let threads = share.workers();
     let mut slices = Vec::new();
     for (population, (&size, &granule)) in sizes.iter().zip(granules).enumerate() {
         let groups = size / granule;
@@ -49,17 +91,32 @@ pub fn plan_grouped(sizes: &[u32], granules: &[u32], threads: usize) -> Vec<Slic
             offset += len;
         }
     }
-    assign(&mut slices, threads);
+    assign(&mut slices, share);
     slices
 }
 
-/// Largest slices first, each to the least loaded worker (ties: lowest index).
-fn assign(slices: &mut [SlicePlan], threads: usize) {
+/// Ranks of the run that own no slice of `plan`.
+pub fn idle_ranks(plan: &[SlicePlan], share: RankShare) -> usize {
+    let mut busy = vec![false; share.ranks.max(1)];
+    for s in plan {
+        busy[share.rank_of(s.worker)] = true;
+    }
+    busy.iter().filter(|b| !**b).count()
+}
+
+/// Largest slices first, each to the least loaded worker; ties go to the
+/// lowest thread index, then to the lowest rank (with one rank: the lowest
+/// worker index).
+fn assign(slices: &mut [SlicePlan], share: RankShare) {
+    let threads = share.workers();
     let mut order: Vec<usize> = (0..slices.len()).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(slices[i].len), i));
     let mut load = vec![0u64; threads];
+    let turn = |w: usize| (w % share.threads.max(1), share.rank_of(w));
     for i in order {
-        let worker = (0..threads).min_by_key(|&w| (load[w], w)).unwrap_or(0);
+        let worker = (0..threads)
+            .min_by_key(|&w| (load[w], turn(w)))
+            .unwrap_or(0);
         slices[i].worker = worker;
         load[worker] += slices[i].len as u64;
     }
@@ -94,6 +151,28 @@ mod tests {
             assert_eq!(s.len % 30, 0);
         }
         assert_eq!(slices.iter().map(|s| s.len).sum::<u32>(), 3900);
+    }
+
+    #[test]
+    fn slices_reach_every_rank_before_any_rank_gets_two() {
+        // 4 slices, 3 ranks of 2 threads: the plain order would leave rank 2 idle.
+        let share = RankShare {
+            rank: 0,
+            ranks: 3,
+            threads: 2,
+        };
+        let slices = plan_for(&[800, 200], &[1, 1], share);
+        assert_eq!(slices.len(), 4);
+        assert_eq!(idle_ranks(&slices, share), 0);
+        let ranks: Vec<usize> = slices.iter().map(|s| share.rank_of(s.worker)).collect();
+        for r in 0..3 {
+            assert!(ranks.contains(&r));
+        }
+        // One rank: the plan of the threads alone.
+        assert_eq!(
+            plan_for(&[800, 200], &[1, 1], RankShare::solo(4)),
+            plan(&[800, 200], 4)
+        );
     }
 
     #[test]

@@ -20,7 +20,8 @@
 //! /weights/<projection>/pre       u32 [synapses]  (synapses in (pre, post) order)
 //! /weights/<projection>/post      u32 [synapses]
 //! root attributes: model, model_path, spikesim_version, engine (strings),
-//!                  seed (u64), threads (u32), dt, duration, build_seconds,
+//!                  seed (u64), threads (u32, per process), ranks (u32,
+//!                  MPI processes; absent in older files: 1), dt, duration, build_seconds,
 //!                  simulate_seconds (f64), synapses, synaptic_events (u64),
 //!                  complete (u8 = 1, written last)
 //! ```
@@ -551,6 +552,7 @@ fn write_info(file: &File, path: &Path, info: &RunInfo) -> Result<(), IoError> {
     write_attr(file, path, "/", "seed", &info.seed)?;
     write_attr(file, path, "/", "synapses", &info.synapses)?;
     write_attr(file, path, "/", "synaptic_events", &info.synaptic_events)?;
+    write_attr(file, path, "/", "ranks", &info.ranks.max(1))?;
     write_attr(file, path, "/", "threads", &info.threads)
 }
 
@@ -661,6 +663,11 @@ fn read_info(file: &File, path: &Path) -> Result<RunInfo, IoError> {
         duration: float("duration")?,
         engine: text("engine")?,
         threads: read_attr(file, path, "/", "threads")?,
+        ranks: if has_attr(file, "ranks") {
+            read_attr(file, path, "/", "ranks")?
+        } else {
+            1
+        },
         version: text("spikesim_version")?,
         build_seconds: float("build_seconds")?,
         simulate_seconds: float("simulate_seconds")?,
@@ -916,6 +923,7 @@ mod tests {
             duration: 0.5,
             engine: "clock".into(),
             threads: 2,
+            ranks: 3,
             version: "0.1.0".into(),
             build_seconds: 0.25,
             simulate_seconds: 1.5,

@@ -119,6 +119,8 @@ pub struct RunInfo {
     pub duration: f64,
     pub engine: String,
     pub threads: u32,
+    /// Processes of an MPI run (1 without MPI); `threads` is per process.
+    pub ranks: u32,
     pub version: String,
     pub build_seconds: f64,
     pub simulate_seconds: f64,

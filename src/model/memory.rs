@@ -120,6 +120,18 @@ impl fmt::Display for Available {
     }
 }
 
+impl Available {
+    /// This machine's memory when `ranks` processes share it: each may
+    /// count on its part only.
+    pub fn shared_by(&self, ranks: usize) -> Available {
+        let n = ranks.max(1) as f64;
+        Available {
+            physical: self.physical.map(|b| b / n),
+            address_space: self.address_space,
+        }
+    }
+}
+
 /// What this process may allocate, from `/proc/meminfo` (`MemAvailable`, or
 /// `MemTotal` on old kernels) and `/proc/self/limits` (`Max address space`).
 pub fn available() -> Available {
@@ -421,6 +433,30 @@ pub fn model_estimate(spec: &ModelSpec, workers: usize) -> Estimate {
             .sum(),
     );
     e.add("weight recordings", weight_record_bytes(spec, &sizes));
+    e.sorted()
+}
+
+/// What one rank of `ranks` needs (each with `workers` threads): its share
+/// of what is spread over the ranks (synapses, which each rank stores for
+/// its own neurons only, and the neurons' state); the recordings whole,
+/// since rank 0 gathers them.
+pub fn rank_estimate(spec: &ModelSpec, workers: usize, ranks: usize) -> Estimate {
+    let mut e = model_estimate(spec, workers);
+    if ranks <= 1 {
+        return e;
+    }
+    const SPREAD: [&str; 5] = [
+        "synapses",
+        "plastic synapse state",
+        "neuron state",
+        "current stimuli",
+        "delay rings",
+    ];
+    for part in &mut e.parts {
+        if SPREAD.contains(&part.what.as_str()) {
+            part.bytes /= ranks as f64;
+        }
+    }
     e.sorted()
 }
 

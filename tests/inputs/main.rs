@@ -10,3 +10,4 @@ mod corrupt_files;
 mod fixed_point_bad_input;
 mod fuzz_models;
 mod memory_limits;
+mod without_mpi;

@@ -17,8 +17,11 @@ pub mod arith;
 
 use std::time::Instant;
 
-use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
-use crate::engine::partition;
+use crate::engine::comm::{Comm, Reduce, Solo};
+use crate::engine::exchange::{
+    Encoding, Exchange, ExchangeStats, LocalExchange, RankExchange, Spike, on_workers,
+};
+use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace};
 use crate::model::ModelSpec;
 use crate::model::fixed::{FixedKind, FixedModel, FixedProjection, FixedWeights};
@@ -154,12 +157,37 @@ pub fn projection_synapses(
 
 impl FixedNetwork {
     pub fn build(model: &FixedModel, seed: u64, dt: f64, steps: u64, threads: usize) -> Self {
+        Self::build_share(model, seed, dt, steps, RankShare::solo(threads), &Solo)
+    }
+
+    /// The part of the network that rank `share.rank` owns (see
+    /// [`crate::engine::network::Network::try_build_share`]); `comm` sums
+    /// the synapse count over the ranks.
+    pub fn build_share(
+        model: &FixedModel,
+        seed: u64,
+        dt: f64,
+        steps: u64,
+        share: RankShare,
+        comm: &dyn Comm,
+    ) -> Self {
         let sizes: Vec<u32> = model.populations.iter().map(|p| p.size).collect();
-        let plan = partition::plan(&sizes, threads);
-        let csrs: Vec<IntCsr> = model
+        let plan: Vec<_> = Self::plan(model, share)
+            .into_iter()
+            .filter_map(|s| {
+                let worker = share.local(s.worker)?;
+                Some(SlicePlan { worker, ..s })
+            })
+            .collect();
+        let threads = share.threads;
+        let targeted = |to: usize| plan.iter().any(|s| s.population == to);
+        let csrs: Vec<Option<IntCsr>> = model
             .projections
             .iter()
-            .map(|p| projection_synapses(p, sizes[p.from], sizes[p.to], seed, dt).0)
+            .map(|p| {
+                targeted(p.to)
+                    .then(|| projection_synapses(p, sizes[p.from], sizes[p.to], seed, dt).0)
+            })
             .collect();
         let whole: Vec<Cells> = model
             .populations
@@ -189,7 +217,10 @@ impl FixedNetwork {
                 if p.to == s.population {
                     worker.parts[j].push(Part {
                         slice: local,
-                        synapses: csrs[j].restricted_to_targets(s.offset, s.offset + s.len),
+                        synapses: match &csrs[j] {
+                            Some(csr) => csr.restricted_to_targets(s.offset, s.offset + s.len),
+                            None => unreachable!("built for every projection onto this rank"),
+                        },
                         weight_exp: p.weight_exp,
                         sums: vec![0; s.len as usize],
                         touched: Vec::new(),
@@ -202,19 +233,31 @@ impl FixedNetwork {
         for (j, p) in model.projections.iter().enumerate() {
             outgoing[p.from].push(j);
         }
+        let mut synapse_count = [workers
+            .iter()
+            .flat_map(|w| w.parts.iter().flatten())
+            .map(|part| part.synapses.len() as u64)
+            .sum::<u64>()];
+        comm.all_reduce(&mut synapse_count, Reduce::Sum);
         Self {
             steps,
             names: model.populations.iter().map(|p| p.name.clone()).collect(),
             record_spikes: model.populations.iter().map(|p| p.record_spikes).collect(),
             sizes,
             outgoing,
-            synapse_count: csrs.iter().map(IntCsr::len).sum(),
+            synapse_count: synapse_count[0] as usize,
             workers,
         }
     }
 
     pub fn synapse_count(&self) -> usize {
         self.synapse_count
+    }
+
+    /// The plan of every worker of the run.
+    pub fn plan(model: &FixedModel, share: RankShare) -> Vec<SlicePlan> {
+        let sizes: Vec<u32> = model.populations.iter().map(|p| p.size).collect();
+        partition::plan_for(&sizes, &vec![1; sizes.len()], share)
     }
 }
 
@@ -381,6 +424,18 @@ pub fn run(
     records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
 ) -> Outcome {
+    let exchange = LocalExchange::new(net.workers.len());
+    run_with(net, records, progress, &exchange)
+}
+
+/// [`run`] with the spikes exchanged through `exchange` (made for this
+/// network's workers): the outcome holds this process's neurons only.
+pub fn run_with(
+    net: &mut FixedNetwork,
+    records: &[RecordSpec],
+    progress: &mut dyn FnMut(u64),
+    exchange: &dyn Exchange,
+) -> Outcome {
     let shared = Shared {
         steps: net.steps,
         sizes: &net.sizes,
@@ -388,8 +443,7 @@ pub fn run(
         outgoing: &net.outgoing,
         records,
     };
-    let exchange = LocalExchange::new(net.workers.len());
-    let (shared_ref, exchange_ref) = (&shared, &exchange);
+    let (shared_ref, exchange_ref) = (&shared, exchange);
     let workers: Vec<&mut Worker> = net.workers.iter_mut().collect();
     let outcomes = on_workers(workers, progress, |w, worker, progress| {
         run_worker(w, worker, shared_ref, exchange_ref, progress)
@@ -471,16 +525,54 @@ pub fn simulate(
     model: &FixedModel,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Results {
+    let threads = super::thread_count(spec.simulation.threads);
+    simulate_share(spec, model, progress, RankShare::solo(threads), &Solo).0
+}
+
+/// This rank's part of a fixed-point run: its results, the neuron ranges
+/// it holds, and what exchanging spikes with other ranks cost.
+pub fn simulate_share(
+    spec: &ModelSpec,
+    model: &FixedModel,
+    progress: &mut dyn FnMut(u64, u64),
+    share: RankShare,
+    comm: &dyn Comm,
+) -> (
+    Results,
+    Vec<(usize, std::ops::Range<u32>)>,
+    Option<ExchangeStats>,
+) {
     let sim = &spec.simulation;
-    let threads = super::thread_count(sim.threads);
+    let threads = share.threads;
     let started = Instant::now();
-    let mut net = FixedNetwork::build(model, sim.seed, sim.dt, sim.steps, threads);
+    let mut net = FixedNetwork::build_share(model, sim.seed, sim.dt, sim.steps, share, comm);
     let build_seconds = started.elapsed().as_secs_f64();
+    let owned = net
+        .workers
+        .iter()
+        .flat_map(|w| &w.slices)
+        .map(|s| (s.population, s.offset..s.offset + s.cells.size() as u32))
+        .collect();
+    let exchange: Box<dyn Exchange> = if share.ranks > 1 {
+        Box::new(RankExchange::new(
+            comm,
+            net.workers.len(),
+            &net.sizes,
+            Encoding::Steps,
+        ))
+    } else {
+        Box::new(LocalExchange::new(net.workers.len()))
+    };
     let started = Instant::now();
     let total = net.steps;
-    let outcome = run(&mut net, &model.records, &mut |k| progress(k, total));
+    let outcome = run_with(
+        &mut net,
+        &model.records,
+        &mut |k| progress(k, total),
+        exchange.as_ref(),
+    );
     let simulate_seconds = started.elapsed().as_secs_f64();
-    Results {
+    let results = Results {
         info: RunInfo {
             build_seconds,
             simulate_seconds,
@@ -494,5 +586,6 @@ pub fn simulate(
         ),
         states: outcome.states,
         weights: Vec::new(),
-    }
+    };
+    (results, owned, exchange.stats())
 }

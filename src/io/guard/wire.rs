@@ -153,7 +153,7 @@ wire_struct! {
     SpikeDataset { samples, labels, channels, classes }
     RealSamples { values, labels, steps, channels }
     RunInfo {
-        model_text, model_path, seed, dt, duration, engine, threads, version,
+        model_text, model_path, seed, dt, duration, engine, threads, ranks, version,
         build_seconds, simulate_seconds, synapses, synaptic_events,
     }
     SpikeTrains { population, size, steps, senders, times }

@@ -3,16 +3,19 @@
 //! Workers advance independently for one epoch (the shortest delay, so no
 //! spike of the epoch can arrive within it), publish their spikes, and then
 //! every worker reads every worker's spikes and delivers those that reach
-//! its own neurons. The `Exchange` trait is the seam where a process-level
-//! (MPI) implementation would go; `LocalExchange` serves threads in one
-//! process with one spinning barrier per epoch: outboxes are double
-//! buffered, so a worker may publish the next epoch's spikes while another
-//! still reads this epoch's.
+//! its own neurons. One interface, two implementations: [`LocalExchange`]
+//! serves the threads of one process, [`RankExchange`] the threads of every
+//! process of an MPI job (see [`crate::engine::comm`]).
 
-use std::sync::RwLock;
+mod local;
+mod ranks;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam::utils::CachePadded;
+
+pub use local::LocalExchange;
+pub use ranks::{Encoding, ExchangeStats, RankExchange, global_ids_fit};
 
 /// A spike as exchanged: grid step (clock engine) or time (event engine),
 /// population, neuron index within the population.
@@ -44,6 +47,18 @@ pub trait Exchange: Sync {
     /// wait for the others, and fill `all` with every worker's spikes of the
     /// epoch in canonical order.
     fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>);
+
+    /// Whether every process of the run is `ok` (called by the main thread
+    /// only, before the workers start): a failure on one rank then stops
+    /// them all instead of leaving the others waiting in an exchange.
+    fn all_ok(&self, ok: bool) -> bool {
+        ok
+    }
+
+    /// What exchanging between processes cost, if this exchange does.
+    fn stats(&self) -> Option<ExchangeStats> {
+        None
+    }
 }
 
 /// Spins before a waiting worker yields its core.
@@ -117,91 +132,4 @@ pub fn on_workers<T: Send, R: Send>(
         );
         results
     })
-}
-
-type Outbox = CachePadded<RwLock<Vec<Spike>>>;
-
-/// Exchange between the threads of one process.
-pub struct LocalExchange {
-    /// `outboxes[epoch % 2][worker]`.
-    outboxes: [Vec<Outbox>; 2],
-    barrier: SpinBarrier,
-}
-
-impl LocalExchange {
-    pub fn new(workers: usize) -> Self {
-        let boxes = || {
-            (0..workers)
-                .map(|_| CachePadded::new(RwLock::new(Vec::new())))
-                .collect()
-        };
-        Self {
-            outboxes: [boxes(), boxes()],
-            barrier: SpinBarrier::new(workers),
-        }
-    }
-}
-
-impl Exchange for LocalExchange {
-    fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>) {
-        let outboxes = &self.outboxes[(epoch % 2) as usize];
-        {
-            // Every reader of this buffer (two epochs ago) has since passed
-            // the barrier of the previous epoch, so it is free to refill.
-            let mut outbox = outboxes[worker].write().unwrap_or_else(|e| e.into_inner());
-            outbox.clear();
-            outbox.append(spikes);
-        }
-        self.barrier.wait();
-        all.clear();
-        for outbox in outboxes {
-            all.extend_from_slice(&outbox.read().unwrap_or_else(|e| e.into_inner()));
-        }
-        // Each outbox is in canonical order already; several must be merged.
-        if outboxes.len() > 1 {
-            all.sort_unstable_by(Spike::canonical_cmp);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_worker_sees_every_spike_in_canonical_order() {
-        let workers = 3;
-        let exchange = LocalExchange::new(workers);
-        let seen: Vec<Vec<Spike>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|w| {
-                    let exchange = &exchange;
-                    s.spawn(move || {
-                        let mut all = Vec::new();
-                        let mut seen = Vec::new();
-                        for epoch in 0..50u64 {
-                            let mut mine: Vec<Spike> = (0..w as u32 + 1)
-                                .map(|n| Spike {
-                                    step: epoch,
-                                    time: 0.0,
-                                    population: (2 - w) as u32,
-                                    neuron: n,
-                                    value: 1.0,
-                                })
-                                .collect();
-                            exchange.exchange(w, epoch, &mut mine, &mut all);
-                            seen.extend_from_slice(&all);
-                        }
-                        seen
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        for s in &seen {
-            assert_eq!(s, &seen[0]);
-            assert_eq!(s.len(), 50 * 6);
-            assert!(s.windows(2).all(|w| w[0].canonical_cmp(&w[1]).is_le()));
-        }
-    }
 }
