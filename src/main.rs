@@ -730,7 +730,7 @@ fn prepare_run(
     let ranks = comm.ranks();
     let spec = agree(comm, load(&args.model), "to load the model")?;
     if ranks > 1 {
-        let threads = spikesim::engine::thread_count(spec.simulation.threads);
+        let threads = spikesim::engine::rank_threads(&spec, comm);
         if let Some(e) = spikesim::engine::rank_count_error(&spec, ranks, threads) {
             return Err(Error::Usage(e));
         }

@@ -44,12 +44,37 @@ pub fn to_rank_zero(local: Results, owned: &Owned, comm: &dyn Comm) -> Option<Re
 
 /// One rank's recordings, as decoded on rank 0.
 struct Part {
-    spikes: Vec<(Vec<u64>, Vec<u32>, Option<Vec<f64>>)>,
-    /// Per trace: whether the rank holds any of its population, its unit and
-    /// threshold, its columns and their values (row-major).
-    states: Vec<(bool, String, Option<f64>, Vec<u32>, Vec<f64>)>,
-    /// Per weight trace: pre, post, steps, times, values (row-major).
-    weights: Vec<(Vec<u32>, Vec<u32>, Vec<u64>, Vec<f64>, Vec<f64>)>,
+    spikes: Vec<SpikePart>,
+    states: Vec<StatePart>,
+    weights: Vec<WeightPart>,
+}
+
+/// One rank's spikes of one population.
+struct SpikePart {
+    steps: Vec<u64>,
+    senders: Vec<u32>,
+    times: Option<Vec<f64>>,
+}
+
+/// One rank's share of a state trace.
+struct StatePart {
+    /// Whether the rank holds any of the trace's population (then unit and
+    /// threshold are its slices').
+    holds: bool,
+    unit: String,
+    threshold: Option<f64>,
+    /// The trace's columns whose neurons the rank owns, and their values (row-major).
+    columns: Vec<u32>,
+    values: Vec<f64>,
+}
+
+/// One rank's synapses of a weight trace, with their snapshots (row-major).
+struct WeightPart {
+    pre: Vec<u32>,
+    post: Vec<u32>,
+    steps: Vec<u64>,
+    times: Vec<f64>,
+    values: Vec<f64>,
 }
 
 #[derive(Default)]
@@ -160,7 +185,11 @@ fn decode(bytes: &[u8], shape: &Results) -> Part {
             let (steps, senders) = (r.u64s(), r.u32s());
             let timed = r.u64() == 1;
             let times = r.f64s();
-            (steps, senders, timed.then_some(times))
+            SpikePart {
+                steps,
+                senders,
+                times: timed.then_some(times),
+            }
         })
         .collect();
     let states = shape
@@ -171,19 +200,25 @@ fn decode(bytes: &[u8], shape: &Results) -> Part {
             let unit = r.text();
             let has_threshold = r.u64() == 1;
             let threshold = f64::from_bits(r.u64());
-            (
+            StatePart {
                 holds,
                 unit,
-                has_threshold.then_some(threshold),
-                r.u32s(),
-                r.f64s(),
-            )
+                threshold: has_threshold.then_some(threshold),
+                columns: r.u32s(),
+                values: r.f64s(),
+            }
         })
         .collect();
     let weights = shape
         .weights
         .iter()
-        .map(|_| (r.u32s(), r.u32s(), r.u64s(), r.f64s(), r.f64s()))
+        .map(|_| WeightPart {
+            pre: r.u32s(),
+            post: r.u32s(),
+            steps: r.u64s(),
+            times: r.f64s(),
+            values: r.f64s(),
+        })
         .collect();
     Part {
         spikes,
@@ -225,14 +260,14 @@ fn merge(into: &mut Results, parts: Vec<Part>) {
 }
 
 /// Every rank's spikes in the engines' order: by time, then neuron.
-fn merge_spikes(trains: &mut SpikeTrains, parts: Vec<(Vec<u64>, Vec<u32>, Option<Vec<f64>>)>) {
+fn merge_spikes(trains: &mut SpikeTrains, parts: Vec<SpikePart>) {
     let mut steps = Vec::new();
     let mut senders = Vec::new();
     let mut times: Option<Vec<f64>> = trains.times.as_ref().map(|_| Vec::new());
-    for (s, n, t) in parts {
-        steps.extend(s);
-        senders.extend(n);
-        if let (Some(all), Some(t)) = (times.as_mut(), t) {
+    for part in parts {
+        steps.extend(part.steps);
+        senders.extend(part.senders);
+        if let (Some(all), Some(t)) = (times.as_mut(), part.times) {
             all.extend(t);
         }
     }
@@ -250,20 +285,17 @@ fn merge_spikes(trains: &mut SpikeTrains, parts: Vec<(Vec<u64>, Vec<u32>, Option
 
 /// Each column from the rank that owns its neuron; unit and threshold from
 /// the first rank that holds any of the population.
-#[allow(clippy::type_complexity)]
-fn merge_states(
-    trace: &mut StateTrace,
-    parts: Vec<(bool, String, Option<f64>, Vec<u32>, Vec<f64>)>,
-) {
+fn merge_states(trace: &mut StateTrace, parts: Vec<StatePart>) {
     let width = trace.neurons.len();
-    if let Some((_, unit, threshold, _, _)) = parts.iter().find(|p| p.0) {
-        trace.unit = unit.clone();
-        trace.threshold = *threshold;
+    if let Some(first) = parts.iter().find(|p| p.holds) {
+        trace.unit = first.unit.clone();
+        trace.threshold = first.threshold;
     }
-    for (_, _, _, columns, values) in parts {
+    for part in parts {
+        let n = part.columns.len();
         for row in 0..trace.rows() {
-            for (c, &column) in columns.iter().enumerate() {
-                trace.values[row * width + column as usize] = values[row * columns.len() + c];
+            for (c, &column) in part.columns.iter().enumerate() {
+                trace.values[row * width + column as usize] = part.values[row * n + c];
             }
         }
     }
@@ -272,20 +304,16 @@ fn merge_states(
 /// Every rank's synapses in (pre, post) order. Synapses with the same pre
 /// and post end in one neuron, so on one rank, which lists them in the
 /// one-process order already: a stable sort keeps it.
-#[allow(clippy::type_complexity)]
-fn merge_weights(
-    trace: &mut WeightTrace,
-    parts: Vec<(Vec<u32>, Vec<u32>, Vec<u64>, Vec<f64>, Vec<f64>)>,
-) {
-    if let Some((_, _, steps, times, _)) = parts.iter().find(|p| !p.2.is_empty()) {
-        trace.steps = steps.clone();
-        trace.times = times.clone();
+fn merge_weights(trace: &mut WeightTrace, parts: Vec<WeightPart>) {
+    if let Some(first) = parts.iter().find(|p| !p.steps.is_empty()) {
+        trace.steps = first.steps.clone();
+        trace.times = first.times.clone();
     }
     let rows = trace.steps.len();
     // (pre, post, part, synapse within the part)
     let mut keys = Vec::new();
-    for (p, (pre, post, ..)) in parts.iter().enumerate() {
-        keys.extend((0..pre.len()).map(|s| (pre[s], post[s], p, s)));
+    for (p, part) in parts.iter().enumerate() {
+        keys.extend((0..part.pre.len()).map(|s| (part.pre[s], part.post[s], p, s)));
     }
     keys.sort_by_key(|k| (k.0, k.1));
     trace.pre = keys.iter().map(|k| k.0).collect();
@@ -294,8 +322,8 @@ fn merge_weights(
         .flat_map(|row| {
             let parts = &parts;
             keys.iter().map(move |&(_, _, p, s)| {
-                let n = parts[p].0.len();
-                parts[p].4[row * n + s]
+                let part = &parts[p];
+                part.values[row * part.pre.len() + s]
             })
         })
         .collect();

@@ -58,6 +58,12 @@ pub struct RankRun {
     pub exchange: Option<ExchangeStats>,
 }
 
+/// Worker threads per rank: rank 0's count, so that every rank plans the
+/// same partition even where machines differ in cores (`threads = 0`).
+pub fn rank_threads(spec: &ModelSpec, comm: &dyn Comm) -> usize {
+    comm.broadcast_u64(thread_count(spec.simulation.threads) as u64) as usize
+}
+
 /// Why a model cannot run on `ranks` processes of `threads` workers, if it
 /// cannot: a rank would own no neuron.
 pub fn rank_count_error(spec: &ModelSpec, ranks: usize, threads: usize) -> Option<String> {
@@ -109,7 +115,7 @@ pub fn try_simulate_on(
     let share = RankShare {
         rank: comm.rank(),
         ranks: comm.ranks(),
-        threads: thread_count(spec.simulation.threads),
+        threads: rank_threads(spec, comm),
     };
     let (mut local, owned, exchange) = match &spec.fixed {
         Some(model) => fixed::simulate_share(spec, model, progress, share, comm),
@@ -174,7 +180,11 @@ fn rank_stats(exchange: &dyn Exchange) -> Option<ExchangeStats> {
 }
 
 /// Neuron ranges `(population, neurons)` this rank's slices hold.
-type Owned = Vec<(usize, std::ops::Range<u32>)>;
+pub type Owned = Vec<(usize, std::ops::Range<u32>)>;
+
+/// This rank's results, the neurons it holds, and what exchanging spikes
+/// with the other ranks cost (none with one rank).
+pub type RankPart = (Results, Owned, Option<ExchangeStats>);
 
 /// This rank's part of a float-engine run.
 fn simulate_share(
@@ -182,7 +192,7 @@ fn simulate_share(
     progress: &mut dyn FnMut(u64, u64),
     share: RankShare,
     comm: &dyn Comm,
-) -> Result<(Results, Owned, Option<ExchangeStats>), MemoryError> {
+) -> Result<RankPart, MemoryError> {
     let threads = share.threads;
     let started = Instant::now();
     let built = Network::try_build_share(spec, share, comm);

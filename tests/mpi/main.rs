@@ -265,8 +265,8 @@ fn same_for_every_split(model_text: &str, splits: &[(usize, usize)]) -> Results 
 }
 
 #[test]
-fn clock_engine_spikes_are_the_same_on_2_and_3_ranks() {
-    same_for_every_split(CUBA, &[(2, 1), (3, 1), (2, 2), (3, 2)]);
+fn clock_engine_spikes_are_the_same_on_2_3_and_4_ranks() {
+    same_for_every_split(CUBA, &[(2, 1), (3, 1), (2, 2), (3, 2), (4, 1)]);
 }
 
 #[test]

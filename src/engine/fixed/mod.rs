@@ -18,9 +18,7 @@ pub mod arith;
 use std::time::Instant;
 
 use crate::engine::comm::{Comm, Reduce, Solo};
-use crate::engine::exchange::{
-    Encoding, Exchange, ExchangeStats, LocalExchange, RankExchange, Spike, on_workers,
-};
+use crate::engine::exchange::{Encoding, Exchange, LocalExchange, RankExchange, Spike, on_workers};
 use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace};
 use crate::model::ModelSpec;
@@ -537,11 +535,7 @@ pub fn simulate_share(
     progress: &mut dyn FnMut(u64, u64),
     share: RankShare,
     comm: &dyn Comm,
-) -> (
-    Results,
-    Vec<(usize, std::ops::Range<u32>)>,
-    Option<ExchangeStats>,
-) {
+) -> super::RankPart {
     let sim = &spec.simulation;
     let threads = share.threads;
     let started = Instant::now();
