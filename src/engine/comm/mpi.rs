@@ -111,9 +111,17 @@ impl Comm for MpiComm {
         lengths.clear();
         lengths.extend(counts.iter().map(|&c| c as usize));
         all.clear();
+        // No rank has anything: every rank knows it, and skips the second call.
+        if total == 0 {
+            return;
+        }
         all.resize(total, 0);
         let (counts, displs) = counts_and_displacements(lengths);
         let mut partition = PartitionMut::new(&mut all[..], counts, &displs[..]);
+        // An empty slice's pointer is dangling; Open MPI refuses it even for
+        // a count of 0, so an empty send points into a real buffer.
+        let nothing = [0u8; 1];
+        let mine = if mine.is_empty() { &nothing[..0] } else { mine };
         self.world.all_gather_varcount_into(mine, &mut partition);
     }
 
@@ -125,17 +133,26 @@ impl Comm for MpiComm {
         let mut gathered: Vec<Vec<u8>> = vec![Vec::new(); if self.rank() == 0 { ranks } else { 0 }];
         let mut lengths = vec![0 as Count; ranks];
         let mut buffer = Vec::new();
+        let nothing = [0u8; 1];
         for round in 0..rounds[0] as usize {
             let start = (round * GATHER_CHUNK).min(mine.len());
             let piece = &mine[start..(start + GATHER_CHUNK).min(mine.len())];
+            // Never an empty slice's dangling pointer (see all_gather_bytes).
+            let piece = if piece.is_empty() {
+                &nothing[..0]
+            } else {
+                piece
+            };
             if self.rank() == 0 {
                 root.gather_into_root(&(piece.len() as Count), &mut lengths[..]);
                 let lengths: Vec<usize> = lengths.iter().map(|&c| c as usize).collect();
+                let total: usize = lengths.iter().sum();
                 buffer.clear();
-                buffer.resize(lengths.iter().sum(), 0u8);
+                buffer.resize(total + 1, 0u8);
                 let (counts, displs) = counts_and_displacements(&lengths);
                 {
-                    let mut partition = PartitionMut::new(&mut buffer[..], counts, &displs[..]);
+                    let mut partition =
+                        PartitionMut::new(&mut buffer[..total], counts, &displs[..]);
                     root.gather_varcount_into_root(piece, &mut partition);
                 }
                 let mut at = 0;
