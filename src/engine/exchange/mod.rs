@@ -76,9 +76,11 @@ pub struct SpinBarrier {
 impl SpinBarrier {
     pub fn new(parties: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The other ranks of an MPI job on this machine run as many workers.
+        let here = crate::engine::comm::ranks_on_this_machine();
         Self {
             parties,
-            oversubscribed: parties > cores,
+            oversubscribed: parties * here > cores,
             arrived: CachePadded::new(AtomicUsize::new(0)),
             generation: CachePadded::new(AtomicUsize::new(0)),
         }
