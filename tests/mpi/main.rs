@@ -292,8 +292,40 @@ fn fixed_point_spikes_are_the_same_on_2_and_3_ranks() {
     same_for_every_split(&demo, &[(2, 1), (3, 1), (3, 2)]);
 }
 
+/// The ranks that own population `name` in a run on `ranks` × 1.
+fn ranks_of(model_text: &str, name: &str, ranks: usize) -> Vec<usize> {
+    use spikesim::engine::network::Network;
+    use spikesim::engine::partition::RankShare;
+    let spec = spikesim::model::validate::parse_model(Path::new("m.toml"), model_text)
+        .expect("valid model");
+    let p = spec
+        .populations
+        .iter()
+        .position(|p| p.name == name)
+        .expect("population");
+    let share = RankShare {
+        rank: 0,
+        ranks,
+        threads: 1,
+    };
+    let mut owners: Vec<usize> = Network::plan(&spec, share)
+        .iter()
+        .filter(|s| s.population == p)
+        .map(|s| share.rank_of(s.worker))
+        .collect();
+    owners.dedup();
+    owners
+}
+
 #[test]
 fn stdp_across_ranks_gives_the_same_spikes_and_weights() {
+    for ranks in [2, 3] {
+        let (pre, post) = (
+            ranks_of(STDP, "input", ranks),
+            ranks_of(STDP, "neuron", ranks),
+        );
+        assert!(pre.iter().all(|r| !post.contains(r)), "{pre:?} {post:?}");
+    }
     let one = same_for_every_split(STDP, &[(2, 1), (3, 1)]);
     let w = &one.weights[0];
     assert!(w.synapses() > 1000 && w.steps.len() >= 3);
