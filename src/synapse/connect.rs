@@ -741,6 +741,53 @@ mod tests {
         }
     }
 
+    #[test]
+    fn per_synapse_arrays_keep_the_order_of_the_whole_projection() {
+        // all_to_all without autapses: synapse i of the source-major order
+        // (pre, then post, the diagonal left out) takes array entry i.
+        let n = 6u32;
+        let mut s = spec(ConnectRule::AllToAll, true);
+        s.weight = ValueSpec::Array((0..n * (n - 1)).map(|i| i as f64).collect());
+        let order: Vec<(u32, u32)> = (0..n)
+            .flat_map(|pre| {
+                (0..n)
+                    .filter(move |&post| post != pre)
+                    .map(move |post| (pre, post))
+            })
+            .collect();
+        let whole = build(&s, n, n, 1, 1e-4, false);
+        for syn in whole.iter() {
+            let i = order
+                .iter()
+                .position(|&p| p == (syn.pre, syn.post))
+                .unwrap();
+            assert_eq!(syn.weight, i as f32, "{syn:?}");
+        }
+        assert_eq!(built_in_pieces(&s, n, n, &[0, 2, n]).len(), order.len());
+        // Dense: target-major over the nonzero entries.
+        let rows = vec![
+            vec![0.0, 1.0, 1.0],
+            vec![1.0, 0.0, 0.0],
+            vec![1.0, 1.0, 0.0],
+        ];
+        let mut s = spec(ConnectRule::Dense(rows), false);
+        s.weight = ValueSpec::Array(vec![10.0, 20.0, 30.0, 40.0, 50.0]);
+        let got: Vec<(u32, u32, f32)> = build(&s, 3, 3, 1, 1e-4, false)
+            .iter()
+            .map(|s| (s.pre, s.post, s.weight))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 1, 30.0),
+                (0, 2, 40.0),
+                (1, 0, 10.0),
+                (1, 2, 50.0),
+                (2, 0, 20.0)
+            ]
+        );
+    }
+
     fn total_spec(total: u64, multapses: bool, same: bool) -> ProjectionSpec {
         spec(ConnectRule::FixedTotalNumber { total, multapses }, same)
     }
