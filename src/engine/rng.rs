@@ -236,7 +236,7 @@ mod tests {
         // b = (max - mean) / std, Z = Φ(b) - Φ(a)):
         //   mean + std (φ(a) - φ(b)) / Z,
         //   std² [1 + (a φ(a) - b φ(b)) / Z - ((φ(a) - φ(b)) / Z)²],
-        // evaluated with Python's math.erf (see the commit message).
+        // evaluated by tests/fixtures/redraw/truncated_normal.py (math.erf).
         let n = 200_000;
         let cases = [
             // (mean, std, min, max, Z, truncated mean, truncated variance)
@@ -283,7 +283,8 @@ mod tests {
 
     #[test]
     fn normal_mass_keeps_far_tails() {
-        // Φ(-4.753424) = 1.00000153e-6 (math.erf); the same tail on either side.
+        // Φ(-4.753424) = 1.00000153e-6 (tests/fixtures/redraw/truncated_normal.py);
+        // the same tail on either side.
         let tail = normal_mass(0.0, 1.0, f64::NEG_INFINITY, -4.753424);
         assert!((tail / 1.000_001_53e-6 - 1.0).abs() < 1e-6, "{tail}");
         let other = normal_mass(10.0, 2.0, 10.0 + 2.0 * 4.753424, f64::INFINITY);
