@@ -129,19 +129,6 @@ impl Network {
             .collect();
         let n_workers = share.threads.max(1);
 
-        // Whole projections, only those that end in this rank's slices.
-        let targeted = |to: usize| mine.iter().any(|(_, s)| s.population == to);
-        let csrs: Result<Vec<Option<Csr>>, _> = spec
-            .projections
-            .iter()
-            .map(|p| {
-                targeted(p.to)
-                    .then(|| {
-                        connect::try_build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt, exact)
-                    })
-                    .transpose()
-            })
-            .collect();
         let neurons: Vec<Box<dyn Neuron>> = spec
             .populations
             .iter()
@@ -169,18 +156,23 @@ impl Network {
             .collect();
         // The synapses onto each slice of this rank. A failure here is agreed
         // on before the collectives below, so that no rank waits in them.
-        let built = csrs.and_then(|csrs| {
+        let built = (|| {
             let mut workers = workers;
             for (local, &(w, s)) in mine.iter().enumerate() {
                 let worker = &mut workers[w];
                 for (j, p) in projections.iter().enumerate() {
                     if p.to == s.population {
-                        let synapses = match &csrs[j] {
-                            Some(csr) => {
-                                csr.try_restricted_to_targets(s.offset, s.offset + s.len)?
-                            }
-                            None => unreachable!("built for every projection onto this rank"),
-                        };
+                        let (n_pre, n_post) = (sizes[p.from], sizes[p.to]);
+                        let onto = s.offset..s.offset + s.len;
+                        let synapses = connect::try_build_onto(
+                            &spec.projections[j],
+                            n_pre,
+                            n_post,
+                            onto,
+                            sim.seed,
+                            sim.dt,
+                            exact,
+                        )?;
                         let plastic = spec.projections[j]
                             .plasticity
                             .as_ref()
@@ -195,7 +187,7 @@ impl Network {
                 }
             }
             Ok(workers)
-        });
+        })();
         let mut workers = comm::agreed(comm, built)?;
         let max_delay = whole_network_delays(&mut projections, &workers, sizes.len(), exact, comm);
 
