@@ -2,6 +2,7 @@
 //! its neuron state and its rings of spikes in flight; projections cut by
 //! target slice; the schedule of external drives.
 
+use crate::engine::background::Background;
 use crate::engine::partition::{self, SlicePlan};
 use crate::model::memory::MemoryError;
 use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
@@ -21,6 +22,8 @@ pub struct Slice {
     pub inputs: Vec<EventRing>,
     /// External drive changes, in time order.
     pub drive: Vec<DriveChange>,
+    /// Poisson background drawn per neuron and step (clock engine).
+    pub background: Option<Background>,
 }
 
 impl Slice {
@@ -155,6 +158,18 @@ impl Network {
                 .map(|_| EventRing::try_new(max_delay[s.population]))
                 .collect::<Result<_, _>>()?;
             let drive = drive_schedule(spec, s);
+            let population = &spec.populations[s.population];
+            let background = population.background.as_ref().map(|b| {
+                Background::new(
+                    b,
+                    port_index(neuron.ports(), b.port),
+                    &population.name,
+                    s.offset,
+                    s.len,
+                    sim.seed,
+                    sim.dt,
+                )
+            });
             let worker = &mut workers[s.worker];
             let local = worker.slices.len();
             worker.slices.push(Slice {
@@ -163,6 +178,7 @@ impl Network {
                 neuron,
                 inputs,
                 drive,
+                background,
             });
             for (j, p) in projections.iter().enumerate() {
                 if p.to == s.population {

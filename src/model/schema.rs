@@ -63,6 +63,9 @@ pub struct RawPopulation {
     /// The rows of a fixed-point `spike_pattern` source.
     #[serde(default)]
     pub pattern: Option<Spanned<Value>>,
+    /// Per-neuron Poisson background: `{ rate, indegree, weight, receptor }`.
+    #[serde(default)]
+    pub background: Option<Spanned<ValueMap>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,6 +15,7 @@ use super::units::{Dimension, MAX_MAGNITUDE, MIN_MAGNITUDE, in_range, parse_as, 
 use crate::io::stimuli;
 use crate::synapse::connect::MAX_DELAY_STEPS;
 
+mod background;
 mod discrete;
 mod event_pace;
 
@@ -67,6 +68,7 @@ impl<'a> Validator<'a> {
 
     fn model(&self, raw: RawModel) -> Result<ModelSpec> {
         if super::fixed::is_fixed(&raw) {
+            self.reject_fixed_background(&raw.populations)?;
             return self.fixed_model(&raw);
         }
         self.reject_fixed_only(&raw)?;
@@ -75,7 +77,8 @@ impl<'a> Validator<'a> {
         let mut populations = Vec::with_capacity(raw.populations.len());
         let mut names = HashSet::new();
         for p in &raw.populations {
-            let spec = self.population(p, simulation.dt)?;
+            let mut spec = self.population(p, simulation.dt)?;
+            spec.background = self.background(p, &spec, &simulation)?;
             if !names.insert(spec.name.clone()) {
                 return Err(self.err(
                     span_of(&p.get_ref().name),
@@ -529,6 +532,7 @@ impl<'a> Validator<'a> {
             size,
             kind,
             record_spikes: p.record_spikes.unwrap_or(true),
+            background: None,
         })
     }
 
@@ -1311,6 +1315,7 @@ impl<'a> Validator<'a> {
                     size: targets.len() as u32,
                     kind: NeuronKind::Poisson(PoissonRate::Constant(ValueSpec::Constant(rate))),
                     record_spikes: false,
+                    background: None,
                 });
                 let synapses = targets
                     .iter()

@@ -1,6 +1,7 @@
 //! Bad input: model files, stimuli, plasticity and fixed-point settings that
 //! must end in a located error and exit status 1, never a panic.
 
+mod bad_background;
 mod bad_input;
 mod bad_input_neurons;
 mod bad_plasticity;

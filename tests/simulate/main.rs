@@ -6,6 +6,7 @@
 mod common;
 
 mod astrocyte;
+mod background;
 mod brian2_reference;
 mod cuba_benchmark_model;
 mod cuba_closed_form;
