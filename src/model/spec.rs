@@ -155,6 +155,16 @@ impl NeuronKind {
         }
     }
 
+    pub fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
+        match self {
+            NeuronKind::Lif(m) => Some(m),
+            NeuronKind::CubaLif(c) => Some(&mut c.membrane),
+            NeuronKind::AmsuLif(a) => Some(&mut a.membrane),
+            NeuronKind::Meta(MetaParams::Escape { membrane, .. }) => Some(membrane),
+            _ => None,
+        }
+    }
+
     pub fn membrane(&self) -> Option<&MembraneParams> {
         match self {
             NeuronKind::Lif(m) => Some(m),

@@ -11,3 +11,4 @@ mod corrupt_files;
 mod fixed_point_bad_input;
 mod fuzz_models;
 mod memory_limits;
+mod scale;
