@@ -132,7 +132,7 @@ connect = {{ fixed_total_number = {k} }}
 weight = {{ normal = {{ mean = "{fmt(mean)} pA", std = "{fmt(std)} pA", {bound} }} }}
 delay = {{ normal = {{ mean = "{fmt(d)} ms", std = "{fmt(d * D_REL_STD)} ms", min = "{fmt(DELAY_MIN)} ms" }} }}
 receptor = "{"exc" if exc else "inh"}"
-""")
+""" + ("allow_autapses = true  # as NEST's fixed_total_number by default\n" if i == j else ""))
     w("""[output]
 path = "results/microcircuit.h5"
 raster = "results/microcircuit_raster.png"

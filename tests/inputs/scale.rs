@@ -84,9 +84,8 @@ fn neurons_and_indegree_scale_sizes_counts_weights_and_add_the_lost_mean() {
     let (a, b) = (&spec.populations[0], &spec.populations[1]);
     assert_eq!((a.size, b.size), (500, 150));
     assert_eq!(spec.projections[0].rule, ConnectRule::FixedIndegree(25));
-    // 12.5 rounds away from zero, as numpy's round does not; either is a
-    // faithful scaling, this one is documented.
-    assert_eq!(spec.projections[1].rule, ConnectRule::FixedIndegree(13));
+    // 12.5 rounds half to even, as numpy's round in NEST's example.
+    assert_eq!(spec.projections[1].rule, ConnectRule::FixedIndegree(12));
     // Weights / sqrt(0.25) = x2.
     assert_eq!(
         spec.projections[0].weight,

@@ -17,6 +17,7 @@ mod grid_in_event;
 mod hdf5_layout;
 mod lif_analytic;
 mod meta_neuron;
+mod microcircuit;
 mod plasticity;
 mod reproducibility;
 mod stdp_song2000;

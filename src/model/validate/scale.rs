@@ -8,7 +8,8 @@
 //! rates = { L23E = "0.903 Hz", ... }   # full-scale mean rates, for the DC
 //! ```
 //!
-//! Sizes become `round(size * neurons)`; a `fixed_total_number` count
+//! Sizes become `round(size * neurons)` (halves to even, as numpy rounds
+//! in NEST's example); a `fixed_total_number` count
 //! becomes `round(count * neurons * indegree)`, a `fixed_indegree`
 //! `round(k * indegree)`, a background's `indegree` `round(k * indegree)`.
 //! With `indegree = K < 1` every weight (projections and backgrounds) is
@@ -134,14 +135,14 @@ impl Validator<'_> {
                 let full = *n as f64;
                 t.insert(
                     "fixed_total_number".into(),
-                    Value::Integer((full * s.neurons * s.indegree).round() as i64),
+                    Value::Integer((full * s.neurons * s.indegree).round_ties_even() as i64),
                 );
                 full / n_post
             } else if let Some(Value::Integer(k)) = t.get("fixed_indegree") {
                 let full = *k as f64;
                 t.insert(
                     "fixed_indegree".into(),
-                    Value::Integer((full * s.indegree).round() as i64),
+                    Value::Integer((full * s.indegree).round_ties_even() as i64),
                 );
                 full
             } else {
@@ -154,7 +155,7 @@ impl Validator<'_> {
             let p = p.get_mut();
             let name = p.name.get_ref().clone();
             let size = *p.size.get_ref();
-            let scaled = (size as f64 * s.neurons).round();
+            let scaled = (size as f64 * s.neurons).round_ties_even();
             if size >= 1 && scaled < 1.0 {
                 return Err(self.err(
                     Some(s.span.clone()),
@@ -170,7 +171,7 @@ impl Validator<'_> {
                     Some(v) => match v.get_ref() {
                         Value::Integer(k) if *k >= 1 => {
                             let full = *k as f64;
-                            let scaled = (full * s.indegree).round().max(1.0);
+                            let scaled = (full * s.indegree).round_ties_even().max(1.0);
                             *v = Spanned::new(v.span(), Value::Integer(scaled as i64));
                             Some(full)
                         }
