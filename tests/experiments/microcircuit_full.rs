@@ -172,6 +172,20 @@ fn microcircuit_full_scale_matches_nest() {
         ],
         &timing,
     );
+    report.line(
+        "The machine (2 cores) was shared with other jobs when the figures were taken; the \
+         NEST runs of the fixture got 41 % of a core on average (/usr/bin/time), so their wall \
+         times overstate NEST's cost by about as much as the spikesim times here overstate \
+         spikesim's: compare like with like only from runs on an idle machine.",
+    );
+    report.line(
+        "Raster (every 10th neuron, 200 ms after presimulation) of one run each, and spikesim's \
+         per-neuron rates; drawn by tests/fixtures/microcircuit/spikesim_figures.py from a \
+         `spikesim run models/microcircuit.toml` (seed 55) and by make_nest_reference.py \
+         (NEST seed 1), not by this test:\n\n\
+         ![spikesim](microcircuit_spikesim_raster.png) ![NEST](microcircuit_nest_raster.png)\n\n\
+         ![spikesim rates](microcircuit_spikesim_rates.png)",
+    );
     report.line(&format!(
         "Mark: {}",
         if failures.is_empty() {
