@@ -174,7 +174,7 @@ fn microcircuit_full_scale_matches_nest() {
     );
     report.line(
         "The machine (2 cores) was shared with other jobs when the figures were taken; the \
-         NEST runs of the fixture got 41 % of a core on average (/usr/bin/time), so their wall \
+         NEST runs of the fixture got 41 % and 55 % of the two cores on average (/usr/bin/time), so their wall \
          times overstate NEST's cost by about as much as the spikesim times here overstate \
          spikesim's: compare like with like only from runs on an idle machine.",
     );
