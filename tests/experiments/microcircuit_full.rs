@@ -173,10 +173,11 @@ fn microcircuit_full_scale_matches_nest() {
         &timing,
     );
     report.line(
-        "The machine (2 cores) was shared with other jobs when the figures were taken; the \
-         NEST runs of the fixture got 41 % and 55 % of the two cores on average (/usr/bin/time), so their wall \
-         times overstate NEST's cost by about as much as the spikesim times here overstate \
-         spikesim's: compare like with like only from runs on an idle machine.",
+        "The machine (2 cores) was shared with other jobs when the figures were taken: the \
+         NEST runs of the fixture got 41 % and 55 % of one core on average (/usr/bin/time; two \
+         busy threads would get 200 %), so their wall times overstate NEST's cost, as the \
+         spikesim times here may overstate spikesim's: compare like with like only from runs \
+         on an idle machine.",
     );
     report.line(
         "Raster (every 10th neuron, 200 ms after presimulation) of one run each, and spikesim's \
