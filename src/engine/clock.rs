@@ -321,6 +321,15 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
                                 }),
                         );
                     }
+                    Delays::Short(delays) => {
+                        for s in row {
+                            let event = Arrival {
+                                target: csr.targets[s],
+                                weight: scaled(csr.weights[s], spike.value),
+                            };
+                            ring.slot_mut(spike.step + delays[s] as u64).push(event);
+                        }
+                    }
                     Delays::PerSynapse(delays) => {
                         for s in row {
                             let event = Arrival {

@@ -108,38 +108,23 @@ impl Network {
         let plan = partition::plan_grouped(&sizes, &granules, threads);
         let n_workers = threads.max(1);
 
-        let csrs: Vec<Csr> = spec
-            .projections
-            .iter()
-            .map(|p| connect::try_build(p, sizes[p.from], sizes[p.to], sim.seed, sim.dt, exact))
-            .collect::<Result<_, _>>()?;
         let neurons: Vec<Box<dyn Neuron>> = spec
             .populations
             .iter()
             .map(|p| neuron::build(p, sim))
             .collect();
-        let projections: Vec<Projection> = spec
+        // Counts and shortest delays are filled in from the parts below.
+        let mut projections: Vec<Projection> = spec
             .projections
             .iter()
-            .zip(&csrs)
-            .map(|(p, csr)| Projection {
+            .map(|p| Projection {
                 name: p.name.clone(),
                 from: p.from,
                 to: p.to,
                 port: port_index(neurons[p.to].ports(), p.port),
-                synapse_count: csr.len(),
-                min_delay: csr.min_delay(),
-                min_delay_seconds: csr.min_seconds(),
-            })
-            .collect();
-        let max_delay: Vec<usize> = (0..sizes.len())
-            .map(|pop| {
-                csrs.iter()
-                    .zip(&projections)
-                    .filter(|(_, p)| p.to == pop)
-                    .map(|(c, _)| c.max_delay() as usize)
-                    .max()
-                    .unwrap_or(1)
+                synapse_count: 0,
+                min_delay: u16::MAX,
+                min_delay_seconds: None,
             })
             .collect();
 
@@ -152,10 +137,32 @@ impl Network {
         let mut whole: Vec<Option<Box<dyn Neuron>>> = neurons.into_iter().map(Some).collect();
         for s in &plan {
             let neuron = slice_of(&mut whole, s, &sizes);
+            let worker = &mut workers[s.worker];
+            let local = worker.slices.len();
+            let mut max_delay = 1;
+            for (j, p) in spec.projections.iter().enumerate() {
+                if p.to == s.population {
+                    let (n_pre, n_post) = (sizes[p.from], sizes[p.to]);
+                    let onto = s.offset..s.offset + s.len;
+                    let synapses =
+                        connect::try_build_onto(p, n_pre, n_post, onto, sim.seed, sim.dt, exact)?;
+                    max_delay = max_delay.max(synapses.max_delay() as usize);
+                    note_part(&mut projections[j], &synapses);
+                    let plastic = p
+                        .plasticity
+                        .as_ref()
+                        .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
+                    worker.parts[j].push(ProjectionPart {
+                        slice: local,
+                        synapses,
+                        plastic,
+                    });
+                }
+            }
             let inputs = neuron
                 .ports()
                 .iter()
-                .map(|_| EventRing::try_new(max_delay[s.population]))
+                .map(|_| EventRing::try_new(max_delay))
                 .collect::<Result<_, _>>()?;
             let drive = drive_schedule(spec, s);
             let population = &spec.populations[s.population];
@@ -170,8 +177,6 @@ impl Network {
                     sim.dt,
                 )
             });
-            let worker = &mut workers[s.worker];
-            let local = worker.slices.len();
             worker.slices.push(Slice {
                 population: s.population,
                 offset: s.offset,
@@ -180,19 +185,12 @@ impl Network {
                 drive,
                 background,
             });
-            for (j, p) in projections.iter().enumerate() {
-                if p.to == s.population {
-                    let synapses = csrs[j].try_restricted_to_targets(s.offset, s.offset + s.len)?;
-                    let plastic = spec.projections[j]
-                        .plasticity
-                        .as_ref()
-                        .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
-                    worker.parts[j].push(ProjectionPart {
-                        slice: local,
-                        synapses,
-                        plastic,
-                    });
-                }
+        }
+        for p in &mut projections {
+            // A projection without synapses: what an empty CSR reports.
+            if p.synapse_count == 0 {
+                p.min_delay = 1;
+                p.min_delay_seconds = exact.then_some(0.0);
             }
         }
         let mut outgoing = vec![Vec::new(); sizes.len()];
@@ -249,6 +247,20 @@ impl Network {
         }
         all.sort_by_key(|s| (s.pre, s.post));
         all
+    }
+}
+
+/// Count a part's synapses into its projection, and its delays into the
+/// projection's shortest.
+fn note_part(projection: &mut Projection, part: &Csr) {
+    if part.is_empty() {
+        return;
+    }
+    projection.synapse_count += part.len();
+    projection.min_delay = projection.min_delay.min(part.min_delay());
+    if let Some(d) = part.min_seconds() {
+        let shortest = projection.min_delay_seconds.map_or(d, |m| m.min(d));
+        projection.min_delay_seconds = Some(shortest);
     }
 }
 

@@ -499,6 +499,11 @@ impl Validator<'_> {
         }
         let (n_pre, n_post) = (pops[from].size, pops[to].size);
         let (rule, _) = self.connect(&p.connect, n_pre, n_post, &field("connect"))?;
+        if let ConnectRule::FixedTotalNumber { total, multapses } = rule {
+            let no_autapses = from == to && !p.allow_autapses.unwrap_or(false);
+            super::validate::check_total_without_autapses(total, multapses, no_autapses, n_post)
+                .map_err(|m| self.err(span(&p.connect), &field("connect"), m))?;
+        }
         let weights = match rule {
             ConnectRule::Dense(rows) => {
                 if let Some(w) = &p.weight {
@@ -521,7 +526,7 @@ impl Validator<'_> {
                 FixedWeights::Dense(ints)
             }
             ConnectRule::List(_) => {
-                return Err(self.err(span(&p.connect), &field("connect"), "fixed-point mode takes dense matrices and the rules all_to_all, one_to_one, fixed_probability, fixed_indegree, not lists"));
+                return Err(self.err(span(&p.connect), &field("connect"), "fixed-point mode takes dense matrices and the rules all_to_all, one_to_one, fixed_probability, fixed_indegree, fixed_total_number, not lists"));
             }
             rule => {
                 let w = p.weight.as_ref().ok_or_else(|| {

@@ -311,6 +311,7 @@ pub fn expected_synapses(rule: &ConnectRule, n_pre: f64, n_post: f64, exclude_se
             let available = if exclude_self { n_pre - 1.0 } else { n_pre };
             (*k as f64).min(available.max(0.0)) * n_post
         }
+        ConnectRule::FixedTotalNumber { total, .. } => *total as f64,
         ConnectRule::List(list) => list.len() as f64,
         ConnectRule::Dense(rows) => rows.iter().flatten().filter(|&&x| x != 0.0).count() as f64,
     }
@@ -338,16 +339,12 @@ fn largest_delay(v: &ValueSpec, rule: &ConnectRule) -> f64 {
 }
 
 /// Bytes one synapse takes in a CSR as built (`synapse::csr`): target
-/// (u32) and weight (f32), a u16 delay when delays vary, and an f64 delay
-/// in seconds for the event engine when they vary.
-pub fn csr_bytes_per_synapse(per_synapse_delays: bool, exact: bool) -> f64 {
-    let delay = if per_synapse_delays { 2.0 } else { 0.0 };
-    let seconds = if per_synapse_delays && exact {
-        8.0
-    } else {
-        0.0
-    };
-    4.0 + 4.0 + delay + seconds
+/// (u32) and weight (f32), `delay_bytes` of delay in steps (0 when all are
+/// equal, 1 when all fit in a byte, else 2), and an f64 delay in seconds for
+/// the event engine when they vary.
+pub fn csr_bytes_per_synapse(delay_bytes: f64, exact: bool) -> f64 {
+    let seconds = if delay_bytes > 0.0 && exact { 8.0 } else { 0.0 };
+    4.0 + 4.0 + delay_bytes + seconds
 }
 
 /// Bytes a spike takes while a run holds it: the worker's `(step, neuron)`
@@ -360,8 +357,9 @@ pub fn spike_bytes(engine: EngineKind) -> f64 {
     }
 }
 
-/// Bytes of the transient `(pre, post)` pairs and unpacked synapses that
-/// `connect::build` holds while drawing one projection.
+/// Bytes per synapse of what fixed-point mode holds beside its packed
+/// synapses while building them: the float engine's CSR and the
+/// `(pre, post, weight)` triples it is read into.
 pub const BUILD_BYTES_PER_SYNAPSE: f64 = 8.0 + 32.0;
 
 /// The expected firing rate of a population, for spikes and events.
@@ -405,7 +403,7 @@ pub fn model_estimate(spec: &ModelSpec, workers: usize) -> Estimate {
             .sum(),
     );
     e.add("current stimuli", current_bytes(spec, &sizes));
-    synapse_parts(&mut e, spec, &sizes, exact);
+    synapse_parts(&mut e, spec, &sizes, exact, workers);
     e.add(
         "delay rings",
         ring_slot_bytes(spec, workers) + in_flight_bytes(spec, &sizes, &rates),
@@ -424,22 +422,27 @@ pub fn model_estimate(spec: &ModelSpec, workers: usize) -> Estimate {
     e.sorted()
 }
 
-/// Synapses as stored (the whole projection and its copies cut by target
-/// slice are held together while building), the transient of the largest
-/// projection's draw, and plastic state.
-fn synapse_parts(e: &mut Estimate, spec: &ModelSpec, sizes: &[f64], exact: bool) {
-    let (mut stored, mut largest, mut plastic) = (0.0, 0.0f64, 0.0);
+/// Synapses as stored, each part built in place at its final size (one
+/// part per target slice, each with its row offsets), and plastic state.
+fn synapse_parts(e: &mut Estimate, spec: &ModelSpec, sizes: &[f64], exact: bool, workers: usize) {
+    let dt = spec.simulation.dt;
+    let (mut stored, mut plastic) = (0.0, 0.0);
     for p in &spec.projections {
         let n = projection_synapses(p, sizes);
         let per_synapse_delays = varies(&p.delay) || matches!(p.rule, ConnectRule::List(_));
-        stored += 2.0 * n * csr_bytes_per_synapse(per_synapse_delays, exact) + 16.0 * sizes[p.from];
-        largest = largest.max(n);
+        let delay_bytes = match per_synapse_delays {
+            false => 0.0,
+            true if largest_delay(&p.delay, &p.rule) / dt <= 255.5 => 1.0,
+            true => 2.0,
+        };
+        let parts = (workers.max(1) as f64).min(sizes[p.to].max(1.0));
+        stored += n * csr_bytes_per_synapse(delay_bytes, exact) + 8.0 * parts * sizes[p.from];
         if p.plasticity.is_some() {
             // f64 weight, incoming index, pending index; traces per neuron.
             plastic += n * 16.0 + 16.0 * (sizes[p.from] + sizes[p.to]);
         }
     }
-    e.add("synapses", stored + largest * BUILD_BYTES_PER_SYNAPSE);
+    e.add("synapses", stored);
     e.add("plastic synapse state", plastic);
 }
 

@@ -274,6 +274,9 @@ fn projection(
         ConnectRule::OneToOne => "\"one_to_one\"".to_string(),
         ConnectRule::FixedProbability(q) => format!("{{ fixed_probability = {q:?} }}"),
         ConnectRule::FixedIndegree(k) => format!("{{ fixed_indegree = {k} }}"),
+        ConnectRule::FixedTotalNumber { total, multapses } => {
+            format!("{{ fixed_total_number = {total}, multapses = {multapses} }}")
+        }
         ConnectRule::List(_) | ConnectRule::Dense(_) => {
             return Err(format!(
                 "projection `{}`: list and dense rules with float weights are not quantized; write the fixed-point dense matrix directly",

@@ -17,9 +17,13 @@ pub enum ValueSpec {
         low: f64,
         high: f64,
     },
+    /// A normal distribution; values outside `[min, max]` (both inclusive,
+    /// infinite when not given) are drawn again, as NEST's `redraw`.
     Normal {
         mean: f64,
         std: f64,
+        min: f64,
+        max: f64,
     },
 }
 
@@ -31,19 +35,33 @@ impl ValueSpec {
             ValueSpec::Constant(v) => ok(*v),
             ValueSpec::Array(a) => a.iter().all(|v| ok(*v)),
             ValueSpec::Uniform { low, high } => ok(*low) && ok(*high),
-            ValueSpec::Normal { mean, std } => ok(*mean) && ok(*std),
+            ValueSpec::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => {
+                let bound_ok = |b: f64| b.is_infinite() || ok(b);
+                ok(*mean) && ok(*std) && bound_ok(*min) && bound_ok(*max)
+            }
         }
     }
 
     /// The largest value the spec can give (0 for an empty array); a
-    /// normal distribution has none, so it counts `stds` standard
-    /// deviations above its mean.
+    /// normal distribution without `max` has none, so it counts `stds`
+    /// standard deviations above its mean.
     pub fn upper_bound(&self, stds: f64) -> f64 {
         match self {
             ValueSpec::Constant(v) => *v,
             ValueSpec::Array(a) => a.iter().copied().reduce(f64::max).unwrap_or(0.0),
             ValueSpec::Uniform { high, .. } => *high,
-            ValueSpec::Normal { mean, std } => mean + stds * std,
+            ValueSpec::Normal {
+                mean,
+                std,
+                min,
+                max,
+                ..
+            } => (mean + stds * std).min(*max).max(*min),
         }
     }
 
@@ -56,10 +74,29 @@ impl ValueSpec {
                 low: low * factor,
                 high: high * factor,
             },
-            ValueSpec::Normal { mean, std } => ValueSpec::Normal {
-                mean: mean * factor,
-                std: std * factor.abs(),
-            },
+            ValueSpec::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => {
+                // An absent bound stays absent (no 0 · ∞); a negative factor
+                // swaps the bounds.
+                let scale = |b: f64| {
+                    if b.is_infinite() {
+                        b * factor.signum()
+                    } else {
+                        b * factor
+                    }
+                };
+                let (a, b) = (scale(*min), scale(*max));
+                ValueSpec::Normal {
+                    mean: mean * factor,
+                    std: std * factor.abs(),
+                    min: a.min(b),
+                    max: a.max(b),
+                }
+            }
         }
     }
 }
@@ -213,6 +250,12 @@ pub enum ConnectRule {
     OneToOne,
     FixedProbability(f64),
     FixedIndegree(u32),
+    /// `total` synapses, sources and targets drawn uniformly (NEST's
+    /// `fixed_total_number`); `multapses` allows a pair more than once.
+    FixedTotalNumber {
+        total: u64,
+        multapses: bool,
+    },
     /// Explicit synapses: pre, post and, when the file gives them, weight and delay.
     List(Vec<ListedSynapse>),
     /// `rows[post][pre]`; zero entries make no synapse.

@@ -316,7 +316,7 @@ impl<'a> Validator<'a> {
         span: Option<Range<usize>>,
         field: &str,
     ) -> Result<(ValueSpec, Dimension)> {
-        let usage = "expected a quantity, an array, `{ uniform = [low, high] }` or `{ normal = { mean = ..., std = ... } }`";
+        let usage = "expected a quantity, an array, `{ uniform = [low, high] }` or `{ normal = { mean = ..., std = ... } }` (optionally with `min` and `max`)";
         if t.len() != 1 {
             return Err(self.err(span, field, usage));
         }
@@ -341,8 +341,17 @@ impl<'a> Validator<'a> {
                 let (Some(mean), Some(std)) = (p.get("mean"), p.get("std")) else {
                     return Err(self.err(span, field, "normal needs `mean` and `std`"));
                 };
-                if p.len() != 2 {
-                    return Err(self.err(span, field, "normal takes only `mean` and `std`"));
+                if let Some(key) = p
+                    .keys()
+                    .find(|k| !["mean", "std", "min", "max"].contains(&k.as_str()))
+                {
+                    return Err(self.err(
+                        span,
+                        field,
+                        format!(
+                            "normal takes `mean`, `std` and optionally `min` and `max`, got `{key}`"
+                        ),
+                    ));
                 }
                 let (mean, d1) = self.quantity_of(mean, dims, span.clone(), field)?;
                 let (std, d2) = self.quantity_of(std, dims, span.clone(), field)?;
@@ -352,7 +361,44 @@ impl<'a> Validator<'a> {
                 if std < 0.0 {
                     return Err(self.err(span, field, "normal: std must not be negative"));
                 }
-                Ok((ValueSpec::Normal { mean, std }, d1))
+                let bound = |key: &str, absent: f64| -> Result<f64> {
+                    let Some(v) = p.get(key) else {
+                        return Ok(absent);
+                    };
+                    let (x, d) = self.quantity_of(v, dims, span.clone(), field)?;
+                    if d != d1 {
+                        return Err(self.err(
+                            span.clone(),
+                            field,
+                            format!("normal: {key} and mean have different units"),
+                        ));
+                    }
+                    Ok(x)
+                };
+                let min = bound("min", f64::NEG_INFINITY)?;
+                let max = bound("max", f64::INFINITY)?;
+                if min > max {
+                    return Err(self.err(span, field, "normal: min exceeds max"));
+                }
+                // Values outside [min, max] are drawn again: almost no mass
+                // inside would mean (nearly) endless redrawing.
+                let mass = crate::engine::rng::normal_mass(mean, std, min, max);
+                if mass < MIN_REDRAW_MASS {
+                    return Err(self.err(
+                        span,
+                        field,
+                        format!("normal: [min, max] holds a fraction {mass:.3e} of the distribution (at least {MIN_REDRAW_MASS:e} needed), so values could not be redrawn into it"),
+                    ));
+                }
+                Ok((
+                    ValueSpec::Normal {
+                        mean,
+                        std,
+                        min,
+                        max,
+                    },
+                    d1,
+                ))
             }
             _ => Err(self.err(span, field, usage)),
         }
@@ -924,6 +970,16 @@ impl<'a> Validator<'a> {
                 Some(self.plasticity(raw_rule, &target, sim, &field("plasticity"))?)
             }
         };
+        let allow_autapses = p.allow_autapses.unwrap_or(false);
+        if let ConnectRule::FixedTotalNumber { total, multapses } = rule {
+            check_total_without_autapses(
+                total,
+                multapses,
+                from == to && !allow_autapses,
+                target.size,
+            )
+            .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
+        }
         Ok(ProjectionSpec {
             name,
             from,
@@ -932,7 +988,7 @@ impl<'a> Validator<'a> {
             weight,
             delay,
             port,
-            allow_autapses: p.allow_autapses.unwrap_or(false),
+            allow_autapses,
             plasticity,
         })
     }
@@ -1124,7 +1180,7 @@ impl<'a> Validator<'a> {
         field: &str,
     ) -> Result<(ConnectRule, Option<Dimension>)> {
         let span = span_of(c);
-        let usage = "expected \"all_to_all\", \"one_to_one\", { fixed_probability = p }, { fixed_indegree = k }, { list = \"FILE.csv\" } or { dense = [[...]] }";
+        let usage = "expected \"all_to_all\", \"one_to_one\", { fixed_probability = p }, { fixed_indegree = k }, { fixed_total_number = n } (optionally with multapses = false), { list = \"FILE.csv\" } or { dense = [[...]] }";
         match c.get_ref() {
             Value::String(s) if s == "all_to_all" => Ok((ConnectRule::AllToAll, None)),
             Value::String(s) if s == "one_to_one" => {
@@ -1137,6 +1193,10 @@ impl<'a> Validator<'a> {
                 }
                 Ok((ConnectRule::OneToOne, None))
             }
+            Value::Table(t) if t.contains_key("fixed_total_number") => Ok((
+                self.fixed_total_number(t, n_pre, n_post, span, field)?,
+                None,
+            )),
             Value::Table(t) if t.len() == 1 => {
                 let (key, body) = t.iter().next().expect("one entry");
                 match key.as_str() {
@@ -1180,6 +1240,67 @@ impl<'a> Validator<'a> {
             }
             _ => Err(self.err(span, field, usage)),
         }
+    }
+
+    /// `{ fixed_total_number = n, multapses = bool }`: without multapses,
+    /// at most one synapse per pair, so `n` cannot exceed the pairs (the
+    /// diagonal is counted out later when autapses are off).
+    fn fixed_total_number(
+        &self,
+        t: &toml::Table,
+        n_pre: u32,
+        n_post: u32,
+        span: Option<Range<usize>>,
+        field: &str,
+    ) -> Result<ConnectRule> {
+        if let Some(key) = t
+            .keys()
+            .find(|k| !["fixed_total_number", "multapses"].contains(&k.as_str()))
+        {
+            return Err(self.err(
+                span,
+                field,
+                format!("fixed_total_number takes only `multapses` besides the count, got `{key}`"),
+            ));
+        }
+        let multapses = match t.get("multapses") {
+            None => true,
+            Some(Value::Boolean(b)) => *b,
+            Some(other) => {
+                return Err(self.err(
+                    span,
+                    field,
+                    format!("multapses must be true or false, got {other}"),
+                ));
+            }
+        };
+        let body = &t["fixed_total_number"];
+        let pairs = n_pre as u64 * n_post as u64;
+        let total = match body.as_integer() {
+            Some(n) if n >= 0 => n as u64,
+            _ => {
+                return Err(self.err(
+                    span,
+                    field,
+                    format!("fixed_total_number must be a non-negative integer, got {body}"),
+                ));
+            }
+        };
+        if total > 0 && pairs == 0 {
+            return Err(self.err(
+                span,
+                field,
+                format!("fixed_total_number = {total} between {n_pre} sources and {n_post} targets: there is no pair to connect"),
+            ));
+        }
+        if !multapses && total > pairs {
+            return Err(self.err(
+                span,
+                field,
+                format!("fixed_total_number = {total} without multapses exceeds the {pairs} pairs of {n_pre} sources and {n_post} targets"),
+            ));
+        }
+        Ok(ConnectRule::FixedTotalNumber { total, multapses })
     }
 
     fn dense(
@@ -1773,3 +1894,32 @@ impl<'v, 'a> Params<'v, 'a> {
         Ok(v)
     }
 }
+
+/// A projection of a population onto itself without autapses has `n² - n`
+/// pairs: a total without multapses must fit in them, one with multapses
+/// needs at least one.
+pub(super) fn check_total_without_autapses(
+    total: u64,
+    multapses: bool,
+    no_autapses: bool,
+    n: u32,
+) -> std::result::Result<(), String> {
+    if !no_autapses {
+        return Ok(());
+    }
+    let pairs = n as u64 * n as u64 - n as u64;
+    if total > 0 && pairs == 0 {
+        return Err(format!(
+            "fixed_total_number = {total} onto a single neuron without autapses: there is no pair to connect (set allow_autapses = true)"
+        ));
+    }
+    if !multapses && total > pairs {
+        return Err(format!(
+            "fixed_total_number = {total} without multapses exceeds the {pairs} pairs of {n} neurons without autapses"
+        ));
+    }
+    Ok(())
+}
+
+/// The least probability a redrawn normal's `[min, max]` may hold.
+const MIN_REDRAW_MASS: f64 = 1e-6;

@@ -1,8 +1,9 @@
 //! Compressed sparse rows, one row per presynaptic neuron.
 //!
 //! Memory per synapse: 4 bytes of target index and 4 bytes of weight (`f32`),
-//! plus 2 bytes of delay when delays differ between synapses (a projection
-//! whose delays are all equal stores one). Rows are sorted by target so that
+//! plus 1 byte of delay when delays differ between synapses and all fit in
+//! 255 steps, 2 bytes when some do not (a projection whose delays are all
+//! equal stores one). Rows are sorted by target so that
 //! delivery walks the target buffers forwards.
 
 use std::ops::Range;
@@ -13,8 +14,37 @@ use crate::model::memory::{MemoryError, try_collect, try_vec};
 pub enum Delays {
     /// Every synapse has this delay, in steps.
     Uniform(u16),
+    /// One delay per synapse, in steps, in CSR order, when all fit in a byte.
+    Short(Vec<u8>),
     /// One delay per synapse, in steps, in CSR order.
     PerSynapse(Vec<u16>),
+}
+
+impl Delays {
+    /// The most compact form of `n` delays: one when all are equal (1 for
+    /// none), bytes when all fit.
+    pub fn packed(
+        n: usize,
+        delays: impl Iterator<Item = u16> + Clone,
+        what: &str,
+    ) -> Result<Self, MemoryError> {
+        let mut all = delays.clone();
+        let Some(first) = all.next() else {
+            return Ok(Delays::Uniform(1));
+        };
+        let (mut same, mut longest) = (true, first);
+        for d in all {
+            same &= d == first;
+            longest = longest.max(d);
+        }
+        Ok(if same {
+            Delays::Uniform(first)
+        } else if longest <= u8::MAX as u16 {
+            Delays::Short(try_collect(n, delays.map(|d| d as u8), what)?)
+        } else {
+            Delays::PerSynapse(try_collect(n, delays, what)?)
+        })
+    }
 }
 
 /// Delays in seconds, for the event-driven engine, which does not round
@@ -70,15 +100,7 @@ impl Csr {
             offsets[i + 1] += offsets[i];
         }
         let n = synapses.len();
-        let uniform = synapses
-            .first()
-            .map(|s| s.delay)
-            .filter(|&d| synapses.iter().all(|s| s.delay == d));
-        let delays = match uniform {
-            Some(d) => Delays::Uniform(d),
-            None if synapses.is_empty() => Delays::Uniform(1),
-            None => Delays::PerSynapse(try_collect(n, synapses.iter().map(|s| s.delay), WHAT)?),
-        };
+        let delays = Delays::packed(n, synapses.iter().map(|s| s.delay), WHAT)?;
         let exact_delays = if exact {
             let first = synapses.first().map_or(0.0, |s| s.seconds);
             Some(if synapses.iter().all(|s| s.seconds == first) {
@@ -130,6 +152,7 @@ impl Csr {
     pub fn delay(&self, synapse: usize) -> u16 {
         match &self.delays {
             Delays::Uniform(d) => *d,
+            Delays::Short(d) => d[synapse] as u16,
             Delays::PerSynapse(d) => d[synapse],
         }
     }
@@ -137,6 +160,7 @@ impl Csr {
     pub fn min_delay(&self) -> u16 {
         match &self.delays {
             Delays::Uniform(d) => *d,
+            Delays::Short(d) => d.iter().copied().min().map_or(1, u16::from),
             Delays::PerSynapse(d) => d.iter().copied().min().unwrap_or(1),
         }
     }
@@ -167,6 +191,7 @@ impl Csr {
     pub fn max_delay(&self) -> u16 {
         match &self.delays {
             Delays::Uniform(d) => *d,
+            Delays::Short(d) => d.iter().copied().max().map_or(1, u16::from),
             Delays::PerSynapse(d) => d.iter().copied().max().unwrap_or(1),
         }
     }
@@ -175,6 +200,7 @@ impl Csr {
     pub fn bytes_per_synapse(&self) -> usize {
         let delay = match self.delays {
             Delays::Uniform(_) => 0,
+            Delays::Short(_) => 1,
             Delays::PerSynapse(_) => 2,
         };
         std::mem::size_of::<u32>() + std::mem::size_of::<f32>() + delay
@@ -219,10 +245,24 @@ mod tests {
         assert_eq!(csr.offsets, vec![0, 2, 2, 4]);
         assert_eq!(csr.targets, vec![1, 4, 0, 1]);
         assert_eq!(csr.weights, vec![1.0, 4.0, 20.0, 21.0]);
-        assert_eq!(csr.delays, Delays::PerSynapse(vec![1, 2, 3, 1]));
+        assert_eq!(csr.delays, Delays::Short(vec![1, 2, 3, 1]));
         assert_eq!(csr.max_delay(), 3);
-        assert_eq!(csr.bytes_per_synapse(), 10);
+        assert_eq!(csr.bytes_per_synapse(), 9);
         assert_eq!(csr.iter().count(), 4);
+    }
+
+    #[test]
+    fn delays_past_a_byte_take_two() {
+        let syn = |post, delay| Synapse {
+            pre: 0,
+            post,
+            weight: 1.0,
+            delay,
+            seconds: 0.0,
+        };
+        let csr = Csr::from_synapses(1, vec![syn(0, 255), syn(1, 256)], false);
+        assert_eq!(csr.delays, Delays::PerSynapse(vec![255, 256]));
+        assert_eq!(csr.bytes_per_synapse(), 10);
     }
 
     #[test]

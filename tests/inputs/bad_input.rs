@@ -121,6 +121,69 @@ fn delay_shorter_than_dt_is_rejected() {
 }
 
 #[test]
+fn impossible_fixed_total_numbers_are_rejected() {
+    let total = |rule: &str| GOOD.replace("{ fixed_probability = 0.1 }", rule);
+    assert_fails(
+        &total("{ fixed_total_number = -3 }"),
+        &[
+            "model.toml:14",
+            "projection[0].connect",
+            "non-negative integer",
+        ],
+    );
+    assert_fails(
+        &total("{ fixed_total_number = 2.5 }"),
+        &["projection[0].connect", "non-negative integer"],
+    );
+    // 10 neurons onto themselves without autapses: 90 pairs.
+    assert_fails(
+        &total("{ fixed_total_number = 91, multapses = false }"),
+        &[
+            "model.toml:14",
+            "projection[0].connect",
+            "exceeds the 90 pairs",
+        ],
+    );
+    assert_fails(
+        &total("{ fixed_total_number = 5, multapses = \"no\" }"),
+        &["projection[0].connect", "multapses must be true or false"],
+    );
+    assert_fails(
+        &total("{ fixed_total_number = 5, autapses = false }"),
+        &["projection[0].connect", "takes only `multapses`"],
+    );
+}
+
+#[test]
+fn redrawn_normals_need_mass_between_their_bounds() {
+    let weight = |w: &str| GOOD.replace("weight = \"0.5 mV\"", &format!("weight = {w}"));
+    assert_fails(
+        &weight(
+            r#"{ normal = { mean = "0.5 mV", std = "0.1 mV", min = "1 mV", max = "0.9 mV" } }"#,
+        ),
+        &["model.toml:15", "projection[0].weight", "min exceeds max"],
+    );
+    // Five standard deviations out: a fraction 2.9e-7 is left.
+    assert_fails(
+        &weight(r#"{ normal = { mean = "0.5 mV", std = "0.1 mV", min = "1 mV" } }"#),
+        &["projection[0].weight", "holds a fraction 2.867e-7"],
+    );
+    assert_fails(
+        &weight(r#"{ normal = { mean = "0.5 mV", std = "0.1 mV", low = "0 mV" } }"#),
+        &["projection[0].weight", "got `low`"],
+    );
+    assert_fails(
+        &weight(r#"{ normal = { mean = "0.5 mV", std = "0.1 mV", min = "0 ms" } }"#),
+        &["projection[0].weight"],
+    );
+    // 4.5 standard deviations (3.4e-6) is enough, and runs.
+    let dir = tempfile::tempdir().unwrap();
+    let ok = weight(r#"{ normal = { mean = "0.5 mV", std = "0.1 mV", min = "0.95 mV" } }"#);
+    let o = run_model(&dir, &ok, &[]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+}
+
+#[test]
 fn missing_stimulus_file_is_named() {
     let text = GOOD.replace(
         "connect = { fixed_probability = 0.1 }",

@@ -616,6 +616,7 @@ fn small_enough(spec: &ModelSpec) -> bool {
             ConnectRule::OneToOne => pre,
             ConnectRule::FixedProbability(q) => q * pre * post,
             ConnectRule::FixedIndegree(k) => *k as f64 * post,
+            ConnectRule::FixedTotalNumber { total, .. } => *total as f64,
             ConnectRule::List(l) => l.len() as f64,
         };
         longest_delay = longest_delay.max(match &p.delay {

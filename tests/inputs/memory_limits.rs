@@ -84,8 +84,8 @@ fn models_too_large_are_refused_by_check_and_run_with_the_estimate() {
                 "1 ms",
                 "[[projection]]\nfrom = \"a\"\nto = \"a\"\nconnect = \"all_to_all\"\nweight = \"0.1 mV\"\nallow_autapses = true\n",
             ),
-            // 1e12 x (8 stored twice + 40 while drawing) bytes.
-            "synapses (56.0 TB)",
+            // 1e12 x 8 bytes, built in place (plus 8 MB of row offsets).
+            "synapses (8.0 TB)",
         ),
         // 4e10 samples: 1e5 neurons x 4e5 steps, 8 bytes each, twice.
         (
@@ -124,8 +124,8 @@ fn models_too_large_are_refused_by_check_and_run_with_the_estimate() {
 #[test]
 fn check_prints_the_estimate_of_a_model_that_fits() {
     let dir = tempfile::tempdir().unwrap();
-    // 1000 x 1000 x 0.5 synapses of 8 bytes, held twice, plus 40 bytes each
-    // while drawn: 5e5 x 56 = 28 MB.
+    // 1000 x 1000 x 0.5 synapses of 8 bytes, built in place: 5e5 x 8 = 4 MB
+    // (and 8 kB of row offsets per part).
     let text = lif_model(
         1000,
         "10 ms",
@@ -137,7 +137,7 @@ fn check_prints_the_estimate_of_a_model_that_fits() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(text.contains("m.toml: ok"), "{text}");
     assert!(text.contains("memory: estimated"), "{text}");
-    assert!(text.contains("synapses 28.0 MB"), "{text}");
+    assert!(text.contains("synapses 4.0 MB"), "{text}");
 }
 
 #[test]
@@ -154,7 +154,8 @@ fn an_allocation_beyond_the_limit_is_an_error_when_the_estimate_is_overridden() 
             ),
             "for state recordings",
         ),
-        // 9e8 synapses (7 GB of pairs): the synapse storage.
+        // 9e8 synapses (3.6 GB of targets, as many of weights): the
+        // synapse storage.
         (
             "synapses",
             lif_model(
@@ -162,7 +163,7 @@ fn an_allocation_beyond_the_limit_is_an_error_when_the_estimate_is_overridden() 
                 "1 ms",
                 "[[projection]]\nfrom = \"a\"\nto = \"a\"\nconnect = \"all_to_all\"\nweight = \"0.1 mV\"\n",
             ),
-            "for synapses being drawn",
+            "cannot allocate 3.6 GB for synapse storage",
         ),
     ];
     for (name, text, what) in cases {
