@@ -157,6 +157,9 @@ fn run_worker(
                         p.arrive(step + 1, t, &part.synapses, slot);
                     }
                 }
+                if let Some(b) = slice.background.as_mut() {
+                    b.add(slice.inputs[b.port].slot_mut(step + 1));
+                }
                 slice.neuron.settle(step, &slice.inputs, &mut fired);
                 if !plastic[si].is_empty() {
                     post_spikes(&mut worker.parts, &plastic[si], &fired, t);

@@ -1,4 +1,5 @@
 //! Schedulers that advance time, and what they share.
+pub mod background;
 pub mod calendar;
 pub mod check_grid;
 pub mod clock;

@@ -2,6 +2,7 @@
 //! its neuron state and its rings of spikes in flight; projections cut by
 //! target slice; the schedule of external drives.
 
+use crate::engine::background::Background;
 use crate::engine::comm::{self, Comm, Reduce, Solo};
 use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::model::memory::MemoryError;
@@ -22,6 +23,8 @@ pub struct Slice {
     pub inputs: Vec<EventRing>,
     /// External drive changes, in time order.
     pub drive: Vec<DriveChange>,
+    /// Poisson background drawn per neuron and step (clock engine).
+    pub background: Option<Background>,
 }
 
 impl Slice {
@@ -200,12 +203,25 @@ impl Network {
                 .map(|_| EventRing::try_new(max_delay[s.population]))
                 .collect::<Result<_, _>>()?;
             let drive = drive_schedule(spec, s);
+            let population = &spec.populations[s.population];
+            let background = population.background.as_ref().map(|b| {
+                Background::new(
+                    b,
+                    port_index(neuron.ports(), b.port),
+                    &population.name,
+                    s.offset,
+                    s.len,
+                    sim.seed,
+                    sim.dt,
+                )
+            });
             workers[w].slices.push(Slice {
                 population: s.population,
                 offset: s.offset,
                 neuron,
                 inputs,
                 drive,
+                background,
             });
         }
         let mut outgoing = vec![Vec::new(); sizes.len()];

@@ -24,6 +24,21 @@ pub struct RawModel {
     pub records: Vec<Spanned<RawRecord>>,
     #[serde(default)]
     pub output: Option<Spanned<RawOutput>>,
+    #[serde(default)]
+    pub scale: Option<Spanned<RawScale>>,
+}
+
+/// `[scale]`: neuron and indegree scaling factors, and the full-scale rates
+/// the indegree scaling's DC compensation needs (see `validate::scale`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScale {
+    #[serde(default)]
+    pub neurons: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub indegree: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub rates: Option<Spanned<ValueMap>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +78,9 @@ pub struct RawPopulation {
     /// The rows of a fixed-point `spike_pattern` source.
     #[serde(default)]
     pub pattern: Option<Spanned<Value>>,
+    /// Per-neuron Poisson background: `{ rate, indegree, weight, receptor }`.
+    #[serde(default)]
+    pub background: Option<Spanned<ValueMap>>,
 }
 
 #[derive(Debug, Deserialize)]

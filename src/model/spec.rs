@@ -192,6 +192,16 @@ impl NeuronKind {
         }
     }
 
+    pub fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
+        match self {
+            NeuronKind::Lif(m) => Some(m),
+            NeuronKind::CubaLif(c) => Some(&mut c.membrane),
+            NeuronKind::AmsuLif(a) => Some(&mut a.membrane),
+            NeuronKind::Meta(MetaParams::Escape { membrane, .. }) => Some(membrane),
+            _ => None,
+        }
+    }
+
     pub fn membrane(&self) -> Option<&MembraneParams> {
         match self {
             NeuronKind::Lif(m) => Some(m),
@@ -209,6 +219,29 @@ pub struct PopulationSpec {
     pub size: u32,
     pub kind: NeuronKind,
     pub record_spikes: bool,
+    pub background: Option<BackgroundSpec>,
+}
+
+/// Poisson input from `indegree` independent external sources of `rate`
+/// each, drawn per neuron and step without storing a synapse: in each step
+/// a neuron receives a Poisson number of events with mean
+/// `rate * indegree * dt`, each of `weight` (as NEST's `poisson_generator`
+/// does for every target it is connected to).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackgroundSpec {
+    /// Rate of one external source, in Hz.
+    pub rate: f64,
+    pub indegree: u32,
+    /// Weight of one event in the port's internal unit (volts).
+    pub weight: f64,
+    pub port: Port,
+}
+
+impl BackgroundSpec {
+    /// Mean number of events a neuron receives per step of `dt`.
+    pub fn events_per_step(&self, dt: f64) -> f64 {
+        self.rate * self.indegree as f64 * dt
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,8 +15,10 @@ use super::units::{Dimension, MAX_MAGNITUDE, MIN_MAGNITUDE, in_range, parse_as, 
 use crate::io::stimuli;
 use crate::synapse::connect::MAX_DELAY_STEPS;
 
+mod background;
 mod discrete;
 mod event_pace;
+mod scale;
 
 /// How many times the reset-to-threshold gap a membrane potential may
 /// reach in magnitude (see `membrane`).
@@ -65,17 +67,31 @@ impl<'a> Validator<'a> {
         self.src.error(span, field, msg)
     }
 
-    fn model(&self, raw: RawModel) -> Result<ModelSpec> {
+    fn model(&self, mut raw: RawModel) -> Result<ModelSpec> {
         if super::fixed::is_fixed(&raw) {
+            self.reject_fixed_background(&raw.populations)?;
+            if let Some(s) = &raw.scale {
+                return Err(self.err(
+                    span_of(s),
+                    "scale",
+                    "[scale] is not available in fixed-point mode",
+                ));
+            }
             return self.fixed_model(&raw);
         }
         self.reject_fixed_only(&raw)?;
         let simulation = self.simulation(&raw.simulation)?;
+        let scaling = self.scaling(&raw)?;
+        let full_scale = match &scaling {
+            Some(s) if !s.is_identity() => Some(self.rewrite(s, &mut raw)?),
+            _ => None,
+        };
         self.some_population(&raw)?;
         let mut populations = Vec::with_capacity(raw.populations.len());
         let mut names = HashSet::new();
         for p in &raw.populations {
-            let spec = self.population(p, simulation.dt)?;
+            let mut spec = self.population(p, simulation.dt)?;
+            spec.background = self.background(p, &spec, &simulation)?;
             if !names.insert(spec.name.clone()) {
                 return Err(self.err(
                     span_of(&p.get_ref().name),
@@ -90,6 +106,9 @@ impl<'a> Validator<'a> {
         let mut projections = Vec::new();
         for (i, p) in raw.projections.iter().enumerate() {
             projections.push(self.projection(i, p, &populations, &simulation)?);
+        }
+        if let (Some(s), Some(full)) = (&scaling, &full_scale) {
+            self.compensate(s, full, &mut populations, &mut projections)?;
         }
         let mut currents = Vec::new();
         for (i, s) in raw.stimuli.iter().enumerate() {
@@ -575,6 +594,7 @@ impl<'a> Validator<'a> {
             size,
             kind,
             record_spikes: p.record_spikes.unwrap_or(true),
+            background: None,
         })
     }
 
@@ -1432,6 +1452,7 @@ impl<'a> Validator<'a> {
                     size: targets.len() as u32,
                     kind: NeuronKind::Poisson(PoissonRate::Constant(ValueSpec::Constant(rate))),
                     record_spikes: false,
+                    background: None,
                 });
                 let synapses = targets
                     .iter()

@@ -21,4 +21,5 @@ pub fn rel_diff(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-12)
 }
 
+pub mod microcircuit;
 pub mod png;

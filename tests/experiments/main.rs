@@ -12,5 +12,8 @@
 mod continual;
 mod delays;
 mod l2mu;
+#[path = "../common/microcircuit.rs"]
+mod microcircuit;
+mod microcircuit_full;
 mod report;
 mod stdp;

@@ -1,6 +1,7 @@
 //! Bad input: model files, stimuli, plasticity and fixed-point settings that
 //! must end in a located error and exit status 1, never a panic.
 
+mod bad_background;
 mod bad_input;
 mod bad_input_neurons;
 mod bad_plasticity;
@@ -10,4 +11,5 @@ mod corrupt_files;
 mod fixed_point_bad_input;
 mod fuzz_models;
 mod memory_limits;
+mod scale;
 mod without_mpi;

@@ -6,6 +6,7 @@
 mod common;
 
 mod astrocyte;
+mod background;
 mod brian2_reference;
 mod cuba_benchmark_model;
 mod cuba_closed_form;
@@ -16,6 +17,7 @@ mod grid_in_event;
 mod hdf5_layout;
 mod lif_analytic;
 mod meta_neuron;
+mod microcircuit;
 mod plasticity;
 mod reproducibility;
 mod stdp_song2000;
