@@ -705,7 +705,18 @@ fn run_ranks(args: RunArgs, ranks: usize) -> Result<(), Error> {
         )));
     };
     MpiComm::abort_on_panic();
-    run_on(args, &comm)
+    let result = run_on(args, &comm);
+    if let Err(e) = &result
+        && comm.rank() == 0
+    {
+        // Said before MPI is finalised: the other ranks wait for rank 0
+        // there, and one that exited first could have mpirun end rank 0
+        // before it reported.
+        eprintln!("error: {e}");
+        QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    drop(comm);
+    result
 }
 
 /// `result` on every rank, once all ranks have reached this point: a failure

@@ -520,3 +520,27 @@ variables = ["v"]
         "stopped before simulating"
     );
 }
+
+#[test]
+fn scaled_microcircuit_is_the_same_on_2_and_3_ranks() {
+    // fixed_total_number, redrawn normal weights and delays, and the
+    // per-neuron Poisson background, with populations split across ranks.
+    let model = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/microcircuit.toml"
+    ));
+    let extra = [
+        "--set",
+        "scale.neurons=0.05",
+        "--set",
+        "scale.indegree=0.1",
+        "--set",
+        "simulation.duration=0.1 s",
+    ];
+    let one = same_for_every_split_of(model, &extra, &[(2, 1), (3, 1)]);
+    let spikes: usize = one.spikes.iter().map(|s| s.senders.len()).sum();
+    assert!(
+        spikes > 100,
+        "the background drives the circuit: {spikes} spikes"
+    );
+}
