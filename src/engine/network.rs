@@ -2,6 +2,8 @@
 //! its neuron state and its rings of spikes in flight; projections cut by
 //! target slice; the schedule of external drives.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::engine::partition::{self, SlicePlan};
 use crate::model::memory::MemoryError;
 use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
@@ -131,18 +133,17 @@ impl Network {
                 parts: (0..projections.len()).map(|_| Vec::new()).collect(),
             })
             .collect();
+        let mut built = build_parts(spec, &plan, &sizes, exact, n_workers)?.into_iter();
         let mut whole: Vec<Option<Box<dyn Neuron>>> = neurons.into_iter().map(Some).collect();
         for s in &plan {
             let neuron = slice_of(&mut whole, s, &sizes);
             let worker = &mut workers[s.worker];
             let local = worker.slices.len();
             let mut max_delay = 1;
+            let mut parts = built.next().expect("parts for every slice").into_iter();
             for (j, p) in spec.projections.iter().enumerate() {
                 if p.to == s.population {
-                    let (n_pre, n_post) = (sizes[p.from], sizes[p.to]);
-                    let onto = s.offset..s.offset + s.len;
-                    let synapses =
-                        connect::try_build_onto(p, n_pre, n_post, onto, sim.seed, sim.dt, exact)?;
+                    let synapses = parts.next().expect("a part per projection onto the slice");
                     max_delay = max_delay.max(synapses.max_delay() as usize);
                     note_part(&mut projections[j], &synapses);
                     let plastic = p
@@ -232,6 +233,65 @@ impl Network {
         all.sort_by_key(|s| (s.pre, s.post));
         all
     }
+}
+
+/// The synapses onto each slice of `plan` (in plan order), one table per
+/// projection onto the slice's population (in projection order). Each
+/// worker's slices are built on a thread of their own: a slice's synapses
+/// come from streams keyed by projection and target neuron, so they do not
+/// depend on which thread builds them or when.
+fn build_parts(
+    spec: &ModelSpec,
+    plan: &[SlicePlan],
+    sizes: &[u32],
+    exact: bool,
+    n_workers: usize,
+) -> Result<Vec<Vec<Csr>>, MemoryError> {
+    let sim = &spec.simulation;
+    // Set when a build fails, so that the other threads stop allocating.
+    let failed = AtomicBool::new(false);
+    let build_slice = |s: &SlicePlan| -> Option<Result<Vec<Csr>, MemoryError>> {
+        let onto = s.offset..s.offset + s.len;
+        let mut parts = Vec::new();
+        for p in spec.projections.iter().filter(|p| p.to == s.population) {
+            if failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let (n_pre, n_post) = (sizes[p.from], sizes[p.to]);
+            match connect::try_build_onto(p, n_pre, n_post, onto.clone(), sim.seed, sim.dt, exact) {
+                Ok(csr) => parts.push(csr),
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Some(Err(e));
+                }
+            }
+        }
+        Some(Ok(parts))
+    };
+    // A worker's slices in plan order, up to the first failure anywhere.
+    let build_worker = |w: usize| -> Vec<(usize, Result<Vec<Csr>, MemoryError>)> {
+        let mine = plan.iter().enumerate().filter(|(_, s)| s.worker == w);
+        mine.map_while(|(i, s)| Some((i, build_slice(s)?)))
+            .collect()
+    };
+    let by_worker: Vec<_> = std::thread::scope(|scope| {
+        let build_worker = &build_worker;
+        let handles: Vec<_> = (1..n_workers)
+            .map(|w| scope.spawn(move || build_worker(w)))
+            .collect();
+        let mut all = vec![build_worker(0)];
+        all.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a build thread panicked")),
+        );
+        all
+    });
+    let mut built: Vec<_> = by_worker.into_iter().flatten().collect();
+    built.sort_unstable_by_key(|(i, _)| *i);
+    // Every slice was built unless one failed; then the first failure in
+    // plan order is reported.
+    built.into_iter().map(|(_, parts)| parts).collect()
 }
 
 /// Count a part's synapses into its projection, and its delays into the
