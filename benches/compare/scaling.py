@@ -163,12 +163,14 @@ def loop_rss(samples, build_s, sim_s):
     return max(inside) if len(inside) >= 3 else None
 
 
-def run_spikesim(binary, model, tmp, engine, threads, duration, seed):
+def run_spikesim(binary, model, tmp, engine, threads, duration, seed, realtime=False):
     h5 = os.path.join(tmp, "run.h5")
     stats = os.path.join(tmp, "rss.txt")
     cmd = [binary, "run", model, "--no-plots", "--out", h5, "--threads", str(threads),
            "--seed", str(seed), "--set", f'simulation.engine="{engine}"',
            "--set", f'simulation.duration="{duration} s"']
+    if realtime:
+        cmd = ["chrt", "-f", "10"] + cmd
     if os.access(GNU_TIME, os.X_OK):
         cmd = [GNU_TIME, "-f", "%M %U %S", "-o", stats] + cmd
     else:
@@ -271,6 +273,7 @@ def markdown(rows, skipped, meta):
         f"dt 0.1 ms, seed {meta['seed']}; clock engine {meta['clock_duration']} s, "
         f"event engine {meta['event_duration']} s simulated; median of "
         f"{meta['repeats_text']}; {meta['cpu']}, {meta['cores']} cores (shared); "
+        f"{'spikesim at real-time priority (SCHED_FIFO); ' if meta.get('realtime') else ''}"
         f"{meta['date']}",
         "",
         "| N | engine | threads | synapses | build (s) | sim (s per simulated s): median (min) | "
@@ -418,6 +421,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spikesim", default=os.path.join(ROOT, "target", "release", "spikesim"))
     ap.add_argument("--sizes", default="4000,16000,64000,256000")
+    ap.add_argument("--realtime", action="store_true",
+                    help="run spikesim under `chrt -f 10` (SCHED_FIFO, needs root or "
+                         "CAP_SYS_NICE): on a machine shared with other jobs its threads then "
+                         "get the cores, so the thread scaling measured is the program's, "
+                         "not the scheduler's. Keep the runs short; other jobs wait meanwhile")
     ap.add_argument("--engines", default="clock,event")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--repeats", type=int, default=1)
@@ -498,7 +506,7 @@ def main():
                                       flush=True)
                                 continue
                     r = run_spikesim(binary, models[n], tmp, engine, th, duration[engine],
-                                     args.seed)
+                                     args.seed, args.realtime)
                     r["repeat"] = rep
                     runs[key].append(r)
                     print(f"[{time.monotonic() - started:7.1f} s] N={n:>6} {engine:5} {th}t "
@@ -525,6 +533,7 @@ def main():
         "in_degree": {"exc": EXC_INDEGREE, "inh": INH_INDEGREE},
         "memory_tool": GNU_TIME if os.access(GNU_TIME, os.X_OK) else "getrusage",
         "total_wall_s": time.monotonic() - started,
+        "realtime": args.realtime,
     }
     doc = make_doc(runs, skipped, meta)
     with open(os.path.join(args.out_dir, "scaling.json"), "w") as f:

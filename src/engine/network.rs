@@ -2,6 +2,8 @@
 //! its neuron state and its rings of spikes in flight; projections cut by
 //! target slice; the schedule of external drives.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::engine::background::Background;
 use crate::engine::comm::{self, Comm, Reduce, Solo};
 use crate::engine::partition::{self, RankShare, SlicePlan};
@@ -159,38 +161,30 @@ impl Network {
             .collect();
         // The synapses onto each slice of this rank. A failure here is agreed
         // on before the collectives below, so that no rank waits in them.
-        let built = (|| {
+        let built = build_parts(spec, &mine, &sizes, exact, n_workers).map(|built| {
             let mut workers = workers;
-            for (local, &(w, s)) in mine.iter().enumerate() {
+            let mut slices_of = vec![0usize; n_workers];
+            for (&(w, s), tables) in mine.iter().zip(built) {
                 let worker = &mut workers[w];
-                for (j, p) in projections.iter().enumerate() {
-                    if p.to == s.population {
-                        let (n_pre, n_post) = (sizes[p.from], sizes[p.to]);
-                        let onto = s.offset..s.offset + s.len;
-                        let synapses = connect::try_build_onto(
-                            &spec.projections[j],
-                            n_pre,
-                            n_post,
-                            onto,
-                            sim.seed,
-                            sim.dt,
-                            exact,
-                        )?;
-                        let plastic = spec.projections[j]
-                            .plasticity
-                            .as_ref()
-                            .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
-                        worker.parts[j].push(ProjectionPart {
-                            // Its index among the worker's slices, pushed below in this order.
-                            slice: mine[..local].iter().filter(|(w2, _)| *w2 == w).count(),
-                            synapses,
-                            plastic,
-                        });
-                    }
+                // Its index among the worker's slices, pushed below in this order.
+                let slice = slices_of[w];
+                slices_of[w] += 1;
+                let onto = spec.projections.iter().enumerate();
+                let onto = onto.filter(|(_, p)| p.to == s.population);
+                for ((j, p), synapses) in onto.zip(tables) {
+                    let plastic = p
+                        .plasticity
+                        .as_ref()
+                        .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
+                    worker.parts[j].push(ProjectionPart {
+                        slice,
+                        synapses,
+                        plastic,
+                    });
                 }
             }
-            Ok(workers)
-        })();
+            workers
+        });
         let mut workers = comm::agreed(comm, built)?;
         let max_delay = whole_network_delays(&mut projections, &workers, sizes.len(), exact, comm);
 
@@ -279,6 +273,65 @@ impl Network {
         all.sort_by_key(|s| (s.pre, s.post));
         all
     }
+}
+
+/// The synapses onto each of this rank's slices (`mine`, in that order),
+/// one table per projection onto the slice's population (in projection
+/// order). Each worker's slices are built on a thread of their own: a
+/// slice's synapses come from streams keyed by projection and target
+/// neuron, so they do not depend on which thread builds them or when.
+fn build_parts(
+    spec: &ModelSpec,
+    mine: &[(usize, &SlicePlan)],
+    sizes: &[u32],
+    exact: bool,
+    n_workers: usize,
+) -> Result<Vec<Vec<Csr>>, MemoryError> {
+    let sim = &spec.simulation;
+    // Set when a build fails, so that the other threads stop allocating.
+    let failed = AtomicBool::new(false);
+    let build_slice = |s: &SlicePlan| -> Option<Result<Vec<Csr>, MemoryError>> {
+        let onto = s.offset..s.offset + s.len;
+        let mut parts = Vec::new();
+        for p in spec.projections.iter().filter(|p| p.to == s.population) {
+            if failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let (n_pre, n_post) = (sizes[p.from], sizes[p.to]);
+            match connect::try_build_onto(p, n_pre, n_post, onto.clone(), sim.seed, sim.dt, exact) {
+                Ok(csr) => parts.push(csr),
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Some(Err(e));
+                }
+            }
+        }
+        Some(Ok(parts))
+    };
+    // A worker's slices in order, up to the first failure anywhere.
+    let build_worker = |w: usize| -> Vec<(usize, Result<Vec<Csr>, MemoryError>)> {
+        let its = mine.iter().enumerate().filter(|(_, (w2, _))| *w2 == w);
+        its.map_while(|(i, (_, s))| Some((i, build_slice(s)?)))
+            .collect()
+    };
+    let by_worker: Vec<_> = std::thread::scope(|scope| {
+        let build_worker = &build_worker;
+        let handles: Vec<_> = (1..n_workers)
+            .map(|w| scope.spawn(move || build_worker(w)))
+            .collect();
+        let mut all = vec![build_worker(0)];
+        all.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a build thread panicked")),
+        );
+        all
+    });
+    let mut built: Vec<_> = by_worker.into_iter().flatten().collect();
+    built.sort_unstable_by_key(|(i, _)| *i);
+    // Every slice was built unless one failed; then the first failure in
+    // order is reported.
+    built.into_iter().map(|(_, parts)| parts).collect()
 }
 
 /// Fill in each projection's synapse count and shortest delays, those of

@@ -417,6 +417,9 @@ struct Values<'a> {
     dt: f64,
     weight_streams: Keyed,
     delay_streams: Keyed,
+    /// Each target's draws start from copies of these.
+    weights: Sampler<'a>,
+    delays: Sampler<'a>,
     steps: Steps,
     seconds: Option<Vec<f64>>,
 }
@@ -467,6 +470,8 @@ impl<'a> Values<'a> {
             dt,
             weight_streams: Keyed::new(seed, "weight", &spec.name),
             delay_streams: Keyed::new(seed, "delay", &spec.name),
+            weights: Sampler::new(&spec.weight),
+            delays: Sampler::new(&spec.delay),
             steps,
             seconds,
         })
@@ -474,8 +479,8 @@ impl<'a> Values<'a> {
 
     fn onto(&self, post: u32) -> Draw<'a> {
         Draw {
-            weights: Sampler::new(&self.spec.weight),
-            delays: Sampler::new(&self.spec.delay),
+            weights: self.weights.clone(),
+            delays: self.delays.clone(),
             weight_rng: self.weight_streams.get(post as u64),
             delay_rng: self.delay_streams.get(post as u64),
         }
