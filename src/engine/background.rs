@@ -30,10 +30,12 @@ pub struct Background {
 }
 
 enum Law {
-    /// Mean and `exp(-mean)`, for inversion of the cumulative distribution.
+    /// The cumulative distribution `P(X <= k)` for `k = 0..=cap`, for
+    /// inversion. Worked out once, with the very operations the draw used
+    /// to repeat for every neuron and step (`p *= mean / k; cdf += p`), so
+    /// the counts are the same and a draw costs comparisons only.
     Inversion {
-        mean: f64,
-        p0: f64,
+        cdf: Vec<f64>,
     },
     Rejection(Poisson<f64>),
     Silent,
@@ -45,8 +47,7 @@ impl Law {
             Law::Silent
         } else if mean < INVERSION_LIMIT {
             Law::Inversion {
-                mean,
-                p0: (-mean).exp(),
+                cdf: inversion_table(mean),
             }
         } else {
             // Validation caps the mean far below rand_distr's limit.
@@ -58,21 +59,34 @@ impl Law {
         match self {
             Law::Silent => 0,
             Law::Rejection(p) => p.sample(rng) as u64,
-            Law::Inversion { mean, p0 } => {
-                // Smallest k with P(X <= k) >= u. The cap only guards
-                // against rounding in the far tail (u within 1e-16 of 1).
+            Law::Inversion { cdf } => {
+                // Smallest k with P(X <= k) >= u, at most the table's last
+                // index (the cap only guards against rounding in the far
+                // tail, u within 1e-16 of 1).
                 let u: f64 = rng.random::<f64>();
-                let (mut k, mut p, mut cdf) = (0u64, *p0, *p0);
-                let cap = (mean + 40.0 * mean.sqrt() + 40.0) as u64;
-                while u > cdf && k < cap {
+                let last = cdf.len() - 1;
+                let mut k = 0;
+                while k < last && u > cdf[k] {
                     k += 1;
-                    p *= mean / k as f64;
-                    cdf += p;
                 }
-                k
+                k as u64
             }
         }
     }
+}
+
+/// `P(X <= k)` of a Poisson law with `mean` for `k = 0..=cap`.
+fn inversion_table(mean: f64) -> Vec<f64> {
+    let cap = (mean + 40.0 * mean.sqrt() + 40.0) as u64;
+    let p0 = (-mean).exp();
+    let (mut p, mut cdf) = (p0, p0);
+    let mut table = vec![cdf];
+    for k in 1..=cap {
+        p *= mean / k as f64;
+        cdf += p;
+        table.push(cdf);
+    }
+    table
 }
 
 impl Background {
@@ -114,6 +128,32 @@ impl Background {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table gives exactly the counts of inverting step by step, the
+    /// cumulative sum worked out afresh for every draw.
+    #[test]
+    fn table_inversion_gives_the_stepwise_counts() {
+        for mean in [0.128, 1.28, 2.32, 29.0] {
+            let law = Law::new(mean);
+            let (mut a, mut b) = (rng::stream(5, "test", "bg"), rng::stream(5, "test", "bg"));
+            let cap = (mean + 40.0 * mean.sqrt() + 40.0) as u64;
+            for _ in 0..100_000 {
+                let u: f64 = b.random::<f64>();
+                let (mut k, mut p, mut cdf) = (0u64, (-mean).exp(), (-mean).exp());
+                while u > cdf && k < cap {
+                    k += 1;
+                    p *= mean / k as f64;
+                    cdf += p;
+                }
+                assert_eq!(law.draw(&mut a), k, "mean {mean}, u {u}");
+            }
+            // u just below 1: the cap, as before.
+            let top = Law::new(mean);
+            if let Law::Inversion { cdf } = &top {
+                assert_eq!(cdf.len() as u64, cap + 1);
+            }
+        }
+    }
 
     /// Mean and variance of the counts against the Poisson law's (both
     /// equal to the mean), for the inversion and the rejection sampler.
