@@ -276,20 +276,20 @@ fn clock_engine_spikes_are_the_same_on_2_3_and_4_ranks() {
 }
 
 #[test]
-fn event_engine_spikes_are_the_same_on_2_and_3_ranks() {
+fn event_engine_spikes_are_the_same_on_2_3_and_4_ranks() {
     let event = CUBA.replace(r#"engine = "clock""#, r#"engine = "event""#);
-    let one = same_for_every_split(&event, &[(2, 1), (3, 1), (3, 2)]);
+    let one = same_for_every_split(&event, &[(2, 1), (3, 1), (3, 2), (4, 1)]);
     assert!(one.spikes[0].times.is_some(), "exact times recorded");
 }
 
 #[test]
-fn fixed_point_spikes_are_the_same_on_2_and_3_ranks() {
+fn fixed_point_spikes_are_the_same_on_2_3_and_4_ranks() {
     let demo = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/models/fixed_point_demo.toml"
     ))
     .expect("demo model");
-    same_for_every_split(&demo, &[(2, 1), (3, 1), (3, 2)]);
+    same_for_every_split(&demo, &[(2, 1), (3, 1), (3, 2), (4, 1)]);
 }
 
 /// The ranks that own population `name` in a run on `ranks` × 1.
