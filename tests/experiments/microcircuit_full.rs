@@ -180,12 +180,12 @@ fn microcircuit_full_scale_matches_nest() {
          on an idle machine.",
     );
     report.line(
-        "Raster (every 10th neuron, 200 ms after presimulation) of one run each, and spikesim's \
-         per-neuron rates; drawn by tests/fixtures/microcircuit/spikesim_figures.py from a \
-         `spikesim run models/microcircuit.toml` (seed 55) and by make_nest_reference.py \
+        "Raster (every 10th neuron, 200 ms after presimulation) of one run each, and each \
+         simulator's per-neuron rates; drawn by tests/fixtures/microcircuit/spikesim_figures.py \
+         from a `spikesim run models/microcircuit.toml` (seed 55) and by make_nest_reference.py \
          (NEST seed 1), not by this test:\n\n\
          ![spikesim](microcircuit_spikesim_raster.png) ![NEST](microcircuit_nest_raster.png)\n\n\
-         ![spikesim rates](microcircuit_spikesim_rates.png)",
+         ![spikesim rates](microcircuit_spikesim_rates.png) ![NEST rates](microcircuit_nest_rates.png)",
     );
     report.line(&format!(
         "Mark: {}",
