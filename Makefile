@@ -1,8 +1,8 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make run    build, simulate models/cuba.toml, write results/cuba.h5 and its plots
-#   make test   the test suite CI runs (Rust tests, MPI runs of 2 and 3 ranks,
-#               and the notebooks), about
-#               2 minutes of test time on 2 cores (7 for .ci/run from a clean clone)
+#   make test   the test suite CI runs (Rust tests, MPI runs of 2 to 4 ranks,
+#               the build without MPI, and the notebooks), about 3 minutes of
+#               test time on 2 cores (10 for .ci/run from a clean clone)
 #   make experiments   the full experiments behind the README's tables (over an
 #               hour on 2 cores); writes docs/experiments/*.md
 
