@@ -723,13 +723,9 @@ fn run_ranks(args: RunArgs, ranks: usize) -> Result<(), Error> {
 /// on any rank fails them all (rank 0 reports it), so that none goes on
 /// to wait for the others in a collective.
 fn agree<T>(comm: &dyn Comm, result: Result<T, Error>, what: &str) -> Result<T, Error> {
-    match (comm.first_failed(result.is_err()), result) {
-        (_, Err(e)) => Err(e),
-        (Some(rank), Ok(_)) => Err(Error::Usage(format!(
-            "rank {rank} of the run failed {what}"
-        ))),
-        (None, Ok(v)) => Ok(v),
-    }
+    spikesim::engine::comm::settle(comm.first_failed(result.is_err()), result, |rank| {
+        Error::Usage(format!("rank {rank} of the run failed {what}"))
+    })
 }
 
 /// The checks of a run that come before anything is built, the same on

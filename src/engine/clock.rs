@@ -12,6 +12,7 @@
 //! grid point `k + 1` are recorded and sent. Spikes at grid point 0 (from
 //! sources) are delivered before the first step.
 
+use crate::engine::comm::settle;
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
@@ -374,14 +375,9 @@ pub(crate) fn agreed<T>(
     exchange: &dyn Exchange,
     result: Result<T, MemoryError>,
 ) -> Result<T, MemoryError> {
-    let ok = exchange.all_ok(result.is_ok());
-    match result {
-        Err(e) => Err(e),
-        Ok(_) if !ok => Err(MemoryError(
-            "another rank of the run could not allocate its recordings".into(),
-        )),
-        Ok(v) => Ok(v),
-    }
+    settle(exchange.first_failed(result.is_err()), result, |_| {
+        MemoryError("another rank of the run could not allocate its recordings".into())
+    })
 }
 
 /// Merge the workers' spikes and samples into whole-population results.

@@ -141,7 +141,8 @@ pub fn try_simulate_on(
     (info.build_seconds, info.simulate_seconds) =
         (f64::from_bits(slowest[0]), f64::from_bits(slowest[1]));
     let mut stats = exchange.unwrap_or_default();
-    let mut totals = [stats.spikes_sent, stats.bytes_sent, stats.epochs];
+    // Epochs are the same on every rank; spikes and bytes add up.
+    let mut totals = [stats.spikes_sent, stats.bytes_sent];
     comm.all_reduce(&mut totals, Reduce::Sum);
     let mut seconds = [stats.seconds.to_bits()];
     comm.all_reduce(&mut seconds, Reduce::Max);
@@ -162,7 +163,7 @@ pub fn try_simulate_on(
 }
 
 /// The spike exchange for `workers` threads of this rank.
-fn exchange_for<'a>(
+pub(crate) fn exchange_for<'a>(
     comm: &'a dyn Comm,
     workers: usize,
     sizes: &[u32],
@@ -173,11 +174,6 @@ fn exchange_for<'a>(
     } else {
         Box::new(RankExchange::new(comm, workers, sizes, encoding))
     }
-}
-
-/// The stats of `exchange` when it is a [`RankExchange`].
-fn rank_stats(exchange: &dyn Exchange) -> Option<ExchangeStats> {
-    exchange.stats()
 }
 
 /// Neuron ranges `(population, neurons)` this rank's slices hold.
@@ -250,7 +246,7 @@ fn simulate_share(
         states: outcome.states,
         weights,
     };
-    Ok((results, owned, rank_stats(exchange.as_ref())))
+    Ok((results, owned, exchange.stats()))
 }
 
 /// What a run records about itself, but for its timings and counts.

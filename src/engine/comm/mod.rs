@@ -37,13 +37,6 @@ pub trait Comm: Sync {
     /// be told of (they may be waiting in a collective).
     fn abort(&self, message: &str) -> !;
 
-    /// Whether every rank is `ok`.
-    fn all_ok(&self, ok: bool) -> bool {
-        let mut flag = [u64::from(!ok)];
-        self.all_reduce(&mut flag, Reduce::Max);
-        flag[0] == 0
-    }
-
     /// The lowest rank whose `failed` is true, if any.
     fn first_failed(&self, failed: bool) -> Option<usize> {
         let mut first = [if failed { self.rank() as u64 } else { u64::MAX }];
@@ -58,11 +51,24 @@ pub fn agreed<T>(
     comm: &dyn Comm,
     result: Result<T, crate::model::memory::MemoryError>,
 ) -> Result<T, crate::model::memory::MemoryError> {
-    match (comm.first_failed(result.is_err()), result) {
-        (_, Err(e)) => Err(e),
-        (Some(rank), Ok(_)) => Err(crate::model::memory::MemoryError(format!(
+    settle(comm.first_failed(result.is_err()), result, |rank| {
+        crate::model::memory::MemoryError(format!(
             "rank {rank} of the run could not allocate its part of the network"
-        ))),
+        ))
+    })
+}
+
+/// A rank's own `result` given the lowest failing rank of the run
+/// (`first_failed`): its own error if it failed, `elsewhere(rank)` if
+/// only another rank did.
+pub fn settle<T, E>(
+    first_failed: Option<usize>,
+    result: Result<T, E>,
+    elsewhere: impl FnOnce(usize) -> E,
+) -> Result<T, E> {
+    match (first_failed, result) {
+        (_, Err(e)) => Err(e),
+        (Some(rank), Ok(_)) => Err(elsewhere(rank)),
         (None, Ok(v)) => Ok(v),
     }
 }

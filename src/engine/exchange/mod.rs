@@ -48,11 +48,12 @@ pub trait Exchange: Sync {
     /// epoch in canonical order.
     fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>);
 
-    /// Whether every process of the run is `ok` (called by the main thread
-    /// only, before the workers start): a failure on one rank then stops
-    /// them all instead of leaving the others waiting in an exchange.
-    fn all_ok(&self, ok: bool) -> bool {
-        ok
+    /// The lowest process of the run whose `failed` is true, if any (called
+    /// by the main thread only, before the workers start): a failure on one
+    /// rank then stops them all instead of leaving the others waiting in an
+    /// exchange.
+    fn first_failed(&self, failed: bool) -> Option<usize> {
+        failed.then_some(0)
     }
 
     /// What exchanging between processes cost, if this exchange does.

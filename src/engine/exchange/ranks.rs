@@ -142,8 +142,8 @@ impl Exchange for RankExchange<'_> {
         );
     }
 
-    fn all_ok(&self, ok: bool) -> bool {
-        self.comm.all_ok(ok)
+    fn first_failed(&self, failed: bool) -> Option<usize> {
+        self.comm.first_failed(failed)
     }
 
     fn stats(&self) -> Option<ExchangeStats> {

@@ -18,7 +18,7 @@ pub mod arith;
 use std::time::Instant;
 
 use crate::engine::comm::{Comm, Reduce, Solo};
-use crate::engine::exchange::{Encoding, Exchange, LocalExchange, RankExchange, Spike, on_workers};
+use crate::engine::exchange::{Encoding, Exchange, LocalExchange, Spike, on_workers};
 use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace};
 use crate::model::ModelSpec;
@@ -547,16 +547,7 @@ pub fn simulate_share(
         .flat_map(|w| &w.slices)
         .map(|s| (s.population, s.offset..s.offset + s.cells.size() as u32))
         .collect();
-    let exchange: Box<dyn Exchange> = if share.ranks > 1 {
-        Box::new(RankExchange::new(
-            comm,
-            net.workers.len(),
-            &net.sizes,
-            Encoding::Steps,
-        ))
-    } else {
-        Box::new(LocalExchange::new(net.workers.len()))
-    };
+    let exchange = super::exchange_for(comm, net.workers.len(), &net.sizes, Encoding::Steps);
     let started = Instant::now();
     let total = net.steps;
     let outcome = run_with(
