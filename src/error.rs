@@ -15,4 +15,7 @@ pub enum Error {
     /// A run that does not fit in memory, refused or failed.
     #[error(transparent)]
     Memory(#[from] crate::model::memory::MemoryError),
+    /// A run that stopped short: output, checkpoint or a state gone bad.
+    #[error(transparent)]
+    Run(#[from] crate::engine::RunError),
 }

@@ -12,14 +12,15 @@
 //! grid point `k + 1` are recorded and sent. Spikes at grid point 0 (from
 //! sources) are delivered before the first step.
 
-use crate::engine::comm::settle;
-use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
+use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, vote};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
-use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
+use crate::engine::persist::{Persist, PersistError, Snapshot};
+use crate::engine::plastic::{self, at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
-use crate::io::results::{SpikeTrains, StateTrace};
+use crate::engine::segment::{RunError, Segmented, worker_vote};
+use crate::io::results::{Results, SpikeTrains, StateTrace};
 use crate::model::memory::MemoryError;
-use crate::model::spec::RecordSpec;
+use crate::model::spec::{RecordSpec, WeightRecordSpec};
 use crate::synapse::{Arrival, Delays};
 
 /// What a run produced.
@@ -30,13 +31,51 @@ pub struct Outcome {
     pub synaptic_events: u64,
 }
 
-/// What a worker brings back.
+/// A worker's progress through the run, kept from one segment to the next.
 #[derive(Default)]
-struct WorkerOutcome {
-    /// Per slice: `(grid point, neuron within the population)`.
+struct WorkerRun {
+    /// This segment's spikes per slice: `(grid point, neuron within the
+    /// population)`.
     spikes: Vec<Vec<(u64, u32)>>,
+    /// This segment's samples per slice.
     recorders: Vec<Vec<SliceRecorder>>,
+    /// Next drive change per slice.
+    drive_cursor: Vec<usize>,
     synaptic_events: u64,
+    /// Epochs exchanged (the first, of grid point 0, included).
+    epoch: u64,
+    /// Grid steps done.
+    k: u64,
+    /// Grid point 0 is done: initial spikes sent, its samples taken.
+    started: bool,
+}
+
+impl WorkerRun {
+    /// Bytes of recordings held.
+    fn buffered(&self, worker: &Worker) -> usize {
+        let spikes: usize = self.spikes.iter().map(|s| s.len() * 12).sum();
+        let samples: usize = self
+            .recorders
+            .iter()
+            .flatten()
+            .flat_map(|r| &r.values)
+            .map(|v| v.len() * 8)
+            .sum();
+        spikes + samples + crate::engine::plastic::snapshot_bytes(&worker.parts)
+    }
+
+    /// The counters and cursors (recordings are written before a save).
+    fn persist(&mut self, s: &mut Snapshot) {
+        let mut cursors: Vec<u64> = self.drive_cursor.iter().map(|&c| c as u64).collect();
+        s.vec(&mut cursors);
+        self.drive_cursor = cursors.into_iter().map(|c| c as usize).collect();
+        s.scalar(&mut self.synaptic_events);
+        s.scalar(&mut self.epoch);
+        s.scalar(&mut self.k);
+        let mut started = u64::from(self.started);
+        s.scalar(&mut started);
+        self.started = started != 0;
+    }
 }
 
 /// The read-only part of the network that every worker consults.
@@ -74,78 +113,221 @@ pub fn try_run_with(
     progress: &mut dyn FnMut(u64),
     exchange: &dyn Exchange,
 ) -> Result<Outcome, MemoryError> {
-    let Network {
-        dt,
-        steps,
-        populations,
-        projections,
-        outgoing,
-        workers,
-        snapshot_steps,
-    } = net;
-    let epoch = projections
-        .iter()
-        .map(|p| p.min_delay as u64)
-        .min()
-        .unwrap_or(*steps)
-        .max(1);
-    let shared = Shared {
-        steps: *steps,
-        dt: *dt,
-        snapshot_steps,
-        epoch,
-        populations,
-        projections,
-        outgoing,
-    };
-    let recorders: Result<Vec<Vec<Vec<SliceRecorder>>>, _> = workers
-        .iter()
-        .map(|w| {
-            w.slices
-                .iter()
-                .map(|s| slice_recorders(s.population, s.offset, s.len(), records, *steps))
-                .collect()
-        })
-        .collect();
-    let recorders = agreed(exchange, recorders)?;
-
-    let jobs: Vec<_> = workers.iter_mut().zip(recorders).collect();
-    let shared = &shared;
-    let outcomes = on_workers(jobs, progress, |w, (worker, recorders), progress| {
-        run_worker(w, worker, recorders, shared, exchange, progress)
-    });
-    assemble(net, records, outcomes)
+    let mut run = ClockRun::new(net, records, &[])?;
+    let steps = run.steps();
+    let never = || false;
+    run.advance(steps, usize::MAX, &never, exchange, progress)
+        .map_err(|e| match e {
+            RunError::Memory(m) => m,
+            other => MemoryError(other.to_string()),
+        })?;
+    let synaptic_events = run.synaptic_events();
+    let results = run.take()?;
+    Ok(Outcome {
+        spikes: results.spikes,
+        states: results.states,
+        synaptic_events,
+    })
 }
 
+/// A clock-driven run of one rank's workers, in segments.
+pub struct ClockRun<'a> {
+    net: &'a mut Network,
+    records: &'a [RecordSpec],
+    weight_records: &'a [WeightRecordSpec],
+    workers: Vec<WorkerRun>,
+    epoch: u64,
+    /// Grid points whose samples were taken before this segment.
+    sampled: u64,
+}
+
+impl<'a> ClockRun<'a> {
+    pub fn new(
+        net: &'a mut Network,
+        records: &'a [RecordSpec],
+        weight_records: &'a [WeightRecordSpec],
+    ) -> Result<Self, MemoryError> {
+        let epoch = net
+            .projections
+            .iter()
+            .map(|p| p.min_delay as u64)
+            .min()
+            .unwrap_or(net.steps)
+            .max(1);
+        let workers = net
+            .workers
+            .iter()
+            .map(|w| {
+                let recorders = w
+                    .slices
+                    .iter()
+                    .map(|s| slice_recorders(s.population, s.offset, s.len(), records))
+                    .collect::<Result<_, _>>()?;
+                Ok(WorkerRun {
+                    spikes: vec![Vec::new(); w.slices.len()],
+                    recorders,
+                    drive_cursor: vec![0; w.slices.len()],
+                    ..WorkerRun::default()
+                })
+            })
+            .collect::<Result<_, MemoryError>>()?;
+        Ok(Self {
+            net,
+            records,
+            weight_records,
+            workers,
+            epoch,
+            sampled: 0,
+        })
+    }
+
+    /// Grid points sampled so far: the step after the last boundary has
+    /// its samples taken before the exchange that ends the epoch.
+    fn sampled_through(&self) -> u64 {
+        let w = &self.workers[0];
+        if w.started {
+            (w.k + 1).min(self.net.steps)
+        } else {
+            0
+        }
+    }
+}
+
+impl Segmented for ClockRun<'_> {
+    fn steps(&self) -> u64 {
+        self.net.steps
+    }
+
+    fn reached(&self) -> u64 {
+        self.workers[0].k
+    }
+
+    fn advance(
+        &mut self,
+        until: u64,
+        budget: usize,
+        stop: &(dyn Fn() -> bool + Sync),
+        exchange: &dyn Exchange,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Vote, RunError> {
+        let Network {
+            dt,
+            steps,
+            populations,
+            projections,
+            outgoing,
+            workers,
+            snapshot_steps,
+        } = &mut *self.net;
+        let shared = Shared {
+            steps: *steps,
+            dt: *dt,
+            snapshot_steps,
+            epoch: self.epoch,
+            populations,
+            projections,
+            outgoing,
+        };
+        let budget = budget / workers.len().max(1);
+        let jobs: Vec<_> = workers.iter_mut().zip(&mut self.workers).collect();
+        let shared = &shared;
+        let votes = on_workers(jobs, progress, |w, (worker, run), progress| {
+            run_worker(
+                w,
+                worker,
+                run,
+                shared,
+                exchange,
+                (until, budget, stop),
+                progress,
+            )
+        });
+        Ok(votes[0])
+    }
+
+    fn take(&mut self) -> Result<Results, MemoryError> {
+        let through = self.sampled_through();
+        let outcome = assemble(
+            self.net,
+            self.records,
+            &mut self.workers,
+            self.sampled,
+            through,
+        )?;
+        self.sampled = through;
+        let weights = if self.reached() >= self.net.steps {
+            plastic::weight_traces(self.net, self.weight_records)
+        } else {
+            plastic::take_weight_traces(self.net, self.weight_records)
+        };
+        Ok(Results {
+            spikes: crate::engine::recorded(
+                outcome.spikes,
+                self.net.populations.iter().map(|p| p.record_spikes),
+            ),
+            states: outcome.states,
+            weights,
+            ..Results::default()
+        })
+    }
+
+    fn save(&mut self) -> Vec<u8> {
+        let mut s = Snapshot::saving();
+        for (worker, run) in self.net.workers.iter_mut().zip(&mut self.workers) {
+            worker.persist(&mut s);
+            run.persist(&mut s);
+        }
+        s.into_bytes()
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<(), PersistError> {
+        let mut s = Snapshot::loading(bytes);
+        for (worker, run) in self.net.workers.iter_mut().zip(&mut self.workers) {
+            worker.persist(&mut s);
+            run.persist(&mut s);
+        }
+        s.finish()?;
+        self.sampled = self.sampled_through();
+        Ok(())
+    }
+
+    fn synaptic_events(&self) -> u64 {
+        self.workers.iter().map(|w| w.synaptic_events).sum()
+    }
+}
+
+/// Worker `w`'s epochs from where it stands to the first boundary at or
+/// after `until`, or to an earlier one where some worker voted.
 fn run_worker(
     w: usize,
     worker: &mut Worker,
-    mut recorders: Vec<Vec<SliceRecorder>>,
+    run: &mut WorkerRun,
     shared: &Shared,
     exchange: &dyn Exchange,
+    (until, budget, stop): (u64, usize, &(dyn Fn() -> bool + Sync)),
     progress: &mut dyn FnMut(u64),
-) -> WorkerOutcome {
-    let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); worker.slices.len()];
-    let mut drive_cursor = vec![0usize; worker.slices.len()];
+) -> Vote {
     let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
-    let mut synaptic_events = 0;
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
+    let mut votes = vote::NONE;
 
-    for (si, slice) in worker.slices.iter_mut().enumerate() {
-        fired.clear();
-        slice.neuron.initial_spikes(&mut fired);
-        emit(slice, si, 0, &fired, shared, &mut spikes, &mut outbox);
+    if !run.started {
+        for (si, slice) in worker.slices.iter_mut().enumerate() {
+            fired.clear();
+            slice.neuron.initial_spikes(&mut fired);
+            emit(slice, si, 0, &fired, shared, &mut run.spikes, &mut outbox);
+        }
+        exchange.exchange(w, run.epoch, &mut outbox, &mut all, vote::NONE);
+        run.synaptic_events += deliver(worker, &all, shared);
+        if shared.steps > 0 {
+            begin_step(worker, &mut run.recorders, &mut run.drive_cursor, 0, shared);
+        }
+        run.started = true;
     }
-    let mut epoch = 0;
-    exchange.exchange(w, epoch, &mut outbox, &mut all);
-    synaptic_events += deliver(worker, &all, shared);
 
     let report_every = (shared.steps / 200).max(1);
-    if shared.steps > 0 {
-        begin_step(worker, &mut recorders, &mut drive_cursor, 0, shared);
-    }
-    let mut k = 0;
-    while k < shared.steps {
+    while run.k < shared.steps && run.k < until && votes == vote::NONE {
+        let k = run.k;
         let end = k.saturating_add(shared.epoch).min(shared.steps);
         for step in k..end {
             let t = (step + 1) as f64 * shared.dt;
@@ -175,7 +357,7 @@ fn run_worker(
                     step + 1,
                     &fired,
                     shared,
-                    &mut spikes,
+                    &mut run.spikes,
                     &mut outbox,
                 );
                 emit_graded(slice, step + 1, shared, &mut outbox);
@@ -183,30 +365,35 @@ fn run_worker(
             // The last step's successor is begun before the exchange below:
             // it needs no input, so it fills the time spent waiting there.
             if step + 1 < shared.steps {
-                begin_step(worker, &mut recorders, &mut drive_cursor, step + 1, shared);
+                begin_step(
+                    worker,
+                    &mut run.recorders,
+                    &mut run.drive_cursor,
+                    step + 1,
+                    shared,
+                );
             }
             if (step + 1).is_multiple_of(report_every) {
                 progress(step + 1);
             }
         }
-        epoch += 1;
-        exchange.exchange(w, epoch, &mut outbox, &mut all);
-        synaptic_events += deliver(worker, &all, shared);
-        k = end;
+        run.epoch += 1;
+        let mine = worker_vote(stop, run.buffered(worker), budget);
+        votes = exchange.exchange(w, run.epoch, &mut outbox, &mut all, mine);
+        run.synaptic_events += deliver(worker, &all, shared);
+        run.k = end;
     }
-    at_grid_point(
-        &mut worker.parts,
-        shared.steps,
-        shared.dt,
-        shared.steps,
-        shared.snapshot_steps,
-    );
-    progress(shared.steps);
-    WorkerOutcome {
-        spikes,
-        recorders,
-        synaptic_events,
+    if run.k >= shared.steps {
+        at_grid_point(
+            &mut worker.parts,
+            shared.steps,
+            shared.dt,
+            shared.steps,
+            shared.snapshot_steps,
+        );
+        progress(shared.steps);
     }
+    votes
 }
 
 /// Record a slice's spikes of grid point `grid` and queue them for exchange.
@@ -369,34 +556,26 @@ fn scaled(weight: f32, value: f64) -> f32 {
     }
 }
 
-/// `result`, once every process of the run has reached this point: an
-/// error on any of them is an error on all (no rank left waiting).
-pub(crate) fn agreed<T>(
-    exchange: &dyn Exchange,
-    result: Result<T, MemoryError>,
-) -> Result<T, MemoryError> {
-    settle(exchange.first_failed(result.is_err()), result, |_| {
-        MemoryError("another rank of the run could not allocate its recordings".into())
-    })
-}
-
-/// Merge the workers' spikes and samples into whole-population results.
+/// Merge the workers' spikes and samples of the segment (grid points
+/// `from..through` sampled) into whole-population results, emptying them.
 fn assemble(
     net: &Network,
     records: &[RecordSpec],
-    outcomes: Vec<WorkerOutcome>,
+    runs: &mut [WorkerRun],
+    from: u64,
+    through: u64,
 ) -> Result<Outcome, MemoryError> {
     let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); net.populations.len()];
-    let mut traces = Traces::new(net, records)?;
+    let mut traces = Traces::new(net, records, from, through)?;
     let mut synaptic_events = 0;
-    for (worker, outcome) in net.workers.iter().zip(outcomes) {
-        synaptic_events += outcome.synaptic_events;
+    for (worker, run) in net.workers.iter().zip(runs) {
+        synaptic_events += run.synaptic_events;
         for (slice, (slice_spikes, recorders)) in worker
             .slices
             .iter()
-            .zip(outcome.spikes.into_iter().zip(outcome.recorders))
+            .zip(run.spikes.iter_mut().zip(&mut run.recorders))
         {
-            spikes[slice.population].extend(slice_spikes);
+            spikes[slice.population].append(slice_spikes);
             traces.add(recorders, slice.neuron.as_ref());
         }
     }

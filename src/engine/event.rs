@@ -30,14 +30,16 @@ use std::cmp::Ordering;
 use crate::engine::calendar::Calendar;
 use crate::engine::check_grid::CheckGrid;
 use crate::engine::event_grid::{Grid, OnGrid, arrival_step, send_graded};
-use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
+use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, vote};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
-use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
+use crate::engine::persist::{Persist, PersistError, Snapshot};
+use crate::engine::plastic::{self, at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
-use crate::io::results::SpikeTrains;
+use crate::engine::segment::{RunError, Segmented, worker_vote};
+use crate::io::results::{Results, SpikeTrains};
 use crate::model::memory::MemoryError;
-use crate::model::spec::{ModelSpec, Port, RecordSpec};
+use crate::model::spec::{ModelSpec, Port, RecordSpec, WeightRecordSpec};
 use crate::neuron::exact::on_grain;
 use crate::neuron::{EventModel, Next};
 use crate::synapse::Arrival;
@@ -186,49 +188,312 @@ pub fn try_run_with(
     progress: &mut dyn FnMut(u64),
     exchange: &dyn Exchange,
 ) -> Result<Outcome, MemoryError> {
-    // A projection without synapses has no shortest delay (an empty one
-    // reports 0, and an epoch of 0 s never ends the run).
-    let epoch = net
-        .projections
-        .iter()
-        .filter(|p| p.synapse_count > 0)
-        .filter_map(|p| p.min_delay_seconds)
-        .fold(f64::INFINITY, f64::min)
-        .min(spec.simulation.duration.max(net.dt));
-    let steps = net.steps;
-    let Network {
-        dt,
-        populations,
-        projections,
-        outgoing,
-        workers,
-        snapshot_steps,
-        ..
-    } = net;
-    let shared = Shared {
-        duration: spec.simulation.duration,
-        dt: *dt,
-        snapshot_steps,
-        epoch,
-        populations,
-        projections,
-        outgoing,
-    };
-    let records = &spec.records;
-    // Reserved here, before any worker starts, so that a failure stops
-    // the run instead of one worker among waiting others.
-    let recorders = workers
-        .iter()
-        .map(|w| recorders(&w.slices, records, steps))
-        .collect::<Result<Vec<_>, _>>();
-    let recorders = crate::engine::clock::agreed(exchange, recorders)?;
+    let mut run = EventRun::new(net, spec)?;
+    let steps = run.steps();
+    let never = || false;
+    run.advance(steps, usize::MAX, &never, exchange, progress)
+        .map_err(|e| match e {
+            RunError::Memory(m) => m,
+            other => MemoryError(other.to_string()),
+        })?;
+    let synaptic_events = run.synaptic_events();
+    let results = run.take()?;
+    Ok(Outcome {
+        spikes: results.spikes,
+        states: results.states,
+        synaptic_events,
+    })
+}
 
-    let jobs: Vec<_> = workers.iter_mut().zip(recorders).collect();
-    let shared = &shared;
-    let outcomes = on_workers(jobs, progress, |w, (worker, recs), progress| {
-        run_worker(w, worker, recs, shared, exchange, progress)
-    });
-    assemble(net, records, outcomes)
+/// A worker's progress through the run, kept from one segment to the next.
+struct WorkerRun {
+    /// The worker's queues and event forms, made when it first advances.
+    state: Option<WorkerState>,
+    /// This segment's samples per slice.
+    recs: Vec<Vec<SliceRecorder>>,
+    /// Next grid point to sample.
+    next_sample: u64,
+    /// Epochs exchanged.
+    epoch_index: u64,
+    /// Steps last reported to `progress`.
+    reported: u64,
+    synaptic_events: u64,
+    /// The run's last instant is done.
+    finished: bool,
+}
+
+/// What a worker's events live in.
+struct WorkerState {
+    grid: Grid,
+    slices: Vec<EventSlice>,
+    agenda: Agenda,
+    /// Spikes to send at the end of the epoch.
+    outbox: Vec<Spike>,
+}
+
+impl WorkerRun {
+    /// The counters (recordings are written before a save).
+    fn persist_counters(&mut self, s: &mut Snapshot) {
+        s.scalar(&mut self.next_sample);
+        s.scalar(&mut self.epoch_index);
+        s.scalar(&mut self.reported);
+        s.scalar(&mut self.synaptic_events);
+        let mut finished = u64::from(self.finished);
+        s.scalar(&mut finished);
+        self.finished = finished != 0;
+    }
+}
+
+/// An event-driven run of one rank's workers, in segments.
+pub struct EventRun<'a> {
+    net: &'a mut Network,
+    records: &'a [RecordSpec],
+    weight_records: &'a [WeightRecordSpec],
+    duration: f64,
+    /// Epoch length (s).
+    epoch: f64,
+    workers: Vec<WorkerRun>,
+    /// Grid points whose samples were taken before this segment.
+    sampled: u64,
+}
+
+impl<'a> EventRun<'a> {
+    pub fn new(net: &'a mut Network, spec: &'a ModelSpec) -> Result<Self, MemoryError> {
+        // A projection without synapses has no shortest delay (an empty one
+        // reports 0, and an epoch of 0 s never ends the run).
+        let epoch = net
+            .projections
+            .iter()
+            .filter(|p| p.synapse_count > 0)
+            .filter_map(|p| p.min_delay_seconds)
+            .fold(f64::INFINITY, f64::min)
+            .min(spec.simulation.duration.max(net.dt));
+        let records = &spec.records;
+        let workers = net
+            .workers
+            .iter()
+            .map(|w| {
+                Ok(WorkerRun {
+                    state: None,
+                    recs: recorders(&w.slices, records)?,
+                    next_sample: 0,
+                    epoch_index: 0,
+                    reported: 0,
+                    synaptic_events: 0,
+                    finished: false,
+                })
+            })
+            .collect::<Result<_, MemoryError>>()?;
+        Ok(Self {
+            net,
+            records,
+            weight_records: &spec.weight_records,
+            duration: spec.simulation.duration,
+            epoch,
+            workers,
+            sampled: 0,
+        })
+    }
+
+    /// What every worker reads, and the workers.
+    fn split(&mut self) -> (Shared<'_>, &mut Vec<Worker>, &mut Vec<WorkerRun>) {
+        let Network {
+            dt,
+            populations,
+            projections,
+            outgoing,
+            workers,
+            snapshot_steps,
+            ..
+        } = &mut *self.net;
+        let shared = Shared {
+            duration: self.duration,
+            dt: *dt,
+            snapshot_steps,
+            epoch: self.epoch,
+            populations,
+            projections,
+            outgoing,
+        };
+        (shared, workers, &mut self.workers)
+    }
+
+    fn save_or_load(&mut self, s: &mut Snapshot) {
+        let (shared, workers, runs) = self.split();
+        for (worker, run) in workers.iter_mut().zip(runs.iter_mut()) {
+            worker.persist(s);
+            run.persist_counters(s);
+            let state = run
+                .state
+                .get_or_insert_with(|| WorkerState::start(worker, &shared));
+            state.persist(s);
+        }
+    }
+}
+
+impl Segmented for EventRun<'_> {
+    fn steps(&self) -> u64 {
+        self.net.steps
+    }
+
+    fn reached(&self) -> u64 {
+        let w = &self.workers[0];
+        if w.finished {
+            return self.net.steps;
+        }
+        let t = w.epoch_index as f64 * self.epoch;
+        ((t / self.net.dt).round() as u64).min(self.net.steps)
+    }
+
+    fn advance(
+        &mut self,
+        until: u64,
+        budget: usize,
+        stop: &(dyn Fn() -> bool + Sync),
+        exchange: &dyn Exchange,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Vote, RunError> {
+        let until_time = until as f64 * self.net.dt;
+        let steps = self.net.steps;
+        let (shared, workers, runs) = self.split();
+        let budget = budget / workers.len().max(1);
+        let jobs: Vec<_> = workers.iter_mut().zip(runs.iter_mut()).collect();
+        let shared = &shared;
+        let votes = on_workers(jobs, progress, |w, (worker, run), progress| {
+            let limits = Limits {
+                until: until_time,
+                steps,
+                budget,
+                stop,
+            };
+            run_worker(w, worker, run, shared, exchange, limits, progress)
+        });
+        Ok(votes[0])
+    }
+
+    fn take(&mut self) -> Result<Results, MemoryError> {
+        let through = self.workers[0].next_sample;
+        let outcome = assemble(
+            self.net,
+            self.records,
+            &mut self.workers,
+            self.sampled,
+            through,
+        )?;
+        self.sampled = through;
+        let weights = if self.workers[0].finished {
+            plastic::weight_traces(self.net, self.weight_records)
+        } else {
+            plastic::take_weight_traces(self.net, self.weight_records)
+        };
+        Ok(Results {
+            spikes: crate::engine::recorded(
+                outcome.spikes,
+                self.net.populations.iter().map(|p| p.record_spikes),
+            ),
+            states: outcome.states,
+            weights,
+            ..Results::default()
+        })
+    }
+
+    fn save(&mut self) -> Vec<u8> {
+        let mut s = Snapshot::saving();
+        self.save_or_load(&mut s);
+        s.into_bytes()
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<(), PersistError> {
+        let mut s = Snapshot::loading(bytes);
+        self.save_or_load(&mut s);
+        s.finish()?;
+        // Recordings were written before the save.
+        for run in &mut self.workers {
+            if let Some(state) = &mut run.state {
+                state.slices.iter_mut().for_each(|s| s.spikes.clear());
+                state.outbox.clear();
+            }
+        }
+        self.sampled = self.workers[0].next_sample;
+        Ok(())
+    }
+
+    fn synaptic_events(&self) -> u64 {
+        self.workers.iter().map(|w| w.synaptic_events).sum()
+    }
+}
+
+/// Where a worker's segment may end.
+struct Limits<'a> {
+    /// The first epoch boundary at or after this time (s) ends it.
+    until: f64,
+    steps: u64,
+    /// Bytes of recordings past which the worker asks for a write.
+    budget: usize,
+    stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl WorkerState {
+    /// The worker's queues at time 0: drive changes, every neuron's first
+    /// check, and the spikes of grid point 0 waiting to be sent.
+    fn start(worker: &mut Worker, shared: &Shared) -> Self {
+        let grid = Grid::new(worker, shared.projections);
+        let mut slices = event_slices(worker, &grid.is_grid);
+        let mut agenda = Agenda {
+            queue: Calendar::new(shared.epoch),
+            checks: CheckGrid::new(shared.dt),
+            fetch_ahead: slices.iter().any(|s| scattered(&s.pending)),
+        };
+        for (si, slice) in slices.iter_mut().enumerate() {
+            for (c, (t, _)) in slice.drive.iter().enumerate() {
+                let key = [slice.population as u32, slice.offset, 0, 0];
+                push(
+                    &mut agenda.queue,
+                    Event {
+                        time: *t,
+                        class: 0,
+                        key,
+                        kind: Kind::Drive {
+                            slice: si as u32,
+                            change: c as u32,
+                        },
+                    },
+                );
+            }
+            for i in 0..slice.model.size() {
+                let next = slice.model.check(i, 0.0);
+                schedule(&mut agenda, slice, (si, i), 0.0, next);
+            }
+        }
+        let mut state = Self {
+            grid,
+            slices,
+            agenda,
+            outbox: Vec::new(),
+        };
+        let Self {
+            grid,
+            slices,
+            outbox,
+            ..
+        } = &mut state;
+        for &si in &grid.slices {
+            grid.fired.clear();
+            worker.slices[si].neuron.initial_spikes(&mut grid.fired);
+            for &n in &grid.fired {
+                record_and_send(&mut slices[si], 0.0, n, shared, outbox);
+            }
+        }
+        state
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        self.grid.persist(s);
+        for slice in &mut self.slices {
+            slice.persist(s);
+        }
+        self.agenda.persist(s);
+    }
 }
 
 /// The slices' event forms; a grid slice (see `event_grid`) gets a stand-in
@@ -268,11 +533,10 @@ fn event_slices(worker: &Worker, is_grid: &[bool]) -> Vec<EventSlice> {
 fn recorders(
     slices: &[Slice],
     records: &[RecordSpec],
-    steps: u64,
 ) -> Result<Vec<Vec<SliceRecorder>>, MemoryError> {
     slices
         .iter()
-        .map(|s| slice_recorders(s.population, s.offset, s.len(), records, steps))
+        .map(|s| slice_recorders(s.population, s.offset, s.len(), records))
         .collect()
 }
 
@@ -374,58 +638,38 @@ fn taken(slice: &mut EventSlice, i: usize) {
     p.fire = false;
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Worker `w`'s epochs from where it stands to the first boundary at or
+/// after `limits.until`, or to an earlier one where some worker voted.
 fn run_worker(
     w: usize,
     worker: &mut Worker,
-    mut recs: Vec<Vec<SliceRecorder>>,
+    run: &mut WorkerRun,
     shared: &Shared,
     exchange: &dyn Exchange,
+    limits: Limits,
     progress: &mut dyn FnMut(u64),
-) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
-    let mut grid = Grid::new(worker, shared.projections);
-    let mut slices = event_slices(worker, &grid.is_grid);
+) -> Vote {
+    if run.finished {
+        return vote::NONE;
+    }
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
-    let mut agenda = Agenda {
-        queue: Calendar::new(shared.epoch),
-        checks: CheckGrid::new(shared.dt),
-        fetch_ahead: slices.iter().any(|s| scattered(&s.pending)),
-    };
-    for (si, slice) in slices.iter_mut().enumerate() {
-        for (c, (t, _)) in slice.drive.iter().enumerate() {
-            let key = [slice.population as u32, slice.offset, 0, 0];
-            push(
-                &mut agenda.queue,
-                Event {
-                    time: *t,
-                    class: 0,
-                    key,
-                    kind: Kind::Drive {
-                        slice: si as u32,
-                        change: c as u32,
-                    },
-                },
-            );
-        }
-        for i in 0..slice.model.size() {
-            let next = slice.model.check(i, 0.0);
-            schedule(&mut agenda, slice, (si, i), 0.0, next);
-        }
-    }
-    let steps = (shared.duration / shared.dt).round() as u64;
-    let mut next_sample = 0u64;
-    let (mut outbox, mut all, mut emitted) = (Vec::new(), Vec::new(), Vec::new());
-    for &si in &grid.slices {
-        grid.fired.clear();
-        worker.slices[si].neuron.initial_spikes(&mut grid.fired);
-        for &n in &grid.fired {
-            record_and_send(&mut slices[si], 0.0, n, shared, &mut outbox);
-        }
-    }
-    let mut synaptic_events = 0;
-    let mut epoch_index = 0;
-    let (report_every, mut reported) = ((steps / 200).max(1), 0);
+    let state = run
+        .state
+        .get_or_insert_with(|| WorkerState::start(worker, shared));
+    let WorkerState {
+        grid,
+        slices,
+        agenda,
+        outbox,
+    } = state;
+    let recs = &mut run.recs;
+    let steps = limits.steps;
+    let (mut all, mut emitted) = (Vec::new(), Vec::new());
+    let synaptic_events = &mut run.synaptic_events;
+    let report_every = (steps / 200).max(1);
+    let mut votes;
     loop {
+        let epoch_index = run.epoch_index;
         // Epoch boundaries are multiples of the epoch length, as the
         // calendar's buckets are.
         let start = epoch_index as f64 * shared.epoch;
@@ -438,30 +682,30 @@ fn run_worker(
             (epoch_index + 1) as f64 * shared.epoch
         };
         agenda.queue.advance_to(epoch_index);
-        for (si, slice) in slices.iter_mut().enumerate() {
+        for slice in slices.iter_mut() {
             emitted.clear();
             slice.model.emit(start, end, &mut emitted);
             for &(t, n) in &emitted {
-                record_and_send(slice, on_grain(t), n, shared, &mut outbox);
+                record_and_send(slice, on_grain(t), n, shared, outbox);
             }
-            let _ = si;
         }
         // Interleave the queue with the samples due in this epoch.
-        while next_sample < steps && (next_sample as f64 * shared.dt) < end {
+        while run.next_sample < steps && (run.next_sample as f64 * shared.dt) < end {
+            let next_sample = run.next_sample;
             // On the event grain, so that an arrival at a grid point (a
             // spike time plus a delay, rounded to the grain) is applied
             // before the sample, as the clock engine applies it.
             let t_sample = on_grain(next_sample as f64 * shared.dt);
-            let mut run = Run {
-                agenda: &mut agenda,
-                slices: &mut slices,
+            let mut r = Run {
+                agenda,
+                slices,
                 shared,
                 worker,
                 plastic: &plastic,
-                outbox: &mut outbox,
-                events: &mut synaptic_events,
+                outbox,
+                events: synaptic_events,
             };
-            run.advance(&mut grid, t_sample, true, next_sample + 1);
+            r.advance(grid, t_sample, true, next_sample + 1);
             for (si, slice_recs) in recs.iter_mut().enumerate() {
                 for r in slice_recs.iter_mut() {
                     if next_sample.is_multiple_of(r.every) {
@@ -486,52 +730,67 @@ fn run_worker(
                 steps,
                 shared.snapshot_steps,
             );
-            next_sample += 1;
+            run.next_sample += 1;
         }
         let through = arrival_step(end, shared.dt);
-        let mut run = Run {
-            agenda: &mut agenda,
-            slices: &mut slices,
+        let mut r = Run {
+            agenda,
+            slices,
             shared,
             worker,
             plastic: &plastic,
-            outbox: &mut outbox,
-            events: &mut synaptic_events,
+            outbox,
+            events: synaptic_events,
         };
-        run.advance(&mut grid, end, false, through);
+        r.advance(grid, end, false, through);
         outbox.sort_unstable_by(Spike::canonical_cmp);
-        exchange.exchange(w, epoch_index, &mut outbox, &mut all);
-        synaptic_events += deliver(&mut agenda.queue, worker, &all, shared, &grid);
-        epoch_index += 1;
+        let buffered = slices.iter().map(|s| s.spikes.len() * 12).sum::<usize>()
+            + recs
+                .iter()
+                .flatten()
+                .flat_map(|r| &r.values)
+                .map(|v| v.len() * 8)
+                .sum::<usize>()
+            + crate::engine::plastic::snapshot_bytes(&worker.parts);
+        let mine = worker_vote(limits.stop, buffered, limits.budget);
+        votes = exchange.exchange(w, epoch_index, outbox, &mut all, mine);
+        *synaptic_events += deliver(&mut agenda.queue, worker, &all, shared, grid);
+        run.epoch_index += 1;
         // About 200 reports a run, as the clock engine gives: reporting
         // every epoch cost 5 % of CUBA's loop.
         let done = ((end.min(shared.duration) / shared.dt).round() as u64).min(steps);
-        if done >= reported + report_every || last {
+        if done >= run.reported + report_every || last {
             progress(done);
-            reported = done;
+            run.reported = done;
         }
         if last {
-            let mut run = Run {
-                agenda: &mut agenda,
-                slices: &mut slices,
+            let mut r = Run {
+                agenda,
+                slices,
                 shared,
                 worker,
                 plastic: &plastic,
-                outbox: &mut outbox,
-                events: &mut synaptic_events,
+                outbox,
+                events: synaptic_events,
             };
-            run.last_instant(&mut grid, epoch_index, steps);
+            r.last_instant(grid, run.epoch_index, steps);
+            run.finished = true;
+            break;
+        }
+        if votes != vote::NONE || end >= limits.until {
             break;
         }
     }
-    at_grid_point(
-        &mut worker.parts,
-        steps,
-        shared.dt,
-        steps,
-        shared.snapshot_steps,
-    );
-    (slices, recs, synaptic_events)
+    if run.finished {
+        at_grid_point(
+            &mut worker.parts,
+            steps,
+            shared.dt,
+            steps,
+            shared.snapshot_steps,
+        );
+    }
+    votes
 }
 
 fn record_and_send(
@@ -1001,20 +1260,27 @@ fn to_grid(
     events
 }
 
+/// Merge the workers' spikes and samples of the segment (grid points
+/// `from..through` sampled) into whole-population results, emptying them.
 fn assemble(
     net: &Network,
     records: &[RecordSpec],
-    outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>,
+    runs: &mut [WorkerRun],
+    from: u64,
+    through: u64,
 ) -> Result<Outcome, MemoryError> {
     let dt = net.dt;
     let mut spikes: Vec<Vec<(f64, u32)>> = vec![Vec::new(); net.populations.len()];
-    let mut traces = Traces::new(net, records)?;
+    let mut traces = Traces::new(net, records, from, through)?;
     let mut synaptic_events = 0;
-    for ((slices, recs, events), worker) in outcomes.into_iter().zip(&net.workers) {
-        synaptic_events += events;
-        for ((slice, slice_recs), clock_slice) in slices.into_iter().zip(recs).zip(&worker.slices) {
-            spikes[slice.population].extend(slice.spikes);
-            traces.add(slice_recs, clock_slice.neuron.as_ref());
+    for (run, worker) in runs.iter_mut().zip(&net.workers) {
+        synaptic_events += run.synaptic_events;
+        for (si, clock_slice) in worker.slices.iter().enumerate() {
+            if let Some(state) = &mut run.state {
+                let slice = &mut state.slices[si];
+                spikes[slice.population].append(&mut slice.spikes);
+            }
+            traces.add(&mut run.recs[si], clock_slice.neuron.as_ref());
         }
     }
     let spikes = spikes
@@ -1039,4 +1305,12 @@ fn assemble(
         states: traces.states,
         synaptic_events,
     })
+}
+
+// LEAD-STUBS: replaced by the persist helper's impls at merge.
+impl Persist for EventSlice {
+    fn persist(&mut self, _s: &mut Snapshot) {}
+}
+impl Persist for Agenda {
+    fn persist(&mut self, _s: &mut Snapshot) {}
 }

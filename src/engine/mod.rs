@@ -11,21 +11,24 @@ pub mod fixed;
 pub mod gather;
 pub mod network;
 pub mod partition;
+pub mod persist;
 pub mod plastic;
 pub mod prefetch;
 pub mod recording;
 pub mod rng;
+pub mod segment;
 
 use std::time::Instant;
 
-use crate::io::results::{Results, RunInfo, SpikeTrains};
+use crate::io::results::{Results, RunInfo};
 use crate::model::ModelSpec;
-use crate::model::memory::{self, MemoryError};
+use crate::model::memory;
 use crate::model::spec::EngineKind;
-use comm::{Comm, Reduce, Solo};
+use comm::{Comm, Reduce, Solo, settle};
 use exchange::{Encoding, Exchange, ExchangeStats, LocalExchange, RankExchange};
 use network::Network;
 use partition::{RankShare, SlicePlan};
+pub use segment::{Collect, Control, Drive, Ended, RunError, Segmented, Sink};
 
 /// Worker threads for a requested count (0 = every core), at most
 /// [`memory::THREADS_PER_CORE`] per core (see [`memory::workers_for`]).
@@ -45,7 +48,7 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
 pub fn try_simulate(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Results, MemoryError> {
+) -> Result<Results, RunError> {
     let run = try_simulate_on(spec, progress, &Solo)?;
     Ok(run.results.expect("one process holds the results"))
 }
@@ -106,30 +109,253 @@ pub fn rank_count_error(spec: &ModelSpec, ranks: usize, threads: usize) -> Optio
 }
 
 /// Build and run this rank's part of a validated model, every rank of
-/// `comm` calling it together; the results are gathered on rank 0. A failed
-/// allocation on any rank is an error on every rank.
+/// `comm` calling it together; the results are gathered on rank 0 and kept
+/// in memory. A failed allocation on any rank is an error on every rank.
 pub fn try_simulate_on(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64, u64),
     comm: &dyn Comm,
-) -> Result<RankRun, MemoryError> {
+) -> Result<RankRun, RunError> {
+    let mut collect = Collect::default();
+    let sink: Option<&mut dyn Sink> = (comm.rank() == 0).then_some(&mut collect);
+    let output = Output {
+        control: Control::plain(),
+        sink,
+        checkpoint: None,
+        resume: None,
+    };
+    let end = run_share(spec, progress, comm, output)?;
+    let results = (comm.rank() == 0).then(|| {
+        let mut results = collect.0.take().unwrap_or_default();
+        results.info = end.info;
+        results
+    });
+    Ok(RankRun {
+        results,
+        exchange: end.exchange,
+    })
+}
+
+/// What a run of one rank is given besides the model.
+pub struct Output<'a> {
+    pub control: Control<'a>,
+    /// Where the recordings go (rank 0 only).
+    pub sink: Option<&'a mut dyn Sink>,
+    /// Writes a checkpoint (see [`segment::Drive::checkpoint`]); needed when
+    /// `control.checkpoint_every` is set.
+    pub checkpoint: Option<&'a mut Checkpointer<'a>>,
+    /// This rank's state saved by a checkpoint, to go on from.
+    pub resume: Option<Vec<u8>>,
+}
+
+/// Writes a checkpoint at a grid step: every rank's state (on rank 0) and
+/// the sink's positions.
+pub type Checkpointer<'a> =
+    dyn FnMut(u64, Option<Vec<Vec<u8>>>, Vec<u64>) -> Result<(), String> + 'a;
+
+/// How one rank's run ended.
+pub struct RankEnd {
+    /// The run's description, timings (the slowest rank's) and counts
+    /// (summed over ranks).
+    pub info: RunInfo,
+    pub ended: Ended,
+    /// The spike exchange between ranks, when there were several.
+    pub exchange: Option<ExchangeStats>,
+}
+
+/// Build and run this rank's part of a validated model in segments, every
+/// rank of `comm` calling it together.
+pub fn run_share(
+    spec: &ModelSpec,
+    progress: &mut dyn FnMut(u64, u64),
+    comm: &dyn Comm,
+    output: Output,
+) -> Result<RankEnd, RunError> {
     let share = RankShare {
         rank: comm.rank(),
         ranks: comm.ranks(),
         threads: rank_threads(spec, comm),
     };
-    let (mut local, owned, exchange) = match &spec.fixed {
-        Some(model) => fixed::simulate_share(spec, model, progress, share, comm),
-        None => simulate_share(spec, progress, share, comm)?,
+    let started = Instant::now();
+    match &spec.fixed {
+        Some(model) => {
+            let sim = &spec.simulation;
+            let mut net =
+                fixed::FixedNetwork::build_share(model, sim.seed, sim.dt, sim.steps, share, comm);
+            let built = Built {
+                engine: "clock (fixed-point)",
+                seconds: started.elapsed().as_secs_f64(),
+                synapses: net.synapse_count() as u64,
+                owned: net.owned(),
+                names: model.populations.iter().map(|p| p.name.clone()).collect(),
+            };
+            let exchange = exchange_for(comm, net.workers(), &net.sizes(), Encoding::Steps);
+            let mut engine = fixed::FixedRun::new(&mut net, &model.records);
+            finish(
+                spec,
+                &mut engine,
+                built,
+                exchange.as_ref(),
+                comm,
+                output,
+                progress,
+            )
+        }
+        None => {
+            let built = Network::try_build_share(spec, share, comm);
+            let mut net = comm::agreed(comm, built)?;
+            let (engine_name, encoding) = match spec.simulation.engine {
+                EngineKind::Clock => ("clock", Encoding::Steps),
+                EngineKind::Event => ("event", Encoding::Times),
+            };
+            let built = Built {
+                engine: engine_name,
+                seconds: started.elapsed().as_secs_f64(),
+                synapses: net.synapse_count() as u64,
+                owned: net
+                    .workers
+                    .iter()
+                    .flat_map(|w| &w.slices)
+                    .map(|s| (s.population, s.offset..s.offset + s.len() as u32))
+                    .collect(),
+                names: spec.populations.iter().map(|p| p.name.clone()).collect(),
+            };
+            let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
+            let exchange = exchange_for(comm, net.workers.len(), &sizes, encoding);
+            match spec.simulation.engine {
+                EngineKind::Clock => {
+                    let made = clock::ClockRun::new(&mut net, &spec.records, &spec.weight_records);
+                    let mut engine = comm::agreed(comm, made)?;
+                    finish(
+                        spec,
+                        &mut engine,
+                        built,
+                        exchange.as_ref(),
+                        comm,
+                        output,
+                        progress,
+                    )
+                }
+                EngineKind::Event => {
+                    let made = event::EventRun::new(&mut net, spec);
+                    let mut engine = comm::agreed(comm, made)?;
+                    finish(
+                        spec,
+                        &mut engine,
+                        built,
+                        exchange.as_ref(),
+                        comm,
+                        output,
+                        progress,
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// What building a rank's network left to report.
+struct Built {
+    engine: &'static str,
+    seconds: f64,
+    synapses: u64,
+    owned: Owned,
+    names: Vec<String>,
+}
+
+/// Restore a checkpoint if asked, run the engine to its end in segments,
+/// and sum up.
+fn finish(
+    spec: &ModelSpec,
+    engine: &mut dyn Segmented,
+    built: Built,
+    exchange: &dyn Exchange,
+    comm: &dyn Comm,
+    output: Output,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RankEnd, RunError> {
+    let Output {
+        control,
+        mut sink,
+        mut checkpoint,
+        resume,
+    } = output;
+    if let Some(bytes) = resume {
+        let loaded = engine.load(&bytes).map_err(|e| e.to_string());
+        drop(bytes);
+        settle(comm.first_failed(loaded.is_err()), loaded, |rank| {
+            format!("rank {rank} could not restore its state from the checkpoint")
+        })
+        .map_err(RunError::Resume)?;
+    }
+    let owned = gather::Owned {
+        names: &built.names,
+        ranges: built.owned,
     };
-    if share.ranks == 1 {
-        return Ok(RankRun {
-            results: Some(local),
+    let mut no_checkpoint = |_: u64, _: Option<Vec<Vec<u8>>>, _: Vec<u64>| -> Result<(), String> {
+        Err("no checkpoint was asked for".into())
+    };
+    let checkpoint: &mut Checkpointer = match checkpoint.as_deref_mut() {
+        Some(c) => c,
+        None => &mut no_checkpoint,
+    };
+    let sink: Option<&mut dyn Sink> = match sink.as_deref_mut() {
+        Some(s) => Some(s),
+        None => None,
+    };
+    let total = engine.steps();
+    let started = Instant::now();
+    let ended = segment::drive(
+        engine,
+        Drive {
+            control: &control,
+            comm,
+            exchange,
+            owned: &owned,
+            sink,
+            checkpoint,
+        },
+        &mut |k| progress(k, total),
+    )?;
+    let mut info = RunInfo {
+        build_seconds: built.seconds,
+        simulate_seconds: started.elapsed().as_secs_f64(),
+        synapses: built.synapses,
+        synaptic_events: engine.synaptic_events(),
+        ..run_info(spec, built.engine, rank_threads_here(spec, comm))
+    };
+    let stats = exchange.stats();
+    if comm.ranks() == 1 {
+        return Ok(RankEnd {
+            info,
+            ended,
             exchange: None,
         });
     }
-    local.info.ranks = share.ranks as u32;
-    let info = &mut local.info;
+    Ok(RankEnd {
+        exchange: Some(across_ranks(&mut info, stats, comm)),
+        info,
+        ended,
+    })
+}
+
+/// Worker threads of this rank (as planned by [`rank_threads`]).
+fn rank_threads_here(spec: &ModelSpec, comm: &dyn Comm) -> usize {
+    if comm.ranks() == 1 {
+        thread_count(spec.simulation.threads)
+    } else {
+        rank_threads(spec, comm)
+    }
+}
+
+/// Counts summed and timings of the slowest rank, in `info` and in the
+/// exchange's statistics.
+fn across_ranks(
+    info: &mut RunInfo,
+    stats: Option<ExchangeStats>,
+    comm: &dyn Comm,
+) -> ExchangeStats {
+    info.ranks = comm.ranks() as u32;
     let mut sums = [info.synaptic_events];
     comm.all_reduce(&mut sums, Reduce::Sum);
     info.synaptic_events = sums[0];
@@ -140,7 +366,7 @@ pub fn try_simulate_on(
     comm.all_reduce(&mut slowest, Reduce::Max);
     (info.build_seconds, info.simulate_seconds) =
         (f64::from_bits(slowest[0]), f64::from_bits(slowest[1]));
-    let mut stats = exchange.unwrap_or_default();
+    let mut stats = stats.unwrap_or_default();
     // Epochs are the same on every rank; spikes and bytes add up.
     let mut totals = [stats.spikes_sent, stats.bytes_sent];
     comm.all_reduce(&mut totals, Reduce::Sum);
@@ -148,18 +374,7 @@ pub fn try_simulate_on(
     comm.all_reduce(&mut seconds, Reduce::Max);
     (stats.spikes_sent, stats.bytes_sent) = (totals[0], totals[1]);
     stats.seconds = f64::from_bits(seconds[0]);
-    let names: Vec<String> = match &spec.fixed {
-        Some(model) => model.populations.iter().map(|p| p.name.clone()).collect(),
-        None => spec.populations.iter().map(|p| p.name.clone()).collect(),
-    };
-    let owned = gather::Owned {
-        names: &names,
-        ranges: owned,
-    };
-    Ok(RankRun {
-        results: gather::to_rank_zero(local, &owned, comm),
-        exchange: Some(stats),
-    })
+    stats
 }
 
 /// The spike exchange for `workers` threads of this rank.
@@ -179,76 +394,6 @@ pub(crate) fn exchange_for<'a>(
 /// Neuron ranges `(population, neurons)` this rank's slices hold.
 pub type Owned = Vec<(usize, std::ops::Range<u32>)>;
 
-/// This rank's results, the neurons it holds, and what exchanging spikes
-/// with the other ranks cost (none with one rank).
-pub type RankPart = (Results, Owned, Option<ExchangeStats>);
-
-/// This rank's part of a float-engine run.
-fn simulate_share(
-    spec: &ModelSpec,
-    progress: &mut dyn FnMut(u64, u64),
-    share: RankShare,
-    comm: &dyn Comm,
-) -> Result<RankPart, MemoryError> {
-    let threads = share.threads;
-    let started = Instant::now();
-    let built = Network::try_build_share(spec, share, comm);
-    let mut net = comm::agreed(comm, built)?;
-    let build_seconds = started.elapsed().as_secs_f64();
-    let owned = net
-        .workers
-        .iter()
-        .flat_map(|w| &w.slices)
-        .map(|s| (s.population, s.offset..s.offset + s.len() as u32))
-        .collect();
-
-    let sizes: Vec<u32> = spec.populations.iter().map(|p| p.size).collect();
-    let encoding = match spec.simulation.engine {
-        EngineKind::Clock => Encoding::Steps,
-        EngineKind::Event => Encoding::Times,
-    };
-    let exchange = exchange_for(comm, net.workers.len(), &sizes, encoding);
-    let total = net.steps;
-    let started = Instant::now();
-    let outcome = match spec.simulation.engine {
-        EngineKind::Clock => clock::try_run_with(
-            &mut net,
-            &spec.records,
-            &mut |k| progress(k, total),
-            exchange.as_ref(),
-        ),
-        EngineKind::Event => event::try_run_with(
-            &mut net,
-            spec,
-            &mut |k| progress(k, total),
-            exchange.as_ref(),
-        ),
-    }?;
-    let simulate_seconds = started.elapsed().as_secs_f64();
-    let weights = plastic::weight_traces(&mut net, &spec.weight_records);
-
-    let engine = match spec.simulation.engine {
-        EngineKind::Clock => "clock",
-        EngineKind::Event => "event",
-    };
-    let results = Results {
-        info: RunInfo {
-            build_seconds,
-            simulate_seconds,
-            synapses: net.synapse_count() as u64,
-            synaptic_events: outcome.synaptic_events,
-            ..run_info(spec, engine, threads)
-        },
-        spikes: recorded(
-            outcome.spikes,
-            spec.populations.iter().map(|p| p.record_spikes),
-        ),
-        states: outcome.states,
-        weights,
-    };
-    Ok((results, owned, exchange.stats()))
-}
-
 /// What a run records about itself, but for its timings and counts.
 fn run_info(spec: &ModelSpec, engine: &str, threads: usize) -> RunInfo {
     let sim = &spec.simulation;
@@ -267,7 +412,10 @@ fn run_info(spec: &ModelSpec, engine: &str, threads: usize) -> RunInfo {
 }
 
 /// The spike trains of the populations whose spikes are recorded.
-fn recorded(spikes: Vec<SpikeTrains>, record: impl Iterator<Item = bool>) -> Vec<SpikeTrains> {
+pub(crate) fn recorded(
+    spikes: Vec<crate::io::results::SpikeTrains>,
+    record: impl Iterator<Item = bool>,
+) -> Vec<crate::io::results::SpikeTrains> {
     spikes
         .into_iter()
         .zip(record)

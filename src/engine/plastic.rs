@@ -74,10 +74,36 @@ pub fn snapshot_steps(projections: usize, records: &[WeightRecordSpec]) -> Vec<V
     steps
 }
 
+/// Bytes of weight snapshots the parts hold.
+pub fn snapshot_bytes(parts: &[Vec<ProjectionPart>]) -> usize {
+    parts
+        .iter()
+        .flatten()
+        .filter_map(|p| p.plastic.as_ref())
+        .map(|p| p.snapshots.len() * p.weights.len() * 8)
+        .sum()
+}
+
 /// The recorded weights of each recorded projection, synapses in
 /// (pre, post) order whatever the partition; and the final weights copied
 /// back into the synapse tables.
 pub fn weight_traces(net: &mut Network, records: &[WeightRecordSpec]) -> Vec<WeightTrace> {
+    let traces = take_weight_traces(net, records);
+    for w in &mut net.workers {
+        for part in w.parts.iter_mut().flatten() {
+            if let Some(p) = &part.plastic {
+                for (dst, &src) in part.synapses.weights.iter_mut().zip(&p.weights) {
+                    *dst = src as f32;
+                }
+            }
+        }
+    }
+    traces
+}
+
+/// The weight snapshots taken since the last call, as traces (see
+/// [`weight_traces`]), leaving none held.
+pub fn take_weight_traces(net: &mut Network, records: &[WeightRecordSpec]) -> Vec<WeightTrace> {
     let mut traces = Vec::new();
     let mut done = Vec::new();
     for r in records {
@@ -87,13 +113,13 @@ pub fn weight_traces(net: &mut Network, records: &[WeightRecordSpec]) -> Vec<Wei
         done.push(r.projection);
         traces.push(trace_of(net, r.projection));
     }
-    for w in &mut net.workers {
-        for part in w.parts.iter_mut().flatten() {
-            if let Some(p) = &part.plastic {
-                for (dst, &src) in part.synapses.weights.iter_mut().zip(&p.weights) {
-                    *dst = src as f32;
-                }
-            }
+    for part in net
+        .workers
+        .iter_mut()
+        .flat_map(|w| w.parts.iter_mut().flatten())
+    {
+        if let Some(p) = part.plastic.as_mut() {
+            p.snapshots.clear();
         }
     }
     traces

@@ -1,6 +1,6 @@
 //! State recording shared by both schedulers: each slice samples its own
 //! recorded neurons, and the samples are put together into whole-population
-//! traces at the end of the run.
+//! traces at the end of each segment of the run (see `engine::segment`).
 
 use crate::engine::network::Network;
 use crate::io::results::StateTrace;
@@ -22,13 +22,12 @@ pub struct SliceRecorder {
 }
 
 /// The recorders of a slice of `population` holding neurons
-/// `offset..offset + len`, their buffers reserved for a run of `steps`.
+/// `offset..offset + len`; their buffers grow until a segment ends.
 pub fn slice_recorders(
     population: usize,
     offset: u32,
     len: usize,
     records: &[RecordSpec],
-    steps: u64,
 ) -> Result<Vec<SliceRecorder>, MemoryError> {
     let range = offset..offset + len as u32;
     records
@@ -43,9 +42,8 @@ pub fn slice_recorders(
                 .filter(|(_, n)| range.contains(n))
                 .map(|(c, &n)| (c, n - offset))
                 .unzip();
-            let samples = rows(steps, r.every).saturating_mul(local.len());
             let values = (0..r.variables.len())
-                .map(|_| try_with_capacity(samples, RECORDINGS))
+                .map(|_| try_with_capacity(0, RECORDINGS))
                 .collect::<Result<_, _>>()?;
             Ok(SliceRecorder {
                 record: i,
@@ -61,10 +59,12 @@ pub fn slice_recorders(
 
 const RECORDINGS: &str = "state recordings";
 
-/// Samples a record takes over `steps`: grid points `0, every, 2 every, ...`
-/// before `steps`.
-fn rows(steps: u64, every: u64) -> usize {
-    steps.div_ceil(every.max(1)) as usize
+/// The grid points in `from..through` a record of period `every` samples.
+fn sampled_steps(from: u64, through: u64, every: u64) -> Vec<u64> {
+    let every = every.max(1);
+    (from.div_ceil(every) * every..through)
+        .step_by(every as usize)
+        .collect()
 }
 
 /// Whole-population traces being put together.
@@ -75,8 +75,14 @@ pub struct Traces {
 }
 
 impl Traces {
-    /// Empty traces for every record, sized for the run.
-    pub fn new(net: &Network, records: &[RecordSpec]) -> Result<Self, MemoryError> {
+    /// Empty traces for every record, sized for the samples of grid points
+    /// `from..through`.
+    pub fn new(
+        net: &Network,
+        records: &[RecordSpec],
+        from: u64,
+        through: u64,
+    ) -> Result<Self, MemoryError> {
         let mut states = Vec::new();
         let mut first = Vec::new();
         for r in records {
@@ -86,7 +92,7 @@ impl Traces {
                 .neurons
                 .clone()
                 .unwrap_or_else(|| (0..pop.size as u32).collect());
-            let steps: Vec<u64> = (0..net.steps).step_by(r.every as usize).collect();
+            let steps = sampled_steps(from, through, r.every);
             for v in &r.variables {
                 states.push(StateTrace {
                     population: pop.name.clone(),
@@ -101,11 +107,12 @@ impl Traces {
         Ok(Self { states, first })
     }
 
-    /// Put one slice's samples into their columns; `neuron` gives units and threshold.
-    pub fn add(&mut self, recorders: Vec<SliceRecorder>, neuron: &dyn Neuron) {
+    /// Put one slice's samples into their columns, emptying its buffers;
+    /// `neuron` gives units and threshold.
+    pub fn add(&mut self, recorders: &mut [SliceRecorder], neuron: &dyn Neuron) {
         let units = neuron.variables();
         for r in recorders {
-            for (v, values) in r.values.iter().enumerate() {
+            for (v, values) in r.values.iter_mut().enumerate() {
                 let trace = &mut self.states[self.first[r.record] + v];
                 let (width, local_width) = (trace.neurons.len(), r.local.len());
                 for row in 0..trace.steps.len() {
@@ -122,7 +129,27 @@ impl Traces {
                 if variable == "v" {
                     trace.threshold = neuron.threshold();
                 }
+                values.clear();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sampled_steps;
+
+    #[test]
+    fn a_segment_samples_the_multiples_of_the_period_within_it() {
+        assert_eq!(sampled_steps(0, 7, 3), vec![0, 3, 6]);
+        assert_eq!(sampled_steps(1, 7, 3), vec![3, 6]);
+        assert_eq!(sampled_steps(7, 13, 3), vec![9, 12]);
+        assert_eq!(sampled_steps(5, 5, 1), Vec::<u64>::new());
+        // Consecutive segments together sample what one would.
+        let whole = sampled_steps(0, 100, 7);
+        let mut parts = sampled_steps(0, 31, 7);
+        parts.extend(sampled_steps(31, 64, 7));
+        parts.extend(sampled_steps(64, 100, 7));
+        assert_eq!(parts, whole);
     }
 }

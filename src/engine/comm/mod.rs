@@ -24,8 +24,15 @@ pub trait Comm: Sync {
     fn all_reduce(&self, values: &mut [u64], op: Reduce);
 
     /// Every rank's `mine`, concatenated in rank order into `all`;
-    /// `lengths[r]` is rank `r`'s byte count.
-    fn all_gather_bytes(&self, mine: &[u8], all: &mut Vec<u8>, lengths: &mut Vec<usize>);
+    /// `lengths[r]` is rank `r`'s byte count. Returns every rank's `vote`
+    /// or-ed (it travels with the byte counts, at no extra message).
+    fn all_gather_bytes(
+        &self,
+        mine: &[u8],
+        vote: u8,
+        all: &mut Vec<u8>,
+        lengths: &mut Vec<usize>,
+    ) -> u8;
 
     /// Every rank's `mine`, on rank 0 (in rank order); `None` elsewhere.
     fn gather_bytes(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>>;
@@ -87,11 +94,18 @@ impl Comm for Solo {
 
     fn all_reduce(&self, _values: &mut [u64], _op: Reduce) {}
 
-    fn all_gather_bytes(&self, mine: &[u8], all: &mut Vec<u8>, lengths: &mut Vec<usize>) {
+    fn all_gather_bytes(
+        &self,
+        mine: &[u8],
+        vote: u8,
+        all: &mut Vec<u8>,
+        lengths: &mut Vec<usize>,
+    ) -> u8 {
         all.clear();
         all.extend_from_slice(mine);
         lengths.clear();
         lengths.push(mine.len());
+        vote
     }
 
     fn gather_bytes(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>> {

@@ -95,25 +95,33 @@ impl Comm for MpiComm {
         self.world.all_reduce_into(&mine[..], values, op);
     }
 
-    fn all_gather_bytes(&self, mine: &[u8], all: &mut Vec<u8>, lengths: &mut Vec<usize>) {
+    fn all_gather_bytes(
+        &self,
+        mine: &[u8],
+        vote: u8,
+        all: &mut Vec<u8>,
+        lengths: &mut Vec<usize>,
+    ) -> u8 {
         if mine.len() > Count::MAX as usize {
             self.world
                 .abort_with("an epoch's spikes exceed 2 GiB on one rank: use more ranks");
         }
-        let mut counts: Vec<Count> = vec![0; self.ranks()];
-        self.world
-            .all_gather_into(&(mine.len() as Count), &mut counts[..]);
-        let total: usize = counts.iter().map(|&c| c as usize).sum();
+        // The vote rides above the count's 31 bits.
+        let word = mine.len() as u64 | (vote as u64) << 32;
+        let mut words = vec![0u64; self.ranks()];
+        self.world.all_gather_into(&word, &mut words[..]);
+        let votes = words.iter().fold(0u8, |v, &w| v | (w >> 32) as u8);
+        let total: usize = words.iter().map(|&w| (w & 0xffff_ffff) as usize).sum();
         if total > Count::MAX as usize {
             self.world
                 .abort_with("an epoch's spikes exceed 2 GiB in all: use a shorter minimum delay");
         }
         lengths.clear();
-        lengths.extend(counts.iter().map(|&c| c as usize));
+        lengths.extend(words.iter().map(|&w| (w & 0xffff_ffff) as usize));
         all.clear();
         // No rank has anything: every rank knows it, and skips the second call.
         if total == 0 {
-            return;
+            return votes;
         }
         all.resize(total, 0);
         let (counts, displs) = counts_and_displacements(lengths);
@@ -123,6 +131,7 @@ impl Comm for MpiComm {
         let nothing = [0u8; 1];
         let mine = if mine.is_empty() { &nothing[..0] } else { mine };
         self.world.all_gather_varcount_into(mine, &mut partition);
+        votes
     }
 
     fn gather_bytes(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>> {

@@ -6,7 +6,9 @@ use std::sync::RwLock;
 
 use crossbeam::utils::CachePadded;
 
-use super::{Exchange, Spike, SpinBarrier};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use super::{Exchange, Spike, SpinBarrier, Vote};
 
 type Outbox = CachePadded<RwLock<Vec<Spike>>>;
 
@@ -14,6 +16,9 @@ type Outbox = CachePadded<RwLock<Vec<Spike>>>;
 pub struct LocalExchange {
     /// `outboxes[epoch % 2][worker]`.
     outboxes: [Vec<Outbox>; 2],
+    /// `votes[epoch % 3]`: the workers' votes or-ed. Three, so that the
+    /// one of the next epoch can be cleared while this one is read.
+    votes: [CachePadded<AtomicU8>; 3],
     barrier: SpinBarrier,
 }
 
@@ -26,14 +31,21 @@ impl LocalExchange {
         };
         Self {
             outboxes: [boxes(), boxes()],
+            votes: Default::default(),
             barrier: SpinBarrier::new(workers),
         }
     }
 }
 
 impl LocalExchange {
-    /// Publish `worker`'s spikes of `epoch` and wait until every worker has.
-    pub(super) fn publish(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>) {
+    /// Publish `worker`'s spikes and vote of `epoch` and wait until every
+    /// worker has.
+    pub(super) fn publish(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, vote: Vote) {
+        // The slot of epoch + 1 was last read at epoch - 2, by workers that
+        // have all since reached the barrier of epoch - 1; nobody writes it
+        // before passing this epoch's barrier.
+        self.votes[((epoch + 1) % 3) as usize].store(0, Ordering::Relaxed);
+        self.votes[(epoch % 3) as usize].fetch_or(vote, Ordering::AcqRel);
         let outboxes = &self.outboxes[(epoch % 2) as usize];
         {
             // Every reader of this buffer (two epochs ago) has since passed
@@ -58,15 +70,28 @@ impl LocalExchange {
         }
     }
 
+    /// Every worker's vote of `epoch`, once all have published.
+    pub(super) fn votes(&self, epoch: u64) -> Vote {
+        self.votes[(epoch % 3) as usize].load(Ordering::Acquire)
+    }
+
     pub(super) fn barrier(&self) -> &SpinBarrier {
         &self.barrier
     }
 }
 
 impl Exchange for LocalExchange {
-    fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>) {
-        self.publish(worker, epoch, spikes);
+    fn exchange(
+        &self,
+        worker: usize,
+        epoch: u64,
+        spikes: &mut Vec<Spike>,
+        all: &mut Vec<Spike>,
+        vote: Vote,
+    ) -> Vote {
+        self.publish(worker, epoch, spikes, vote);
         self.collect(epoch, all);
+        self.votes(epoch)
     }
 }
 
@@ -75,7 +100,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_worker_sees_every_spike_in_canonical_order() {
+    fn every_worker_sees_every_spike_in_canonical_order_and_every_vote() {
         let workers = 3;
         let exchange = LocalExchange::new(workers);
         let seen: Vec<Vec<Spike>> = std::thread::scope(|s| {
@@ -95,7 +120,19 @@ mod tests {
                                     value: 1.0,
                                 })
                                 .collect();
-                            exchange.exchange(w, epoch, &mut mine, &mut all);
+                            // Worker w votes bit w at epochs that are multiples
+                            // of w + 2: every worker must see the same or.
+                            let vote = if epoch % (w as u64 + 2) == 0 {
+                                1 << w
+                            } else {
+                                0
+                            };
+                            let votes = exchange.exchange(w, epoch, &mut mine, &mut all, vote);
+                            let expected: u8 = (0..workers)
+                                .filter(|v| epoch % (*v as u64 + 2) == 0)
+                                .map(|v| 1u8 << v)
+                                .sum();
+                            assert_eq!(votes, expected, "epoch {epoch}");
                             seen.extend_from_slice(&all);
                         }
                         seen

@@ -42,11 +42,36 @@ impl Spike {
     }
 }
 
+/// What a worker asks of the others at the end of an epoch, as bits: the
+/// exchange returns every worker's (of every rank) bits or-ed together, so
+/// that all of them end a segment of the run at the same epoch.
+pub type Vote = u8;
+
+/// The bits of a [`Vote`].
+pub mod vote {
+    /// Nothing asked.
+    pub const NONE: u8 = 0;
+    /// Stop the run (SIGINT or SIGTERM).
+    pub const STOP: u8 = 1;
+    /// A recording buffer is full: end the segment so it can be written.
+    pub const FLUSH: u8 = 2;
+    /// A state variable is no longer finite: stop the run.
+    pub const FAULT: u8 = 4;
+}
+
 pub trait Exchange: Sync {
-    /// Publish this worker's spikes of epoch `epoch` (emptying `spikes`),
-    /// wait for the others, and fill `all` with every worker's spikes of the
-    /// epoch in canonical order.
-    fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>);
+    /// Publish this worker's spikes of epoch `epoch` (emptying `spikes`)
+    /// and its `vote`, wait for the others, and fill `all` with every
+    /// worker's spikes of the epoch in canonical order. Returns every
+    /// worker's vote of the epoch, or-ed.
+    fn exchange(
+        &self,
+        worker: usize,
+        epoch: u64,
+        spikes: &mut Vec<Spike>,
+        all: &mut Vec<Spike>,
+        vote: Vote,
+    ) -> Vote;
 
     /// The lowest process of the run whose `failed` is true, if any (called
     /// by the main thread only, before the workers start): a failure on one

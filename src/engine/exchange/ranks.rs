@@ -17,10 +17,11 @@
 //! costs 8 bytes on the grid and 12 with its exact time, instead of the
 //! 40 of an in-memory [`Spike`].
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Instant;
 
-use super::{Exchange, LocalExchange, Spike};
+use super::{Exchange, LocalExchange, Spike, Vote};
 use crate::engine::comm::Comm;
 
 /// How spike times travel.
@@ -61,6 +62,8 @@ pub struct RankExchange<'a> {
     offsets: Vec<u64>,
     /// Every rank's spikes of an epoch, `global[epoch % 2]`.
     global: [RwLock<Vec<Spike>>; 2],
+    /// Every worker's vote of every rank of an epoch, `votes[epoch % 2]`.
+    votes: [AtomicU8; 2],
     stats: Mutex<ExchangeStats>,
 }
 
@@ -78,6 +81,7 @@ impl<'a> RankExchange<'a> {
             encoding,
             offsets,
             global: [RwLock::new(Vec::new()), RwLock::new(Vec::new())],
+            votes: Default::default(),
             stats: Mutex::new(ExchangeStats::default()),
         }
     }
@@ -94,8 +98,13 @@ impl<'a> RankExchange<'a> {
         let mut bytes = Vec::new();
         encode(&mine, self.encoding, &self.offsets, &mut bytes);
         let (mut all_bytes, mut lengths) = (Vec::new(), Vec::new());
-        self.comm
-            .all_gather_bytes(&bytes, &mut all_bytes, &mut lengths);
+        let votes = self.comm.all_gather_bytes(
+            &bytes,
+            self.local.votes(epoch),
+            &mut all_bytes,
+            &mut lengths,
+        );
+        self.votes[(epoch % 2) as usize].store(votes, Ordering::Release);
         let mut global = self.global[(epoch % 2) as usize]
             .write()
             .unwrap_or_else(|e| e.into_inner());
@@ -126,8 +135,15 @@ pub fn global_ids_fit(sizes: &[u32]) -> bool {
 }
 
 impl Exchange for RankExchange<'_> {
-    fn exchange(&self, worker: usize, epoch: u64, spikes: &mut Vec<Spike>, all: &mut Vec<Spike>) {
-        self.local.publish(worker, epoch, spikes);
+    fn exchange(
+        &self,
+        worker: usize,
+        epoch: u64,
+        spikes: &mut Vec<Spike>,
+        all: &mut Vec<Spike>,
+        vote: Vote,
+    ) -> Vote {
+        self.local.publish(worker, epoch, spikes, vote);
         if worker == 0 {
             self.across_ranks(epoch);
         }
@@ -140,6 +156,7 @@ impl Exchange for RankExchange<'_> {
                 .read()
                 .unwrap_or_else(|e| e.into_inner()),
         );
+        self.votes[(epoch % 2) as usize].load(Ordering::Acquire)
     }
 
     fn first_failed(&self, failed: bool) -> Option<usize> {

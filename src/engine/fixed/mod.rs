@@ -15,14 +15,14 @@
 
 pub mod arith;
 
-use std::time::Instant;
-
 use crate::engine::comm::{Comm, Reduce, Solo};
-use crate::engine::exchange::{Encoding, Exchange, LocalExchange, Spike, on_workers};
+use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, vote};
 use crate::engine::partition::{self, RankShare, SlicePlan};
-use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace};
-use crate::model::ModelSpec;
+use crate::engine::persist::{Persist, PersistError, Snapshot};
+use crate::engine::segment::{RunError, Segmented, worker_vote};
+use crate::io::results::{Results, SpikeTrains, StateTrace};
 use crate::model::fixed::{FixedKind, FixedModel, FixedProjection, FixedWeights};
+use crate::model::memory::MemoryError;
 use crate::model::spec::{ProjectionSpec, RecordSpec, ValueSpec};
 use crate::neuron::loihi_lif::LoihiLif;
 use crate::neuron::spike_pattern::SpikePattern;
@@ -248,6 +248,25 @@ impl FixedNetwork {
         }
     }
 
+    /// Neuron ranges `(population, neurons)` this rank's slices hold.
+    pub fn owned(&self) -> super::Owned {
+        self.workers
+            .iter()
+            .flat_map(|w| &w.slices)
+            .map(|s| (s.population, s.offset..s.offset + s.cells.size() as u32))
+            .collect()
+    }
+
+    /// Worker threads of this rank.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Neurons per population.
+    pub fn sizes(&self) -> Vec<u32> {
+        self.sizes.clone()
+    }
+
     pub fn synapse_count(&self) -> usize {
         self.synapse_count
     }
@@ -268,11 +287,29 @@ struct SliceSamples {
     values: Vec<Vec<i32>>,
 }
 
+/// A worker's progress through the run, kept from one segment to the next.
 #[derive(Default)]
-struct WorkerOutcome {
+struct WorkerRun {
+    /// This segment's spikes per slice: `(step, neuron within the population)`.
     spikes: Vec<Vec<(u64, u32)>>,
     samples: Vec<Vec<SliceSamples>>,
     synaptic_events: u64,
+    /// Steps done.
+    t: u64,
+}
+
+impl WorkerRun {
+    fn buffered(&self) -> usize {
+        let spikes: usize = self.spikes.iter().map(|s| s.len() * 12).sum();
+        let samples: usize = self
+            .samples
+            .iter()
+            .flatten()
+            .flat_map(|s| &s.values)
+            .map(|v| v.len() * 4)
+            .sum();
+        spikes + samples
+    }
 }
 
 /// Whether the state after step `t` is a sample of `r`.
@@ -280,37 +317,34 @@ fn sampled(r: &RecordSpec, t: u64) -> bool {
     (t - 1).is_multiple_of(r.every)
 }
 
-/// Steps after which `r` samples.
-fn sample_steps(r: &RecordSpec, steps: u64) -> Vec<u64> {
-    (1..=steps).step_by(r.every as usize).collect()
+/// Steps in `from + 1..=to` after which `r` samples.
+fn sample_steps(r: &RecordSpec, from: u64, to: u64) -> Vec<u64> {
+    (from + 1..=to).filter(|&t| sampled(r, t)).collect()
 }
 
+/// Worker `w`'s steps from where it stands to `until`, or to an earlier one
+/// where some worker voted.
 fn run_worker(
     w: usize,
     worker: &mut Worker,
+    run: &mut WorkerRun,
     net: &Shared,
     exchange: &dyn Exchange,
+    (until, budget, stop): (u64, usize, &(dyn Fn() -> bool + Sync)),
     progress: &mut dyn FnMut(u64),
-) -> WorkerOutcome {
-    let mut out = WorkerOutcome {
-        spikes: vec![Vec::new(); worker.slices.len()],
-        ..Default::default()
-    };
-    out.samples = worker
-        .slices
-        .iter()
-        .map(|s| slice_samples(s, net.records, net.sizes[s.population]))
-        .collect();
+) -> Vote {
     let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
     let report_every = (net.steps / 200).max(1);
-    for t in 1..=net.steps {
+    let mut votes = vote::NONE;
+    while run.t < net.steps && run.t < until && votes == vote::NONE {
+        let t = run.t + 1;
         for (si, slice) in worker.slices.iter_mut().enumerate() {
             fired.clear();
             slice.cells.step(t, &slice.a_in, &mut fired);
             slice.a_in.iter_mut().for_each(|a| *a = 0);
             let p = slice.population;
             if net.record_spikes[p] {
-                out.spikes[si].extend(fired.iter().map(|&i| (t, slice.offset + i)));
+                run.spikes[si].extend(fired.iter().map(|&i| (t, slice.offset + i)));
             }
             if !net.outgoing[p].is_empty() {
                 outbox.extend(fired.iter().map(|&i| Spike {
@@ -321,7 +355,7 @@ fn run_worker(
                     value: 1.0,
                 }));
             }
-            for s in &mut out.samples[si] {
+            for s in &mut run.samples[si] {
                 let r = &net.records[s.record];
                 if sampled(r, t) {
                     for (variable, values) in r.variables.iter().zip(&mut s.values) {
@@ -330,14 +364,18 @@ fn run_worker(
                 }
             }
         }
-        exchange.exchange(w, t, &mut outbox, &mut all);
-        out.synaptic_events += deliver(worker, &all, net);
+        let mine = worker_vote(stop, run.buffered(), budget);
+        votes = exchange.exchange(w, t, &mut outbox, &mut all, mine);
+        run.synaptic_events += deliver(worker, &all, net);
+        run.t = t;
         if t.is_multiple_of(report_every) {
             progress(t);
         }
     }
-    progress(net.steps);
-    out
+    if run.t >= net.steps {
+        progress(net.steps);
+    }
+    votes
 }
 
 /// Sum the weights of this step's spikes per target, then hand each
@@ -403,7 +441,6 @@ fn slice_samples(slice: &Slice, records: &[RecordSpec], size: u32) -> Vec<SliceS
 /// What every worker reads.
 struct Shared<'a> {
     steps: u64,
-    sizes: &'a [u32],
     record_spikes: &'a [bool],
     outgoing: &'a [Vec<usize>],
     records: &'a [RecordSpec],
@@ -434,22 +471,147 @@ pub fn run_with(
     progress: &mut dyn FnMut(u64),
     exchange: &dyn Exchange,
 ) -> Outcome {
-    let shared = Shared {
-        steps: net.steps,
-        sizes: &net.sizes,
-        record_spikes: &net.record_spikes,
-        outgoing: &net.outgoing,
-        records,
-    };
-    let (shared_ref, exchange_ref) = (&shared, exchange);
-    let workers: Vec<&mut Worker> = net.workers.iter_mut().collect();
-    let outcomes = on_workers(workers, progress, |w, worker, progress| {
-        run_worker(w, worker, shared_ref, exchange_ref, progress)
-    });
-    assemble(net, records, outcomes)
+    let mut run = FixedRun::new(net, records);
+    let steps = run.steps();
+    let never = || false;
+    // Integer state: nothing can fail on the way.
+    let _ = run.advance(steps, usize::MAX, &never, exchange, progress);
+    let synaptic_events = run.synaptic_events();
+    let results = run.take_here();
+    Outcome {
+        spikes: results.spikes,
+        states: results.states,
+        synaptic_events,
+    }
 }
 
-fn assemble(net: &FixedNetwork, records: &[RecordSpec], outcomes: Vec<WorkerOutcome>) -> Outcome {
+/// A fixed-point run of one rank's workers, in segments.
+pub struct FixedRun<'a> {
+    net: &'a mut FixedNetwork,
+    records: &'a [RecordSpec],
+    workers: Vec<WorkerRun>,
+    /// Steps whose samples were taken before this segment.
+    taken: u64,
+}
+
+impl<'a> FixedRun<'a> {
+    pub fn new(net: &'a mut FixedNetwork, records: &'a [RecordSpec]) -> Self {
+        let workers = net
+            .workers
+            .iter()
+            .map(|w| WorkerRun {
+                spikes: vec![Vec::new(); w.slices.len()],
+                samples: w
+                    .slices
+                    .iter()
+                    .map(|s| slice_samples(s, records, net.sizes[s.population]))
+                    .collect(),
+                ..WorkerRun::default()
+            })
+            .collect();
+        Self {
+            net,
+            records,
+            workers,
+            taken: 0,
+        }
+    }
+
+    fn take_here(&mut self) -> Outcome {
+        let to = self.reached();
+        let outcome = assemble(self.net, self.records, &mut self.workers, self.taken, to);
+        self.taken = to;
+        outcome
+    }
+
+    fn save_or_load(&mut self, s: &mut Snapshot) {
+        for (worker, run) in self.net.workers.iter_mut().zip(&mut self.workers) {
+            worker.persist(s);
+            s.scalar(&mut run.synaptic_events);
+            s.scalar(&mut run.t);
+        }
+    }
+}
+
+impl Segmented for FixedRun<'_> {
+    fn steps(&self) -> u64 {
+        self.net.steps
+    }
+
+    fn reached(&self) -> u64 {
+        self.workers[0].t
+    }
+
+    fn advance(
+        &mut self,
+        until: u64,
+        budget: usize,
+        stop: &(dyn Fn() -> bool + Sync),
+        exchange: &dyn Exchange,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Vote, RunError> {
+        let net = &mut *self.net;
+        let shared = Shared {
+            steps: net.steps,
+            record_spikes: &net.record_spikes,
+            outgoing: &net.outgoing,
+            records: self.records,
+        };
+        let budget = budget / net.workers.len().max(1);
+        let jobs: Vec<_> = net.workers.iter_mut().zip(&mut self.workers).collect();
+        let shared = &shared;
+        let votes = on_workers(jobs, progress, |w, (worker, run), progress| {
+            run_worker(
+                w,
+                worker,
+                run,
+                shared,
+                exchange,
+                (until, budget, stop),
+                progress,
+            )
+        });
+        Ok(votes[0])
+    }
+
+    fn take(&mut self) -> Result<Results, MemoryError> {
+        let outcome = self.take_here();
+        let record = self.net.record_spikes.iter().copied();
+        Ok(Results {
+            spikes: crate::engine::recorded(outcome.spikes, record),
+            states: outcome.states,
+            ..Results::default()
+        })
+    }
+
+    fn save(&mut self) -> Vec<u8> {
+        let mut s = Snapshot::saving();
+        self.save_or_load(&mut s);
+        s.into_bytes()
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<(), PersistError> {
+        let mut s = Snapshot::loading(bytes);
+        self.save_or_load(&mut s);
+        s.finish()?;
+        self.taken = self.reached();
+        Ok(())
+    }
+
+    fn synaptic_events(&self) -> u64 {
+        self.workers.iter().map(|w| w.synaptic_events).sum()
+    }
+}
+
+/// Merge the workers' spikes and samples of steps `from + 1..=to` into
+/// whole-population results, emptying them.
+fn assemble(
+    net: &FixedNetwork,
+    records: &[RecordSpec],
+    runs: &mut [WorkerRun],
+    from: u64,
+    to: u64,
+) -> Outcome {
     let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); net.sizes.len()];
     let mut states: Vec<Vec<StateTrace>> = records
         .iter()
@@ -458,7 +620,7 @@ fn assemble(net: &FixedNetwork, records: &[RecordSpec], outcomes: Vec<WorkerOutc
                 .neurons
                 .clone()
                 .unwrap_or_else(|| (0..net.sizes[r.population]).collect());
-            let steps = sample_steps(r, net.steps);
+            let steps = sample_steps(r, from, to);
             r.variables
                 .iter()
                 .map(|v| StateTrace {
@@ -474,16 +636,16 @@ fn assemble(net: &FixedNetwork, records: &[RecordSpec], outcomes: Vec<WorkerOutc
         })
         .collect();
     let mut synaptic_events = 0;
-    for (worker, outcome) in net.workers.iter().zip(outcomes) {
-        synaptic_events += outcome.synaptic_events;
+    for (worker, run) in net.workers.iter().zip(runs) {
+        synaptic_events += run.synaptic_events;
         for (slice, (slice_spikes, samples)) in worker
             .slices
             .iter()
-            .zip(outcome.spikes.into_iter().zip(outcome.samples))
+            .zip(run.spikes.iter_mut().zip(&mut run.samples))
         {
-            spikes[slice.population].extend(slice_spikes);
+            spikes[slice.population].append(slice_spikes);
             for s in samples {
-                for (trace, values) in states[s.record].iter_mut().zip(&s.values) {
+                for (trace, values) in states[s.record].iter_mut().zip(&mut s.values) {
                     let width = trace.neurons.len();
                     for row in 0..trace.steps.len() {
                         for (c, &column) in s.columns.iter().enumerate() {
@@ -496,6 +658,7 @@ fn assemble(net: &FixedNetwork, records: &[RecordSpec], outcomes: Vec<WorkerOutc
                     {
                         trace.threshold = n.threshold().map(|t| t as f64);
                     }
+                    values.clear();
                 }
             }
         }
@@ -517,60 +680,7 @@ fn assemble(net: &FixedNetwork, records: &[RecordSpec], outcomes: Vec<WorkerOutc
     }
 }
 
-/// Build and run a validated fixed-point model.
-pub fn simulate(
-    spec: &ModelSpec,
-    model: &FixedModel,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Results {
-    let threads = super::thread_count(spec.simulation.threads);
-    simulate_share(spec, model, progress, RankShare::solo(threads), &Solo).0
-}
-
-/// This rank's part of a fixed-point run: its results, the neuron ranges
-/// it holds, and what exchanging spikes with other ranks cost.
-pub fn simulate_share(
-    spec: &ModelSpec,
-    model: &FixedModel,
-    progress: &mut dyn FnMut(u64, u64),
-    share: RankShare,
-    comm: &dyn Comm,
-) -> super::RankPart {
-    let sim = &spec.simulation;
-    let threads = share.threads;
-    let started = Instant::now();
-    let mut net = FixedNetwork::build_share(model, sim.seed, sim.dt, sim.steps, share, comm);
-    let build_seconds = started.elapsed().as_secs_f64();
-    let owned = net
-        .workers
-        .iter()
-        .flat_map(|w| &w.slices)
-        .map(|s| (s.population, s.offset..s.offset + s.cells.size() as u32))
-        .collect();
-    let exchange = super::exchange_for(comm, net.workers.len(), &net.sizes, Encoding::Steps);
-    let started = Instant::now();
-    let total = net.steps;
-    let outcome = run_with(
-        &mut net,
-        &model.records,
-        &mut |k| progress(k, total),
-        exchange.as_ref(),
-    );
-    let simulate_seconds = started.elapsed().as_secs_f64();
-    let results = Results {
-        info: RunInfo {
-            build_seconds,
-            simulate_seconds,
-            synapses: net.synapse_count() as u64,
-            synaptic_events: outcome.synaptic_events,
-            ..super::run_info(spec, "clock (fixed-point)", threads)
-        },
-        spikes: super::recorded(
-            outcome.spikes,
-            model.populations.iter().map(|p| p.record_spikes),
-        ),
-        states: outcome.states,
-        weights: Vec::new(),
-    };
-    (results, owned, exchange.stats())
+// LEAD-STUBS: replaced by the persist helper's impls at merge.
+impl Persist for Worker {
+    fn persist(&mut self, _s: &mut Snapshot) {}
 }
