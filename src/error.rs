@@ -15,6 +15,10 @@ pub enum Error {
     /// A run that does not fit in memory, refused or failed.
     #[error(transparent)]
     Memory(#[from] crate::model::memory::MemoryError),
+    /// A run stopped on request (SIGINT, SIGTERM): what to tell the user,
+    /// and the exit status.
+    #[error("{message}")]
+    Interrupted { message: String, code: u8 },
     /// A run that stopped short: output, checkpoint or a state gone bad.
     #[error(transparent)]
     Run(#[from] crate::engine::RunError),

@@ -17,7 +17,10 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout().lock(), $($arg)*);
     }};
 }
-use spikesim::io::hdf5::{read_results, write_results};
+use spikesim::engine::Ended;
+use spikesim::io::checkpoint;
+use spikesim::io::hdf5::read_results;
+use spikesim::io::run_file::RunFile;
 use spikesim::io::results::Results;
 use spikesim::model::memory;
 use spikesim::model::spec::OutputSpec;
@@ -241,6 +244,18 @@ struct RunArgs {
     /// Run even when the memory estimate exceeds what the machine offers.
     #[arg(long)]
     ignore_memory_limit: bool,
+    /// Write a checkpoint every this much simulated time (e.g. "10 s"),
+    /// next to the results file (`<results>.checkpoint`).
+    #[arg(long, value_name = "TIME")]
+    checkpoint_every: Option<String>,
+    /// Go on from the last checkpoint of this model's run (same model,
+    /// program, ranks and threads).
+    #[arg(long)]
+    resume: bool,
+    /// Memory for recordings between two writes to the results file, per
+    /// process (e.g. "64 MiB", the default; at least 1 MiB).
+    #[arg(long, value_name = "SIZE")]
+    buffer: Option<String>,
 }
 
 #[derive(Args)]
@@ -327,6 +342,12 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Interrupted { message, code }) => {
+            if !quiet() && !message.is_empty() {
+                eprintln!("{message}");
+            }
+            ExitCode::from(code)
+        }
         Err(e) => {
             if !quiet() {
                 eprintln!("error: {e}");
@@ -794,12 +815,75 @@ fn writable_folder(out: &Path) -> Result<(), Error> {
 
 fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
     let (spec, estimate, out) = prepare_run(&args, comm)?;
+    let (checkpoint_every, buffer_bytes) = run_controls(&args, &spec)?;
+    let threads = spikesim::engine::rank_threads(&spec, comm);
+    let checkpoint_path = checkpoint::path_for(&out);
+    let resumed = if args.resume {
+        let read = resume_state(&checkpoint_path, &spec, comm, threads);
+        Some(agree(comm, read, "to read the checkpoint")?)
+    } else {
+        None
+    };
+    let engine = match (&spec.fixed, spec.simulation.engine) {
+        (Some(_), _) => "clock (fixed-point)",
+        (None, spikesim::model::spec::EngineKind::Clock) => "clock",
+        (None, spikesim::model::spec::EngineKind::Event) => "event",
+    };
+    let mut info = spikesim::engine::run_info(&spec, engine, threads);
+    info.ranks = comm.ranks() as u32;
+    let run_id = resumed.as_ref().map_or_else(new_run_id, |(h, _)| h.run_id);
+    let file = match (comm.rank(), &resumed) {
+        (0, Some((header, _))) => {
+            RunFile::resume(&out, run_id, info.clone(), &header.positions)
+                .map(Some)
+                .map_err(Error::from)
+        }
+        (0, None) => ensure_parent(&out).map(|()| Some(RunFile::new(&out, run_id, info.clone()))),
+        _ => Ok(None),
+    };
+    let mut file = agree(comm, file, "to open the results file")?;
+    let signals = interruption::install();
+    let stop = || signals.requested().is_some();
+    let control = spikesim::engine::Control {
+        checkpoint_every,
+        buffer_bytes,
+        stop: &stop,
+    };
+    let mut write_checkpoint =
+        |step: u64, states: Option<Vec<Vec<u8>>>, positions: Vec<u64>| -> Result<(), String> {
+            let header = checkpoint::Header {
+                version: env!("CARGO_PKG_VERSION").into(),
+                program: checkpoint::program_hash(),
+                model: spec.text.clone(),
+                ranks: comm.ranks() as u32,
+                threads: threads as u32,
+                step,
+                run_id,
+                positions,
+            };
+            checkpoint::write(&checkpoint_path, &header, &states.unwrap_or_default())
+                .map_err(|e| e.to_string())
+        };
     let bar = progress_bar(spec.simulation.steps, spec.simulation.dt);
     if comm.rank() != 0 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    if let Some((header, _)) = &resumed {
+        bar.set_position(header.step);
+        say!(
+            "resuming at t = {} s from {}",
+            header.step as f64 * spec.simulation.dt,
+            checkpoint_path.display()
+        );
+    }
     let wall = Instant::now();
-    let run = spikesim::engine::try_simulate_on(
+    let output = spikesim::engine::Output {
+        control,
+        sink: file.as_mut().map(|f| f as &mut dyn spikesim::engine::Sink),
+        checkpoint: Some(&mut write_checkpoint),
+        resume: resumed.map(|(_, state)| state),
+    };
+    let run = spikesim::engine::run_share(
         &spec,
         &mut |done, _| {
             bar.set_position(done);
@@ -812,16 +896,53 @@ fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
             ));
         },
         comm,
+        output,
     );
     bar.finish_and_clear();
-    let run = run?;
-    let Some(results) = run.results else {
+    let end = run?;
+    let Some(file) = file else {
         // Rank 0 writes; the others wait to hear that it did.
-        return agree(comm, Ok(()), "to write the results");
+        agree(comm, Ok(()), "to write the results")?;
+        return match end.ended {
+            Ended::Finished => Ok(()),
+            Ended::Stopped(_) => Err(Error::Interrupted {
+                message: String::new(),
+                code: signals.exit_code(),
+            }),
+            Ended::Fault(_, message) => Err(Error::Usage(message)),
+        };
     };
-    let written = write_run(&args, &spec, &estimate, &out, &results);
-    agree(comm, written, "to write the results")?;
-    if let Some(x) = run.exchange {
+    let dt = spec.simulation.dt;
+    let ended = match end.ended {
+        Ended::Finished => {
+            let counts = file.counts().clone();
+            let written = file.finish(&end.info).map_err(Error::from);
+            let written = written.and_then(|()| {
+                let _ = std::fs::remove_file(&checkpoint_path);
+                finish_run(&args, &spec, &estimate, &out, &end.info, &counts)
+            });
+            agree(comm, written, "to write the results")
+        }
+        Ended::Stopped(step) => {
+            let written = file.interrupt(Some(&end.info), step as f64 * dt);
+            agree(comm, written.map_err(Error::from), "to write the results")?;
+            Err(Error::Interrupted {
+                message: interrupted_message(&out, &checkpoint_path, step, &spec),
+                code: signals.exit_code(),
+            })
+        }
+        Ended::Fault(step, message) => {
+            let written = file.interrupt(Some(&end.info), step as f64 * dt);
+            agree(comm, written.map_err(Error::from), "to write the results")?;
+            Err(Error::Usage(format!(
+                "{message}; {} holds the run up to t = {} s",
+                out.display(),
+                step as f64 * dt
+            )))
+        }
+    };
+    ended?;
+    if let Some(x) = end.exchange {
         say!(
             "{} ranks: {} spikes exchanged in {} epochs, {:.1} bytes per spike, \
              {:.1} us per epoch in the exchange",
@@ -835,29 +956,208 @@ fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
     Ok(())
 }
 
-/// Rank 0's end of a run: the results file, the summary and the plots.
-fn write_run(
+/// The checkpoint period in grid steps and the recording buffer, from the
+/// command line.
+fn run_controls(
+    args: &RunArgs,
+    spec: &spikesim::model::ModelSpec,
+) -> Result<(Option<u64>, usize), Error> {
+    let dt = spec.simulation.dt;
+    let every = match &args.checkpoint_every {
+        None => None,
+        Some(text) => {
+            let seconds = parse_as(text, Dimension::Time).map_err(|e| {
+                Error::Usage(format!(
+                    "--checkpoint-every: {e} (expected a time such as \"10 s\")"
+                ))
+            })?;
+            if !(seconds.is_finite() && seconds >= dt) {
+                return Err(Error::Usage(format!(
+                    "--checkpoint-every: must be at least one time step ({dt} s), got \"{text}\""
+                )));
+            }
+            Some((seconds / dt).round() as u64)
+        }
+    };
+    let buffer = match &args.buffer {
+        None => spikesim::engine::segment::DEFAULT_BUFFER,
+        Some(text) => parse_bytes(text).filter(|&b| b >= 1 << 20).ok_or_else(|| {
+            Error::Usage(format!(
+                "--buffer: expected a size of at least 1 MiB such as \"64 MiB\", got \"{text}\""
+            ))
+        })?,
+    };
+    Ok((every, buffer))
+}
+
+/// "64 MiB", "1GiB", "500 MB", "1048576" as bytes.
+fn parse_bytes(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = number * scale;
+    (bytes.is_finite() && bytes <= usize::MAX as f64).then_some(bytes as usize)
+}
+
+/// A run id shared by a results file and its checkpoints, unlikely to
+/// repeat.
+fn new_run_id() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    spikesim::engine::rng::fnv1a(&[&nanos.to_string(), &std::process::id().to_string()])
+}
+
+/// The checkpoint at `path` read for this run, or why it cannot go on from
+/// it: the header and this rank's state.
+fn resume_state(
+    path: &Path,
+    spec: &spikesim::model::ModelSpec,
+    comm: &dyn Comm,
+    threads: usize,
+) -> Result<(checkpoint::Header, Vec<u8>), Error> {
+    let (header, _) = checkpoint::read_header(path).map_err(|e| match e {
+        spikesim::io::IoError::NotFound { .. } => Error::Usage(format!(
+            "--resume: no checkpoint at {} (a run writes one with --checkpoint-every)",
+            path.display()
+        )),
+        other => Error::from(other),
+    })?;
+    let refuse = |why: String| Error::Usage(format!("--resume: {}: {why}", path.display()));
+    let version = env!("CARGO_PKG_VERSION");
+    if header.version != version {
+        return Err(refuse(format!(
+            "written by spikesim {}, this is {version}: resume with the program that wrote it",
+            header.version
+        )));
+    }
+    if header.program != checkpoint::program_hash() {
+        return Err(refuse(format!(
+            "written by another build of spikesim {version} (the program file differs): \
+             resume with the program that wrote it"
+        )));
+    }
+    if header.model != spec.text {
+        return Err(refuse(format!(
+            "written for another model: {} (or its --set options) changed since",
+            spec.path.display()
+        )));
+    }
+    if header.ranks as usize != comm.ranks() {
+        return Err(refuse(format!(
+            "written by a run of {} processes, this one has {}: resume with mpirun -np {}",
+            header.ranks,
+            comm.ranks(),
+            header.ranks
+        )));
+    }
+    if header.threads as usize != threads {
+        return Err(refuse(format!(
+            "written by a run of {} threads per process, this one has {}: resume with --threads {}",
+            header.threads, threads, header.threads
+        )));
+    }
+    let state = checkpoint::read_state(path, comm.rank())?;
+    Ok((header, state))
+}
+
+/// The one line said when a run stops on request.
+fn interrupted_message(
+    out: &Path,
+    checkpoint_path: &Path,
+    step: u64,
+    spec: &spikesim::model::ModelSpec,
+) -> String {
+    let dt = spec.simulation.dt;
+    let resume = match checkpoint::read_header(checkpoint_path) {
+        Ok((h, _)) => format!(
+            "; --resume goes on from the checkpoint at t = {} s",
+            h.step as f64 * dt
+        ),
+        Err(_) => String::new(),
+    };
+    format!(
+        "interrupted at t = {} s of {} s: {} holds the run so far (marked incomplete){resume}",
+        step as f64 * dt,
+        spec.simulation.duration,
+        out.display()
+    )
+}
+
+/// Signals that stop a run at the next epoch boundary; a second one stops
+/// at once.
+mod interruption {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use signal_hook::consts::{SIGINT, SIGTERM};
+
+    pub struct Signals {
+        asked: Arc<AtomicBool>,
+        which: Arc<AtomicUsize>,
+    }
+
+    impl Signals {
+        /// The signal that asked the run to stop, if one did.
+        pub fn requested(&self) -> Option<usize> {
+            self.asked
+                .load(Ordering::Relaxed)
+                .then(|| self.which.load(Ordering::Relaxed))
+        }
+
+        /// The shell's status for a program ended by that signal.
+        pub fn exit_code(&self) -> u8 {
+            match self.requested() {
+                Some(s) if s == SIGTERM as usize => 143,
+                _ => 130,
+            }
+        }
+    }
+
+    pub fn install() -> Signals {
+        let asked = Arc::new(AtomicBool::new(false));
+        let which = Arc::new(AtomicUsize::new(0));
+        for signal in [SIGINT, SIGTERM] {
+            let code = 128 + signal;
+            // Registered first, so that it sees the flag as the previous
+            // signal left it: set means this is the second, which ends the
+            // program at once.
+            let _ = signal_hook::flag::register_conditional_shutdown(
+                signal,
+                code,
+                Arc::clone(&asked),
+            );
+            let _ = signal_hook::flag::register_usize(signal, Arc::clone(&which), signal as usize);
+            let _ = signal_hook::flag::register(signal, Arc::clone(&asked));
+        }
+        Signals { asked, which }
+    }
+}
+
+/// Rank 0's end of a complete run: the summary, and the plots drawn from
+/// the file (not from memory, so that they show what it holds).
+fn finish_run(
     args: &RunArgs,
     spec: &spikesim::model::ModelSpec,
     estimate: &memory::Estimate,
     out: &Path,
-    results: &Results,
+    info: &spikesim::io::results::RunInfo,
+    counts: &spikesim::io::run_file::SpikeCounts,
 ) -> Result<(), Error> {
-    for path in [
-        Some(out),
-        spec.output.raster.as_deref(),
-        spec.output.potential.as_deref(),
-        spec.output.weight_histogram.as_deref(),
-        spec.output.weight_course.as_deref(),
-        spec.output.rate.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        ensure_parent(path)?;
-    }
-    write_results(out, results)?;
-    summarise(results, out);
+    summarise_counts(info, counts, out);
     if let Some(peak) = memory::peak_resident() {
         say!(
             "memory: estimated {}, peak resident {}",
@@ -865,18 +1165,77 @@ fn write_run(
             memory::bytes(peak)
         );
     }
-    if !args.no_plots {
-        if let Some(path) = &spec.output.raster {
-            raster(results, path, &RasterOptions::default())?;
-            say!("raster plot: {}", path.display());
-        }
-        if let Some(path) = &spec.output.potential {
-            potential(results, path, &PotentialOptions::default())?;
-            say!("potential plot: {}", path.display());
-        }
-        plastic_plots(results, &spec.output)?;
+    let output = &spec.output;
+    let wanted = [
+        &output.raster,
+        &output.potential,
+        &output.weight_histogram,
+        &output.weight_course,
+        &output.rate,
+    ];
+    if args.no_plots || wanted.iter().all(|p| p.is_none()) {
+        return Ok(());
     }
-    Ok(())
+    let size = std::fs::metadata(out).map_or(0, |m| m.len());
+    if size > PLOT_FROM_MEMORY_LIMIT {
+        say!(
+            "plots: skipped, {} is {} (more than {} to read back): draw them with \
+             `spikesim plot` and --from/--to",
+            out.display(),
+            memory::bytes(size as f64),
+            memory::bytes(PLOT_FROM_MEMORY_LIMIT as f64)
+        );
+        return Ok(());
+    }
+    for path in wanted.into_iter().flatten() {
+        ensure_parent(path)?;
+    }
+    let results = read_results(out)?;
+    if let Some(path) = &output.raster {
+        raster(&results, path, &RasterOptions::default())?;
+        say!("raster plot: {}", path.display());
+    }
+    if let Some(path) = &output.potential {
+        potential(&results, path, &PotentialOptions::default())?;
+        say!("potential plot: {}", path.display());
+    }
+    plastic_plots(&results, output)
+}
+
+/// Results files larger than this are not read back to draw a run's plots.
+const PLOT_FROM_MEMORY_LIMIT: u64 = 2 << 30;
+
+/// Spike counts and timings of a finished run.
+fn summarise_counts(
+    info: &spikesim::io::results::RunInfo,
+    counts: &spikesim::io::run_file::SpikeCounts,
+    out: &Path,
+) {
+    say!("{:<20} {:>10} {:>12}", "population", "spikes", "rate (Hz)");
+    for (population, size, spikes) in counts {
+        let rate = *spikes as f64 / (*size as f64 * info.duration).max(f64::MIN_POSITIVE);
+        say!("{:<20} {:>10} {:>12.3}", population, spikes, rate);
+    }
+    let rtf = if info.simulate_seconds > 0.0 {
+        info.duration / info.simulate_seconds
+    } else {
+        f64::INFINITY
+    };
+    say!(
+        "built in {:.3} s, simulated {} s in {:.3} s ({:.1}x real time)",
+        info.build_seconds,
+        info.duration,
+        info.simulate_seconds,
+        rtf
+    );
+    let events_per_second = info.synaptic_events as f64 / info.simulate_seconds.max(1e-12);
+    say!(
+        "{} synapses, {} synaptic events ({:.3e} per second of wall time)",
+        info.synapses,
+        info.synaptic_events,
+        events_per_second
+    );
+    say!("results: {}", out.display());
 }
 
 /// The weight and rate plots named in `[output]`.
@@ -952,35 +1311,6 @@ fn progress_bar(steps: u64, dt: f64) -> ProgressBar {
     bar.set_style(style);
     bar.set_message(format!("dt = {} ms", dt * 1e3));
     bar
-}
-
-fn summarise(results: &Results, out: &Path) {
-    let info = &results.info;
-    say!("{:<20} {:>10} {:>12}", "population", "spikes", "rate (Hz)");
-    for s in &results.spikes {
-        let rate = results.mean_rate(&s.population).unwrap_or(0.0);
-        say!("{:<20} {:>10} {:>12.3}", s.population, s.len(), rate);
-    }
-    let rtf = if info.simulate_seconds > 0.0 {
-        info.duration / info.simulate_seconds
-    } else {
-        f64::INFINITY
-    };
-    say!(
-        "built in {:.3} s, simulated {} s in {:.3} s ({:.1}x real time)",
-        info.build_seconds,
-        info.duration,
-        info.simulate_seconds,
-        rtf
-    );
-    let events_per_second = info.synaptic_events as f64 / info.simulate_seconds.max(1e-12);
-    say!(
-        "{} synapses, {} synaptic events ({:.3e} per second of wall time)",
-        info.synapses,
-        info.synaptic_events,
-        events_per_second
-    );
-    say!("results: {}", out.display());
 }
 
 fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<f64>, Error> {

@@ -125,6 +125,9 @@ pub fn try_simulate_on(
         resume: None,
     };
     let end = run_share(spec, progress, comm, output)?;
+    if let Ended::Fault(_, message) = end.ended {
+        return Err(RunError::NonFinite(message));
+    }
     let results = (comm.rank() == 0).then(|| {
         let mut results = collect.0.take().unwrap_or_default();
         results.info = end.info;
@@ -395,7 +398,7 @@ pub(crate) fn exchange_for<'a>(
 pub type Owned = Vec<(usize, std::ops::Range<u32>)>;
 
 /// What a run records about itself, but for its timings and counts.
-fn run_info(spec: &ModelSpec, engine: &str, threads: usize) -> RunInfo {
+pub fn run_info(spec: &ModelSpec, engine: &str, threads: usize) -> RunInfo {
     let sim = &spec.simulation;
     RunInfo {
         model_text: spec.text.clone(),

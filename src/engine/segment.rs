@@ -98,6 +98,10 @@ pub enum RunError {
 pub trait Sink {
     /// Append a segment (every rank's recordings of it, merged).
     fn append(&mut self, segment: Results) -> Result<(), String>;
+    /// Everything appended so far on disk (before a checkpoint).
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
     /// Where every dataset stands, for a checkpoint.
     fn positions(&self) -> Vec<u64> {
         Vec::new()
@@ -143,11 +147,14 @@ pub fn append_results(all: &mut Results, later: Results) {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
     Finished,
     /// Stopped on request at this grid step, its recordings written.
     Stopped(u64),
+    /// A state went non-finite (the message says where); the recordings
+    /// are written up to this grid step.
+    Fault(u64, String),
 }
 
 /// What [`drive`] needs besides the engine.
@@ -195,11 +202,11 @@ pub fn drive(
             _ => Ok(()),
         };
         agreed_output(d.comm, written)?;
+        let reached = engine.reached();
         if votes & vote::FAULT != 0 {
             let fault = engine.fault();
-            return Err(RunError::NonFinite(agreed_fault(d.comm, fault)));
+            return Ok(Ended::Fault(reached, agreed_fault(d.comm, fault)));
         }
-        let reached = engine.reached();
         if votes & vote::STOP != 0 && reached < steps {
             return Ok(Ended::Stopped(reached));
         }
@@ -210,11 +217,11 @@ pub fn drive(
             let mine = engine.save();
             let all = d.comm.gather_bytes(&mine);
             drop(mine);
-            let positions = d.sink.as_deref().map(|s| s.positions()).unwrap_or_default();
-            let written = if d.comm.rank() == 0 {
-                (d.checkpoint)(reached, all, positions)
-            } else {
-                Ok(())
+            let written = match d.sink.as_deref_mut() {
+                Some(sink) => sink
+                    .flush()
+                    .and_then(|()| (d.checkpoint)(reached, all, sink.positions())),
+                None => Ok(()),
             };
             agreed_output(d.comm, written)?;
         }

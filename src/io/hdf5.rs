@@ -46,8 +46,10 @@ use super::results::{Results, RunInfo, SpikeTrains, StateTrace};
 
 mod checks;
 mod continual;
+pub mod stream;
 mod weights;
 
+pub use stream::{Positions, ResultsStream};
 pub use continual::{
     HlopSaved, RunCheckpoint, read_continual, read_run_checkpoint, write_continual,
     write_run_checkpoint,

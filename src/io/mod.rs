@@ -1,4 +1,5 @@
 //! Input and output: stimuli files, results and their HDF5 form.
+pub mod checkpoint;
 pub mod compare;
 pub mod dataset;
 pub mod encode;
@@ -8,6 +9,7 @@ pub mod hdf5;
 pub mod memory_task;
 pub mod output_path;
 pub mod results;
+pub mod run_file;
 pub mod stimuli;
 pub mod synth;
 
