@@ -20,8 +20,8 @@ macro_rules! say {
 use spikesim::engine::Ended;
 use spikesim::io::checkpoint;
 use spikesim::io::hdf5::read_results;
-use spikesim::io::run_file::RunFile;
 use spikesim::io::results::Results;
+use spikesim::io::run_file::RunFile;
 use spikesim::model::memory;
 use spikesim::model::spec::OutputSpec;
 use spikesim::model::units::{Dimension, parse_as};
@@ -833,11 +833,9 @@ fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
     info.ranks = comm.ranks() as u32;
     let run_id = resumed.as_ref().map_or_else(new_run_id, |(h, _)| h.run_id);
     let file = match (comm.rank(), &resumed) {
-        (0, Some((header, _))) => {
-            RunFile::resume(&out, run_id, info.clone(), &header.positions)
-                .map(Some)
-                .map_err(Error::from)
-        }
+        (0, Some((header, _))) => RunFile::resume(&out, run_id, info.clone(), &header.positions)
+            .map(Some)
+            .map_err(Error::from),
         (0, None) => ensure_parent(&out).map(|()| Some(RunFile::new(&out, run_id, info.clone()))),
         _ => Ok(None),
     };
@@ -1135,11 +1133,8 @@ mod interruption {
             // Registered first, so that it sees the flag as the previous
             // signal left it: set means this is the second, which ends the
             // program at once.
-            let _ = signal_hook::flag::register_conditional_shutdown(
-                signal,
-                code,
-                Arc::clone(&asked),
-            );
+            let _ =
+                signal_hook::flag::register_conditional_shutdown(signal, code, Arc::clone(&asked));
             let _ = signal_hook::flag::register_usize(signal, Arc::clone(&which), signal as usize);
             let _ = signal_hook::flag::register(signal, Arc::clone(&asked));
         }

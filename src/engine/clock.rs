@@ -31,6 +31,12 @@ pub struct Outcome {
     pub synaptic_events: u64,
 }
 
+/// The longest epoch in grid steps, whatever the delays: a run ends
+/// segments (to write recordings, checkpoint, or stop) only at epoch
+/// boundaries, so a model without projections still has some. Shorter
+/// epochs than the shortest delay change no number.
+pub const MAX_EPOCH_STEPS: u64 = 100;
+
 /// A worker's progress through the run, kept from one segment to the next.
 #[derive(Default)]
 struct WorkerRun {
@@ -153,7 +159,7 @@ impl<'a> ClockRun<'a> {
             .map(|p| p.min_delay as u64)
             .min()
             .unwrap_or(net.steps)
-            .max(1);
+            .clamp(1, MAX_EPOCH_STEPS);
         let workers = net
             .workers
             .iter()

@@ -267,6 +267,7 @@ impl<'a> EventRun<'a> {
             .filter(|p| p.synapse_count > 0)
             .filter_map(|p| p.min_delay_seconds)
             .fold(f64::INFINITY, f64::min)
+            .min(crate::engine::clock::MAX_EPOCH_STEPS as f64 * net.dt)
             .min(spec.simulation.duration.max(net.dt));
         let records = &spec.records;
         let workers = net

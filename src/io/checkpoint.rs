@@ -288,7 +288,10 @@ pub fn read_state(path: &Path, rank: usize) -> Result<Vec<u8>, IoError> {
     file.read_exact(&mut bytes)
         .map_err(|_| malformed(path, "cut short"))?;
     if fnv1a(&bytes) != hash {
-        return Err(malformed(path, format!("the state of rank {rank} is damaged")));
+        return Err(malformed(
+            path,
+            format!("the state of rank {rank} is damaged"),
+        ));
     }
     Ok(bytes)
 }

@@ -49,11 +49,11 @@ mod continual;
 pub mod stream;
 mod weights;
 
-pub use stream::{Positions, ResultsStream};
 pub use continual::{
     HlopSaved, RunCheckpoint, read_continual, read_run_checkpoint, write_continual,
     write_run_checkpoint,
 };
+pub use stream::{Positions, ResultsStream};
 
 const SPIKES: &str = "spikes";
 const STATE: &str = "state";

@@ -20,5 +20,6 @@ mod meta_neuron;
 mod microcircuit;
 mod plasticity;
 mod reproducibility;
+mod segments;
 mod stdp_song2000;
 mod stimuli_and_delays;

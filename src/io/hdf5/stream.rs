@@ -39,7 +39,13 @@ impl ResultsStream {
         Ok(())
     }
     pub fn positions(&self) -> Positions {
-        Positions(self.all.spikes.iter().map(|s| s.steps.len() as u64).collect())
+        Positions(
+            self.all
+                .spikes
+                .iter()
+                .map(|s| s.steps.len() as u64)
+                .collect(),
+        )
     }
     pub fn flush(&mut self) -> Result<(), IoError> {
         Ok(())
