@@ -4,7 +4,10 @@
 //! Pushing a future event costs O(1); popping costs O(log k) for the k
 //! events of one epoch rather than O(log n) for all n events in flight.
 
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+
+use crate::engine::persist::{Persist, Snapshot};
 
 /// Buckets in the ring; events further ahead wait in an overflow heap.
 const BUCKETS: usize = 1024;
@@ -85,6 +88,49 @@ impl<E: Ord> Calendar<E> {
     pub fn pop(&mut self) -> Option<E> {
         self.now.pop().map(|r| r.0)
     }
+}
+
+/// The whole calendar, buckets and heaps in their exact internal order:
+/// events that compare equal leave the heaps in the order their layout
+/// gives, and that order decides results.
+impl<E: Ord + Clone + Default + Persist> Persist for Calendar<E> {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("calendar");
+        s.same_f64("bucket width", self.width);
+        s.scalar(&mut self.base);
+        s.count("buckets", self.buckets.len());
+        for bucket in &mut self.buckets {
+            s.seq(bucket, E::default(), |s, e| e.persist(s));
+        }
+        persist_heap(s, &mut self.now, Reverse(E::default()), |s, r| {
+            r.0.persist(s)
+        });
+        let blank = Reverse((0, E::default()));
+        persist_heap(s, &mut self.overflow, blank, |s, r| {
+            s.scalar(&mut r.0.0);
+            r.0.1.persist(s);
+        });
+    }
+}
+
+/// A binary heap as its internal array. Loading rebuilds the heap from the
+/// array, which leaves a valid heap's layout as it is; an array that is
+/// not a heap is refused.
+fn persist_heap<T: Ord + Clone>(
+    s: &mut Snapshot,
+    heap: &mut BinaryHeap<T>,
+    blank: T,
+    each: impl FnMut(&mut Snapshot, &mut T),
+) {
+    let mut items = heap.as_slice().to_vec();
+    s.seq(&mut items, blank, each);
+    if s.is_saving() || s.error().is_some() {
+        return;
+    }
+    if (1..items.len()).any(|i| items[(i - 1) / 2] < items[i]) {
+        return s.invalid("a heap's array is out of heap order");
+    }
+    *heap = BinaryHeap::from(items);
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod fixed;
 pub mod gather;
 pub mod network;
 pub mod partition;
+pub mod persist;
 pub mod plastic;
 pub mod prefetch;
 pub mod recording;
