@@ -1211,3 +1211,6 @@ impl Persist for Agenda {
         s.scalar(&mut self.fetch_ahead);
     }
 }
+
+#[cfg(test)]
+mod persist_tests;

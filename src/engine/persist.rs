@@ -675,4 +675,4 @@ impl Persist for Worker {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
