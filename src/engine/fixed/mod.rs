@@ -644,3 +644,6 @@ impl FixedNetwork {
         persist::load_all(&mut self.workers, blobs)
     }
 }
+
+#[cfg(test)]
+mod persist_tests;
