@@ -13,6 +13,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Poisson};
 use rand_pcg::Pcg64;
 
+use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
 use crate::model::spec::BackgroundSpec;
 use crate::synapse::Arrival;
@@ -122,6 +123,15 @@ impl Background {
                 });
             }
         }
+    }
+}
+
+/// The streams are the state; the law and weight come from the model.
+impl Persist for Background {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("background");
+        s.same("port", &mut self.port);
+        s.rngs(&mut self.streams);
     }
 }
 

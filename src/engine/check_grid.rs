@@ -6,6 +6,8 @@
 //! among themselves, and appending to and walking a list costs much less
 //! than a heap push and pop. At high rates checks are most of the traffic.
 
+use crate::engine::persist::{Persist, Snapshot};
+
 /// Grid steps the ring reaches ahead; a check further ahead is moved
 /// earlier, to the last step it reaches (still a lower bound).
 const STEPS: u64 = 2048;
@@ -78,6 +80,19 @@ impl<T> CheckGrid<T> {
         if slot.is_empty() {
             *slot = list;
         }
+    }
+}
+
+impl<T: Clone + Default + Persist> Persist for CheckGrid<T> {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("check grid");
+        s.same_f64("dt", self.dt);
+        s.count("grid lists", self.lists.len());
+        for list in &mut self.lists {
+            s.seq(list, T::default(), |s, c| c.persist(s));
+        }
+        s.scalar(&mut self.first);
+        s.scalar(&mut self.pending);
     }
 }
 

@@ -1308,10 +1308,176 @@ fn assemble(
     })
 }
 
-// LEAD-STUBS: replaced by the persist helper's impls at merge.
+// Checkpoints (see `engine::persist`): the event engine's per-worker state.
+// The drive schedules, ports and shared tables come from the model.
+
+impl Default for Event {
+    fn default() -> Self {
+        Event {
+            time: 0.0,
+            class: 0,
+            key: [0; 4],
+            kind: Kind::Drive {
+                slice: 0,
+                change: 0,
+            },
+        }
+    }
+}
+
+impl Persist for Event {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.scalar(&mut self.time);
+        s.scalar(&mut self.class);
+        for k in &mut self.key {
+            s.scalar(k);
+        }
+        self.kind.persist(s);
+    }
+}
+
+impl Persist for Kind {
+    fn persist(&mut self, s: &mut Snapshot) {
+        let mut tag: u8 = match self {
+            Kind::Drive { .. } => 0,
+            Kind::Batch { .. } => 1,
+            Kind::Single { .. } => 2,
+            Kind::PlasticSingle { .. } => 3,
+            Kind::Check { .. } => 4,
+            Kind::Fire { .. } => 5,
+        };
+        s.scalar(&mut tag);
+        if s.is_loading() {
+            *self = match tag {
+                0 => Kind::Drive {
+                    slice: 0,
+                    change: 0,
+                },
+                1 => Kind::Batch {
+                    j: 0,
+                    part: 0,
+                    pre: 0,
+                },
+                2 => Kind::Single {
+                    slice: 0,
+                    port: 0,
+                    target: 0,
+                    weight: 0.0,
+                },
+                3 => Kind::PlasticSingle {
+                    j: 0,
+                    part: 0,
+                    synapse: 0,
+                },
+                4 => Kind::Check {
+                    slice: 0,
+                    neuron: 0,
+                    version: 0,
+                },
+                5 => Kind::Fire {
+                    slice: 0,
+                    neuron: 0,
+                    version: 0,
+                },
+                other => return s.invalid(format!("no event kind {other}")),
+            };
+        }
+        match self {
+            Kind::Drive { slice, change } => {
+                s.scalar(slice);
+                s.scalar(change);
+            }
+            Kind::Batch { j, part, pre } => {
+                s.scalar(j);
+                s.scalar(part);
+                s.scalar(pre);
+            }
+            Kind::Single {
+                slice,
+                port,
+                target,
+                weight,
+            } => {
+                s.scalar(slice);
+                s.scalar(port);
+                s.scalar(target);
+                s.scalar(weight);
+            }
+            Kind::PlasticSingle { j, part, synapse } => {
+                s.scalar(j);
+                s.scalar(part);
+                s.scalar(synapse);
+            }
+            Kind::Check {
+                slice,
+                neuron,
+                version,
+            }
+            | Kind::Fire {
+                slice,
+                neuron,
+                version,
+            } => {
+                s.scalar(slice);
+                s.scalar(neuron);
+                s.scalar(version);
+            }
+        }
+    }
+}
+
+impl Persist for Pending {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.scalar(&mut self.version);
+        s.scalar(&mut self.fire);
+        s.scalar(&mut self.time);
+    }
+}
+
+// Not derived: the type's definition is the loop code's, left untouched.
+#[allow(clippy::derivable_impls)]
+impl Default for GridCheck {
+    fn default() -> Self {
+        GridCheck {
+            slice: 0,
+            neuron: 0,
+            version: 0,
+        }
+    }
+}
+
+impl Persist for GridCheck {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.scalar(&mut self.slice);
+        s.scalar(&mut self.neuron);
+        s.scalar(&mut self.version);
+    }
+}
+
+/// The model's state, the neurons' live entries and the spikes recorded
+/// so far.
 impl Persist for EventSlice {
-    fn persist(&mut self, _s: &mut Snapshot) {}
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.same("population", &mut self.population);
+        s.same("offset", &mut self.offset);
+        s.count("neurons", self.model.size());
+        s.section("model", |s| self.model.persist(s));
+        s.count("drive changes", self.drive.len());
+        s.items(&mut self.pending);
+        s.seq(&mut self.spikes, (0.0, 0), |s, (t, n)| {
+            s.scalar(t);
+            s.scalar(n);
+        });
+    }
 }
+
 impl Persist for Agenda {
-    fn persist(&mut self, _s: &mut Snapshot) {}
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.section("queue", |s| self.queue.persist(s));
+        s.section("checks", |s| self.checks.persist(s));
+        s.scalar(&mut self.fetch_ahead);
+    }
 }
+
+#[cfg(test)]
+mod persist_tests;

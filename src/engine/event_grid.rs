@@ -30,6 +30,7 @@
 
 use crate::engine::exchange::Spike;
 use crate::engine::network::{Projection, Slice, Worker};
+use crate::engine::persist::{Persist, Snapshot};
 use crate::model::spec::Port;
 use crate::neuron::EventModel;
 use crate::synapse::EventRing;
@@ -45,6 +46,11 @@ pub struct OnGrid(pub usize);
 impl EventModel for OnGrid {
     fn size(&self) -> usize {
         self.0
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("on grid");
+        s.count("neurons", self.0);
     }
 }
 
@@ -146,6 +152,20 @@ pub fn send_graded(slice: &Slice, t: f64, outbox: &mut Vec<Spike>) {
     );
 }
 
+impl Persist for Grid {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("grid");
+        s.count("slices", self.is_grid.len());
+        for g in &mut self.is_grid {
+            s.same("stepped on the grid", g);
+        }
+        s.count("grid slices", self.slices.len());
+        s.scalar(&mut self.next);
+        s.slice(&mut self.drive_cursor);
+        s.vec(&mut self.fired);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,9 +181,4 @@ mod tests {
         assert_eq!(arrival_step(29.5 * dt, dt), 30);
         assert_eq!(arrival_step(30.01 * dt, dt), 31);
     }
-}
-
-// LEAD-STUBS: replaced by the persist helper's impls at merge.
-impl crate::engine::persist::Persist for Grid {
-    fn persist(&mut self, _s: &mut crate::engine::persist::Snapshot) {}
 }

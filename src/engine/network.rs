@@ -493,8 +493,3 @@ impl<'a> Cursor<'a> {
         }
     }
 }
-
-// LEAD-STUBS: replaced by the persist helper's impls at merge.
-impl crate::engine::persist::Persist for Worker {
-    fn persist(&mut self, _s: &mut crate::engine::persist::Snapshot) {}
-}

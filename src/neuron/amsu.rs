@@ -18,6 +18,7 @@ use rand_pcg::Pcg64;
 
 use super::membrane::{Membrane, MembraneState};
 use super::{Neuron, Variable, part};
+use crate::engine::persist::{Persist, Snapshot};
 use crate::model::spec::{AmsuParams, Modulation, Port};
 use crate::synapse::EventRing;
 
@@ -154,5 +155,12 @@ impl Neuron for AmsuLif {
 
     fn threshold(&self) -> Option<f64> {
         Some(self.membrane.v_th)
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("amsu_lif");
+        s.same("group size", &mut self.group_size);
+        self.state.persist(s);
+        s.slice(&mut self.a);
     }
 }

@@ -43,6 +43,7 @@
 //! keeps runs reproducible and cheap.
 
 use super::{Neuron, Variable, part};
+use crate::engine::persist::Snapshot;
 use crate::engine::rng;
 use crate::model::spec::{AstrocyteParams, Port};
 use crate::synapse::EventRing;
@@ -220,6 +221,14 @@ impl Neuron for Astrocytes {
             h: part(&self.h, offset, len),
             sic: part(&self.sic, offset, len),
         })
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("astrocyte");
+        s.slice(&mut self.ip3);
+        s.slice(&mut self.ca);
+        s.slice(&mut self.h);
+        s.slice(&mut self.sic);
     }
 }
 

@@ -12,6 +12,7 @@ use multiversion::multiversion;
 use super::exact::ExactCells;
 use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::{EventModel, Neuron, Variable};
+use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
 use crate::model::spec::{CubaParams, Port};
 use crate::synapse::{Arrival, EventRing};
@@ -190,5 +191,12 @@ impl Neuron for CubaLif {
             &self.state,
             Some(synapses),
         )))
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("cuba_lif");
+        self.state.persist(s);
+        s.slice(&mut self.synapses.exc);
+        s.slice(&mut self.synapses.inh);
     }
 }

@@ -23,6 +23,7 @@
 //! synapses that take at least one simulation step.
 
 use super::{Neuron, Variable};
+use crate::engine::persist::Snapshot;
 use crate::model::spec::{DiscreteLifParams, Port};
 use crate::synapse::EventRing;
 
@@ -117,6 +118,16 @@ impl Neuron for DiscreteLif {
 
     fn threshold(&self) -> Option<f64> {
         Some(self.v_th)
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("discrete_lif");
+        s.same("period", &mut self.period);
+        s.same("phase", &mut self.phase);
+        s.slice(&mut self.v);
+        s.slice(&mut self.j);
+        s.slice(&mut self.spiked);
+        s.slice(&mut self.input);
     }
 }
 

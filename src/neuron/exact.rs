@@ -22,6 +22,7 @@
 
 use super::membrane::{Membrane, MembraneState, expm1_over_x};
 use super::{EventModel, Next};
+use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::model::spec::Port;
 
@@ -870,6 +871,45 @@ impl EventModel for ExactCells {
             "i_syn_i" => drives[1] * self.law.to_current,
             _ => v,
         }
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("exact");
+        s.same_f64("reference span", self.span);
+        s.count("neurons", self.cells.len());
+        for c in &mut self.cells {
+            c.persist(s);
+        }
+        s.slice(&mut self.bias);
+        s.scalar(&mut self.spans);
+        s.scalar(&mut self.reference_end);
+        self.latest.persist(s);
+    }
+}
+
+impl Persist for Cell {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.scalar(&mut self.a);
+        s.scalar(&mut self.u[0]);
+        s.scalar(&mut self.u[1]);
+        s.scalar(&mut self.v_inf);
+        s.scalar(&mut self.refractory_until);
+        s.scalar(&mut self.crossing);
+        s.scalar(&mut self.held);
+    }
+}
+
+/// The cached factors of the latest time: restored rather than worked out
+/// again, so that the arithmetic after a resume is the same.
+impl Persist for Basis {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.scalar(&mut self.t);
+        s.scalar(&mut self.decay_m);
+        s.scalar(&mut self.grow_m);
+        s.slice(&mut self.decay);
+        s.slice(&mut self.grow);
+        s.slice(&mut self.k);
+        s.slice(&mut self.back);
     }
 }
 

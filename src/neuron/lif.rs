@@ -8,6 +8,7 @@ use multiversion::multiversion;
 use super::exact::ExactCells;
 use super::membrane::{CHUNK, Membrane, MembraneState};
 use super::{EventModel, Neuron, Variable};
+use crate::engine::persist::{Persist, Snapshot};
 use crate::model::spec::{MembraneParams, Port};
 use crate::synapse::EventRing;
 
@@ -95,5 +96,10 @@ impl Neuron for Lif {
 
     fn event_model(&self) -> Option<Box<dyn EventModel>> {
         Some(Box::new(ExactCells::new(&self.membrane, &self.state, None)))
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("lif");
+        self.state.persist(s);
     }
 }

@@ -3,6 +3,7 @@
 
 use rand_pcg::Pcg64;
 
+use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
 use crate::model::spec::MembraneParams;
 use crate::synapse::Arrival;
@@ -196,6 +197,19 @@ pub fn synaptic_propagator(dt: f64, tau_m: f64, tau_s: f64) -> f64 {
     // exp(-dt/tau_m) underflows (tau_m of nanoseconds), the textbook form
     // has no cancellation here.
     ((-dt / tau_s).exp() - (-dt / tau_m).exp()) / (a * tau_m)
+}
+
+impl Persist for MembraneState {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.slice(&mut self.v);
+        s.slice(&mut self.refractory_until);
+        s.slice(&mut self.bias);
+        s.slice(&mut self.external);
+        s.slice(&mut self.v_inf);
+        s.slice(&mut self.sic);
+        s.vec(&mut self.sic_active);
+        s.slice(&mut self.crossed);
+    }
 }
 
 #[cfg(test)]

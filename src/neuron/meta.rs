@@ -27,6 +27,7 @@ use rand_pcg::Pcg64;
 
 use super::membrane::{Membrane, MembraneState};
 use super::{Neuron, Variable, part};
+use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
 use crate::model::spec::{Escape, MetaParams, Port, SimulationSpec};
 use crate::synapse::{Arrival, EventRing};
@@ -331,6 +332,23 @@ impl Neuron for Meta {
             Kind::Escape(cells) => Some(cells.noise.v_th),
             Kind::LevyBaxter { .. } => None,
         }
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("meta");
+        match &mut self.kind {
+            Kind::Escape(cells) => {
+                s.tag("escape");
+                cells.state.persist(s);
+                s.slice(&mut cells.p_spike);
+            }
+            Kind::LevyBaxter { sigma, touched, .. } => {
+                s.tag("levy_baxter");
+                s.slice(sigma);
+                s.vec(touched);
+            }
+        }
+        s.rngs(&mut self.streams);
     }
 }
 

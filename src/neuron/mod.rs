@@ -32,6 +32,7 @@ pub mod spike_source;
 
 use rand_pcg::Pcg64;
 
+use crate::engine::persist::Snapshot;
 use crate::engine::rng;
 use crate::model::spec::{NeuronKind, PopulationSpec, Port, SimulationSpec};
 use crate::synapse::EventRing;
@@ -103,6 +104,11 @@ pub trait Neuron: Send {
     fn event_model(&self) -> Option<Box<dyn EventModel>> {
         None
     }
+
+    /// Save or restore (see [`crate::engine::persist`]) everything that
+    /// changes during a run; loading into a model built from another
+    /// model or size is an error.
+    fn persist(&mut self, s: &mut Snapshot);
 }
 
 /// What the event-driven engine should schedule for a neuron next.
@@ -170,6 +176,10 @@ pub trait EventModel: Send {
     fn value(&mut self, _variable: &str, _i: usize, _t: f64) -> f64 {
         f64::NAN
     }
+
+    /// Save or restore everything that changes during a run (as
+    /// [`Neuron::persist`]).
+    fn persist(&mut self, s: &mut Snapshot);
 }
 
 /// Build a population's model with its initial state.

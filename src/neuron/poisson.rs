@@ -16,6 +16,7 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use super::{EventModel, Neuron, Variable, part};
+use crate::engine::persist::Snapshot;
 use crate::engine::rng;
 use crate::model::spec::{PoissonRate, Port, SimulationSpec};
 use crate::synapse::EventRing;
@@ -163,6 +164,15 @@ impl Neuron for Poisson {
         }
         Some(Box::new(model))
     }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("poisson");
+        s.count("rate changes", self.changes.len());
+        s.slice(&mut self.rates);
+        s.slice(&mut self.next);
+        s.scalar(&mut self.change_cursor);
+        s.rngs(&mut self.streams);
+    }
 }
 
 /// Poisson trains in continuous time, for the event-driven engine:
@@ -221,5 +231,14 @@ impl EventModel for ContinuousPoisson {
         }
         self.emit_constant(to, out);
         out[start..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("poisson (event)");
+        s.count("rate changes", self.changes.len());
+        s.slice(&mut self.rates);
+        s.slice(&mut self.next);
+        s.scalar(&mut self.change_cursor);
+        s.rngs(&mut self.streams);
     }
 }

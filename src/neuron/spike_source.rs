@@ -1,6 +1,7 @@
 //! A population that replays given spike times, snapped to the nearest grid point.
 
 use super::{EventModel, Neuron, Variable};
+use crate::engine::persist::Snapshot;
 use crate::model::spec::{Port, SimulationSpec, SpikeList};
 use crate::synapse::EventRing;
 
@@ -35,6 +36,13 @@ impl EventModel for ExactTimes {
             }
             self.cursor += 1;
         }
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("spike_source (event)");
+        s.count("neurons", self.size);
+        s.count("spikes", self.spikes.len());
+        s.scalar(&mut self.cursor);
     }
 }
 
@@ -126,5 +134,12 @@ impl Neuron for SpikeSource {
             spikes: self.exact.clone(),
             cursor: 0,
         }))
+    }
+
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("spike_source");
+        s.count("neurons", self.size);
+        s.count("spikes", self.events.len());
+        s.scalar(&mut self.cursor);
     }
 }

@@ -20,6 +20,7 @@ pub mod stdp;
 
 pub use spec::PlasticitySpec;
 
+use crate::engine::persist::{Persist, Snapshot};
 use crate::synapse::{Arrival, Csr};
 use rate::TraceHebbian;
 use stdp::Stdp;
@@ -161,5 +162,32 @@ impl PlasticPart {
 
     pub fn snapshot(&mut self, step: u64) {
         self.snapshots.push((step, self.weights.clone()));
+    }
+}
+
+/// Weights, traces, queued arrivals and the snapshots taken so far; the
+/// rule's parameters and the synapses by target come from the model.
+impl Persist for PlasticPart {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("plastic");
+        s.slice(&mut self.weights);
+        match &mut self.rule {
+            Rule::Stdp(r) => r.persist(s),
+            Rule::Hebbian(r) => r.persist(s),
+        }
+        // The queue's length (widened by the event engine's grid) fixes
+        // which slot an arrival step maps to.
+        s.count("arrival queue slots", self.pending.len());
+        for slot in &mut self.pending {
+            s.vec(slot);
+        }
+        s.seq(
+            &mut self.snapshots,
+            (0, Vec::new()),
+            |s, (step, weights)| {
+                s.scalar(step);
+                s.vec(weights);
+            },
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! (validation admits it only on populations that are never split).
 
 use super::spec::{HebbianRule, HebbianSpec};
+use crate::engine::persist::{Persist, Snapshot};
 use crate::synapse::Csr;
 
 #[derive(Debug, Clone)]
@@ -85,6 +86,17 @@ impl TraceHebbian {
                 weights[s] = ((u + rate * du) * sp.w_ref).clamp(sp.w_min, sp.w_max);
             }
         }
+    }
+}
+
+impl Persist for TraceHebbian {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("hebbian");
+        s.slice(&mut self.x);
+        s.slice(&mut self.x_last);
+        s.slice(&mut self.y);
+        s.slice(&mut self.y_last);
+        s.slice(&mut self.y_now);
     }
 }
 

@@ -12,6 +12,7 @@
 //! by `a2_plus`).
 
 use super::spec::{Pairing, StdpSpec, WeightDependence};
+use crate::engine::persist::{Persist, Snapshot};
 
 #[derive(Debug, Clone)]
 pub struct Stdp {
@@ -101,6 +102,18 @@ impl Stdp {
         self.o1[post] = self.bump(o1);
         self.o2[post] = self.bump(o2);
         self.post_last[post] = t;
+    }
+}
+
+impl Persist for Stdp {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.tag("stdp");
+        s.slice(&mut self.r1);
+        s.slice(&mut self.r2);
+        s.slice(&mut self.pre_last);
+        s.slice(&mut self.o1);
+        s.slice(&mut self.o2);
+        s.slice(&mut self.post_last);
     }
 }
 

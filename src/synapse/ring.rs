@@ -60,6 +60,11 @@ impl EventRing {
     pub fn slots(&self) -> usize {
         self.slots.len()
     }
+
+    /// Every slot, in index order (for checkpoints).
+    pub fn slots_mut(&mut self) -> &mut [Vec<Arrival>] {
+        &mut self.slots
+    }
 }
 
 #[cfg(test)]

@@ -680,7 +680,75 @@ fn assemble(
     }
 }
 
-// LEAD-STUBS: replaced by the persist helper's impls at merge.
-impl Persist for Worker {
-    fn persist(&mut self, _s: &mut Snapshot) {}
+// Checkpoints (see `engine::persist`): the state that changes during a
+// run. Decays, thresholds, biases, patterns and synapses come from the model.
+
+use crate::engine::persist;
+
+impl Persist for Cells {
+    fn persist(&mut self, s: &mut Snapshot) {
+        match self {
+            Cells::Lif(n) => {
+                s.tag("loihi_lif");
+                s.slice(&mut n.u);
+                s.slice(&mut n.v);
+            }
+            Cells::Pattern(p) => {
+                s.tag("spike_pattern");
+                s.count("neurons", p.size());
+            }
+        }
+    }
 }
+
+impl Persist for Slice {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.same("population", &mut self.population);
+        s.same("offset", &mut self.offset);
+        self.cells.persist(s);
+        s.slice(&mut self.a_in);
+    }
+}
+
+impl Persist for Part {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.same("target slice", &mut self.slice);
+        s.count("synapses", self.synapses.len());
+        s.slice(&mut self.sums);
+        s.vec(&mut self.touched);
+        s.slice(&mut self.marked);
+    }
+}
+
+impl Persist for Worker {
+    fn persist(&mut self, s: &mut Snapshot) {
+        s.section("slices", |s| {
+            s.count("slices", self.slices.len());
+            for (i, slice) in self.slices.iter_mut().enumerate() {
+                s.section(&format!("slice {i}"), |s| slice.persist(s));
+            }
+        });
+        s.section("projections", |s| {
+            s.count("projections", self.parts.len());
+            for (j, parts) in self.parts.iter_mut().enumerate() {
+                s.section(&format!("projection {j}"), |s| s.items(parts));
+            }
+        });
+    }
+}
+
+impl FixedNetwork {
+    /// Every worker's state, one blob each.
+    pub fn save_workers(&mut self) -> Vec<Vec<u8>> {
+        persist::save_all(&mut self.workers)
+    }
+
+    /// Restore every worker of a freshly built network (same model, ranks
+    /// and threads) from the blobs of [`FixedNetwork::save_workers`].
+    pub fn load_workers(&mut self, blobs: &[Vec<u8>]) -> Result<(), PersistError> {
+        persist::load_all(&mut self.workers, blobs)
+    }
+}
+
+#[cfg(test)]
+mod persist_tests;
