@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::engine::persist::{load_fixed_workers, save_fixed_workers};
+use crate::model::ModelSpec;
 
 fn demo() -> (FixedModel, ModelSpec) {
     let spec = crate::model::load(std::path::Path::new("models/fixed_point_demo.toml"), &[])

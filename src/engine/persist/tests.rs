@@ -585,7 +585,8 @@ fn networks_round_trip_and_refuse_other_models() {
     assert_ne!(fresh_blobs, blobs);
     load_workers(&mut fresh, &blobs).unwrap();
     assert_eq!(save_workers(&mut fresh), blobs);
-    // The run took weight snapshots and moved weights, which came along.
+    // The run moved weights, which came along (its snapshots went to the
+    // results, as a segmented run's do before a checkpoint).
     let plastic = |n: &Network| {
         n.workers
             .iter()
@@ -595,7 +596,6 @@ fn networks_round_trip_and_refuse_other_models() {
     };
     for (a, b) in plastic(&net).iter().zip(plastic(&fresh)) {
         assert_eq!(a.snapshots, b.snapshots);
-        assert!(!a.snapshots.is_empty());
         assert_eq!(a.weights, b.weights);
     }
 
