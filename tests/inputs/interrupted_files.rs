@@ -37,7 +37,10 @@ fn run() -> Results {
             variable: "v".into(),
             unit: "V".into(),
             neurons: vec![0, 3],
-            values: steps.iter().flat_map(|&s| [-0.07 + s as f64 * 1e-6; 2]).collect(),
+            values: steps
+                .iter()
+                .flat_map(|&s| [-0.07 + s as f64 * 1e-6; 2])
+                .collect(),
             steps,
             threshold: Some(-0.05),
             integer: false,
