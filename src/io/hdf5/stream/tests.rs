@@ -396,8 +396,9 @@ fn discard_removes_the_partial_file() {
 
 const WRITER: &str = "SPIKESIM_STREAM_WRITER";
 const KILL_SEGMENTS: u64 = 400;
-/// What a writer prints once it has opened the file.
+/// What a writer prints once it has opened the file, and after each flush.
 const READY: &str = "writer ready";
+const FLUSHED: &str = "writer flushed";
 
 /// The side file a writer records its flushed positions in: the next
 /// segment, then each dataset's length.
@@ -458,6 +459,7 @@ fn writer_child() {
         if next % 3 == 0 {
             stream.flush().unwrap();
             write_side(&dir, next, &stream.positions());
+            println!("{FLUSHED}");
         }
     }
     // Done before the kill: wait for it, so the parent's kill is what ends us.
@@ -483,22 +485,30 @@ fn killed_writers_resume_to_the_same_datasets() {
             .stderr(std::fs::File::create(dir.path().join("writer.err")).unwrap())
             .spawn()
             .unwrap();
-        // Most kills fall while appending and flushing, some while the
-        // writer starts, resumes and cuts the file back.
-        if round % 4 != 3 {
-            let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-            let ready =
-                std::io::BufRead::lines(stdout).any(|l| l.is_ok_and(|l| l.ends_with(READY)));
-            if !ready {
+        // Most kills fall while appending and flushing, after a random
+        // number of flushes (so that load on the machine does not change
+        // where); some while the writer starts, resumes and cuts the file.
+        let mut lines =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        let delay = if round % 4 == 3 {
+            rng.random_range(0..30_000)
+        } else {
+            let flushes = rng.random_range(0..=5);
+            let mut seen = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .filter(|l| l.ends_with(READY) || l == FLUSHED);
+            if seen.by_ref().take(flushes + 1).count() < flushes + 1 {
                 let status = child.wait().unwrap();
                 let err = std::fs::read_to_string(dir.path().join("writer.err")).unwrap();
-                panic!("round {round}: the writer failed to start ({status}): {err}");
+                panic!("round {round}: the writer stopped early ({status}): {err}");
             }
-        }
-        let delay = rng.random_range(0..40_000);
+            rng.random_range(0..3_000)
+        };
         std::thread::sleep(std::time::Duration::from_micros(delay));
         child.kill().unwrap(); // SIGKILL
         let status = child.wait().unwrap();
+        drop(lines);
         assert!(
             !status.success(),
             "the writer failed or finished early: {status}"
