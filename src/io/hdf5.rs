@@ -23,12 +23,23 @@
 //!                  seed (u64), threads (u32, per process), ranks (u32,
 //!                  MPI processes; absent in older files: 1), dt, duration, build_seconds,
 //!                  simulate_seconds (f64), synapses, synaptic_events (u64),
-//!                  complete (u8 = 1, written last)
+//!                  run_id (u64, streamed files only: the run that wrote it),
+//!                  reached (f64, interrupted runs only: the simulated time
+//!                  the file holds the run up to),
+//!                  complete (u8, written last: 1 for a finished run, 0 for
+//!                  one being written or interrupted)
 //! ```
 //!
-//! The file is written beside its path and moved there only once closed, so a
-//! file at the path is always a finished one; `complete` guards against files
-//! copied or written by other means while unfinished.
+//! A file is written beside its path (`<path>.partial`) and moved there only
+//! once closed, so a file at the path is always a closed one: a finished run
+//! (`complete = 1`) or an interrupted one (`complete = 0` with `reached`),
+//! which the readers accept and [`RunInfo::reached`] reports. A file with
+//! `complete = 0` and no `reached` (a `.partial` renamed by hand, or copied
+//! while being written) is refused as incomplete.
+//!
+//! [`write_results`] writes a whole run at once in contiguous datasets;
+//! [`ResultsStream`] writes it while it runs, in chunked datasets that grow
+//! (same names, shapes and types: readers see no difference).
 //!
 //! Groups record the creation order of their members, so populations and
 //! variables read back in the order they were written.
@@ -49,11 +60,12 @@ mod continual;
 pub mod stream;
 mod weights;
 
+pub use stream::{BUFFER_BYTES, Positions, ResultsStream};
+
 pub use continual::{
     HlopSaved, RunCheckpoint, read_continual, read_run_checkpoint, write_continual,
     write_run_checkpoint,
 };
-pub use stream::{Positions, ResultsStream};
 
 const SPIKES: &str = "spikes";
 const STATE: &str = "state";
@@ -144,6 +156,7 @@ pub(crate) struct PartialFile {
     target: PathBuf,
     partial: PathBuf,
     committed: bool,
+    keep: bool,
 }
 
 impl PartialFile {
@@ -175,12 +188,19 @@ impl PartialFile {
             target: target.to_path_buf(),
             partial: target.with_file_name(name),
             committed: false,
+            keep: false,
         }
     }
 
     /// Where to write.
     pub(crate) fn path(&self) -> &Path {
         &self.partial
+    }
+
+    /// Whether dropping it leaves the file in place (a streamed run's file,
+    /// which a resume can continue) instead of removing it.
+    pub(crate) fn keep_on_drop(&mut self, keep: bool) {
+        self.keep = keep;
     }
 
     /// Moves the finished file onto the target path.
@@ -197,7 +217,7 @@ impl PartialFile {
 
 impl Drop for PartialFile {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed && !self.keep {
             // Nothing useful to do if this fails: the write already failed,
             // and that error is the one to report.
             let _ = std::fs::remove_file(&self.partial);
@@ -399,7 +419,12 @@ fn write_file(
     write_all_states(&file, path, states, results.info.dt)?;
     weights::write_all(&file, path, &results.weights)?;
     write_info(&file, path, &results.info)?;
-    write_attr(&file, path, "/", COMPLETE, &1u8)?;
+    // Results read from an interrupted file stay marked as such.
+    if let Some(reached) = results.info.reached {
+        write_attr(&file, path, "/", stream::REACHED, &reached)?;
+    }
+    let complete = u8::from(results.info.reached.is_none());
+    write_attr(&file, path, "/", COMPLETE, &complete)?;
     file.close().context(path, || "closing the file".into())
 }
 
@@ -584,6 +609,10 @@ pub(crate) fn open(path: &Path) -> Result<File, IoError> {
     File::open(path).map_err(|e| {
         if e.contains_minor(MinorErrorCode::NotHdf5) {
             IoError::NotHdf5 { path: to_path() }
+        } else if e.to_string().contains("already open for write") {
+            // Marked open by a streaming writer that never closed it (or
+            // still writes it): a killed run's `.partial`.
+            IoError::Incomplete { path: to_path() }
         } else {
             IoError::Hdf5 {
                 path: to_path(),
@@ -594,18 +623,18 @@ pub(crate) fn open(path: &Path) -> Result<File, IoError> {
     })
 }
 
+/// A finished run's file, or an interrupted one (`complete = 0` with
+/// `reached`); anything else was left by a writer that did not close it.
 fn ensure_complete(file: &File, path: &Path) -> Result<(), IoError> {
-    let complete = has_attr(file, COMPLETE)
-        && matches!(
-            file.attr(COMPLETE).and_then(|a| a.read_scalar::<u8>()),
-            Ok(1)
-        );
-    if complete {
-        Ok(())
-    } else {
-        Err(IoError::Incomplete {
+    let flag = has_attr(file, COMPLETE)
+        .then(|| file.attr(COMPLETE).and_then(|a| a.read_scalar::<u8>()).ok())
+        .flatten();
+    match flag {
+        Some(1) => Ok(()),
+        Some(0) if has_attr(file, stream::REACHED) => Ok(()),
+        _ => Err(IoError::Incomplete {
             path: path.to_path_buf(),
-        })
+        }),
     }
 }
 
@@ -675,7 +704,18 @@ fn read_info(file: &File, path: &Path) -> Result<RunInfo, IoError> {
         simulate_seconds: float("simulate_seconds")?,
         synapses: read_attr(file, path, "/", "synapses")?,
         synaptic_events: read_attr(file, path, "/", "synaptic_events")?,
+        reached: read_reached(file, path)?,
     })
+}
+
+/// The time an interrupted run reached; `None` for a complete file (even
+/// should it carry a stale `reached`).
+fn read_reached(file: &File, path: &Path) -> Result<Option<f64>, IoError> {
+    let complete = read_attr::<u8>(file, path, "/", COMPLETE)?;
+    if complete == 1 || !has_attr(file, stream::REACHED) {
+        return Ok(None);
+    }
+    read_attr(file, path, "/", stream::REACHED).map(Some)
 }
 
 /// Member names in creation order, or by name for groups written by tools
@@ -931,6 +971,7 @@ mod tests {
             simulate_seconds: 1.5,
             synapses: 1234,
             synaptic_events: 56789,
+            reached: None,
         }
     }
 

@@ -128,6 +128,17 @@ pub struct RunInfo {
     pub synapses: u64,
     /// Spikes delivered to a synapse during the run.
     pub synaptic_events: u64,
+    /// Simulated time (s) an interrupted run reached: its file holds the
+    /// run up to here. `None` for a run that completed.
+    pub reached: Option<f64>,
+}
+
+impl RunInfo {
+    /// The simulated time the recordings cover: `reached` for an
+    /// interrupted run, else `duration`.
+    pub fn covered(&self) -> f64 {
+        self.reached.unwrap_or(self.duration)
+    }
 }
 
 /// Everything a run produced.
@@ -154,12 +165,14 @@ impl Results {
         self.weights.iter().find(|w| w.projection == projection)
     }
 
-    /// Mean firing rate of a population in Hz over the whole run.
+    /// Mean firing rate of a population in Hz over the recorded time (the
+    /// whole run, or what an interrupted run reached).
     pub fn mean_rate(&self, population: &str) -> Option<f64> {
         let s = self.spikes_of(population)?;
-        if s.size == 0 || self.info.duration <= 0.0 {
+        let covered = self.info.covered();
+        if s.size == 0 || covered <= 0.0 {
             return Some(0.0);
         }
-        Some(s.len() as f64 / (s.size as f64 * self.info.duration))
+        Some(s.len() as f64 / (s.size as f64 * covered))
     }
 }

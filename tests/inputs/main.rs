@@ -10,6 +10,7 @@ mod cli_guards;
 mod corrupt_files;
 mod fixed_point_bad_input;
 mod fuzz_models;
+mod interrupted_files;
 mod memory_limits;
 mod scale;
 mod without_mpi;

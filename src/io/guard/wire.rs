@@ -154,7 +154,7 @@ wire_struct! {
     RealSamples { values, labels, steps, channels }
     RunInfo {
         model_text, model_path, seed, dt, duration, engine, threads, ranks, version,
-        build_seconds, simulate_seconds, synapses, synaptic_events,
+        build_seconds, simulate_seconds, synapses, synaptic_events, reached,
     }
     SpikeTrains { population, size, steps, senders, times }
     StateTrace { population, variable, unit, neurons, steps, values, threshold, integer }

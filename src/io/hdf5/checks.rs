@@ -13,7 +13,9 @@
 //! - recorded values are finite.
 //!
 //! "Within the run" allows one step past `duration`: the event engine
-//! reports a spike at the first grid point at or after it.
+//! reports a spike at the first grid point at or after it. An interrupted
+//! run's file holds fewer rows than its duration implies, and `reached`
+//! (when present) lies within the run too.
 
 use crate::io::results::{Results, RunInfo};
 
@@ -91,6 +93,17 @@ pub(super) fn check_info(info: &RunInfo) -> Result<(), Defect> {
         return Err(defect(
             "/@duration".into(),
             format!("{} is not a duration ≥ 0", info.duration),
+        ));
+    }
+    if let Some(reached) = info.reached
+        && !(reached.is_finite() && (0.0..=end(info)).contains(&reached))
+    {
+        return Err(defect(
+            "/@reached".into(),
+            format!(
+                "{reached} s is not a time within the run (0 to {} s)",
+                info.duration
+            ),
         ));
     }
     Ok(())
