@@ -322,12 +322,17 @@ impl<'a> EventRun<'a> {
     fn save_or_load(&mut self, s: &mut Snapshot) {
         let (shared, workers, runs) = self.split();
         for (worker, run) in workers.iter_mut().zip(runs.iter_mut()) {
+            // Made before the worker is restored: making it widens the
+            // rings of grid slices and the plastic queues, which the saved
+            // worker then fills.
+            if run.state.is_none() {
+                run.state = Some(WorkerState::start(worker, &shared));
+            }
             worker.persist(s);
             run.persist_counters(s);
-            let state = run
-                .state
-                .get_or_insert_with(|| WorkerState::start(worker, &shared));
-            state.persist(s);
+            if let Some(state) = run.state.as_mut() {
+                state.persist(s);
+            }
         }
     }
 }

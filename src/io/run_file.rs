@@ -100,10 +100,11 @@ impl RunFile {
 impl Sink for RunFile {
     fn append(&mut self, mut segment: Results) -> Result<(), String> {
         self.count(&segment);
+        // The file checks each segment as a run's results, description included.
+        segment.info = self.info.clone();
         let stream = match &mut self.stream {
             Some(s) => s,
             None => {
-                segment.info = self.info.clone();
                 let created = ResultsStream::create(&self.target, &segment, self.run_id)
                     .map_err(|e| e.to_string())?;
                 self.stream.insert(created)
