@@ -814,6 +814,9 @@ fn writable_folder(out: &Path) -> Result<(), Error> {
 }
 
 fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
+    // First of all: a signal during the build stops the run at its first
+    // epoch boundary rather than killing it without a word.
+    let signals = interruption::install();
     let (spec, estimate, out) = prepare_run(&args, comm)?;
     let (checkpoint_every, buffer_bytes) = run_controls(&args, &spec)?;
     let threads = spikesim::engine::rank_threads(&spec, comm);
@@ -840,7 +843,6 @@ fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
         _ => Ok(None),
     };
     let mut file = agree(comm, file, "to open the results file")?;
-    let signals = interruption::install();
     let stop = || signals.requested().is_some();
     let control = spikesim::engine::Control {
         checkpoint_every,
@@ -1048,12 +1050,6 @@ fn resume_state(
              resume with the program that wrote it"
         )));
     }
-    if header.model != spec.text {
-        return Err(refuse(format!(
-            "written for another model: {} (or its --set options) changed since",
-            spec.path.display()
-        )));
-    }
     if header.ranks as usize != comm.ranks() {
         return Err(refuse(format!(
             "written by a run of {} processes, this one has {}: resume with mpirun -np {}",
@@ -1066,6 +1062,12 @@ fn resume_state(
         return Err(refuse(format!(
             "written by a run of {} threads per process, this one has {}: resume with --threads {}",
             header.threads, threads, header.threads
+        )));
+    }
+    if header.model != spec.text {
+        return Err(refuse(format!(
+            "written for another model: {} (or its --set options) changed since",
+            spec.path.display()
         )));
     }
     let state = checkpoint::read_state(path, comm.rank())?;
