@@ -733,7 +733,10 @@ fn run_ranks(args: RunArgs, ranks: usize) -> Result<(), Error> {
         // Said before MPI is finalised: the other ranks wait for rank 0
         // there, and one that exited first could have mpirun end rank 0
         // before it reported.
-        eprintln!("error: {e}");
+        match e {
+            Error::Interrupted { message, .. } => eprintln!("{message}"),
+            _ => eprintln!("error: {e}"),
+        }
         QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     drop(comm);

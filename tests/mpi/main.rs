@@ -544,3 +544,122 @@ fn scaled_microcircuit_is_the_same_on_2_and_3_ranks() {
         "the background drives the circuit: {spikes} spikes"
     );
 }
+
+/// `mpirun -np ranks spikesim args`, started and left running.
+fn mpirun_spawn(ranks: usize, args: &[&str]) -> std::process::Child {
+    Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "-np"])
+        .arg(ranks.to_string())
+        .arg(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mpirun runs")
+}
+
+/// Wait until `path` exists (at most 30 s).
+fn wait_for(path: &Path) {
+    let started = std::time::Instant::now();
+    while !path.exists() && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A 2-rank run stopped twice (SIGTERM to mpirun, which passes it on to
+/// the ranks; then SIGKILL of one rank, which mpirun answers by ending the
+/// others) and each time resumed on 2 ranks from its last checkpoint ends
+/// with the one-process run's datasets; 3 ranks are refused.
+#[test]
+fn a_run_stopped_or_killed_on_2_ranks_resumes_on_2_ranks_bit_for_bit() {
+    let _one_at_a_time = MPI_JOBS.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let long = CUBA.replace("duration = \"200 ms\"", "duration = \"100 s\"");
+    let model = write_model(dir.path(), "long.toml", &long);
+    let model = model.to_str().unwrap();
+    let one = dir.path().join("one.h5");
+    let o = alone(&[
+        "run",
+        model,
+        "--threads",
+        "1",
+        "--no-plots",
+        "--out",
+        one.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let one = read_results(&one).unwrap();
+
+    let out = dir.path().join("many.h5");
+    let out_text = out.to_str().unwrap();
+    let args = [
+        "run",
+        model,
+        "--threads",
+        "1",
+        "--no-plots",
+        "--out",
+        out_text,
+        "--checkpoint-every",
+        "0.2 s",
+    ];
+    let checkpoint = dir.path().join("many.h5.checkpoint");
+    // Stopped by SIGTERM: an interrupted file and a checkpoint.
+    let child = mpirun_spawn(2, &args);
+    wait_for(&checkpoint);
+    // mpirun passes SIGTERM on once it has its job under way.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let o = child.wait_with_output().unwrap();
+    let r = read_results(&out).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    let reached = r
+        .info
+        .reached
+        .unwrap_or_else(|| panic!("not interrupted: {}", text(&o)));
+    assert!(reached < 100.0, "{reached}");
+
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    let o = Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "-np", "3", BIN])
+        .args(&resume)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).contains("mpirun -np 2"), "{}", text(&o));
+
+    // Resumed, then one rank killed outright midway.
+    let step = |c: &Path| spikesim::io::checkpoint::read_header(c).map(|(h, _)| h.step);
+    let stopped_at = step(&checkpoint).unwrap();
+    let child = mpirun_spawn(2, &resume);
+    // Two checkpoints further on (the first is taken right after the resume).
+    let started = std::time::Instant::now();
+    while step(&checkpoint).is_ok_and(|s| s < stopped_at + 4000)
+        && started.elapsed() < std::time::Duration::from_secs(30)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let ranks = Command::new("pgrep")
+        .args(["-P", &child.id().to_string()])
+        .output()
+        .unwrap();
+    let pids = String::from_utf8_lossy(&ranks.stdout).to_string();
+    if let Some(pid) = pids.lines().last() {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    let _ = child.wait_with_output().unwrap();
+    if let Ok(r) = read_results(&out) {
+        assert!(
+            r.info.reached.is_some(),
+            "a killed run left a complete file"
+        );
+    }
+    let o = Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "-np", "2", BIN])
+        .args(&resume)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let many = read_results(&out).unwrap();
+    assert_same(&one, &many, "2 ranks, stopped, killed and resumed");
+}
