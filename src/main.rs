@@ -409,9 +409,15 @@ fn model_memory(
     spec: &spikesim::model::ModelSpec,
     ignore_limit: bool,
     ranks: usize,
+    buffer: usize,
 ) -> Result<memory::Estimate, Error> {
     let workers = spikesim::engine::thread_count(spec.simulation.threads);
-    let estimate = memory::rank_estimate(spec, workers, ranks);
+    // Recordings go to the results file as the run goes.
+    let estimate = memory::streamed(
+        memory::rank_estimate(spec, workers, ranks),
+        buffer as f64,
+        spikesim::io::hdf5::BUFFER_BYTES as f64,
+    );
     let (what, available) = if ranks > 1 {
         let here = spikesim::engine::comm::ranks_on_this_machine();
         (
@@ -640,7 +646,8 @@ fn check(args: CheckArgs) -> Result<(), Error> {
         return Ok(());
     }
     let spec = load(&args.model)?;
-    let estimate = model_memory(&spec, args.ignore_memory_limit, 1)?;
+    let buffer = spikesim::engine::segment::DEFAULT_BUFFER;
+    let estimate = model_memory(&spec, args.ignore_memory_limit, 1, buffer)?;
     let memory_line = format!(
         "  memory: estimated {}; {}",
         estimate.summary(3),
@@ -768,7 +775,7 @@ fn prepare_run(
     }
     let estimate = agree(
         comm,
-        model_memory(&spec, args.ignore_memory_limit, ranks),
+        model_memory(&spec, args.ignore_memory_limit, ranks, buffer_arg(args)?),
         "its memory check",
     )?;
     let out = args
@@ -777,13 +784,15 @@ fn prepare_run(
         .or_else(|| spec.output.path.clone())
         .unwrap_or_else(|| default_output(&args.model.model));
     let checked = if comm.rank() == 0 {
-        guard_run_outputs(&args.model.model, &spec, &out).and_then(|()| {
-            if ranks > 1 {
-                writable_folder(&out)
-            } else {
-                Ok(())
-            }
-        })
+        guard_run_outputs(&args.model.model, &spec, &out)
+            .and_then(|()| {
+                if ranks > 1 {
+                    writable_folder(&out)
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|()| disk_room(&spec, &out, args.ignore_memory_limit))
     } else {
         Ok(())
     };
@@ -792,6 +801,45 @@ fn prepare_run(
         return Err(Error::Usage("rank 0 refused the output path".into()));
     }
     Ok((spec, estimate, out))
+}
+
+/// Refuse a run whose results file would not fit on its disk (a failing
+/// write after hours of simulation helps nobody).
+fn disk_room(spec: &spikesim::model::ModelSpec, out: &Path, ignore: bool) -> Result<(), Error> {
+    let workers = spikesim::engine::thread_count(spec.simulation.threads);
+    let bytes = memory::results_file_bytes(&memory::model_estimate(spec, workers));
+    let folder = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() && d.exists() => d.to_path_buf(),
+        Some(d) if !d.as_os_str().is_empty() => {
+            // The folder is made later: ask about its nearest existing parent.
+            d.ancestors()
+                .find(|a| a.exists())
+                .unwrap_or(Path::new("."))
+                .to_path_buf()
+        }
+        _ => PathBuf::from("."),
+    };
+    let Some(free) = memory::free_disk(&folder) else {
+        return Ok(());
+    };
+    if bytes <= free as f64 {
+        return Ok(());
+    }
+    let message = format!(
+        "{}: its results file needs an estimated {} of disk, but {} has {} free; \
+         record less (fewer neurons, a larger `every`), or pass --ignore-memory-limit to try anyway",
+        spec.path.display(),
+        memory::bytes(bytes),
+        folder.display(),
+        memory::bytes(free as f64)
+    );
+    if ignore {
+        if !quiet() {
+            eprintln!("warning: disk space ignored: {message}");
+        }
+        return Ok(());
+    }
+    Err(Error::Usage(message))
 }
 
 /// Refuse an output whose folder cannot take a new file, before a run
@@ -982,15 +1030,19 @@ fn run_controls(
             Some((seconds / dt).round() as u64)
         }
     };
-    let buffer = match &args.buffer {
-        None => spikesim::engine::segment::DEFAULT_BUFFER,
+    Ok((every, buffer_arg(args)?))
+}
+
+/// The recording buffer asked for with --buffer, or the default.
+fn buffer_arg(args: &RunArgs) -> Result<usize, Error> {
+    match &args.buffer {
+        None => Ok(spikesim::engine::segment::DEFAULT_BUFFER),
         Some(text) => parse_bytes(text).filter(|&b| b >= 1 << 20).ok_or_else(|| {
             Error::Usage(format!(
                 "--buffer: expected a size of at least 1 MiB such as \"64 MiB\", got \"{text}\""
             ))
-        })?,
-    };
-    Ok((every, buffer))
+        }),
+    }
 }
 
 /// "64 MiB", "1GiB", "500 MB", "1048576" as bytes.

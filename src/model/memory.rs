@@ -458,6 +458,50 @@ pub fn rank_estimate(spec: &ModelSpec, workers: usize, ranks: usize) -> Estimate
     e.sorted()
 }
 
+/// Parts of an estimate that a run streams to its results file instead of
+/// holding them (see `engine::segment`).
+const STREAMED: [&str; 3] = ["state recordings", "recorded spikes", "weight recordings"];
+
+/// The size of the results file of a run whose estimate is `e` (made
+/// before [`streamed`]): samples and weights are held twice in memory but
+/// written once, a spike (time, sender, step) takes 20 bytes on disk.
+pub fn results_file_bytes(e: &Estimate) -> f64 {
+    e.parts
+        .iter()
+        .map(|p| match p.what.as_str() {
+            "state recordings" | "weight recordings" => p.bytes / 2.0,
+            "recorded spikes" => p.bytes * 20.0 / 28.0,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+/// Free bytes for an unprivileged writer on the file system of `folder`.
+pub fn free_disk(folder: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(folder.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a statvfs to fill.
+    let ok = unsafe { libc::statvfs(path.as_ptr(), &mut st) } == 0;
+    ok.then(|| st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+/// `e` for a run that writes its recordings as it goes: they take at most
+/// `buffer` bytes between two writes (and never more than all of them),
+/// plus the results file's chunk caches (`cache` bytes at most).
+pub fn streamed(mut e: Estimate, buffer: f64, cache: f64) -> Estimate {
+    let held: f64 = e
+        .parts
+        .iter()
+        .filter(|p| STREAMED.contains(&p.what.as_str()))
+        .map(|p| p.bytes)
+        .sum();
+    e.parts.retain(|p| !STREAMED.contains(&p.what.as_str()));
+    e.add("recordings between writes", held.min(buffer));
+    e.add("results file caches", held.min(cache));
+    e.sorted()
+}
+
 /// Synapses as stored, each part built in place at its final size (one
 /// part per target slice, each with its row offsets), and plastic state.
 fn synapse_parts(e: &mut Estimate, spec: &ModelSpec, sizes: &[f64], exact: bool, workers: usize) {
@@ -694,6 +738,19 @@ pub fn training_estimate(s: &TrainingShape) -> Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_streamed_run_holds_its_buffer_not_its_recordings() {
+        let mut e = Estimate::default();
+        e.add("synapses", 1e9);
+        e.add("state recordings", 5e10);
+        e.add("recorded spikes", 2e10);
+        let s = streamed(e, 64.0 * 1048576.0, 64.0 * 1048576.0);
+        assert_eq!(s.total(), 1e9 + 2.0 * 64.0 * 1048576.0);
+        let mut small = Estimate::default();
+        small.add("recorded spikes", 1000.0);
+        assert_eq!(streamed(small, 1e8, 1e8).total(), 2000.0);
+    }
 
     #[test]
     fn reads_the_limits_files() {
