@@ -14,6 +14,7 @@
 
 use crate::engine::comm::settle;
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
+use crate::engine::finite::{self, RunError};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
@@ -37,6 +38,9 @@ struct WorkerOutcome {
     spikes: Vec<Vec<(u64, u32)>>,
     recorders: Vec<Vec<SliceRecorder>>,
     synaptic_events: u64,
+    /// The grid point at which this worker first saw a state variable
+    /// become non-finite (the run goes on to the end for now).
+    non_finite_at: Option<u64>,
 }
 
 /// The read-only part of the network that every worker consults.
@@ -48,6 +52,7 @@ struct Shared<'a> {
     populations: &'a [Population],
     projections: &'a [Projection],
     outgoing: &'a [Vec<usize>],
+    check_finite: bool,
 }
 
 /// Run `net` for its number of steps, recording `records`.
@@ -56,12 +61,13 @@ pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u
     try_run(net, records, progress).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// [`run`], with a failed allocation of the recordings returned as an error.
+/// [`run`], with a failed allocation of the recordings or a state variable
+/// that became non-finite returned as an error.
 pub fn try_run(
     net: &mut Network,
     records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, RunError> {
     let exchange = LocalExchange::new(net.workers.len());
     try_run_with(net, records, progress, &exchange)
 }
@@ -73,7 +79,7 @@ pub fn try_run_with(
     records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
     exchange: &dyn Exchange,
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, RunError> {
     let Network {
         dt,
         steps,
@@ -82,7 +88,9 @@ pub fn try_run_with(
         outgoing,
         workers,
         snapshot_steps,
+        check_finite,
     } = net;
+    finite::switch(workers, *check_finite);
     let epoch = projections
         .iter()
         .map(|p| p.min_delay as u64)
@@ -97,6 +105,7 @@ pub fn try_run_with(
         populations,
         projections,
         outgoing,
+        check_finite: *check_finite,
     };
     let recorders: Result<Vec<Vec<Vec<SliceRecorder>>>, _> = workers
         .iter()
@@ -129,6 +138,7 @@ fn run_worker(
     let mut drive_cursor = vec![0usize; worker.slices.len()];
     let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
     let mut synaptic_events = 0;
+    let mut non_finite_at = None;
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
 
     for (si, slice) in worker.slices.iter_mut().enumerate() {
@@ -162,6 +172,9 @@ fn run_worker(
                     b.add(slice.inputs[b.port].slot_mut(step + 1));
                 }
                 slice.neuron.settle(step, &slice.inputs, &mut fired);
+                if shared.check_finite && non_finite_at.is_none() && finite::noted(slice) {
+                    non_finite_at = Some(step + 1);
+                }
                 if !plastic[si].is_empty() {
                     post_spikes(&mut worker.parts, &plastic[si], &fired, t);
                 }
@@ -206,6 +219,7 @@ fn run_worker(
         spikes,
         recorders,
         synaptic_events,
+        non_finite_at,
     }
 }
 
@@ -382,10 +396,15 @@ pub(crate) fn agreed<T>(
 
 /// Merge the workers' spikes and samples into whole-population results.
 fn assemble(
-    net: &Network,
+    net: &mut Network,
     records: &[RecordSpec],
     outcomes: Vec<WorkerOutcome>,
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, RunError> {
+    if outcomes.iter().any(|o| o.non_finite_at.is_some())
+        && let Some(e) = finite::earliest_in(&mut net.workers, &net.populations)
+    {
+        return Err(e.into());
+    }
     let mut spikes: Vec<Vec<(u64, u32)>> = vec![Vec::new(); net.populations.len()];
     let mut traces = Traces::new(net, records)?;
     let mut synaptic_events = 0;

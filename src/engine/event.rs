@@ -31,6 +31,7 @@ use crate::engine::calendar::Calendar;
 use crate::engine::check_grid::CheckGrid;
 use crate::engine::event_grid::{Grid, OnGrid, arrival_step, send_graded};
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, on_workers};
+use crate::engine::finite::{self, RunError};
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
@@ -162,6 +163,7 @@ struct Shared<'a> {
     populations: &'a [Population],
     projections: &'a [Projection],
     outgoing: &'a [Vec<usize>],
+    check_finite: bool,
 }
 
 pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
@@ -173,7 +175,7 @@ pub fn try_run(
     net: &mut Network,
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64),
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, RunError> {
     let exchange = LocalExchange::new(net.workers.len());
     try_run_with(net, spec, progress, &exchange)
 }
@@ -185,7 +187,7 @@ pub fn try_run_with(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64),
     exchange: &dyn Exchange,
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, RunError> {
     // A projection without synapses has no shortest delay (an empty one
     // reports 0, and an epoch of 0 s never ends the run).
     let epoch = net
@@ -203,8 +205,10 @@ pub fn try_run_with(
         outgoing,
         workers,
         snapshot_steps,
+        check_finite,
         ..
     } = net;
+    finite::switch(workers, *check_finite);
     let shared = Shared {
         duration: spec.simulation.duration,
         dt: *dt,
@@ -213,6 +217,7 @@ pub fn try_run_with(
         populations,
         projections,
         outgoing,
+        check_finite: *check_finite,
     };
     let records = &spec.records;
     // Reserved here, before any worker starts, so that a failure stops
@@ -233,16 +238,19 @@ pub fn try_run_with(
 
 /// The slices' event forms; a grid slice (see `event_grid`) gets a stand-in
 /// and keeps its drives to itself.
-fn event_slices(worker: &Worker, is_grid: &[bool]) -> Vec<EventSlice> {
+fn event_slices(worker: &Worker, is_grid: &[bool], check_finite: bool) -> Vec<EventSlice> {
     worker
         .slices
         .iter()
         .zip(is_grid)
         .map(|(s, &grid)| {
-            let model = match grid {
+            let mut model = match grid {
                 true => Box::new(OnGrid(s.neuron.size())),
                 false => s.neuron.event_model().expect("not a grid slice"),
             };
+            if let Some(watch) = model.finite_watch() {
+                watch.on = check_finite;
+            }
             let n = model.size();
             let drive = match grid {
                 true => Vec::new(),
@@ -384,7 +392,7 @@ fn run_worker(
     progress: &mut dyn FnMut(u64),
 ) -> (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64) {
     let mut grid = Grid::new(worker, shared.projections);
-    let mut slices = event_slices(worker, &grid.is_grid);
+    let mut slices = event_slices(worker, &grid.is_grid, shared.check_finite);
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
     let mut agenda = Agenda {
         queue: Calendar::new(shared.epoch),
@@ -1001,11 +1009,34 @@ fn to_grid(
     events
 }
 
+/// The earliest state variable that became non-finite, in a grid slice's
+/// clock model or an event model (the run went on to the end).
+fn non_finite(
+    net: &mut Network,
+    outcomes: &mut [(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)],
+) -> Option<finite::NonFinite> {
+    let mut notes = Vec::new();
+    for ((slices, _, _), worker) in outcomes.iter_mut().zip(&mut net.workers) {
+        for (slice, clock) in slices.iter_mut().zip(&mut worker.slices) {
+            notes.extend(finite::slice_error(clock, &net.populations));
+            if let Some(bad) = slice.model.finite_watch().and_then(|w| w.first()) {
+                let name = &net.populations[slice.population].name;
+                let error = finite::to_error(bad, name, slice.offset, &clock.neuron.variables());
+                notes.push((slice.population, error));
+            }
+        }
+    }
+    finite::earliest(notes)
+}
+
 fn assemble(
-    net: &Network,
+    net: &mut Network,
     records: &[RecordSpec],
-    outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>,
-) -> Result<Outcome, MemoryError> {
+    mut outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>,
+) -> Result<Outcome, RunError> {
+    if let Some(e) = non_finite(net, &mut outcomes) {
+        return Err(e.into());
+    }
     let dt = net.dt;
     let mut spikes: Vec<Vec<(f64, u32)>> = vec![Vec::new(); net.populations.len()];
     let mut traces = Traces::new(net, records)?;

@@ -29,6 +29,7 @@
 //! slices, which the clock engine shows to be independent of the split.
 
 use crate::engine::exchange::Spike;
+use crate::engine::finite::Watch;
 use crate::engine::network::{Projection, Slice, Worker};
 use crate::model::spec::Port;
 use crate::neuron::EventModel;
@@ -45,6 +46,11 @@ pub struct OnGrid(pub usize);
 impl EventModel for OnGrid {
     fn size(&self) -> usize {
         self.0
+    }
+
+    /// A stand-in: the grid slice's clock model keeps the watch.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }
 

@@ -7,6 +7,7 @@ pub mod comm;
 pub mod event;
 pub mod event_grid;
 pub mod exchange;
+pub mod finite;
 pub mod fixed;
 pub mod gather;
 pub mod network;
@@ -20,10 +21,11 @@ use std::time::Instant;
 
 use crate::io::results::{Results, RunInfo, SpikeTrains};
 use crate::model::ModelSpec;
-use crate::model::memory::{self, MemoryError};
+use crate::model::memory;
 use crate::model::spec::EngineKind;
 use comm::{Comm, Reduce, Solo};
 use exchange::{Encoding, Exchange, ExchangeStats, LocalExchange, RankExchange};
+use finite::RunError;
 use network::Network;
 use partition::{RankShare, SlicePlan};
 
@@ -45,7 +47,7 @@ pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results
 pub fn try_simulate(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Results, MemoryError> {
+) -> Result<Results, RunError> {
     let run = try_simulate_on(spec, progress, &Solo)?;
     Ok(run.results.expect("one process holds the results"))
 }
@@ -112,7 +114,7 @@ pub fn try_simulate_on(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64, u64),
     comm: &dyn Comm,
-) -> Result<RankRun, MemoryError> {
+) -> Result<RankRun, RunError> {
     let share = RankShare {
         rank: comm.rank(),
         ranks: comm.ranks(),
@@ -189,7 +191,7 @@ fn simulate_share(
     progress: &mut dyn FnMut(u64, u64),
     share: RankShare,
     comm: &dyn Comm,
-) -> Result<RankPart, MemoryError> {
+) -> Result<RankPart, RunError> {
     let threads = share.threads;
     let started = Instant::now();
     let built = Network::try_build_share(spec, share, comm);
@@ -223,7 +225,15 @@ fn simulate_share(
             &mut |k| progress(k, total),
             exchange.as_ref(),
         ),
-    }?;
+    };
+    // A rank that found a non-finite value stops every rank, so that none
+    // waits for the others in the gathering of the results.
+    let failed = matches!(outcome, Err(RunError::NonFinite(_)));
+    let outcome = comm::settle(
+        comm.first_failed(failed),
+        outcome,
+        RunError::NonFiniteOnRank,
+    )?;
     let simulate_seconds = started.elapsed().as_secs_f64();
     let weights = plastic::weight_traces(&mut net, &spec.weight_records);
 

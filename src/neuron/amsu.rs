@@ -18,6 +18,7 @@ use rand_pcg::Pcg64;
 
 use super::membrane::{Membrane, MembraneState};
 use super::{Neuron, Variable, part};
+use crate::engine::finite::{Watch, add_checked};
 use crate::model::spec::{AmsuParams, Modulation, Port};
 use crate::synapse::EventRing;
 
@@ -29,8 +30,10 @@ pub struct AmsuLif {
     lambda: f64,
     kappa: f64,
     modulation: Modulation,
-    /// One trace per group.
+    /// One trace per group: a convex combination of itself and a spike
+    /// fraction, so it stays in [0, 1] and needs no check.
     a: Vec<f64>,
+    watch: Watch,
 }
 
 impl AmsuLif {
@@ -46,6 +49,7 @@ impl AmsuLif {
             kappa: p.kappa,
             modulation: p.modulation,
             a: vec![0.0; n / group_size],
+            watch: Watch::new(dt),
         }
     }
 
@@ -89,7 +93,12 @@ impl Neuron for AmsuLif {
         let (m, s) = (&self.membrane, &mut self.state);
         for i in 0..s.v.len() {
             let v_prop = s.v_inf[i] + (s.v[i] - s.v_inf[i]) * m.decay;
-            s.v[i] = m.clamp(k, s.refractory_until[i], v_prop);
+            let new = m.clamp(k, s.refractory_until[i], v_prop);
+            if !self.watch.on || new.is_finite() {
+                s.v[i] = new;
+            } else {
+                self.watch.note_at(i, "v", (new, k + 1), (s.v[i], k));
+            }
         }
     }
 
@@ -101,7 +110,12 @@ impl Neuron for AmsuLif {
                     Modulation::Gain => self.factor(i / self.group_size).max(0.0),
                     Modulation::Threshold => 1.0,
                 };
-                self.state.v[i] += gain * e.weight as f64;
+                let jump = gain * e.weight as f64;
+                if self.watch.on {
+                    add_checked(&mut self.watch, &mut self.state.v[i], jump, (i, "v"), k + 1);
+                } else {
+                    self.state.v[i] += jump;
+                }
             }
         }
         let m = &self.membrane;
@@ -149,10 +163,15 @@ impl Neuron for AmsuLif {
             kappa: self.kappa,
             modulation: self.modulation,
             a: part(&self.a, offset / g, len / g),
+            watch: self.watch.part(),
         })
     }
 
     fn threshold(&self) -> Option<f64> {
         Some(self.membrane.v_th)
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }

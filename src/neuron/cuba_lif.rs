@@ -12,6 +12,7 @@ use multiversion::multiversion;
 use super::exact::ExactCells;
 use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::{EventModel, Neuron, Variable};
+use crate::engine::finite::{Watch, add_checked};
 use crate::engine::rng;
 use crate::model::spec::{CubaParams, Port};
 use crate::synapse::{Arrival, EventRing};
@@ -23,6 +24,7 @@ pub struct CubaLif {
     state: MembraneState,
     synapses: Synapses,
     coefficients: Coefficients,
+    watch: Watch,
 }
 
 /// Synaptic drives per neuron.
@@ -43,9 +45,19 @@ struct Coefficients {
 
 /// Propagate every neuron and its synaptic drives over one step; chunks
 /// where some neuron is above threshold are flagged for `Membrane::fire`.
+/// With `CHECK`, a neuron whose new `v` is not finite keeps its whole old
+/// state (so that its step can be redone) and the first such chunk is
+/// returned. The drives only decay here, which keeps them finite.
 #[multiversion(targets("x86_64+avx2"))]
-fn propagate(c: &Coefficients, m: &Membrane, s: &mut MembraneState, syn: &mut Synapses, k: u64) {
+fn propagate<const CHECK: bool>(
+    c: &Coefficients,
+    m: &Membrane,
+    s: &mut MembraneState,
+    syn: &mut Synapses,
+    k: u64,
+) -> Option<usize> {
     let n = s.v.len();
+    let mut first_bad = None;
     for (chunk, flag) in s.crossed.iter_mut().enumerate() {
         let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
         let len = range.len();
@@ -54,23 +66,60 @@ fn propagate(c: &Coefficients, m: &Membrane, s: &mut MembraneState, syn: &mut Sy
         let until = &s.refractory_until[range.clone()][..len];
         let ie = &mut syn.exc[range.clone()][..len];
         let ii = &mut syn.inh[range][..len];
-        let mut crossed = false;
+        let (mut crossed, mut bad) = (false, false);
         for i in 0..len {
-            let v_prop =
-                v_inf[i] + (v[i] - v_inf[i]) * m.decay + c.to_v_e * ie[i] + c.to_v_i * ii[i];
-            ie[i] *= c.decay_e;
-            ii[i] *= c.decay_i;
-            v[i] = m.clamp(k, until[i], v_prop);
+            let new = next_v(c, m, k, until[i], v[i], v_inf[i], (ie[i], ii[i]));
+            if CHECK {
+                let ok = new.is_finite();
+                bad |= !ok;
+                v[i] = if ok { new } else { v[i] };
+                ie[i] = if ok { ie[i] * c.decay_e } else { ie[i] };
+                ii[i] = if ok { ii[i] * c.decay_i } else { ii[i] };
+            } else {
+                v[i] = new;
+                ie[i] *= c.decay_e;
+                ii[i] *= c.decay_i;
+            }
             crossed |= v[i] > m.v_th;
         }
         *flag = crossed;
+        if bad && first_bad.is_none() {
+            first_bad = Some(chunk);
+        }
     }
+    first_bad
 }
 
-/// Synaptic-current events: jumps of the drive, refractory or not.
-fn add_currents(drive: &mut [f64], events: &[Arrival]) {
+#[inline(always)]
+fn next_v(
+    c: &Coefficients,
+    m: &Membrane,
+    k: u64,
+    until: u64,
+    v: f64,
+    v_inf: f64,
+    (ie, ii): (f64, f64),
+) -> f64 {
+    let v_prop = v_inf + (v - v_inf) * m.decay + c.to_v_e * ie + c.to_v_i * ii;
+    m.clamp(k, until, v_prop)
+}
+
+/// Synaptic-current events: jumps of the drive, refractory or not; a jump
+/// that would make the drive non-finite is noted and not made.
+fn add_currents(
+    drive: &mut [f64],
+    events: &[Arrival],
+    (watch, variable, k): (&mut Watch, &'static str, u64),
+) {
+    if !watch.on {
+        for e in events {
+            drive[e.target as usize] += e.weight as f64;
+        }
+        return;
+    }
     for e in events {
-        drive[e.target as usize] += e.weight as f64;
+        let i = e.target as usize;
+        add_checked(watch, &mut drive[i], e.weight as f64, (i, variable), k + 1);
     }
 }
 
@@ -95,6 +144,32 @@ impl CubaLif {
             state,
             synapses,
             coefficients,
+            watch: Watch::new(dt),
+        }
+    }
+
+    /// Note the first neuron of chunk `chunk` whose step gave a non-finite
+    /// `v` (its state is still the old one, so its step is redone; a neuron
+    /// of the chunk that did step is taken for it only if its next step
+    /// overflows too).
+    fn locate(&mut self, k: u64, chunk: usize) {
+        let (s, syn) = (&self.state, &self.synapses);
+        for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(s.v.len()) {
+            let drives = (syn.exc[i], syn.inh[i]);
+            let until = s.refractory_until[i];
+            let new = next_v(
+                &self.coefficients,
+                &self.membrane,
+                k,
+                until,
+                s.v[i],
+                s.v_inf[i],
+                drives,
+            );
+            if !new.is_finite() {
+                self.watch.note_at(i, "v", (new, k + 1), (s.v[i], k));
+                return;
+            }
         }
     }
 }
@@ -127,13 +202,13 @@ impl Neuron for CubaLif {
     }
 
     fn propagate(&mut self, k: u64) {
-        propagate(
-            &self.coefficients,
-            &self.membrane,
-            &mut self.state,
-            &mut self.synapses,
-            k,
-        );
+        let (c, m) = (&self.coefficients, &self.membrane);
+        let (state, synapses) = (&mut self.state, &mut self.synapses);
+        if !self.watch.on {
+            propagate::<false>(c, m, state, synapses, k);
+        } else if let Some(chunk) = propagate::<true>(c, m, state, synapses, k) {
+            self.locate(k, chunk);
+        }
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
@@ -141,10 +216,19 @@ impl Neuron for CubaLif {
             unreachable!("the engine passes one ring per port");
         };
         self.membrane.apply_sic(sic.slot(k + 1), &mut self.state);
-        add_currents(&mut self.synapses.exc, exc.slot(k + 1));
-        add_currents(&mut self.synapses.inh, inh.slot(k + 1));
+        let watch = &mut self.watch;
+        add_currents(
+            &mut self.synapses.exc,
+            exc.slot(k + 1),
+            (watch, "i_syn_e", k),
+        );
+        add_currents(
+            &mut self.synapses.inh,
+            inh.slot(k + 1),
+            (watch, "i_syn_i", k),
+        );
         self.membrane
-            .apply_jumps(k, jumps.slot(k + 1), &mut self.state);
+            .apply_jumps(k, jumps.slot(k + 1), &mut self.state, watch);
         self.membrane.fire(k, &mut self.state, spikes);
     }
 
@@ -173,6 +257,7 @@ impl Neuron for CubaLif {
                 inh: super::part(&self.synapses.inh, offset, len),
             },
             coefficients: self.coefficients.clone(),
+            watch: self.watch.part(),
         })
     }
 
@@ -190,5 +275,9 @@ impl Neuron for CubaLif {
             &self.state,
             Some(synapses),
         )))
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }

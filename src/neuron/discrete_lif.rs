@@ -23,6 +23,7 @@
 //! synapses that take at least one simulation step.
 
 use super::{Neuron, Variable};
+use crate::engine::finite::Watch;
 use crate::model::spec::{DiscreteLifParams, Port};
 use crate::synapse::EventRing;
 
@@ -39,6 +40,9 @@ pub struct DiscreteLif {
     /// Updates happen at the grid points k with k mod period = phase.
     period: u64,
     phase: u64,
+    watch: Watch,
+    /// The grid point of the last update, when `v` and `j` last changed.
+    last_update: u64,
 }
 
 impl DiscreteLif {
@@ -54,6 +58,8 @@ impl DiscreteLif {
             j: vec![0.0; n],
             spiked: vec![false; n],
             input: vec![0.0; n],
+            watch: Watch::new(dt),
+            last_update: 0,
         }
     }
 }
@@ -75,6 +81,8 @@ impl Neuron for DiscreteLif {
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        // The summed input enters `j` below, which is checked; a sum of
+        // single-precision weights cannot overflow a double.
         for e in inputs[0].slot(k + 1) {
             self.input[e.target as usize] += f64::from(e.weight);
         }
@@ -86,13 +94,22 @@ impl Neuron for DiscreteLif {
         for i in 0..self.v.len() {
             let j = self.alpha * self.j[i] + std::mem::take(&mut self.input[i]);
             let reset = if self.spiked[i] { self.v_th } else { 0.0 };
+            let v = self.beta * self.v[i] + j - reset;
+            // A non-finite `j` makes `v` non-finite too: `v` alone is checked,
+            // and the neuron keeps its last finite state.
+            if self.watch.on && !v.is_finite() {
+                let last = (self.v[i], self.last_update);
+                self.watch.note_at(i, "v", (v, k + 1), last);
+                continue;
+            }
             self.j[i] = j;
-            self.v[i] = self.beta * self.v[i] + j - reset;
+            self.v[i] = v;
             self.spiked[i] = self.v[i] > self.v_th;
             if self.spiked[i] {
                 spikes.push(i as u32);
             }
         }
+        self.last_update = k + 1;
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
@@ -112,11 +129,17 @@ impl Neuron for DiscreteLif {
             input: self.input[r].to_vec(),
             period: self.period,
             phase: self.phase,
+            watch: self.watch.part(),
+            last_update: self.last_update,
         })
     }
 
     fn threshold(&self) -> Option<f64> {
         Some(self.v_th)
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }
 

@@ -22,6 +22,7 @@
 
 use super::membrane::{Membrane, MembraneState, expm1_over_x};
 use super::{EventModel, Next};
+use crate::engine::finite::{Bad, Watch};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::model::spec::Port;
 
@@ -567,6 +568,7 @@ pub struct ExactCells {
     step: Basis,
     /// The factors of the latest time asked for.
     latest: Basis,
+    watch: Watch,
 }
 
 impl ExactCells {
@@ -614,7 +616,46 @@ impl ExactCells {
             reference_end: span,
             step: Basis::new(span, span, tau_m, taus),
             latest: Basis::new(0.0, 0.0, tau_m, taus),
+            // Notes carry event times, not grid points.
+            watch: Watch::new(0.0),
         }
+    }
+
+    /// Whether neuron `i`'s update at the basis' time made its state
+    /// non-finite: then `old` (the state just before, at the same time) is
+    /// restored, the first non-finite recordable variable noted, and the
+    /// caller schedules nothing new. Carrying the state over a span or out of a refractory
+    /// period multiplies finite numbers by factors at most 1 or sets it from
+    /// finite ones, so inputs and drives are the only updates checked.
+    #[inline(always)]
+    fn rejected(&mut self, i: usize, old: Cell, b: &Basis) -> bool {
+        let c = &self.cells[i];
+        let finite = c.a.is_finite() && c.u[0].is_finite() && c.u[1].is_finite();
+        if !self.watch.on || (finite && c.v_inf.is_finite()) {
+            return false;
+        }
+        let new = std::mem::replace(&mut self.cells[i], old);
+        let values = |c: &Cell| {
+            let (v, d) = self.law.state_of(c, b);
+            [v, d[0] * self.law.to_current, d[1] * self.law.to_current]
+        };
+        let (after, before) = (values(&new), values(&old));
+        // A non-finite `a` or `v_inf` shows in `v`, unless the neuron is
+        // held at reset; then `v` is named with the first non-finite part.
+        let x = (0..3).find(|&x| !after[x].is_finite()).unwrap_or(0);
+        let value = match after[x].is_finite() {
+            true => new.a + new.v_inf,
+            false => after[x],
+        };
+        self.watch.note(Bad {
+            neuron: i as u32,
+            variable: ["v", "i_syn_e", "i_syn_i"][x],
+            value,
+            time: b.t,
+            last_finite: before[x],
+            last_time: b.t,
+        });
+        true
     }
 
     fn reference(&self) -> f64 {
@@ -776,7 +817,12 @@ impl EventModel for ExactCells {
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
         self.at(i, t);
         let b = self.latest;
-        self.law.input_to(&mut self.cells[i], &b, port, weight)
+        let old = self.cells[i];
+        let next = self.law.input_to(&mut self.cells[i], &b, port, weight);
+        if self.rejected(i, old, &b) {
+            return Next::Nothing;
+        }
+        next
     }
 
     fn receive_all(
@@ -796,7 +842,12 @@ impl EventModel for ExactCells {
             }
             let i = i as usize;
             self.bring_up(i, t);
-            then(i, self.law.input_to(&mut self.cells[i], &b, port, w as f64));
+            let old = self.cells[i];
+            let next = self.law.input_to(&mut self.cells[i], &b, port, w as f64);
+            match self.rejected(i, old, &b) {
+                true => then(i, Next::Nothing),
+                false => then(i, next),
+            }
         }
     }
 
@@ -852,12 +903,17 @@ impl EventModel for ExactCells {
         self.at(i, t);
         let b = self.latest;
         let v_inf = self.law.membrane.v_rest + self.bias[i] + drive;
+        let old = self.cells[i];
         let c = &mut self.cells[i];
         c.crossing = f64::INFINITY;
         if !c.held {
             c.a -= (v_inf - c.v_inf) * b.grow_m;
         }
         c.v_inf = v_inf;
+        // Checked before `decide_for`, whose search needs finite numbers.
+        if self.rejected(i, old, &b) {
+            return Next::Nothing;
+        }
         self.law.decide_for(&mut self.cells[i], &b)
     }
 
@@ -870,6 +926,10 @@ impl EventModel for ExactCells {
             "i_syn_i" => drives[1] * self.law.to_current,
             _ => v,
         }
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }
 

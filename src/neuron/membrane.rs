@@ -3,6 +3,7 @@
 
 use rand_pcg::Pcg64;
 
+use crate::engine::finite::{Watch, add_checked};
 use crate::engine::rng;
 use crate::model::spec::MembraneParams;
 use crate::synapse::Arrival;
@@ -116,12 +117,23 @@ impl Membrane {
     }
 
     /// Delta-synapse events of grid point `k + 1`: jumps of `v`, dropped
-    /// while refractory (as in NEST).
-    pub fn apply_jumps(&self, k: u64, events: &[Arrival], state: &mut MembraneState) {
+    /// while refractory (as in NEST). A jump that would make `v` non-finite
+    /// is noted and not made (the check costs a compare per event).
+    pub fn apply_jumps(
+        &self,
+        k: u64,
+        events: &[Arrival],
+        state: &mut MembraneState,
+        watch: &mut Watch,
+    ) {
         for e in events {
             let i = e.target as usize;
             if k >= state.refractory_until[i] {
-                state.v[i] += e.weight as f64;
+                if watch.on {
+                    add_checked(watch, &mut state.v[i], e.weight as f64, (i, "v"), k + 1);
+                } else {
+                    state.v[i] += e.weight as f64;
+                }
                 state.crossed[i / CHUNK] |= state.v[i] > self.v_th;
             }
         }
@@ -175,6 +187,19 @@ impl Membrane {
             state.v_inf[i] = self.v_rest + state.bias[i] + state.external[i] + state.sic[i];
         }
     }
+}
+
+/// The value a step computed, committed only if finite when `CHECK` (see
+/// `engine::finite`): otherwise the old one stays and `bad` is set. A
+/// blend, not a branch, so that the loops over a chunk stay vectorised.
+#[inline(always)]
+pub fn commit<const CHECK: bool>(old: f64, new: f64, bad: &mut bool) -> f64 {
+    if !CHECK {
+        return new;
+    }
+    let ok = new.is_finite();
+    *bad |= !ok;
+    if ok { new } else { old }
 }
 
 /// `(exp(x) - 1) / x`, accurate near 0.

@@ -27,6 +27,7 @@ use rand_pcg::Pcg64;
 
 use super::membrane::{Membrane, MembraneState};
 use super::{Neuron, Variable, part};
+use crate::engine::finite::{Watch, add_checked};
 use crate::engine::rng;
 use crate::model::spec::{Escape, MetaParams, Port, SimulationSpec};
 use crate::synapse::{Arrival, EventRing};
@@ -129,14 +130,20 @@ struct EscapeCells {
 impl EscapeCells {
     /// Threshold after step `k → k + 1`: one draw per neuron that is not
     /// refractory, in neuron order.
-    fn fire(&mut self, k: u64, streams: &mut [Pcg64], spikes: &mut Vec<u32>) {
+    fn fire(&mut self, k: u64, streams: &mut [Pcg64], spikes: &mut Vec<u32>, watch: &mut Watch) {
         let (m, s) = (&self.membrane, &mut self.state);
         for (i, stream) in streams.iter_mut().enumerate() {
             if k < s.refractory_until[i] {
                 self.p_spike[i] = 0.0;
                 continue;
             }
-            self.p_spike[i] = self.noise.probability(s.v[i], self.dt);
+            let p = self.noise.probability(s.v[i], self.dt);
+            if watch.on && !p.is_finite() {
+                // Kept at its last value, which makes the draw below finite.
+                watch.note_at(i, "p_spike", (p, k + 1), (self.p_spike[i], k));
+            } else {
+                self.p_spike[i] = p;
+            }
             if stream.random::<f64>() < self.p_spike[i] {
                 spikes.push(i as u32);
                 s.v[i] = m.v_reset;
@@ -159,6 +166,7 @@ enum Kind {
 pub struct Meta {
     kind: Kind,
     streams: Vec<Pcg64>,
+    watch: Watch,
 }
 
 impl Meta {
@@ -206,7 +214,11 @@ impl Meta {
         let streams = (0..n)
             .map(|i| rng::stream(sim.seed, "meta", &format!("{name}#{i}")))
             .collect();
-        Self { kind, streams }
+        Self {
+            kind,
+            streams,
+            watch: Watch::new(sim.dt),
+        }
     }
 }
 
@@ -214,10 +226,10 @@ impl Meta {
 fn levy_baxter_fire(
     unit: &LevyBaxter,
     events: &[Arrival],
-    sigma: &mut [f64],
-    touched: &mut Vec<u32>,
+    (sigma, touched): (&mut [f64], &mut Vec<u32>),
     streams: &mut [Pcg64],
     spikes: &mut Vec<u32>,
+    (watch, k): (&mut Watch, u64),
 ) {
     for &i in touched.iter() {
         sigma[i as usize] = 0.0;
@@ -226,7 +238,12 @@ fn levy_baxter_fire(
     for e in events {
         let i = e.target as usize;
         touched.push(e.target);
-        sigma[i] += unit.contribution(e.weight as f64, &mut streams[i]);
+        let c = unit.contribution(e.weight as f64, &mut streams[i]);
+        if watch.on {
+            add_checked(watch, &mut sigma[i], c, (i, "sigma"), k + 1);
+        } else {
+            sigma[i] += c;
+        }
     }
     touched.sort_unstable();
     touched.dedup();
@@ -266,7 +283,12 @@ impl Neuron for Meta {
             let (m, state) = (&cells.membrane, &mut cells.state);
             for i in 0..state.v.len() {
                 let v_prop = state.v_inf[i] + (state.v[i] - state.v_inf[i]) * m.decay;
-                state.v[i] = m.clamp(k, state.refractory_until[i], v_prop);
+                let new = m.clamp(k, state.refractory_until[i], v_prop);
+                if !self.watch.on || new.is_finite() {
+                    state.v[i] = new;
+                } else {
+                    self.watch.note_at(i, "v", (new, k + 1), (state.v[i], k));
+                }
             }
         }
     }
@@ -276,8 +298,8 @@ impl Neuron for Meta {
             Kind::Escape(cells) => {
                 let (m, state) = (&cells.membrane, &mut cells.state);
                 m.apply_sic(inputs[1].slot(k + 1), state);
-                m.apply_jumps(k, inputs[0].slot(k + 1), state);
-                cells.fire(k, &mut self.streams, spikes);
+                m.apply_jumps(k, inputs[0].slot(k + 1), state, &mut self.watch);
+                cells.fire(k, &mut self.streams, spikes, &mut self.watch);
             }
             Kind::LevyBaxter {
                 unit,
@@ -285,7 +307,9 @@ impl Neuron for Meta {
                 touched,
             } => {
                 let events = inputs[0].slot(k + 1);
-                levy_baxter_fire(unit, events, sigma, touched, &mut self.streams, spikes);
+                let streams = &mut self.streams;
+                let watch = (&mut self.watch, k);
+                levy_baxter_fire(unit, events, (sigma, touched), streams, spikes, watch);
             }
         }
     }
@@ -323,6 +347,7 @@ impl Neuron for Meta {
         Box::new(Self {
             kind,
             streams: part(&self.streams, offset, len),
+            watch: self.watch.part(),
         })
     }
 
@@ -331,6 +356,10 @@ impl Neuron for Meta {
             Kind::Escape(cells) => Some(cells.noise.v_th),
             Kind::LevyBaxter { .. } => None,
         }
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }
 

@@ -32,6 +32,7 @@ pub mod spike_source;
 
 use rand_pcg::Pcg64;
 
+use crate::engine::finite::Watch;
 use crate::engine::rng;
 use crate::model::spec::{NeuronKind, PopulationSpec, Port, SimulationSpec};
 use crate::synapse::EventRing;
@@ -103,6 +104,11 @@ pub trait Neuron: Send {
     fn event_model(&self) -> Option<Box<dyn EventModel>> {
         None
     }
+
+    /// The model's record of state variables that became NaN or infinite
+    /// (see `engine::finite`); `None` only for models without float state
+    /// that evolves (spike sources). No default: a float model must check.
+    fn finite_watch(&mut self) -> Option<&mut Watch>;
 }
 
 /// What the event-driven engine should schedule for a neuron next.
@@ -170,6 +176,10 @@ pub trait EventModel: Send {
     fn value(&mut self, _variable: &str, _i: usize, _t: f64) -> f64 {
         f64::NAN
     }
+
+    /// As [`Neuron::finite_watch`]: every update that can make the state
+    /// non-finite (`receive`, `receive_all`, `set_drive`) is checked.
+    fn finite_watch(&mut self) -> Option<&mut Watch>;
 }
 
 /// Build a population's model with its initial state.

@@ -12,6 +12,7 @@
 //! index), so a neuron's train does not depend on how the population is
 //! split between threads.
 
+use crate::engine::finite::Watch;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
@@ -163,6 +164,12 @@ impl Neuron for Poisson {
         }
         Some(Box::new(model))
     }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
+    }
 }
 
 /// Poisson trains in continuous time, for the event-driven engine:
@@ -221,5 +228,11 @@ impl EventModel for ContinuousPoisson {
         }
         self.emit_constant(to, out);
         out[start..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }

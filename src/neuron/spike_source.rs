@@ -1,6 +1,7 @@
 //! A population that replays given spike times, snapped to the nearest grid point.
 
 use super::{EventModel, Neuron, Variable};
+use crate::engine::finite::Watch;
 use crate::model::spec::{Port, SimulationSpec, SpikeList};
 use crate::synapse::EventRing;
 
@@ -35,6 +36,12 @@ impl EventModel for ExactTimes {
             }
             self.cursor += 1;
         }
+    }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }
 
@@ -126,5 +133,11 @@ impl Neuron for SpikeSource {
             spikes: self.exact.clone(),
             cursor: 0,
         }))
+    }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }
