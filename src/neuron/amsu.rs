@@ -16,7 +16,7 @@
 
 use rand_pcg::Pcg64;
 
-use super::membrane::{Membrane, MembraneState};
+use super::membrane::{self, Membrane, MembraneState};
 use super::{Neuron, Variable, part};
 use crate::engine::finite::{Watch, add_checked};
 use crate::model::spec::{AmsuParams, Modulation, Port};
@@ -90,16 +90,7 @@ impl Neuron for AmsuLif {
     }
 
     fn propagate(&mut self, k: u64) {
-        let (m, s) = (&self.membrane, &mut self.state);
-        for i in 0..s.v.len() {
-            let v_prop = s.v_inf[i] + (s.v[i] - s.v_inf[i]) * m.decay;
-            let new = m.clamp(k, s.refractory_until[i], v_prop);
-            if !self.watch.on || new.is_finite() {
-                s.v[i] = new;
-            } else {
-                self.watch.note_at(i, "v", (new, k + 1), (s.v[i], k));
-            }
-        }
+        membrane::propagate(&self.membrane, &mut self.state, k, &mut self.watch);
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {

@@ -10,7 +10,7 @@ use rand_pcg::Pcg64;
 use multiversion::multiversion;
 
 use super::exact::ExactCells;
-use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
+use super::membrane::{CHUNK, Membrane, MembraneState, restore, synaptic_propagator};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::finite::{Watch, add_checked};
 use crate::engine::rng;
@@ -45,19 +45,19 @@ struct Coefficients {
 
 /// Propagate every neuron and its synaptic drives over one step; chunks
 /// where some neuron is above threshold are flagged for `Membrane::fire`.
-/// With `CHECK`, a neuron whose new `v` is not finite keeps its whole old
-/// state (so that its step can be redone) and the first such chunk is
-/// returned. The drives only decay here, which keeps them finite.
+/// With `CHECK`, a non-finite new `v` is noted and the old one put back
+/// (see `membrane::restore`). The drives only decay here, which keeps them
+/// finite: they are checked where inputs add to them.
 #[multiversion(targets("x86_64+avx2"))]
 fn propagate<const CHECK: bool>(
     c: &Coefficients,
     m: &Membrane,
     s: &mut MembraneState,
     syn: &mut Synapses,
-    k: u64,
-) -> Option<usize> {
+    (k, watch): (u64, &mut Watch),
+) {
     let n = s.v.len();
-    let mut first_bad = None;
+    let mut saved = [0.0; CHUNK];
     for (chunk, flag) in s.crossed.iter_mut().enumerate() {
         let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
         let len = range.len();
@@ -66,42 +66,29 @@ fn propagate<const CHECK: bool>(
         let until = &s.refractory_until[range.clone()][..len];
         let ie = &mut syn.exc[range.clone()][..len];
         let ii = &mut syn.inh[range][..len];
-        let (mut crossed, mut bad) = (false, false);
+        let saved = &mut saved[..len];
+        let (mut crossed, mut bad) = (false, 0u64);
         for i in 0..len {
-            let new = next_v(c, m, k, until[i], v[i], v_inf[i], (ie[i], ii[i]));
+            let v_prop =
+                v_inf[i] + (v[i] - v_inf[i]) * m.decay + c.to_v_e * ie[i] + c.to_v_i * ii[i];
+            ie[i] *= c.decay_e;
+            ii[i] *= c.decay_i;
+            let new = m.clamp(k, until[i], v_prop);
             if CHECK {
-                let ok = new.is_finite();
-                bad |= !ok;
-                v[i] = if ok { new } else { v[i] };
-                ie[i] = if ok { ie[i] * c.decay_e } else { ie[i] };
-                ii[i] = if ok { ii[i] * c.decay_i } else { ii[i] };
-            } else {
-                v[i] = new;
-                ie[i] *= c.decay_e;
-                ii[i] *= c.decay_i;
+                // `x - x` is 0 for a finite `x`, NaN otherwise: an integer
+                // OR of its bits vectorises without packing masks.
+                saved[i] = v[i];
+                bad |= (new - new).to_bits();
             }
+            v[i] = new;
             crossed |= v[i] > m.v_th;
         }
         *flag = crossed;
-        if bad && first_bad.is_none() {
-            first_bad = Some(chunk);
+        if CHECK && bad != 0 {
+            restore(v, saved, (chunk * CHUNK, k), watch);
+            *flag = true;
         }
     }
-    first_bad
-}
-
-#[inline(always)]
-fn next_v(
-    c: &Coefficients,
-    m: &Membrane,
-    k: u64,
-    until: u64,
-    v: f64,
-    v_inf: f64,
-    (ie, ii): (f64, f64),
-) -> f64 {
-    let v_prop = v_inf + (v - v_inf) * m.decay + c.to_v_e * ie + c.to_v_i * ii;
-    m.clamp(k, until, v_prop)
 }
 
 /// Synaptic-current events: jumps of the drive, refractory or not; a jump
@@ -147,31 +134,6 @@ impl CubaLif {
             watch: Watch::new(dt),
         }
     }
-
-    /// Note the first neuron of chunk `chunk` whose step gave a non-finite
-    /// `v` (its state is still the old one, so its step is redone; a neuron
-    /// of the chunk that did step is taken for it only if its next step
-    /// overflows too).
-    fn locate(&mut self, k: u64, chunk: usize) {
-        let (s, syn) = (&self.state, &self.synapses);
-        for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(s.v.len()) {
-            let drives = (syn.exc[i], syn.inh[i]);
-            let until = s.refractory_until[i];
-            let new = next_v(
-                &self.coefficients,
-                &self.membrane,
-                k,
-                until,
-                s.v[i],
-                s.v_inf[i],
-                drives,
-            );
-            if !new.is_finite() {
-                self.watch.note_at(i, "v", (new, k + 1), (s.v[i], k));
-                return;
-            }
-        }
-    }
 }
 
 impl Neuron for CubaLif {
@@ -203,11 +165,10 @@ impl Neuron for CubaLif {
 
     fn propagate(&mut self, k: u64) {
         let (c, m) = (&self.coefficients, &self.membrane);
-        let (state, synapses) = (&mut self.state, &mut self.synapses);
-        if !self.watch.on {
-            propagate::<false>(c, m, state, synapses, k);
-        } else if let Some(chunk) = propagate::<true>(c, m, state, synapses, k) {
-            self.locate(k, chunk);
+        let (state, synapses, watch) = (&mut self.state, &mut self.synapses, &mut self.watch);
+        match watch.on {
+            true => propagate::<true>(c, m, state, synapses, (k, watch)),
+            false => propagate::<false>(c, m, state, synapses, (k, watch)),
         }
     }
 

@@ -246,4 +246,38 @@ mod tests {
         // Grid 1: 1; grid 4: 0.5 + 3 (arrivals at 2, 3, 4); grid 7: 1.75 + 3.
         assert_eq!(v, [1.0, 1.0, 1.0, 3.5, 3.5, 3.5, 4.75]);
     }
+
+    /// β = 1 and α = 0.99 from v = j = f64::MAX (states no input can reach:
+    /// weights are single precision) overflow at the first update:
+    /// `v = MAX + 0.99 MAX = +inf`. The neuron keeps its last finite state.
+    #[test]
+    fn an_overflowing_update_is_noted_and_not_made() {
+        let p = DiscreteLifParams {
+            beta: 1.0,
+            alpha: 0.99,
+            v_th: f64::MAX,
+            period: Some(2e-3),
+            offset: 0.0,
+        };
+        let mut n = DiscreteLif::new(&p, 3, 1e-3);
+        let ring = EventRing::new(1);
+        let mut spikes = Vec::new();
+        n.step(0, std::slice::from_ref(&ring), &mut spikes);
+        n.step(1, std::slice::from_ref(&ring), &mut spikes);
+        (n.v[1], n.j[1]) = (f64::MAX, f64::MAX);
+        for k in 2..4 {
+            n.step(k, std::slice::from_ref(&ring), &mut spikes);
+        }
+        let note = n.finite_watch().unwrap().first().unwrap();
+        assert_eq!(
+            (note.neuron, note.variable, note.value),
+            (1, "v", f64::INFINITY)
+        );
+        // Updated at grid points 2 (last finite) and 4.
+        assert_eq!(
+            (note.time, note.last_time, note.last_finite),
+            (4e-3, 2e-3, f64::MAX)
+        );
+        assert_eq!((n.v[1], n.j[1]), (f64::MAX, f64::MAX));
+    }
 }

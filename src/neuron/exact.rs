@@ -640,9 +640,13 @@ impl ExactCells {
             [v, d[0] * self.law.to_current, d[1] * self.law.to_current]
         };
         let (after, before) = (values(&new), values(&old));
-        // A non-finite `a` or `v_inf` shows in `v`, unless the neuron is
-        // held at reset; then `v` is named with the first non-finite part.
-        let x = (0..3).find(|&x| !after[x].is_finite()).unwrap_or(0);
+        // A drive first, as the clock engine names it at its input (`v`
+        // follows from it). A non-finite `a` or `v_inf` shows in `v`, unless
+        // the neuron is held at reset: then `v` is named with their sum.
+        let x = [1, 2, 0]
+            .into_iter()
+            .find(|&x| !after[x].is_finite())
+            .unwrap_or(0);
         let value = match after[x].is_finite() {
             true => new.a + new.v_inf,
             false => after[x],

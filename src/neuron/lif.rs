@@ -3,10 +3,8 @@
 
 use rand_pcg::Pcg64;
 
-use multiversion::multiversion;
-
 use super::exact::ExactCells;
-use super::membrane::{CHUNK, Membrane, MembraneState, commit};
+use super::membrane::{self, Membrane, MembraneState};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::finite::Watch;
 use crate::model::spec::{MembraneParams, Port};
@@ -30,51 +28,6 @@ impl Lif {
     }
 }
 
-/// Propagate every neuron over one step; chunks where some neuron is above
-/// threshold are flagged for `Membrane::fire`. With `CHECK`, a neuron whose
-/// new `v` is not finite keeps its old one and the chunk is returned as bad.
-#[multiversion(targets("x86_64+avx2"))]
-fn propagate<const CHECK: bool>(m: &Membrane, s: &mut MembraneState, k: u64) -> Option<usize> {
-    let n = s.v.len();
-    let mut first_bad = None;
-    for (chunk, flag) in s.crossed.iter_mut().enumerate() {
-        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
-        let len = range.len();
-        let v = &mut s.v[range.clone()][..len];
-        let v_inf = &s.v_inf[range.clone()][..len];
-        let until = &s.refractory_until[range][..len];
-        let (mut crossed, mut bad) = (false, false);
-        for i in 0..len {
-            let new = next_v(m, k, until[i], v[i], v_inf[i]);
-            v[i] = commit::<CHECK>(v[i], new, &mut bad);
-            crossed |= v[i] > m.v_th;
-        }
-        *flag = crossed;
-        if bad && first_bad.is_none() {
-            first_bad = Some(chunk);
-        }
-    }
-    first_bad
-}
-
-#[inline(always)]
-fn next_v(m: &Membrane, k: u64, until: u64, v: f64, v_inf: f64) -> f64 {
-    m.clamp(k, until, v_inf + (v - v_inf) * m.decay)
-}
-
-/// Note the first neuron of chunk `chunk` whose step gave a non-finite `v`
-/// (its `v` is still the old one, so its step is redone; a neuron of the
-/// chunk that did step is taken for it only if its next step overflows too).
-fn locate(m: &Membrane, s: &MembraneState, k: u64, chunk: usize, watch: &mut Watch) {
-    for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(s.v.len()) {
-        let new = next_v(m, k, s.refractory_until[i], s.v[i], s.v_inf[i]);
-        if !new.is_finite() {
-            watch.note_at(i, "v", (new, k + 1), (s.v[i], k));
-            return;
-        }
-    }
-}
-
 impl Neuron for Lif {
     fn size(&self) -> usize {
         self.state.v.len()
@@ -92,11 +45,7 @@ impl Neuron for Lif {
     }
 
     fn propagate(&mut self, k: u64) {
-        if !self.watch.on {
-            propagate::<false>(&self.membrane, &mut self.state, k);
-        } else if let Some(chunk) = propagate::<true>(&self.membrane, &mut self.state, k) {
-            locate(&self.membrane, &self.state, k, chunk, &mut self.watch);
-        }
+        membrane::propagate(&self.membrane, &mut self.state, k, &mut self.watch);
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {

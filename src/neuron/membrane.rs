@@ -1,6 +1,7 @@
 //! The leaky membrane shared by the LIF models: exact propagators, the
 //! refractory clamp, threshold and reset.
 
+use multiversion::multiversion;
 use rand_pcg::Pcg64;
 
 use crate::engine::finite::{Watch, add_checked};
@@ -189,17 +190,68 @@ impl Membrane {
     }
 }
 
-/// The value a step computed, committed only if finite when `CHECK` (see
-/// `engine::finite`): otherwise the old one stays and `bad` is set. A
-/// blend, not a branch, so that the loops over a chunk stay vectorised.
-#[inline(always)]
-pub fn commit<const CHECK: bool>(old: f64, new: f64, bad: &mut bool) -> f64 {
-    if !CHECK {
-        return new;
+/// The free evolution of a LIF membrane over step `k → k + 1` (the LIF,
+/// AM-SU and escape-noise models), checked when the watch is on.
+pub fn propagate(m: &Membrane, s: &mut MembraneState, k: u64, watch: &mut Watch) {
+    match watch.on {
+        true => propagate_lif::<true>(m, s, k, watch),
+        false => propagate_lif::<false>(m, s, k, watch),
     }
-    let ok = new.is_finite();
-    *bad |= !ok;
-    if ok { new } else { old }
+}
+
+/// Propagate every neuron of a LIF membrane over one step; chunks where some neuron is above
+/// threshold are flagged for `Membrane::fire`. With `CHECK`, a non-finite
+/// new `v` is noted and the old one put back (see `membrane::restore`).
+#[multiversion(targets("x86_64+avx2"))]
+fn propagate_lif<const CHECK: bool>(
+    m: &Membrane,
+    s: &mut MembraneState,
+    k: u64,
+    watch: &mut Watch,
+) {
+    let n = s.v.len();
+    let mut saved = [0.0; CHUNK];
+    for (chunk, flag) in s.crossed.iter_mut().enumerate() {
+        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+        let len = range.len();
+        let v = &mut s.v[range.clone()][..len];
+        let v_inf = &s.v_inf[range.clone()][..len];
+        let until = &s.refractory_until[range][..len];
+        let saved = &mut saved[..len];
+        let (mut crossed, mut bad) = (false, 0u64);
+        for i in 0..len {
+            let new = m.clamp(k, until[i], v_inf[i] + (v[i] - v_inf[i]) * m.decay);
+            if CHECK {
+                // `x - x` is 0 for a finite `x`, NaN otherwise: an integer
+                // OR of its bits vectorises without packing masks.
+                saved[i] = v[i];
+                bad |= (new - new).to_bits();
+            }
+            v[i] = new;
+            crossed |= v[i] > m.v_th;
+        }
+        *flag = crossed;
+        if CHECK && bad != 0 {
+            restore(v, saved, (chunk * CHUNK, k), watch);
+            *flag = true;
+        }
+    }
+}
+
+/// After a step of a chunk of `v` that made some values non-finite (the
+/// chunk starting at neuron `first`, step `k → k + 1`): note them, with
+/// their values before the step (`saved`), and put those back, so that the
+/// neuron keeps its last finite potential. The step's loop stores
+/// unconditionally and saves the old chunk on the side: a blend would
+/// compile to masked stores, several times slower on some processors.
+#[cold]
+pub fn restore(v: &mut [f64], saved: &[f64], (first, k): (usize, u64), watch: &mut Watch) {
+    for (i, (x, &old)) in v.iter_mut().zip(saved).enumerate() {
+        if !x.is_finite() {
+            watch.note_at(first + i, "v", (*x, k + 1), (old, k));
+            *x = old;
+        }
+    }
 }
 
 /// `(exp(x) - 1) / x`, accurate near 0.

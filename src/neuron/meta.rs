@@ -25,7 +25,7 @@
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::membrane::{Membrane, MembraneState};
+use super::membrane::{self, Membrane, MembraneState};
 use super::{Neuron, Variable, part};
 use crate::engine::finite::{Watch, add_checked};
 use crate::engine::rng;
@@ -280,16 +280,7 @@ impl Neuron for Meta {
 
     fn propagate(&mut self, k: u64) {
         if let Kind::Escape(cells) = &mut self.kind {
-            let (m, state) = (&cells.membrane, &mut cells.state);
-            for i in 0..state.v.len() {
-                let v_prop = state.v_inf[i] + (state.v[i] - state.v_inf[i]) * m.decay;
-                let new = m.clamp(k, state.refractory_until[i], v_prop);
-                if !self.watch.on || new.is_finite() {
-                    state.v[i] = new;
-                } else {
-                    self.watch.note_at(i, "v", (new, k + 1), (state.v[i], k));
-                }
-            }
+            membrane::propagate(&cells.membrane, &mut cells.state, k, &mut self.watch);
         }
     }
 
@@ -394,5 +385,42 @@ mod tests {
             ..e
         };
         assert!((s.probability(-0.05, 1e-3) - 0.5).abs() < 1e-15);
+    }
+
+    /// An inhibitory input times an infinite factor (no model file gives
+    /// one) would make `sigma` infinite: noted, and not added.
+    #[test]
+    fn a_non_finite_levy_baxter_sum_is_noted() {
+        let unit = LevyBaxter {
+            success: 0.5,
+            g: 1.0,
+            inhibition: f64::MAX,
+        };
+        let mut watch = Watch::new(1e-4);
+        let (mut sigma, mut touched) = (vec![0.0; 4], Vec::new());
+        let mut streams: Vec<Pcg64> = (0..4)
+            .map(|i| rng::stream(1, "t", &format!("{i}")))
+            .collect();
+        let events = [Arrival {
+            target: 2,
+            weight: -2.0,
+        }];
+        let mut spikes = Vec::new();
+        let sums = (&mut sigma[..], &mut touched);
+        levy_baxter_fire(
+            &unit,
+            &events,
+            sums,
+            &mut streams,
+            &mut spikes,
+            (&mut watch, 9),
+        );
+        let note = watch.first().unwrap();
+        assert_eq!(
+            (note.neuron, note.variable, note.value),
+            (2, "sigma", f64::NEG_INFINITY)
+        );
+        assert_eq!((note.time, note.last_finite), (10.0 * 1e-4, 0.0));
+        assert_eq!(sigma[2], 0.0);
     }
 }
