@@ -127,7 +127,8 @@ impl Neuron for AmsuLif {
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        self.membrane.set_external(&mut self.state, drive);
+        self.membrane
+            .set_external(&mut self.state, drive, &self.watch);
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {

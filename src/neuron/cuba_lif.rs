@@ -10,7 +10,7 @@ use rand_pcg::Pcg64;
 use multiversion::multiversion;
 
 use super::exact::ExactCells;
-use super::membrane::{CHUNK, Membrane, MembraneState, restore, synaptic_propagator};
+use super::membrane::{self, CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::finite::{Watch, add_checked};
 use crate::engine::rng;
@@ -45,19 +45,11 @@ struct Coefficients {
 
 /// Propagate every neuron and its synaptic drives over one step; chunks
 /// where some neuron is above threshold are flagged for `Membrane::fire`.
-/// With `CHECK`, a non-finite new `v` is noted and the old one put back
-/// (see `membrane::restore`). The drives only decay here, which keeps them
-/// finite: they are checked where inputs add to them.
+/// From a finite state this stays finite (see `MembraneState::pending_bad`):
+/// the drives only decay here, and are checked where inputs add to them.
 #[multiversion(targets("x86_64+avx2"))]
-fn propagate<const CHECK: bool>(
-    c: &Coefficients,
-    m: &Membrane,
-    s: &mut MembraneState,
-    syn: &mut Synapses,
-    (k, watch): (u64, &mut Watch),
-) {
+fn propagate(c: &Coefficients, m: &Membrane, s: &mut MembraneState, syn: &mut Synapses, k: u64) {
     let n = s.v.len();
-    let mut saved = [0.0; CHUNK];
     for (chunk, flag) in s.crossed.iter_mut().enumerate() {
         let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
         let len = range.len();
@@ -66,28 +58,16 @@ fn propagate<const CHECK: bool>(
         let until = &s.refractory_until[range.clone()][..len];
         let ie = &mut syn.exc[range.clone()][..len];
         let ii = &mut syn.inh[range][..len];
-        let saved = &mut saved[..len];
-        let (mut crossed, mut bad) = (false, 0u64);
+        let mut crossed = false;
         for i in 0..len {
             let v_prop =
                 v_inf[i] + (v[i] - v_inf[i]) * m.decay + c.to_v_e * ie[i] + c.to_v_i * ii[i];
             ie[i] *= c.decay_e;
             ii[i] *= c.decay_i;
-            let new = m.clamp(k, until[i], v_prop);
-            if CHECK {
-                // `x - x` is 0 for a finite `x`, NaN otherwise: an integer
-                // OR of its bits vectorises without packing masks.
-                saved[i] = v[i];
-                bad |= (new - new).to_bits();
-            }
-            v[i] = new;
+            v[i] = m.clamp(k, until[i], v_prop);
             crossed |= v[i] > m.v_th;
         }
         *flag = crossed;
-        if CHECK && bad != 0 {
-            restore(v, saved, (chunk * CHUNK, k), watch);
-            *flag = true;
-        }
     }
 }
 
@@ -165,18 +145,20 @@ impl Neuron for CubaLif {
 
     fn propagate(&mut self, k: u64) {
         let (c, m) = (&self.coefficients, &self.membrane);
-        let (state, synapses, watch) = (&mut self.state, &mut self.synapses, &mut self.watch);
-        match watch.on {
-            true => propagate::<true>(c, m, state, synapses, (k, watch)),
-            false => propagate::<false>(c, m, state, synapses, (k, watch)),
+        let (state, synapses) = (&mut self.state, &mut self.synapses);
+        if !state.pending_bad.is_empty() {
+            let synaptic = |i: usize| c.to_v_e * synapses.exc[i] + c.to_v_i * synapses.inh[i];
+            membrane::note_pending(m, state, (k, &mut self.watch), synaptic);
         }
+        propagate(c, m, state, synapses, k);
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
         let [jumps, exc, inh, sic] = inputs else {
             unreachable!("the engine passes one ring per port");
         };
-        self.membrane.apply_sic(sic.slot(k + 1), &mut self.state);
+        self.membrane
+            .apply_sic(sic.slot(k + 1), &mut self.state, &self.watch);
         let watch = &mut self.watch;
         add_currents(
             &mut self.synapses.exc,
@@ -194,7 +176,8 @@ impl Neuron for CubaLif {
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        self.membrane.set_external(&mut self.state, drive);
+        self.membrane
+            .set_external(&mut self.state, drive, &self.watch);
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {

@@ -968,6 +968,7 @@ mod tests {
             crossed: vec![false],
             sic: vec![0.0],
             sic_active: Vec::new(),
+            pending_bad: Vec::new(),
         };
         let membrane = Membrane::new(&params, 1e-4);
         let mut cells = ExactCells::new(&membrane, &state, Some((taus, [&[2e-3], &[-1e-3]])));
@@ -1059,6 +1060,7 @@ mod tests {
             crossed: vec![false; n],
             sic: vec![0.0; n],
             sic_active: Vec::new(),
+            pending_bad: Vec::new(),
         };
         let membrane = Membrane::new(&params, 1e-4);
         let mut dense = ExactCells::new(&membrane, &state, None);

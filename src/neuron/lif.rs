@@ -50,14 +50,15 @@ impl Neuron for Lif {
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
         self.membrane
-            .apply_sic(inputs[1].slot(k + 1), &mut self.state);
+            .apply_sic(inputs[1].slot(k + 1), &mut self.state, &self.watch);
         self.membrane
             .apply_jumps(k, inputs[0].slot(k + 1), &mut self.state, &mut self.watch);
         self.membrane.fire(k, &mut self.state, spikes);
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        self.membrane.set_external(&mut self.state, drive);
+        self.membrane
+            .set_external(&mut self.state, drive, &self.watch);
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {

@@ -288,7 +288,7 @@ impl Neuron for Meta {
         match &mut self.kind {
             Kind::Escape(cells) => {
                 let (m, state) = (&cells.membrane, &mut cells.state);
-                m.apply_sic(inputs[1].slot(k + 1), state);
+                m.apply_sic(inputs[1].slot(k + 1), state, &self.watch);
                 m.apply_jumps(k, inputs[0].slot(k + 1), state, &mut self.watch);
                 cells.fire(k, &mut self.streams, spikes, &mut self.watch);
             }
@@ -307,7 +307,9 @@ impl Neuron for Meta {
 
     fn set_external_drive(&mut self, drive: &[f64]) {
         if let Kind::Escape(cells) = &mut self.kind {
-            cells.membrane.set_external(&mut cells.state, drive);
+            cells
+                .membrane
+                .set_external(&mut cells.state, drive, &self.watch);
         }
     }
 

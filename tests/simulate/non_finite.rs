@@ -82,7 +82,7 @@ fn astrocyte_blow_up(d0: f64) -> (u64, f64) {
 fn astrocytes_whose_ip3_overflows_stop_the_run_in_both_engines_and_any_thread_count() {
     // Neurons 310 and 599 (in the second worker's slice with two threads)
     // blow up one step before neuron 3 (in the first's): 310 is reported.
-    let (early, late) = (1e10, 1.0);
+    let (early, late) = (1e40, 1.0);
     let (k_early, d_early) = astrocyte_blow_up(early);
     let (k_late, _) = astrocyte_blow_up(late);
     assert_eq!((k_early, k_late), (6, 7), "the closed form's steps");
