@@ -1009,12 +1009,12 @@ fn to_grid(
     events
 }
 
+/// What a worker brings back: its slices, their recorders, its synaptic events.
+type WorkerOutcome = (Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64);
+
 /// The earliest state variable that became non-finite, in a grid slice's
 /// clock model or an event model (the run went on to the end).
-fn non_finite(
-    net: &mut Network,
-    outcomes: &mut [(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)],
-) -> Option<finite::NonFinite> {
+fn non_finite(net: &mut Network, outcomes: &mut [WorkerOutcome]) -> Option<finite::NonFinite> {
     let mut notes = Vec::new();
     for ((slices, _, _), worker) in outcomes.iter_mut().zip(&mut net.workers) {
         for (slice, clock) in slices.iter_mut().zip(&mut worker.slices) {
@@ -1032,7 +1032,7 @@ fn non_finite(
 fn assemble(
     net: &mut Network,
     records: &[RecordSpec],
-    mut outcomes: Vec<(Vec<EventSlice>, Vec<Vec<SliceRecorder>>, u64)>,
+    mut outcomes: Vec<WorkerOutcome>,
 ) -> Result<Outcome, RunError> {
     if let Some(e) = non_finite(net, &mut outcomes) {
         return Err(e.into());
