@@ -67,7 +67,7 @@ fn paired(spec: &ModelSpec, pairs: usize) -> (f64, f64, f64) {
 fn finite_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("finite_check");
     group.sample_size(10);
-    for (engine, seconds) in [(EngineKind::Clock, 0.5), (EngineKind::Event, 0.1)] {
+    for (engine, seconds) in [(EngineKind::Clock, 0.5), (EngineKind::Event, 0.5)] {
         let spec = cuba(engine, seconds);
         for check in [true, false] {
             let name = format!("cuba_{engine:?}_{seconds}s_check_{check}");
@@ -95,7 +95,7 @@ criterion_group!(benches, finite_check);
 fn main() {
     // `cargo test --benches` passes no `--bench`: only criterion's quick check.
     if std::env::args().any(|a| a == "--bench") {
-        for (engine, seconds, pairs) in [(EngineKind::Clock, 0.5, 21), (EngineKind::Event, 0.1, 11)]
+        for (engine, seconds, pairs) in [(EngineKind::Clock, 0.5, 61), (EngineKind::Event, 0.5, 61)]
         {
             let spec = cuba(engine, seconds);
             let (ratio, low, high) = paired(&spec, pairs);

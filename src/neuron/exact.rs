@@ -621,12 +621,25 @@ impl ExactCells {
         }
     }
 
+    /// A non-finite input to neuron `i` at the basis' time: noted as what it
+    /// makes of the neuron's state, which stays as it was. Inputs and
+    /// drives are what is checked (a compare per input on the hot path):
+    /// from finite numbers within validation's bounds, carrying the state
+    /// over spans and refractory periods stays finite (the bound in
+    /// `MembraneState::pending_bad`).
+    #[cold]
+    fn refuse_input(&mut self, i: usize, b: &Basis, port: Port, weight: f64) -> Next {
+        let old = self.cells[i];
+        let _ = self.law.input_to(&mut self.cells[i], b, port, weight);
+        self.rejected(i, old, b);
+        self.cells[i] = old;
+        Next::Nothing
+    }
+
     /// Whether neuron `i`'s update at the basis' time made its state
     /// non-finite: then `old` (the state just before, at the same time) is
     /// restored, the first non-finite recordable variable noted, and the
-    /// caller schedules nothing new. Carrying the state over a span or out of a refractory
-    /// period multiplies finite numbers by factors at most 1 or sets it from
-    /// finite ones, so inputs and drives are the only updates checked.
+    /// caller schedules nothing new.
     #[inline(always)]
     fn rejected(&mut self, i: usize, old: Cell, b: &Basis) -> bool {
         let c = &self.cells[i];
@@ -821,12 +834,10 @@ impl EventModel for ExactCells {
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
         self.at(i, t);
         let b = self.latest;
-        let old = self.cells[i];
-        let next = self.law.input_to(&mut self.cells[i], &b, port, weight);
-        if self.rejected(i, old, &b) {
-            return Next::Nothing;
+        if self.watch.on && !weight.is_finite() {
+            return self.refuse_input(i, &b, port, weight);
         }
-        next
+        self.law.input_to(&mut self.cells[i], &b, port, weight)
     }
 
     fn receive_all(
@@ -846,12 +857,12 @@ impl EventModel for ExactCells {
             }
             let i = i as usize;
             self.bring_up(i, t);
-            let old = self.cells[i];
-            let next = self.law.input_to(&mut self.cells[i], &b, port, w as f64);
-            match self.rejected(i, old, &b) {
-                true => then(i, Next::Nothing),
-                false => then(i, next),
+            let w = w as f64;
+            if self.watch.on && !w.is_finite() {
+                then(i, self.refuse_input(i, &b, port, w));
+                continue;
             }
+            then(i, self.law.input_to(&mut self.cells[i], &b, port, w));
         }
     }
 
