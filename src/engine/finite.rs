@@ -129,6 +129,19 @@ pub fn add_checked(
     }
 }
 
+/// Whether some event of a ring slot carries a non-finite weight: one pass
+/// that vectorises, so that the loop applying the events stays as it was
+/// (a compare and branch per event there cost about 1 % of a CUBA run).
+/// Finite weights cannot make a finite state non-finite: see
+/// `neuron::membrane::MembraneState::pending_bad` for the bound.
+#[inline]
+pub fn any_bad_weight(events: &[crate::synapse::Arrival]) -> bool {
+    events
+        .iter()
+        .fold(0u32, |bad, e| bad | (e.weight - e.weight).to_bits())
+        != 0
+}
+
 /// The error of a run in which a state variable became NaN or infinite.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error(

@@ -12,7 +12,7 @@ use multiversion::multiversion;
 use super::exact::ExactCells;
 use super::membrane::{self, CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::{EventModel, Neuron, Variable};
-use crate::engine::finite::{Watch, add_checked};
+use crate::engine::finite::{Watch, add_checked, any_bad_weight};
 use crate::engine::rng;
 use crate::model::spec::{CubaParams, Port};
 use crate::synapse::{Arrival, EventRing};
@@ -78,7 +78,7 @@ fn add_currents(
     events: &[Arrival],
     (watch, variable, k): (&mut Watch, &'static str, u64),
 ) {
-    if !watch.on {
+    if !(watch.on && any_bad_weight(events)) {
         for e in events {
             drive[e.target as usize] += e.weight as f64;
         }

@@ -4,7 +4,7 @@
 use multiversion::multiversion;
 use rand_pcg::Pcg64;
 
-use crate::engine::finite::{Watch, add_checked};
+use crate::engine::finite::{Watch, add_checked, any_bad_weight};
 use crate::engine::rng;
 use crate::model::spec::MembraneParams;
 use crate::synapse::Arrival;
@@ -136,7 +136,8 @@ impl Membrane {
 
     /// Delta-synapse events of grid point `k + 1`: jumps of `v`, dropped
     /// while refractory (as in NEST). A jump that would make `v` non-finite
-    /// is noted and not made (the check costs a compare per event).
+    /// is noted and not made (only slots with a non-finite weight are
+    /// checked event by event).
     pub fn apply_jumps(
         &self,
         k: u64,
@@ -144,10 +145,11 @@ impl Membrane {
         state: &mut MembraneState,
         watch: &mut Watch,
     ) {
+        let checked = watch.on && any_bad_weight(events);
         for e in events {
             let i = e.target as usize;
             if k >= state.refractory_until[i] {
-                if watch.on {
+                if checked {
                     add_checked(watch, &mut state.v[i], e.weight as f64, (i, "v"), k + 1);
                 } else {
                     state.v[i] += e.weight as f64;

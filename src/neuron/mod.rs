@@ -319,6 +319,44 @@ mod finite_tests {
         }
     }
 
+    /// A jump of +inf (no synapse table holds one: weights are validated)
+    /// to a LIF neuron at grid point `k + 1`: noted, with `v` just before it
+    /// (propagated to `k + 1`) as the last finite value, and not made.
+    #[test]
+    fn a_non_finite_jump_is_noted_and_not_made() {
+        let mut m = model(
+            "lif",
+            r#"tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV""#,
+            8,
+        );
+        let mut rings: Vec<EventRing> = m.ports().iter().map(|_| EventRing::new(4)).collect();
+        let k = 5;
+        let mut spikes = Vec::new();
+        for step in 0..k {
+            m.step(step, &rings, &mut spikes);
+        }
+        rings[0].slot_mut(k + 1).push(crate::synapse::Arrival {
+            target: 3,
+            weight: f32::INFINITY,
+        });
+        m.step(k, &rings, &mut spikes);
+        let mut v = Vec::new();
+        m.sample("v", &[3], &mut v);
+        let closed = -70e-3 + 10e-3 * (-((k + 1) as f64) * DT / 20e-3).exp();
+        let note = m.finite_watch().unwrap().first().unwrap();
+        assert_eq!(
+            (note.neuron, note.variable, note.value),
+            (3, "v", f64::INFINITY)
+        );
+        assert_eq!(
+            (note.time, note.last_time),
+            ((k + 1) as f64 * DT, (k + 1) as f64 * DT)
+        );
+        assert!((note.last_finite - closed).abs() < 1e-12);
+        assert_eq!(v[0], note.last_finite);
+        assert!(spikes.is_empty());
+    }
+
     #[test]
     fn the_event_form_refuses_a_non_finite_drive_or_input() {
         let params = r#"tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV", tau_syn = "5 ms""#;
