@@ -138,7 +138,9 @@ pub fn add_checked(
 pub fn any_bad_weight(events: &[crate::synapse::Arrival]) -> bool {
     events
         .iter()
-        .fold(0u32, |bad, e| bad | (e.weight - e.weight).to_bits())
+        // `w · 0` is ±0 for a finite `w` and NaN otherwise; without its sign bit,
+        // 0 or not: an integer OR vectorises without packing masks.
+        .fold(0u32, |bad, e| bad | ((e.weight * 0.0).to_bits() << 1))
         != 0
 }
 
