@@ -5,6 +5,11 @@
 //! Besides criterion's timings, `cargo bench --bench finite_check` prints
 //! the median ratio of paired runs (on, off, alternating, so that drifts of
 //! the machine's speed hit both alike) with its spread.
+//!
+//! Measured 5 Dec 2026 on the 2-core AMD EPYC shared machine, 61 pairs of
+//! 0.5 s runs: clock on/off 1.0128 (quartiles 0.9998 .. 1.0262), event
+//! 1.0033 (0.9806 .. 1.0386); criterion's medians 16.75 against 16.38 ms
+//! and 44.16 against 44.33 ms.
 
 use std::path::Path;
 use std::time::Instant;
