@@ -13,6 +13,7 @@
 //! sources) are delivered before the first step.
 
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, vote};
+use crate::engine::finite;
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::persist::{Persist, PersistError, Snapshot};
 use crate::engine::plastic::{self, at_grid_point, plastic_by_slice, post_spikes};
@@ -93,6 +94,7 @@ struct Shared<'a> {
     populations: &'a [Population],
     projections: &'a [Projection],
     outgoing: &'a [Vec<usize>],
+    check_finite: bool,
 }
 
 /// Run `net` for its number of steps, recording `records`.
@@ -101,12 +103,13 @@ pub fn run(net: &mut Network, records: &[RecordSpec], progress: &mut dyn FnMut(u
     try_run(net, records, progress).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// [`run`], with a failed allocation of the recordings returned as an error.
+/// [`run`], with a failed allocation of the recordings or a state variable
+/// that became non-finite returned as an error.
 pub fn try_run(
     net: &mut Network,
     records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, finite::RunError> {
     let exchange = LocalExchange::new(net.workers.len());
     try_run_with(net, records, progress, &exchange)
 }
@@ -118,15 +121,30 @@ pub fn try_run_with(
     records: &[RecordSpec],
     progress: &mut dyn FnMut(u64),
     exchange: &dyn Exchange,
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, finite::RunError> {
     let mut run = ClockRun::new(net, records, &[])?;
+    sweep(&mut run, exchange, progress)
+}
+
+/// A whole run in one segment, as the tests and benches drive it.
+pub(crate) fn sweep(
+    run: &mut dyn Segmented,
+    exchange: &dyn Exchange,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Outcome, finite::RunError> {
     let steps = run.steps();
     let never = || false;
-    run.advance(steps, usize::MAX, &never, exchange, progress)
+    let votes = run
+        .advance(steps, usize::MAX, &never, exchange, progress)
         .map_err(|e| match e {
             RunError::Memory(m) => m,
             other => MemoryError(other.to_string()),
         })?;
+    if votes & vote::FAULT != 0
+        && let Some(e) = run.fault()
+    {
+        return Err(e.into());
+    }
     let synaptic_events = run.synaptic_events();
     let results = run.take()?;
     Ok(Outcome {
@@ -160,6 +178,7 @@ impl<'a> ClockRun<'a> {
             .min()
             .unwrap_or(net.steps)
             .clamp(1, MAX_EPOCH_STEPS);
+        finite::switch(&mut net.workers, net.check_finite);
         let workers = net
             .workers
             .iter()
@@ -224,6 +243,7 @@ impl Segmented for ClockRun<'_> {
             outgoing,
             workers,
             snapshot_steps,
+            check_finite,
         } = &mut *self.net;
         let shared = Shared {
             steps: *steps,
@@ -233,6 +253,7 @@ impl Segmented for ClockRun<'_> {
             populations,
             projections,
             outgoing,
+            check_finite: *check_finite,
         };
         let budget = budget / workers.len().max(1);
         let jobs: Vec<_> = workers.iter_mut().zip(&mut self.workers).collect();
@@ -299,6 +320,10 @@ impl Segmented for ClockRun<'_> {
 
     fn synaptic_events(&self) -> u64 {
         self.workers.iter().map(|w| w.synaptic_events).sum()
+    }
+
+    fn fault(&mut self) -> Option<finite::NonFinite> {
+        finite::earliest_in(&mut self.net.workers, &self.net.populations)
     }
 }
 
@@ -384,7 +409,12 @@ fn run_worker(
             }
         }
         run.epoch += 1;
-        let mine = worker_vote(stop, run.buffered(worker), budget);
+        let mut mine = worker_vote(stop, run.buffered(worker), budget);
+        // A model keeps its last finite state and notes what went bad: the
+        // workers stop together at the end of the epoch.
+        if shared.check_finite && worker.slices.iter_mut().any(finite::noted) {
+            mine |= vote::FAULT;
+        }
         votes = exchange.exchange(w, run.epoch, &mut outbox, &mut all, mine);
         run.synaptic_events += deliver(worker, &all, shared);
         run.k = end;
@@ -565,7 +595,7 @@ fn scaled(weight: f32, value: f64) -> f32 {
 /// Merge the workers' spikes and samples of the segment (grid points
 /// `from..through` sampled) into whole-population results, emptying them.
 fn assemble(
-    net: &Network,
+    net: &mut Network,
     records: &[RecordSpec],
     runs: &mut [WorkerRun],
     from: u64,

@@ -31,6 +31,7 @@ use crate::engine::calendar::Calendar;
 use crate::engine::check_grid::CheckGrid;
 use crate::engine::event_grid::{Grid, OnGrid, arrival_step, send_graded};
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, vote};
+use crate::engine::finite;
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::persist::{Persist, PersistError, Snapshot};
 use crate::engine::plastic::{self, at_grid_point, plastic_by_slice, post_spikes};
@@ -164,18 +165,20 @@ struct Shared<'a> {
     populations: &'a [Population],
     projections: &'a [Projection],
     outgoing: &'a [Vec<usize>],
+    check_finite: bool,
 }
 
 pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
     try_run(net, spec, progress).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// [`run`], with a failed allocation of the recordings returned as an error.
+/// [`run`], with a failed allocation of the recordings or a state variable
+/// that became non-finite returned as an error.
 pub fn try_run(
     net: &mut Network,
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64),
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, finite::RunError> {
     let exchange = LocalExchange::new(net.workers.len());
     try_run_with(net, spec, progress, &exchange)
 }
@@ -187,22 +190,9 @@ pub fn try_run_with(
     spec: &ModelSpec,
     progress: &mut dyn FnMut(u64),
     exchange: &dyn Exchange,
-) -> Result<Outcome, MemoryError> {
+) -> Result<Outcome, finite::RunError> {
     let mut run = EventRun::new(net, spec)?;
-    let steps = run.steps();
-    let never = || false;
-    run.advance(steps, usize::MAX, &never, exchange, progress)
-        .map_err(|e| match e {
-            RunError::Memory(m) => m,
-            other => MemoryError(other.to_string()),
-        })?;
-    let synaptic_events = run.synaptic_events();
-    let results = run.take()?;
-    Ok(Outcome {
-        spikes: results.spikes,
-        states: results.states,
-        synaptic_events,
-    })
+    crate::engine::clock::sweep(&mut run, exchange, progress)
 }
 
 /// A worker's progress through the run, kept from one segment to the next.
@@ -259,6 +249,7 @@ pub struct EventRun<'a> {
 
 impl<'a> EventRun<'a> {
     pub fn new(net: &'a mut Network, spec: &'a ModelSpec) -> Result<Self, MemoryError> {
+        finite::switch(&mut net.workers, net.check_finite);
         // A projection without synapses has no shortest delay (an empty one
         // reports 0, and an epoch of 0 s never ends the run).
         let epoch = net
@@ -305,6 +296,7 @@ impl<'a> EventRun<'a> {
             outgoing,
             workers,
             snapshot_steps,
+            check_finite,
             ..
         } = &mut *self.net;
         let shared = Shared {
@@ -315,6 +307,7 @@ impl<'a> EventRun<'a> {
             populations,
             projections,
             outgoing,
+            check_finite: *check_finite,
         };
         (shared, workers, &mut self.workers)
     }
@@ -427,6 +420,29 @@ impl Segmented for EventRun<'_> {
     fn synaptic_events(&self) -> u64 {
         self.workers.iter().map(|w| w.synaptic_events).sum()
     }
+
+    fn fault(&mut self) -> Option<finite::NonFinite> {
+        let mut notes = Vec::new();
+        let net = &mut *self.net;
+        for (run, worker) in self.workers.iter_mut().zip(&mut net.workers) {
+            for (si, clock) in worker.slices.iter_mut().enumerate() {
+                notes.extend(finite::slice_error(clock, &net.populations));
+                let Some(state) = run.state.as_mut() else {
+                    continue;
+                };
+                let slice = &mut state.slices[si];
+                if let Some(bad) = slice.model.finite_watch().and_then(|w| w.first()) {
+                    let name = &net.populations[slice.population].name;
+                    let variables = clock.neuron.variables();
+                    notes.push((
+                        slice.population,
+                        finite::to_error(bad, name, slice.offset, &variables),
+                    ));
+                }
+            }
+        }
+        finite::earliest(notes)
+    }
 }
 
 /// Where a worker's segment may end.
@@ -444,7 +460,7 @@ impl WorkerState {
     /// check, and the spikes of grid point 0 waiting to be sent.
     fn start(worker: &mut Worker, shared: &Shared) -> Self {
         let grid = Grid::new(worker, shared.projections);
-        let mut slices = event_slices(worker, &grid.is_grid);
+        let mut slices = event_slices(worker, &grid.is_grid, shared.check_finite);
         let mut agenda = Agenda {
             queue: Calendar::new(shared.epoch),
             checks: CheckGrid::new(shared.dt),
@@ -504,16 +520,19 @@ impl WorkerState {
 
 /// The slices' event forms; a grid slice (see `event_grid`) gets a stand-in
 /// and keeps its drives to itself.
-fn event_slices(worker: &Worker, is_grid: &[bool]) -> Vec<EventSlice> {
+fn event_slices(worker: &Worker, is_grid: &[bool], check_finite: bool) -> Vec<EventSlice> {
     worker
         .slices
         .iter()
         .zip(is_grid)
         .map(|(s, &grid)| {
-            let model = match grid {
+            let mut model = match grid {
                 true => Box::new(OnGrid(s.neuron.size())),
                 false => s.neuron.event_model().expect("not a grid slice"),
             };
+            if let Some(watch) = model.finite_watch() {
+                watch.on = check_finite;
+            }
             let n = model.size();
             let drive = match grid {
                 true => Vec::new(),
@@ -758,7 +777,17 @@ fn run_worker(
                 .map(|v| v.len() * 8)
                 .sum::<usize>()
             + crate::engine::plastic::snapshot_bytes(&worker.parts);
-        let mine = worker_vote(limits.stop, buffered, limits.budget);
+        let mut mine = worker_vote(limits.stop, buffered, limits.budget);
+        // Models keep their last finite state and note what went bad: the
+        // workers stop together at the end of the epoch.
+        if shared.check_finite
+            && (worker.slices.iter_mut().any(finite::noted)
+                || slices
+                    .iter_mut()
+                    .any(|s| s.model.finite_watch().is_some_and(|w| w.first().is_some())))
+        {
+            mine |= vote::FAULT;
+        }
         votes = exchange.exchange(w, epoch_index, outbox, &mut all, mine);
         *synaptic_events += deliver(&mut agenda.queue, worker, &all, shared, grid);
         run.epoch_index += 1;
@@ -1269,7 +1298,7 @@ fn to_grid(
 /// Merge the workers' spikes and samples of the segment (grid points
 /// `from..through` sampled) into whole-population results, emptying them.
 fn assemble(
-    net: &Network,
+    net: &mut Network,
     records: &[RecordSpec],
     runs: &mut [WorkerRun],
     from: u64,

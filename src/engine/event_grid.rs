@@ -29,6 +29,7 @@
 //! slices, which the clock engine shows to be independent of the split.
 
 use crate::engine::exchange::Spike;
+use crate::engine::finite::Watch;
 use crate::engine::network::{Projection, Slice, Worker};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::model::spec::Port;
@@ -51,6 +52,11 @@ impl EventModel for OnGrid {
     fn persist(&mut self, s: &mut Snapshot) {
         s.tag("on grid");
         s.count("neurons", self.0);
+    }
+
+    /// A stand-in: the grid slice's clock model keeps the watch.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }
 

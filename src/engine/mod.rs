@@ -7,6 +7,7 @@ pub mod comm;
 pub mod event;
 pub mod event_grid;
 pub mod exchange;
+pub mod finite;
 pub mod fixed;
 pub mod gather;
 pub mod network;
@@ -26,6 +27,7 @@ use crate::model::memory;
 use crate::model::spec::EngineKind;
 use comm::{Comm, Reduce, Solo, settle};
 use exchange::{Encoding, Exchange, ExchangeStats, LocalExchange, RankExchange};
+
 use network::Network;
 use partition::{RankShare, SlicePlan};
 pub use segment::{Collect, Control, Drive, Ended, RunError, Segmented, Sink};

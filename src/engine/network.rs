@@ -84,6 +84,9 @@ pub struct Network {
     pub workers: Vec<Worker>,
     /// Per projection, the grid steps at which its weights are recorded.
     pub snapshot_steps: Vec<Vec<u64>>,
+    /// Stop with an error when a state variable becomes NaN or infinite
+    /// (see `engine::finite`); on unless turned off, for the benchmark.
+    pub check_finite: bool,
 }
 
 impl Network {
@@ -241,6 +244,7 @@ impl Network {
             projections,
             outgoing,
             workers,
+            check_finite: true,
         })
     }
 

@@ -12,6 +12,7 @@
 
 use crate::engine::comm::{Comm, settle};
 use crate::engine::exchange::{Exchange, Vote, vote};
+use crate::engine::finite::NonFinite;
 use crate::engine::gather;
 use crate::engine::persist::PersistError;
 use crate::io::results::Results;
@@ -71,11 +72,9 @@ pub trait Segmented {
     fn load(&mut self, bytes: &[u8]) -> Result<(), PersistError>;
     /// Spikes delivered to a synapse so far.
     fn synaptic_events(&self) -> u64;
-    /// The first state that went non-finite, once a worker voted
-    /// [`vote::FAULT`].
-    fn fault(&self) -> Option<String> {
-        None
-    }
+    /// The earliest state of this rank that went non-finite, once a
+    /// worker voted [`vote::FAULT`].
+    fn fault(&mut self) -> Option<NonFinite>;
 }
 
 /// Why a run did not finish.
@@ -246,14 +245,25 @@ fn agreed_output(comm: &dyn Comm, written: Result<(), String>) -> Result<(), Run
     .map_err(RunError::Output)
 }
 
-/// The message of the earliest fault, on every rank (each rank knows its
-/// own; the lowest rank that has one speaks).
-fn agreed_fault(comm: &dyn Comm, fault: Option<String>) -> String {
-    let first = comm.first_failed(fault.is_some());
-    match (first, fault) {
-        (Some(r), Some(f)) if r == comm.rank() => f,
-        (Some(r), _) => format!("rank {r} found a state that is no longer finite"),
-        (None, _) => "a state variable is no longer finite".into(),
+/// The message of the run's earliest fault (by time, then rank), on rank 0
+/// (the one that reports); a shorter note elsewhere.
+fn agreed_fault(comm: &dyn Comm, fault: Option<NonFinite>) -> String {
+    let mut time = [fault.as_ref().map_or(u64::MAX, |f| f.time.to_bits())];
+    // Times are non-negative: their bits order as the numbers do.
+    comm.all_reduce(&mut time, crate::engine::comm::Reduce::Min);
+    let mine = fault.filter(|f| f.time.to_bits() == time[0]);
+    let first = comm.first_failed(mine.is_some());
+    let message = match (&mine, first) {
+        (Some(f), Some(r)) if r == comm.rank() => f.to_string(),
+        _ => String::new(),
+    };
+    match comm.gather_bytes(message.as_bytes()) {
+        Some(all) => all
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).to_string())
+            .find(|m| !m.is_empty())
+            .unwrap_or_else(|| "a state variable became NaN or infinite".into()),
+        None => message,
     }
 }
 

@@ -16,8 +16,9 @@
 
 use rand_pcg::Pcg64;
 
-use super::membrane::{Membrane, MembraneState};
+use super::membrane::{self, Membrane, MembraneState};
 use super::{Neuron, Variable, part};
+use crate::engine::finite::{Watch, add_checked};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::model::spec::{AmsuParams, Modulation, Port};
 use crate::synapse::EventRing;
@@ -30,8 +31,10 @@ pub struct AmsuLif {
     lambda: f64,
     kappa: f64,
     modulation: Modulation,
-    /// One trace per group.
+    /// One trace per group: a convex combination of itself and a spike
+    /// fraction, so it stays in [0, 1] and needs no check.
     a: Vec<f64>,
+    watch: Watch,
 }
 
 impl AmsuLif {
@@ -47,6 +50,7 @@ impl AmsuLif {
             kappa: p.kappa,
             modulation: p.modulation,
             a: vec![0.0; n / group_size],
+            watch: Watch::new(dt),
         }
     }
 
@@ -87,11 +91,7 @@ impl Neuron for AmsuLif {
     }
 
     fn propagate(&mut self, k: u64) {
-        let (m, s) = (&self.membrane, &mut self.state);
-        for i in 0..s.v.len() {
-            let v_prop = s.v_inf[i] + (s.v[i] - s.v_inf[i]) * m.decay;
-            s.v[i] = m.clamp(k, s.refractory_until[i], v_prop);
-        }
+        membrane::propagate(&self.membrane, &mut self.state, k, &mut self.watch);
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
@@ -102,7 +102,12 @@ impl Neuron for AmsuLif {
                     Modulation::Gain => self.factor(i / self.group_size).max(0.0),
                     Modulation::Threshold => 1.0,
                 };
-                self.state.v[i] += gain * e.weight as f64;
+                let jump = gain * e.weight as f64;
+                if self.watch.on {
+                    add_checked(&mut self.watch, &mut self.state.v[i], jump, (i, "v"), k + 1);
+                } else {
+                    self.state.v[i] += jump;
+                }
             }
         }
         let m = &self.membrane;
@@ -123,7 +128,8 @@ impl Neuron for AmsuLif {
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        self.membrane.set_external(&mut self.state, drive);
+        self.membrane
+            .set_external(&mut self.state, drive, &self.watch);
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
@@ -150,6 +156,7 @@ impl Neuron for AmsuLif {
             kappa: self.kappa,
             modulation: self.modulation,
             a: part(&self.a, offset / g, len / g),
+            watch: self.watch.part(),
         })
     }
 
@@ -162,5 +169,9 @@ impl Neuron for AmsuLif {
         s.same("group size", &mut self.group_size);
         self.state.persist(s);
         s.slice(&mut self.a);
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }

@@ -43,6 +43,7 @@
 //! keeps runs reproducible and cheap.
 
 use super::{Neuron, Variable, part};
+use crate::engine::finite::{Watch, add_checked};
 use crate::engine::persist::Snapshot;
 use crate::engine::rng;
 use crate::model::spec::{AstrocyteParams, Port};
@@ -128,6 +129,7 @@ pub struct Astrocytes {
     ca: Vec<f64>,
     h: Vec<f64>,
     sic: Vec<f64>,
+    watch: Watch,
 }
 
 impl Astrocytes {
@@ -145,6 +147,7 @@ impl Astrocytes {
             ca,
             h,
             sic,
+            watch: Watch::new(dt),
         }
     }
 }
@@ -179,10 +182,23 @@ impl Neuron for Astrocytes {
         ]
     }
 
-    fn propagate(&mut self, _k: u64) {
+    /// The slow inward current is a function of `ca` that is finite
+    /// wherever `ca` is, so the three dynamic variables are checked; `ip3`
+    /// first, since only it is driven from outside (its equation does not
+    /// depend on the others), then `ca` and `h`. A neuron whose step is not
+    /// finite keeps its last finite state.
+    fn propagate(&mut self, k: u64) {
+        const NAMES: [&str; 3] = ["ip3", "ca", "h"];
         for i in 0..self.ca.len() {
             let y = [self.ip3[i], self.ca[i], self.h[i]];
-            [self.ip3[i], self.ca[i], self.h[i]] = self.model.advance(&y, self.dt, self.substeps);
+            let new = self.model.advance(&y, self.dt, self.substeps);
+            if self.watch.on
+                && let Some(x) = (0..3).find(|&x| !new[x].is_finite())
+            {
+                self.watch.note_at(i, NAMES[x], (new[x], k + 1), (y[x], k));
+                continue;
+            }
+            [self.ip3[i], self.ca[i], self.h[i]] = new;
         }
     }
 
@@ -190,7 +206,12 @@ impl Neuron for Astrocytes {
     /// current the astrocytes send from there on (NEST's order).
     fn settle(&mut self, k: u64, inputs: &[EventRing], _spikes: &mut Vec<u32>) {
         for e in inputs[0].slot(k + 1) {
-            self.ip3[e.target as usize] += self.model.p.delta_ip3 * e.weight as f64;
+            let (i, jump) = (e.target as usize, self.model.p.delta_ip3 * e.weight as f64);
+            if self.watch.on {
+                add_checked(&mut self.watch, &mut self.ip3[i], jump, (i, "ip3"), k + 1);
+            } else {
+                self.ip3[i] += jump;
+            }
         }
         for (s, &c) in self.sic.iter_mut().zip(&self.ca) {
             *s = self.model.sic(c);
@@ -220,6 +241,7 @@ impl Neuron for Astrocytes {
             ca: part(&self.ca, offset, len),
             h: part(&self.h, offset, len),
             sic: part(&self.sic, offset, len),
+            watch: self.watch.part(),
         })
     }
 
@@ -229,6 +251,10 @@ impl Neuron for Astrocytes {
         s.slice(&mut self.ca);
         s.slice(&mut self.h);
         s.slice(&mut self.sic);
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }
 

@@ -10,8 +10,9 @@ use rand_pcg::Pcg64;
 use multiversion::multiversion;
 
 use super::exact::ExactCells;
-use super::membrane::{CHUNK, Membrane, MembraneState, synaptic_propagator};
+use super::membrane::{self, CHUNK, Membrane, MembraneState, synaptic_propagator};
 use super::{EventModel, Neuron, Variable};
+use crate::engine::finite::{Watch, add_checked, any_bad_weight};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
 use crate::model::spec::{CubaParams, Port};
@@ -24,6 +25,7 @@ pub struct CubaLif {
     state: MembraneState,
     synapses: Synapses,
     coefficients: Coefficients,
+    watch: Watch,
 }
 
 /// Synaptic drives per neuron.
@@ -44,6 +46,8 @@ struct Coefficients {
 
 /// Propagate every neuron and its synaptic drives over one step; chunks
 /// where some neuron is above threshold are flagged for `Membrane::fire`.
+/// From a finite state this stays finite (see `MembraneState::pending_bad`):
+/// the drives only decay here, and are checked where inputs add to them.
 #[multiversion(targets("x86_64+avx2"))]
 fn propagate(c: &Coefficients, m: &Membrane, s: &mut MembraneState, syn: &mut Synapses, k: u64) {
     let n = s.v.len();
@@ -68,10 +72,22 @@ fn propagate(c: &Coefficients, m: &Membrane, s: &mut MembraneState, syn: &mut Sy
     }
 }
 
-/// Synaptic-current events: jumps of the drive, refractory or not.
-fn add_currents(drive: &mut [f64], events: &[Arrival]) {
+/// Synaptic-current events: jumps of the drive, refractory or not; a jump
+/// that would make the drive non-finite is noted and not made.
+fn add_currents(
+    drive: &mut [f64],
+    events: &[Arrival],
+    (watch, variable, k): (&mut Watch, &'static str, u64),
+) {
+    if !(watch.on && any_bad_weight(events)) {
+        for e in events {
+            drive[e.target as usize] += e.weight as f64;
+        }
+        return;
+    }
     for e in events {
-        drive[e.target as usize] += e.weight as f64;
+        let i = e.target as usize;
+        add_checked(watch, &mut drive[i], e.weight as f64, (i, variable), k + 1);
     }
 }
 
@@ -96,6 +112,7 @@ impl CubaLif {
             state,
             synapses,
             coefficients,
+            watch: Watch::new(dt),
         }
     }
 }
@@ -128,29 +145,40 @@ impl Neuron for CubaLif {
     }
 
     fn propagate(&mut self, k: u64) {
-        propagate(
-            &self.coefficients,
-            &self.membrane,
-            &mut self.state,
-            &mut self.synapses,
-            k,
-        );
+        let (c, m) = (&self.coefficients, &self.membrane);
+        let (state, synapses) = (&mut self.state, &mut self.synapses);
+        if !state.pending_bad.is_empty() {
+            let synaptic = |i: usize| c.to_v_e * synapses.exc[i] + c.to_v_i * synapses.inh[i];
+            membrane::note_pending(m, state, (k, &mut self.watch), synaptic);
+        }
+        propagate(c, m, state, synapses, k);
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
         let [jumps, exc, inh, sic] = inputs else {
             unreachable!("the engine passes one ring per port");
         };
-        self.membrane.apply_sic(sic.slot(k + 1), &mut self.state);
-        add_currents(&mut self.synapses.exc, exc.slot(k + 1));
-        add_currents(&mut self.synapses.inh, inh.slot(k + 1));
         self.membrane
-            .apply_jumps(k, jumps.slot(k + 1), &mut self.state);
+            .apply_sic(sic.slot(k + 1), &mut self.state, &self.watch);
+        let watch = &mut self.watch;
+        add_currents(
+            &mut self.synapses.exc,
+            exc.slot(k + 1),
+            (watch, "i_syn_e", k),
+        );
+        add_currents(
+            &mut self.synapses.inh,
+            inh.slot(k + 1),
+            (watch, "i_syn_i", k),
+        );
+        self.membrane
+            .apply_jumps(k, jumps.slot(k + 1), &mut self.state, watch);
         self.membrane.fire(k, &mut self.state, spikes);
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        self.membrane.set_external(&mut self.state, drive);
+        self.membrane
+            .set_external(&mut self.state, drive, &self.watch);
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
@@ -174,6 +202,7 @@ impl Neuron for CubaLif {
                 inh: super::part(&self.synapses.inh, offset, len),
             },
             coefficients: self.coefficients.clone(),
+            watch: self.watch.part(),
         })
     }
 
@@ -198,5 +227,9 @@ impl Neuron for CubaLif {
         self.state.persist(s);
         s.slice(&mut self.synapses.exc);
         s.slice(&mut self.synapses.inh);
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }

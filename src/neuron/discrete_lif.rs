@@ -23,6 +23,7 @@
 //! synapses that take at least one simulation step.
 
 use super::{Neuron, Variable};
+use crate::engine::finite::Watch;
 use crate::engine::persist::Snapshot;
 use crate::model::spec::{DiscreteLifParams, Port};
 use crate::synapse::EventRing;
@@ -40,6 +41,9 @@ pub struct DiscreteLif {
     /// Updates happen at the grid points k with k mod period = phase.
     period: u64,
     phase: u64,
+    watch: Watch,
+    /// The grid point of the last update, when `v` and `j` last changed.
+    last_update: u64,
 }
 
 impl DiscreteLif {
@@ -55,6 +59,8 @@ impl DiscreteLif {
             j: vec![0.0; n],
             spiked: vec![false; n],
             input: vec![0.0; n],
+            watch: Watch::new(dt),
+            last_update: 0,
         }
     }
 }
@@ -76,6 +82,8 @@ impl Neuron for DiscreteLif {
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
+        // The summed input enters `j` below, which is checked; a sum of
+        // single-precision weights cannot overflow a double.
         for e in inputs[0].slot(k + 1) {
             self.input[e.target as usize] += f64::from(e.weight);
         }
@@ -87,13 +95,22 @@ impl Neuron for DiscreteLif {
         for i in 0..self.v.len() {
             let j = self.alpha * self.j[i] + std::mem::take(&mut self.input[i]);
             let reset = if self.spiked[i] { self.v_th } else { 0.0 };
+            let v = self.beta * self.v[i] + j - reset;
+            // A non-finite `j` makes `v` non-finite too: `v` alone is checked,
+            // and the neuron keeps its last finite state.
+            if self.watch.on && !v.is_finite() {
+                let last = (self.v[i], self.last_update);
+                self.watch.note_at(i, "v", (v, k + 1), last);
+                continue;
+            }
             self.j[i] = j;
-            self.v[i] = self.beta * self.v[i] + j - reset;
+            self.v[i] = v;
             self.spiked[i] = self.v[i] > self.v_th;
             if self.spiked[i] {
                 spikes.push(i as u32);
             }
         }
+        self.last_update = k + 1;
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
@@ -113,6 +130,8 @@ impl Neuron for DiscreteLif {
             input: self.input[r].to_vec(),
             period: self.period,
             phase: self.phase,
+            watch: self.watch.part(),
+            last_update: self.last_update,
         })
     }
 
@@ -128,6 +147,10 @@ impl Neuron for DiscreteLif {
         s.slice(&mut self.j);
         s.slice(&mut self.spiked);
         s.slice(&mut self.input);
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }
 
@@ -233,5 +256,39 @@ mod tests {
         }
         // Grid 1: 1; grid 4: 0.5 + 3 (arrivals at 2, 3, 4); grid 7: 1.75 + 3.
         assert_eq!(v, [1.0, 1.0, 1.0, 3.5, 3.5, 3.5, 4.75]);
+    }
+
+    /// β = 1 and α = 0.99 from v = j = f64::MAX (states no input can reach:
+    /// weights are single precision) overflow at the first update:
+    /// `v = MAX + 0.99 MAX = +inf`. The neuron keeps its last finite state.
+    #[test]
+    fn an_overflowing_update_is_noted_and_not_made() {
+        let p = DiscreteLifParams {
+            beta: 1.0,
+            alpha: 0.99,
+            v_th: f64::MAX,
+            period: Some(2e-3),
+            offset: 0.0,
+        };
+        let mut n = DiscreteLif::new(&p, 3, 1e-3);
+        let ring = EventRing::new(1);
+        let mut spikes = Vec::new();
+        n.step(0, std::slice::from_ref(&ring), &mut spikes);
+        n.step(1, std::slice::from_ref(&ring), &mut spikes);
+        (n.v[1], n.j[1]) = (f64::MAX, f64::MAX);
+        for k in 2..4 {
+            n.step(k, std::slice::from_ref(&ring), &mut spikes);
+        }
+        let note = n.finite_watch().unwrap().first().unwrap();
+        assert_eq!(
+            (note.neuron, note.variable, note.value),
+            (1, "v", f64::INFINITY)
+        );
+        // Updated at grid points 2 (last finite) and 4.
+        assert_eq!(
+            (note.time, note.last_time, note.last_finite),
+            (4e-3, 2e-3, f64::MAX)
+        );
+        assert_eq!((n.v[1], n.j[1]), (f64::MAX, f64::MAX));
     }
 }

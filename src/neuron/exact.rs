@@ -22,6 +22,7 @@
 
 use super::membrane::{Membrane, MembraneState, expm1_over_x};
 use super::{EventModel, Next};
+use crate::engine::finite::{Bad, Watch};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::model::spec::Port;
@@ -568,6 +569,7 @@ pub struct ExactCells {
     step: Basis,
     /// The factors of the latest time asked for.
     latest: Basis,
+    watch: Watch,
 }
 
 impl ExactCells {
@@ -615,7 +617,63 @@ impl ExactCells {
             reference_end: span,
             step: Basis::new(span, span, tau_m, taus),
             latest: Basis::new(0.0, 0.0, tau_m, taus),
+            // Notes carry event times, not grid points.
+            watch: Watch::new(0.0),
         }
+    }
+
+    /// A non-finite input to neuron `i` at the basis' time: noted as what it
+    /// makes of the neuron's state, which stays as it was. Inputs and
+    /// drives are what is checked (a compare per input on the hot path):
+    /// from finite numbers within validation's bounds, carrying the state
+    /// over spans and refractory periods stays finite (the bound in
+    /// `MembraneState::pending_bad`).
+    #[cold]
+    fn refuse_input(&mut self, i: usize, b: &Basis, port: Port, weight: f64) -> Next {
+        let old = self.cells[i];
+        let _ = self.law.input_to(&mut self.cells[i], b, port, weight);
+        self.rejected(i, old, b);
+        self.cells[i] = old;
+        Next::Nothing
+    }
+
+    /// Whether neuron `i`'s update at the basis' time made its state
+    /// non-finite: then `old` (the state just before, at the same time) is
+    /// restored, the first non-finite recordable variable noted, and the
+    /// caller schedules nothing new.
+    #[inline(always)]
+    fn rejected(&mut self, i: usize, old: Cell, b: &Basis) -> bool {
+        let c = &self.cells[i];
+        let finite = c.a.is_finite() && c.u[0].is_finite() && c.u[1].is_finite();
+        if !self.watch.on || (finite && c.v_inf.is_finite()) {
+            return false;
+        }
+        let new = std::mem::replace(&mut self.cells[i], old);
+        let values = |c: &Cell| {
+            let (v, d) = self.law.state_of(c, b);
+            [v, d[0] * self.law.to_current, d[1] * self.law.to_current]
+        };
+        let (after, before) = (values(&new), values(&old));
+        // A drive first, as the clock engine names it at its input (`v`
+        // follows from it). A non-finite `a` or `v_inf` shows in `v`, unless
+        // the neuron is held at reset: then `v` is named with their sum.
+        let x = [1, 2, 0]
+            .into_iter()
+            .find(|&x| !after[x].is_finite())
+            .unwrap_or(0);
+        let value = match after[x].is_finite() {
+            true => new.a + new.v_inf,
+            false => after[x],
+        };
+        self.watch.note(Bad {
+            neuron: i as u32,
+            variable: ["v", "i_syn_e", "i_syn_i"][x],
+            value,
+            time: b.t,
+            last_finite: before[x],
+            last_time: b.t,
+        });
+        true
     }
 
     fn reference(&self) -> f64 {
@@ -777,6 +835,9 @@ impl EventModel for ExactCells {
     fn receive(&mut self, i: usize, t: f64, port: Port, weight: f64) -> Next {
         self.at(i, t);
         let b = self.latest;
+        if self.watch.on && !weight.is_finite() {
+            return self.refuse_input(i, &b, port, weight);
+        }
         self.law.input_to(&mut self.cells[i], &b, port, weight)
     }
 
@@ -797,7 +858,12 @@ impl EventModel for ExactCells {
             }
             let i = i as usize;
             self.bring_up(i, t);
-            then(i, self.law.input_to(&mut self.cells[i], &b, port, w as f64));
+            let w = w as f64;
+            if self.watch.on && !w.is_finite() {
+                then(i, self.refuse_input(i, &b, port, w));
+                continue;
+            }
+            then(i, self.law.input_to(&mut self.cells[i], &b, port, w));
         }
     }
 
@@ -853,12 +919,17 @@ impl EventModel for ExactCells {
         self.at(i, t);
         let b = self.latest;
         let v_inf = self.law.membrane.v_rest + self.bias[i] + drive;
+        let old = self.cells[i];
         let c = &mut self.cells[i];
         c.crossing = f64::INFINITY;
         if !c.held {
             c.a -= (v_inf - c.v_inf) * b.grow_m;
         }
         c.v_inf = v_inf;
+        // Checked before `decide_for`, whose search needs finite numbers.
+        if self.rejected(i, old, &b) {
+            return Next::Nothing;
+        }
         self.law.decide_for(&mut self.cells[i], &b)
     }
 
@@ -871,6 +942,10 @@ impl EventModel for ExactCells {
             "i_syn_i" => drives[1] * self.law.to_current,
             _ => v,
         }
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 
     fn persist(&mut self, s: &mut Snapshot) {
@@ -944,6 +1019,7 @@ mod tests {
             crossed: vec![false],
             sic: vec![0.0],
             sic_active: Vec::new(),
+            pending_bad: Vec::new(),
         };
         let membrane = Membrane::new(&params, 1e-4);
         let mut cells = ExactCells::new(&membrane, &state, Some((taus, [&[2e-3], &[-1e-3]])));
@@ -1035,6 +1111,7 @@ mod tests {
             crossed: vec![false; n],
             sic: vec![0.0; n],
             sic_active: Vec::new(),
+            pending_bad: Vec::new(),
         };
         let membrane = Membrane::new(&params, 1e-4);
         let mut dense = ExactCells::new(&membrane, &state, None);

@@ -27,6 +27,8 @@ fn subthreshold(u: &mut [i32], v: &mut [i32], du: &[u16], dv: &[u16], bias: &[i3
     }
 }
 
+/// Its state is integer (fixed point): it cannot become NaN or infinite,
+/// so it has no finite check (see `engine::finite`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoihiLif {
     pub u: Vec<i32>,

@@ -1,8 +1,10 @@
 //! The leaky membrane shared by the LIF models: exact propagators, the
 //! refractory clamp, threshold and reset.
 
+use multiversion::multiversion;
 use rand_pcg::Pcg64;
 
+use crate::engine::finite::{Watch, add_checked, any_bad_weight};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
 use crate::model::spec::MembraneParams;
@@ -40,6 +42,16 @@ pub struct MembraneState {
     pub sic_active: Vec<u32>,
     /// Per chunk of `CHUNK` neurons: may hold a threshold crossing this step.
     pub crossed: Vec<bool>,
+    /// Neurons whose drives would have made `v_inf` non-finite, with that
+    /// value, when the finite check is on: `v_inf` kept its finite value
+    /// and the step that would make `v` non-finite notes it
+    /// (`note_pending`). Everything else entering the membrane is checked
+    /// where it enters (`apply_jumps`, the CuBa drives), and validation
+    /// bounds the parameters (1e100 in SI units) and weights (single
+    /// precision): a potential that grew by the largest weight at every
+    /// synapse and step of the longest run stays below 1e70, so the
+    /// propagation of a finite state cannot overflow.
+    pub pending_bad: Vec<(u32, f64)>,
 }
 
 impl MembraneState {
@@ -56,6 +68,12 @@ impl MembraneState {
                 .filter(|&i| self.sic[offset + i as usize] != 0.0)
                 .collect(),
             crossed: vec![false; len.div_ceil(CHUNK)],
+            pending_bad: self
+                .pending_bad
+                .iter()
+                .filter(|(i, _)| (offset..offset + len).contains(&(*i as usize)))
+                .map(|&(i, v)| (i - offset as u32, v))
+                .collect(),
         }
     }
 }
@@ -93,6 +111,7 @@ impl Membrane {
             sic: vec![0.0; n],
             sic_active: Vec::new(),
             crossed: vec![false; n.div_ceil(CHUNK)],
+            pending_bad: Vec::new(),
         }
     }
 
@@ -117,12 +136,25 @@ impl Membrane {
     }
 
     /// Delta-synapse events of grid point `k + 1`: jumps of `v`, dropped
-    /// while refractory (as in NEST).
-    pub fn apply_jumps(&self, k: u64, events: &[Arrival], state: &mut MembraneState) {
+    /// while refractory (as in NEST). A jump that would make `v` non-finite
+    /// is noted and not made (only slots with a non-finite weight are
+    /// checked event by event).
+    pub fn apply_jumps(
+        &self,
+        k: u64,
+        events: &[Arrival],
+        state: &mut MembraneState,
+        watch: &mut Watch,
+    ) {
+        let checked = watch.on && any_bad_weight(events);
         for e in events {
             let i = e.target as usize;
             if k >= state.refractory_until[i] {
-                state.v[i] += e.weight as f64;
+                if checked {
+                    add_checked(watch, &mut state.v[i], e.weight as f64, (i, "v"), k + 1);
+                } else {
+                    state.v[i] += e.weight as f64;
+                }
                 state.crossed[i / CHUNK] |= state.v[i] > self.v_th;
             }
         }
@@ -146,17 +178,33 @@ impl Membrane {
         }
     }
 
-    pub fn set_external(&self, state: &mut MembraneState, drive: &[f64]) {
+    pub fn set_external(&self, state: &mut MembraneState, drive: &[f64], watch: &Watch) {
         debug_assert_eq!(drive.len(), state.v.len());
         state.external.copy_from_slice(drive);
         for i in 0..state.v.len() {
-            state.v_inf[i] = self.v_rest + state.bias[i] + state.external[i] + state.sic[i];
+            self.update_v_inf(state, i, watch.on);
+        }
+    }
+
+    /// `v_inf` of neuron `i` from its drives; a non-finite one is kept
+    /// pending (see `MembraneState::pending_bad`) when `checked`.
+    #[inline(always)]
+    fn update_v_inf(&self, state: &mut MembraneState, i: usize, checked: bool) {
+        let v_inf = self.v_rest + state.bias[i] + state.external[i] + state.sic[i];
+        if !checked || v_inf.is_finite() {
+            state.v_inf[i] = v_inf;
+            if checked && !state.pending_bad.is_empty() {
+                state.pending_bad.retain(|&(j, _)| j as usize != i);
+            }
+        } else {
+            state.pending_bad.retain(|&(j, _)| j as usize != i);
+            state.pending_bad.push((i as u32, v_inf));
         }
     }
 
     /// The slow inward currents that arrive at grid point `k + 1` replace
     /// the previous ones: astrocytes send theirs every step while it flows.
-    pub fn apply_sic(&self, events: &[Arrival], state: &mut MembraneState) {
+    pub fn apply_sic(&self, events: &[Arrival], state: &mut MembraneState, watch: &Watch) {
         if events.is_empty() && state.sic_active.is_empty() {
             return;
         }
@@ -171,11 +219,71 @@ impl Membrane {
             }
             state.sic[i] += e.weight as f64;
         }
-        for &i in previous.iter().chain(&state.sic_active) {
-            let i = i as usize;
-            state.v_inf[i] = self.v_rest + state.bias[i] + state.external[i] + state.sic[i];
+        for k in 0..previous.len() + state.sic_active.len() {
+            let i = match previous.get(k) {
+                Some(&i) => i,
+                None => state.sic_active[k - previous.len()],
+            };
+            self.update_v_inf(state, i as usize, watch.on);
         }
     }
+}
+
+/// The free evolution of a LIF membrane over step `k → k + 1` (the LIF,
+/// AM-SU and escape-noise models): `v = v_inf + (v - v_inf) e^{-dt/tau_m}`.
+/// From finite numbers this stays finite (see `MembraneState::pending_bad`),
+/// so the loop has no check; drives that would make it non-finite were
+/// kept out of `v_inf` and are noted here when they would act.
+pub fn propagate(m: &Membrane, s: &mut MembraneState, k: u64, watch: &mut Watch) {
+    if !s.pending_bad.is_empty() {
+        note_pending(m, s, (k, watch), |_| 0.0);
+    }
+    propagate_lif(m, s, k);
+}
+
+/// Propagate every neuron of a LIF membrane over one step; chunks where
+/// some neuron is above threshold are flagged for `Membrane::fire`.
+#[multiversion(targets("x86_64+avx2"))]
+fn propagate_lif(m: &Membrane, s: &mut MembraneState, k: u64) {
+    let n = s.v.len();
+    for (chunk, flag) in s.crossed.iter_mut().enumerate() {
+        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+        let len = range.len();
+        let v = &mut s.v[range.clone()][..len];
+        let v_inf = &s.v_inf[range.clone()][..len];
+        let until = &s.refractory_until[range][..len];
+        let mut crossed = false;
+        for i in 0..len {
+            let v_prop = v_inf[i] + (v[i] - v_inf[i]) * m.decay;
+            v[i] = m.clamp(k, until[i], v_prop);
+            crossed |= v[i] > m.v_th;
+        }
+        *flag = crossed;
+    }
+}
+
+/// Before step `k → k + 1`: the neurons with a pending non-finite `v_inf`
+/// that are not refractory would get a non-finite `v` in this step (plus
+/// `synaptic(i)`, what their synaptic drives add): noted, with `v` of grid
+/// point `k` as the last finite value. They keep their finite state.
+#[cold]
+pub fn note_pending(
+    m: &Membrane,
+    s: &mut MembraneState,
+    (k, watch): (u64, &mut Watch),
+    synaptic: impl Fn(usize) -> f64,
+) {
+    let mut pending = std::mem::take(&mut s.pending_bad);
+    pending.retain(|&(i, v_inf)| {
+        let i = i as usize;
+        if k < s.refractory_until[i] {
+            return true;
+        }
+        let new = v_inf + (s.v[i] - v_inf) * m.decay + synaptic(i);
+        watch.note_at(i, "v", (new, k + 1), (s.v[i], k));
+        false
+    });
+    s.pending_bad = pending;
 }
 
 /// `(exp(x) - 1) / x`, accurate near 0.

@@ -25,8 +25,9 @@
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::membrane::{Membrane, MembraneState};
+use super::membrane::{self, Membrane, MembraneState};
 use super::{Neuron, Variable, part};
+use crate::engine::finite::{Watch, add_checked};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
 use crate::model::spec::{Escape, MetaParams, Port, SimulationSpec};
@@ -130,14 +131,20 @@ struct EscapeCells {
 impl EscapeCells {
     /// Threshold after step `k → k + 1`: one draw per neuron that is not
     /// refractory, in neuron order.
-    fn fire(&mut self, k: u64, streams: &mut [Pcg64], spikes: &mut Vec<u32>) {
+    fn fire(&mut self, k: u64, streams: &mut [Pcg64], spikes: &mut Vec<u32>, watch: &mut Watch) {
         let (m, s) = (&self.membrane, &mut self.state);
         for (i, stream) in streams.iter_mut().enumerate() {
             if k < s.refractory_until[i] {
                 self.p_spike[i] = 0.0;
                 continue;
             }
-            self.p_spike[i] = self.noise.probability(s.v[i], self.dt);
+            let p = self.noise.probability(s.v[i], self.dt);
+            if watch.on && !p.is_finite() {
+                // Kept at its last value, which makes the draw below finite.
+                watch.note_at(i, "p_spike", (p, k + 1), (self.p_spike[i], k));
+            } else {
+                self.p_spike[i] = p;
+            }
             if stream.random::<f64>() < self.p_spike[i] {
                 spikes.push(i as u32);
                 s.v[i] = m.v_reset;
@@ -160,6 +167,7 @@ enum Kind {
 pub struct Meta {
     kind: Kind,
     streams: Vec<Pcg64>,
+    watch: Watch,
 }
 
 impl Meta {
@@ -207,7 +215,11 @@ impl Meta {
         let streams = (0..n)
             .map(|i| rng::stream(sim.seed, "meta", &format!("{name}#{i}")))
             .collect();
-        Self { kind, streams }
+        Self {
+            kind,
+            streams,
+            watch: Watch::new(sim.dt),
+        }
     }
 }
 
@@ -215,10 +227,10 @@ impl Meta {
 fn levy_baxter_fire(
     unit: &LevyBaxter,
     events: &[Arrival],
-    sigma: &mut [f64],
-    touched: &mut Vec<u32>,
+    (sigma, touched): (&mut [f64], &mut Vec<u32>),
     streams: &mut [Pcg64],
     spikes: &mut Vec<u32>,
+    (watch, k): (&mut Watch, u64),
 ) {
     for &i in touched.iter() {
         sigma[i as usize] = 0.0;
@@ -227,7 +239,12 @@ fn levy_baxter_fire(
     for e in events {
         let i = e.target as usize;
         touched.push(e.target);
-        sigma[i] += unit.contribution(e.weight as f64, &mut streams[i]);
+        let c = unit.contribution(e.weight as f64, &mut streams[i]);
+        if watch.on {
+            add_checked(watch, &mut sigma[i], c, (i, "sigma"), k + 1);
+        } else {
+            sigma[i] += c;
+        }
     }
     touched.sort_unstable();
     touched.dedup();
@@ -264,11 +281,7 @@ impl Neuron for Meta {
 
     fn propagate(&mut self, k: u64) {
         if let Kind::Escape(cells) = &mut self.kind {
-            let (m, state) = (&cells.membrane, &mut cells.state);
-            for i in 0..state.v.len() {
-                let v_prop = state.v_inf[i] + (state.v[i] - state.v_inf[i]) * m.decay;
-                state.v[i] = m.clamp(k, state.refractory_until[i], v_prop);
-            }
+            membrane::propagate(&cells.membrane, &mut cells.state, k, &mut self.watch);
         }
     }
 
@@ -276,9 +289,9 @@ impl Neuron for Meta {
         match &mut self.kind {
             Kind::Escape(cells) => {
                 let (m, state) = (&cells.membrane, &mut cells.state);
-                m.apply_sic(inputs[1].slot(k + 1), state);
-                m.apply_jumps(k, inputs[0].slot(k + 1), state);
-                cells.fire(k, &mut self.streams, spikes);
+                m.apply_sic(inputs[1].slot(k + 1), state, &self.watch);
+                m.apply_jumps(k, inputs[0].slot(k + 1), state, &mut self.watch);
+                cells.fire(k, &mut self.streams, spikes, &mut self.watch);
             }
             Kind::LevyBaxter {
                 unit,
@@ -286,14 +299,18 @@ impl Neuron for Meta {
                 touched,
             } => {
                 let events = inputs[0].slot(k + 1);
-                levy_baxter_fire(unit, events, sigma, touched, &mut self.streams, spikes);
+                let streams = &mut self.streams;
+                let watch = (&mut self.watch, k);
+                levy_baxter_fire(unit, events, (sigma, touched), streams, spikes, watch);
             }
         }
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
         if let Kind::Escape(cells) = &mut self.kind {
-            cells.membrane.set_external(&mut cells.state, drive);
+            cells
+                .membrane
+                .set_external(&mut cells.state, drive, &self.watch);
         }
     }
 
@@ -324,6 +341,7 @@ impl Neuron for Meta {
         Box::new(Self {
             kind,
             streams: part(&self.streams, offset, len),
+            watch: self.watch.part(),
         })
     }
 
@@ -349,6 +367,10 @@ impl Neuron for Meta {
             }
         }
         s.rngs(&mut self.streams);
+    }
+
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        Some(&mut self.watch)
     }
 }
 
@@ -383,5 +405,42 @@ mod tests {
             ..e
         };
         assert!((s.probability(-0.05, 1e-3) - 0.5).abs() < 1e-15);
+    }
+
+    /// An inhibitory input times an infinite factor (no model file gives
+    /// one) would make `sigma` infinite: noted, and not added.
+    #[test]
+    fn a_non_finite_levy_baxter_sum_is_noted() {
+        let unit = LevyBaxter {
+            success: 0.5,
+            g: 1.0,
+            inhibition: f64::MAX,
+        };
+        let mut watch = Watch::new(1e-4);
+        let (mut sigma, mut touched) = (vec![0.0; 4], Vec::new());
+        let mut streams: Vec<Pcg64> = (0..4)
+            .map(|i| rng::stream(1, "t", &format!("{i}")))
+            .collect();
+        let events = [Arrival {
+            target: 2,
+            weight: -2.0,
+        }];
+        let mut spikes = Vec::new();
+        let sums = (&mut sigma[..], &mut touched);
+        levy_baxter_fire(
+            &unit,
+            &events,
+            sums,
+            &mut streams,
+            &mut spikes,
+            (&mut watch, 9),
+        );
+        let note = watch.first().unwrap();
+        assert_eq!(
+            (note.neuron, note.variable, note.value),
+            (2, "sigma", f64::NEG_INFINITY)
+        );
+        assert_eq!((note.time, note.last_finite), (10.0 * 1e-4, 0.0));
+        assert_eq!(sigma[2], 0.0);
     }
 }

@@ -32,6 +32,7 @@ pub mod spike_source;
 
 use rand_pcg::Pcg64;
 
+use crate::engine::finite::Watch;
 use crate::engine::persist::Snapshot;
 use crate::engine::rng;
 use crate::model::spec::{NeuronKind, PopulationSpec, Port, SimulationSpec};
@@ -109,6 +110,11 @@ pub trait Neuron: Send {
     /// changes during a run; loading into a model built from another
     /// model or size is an error.
     fn persist(&mut self, s: &mut Snapshot);
+
+    /// The model's record of state variables that became NaN or infinite
+    /// (see `engine::finite`); `None` only for models without float state
+    /// that evolves (spike sources). No default: a float model must check.
+    fn finite_watch(&mut self) -> Option<&mut Watch>;
 }
 
 /// What the event-driven engine should schedule for a neuron next.
@@ -180,6 +186,10 @@ pub trait EventModel: Send {
     /// Save or restore everything that changes during a run (as
     /// [`Neuron::persist`]).
     fn persist(&mut self, s: &mut Snapshot);
+
+    /// As [`Neuron::finite_watch`]: every update that can make the state
+    /// non-finite (`receive`, `receive_all`, `set_drive`) is checked.
+    fn finite_watch(&mut self) -> Option<&mut Watch>;
 }
 
 /// Build a population's model with its initial state.
@@ -218,4 +228,168 @@ pub fn split_granule(kind: &NeuronKind) -> u32 {
 /// The elements `offset..offset + len` of a per-neuron vector.
 pub(crate) fn part<T: Clone>(v: &[T], offset: usize, len: usize) -> Vec<T> {
     v[offset..offset + len].to_vec()
+}
+
+#[cfg(test)]
+mod finite_tests {
+    //! Every float model stops a non-finite value where it appears (see
+    //! `engine::finite`): its state is poisoned through an infinite drive
+    //! (the way a model file cannot: validation bounds every drive), or
+    //! directly where there is no drive.
+
+    use super::*;
+    use crate::model::validate::parse_model;
+    use std::path::Path;
+
+    const DT: f64 = 1e-4;
+
+    fn model(kind: &str, params: &str, n: u32) -> Box<dyn Neuron> {
+        let text = format!(
+            "[simulation]\ndt = \"0.1 ms\"\nduration = \"10 ms\"\n\n[[population]]\nname = \"p\"\n\
+             size = {n}\nmodel = \"{kind}\"\nparams = {{ {params} }}\ninit = {{ v = \"-60 mV\" }}\n"
+        );
+        let spec = parse_model(Path::new("m.toml"), &text).unwrap();
+        build(&spec.populations[0], &spec.simulation)
+    }
+
+    /// Steps `0..k` quietly, then an infinite drive for `bad` from grid point
+    /// `k`: `v` would be NaN after step `k → k + 1`; returns the note, `v`
+    /// at `k` and after the step.
+    fn poisoned_drive(
+        mut m: Box<dyn Neuron>,
+        bad: u32,
+        k: u64,
+        on: bool,
+    ) -> (Option<Bad>, f64, f64) {
+        m.finite_watch().unwrap().on = on;
+        let rings: Vec<EventRing> = m.ports().iter().map(|_| EventRing::new(4)).collect();
+        let mut spikes = Vec::new();
+        for step in 0..k {
+            m.step(step, &rings, &mut spikes);
+        }
+        let mut before = Vec::new();
+        m.sample("v", &[bad], &mut before);
+        let mut drive = vec![0.0; m.size()];
+        drive[bad as usize] = f64::INFINITY;
+        m.set_external_drive(&drive);
+        m.step(k, &rings, &mut spikes);
+        let mut after = Vec::new();
+        m.sample("v", &[bad], &mut after);
+        (m.finite_watch().unwrap().first(), before[0], after[0])
+    }
+
+    use crate::engine::finite::Bad;
+
+    #[test]
+    fn membrane_models_note_the_step_that_makes_v_nan_and_keep_the_last_value() {
+        let membrane = r#"tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV""#;
+        let cases = [
+            ("lif", membrane.to_string(), 130, 70),
+            (
+                "cuba_lif",
+                format!(r#"{membrane}, tau_syn = "5 ms""#),
+                130,
+                65,
+            ),
+            ("lif", membrane.to_string(), 130, 129),
+            (
+                "amsu_lif",
+                format!(r#"{membrane}, group_size = 10, tau_a = "100 ms", kappa = 2.0"#),
+                40,
+                23,
+            ),
+            (
+                "meta",
+                format!(r#"{membrane}, rho_0 = "100 Hz", delta_u = "2 mV""#),
+                30,
+                7,
+            ),
+        ];
+        for (kind, params, n, bad) in cases {
+            let k = 12;
+            let (note, before, after) = poisoned_drive(model(kind, &params, n), bad, k, true);
+            let note = note.unwrap_or_else(|| panic!("{kind}: no note"));
+            assert_eq!((note.neuron, note.variable), (bad, "v"), "{kind}");
+            assert!(note.value.is_nan(), "{kind}");
+            assert_eq!(
+                (note.time, note.last_time),
+                ((k + 1) as f64 * DT, k as f64 * DT)
+            );
+            // No input: v relaxes from -60 mV towards -70 mV.
+            let closed = -70e-3 + 10e-3 * (-(k as f64) * DT / 20e-3).exp();
+            assert!(
+                (before - closed).abs() < 1e-12,
+                "{kind}: {before} vs {closed}"
+            );
+            assert_eq!(note.last_finite, before, "{kind}");
+            assert!(after.is_finite(), "{kind}: the neuron keeps a finite drive");
+            // Unchecked, the NaN is stored as before.
+            let (note, _, after) = poisoned_drive(model(kind, &params, n), bad, k, false);
+            assert!(note.is_none() && after.is_nan(), "{kind}");
+        }
+    }
+
+    /// A jump of +inf (no synapse table holds one: weights are validated)
+    /// to a LIF neuron at grid point `k + 1`: noted, with `v` just before it
+    /// (propagated to `k + 1`) as the last finite value, and not made.
+    #[test]
+    fn a_non_finite_jump_is_noted_and_not_made() {
+        let mut m = model(
+            "lif",
+            r#"tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV""#,
+            8,
+        );
+        let mut rings: Vec<EventRing> = m.ports().iter().map(|_| EventRing::new(4)).collect();
+        let k = 5;
+        let mut spikes = Vec::new();
+        for step in 0..k {
+            m.step(step, &rings, &mut spikes);
+        }
+        rings[0].slot_mut(k + 1).push(crate::synapse::Arrival {
+            target: 3,
+            weight: f32::INFINITY,
+        });
+        m.step(k, &rings, &mut spikes);
+        let mut v = Vec::new();
+        m.sample("v", &[3], &mut v);
+        let closed = -70e-3 + 10e-3 * (-((k + 1) as f64) * DT / 20e-3).exp();
+        let note = m.finite_watch().unwrap().first().unwrap();
+        assert_eq!(
+            (note.neuron, note.variable, note.value),
+            (3, "v", f64::INFINITY)
+        );
+        assert_eq!(
+            (note.time, note.last_time),
+            ((k + 1) as f64 * DT, (k + 1) as f64 * DT)
+        );
+        assert!((note.last_finite - closed).abs() < 1e-12);
+        assert_eq!(v[0], note.last_finite);
+        assert!(spikes.is_empty());
+    }
+
+    #[test]
+    fn the_event_form_refuses_a_non_finite_drive_or_input() {
+        let params = r#"tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV", tau_syn = "5 ms""#;
+        let m = model("cuba_lif", params, 4);
+        let mut cells = m.event_model().unwrap();
+        let t = 3.3e-3;
+        let before = cells.value("v", 2, t);
+        assert_eq!(cells.set_drive(2, t, f64::INFINITY), Next::Nothing);
+        let note = cells.finite_watch().unwrap().first().unwrap();
+        assert_eq!((note.neuron, note.variable, note.time), (2, "v", t));
+        assert!(note.value.is_nan());
+        assert_eq!((note.last_finite, note.last_time), (before, t));
+        assert_eq!(cells.value("v", 2, t), before, "the cell keeps its state");
+
+        let mut cells = m.event_model().unwrap();
+        let before = cells.value("i_syn_e", 1, t);
+        assert_eq!(
+            cells.receive(1, t, Port::CurrentExc, f64::INFINITY),
+            Next::Nothing
+        );
+        let note = cells.finite_watch().unwrap().first().unwrap();
+        assert_eq!((note.neuron, note.variable, note.time), (1, "i_syn_e", t));
+        assert_eq!((note.value, note.last_finite), (f64::INFINITY, before));
+        assert_eq!(cells.value("i_syn_e", 1, t), before);
+    }
 }

@@ -12,6 +12,7 @@
 //! index), so a neuron's train does not depend on how the population is
 //! split between threads.
 
+use crate::engine::finite::Watch;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
@@ -173,6 +174,12 @@ impl Neuron for Poisson {
         s.scalar(&mut self.change_cursor);
         s.rngs(&mut self.streams);
     }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
+    }
 }
 
 /// Poisson trains in continuous time, for the event-driven engine:
@@ -240,5 +247,11 @@ impl EventModel for ContinuousPoisson {
         s.slice(&mut self.next);
         s.scalar(&mut self.change_cursor);
         s.rngs(&mut self.streams);
+    }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }

@@ -1,6 +1,7 @@
 //! A population that replays given spike times, snapped to the nearest grid point.
 
 use super::{EventModel, Neuron, Variable};
+use crate::engine::finite::Watch;
 use crate::engine::persist::Snapshot;
 use crate::model::spec::{Port, SimulationSpec, SpikeList};
 use crate::synapse::EventRing;
@@ -43,6 +44,12 @@ impl EventModel for ExactTimes {
         s.count("neurons", self.size);
         s.count("spikes", self.spikes.len());
         s.scalar(&mut self.cursor);
+    }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }
 
@@ -141,5 +148,11 @@ impl Neuron for SpikeSource {
         s.count("neurons", self.size);
         s.count("spikes", self.events.len());
         s.scalar(&mut self.cursor);
+    }
+
+    /// Spike times and rates come validated from the model and only
+    /// schedule spikes: no state variable that could become non-finite.
+    fn finite_watch(&mut self) -> Option<&mut Watch> {
+        None
     }
 }

@@ -284,6 +284,73 @@ fn the_cli_refuses_an_overflowing_model_with_exit_1_and_no_results() {
     assert!(!out.exists());
 }
 
+/// Astrocytes with `tau_ip3` = 1e-16 s: RK4 multiplies IP3's distance
+/// from rest `d` by `R = 1 + z + z²/2 + z³/6 + z⁴/24 ≈ 4.17e46` per step
+/// (`z = -dt/tau_ip3 = -1e12`), and its last stage reaches `d·|z|³/(4 tau)`:
+/// from `d = 1`, finite up to 0.6 ms (`d = R⁶ ≈ 5.23e279`), NaN at 0.7 ms
+/// when that stage overflows (`k3 = -inf`, `k4 = +inf`). Before the check,
+/// this wrote NaN traces and exited 0.
+#[test]
+fn the_cli_stops_a_run_whose_state_becomes_nan_with_exit_1_and_an_interrupted_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.toml");
+    std::fs::write(
+        &model,
+        r#"
+[simulation]
+dt = "0.1 ms"
+duration = "2 ms"
+
+[[population]]
+name = "glia"
+size = 4
+model = "astrocyte"
+params = { tau_ip3 = "1e-16 s" }
+init = { ip3 = [0.16, 0.16, 1.16, 0.16] }
+
+[[record]]
+population = "glia"
+variables = ["ip3", "ca"]
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out.h5");
+    let o = Command::new(env!("CARGO_BIN_EXE_spikesim"))
+        .arg("run")
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .arg("--no-plots")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let z: f64 = -1e12;
+    let r = 1.0 + z + z * z / 2.0 + z.powi(3) / 6.0 + z.powi(4) / 24.0;
+    let last = format!("{:.3e}", 0.16 + r.powi(6));
+    assert!(
+        stderr.contains(
+            "error: population `glia`, neuron 2: `ip3` became NaN at t = 0.7 ms (last finite value "
+        ),
+        "{stderr}"
+    );
+    let printed = stderr.split("last finite value ").nth(1).unwrap();
+    let value: f64 = printed.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(format!("{value:.3e}"), last, "{stderr}");
+    assert!(printed.contains(" uM at t = 0.6 ms)"), "{stderr}");
+    // The file holds the run up to the epoch boundary where it stopped,
+    // marked as interrupted, and no value that is not finite.
+    let r = spikesim::io::hdf5::read_results(&out).expect("an interrupted file");
+    let reached = r.info.reached.expect("marked as interrupted");
+    assert!(reached >= 0.0007 && reached <= r.info.duration, "{reached}");
+    assert!(
+        r.states
+            .iter()
+            .flat_map(|s| &s.values)
+            .all(|v| v.is_finite())
+    );
+}
+
 // ----- experiment files ---------------------------------------------------
 
 fn shipped(name: &str) -> (PathBuf, String) {

@@ -87,16 +87,6 @@ fn models_too_large_are_refused_by_check_and_run_with_the_estimate() {
             // 1e12 x 8 bytes, built in place (plus 8 MB of row offsets).
             "synapses (8.0 TB)",
         ),
-        // 4e10 samples: 1e5 neurons x 4e5 steps, 8 bytes each, twice.
-        (
-            "recording",
-            lif_model(
-                100_000,
-                "40 s",
-                "[[record]]\npopulation = \"a\"\nvariables = [\"v\"]\n",
-            ),
-            "state recordings (640.0 GB)",
-        ),
     ];
     for (name, text, largest) in cases {
         let file = format!("{name}.toml");
@@ -122,6 +112,24 @@ fn models_too_large_are_refused_by_check_and_run_with_the_estimate() {
 }
 
 #[test]
+fn runs_whose_results_file_would_not_fit_on_the_disk_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4e12 samples: 1e5 neurons x 4e7 steps, 8 bytes each, 32 TB on disk;
+    // in memory, only the buffer between writes.
+    let text = lif_model(
+        100_000,
+        "4000 s",
+        "[[record]]\npopulation = \"a\"\nvariables = [\"v\"]\n",
+    );
+    write(dir.path(), "recording.toml", &text);
+    let (out, took) = spikesim_limited(&["run", "recording.toml"], dir.path());
+    assert_refused(&out, took, &["TB of disk", "free"], "run recording");
+    assert!(!dir.path().join("results").exists());
+    let (out, _) = spikesim_limited(&["check", "recording.toml"], dir.path());
+    assert!(out.status.success(), "check: {}", stderr(&out));
+}
+
+#[test]
 fn check_prints_the_estimate_of_a_model_that_fits() {
     let dir = tempfile::tempdir().unwrap();
     // 1000 x 1000 x 0.5 synapses of 8 bytes, built in place: 5e5 x 8 = 4 MB
@@ -144,16 +152,6 @@ fn check_prints_the_estimate_of_a_model_that_fits() {
 fn an_allocation_beyond_the_limit_is_an_error_when_the_estimate_is_overridden() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        // 1e9 samples (8 GB) of a small network: the recording buffers.
-        (
-            "recording",
-            lif_model(
-                10_000,
-                "10 s",
-                "[[record]]\npopulation = \"a\"\nvariables = [\"v\"]\n",
-            ),
-            "for state recordings",
-        ),
         // 9e8 synapses (3.6 GB of targets, as many of weights): the
         // synapse storage.
         (

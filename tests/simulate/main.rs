@@ -18,6 +18,7 @@ mod hdf5_layout;
 mod lif_analytic;
 mod meta_neuron;
 mod microcircuit;
+mod non_finite;
 mod plasticity;
 mod reproducibility;
 mod segments;

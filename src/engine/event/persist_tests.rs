@@ -65,7 +65,7 @@ struct State {
 fn build(spec: &ModelSpec) -> State {
     let mut net = Network::build(spec);
     let grid = Grid::new(&mut net.workers[0], &net.projections);
-    let mut slices = event_slices(&net.workers[0], &grid.is_grid);
+    let mut slices = event_slices(&net.workers[0], &grid.is_grid, true);
     let mut agenda = Agenda {
         queue: Calendar::new(EPOCH),
         checks: CheckGrid::new(net.dt),

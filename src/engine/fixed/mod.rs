@@ -601,6 +601,11 @@ impl Segmented for FixedRun<'_> {
     fn synaptic_events(&self) -> u64 {
         self.workers.iter().map(|w| w.synaptic_events).sum()
     }
+
+    /// Integer state wraps as the chip's does: it cannot become NaN.
+    fn fault(&mut self) -> Option<crate::engine::finite::NonFinite> {
+        None
+    }
 }
 
 /// Merge the workers' spikes and samples of steps `from + 1..=to` into
