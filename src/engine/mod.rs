@@ -30,7 +30,7 @@ use exchange::{Encoding, Exchange, ExchangeStats, LocalExchange, RankExchange};
 
 use network::Network;
 use partition::{RankShare, SlicePlan};
-pub use segment::{Collect, Control, Drive, Ended, RunError, Segmented, Sink};
+pub use segment::{Checkpointer, Collect, Control, Drive, Ended, RunError, Segmented, Sink};
 
 /// Worker threads for a requested count (0 = every core), at most
 /// [`memory::THREADS_PER_CORE`] per core (see [`memory::workers_for`]).
@@ -152,11 +152,6 @@ pub struct Output<'a> {
     /// This rank's state saved by a checkpoint, to go on from.
     pub resume: Option<Vec<u8>>,
 }
-
-/// Writes a checkpoint at a grid step: every rank's state (on rank 0) and
-/// the sink's positions.
-pub type Checkpointer<'a> =
-    dyn FnMut(u64, Option<Vec<Vec<u8>>>, Vec<u64>) -> Result<(), String> + 'a;
 
 /// How one rank's run ended.
 pub struct RankEnd {
@@ -281,7 +276,7 @@ fn finish(
 ) -> Result<RankEnd, RunError> {
     let Output {
         control,
-        mut sink,
+        sink,
         mut checkpoint,
         resume,
     } = output;
@@ -300,14 +295,14 @@ fn finish(
     let mut no_checkpoint = |_: u64, _: Option<Vec<Vec<u8>>>, _: Vec<u64>| -> Result<(), String> {
         Err("no checkpoint was asked for".into())
     };
+    // Reborrowed: the trait objects' lifetimes shorten to this call's.
+    #[allow(clippy::needless_option_as_deref)]
     let checkpoint: &mut Checkpointer = match checkpoint.as_deref_mut() {
         Some(c) => c,
         None => &mut no_checkpoint,
     };
-    let sink: Option<&mut dyn Sink> = match sink.as_deref_mut() {
-        Some(s) => Some(s),
-        None => None,
-    };
+    let sink = sink.map(|s| -> &mut dyn Sink { s });
+
     let total = engine.steps();
     let started = Instant::now();
     let ended = segment::drive(

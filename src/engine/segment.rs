@@ -167,9 +167,13 @@ pub struct Drive<'a> {
     pub sink: Option<&'a mut (dyn Sink + 'a)>,
     /// Writes a checkpoint at a grid step: every rank's saved state (rank 0
     /// gets them all, in rank order) and the sink's positions (rank 0).
-    pub checkpoint:
-        &'a mut (dyn FnMut(u64, Option<Vec<Vec<u8>>>, Vec<u64>) -> Result<(), String> + 'a),
+    pub checkpoint: &'a mut Checkpointer<'a>,
 }
+
+/// Writes a checkpoint at a grid step: every rank's saved state (on rank
+/// 0, in rank order; `None` elsewhere) and the sink's positions.
+pub type Checkpointer<'a> =
+    dyn FnMut(u64, Option<Vec<Vec<u8>>>, Vec<u64>) -> Result<(), String> + 'a;
 
 /// Run `engine` to its end (or a requested stop) in segments.
 pub fn drive(

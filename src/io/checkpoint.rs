@@ -206,9 +206,11 @@ fn write_to(partial: &Path, header: &Header, states: &[Vec<u8>]) -> Result<(), I
     file.sync_all().map_err(io)
 }
 
-/// The header of the checkpoint at `path`, and where each rank's state is
-/// (offset, length, hash).
-pub fn read_header(path: &Path) -> Result<(Header, Vec<(u64, u64, u64)>), IoError> {
+/// Where a rank's state is in a checkpoint file: offset, length, hash.
+pub type StateAt = (u64, u64, u64);
+
+/// The header of the checkpoint at `path`, and where each rank's state is.
+pub fn read_header(path: &Path) -> Result<(Header, Vec<StateAt>), IoError> {
     let mut file = match File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(IoError::NotFound {
