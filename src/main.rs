@@ -964,6 +964,9 @@ fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
         };
     };
     let dt = spec.simulation.dt;
+    // The plots beside the results file are this run's or none: those of an
+    // earlier run go before the file is replaced.
+    remove_plots(&spec.output);
     let ended = match end.ended {
         Ended::Finished => {
             let counts = file.counts().clone();
@@ -1252,6 +1255,22 @@ fn finish_run(
         say!("potential plot: {}", path.display());
     }
     plastic_plots(&results, output)
+}
+
+/// Remove the plot files named in `[output]` (absent ones are fine).
+fn remove_plots(output: &OutputSpec) {
+    for path in [
+        &output.raster,
+        &output.potential,
+        &output.weight_histogram,
+        &output.weight_course,
+        &output.rate,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Results files larger than this are not read back to draw a run's plots.

@@ -92,6 +92,8 @@ def checkpoint_size(model, extra, every, folder):
     """The size of a checkpoint: a run interrupted after its first one."""
     out = os.path.join(folder, "s.h5")
     ck = out + ".checkpoint"
+    if os.path.exists(ck):
+        os.remove(ck)
     p = subprocess.Popen([BIN, "run", model, "--no-plots", "--out", out, *extra,
                           "--checkpoint-every", every],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

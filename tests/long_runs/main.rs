@@ -365,3 +365,49 @@ fn resume_refuses_another_model_or_thread_count_and_a_missing_checkpoint() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("damaged"), "{}", text(&o));
 }
+
+#[test]
+fn an_interrupted_run_leaves_no_plots_of_an_earlier_run_beside_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = MODEL
+        .replace("ENGINE", "clock")
+        .replace("duration = \"6 s\"", "duration = \"30 s\"");
+    let raster = dir.path().join("raster.png");
+    let model = dir.path().join("m.toml");
+    std::fs::write(
+        &model,
+        format!("{text}\n[output]\nraster = \"{}\"\n", raster.display()),
+    )
+    .unwrap();
+    let out = dir.path().join("m.h5");
+    let (model, out_text) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let short = [
+        "run",
+        model,
+        "--out",
+        out_text,
+        "--set",
+        "simulation.duration=\"0.6 s\"",
+    ];
+    let o = spikesim(&short).output().unwrap();
+    assert!(o.status.success() && raster.exists(), "{}", text_of(&o));
+    let args = [
+        "run",
+        model,
+        "--out",
+        out_text,
+        "--checkpoint-every",
+        "0.1 s",
+    ];
+    let child = spikesim(&args).spawn().unwrap();
+    wait_until_running(&out);
+    signal(&child, libc::SIGTERM);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{}", text_of(&o));
+    assert!(read_results(&out).unwrap().info.reached.is_some());
+    assert!(!raster.exists(), "the earlier run's raster is still there");
+}
+
+fn text_of(o: &Output) -> String {
+    text(o)
+}
