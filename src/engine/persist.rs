@@ -458,6 +458,28 @@ impl<'a> Snapshot<'a> {
         self.same(what, &mut v.to_bits());
     }
 
+    /// Loaded indices must lie below `bound` (neurons, synapses, list
+    /// entries): corrupt bytes are refused here rather than panic later.
+    pub fn below<T: Copy + Into<u64>>(&mut self, what: &str, values: &[T], bound: usize) {
+        if self.saving || !self.live() {
+            return;
+        }
+        if let Some(&bad) = values.iter().find(|&&v| v.into() >= bound as u64) {
+            self.invalid(format!(
+                "{what}: index {} out of range, below {bound} expected",
+                bad.into()
+            ));
+        }
+    }
+
+    /// A loaded cursor into a list of `len` entries must not pass its end.
+    pub fn cursor(&mut self, what: &str, cursor: &mut usize, len: usize) {
+        self.scalar(cursor);
+        if !self.saving && self.live() && *cursor > len {
+            self.invalid(format!("{what}: {cursor} is past the end ({len})"));
+        }
+    }
+
     /// A name that the rebuilt object has (a model's, a section's).
     pub fn tag(&mut self, name: &str) {
         if self.saving {
@@ -645,6 +667,13 @@ impl Persist for Slice {
         s.count("neurons", self.neuron.size());
         s.section("neuron", |s| self.neuron.persist(s));
         s.section("inputs", |s| s.items(&mut self.inputs));
+        let n = self.neuron.size();
+        for ring in &self.inputs {
+            for slot in ring.slots_ref() {
+                let targets: Vec<u32> = slot.iter().map(|a| a.target).collect();
+                s.below("arrival target", &targets, n);
+            }
+        }
         s.present("background", &mut self.background);
     }
 }

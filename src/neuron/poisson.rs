@@ -170,7 +170,11 @@ impl Neuron for Poisson {
         s.count("rate changes", self.changes.len());
         s.slice(&mut self.rates);
         s.slice(&mut self.next);
-        s.scalar(&mut self.change_cursor);
+        s.cursor(
+            "rate change cursor",
+            &mut self.change_cursor,
+            self.changes.len(),
+        );
         s.rngs(&mut self.streams);
     }
 }
@@ -238,7 +242,11 @@ impl EventModel for ContinuousPoisson {
         s.count("rate changes", self.changes.len());
         s.slice(&mut self.rates);
         s.slice(&mut self.next);
-        s.scalar(&mut self.change_cursor);
+        s.cursor(
+            "rate change cursor",
+            &mut self.change_cursor,
+            self.changes.len(),
+        );
         s.rngs(&mut self.streams);
     }
 }
