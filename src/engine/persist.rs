@@ -429,15 +429,11 @@ impl<'a> Snapshot<'a> {
             return;
         };
         if found != n as u64 {
-            let at = match what {
-                "" => self.here(),
-                _ => format!("{}: {what}", self.here()),
+            let what = match what {
+                "" => "count",
+                _ => what,
             };
-            self.fail(PersistError::Length {
-                at,
-                expected: n as u64,
-                found,
-            });
+            self.mismatch(what, n, found);
         }
     }
 
@@ -625,10 +621,10 @@ pub(crate) fn save_all<T: Persist>(items: &mut [T]) -> Vec<Vec<u8>> {
 /// Restore each item from its blob of [`save_all`].
 pub(crate) fn load_all<T: Persist>(items: &mut [T], blobs: &[Vec<u8>]) -> Result<(), PersistError> {
     if blobs.len() != items.len() {
-        return Err(PersistError::Length {
-            at: "workers".into(),
-            expected: items.len() as u64,
-            found: blobs.len() as u64,
+        return Err(PersistError::Mismatch {
+            at: "checkpoint: workers".into(),
+            expected: items.len().to_string(),
+            found: blobs.len().to_string(),
         });
     }
     for (w, (item, blob)) in items.iter_mut().zip(blobs).enumerate() {

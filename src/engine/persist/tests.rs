@@ -600,11 +600,11 @@ fn networks_round_trip_and_refuse_other_models() {
     }
 
     let e = load_workers(&mut Network::build_for(&spec, 1), &blobs).unwrap_err();
-    assert_eq!(e.to_string(), "workers: expected 1 values, found 2");
+    assert_eq!(e.to_string(), "checkpoint: workers: expected 1, found 2");
     let other = plastic_network(64, 2, "clock");
     let e = load_workers(&mut Network::build_for(&other, 2), &blobs).unwrap_err();
     assert!(
-        e.to_string().contains("expected 64 values, found 60"),
+        e.to_string().contains("neurons: expected 64, found 60"),
         "{e}"
     );
     let mut cut = blobs.clone();
