@@ -429,15 +429,11 @@ impl<'a> Snapshot<'a> {
             return;
         };
         if found != n as u64 {
-            let at = match what {
-                "" => self.here(),
-                _ => format!("{}: {what}", self.here()),
+            let what = match what {
+                "" => "count",
+                _ => what,
             };
-            self.fail(PersistError::Length {
-                at,
-                expected: n as u64,
-                found,
-            });
+            self.mismatch(what, n, found);
         }
     }
 
@@ -456,6 +452,28 @@ impl<'a> Snapshot<'a> {
     /// An `f64` that the rebuilt structure fixes, compared bit for bit.
     pub fn same_f64(&mut self, what: &str, v: f64) {
         self.same(what, &mut v.to_bits());
+    }
+
+    /// Loaded indices must lie below `bound` (neurons, synapses, list
+    /// entries): corrupt bytes are refused here rather than panic later.
+    pub fn below<T: Copy + Into<u64>>(&mut self, what: &str, values: &[T], bound: usize) {
+        if self.saving || !self.live() {
+            return;
+        }
+        if let Some(&bad) = values.iter().find(|&&v| v.into() >= bound as u64) {
+            self.invalid(format!(
+                "{what}: index {} out of range, below {bound} expected",
+                bad.into()
+            ));
+        }
+    }
+
+    /// A loaded cursor into a list of `len` entries must not pass its end.
+    pub fn cursor(&mut self, what: &str, cursor: &mut usize, len: usize) {
+        self.scalar(cursor);
+        if !self.saving && self.live() && *cursor > len {
+            self.invalid(format!("{what}: {cursor} is past the end ({len})"));
+        }
     }
 
     /// A name that the rebuilt object has (a model's, a section's).
@@ -603,10 +621,10 @@ pub(crate) fn save_all<T: Persist>(items: &mut [T]) -> Vec<Vec<u8>> {
 /// Restore each item from its blob of [`save_all`].
 pub(crate) fn load_all<T: Persist>(items: &mut [T], blobs: &[Vec<u8>]) -> Result<(), PersistError> {
     if blobs.len() != items.len() {
-        return Err(PersistError::Length {
-            at: "workers".into(),
-            expected: items.len() as u64,
-            found: blobs.len() as u64,
+        return Err(PersistError::Mismatch {
+            at: "checkpoint: workers".into(),
+            expected: items.len().to_string(),
+            found: blobs.len().to_string(),
         });
     }
     for (w, (item, blob)) in items.iter_mut().zip(blobs).enumerate() {
@@ -645,6 +663,13 @@ impl Persist for Slice {
         s.count("neurons", self.neuron.size());
         s.section("neuron", |s| self.neuron.persist(s));
         s.section("inputs", |s| s.items(&mut self.inputs));
+        let n = self.neuron.size();
+        for ring in &self.inputs {
+            for slot in ring.slots_ref() {
+                let targets: Vec<u32> = slot.iter().map(|a| a.target).collect();
+                s.below("arrival target", &targets, n);
+            }
+        }
         s.present("background", &mut self.background);
     }
 }

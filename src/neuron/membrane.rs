@@ -316,6 +316,7 @@ impl Persist for MembraneState {
         s.slice(&mut self.v_inf);
         s.slice(&mut self.sic);
         s.vec(&mut self.sic_active);
+        s.below("active slow inward current", &self.sic_active, self.v.len());
         s.slice(&mut self.crossed);
     }
 }

@@ -364,6 +364,7 @@ impl Neuron for Meta {
                 s.tag("levy_baxter");
                 s.slice(sigma);
                 s.vec(touched);
+                s.below("touched neuron", touched, sigma.len());
             }
         }
         s.rngs(&mut self.streams);

@@ -171,7 +171,11 @@ impl Neuron for Poisson {
         s.count("rate changes", self.changes.len());
         s.slice(&mut self.rates);
         s.slice(&mut self.next);
-        s.scalar(&mut self.change_cursor);
+        s.cursor(
+            "rate change cursor",
+            &mut self.change_cursor,
+            self.changes.len(),
+        );
         s.rngs(&mut self.streams);
     }
 
@@ -245,7 +249,11 @@ impl EventModel for ContinuousPoisson {
         s.count("rate changes", self.changes.len());
         s.slice(&mut self.rates);
         s.slice(&mut self.next);
-        s.scalar(&mut self.change_cursor);
+        s.cursor(
+            "rate change cursor",
+            &mut self.change_cursor,
+            self.changes.len(),
+        );
         s.rngs(&mut self.streams);
     }
 

@@ -43,7 +43,7 @@ impl EventModel for ExactTimes {
         s.tag("spike_source (event)");
         s.count("neurons", self.size);
         s.count("spikes", self.spikes.len());
-        s.scalar(&mut self.cursor);
+        s.cursor("spike cursor", &mut self.cursor, self.spikes.len());
     }
 
     /// Spike times and rates come validated from the model and only
@@ -147,7 +147,7 @@ impl Neuron for SpikeSource {
         s.tag("spike_source");
         s.count("neurons", self.size);
         s.count("spikes", self.events.len());
-        s.scalar(&mut self.cursor);
+        s.cursor("spike cursor", &mut self.cursor, self.events.len());
     }
 
     /// Spike times and rates come validated from the model and only

@@ -180,6 +180,7 @@ impl Persist for PlasticPart {
         s.count("arrival queue slots", self.pending.len());
         for slot in &mut self.pending {
             s.vec(slot);
+            s.below("queued synapse", slot, self.weights.len());
         }
         s.seq(
             &mut self.snapshots,
@@ -189,5 +190,11 @@ impl Persist for PlasticPart {
                 s.vec(weights);
             },
         );
+        let n = self.weights.len();
+        if let Some((step, _)) = self.snapshots.iter().find(|(_, w)| w.len() != n) {
+            s.invalid(format!(
+                "the weight snapshot of step {step} is not of {n} synapses"
+            ));
+        }
     }
 }

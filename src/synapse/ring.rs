@@ -61,6 +61,11 @@ impl EventRing {
         self.slots.len()
     }
 
+    /// Every slot, in index order.
+    pub fn slots_ref(&self) -> &[Vec<Arrival>] {
+        &self.slots
+    }
+
     /// Every slot, in index order (for checkpoints).
     pub fn slots_mut(&mut self) -> &mut [Vec<Arrival>] {
         &mut self.slots

@@ -258,7 +258,7 @@ fn rings_and_agendas_of_another_shape_are_refused() {
     let mut other = build(&spec);
     other.slices.pop();
     let e = load(&mut other, &bytes).unwrap_err();
-    assert_eq!(e.to_string(), "slices: expected 2 values, found 3");
+    assert_eq!(e.to_string(), "slices: count: expected 2, found 3");
     let e = load(&mut build(&spec), &bytes[..bytes.len() - 1]).unwrap_err();
     assert!(e.to_string().contains("truncated"), "{e}");
 }

@@ -721,6 +721,7 @@ impl Persist for Part {
         s.count("synapses", self.synapses.len());
         s.slice(&mut self.sums);
         s.vec(&mut self.touched);
+        s.below("touched target", &self.touched, self.sums.len());
         s.slice(&mut self.marked);
     }
 }

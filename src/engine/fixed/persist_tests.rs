@@ -56,5 +56,5 @@ fn fixed_point_workers_resume_bit_for_bit() {
         &blobs,
     )
     .unwrap_err();
-    assert_eq!(e.to_string(), "workers: expected 3 values, found 2");
+    assert_eq!(e.to_string(), "checkpoint: workers: expected 3, found 2");
 }

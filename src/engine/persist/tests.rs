@@ -600,11 +600,11 @@ fn networks_round_trip_and_refuse_other_models() {
     }
 
     let e = load_workers(&mut Network::build_for(&spec, 1), &blobs).unwrap_err();
-    assert_eq!(e.to_string(), "workers: expected 1 values, found 2");
+    assert_eq!(e.to_string(), "checkpoint: workers: expected 1, found 2");
     let other = plastic_network(64, 2, "clock");
     let e = load_workers(&mut Network::build_for(&other, 2), &blobs).unwrap_err();
     assert!(
-        e.to_string().contains("expected 64 values, found 60"),
+        e.to_string().contains("neurons: expected 64, found 60"),
         "{e}"
     );
     let mut cut = blobs.clone();
@@ -612,4 +612,41 @@ fn networks_round_trip_and_refuse_other_models() {
     cut[1].truncate(half);
     let e = load_workers(&mut Network::build_for(&spec, 2), &cut).unwrap_err();
     assert!(e.to_string().contains("truncated"), "{e}");
+}
+
+/// Indices and cursors read from corrupt bytes are refused on loading,
+/// before anything indexes with them.
+#[test]
+fn out_of_range_indices_are_refused() {
+    let spec = all_models(20);
+    let source = &spec.populations[0];
+    let mut n = neuron::build(source, &spec.simulation);
+    let mut bytes = neuron_bytes(n.as_mut());
+    // The cursor is the last field; the source holds 11 spikes.
+    let at = bytes.len() - 8;
+    bytes[at..].copy_from_slice(&1000u64.to_le_bytes());
+    let e = loaded(&bytes, |s| n.persist(s)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "snapshot: spike cursor: 1000 is past the end (11)"
+    );
+
+    let mut ring = EventRing::new(2);
+    ring.slot_mut(1).push(Arrival {
+        target: 25,
+        weight: 1.0,
+    });
+    let bytes = saved(|s| s.section("slice", |s| ring.persist(s)));
+    let e = loaded(&bytes, |s| {
+        s.section("slice", |s| {
+            ring.persist(s);
+            let targets: Vec<u32> = ring.slot(1).iter().map(|a| a.target).collect();
+            s.below("arrival target", &targets, 20);
+        })
+    })
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "slice: arrival target: index 25 out of range, below 20 expected"
+    );
 }
