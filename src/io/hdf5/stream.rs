@@ -113,6 +113,19 @@ impl ResultsStream {
     /// units and `info`), all empty: the rows of `layout` are not written,
     /// [`append`](Self::append) them.
     pub fn create(target: &Path, layout: &Results, run_id: u64) -> Result<Self, IoError> {
+        Self::create_with_buffer(target, layout, run_id, BUFFER_BYTES)
+    }
+
+    /// [`create`](Self::create) with the chunk caches of all datasets
+    /// together bounded by `buffer` bytes instead of [`BUFFER_BYTES`] (it
+    /// sets the chunk size, between 16 KiB and 1 MiB, so very many datasets
+    /// can take more).
+    pub fn create_with_buffer(
+        target: &Path,
+        layout: &Results,
+        run_id: u64,
+        buffer: usize,
+    ) -> Result<Self, IoError> {
         quiet_hdf5();
         let shape = Layout::of(target, layout)?;
         ensure_parent_exists(target)?;
@@ -122,9 +135,9 @@ impl ResultsStream {
             .with_fapl(|p| p.libver_latest())
             .create(partial.path())
             .context(target, || "creating the file".into())?;
-        let chunk_bytes = chunk_bytes(&shape);
+        let chunk_bytes = chunk_bytes(&shape, buffer);
         let rows = expected_rows(&layout.info);
-        create_spikes(&file, target, &layout.spikes)?;
+        create_spikes(&file, target, &layout.spikes, chunk_bytes)?;
         create_states(&file, target, &shape, layout, chunk_bytes, rows)?;
         create_weights(&file, target, &layout.weights, chunk_bytes, rows)?;
         write_info(&file, target, &layout.info)?;
@@ -172,7 +185,7 @@ impl ResultsStream {
 
     /// Opens the closed file for appending in SWMR mode.
     fn open(target: &Path, mut partial: PartialFile, layout: Layout) -> Result<Self, IoError> {
-        let cache = chunk_bytes(&layout);
+        let cache = largest_chunk(partial.path(), target, &layout)?;
         let file = File::with_options()
             .with_fapl(|p| p.libver_latest().chunk_cache(521, cache, 1.0))
             .open_rw(partial.path())
@@ -608,8 +621,25 @@ impl Layout {
 }
 
 /// Chunk size so that one chunk per dataset fits the buffer.
-fn chunk_bytes(layout: &Layout) -> usize {
-    (BUFFER_BYTES / layout.series().max(1)).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES)
+fn chunk_bytes(layout: &Layout, buffer: usize) -> usize {
+    (buffer / layout.series().max(1)).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES)
+}
+
+/// The bytes of the largest chunk of the file's appendable datasets: each
+/// dataset's cache holds one chunk (the one being filled), no more.
+fn largest_chunk(file_path: &Path, path: &Path, layout: &Layout) -> Result<usize, IoError> {
+    let file = File::open(file_path).context(path, || "opening the file".into())?;
+    let mut largest = MIN_CHUNK_BYTES;
+    for series in open_series(&file, path, layout)? {
+        let elements: usize = series.dataset.chunk().unwrap_or_default().iter().product();
+        let size = series
+            .dataset
+            .dtype()
+            .context(path, || format!("reading the type of `{}`", series.object))?
+            .size();
+        largest = largest.max(elements * size);
+    }
+    Ok(largest)
 }
 
 /// Rows a trace recorded every step would have: no chunk need be longer.
@@ -675,14 +705,20 @@ fn create_rows<T: H5Type>(
         .context(path, || format!("creating `{}/{name}`", group.name()))
 }
 
-fn create_spikes(file: &File, path: &Path, spikes: &[SpikeTrains]) -> Result<(), IoError> {
+fn create_spikes(
+    file: &File,
+    path: &Path,
+    spikes: &[SpikeTrains],
+    chunk_bytes: usize,
+) -> Result<(), IoError> {
     let root = create_group(file, path, SPIKES)?;
+    let chunk = SPIKE_CHUNK.min(chunk_bytes / 8);
     for train in spikes {
         let group = create_group(&root, path, &train.population)?;
         write_attr(&group, path, &group.name(), "size", &train.size)?;
-        create_1d::<f64>(&group, path, "times", SPIKE_CHUNK)?;
-        create_1d::<u32>(&group, path, "senders", SPIKE_CHUNK)?;
-        create_1d::<u64>(&group, path, "steps", SPIKE_CHUNK)?;
+        create_1d::<f64>(&group, path, "times", chunk)?;
+        create_1d::<u32>(&group, path, "senders", chunk)?;
+        create_1d::<u64>(&group, path, "steps", chunk)?;
     }
     Ok(())
 }
