@@ -156,7 +156,7 @@ impl ResultsStream {
         let partial = partial_name(target);
         let found = run_of(&partial, target)?;
         if found != Some(run_id) {
-            let interrupted = run_of(target, target)?;
+            let interrupted = run_of_closed(target)?;
             if interrupted != Some(run_id) || complete(target)? {
                 return Err(not_this_run(target, &partial, run_id, found, interrupted));
             }
@@ -166,21 +166,19 @@ impl ResultsStream {
                 source,
             })?;
         }
-        let file = File::with_options()
-            .with_fapl(|p| p.libver_latest())
-            .open_rw(&partial)
-            .context(target, || format!("reopening {}", partial.display()))?;
+        let file =
+            File::open(&partial).context(target, || format!("reopening {}", partial.display()))?;
         let layout = Layout::read(&file, target)?;
-        cut(&file, target, &layout, at)?;
-        // The run goes on: no longer interrupted.
-        if has_attr(&file, REACHED) {
-            file.delete_attr(REACHED)
-                .context(target, || format!("removing attribute `{REACHED}`"))?;
-        }
         file.close().context(target, || "closing the file".into())?;
         let mut kept = PartialFile::new(target)?;
         kept.keep_on_drop(true);
-        Self::open(target, kept, layout)
+        // Cut back in SWMR mode, so that a writer killed while resuming
+        // leaves a file that can be resumed again. An interrupted file's
+        // `reached` stays until the file is finished or interrupted again,
+        // which rewrites every root attribute.
+        let mut stream = Self::open(target, kept, layout)?;
+        stream.cut(at)?;
+        Ok(stream)
     }
 
     /// Opens the closed file for appending in SWMR mode.
@@ -275,12 +273,6 @@ impl ResultsStream {
     /// moves the file onto the target: an interrupted run's file, which the
     /// readers accept with a warning.
     pub fn interrupt(mut self, info: &RunInfo, reached: f64) -> Result<(), IoError> {
-        if !(reached.is_finite() && reached >= 0.0) {
-            return Err(invalid(
-                &self.target,
-                format!("reached time {reached} s is not a time ≥ 0"),
-            ));
-        }
         self.close_with(info, Some(reached))?;
         self.commit()
     }
@@ -310,6 +302,22 @@ impl ResultsStream {
     /// ordinary one (an SWMR writer cannot add attributes).
     fn close_with(&mut self, info: &RunInfo, reached: Option<f64>) -> Result<(), IoError> {
         let target = self.target.clone();
+        // What the readers would refuse is refused before the file changes.
+        let written = RunInfo {
+            reached,
+            ..info.clone()
+        };
+        checks::check_info(&written)
+            .map_err(|d| invalid(&target, format!("`{}`: {}", d.object, d.detail)))?;
+        if info.dt.to_bits() != self.layout.dt.to_bits() {
+            return Err(invalid(
+                &target,
+                format!(
+                    "the run's dt {} s differs from the {} s the file's times were written with",
+                    info.dt, self.layout.dt
+                ),
+            ));
+        }
         self.flush()?;
         self.series.clear();
         if let Some(file) = self.file.take() {
@@ -826,21 +834,21 @@ fn open_series(file: &File, path: &Path, layout: &Layout) -> Result<Vec<Series>,
 
 // ------------------------------------------------------------------- resuming
 
-/// Cuts every dataset back to `at`.
-fn cut(file: &File, path: &Path, layout: &Layout, at: &Positions) -> Result<(), IoError> {
-    let series = open_series(file, path, layout)?;
-    if at.0.len() != series.len() {
-        return Err(invalid(
-            path,
-            format!(
-                "the checkpoint records {} dataset lengths, the file has {} datasets",
-                at.0.len(),
-                series.len()
-            ),
-        ));
-    }
-    for (series, &len) in series.iter().zip(&at.0) {
-        if len > series.len {
+impl ResultsStream {
+    /// Cuts every dataset back to `at`, and reads the last steps kept.
+    fn cut(&mut self, at: &Positions) -> Result<(), IoError> {
+        let path = &self.target;
+        if at.0.len() != self.series.len() {
+            return Err(invalid(
+                path,
+                format!(
+                    "the checkpoint records {} dataset lengths, the file has {} datasets",
+                    at.0.len(),
+                    self.series.len()
+                ),
+            ));
+        }
+        if let Some((series, len)) = self.series.iter().zip(&at.0).find(|(s, len)| **len > s.len) {
             return Err(invalid(
                 path,
                 format!(
@@ -849,15 +857,19 @@ fn cut(file: &File, path: &Path, layout: &Layout, at: &Positions) -> Result<(), 
                 ),
             ));
         }
-        let object = &series.object;
-        let action = || format!("cutting `{object}` back to {len} rows");
-        match series.width {
-            None => series.dataset.resize([len as usize]),
-            Some(w) => series.dataset.resize([len as usize, w]),
+        for (series, &len) in self.series.iter_mut().zip(&at.0) {
+            let object = &series.object;
+            let action = || format!("cutting `{object}` back to {len} rows");
+            match series.width {
+                None => series.dataset.resize([len as usize]),
+                Some(w) => series.dataset.resize([len as usize, w]),
+            }
+            .context(path, action)?;
+            series.len = len;
         }
-        .context(path, action)?;
+        self.last_steps = self.read_last_steps()?;
+        Ok(())
     }
-    Ok(())
 }
 
 fn partial_name(target: &Path) -> PathBuf {
@@ -926,6 +938,19 @@ fn run_of(file_path: &Path, path: &Path) -> Result<Option<u64>, IoError> {
     let id = read_attr(&file, path, "/", RUN_ID)?;
     file.close().context(path, || "closing the file".into())?;
     Ok(Some(id))
+}
+
+/// The run id of a closed file at `path` (read only: it may be a finished
+/// run's file that must not change), `None` when there is none.
+fn run_of_closed(path: &Path) -> Result<Option<u64>, IoError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let file = File::open(path).context(path, || "opening the file".into())?;
+    if !has_attr(&file, RUN_ID) {
+        return Ok(None);
+    }
+    read_attr(&file, path, "/", RUN_ID).map(Some)
 }
 
 /// Whether the file at `path` says it is complete.

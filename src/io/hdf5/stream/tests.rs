@@ -242,8 +242,12 @@ fn interrupted_file_reads_back_up_to_where_it_stopped_and_resumes() {
     expected.info.reached = Some(1500.0 * DT);
     assert_eq!(read, expected);
 
-    let mut stream = ResultsStream::resume(&target, RUN, &at).unwrap();
+    // A time past the end of the run is refused, and the file stays open.
+    let stream = ResultsStream::resume(&target, RUN, &at).unwrap();
     assert!(!target.exists(), "moved aside while it is written again");
+    let err = message(stream.interrupt(&info, 0.5).unwrap_err());
+    assert!(err.contains("/@reached") && err.contains("0.5 s"), "{err}");
+    let mut stream = ResultsStream::resume(&target, RUN, &at).unwrap();
     stream.append(&segment(&run, 1500, STEPS)).unwrap();
     stream.finish(&run.info).unwrap();
     let read = read_results(&target).unwrap();
