@@ -28,8 +28,8 @@ use ndarray::{ArrayView1, ArrayView2, s};
 use super::{
     COMPLETE, Context, IoError, PartialFile, SPIKES, STATE, STATE_AXES, checks, create_group,
     ensure_parent_exists, group_states, has_attr, invalid, member_names, open_dataset,
-    optional_group, quiet_hdf5, read_attr, subgroup, validate_name, validate_spikes, write_attr,
-    write_info, write_str_attr,
+    optional_group, quiet_hdf5, read_attr, step_times, subgroup, validate_name, validate_spikes,
+    write_attr, write_info, write_str_attr,
 };
 use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace, WeightTrace};
 
@@ -153,7 +153,10 @@ impl ResultsStream {
     /// dataset back to `at` (the positions of a flush) and continues.
     pub fn resume(target: &Path, run_id: u64, at: &Positions) -> Result<Self, IoError> {
         quiet_hdf5();
-        let partial = partial_name(target);
+        // Kept whatever happens: it may be this run's or another's.
+        let mut kept = PartialFile::new(target)?;
+        kept.keep_on_drop(true);
+        let partial = kept.path().to_path_buf();
         let found = run_of(&partial, target)?;
         if found != Some(run_id) {
             let interrupted = run_of_closed(target)?;
@@ -170,8 +173,6 @@ impl ResultsStream {
             File::open(&partial).context(target, || format!("reopening {}", partial.display()))?;
         let layout = Layout::read(&file, target)?;
         file.close().context(target, || "closing the file".into())?;
-        let mut kept = PartialFile::new(target)?;
-        kept.keep_on_drop(true);
         // Cut back in SWMR mode, so that a writer killed while resuming
         // leaves a file that can be resumed again. An interrupted file's
         // `reached` stays until the file is finished or interrupted again,
@@ -660,10 +661,6 @@ fn expected_rows(info: &RunInfo) -> usize {
     }
 }
 
-fn step_times(steps: &[u64], dt: f64) -> Vec<f64> {
-    steps.iter().map(|&s| s as f64 * dt).collect()
-}
-
 // ------------------------------------------------------------------ creation
 
 /// An empty, extendable 1-D dataset.
@@ -750,7 +747,7 @@ fn create_states(
         for (variable, integer) in &population.variables {
             let trace = results
                 .state_of(&population.population, variable)
-                .expect("the layout was made from these traces");
+                .ok_or_else(|| invalid(path, format!("no trace `{variable}`")))?;
             let dataset = if *integer {
                 create_rows::<i32>(&group, path, variable, width, chunk_bytes, rows)?
             } else {
@@ -870,12 +867,6 @@ impl ResultsStream {
         self.last_steps = self.read_last_steps()?;
         Ok(())
     }
-}
-
-fn partial_name(target: &Path) -> PathBuf {
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    target.with_file_name(name)
 }
 
 /// Opens a streamed file for writing, also when a killed writer left it
