@@ -2,7 +2,7 @@
 //! segments of `v` for 4,000 neurons (and their spikes) until `GB` gigabytes
 //! of trace rows are written, printing the resident set size as it goes.
 //!
-//!     cargo run --release --example stream_memory -- [GB] [DIR]
+//!     cargo run --release --example stream_memory -- [GB] [DIR] [keep]
 //!
 //! Flat resident memory is the point: it should not grow with the data.
 
@@ -105,5 +105,7 @@ fn main() {
         bytes as f64 / 1e9,
         started.elapsed().as_secs_f64()
     );
-    std::fs::remove_file(&target).ok();
+    if args.next().as_deref() != Some("keep") {
+        std::fs::remove_file(&target).ok();
+    }
 }

@@ -28,8 +28,8 @@ use ndarray::{ArrayView1, ArrayView2, s};
 use super::{
     COMPLETE, Context, IoError, PartialFile, SPIKES, STATE, STATE_AXES, checks, create_group,
     ensure_parent_exists, group_states, has_attr, invalid, member_names, open_dataset,
-    optional_group, quiet_hdf5, read_attr, subgroup, validate_name, validate_spikes, write_attr,
-    write_info, write_str_attr,
+    optional_group, quiet_hdf5, read_attr, step_times, subgroup, validate_name, validate_spikes,
+    write_attr, write_info, write_str_attr,
 };
 use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace, WeightTrace};
 
@@ -113,6 +113,19 @@ impl ResultsStream {
     /// units and `info`), all empty: the rows of `layout` are not written,
     /// [`append`](Self::append) them.
     pub fn create(target: &Path, layout: &Results, run_id: u64) -> Result<Self, IoError> {
+        Self::create_with_buffer(target, layout, run_id, BUFFER_BYTES)
+    }
+
+    /// [`create`](Self::create) with the chunk caches of all datasets
+    /// together bounded by `buffer` bytes instead of [`BUFFER_BYTES`] (it
+    /// sets the chunk size, between 16 KiB and 1 MiB, so very many datasets
+    /// can take more).
+    pub fn create_with_buffer(
+        target: &Path,
+        layout: &Results,
+        run_id: u64,
+        buffer: usize,
+    ) -> Result<Self, IoError> {
         quiet_hdf5();
         let shape = Layout::of(target, layout)?;
         ensure_parent_exists(target)?;
@@ -122,9 +135,9 @@ impl ResultsStream {
             .with_fapl(|p| p.libver_latest())
             .create(partial.path())
             .context(target, || "creating the file".into())?;
-        let chunk_bytes = chunk_bytes(&shape);
+        let chunk_bytes = chunk_bytes(&shape, buffer);
         let rows = expected_rows(&layout.info);
-        create_spikes(&file, target, &layout.spikes)?;
+        create_spikes(&file, target, &layout.spikes, chunk_bytes)?;
         create_states(&file, target, &shape, layout, chunk_bytes, rows)?;
         create_weights(&file, target, &layout.weights, chunk_bytes, rows)?;
         write_info(&file, target, &layout.info)?;
@@ -140,10 +153,13 @@ impl ResultsStream {
     /// dataset back to `at` (the positions of a flush) and continues.
     pub fn resume(target: &Path, run_id: u64, at: &Positions) -> Result<Self, IoError> {
         quiet_hdf5();
-        let partial = partial_name(target);
+        // Kept whatever happens: it may be this run's or another's.
+        let mut kept = PartialFile::new(target)?;
+        kept.keep_on_drop(true);
+        let partial = kept.path().to_path_buf();
         let found = run_of(&partial, target)?;
         if found != Some(run_id) {
-            let interrupted = run_of(target, target)?;
+            let interrupted = run_of_closed(target)?;
             if interrupted != Some(run_id) || complete(target)? {
                 return Err(not_this_run(target, &partial, run_id, found, interrupted));
             }
@@ -153,26 +169,22 @@ impl ResultsStream {
                 source,
             })?;
         }
-        let file = File::with_options()
-            .with_fapl(|p| p.libver_latest())
-            .open_rw(&partial)
-            .context(target, || format!("reopening {}", partial.display()))?;
+        let file =
+            File::open(&partial).context(target, || format!("reopening {}", partial.display()))?;
         let layout = Layout::read(&file, target)?;
-        cut(&file, target, &layout, at)?;
-        // The run goes on: no longer interrupted.
-        if has_attr(&file, REACHED) {
-            file.delete_attr(REACHED)
-                .context(target, || format!("removing attribute `{REACHED}`"))?;
-        }
         file.close().context(target, || "closing the file".into())?;
-        let mut kept = PartialFile::new(target)?;
-        kept.keep_on_drop(true);
-        Self::open(target, kept, layout)
+        // Cut back in SWMR mode, so that a writer killed while resuming
+        // leaves a file that can be resumed again. An interrupted file's
+        // `reached` stays until the file is finished or interrupted again,
+        // which rewrites every root attribute.
+        let mut stream = Self::open(target, kept, layout)?;
+        stream.cut(at)?;
+        Ok(stream)
     }
 
     /// Opens the closed file for appending in SWMR mode.
     fn open(target: &Path, mut partial: PartialFile, layout: Layout) -> Result<Self, IoError> {
-        let cache = chunk_bytes(&layout);
+        let cache = largest_chunk(partial.path(), target, &layout)?;
         let file = File::with_options()
             .with_fapl(|p| p.libver_latest().chunk_cache(521, cache, 1.0))
             .open_rw(partial.path())
@@ -262,12 +274,6 @@ impl ResultsStream {
     /// moves the file onto the target: an interrupted run's file, which the
     /// readers accept with a warning.
     pub fn interrupt(mut self, info: &RunInfo, reached: f64) -> Result<(), IoError> {
-        if !(reached.is_finite() && reached >= 0.0) {
-            return Err(invalid(
-                &self.target,
-                format!("reached time {reached} s is not a time ≥ 0"),
-            ));
-        }
         self.close_with(info, Some(reached))?;
         self.commit()
     }
@@ -297,6 +303,22 @@ impl ResultsStream {
     /// ordinary one (an SWMR writer cannot add attributes).
     fn close_with(&mut self, info: &RunInfo, reached: Option<f64>) -> Result<(), IoError> {
         let target = self.target.clone();
+        // What the readers would refuse is refused before the file changes.
+        let written = RunInfo {
+            reached,
+            ..info.clone()
+        };
+        checks::check_info(&written)
+            .map_err(|d| invalid(&target, format!("`{}`: {}", d.object, d.detail)))?;
+        if info.dt.to_bits() != self.layout.dt.to_bits() {
+            return Err(invalid(
+                &target,
+                format!(
+                    "the run's dt {} s differs from the {} s the file's times were written with",
+                    info.dt, self.layout.dt
+                ),
+            ));
+        }
         self.flush()?;
         self.series.clear();
         if let Some(file) = self.file.take() {
@@ -608,8 +630,25 @@ impl Layout {
 }
 
 /// Chunk size so that one chunk per dataset fits the buffer.
-fn chunk_bytes(layout: &Layout) -> usize {
-    (BUFFER_BYTES / layout.series().max(1)).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES)
+fn chunk_bytes(layout: &Layout, buffer: usize) -> usize {
+    (buffer / layout.series().max(1)).clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES)
+}
+
+/// The bytes of the largest chunk of the file's appendable datasets: each
+/// dataset's cache holds one chunk (the one being filled), no more.
+fn largest_chunk(file_path: &Path, path: &Path, layout: &Layout) -> Result<usize, IoError> {
+    let file = File::open(file_path).context(path, || "opening the file".into())?;
+    let mut largest = MIN_CHUNK_BYTES;
+    for series in open_series(&file, path, layout)? {
+        let elements: usize = series.dataset.chunk().unwrap_or_default().iter().product();
+        let size = series
+            .dataset
+            .dtype()
+            .context(path, || format!("reading the type of `{}`", series.object))?
+            .size();
+        largest = largest.max(elements * size);
+    }
+    Ok(largest)
 }
 
 /// Rows a trace recorded every step would have: no chunk need be longer.
@@ -620,10 +659,6 @@ fn expected_rows(info: &RunInfo) -> usize {
     } else {
         usize::MAX
     }
-}
-
-fn step_times(steps: &[u64], dt: f64) -> Vec<f64> {
-    steps.iter().map(|&s| s as f64 * dt).collect()
 }
 
 // ------------------------------------------------------------------ creation
@@ -675,14 +710,20 @@ fn create_rows<T: H5Type>(
         .context(path, || format!("creating `{}/{name}`", group.name()))
 }
 
-fn create_spikes(file: &File, path: &Path, spikes: &[SpikeTrains]) -> Result<(), IoError> {
+fn create_spikes(
+    file: &File,
+    path: &Path,
+    spikes: &[SpikeTrains],
+    chunk_bytes: usize,
+) -> Result<(), IoError> {
     let root = create_group(file, path, SPIKES)?;
+    let chunk = SPIKE_CHUNK.min(chunk_bytes / 8);
     for train in spikes {
         let group = create_group(&root, path, &train.population)?;
         write_attr(&group, path, &group.name(), "size", &train.size)?;
-        create_1d::<f64>(&group, path, "times", SPIKE_CHUNK)?;
-        create_1d::<u32>(&group, path, "senders", SPIKE_CHUNK)?;
-        create_1d::<u64>(&group, path, "steps", SPIKE_CHUNK)?;
+        create_1d::<f64>(&group, path, "times", chunk)?;
+        create_1d::<u32>(&group, path, "senders", chunk)?;
+        create_1d::<u64>(&group, path, "steps", chunk)?;
     }
     Ok(())
 }
@@ -706,7 +747,7 @@ fn create_states(
         for (variable, integer) in &population.variables {
             let trace = results
                 .state_of(&population.population, variable)
-                .expect("the layout was made from these traces");
+                .ok_or_else(|| invalid(path, format!("no trace `{variable}`")))?;
             let dataset = if *integer {
                 create_rows::<i32>(&group, path, variable, width, chunk_bytes, rows)?
             } else {
@@ -790,21 +831,21 @@ fn open_series(file: &File, path: &Path, layout: &Layout) -> Result<Vec<Series>,
 
 // ------------------------------------------------------------------- resuming
 
-/// Cuts every dataset back to `at`.
-fn cut(file: &File, path: &Path, layout: &Layout, at: &Positions) -> Result<(), IoError> {
-    let series = open_series(file, path, layout)?;
-    if at.0.len() != series.len() {
-        return Err(invalid(
-            path,
-            format!(
-                "the checkpoint records {} dataset lengths, the file has {} datasets",
-                at.0.len(),
-                series.len()
-            ),
-        ));
-    }
-    for (series, &len) in series.iter().zip(&at.0) {
-        if len > series.len {
+impl ResultsStream {
+    /// Cuts every dataset back to `at`, and reads the last steps kept.
+    fn cut(&mut self, at: &Positions) -> Result<(), IoError> {
+        let path = &self.target;
+        if at.0.len() != self.series.len() {
+            return Err(invalid(
+                path,
+                format!(
+                    "the checkpoint records {} dataset lengths, the file has {} datasets",
+                    at.0.len(),
+                    self.series.len()
+                ),
+            ));
+        }
+        if let Some((series, len)) = self.series.iter().zip(&at.0).find(|(s, len)| **len > s.len) {
             return Err(invalid(
                 path,
                 format!(
@@ -813,21 +854,19 @@ fn cut(file: &File, path: &Path, layout: &Layout, at: &Positions) -> Result<(), 
                 ),
             ));
         }
-        let object = &series.object;
-        let action = || format!("cutting `{object}` back to {len} rows");
-        match series.width {
-            None => series.dataset.resize([len as usize]),
-            Some(w) => series.dataset.resize([len as usize, w]),
+        for (series, &len) in self.series.iter_mut().zip(&at.0) {
+            let object = &series.object;
+            let action = || format!("cutting `{object}` back to {len} rows");
+            match series.width {
+                None => series.dataset.resize([len as usize]),
+                Some(w) => series.dataset.resize([len as usize, w]),
+            }
+            .context(path, action)?;
+            series.len = len;
         }
-        .context(path, action)?;
+        self.last_steps = self.read_last_steps()?;
+        Ok(())
     }
-    Ok(())
-}
-
-fn partial_name(target: &Path) -> PathBuf {
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    target.with_file_name(name)
 }
 
 /// Opens a streamed file for writing, also when a killed writer left it
@@ -890,6 +929,19 @@ fn run_of(file_path: &Path, path: &Path) -> Result<Option<u64>, IoError> {
     let id = read_attr(&file, path, "/", RUN_ID)?;
     file.close().context(path, || "closing the file".into())?;
     Ok(Some(id))
+}
+
+/// The run id of a closed file at `path` (read only: it may be a finished
+/// run's file that must not change), `None` when there is none.
+fn run_of_closed(path: &Path) -> Result<Option<u64>, IoError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let file = File::open(path).context(path, || "opening the file".into())?;
+    if !has_attr(&file, RUN_ID) {
+        return Ok(None);
+    }
+    read_attr(&file, path, "/", RUN_ID).map(Some)
 }
 
 /// Whether the file at `path` says it is complete.

@@ -10,6 +10,13 @@ use super::*;
 use crate::io::hdf5::{read_results, write_results};
 
 const DT: f64 = 1e-4;
+
+/// `<target>.partial` (not through `PartialFile`, whose drop removes it).
+fn partial_name(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_os_string();
+    name.push(".partial");
+    PathBuf::from(name)
+}
 const STEPS: u64 = 4000;
 const RUN: u64 = 0xC0FF_EE00_1234_5678;
 
@@ -242,8 +249,12 @@ fn interrupted_file_reads_back_up_to_where_it_stopped_and_resumes() {
     expected.info.reached = Some(1500.0 * DT);
     assert_eq!(read, expected);
 
-    let mut stream = ResultsStream::resume(&target, RUN, &at).unwrap();
+    // A time past the end of the run is refused, and the file stays open.
+    let stream = ResultsStream::resume(&target, RUN, &at).unwrap();
     assert!(!target.exists(), "moved aside while it is written again");
+    let err = message(stream.interrupt(&info, 0.5).unwrap_err());
+    assert!(err.contains("/@reached") && err.contains("0.5 s"), "{err}");
+    let mut stream = ResultsStream::resume(&target, RUN, &at).unwrap();
     stream.append(&segment(&run, 1500, STEPS)).unwrap();
     stream.finish(&run.info).unwrap();
     let read = read_results(&target).unwrap();
@@ -537,4 +548,26 @@ fn killed_writers_resume_to_the_same_datasets() {
         progress.windows(2).filter(|w| w[1] > w[0]).count() >= 10,
         "the kills should fall at many points of the run: {progress:?}"
     );
+}
+
+/// Results read from an interrupted file and written again at once stay
+/// marked as interrupted.
+#[test]
+fn interrupted_results_written_at_once_stay_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (streamed, copy) = (dir.path().join("cut.h5"), dir.path().join("copy.h5"));
+    let run = whole_run(4);
+    let mut stream = ResultsStream::create(&streamed, &layout(&run), RUN).unwrap();
+    stream.append(&segment(&run, 0, 700)).unwrap();
+    stream.interrupt(&run.info, 700.0 * DT).unwrap();
+    let read = read_results(&streamed).unwrap();
+    write_results(&copy, &read).unwrap();
+    assert_eq!(read_results(&copy).unwrap(), read);
+    let complete: u8 = File::open(&copy)
+        .unwrap()
+        .attr("complete")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    assert_eq!(complete, 0);
 }
