@@ -22,6 +22,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ::hdf5::plist::file_access::FileAccessBuilder;
 use ::hdf5::{Dataset, Extent, File, Group, H5Type, SimpleExtents};
 use ndarray::{ArrayView1, ArrayView2, s};
 
@@ -132,7 +133,7 @@ impl ResultsStream {
         // Removed again should creating it fail.
         let partial = PartialFile::new(target)?;
         let file = File::with_options()
-            .with_fapl(|p| p.libver_latest())
+            .with_fapl(|p| unlocked(p).libver_latest())
             .create(partial.path())
             .context(target, || "creating the file".into())?;
         let chunk_bytes = chunk_bytes(&shape, buffer);
@@ -169,8 +170,8 @@ impl ResultsStream {
                 source,
             })?;
         }
-        let file =
-            File::open(&partial).context(target, || format!("reopening {}", partial.display()))?;
+        let file = open_unlocked(&partial)
+            .context(target, || format!("reopening {}", partial.display()))?;
         let layout = Layout::read(&file, target)?;
         file.close().context(target, || "closing the file".into())?;
         // Cut back in SWMR mode, so that a writer killed while resuming
@@ -186,7 +187,7 @@ impl ResultsStream {
     fn open(target: &Path, mut partial: PartialFile, layout: Layout) -> Result<Self, IoError> {
         let cache = largest_chunk(partial.path(), target, &layout)?;
         let file = File::with_options()
-            .with_fapl(|p| p.libver_latest().chunk_cache(521, cache, 1.0))
+            .with_fapl(|p| unlocked(p).libver_latest().chunk_cache(521, cache, 1.0))
             .open_rw(partial.path())
             .context(target, || "reopening the file".into())?;
         file.start_swmr()
@@ -327,7 +328,7 @@ impl ResultsStream {
         }
         let partial = self.partial_path()?.to_path_buf();
         let file = File::with_options()
-            .with_fapl(|p| p.libver_latest())
+            .with_fapl(|p| unlocked(p).libver_latest())
             .open_rw(&partial)
             .context(&target, || "reopening the file to finish it".into())?;
         for name in file
@@ -637,7 +638,7 @@ fn chunk_bytes(layout: &Layout, buffer: usize) -> usize {
 /// The bytes of the largest chunk of the file's appendable datasets: each
 /// dataset's cache holds one chunk (the one being filled), no more.
 fn largest_chunk(file_path: &Path, path: &Path, layout: &Layout) -> Result<usize, IoError> {
-    let file = File::open(file_path).context(path, || "opening the file".into())?;
+    let file = open_unlocked(file_path).context(path, || "opening the file".into())?;
     let mut largest = MIN_CHUNK_BYTES;
     for series in open_series(&file, path, layout)? {
         let elements: usize = series.dataset.chunk().unwrap_or_default().iter().product();
@@ -659,6 +660,22 @@ fn expected_rows(info: &RunInfo) -> usize {
     } else {
         usize::MAX
     }
+}
+
+/// File access without HDF5's advisory file locks. The library opens
+/// files without close-on-exec, so a lock taken here would be inherited,
+/// and held for its whole life, by any program this process starts
+/// meanwhile (the CLI reads damaged-file candidates in a child; tests run
+/// the binary beside their own writes), making the next open of our own
+/// file fail with EAGAIN. Only this run writes its `.partial`; the run id
+/// tells files of different runs apart.
+fn unlocked(p: &mut FileAccessBuilder) -> &mut FileAccessBuilder {
+    p.file_locking(false)
+}
+
+/// [`File::open`] without file locks (see [`unlocked`]).
+fn open_unlocked(path: &Path) -> ::hdf5::Result<File> {
+    File::with_options().with_fapl(unlocked).open(path)
 }
 
 // ------------------------------------------------------------------ creation
@@ -890,7 +907,9 @@ fn open_writable(file_path: &Path, path: &Path) -> Result<File, IoError> {
                     fapl,
                     c"clear_status_flags".as_ptr(),
                     (&raw mut clear).cast(),
-                ) >= 0;
+                ) >= 0
+                // No advisory lock, as everywhere here (see `unlocked`).
+                && h5p::H5Pset_file_locking(fapl, 0, 1) >= 0;
             let id = if ok {
                 h5f::H5Fopen(name.as_ptr(), h5f::H5F_ACC_RDWR, fapl)
             } else {
@@ -937,7 +956,7 @@ fn run_of_closed(path: &Path) -> Result<Option<u64>, IoError> {
     if !path.exists() {
         return Ok(None);
     }
-    let file = File::open(path).context(path, || "opening the file".into())?;
+    let file = open_unlocked(path).context(path, || "opening the file".into())?;
     if !has_attr(&file, RUN_ID) {
         return Ok(None);
     }
@@ -946,7 +965,7 @@ fn run_of_closed(path: &Path) -> Result<Option<u64>, IoError> {
 
 /// Whether the file at `path` says it is complete.
 fn complete(path: &Path) -> Result<bool, IoError> {
-    let file = File::open(path).context(path, || "opening the file".into())?;
+    let file = open_unlocked(path).context(path, || "opening the file".into())?;
     Ok(has_attr(&file, COMPLETE) && read_attr::<u8>(&file, path, "/", COMPLETE)? == 1)
 }
 
