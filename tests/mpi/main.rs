@@ -519,8 +519,10 @@ weight = "0.01 mV"
         "{said}"
     );
     assert!(!out_path.exists());
+    // Rank 0 builds its half (7.2e7 synapses, a few seconds; longer on a
+    // loaded machine) before the ranks agree: no hang, and no simulation.
     assert!(
-        started.elapsed().as_secs() < 10,
+        started.elapsed().as_secs() < 60,
         "stopped before simulating"
     );
 }
