@@ -282,20 +282,13 @@ impl Segmented for ClockRun<'_> {
             through,
         )?;
         self.sampled = through;
-        let weights = if self.reached() >= self.net.steps {
-            plastic::weight_traces(self.net, self.weight_records)
-        } else {
-            plastic::take_weight_traces(self.net, self.weight_records)
-        };
-        Ok(Results {
-            spikes: crate::engine::recorded(
-                outcome.spikes,
-                self.net.populations.iter().map(|p| p.record_spikes),
-            ),
-            states: outcome.states,
-            weights,
-            ..Results::default()
-        })
+        let finished = self.reached() >= self.net.steps;
+        Ok(segment_results(
+            self.net,
+            self.weight_records,
+            outcome,
+            finished,
+        ))
     }
 
     fn save(&mut self) -> Vec<u8> {
@@ -324,6 +317,31 @@ impl Segmented for ClockRun<'_> {
 
     fn fault(&mut self) -> Option<finite::NonFinite> {
         finite::earliest_in(&mut self.net.workers, &self.net.populations)
+    }
+}
+
+/// A float-engine segment's results: the recorded populations' spikes, the
+/// traces, and the weight snapshots taken (with the final weights copied
+/// back into the synapse tables once the run is `finished`).
+pub(crate) fn segment_results(
+    net: &mut Network,
+    weight_records: &[WeightRecordSpec],
+    outcome: Outcome,
+    finished: bool,
+) -> Results {
+    let weights = if finished {
+        plastic::weight_traces(net, weight_records)
+    } else {
+        plastic::take_weight_traces(net, weight_records)
+    };
+    Results {
+        spikes: crate::engine::recorded(
+            outcome.spikes,
+            net.populations.iter().map(|p| p.record_spikes),
+        ),
+        states: outcome.states,
+        weights,
+        ..Results::default()
     }
 }
 

@@ -34,7 +34,7 @@ use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, 
 use crate::engine::finite;
 use crate::engine::network::{Network, Population, Projection, Slice, Worker};
 use crate::engine::persist::{Persist, PersistError, Snapshot};
-use crate::engine::plastic::{self, at_grid_point, plastic_by_slice, post_spikes};
+use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::engine::segment::{RunError, Segmented, worker_vote};
@@ -380,20 +380,13 @@ impl Segmented for EventRun<'_> {
             through,
         )?;
         self.sampled = through;
-        let weights = if self.workers[0].finished {
-            plastic::weight_traces(self.net, self.weight_records)
-        } else {
-            plastic::take_weight_traces(self.net, self.weight_records)
-        };
-        Ok(Results {
-            spikes: crate::engine::recorded(
-                outcome.spikes,
-                self.net.populations.iter().map(|p| p.record_spikes),
-            ),
-            states: outcome.states,
-            weights,
-            ..Results::default()
-        })
+        let finished = self.workers[0].finished;
+        Ok(crate::engine::clock::segment_results(
+            self.net,
+            self.weight_records,
+            outcome,
+            finished,
+        ))
     }
 
     fn save(&mut self) -> Vec<u8> {
