@@ -139,17 +139,15 @@ pub fn quantize(spec: &ModelSpec) -> Result<Quantized, String> {
     );
     let mut maps = Vec::new();
     for p in &spec.populations {
-        let (m, tau_syn) = match &p.kind {
-            NeuronKind::Lif(m) => (m, None),
-            NeuronKind::CubaLif(c) => (&c.membrane, Some(c.tau_syn_e)),
-            other => {
-                return Err(format!(
-                    "population `{}` is a {}: only lif and cuba_lif populations can be quantized",
-                    p.name,
-                    other.model_name()
-                ));
-            }
+        let Some(q) = p.kind.model().quantizable() else {
+            return Err(format!(
+                "population `{}` is a {}: only lif and cuba_lif populations can be quantized",
+                p.name,
+                p.kind.model_name()
+            ));
         };
+        let m = q.membrane;
+        let tau_syn = q.tau_syn.map(|(e, _)| e);
         let map = PopulationMap::new(m, tau_syn, sim.dt);
         if m.t_ref > 0.0 {
             notes.push(format!(
@@ -158,14 +156,14 @@ pub fn quantize(spec: &ModelSpec) -> Result<Quantized, String> {
                 m.t_ref * 1e3
             ));
         }
-        if let NeuronKind::CubaLif(c) = &p.kind
-            && c.tau_syn_i != c.tau_syn_e
+        if let Some((tau_syn_e, tau_syn_i)) = q.tau_syn
+            && tau_syn_i != tau_syn_e
         {
             notes.push(format!(
                 "population `{}`: one current decay (tau_syn_e = {} ms); inhibitory weights keep their charge, not their time course (tau_syn_i = {} ms)",
                 p.name,
-                c.tau_syn_e * 1e3,
-                c.tau_syn_i * 1e3
+                tau_syn_e * 1e3,
+                tau_syn_i * 1e3
             ));
         }
         let n = p.size as usize;
@@ -181,10 +179,10 @@ pub fn quantize(spec: &ModelSpec) -> Result<Quantized, String> {
         let mut v0 = Vec::new();
         float.sample("v", &all, &mut v0);
         let v0: Vec<i64> = v0.iter().map(|&v| map.voltage(v)).collect();
-        let u0: Vec<i64> = match &p.kind {
-            NeuronKind::CubaLif(c) => {
-                let e = per_neuron(&c.init_syn_e, n);
-                let i = per_neuron(&c.init_syn_i, n);
+        let u0: Vec<i64> = match q.init_syn {
+            Some((init_e, init_i)) => {
+                let e = per_neuron(init_e, n);
+                let i = per_neuron(init_i, n);
                 let (Some(e), Some(i)) = (e, i) else {
                     return Err(format!(
                         "population `{}`: random initial currents cannot be quantized",
@@ -193,7 +191,7 @@ pub fn quantize(spec: &ModelSpec) -> Result<Quantized, String> {
                 };
                 e.iter().zip(&i).map(|(a, b)| map.current(a + b)).collect()
             }
-            _ => vec![0; n],
+            None => vec![0; n],
         };
         let _ = writeln!(
             out,
@@ -264,9 +262,8 @@ fn projection(
             p.name
         ));
     }
-    let tau_s = match (&target.kind, p.port) {
-        (NeuronKind::CubaLif(c), Port::CurrentExc) => Some(c.tau_syn_e),
-        (NeuronKind::CubaLif(c), Port::CurrentInh) => Some(c.tau_syn_i),
+    let tau_s = match p.port {
+        Port::CurrentExc | Port::CurrentInh => target.kind.model().port_tau(p.port),
         _ => None,
     };
     let connect = match &p.rule {
