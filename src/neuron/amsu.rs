@@ -59,7 +59,7 @@ impl NeuronModel for AmsuParams {
         allowed.extend(["group_size", "tau_a", "kappa", "modulation"]);
         params.allow(&allowed)?;
         init.allow(&["v"])?;
-        let membrane = MembraneParams::parse(r)?;
+        let membrane = MembraneParams::read(r)?;
         let group_size = match params.get("group_size") {
             None => size,
             Some(v) => match v.get_ref().as_integer() {

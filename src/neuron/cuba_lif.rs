@@ -44,7 +44,7 @@ impl NeuronModel for CubaParams {
         allowed.extend(["tau_syn", "tau_syn_e", "tau_syn_i"]);
         params.allow(&allowed)?;
         init.allow(&["v", "i_syn_e", "i_syn_i"])?;
-        let membrane = MembraneParams::parse(r)?;
+        let membrane = MembraneParams::read(r)?;
         let (tau_syn_e, tau_syn_i) = match params.get("tau_syn") {
             Some(_) => {
                 if params.get("tau_syn_e").is_some() || params.get("tau_syn_i").is_some() {

@@ -19,7 +19,7 @@ impl NeuronModel for MembraneParams {
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         r.params.allow(&MEMBRANE_PARAMS)?;
         r.init.allow(&["v"])?;
-        MembraneParams::parse(r)
+        MembraneParams::read(r)
     }
 
     fn recordable(&self) -> &'static [&'static str] {

@@ -33,13 +33,13 @@ pub const MEMBRANE_PARAMS: [&str; 7] =
     ["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e"];
 
 /// How many times the reset-to-threshold gap a membrane potential may
-/// reach in magnitude (see `parse`).
+/// reach in magnitude (see `read`).
 const RESOLVED_SPAN: f64 = 1e9;
 
 impl MembraneParams {
     /// `tau_m`, `v_rest`, `v_th` (required), `v_reset` (`v_rest`), `t_ref`
     /// (0), `r_m`, `i_e` (needs `r_m`); `init.v` (`v_rest`).
-    pub fn parse(r: &ModelParams) -> Result<MembraneParams, ModelError> {
+    pub fn read(r: &ModelParams) -> Result<MembraneParams, ModelError> {
         let (params, init) = (&r.params, &r.init);
         let n = Some(r.size as usize);
         let tau_m = params.positive("tau_m", Dimension::Time)?;

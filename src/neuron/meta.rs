@@ -82,7 +82,7 @@ impl NeuronModel for MetaParams {
                 allowed.extend(["firing", "delta_u", "rho_0"]);
                 params.allow(&allowed)?;
                 init.allow(&["v"])?;
-                let membrane = MembraneParams::parse(r)?;
+                let membrane = MembraneParams::read(r)?;
                 let delta_u = params.positive("delta_u", Dimension::Voltage)?;
                 let escape = if firing == "sigmoid" {
                     if params.get("rho_0").is_some() {

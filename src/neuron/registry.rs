@@ -43,7 +43,7 @@ macro_rules! registry {
             /// a name no model has.
             pub fn parse(name: &str, r: &ModelParams) -> Option<Result<NeuronKind, ModelError>> {
                 match name {
-                    $($name => Some(<$params>::parse(r).map(NeuronKind::$variant)),)*
+                    $($name => Some(<$params as NeuronModel>::parse(r).map(NeuronKind::$variant)),)*
                     _ => None,
                 }
             }

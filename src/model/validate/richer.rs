@@ -24,6 +24,64 @@ impl Validator<'_> {
         let from = self.population_ref(&p.from, pops, &field("from"))?;
         let to = self.population_ref(&p.to, pops, &field("to"))?;
         let (source, target) = (&pops[from], &pops[to]);
+        let Some(port) = self.glial_port(p, source, target, &field)? else {
+            return Ok(None);
+        };
+        if let Some(r) = &p.receptor {
+            return Err(self.err(
+                span_of(r),
+                &field("receptor"),
+                "only current synapses have a receptor; remove `receptor`",
+            ));
+        }
+        if let Some(r) = &p.plasticity {
+            return Err(self.err(
+                span_of(r),
+                &field("plasticity"),
+                "plasticity applies to spiking synapses onto lif or cuba_lif populations, not to glial or graded projections",
+            ));
+        }
+        let (rule, listed_dim) =
+            self.connect(&p.connect, source.size, target.size, &field("connect"))?;
+        if listed_dim.is_some() {
+            return Err(self.err(
+                span_of(&p.connect),
+                &field("connect"),
+                "give this projection's weights in `weight`, not in the connection file",
+            ));
+        }
+        let weight = self.glial_weight(raw, port, target, &field)?;
+        let delay = match &p.delay {
+            None => ValueSpec::Constant(sim.dt),
+            Some(d) => {
+                let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
+                self.check_delay(&spec, sim.dt)
+                    .map_err(|m| self.err(span_of(d), &field("delay"), m))?;
+                spec
+            }
+        };
+        Ok(Some(ProjectionSpec {
+            name: name.to_string(),
+            from,
+            to,
+            rule,
+            weight,
+            delay,
+            port,
+            allow_autapses: p.allow_autapses.unwrap_or(false),
+            plasticity: None,
+        }))
+    }
+
+    /// The port of a projection that is tripartite, a slow inward current,
+    /// or ends in an astrocyte or a Levy–Baxter neuron; `None` for others.
+    fn glial_port(
+        &self,
+        p: &RawProjection,
+        source: &PopulationSpec,
+        target: &PopulationSpec,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<Option<Port>> {
         let synapse = p.synapse.as_ref().map(|s| s.get_ref().as_str());
         let synapse_span = p.synapse.as_ref().and_then(span_of);
         let lb_target = matches!(target.kind, NeuronKind::Meta(MetaParams::LevyBaxter { .. }));
@@ -107,29 +165,20 @@ impl Validator<'_> {
             }
             _ => return Ok(None),
         };
-        if let Some(r) = &p.receptor {
-            return Err(self.err(
-                span_of(r),
-                &field("receptor"),
-                "only current synapses have a receptor; remove `receptor`",
-            ));
-        }
-        if let Some(r) = &p.plasticity {
-            return Err(self.err(
-                span_of(r),
-                &field("plasticity"),
-                "plasticity applies to spiking synapses onto lif or cuba_lif populations, not to glial or graded projections",
-            ));
-        }
-        let (rule, listed_dim) =
-            self.connect(&p.connect, source.size, target.size, &field("connect"))?;
-        if listed_dim.is_some() {
-            return Err(self.err(
-                span_of(&p.connect),
-                &field("connect"),
-                "give this projection's weights in `weight`, not in the connection file",
-            ));
-        }
+        Ok(Some(port))
+    }
+
+    /// A glial projection's weight: a voltage for Levy–Baxter targets, a
+    /// plain number otherwise; a slow inward current (amperes) becomes the
+    /// target's drive `r_m · i`.
+    fn glial_weight(
+        &self,
+        raw: &Spanned<RawProjection>,
+        port: Port,
+        target: &PopulationSpec,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<ValueSpec> {
+        let p = raw.get_ref();
         let weight = match (&p.weight, port) {
             (Some(w), Port::Voltage) => {
                 self.value_spec(w, &[Dimension::Voltage], &field("weight"), None)?
@@ -170,26 +219,7 @@ impl Validator<'_> {
             }
             _ => weight,
         };
-        let delay = match &p.delay {
-            None => ValueSpec::Constant(sim.dt),
-            Some(d) => {
-                let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
-                self.check_delay(&spec, sim.dt)
-                    .map_err(|m| self.err(span_of(d), &field("delay"), m))?;
-                spec
-            }
-        };
-        Ok(Some(ProjectionSpec {
-            name: name.to_string(),
-            from,
-            to,
-            rule,
-            weight,
-            delay,
-            port,
-            allow_autapses: p.allow_autapses.unwrap_or(false),
-            plasticity: None,
-        }))
+        Ok(weight)
     }
 }
 
