@@ -1,6 +1,6 @@
 //! Continual-learning experiment files: a training experiment (`[data]`,
 //! `[[layer]]`, `[readout]`, `[training]`, `[output]`, see
-//! `learn::experiment`; `training.epochs` is the epoch count per task) plus
+//! `learn::train::experiment`; `training.epochs` is the epoch count per task) plus
 //!
 //! ```toml
 //! [continual]
@@ -38,10 +38,10 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::hlop::{HlopConfig, HlopLayerConfig, SpikeQuantiser};
 use super::tasks::Head;
 use crate::learn::bounds;
-use crate::learn::experiment::{Experiment, parse_experiment, read_experiment_file, span};
-use crate::learn::hlop::{HlopConfig, HlopLayerConfig, SpikeQuantiser};
+use crate::learn::train::experiment::{Experiment, parse_experiment, read_experiment_file, span};
 use crate::model::ModelError;
 use crate::model::error::Source;
 

@@ -8,7 +8,7 @@
 //! duration = "45 ms"       # optional; default: the latest spike
 //! channel_group = 1        # merge this many consecutive channels
 //! format = "spikes"        # or "real": raw values as currents into an
-//!                          # L2MU first layer (see `real_input`)
+//!                          # L2MU first layer (see `train::data`)
 //!
 //! [[layer]]                # hidden layers, in order
 //! size = 128
@@ -16,7 +16,7 @@
 //! tau_m = "10 ms"
 //! threshold = 1.0          # in units of the weights
 //! recurrent = false
-//! # or kind = "l2mu": see `l2mu_experiment`; kind = "meta": `meta_experiment`
+//! # or kind = "l2mu": see `experiment::l2mu`; kind = "meta": `experiment::meta`
 //! delays = { mode = "learned", max_delay = "24 ms", lr_scale = 100 }
 //!                          # optional per-synapse delays in 0..=max_delay:
 //!                          # "learned" (DCLS), "random" (fixed) or "none";
@@ -47,123 +47,26 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use toml::Spanned;
 
-use super::bounds;
-use super::delays::{DelayMode, DelaySpec};
-use super::l2mu_experiment::{l2mu_layer, reject_l2mu_fields};
-use super::l2mu_layer::L2muShape;
-use super::meta_experiment::{meta_layer, reject_meta_fields};
-use super::meta_layer::MetaShape;
-use super::net::{LifShape, Readout};
-use super::optim::OptimizerKind;
-use super::schedule::{LrSchedule, RawSchedule, parse_clip, parse_schedule};
-use super::surrogate::Surrogate;
+pub mod l2mu;
+pub mod meta;
+mod raw;
+
+use crate::learn::bounds;
+use crate::learn::delays::layer::{DelayMode, DelaySpec};
+use crate::learn::layers::l2mu::layer::L2muShape;
+use crate::learn::layers::meta::MetaShape;
+use crate::learn::net::{LifShape, Readout};
+use crate::learn::optim::OptimizerKind;
+use crate::learn::surrogate::Surrogate;
+use crate::learn::train::schedule::{LrSchedule, RawSchedule, parse_clip, parse_schedule};
 use crate::model::ModelError;
 use crate::model::error::Source;
 use crate::model::units::{Dimension, parse_as};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExperiment {
-    data: RawData,
-    #[serde(default, rename = "layer")]
-    layers: Vec<RawLayer>,
-    readout: RawReadout,
-    #[serde(default)]
-    training: RawTraining,
-    #[serde(default)]
-    output: Option<RawOutput>,
-    /// Read by `continual::experiment`; here only noted.
-    continual: Option<toml::Value>,
-    hlop: Option<toml::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawData {
-    /// "spikes" (default) or "real" (see `real_input`).
-    format: Option<Spanned<String>>,
-    train: Spanned<String>,
-    test: Spanned<String>,
-    dt: Spanned<String>,
-    duration: Option<Spanned<String>>,
-    channel_group: Option<Spanned<i64>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawLayer {
-    /// "lif" (default: the neuron decides LIF or CuBa LIF) or "l2mu".
-    pub(super) kind: Option<Spanned<String>>,
-    pub(super) size: Spanned<i64>,
-    pub(super) neuron: Option<Spanned<String>>,
-    pub(super) tau_m: Option<Spanned<String>>,
-    pub(super) tau_syn: Option<Spanned<String>>,
-    pub(super) threshold: Option<Spanned<f64>>,
-    pub(super) recurrent: Option<bool>,
-    // L2MU only (see `l2mu_experiment`).
-    pub(super) order: Option<Spanned<i64>>,
-    pub(super) theta: Option<Spanned<String>>,
-    pub(super) memory_size: Option<Spanned<i64>>,
-    /// Per-synapse delays of the layer's inputs (LIF layers only).
-    pub(super) delays: Option<Spanned<RawDelays>>,
-    // Meta only (see `meta_experiment`).
-    pub(super) firing: Option<Spanned<String>>,
-    pub(super) delta_u: Option<Spanned<f64>>,
-    pub(super) rho_0: Option<Spanned<String>>,
-    pub(super) estimator: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawDelays {
-    mode: Spanned<String>,
-    max_delay: Option<Spanned<String>>,
-    lr_scale: Option<Spanned<f64>>,
-    sharpen: Option<Spanned<f64>>,
-    retrain: Option<Spanned<usize>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReadout {
-    kind: Spanned<String>,
-    tau_m: Spanned<String>,
-    threshold: Option<Spanned<f64>>,
-    /// Read only the last part of each sample (a time), e.g. one step.
-    window: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTraining {
-    epochs: Option<Spanned<i64>>,
-    batch_size: Option<Spanned<i64>>,
-    optimizer: Option<Spanned<String>>,
-    lr: Option<Spanned<f64>>,
-    momentum: Option<Spanned<f64>>,
-    surrogate: Option<Spanned<String>>,
-    surrogate_scale: Option<Spanned<f64>>,
-    rule: Option<Spanned<String>>,
-    learn_tau: Option<bool>,
-    learn_threshold: Option<bool>,
-    learn_escape: Option<bool>,
-    init_gain: Option<Spanned<f64>>,
-    seed: Option<u64>,
-    threads: Option<Spanned<i64>>,
-    schedule: Option<Spanned<String>>,
-    decay_every: Option<Spanned<i64>>,
-    decay_factor: Option<Spanned<f64>>,
-    clip_grad_norm: Option<Spanned<f64>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOutput {
-    dir: Option<String>,
-}
+use l2mu::{l2mu_layer, reject_l2mu_fields};
+use meta::{meta_layer, reject_meta_fields};
+use raw::{RawData, RawDelays, RawExperiment, RawLayer};
 
 /// How gradients are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::bounds;
 use super::lzc::{NearestMean, binarise, complexity};
+use super::neuron::{Rates, Readout, Response, Tempotron};
 use super::patterns::{ClassSpec, Classes, Pattern};
-use super::tempotron::{Rates, Readout, Response, Tempotron};
 use crate::engine::rng;
+use crate::learn::bounds;
 use crate::model::ModelError;
 use crate::model::error::Source;
 use crate::model::spec::Escape;
