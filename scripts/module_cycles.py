@@ -11,7 +11,8 @@ names a path into B's subtree: `use crate::...`, `use super::...`,
 and a use of a name the parent module re-exports (`super::Name` where the
 parent has `use child::Name`) counts as a use of that child. Comments and
 string literals are skipped; `#[cfg(test)]` modules count like any other
-code (a test that reaches into a sibling is a dependency too).
+code (a test that reaches into a sibling is a dependency too) unless
+--skip-tests leaves them out. -r also checks every folder below those given.
 
 Every elementary cycle is printed with the file:line that makes each arrow,
 so that the fix is in view. Exit status: 0 when no folder has a cycle, 1 when
@@ -183,10 +184,14 @@ def scan_file(top, file, tokens, modules, refs):
         elif is_inline_mod(tokens, i):
             inner = here + (tokens[i + 1][1],)
             modules.setdefault(inner, Module(inner, file))
+            if test_only(tokens, i):
+                TEST_MODULES.add(inner)
             stack.append((inner, depth))
             depth += 1
             i += 3
             continue
+        elif is_mod_declaration(tokens, i) and test_only(tokens, i):
+            TEST_MODULES.add(here + (tokens[i + 1][1],))
         elif kind == "id" and text == "use" and not next_is(tokens, i, "<"):
             i = scan_use(tokens, i + 1, here, file, modules, refs)
             continue
@@ -196,6 +201,38 @@ def scan_file(top, file, tokens, modules, refs):
                 refs.append((here, here, segs, file, line))
                 continue
         i += 1
+
+
+# Modules compiled for tests only (`#[cfg(test)] mod x;` or `mod x { ... }`).
+TEST_MODULES = set()
+
+
+def is_mod_declaration(tokens, i):
+    return (
+        tokens[i][:2] == ("id", "mod")
+        and i + 2 < len(tokens)
+        and tokens[i + 1][0] == "id"
+        and tokens[i + 2][1] == ";"
+    )
+
+
+def test_only(tokens, i):
+    """Whether the `mod` at tokens[i] carries a `#[cfg(test)]` attribute."""
+    j = i - 1
+    if j >= 0 and tokens[j][1] == ")":  # pub(crate), pub(super), ...
+        while j >= 0 and tokens[j][1] != "(":
+            j -= 1
+        j -= 1
+    if j >= 0 and tokens[j][1] == "pub":
+        j -= 1
+    while j >= 0 and tokens[j][1] == "]":
+        k = j
+        while k >= 0 and tokens[k][1] != "[":
+            k -= 1
+        if [t[1] for t in tokens[k + 1 : j]] == ["cfg", "(", "test", ")"]:
+            return True
+        j = k - 2  # before the attribute's `#`
+    return False
 
 
 def is_inline_mod(tokens, i):
@@ -334,10 +371,16 @@ def follow(modules, cur, name):
     return None
 
 
-def edges(modules, refs):
+def in_tests(path):
+    return any(tuple(path[:k]) in TEST_MODULES for k in range(1, len(path) + 1))
+
+
+def edges(modules, refs, skip_tests):
     """{(from module, to module): [(file, line), ...]} for every reference."""
     found = {}
     for here, origin, segs, file, line in refs:
+        if skip_tests and in_tests(here):
+            continue
         path = absolute(modules, origin, segs)
         if path is None:
             continue
@@ -456,17 +499,31 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folders", nargs="+", help="folders under a crate's src/, e.g. src/learn")
     ap.add_argument("--limit", type=int, default=200, help="cycles printed per component")
+    ap.add_argument(
+        "-r", "--recursive", action="store_true", help="also every folder under each one given"
+    )
+    ap.add_argument(
+        "--skip-tests",
+        action="store_true",
+        help="leave out code under #[cfg(test)] modules (counted by default)",
+    )
     args = ap.parse_args(argv)
+    folders = []
+    for folder in args.folders:
+        folders.append(folder)
+        if args.recursive and os.path.isdir(folder):
+            below = [os.path.join(r, d) for r, dirs, _ in os.walk(folder) for d in dirs]
+            folders.extend(sorted(below))
     crates = {}
     total = 0
-    for folder in args.folders:
+    for folder in folders:
         src, parent = crate_src(folder)
         if src is None or not os.path.isdir(folder):
             print(f"{folder}: not a folder under a crate's src/", file=sys.stderr)
             return 2
         if src not in crates:
             modules, refs = read_crate(src)
-            crates[src] = (modules, edges(modules, refs))
+            crates[src] = (modules, edges(modules, refs, args.skip_tests))
         modules, found = crates[src]
         graph = child_graph(modules, found, parent)
         total += report(folder, parent, graph, args.limit, src)
