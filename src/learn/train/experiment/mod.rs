@@ -66,7 +66,7 @@ use crate::model::error::Source;
 use crate::model::units::{Dimension, parse_as};
 use l2mu::{l2mu_layer, reject_l2mu_fields};
 use meta::{meta_layer, reject_meta_fields};
-use raw::{RawData, RawDelays, RawExperiment, RawLayer};
+use raw::{RawData, RawDelays, RawExperiment, RawLayer, RawReadout, RawTraining};
 
 /// How gradients are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,349 +153,31 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     let raw: RawExperiment =
         toml::from_str(text).map_err(|e| src.error(e.span(), "", e.message().to_string()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let err = |s: Span, field: &str, msg: String| src.error(s, field, msg);
-    let time = |s: &Spanned<String>, field: &str| -> Result<f64, ModelError> {
-        let v = parse_as(s.get_ref(), Dimension::Time)
-            .map_err(|e| err(span(s), field, e.to_string()))?;
-        if v > 0.0 && v.is_finite() {
-            Ok(v)
-        } else {
-            Err(err(
-                span(s),
-                field,
-                format!("must be a positive time, found {v} s"),
-            ))
-        }
-    };
-    let positive = |s: &Spanned<i64>, field: &str| -> Result<usize, ModelError> {
-        usize::try_from(*s.get_ref())
-            .ok()
-            .filter(|&v| v > 0)
-            .ok_or_else(|| {
-                err(
-                    span(s),
-                    field,
-                    format!("must be ≥ 1, found {}", s.get_ref()),
-                )
-            })
-    };
-
     let d = &raw.data;
-    let dt = time(&d.dt, "data.dt")?;
-    let duration = match &d.duration {
-        Some(s) => {
-            let v = time(s, "data.duration")?;
-            bounds::sample_steps(&src, s, "data.duration", v, dt)?;
-            Some(v)
-        }
-        None => None,
-    };
-    let channel_group = d
-        .channel_group
-        .as_ref()
-        .map(|s| bounds::count_in(&src, s, "data.channel_group", 1..=bounds::CHANNEL_GROUP))
-        .transpose()?
-        .unwrap_or(1);
-
-    if raw.layers.is_empty() {
-        return Err(err(
-            None,
-            "layer",
-            "at least one hidden [[layer]] is needed".into(),
-        ));
-    }
-    let mut layers = Vec::new();
-    let mut l2mu_layers = Vec::new();
-    let mut meta_layers = Vec::new();
-    let mut delays = Vec::new();
-    for (i, l) in raw.layers.iter().enumerate() {
-        let f = |name: &str| format!("layer[{i}].{name}");
-        match l.kind.as_ref().map(|k| k.get_ref().as_str()) {
-            None | Some("lif") => {
-                reject_l2mu_fields(&src, i, l)?;
-                reject_meta_fields(&src, i, l)?;
-            }
-            // The membrane's fields are read below, as a LIF layer's.
-            Some("meta") => {
-                reject_l2mu_fields(&src, i, l)?;
-                meta_layers.push((i, meta_layer(&src, i, l, dt)?));
-            }
-            Some("l2mu") => {
-                reject_meta_fields(&src, i, l)?;
-                let (lif, shape) = l2mu_layer(&src, i, l, dt)?;
-                layers.push(lif);
-                if let Some(d) = &l.delays {
-                    return Err(err(
-                        span(d),
-                        &f("delays"),
-                        "per-synapse delays apply to LIF layers only, not to an L2MU layer".into(),
-                    ));
-                }
-                l2mu_layers.push((i, shape));
-                delays.push(None);
-                continue;
-            }
-            Some(other) => {
-                return Err(err(
-                    l.kind.as_ref().and_then(span),
-                    &f("kind"),
-                    format!("unknown layer kind {other:?}, expected \"lif\", \"meta\" or \"l2mu\""),
-                ));
-            }
-        }
-        let Some(tau_m) = &l.tau_m else {
-            return Err(err(span(&l.size), &f("tau_m"), "missing `tau_m`".into()));
-        };
-        let neuron = l.neuron.as_ref().map_or("lif", |n| n.get_ref().as_str());
-        let tau_syn = match (neuron, &l.tau_syn) {
-            ("lif", None) => None,
-            ("lif", Some(t)) => {
-                return Err(err(
-                    span(t),
-                    &f("tau_syn"),
-                    "a \"lif\" layer has no synaptic current; use neuron = \"cuba_lif\"".into(),
-                ));
-            }
-            ("cuba_lif", Some(t)) => Some(time(t, &f("tau_syn"))? / dt),
-            ("cuba_lif", None) => {
-                return Err(err(
-                    l.neuron.as_ref().and_then(span),
-                    &f("tau_syn"),
-                    "a \"cuba_lif\" layer needs `tau_syn`".into(),
-                ));
-            }
-            (other, _) => {
-                return Err(err(
-                    l.neuron.as_ref().and_then(span),
-                    &f("neuron"),
-                    format!("unknown neuron {other:?}; trainable: \"lif\", \"cuba_lif\""),
-                ));
-            }
-        };
-        let delay = match &l.delays {
-            Some(d) => delay_spec(&src, d, &f("delays"), dt, &time)?,
-            None => None,
-        };
-        if let (Some(_), Some(d)) = (delay, &l.delays)
-            && (tau_syn.is_some() || l.recurrent == Some(true))
-        {
-            return Err(err(
-                span(d),
-                &f("delays"),
-                "delays go on feed-forward \"lif\" layers only".into(),
-            ));
-        }
-        delays.push(delay);
-        layers.push(LifShape {
-            size: positive(&l.size, &f("size"))?,
-            tau: time(tau_m, &f("tau_m"))? / dt,
-            threshold: l
-                .threshold
-                .as_ref()
-                .map(|t| bounds::positive_up_to(&src, t, &f("threshold"), bounds::WEIGHT_SCALE))
-                .transpose()?
-                .unwrap_or(1.0),
-            recurrent: l.recurrent.unwrap_or(false),
-            spiking: true,
-            tau_syn,
-        });
-    }
+    let (dt, duration, channel_group) = data_grid(&src, d)?;
+    let Hidden {
+        mut layers,
+        l2mu_layers,
+        meta_layers,
+        delays,
+    } = hidden_layers(&src, &raw.layers, dt)?;
     let r = &raw.readout;
-    let readout = match r.kind.get_ref().as_str() {
-        "membrane" => Readout::Membrane,
-        "spike_count" => Readout::SpikeCount,
-        other => {
-            return Err(err(
-                span(&r.kind),
-                "readout.kind",
-                format!("unknown read-out {other:?}, expected \"membrane\" or \"spike_count\""),
-            ));
-        }
-    };
-    if readout == Readout::Membrane
-        && let Some(t) = &r.threshold
-    {
-        return Err(err(
-            span(t),
-            "readout.threshold",
-            "a membrane read-out does not spike; remove the threshold".into(),
-        ));
-    }
-
+    let readout = readout_kind(&src, r)?;
     let t = &raw.training;
-    let name = |s: &Option<Spanned<String>>, default: &str| {
-        s.as_ref()
-            .map_or(default.to_string(), |s| s.get_ref().clone())
-    };
-    let sspan = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.span());
-    let optimizer = match name(&t.optimizer, "adam").as_str() {
-        "adam" => OptimizerKind::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        },
-        "sgd" => OptimizerKind::Sgd {
-            momentum: match &t.momentum {
-                Some(m) if !(0.0..1.0).contains(m.get_ref()) => {
-                    return Err(err(
-                        span(m),
-                        "training.momentum",
-                        format!("must be in [0, 1), found {}", m.get_ref()),
-                    ));
-                }
-                Some(m) => *m.get_ref(),
-                None => 0.0,
-            },
-        },
-        other => {
-            return Err(err(
-                sspan(&t.optimizer),
-                "training.optimizer",
-                format!("unknown optimizer {other:?}, expected \"adam\" or \"sgd\""),
-            ));
-        }
-    };
-    let scale = t
-        .surrogate_scale
-        .as_ref()
-        .map(|s| {
-            bounds::positive_up_to(&src, s, "training.surrogate_scale", bounds::SURROGATE_SCALE)
-        })
-        .transpose()?;
-    let surrogate = match name(&t.surrogate, "fast_sigmoid").as_str() {
-        "fast_sigmoid" => Surrogate::FastSigmoid {
-            slope: scale.unwrap_or(25.0),
-        },
-        "arctan" => Surrogate::Arctan {
-            alpha: scale.unwrap_or(2.0),
-        },
-        other => {
-            return Err(err(
-                sspan(&t.surrogate),
-                "training.surrogate",
-                format!("unknown surrogate {other:?}, expected \"fast_sigmoid\" or \"arctan\""),
-            ));
-        }
-    };
-    let rule = match name(&t.rule, "bptt").as_str() {
-        "bptt" => Rule::Bptt,
-        "online" => Rule::Online,
-        other => {
-            return Err(err(
-                sspan(&t.rule),
-                "training.rule",
-                format!("unknown rule {other:?}, expected \"bptt\" or \"online\""),
-            ));
-        }
-    };
-    layers.push(LifShape {
-        size: 0, // the class count, known once the data is read
-        tau: time(&r.tau_m, "readout.tau_m")? / dt,
-        threshold: r
-            .threshold
-            .as_ref()
-            .map(|t| bounds::positive_up_to(&src, t, "readout.threshold", bounds::WEIGHT_SCALE))
-            .transpose()?
-            .unwrap_or(1.0),
-        recurrent: false,
-        spiking: readout == Readout::SpikeCount,
-        tau_syn: None,
-    });
-    let readout_window = match &r.window {
-        Some(w) => {
-            let v = time(w, "readout.window")?;
-            if let Some(d) = duration
-                && v > d
-            {
-                return Err(err(
-                    span(w),
-                    "readout.window",
-                    format!("{:?} is longer than the sample duration", w.get_ref()),
-                ));
-            }
-            // A window shorter than dt reads the last step.
-            bounds::sample_steps(&src, w, "readout.window", v.max(dt), dt)?
-        }
-        None => 0,
-    };
-    if let Some((i, _)) = l2mu_layers.first() {
-        if rule == Rule::Online {
-            return Err(err(
-                sspan(&t.rule),
-                "training.rule",
-                format!("the online rule trains \"lif\" layers only; layer[{i}] is an \"l2mu\""),
-            ));
-        }
-        if !matches!(surrogate, Surrogate::FastSigmoid { .. }) {
-            return Err(err(
-                sspan(&t.surrogate),
-                "training.surrogate",
-                format!("an \"l2mu\" layer (layer[{i}]) trains with \"fast_sigmoid\" only"),
-            ));
-        }
-    }
-    if rule == Rule::Online
-        && let Some((i, _)) = meta_layers.first()
-    {
-        return Err(err(
-            sspan(&t.rule),
-            "training.rule",
-            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"meta\""),
-        ));
-    }
-    if rule == Rule::Online
-        && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
-    {
-        return Err(err(
-            sspan(&t.rule),
-            "training.rule",
-            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"cuba_lif\""),
-        ));
-    }
-    if rule == Rule::Online
-        && let Some(i) = delays.iter().position(Option::is_some)
-    {
-        return Err(err(
-            sspan(&t.rule),
-            "training.rule",
-            format!("the online rule does not train delays; layer[{i}] has some"),
-        ));
-    }
-    let epochs = t
-        .epochs
-        .as_ref()
-        .map(|s| bounds::count_in(&src, s, "training.epochs", 1..=bounds::EPOCHS))
-        .transpose()?
-        .unwrap_or(10);
-    for (i, l) in raw.layers.iter().enumerate() {
-        if let Some(r) = l.delays.as_ref().and_then(|d| d.get_ref().retrain.as_ref())
-            && *r.get_ref() >= epochs
-        {
-            return Err(err(
-                span(r),
-                &format!("layer[{i}].delays.retrain"),
-                format!(
-                    "must be fewer than the {epochs} epochs (the delays are learned before it), found {}",
-                    r.get_ref()
-                ),
-            ));
-        }
-    }
-    let threads = match &t.threads {
-        Some(s) => {
-            let n = u64::try_from(*s.get_ref()).map_err(|_| {
-                err(
-                    span(s),
-                    "training.threads",
-                    format!("must be ≥ 0, found {}", s.get_ref()),
-                )
-            })?;
-            crate::model::memory::thread_limit(n)
-                .map_err(|msg| err(span(s), "training.threads", msg))?;
-            n as usize
-        }
-        None => 0,
-    };
+    let optimizer = optimizer(&src, t)?;
+    let surrogate = surrogate(&src, t)?;
+    let rule = rule(&src, t)?;
+    layers.push(readout_layer(&src, r, readout, dt)?);
+    let readout_window = readout_window(&src, r, duration, dt)?;
+    check_rule(
+        &src,
+        t,
+        rule,
+        surrogate,
+        (&layers, &l2mu_layers, &meta_layers, &delays),
+    )?;
+    let epochs = epochs(&src, t, &raw.layers)?;
+    let threads = threads(&src, t)?;
     let lr_schedule = parse_schedule(
         &src,
         &RawSchedule {
@@ -561,6 +243,443 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     })
 }
 
+/// A time field that must be positive, in seconds.
+fn positive_time(src: &Source, s: &Spanned<String>, field: &str) -> Result<f64, ModelError> {
+    let v = parse_as(s.get_ref(), Dimension::Time)
+        .map_err(|e| src.error(span(s), field, e.to_string()))?;
+    if v > 0.0 && v.is_finite() {
+        Ok(v)
+    } else {
+        Err(src.error(
+            span(s),
+            field,
+            format!("must be a positive time, found {v} s"),
+        ))
+    }
+}
+
+/// `[data]`'s grid: the step, the sample duration, the channel grouping.
+fn data_grid(src: &Source, d: &RawData) -> Result<(f64, Option<f64>, usize), ModelError> {
+    let dt = positive_time(src, &d.dt, "data.dt")?;
+    let duration = match &d.duration {
+        Some(s) => {
+            let v = positive_time(src, s, "data.duration")?;
+            bounds::sample_steps(src, s, "data.duration", v, dt)?;
+            Some(v)
+        }
+        None => None,
+    };
+    let channel_group = d
+        .channel_group
+        .as_ref()
+        .map(|s| bounds::count_in(src, s, "data.channel_group", 1..=bounds::CHANNEL_GROUP))
+        .transpose()?
+        .unwrap_or(1);
+    Ok((dt, duration, channel_group))
+}
+
+/// The hidden layers, in the shapes [`Experiment`] keeps them.
+struct Hidden {
+    layers: Vec<LifShape>,
+    l2mu_layers: Vec<(usize, L2muShape)>,
+    meta_layers: Vec<(usize, MetaShape)>,
+    delays: Vec<Option<DelaySpec>>,
+}
+
+/// The `[[layer]]` tables: LIF, CuBa LIF and meta layers (whose membrane
+/// reads as a LIF layer's), and L2MU cells.
+fn hidden_layers(src: &Source, raw: &[RawLayer], dt: f64) -> Result<Hidden, ModelError> {
+    if raw.is_empty() {
+        return Err(src.error(None, "layer", "at least one hidden [[layer]] is needed"));
+    }
+    let mut hidden = Hidden {
+        layers: Vec::new(),
+        l2mu_layers: Vec::new(),
+        meta_layers: Vec::new(),
+        delays: Vec::new(),
+    };
+    for (i, l) in raw.iter().enumerate() {
+        let f = |name: &str| format!("layer[{i}].{name}");
+        match l.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("lif") => {
+                reject_l2mu_fields(src, i, l)?;
+                reject_meta_fields(src, i, l)?;
+            }
+            // The membrane's fields are read below, as a LIF layer's.
+            Some("meta") => {
+                reject_l2mu_fields(src, i, l)?;
+                hidden.meta_layers.push((i, meta_layer(src, i, l, dt)?));
+            }
+            Some("l2mu") => {
+                reject_meta_fields(src, i, l)?;
+                let (lif, shape) = l2mu_layer(src, i, l, dt)?;
+                hidden.layers.push(lif);
+                if let Some(d) = &l.delays {
+                    return Err(src.error(
+                        span(d),
+                        f("delays"),
+                        "per-synapse delays apply to LIF layers only, not to an L2MU layer",
+                    ));
+                }
+                hidden.l2mu_layers.push((i, shape));
+                hidden.delays.push(None);
+                continue;
+            }
+            Some(other) => {
+                return Err(src.error(
+                    l.kind.as_ref().and_then(span),
+                    f("kind"),
+                    format!("unknown layer kind {other:?}, expected \"lif\", \"meta\" or \"l2mu\""),
+                ));
+            }
+        }
+        let (shape, delay) = lif_layer(src, i, l, dt)?;
+        hidden.delays.push(delay);
+        hidden.layers.push(shape);
+    }
+    Ok(hidden)
+}
+
+/// Layer `i` as a LIF or CuBa LIF layer, and the delays of its inputs.
+fn lif_layer(
+    src: &Source,
+    i: usize,
+    l: &RawLayer,
+    dt: f64,
+) -> Result<(LifShape, Option<DelaySpec>), ModelError> {
+    let f = |name: &str| format!("layer[{i}].{name}");
+    let Some(tau_m) = &l.tau_m else {
+        return Err(src.error(span(&l.size), f("tau_m"), "missing `tau_m`"));
+    };
+    let neuron = l.neuron.as_ref().map_or("lif", |n| n.get_ref().as_str());
+    let tau_syn = match (neuron, &l.tau_syn) {
+        ("lif", None) => None,
+        ("lif", Some(t)) => {
+            return Err(src.error(
+                span(t),
+                f("tau_syn"),
+                "a \"lif\" layer has no synaptic current; use neuron = \"cuba_lif\"",
+            ));
+        }
+        ("cuba_lif", Some(t)) => Some(positive_time(src, t, &f("tau_syn"))? / dt),
+        ("cuba_lif", None) => {
+            return Err(src.error(
+                l.neuron.as_ref().and_then(span),
+                f("tau_syn"),
+                "a \"cuba_lif\" layer needs `tau_syn`",
+            ));
+        }
+        (other, _) => {
+            return Err(src.error(
+                l.neuron.as_ref().and_then(span),
+                f("neuron"),
+                format!("unknown neuron {other:?}; trainable: \"lif\", \"cuba_lif\""),
+            ));
+        }
+    };
+    let delay = match &l.delays {
+        Some(d) => delay_spec(src, d, &f("delays"), dt)?,
+        None => None,
+    };
+    if let (Some(_), Some(d)) = (delay, &l.delays)
+        && (tau_syn.is_some() || l.recurrent == Some(true))
+    {
+        return Err(src.error(
+            span(d),
+            f("delays"),
+            "delays go on feed-forward \"lif\" layers only",
+        ));
+    }
+    let shape = LifShape {
+        size: positive_count(src, &l.size, &f("size"))?,
+        tau: positive_time(src, tau_m, &f("tau_m"))? / dt,
+        threshold: l
+            .threshold
+            .as_ref()
+            .map(|t| bounds::positive_up_to(src, t, &f("threshold"), bounds::WEIGHT_SCALE))
+            .transpose()?
+            .unwrap_or(1.0),
+        recurrent: l.recurrent.unwrap_or(false),
+        spiking: true,
+        tau_syn,
+    };
+    Ok((shape, delay))
+}
+
+/// A count that must be at least 1.
+fn positive_count(src: &Source, s: &Spanned<i64>, field: &str) -> Result<usize, ModelError> {
+    usize::try_from(*s.get_ref())
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| {
+            src.error(
+                span(s),
+                field,
+                format!("must be ≥ 1, found {}", s.get_ref()),
+            )
+        })
+}
+
+/// `readout.kind`; a membrane read-out takes no threshold.
+fn readout_kind(src: &Source, r: &RawReadout) -> Result<Readout, ModelError> {
+    let readout = match r.kind.get_ref().as_str() {
+        "membrane" => Readout::Membrane,
+        "spike_count" => Readout::SpikeCount,
+        other => {
+            return Err(src.error(
+                span(&r.kind),
+                "readout.kind",
+                format!("unknown read-out {other:?}, expected \"membrane\" or \"spike_count\""),
+            ));
+        }
+    };
+    if readout == Readout::Membrane
+        && let Some(t) = &r.threshold
+    {
+        return Err(src.error(
+            span(t),
+            "readout.threshold",
+            "a membrane read-out does not spike; remove the threshold",
+        ));
+    }
+    Ok(readout)
+}
+
+/// A name field's value, or `default` when absent.
+fn name_or(s: &Option<Spanned<String>>, default: &str) -> String {
+    s.as_ref()
+        .map_or(default.to_string(), |s| s.get_ref().clone())
+}
+
+fn span_of(s: &Option<Spanned<String>>) -> Span {
+    s.as_ref().map(|s| s.span())
+}
+
+/// `training.optimizer` (and the momentum of SGD).
+fn optimizer(src: &Source, t: &RawTraining) -> Result<OptimizerKind, ModelError> {
+    Ok(match name_or(&t.optimizer, "adam").as_str() {
+        "adam" => OptimizerKind::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        "sgd" => OptimizerKind::Sgd {
+            momentum: match &t.momentum {
+                Some(m) if !(0.0..1.0).contains(m.get_ref()) => {
+                    return Err(src.error(
+                        span(m),
+                        "training.momentum",
+                        format!("must be in [0, 1), found {}", m.get_ref()),
+                    ));
+                }
+                Some(m) => *m.get_ref(),
+                None => 0.0,
+            },
+        },
+        other => {
+            return Err(src.error(
+                span_of(&t.optimizer),
+                "training.optimizer",
+                format!("unknown optimizer {other:?}, expected \"adam\" or \"sgd\""),
+            ));
+        }
+    })
+}
+
+/// `training.surrogate` and its `surrogate_scale`.
+fn surrogate(src: &Source, t: &RawTraining) -> Result<Surrogate, ModelError> {
+    let scale = t
+        .surrogate_scale
+        .as_ref()
+        .map(|s| {
+            bounds::positive_up_to(src, s, "training.surrogate_scale", bounds::SURROGATE_SCALE)
+        })
+        .transpose()?;
+    Ok(match name_or(&t.surrogate, "fast_sigmoid").as_str() {
+        "fast_sigmoid" => Surrogate::FastSigmoid {
+            slope: scale.unwrap_or(25.0),
+        },
+        "arctan" => Surrogate::Arctan {
+            alpha: scale.unwrap_or(2.0),
+        },
+        other => {
+            return Err(src.error(
+                span_of(&t.surrogate),
+                "training.surrogate",
+                format!("unknown surrogate {other:?}, expected \"fast_sigmoid\" or \"arctan\""),
+            ));
+        }
+    })
+}
+
+/// `training.rule`.
+fn rule(src: &Source, t: &RawTraining) -> Result<Rule, ModelError> {
+    Ok(match name_or(&t.rule, "bptt").as_str() {
+        "bptt" => Rule::Bptt,
+        "online" => Rule::Online,
+        other => {
+            return Err(src.error(
+                span_of(&t.rule),
+                "training.rule",
+                format!("unknown rule {other:?}, expected \"bptt\" or \"online\""),
+            ));
+        }
+    })
+}
+
+/// The read-out as the network's last LIF layer (its size, the class
+/// count, is known once the data is read).
+fn readout_layer(
+    src: &Source,
+    r: &RawReadout,
+    readout: Readout,
+    dt: f64,
+) -> Result<LifShape, ModelError> {
+    Ok(LifShape {
+        size: 0,
+        tau: positive_time(src, &r.tau_m, "readout.tau_m")? / dt,
+        threshold: r
+            .threshold
+            .as_ref()
+            .map(|t| bounds::positive_up_to(src, t, "readout.threshold", bounds::WEIGHT_SCALE))
+            .transpose()?
+            .unwrap_or(1.0),
+        recurrent: false,
+        spiking: readout == Readout::SpikeCount,
+        tau_syn: None,
+    })
+}
+
+/// `readout.window` in steps (0: the whole sample).
+fn readout_window(
+    src: &Source,
+    r: &RawReadout,
+    duration: Option<f64>,
+    dt: f64,
+) -> Result<usize, ModelError> {
+    Ok(match &r.window {
+        Some(w) => {
+            let v = positive_time(src, w, "readout.window")?;
+            if let Some(d) = duration
+                && v > d
+            {
+                return Err(src.error(
+                    span(w),
+                    "readout.window",
+                    format!("{:?} is longer than the sample duration", w.get_ref()),
+                ));
+            }
+            // A window shorter than dt reads the last step.
+            bounds::sample_steps(src, w, "readout.window", v.max(dt), dt)?
+        }
+        None => 0,
+    })
+}
+
+/// What the rule and surrogate can train: L2MU layers need BPTT with the
+/// fast sigmoid; the online rule trains plain feed-forward LIF layers.
+fn check_rule(
+    src: &Source,
+    t: &RawTraining,
+    rule: Rule,
+    surrogate: Surrogate,
+    (layers, l2mu_layers, meta_layers, delays): (
+        &[LifShape],
+        &[(usize, L2muShape)],
+        &[(usize, MetaShape)],
+        &[Option<DelaySpec>],
+    ),
+) -> Result<(), ModelError> {
+    if let Some((i, _)) = l2mu_layers.first() {
+        if rule == Rule::Online {
+            return Err(src.error(
+                span_of(&t.rule),
+                "training.rule",
+                format!("the online rule trains \"lif\" layers only; layer[{i}] is an \"l2mu\""),
+            ));
+        }
+        if !matches!(surrogate, Surrogate::FastSigmoid { .. }) {
+            return Err(src.error(
+                span_of(&t.surrogate),
+                "training.surrogate",
+                format!("an \"l2mu\" layer (layer[{i}]) trains with \"fast_sigmoid\" only"),
+            ));
+        }
+    }
+    if rule == Rule::Online
+        && let Some((i, _)) = meta_layers.first()
+    {
+        return Err(src.error(
+            span_of(&t.rule),
+            "training.rule",
+            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"meta\""),
+        ));
+    }
+    if rule == Rule::Online
+        && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
+    {
+        return Err(src.error(
+            span_of(&t.rule),
+            "training.rule",
+            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"cuba_lif\""),
+        ));
+    }
+    if rule == Rule::Online
+        && let Some(i) = delays.iter().position(Option::is_some)
+    {
+        return Err(src.error(
+            span_of(&t.rule),
+            "training.rule",
+            format!("the online rule does not train delays; layer[{i}] has some"),
+        ));
+    }
+    Ok(())
+}
+
+/// `training.epochs`; a layer's delays must be retrained before the last.
+fn epochs(src: &Source, t: &RawTraining, layers: &[RawLayer]) -> Result<usize, ModelError> {
+    let epochs = t
+        .epochs
+        .as_ref()
+        .map(|s| bounds::count_in(src, s, "training.epochs", 1..=bounds::EPOCHS))
+        .transpose()?
+        .unwrap_or(10);
+    for (i, l) in layers.iter().enumerate() {
+        if let Some(r) = l.delays.as_ref().and_then(|d| d.get_ref().retrain.as_ref())
+            && *r.get_ref() >= epochs
+        {
+            return Err(src.error(
+                span(r),
+                format!("layer[{i}].delays.retrain"),
+                format!(
+                    "must be fewer than the {epochs} epochs (the delays are learned before it), found {}",
+                    r.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(epochs)
+}
+
+/// `training.threads` (0: all cores), within what the machine allows.
+fn threads(src: &Source, t: &RawTraining) -> Result<usize, ModelError> {
+    Ok(match &t.threads {
+        Some(s) => {
+            let n = u64::try_from(*s.get_ref()).map_err(|_| {
+                src.error(
+                    span(s),
+                    "training.threads",
+                    format!("must be ≥ 0, found {}", s.get_ref()),
+                )
+            })?;
+            crate::model::memory::thread_limit(n)
+                .map_err(|msg| src.error(span(s), "training.threads", msg))?;
+            n as usize
+        }
+        None => 0,
+    })
+}
+
 /// Whether `[data] format` asks for raw real values: they need the
 /// duration (the steps per sample), no channel grouping, and an L2MU first
 /// layer to take them as currents.
@@ -607,16 +726,12 @@ fn real_format(
     }
 }
 
-/// Parses a time field to seconds (the closure of [`parse_experiment`]).
-type TimeField<'a> = dyn Fn(&Spanned<String>, &str) -> Result<f64, ModelError> + 'a;
-
 /// A layer's `delays` table: `None` for mode "none".
 fn delay_spec(
     src: &Source,
     d: &Spanned<RawDelays>,
     field: &str,
     dt: f64,
-    time: &TimeField<'_>,
 ) -> Result<Option<DelaySpec>, ModelError> {
     let r = d.get_ref();
     let mode = match r.mode.get_ref().as_str() {
@@ -640,7 +755,7 @@ fn delay_spec(
             "delays need `max_delay`".to_string(),
         ));
     };
-    let steps = time(max, &format!("{field}.max_delay"))? / dt;
+    let steps = positive_time(src, max, &format!("{field}.max_delay"))? / dt;
     if steps > bounds::DELAY_STEPS {
         return Err(src.error(
             span(max),
