@@ -48,7 +48,7 @@ enum Command {
     /// Summarise a results file.
     Info { results: PathBuf },
     /// Train and test a Tempotron (LIF or meta neuron) on two classes of
-    /// Poisson patterns, with an LZC read-out; see `learn::tempotron::experiment`.
+    /// Poisson patterns, with an LZC read-out; see `learn::tempotron_experiment`.
     Tempotron { experiment: PathBuf },
     /// Map a float LIF / CuBa model to a fixed-point (Loihi) model file.
     Quantize(QuantizeArgs),
