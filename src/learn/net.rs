@@ -9,7 +9,7 @@ use rand_pcg::Pcg64;
 
 use super::layers::lif::Lif;
 use super::layers::{Layer, Trace};
-use super::optim::{Grads, Tensors};
+use super::optim::{Grads, TensorVisit, Tensors};
 use super::real::Real;
 use super::surrogate::Surrogate;
 
@@ -257,7 +257,7 @@ impl Tensors for Network<f32> {
         Network::zero_grads(self)
     }
 
-    fn for_each_tensor_mut(&mut self, f: &mut dyn FnMut(usize, usize, f64, &mut Vec<f32>)) {
+    fn for_each_tensor_mut(&mut self, f: &mut TensorVisit<'_>) {
         for (l, layer) in self.layers.iter_mut().enumerate() {
             let scales: Vec<f64> = (0..layer.params().len())
                 .map(|p| layer.lr_scale(p))

@@ -21,8 +21,12 @@ pub trait Tensors {
     fn zero_grads(&self) -> Grads<f32>;
     /// Calls `f(group, tensor, lr_scale, values)` for every tensor, groups
     /// and tensors in order.
-    fn for_each_tensor_mut(&mut self, f: &mut dyn FnMut(usize, usize, f64, &mut Vec<f32>));
+    fn for_each_tensor_mut(&mut self, f: &mut TensorVisit<'_>);
 }
+
+/// What [`Tensors::for_each_tensor_mut`] calls: `(group, tensor, lr_scale,
+/// values)`.
+pub type TensorVisit<'a> = dyn FnMut(usize, usize, f64, &mut Vec<f32>) + 'a;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum OptimizerKind {

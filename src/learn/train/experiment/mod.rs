@@ -155,27 +155,16 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     let base = path.parent().unwrap_or(Path::new("."));
     let d = &raw.data;
     let (dt, duration, channel_group) = data_grid(&src, d)?;
-    let Hidden {
-        mut layers,
-        l2mu_layers,
-        meta_layers,
-        delays,
-    } = hidden_layers(&src, &raw.layers, dt)?;
+    let mut layers = hidden_layers(&src, &raw.layers, dt)?;
     let r = &raw.readout;
     let readout = readout_kind(&src, r)?;
     let t = &raw.training;
     let optimizer = optimizer(&src, t)?;
     let surrogate = surrogate(&src, t)?;
     let rule = rule(&src, t)?;
-    layers.push(readout_layer(&src, r, readout, dt)?);
+    layers.lif.push(readout_layer(&src, r, readout, dt)?);
     let readout_window = readout_window(&src, r, duration, dt)?;
-    check_rule(
-        &src,
-        t,
-        rule,
-        surrogate,
-        (&layers, &l2mu_layers, &meta_layers, &delays),
-    )?;
+    check_rule(&src, t, rule, surrogate, &layers)?;
     let epochs = epochs(&src, t, &raw.layers)?;
     let threads = threads(&src, t)?;
     let lr_schedule = parse_schedule(
@@ -199,12 +188,12 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         duration,
         channel_group,
         real_input,
-        layers,
-        delays,
+        layers: layers.lif,
+        delays: layers.delays,
         readout,
         readout_window,
-        l2mu_layers,
-        meta_layers,
+        l2mu_layers: layers.l2mu,
+        meta_layers: layers.meta,
         epochs,
         batch_size: t
             .batch_size
@@ -278,24 +267,26 @@ fn data_grid(src: &Source, d: &RawData) -> Result<(f64, Option<f64>, usize), Mod
     Ok((dt, duration, channel_group))
 }
 
-/// The hidden layers, in the shapes [`Experiment`] keeps them.
-struct Hidden {
-    layers: Vec<LifShape>,
-    l2mu_layers: Vec<(usize, L2muShape)>,
-    meta_layers: Vec<(usize, MetaShape)>,
+/// The network's layers as [`Experiment`] keeps them (its fields
+/// `layers`, `l2mu_layers`, `meta_layers`, `delays`): the hidden layers,
+/// then the read-out's LIF shape once it is read.
+struct Layers {
+    lif: Vec<LifShape>,
+    l2mu: Vec<(usize, L2muShape)>,
+    meta: Vec<(usize, MetaShape)>,
     delays: Vec<Option<DelaySpec>>,
 }
 
 /// The `[[layer]]` tables: LIF, CuBa LIF and meta layers (whose membrane
 /// reads as a LIF layer's), and L2MU cells.
-fn hidden_layers(src: &Source, raw: &[RawLayer], dt: f64) -> Result<Hidden, ModelError> {
+fn hidden_layers(src: &Source, raw: &[RawLayer], dt: f64) -> Result<Layers, ModelError> {
     if raw.is_empty() {
         return Err(src.error(None, "layer", "at least one hidden [[layer]] is needed"));
     }
-    let mut hidden = Hidden {
-        layers: Vec::new(),
-        l2mu_layers: Vec::new(),
-        meta_layers: Vec::new(),
+    let mut hidden = Layers {
+        lif: Vec::new(),
+        l2mu: Vec::new(),
+        meta: Vec::new(),
         delays: Vec::new(),
     };
     for (i, l) in raw.iter().enumerate() {
@@ -308,12 +299,12 @@ fn hidden_layers(src: &Source, raw: &[RawLayer], dt: f64) -> Result<Hidden, Mode
             // The membrane's fields are read below, as a LIF layer's.
             Some("meta") => {
                 reject_l2mu_fields(src, i, l)?;
-                hidden.meta_layers.push((i, meta_layer(src, i, l, dt)?));
+                hidden.meta.push((i, meta_layer(src, i, l, dt)?));
             }
             Some("l2mu") => {
                 reject_meta_fields(src, i, l)?;
                 let (lif, shape) = l2mu_layer(src, i, l, dt)?;
-                hidden.layers.push(lif);
+                hidden.lif.push(lif);
                 if let Some(d) = &l.delays {
                     return Err(src.error(
                         span(d),
@@ -321,7 +312,7 @@ fn hidden_layers(src: &Source, raw: &[RawLayer], dt: f64) -> Result<Hidden, Mode
                         "per-synapse delays apply to LIF layers only, not to an L2MU layer",
                     ));
                 }
-                hidden.l2mu_layers.push((i, shape));
+                hidden.l2mu.push((i, shape));
                 hidden.delays.push(None);
                 continue;
             }
@@ -335,7 +326,7 @@ fn hidden_layers(src: &Source, raw: &[RawLayer], dt: f64) -> Result<Hidden, Mode
         }
         let (shape, delay) = lif_layer(src, i, l, dt)?;
         hidden.delays.push(delay);
-        hidden.layers.push(shape);
+        hidden.lif.push(shape);
     }
     Ok(hidden)
 }
@@ -583,14 +574,9 @@ fn check_rule(
     t: &RawTraining,
     rule: Rule,
     surrogate: Surrogate,
-    (layers, l2mu_layers, meta_layers, delays): (
-        &[LifShape],
-        &[(usize, L2muShape)],
-        &[(usize, MetaShape)],
-        &[Option<DelaySpec>],
-    ),
+    layers: &Layers,
 ) -> Result<(), ModelError> {
-    if let Some((i, _)) = l2mu_layers.first() {
+    if let Some((i, _)) = layers.l2mu.first() {
         if rule == Rule::Online {
             return Err(src.error(
                 span_of(&t.rule),
@@ -607,7 +593,7 @@ fn check_rule(
         }
     }
     if rule == Rule::Online
-        && let Some((i, _)) = meta_layers.first()
+        && let Some((i, _)) = layers.meta.first()
     {
         return Err(src.error(
             span_of(&t.rule),
@@ -616,7 +602,7 @@ fn check_rule(
         ));
     }
     if rule == Rule::Online
-        && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
+        && let Some(i) = layers.lif.iter().position(|l| l.tau_syn.is_some())
     {
         return Err(src.error(
             span_of(&t.rule),
@@ -625,7 +611,7 @@ fn check_rule(
         ));
     }
     if rule == Rule::Online
-        && let Some(i) = delays.iter().position(Option::is_some)
+        && let Some(i) = layers.delays.iter().position(Option::is_some)
     {
         return Err(src.error(
             span_of(&t.rule),
