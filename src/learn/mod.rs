@@ -22,8 +22,10 @@
 //!   continual-learning metrics and `spikesim continual`;
 //! - [`file_kind`]: which command takes a TOML file.
 //!
-//! Imports run down that list, never back up; `scripts/module_cycles.py
-//! src/learn` (run by `make check`) finds any that do.
+//! Each module imports only modules above it in this list (`continual`
+//! builds on `train`'s experiment files, data and loop); `make check` runs
+//! `scripts/module_cycles.py -r src/learn`, which finds any cycle here or in
+//! a folder below.
 pub mod bounds;
 pub mod continual;
 pub mod delays;

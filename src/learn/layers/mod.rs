@@ -10,8 +10,9 @@
 //! - [`l2mu`]: the L2MU cell (LMU blocks as LIF / CuBa LIF populations).
 //!
 //! (Layers with learnable synaptic delays are [`crate::learn::delays`].)
-//! Imports run one way: `meta` and `l2mu` use `lif`, all use this trait;
-//! the trait names the three kinds only for the downcasts export needs.
+//! Among the three only `meta` imports another (`lif`: its membrane); all
+//! implement this trait, which names them only for the downcasts export
+//! needs.
 
 pub mod l2mu;
 pub mod lif;

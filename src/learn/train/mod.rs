@@ -12,8 +12,8 @@
 //! - [`export`]: the trained network as a model file the simulator runs;
 //! - [`session`]: all of it for one experiment, as the command runs it.
 //!
-//! Imports run down that list, never back up (`experiment` and `schedule`
-//! at the bottom, `session` at the top).
+//! Each module imports only modules above it in this list (`schedule`, read
+//! by `experiment`, comes first of all; `session` uses all the others).
 
 pub mod data;
 pub mod experiment;
