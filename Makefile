@@ -40,6 +40,10 @@ experiments: deps venv
 	SPIKESIM_FUZZ_CASES=100000 cargo test --release --test inputs fuzz_models -- --nocapture
 
 check:
+	# No import cycles among the modules of src/learn and of every folder
+	# in it (other folders join as they become acyclic).
+	$(PYTHON) scripts/test_module_cycles.py
+	$(PYTHON) scripts/module_cycles.py -r src/learn
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --features experiments,mpi -- -D warnings
 	# The plain build (no MPI) must keep building too.

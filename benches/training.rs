@@ -6,8 +6,9 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use indicatif::ProgressBar;
-use spikesim::learn::experiment::{Rule, load_experiment};
-use spikesim::learn::train::{TrainState, pool, prepare, train_epoch};
+use spikesim::learn::train::data::prepare;
+use spikesim::learn::train::experiment::{Rule, load_experiment};
+use spikesim::learn::train::trainer::{TrainState, pool, train_epoch};
 
 fn epoch(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/train_spike_digits.toml");

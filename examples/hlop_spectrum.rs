@@ -9,7 +9,8 @@
 
 use spikesim::learn::continual::experiment::{Method, load_continual};
 use spikesim::learn::continual::runner::{Run, TaskSequence};
-use spikesim::learn::train::{pool, prepare};
+use spikesim::learn::train::data::prepare;
+use spikesim::learn::train::trainer::pool;
 use std::path::Path;
 
 fn main() {

@@ -438,7 +438,7 @@ fn model_memory(
 }
 
 fn train(args: TrainArgs) -> Result<(), Error> {
-    let mut exp = spikesim::learn::experiment::load_experiment(&args.experiment)?;
+    let mut exp = spikesim::learn::train::experiment::load_experiment(&args.experiment)?;
     if exp.continual {
         return Err(Error::Usage(format!(
             "{} is a continual-learning experiment ([continual] / [hlop]): run `spikesim continual` on it",
@@ -448,12 +448,12 @@ fn train(args: TrainArgs) -> Result<(), Error> {
     exp.epochs = args.epochs.unwrap_or(exp.epochs);
     exp.threads = training_threads(exp.threads, args.threads)?;
     exp.ignore_memory_limit = args.ignore_memory_limit;
-    let opts = spikesim::learn::session::SessionOptions {
+    let opts = spikesim::learn::train::session::SessionOptions {
         resume: args.resume,
         show_progress: true,
     };
     let (_, _, files) =
-        spikesim::learn::session::run_session(&exp, &opts, &mut |line| say!("{line}"))?;
+        spikesim::learn::train::session::run_session(&exp, &opts, &mut |line| say!("{line}"))?;
     say!(
         "metrics: {} and {}",
         files.metrics_csv.display(),
@@ -1462,7 +1462,7 @@ fn plot(args: PlotArgs) -> Result<(), Error> {
 }
 
 fn tempotron(path: &Path) -> Result<(), Error> {
-    use spikesim::learn::tempotron_experiment as experiment;
+    use spikesim::learn::tempotron::experiment;
     let e = experiment::load(path)?;
     let bar = ProgressBar::new(e.epochs as u64);
     let o = experiment::run(&e, &mut |epoch| bar.set_position(epoch as u64));

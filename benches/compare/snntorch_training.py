@@ -15,7 +15,7 @@ evaluate the test set after every epoch. Runs are interleaved (spikesim,
 snnTorch, spikesim, ...) for each thread count, so that the load of other
 processes on the machine falls on both alike; the table gives medians.
 
-What is the same (read from `src/learn/layer.rs`, `net.rs`, `train.rs`):
+What is the same (read from `src/learn/layers/lif.rs`, `net.rs`, `train/trainer.rs`):
 
 * data: the SHD-layout HDF5 read with h5py, float16 times widened to
   float64 before dividing, binned as `io::dataset::bin_sample` does

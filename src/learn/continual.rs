@@ -3,13 +3,14 @@
 //! replay memory ([`replay`]), and the metrics: the accuracy matrix R with
 //! ACC and BWT, their mean ± std over seeds, CSV and a printed table (the
 //! HDF5 writer is `io::hdf5::write_continual`, the plots
-//! `plot::continual`). The HLOP projection itself is [`super::hlop`].
+//! `plot::continual`), and the HLOP projection ([`hlop`]).
 //! [`experiment`] reads continual-learning experiment files, [`runner`]
 //! trains one method and seed through a task sequence, [`session`] runs a
 //! whole experiment (`spikesim continual`) with checkpoints and results.
 
 pub mod ewc;
 pub mod experiment;
+pub mod hlop;
 pub mod replay;
 pub mod runner;
 pub mod session;

@@ -65,7 +65,7 @@ pub fn check_experiment(path: &Path, text: &str, kind: FileKind) -> Result<Strin
     let summary = match kind {
         FileKind::Model => unreachable!("models are checked by the model parser"),
         FileKind::Training => {
-            let e = super::experiment::parse_experiment(path, text)?;
+            let e = super::train::experiment::parse_experiment(path, text)?;
             if e.continual {
                 return check_experiment(path, text, FileKind::Continual);
             }
@@ -86,7 +86,7 @@ pub fn check_experiment(path: &Path, text: &str, kind: FileKind) -> Result<Strin
             )
         }
         FileKind::Tempotron => {
-            let e = super::tempotron_experiment::parse(path, text)?;
+            let e = super::tempotron::experiment::parse(path, text)?;
             format!(
                 "{} training and {} test patterns, {} epochs",
                 e.train, e.test, e.epochs

@@ -1,59 +1,39 @@
 //! Learning: training rules and their building blocks, usable without the CLI.
 //!
-//! - Training on spike datasets: layers trained through time with surrogate
-//!   gradients ([`layer`], [`net`], [`surrogate`]), the online trace rule
-//!   ([`online`]), optimisers ([`optim`]) and their learning-rate schedules
-//!   and gradient clipping ([`schedule`]), experiment files ([`experiment`]),
-//!   the training loop ([`train`], [`session`], [`record`]) and export to a
-//!   model file ([`export`], [`export_l2mu`] for networks with L2MU layers);
-//! - [`tempotron`], [`patterns`], [`lzc`], [`tempotron_experiment`]: the
-//!   Tempotron for LIF and meta neurons, Poisson input patterns, Lempel–Ziv
-//!   complexity read-outs, and the runner behind `spikesim tempotron`;
-//! - [`lmu`]: Legendre Memory Unit matrices, their discretisation and the
-//!   synapse mapping that runs them on populations;
-//! - [`l2mu`]: the L2MU cell (LMU blocks as LIF / CuBa LIF populations),
-//!   forward and backward through time, and the encoding-free input module;
-//!   [`l2mu_layer`] makes it a layer of the trainer, [`l2mu_experiment`]
-//!   reads `kind = "l2mu"` layers of experiment files, [`real_input`] feeds
-//!   them raw real-valued signals as currents;
-//! - [`dcls`]: learnable per-synapse delays (dilated convolution with
-//!   learnable spacings), the σ schedule and rounding to integer delays;
-//! - [`adam`]: the Adam optimiser over flat parameter slices;
-//! - [`hlop`]: HLOP lateral subspace neurons (Oja subspace rule) and the
-//!   orthogonal projection of weight-update traces;
-//! - [`meta_layer`]: layers of probabilistic meta neurons (escape noise)
-//!   whose intrinsic parameters are trained with the weights;
-//!   [`meta_experiment`] reads `kind = "meta"` layers of experiment files;
-//! - [`continual`]: task sequences, EWC, replay memory and the
-//!   continual-learning metrics (accuracy matrix, ACC, BWT).
-pub mod adam;
+//! Grouped by concept, from the bottom up:
+//!
+//! - [`real`], [`surrogate`]: the scalar type of training (f32, or f64 for
+//!   gradient checks) and the surrogate derivatives of the spike function;
+//! - [`optim`]: the optimisers (SGD with momentum and Adam over a network's
+//!   tensors, Adam over flat slices for blocks trained on their own) and
+//!   the gradients' layout;
+//! - [`layers`]: layers trained through time (LIF / CuBa LIF, meta neurons,
+//!   the L2MU cell with its Legendre matrices);
+//! - [`net`]: a network of layers, its loss and back-propagation through
+//!   time;
+//! - [`delays`]: learnable per-synapse delays (DCLS) and the LIF layer that
+//!   carries them;
+//! - [`bounds`]: the ranges experiment files' hyper-parameters must lie in;
+//! - [`train`]: `spikesim train`: experiment files, data, the training loop,
+//!   the online rule, records, export to a model file;
+//! - [`tempotron`]: the Tempotron, its input patterns, LZC read-outs and
+//!   `spikesim tempotron`;
+//! - [`continual`]: task sequences, EWC, replay, HLOP, the
+//!   continual-learning metrics and `spikesim continual`;
+//! - [`file_kind`]: which command takes a TOML file.
+//!
+//! Each module imports only modules above it in this list (`continual`
+//! builds on `train`'s experiment files, data and loop); `make check` runs
+//! `scripts/module_cycles.py -r src/learn`, which finds any cycle here or in
+//! a folder below.
 pub mod bounds;
 pub mod continual;
-pub mod dcls;
 pub mod delays;
-pub mod experiment;
-pub mod export;
-pub mod export_l2mu;
 pub mod file_kind;
-pub mod hlop;
-pub mod l2mu;
-pub mod l2mu_experiment;
-pub mod l2mu_layer;
-pub mod layer;
-pub mod lmu;
-pub mod lzc;
-pub mod meta_experiment;
-pub mod meta_layer;
+pub mod layers;
 pub mod net;
-pub mod online;
 pub mod optim;
-pub mod patterns;
 pub mod real;
-pub mod real_input;
-pub mod record;
-pub mod schedule;
-pub mod session;
 pub mod surrogate;
 pub mod tempotron;
-pub mod tempotron_experiment;
 pub mod train;

@@ -7,7 +7,9 @@ use std::ops::Range;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
-use super::layer::{Layer, Lif, Trace};
+use super::layers::lif::Lif;
+use super::layers::{Layer, Trace};
+use super::optim::{Grads, TensorVisit, Tensors};
 use super::real::Real;
 use super::surrogate::Surrogate;
 
@@ -19,10 +21,6 @@ pub enum Readout {
     /// Spiking neurons, spikes counted over the steps.
     SpikeCount,
 }
-
-/// Parameter gradients, `[layer][tensor][element]`, laid out as
-/// [`Layer::params`].
-pub type Grads<T> = Vec<Vec<Vec<T>>>;
 
 pub struct Network<T: Real> {
     pub layers: Vec<Box<dyn Layer<T>>>,
@@ -251,6 +249,34 @@ impl<T: Real> Network<T> {
             label,
         )
         .0
+    }
+}
+
+impl Tensors for Network<f32> {
+    fn zero_grads(&self) -> Grads<f32> {
+        Network::zero_grads(self)
+    }
+
+    fn for_each_tensor_mut(&mut self, f: &mut TensorVisit<'_>) {
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            let scales: Vec<f64> = (0..layer.params().len())
+                .map(|p| layer.lr_scale(p))
+                .collect();
+            for (p, param) in layer.params_mut().into_iter().enumerate() {
+                f(l, p, scales[p], param);
+            }
+        }
+    }
+}
+
+/// The population of layer `l` of `layers` in the exported model; a meta
+/// layer's random streams are named after it (in the trainer and in the
+/// simulator alike).
+pub fn population_name(layers: usize, l: usize) -> String {
+    if l + 1 == layers {
+        "readout".into()
+    } else {
+        format!("hidden{l}")
     }
 }
 

@@ -1,7 +1,32 @@
-//! Optimisers over the flat list of a network's tensors.
+//! Optimisers: SGD with momentum and Adam over a network's tensors
+//! ([`Optimizer`], what the trainer uses), and Adam over flat f64 slices
+//! ([`Adam`]) for blocks trained on their own (the L2MU cell's `fit`, DCLS
+//! tests), with the softmax cross-entropy those blocks minimise. Both Adams
+//! make the same update ([`adam_update`]) in the same order.
+//!
+//! The module knows tensors, not networks: an [`Optimizer`] updates any
+//! [`Tensors`] (a [`Network`](super::net::Network) is one), so that
+//! layers may use [`Adam`] while networks are made of layers.
 
-use super::net::{Grads, Network};
 use super::real::Real;
+
+/// Parameter gradients, `[layer][tensor][element]`, laid out as the
+/// layers' [`params`](super::layers::Layer::params).
+pub type Grads<T> = Vec<Vec<Vec<T>>>;
+
+/// What an [`Optimizer`] updates: tensors in groups (a network's layers),
+/// each with a learning-rate scale.
+pub trait Tensors {
+    /// Zero gradients shaped like the tensors.
+    fn zero_grads(&self) -> Grads<f32>;
+    /// Calls `f(group, tensor, lr_scale, values)` for every tensor, groups
+    /// and tensors in order.
+    fn for_each_tensor_mut(&mut self, f: &mut TensorVisit<'_>);
+}
+
+/// What [`Tensors::for_each_tensor_mut`] calls: `(group, tensor, lr_scale,
+/// values)`.
+pub type TensorVisit<'a> = dyn FnMut(usize, usize, f64, &mut Vec<f32>) + 'a;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum OptimizerKind {
@@ -21,7 +46,7 @@ pub struct Optimizer {
 }
 
 impl Optimizer {
-    pub fn new(kind: OptimizerKind, lr: f64, net: &Network<f32>) -> Self {
+    pub fn new(kind: OptimizerKind, lr: f64, net: &impl Tensors) -> Self {
         Self {
             kind,
             lr,
@@ -32,34 +57,31 @@ impl Optimizer {
     }
 
     /// Applies `grads` (already averaged over the batch).
-    pub fn apply(&mut self, net: &mut Network<f32>, grads: &Grads<f32>) {
+    pub fn apply(&mut self, net: &mut impl Tensors, grads: &Grads<f32>) {
         self.step += 1;
-        for (l, layer) in net.layers.iter_mut().enumerate() {
-            let scales: Vec<f64> = (0..layer.params().len())
-                .map(|p| layer.lr_scale(p))
-                .collect();
-            for (p, param) in layer.params_mut().into_iter().enumerate() {
-                let lr64 = self.lr * scales[p];
-                let lr = lr64 as f32;
-                let (m, v, g) = (&mut self.m[l][p], &mut self.v[l][p], &grads[l][p]);
-                match self.kind {
-                    OptimizerKind::Sgd { momentum } => {
-                        let mu = momentum as f32;
-                        for ((w, m), &g) in param.iter_mut().zip(m.iter_mut()).zip(g) {
-                            *m = mu * *m + g;
-                            *w -= lr * *m;
-                        }
-                    }
-                    OptimizerKind::Adam { beta1, beta2, eps } => {
-                        let c1 = 1.0 - beta1.powf(self.step as f64);
-                        let c2 = 1.0 - beta2.powf(self.step as f64);
-                        // The whole step size in f64, rounded once.
-                        let step = (lr64 * c2.sqrt() / c1) as f32;
-                        adam_update(param, m, v, g, step, [beta1, beta2, eps]);
+        let (kind, lr, t) = (self.kind, self.lr, self.step);
+        let (ms, vs) = (&mut self.m, &mut self.v);
+        net.for_each_tensor_mut(&mut |l, p, scale, param| {
+            let lr64 = lr * scale;
+            let lr = lr64 as f32;
+            let (m, v, g) = (&mut ms[l][p], &mut vs[l][p], &grads[l][p]);
+            match kind {
+                OptimizerKind::Sgd { momentum } => {
+                    let mu = momentum as f32;
+                    for ((w, m), &g) in param.iter_mut().zip(m.iter_mut()).zip(g) {
+                        *m = mu * *m + g;
+                        *w -= lr * *m;
                     }
                 }
+                OptimizerKind::Adam { beta1, beta2, eps } => {
+                    let c1 = 1.0 - beta1.powf(t as f64);
+                    let c2 = 1.0 - beta2.powf(t as f64);
+                    // The whole step size in f64, rounded once.
+                    let step = (lr64 * c2.sqrt() / c1) as f32;
+                    adam_update(param, m, v, g, step, [beta1, beta2, eps]);
+                }
             }
-        }
+        });
     }
 }
 
@@ -67,7 +89,7 @@ impl Optimizer {
 /// `step` is the whole step size lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), computed by the
 /// caller in f64 and rounded once to `T`; `[β₁, β₂, ε]` are rounded to `T`.
 /// Shared by the trainer's [`Optimizer`] (f32) and the slice-based
-/// [`super::adam::Adam`] (f64), so both do the same arithmetic in the same
+/// [`Adam`] (f64), so both do the same arithmetic in the same
 /// order.
 pub fn adam_update<T: Real>(
     w: &mut [T],
@@ -94,132 +116,108 @@ pub fn accumulate<T: Real>(into: &mut Grads<T>, from: &Grads<T>) {
     }
 }
 
+/// Adam (Kingma & Ba 2015) over a list of flat f64 parameter slices, for
+/// blocks used outside a trainer network (the L2MU cell's `fit`, DCLS
+/// tests). Such blocks keep their parameters as several `Vec<f64>`; the
+/// optimiser keeps one moment pair per slice, in the order the slices are
+/// given, so the caller must always pass them in the same order.
+///
+/// State: first and second moments per parameter slice.
+#[derive(Debug, Clone)]
+pub struct Adam {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    step: i32,
+    m: Vec<Vec<f64>>,
+    v: Vec<Vec<f64>>,
+}
+
+impl Adam {
+    /// Adam with the usual β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    pub fn new(lr: f64) -> Self {
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            step: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+        }
+    }
+
+    /// One update of every slice in `params` with the matching gradient.
+    pub fn step(&mut self, params: &mut [&mut [f64]], grads: &[&[f64]]) {
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "one gradient per parameter slice"
+        );
+        if self.m.is_empty() {
+            self.m = grads.iter().map(|g| vec![0.0; g.len()]).collect();
+            self.v = self.m.clone();
+        }
+        self.step += 1;
+        // Bias correction folded into the step size.
+        let c1 = 1.0 - self.beta1.powi(self.step);
+        let c2 = 1.0 - self.beta2.powi(self.step);
+        let lr = self.lr * c2.sqrt() / c1;
+        let hyper = [self.beta1, self.beta2, self.eps];
+        for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            adam_update(p, &mut self.m[k], &mut self.v[k], g, lr, hyper);
+        }
+    }
+}
+
+/// Softmax cross-entropy of `logits` against class `label`; returns the loss
+/// and writes ∂loss/∂logits into `grad`.
+pub fn cross_entropy(logits: &[f64], label: usize, grad: &mut [f64]) -> f64 {
+    let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let z: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+    for (g, l) in grad.iter_mut().zip(logits) {
+        *g = (l - max).exp() / z;
+    }
+    grad[label] -= 1.0;
+    z.ln() + max - logits[label]
+}
+
+/// Index of the largest value (first one on ties).
+pub fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::net::{LifShape, Readout};
-    use crate::learn::surrogate::Surrogate;
 
-    /// A small network whose every parameter is treated as one coordinate
-    /// of the problem, all starting at `start`.
-    fn net(start: f32) -> Network<f32> {
-        let shape = LifShape {
-            size: 3,
-            tau: 4.0,
-            threshold: 1.0,
-            recurrent: true,
-            spiking: true,
-            tau_syn: None,
-        };
-        let mut net = Network::<f32>::lif(
-            2,
-            &[shape],
-            Readout::Membrane,
-            Surrogate::Arctan { alpha: 2.0 },
-            1.0,
-            1,
-        );
-        for layer in &mut net.layers {
-            for p in layer.params_mut() {
-                p.fill(start);
-            }
-        }
-        net
-    }
-
-    fn coordinates(net: &Network<f32>) -> Vec<f32> {
-        net.layers
-            .iter()
-            .flat_map(|l| l.params().concat())
-            .collect()
-    }
-
-    /// Gradients `g(w)` of every coordinate.
-    fn grads_of(net: &Network<f32>, g: impl Fn(f32) -> f32) -> Grads<f32> {
-        net.layers
-            .iter()
-            .map(|l| {
-                l.params()
-                    .iter()
-                    .map(|p| p.iter().map(|&w| g(w)).collect())
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// Heavy-ball SGD on f(w) = a w²/2 from w₀ = 1, m₀ = 0:
-    /// `m_t = μ m_{t-1} + a w_{t-1}`, `w_t = w_{t-1} - lr m_t`, whose
-    /// solution is `w_t = A r₁ᵗ + B r₂ᵗ` with r the roots of
-    /// `r² - (1 + μ - lr a) r + μ = 0`, and `A + B = 1`,
-    /// `A r₁ + B r₂ = 1 - lr a`.
+    /// With a constant gradient g the bias-corrected moments are m̂ = g and
+    /// v̂ = g², so step t moves each parameter by exactly
+    /// lr·g/(|g| + ε/√(1 − β₂ᵗ)) (Adam's ε acts on the uncorrected √v).
     #[test]
-    fn sgd_with_momentum_follows_the_closed_form_on_a_quadratic() {
-        let (a, lr, mu) = (2.0f64, 0.1, 0.25);
-        let mut net = net(1.0);
-        let mut opt = Optimizer::new(OptimizerKind::Sgd { momentum: mu }, lr, &net);
-        let (s, p) = (1.0 + mu - lr * a, mu);
-        let disc = (s * s - 4.0 * p).sqrt();
-        let (r1, r2) = ((s + disc) / 2.0, (s - disc) / 2.0);
-        let b = (r1 - (1.0 - lr * a)) / (r1 - r2);
-        let a_coef = 1.0 - b;
-        for t in 1..=30 {
-            let g = grads_of(&net, |w| a as f32 * w);
-            opt.apply(&mut net, &g);
-            let expected = a_coef * r1.powi(t) + b * r2.powi(t);
-            for w in coordinates(&net) {
+    fn steps_under_a_constant_gradient_move_by_the_closed_form() {
+        let mut adam = Adam::new(0.01);
+        let mut w = vec![1.0, -2.0, 0.5];
+        let g = [0.3, -4.0, 1e-3];
+        for t in 1..=3 {
+            let before = w.clone();
+            adam.step(&mut [&mut w[..]], &[&g[..]]);
+            let c2: f64 = 1.0 - 0.999f64.powi(t);
+            for ((b, a), g) in before.iter().zip(&w).zip(&g) {
+                let moved = b - a;
+                let expected = 0.01 * g / (g.abs() + 1e-8 / c2.sqrt());
                 assert!(
-                    (f64::from(w) - expected).abs() < 1e-5,
-                    "step {t}: {w} vs {expected}"
+                    (moved - expected).abs() < 1e-12 * expected.abs(),
+                    "step {t}: moved {moved}, expected {expected}"
                 );
             }
         }
-        // Without momentum the same steps are plain gradient descent.
-        let mut net0 = self::net(1.0);
-        let mut plain = Optimizer::new(OptimizerKind::Sgd { momentum: 0.0 }, lr, &net0);
-        for _ in 0..5 {
-            let g = grads_of(&net0, |w| a as f32 * w);
-            plain.apply(&mut net0, &g);
-        }
-        let expected = (1.0 - lr * a).powi(5);
-        assert!(
-            coordinates(&net0)
-                .iter()
-                .all(|&w| (f64::from(w) - expected).abs() < 1e-6)
-        );
-    }
-
-    /// Adam as published (Kingma & Ba 2015, Algorithm 1):
-    /// `m̂ = m/(1-β₁ᵗ)`, `v̂ = v/(1-β₂ᵗ)`, `w -= lr m̂/(√v̂ + ε)`, written out
-    /// for the gradients 1, -2, 0.5 from w = 3.
-    #[test]
-    fn adam_takes_the_published_first_steps() {
-        let (lr, b1, b2, eps) = (0.01f64, 0.9, 0.999, 1e-8);
-        let mut net = net(3.0);
-        let mut opt = Optimizer::new(
-            OptimizerKind::Adam {
-                beta1: b1,
-                beta2: b2,
-                eps,
-            },
-            lr,
-            &net,
-        );
-        let (mut m, mut v, mut w) = (0.0f64, 0.0f64, 3.0f64);
-        for (t, g) in [1.0f64, -2.0, 0.5].into_iter().enumerate() {
-            let t = t as i32 + 1;
-            m = b1 * m + (1.0 - b1) * g;
-            v = b2 * v + (1.0 - b2) * g * g;
-            let (m_hat, v_hat) = (m / (1.0 - b1.powi(t)), v / (1.0 - b2.powi(t)));
-            w -= lr * m_hat / (v_hat.sqrt() + eps);
-            let grads = grads_of(&net, |_| g as f32);
-            opt.apply(&mut net, &grads);
-            for x in coordinates(&net) {
-                assert!((f64::from(x) - w).abs() < 1e-6, "step {t}: {x} vs {w}");
-            }
-        }
-        // By hand: step 1 moves by lr whatever the gradient's size (3 →
-        // 2.99); step 2 by lr (-0.11/0.19)/√(0.004999/0.001999) = -0.0036610;
-        // step 3 by lr (-0.049/0.271)/√(0.005244001/0.002997001) = -0.0013669.
-        assert!((w - 2.995_028).abs() < 1e-6, "{w}");
     }
 }

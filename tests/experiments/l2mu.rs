@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use spikesim::learn::experiment::{Experiment, load_experiment, parse_experiment};
-use spikesim::learn::session::{SessionOptions, run_session};
+use spikesim::learn::train::experiment::{Experiment, load_experiment, parse_experiment};
+use spikesim::learn::train::session::{SessionOptions, run_session};
 
 use crate::report::{Report, mean_std, pct};
 

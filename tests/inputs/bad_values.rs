@@ -386,7 +386,7 @@ fn experiment_refused<T: std::fmt::Debug>(
 
 #[test]
 fn training_hyper_parameters_have_ranges() {
-    use spikesim::learn::experiment::parse_experiment as p;
+    use spikesim::learn::train::experiment::parse_experiment as p;
     let e = "train_spike_digits.toml";
     let huge = "9200000000000000000";
     experiment_refused(
@@ -475,7 +475,7 @@ fn training_hyper_parameters_have_ranges() {
 
 #[test]
 fn delay_learning_hyper_parameters_have_ranges() {
-    use spikesim::learn::experiment::parse_experiment as p;
+    use spikesim::learn::train::experiment::parse_experiment as p;
     let e = "train_delays_synth.toml";
     let (_, text) = shipped(e);
     let max = text
@@ -545,7 +545,7 @@ fn continual_hyper_parameters_have_ranges() {
 
 #[test]
 fn tempotron_hyper_parameters_have_ranges() {
-    use spikesim::learn::tempotron_experiment::parse as p;
+    use spikesim::learn::tempotron::experiment::parse as p;
     let e = "meta_tempotron.toml";
     let (_, text) = shipped(e);
     let line = text

@@ -680,13 +680,13 @@ fn run_case(base: &Base, text: &str) -> Result<Outcome, String> {
     };
     match base.kind {
         Kind::Training => {
-            checked(spikesim::learn::experiment::parse_experiment(path, text).map(|_| ()))
+            checked(spikesim::learn::train::experiment::parse_experiment(path, text).map(|_| ()))
         }
         Kind::Continual => {
             checked(spikesim::learn::continual::experiment::parse_continual(path, text).map(|_| ()))
         }
         Kind::Tempotron => {
-            checked(spikesim::learn::tempotron_experiment::parse(path, text).map(|_| ()))
+            checked(spikesim::learn::tempotron::experiment::parse(path, text).map(|_| ()))
         }
         Kind::Model => match parse_model(path, text) {
             Err(e) => check_error(&e, base).map(|_| Outcome::Refused),

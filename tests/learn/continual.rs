@@ -10,7 +10,8 @@ use spikesim::learn::continual::experiment::{ContinualExperiment, Method, parse_
 use spikesim::learn::continual::runner::{Run, TaskSequence};
 use spikesim::learn::continual::session::{ContinualOptions, run_continual};
 use spikesim::learn::continual::{MethodResult, table};
-use spikesim::learn::train::{pool, prepare};
+use spikesim::learn::train::data::prepare;
+use spikesim::learn::train::trainer::pool;
 use spikesim::plasticity::hebbian::principal_angles;
 
 fn root() -> &'static Path {

@@ -3,8 +3,8 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use spikesim::learn::adam::{Adam, argmax, cross_entropy};
-use spikesim::learn::dcls::{Dcls1d, KernelShape, SigmaSchedule};
+use spikesim::learn::delays::dcls::{Dcls1d, KernelShape, SigmaSchedule};
+use spikesim::learn::optim::{Adam, argmax, cross_entropy};
 
 fn random_layer(rng: &mut Pcg64, ni: usize, no: usize, k: usize, frac: f64) -> Dcls1d {
     let half = (k / 2) as f64;

@@ -3,11 +3,11 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use spikesim::learn::l2mu::{
+use spikesim::learn::layers::l2mu::cell::{
     EncodingFreeInput, FitOptions, L2mu, L2muConfig, NeuronVariant, PopInit, Readout, SpikeFn,
 };
-use spikesim::learn::l2mu::{POP_M, POP_U};
-use spikesim::learn::lmu::{Discretizer, discretize, run_memory};
+use spikesim::learn::layers::l2mu::cell::{POP_M, POP_U};
+use spikesim::learn::layers::l2mu::lmu::{Discretizer, discretize, run_memory};
 
 fn small_config(neuron: NeuronVariant, readout: Readout, spike: SpikeFn) -> L2muConfig {
     L2muConfig {

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use spikesim::learn::experiment::load_experiment;
-use spikesim::learn::export_l2mu::{SUBSTEPS, export_l2mu_model, simulated_scores};
-use spikesim::learn::l2mu::NeuronVariant;
+use spikesim::learn::layers::l2mu::cell::NeuronVariant;
 use spikesim::learn::net::argmax;
-use spikesim::learn::session::{SessionOptions, run_session};
-use spikesim::learn::train::evaluate;
+use spikesim::learn::train::experiment::load_experiment;
+use spikesim::learn::train::export::l2mu::{SUBSTEPS, export_l2mu_model, simulated_scores};
+use spikesim::learn::train::session::{SessionOptions, run_session};
+use spikesim::learn::train::trainer::evaluate;
 
 fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

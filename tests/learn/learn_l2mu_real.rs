@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use spikesim::learn::experiment::{load_experiment, parse_experiment};
-use spikesim::learn::session::{SessionOptions, run_session};
-use spikesim::learn::train::prepare;
+use spikesim::learn::train::data::prepare;
+use spikesim::learn::train::experiment::{load_experiment, parse_experiment};
+use spikesim::learn::train::session::{SessionOptions, run_session};
 
 const MODEL: &str = "models/train_l2mu_real.toml";
 

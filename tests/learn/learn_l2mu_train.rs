@@ -11,12 +11,14 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use spikesim::io::dataset::read_dataset;
 use spikesim::io::memory_task::{MemoryTaskOptions, memory_task};
-use spikesim::learn::experiment::{Experiment, load_experiment, parse_experiment};
-use spikesim::learn::l2mu::{L2mu, L2muConfig, NeuronVariant, POP_H, PopInit, Readout, SpikeFn};
-use spikesim::learn::lmu::Discretizer;
-use spikesim::learn::schedule::LrSchedule;
-use spikesim::learn::session::{SessionOptions, run_session};
-use spikesim::learn::train::TrainState;
+use spikesim::learn::layers::l2mu::cell::{
+    L2mu, L2muConfig, NeuronVariant, POP_H, PopInit, Readout, SpikeFn,
+};
+use spikesim::learn::layers::l2mu::lmu::Discretizer;
+use spikesim::learn::train::experiment::{Experiment, load_experiment, parse_experiment};
+use spikesim::learn::train::schedule::LrSchedule;
+use spikesim::learn::train::session::{SessionOptions, run_session};
+use spikesim::learn::train::trainer::TrainState;
 
 fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

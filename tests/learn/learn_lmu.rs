@@ -2,7 +2,7 @@
 //! discretisations, delay decoding and the synapse mapping.
 
 use nalgebra::{DMatrix, DVector};
-use spikesim::learn::lmu::{
+use spikesim::learn::layers::l2mu::lmu::{
     Discretizer, delay_decoder, discretize, legendre_a, legendre_b, nef_synapse_mapping, run_memory,
 };
 

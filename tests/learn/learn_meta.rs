@@ -9,14 +9,15 @@ use std::path::Path;
 use crate::support::params;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use spikesim::learn::experiment::{Experiment, load_experiment};
-use spikesim::learn::export::{export_model, simulated_prediction};
-use spikesim::learn::layer::Layer;
-use spikesim::learn::meta_layer::{Estimator, Firing, MetaLayer, MetaShape};
+use spikesim::learn::layers::Layer;
+use spikesim::learn::layers::meta::{Estimator, Firing, MetaLayer, MetaShape};
 use spikesim::learn::net::{LifShape, Network, Readout};
-use spikesim::learn::session::{SessionOptions, run_session};
 use spikesim::learn::surrogate::Surrogate;
-use spikesim::learn::train::{Data, TrainState, evaluate, evaluation_noise_seed};
+use spikesim::learn::train::data::Data;
+use spikesim::learn::train::experiment::{Experiment, load_experiment};
+use spikesim::learn::train::export::lif::{export_model, simulated_prediction};
+use spikesim::learn::train::session::{SessionOptions, run_session};
+use spikesim::learn::train::trainer::{TrainState, evaluate, evaluation_noise_seed};
 
 const STEPS: usize = 12;
 const N_IN: usize = 5;
@@ -196,7 +197,7 @@ fn spikes_are_drawn_with_the_escape_probability() {
     ];
     for (firing, p) in cases {
         let (n, steps) = (200, 2001);
-        let lif = spikesim::learn::layer::Lif {
+        let lif = spikesim::learn::layers::lif::Lif {
             n_in: 1,
             n_out: n,
             w: vec![0.0f32; n],

@@ -17,6 +17,7 @@ mod learn_l2mu_real;
 mod learn_l2mu_train;
 mod learn_lmu;
 mod learn_meta;
+mod optim;
 mod spike_dataset;
 mod support;
 mod tempotron;

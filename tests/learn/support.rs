@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use spikesim::learn::experiment::parse_experiment;
 use spikesim::learn::net::Network;
-use spikesim::learn::train::{Prepared, TrainState};
+use spikesim::learn::train::data::Prepared;
+use spikesim::learn::train::experiment::parse_experiment;
+use spikesim::learn::train::trainer::TrainState;
 
 /// Each `(from, to, expected)`: `base` with its first `from` replaced by
 /// `to` is refused by the experiment parser with an error that names

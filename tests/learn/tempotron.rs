@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use spikesim::learn::lzc::{complexity, phrases};
-use spikesim::learn::tempotron_experiment as experiment;
+use spikesim::learn::tempotron::experiment;
+use spikesim::learn::tempotron::lzc::{complexity, phrases};
 
 fn setup(model: &str, extra: &str) -> String {
     format!(

@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::{counted_accuracy, last_csv_test_accuracy, params};
-use spikesim::learn::experiment::{Experiment, Rule, load_experiment};
-use spikesim::learn::export::{export_model, simulated_prediction};
-use spikesim::learn::session::{SessionOptions, run_session};
-use spikesim::learn::train::{Data, TrainState, evaluate};
+use spikesim::learn::train::data::Data;
+use spikesim::learn::train::experiment::{Experiment, Rule, load_experiment};
+use spikesim::learn::train::export::lif::{export_model, simulated_prediction};
+use spikesim::learn::train::session::{SessionOptions, run_session};
+use spikesim::learn::train::trainer::{TrainState, evaluate};
 
 fn example(out: &Path) -> Experiment {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/train_spike_digits.toml");

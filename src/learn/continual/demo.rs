@@ -12,9 +12,9 @@ use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 
 use super::ewc::{Ewc, diagonal_fisher};
+use super::hlop::{HlopConfig, HlopLayer, HlopLayerConfig};
 use super::replay::ReplayBuffer;
 use super::{AccuracyMatrix, MethodResult, table};
-use crate::learn::hlop::{HlopConfig, HlopLayer, HlopLayerConfig};
 
 const INPUTS: usize = 20;
 const LATENT: usize = 4;

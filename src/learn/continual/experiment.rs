@@ -1,6 +1,6 @@
 //! Continual-learning experiment files: a training experiment (`[data]`,
 //! `[[layer]]`, `[readout]`, `[training]`, `[output]`, see
-//! `learn::experiment`; `training.epochs` is the epoch count per task) plus
+//! `learn::train::experiment`; `training.epochs` is the epoch count per task) plus
 //!
 //! ```toml
 //! [continual]
@@ -38,10 +38,10 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::hlop::{HlopConfig, HlopLayerConfig, SpikeQuantiser};
 use super::tasks::Head;
 use crate::learn::bounds;
-use crate::learn::experiment::{Experiment, parse_experiment, read_experiment_file, span};
-use crate::learn::hlop::{HlopConfig, HlopLayerConfig, SpikeQuantiser};
+use crate::learn::train::experiment::{Experiment, parse_experiment, read_experiment_file, span};
 use crate::model::ModelError;
 use crate::model::error::Source;
 
@@ -240,102 +240,8 @@ fn continual_spec(
     hlop: Option<Spanned<RawHlop>>,
 ) -> Result<ContinualSpec, ModelError> {
     let c = c.into_inner();
-    let protocol = match c.protocol.get_ref().as_str() {
-        "permuted" => {
-            if let Some(k) = &c.classes_per_task {
-                return Err(src.error(
-                    span(k),
-                    "continual.classes_per_task",
-                    "belongs to protocol = \"split\"; permuted tasks keep every class",
-                ));
-            }
-            let Some(tasks) = &c.tasks else {
-                return Err(src.error(
-                    span(&c.protocol),
-                    "continual.tasks",
-                    "permuted tasks need `tasks` (how many permutations)",
-                ));
-            };
-            Protocol::Permuted {
-                tasks: bounds::count_in(src, tasks, "continual.tasks", 1..=bounds::TASKS)?,
-                identity_first: c.identity_first.unwrap_or(false),
-            }
-        }
-        "split" => {
-            if let Some(t) = &c.tasks {
-                return Err(src.error(
-                    span(t),
-                    "continual.tasks",
-                    "split tasks are counted by the classes: set `classes_per_task`",
-                ));
-            }
-            let Some(k) = &c.classes_per_task else {
-                return Err(src.error(
-                    span(&c.protocol),
-                    "continual.classes_per_task",
-                    "split tasks need `classes_per_task`",
-                ));
-            };
-            let head = match c.head.as_ref().map_or("per_task", |h| h.get_ref().as_str()) {
-                "per_task" => Head::PerTask,
-                "shared" => Head::Shared,
-                "within" => Head::Within,
-                other => {
-                    return Err(src.error(
-                        c.head.as_ref().and_then(span),
-                        "continual.head",
-                        format!(
-                            "unknown head {other:?}, expected \"per_task\", \"shared\" or \"within\""
-                        ),
-                    ));
-                }
-            };
-            Protocol::Split {
-                classes_per_task: bounds::count_in(
-                    src,
-                    k,
-                    "continual.classes_per_task",
-                    1..=bounds::CLASSES_PER_TASK,
-                )?,
-                head,
-            }
-        }
-        other => {
-            return Err(src.error(
-                span(&c.protocol),
-                "continual.protocol",
-                format!("unknown protocol {other:?}, expected \"permuted\" or \"split\""),
-            ));
-        }
-    };
-    let mut methods = Vec::new();
-    for m in c.methods.get_ref() {
-        let Some(method) = Method::parse(m.get_ref()) else {
-            return Err(src.error(
-                span(m),
-                "continual.methods",
-                format!(
-                    "unknown method {:?}, expected \"finetune\", \"ewc\", \"replay\", \"hlop\" or \"multitask\"",
-                    m.get_ref()
-                ),
-            ));
-        };
-        if methods.contains(&method) {
-            return Err(src.error(
-                span(m),
-                "continual.methods",
-                format!("{:?} is listed twice", m.get_ref()),
-            ));
-        }
-        methods.push(method);
-    }
-    if methods.is_empty() {
-        return Err(src.error(
-            span(&c.methods),
-            "continual.methods",
-            "name at least one method",
-        ));
-    }
+    let protocol = protocol(src, &c)?;
+    let methods = methods(src, &c)?;
     let seeds = c.seeds.as_ref().map_or(vec![1], |s| s.get_ref().clone());
     if seeds.is_empty() {
         return Err(src.error(
@@ -394,6 +300,112 @@ fn continual_spec(
         hlop,
         hlop_line,
     })
+}
+
+/// `continual.protocol` and the fields that belong to it.
+fn protocol(src: &Source, c: &RawContinual) -> Result<Protocol, ModelError> {
+    Ok(match c.protocol.get_ref().as_str() {
+        "permuted" => {
+            if let Some(k) = &c.classes_per_task {
+                return Err(src.error(
+                    span(k),
+                    "continual.classes_per_task",
+                    "belongs to protocol = \"split\"; permuted tasks keep every class",
+                ));
+            }
+            let Some(tasks) = &c.tasks else {
+                return Err(src.error(
+                    span(&c.protocol),
+                    "continual.tasks",
+                    "permuted tasks need `tasks` (how many permutations)",
+                ));
+            };
+            Protocol::Permuted {
+                tasks: bounds::count_in(src, tasks, "continual.tasks", 1..=bounds::TASKS)?,
+                identity_first: c.identity_first.unwrap_or(false),
+            }
+        }
+        "split" => {
+            if let Some(t) = &c.tasks {
+                return Err(src.error(
+                    span(t),
+                    "continual.tasks",
+                    "split tasks are counted by the classes: set `classes_per_task`",
+                ));
+            }
+            let Some(k) = &c.classes_per_task else {
+                return Err(src.error(
+                    span(&c.protocol),
+                    "continual.classes_per_task",
+                    "split tasks need `classes_per_task`",
+                ));
+            };
+            let head = head(src, c)?;
+            Protocol::Split {
+                classes_per_task: bounds::count_in(
+                    src,
+                    k,
+                    "continual.classes_per_task",
+                    1..=bounds::CLASSES_PER_TASK,
+                )?,
+                head,
+            }
+        }
+        other => {
+            return Err(src.error(
+                span(&c.protocol),
+                "continual.protocol",
+                format!("unknown protocol {other:?}, expected \"permuted\" or \"split\""),
+            ));
+        }
+    })
+}
+
+/// `continual.head` of split tasks.
+fn head(src: &Source, c: &RawContinual) -> Result<Head, ModelError> {
+    match c.head.as_ref().map_or("per_task", |h| h.get_ref().as_str()) {
+        "per_task" => Ok(Head::PerTask),
+        "shared" => Ok(Head::Shared),
+        "within" => Ok(Head::Within),
+        other => Err(src.error(
+            c.head.as_ref().and_then(span),
+            "continual.head",
+            format!("unknown head {other:?}, expected \"per_task\", \"shared\" or \"within\""),
+        )),
+    }
+}
+
+/// `continual.methods`: known, each once, at least one.
+fn methods(src: &Source, c: &RawContinual) -> Result<Vec<Method>, ModelError> {
+    let mut methods = Vec::new();
+    for m in c.methods.get_ref() {
+        let Some(method) = Method::parse(m.get_ref()) else {
+            return Err(src.error(
+                span(m),
+                "continual.methods",
+                format!(
+                    "unknown method {:?}, expected \"finetune\", \"ewc\", \"replay\", \"hlop\" or \"multitask\"",
+                    m.get_ref()
+                ),
+            ));
+        };
+        if methods.contains(&method) {
+            return Err(src.error(
+                span(m),
+                "continual.methods",
+                format!("{:?} is listed twice", m.get_ref()),
+            ));
+        }
+        methods.push(method);
+    }
+    if methods.is_empty() {
+        return Err(src.error(
+            span(&c.methods),
+            "continual.methods",
+            "name at least one method",
+        ));
+    }
+    Ok(methods)
 }
 
 fn hlop_spec(src: &Source, h: Spanned<RawHlop>) -> Result<HlopSpec, ModelError> {

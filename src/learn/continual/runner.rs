@@ -31,18 +31,20 @@ use rayon::prelude::*;
 
 use super::ewc::{Ewc, diagonal_fisher};
 use super::experiment::{ContinualExperiment, HlopSpec, Method, Protocol, TraceKind};
+use super::hlop::HlopLayer;
 use super::replay::ReplayBuffer;
 use super::tasks::{ClassSplit, Head, PermutedTasks};
 use super::{AccuracyMatrix, ForgettingCurves};
 use crate::engine::rng;
-use crate::learn::experiment::{Experiment, Rule};
-use crate::learn::hlop::HlopLayer;
-use crate::learn::net::{Grads, Network, argmax, mask_scores};
-use crate::learn::online::online_grads_masked;
+use crate::learn::net::{Network, argmax, mask_scores};
+use crate::learn::optim::Grads;
 use crate::learn::optim::Optimizer;
-use crate::learn::schedule::clip_grad_norm;
-use crate::learn::train::{
-    Data, Prepared, build_network, clamp, epoch_order, freeze_neuron_params, mean_in_order,
+use crate::learn::train::data::{Data, Prepared};
+use crate::learn::train::experiment::{Experiment, Rule};
+use crate::learn::train::online::online_grads_masked;
+use crate::learn::train::schedule::clip_grad_norm;
+use crate::learn::train::trainer::{
+    build_network, clamp, epoch_order, freeze_neuron_params, mean_in_order,
 };
 
 /// A training or test sample of one task.
@@ -186,7 +188,7 @@ pub struct Run<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{0}")]
-    Hlop(#[from] crate::learn::hlop::HlopError),
+    Hlop(#[from] super::hlop::HlopError),
     #[error("{0} (did training diverge? try a lower learning rate or ewc_lambda)")]
     Ewc(#[from] super::ewc::EwcError),
     #[error("{0}")]
@@ -591,13 +593,13 @@ impl<'a> Run<'a> {
 /// of every later task at most the layer's input dimension.
 fn check_capacity(
     h: &HlopSpec,
-    config: &crate::learn::hlop::HlopConfig,
+    config: &super::hlop::HlopConfig,
     tasks: usize,
 ) -> Result<(), RunError> {
     for (l, c) in config.layers.iter().enumerate() {
         let total: usize = c.initial + (1..tasks).map(|t| h.layers[l].increment(t)).sum::<usize>();
         if total > c.dim {
-            return Err(RunError::Hlop(crate::learn::hlop::HlopError::Layer {
+            return Err(RunError::Hlop(super::hlop::HlopError::Layer {
                 layer: l,
                 field: "increments",
                 message: format!(

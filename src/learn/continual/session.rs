@@ -19,6 +19,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::experiment::{ContinualExperiment, Protocol};
+use super::hlop::HlopLayer;
 use super::runner::{Run, RunState, TaskSequence};
 use super::{AccuracyMatrix, MethodResult, csv, table};
 use crate::Error;
@@ -27,8 +28,8 @@ use crate::io::IoError;
 use crate::io::hdf5::{
     HlopSaved, RunCheckpoint, read_run_checkpoint, write_continual, write_run_checkpoint,
 };
-use crate::learn::hlop::HlopLayer;
-use crate::learn::train::{experiment_pool, prepare};
+use crate::learn::train::data::prepare;
+use crate::learn::train::trainer::experiment_pool;
 
 #[derive(Debug, Clone, Default)]
 pub struct ContinualOptions {

@@ -14,9 +14,10 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
 use super::dcls::{Dcls1d, KernelShape, SIGMA_FLOOR, SigmaSchedule};
-use super::layer::{Layer, Lif, Trace};
-use super::net::Network;
-use super::real::Real;
+use crate::learn::layers::lif::Lif;
+use crate::learn::layers::{Layer, Trace};
+use crate::learn::net::Network;
+use crate::learn::real::Real;
 
 /// How a layer's delays are set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

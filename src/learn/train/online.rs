@@ -11,11 +11,12 @@
 //! `CE(y^{out}_t, label) / steps`. Membrane time constants get no gradient
 //! under this rule; thresholds do.
 
-use super::layer::Lif;
+use crate::learn::layers::lif::Lif;
 use std::ops::Range;
 
-use super::net::{Grads, Network, Outcome, argmax, cross_entropy, mask_scores};
-use super::real::Real;
+use crate::learn::net::{Network, Outcome, argmax, cross_entropy, mask_scores};
+use crate::learn::optim::Grads;
+use crate::learn::real::Real;
 
 struct LayerState<T> {
     v: Vec<T>,
@@ -138,7 +139,7 @@ pub fn online_grads_masked<T: Real>(
             }
         }
     }
-    if net.readout == super::net::Readout::Membrane {
+    if net.readout == crate::learn::net::Readout::Membrane {
         scores.iter_mut().for_each(|s| *s *= inv_steps);
     }
     mask_scores(&mut scores, keep);

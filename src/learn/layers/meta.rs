@@ -44,10 +44,11 @@
 //! n)` with `F' = surrogate'` (threshold noise, same draws), without reset;
 //! the finite-difference tests check the backward pass on it.
 
-use super::layer::{Layer, Lif, Trace};
-use super::real::Real;
-use super::surrogate::Surrogate;
+use super::lif::Lif;
+use super::{Layer, Trace};
 use crate::engine::rng;
+use crate::learn::real::Real;
+use crate::learn::surrogate::Surrogate;
 use rand::RngExt;
 
 /// The escape function of a meta layer.

@@ -8,7 +8,7 @@
 //! duration = "45 ms"       # optional; default: the latest spike
 //! channel_group = 1        # merge this many consecutive channels
 //! format = "spikes"        # or "real": raw values as currents into an
-//!                          # L2MU first layer (see `real_input`)
+//!                          # L2MU first layer (see `train::data`)
 //!
 //! [[layer]]                # hidden layers, in order
 //! size = 128
@@ -16,7 +16,7 @@
 //! tau_m = "10 ms"
 //! threshold = 1.0          # in units of the weights
 //! recurrent = false
-//! # or kind = "l2mu": see `l2mu_experiment`; kind = "meta": `meta_experiment`
+//! # or kind = "l2mu": see `experiment::l2mu`; kind = "meta": `experiment::meta`
 //! delays = { mode = "learned", max_delay = "24 ms", lr_scale = 100 }
 //!                          # optional per-synapse delays in 0..=max_delay:
 //!                          # "learned" (DCLS), "random" (fixed) or "none";
@@ -47,123 +47,26 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use toml::Spanned;
 
-use super::bounds;
-use super::delays::{DelayMode, DelaySpec};
-use super::l2mu_experiment::{l2mu_layer, reject_l2mu_fields};
-use super::l2mu_layer::L2muShape;
-use super::meta_experiment::{meta_layer, reject_meta_fields};
-use super::meta_layer::MetaShape;
-use super::net::{LifShape, Readout};
-use super::optim::OptimizerKind;
-use super::schedule::{LrSchedule, RawSchedule, parse_clip, parse_schedule};
-use super::surrogate::Surrogate;
+pub mod l2mu;
+pub mod meta;
+mod raw;
+
+use crate::learn::bounds;
+use crate::learn::delays::layer::{DelayMode, DelaySpec};
+use crate::learn::layers::l2mu::layer::L2muShape;
+use crate::learn::layers::meta::MetaShape;
+use crate::learn::net::{LifShape, Readout};
+use crate::learn::optim::OptimizerKind;
+use crate::learn::surrogate::Surrogate;
+use crate::learn::train::schedule::{LrSchedule, RawSchedule, parse_clip, parse_schedule};
 use crate::model::ModelError;
 use crate::model::error::Source;
 use crate::model::units::{Dimension, parse_as};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExperiment {
-    data: RawData,
-    #[serde(default, rename = "layer")]
-    layers: Vec<RawLayer>,
-    readout: RawReadout,
-    #[serde(default)]
-    training: RawTraining,
-    #[serde(default)]
-    output: Option<RawOutput>,
-    /// Read by `continual::experiment`; here only noted.
-    continual: Option<toml::Value>,
-    hlop: Option<toml::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawData {
-    /// "spikes" (default) or "real" (see `real_input`).
-    format: Option<Spanned<String>>,
-    train: Spanned<String>,
-    test: Spanned<String>,
-    dt: Spanned<String>,
-    duration: Option<Spanned<String>>,
-    channel_group: Option<Spanned<i64>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawLayer {
-    /// "lif" (default: the neuron decides LIF or CuBa LIF) or "l2mu".
-    pub(super) kind: Option<Spanned<String>>,
-    pub(super) size: Spanned<i64>,
-    pub(super) neuron: Option<Spanned<String>>,
-    pub(super) tau_m: Option<Spanned<String>>,
-    pub(super) tau_syn: Option<Spanned<String>>,
-    pub(super) threshold: Option<Spanned<f64>>,
-    pub(super) recurrent: Option<bool>,
-    // L2MU only (see `l2mu_experiment`).
-    pub(super) order: Option<Spanned<i64>>,
-    pub(super) theta: Option<Spanned<String>>,
-    pub(super) memory_size: Option<Spanned<i64>>,
-    /// Per-synapse delays of the layer's inputs (LIF layers only).
-    pub(super) delays: Option<Spanned<RawDelays>>,
-    // Meta only (see `meta_experiment`).
-    pub(super) firing: Option<Spanned<String>>,
-    pub(super) delta_u: Option<Spanned<f64>>,
-    pub(super) rho_0: Option<Spanned<String>>,
-    pub(super) estimator: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawDelays {
-    mode: Spanned<String>,
-    max_delay: Option<Spanned<String>>,
-    lr_scale: Option<Spanned<f64>>,
-    sharpen: Option<Spanned<f64>>,
-    retrain: Option<Spanned<usize>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReadout {
-    kind: Spanned<String>,
-    tau_m: Spanned<String>,
-    threshold: Option<Spanned<f64>>,
-    /// Read only the last part of each sample (a time), e.g. one step.
-    window: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTraining {
-    epochs: Option<Spanned<i64>>,
-    batch_size: Option<Spanned<i64>>,
-    optimizer: Option<Spanned<String>>,
-    lr: Option<Spanned<f64>>,
-    momentum: Option<Spanned<f64>>,
-    surrogate: Option<Spanned<String>>,
-    surrogate_scale: Option<Spanned<f64>>,
-    rule: Option<Spanned<String>>,
-    learn_tau: Option<bool>,
-    learn_threshold: Option<bool>,
-    learn_escape: Option<bool>,
-    init_gain: Option<Spanned<f64>>,
-    seed: Option<u64>,
-    threads: Option<Spanned<i64>>,
-    schedule: Option<Spanned<String>>,
-    decay_every: Option<Spanned<i64>>,
-    decay_factor: Option<Spanned<f64>>,
-    clip_grad_norm: Option<Spanned<f64>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOutput {
-    dir: Option<String>,
-}
+use l2mu::{l2mu_layer, reject_l2mu_fields};
+use meta::{meta_layer, reject_meta_fields};
+use raw::{RawData, RawDelays, RawExperiment, RawLayer, RawReadout, RawTraining};
 
 /// How gradients are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,349 +153,20 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
     let raw: RawExperiment =
         toml::from_str(text).map_err(|e| src.error(e.span(), "", e.message().to_string()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let err = |s: Span, field: &str, msg: String| src.error(s, field, msg);
-    let time = |s: &Spanned<String>, field: &str| -> Result<f64, ModelError> {
-        let v = parse_as(s.get_ref(), Dimension::Time)
-            .map_err(|e| err(span(s), field, e.to_string()))?;
-        if v > 0.0 && v.is_finite() {
-            Ok(v)
-        } else {
-            Err(err(
-                span(s),
-                field,
-                format!("must be a positive time, found {v} s"),
-            ))
-        }
-    };
-    let positive = |s: &Spanned<i64>, field: &str| -> Result<usize, ModelError> {
-        usize::try_from(*s.get_ref())
-            .ok()
-            .filter(|&v| v > 0)
-            .ok_or_else(|| {
-                err(
-                    span(s),
-                    field,
-                    format!("must be ≥ 1, found {}", s.get_ref()),
-                )
-            })
-    };
-
     let d = &raw.data;
-    let dt = time(&d.dt, "data.dt")?;
-    let duration = match &d.duration {
-        Some(s) => {
-            let v = time(s, "data.duration")?;
-            bounds::sample_steps(&src, s, "data.duration", v, dt)?;
-            Some(v)
-        }
-        None => None,
-    };
-    let channel_group = d
-        .channel_group
-        .as_ref()
-        .map(|s| bounds::count_in(&src, s, "data.channel_group", 1..=bounds::CHANNEL_GROUP))
-        .transpose()?
-        .unwrap_or(1);
-
-    if raw.layers.is_empty() {
-        return Err(err(
-            None,
-            "layer",
-            "at least one hidden [[layer]] is needed".into(),
-        ));
-    }
-    let mut layers = Vec::new();
-    let mut l2mu_layers = Vec::new();
-    let mut meta_layers = Vec::new();
-    let mut delays = Vec::new();
-    for (i, l) in raw.layers.iter().enumerate() {
-        let f = |name: &str| format!("layer[{i}].{name}");
-        match l.kind.as_ref().map(|k| k.get_ref().as_str()) {
-            None | Some("lif") => {
-                reject_l2mu_fields(&src, i, l)?;
-                reject_meta_fields(&src, i, l)?;
-            }
-            // The membrane's fields are read below, as a LIF layer's.
-            Some("meta") => {
-                reject_l2mu_fields(&src, i, l)?;
-                meta_layers.push((i, meta_layer(&src, i, l, dt)?));
-            }
-            Some("l2mu") => {
-                reject_meta_fields(&src, i, l)?;
-                let (lif, shape) = l2mu_layer(&src, i, l, dt)?;
-                layers.push(lif);
-                if let Some(d) = &l.delays {
-                    return Err(err(
-                        span(d),
-                        &f("delays"),
-                        "per-synapse delays apply to LIF layers only, not to an L2MU layer".into(),
-                    ));
-                }
-                l2mu_layers.push((i, shape));
-                delays.push(None);
-                continue;
-            }
-            Some(other) => {
-                return Err(err(
-                    l.kind.as_ref().and_then(span),
-                    &f("kind"),
-                    format!("unknown layer kind {other:?}, expected \"lif\", \"meta\" or \"l2mu\""),
-                ));
-            }
-        }
-        let Some(tau_m) = &l.tau_m else {
-            return Err(err(span(&l.size), &f("tau_m"), "missing `tau_m`".into()));
-        };
-        let neuron = l.neuron.as_ref().map_or("lif", |n| n.get_ref().as_str());
-        let tau_syn = match (neuron, &l.tau_syn) {
-            ("lif", None) => None,
-            ("lif", Some(t)) => {
-                return Err(err(
-                    span(t),
-                    &f("tau_syn"),
-                    "a \"lif\" layer has no synaptic current; use neuron = \"cuba_lif\"".into(),
-                ));
-            }
-            ("cuba_lif", Some(t)) => Some(time(t, &f("tau_syn"))? / dt),
-            ("cuba_lif", None) => {
-                return Err(err(
-                    l.neuron.as_ref().and_then(span),
-                    &f("tau_syn"),
-                    "a \"cuba_lif\" layer needs `tau_syn`".into(),
-                ));
-            }
-            (other, _) => {
-                return Err(err(
-                    l.neuron.as_ref().and_then(span),
-                    &f("neuron"),
-                    format!("unknown neuron {other:?}; trainable: \"lif\", \"cuba_lif\""),
-                ));
-            }
-        };
-        let delay = match &l.delays {
-            Some(d) => delay_spec(&src, d, &f("delays"), dt, &time)?,
-            None => None,
-        };
-        if let (Some(_), Some(d)) = (delay, &l.delays)
-            && (tau_syn.is_some() || l.recurrent == Some(true))
-        {
-            return Err(err(
-                span(d),
-                &f("delays"),
-                "delays go on feed-forward \"lif\" layers only".into(),
-            ));
-        }
-        delays.push(delay);
-        layers.push(LifShape {
-            size: positive(&l.size, &f("size"))?,
-            tau: time(tau_m, &f("tau_m"))? / dt,
-            threshold: l
-                .threshold
-                .as_ref()
-                .map(|t| bounds::positive_up_to(&src, t, &f("threshold"), bounds::WEIGHT_SCALE))
-                .transpose()?
-                .unwrap_or(1.0),
-            recurrent: l.recurrent.unwrap_or(false),
-            spiking: true,
-            tau_syn,
-        });
-    }
+    let (dt, duration, channel_group) = data_grid(&src, d)?;
+    let mut layers = hidden_layers(&src, &raw.layers, dt)?;
     let r = &raw.readout;
-    let readout = match r.kind.get_ref().as_str() {
-        "membrane" => Readout::Membrane,
-        "spike_count" => Readout::SpikeCount,
-        other => {
-            return Err(err(
-                span(&r.kind),
-                "readout.kind",
-                format!("unknown read-out {other:?}, expected \"membrane\" or \"spike_count\""),
-            ));
-        }
-    };
-    if readout == Readout::Membrane
-        && let Some(t) = &r.threshold
-    {
-        return Err(err(
-            span(t),
-            "readout.threshold",
-            "a membrane read-out does not spike; remove the threshold".into(),
-        ));
-    }
-
+    let readout = readout_kind(&src, r)?;
     let t = &raw.training;
-    let name = |s: &Option<Spanned<String>>, default: &str| {
-        s.as_ref()
-            .map_or(default.to_string(), |s| s.get_ref().clone())
-    };
-    let sspan = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.span());
-    let optimizer = match name(&t.optimizer, "adam").as_str() {
-        "adam" => OptimizerKind::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        },
-        "sgd" => OptimizerKind::Sgd {
-            momentum: match &t.momentum {
-                Some(m) if !(0.0..1.0).contains(m.get_ref()) => {
-                    return Err(err(
-                        span(m),
-                        "training.momentum",
-                        format!("must be in [0, 1), found {}", m.get_ref()),
-                    ));
-                }
-                Some(m) => *m.get_ref(),
-                None => 0.0,
-            },
-        },
-        other => {
-            return Err(err(
-                sspan(&t.optimizer),
-                "training.optimizer",
-                format!("unknown optimizer {other:?}, expected \"adam\" or \"sgd\""),
-            ));
-        }
-    };
-    let scale = t
-        .surrogate_scale
-        .as_ref()
-        .map(|s| {
-            bounds::positive_up_to(&src, s, "training.surrogate_scale", bounds::SURROGATE_SCALE)
-        })
-        .transpose()?;
-    let surrogate = match name(&t.surrogate, "fast_sigmoid").as_str() {
-        "fast_sigmoid" => Surrogate::FastSigmoid {
-            slope: scale.unwrap_or(25.0),
-        },
-        "arctan" => Surrogate::Arctan {
-            alpha: scale.unwrap_or(2.0),
-        },
-        other => {
-            return Err(err(
-                sspan(&t.surrogate),
-                "training.surrogate",
-                format!("unknown surrogate {other:?}, expected \"fast_sigmoid\" or \"arctan\""),
-            ));
-        }
-    };
-    let rule = match name(&t.rule, "bptt").as_str() {
-        "bptt" => Rule::Bptt,
-        "online" => Rule::Online,
-        other => {
-            return Err(err(
-                sspan(&t.rule),
-                "training.rule",
-                format!("unknown rule {other:?}, expected \"bptt\" or \"online\""),
-            ));
-        }
-    };
-    layers.push(LifShape {
-        size: 0, // the class count, known once the data is read
-        tau: time(&r.tau_m, "readout.tau_m")? / dt,
-        threshold: r
-            .threshold
-            .as_ref()
-            .map(|t| bounds::positive_up_to(&src, t, "readout.threshold", bounds::WEIGHT_SCALE))
-            .transpose()?
-            .unwrap_or(1.0),
-        recurrent: false,
-        spiking: readout == Readout::SpikeCount,
-        tau_syn: None,
-    });
-    let readout_window = match &r.window {
-        Some(w) => {
-            let v = time(w, "readout.window")?;
-            if let Some(d) = duration
-                && v > d
-            {
-                return Err(err(
-                    span(w),
-                    "readout.window",
-                    format!("{:?} is longer than the sample duration", w.get_ref()),
-                ));
-            }
-            // A window shorter than dt reads the last step.
-            bounds::sample_steps(&src, w, "readout.window", v.max(dt), dt)?
-        }
-        None => 0,
-    };
-    if let Some((i, _)) = l2mu_layers.first() {
-        if rule == Rule::Online {
-            return Err(err(
-                sspan(&t.rule),
-                "training.rule",
-                format!("the online rule trains \"lif\" layers only; layer[{i}] is an \"l2mu\""),
-            ));
-        }
-        if !matches!(surrogate, Surrogate::FastSigmoid { .. }) {
-            return Err(err(
-                sspan(&t.surrogate),
-                "training.surrogate",
-                format!("an \"l2mu\" layer (layer[{i}]) trains with \"fast_sigmoid\" only"),
-            ));
-        }
-    }
-    if rule == Rule::Online
-        && let Some((i, _)) = meta_layers.first()
-    {
-        return Err(err(
-            sspan(&t.rule),
-            "training.rule",
-            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"meta\""),
-        ));
-    }
-    if rule == Rule::Online
-        && let Some(i) = layers.iter().position(|l| l.tau_syn.is_some())
-    {
-        return Err(err(
-            sspan(&t.rule),
-            "training.rule",
-            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"cuba_lif\""),
-        ));
-    }
-    if rule == Rule::Online
-        && let Some(i) = delays.iter().position(Option::is_some)
-    {
-        return Err(err(
-            sspan(&t.rule),
-            "training.rule",
-            format!("the online rule does not train delays; layer[{i}] has some"),
-        ));
-    }
-    let epochs = t
-        .epochs
-        .as_ref()
-        .map(|s| bounds::count_in(&src, s, "training.epochs", 1..=bounds::EPOCHS))
-        .transpose()?
-        .unwrap_or(10);
-    for (i, l) in raw.layers.iter().enumerate() {
-        if let Some(r) = l.delays.as_ref().and_then(|d| d.get_ref().retrain.as_ref())
-            && *r.get_ref() >= epochs
-        {
-            return Err(err(
-                span(r),
-                &format!("layer[{i}].delays.retrain"),
-                format!(
-                    "must be fewer than the {epochs} epochs (the delays are learned before it), found {}",
-                    r.get_ref()
-                ),
-            ));
-        }
-    }
-    let threads = match &t.threads {
-        Some(s) => {
-            let n = u64::try_from(*s.get_ref()).map_err(|_| {
-                err(
-                    span(s),
-                    "training.threads",
-                    format!("must be ≥ 0, found {}", s.get_ref()),
-                )
-            })?;
-            crate::model::memory::thread_limit(n)
-                .map_err(|msg| err(span(s), "training.threads", msg))?;
-            n as usize
-        }
-        None => 0,
-    };
+    let optimizer = optimizer(&src, t)?;
+    let surrogate = surrogate(&src, t)?;
+    let rule = rule(&src, t)?;
+    layers.lif.push(readout_layer(&src, r, readout, dt)?);
+    let readout_window = readout_window(&src, r, duration, dt)?;
+    check_rule(&src, t, rule, surrogate, &layers)?;
+    let epochs = epochs(&src, t, &raw.layers)?;
+    let threads = threads(&src, t)?;
     let lr_schedule = parse_schedule(
         &src,
         &RawSchedule {
@@ -614,12 +188,12 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
         duration,
         channel_group,
         real_input,
-        layers,
-        delays,
+        layers: layers.lif,
+        delays: layers.delays,
         readout,
         readout_window,
-        l2mu_layers,
-        meta_layers,
+        l2mu_layers: layers.l2mu,
+        meta_layers: layers.meta,
         epochs,
         batch_size: t
             .batch_size
@@ -655,6 +229,440 @@ pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelErro
             .map_or_else(|| Path::new("results").join(stem), PathBuf::from),
         continual: raw.continual.is_some() || raw.hlop.is_some(),
         ignore_memory_limit: false,
+    })
+}
+
+/// A time field that must be positive, in seconds.
+fn positive_time(src: &Source, s: &Spanned<String>, field: &str) -> Result<f64, ModelError> {
+    let v = parse_as(s.get_ref(), Dimension::Time)
+        .map_err(|e| src.error(span(s), field, e.to_string()))?;
+    if v > 0.0 && v.is_finite() {
+        Ok(v)
+    } else {
+        Err(src.error(
+            span(s),
+            field,
+            format!("must be a positive time, found {v} s"),
+        ))
+    }
+}
+
+/// `[data]`'s grid: the step, the sample duration, the channel grouping.
+fn data_grid(src: &Source, d: &RawData) -> Result<(f64, Option<f64>, usize), ModelError> {
+    let dt = positive_time(src, &d.dt, "data.dt")?;
+    let duration = match &d.duration {
+        Some(s) => {
+            let v = positive_time(src, s, "data.duration")?;
+            bounds::sample_steps(src, s, "data.duration", v, dt)?;
+            Some(v)
+        }
+        None => None,
+    };
+    let channel_group = d
+        .channel_group
+        .as_ref()
+        .map(|s| bounds::count_in(src, s, "data.channel_group", 1..=bounds::CHANNEL_GROUP))
+        .transpose()?
+        .unwrap_or(1);
+    Ok((dt, duration, channel_group))
+}
+
+/// The network's layers as [`Experiment`] keeps them (its fields
+/// `layers`, `l2mu_layers`, `meta_layers`, `delays`): the hidden layers,
+/// then the read-out's LIF shape once it is read.
+struct Layers {
+    lif: Vec<LifShape>,
+    l2mu: Vec<(usize, L2muShape)>,
+    meta: Vec<(usize, MetaShape)>,
+    delays: Vec<Option<DelaySpec>>,
+}
+
+/// The `[[layer]]` tables: LIF, CuBa LIF and meta layers (whose membrane
+/// reads as a LIF layer's), and L2MU cells.
+fn hidden_layers(src: &Source, raw: &[RawLayer], dt: f64) -> Result<Layers, ModelError> {
+    if raw.is_empty() {
+        return Err(src.error(None, "layer", "at least one hidden [[layer]] is needed"));
+    }
+    let mut hidden = Layers {
+        lif: Vec::new(),
+        l2mu: Vec::new(),
+        meta: Vec::new(),
+        delays: Vec::new(),
+    };
+    for (i, l) in raw.iter().enumerate() {
+        let f = |name: &str| format!("layer[{i}].{name}");
+        match l.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("lif") => {
+                reject_l2mu_fields(src, i, l)?;
+                reject_meta_fields(src, i, l)?;
+            }
+            // The membrane's fields are read below, as a LIF layer's.
+            Some("meta") => {
+                reject_l2mu_fields(src, i, l)?;
+                hidden.meta.push((i, meta_layer(src, i, l, dt)?));
+            }
+            Some("l2mu") => {
+                reject_meta_fields(src, i, l)?;
+                let (lif, shape) = l2mu_layer(src, i, l, dt)?;
+                hidden.lif.push(lif);
+                if let Some(d) = &l.delays {
+                    return Err(src.error(
+                        span(d),
+                        f("delays"),
+                        "per-synapse delays apply to LIF layers only, not to an L2MU layer",
+                    ));
+                }
+                hidden.l2mu.push((i, shape));
+                hidden.delays.push(None);
+                continue;
+            }
+            Some(other) => {
+                return Err(src.error(
+                    l.kind.as_ref().and_then(span),
+                    f("kind"),
+                    format!("unknown layer kind {other:?}, expected \"lif\", \"meta\" or \"l2mu\""),
+                ));
+            }
+        }
+        let (shape, delay) = lif_layer(src, i, l, dt)?;
+        hidden.delays.push(delay);
+        hidden.lif.push(shape);
+    }
+    Ok(hidden)
+}
+
+/// Layer `i` as a LIF or CuBa LIF layer, and the delays of its inputs.
+fn lif_layer(
+    src: &Source,
+    i: usize,
+    l: &RawLayer,
+    dt: f64,
+) -> Result<(LifShape, Option<DelaySpec>), ModelError> {
+    let f = |name: &str| format!("layer[{i}].{name}");
+    let Some(tau_m) = &l.tau_m else {
+        return Err(src.error(span(&l.size), f("tau_m"), "missing `tau_m`"));
+    };
+    let neuron = l.neuron.as_ref().map_or("lif", |n| n.get_ref().as_str());
+    let tau_syn = match (neuron, &l.tau_syn) {
+        ("lif", None) => None,
+        ("lif", Some(t)) => {
+            return Err(src.error(
+                span(t),
+                f("tau_syn"),
+                "a \"lif\" layer has no synaptic current; use neuron = \"cuba_lif\"",
+            ));
+        }
+        ("cuba_lif", Some(t)) => Some(positive_time(src, t, &f("tau_syn"))? / dt),
+        ("cuba_lif", None) => {
+            return Err(src.error(
+                l.neuron.as_ref().and_then(span),
+                f("tau_syn"),
+                "a \"cuba_lif\" layer needs `tau_syn`",
+            ));
+        }
+        (other, _) => {
+            return Err(src.error(
+                l.neuron.as_ref().and_then(span),
+                f("neuron"),
+                format!("unknown neuron {other:?}; trainable: \"lif\", \"cuba_lif\""),
+            ));
+        }
+    };
+    let delay = match &l.delays {
+        Some(d) => delay_spec(src, d, &f("delays"), dt)?,
+        None => None,
+    };
+    if let (Some(_), Some(d)) = (delay, &l.delays)
+        && (tau_syn.is_some() || l.recurrent == Some(true))
+    {
+        return Err(src.error(
+            span(d),
+            f("delays"),
+            "delays go on feed-forward \"lif\" layers only",
+        ));
+    }
+    let shape = LifShape {
+        size: positive_count(src, &l.size, &f("size"))?,
+        tau: positive_time(src, tau_m, &f("tau_m"))? / dt,
+        threshold: l
+            .threshold
+            .as_ref()
+            .map(|t| bounds::positive_up_to(src, t, &f("threshold"), bounds::WEIGHT_SCALE))
+            .transpose()?
+            .unwrap_or(1.0),
+        recurrent: l.recurrent.unwrap_or(false),
+        spiking: true,
+        tau_syn,
+    };
+    Ok((shape, delay))
+}
+
+/// A count that must be at least 1.
+fn positive_count(src: &Source, s: &Spanned<i64>, field: &str) -> Result<usize, ModelError> {
+    usize::try_from(*s.get_ref())
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| {
+            src.error(
+                span(s),
+                field,
+                format!("must be ≥ 1, found {}", s.get_ref()),
+            )
+        })
+}
+
+/// `readout.kind`; a membrane read-out takes no threshold.
+fn readout_kind(src: &Source, r: &RawReadout) -> Result<Readout, ModelError> {
+    let readout = match r.kind.get_ref().as_str() {
+        "membrane" => Readout::Membrane,
+        "spike_count" => Readout::SpikeCount,
+        other => {
+            return Err(src.error(
+                span(&r.kind),
+                "readout.kind",
+                format!("unknown read-out {other:?}, expected \"membrane\" or \"spike_count\""),
+            ));
+        }
+    };
+    if readout == Readout::Membrane
+        && let Some(t) = &r.threshold
+    {
+        return Err(src.error(
+            span(t),
+            "readout.threshold",
+            "a membrane read-out does not spike; remove the threshold",
+        ));
+    }
+    Ok(readout)
+}
+
+/// A name field's value, or `default` when absent.
+fn name_or(s: &Option<Spanned<String>>, default: &str) -> String {
+    s.as_ref()
+        .map_or(default.to_string(), |s| s.get_ref().clone())
+}
+
+fn span_of(s: &Option<Spanned<String>>) -> Span {
+    s.as_ref().map(|s| s.span())
+}
+
+/// `training.optimizer` (and the momentum of SGD).
+fn optimizer(src: &Source, t: &RawTraining) -> Result<OptimizerKind, ModelError> {
+    Ok(match name_or(&t.optimizer, "adam").as_str() {
+        "adam" => OptimizerKind::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        "sgd" => OptimizerKind::Sgd {
+            momentum: match &t.momentum {
+                Some(m) if !(0.0..1.0).contains(m.get_ref()) => {
+                    return Err(src.error(
+                        span(m),
+                        "training.momentum",
+                        format!("must be in [0, 1), found {}", m.get_ref()),
+                    ));
+                }
+                Some(m) => *m.get_ref(),
+                None => 0.0,
+            },
+        },
+        other => {
+            return Err(src.error(
+                span_of(&t.optimizer),
+                "training.optimizer",
+                format!("unknown optimizer {other:?}, expected \"adam\" or \"sgd\""),
+            ));
+        }
+    })
+}
+
+/// `training.surrogate` and its `surrogate_scale`.
+fn surrogate(src: &Source, t: &RawTraining) -> Result<Surrogate, ModelError> {
+    let scale = t
+        .surrogate_scale
+        .as_ref()
+        .map(|s| {
+            bounds::positive_up_to(src, s, "training.surrogate_scale", bounds::SURROGATE_SCALE)
+        })
+        .transpose()?;
+    Ok(match name_or(&t.surrogate, "fast_sigmoid").as_str() {
+        "fast_sigmoid" => Surrogate::FastSigmoid {
+            slope: scale.unwrap_or(25.0),
+        },
+        "arctan" => Surrogate::Arctan {
+            alpha: scale.unwrap_or(2.0),
+        },
+        other => {
+            return Err(src.error(
+                span_of(&t.surrogate),
+                "training.surrogate",
+                format!("unknown surrogate {other:?}, expected \"fast_sigmoid\" or \"arctan\""),
+            ));
+        }
+    })
+}
+
+/// `training.rule`.
+fn rule(src: &Source, t: &RawTraining) -> Result<Rule, ModelError> {
+    Ok(match name_or(&t.rule, "bptt").as_str() {
+        "bptt" => Rule::Bptt,
+        "online" => Rule::Online,
+        other => {
+            return Err(src.error(
+                span_of(&t.rule),
+                "training.rule",
+                format!("unknown rule {other:?}, expected \"bptt\" or \"online\""),
+            ));
+        }
+    })
+}
+
+/// The read-out as the network's last LIF layer (its size, the class
+/// count, is known once the data is read).
+fn readout_layer(
+    src: &Source,
+    r: &RawReadout,
+    readout: Readout,
+    dt: f64,
+) -> Result<LifShape, ModelError> {
+    Ok(LifShape {
+        size: 0,
+        tau: positive_time(src, &r.tau_m, "readout.tau_m")? / dt,
+        threshold: r
+            .threshold
+            .as_ref()
+            .map(|t| bounds::positive_up_to(src, t, "readout.threshold", bounds::WEIGHT_SCALE))
+            .transpose()?
+            .unwrap_or(1.0),
+        recurrent: false,
+        spiking: readout == Readout::SpikeCount,
+        tau_syn: None,
+    })
+}
+
+/// `readout.window` in steps (0: the whole sample).
+fn readout_window(
+    src: &Source,
+    r: &RawReadout,
+    duration: Option<f64>,
+    dt: f64,
+) -> Result<usize, ModelError> {
+    Ok(match &r.window {
+        Some(w) => {
+            let v = positive_time(src, w, "readout.window")?;
+            if let Some(d) = duration
+                && v > d
+            {
+                return Err(src.error(
+                    span(w),
+                    "readout.window",
+                    format!("{:?} is longer than the sample duration", w.get_ref()),
+                ));
+            }
+            // A window shorter than dt reads the last step.
+            bounds::sample_steps(src, w, "readout.window", v.max(dt), dt)?
+        }
+        None => 0,
+    })
+}
+
+/// What the rule and surrogate can train: L2MU layers need BPTT with the
+/// fast sigmoid; the online rule trains plain feed-forward LIF layers.
+fn check_rule(
+    src: &Source,
+    t: &RawTraining,
+    rule: Rule,
+    surrogate: Surrogate,
+    layers: &Layers,
+) -> Result<(), ModelError> {
+    if let Some((i, _)) = layers.l2mu.first() {
+        if rule == Rule::Online {
+            return Err(src.error(
+                span_of(&t.rule),
+                "training.rule",
+                format!("the online rule trains \"lif\" layers only; layer[{i}] is an \"l2mu\""),
+            ));
+        }
+        if !matches!(surrogate, Surrogate::FastSigmoid { .. }) {
+            return Err(src.error(
+                span_of(&t.surrogate),
+                "training.surrogate",
+                format!("an \"l2mu\" layer (layer[{i}]) trains with \"fast_sigmoid\" only"),
+            ));
+        }
+    }
+    if rule == Rule::Online
+        && let Some((i, _)) = layers.meta.first()
+    {
+        return Err(src.error(
+            span_of(&t.rule),
+            "training.rule",
+            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"meta\""),
+        ));
+    }
+    if rule == Rule::Online
+        && let Some(i) = layers.lif.iter().position(|l| l.tau_syn.is_some())
+    {
+        return Err(src.error(
+            span_of(&t.rule),
+            "training.rule",
+            format!("the online rule trains \"lif\" layers only; layer[{i}] is a \"cuba_lif\""),
+        ));
+    }
+    if rule == Rule::Online
+        && let Some(i) = layers.delays.iter().position(Option::is_some)
+    {
+        return Err(src.error(
+            span_of(&t.rule),
+            "training.rule",
+            format!("the online rule does not train delays; layer[{i}] has some"),
+        ));
+    }
+    Ok(())
+}
+
+/// `training.epochs`; a layer's delays must be retrained before the last.
+fn epochs(src: &Source, t: &RawTraining, layers: &[RawLayer]) -> Result<usize, ModelError> {
+    let epochs = t
+        .epochs
+        .as_ref()
+        .map(|s| bounds::count_in(src, s, "training.epochs", 1..=bounds::EPOCHS))
+        .transpose()?
+        .unwrap_or(10);
+    for (i, l) in layers.iter().enumerate() {
+        if let Some(r) = l.delays.as_ref().and_then(|d| d.get_ref().retrain.as_ref())
+            && *r.get_ref() >= epochs
+        {
+            return Err(src.error(
+                span(r),
+                format!("layer[{i}].delays.retrain"),
+                format!(
+                    "must be fewer than the {epochs} epochs (the delays are learned before it), found {}",
+                    r.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(epochs)
+}
+
+/// `training.threads` (0: all cores), within what the machine allows.
+fn threads(src: &Source, t: &RawTraining) -> Result<usize, ModelError> {
+    Ok(match &t.threads {
+        Some(s) => {
+            let n = u64::try_from(*s.get_ref()).map_err(|_| {
+                src.error(
+                    span(s),
+                    "training.threads",
+                    format!("must be ≥ 0, found {}", s.get_ref()),
+                )
+            })?;
+            crate::model::memory::thread_limit(n)
+                .map_err(|msg| src.error(span(s), "training.threads", msg))?;
+            n as usize
+        }
+        None => 0,
     })
 }
 
@@ -704,16 +712,12 @@ fn real_format(
     }
 }
 
-/// Parses a time field to seconds (the closure of [`parse_experiment`]).
-type TimeField<'a> = dyn Fn(&Spanned<String>, &str) -> Result<f64, ModelError> + 'a;
-
 /// A layer's `delays` table: `None` for mode "none".
 fn delay_spec(
     src: &Source,
     d: &Spanned<RawDelays>,
     field: &str,
     dt: f64,
-    time: &TimeField<'_>,
 ) -> Result<Option<DelaySpec>, ModelError> {
     let r = d.get_ref();
     let mode = match r.mode.get_ref().as_str() {
@@ -737,7 +741,7 @@ fn delay_spec(
             "delays need `max_delay`".to_string(),
         ));
     };
-    let steps = time(max, &format!("{field}.max_delay"))? / dt;
+    let steps = positive_time(src, max, &format!("{field}.max_delay"))? / dt;
     if steps > bounds::DELAY_STEPS {
         return Err(src.error(
             span(max),

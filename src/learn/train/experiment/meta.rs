@@ -1,4 +1,4 @@
-//! The `kind = "meta"` layers of experiment files (see [`super::meta_layer`]):
+//! The `kind = "meta"` layers of experiment files (see [`crate::learn::layers::meta`]):
 //!
 //! ```toml
 //! [[layer]]
@@ -9,7 +9,7 @@
 //! firing = "exponential"   # or "sigmoid" (no rho_0)
 //! delta_u = 0.1            # noise scale, in units of the weights
 //! rho_0 = "1 kHz"          # escape rate at threshold (exponential)
-//! estimator = "threshold_noise"  # or "probability" (see `meta_layer`)
+//! estimator = "threshold_noise"  # or "probability" (see `layers::meta`)
 //! recurrent = false
 //! ```
 //!
@@ -17,8 +17,8 @@
 //! are on, `delta_u` and `rho_0` when `[training] learn_escape` is (default
 //! true).
 
-use super::experiment::RawLayer;
-use super::meta_layer::{Estimator, Firing, MetaShape};
+use super::raw::RawLayer;
+use crate::learn::layers::meta::{Estimator, Firing, MetaShape};
 use crate::model::ModelError;
 use crate::model::error::Source;
 use crate::model::units::{Dimension, parse_as};
@@ -83,7 +83,12 @@ pub(super) fn meta_layer(
             "missing; a meta layer needs its noise scale (in units of the weights)",
         ));
     };
-    super::bounds::positive_up_to(src, delta_u, &f("delta_u"), super::bounds::WEIGHT_SCALE)?;
+    crate::learn::bounds::positive_up_to(
+        src,
+        delta_u,
+        &f("delta_u"),
+        crate::learn::bounds::WEIGHT_SCALE,
+    )?;
     let rho_0 = match (firing, &l.rho_0) {
         (Firing::Exponential, Some(r)) => {
             let hz = parse_as(r.get_ref(), Dimension::Frequency)

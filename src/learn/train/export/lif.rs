@@ -1,11 +1,11 @@
 //! Export of a trained network as a model file that `spikesim run`
-//! simulates: the training equations (see [`super::layer`]) are the clock
+//! simulates: the training equations (see [`crate::learn::layers`]) are the clock
 //! engine's exact-integration LIF (or CuBa LIF) with `dt` = one training step,
 //! `v_rest = v_reset = 0`, `t_ref = 0` and one-step synaptic delays, with
 //! potentials in mV (one training unit = 1 mV). A meta layer becomes a
 //! `meta` population with the same escape noise, and the model's seed is
 //! the noise seed the trainer evaluated the sample with, so the simulator
-//! draws the trainer's random numbers (see [`super::meta_layer`]). A
+//! draws the trainer's random numbers (see [`crate::learn::layers::meta`]). A
 //! membrane read-out becomes a LIF population whose threshold it never
 //! reaches (1 kV), its potential recorded; a spike-count read-out an
 //! ordinary one.
@@ -13,18 +13,19 @@
 //! Written beside the model: one connection list per projection
 //! (`pre,post,weight_mV,delay_ms`), the input spikes of one sample
 //! (`neuron,time_ms`, each spike on the grid point of its training step) and
-//! the trained parameters in HDF5 (`weights.h5`, see [`super::record`]).
+//! the trained parameters in HDF5 (`weights.h5`, see [`crate::learn::train::record`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::layer::Lif;
-use super::meta_layer::{Firing, MetaLayer};
-use super::net::{Network, Readout, argmax};
-use super::record::write_weights;
-use super::train::{Prepared, evaluation_noise_seed};
 use crate::io::IoError;
 use crate::io::results::Results;
+use crate::learn::layers::lif::Lif;
+use crate::learn::layers::meta::{Firing, MetaLayer};
+use crate::learn::net::{Network, Readout, argmax, population_name};
+use crate::learn::train::data::Prepared;
+use crate::learn::train::record::write_weights;
+use crate::learn::train::trainer::evaluation_noise_seed;
 
 /// The threshold of a membrane read-out, out of reach.
 const UNREACHABLE_MV: f64 = 1e6;
@@ -42,16 +43,6 @@ fn write_text(path: &Path, text: &str, action: &'static str) -> Result<(), IoErr
         action,
         source,
     })
-}
-
-/// The population of layer `l` of `layers`; a meta layer's random streams
-/// are named after it.
-pub fn population_name(layers: usize, l: usize) -> String {
-    if l + 1 == layers {
-        "readout".into()
-    } else {
-        format!("hidden{l}")
-    }
 }
 
 /// Each layer as a dense LIF projection and its synapses' delays in steps

@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::bounds;
 use super::lzc::{NearestMean, binarise, complexity};
+use super::neuron::{Rates, Readout, Response, Tempotron};
 use super::patterns::{ClassSpec, Classes, Pattern};
-use super::tempotron::{Rates, Readout, Response, Tempotron};
 use crate::engine::rng;
+use crate::learn::bounds;
 use crate::model::ModelError;
 use crate::model::error::Source;
 use crate::model::spec::Escape;
@@ -206,7 +206,38 @@ pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
                 }
             })?,
     };
-    let readout = match n.model.get_ref().as_str() {
+    let readout = readout(&c, &raw.neuron)?;
+    let output = raw.output.as_ref();
+    Ok(Experiment {
+        train: c.count(&p.train, "patterns.train", 2..1_000_001)?,
+        test: c.count(&p.test, "patterns.test", 2..1_000_001)?,
+        seed: p.seed.unwrap_or(0),
+        readout,
+        tau_m: c.quantity(&n.tau_m, Dimension::Time, "neuron.tau_m")?,
+        v_th: bounds::positive_up_to(&c.src, &n.v_th, "neuron.v_th", bounds::WEIGHT_SCALE)?,
+        w_max: bounds::positive_up_to(&c.src, &n.w_max, "neuron.w_max", bounds::WEIGHT_SCALE)?,
+        dt,
+        epochs: c.count(&t.epochs, "training.epochs", 1..100_001)?,
+        rates: Rates {
+            weights: bounds::positive_up_to(
+                &c.src,
+                &t.learning_rate,
+                "training.learning_rate",
+                bounds::LEARNING_RATE,
+            )?,
+            threshold: c.intrinsic_rate(&t.threshold_rate, "training.threshold_rate")?,
+            tau_m: c.intrinsic_rate(&t.tau_rate, "training.tau_rate")?,
+        },
+        results: output.and_then(|o| o.results.as_ref().map(PathBuf::from)),
+        plot: output.and_then(|o| o.plot.as_ref().map(PathBuf::from)),
+        classes,
+    })
+}
+
+/// `neuron.model` and, for a meta tempotron, its escape noise.
+fn readout(c: &Checker, neuron: &Spanned<RawNeuron>) -> Result<Readout, ModelError> {
+    let n = neuron.get_ref();
+    Ok(match n.model.get_ref().as_str() {
         "lif" => {
             for (given, name) in [
                 (n.escape.as_ref().map(|s| s.span()), "escape"),
@@ -226,7 +257,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
         "meta" => {
             let missing = |f: &str| {
                 c.src.error(
-                    Some(raw.neuron.span()),
+                    Some(neuron.span()),
                     format!("neuron.{f}"),
                     "missing: a meta tempotron needs it",
                 )
@@ -268,31 +299,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
                 format!("unknown tempotron model {other:?}, expected \"lif\" or \"meta\""),
             ));
         }
-    };
-    let output = raw.output.as_ref();
-    Ok(Experiment {
-        train: c.count(&p.train, "patterns.train", 2..1_000_001)?,
-        test: c.count(&p.test, "patterns.test", 2..1_000_001)?,
-        seed: p.seed.unwrap_or(0),
-        readout,
-        tau_m: c.quantity(&n.tau_m, Dimension::Time, "neuron.tau_m")?,
-        v_th: bounds::positive_up_to(&c.src, &n.v_th, "neuron.v_th", bounds::WEIGHT_SCALE)?,
-        w_max: bounds::positive_up_to(&c.src, &n.w_max, "neuron.w_max", bounds::WEIGHT_SCALE)?,
-        dt,
-        epochs: c.count(&t.epochs, "training.epochs", 1..100_001)?,
-        rates: Rates {
-            weights: bounds::positive_up_to(
-                &c.src,
-                &t.learning_rate,
-                "training.learning_rate",
-                bounds::LEARNING_RATE,
-            )?,
-            threshold: c.intrinsic_rate(&t.threshold_rate, "training.threshold_rate")?,
-            tau_m: c.intrinsic_rate(&t.tau_rate, "training.tau_rate")?,
-        },
-        results: output.and_then(|o| o.results.as_ref().map(PathBuf::from)),
-        plot: output.and_then(|o| o.plot.as_ref().map(PathBuf::from)),
-        classes,
     })
 }
 

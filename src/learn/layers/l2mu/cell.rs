@@ -25,9 +25,9 @@ use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 use rand_pcg::Pcg64;
 
-use super::adam::{Adam, argmax, cross_entropy};
 use super::lmu::{Discretizer, discretize};
 use crate::engine::rng::stream;
+use crate::learn::optim::{Adam, argmax, cross_entropy};
 
 /// The neuron model of every population of the cell.
 #[derive(Debug, Clone, Copy, PartialEq)]

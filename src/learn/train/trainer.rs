@@ -1,6 +1,7 @@
-//! The training loop: data preparation, mini-batches computed in parallel
-//! and reduced in a fixed order (so results do not depend on the thread
-//! count), evaluation, metrics, checkpoints.
+//! The training loop: the network an experiment describes, mini-batches
+//! computed in parallel and reduced in a fixed order (so results do not
+//! depend on the thread count), evaluation, the metrics and state a run
+//! carries from epoch to epoch (checkpointed by [`super::record`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,163 +11,17 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
-use super::delays::attach_delays;
+use super::data::{Data, Prepared};
 use super::experiment::{Experiment, Rule};
-use super::l2mu_layer::L2muLayer;
-use super::meta_layer::MetaLayer;
-use super::net::{Grads, Network};
 use super::online::online_grads;
-use super::optim::{Optimizer, accumulate};
-use super::real_input::prepare_real;
 use super::schedule::clip_grad_norm;
 use crate::io::IoError;
-use crate::io::dataset::{BinnedSample, Binning, SpikeDataset, bin_sample, read_dataset};
+use crate::learn::delays::layer::attach_delays;
+use crate::learn::layers::l2mu::layer::L2muLayer;
+use crate::learn::layers::meta::MetaLayer;
+use crate::learn::net::Network;
+use crate::learn::optim::{Grads, Optimizer, accumulate};
 use crate::model::memory;
-
-/// A dataset binned for training.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub samples: Vec<BinnedSample>,
-    pub labels: Vec<usize>,
-    pub steps: usize,
-    pub channels: usize,
-}
-
-impl Prepared {
-    pub fn len(&self) -> usize {
-        self.samples.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
-    }
-
-    /// Sample `i` as a dense `[step][channel]` input.
-    pub fn input(&self, i: usize) -> Vec<f32> {
-        let mut x = vec![0.0; self.steps * self.channels];
-        for (t, events) in self.samples[i].steps.iter().enumerate() {
-            for &(c, n) in events {
-                x[t * self.channels + c as usize] += n;
-            }
-        }
-        x
-    }
-}
-
-/// Train and test sets on a common grid, and the class count.
-pub struct Data {
-    pub train: Prepared,
-    pub test: Prepared,
-    pub classes: usize,
-    pub binning: Binning,
-}
-
-/// Reads both datasets and bins them to the experiment's step.
-pub fn prepare(exp: &Experiment) -> Result<Data, IoError> {
-    if exp.real_input {
-        return prepare_real(exp);
-    }
-    let train = read_dataset(&exp.train)?;
-    let test = read_dataset(&exp.test)?;
-    let latest = train.duration().max(test.duration()) as f64;
-    let duration = exp.duration.unwrap_or(latest + exp.dt * 1e-6);
-    let steps = ((duration / exp.dt).ceil() as usize).max(1);
-    let binning = Binning {
-        dt: exp.dt as f32,
-        steps,
-        channel_group: exp.channel_group,
-    };
-    let channels = binning.channels(train.channels.max(test.channels));
-    let classes = train.classes.max(test.classes);
-    check_memory(
-        exp,
-        channels,
-        classes,
-        steps,
-        [train.len(), test.len()],
-        train.total_spikes() + test.total_spikes(),
-    )?;
-    let bin = |d: &SpikeDataset| Prepared {
-        samples: d.samples.iter().map(|s| bin_sample(s, &binning)).collect(),
-        labels: d.labels.iter().map(|&l| l as usize).collect(),
-        steps,
-        channels,
-    };
-    Ok(Data {
-        train: bin(&train),
-        test: bin(&test),
-        classes: train.classes.max(test.classes),
-        binning,
-    })
-}
-
-/// Refuses a training run whose memory estimate ([`memory::training_estimate`])
-/// exceeds what the machine offers, unless the experiment ignores the limit.
-pub(crate) fn check_memory(
-    exp: &Experiment,
-    channels: usize,
-    classes: usize,
-    steps: usize,
-    [train_samples, test_samples]: [usize; 2],
-    spikes: usize,
-) -> Result<(), IoError> {
-    if exp.ignore_memory_limit {
-        return Ok(());
-    }
-    let estimate = memory::training_estimate(&training_shape(
-        exp,
-        channels,
-        classes,
-        steps,
-        [train_samples, test_samples],
-        spikes,
-    ));
-    memory::check_fits(
-        "training",
-        &estimate,
-        &memory::available(),
-        "pass --ignore-memory-limit",
-    )
-    .map_err(|source| IoError::Memory {
-        path: exp.path.clone(),
-        source,
-    })
-}
-
-/// The sizes of an experiment's training run, once its data is read.
-pub fn training_shape(
-    exp: &Experiment,
-    channels: usize,
-    classes: usize,
-    steps: usize,
-    [train_samples, test_samples]: [usize; 2],
-    spikes: usize,
-) -> memory::TrainingShape {
-    let mut widths = vec![channels];
-    widths.extend(exp.layers.iter().map(|l| l.size));
-    if let Some(out) = widths.last_mut() {
-        *out = classes;
-    }
-    let delay_taps = (0..exp.layers.len())
-        .map(|i| {
-            exp.delays
-                .get(i)
-                .and_then(|d| d.as_ref())
-                .map_or(1, |d| d.kernel_size)
-        })
-        .collect();
-    memory::TrainingShape {
-        widths,
-        recurrent: exp.layers.iter().map(|l| l.recurrent).collect(),
-        delay_taps,
-        steps,
-        train_samples,
-        test_samples,
-        spikes,
-        batch_size: exp.batch_size,
-        threads: memory::workers_for(exp.threads as u64),
-    }
-}
 
 /// The network an experiment describes, drawn from its seed.
 pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Network<f32> {
@@ -184,8 +39,8 @@ pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Netwo
     );
     net.readout_window = exp.readout_window;
     let slope = match exp.surrogate {
-        super::surrogate::Surrogate::FastSigmoid { slope } => slope,
-        super::surrogate::Surrogate::Arctan { .. } => 25.0, // refused by validation
+        crate::learn::surrogate::Surrogate::FastSigmoid { slope } => slope,
+        crate::learn::surrogate::Surrogate::Arctan { .. } => 25.0, // refused by validation
     };
     for (i, shape) in &exp.l2mu_layers {
         let n_in = if *i == 0 {
@@ -201,7 +56,7 @@ pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Netwo
             .as_lif()
             .expect("a meta layer is drawn as a LIF layer")
             .clone();
-        let name = super::export::population_name(net.layers.len(), *i);
+        let name = crate::learn::net::population_name(net.layers.len(), *i);
         net.layers[*i] = Box::new(MetaLayer::new(lif, shape, exp.learn_escape, name));
     }
     attach_delays(&mut net, &exp.delays, exp.epochs, exp.seed);
@@ -382,8 +237,8 @@ pub fn evaluate(net: &Network<f32>, data: &Prepared) -> (f64, f64, Vec<usize>) {
             let x = data.input(i);
             let traces = net.forward_noisy(&x, data.steps, evaluation_noise_seed(i));
             let z = net.scores(traces.last().expect("at least one layer"));
-            let (loss, _) = super::net::cross_entropy(&z, data.labels[i]);
-            (f64::from(loss), super::net::argmax(&z))
+            let (loss, _) = crate::learn::net::cross_entropy(&z, data.labels[i]);
+            (f64::from(loss), crate::learn::net::argmax(&z))
         })
         .collect();
     let n = data.len().max(1) as f64;

@@ -15,10 +15,10 @@
 //! ([`PopInit::default`]) and are learnt when `learn_tau` / `learn_threshold`
 //! are on.
 
-use super::experiment::RawLayer;
-use super::l2mu::{NeuronVariant, PopInit};
-use super::l2mu_layer::L2muShape;
-use super::net::LifShape;
+use super::raw::RawLayer;
+use crate::learn::layers::l2mu::cell::{NeuronVariant, PopInit};
+use crate::learn::layers::l2mu::layer::L2muShape;
+use crate::learn::net::LifShape;
 use crate::model::ModelError;
 use crate::model::error::Source;
 use crate::model::units::{Dimension, parse_as};
@@ -104,13 +104,13 @@ pub(super) fn l2mu_layer(
     let hidden_size = count(src, f("size"), &Some(l.size.clone()), at.clone())?;
     let memory_size = count(src, f("memory_size"), &l.memory_size, at.clone())?;
     let order = count(src, f("order"), &l.order, at.clone())?;
-    if order > super::bounds::L2MU_ORDER as usize {
+    if order > crate::learn::bounds::L2MU_ORDER as usize {
         return Err(src.error(
             l.order.as_ref().map(|o| o.span()),
             f("order"),
             format!(
                 "must be ≤ {} (the Legendre basis of a memory), found {order}",
-                super::bounds::L2MU_ORDER
+                crate::learn::bounds::L2MU_ORDER
             ),
         ));
     }

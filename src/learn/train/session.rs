@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 
+use super::data::{Data, prepare};
 use super::experiment::Experiment;
-use super::export::{Exported, export_model};
-use super::export_l2mu;
+use super::export::l2mu as export_l2mu;
+use super::export::lif::{Exported, export_model};
 use super::record::{
     plot_learning_curve, read_checkpoint, write_checkpoint, write_metrics_csv, write_metrics_h5,
 };
-use super::train::{Data, TrainState, output_files, prepare, train};
+use super::trainer::{TrainState, output_files, train};
 use crate::Error;
 use crate::io::IoError;
 

@@ -14,7 +14,7 @@
 //! step t gets the delay `SUBSTEPS·k + φ₂ − φ₁` grid steps, at least one
 //! for every path of the cell with three substeps (h → u: 3 − 2). LIF layers
 //! keep the phase of their input and their exact-integration `lif` /
-//! `cuba_lif` populations (as in [`super::export`]): over three substeps
+//! `cuba_lif` populations (as in [`super::lif`]): over three substeps
 //! they decay exactly as over one training step, and between inputs they
 //! only relax towards 0, so they cross the threshold only where training
 //! does.
@@ -27,14 +27,14 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::Path;
 
-use super::export::{Exported, write_input_spikes};
-use super::l2mu::{L2mu, NeuronVariant, POP_H, POP_M, POP_U};
-use super::layer::Lif;
-use super::net::{Network, Readout, argmax};
-use super::record::write_weights;
-use super::train::Prepared;
+use super::lif::{Exported, write_input_spikes};
 use crate::io::IoError;
 use crate::io::results::Results;
+use crate::learn::layers::l2mu::cell::{L2mu, NeuronVariant, POP_H, POP_M, POP_U};
+use crate::learn::layers::lif::Lif;
+use crate::learn::net::{Network, Readout, argmax};
+use crate::learn::train::data::Prepared;
+use crate::learn::train::record::write_weights;
 
 /// Simulation steps per training step: the fewest that give the cell's
 /// feedback h(t−1) → u(t) a positive delay.
@@ -269,7 +269,7 @@ pub fn export_l2mu_model(
         toml: format!(
             "# Exported by `spikesim train`: a network with L2MU layers trained on a\n\
              # {step_ms} ms step, run on {SUBSTEPS} simulation steps per training step\n\
-             # (see learn::export_l2mu). Training step t of the read-out is grid point\n\
+             # (see learn::train::export::l2mu). Training step t of the read-out is grid point\n\
              # {SUBSTEPS}·t + {}; its class scores are its potentials (membrane) or\n\
              # spike counts there. The input is one sample of the data.\n\n\
              [simulation]\ndt = \"{dt_ms} ms\"\nduration = \"{} ms\"\nseed = 0\nengine = \"clock\"\n\n\

@@ -11,10 +11,11 @@ use std::path::Path;
 use ::hdf5::File;
 use plotters::prelude::*;
 
-use super::net::{Grads, Network};
-use super::train::{EpochMetrics, TrainState};
+use super::trainer::{EpochMetrics, TrainState};
 use crate::io::IoError;
 use crate::io::hdf5::PartialFile;
+use crate::learn::net::Network;
+use crate::learn::optim::Grads;
 
 const COLUMNS: [&str; 6] = [
     "epoch",

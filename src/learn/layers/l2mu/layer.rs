@@ -1,4 +1,4 @@
-//! The L2MU cell ([`super::l2mu`]) as a [`Layer`] of the trainer's
+//! The L2MU cell ([`super::cell`]) as a [`Layer`] of the trainer's
 //! networks: input → encoder u → Legendre memory m → hidden h, the layer's
 //! output being the hidden spikes s^h (the cell's own output population is
 //! left empty; the network's next layer or read-out reads h instead).
@@ -8,12 +8,12 @@
 //! each pass. The backward pass re-runs the cell's forward pass, since the
 //! trainer's [`Trace`] keeps only the layer's output.
 
-use super::l2mu::{
+use super::cell::{
     L2mu, L2muConfig, L2muParams, NeuronVariant, POP_H, PopInit, Readout as CellReadout, SpikeFn,
 };
-use super::layer::{Layer, Trace};
 use super::lmu::Discretizer;
-use super::real::Real;
+use crate::learn::layers::{Layer, Trace};
+use crate::learn::real::Real;
 
 /// The shape of an L2MU layer in an experiment; times in steps.
 #[derive(Debug, Clone, PartialEq)]

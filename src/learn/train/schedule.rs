@@ -17,7 +17,7 @@
 
 use toml::Spanned;
 
-use super::net::Grads;
+use crate::learn::optim::Grads;
 use crate::model::ModelError;
 use crate::model::error::Source;
 
@@ -87,11 +87,11 @@ pub(super) fn parse_schedule(src: &Source, raw: &RawSchedule) -> Result<LrSchedu
                     "a \"step\" schedule needs `decay_every` (epochs)",
                 ));
             };
-            let every = super::bounds::count_in(
+            let every = crate::learn::bounds::count_in(
                 src,
                 every,
                 "training.decay_every",
-                1..=super::bounds::EPOCHS,
+                1..=crate::learn::bounds::EPOCHS,
             )?;
             let factor = match raw.decay_factor {
                 Some(f) if !(*f.get_ref() > 0.0 && *f.get_ref() <= 1.0) => {

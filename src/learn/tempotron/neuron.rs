@@ -231,7 +231,7 @@ impl Tempotron {
 mod tests {
     use super::*;
     use crate::engine::rng;
-    use crate::learn::patterns::poisson;
+    use crate::learn::tempotron::patterns::poisson;
 
     #[test]
     fn the_kernel_peaks_at_one() {
