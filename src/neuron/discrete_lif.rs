@@ -1,5 +1,5 @@
 //! The discrete-time LIF of snnTorch (`Leaky`, and `Synaptic` with a
-//! synaptic current), as the L2MU cells of `learn::l2mu` are trained:
+//! synaptic current), as the L2MU cells of `learn::layers::l2mu` are trained:
 //!
 //! ```text
 //! J_k = alpha J_{k-1} + I_k                       (alpha = 0: no current)

@@ -17,7 +17,7 @@
 //!
 //! The intrinsic parameters (`tau_m`, `v_th`, `delta_u`, `success`, `g`) are
 //! plain fields of [`EscapeNoise`] and [`LevyBaxter`], which the learning
-//! rules (`learn::tempotron`) use and change directly.
+//! rules (`learn::tempotron::neuron`) use and change directly.
 //!
 //! Each neuron has its own random stream keyed by population and index, so
 //! its spikes do not depend on how the population is split between threads.
