@@ -7,6 +7,8 @@ pub use super::discrete::DiscreteLifParams;
 pub use super::richer::{AmsuParams, AstrocyteParams, Escape, MetaParams, Modulation};
 pub use crate::plasticity::PlasticitySpec;
 
+pub mod fixed;
+
 /// How a per-neuron or per-synapse value is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSpec {
@@ -367,7 +369,7 @@ pub struct ModelSpec {
     pub output: OutputSpec,
     /// The integer network when `[simulation] arithmetic = "fixed"`; then
     /// `populations`, `projections` and `records` above are empty.
-    pub fixed: Option<super::fixed::FixedModel>,
+    pub fixed: Option<fixed::FixedModel>,
     /// Accepted values worth a word (e.g. beyond the chip's declared widths).
     pub warnings: Vec<super::ModelError>,
 }

@@ -18,6 +18,7 @@ use crate::synapse::connect::MAX_DELAY_STEPS;
 mod background;
 mod discrete;
 mod event_pace;
+mod fixed;
 mod scale;
 
 /// How many times the reset-to-threshold gap a membrane potential may
@@ -68,7 +69,7 @@ impl<'a> Validator<'a> {
     }
 
     fn model(&self, mut raw: RawModel) -> Result<ModelSpec> {
-        if super::fixed::is_fixed(&raw) {
+        if fixed::is_fixed(&raw) {
             self.reject_fixed_background(&raw.populations)?;
             if let Some(s) = &raw.scale {
                 return Err(self.err(

@@ -1,6 +1,6 @@
-//! Fixed-point mode (`[simulation] arithmetic = "fixed"`): the model-file
-//! schema's integer side and its validation. The whole network runs in
-//! Loihi's integer arithmetic (`engine::fixed`); time is counted in steps.
+//! Validation of fixed-point mode (`[simulation] arithmetic = "fixed"`): the
+//! model-file schema's integer side, checked into `spec::fixed`'s integer
+//! network. Time is counted in steps.
 //!
 //! Values beyond the chip's declared widths that Lava's bit-accurate model
 //! still accepts (a `vth` above 17 bits, a 24-bit state outside 24 bits, a
@@ -9,17 +9,16 @@
 
 use toml::{Spanned, Value};
 
-use super::error::ModelError;
-use super::schema::*;
-use super::spec::*;
-use super::units::Dimension;
-use super::validate::Validator;
+use super::{Result, Validator};
+use crate::model::error::ModelError;
+use crate::model::schema::*;
+use crate::model::spec::fixed::*;
+use crate::model::spec::*;
+use crate::model::units::Dimension;
 use crate::synapse::fixed::SignMode;
 
-type Result<T> = std::result::Result<T, ModelError>;
-
 /// Default nominal step, for the times written to the results.
-pub const DEFAULT_DT: f64 = 1e-3;
+const DEFAULT_DT: f64 = 1e-3;
 
 /// The chip's declared widths.
 const DECAY_MAX: i64 = 4095;
@@ -29,72 +28,8 @@ const BIAS_EXP_RANGE: (i64, i64) = (-7, 7);
 const U_RANGE: (i64, i64) = (-(1 << 23), 1 << 23);
 const V_RANGE: (i64, i64) = (-((1 << 23) - 1), (1 << 23) - 1);
 
-/// The validated integer network.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixedModel {
-    pub populations: Vec<FixedPopulation>,
-    pub projections: Vec<FixedProjection>,
-    /// Recorded `u` / `v`; `every` and `neurons` as in float mode.
-    pub records: Vec<RecordSpec>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixedPopulation {
-    pub name: String,
-    pub size: u32,
-    pub kind: FixedKind,
-    pub record_spikes: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum FixedKind {
-    Lif(LoihiLifParams),
-    /// `rows[neuron][column]`, every row the same length.
-    SpikePattern(Vec<Vec<bool>>),
-}
-
-/// Per-neuron integer parameters and initial state of a Loihi LIF population.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoihiLifParams {
-    pub du: Vec<u16>,
-    pub dv: Vec<u16>,
-    pub vth: Vec<i64>,
-    pub bias_mant: Vec<i32>,
-    pub bias_exp: Vec<i32>,
-    pub u: Vec<i32>,
-    pub v: Vec<i32>,
-}
-
-/// Weights as written; clipped and truncated when the network is built.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FixedWeights {
-    /// `rows[post][pre]`.
-    Dense(Vec<Vec<i64>>),
-    /// A sparse rule (never `Dense` or `List`) with one integer weight.
-    Rule(ConnectRule, i64),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixedProjection {
-    pub name: String,
-    pub from: usize,
-    pub to: usize,
-    pub weights: FixedWeights,
-    pub allow_autapses: bool,
-    pub weight_exp: i32,
-    pub num_weight_bits: u8,
-    /// `None`: inferred from the weights' signs when built.
-    pub sign_mode: Option<SignMode>,
-}
-
-impl FixedModel {
-    pub fn population_index(&self, name: &str) -> Option<usize> {
-        self.populations.iter().position(|p| p.name == name)
-    }
-}
-
 /// Whether a model file asks for fixed-point arithmetic.
-pub fn is_fixed(raw: &RawModel) -> bool {
+pub(super) fn is_fixed(raw: &RawModel) -> bool {
     raw.simulation
         .get_ref()
         .arithmetic
@@ -501,7 +436,7 @@ impl Validator<'_> {
         let (rule, _) = self.connect(&p.connect, n_pre, n_post, &field("connect"))?;
         if let ConnectRule::FixedTotalNumber { total, multapses } = rule {
             let no_autapses = from == to && !p.allow_autapses.unwrap_or(false);
-            super::validate::check_total_without_autapses(total, multapses, no_autapses, n_post)
+            super::check_total_without_autapses(total, multapses, no_autapses, n_post)
                 .map_err(|m| self.err(span(&p.connect), &field("connect"), m))?;
         }
         let weights = match rule {
