@@ -60,8 +60,8 @@ population = "a"
 variables = ["v"]
 neurons = [0, 1, 2]
 "#;
-        let spec = validate::parse_model(std::path::Path::new("m.toml"), text)
-            .expect("valid model");
+        let spec =
+            validate::parse_model(std::path::Path::new("m.toml"), text).expect("valid model");
         let part = |e: &Estimate, what: &str| {
             e.parts
                 .iter()

@@ -436,7 +436,7 @@ impl Validator<'_> {
         let (rule, _) = self.connect(&p.connect, n_pre, n_post, &field("connect"))?;
         if let ConnectRule::FixedTotalNumber { total, multapses } = rule {
             let no_autapses = from == to && !p.allow_autapses.unwrap_or(false);
-            super::check_total_without_autapses(total, multapses, no_autapses, n_post)
+            super::projection::check_total_without_autapses(total, multapses, no_autapses, n_post)
                 .map_err(|m| self.err(span(&p.connect), &field("connect"), m))?;
         }
         let weights = match rule {
