@@ -80,15 +80,7 @@ impl<'a> Validator<'a> {
 
     fn model(&self, mut raw: RawModel) -> Result<ModelSpec> {
         if fixed::is_fixed(&raw) {
-            self.reject_fixed_background(&raw.populations)?;
-            if let Some(s) = &raw.scale {
-                return Err(self.err(
-                    span_of(s),
-                    "scale",
-                    "[scale] is not available in fixed-point mode",
-                ));
-            }
-            return self.fixed_model(&raw);
+            return self.fixed_mode(&raw);
         }
         self.reject_fixed_only(&raw)?;
         let simulation = self.simulation(&raw.simulation)?;
@@ -98,20 +90,7 @@ impl<'a> Validator<'a> {
             _ => None,
         };
         self.some_population(&raw)?;
-        let mut populations = Vec::with_capacity(raw.populations.len());
-        let mut names = HashSet::new();
-        for p in &raw.populations {
-            let mut spec = self.population(p, simulation.dt)?;
-            spec.background = self.background(p, &spec, &simulation)?;
-            if !names.insert(spec.name.clone()) {
-                return Err(self.err(
-                    span_of(&p.get_ref().name),
-                    "population.name",
-                    format!("population `{}` is defined twice", spec.name),
-                ));
-            }
-            populations.push(spec);
-        }
+        let mut populations = self.populations(&raw, &simulation)?;
         self.discrete_clocks(&raw.populations, &populations, &simulation)?;
         self.event_pace(&raw.populations, &populations, &simulation)?;
         let mut projections = Vec::new();
@@ -133,19 +112,8 @@ impl<'a> Validator<'a> {
             )?;
         }
         self.unique_projection_names(&raw, &projections)?;
-        let (mut records, mut weight_records) = (Vec::new(), Vec::new());
-        for (i, r) in raw.records.iter().enumerate() {
-            match &r.get_ref().projection {
-                Some(name) => weight_records.push(self.weight_record(
-                    i,
-                    r,
-                    name,
-                    &projections,
-                    &simulation,
-                )?),
-                None => records.push(self.record(i, r, &populations, simulation.steps)?),
-            }
-        }
+        let (records, weight_records) =
+            self.records(&raw, &populations, &projections, &simulation)?;
         let output = self.output_for(raw.output.as_ref(), &records)?;
         Ok(ModelSpec {
             path: self.src.path.to_path_buf(),
@@ -160,6 +128,42 @@ impl<'a> Validator<'a> {
             fixed: None,
             warnings: Vec::new(),
         })
+    }
+
+    /// A fixed-point model: what float mode adds to a model is refused first.
+    fn fixed_mode(&self, raw: &RawModel) -> Result<ModelSpec> {
+        self.reject_fixed_background(&raw.populations)?;
+        if let Some(s) = &raw.scale {
+            return Err(self.err(
+                span_of(s),
+                "scale",
+                "[scale] is not available in fixed-point mode",
+            ));
+        }
+        self.fixed_model(raw)
+    }
+
+    /// Every population with its background input; names are unique.
+    fn populations(
+        &self,
+        raw: &RawModel,
+        simulation: &SimulationSpec,
+    ) -> Result<Vec<PopulationSpec>> {
+        let mut populations = Vec::with_capacity(raw.populations.len());
+        let mut names = HashSet::new();
+        for p in &raw.populations {
+            let mut spec = self.population(p, simulation.dt)?;
+            spec.background = self.background(p, &spec, simulation)?;
+            if !names.insert(spec.name.clone()) {
+                return Err(self.err(
+                    span_of(&p.get_ref().name),
+                    "population.name",
+                    format!("population `{}` is defined twice", spec.name),
+                ));
+            }
+            populations.push(spec);
+        }
+        Ok(populations)
     }
 
     /// A model without neurons has nothing to simulate or record.

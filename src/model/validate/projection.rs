@@ -33,23 +33,7 @@ impl Validator<'_> {
         let from = self.population_ref(&p.from, pops, &field("from"))?;
         let to = self.population_ref(&p.to, pops, &field("to"))?;
         let target = &pops[to];
-        // A discrete-time LIF has no continuous membrane, hence no `r_m`.
-        let receiver = match (&target.kind, target.kind.membrane()) {
-            (_, Some(m)) => Some(m.r_m),
-            (NeuronKind::DiscreteLif(_), None) => Some(None),
-            _ => None,
-        };
-        let Some(r_m) = receiver else {
-            return Err(self.err(
-                span_of(&p.to),
-                &field("to"),
-                format!(
-                    "population `{}` is a {} and cannot receive synapses",
-                    target.name,
-                    target.kind.model_name()
-                ),
-            ));
-        };
+        let r_m = self.receiving_r_m(&p.to, target, &field("to"))?;
         let port = self.port(
             p.synapse.as_ref(),
             p.receptor.as_ref(),
@@ -59,40 +43,8 @@ impl Validator<'_> {
         )?;
         let (rule, listed_weight_dim) =
             self.connect(&p.connect, pops[from].size, target.size, &field("connect"))?;
-        // A list's weight column gives every synapse its weight, in a unit
-        // the synapse kind must take; the projection's `weight` would then
-        // never be used, so both together are refused.
-        if let Some(dim) = listed_weight_dim {
-            check_weight_dim(dim, port, r_m)
-                .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
-            if let Some(w) = &p.weight {
-                return Err(self.err(
-                    span_of(w),
-                    &field("weight"),
-                    "the connection list has a weight column, which gives every synapse its weight: remove `weight` or the list's weight column",
-                ));
-            }
-        }
-        let weight = match &p.weight {
-            Some(w) => self.weight(w, port, r_m, &field("weight"))?,
-            None if listed_weight_dim.is_some() => ValueSpec::Constant(0.0),
-            None => {
-                return Err(self.err(
-                    Some(raw.span()),
-                    &field("weight"),
-                    "missing `weight` (e.g. \"0.5 mV\")",
-                ));
-            }
-        };
-        let delay = match &p.delay {
-            None => ValueSpec::Constant(sim.dt),
-            Some(d) => {
-                let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
-                self.check_delay(&spec, sim.dt)
-                    .map_err(|m| self.err(span_of(d), &field("delay"), m))?;
-                spec
-            }
-        };
+        let weight = self.projection_weight(raw, listed_weight_dim, port, r_m, &field)?;
+        let delay = self.delay(p.delay.as_ref(), sim.dt, &field("delay"))?;
         let rule = self.scale_listed(
             rule,
             listed_weight_dim,
@@ -101,17 +53,17 @@ impl Validator<'_> {
             &p.connect,
             &field("connect"),
         )?;
-        // Plasticity bounds the initial weights: the listed ones when the
-        // list gives them.
-        let initial = match &rule {
-            ConnectRule::List(syns) if listed_weight_dim.is_some() => {
-                ValueSpec::Array(syns.iter().filter_map(|s| s.weight).collect())
-            }
-            _ => weight.clone(),
-        };
         let plasticity = match &p.plasticity {
             None => None,
             Some(raw_rule) => {
+                // Plasticity bounds the initial weights: the listed ones when
+                // the list gives them.
+                let initial = match &rule {
+                    ConnectRule::List(syns) if listed_weight_dim.is_some() => {
+                        ValueSpec::Array(syns.iter().filter_map(|s| s.weight).collect())
+                    }
+                    _ => weight.clone(),
+                };
                 let target = plasticity::Target {
                     port,
                     r_m,
@@ -147,6 +99,88 @@ impl Validator<'_> {
             allow_autapses,
             plasticity,
         })
+    }
+
+    /// The membrane resistance of a population that can receive synapses
+    /// (`None`: it has none); an error for one that cannot.
+    fn receiving_r_m(
+        &self,
+        to: &Spanned<String>,
+        target: &PopulationSpec,
+        field: &str,
+    ) -> Result<Option<f64>> {
+        // A discrete-time LIF has no continuous membrane, hence no `r_m`.
+        let receiver = match (&target.kind, target.kind.membrane()) {
+            (_, Some(m)) => Some(m.r_m),
+            (NeuronKind::DiscreteLif(_), None) => Some(None),
+            _ => None,
+        };
+        receiver.ok_or_else(|| {
+            self.err(
+                span_of(to),
+                field,
+                format!(
+                    "population `{}` is a {} and cannot receive synapses",
+                    target.name,
+                    target.kind.model_name()
+                ),
+            )
+        })
+    }
+
+    /// The projection's `weight`, or none when the connection list gives
+    /// every synapse its own (`listed_weight_dim`, the unit of that column).
+    fn projection_weight(
+        &self,
+        raw: &Spanned<RawProjection>,
+        listed_weight_dim: Option<Dimension>,
+        port: Port,
+        r_m: Option<f64>,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<ValueSpec> {
+        let p = raw.get_ref();
+        // A list's weight column gives every synapse its weight, in a unit
+        // the synapse kind must take; the projection's `weight` would then
+        // never be used, so both together are refused.
+        if let Some(dim) = listed_weight_dim {
+            check_weight_dim(dim, port, r_m)
+                .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
+            if let Some(w) = &p.weight {
+                return Err(self.err(
+                    span_of(w),
+                    &field("weight"),
+                    "the connection list has a weight column, which gives every synapse its weight: remove `weight` or the list's weight column",
+                ));
+            }
+        }
+        match &p.weight {
+            Some(w) => self.weight(w, port, r_m, &field("weight")),
+            None if listed_weight_dim.is_some() => Ok(ValueSpec::Constant(0.0)),
+            None => Err(self.err(
+                Some(raw.span()),
+                &field("weight"),
+                "missing `weight` (e.g. \"0.5 mV\")",
+            )),
+        }
+    }
+
+    /// A projection's or a Poisson stimulus's `delay`: one step `dt` when
+    /// absent.
+    pub(super) fn delay(
+        &self,
+        delay: Option<&Spanned<Value>>,
+        dt: f64,
+        field: &str,
+    ) -> Result<ValueSpec> {
+        match delay {
+            None => Ok(ValueSpec::Constant(dt)),
+            Some(d) => {
+                let (spec, _) = self.value_spec(d, &[Dimension::Time], field, None)?;
+                self.check_delay(&spec, dt)
+                    .map_err(|m| self.err(span_of(d), field, m))?;
+                Ok(spec)
+            }
+        }
     }
 
     pub(super) fn check_delay(&self, spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {

@@ -6,14 +6,35 @@ use std::path::PathBuf;
 use toml::Spanned;
 
 use super::{Result, Validator, recordable, span_of};
-use crate::model::schema::{RawOutput, RawRecord};
+use crate::model::schema::{RawModel, RawOutput, RawRecord};
 use crate::model::spec::{
     OutputSpec, PopulationSpec, ProjectionSpec, RecordSpec, SimulationSpec, WeightRecordSpec,
 };
 use crate::model::units::{Dimension, parse_as};
 
 impl Validator<'_> {
-    pub(super) fn record(
+    /// Every `[[record]]`: of population state, or of a projection's weights
+    /// when it names one.
+    pub(super) fn records(
+        &self,
+        raw: &RawModel,
+        populations: &[PopulationSpec],
+        projections: &[ProjectionSpec],
+        simulation: &SimulationSpec,
+    ) -> Result<(Vec<RecordSpec>, Vec<WeightRecordSpec>)> {
+        let (mut records, mut weight_records) = (Vec::new(), Vec::new());
+        for (i, r) in raw.records.iter().enumerate() {
+            match &r.get_ref().projection {
+                Some(name) => {
+                    weight_records.push(self.weight_record(i, r, name, projections, simulation)?)
+                }
+                None => records.push(self.record(i, r, populations, simulation.steps)?),
+            }
+        }
+        Ok((records, weight_records))
+    }
+
+    fn record(
         &self,
         index: usize,
         raw: &Spanned<RawRecord>,
@@ -130,7 +151,7 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn weight_record(
+    fn weight_record(
         &self,
         index: usize,
         raw: &Spanned<RawRecord>,
@@ -182,6 +203,19 @@ impl Validator<'_> {
                 "a projection record takes `weights`, not `variables`",
             ));
         }
+        let steps = self.weight_record_steps(raw, sim, &field)?;
+        Ok(WeightRecordSpec { projection, steps })
+    }
+
+    /// The steps a weight record samples, from its `times` or its
+    /// `interval`: sorted, each once.
+    fn weight_record_steps(
+        &self,
+        raw: &Spanned<RawRecord>,
+        sim: &SimulationSpec,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<Vec<u64>> {
+        let r = raw.get_ref();
         let to_step = |s: &Spanned<String>, f: &str| -> Result<u64> {
             let t = parse_as(s.get_ref(), Dimension::Time)
                 .map_err(|e| self.err(span_of(s), &field(f), e.to_string()))?;
@@ -232,6 +266,6 @@ impl Validator<'_> {
         };
         steps.sort_unstable();
         steps.dedup();
-        Ok(WeightRecordSpec { projection, steps })
+        Ok(steps)
     }
 }

@@ -13,6 +13,9 @@ use crate::model::schema::RawStimulus;
 use crate::model::spec::*;
 use crate::model::units::{Dimension, parse_as};
 
+/// A current stimulus's amplitudes: a current, or the voltage `r_m * i`.
+const CURRENT_DIMS: [Dimension; 2] = [Dimension::Current, Dimension::Voltage];
+
 impl Validator<'_> {
     pub(super) fn stimulus(
         &self,
@@ -49,54 +52,10 @@ impl Validator<'_> {
                 Ok(())
             }
             "poisson" => {
-                let rate = s.rate.as_ref().ok_or_else(|| {
-                    self.err(
-                        Some(raw.span()),
-                        &field("rate"),
-                        "a poisson stimulus needs `rate` (e.g. \"10 Hz\")",
-                    )
-                })?;
-                let (rate, _) =
-                    self.value_quantity(rate, &[Dimension::Frequency], &field("rate"))?;
-                if rate < 0.0 {
-                    return Err(self.err(
-                        span_of(s.rate.as_ref().expect("checked")),
-                        &field("rate"),
-                        "must not be negative",
-                    ));
-                }
-                check_rate_per_step(&ValueSpec::Constant(rate), sim.dt).map_err(|m| {
-                    self.err(
-                        span_of(s.rate.as_ref().expect("checked")),
-                        &field("rate"),
-                        m,
-                    )
-                })?;
-                let weight_value = s.weight.as_ref().ok_or_else(|| {
-                    self.err(
-                        Some(raw.span()),
-                        &field("weight"),
-                        "a poisson stimulus needs `weight`",
-                    )
-                })?;
-                let port = self.port(
-                    s.synapse.as_ref(),
-                    s.receptor.as_ref(),
-                    Some(weight_value),
-                    &pops[target],
-                    &field(""),
-                )?;
-                let weight = self.weight(weight_value, port, membrane.r_m, &field("weight"))?;
-                let delay = match &s.delay {
-                    None => ValueSpec::Constant(sim.dt),
-                    Some(d) => {
-                        let (spec, _) =
-                            self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
-                        self.check_delay(&spec, sim.dt)
-                            .map_err(|m| self.err(span_of(d), &field("delay"), m))?;
-                        spec
-                    }
-                };
+                let rate = self.stimulus_rate(raw, sim.dt, &field)?;
+                let (port, weight) =
+                    self.stimulus_weight(raw, &pops[target], membrane.r_m, &field)?;
+                let delay = self.delay(s.delay.as_ref(), sim.dt, &field("delay"))?;
                 let targets: Vec<u32> = neurons.unwrap_or_else(|| (0..pops[target].size).collect());
                 let name = format!("{}:poisson{index}", pops[target].name);
                 pops.push(PopulationSpec {
@@ -137,6 +96,67 @@ impl Validator<'_> {
         }
     }
 
+    /// A Poisson stimulus's `rate`: present, not negative, at most one spike
+    /// per step.
+    fn stimulus_rate(
+        &self,
+        raw: &Spanned<RawStimulus>,
+        dt: f64,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<f64> {
+        let s = raw.get_ref();
+        let rate = s.rate.as_ref().ok_or_else(|| {
+            self.err(
+                Some(raw.span()),
+                &field("rate"),
+                "a poisson stimulus needs `rate` (e.g. \"10 Hz\")",
+            )
+        })?;
+        let (rate, _) = self.value_quantity(rate, &[Dimension::Frequency], &field("rate"))?;
+        if rate < 0.0 {
+            return Err(self.err(
+                span_of(s.rate.as_ref().expect("checked")),
+                &field("rate"),
+                "must not be negative",
+            ));
+        }
+        check_rate_per_step(&ValueSpec::Constant(rate), dt).map_err(|m| {
+            self.err(
+                span_of(s.rate.as_ref().expect("checked")),
+                &field("rate"),
+                m,
+            )
+        })?;
+        Ok(rate)
+    }
+
+    /// A Poisson stimulus's port on its target and its `weight` there.
+    fn stimulus_weight(
+        &self,
+        raw: &Spanned<RawStimulus>,
+        target: &PopulationSpec,
+        r_m: Option<f64>,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<(Port, ValueSpec)> {
+        let s = raw.get_ref();
+        let weight_value = s.weight.as_ref().ok_or_else(|| {
+            self.err(
+                Some(raw.span()),
+                &field("weight"),
+                "a poisson stimulus needs `weight`",
+            )
+        })?;
+        let port = self.port(
+            s.synapse.as_ref(),
+            s.receptor.as_ref(),
+            Some(weight_value),
+            target,
+            &field(""),
+        )?;
+        let weight = self.weight(weight_value, port, r_m, &field("weight"))?;
+        Ok((port, weight))
+    }
+
     /// A current stimulus as a piecewise-constant drive (volts, `r_m * i`).
     fn current_course(
         &self,
@@ -144,90 +164,130 @@ impl Validator<'_> {
         r_m: Option<f64>,
         field: &dyn Fn(&str) -> String,
     ) -> Result<Piecewise> {
-        let to_drive =
-            |value: f64, dim: Dimension, span: Option<Range<usize>>, f: &str| -> Result<f64> {
-                match (dim, r_m) {
-                    (Dimension::Voltage, _) => Ok(value),
-                    (_, Some(r)) => {
-                        self.drive_in_range(ValueSpec::Constant(value * r), span, f)?;
-                        Ok(value * r)
-                    }
-                    (_, None) => Err(self.err(
-                        span,
-                        f,
-                        "a current needs the target's membrane resistance `r_m`",
-                    )),
-                }
-            };
-        let dims = [Dimension::Current, Dimension::Voltage];
         if let Some(a) = &s.amplitude {
-            let (amp, dim) = self.value_quantity(a, &dims, &field("amplitude"))?;
-            let amp = to_drive(amp, dim, span_of(a), &field("amplitude"))?;
-            let start = match &s.start {
-                Some(t) => self.quantity(t, Dimension::Time, &field("start"))?,
-                None => 0.0,
-            };
-            let stop = match &s.stop {
-                Some(t) => Some(self.quantity(t, Dimension::Time, &field("stop"))?),
-                None => None,
-            };
-            if start < 0.0 || stop.is_some_and(|stop| stop < start) {
-                return Err(self.err(span_of(a), &field("start"), "needs 0 <= start <= stop"));
-            }
-            let mut times = vec![0.0, start];
-            let mut values = vec![0.0, amp];
-            if let Some(stop) = stop {
-                times.push(stop);
-                values.push(0.0);
-            }
-            return Ok(Piecewise { times, values });
+            return self.current_pulse(s, a, r_m, field);
         }
         if let (Some(ts), Some(amps)) = (&s.times, &s.amplitudes) {
-            if ts.get_ref().len() != amps.get_ref().len() || ts.get_ref().is_empty() {
-                return Err(self.err(
-                    span_of(ts),
-                    &field("times"),
-                    "`times` and `amplitudes` need the same, non-zero length",
-                ));
-            }
-            let mut rows = Vec::new();
-            for (t, a) in ts.get_ref().iter().zip(amps.get_ref()) {
-                let t = parse_as(t, Dimension::Time)
-                    .map_err(|e| self.err(span_of(ts), &field("times"), e.to_string()))?;
-                let (a_val, dim) = self.quantity_of(
-                    &Value::String(a.clone()),
-                    &dims,
-                    span_of(amps),
-                    &field("amplitudes"),
-                )?;
-                rows.push((
-                    t,
-                    to_drive(a_val, dim, span_of(amps), &field("amplitudes"))?,
-                ));
-            }
-            return piecewise(rows).map_err(|m| self.err(span_of(ts), &field("times"), m));
+            return self.current_steps(ts, amps, r_m, field);
         }
         if let Some(f) = &s.file {
-            let value = Spanned::new(f.span(), Value::String(f.get_ref().clone()));
-            let path = self.file(f, &field("file"))?;
-            let table = stimuli::read_csv_table(&path)
-                .map_err(|e| self.err(span_of(f), &field("file"), e))?;
-            let dim = table
-                .columns
-                .iter()
-                .find(|c| c.name == "amplitude")
-                .and_then(|c| c.unit.map(|u| u.1))
-                .unwrap_or(Dimension::Current);
-            let mut course = self.time_course(&value, &field("file"), "amplitude", dim)?;
-            for v in &mut course.values {
-                *v = to_drive(*v, dim, span_of(f), &field("file"))?;
-            }
-            return Ok(course);
+            return self.current_file(f, r_m, field);
         }
         Err(self.err(
             span_of(&s.kind),
             &field("amplitude"),
             "a current stimulus needs `amplitude` (with optional `start`/`stop`), `times` + `amplitudes`, or `file`",
         ))
+    }
+
+    /// `amplitude` from `start` (default 0) until `stop` (default: the end).
+    fn current_pulse(
+        &self,
+        s: &RawStimulus,
+        a: &Spanned<Value>,
+        r_m: Option<f64>,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<Piecewise> {
+        let (amp, dim) = self.value_quantity(a, &CURRENT_DIMS, &field("amplitude"))?;
+        let amp = self.to_drive(amp, dim, r_m, span_of(a), &field("amplitude"))?;
+        let start = match &s.start {
+            Some(t) => self.quantity(t, Dimension::Time, &field("start"))?,
+            None => 0.0,
+        };
+        let stop = match &s.stop {
+            Some(t) => Some(self.quantity(t, Dimension::Time, &field("stop"))?),
+            None => None,
+        };
+        if start < 0.0 || stop.is_some_and(|stop| stop < start) {
+            return Err(self.err(span_of(a), &field("start"), "needs 0 <= start <= stop"));
+        }
+        let mut times = vec![0.0, start];
+        let mut values = vec![0.0, amp];
+        if let Some(stop) = stop {
+            times.push(stop);
+            values.push(0.0);
+        }
+        Ok(Piecewise { times, values })
+    }
+
+    /// `times` and `amplitudes`: each amplitude holds from its time on.
+    fn current_steps(
+        &self,
+        ts: &Spanned<Vec<String>>,
+        amps: &Spanned<Vec<String>>,
+        r_m: Option<f64>,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<Piecewise> {
+        if ts.get_ref().len() != amps.get_ref().len() || ts.get_ref().is_empty() {
+            return Err(self.err(
+                span_of(ts),
+                &field("times"),
+                "`times` and `amplitudes` need the same, non-zero length",
+            ));
+        }
+        let mut rows = Vec::new();
+        for (t, a) in ts.get_ref().iter().zip(amps.get_ref()) {
+            let t = parse_as(t, Dimension::Time)
+                .map_err(|e| self.err(span_of(ts), &field("times"), e.to_string()))?;
+            let (a_val, dim) = self.quantity_of(
+                &Value::String(a.clone()),
+                &CURRENT_DIMS,
+                span_of(amps),
+                &field("amplitudes"),
+            )?;
+            rows.push((
+                t,
+                self.to_drive(a_val, dim, r_m, span_of(amps), &field("amplitudes"))?,
+            ));
+        }
+        piecewise(rows).map_err(|m| self.err(span_of(ts), &field("times"), m))
+    }
+
+    /// A CSV file's `amplitude` column over its `time` column; the column's
+    /// unit says current or voltage (current when it has none).
+    fn current_file(
+        &self,
+        f: &Spanned<String>,
+        r_m: Option<f64>,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<Piecewise> {
+        let value = Spanned::new(f.span(), Value::String(f.get_ref().clone()));
+        let path = self.file(f, &field("file"))?;
+        let table =
+            stimuli::read_csv_table(&path).map_err(|e| self.err(span_of(f), &field("file"), e))?;
+        let dim = table
+            .columns
+            .iter()
+            .find(|c| c.name == "amplitude")
+            .and_then(|c| c.unit.map(|u| u.1))
+            .unwrap_or(Dimension::Current);
+        let mut course = self.time_course(&value, &field("file"), "amplitude", dim)?;
+        for v in &mut course.values {
+            *v = self.to_drive(*v, dim, r_m, span_of(f), &field("file"))?;
+        }
+        Ok(course)
+    }
+
+    /// A current (times `r_m`) or a voltage as the drive the membrane adds.
+    fn to_drive(
+        &self,
+        value: f64,
+        dim: Dimension,
+        r_m: Option<f64>,
+        span: Option<Range<usize>>,
+        f: &str,
+    ) -> Result<f64> {
+        match (dim, r_m) {
+            (Dimension::Voltage, _) => Ok(value),
+            (_, Some(r)) => {
+                self.drive_in_range(ValueSpec::Constant(value * r), span, f)?;
+                Ok(value * r)
+            }
+            (_, None) => Err(self.err(
+                span,
+                f,
+                "a current needs the target's membrane resistance `r_m`",
+            )),
+        }
     }
 }

@@ -162,71 +162,79 @@ impl Validator<'_> {
                 }
                 Ok((ValueSpec::Uniform { low, high }, d1))
             }
-            ("normal", Value::Table(p)) => {
-                let (Some(mean), Some(std)) = (p.get("mean"), p.get("std")) else {
-                    return Err(self.err(span, field, "normal needs `mean` and `std`"));
-                };
-                if let Some(key) = p
-                    .keys()
-                    .find(|k| !["mean", "std", "min", "max"].contains(&k.as_str()))
-                {
-                    return Err(self.err(
-                        span,
-                        field,
-                        format!(
-                            "normal takes `mean`, `std` and optionally `min` and `max`, got `{key}`"
-                        ),
-                    ));
-                }
-                let (mean, d1) = self.quantity_of(mean, dims, span.clone(), field)?;
-                let (std, d2) = self.quantity_of(std, dims, span.clone(), field)?;
-                if d1 != d2 {
-                    return Err(self.err(span, field, "normal: mean and std have different units"));
-                }
-                if std < 0.0 {
-                    return Err(self.err(span, field, "normal: std must not be negative"));
-                }
-                let bound = |key: &str, absent: f64| -> Result<f64> {
-                    let Some(v) = p.get(key) else {
-                        return Ok(absent);
-                    };
-                    let (x, d) = self.quantity_of(v, dims, span.clone(), field)?;
-                    if d != d1 {
-                        return Err(self.err(
-                            span.clone(),
-                            field,
-                            format!("normal: {key} and mean have different units"),
-                        ));
-                    }
-                    Ok(x)
-                };
-                let min = bound("min", f64::NEG_INFINITY)?;
-                let max = bound("max", f64::INFINITY)?;
-                if min > max {
-                    return Err(self.err(span, field, "normal: min exceeds max"));
-                }
-                // Values outside [min, max] are drawn again: almost no mass
-                // inside would mean (nearly) endless redrawing.
-                let mass = crate::engine::rng::normal_mass(mean, std, min, max);
-                if mass < MIN_REDRAW_MASS {
-                    return Err(self.err(
-                        span,
-                        field,
-                        format!("normal: [min, max] holds a fraction {mass:.3e} of the distribution (at least {MIN_REDRAW_MASS:e} needed), so values could not be redrawn into it"),
-                    ));
-                }
-                Ok((
-                    ValueSpec::Normal {
-                        mean,
-                        std,
-                        min,
-                        max,
-                    },
-                    d1,
-                ))
-            }
+            ("normal", Value::Table(p)) => self.normal(p, dims, span, field),
             _ => Err(self.err(span, field, usage)),
         }
+    }
+
+    /// `{ normal = { mean, std, min, max } }`: values outside `[min, max]`
+    /// are drawn again.
+    fn normal(
+        &self,
+        p: &toml::Table,
+        dims: &[Dimension],
+        span: Option<Range<usize>>,
+        field: &str,
+    ) -> Result<(ValueSpec, Dimension)> {
+        let (Some(mean), Some(std)) = (p.get("mean"), p.get("std")) else {
+            return Err(self.err(span, field, "normal needs `mean` and `std`"));
+        };
+        if let Some(key) = p
+            .keys()
+            .find(|k| !["mean", "std", "min", "max"].contains(&k.as_str()))
+        {
+            return Err(self.err(
+                span,
+                field,
+                format!("normal takes `mean`, `std` and optionally `min` and `max`, got `{key}`"),
+            ));
+        }
+        let (mean, d1) = self.quantity_of(mean, dims, span.clone(), field)?;
+        let (std, d2) = self.quantity_of(std, dims, span.clone(), field)?;
+        if d1 != d2 {
+            return Err(self.err(span, field, "normal: mean and std have different units"));
+        }
+        if std < 0.0 {
+            return Err(self.err(span, field, "normal: std must not be negative"));
+        }
+        let bound = |key: &str, absent: f64| -> Result<f64> {
+            let Some(v) = p.get(key) else {
+                return Ok(absent);
+            };
+            let (x, d) = self.quantity_of(v, dims, span.clone(), field)?;
+            if d != d1 {
+                return Err(self.err(
+                    span.clone(),
+                    field,
+                    format!("normal: {key} and mean have different units"),
+                ));
+            }
+            Ok(x)
+        };
+        let min = bound("min", f64::NEG_INFINITY)?;
+        let max = bound("max", f64::INFINITY)?;
+        if min > max {
+            return Err(self.err(span, field, "normal: min exceeds max"));
+        }
+        // Values outside [min, max] are drawn again: almost no mass
+        // inside would mean (nearly) endless redrawing.
+        let mass = crate::engine::rng::normal_mass(mean, std, min, max);
+        if mass < MIN_REDRAW_MASS {
+            return Err(self.err(
+                span,
+                field,
+                format!("normal: [min, max] holds a fraction {mass:.3e} of the distribution (at least {MIN_REDRAW_MASS:e} needed), so values could not be redrawn into it"),
+            ));
+        }
+        Ok((
+            ValueSpec::Normal {
+                mean,
+                std,
+                min,
+                max,
+            },
+            d1,
+        ))
     }
 
     /// Resolve a file a model refers to: relative to the working directory,
