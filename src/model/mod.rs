@@ -1,10 +1,8 @@
 //! Model files: schema, units, validation.
-pub mod discrete;
 pub mod error;
 pub mod memory;
 pub mod overrides;
 pub mod quantize;
-pub mod richer;
 pub mod schema;
 pub mod spec;
 pub mod units;

@@ -110,11 +110,9 @@ impl Validator<'_> {
         field: &str,
     ) -> Result<Option<f64>> {
         // A discrete-time LIF has no continuous membrane, hence no `r_m`.
-        let receiver = match (&target.kind, target.kind.membrane()) {
-            (_, Some(m)) => Some(m.r_m),
-            (NeuronKind::DiscreteLif(_), None) => Some(None),
-            _ => None,
-        };
+        let takes = target.kind.model().synapses();
+        let receiver = (takes.delta || takes.current || takes.conductance)
+            .then(|| target.kind.membrane().and_then(|m| m.r_m));
         receiver.ok_or_else(|| {
             self.err(
                 span_of(to),
@@ -277,6 +275,9 @@ impl Validator<'_> {
             Port::CurrentExc | Port::CurrentInh | Port::Glia | Port::Sic => {
                 self.as_drive(w, field, r_m, None)
             }
+            Port::ConductanceExc | Port::ConductanceInh => Ok(self
+                .value_spec(w, &[Dimension::Conductance], field, None)?
+                .0),
         }
     }
 

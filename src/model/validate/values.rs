@@ -270,7 +270,7 @@ impl Validator<'_> {
     }
 }
 
-pub(super) fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
+pub(crate) fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
     let negative = match spec {
         ValueSpec::Constant(v) => *v < 0.0,
         ValueSpec::Array(a) => a.iter().any(|v| *v < 0.0),
@@ -288,7 +288,7 @@ pub(super) fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), St
 /// event engine emits every spike of its continuous-time process: a rate
 /// above `1 / dt` cannot be represented by the one and would swamp (or, once
 /// the intervals vanish against the time, stall) the other.
-pub(super) fn check_rate_per_step(spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
+pub(crate) fn check_rate_per_step(spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
     // Draws beyond ten standard deviations do not happen.
     let highest = spec.upper_bound(10.0);
     if highest * dt > 1.0 {
