@@ -16,7 +16,7 @@
 
 use std::fmt;
 
-use super::fixed::{FixedKind, FixedModel, FixedWeights};
+use super::spec::fixed::{FixedKind, FixedModel, FixedWeights};
 use super::spec::{ConnectRule, EngineKind, ModelSpec, NeuronKind, ValueSpec};
 
 /// Mean firing rate assumed for neurons whose rate the model does not state
@@ -816,60 +816,5 @@ mod tests {
     fn failed_allocations_are_errors() {
         let err = try_vec(usize::MAX / 16, 0u64, "a test buffer").unwrap_err();
         assert!(err.0.contains("a test buffer"), "{}", err.0);
-    }
-
-    #[test]
-    fn a_rank_holds_its_share_of_the_synapses_and_all_the_recordings() {
-        let text = r#"
-[simulation]
-dt = "0.1 ms"
-duration = "1 s"
-
-[[population]]
-name = "a"
-size = 10000
-model = "lif"
-params = { tau_m = "20 ms", v_rest = "-70 mV", v_reset = "-70 mV", v_th = "-50 mV" }
-
-[[projection]]
-from = "a"
-to = "a"
-connect = { fixed_indegree = 100 }
-weight = "0.1 mV"
-
-[[record]]
-population = "a"
-variables = ["v"]
-neurons = [0, 1, 2]
-"#;
-        let spec = crate::model::validate::parse_model(std::path::Path::new("m.toml"), text)
-            .expect("valid model");
-        let part = |e: &Estimate, what: &str| {
-            e.parts
-                .iter()
-                .find(|p| p.what == what)
-                .map_or(0.0, |p| p.bytes)
-        };
-        let whole = rank_estimate(&spec, 1, 1);
-        assert_eq!(whole, model_estimate(&spec, 1));
-        for ranks in [2, 3] {
-            let share = rank_estimate(&spec, 1, ranks);
-            let r = ranks as f64;
-            assert_eq!(part(&share, "synapses"), part(&whole, "synapses") / r);
-            assert_eq!(
-                part(&share, "neuron state"),
-                part(&whole, "neuron state") / r
-            );
-            assert_eq!(
-                part(&share, "state recordings"),
-                part(&whole, "state recordings")
-            );
-            assert!(part(&whole, "state recordings") > 0.0);
-        }
-        let available = Available {
-            physical: Some(8e9),
-            address_space: Some(6e9),
-        };
-        assert_eq!(available.shared_by(4).limit(), Some(2e9));
     }
 }

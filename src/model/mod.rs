@@ -1,6 +1,5 @@
 //! Model files: schema, units, validation.
 pub mod error;
-pub mod fixed;
 pub mod memory;
 pub mod overrides;
 pub mod quantize;
@@ -13,6 +12,8 @@ use std::path::Path;
 
 pub use error::ModelError;
 pub use spec::ModelSpec;
+/// The fixed-point network, part of the validated model.
+pub use spec::fixed;
 
 /// Read, override and validate a model file.
 pub fn load(path: &Path, overrides: &[String]) -> Result<ModelSpec, ModelError> {
@@ -24,4 +25,67 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<ModelSpec, ModelError> 
     })?;
     let text = overrides::apply(path, &text, overrides)?;
     validate::parse_model(path, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    // Memory estimates of a validated model: this test joins `validate` and
+    // `memory`, so it lives above both.
+    use super::memory::{Available, Estimate, model_estimate, rank_estimate};
+    use super::validate;
+
+    #[test]
+    fn a_rank_holds_its_share_of_the_synapses_and_all_the_recordings() {
+        let text = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "1 s"
+
+[[population]]
+name = "a"
+size = 10000
+model = "lif"
+params = { tau_m = "20 ms", v_rest = "-70 mV", v_reset = "-70 mV", v_th = "-50 mV" }
+
+[[projection]]
+from = "a"
+to = "a"
+connect = { fixed_indegree = 100 }
+weight = "0.1 mV"
+
+[[record]]
+population = "a"
+variables = ["v"]
+neurons = [0, 1, 2]
+"#;
+        let spec =
+            validate::parse_model(std::path::Path::new("m.toml"), text).expect("valid model");
+        let part = |e: &Estimate, what: &str| {
+            e.parts
+                .iter()
+                .find(|p| p.what == what)
+                .map_or(0.0, |p| p.bytes)
+        };
+        let whole = rank_estimate(&spec, 1, 1);
+        assert_eq!(whole, model_estimate(&spec, 1));
+        for ranks in [2, 3] {
+            let share = rank_estimate(&spec, 1, ranks);
+            let r = ranks as f64;
+            assert_eq!(part(&share, "synapses"), part(&whole, "synapses") / r);
+            assert_eq!(
+                part(&share, "neuron state"),
+                part(&whole, "neuron state") / r
+            );
+            assert_eq!(
+                part(&share, "state recordings"),
+                part(&whole, "state recordings")
+            );
+            assert!(part(&whole, "state recordings") > 0.0);
+        }
+        let available = Available {
+            physical: Some(8e9),
+            address_space: Some(6e9),
+        };
+        assert_eq!(available.shared_by(4).limit(), Some(2e9));
+    }
 }

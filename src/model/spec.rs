@@ -14,6 +14,8 @@ pub use crate::neuron::registry::NeuronKind;
 pub use crate::neuron::spike_source::SpikeList;
 pub use crate::plasticity::PlasticitySpec;
 
+pub mod fixed;
+
 /// How a per-neuron or per-synapse value is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSpec {
@@ -295,7 +297,7 @@ pub struct ModelSpec {
     pub output: OutputSpec,
     /// The integer network when `[simulation] arithmetic = "fixed"`; then
     /// `populations`, `projections` and `records` above are empty.
-    pub fixed: Option<super::fixed::FixedModel>,
+    pub fixed: Option<fixed::FixedModel>,
     /// Accepted values worth a word (e.g. beyond the chip's declared widths).
     pub warnings: Vec<super::ModelError>,
 }

@@ -122,7 +122,7 @@ impl Validator<'_> {
                 field,
                 format!(
                     "expected a whole number of sources, got {}",
-                    super::describe(other)
+                    super::values::describe(other)
                 ),
             )),
         }

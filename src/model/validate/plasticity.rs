@@ -1,14 +1,11 @@
-//! Validation of a projection's `plasticity = { <rule> = { ... } }` and of
-//! weight recordings.
+//! Validation of a projection's `plasticity = { <rule> = { ... } }`.
 
 use toml::{Spanned, Value};
 
 use super::{Params, Result, Validator, span_of};
 use crate::engine::partition::MAX_UNSPLIT;
-use crate::model::schema::{RawPlasticity, RawRecord};
-use crate::model::spec::{
-    PopulationSpec, Port, ProjectionSpec, SimulationSpec, ValueSpec, WeightRecordSpec,
-};
+use crate::model::schema::RawPlasticity;
+use crate::model::spec::{PopulationSpec, Port, SimulationSpec, ValueSpec};
 use crate::model::units::{Dimension, in_range, parse_as};
 use crate::plasticity::spec::{
     HebbianRule, HebbianSpec, Pairing, PlasticitySpec, StdpSpec, WeightDependence,
@@ -296,110 +293,5 @@ impl Validator<'_> {
             &weight_field,
             format!("initial weights must lie within the plasticity bounds [{lo} V, {hi} V]"),
         ))
-    }
-
-    pub(super) fn weight_record(
-        &self,
-        index: usize,
-        raw: &Spanned<RawRecord>,
-        projection_name: &Spanned<String>,
-        projections: &[ProjectionSpec],
-        sim: &SimulationSpec,
-    ) -> Result<WeightRecordSpec> {
-        let r = raw.get_ref();
-        let field = |f: &str| format!("record[{index}].{f}");
-        let wanted = projection_name.get_ref();
-        let projection = projections
-            .iter()
-            .position(|p| &p.name == wanted)
-            .or_else(|| {
-                wanted
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&i| i < projections.len())
-            })
-            .ok_or_else(|| {
-                let names: Vec<&str> = projections.iter().map(|p| p.name.as_str()).collect();
-                self.err(
-                    span_of(projection_name),
-                    &field("projection"),
-                    format!(
-                        "no projection `{wanted}` (projections: {})",
-                        names.join(", ")
-                    ),
-                )
-            })?;
-        if projections[projection].plasticity.is_none() {
-            return Err(self.err(
-                span_of(projection_name),
-                &field("projection"),
-                format!("projection `{wanted}` has no plasticity: its weights never change"),
-            ));
-        }
-        if !r.weights.as_ref().is_some_and(|w| *w.get_ref()) {
-            return Err(self.err(
-                Some(raw.span()),
-                &field("weights"),
-                "a projection record needs `weights = true`",
-            ));
-        }
-        if let Some(v) = &r.variables {
-            return Err(self.err(
-                span_of(v),
-                &field("variables"),
-                "a projection record takes `weights`, not `variables`",
-            ));
-        }
-        let to_step = |s: &Spanned<String>, f: &str| -> Result<u64> {
-            let t = parse_as(s.get_ref(), Dimension::Time)
-                .map_err(|e| self.err(span_of(s), &field(f), e.to_string()))?;
-            if !(0.0..=sim.steps as f64 * sim.dt * (1.0 + 1e-12)).contains(&t) {
-                return Err(self.err(
-                    span_of(s),
-                    &field(f),
-                    format!("{:?} is outside the run (0 to its duration)", s.get_ref()),
-                ));
-            }
-            Ok(((t / sim.dt).round() as u64).min(sim.steps))
-        };
-        let mut steps = match (&r.times, &r.interval) {
-            (Some(times), None) => {
-                let list = times.get_ref();
-                if list.is_empty() {
-                    return Err(self.err(
-                        span_of(times),
-                        &field("times"),
-                        "name at least one time",
-                    ));
-                }
-                list.iter()
-                    .map(|t| {
-                        let spanned = Spanned::new(times.span(), t.clone());
-                        to_step(&spanned, "times")
-                    })
-                    .collect::<Result<Vec<u64>>>()?
-            }
-            (None, Some(interval)) => {
-                let step = to_step(interval, "interval")?;
-                if step == 0 {
-                    return Err(self.err(
-                        span_of(interval),
-                        &field("interval"),
-                        "must be at least one step `dt`",
-                    ));
-                }
-                (0..=sim.steps).step_by(step as usize).collect()
-            }
-            _ => {
-                return Err(self.err(
-                    Some(raw.span()),
-                    &field("times"),
-                    "give either `times = [\"0 s\", ...]` or `interval = \"100 ms\"`",
-                ));
-            }
-        };
-        steps.sort_unstable();
-        steps.dedup();
-        Ok(WeightRecordSpec { projection, steps })
     }
 }

@@ -1,6 +1,6 @@
-//! Fixed-point mode (`[simulation] arithmetic = "fixed"`): the model-file
-//! schema's integer side and its validation. The whole network runs in
-//! Loihi's integer arithmetic (`engine::fixed`); time is counted in steps.
+//! Validation of fixed-point mode (`[simulation] arithmetic = "fixed"`): the
+//! model-file schema's integer side, checked into `spec::fixed`'s integer
+//! network. Time is counted in steps.
 //!
 //! Values beyond the chip's declared widths that Lava's bit-accurate model
 //! still accepts (a `vth` above 17 bits, a 24-bit state outside 24 bits, a
@@ -9,17 +9,16 @@
 
 use toml::{Spanned, Value};
 
-use super::error::ModelError;
-use super::schema::*;
-use super::spec::*;
-use super::units::Dimension;
-use super::validate::Validator;
+use super::{Result, Validator};
+use crate::model::error::ModelError;
+use crate::model::schema::*;
+use crate::model::spec::fixed::*;
+use crate::model::spec::*;
+use crate::model::units::Dimension;
 use crate::synapse::fixed::SignMode;
 
-type Result<T> = std::result::Result<T, ModelError>;
-
 /// Default nominal step, for the times written to the results.
-pub const DEFAULT_DT: f64 = 1e-3;
+const DEFAULT_DT: f64 = 1e-3;
 
 /// The chip's declared widths.
 const DECAY_MAX: i64 = 4095;
@@ -29,72 +28,8 @@ const BIAS_EXP_RANGE: (i64, i64) = (-7, 7);
 const U_RANGE: (i64, i64) = (-(1 << 23), 1 << 23);
 const V_RANGE: (i64, i64) = (-((1 << 23) - 1), (1 << 23) - 1);
 
-/// The validated integer network.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixedModel {
-    pub populations: Vec<FixedPopulation>,
-    pub projections: Vec<FixedProjection>,
-    /// Recorded `u` / `v`; `every` and `neurons` as in float mode.
-    pub records: Vec<RecordSpec>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixedPopulation {
-    pub name: String,
-    pub size: u32,
-    pub kind: FixedKind,
-    pub record_spikes: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum FixedKind {
-    Lif(LoihiLifParams),
-    /// `rows[neuron][column]`, every row the same length.
-    SpikePattern(Vec<Vec<bool>>),
-}
-
-/// Per-neuron integer parameters and initial state of a Loihi LIF population.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoihiLifParams {
-    pub du: Vec<u16>,
-    pub dv: Vec<u16>,
-    pub vth: Vec<i64>,
-    pub bias_mant: Vec<i32>,
-    pub bias_exp: Vec<i32>,
-    pub u: Vec<i32>,
-    pub v: Vec<i32>,
-}
-
-/// Weights as written; clipped and truncated when the network is built.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FixedWeights {
-    /// `rows[post][pre]`.
-    Dense(Vec<Vec<i64>>),
-    /// A sparse rule (never `Dense` or `List`) with one integer weight.
-    Rule(ConnectRule, i64),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FixedProjection {
-    pub name: String,
-    pub from: usize,
-    pub to: usize,
-    pub weights: FixedWeights,
-    pub allow_autapses: bool,
-    pub weight_exp: i32,
-    pub num_weight_bits: u8,
-    /// `None`: inferred from the weights' signs when built.
-    pub sign_mode: Option<SignMode>,
-}
-
-impl FixedModel {
-    pub fn population_index(&self, name: &str) -> Option<usize> {
-        self.populations.iter().position(|p| p.name == name)
-    }
-}
-
 /// Whether a model file asks for fixed-point arithmetic.
-pub fn is_fixed(raw: &RawModel) -> bool {
+pub(super) fn is_fixed(raw: &RawModel) -> bool {
     raw.simulation
         .get_ref()
         .arithmetic
@@ -325,80 +260,11 @@ impl Validator<'_> {
                         "only spike_pattern populations take a pattern",
                     ));
                 }
-                // Defaults are Lava's.
-                let decay =
-                    |key| ints.values(key, 0, (0, DECAY_MAX), (0, DECAY_MAX), "a 12-bit decay");
-                let du = decay("du")?.into_iter().map(|x| x as u16).collect();
-                let dv = decay("dv")?.into_iter().map(|x| x as u16).collect();
-                let vth = ints.values(
-                    "vth",
-                    10,
-                    (0, VTH_MAX),
-                    (i32::MIN as i64, i32::MAX as i64),
-                    "the threshold mantissa (17 bits)",
-                )?;
-                let bias_mant = ints.values(
-                    "bias_mant",
-                    0,
-                    BIAS_MANT_RANGE,
-                    (i16::MIN as i64, i16::MAX as i64),
-                    "the bias mantissa (13-bit signed)",
-                )?;
-                let bias_exp = ints.values(
-                    "bias_exp",
-                    0,
-                    BIAS_EXP_RANGE,
-                    (-31, 31),
-                    "the bias exponent",
-                )?;
-                for (i, (&m, &e)) in bias_mant.iter().zip(&bias_exp).enumerate() {
-                    if e > 0 && i32::try_from(m << e).is_err() {
-                        return Err(ints.error(
-                            "bias_exp",
-                            format!("neuron {i}: bias_mant << bias_exp = {m} << {e} does not fit 32 bits"),
-                        ));
-                    }
-                }
-                let state = (i32::MIN as i64, i32::MAX as i64);
-                let u = inits.values("u", 0, U_RANGE, state, "the 24-bit current")?;
-                let v = inits.values("v", 0, V_RANGE, state, "the 24-bit voltage")?;
-                let to_i32 = |x: Vec<i64>| x.into_iter().map(|x| x as i32).collect();
-                FixedKind::Lif(LoihiLifParams {
-                    du,
-                    dv,
-                    vth,
-                    bias_mant: to_i32(bias_mant),
-                    bias_exp: to_i32(bias_exp),
-                    u: to_i32(u),
-                    v: to_i32(v),
-                })
+                FixedKind::Lif(loihi_lif(&ints, &inits)?)
             }
             "spike_pattern" => {
                 inits.allow(&[])?;
-                let pattern = match (&p.pattern, params.get("pattern")) {
-                    (Some(_), Some(dup)) => {
-                        return Err(self.err(
-                            span(dup),
-                            &field("params.pattern"),
-                            "the pattern is given twice",
-                        ));
-                    }
-                    (Some(pat), None) => pat,
-                    (None, Some(pat)) => {
-                        ints.allow(&["pattern"])?;
-                        pat
-                    }
-                    (None, None) => {
-                        return Err(self.err(
-                            Some(raw.span()),
-                            &field("pattern"),
-                            "missing: pattern = [[0, 1, ...], ...], one row of 0/1 per neuron",
-                        ));
-                    }
-                };
-                if p.pattern.is_some() {
-                    ints.allow(&[])?;
-                }
+                let pattern = self.pattern_table(raw, &ints, &field)?;
                 FixedKind::SpikePattern(self.pattern(pattern, size, &field("pattern"))?)
             }
             other => {
@@ -415,6 +281,42 @@ impl Validator<'_> {
             kind,
             record_spikes: p.record_spikes.unwrap_or(true),
         })
+    }
+
+    /// A spike_pattern's `pattern`, written beside `params` or inside it
+    /// (then the only parameter), not both.
+    fn pattern_table<'r>(
+        &self,
+        raw: &'r Spanned<RawPopulation>,
+        ints: &IntTable<'r, '_>,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<&'r Spanned<Value>> {
+        let p = raw.get_ref();
+        let pattern = match (&p.pattern, ints.map.get("pattern")) {
+            (Some(_), Some(dup)) => {
+                return Err(self.err(
+                    span(dup),
+                    &field("params.pattern"),
+                    "the pattern is given twice",
+                ));
+            }
+            (Some(pat), None) => pat,
+            (None, Some(pat)) => {
+                ints.allow(&["pattern"])?;
+                pat
+            }
+            (None, None) => {
+                return Err(self.err(
+                    Some(raw.span()),
+                    &field("pattern"),
+                    "missing: pattern = [[0, 1, ...], ...], one row of 0/1 per neuron",
+                ));
+            }
+        };
+        if p.pattern.is_some() {
+            ints.allow(&[])?;
+        }
+        Ok(pattern)
     }
 
     fn pattern(&self, v: &Spanned<Value>, size: u32, field: &str) -> Result<Vec<Vec<bool>>> {
@@ -472,6 +374,35 @@ impl Validator<'_> {
                 ),
             ));
         }
+        self.reject_float_only_projection_keys(p, &field)?;
+        let (n_pre, n_post) = (pops[from].size, pops[to].size);
+        let (rule, _) = self.connect(&p.connect, n_pre, n_post, &field("connect"))?;
+        if let ConnectRule::FixedTotalNumber { total, multapses } = rule {
+            let no_autapses = from == to && !p.allow_autapses.unwrap_or(false);
+            super::projection::check_total_without_autapses(total, multapses, no_autapses, n_post)
+                .map_err(|m| self.err(span(&p.connect), &field("connect"), m))?;
+        }
+        let weights = self.fixed_weights(raw, rule, &field)?;
+        let (weight_exp, num_weight_bits, sign_mode) = self.weight_format(p, &field)?;
+        self.warn_clipped(p, &weights, sign_mode, warnings, &field);
+        Ok(FixedProjection {
+            name,
+            from,
+            to,
+            weights,
+            allow_autapses: p.allow_autapses.unwrap_or(false),
+            weight_exp,
+            num_weight_bits,
+            sign_mode,
+        })
+    }
+
+    /// Float-mode projection keys, each refused with what fixed-point mode does instead.
+    fn reject_float_only_projection_keys(
+        &self,
+        p: &RawProjection,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<()> {
         let not_here = [
             (
                 "delay",
@@ -497,13 +428,17 @@ impl Validator<'_> {
         if let Some((key, s, msg)) = not_here.into_iter().find(|(_, s, _)| s.is_some()) {
             return Err(self.err(s, &field(key), msg));
         }
-        let (n_pre, n_post) = (pops[from].size, pops[to].size);
-        let (rule, _) = self.connect(&p.connect, n_pre, n_post, &field("connect"))?;
-        if let ConnectRule::FixedTotalNumber { total, multapses } = rule {
-            let no_autapses = from == to && !p.allow_autapses.unwrap_or(false);
-            super::validate::check_total_without_autapses(total, multapses, no_autapses, n_post)
-                .map_err(|m| self.err(span(&p.connect), &field("connect"), m))?;
-        }
+        Ok(())
+    }
+
+    /// A dense matrix's integer weights, or a sparse rule's one integer `weight`.
+    fn fixed_weights(
+        &self,
+        raw: &Spanned<RawProjection>,
+        rule: ConnectRule,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<FixedWeights> {
+        let p = raw.get_ref();
         let weights = match rule {
             ConnectRule::Dense(rows) => {
                 if let Some(w) = &p.weight {
@@ -551,6 +486,15 @@ impl Validator<'_> {
                 FixedWeights::Rule(rule, value)
             }
         };
+        Ok(weights)
+    }
+
+    /// `weight_exp`, `num_weight_bits` (Lava's defaults 0 and 8) and `sign_mode`.
+    fn weight_format(
+        &self,
+        p: &RawProjection,
+        field: &dyn Fn(&str) -> String,
+    ) -> Result<(i32, u8, Option<SignMode>)> {
         let weight_exp = match &p.weight_exp {
             None => 0,
             Some(e) if (-24..=24).contains(e.get_ref()) => *e.get_ref() as i32,
@@ -579,7 +523,20 @@ impl Validator<'_> {
                 self.err(span(s), &field("sign_mode"), format!("unknown sign mode {:?}, expected \"mixed\", \"excitatory\" or \"inhibitory\"", s.get_ref()))
             })?),
         };
-        let all: Vec<i64> = match &weights {
+        Ok((weight_exp, num_weight_bits, sign_mode))
+    }
+
+    /// Weights outside the sign mode's range are clipped when the network is
+    /// built: a warning says how many.
+    fn warn_clipped(
+        &self,
+        p: &RawProjection,
+        weights: &FixedWeights,
+        sign_mode: Option<SignMode>,
+        warnings: &Warnings,
+        field: &dyn Fn(&str) -> String,
+    ) {
+        let all: Vec<i64> = match weights {
             FixedWeights::Dense(rows) => rows.iter().flatten().copied().collect(),
             FixedWeights::Rule(_, w) => vec![*w],
         };
@@ -596,16 +553,6 @@ impl Validator<'_> {
                 ),
             ));
         }
-        Ok(FixedProjection {
-            name,
-            from,
-            to,
-            weights,
-            allow_autapses: p.allow_autapses.unwrap_or(false),
-            weight_exp,
-            num_weight_bits,
-            sign_mode,
-        })
     }
 
     fn fixed_population_ref(
@@ -700,6 +647,56 @@ impl Validator<'_> {
 /// A dense entry as an integer weight, if it is one that fits 32 bits.
 fn integer_weight(x: f64) -> Option<i64> {
     (x.fract() == 0.0 && x >= i32::MIN as f64 && x <= i32::MAX as f64).then_some(x as i64)
+}
+
+/// A Loihi LIF population's integer parameters (`params`) and initial state
+/// (`init`); the defaults are Lava's.
+fn loihi_lif(ints: &IntTable, inits: &IntTable) -> Result<LoihiLifParams> {
+    let decay = |key| ints.values(key, 0, (0, DECAY_MAX), (0, DECAY_MAX), "a 12-bit decay");
+    let du = decay("du")?.into_iter().map(|x| x as u16).collect();
+    let dv = decay("dv")?.into_iter().map(|x| x as u16).collect();
+    let vth = ints.values(
+        "vth",
+        10,
+        (0, VTH_MAX),
+        (i32::MIN as i64, i32::MAX as i64),
+        "the threshold mantissa (17 bits)",
+    )?;
+    let bias_mant = ints.values(
+        "bias_mant",
+        0,
+        BIAS_MANT_RANGE,
+        (i16::MIN as i64, i16::MAX as i64),
+        "the bias mantissa (13-bit signed)",
+    )?;
+    let bias_exp = ints.values(
+        "bias_exp",
+        0,
+        BIAS_EXP_RANGE,
+        (-31, 31),
+        "the bias exponent",
+    )?;
+    for (i, (&m, &e)) in bias_mant.iter().zip(&bias_exp).enumerate() {
+        if e > 0 && i32::try_from(m << e).is_err() {
+            return Err(ints.error(
+                "bias_exp",
+                format!("neuron {i}: bias_mant << bias_exp = {m} << {e} does not fit 32 bits"),
+            ));
+        }
+    }
+    let state = (i32::MIN as i64, i32::MAX as i64);
+    let u = inits.values("u", 0, U_RANGE, state, "the 24-bit current")?;
+    let v = inits.values("v", 0, V_RANGE, state, "the 24-bit voltage")?;
+    let to_i32 = |x: Vec<i64>| x.into_iter().map(|x| x as i32).collect();
+    Ok(LoihiLifParams {
+        du,
+        dv,
+        vth,
+        bias_mant: to_i32(bias_mant),
+        bias_exp: to_i32(bias_exp),
+        u: to_i32(u),
+        v: to_i32(v),
+    })
 }
 
 /// A table of integer parameters, each a scalar or one value per neuron.
