@@ -8,7 +8,7 @@ use crate::engine::background::Background;
 use crate::engine::comm::{self, Comm, Reduce, Solo};
 use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::model::memory::MemoryError;
-use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
+use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port, WeightRecordSpec};
 use crate::neuron::{self, Neuron};
 use crate::plasticity::PlasticPart;
 use crate::synapse::csr::Synapse;
@@ -237,10 +237,7 @@ impl Network {
                     record_spikes: p.record_spikes,
                 })
                 .collect(),
-            snapshot_steps: crate::engine::plastic::snapshot_steps(
-                projections.len(),
-                &spec.weight_records,
-            ),
+            snapshot_steps: snapshot_steps(projections.len(), &spec.weight_records),
             projections,
             outgoing,
             workers,
@@ -277,6 +274,19 @@ impl Network {
         all.sort_by_key(|s| (s.pre, s.post));
         all
     }
+}
+
+/// Ascending snapshot steps per projection.
+fn snapshot_steps(projections: usize, records: &[WeightRecordSpec]) -> Vec<Vec<u64>> {
+    let mut steps = vec![Vec::new(); projections];
+    for r in records {
+        steps[r.projection].extend(&r.steps);
+    }
+    for s in &mut steps {
+        s.sort_unstable();
+        s.dedup();
+    }
+    steps
 }
 
 /// The synapses onto each of this rank's slices (`mine`, in that order),
