@@ -7,7 +7,7 @@ mod interruption;
 mod prepare;
 mod resume;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
@@ -20,9 +20,11 @@ use crate::engine::Ended;
 use crate::engine::comm::Comm;
 use crate::io::checkpoint;
 use crate::io::run_file::RunFile;
+use crate::model::ModelSpec;
 
 use controls::{progress_bar, run_controls};
 use finish::{finish_run, remove_plots};
+use interruption::Signals;
 use prepare::prepare_run;
 use resume::{interrupted_message, new_run_id, resume_state};
 
@@ -124,90 +126,35 @@ fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
     } else {
         None
     };
-    let engine = match (&spec.fixed, spec.simulation.engine) {
-        (Some(_), _) => "clock (fixed-point)",
-        (None, crate::model::spec::EngineKind::Clock) => "clock",
-        (None, crate::model::spec::EngineKind::Event) => "event",
-    };
-    let mut info = crate::engine::run_info(&spec, engine, threads);
-    info.ranks = comm.ranks() as u32;
     let run_id = resumed.as_ref().map_or_else(new_run_id, |(h, _)| h.run_id);
-    let file = match (comm.rank(), &resumed) {
-        (0, Some((header, _))) => RunFile::resume(&out, run_id, info.clone(), &header.positions)
-            .map(Some)
-            .map_err(Error::from),
-        (0, None) => ensure_parent(&out).map(|()| Some(RunFile::new(&out, run_id, info.clone()))),
-        _ => Ok(None),
-    };
-    let mut file = agree(comm, file, "to open the results file")?;
+    let header = resumed.as_ref().map(|(h, _)| h);
+    let mut file = open_results(&spec, comm, threads, &out, run_id, header)?;
+    let resumed_at = header.map(|h| h.step);
     let stop = || signals.requested().is_some();
     let control = crate::engine::Control {
         checkpoint_every,
         buffer_bytes,
         stop: &stop,
     };
-    let mut write_checkpoint =
-        |step: u64, states: Option<Vec<Vec<u8>>>, positions: Vec<u64>| -> Result<(), String> {
-            let header = checkpoint::Header {
-                version: env!("CARGO_PKG_VERSION").into(),
-                program: checkpoint::program_hash(),
-                model: spec.text.clone(),
-                ranks: comm.ranks() as u32,
-                threads: threads as u32,
-                step,
-                run_id,
-                positions,
-            };
-            checkpoint::write(&checkpoint_path, &header, &states.unwrap_or_default())
-                .map_err(|e| e.to_string())
-        };
-    let bar = progress_bar(spec.simulation.steps, spec.simulation.dt);
-    if comm.rank() != 0 {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    if let Some((header, _)) = &resumed {
-        bar.set_position(header.step);
-        say!(
-            "resuming at t = {} s from {}",
-            header.step as f64 * spec.simulation.dt,
-            checkpoint_path.display()
-        );
-    }
-    let wall = Instant::now();
+    let writer = CheckpointWriter {
+        spec: &spec,
+        comm,
+        threads,
+        run_id,
+        path: &checkpoint_path,
+    };
+    let mut write_checkpoint = |step: u64, states: Option<Vec<Vec<u8>>>, positions: Vec<u64>| {
+        writer.write(step, states, positions)
+    };
     let output = crate::engine::Output {
         control,
         sink: file.as_mut().map(|f| f as &mut dyn crate::engine::Sink),
         checkpoint: Some(&mut write_checkpoint),
         resume: resumed.map(|(_, state)| state),
     };
-    let run = crate::engine::run_share(
-        &spec,
-        &mut |done, _| {
-            bar.set_position(done);
-            let simulated = done as f64 * spec.simulation.dt;
-            let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!(
-                "{:.3} s simulated, {:.2}x real time",
-                simulated,
-                simulated / elapsed
-            ));
-        },
-        comm,
-        output,
-    );
-    bar.finish_and_clear();
-    let end = run?;
+    let end = simulate(&spec, comm, output, resumed_at, &checkpoint_path)?;
     let Some(file) = file else {
-        // Rank 0 writes; the others wait to hear that it did.
-        agree(comm, Ok(()), "to write the results")?;
-        return match end.ended {
-            Ended::Finished => Ok(()),
-            Ended::Stopped(_) => Err(Error::Interrupted {
-                message: String::new(),
-                code: signals.exit_code(),
-            }),
-            Ended::Fault(_, message) => Err(Error::Usage(message)),
-        };
+        return other_rank_end(comm, end.ended, &signals);
     };
     let dt = spec.simulation.dt;
     // The plots beside the results file are this run's or none: those of an
@@ -243,15 +190,135 @@ fn run_on(args: RunArgs, comm: &dyn Comm) -> Result<(), Error> {
     };
     ended?;
     if let Some(x) = end.exchange {
-        say!(
-            "{} ranks: {} spikes exchanged in {} epochs, {:.1} bytes per spike, \
-             {:.1} us per epoch in the exchange",
-            comm.ranks(),
-            x.spikes_sent,
-            x.epochs,
-            x.bytes_per_spike(),
-            x.seconds_per_epoch() * 1e6
-        );
+        say_exchange(comm, &x);
     }
     Ok(())
+}
+
+/// The results file, on rank 0 (`None` on the others): a new one, or the
+/// one a resumed run goes on writing.
+fn open_results(
+    spec: &ModelSpec,
+    comm: &dyn Comm,
+    threads: usize,
+    out: &Path,
+    run_id: u64,
+    resumed: Option<&checkpoint::Header>,
+) -> Result<Option<RunFile>, Error> {
+    let engine = match (&spec.fixed, spec.simulation.engine) {
+        (Some(_), _) => "clock (fixed-point)",
+        (None, crate::model::spec::EngineKind::Clock) => "clock",
+        (None, crate::model::spec::EngineKind::Event) => "event",
+    };
+    let mut info = crate::engine::run_info(spec, engine, threads);
+    info.ranks = comm.ranks() as u32;
+    let file = match (comm.rank(), resumed) {
+        (0, Some(header)) => RunFile::resume(out, run_id, info.clone(), &header.positions)
+            .map(Some)
+            .map_err(Error::from),
+        (0, None) => ensure_parent(out).map(|()| Some(RunFile::new(out, run_id, info.clone()))),
+        _ => Ok(None),
+    };
+    agree(comm, file, "to open the results file")
+}
+
+/// Writes this rank's checkpoints with the header that ties them to this
+/// run (program, model, ranks, threads).
+struct CheckpointWriter<'a> {
+    spec: &'a ModelSpec,
+    comm: &'a dyn Comm,
+    threads: usize,
+    run_id: u64,
+    path: &'a Path,
+}
+
+impl CheckpointWriter<'_> {
+    fn write(
+        &self,
+        step: u64,
+        states: Option<Vec<Vec<u8>>>,
+        positions: Vec<u64>,
+    ) -> Result<(), String> {
+        let header = checkpoint::Header {
+            version: env!("CARGO_PKG_VERSION").into(),
+            program: checkpoint::program_hash(),
+            model: self.spec.text.clone(),
+            ranks: self.comm.ranks() as u32,
+            threads: self.threads as u32,
+            step,
+            run_id: self.run_id,
+            positions,
+        };
+        checkpoint::write(self.path, &header, &states.unwrap_or_default())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// This rank's share of the run, with a progress bar on rank 0 (from the
+/// step `resumed_at` when it goes on from a checkpoint).
+fn simulate(
+    spec: &ModelSpec,
+    comm: &dyn Comm,
+    output: crate::engine::Output,
+    resumed_at: Option<u64>,
+    checkpoint_path: &Path,
+) -> Result<crate::engine::RankEnd, Error> {
+    let bar = progress_bar(spec.simulation.steps, spec.simulation.dt);
+    if comm.rank() != 0 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    if let Some(step) = resumed_at {
+        bar.set_position(step);
+        say!(
+            "resuming at t = {} s from {}",
+            step as f64 * spec.simulation.dt,
+            checkpoint_path.display()
+        );
+    }
+    let wall = Instant::now();
+    let run = crate::engine::run_share(
+        spec,
+        &mut |done, _| {
+            bar.set_position(done);
+            let simulated = done as f64 * spec.simulation.dt;
+            let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{:.3} s simulated, {:.2}x real time",
+                simulated,
+                simulated / elapsed
+            ));
+        },
+        comm,
+        output,
+    );
+    bar.finish_and_clear();
+    Ok(run?)
+}
+
+/// The end of a run on a rank other than 0, once rank 0 has written the
+/// results.
+fn other_rank_end(comm: &dyn Comm, ended: Ended, signals: &Signals) -> Result<(), Error> {
+    // Rank 0 writes; the others wait to hear that it did.
+    agree(comm, Ok(()), "to write the results")?;
+    match ended {
+        Ended::Finished => Ok(()),
+        Ended::Stopped(_) => Err(Error::Interrupted {
+            message: String::new(),
+            code: signals.exit_code(),
+        }),
+        Ended::Fault(_, message) => Err(Error::Usage(message)),
+    }
+}
+
+/// The spike exchange between ranks, in one line.
+fn say_exchange(comm: &dyn Comm, x: &crate::engine::exchange::ExchangeStats) {
+    say!(
+        "{} ranks: {} spikes exchanged in {} epochs, {:.1} bytes per spike, \
+         {:.1} us per epoch in the exchange",
+        comm.ranks(),
+        x.spikes_sent,
+        x.epochs,
+        x.bytes_per_spike(),
+        x.seconds_per_epoch() * 1e6
+    );
 }
