@@ -665,3 +665,6 @@ fn assemble(
         synaptic_events,
     })
 }
+
+#[cfg(test)]
+mod persist_tests;

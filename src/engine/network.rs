@@ -2,6 +2,8 @@
 //! its neuron state and its rings of spikes in flight; projections cut by
 //! target slice; the schedule of external drives.
 
+mod persist;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::engine::background::Background;
@@ -13,6 +15,8 @@ use crate::neuron::{self, Neuron};
 use crate::plasticity::PlasticPart;
 use crate::synapse::csr::Synapse;
 use crate::synapse::{Csr, EventRing, connect};
+
+pub use persist::{load_workers, save_workers};
 
 /// A contiguous part of one population, advanced by one worker.
 pub struct Slice {
