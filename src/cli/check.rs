@@ -16,6 +16,8 @@ pub struct CheckArgs {
     pub ignore_memory_limit: bool,
 }
 
+/// `spikesim check`: the model (or experiment) checked, its summary and
+/// memory estimate printed.
 pub fn check(args: CheckArgs) -> Result<(), Error> {
     if let Some(summary) = check_experiment(&args.model)? {
         say!("{summary}");

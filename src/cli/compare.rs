@@ -5,6 +5,8 @@ use std::path::Path;
 use crate::Error;
 use crate::io::hdf5::read_results;
 
+/// `spikesim compare`: the per-population table of differences between
+/// two results files.
 pub fn compare(a: &Path, b: &Path) -> Result<(), Error> {
     let (ra, rb) = (read_results(a)?, read_results(b)?);
     say!("A: {}\nB: {}", a.display(), b.display());

@@ -28,6 +28,8 @@ pub struct ContinualArgs {
     pub stop_after_tasks: Option<usize>,
 }
 
+/// `spikesim continual`: every method and seed of the experiment run, and
+/// the files written named.
 pub fn continual(args: ContinualArgs) -> Result<(), Error> {
     use crate::learn::continual::{experiment::load_continual, session};
     let mut exp = load_continual(&args.experiment)?;

@@ -106,6 +106,7 @@ pub struct SynthArgs {
     pub seed: u64,
 }
 
+/// `spikesim dataset info`: a spike dataset summarised.
 pub fn info(path: &Path) -> Result<(), Error> {
     let data = crate::io::dataset::read_dataset(path)?;
     say!("{}", crate::io::dataset::summary(path, &data));
@@ -122,6 +123,7 @@ fn quantity(text: &str, dim: Dimension, option: &str) -> Result<f64, Error> {
     }
 }
 
+/// `spikesim dataset encode`: real values encoded as a spike dataset.
 pub fn encode(args: EncodeArgs) -> Result<(), Error> {
     use crate::io::encode::{Encoder, encode, read_real};
     let dt = quantity(&args.dt, Dimension::Time, "dt")?;
@@ -163,6 +165,7 @@ pub fn encode(args: EncodeArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// `spikesim dataset synth`: a synthetic spike-timing task written.
 pub fn synth(args: SynthArgs) -> Result<(), Error> {
     use crate::io::synth::{SynthOptions, split, synthesize};
     if args.classes < 2 || args.channels == 0 || args.samples_per_class == 0 || args.dim == 0 {
@@ -222,6 +225,7 @@ fn distinct_outputs(train: &Path, test: &Path) -> Result<(), Error> {
         .map_err(|e| Error::Usage(format!("--out-train, --out-test: {e}")))
 }
 
+/// `spikesim dataset memory`: the memory task's train and test files written.
 pub fn memory(args: MemoryArgs) -> Result<(), Error> {
     use crate::io::memory_task::{MemoryTaskOptions, memory_task};
     let dt = quantity(&args.dt, Dimension::Time, "dt")?;

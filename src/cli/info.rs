@@ -22,6 +22,8 @@ pub(crate) fn warn_if_interrupted(path: &Path, results: &Results) {
     );
 }
 
+/// `spikesim info`: the run description and recorded datasets of a
+/// results file.
 pub fn info(path: &Path) -> Result<(), Error> {
     let results = read_results(path)?;
     warn_if_interrupted(path, &results);

@@ -31,6 +31,7 @@ pub mod train;
 /// once, not once per rank.
 pub(crate) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Whether this process keeps its messages to itself (a rank other than 0).
 pub fn quiet() -> bool {
     QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }

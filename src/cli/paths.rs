@@ -12,6 +12,7 @@ pub(crate) fn guard(out: &Path, inputs: &[PathBuf], what: &str) -> Result<(), Er
         .map_err(|e| Error::Usage(format!("{what}: {e}")))
 }
 
+/// Make the folder `path` goes in, when it names one.
 pub(crate) fn ensure_parent(path: &Path) -> Result<(), Error> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)

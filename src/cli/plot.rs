@@ -61,6 +61,7 @@ fn time_arg(text: &Option<String>, flag: &str) -> Result<Option<f64>, Error> {
         .transpose()
 }
 
+/// `spikesim plot`: the plots asked for, drawn from a results file.
 pub fn plot(args: PlotArgs) -> Result<(), Error> {
     if args.raster.is_none()
         && args.potential.is_none()

@@ -18,6 +18,8 @@ pub struct QuantizeArgs {
     pub out: PathBuf,
 }
 
+/// `spikesim quantize`: the fixed-point model file written, with notes on
+/// what the mapping changed.
 pub fn quantize(args: QuantizeArgs) -> Result<(), Error> {
     let spec = load(&args.model)?;
     let inputs = crate::io::output_path::model_inputs(&args.model.model, &spec.text);

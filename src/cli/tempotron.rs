@@ -6,6 +6,8 @@ use indicatif::ProgressBar;
 
 use crate::Error;
 
+/// `spikesim tempotron`: the experiment trained and tested, its accuracy
+/// said and its outputs written.
 pub fn tempotron(path: &Path) -> Result<(), Error> {
     use crate::learn::tempotron_experiment as experiment;
     let e = experiment::load(path)?;

@@ -24,6 +24,8 @@ pub struct TrainArgs {
     pub ignore_memory_limit: bool,
 }
 
+/// `spikesim train`: a training session run (or resumed), and the files it
+/// wrote named.
 pub fn train(args: TrainArgs) -> Result<(), Error> {
     let mut exp = crate::learn::experiment::load_experiment(&args.experiment)?;
     if exp.continual {

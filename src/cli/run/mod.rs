@@ -55,6 +55,8 @@ pub struct RunArgs {
     pub buffer: Option<String>,
 }
 
+/// `spikesim run`: the model simulated alone, or as this rank's share when
+/// mpirun started several copies.
 pub fn run(args: RunArgs) -> Result<(), Error> {
     match crate::engine::comm::launched_by_mpirun() {
         Some((rank, ranks)) if ranks > 1 => {
