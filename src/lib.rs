@@ -3,6 +3,7 @@
 //! The library is usable without the command line: [`model::load`] reads and
 //! validates a model file, [`engine::simulate`] builds and runs it, and
 //! [`io::hdf5`] and [`plot`] write what it produced.
+pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod io;

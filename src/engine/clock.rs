@@ -374,58 +374,18 @@ fn run_worker(
         run.started = true;
     }
 
-    let report_every = (shared.steps / 200).max(1);
     while run.k < shared.steps && run.k < until && votes == vote::NONE {
         let k = run.k;
         let end = k.saturating_add(shared.epoch).min(shared.steps);
-        for step in k..end {
-            let t = (step + 1) as f64 * shared.dt;
-            for (si, slice) in worker.slices.iter_mut().enumerate() {
-                fired.clear();
-                for &(j, pi) in &plastic[si] {
-                    let part = &mut worker.parts[j][pi];
-                    let slot = slice.inputs[shared.projections[j].port].slot_mut(step + 1);
-                    if let Some(p) = part.plastic.as_mut() {
-                        p.arrive(step + 1, t, &part.synapses, slot);
-                    }
-                }
-                if let Some(b) = slice.background.as_mut() {
-                    b.add(slice.inputs[b.port].slot_mut(step + 1));
-                }
-                slice.neuron.settle(step, &slice.inputs, &mut fired);
-                if !plastic[si].is_empty() {
-                    post_spikes(&mut worker.parts, &plastic[si], &fired, t);
-                }
-                slice
-                    .inputs
-                    .iter_mut()
-                    .for_each(|ring| ring.clear(step + 1));
-                emit(
-                    slice,
-                    si,
-                    step + 1,
-                    &fired,
-                    shared,
-                    &mut run.spikes,
-                    &mut outbox,
-                );
-                emit_graded(slice, step + 1, shared, &mut outbox);
-            }
-            // The last step's successor is begun before the exchange below:
-            // it needs no input, so it fills the time spent waiting there.
-            if step + 1 < shared.steps {
-                begin_step(
-                    worker,
-                    &mut run.recorders,
-                    &mut run.drive_cursor,
-                    step + 1,
-                    shared,
-                );
-            }
-            if (step + 1).is_multiple_of(report_every) {
-                progress(step + 1);
-            }
-        }
+        advance(
+            worker,
+            run,
+            shared,
+            &plastic,
+            (k, end),
+            (&mut fired, &mut outbox),
+            progress,
+        );
         run.epoch += 1;
         let mut mine = worker_vote(stop, run.buffered(worker), budget);
         // A model keeps its last finite state and notes what went bad: the
@@ -448,6 +408,61 @@ fn run_worker(
         progress(shared.steps);
     }
     votes
+}
+
+/// Grid steps `k..end` of a worker's slices: plastic and background inputs
+/// arrive, neurons settle, their spikes are recorded and queued in `outbox`
+/// for the exchange at the end of the epoch.
+fn advance(
+    worker: &mut Worker,
+    run: &mut WorkerRun,
+    shared: &Shared,
+    plastic: &[Vec<(usize, usize)>],
+    (k, end): (u64, u64),
+    (fired, outbox): (&mut Vec<u32>, &mut Vec<Spike>),
+    progress: &mut dyn FnMut(u64),
+) {
+    let report_every = (shared.steps / 200).max(1);
+    for step in k..end {
+        let t = (step + 1) as f64 * shared.dt;
+        for (si, slice) in worker.slices.iter_mut().enumerate() {
+            fired.clear();
+            for &(j, pi) in &plastic[si] {
+                let part = &mut worker.parts[j][pi];
+                let slot = slice.inputs[shared.projections[j].port].slot_mut(step + 1);
+                if let Some(p) = part.plastic.as_mut() {
+                    p.arrive(step + 1, t, &part.synapses, slot);
+                }
+            }
+            if let Some(b) = slice.background.as_mut() {
+                b.add(slice.inputs[b.port].slot_mut(step + 1));
+            }
+            slice.neuron.settle(step, &slice.inputs, fired);
+            if !plastic[si].is_empty() {
+                post_spikes(&mut worker.parts, &plastic[si], fired, t);
+            }
+            slice
+                .inputs
+                .iter_mut()
+                .for_each(|ring| ring.clear(step + 1));
+            emit(slice, si, step + 1, fired, shared, &mut run.spikes, outbox);
+            emit_graded(slice, step + 1, shared, outbox);
+        }
+        // The last step's successor is begun before the exchange below:
+        // it needs no input, so it fills the time spent waiting there.
+        if step + 1 < shared.steps {
+            begin_step(
+                worker,
+                &mut run.recorders,
+                &mut run.drive_cursor,
+                step + 1,
+                shared,
+            );
+        }
+        if (step + 1).is_multiple_of(report_every) {
+            progress(step + 1);
+        }
+    }
 }
 
 /// Record a slice's spikes of grid point `grid` and queue them for exchange.
@@ -650,3 +665,6 @@ fn assemble(
         synaptic_events,
     })
 }
+
+#[cfg(test)]
+mod persist_tests;

@@ -32,7 +32,7 @@ use crate::engine::check_grid::CheckGrid;
 use crate::engine::event_grid::{Grid, OnGrid, arrival_step, send_graded};
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, vote};
 use crate::engine::finite;
-use crate::engine::network::{Network, Population, Projection, Slice, Worker};
+use crate::engine::network::{Network, Population, Projection, ProjectionPart, Slice, Worker};
 use crate::engine::persist::{Persist, PersistError, Snapshot};
 use crate::engine::plastic::{at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::prefetch::{AHEAD, prefetch, scattered};
@@ -688,69 +688,9 @@ fn run_worker(
     let mut votes;
     loop {
         let epoch_index = run.epoch_index;
-        // Epoch boundaries are multiples of the epoch length, as the
-        // calendar's buckets are.
-        let start = epoch_index as f64 * shared.epoch;
-        let last = start + shared.epoch >= shared.duration;
-        // The last epoch stops short of the run's last instant, which
-        // follows it (`last_instant`).
-        let end = if last {
-            shared.duration
-        } else {
-            (epoch_index + 1) as f64 * shared.epoch
-        };
+        let (start, end, last) = epoch_span(epoch_index, shared);
         agenda.queue.advance_to(epoch_index);
-        for slice in slices.iter_mut() {
-            emitted.clear();
-            slice.model.emit(start, end, &mut emitted);
-            for &(t, n) in &emitted {
-                record_and_send(slice, on_grain(t), n, shared, outbox);
-            }
-        }
-        // Interleave the queue with the samples due in this epoch.
-        while run.next_sample < steps && (run.next_sample as f64 * shared.dt) < end {
-            let next_sample = run.next_sample;
-            // On the event grain, so that an arrival at a grid point (a
-            // spike time plus a delay, rounded to the grain) is applied
-            // before the sample, as the clock engine applies it.
-            let t_sample = on_grain(next_sample as f64 * shared.dt);
-            let mut r = Run {
-                agenda,
-                slices,
-                shared,
-                worker,
-                plastic: &plastic,
-                outbox,
-                events: synaptic_events,
-            };
-            r.advance(grid, t_sample, true, next_sample + 1);
-            for (si, slice_recs) in recs.iter_mut().enumerate() {
-                for r in slice_recs.iter_mut() {
-                    if next_sample.is_multiple_of(r.every) {
-                        for (variable, values) in r.variables.iter().zip(&mut r.values) {
-                            if grid.is_grid[si] {
-                                worker.slices[si].neuron.sample(variable, &r.local, values);
-                                continue;
-                            }
-                            values.extend(
-                                r.local.iter().map(|&i| {
-                                    slices[si].model.value(variable, i as usize, t_sample)
-                                }),
-                            );
-                        }
-                    }
-                }
-            }
-            at_grid_point(
-                &mut worker.parts,
-                next_sample,
-                shared.dt,
-                steps,
-                shared.snapshot_steps,
-            );
-            run.next_sample += 1;
-        }
-        let through = arrival_step(end, shared.dt);
+        emit_spike_sources(slices, (start, end), &mut emitted, shared, outbox);
         let mut r = Run {
             agenda,
             slices,
@@ -760,25 +700,16 @@ fn run_worker(
             outbox,
             events: synaptic_events,
         };
+        // Interleave the queue with the samples due in this epoch.
+        r.sample_until(grid, recs, (&mut run.next_sample, steps), end);
+        let through = arrival_step(end, shared.dt);
         r.advance(grid, end, false, through);
         outbox.sort_unstable_by(Spike::canonical_cmp);
-        let buffered = slices.iter().map(|s| s.spikes.len() * 12).sum::<usize>()
-            + recs
-                .iter()
-                .flatten()
-                .flat_map(|r| &r.values)
-                .map(|v| v.len() * 8)
-                .sum::<usize>()
-            + crate::engine::plastic::snapshot_bytes(&worker.parts);
+        let buffered = buffered_bytes(slices, recs, worker);
         let mut mine = worker_vote(limits.stop, buffered, limits.budget);
         // Models keep their last finite state and note what went bad: the
         // workers stop together at the end of the epoch.
-        if shared.check_finite
-            && (worker.slices.iter_mut().any(finite::noted)
-                || slices
-                    .iter_mut()
-                    .any(|s| s.model.finite_watch().is_some_and(|w| w.first().is_some())))
-        {
+        if shared.check_finite && non_finite_noted(worker, slices) {
             mine |= vote::FAULT;
         }
         votes = exchange.exchange(w, epoch_index, outbox, &mut all, mine);
@@ -821,6 +752,89 @@ fn run_worker(
     votes
 }
 
+/// The epoch `epoch_index`'s start and end, and whether it is the last.
+fn epoch_span(epoch_index: u64, shared: &Shared) -> (f64, f64, bool) {
+    // Epoch boundaries are multiples of the epoch length, as the
+    // calendar's buckets are.
+    let start = epoch_index as f64 * shared.epoch;
+    let last = start + shared.epoch >= shared.duration;
+    // The last epoch stops short of the run's last instant, which
+    // follows it (`last_instant`).
+    let end = if last {
+        shared.duration
+    } else {
+        (epoch_index + 1) as f64 * shared.epoch
+    };
+    (start, end, last)
+}
+
+/// The spikes that spike sources emit in `[start, end)`, recorded and sent.
+fn emit_spike_sources(
+    slices: &mut [EventSlice],
+    (start, end): (f64, f64),
+    emitted: &mut Vec<(f64, u32)>,
+    shared: &Shared,
+    outbox: &mut Vec<Spike>,
+) {
+    for slice in slices.iter_mut() {
+        emitted.clear();
+        slice.model.emit(start, end, emitted);
+        for &(t, n) in emitted.iter() {
+            record_and_send(slice, on_grain(t), n, shared, outbox);
+        }
+    }
+}
+
+/// The recorded variables due at grid step `step` (time `t`): read from the
+/// neuron state of a grid slice, from the event model of an exact one.
+fn sample(
+    recs: &mut [Vec<SliceRecorder>],
+    grid: &Grid,
+    grid_slices: &[Slice],
+    slices: &mut [EventSlice],
+    step: u64,
+    t: f64,
+) {
+    for (si, slice_recs) in recs.iter_mut().enumerate() {
+        for r in slice_recs.iter_mut() {
+            if step.is_multiple_of(r.every) {
+                for (variable, values) in r.variables.iter().zip(&mut r.values) {
+                    if grid.is_grid[si] {
+                        grid_slices[si].neuron.sample(variable, &r.local, values);
+                        continue;
+                    }
+                    values.extend(
+                        r.local
+                            .iter()
+                            .map(|&i| slices[si].model.value(variable, i as usize, t)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Bytes of recordings a worker holds: spikes, samples and weight snapshots.
+fn buffered_bytes(slices: &[EventSlice], recs: &[Vec<SliceRecorder>], worker: &Worker) -> usize {
+    slices.iter().map(|s| s.spikes.len() * 12).sum::<usize>()
+        + recs
+            .iter()
+            .flatten()
+            .flat_map(|r| &r.values)
+            .map(|v| v.len() * 8)
+            .sum::<usize>()
+        + crate::engine::plastic::snapshot_bytes(&worker.parts)
+}
+
+/// Whether a grid slice's neurons or an exact slice's model noted a state
+/// that is not finite.
+fn non_finite_noted(worker: &mut Worker, slices: &mut [EventSlice]) -> bool {
+    worker.slices.iter_mut().any(finite::noted)
+        || slices
+            .iter_mut()
+            .any(|s| s.model.finite_watch().is_some_and(|w| w.first().is_some()))
+}
+
 fn record_and_send(
     slice: &mut EventSlice,
     t: f64,
@@ -855,6 +869,31 @@ struct Run<'a, 'b> {
 }
 
 impl Run<'_, '_> {
+    /// Advance to each grid point before `end` from `next_sample` (and
+    /// before `steps`), taking its samples and weight snapshots there;
+    /// `next_sample` ends at the first not taken.
+    fn sample_until(
+        &mut self,
+        grid: &mut Grid,
+        recs: &mut [Vec<SliceRecorder>],
+        (next_sample, steps): (&mut u64, u64),
+        end: f64,
+    ) {
+        let dt = self.shared.dt;
+        while *next_sample < steps && (*next_sample as f64 * dt) < end {
+            let step = *next_sample;
+            // On the event grain, so that an arrival at a grid point (a
+            // spike time plus a delay, rounded to the grain) is applied
+            // before the sample, as the clock engine applies it.
+            let t_sample = on_grain(step as f64 * dt);
+            self.advance(grid, t_sample, true, step + 1);
+            sample(recs, grid, &self.worker.slices, self.slices, step, t_sample);
+            let snapshot_steps = self.shared.snapshot_steps;
+            at_grid_point(&mut self.worker.parts, step, dt, steps, snapshot_steps);
+            *next_sample += 1;
+        }
+    }
+
     /// Process the events before `until` (or up to and including it), and
     /// step the grid slices to every grid point before `through`, each
     /// after the events before its time (see `event_grid`). Without grid
@@ -1025,45 +1064,15 @@ fn handle(
             }
         }
         Kind::Batch { j, part, pre } => {
-            let p = &mut worker.parts[j as usize][part as usize];
-            let port_index = shared.projections[j as usize].port;
-            let s = &mut slices[p.slice];
-            let port = s.ports[port_index];
-            let row = p.synapses.row(pre);
-            *events += row.len() as u64;
-            if let Some(plastic) = p.plastic.as_mut() {
-                // Each synapse's weight is read (and changed) as the spike
-                // arrives, so a plastic row goes synapse by synapse.
-                for syn in row {
-                    let i = p.synapses.targets[syn] as usize;
-                    // Rounded as the CSR's weights are, so a static and a
-                    // plastic synapse of equal weight act alike.
-                    let weight = plastic.on_pre(syn, i, e.time) as f32 as f64;
-                    let next = s.model.receive(i, e.time, port, weight);
-                    schedule(agenda, s, (p.slice, i), e.time, next);
-                }
-                return;
-            }
-            let (population, offset) = (s.population as u32, s.offset);
-            let pending = &mut s.pending;
-            let (targets, weights) = (&p.synapses.targets[row.clone()], &p.synapses.weights[row]);
-            // The model reports the targets in order: in a large population,
-            // fetch the live entry of the one `AHEAD` places on.
-            let (mut k, fetch) = (0, scattered(pending));
-            s.model
-                .receive_all(e.time, port, targets, weights, &mut |i, next| {
-                    if fetch && let Some(&ahead) = targets.get(k + AHEAD) {
-                        prefetch(pending, ahead as usize);
-                    }
-                    k += 1;
-                    let whom = Whom {
-                        slice: p.slice as u32,
-                        neuron: i as u32,
-                        population,
-                        offset,
-                    };
-                    enter(agenda, &mut pending[i], whom, e.time, next);
-                });
+            batch(
+                agenda,
+                slices,
+                shared,
+                worker,
+                (j, part, pre),
+                e.time,
+                events,
+            );
         }
         Kind::PlasticSingle { j, part, synapse } => {
             let p = &mut worker.parts[j as usize][part as usize];
@@ -1125,6 +1134,59 @@ fn handle(
     }
 }
 
+/// A spike arriving at `time` through row `pre` of part `part` of
+/// projection `j`: a static row goes to the model all at once, a plastic
+/// one synapse by synapse.
+fn batch(
+    agenda: &mut Agenda,
+    slices: &mut [EventSlice],
+    shared: &Shared,
+    worker: &mut Worker,
+    (j, part, pre): (u32, u32, u32),
+    time: f64,
+    events: &mut u64,
+) {
+    let p = &mut worker.parts[j as usize][part as usize];
+    let port_index = shared.projections[j as usize].port;
+    let s = &mut slices[p.slice];
+    let port = s.ports[port_index];
+    let row = p.synapses.row(pre);
+    *events += row.len() as u64;
+    if let Some(plastic) = p.plastic.as_mut() {
+        // Each synapse's weight is read (and changed) as the spike
+        // arrives, so a plastic row goes synapse by synapse.
+        for syn in row {
+            let i = p.synapses.targets[syn] as usize;
+            // Rounded as the CSR's weights are, so a static and a
+            // plastic synapse of equal weight act alike.
+            let weight = plastic.on_pre(syn, i, time) as f32 as f64;
+            let next = s.model.receive(i, time, port, weight);
+            schedule(agenda, s, (p.slice, i), time, next);
+        }
+        return;
+    }
+    let (population, offset) = (s.population as u32, s.offset);
+    let pending = &mut s.pending;
+    let (targets, weights) = (&p.synapses.targets[row.clone()], &p.synapses.weights[row]);
+    // The model reports the targets in order: in a large population,
+    // fetch the live entry of the one `AHEAD` places on.
+    let (mut k, fetch) = (0, scattered(pending));
+    s.model
+        .receive_all(time, port, targets, weights, &mut |i, next| {
+            if fetch && let Some(&ahead) = targets.get(k + AHEAD) {
+                prefetch(pending, ahead as usize);
+            }
+            k += 1;
+            let whom = Whom {
+                slice: p.slice as u32,
+                neuron: i as u32,
+                population,
+                offset,
+            };
+            enter(agenda, &mut pending[i], whom, time, next);
+        });
+}
+
 /// Queue the epoch's spikes (canonical order) as inputs to this worker's slices.
 fn deliver(
     queue: &mut Calendar<Event>,
@@ -1147,101 +1209,95 @@ fn deliver(
                     on_grid += to_grid(worker, (j, part_index), spike, shared, grid.next);
                     continue;
                 }
-                let key = [spike.population, spike.neuron, j as u32, 0];
-                let graded = spike.value != 1.0 && part.plastic.is_none();
-                match csr
-                    .exact_delays
-                    .as_ref()
-                    .expect("event networks keep exact delays")
-                {
-                    ExactDelays::Uniform(d) if graded => {
-                        // A graded value scales each synapse's weight.
-                        let port = shared.projections[j].port as u8;
-                        for s in row {
-                            let kind = Kind::Single {
-                                slice: part.slice as u32,
-                                port,
-                                target: csr.targets[s],
-                                weight: (csr.weights[s] as f64 * spike.value) as f32,
-                            };
-                            let key = [spike.population, spike.neuron, j as u32, s as u32];
-                            let time = on_grain(spike.time + d);
-                            push(
-                                queue,
-                                Event {
-                                    time,
-                                    class: 1,
-                                    key,
-                                    kind,
-                                },
-                            );
-                        }
-                    }
-                    ExactDelays::Uniform(d) => {
-                        let kind = Kind::Batch {
-                            j: j as u32,
-                            part: part_index as u32,
-                            pre: spike.neuron,
-                        };
-                        push(
-                            queue,
-                            Event {
-                                time: on_grain(spike.time + d),
-                                class: 1,
-                                key,
-                                kind,
-                            },
-                        );
-                    }
-                    ExactDelays::PerSynapse(delays) if part.plastic.is_some() => {
-                        for s in row {
-                            let kind = Kind::PlasticSingle {
-                                j: j as u32,
-                                part: part_index as u32,
-                                synapse: s as u32,
-                            };
-                            let key = [spike.population, spike.neuron, j as u32, s as u32];
-                            push(
-                                queue,
-                                Event {
-                                    time: on_grain(spike.time + delays[s]),
-                                    class: 1,
-                                    key,
-                                    kind,
-                                },
-                            );
-                        }
-                    }
-                    ExactDelays::PerSynapse(delays) => {
-                        let port = shared.projections[j].port as u8;
-                        for s in row {
-                            let kind = Kind::Single {
-                                slice: part.slice as u32,
-                                port,
-                                target: csr.targets[s],
-                                weight: match graded {
-                                    true => (csr.weights[s] as f64 * spike.value) as f32,
-                                    false => csr.weights[s],
-                                },
-                            };
-                            let key = [spike.population, spike.neuron, j as u32, s as u32];
-                            push(
-                                queue,
-                                Event {
-                                    time: on_grain(spike.time + delays[s]),
-                                    class: 1,
-                                    key,
-                                    kind,
-                                },
-                            );
-                        }
-                    }
-                }
+                queue_exact(queue, part, (j, part_index), spike, shared);
             }
         }
     }
     // Events to exact slices are counted when applied (`process_until`).
     on_grid
+}
+
+/// An input arriving at `time`: inputs come after drives and before
+/// thresholds at the same time (see [`Event`]).
+fn input(time: f64, key: [u32; 4], kind: Kind) -> Event {
+    Event {
+        time,
+        class: 1,
+        key,
+        kind,
+    }
+}
+
+/// Queue a spike's inputs through part `(j, part_index)`, which ends in an
+/// exact slice: one batch for the row when its delays are uniform, else one
+/// event per synapse.
+fn queue_exact(
+    queue: &mut Calendar<Event>,
+    part: &ProjectionPart,
+    (j, part_index): (usize, usize),
+    spike: &Spike,
+    shared: &Shared,
+) {
+    let csr = &part.synapses;
+    let row = csr.row(spike.neuron);
+    let key = [spike.population, spike.neuron, j as u32, 0];
+    let graded = spike.value != 1.0 && part.plastic.is_none();
+    match csr
+        .exact_delays
+        .as_ref()
+        .expect("event networks keep exact delays")
+    {
+        ExactDelays::Uniform(d) if graded => {
+            // A graded value scales each synapse's weight.
+            let port = shared.projections[j].port as u8;
+            for s in row {
+                let kind = Kind::Single {
+                    slice: part.slice as u32,
+                    port,
+                    target: csr.targets[s],
+                    weight: (csr.weights[s] as f64 * spike.value) as f32,
+                };
+                let key = [spike.population, spike.neuron, j as u32, s as u32];
+                let time = on_grain(spike.time + d);
+                push(queue, input(time, key, kind));
+            }
+        }
+        ExactDelays::Uniform(d) => {
+            let kind = Kind::Batch {
+                j: j as u32,
+                part: part_index as u32,
+                pre: spike.neuron,
+            };
+            push(queue, input(on_grain(spike.time + d), key, kind));
+        }
+        ExactDelays::PerSynapse(delays) if part.plastic.is_some() => {
+            for s in row {
+                let kind = Kind::PlasticSingle {
+                    j: j as u32,
+                    part: part_index as u32,
+                    synapse: s as u32,
+                };
+                let key = [spike.population, spike.neuron, j as u32, s as u32];
+                push(queue, input(on_grain(spike.time + delays[s]), key, kind));
+            }
+        }
+        ExactDelays::PerSynapse(delays) => {
+            let port = shared.projections[j].port as u8;
+            for s in row {
+                let kind = Kind::Single {
+                    slice: part.slice as u32,
+                    port,
+                    target: csr.targets[s],
+                    weight: match graded {
+                        true => (csr.weights[s] as f64 * spike.value) as f32,
+                        false => csr.weights[s],
+                    },
+                };
+                let key = [spike.population, spike.neuron, j as u32, s as u32];
+                push(queue, input(on_grain(spike.time + delays[s]), key, kind));
+            }
+        }
+    }
 }
 
 /// Put a spike's inputs through part `(j, part)`, which ends in a grid

@@ -2,17 +2,21 @@
 //! its neuron state and its rings of spikes in flight; projections cut by
 //! target slice; the schedule of external drives.
 
+mod persist;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::engine::background::Background;
 use crate::engine::comm::{self, Comm, Reduce, Solo};
 use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::model::memory::MemoryError;
-use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port};
+use crate::model::spec::{EngineKind, ModelSpec, Piecewise, Port, WeightRecordSpec};
 use crate::neuron::{self, Neuron};
 use crate::plasticity::PlasticPart;
 use crate::synapse::csr::Synapse;
 use crate::synapse::{Csr, EventRing, connect};
+
+pub use persist::{load_workers, save_workers};
 
 /// A contiguous part of one population, advanced by one worker.
 pub struct Slice {
@@ -142,19 +146,7 @@ impl Network {
             .iter()
             .map(|p| neuron::build(p, sim))
             .collect();
-        let mut projections: Vec<Projection> = spec
-            .projections
-            .iter()
-            .map(|p| Projection {
-                name: p.name.clone(),
-                from: p.from,
-                to: p.to,
-                port: port_index(neurons[p.to].ports(), p.port),
-                synapse_count: 0,
-                min_delay: 0,
-                min_delay_seconds: None,
-            })
-            .collect();
+        let mut projections = projection_table(spec, &neurons);
 
         let workers: Vec<Worker> = (0..n_workers)
             .map(|_| Worker {
@@ -164,63 +156,12 @@ impl Network {
             .collect();
         // The synapses onto each slice of this rank. A failure here is agreed
         // on before the collectives below, so that no rank waits in them.
-        let built = build_parts(spec, &mine, &sizes, exact, n_workers).map(|built| {
-            let mut workers = workers;
-            let mut slices_of = vec![0usize; n_workers];
-            for (&(w, s), tables) in mine.iter().zip(built) {
-                let worker = &mut workers[w];
-                // Its index among the worker's slices, pushed below in this order.
-                let slice = slices_of[w];
-                slices_of[w] += 1;
-                let onto = spec.projections.iter().enumerate();
-                let onto = onto.filter(|(_, p)| p.to == s.population);
-                for ((j, p), synapses) in onto.zip(tables) {
-                    let plastic = p
-                        .plasticity
-                        .as_ref()
-                        .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
-                    worker.parts[j].push(ProjectionPart {
-                        slice,
-                        synapses,
-                        plastic,
-                    });
-                }
-            }
-            workers
-        });
+        let built = build_parts(spec, &mine, &sizes, exact, n_workers)
+            .map(|built| place_parts(spec, &mine, built, workers));
         let mut workers = comm::agreed(comm, built)?;
         let max_delay = whole_network_delays(&mut projections, &workers, sizes.len(), exact, comm);
 
-        let mut whole: Vec<Option<Box<dyn Neuron>>> = neurons.into_iter().map(Some).collect();
-        for &(w, s) in &mine {
-            let neuron = slice_of(&mut whole, s, &sizes);
-            let inputs = neuron
-                .ports()
-                .iter()
-                .map(|_| EventRing::try_new(max_delay[s.population]))
-                .collect::<Result<_, _>>()?;
-            let drive = drive_schedule(spec, s);
-            let population = &spec.populations[s.population];
-            let background = population.background.as_ref().map(|b| {
-                Background::new(
-                    b,
-                    port_index(neuron.ports(), b.port),
-                    &population.name,
-                    s.offset,
-                    s.len,
-                    sim.seed,
-                    sim.dt,
-                )
-            });
-            workers[w].slices.push(Slice {
-                population: s.population,
-                offset: s.offset,
-                neuron,
-                inputs,
-                drive,
-                background,
-            });
-        }
+        add_slices(&mut workers, spec, &mine, neurons, &sizes, &max_delay)?;
         let mut outgoing = vec![Vec::new(); sizes.len()];
         for (i, p) in projections.iter().enumerate() {
             outgoing[p.from].push(i);
@@ -237,10 +178,7 @@ impl Network {
                     record_spikes: p.record_spikes,
                 })
                 .collect(),
-            snapshot_steps: crate::engine::plastic::snapshot_steps(
-                projections.len(),
-                &spec.weight_records,
-            ),
+            snapshot_steps: snapshot_steps(projections.len(), &spec.weight_records),
             projections,
             outgoing,
             workers,
@@ -277,6 +215,114 @@ impl Network {
         all.sort_by_key(|s| (s.pre, s.post));
         all
     }
+}
+
+/// The projections as the network keeps them; synapse counts and shortest
+/// delays are filled in once the synapses are built.
+fn projection_table(spec: &ModelSpec, neurons: &[Box<dyn Neuron>]) -> Vec<Projection> {
+    spec.projections
+        .iter()
+        .map(|p| Projection {
+            name: p.name.clone(),
+            from: p.from,
+            to: p.to,
+            port: port_index(neurons[p.to].ports(), p.port),
+            synapse_count: 0,
+            min_delay: 0,
+            min_delay_seconds: None,
+        })
+        .collect()
+}
+
+/// The synapse tables built for this rank's slices (`mine`, in that order)
+/// handed to the workers that own the slices, with the plastic state of
+/// plastic projections.
+fn place_parts(
+    spec: &ModelSpec,
+    mine: &[(usize, &SlicePlan)],
+    built: Vec<Vec<Csr>>,
+    mut workers: Vec<Worker>,
+) -> Vec<Worker> {
+    let mut slices_of = vec![0usize; workers.len()];
+    for (&(w, s), tables) in mine.iter().zip(built) {
+        let worker = &mut workers[w];
+        // Its index among the worker's slices, pushed in this order by
+        // `add_slices`.
+        let slice = slices_of[w];
+        slices_of[w] += 1;
+        let onto = spec.projections.iter().enumerate();
+        let onto = onto.filter(|(_, p)| p.to == s.population);
+        for ((j, p), synapses) in onto.zip(tables) {
+            let plastic = p
+                .plasticity
+                .as_ref()
+                .map(|p| PlasticPart::new(p, &synapses, s.len as usize));
+            worker.parts[j].push(ProjectionPart {
+                slice,
+                synapses,
+                plastic,
+            });
+        }
+    }
+    workers
+}
+
+/// This rank's slices (`mine`, in that order) given to their workers: the
+/// neurons cut from each population's, rings as deep as the longest delay
+/// onto the population, drive schedules and background.
+fn add_slices(
+    workers: &mut [Worker],
+    spec: &ModelSpec,
+    mine: &[(usize, &SlicePlan)],
+    neurons: Vec<Box<dyn Neuron>>,
+    sizes: &[u32],
+    max_delay: &[usize],
+) -> Result<(), MemoryError> {
+    let sim = &spec.simulation;
+    let mut whole: Vec<Option<Box<dyn Neuron>>> = neurons.into_iter().map(Some).collect();
+    for &(w, s) in mine {
+        let neuron = slice_of(&mut whole, s, sizes);
+        let inputs = neuron
+            .ports()
+            .iter()
+            .map(|_| EventRing::try_new(max_delay[s.population]))
+            .collect::<Result<_, _>>()?;
+        let drive = drive_schedule(spec, s);
+        let population = &spec.populations[s.population];
+        let background = population.background.as_ref().map(|b| {
+            Background::new(
+                b,
+                port_index(neuron.ports(), b.port),
+                &population.name,
+                s.offset,
+                s.len,
+                sim.seed,
+                sim.dt,
+            )
+        });
+        workers[w].slices.push(Slice {
+            population: s.population,
+            offset: s.offset,
+            neuron,
+            inputs,
+            drive,
+            background,
+        });
+    }
+    Ok(())
+}
+
+/// Ascending snapshot steps per projection.
+fn snapshot_steps(projections: usize, records: &[WeightRecordSpec]) -> Vec<Vec<u64>> {
+    let mut steps = vec![Vec::new(); projections];
+    for r in records {
+        steps[r.projection].extend(&r.steps);
+    }
+    for s in &mut steps {
+        s.sort_unstable();
+        s.dedup();
+    }
+    steps
 }
 
 /// The synapses onto each of this rank's slices (`mine`, in that order),

@@ -26,7 +26,6 @@ use std::fmt::Display;
 
 use rand_pcg::Pcg64;
 
-use crate::engine::network::{Network, ProjectionPart, Slice, Worker};
 use crate::synapse::{Arrival, EventRing};
 
 /// Why bytes could not be loaded.
@@ -581,30 +580,6 @@ fn rng_from_parts(state: u128, increment: u128) -> Option<Pcg64> {
     postcard::from_bytes(bytes).ok()
 }
 
-/// Every worker's state, one blob each (see [`load_workers`]).
-pub fn save_workers(net: &mut Network) -> Vec<Vec<u8>> {
-    save_all(&mut net.workers)
-}
-
-/// Restore every worker of a freshly built `net` (same model, same ranks
-/// and threads) from the blobs of [`save_workers`].
-pub fn load_workers(net: &mut Network, blobs: &[Vec<u8>]) -> Result<(), PersistError> {
-    load_all(&mut net.workers, blobs)
-}
-
-/// [`save_workers`] for a fixed-point network.
-pub fn save_fixed_workers(net: &mut crate::engine::fixed::FixedNetwork) -> Vec<Vec<u8>> {
-    net.save_workers()
-}
-
-/// [`load_workers`] for a fixed-point network.
-pub fn load_fixed_workers(
-    net: &mut crate::engine::fixed::FixedNetwork,
-    blobs: &[Vec<u8>],
-) -> Result<(), PersistError> {
-    net.load_workers(blobs)
-}
-
 /// One blob per item, each a section `"worker <index>"`.
 pub(crate) fn save_all<T: Persist>(items: &mut [T]) -> Vec<Vec<u8>> {
     items
@@ -653,49 +628,6 @@ impl Persist for EventRing {
         for slot in self.slots_mut() {
             s.seq(slot, blank, |s, a| a.persist(s));
         }
-    }
-}
-
-impl Persist for Slice {
-    fn persist(&mut self, s: &mut Snapshot) {
-        s.same("population", &mut self.population);
-        s.same("offset", &mut self.offset);
-        s.count("neurons", self.neuron.size());
-        s.section("neuron", |s| self.neuron.persist(s));
-        s.section("inputs", |s| s.items(&mut self.inputs));
-        let n = self.neuron.size();
-        for ring in &self.inputs {
-            for slot in ring.slots_ref() {
-                let targets: Vec<u32> = slot.iter().map(|a| a.target).collect();
-                s.below("arrival target", &targets, n);
-            }
-        }
-        s.present("background", &mut self.background);
-    }
-}
-
-impl Persist for ProjectionPart {
-    fn persist(&mut self, s: &mut Snapshot) {
-        s.same("target slice", &mut self.slice);
-        s.count("synapses", self.synapses.len());
-        s.present("plasticity", &mut self.plastic);
-    }
-}
-
-impl Persist for Worker {
-    fn persist(&mut self, s: &mut Snapshot) {
-        s.section("slices", |s| {
-            s.count("slices", self.slices.len());
-            for (i, slice) in self.slices.iter_mut().enumerate() {
-                s.section(&format!("slice {i}"), |s| slice.persist(s));
-            }
-        });
-        s.section("projections", |s| {
-            s.count("projections", self.parts.len());
-            for (j, parts) in self.parts.iter_mut().enumerate() {
-                s.section(&format!("projection {j}"), |s| s.items(parts));
-            }
-        });
     }
 }
 

@@ -61,19 +61,6 @@ pub fn at_grid_point(
     }
 }
 
-/// Ascending snapshot steps per projection.
-pub fn snapshot_steps(projections: usize, records: &[WeightRecordSpec]) -> Vec<Vec<u64>> {
-    let mut steps = vec![Vec::new(); projections];
-    for r in records {
-        steps[r.projection].extend(&r.steps);
-    }
-    for s in &mut steps {
-        s.sort_unstable();
-        s.dedup();
-    }
-    steps
-}
-
 /// Bytes of weight snapshots the parts hold.
 pub fn snapshot_bytes(parts: &[Vec<ProjectionPart>]) -> usize {
     parts

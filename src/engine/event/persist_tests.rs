@@ -4,8 +4,9 @@
 //! including the order in which events that compare equal leave the queue.
 
 use super::*;
+use crate::engine::network::{load_workers, save_workers};
 use crate::engine::persist::tests::same_course;
-use crate::engine::persist::{PersistError, Snapshot, load_workers, save_workers};
+use crate::engine::persist::{PersistError, Snapshot};
 use crate::model::validate::parse_model;
 
 const EPOCH: f64 = 1e-3;

@@ -756,5 +756,17 @@ impl FixedNetwork {
     }
 }
 
+/// [`save_workers`](crate::engine::network::save_workers) for a
+/// fixed-point network.
+pub fn save_fixed_workers(net: &mut FixedNetwork) -> Vec<Vec<u8>> {
+    net.save_workers()
+}
+
+/// [`load_workers`](crate::engine::network::load_workers) for a
+/// fixed-point network.
+pub fn load_fixed_workers(net: &mut FixedNetwork, blobs: &[Vec<u8>]) -> Result<(), PersistError> {
+    net.load_workers(blobs)
+}
+
 #[cfg(test)]
 mod persist_tests;

@@ -2,7 +2,7 @@
 //! freshly built network, carry on as the original does.
 
 use super::*;
-use crate::engine::persist::{load_fixed_workers, save_fixed_workers};
+use crate::engine::fixed::{load_fixed_workers, save_fixed_workers};
 use crate::model::ModelSpec;
 
 fn demo() -> (FixedModel, ModelSpec) {

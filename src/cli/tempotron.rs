@@ -1,0 +1,35 @@
+//! `spikesim tempotron`: train and test a Tempotron experiment.
+
+use std::path::Path;
+
+use indicatif::ProgressBar;
+
+use crate::Error;
+
+/// `spikesim tempotron`: the experiment trained and tested, its accuracy
+/// said and its outputs written.
+pub fn tempotron(path: &Path) -> Result<(), Error> {
+    use crate::learn::tempotron::experiment;
+    let e = experiment::load(path)?;
+    let bar = ProgressBar::new(e.epochs as u64);
+    let o = experiment::run(&e, &mut |epoch| bar.set_position(epoch as u64));
+    bar.finish_and_clear();
+    let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
+    say!(
+        "after {} epochs: training {:.3}, held-out {:.3} (spike / no spike); LZC read-out held-out {:.3}",
+        e.epochs,
+        last(&o.train_accuracy),
+        last(&o.test_accuracy),
+        o.lzc_accuracy
+    );
+    say!(
+        "LZC class means: {:?}; v_th {:.4}, tau_m {:.3} ms",
+        o.lzc.means,
+        o.tempotron.v_th,
+        o.tempotron.tau_m * 1e3
+    );
+    for written in experiment::write_outputs(&e, &o)? {
+        say!("wrote {}", written.display());
+    }
+    Ok(())
+}
