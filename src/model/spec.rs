@@ -285,6 +285,10 @@ pub enum Port {
     /// Slow inward current from an astrocyte, a drive (`r_m · i`) that
     /// holds while the astrocyte keeps sending it.
     Sic,
+    /// Excitatory synaptic conductance (siemens): a jump of `g_ex`.
+    ConductanceExc,
+    /// Inhibitory synaptic conductance (siemens): a jump of `g_in`.
+    ConductanceInh,
 }
 
 impl Port {
@@ -295,6 +299,8 @@ impl Port {
             Port::CurrentInh => "i_syn_i",
             Port::Glia => "ip3",
             Port::Sic => "sic",
+            Port::ConductanceExc => "g_ex",
+            Port::ConductanceInh => "g_in",
         }
     }
 }

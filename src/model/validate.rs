@@ -1169,6 +1169,9 @@ impl<'a> Validator<'a> {
             Port::CurrentExc | Port::CurrentInh | Port::Glia | Port::Sic => {
                 self.as_drive(w, field, r_m, None)
             }
+            Port::ConductanceExc | Port::ConductanceInh => Ok(self
+                .value_spec(w, &[Dimension::Conductance], field, None)?
+                .0),
         }
     }
 

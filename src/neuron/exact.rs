@@ -540,6 +540,10 @@ impl Law {
             Port::CurrentInh => u[1] += weight,
             // Validation keeps astrocytes out of the event engine.
             Port::Glia | Port::Sic => unreachable!("astrocyte ports in the event engine"),
+            // Conductance models have no closed form: they run on the event grid.
+            Port::ConductanceExc | Port::ConductanceInh => {
+                unreachable!("conductance ports in the closed-form cells")
+            }
         }
         if t < c.refractory_until {
             return Next::Check(c.refractory_until);
@@ -815,6 +819,10 @@ fn add_input(c: &mut Cell, port: Port, weight: f64, b: &Basis) {
         Port::CurrentInh => add_drive(c, 1, weight, b),
         // Validation keeps astrocytes out of the event engine.
         Port::Glia | Port::Sic => unreachable!("astrocyte ports in the event engine"),
+        // Conductance models have no closed form: they run on the event grid.
+        Port::ConductanceExc | Port::ConductanceInh => {
+            unreachable!("conductance ports in the closed-form cells")
+        }
     }
 }
 

@@ -26,6 +26,7 @@ pub mod lif;
 pub mod loihi_lif;
 pub mod membrane;
 pub mod meta;
+pub mod ode;
 pub mod poisson;
 pub mod spike_pattern;
 pub mod spike_source;
