@@ -41,7 +41,7 @@ use crate::engine::segment::{RunError, Segmented, worker_vote};
 use crate::io::results::{Results, SpikeTrains};
 use crate::model::memory::MemoryError;
 use crate::model::spec::{ModelSpec, Port, RecordSpec, WeightRecordSpec};
-use crate::neuron::exact::on_grain;
+use crate::neuron::trajectory::on_grain;
 use crate::neuron::{EventModel, Next};
 use crate::synapse::Arrival;
 use crate::synapse::csr::ExactDelays;

@@ -17,7 +17,7 @@
 use std::fmt;
 
 use super::fixed::{FixedKind, FixedModel, FixedWeights};
-use super::spec::{ConnectRule, EngineKind, ModelSpec, NeuronKind, PoissonRate, ValueSpec};
+use super::spec::{ConnectRule, EngineKind, ModelSpec, NeuronKind, ValueSpec};
 
 /// Mean firing rate assumed for neurons whose rate the model does not state
 /// (every model but Poisson sources and spike lists): ten times the few Hz
@@ -301,13 +301,7 @@ pub fn thread_limit(requested: u64) -> Result<(), String> {
 /// Bytes of state per neuron of each model: its per-neuron vectors (f64
 /// state, flags, refractory counters), counted from `neuron::*`, rounded up.
 pub fn neuron_state_bytes(kind: &NeuronKind) -> f64 {
-    match kind {
-        NeuronKind::Lif(_) | NeuronKind::DiscreteLif(_) => 64.0,
-        NeuronKind::CubaLif(_) | NeuronKind::AmsuLif(_) | NeuronKind::Meta(_) => 96.0,
-        NeuronKind::Astrocyte(_) => 96.0,
-        NeuronKind::Poisson(_) => 48.0,
-        NeuronKind::SpikeSource(_) => 16.0,
-    }
+    kind.model().state_bytes()
 }
 
 /// Expected synapse count of a connection rule between `n_pre` and `n_post`
@@ -376,14 +370,9 @@ pub const BUILD_BYTES_PER_SYNAPSE: f64 = 8.0 + 32.0;
 
 /// The expected firing rate of a population, for spikes and events.
 fn population_rate(kind: &NeuronKind, size: f64, duration: f64) -> f64 {
-    match kind {
-        NeuronKind::Poisson(PoissonRate::Constant(v)) => v.upper_bound(3.0),
-        NeuronKind::Poisson(PoissonRate::Varying(p)) => {
-            p.values.iter().copied().fold(0.0, f64::max)
-        }
-        NeuronKind::SpikeSource(list) => list.spikes.len() as f64 / (size * duration.max(1e-9)),
-        _ => ASSUMED_RATE,
-    }
+    kind.model()
+        .expected_rate(size, duration)
+        .unwrap_or(ASSUMED_RATE)
 }
 
 /// The estimated peak memory of running a validated model with `workers`

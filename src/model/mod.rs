@@ -1,11 +1,9 @@
 //! Model files: schema, units, validation.
-pub mod discrete;
 pub mod error;
 pub mod fixed;
 pub mod memory;
 pub mod overrides;
 pub mod quantize;
-pub mod richer;
 pub mod schema;
 pub mod spec;
 pub mod units;

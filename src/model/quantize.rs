@@ -139,79 +139,7 @@ pub fn quantize(spec: &ModelSpec) -> Result<Quantized, String> {
     );
     let mut maps = Vec::new();
     for p in &spec.populations {
-        let (m, tau_syn) = match &p.kind {
-            NeuronKind::Lif(m) => (m, None),
-            NeuronKind::CubaLif(c) => (&c.membrane, Some(c.tau_syn_e)),
-            other => {
-                return Err(format!(
-                    "population `{}` is a {}: only lif and cuba_lif populations can be quantized",
-                    p.name,
-                    other.model_name()
-                ));
-            }
-        };
-        let map = PopulationMap::new(m, tau_syn, sim.dt);
-        if m.t_ref > 0.0 {
-            notes.push(format!(
-                "population `{}`: t_ref = {} ms dropped (the chip has no refractory period)",
-                p.name,
-                m.t_ref * 1e3
-            ));
-        }
-        if let NeuronKind::CubaLif(c) = &p.kind
-            && c.tau_syn_i != c.tau_syn_e
-        {
-            notes.push(format!(
-                "population `{}`: one current decay (tau_syn_e = {} ms); inhibitory weights keep their charge, not their time course (tau_syn_i = {} ms)",
-                p.name,
-                c.tau_syn_e * 1e3,
-                c.tau_syn_i * 1e3
-            ));
-        }
-        let n = p.size as usize;
-        let drive = per_neuron(&m.init_drive, n)
-            .ok_or_else(|| format!("population `{}`: a random i_e cannot be quantized", p.name))?;
-        let (mant, exp): (Vec<i64>, Vec<i64>) = drive
-            .iter()
-            .map(|d| map.bias(m.v_rest - m.v_reset + d))
-            .unzip();
-        // The float model's own initial state (its random draw included).
-        let float = neuron::build(p, sim);
-        let all: Vec<u32> = (0..p.size).collect();
-        let mut v0 = Vec::new();
-        float.sample("v", &all, &mut v0);
-        let v0: Vec<i64> = v0.iter().map(|&v| map.voltage(v)).collect();
-        let u0: Vec<i64> = match &p.kind {
-            NeuronKind::CubaLif(c) => {
-                let e = per_neuron(&c.init_syn_e, n);
-                let i = per_neuron(&c.init_syn_i, n);
-                let (Some(e), Some(i)) = (e, i) else {
-                    return Err(format!(
-                        "population `{}`: random initial currents cannot be quantized",
-                        p.name
-                    ));
-                };
-                e.iter().zip(&i).map(|(a, b)| map.current(a + b)).collect()
-            }
-            _ => vec![0; n],
-        };
-        let _ = writeln!(
-            out,
-            "\n# 1 unit of v = {:.6e} V; v = 0 is v_reset = {} mV\n[[population]]\nname = \"{}\"\nsize = {}\nmodel = \"lif\"\nrecord_spikes = {}\nparams = {{ du = {}, dv = {}, vth = {}, bias_mant = {}, bias_exp = {} }}\ninit = {{ u = {}, v = {} }}",
-            map.scale,
-            m.v_reset * 1e3,
-            p.name,
-            p.size,
-            p.record_spikes,
-            map.du,
-            map.dv,
-            map.vth,
-            ints(&mant),
-            ints(&exp),
-            ints(&u0),
-            ints(&v0)
-        );
-        maps.push((map, tau_syn.is_some()));
+        maps.push(population(&mut out, &mut notes, p, sim)?);
     }
     for p in &spec.projections {
         projection(&mut out, &mut notes, spec, p, &maps)?;
@@ -242,6 +170,87 @@ pub fn quantize(spec: &ModelSpec) -> Result<Quantized, String> {
     Ok(Quantized { text: out, notes })
 }
 
+/// A float LIF or CuBa population as the chip's neuron: its section of the
+/// fixed-point file, and its map with whether it has a synaptic current.
+fn population(
+    out: &mut String,
+    notes: &mut Vec<String>,
+    p: &PopulationSpec,
+    sim: &SimulationSpec,
+) -> Result<(PopulationMap, bool), String> {
+    let Some(q) = p.kind.model().quantizable() else {
+        return Err(format!(
+            "population `{}` is a {}: only lif and cuba_lif populations can be quantized",
+            p.name,
+            p.kind.model_name()
+        ));
+    };
+    let m = q.membrane;
+    let tau_syn = q.tau_syn.map(|(e, _)| e);
+    let map = PopulationMap::new(m, tau_syn, sim.dt);
+    if m.t_ref > 0.0 {
+        notes.push(format!(
+            "population `{}`: t_ref = {} ms dropped (the chip has no refractory period)",
+            p.name,
+            m.t_ref * 1e3
+        ));
+    }
+    if let Some((tau_syn_e, tau_syn_i)) = q.tau_syn
+        && tau_syn_i != tau_syn_e
+    {
+        notes.push(format!(
+            "population `{}`: one current decay (tau_syn_e = {} ms); inhibitory weights keep their charge, not their time course (tau_syn_i = {} ms)",
+            p.name,
+            tau_syn_e * 1e3,
+            tau_syn_i * 1e3
+        ));
+    }
+    let n = p.size as usize;
+    let drive = per_neuron(&m.init_drive, n)
+        .ok_or_else(|| format!("population `{}`: a random i_e cannot be quantized", p.name))?;
+    let (mant, exp): (Vec<i64>, Vec<i64>) = drive
+        .iter()
+        .map(|d| map.bias(m.v_rest - m.v_reset + d))
+        .unzip();
+    // The float model's own initial state (its random draw included).
+    let float = neuron::build(p, sim);
+    let all: Vec<u32> = (0..p.size).collect();
+    let mut v0 = Vec::new();
+    float.sample("v", &all, &mut v0);
+    let v0: Vec<i64> = v0.iter().map(|&v| map.voltage(v)).collect();
+    let u0: Vec<i64> = match q.init_syn {
+        Some((init_e, init_i)) => {
+            let e = per_neuron(init_e, n);
+            let i = per_neuron(init_i, n);
+            let (Some(e), Some(i)) = (e, i) else {
+                return Err(format!(
+                    "population `{}`: random initial currents cannot be quantized",
+                    p.name
+                ));
+            };
+            e.iter().zip(&i).map(|(a, b)| map.current(a + b)).collect()
+        }
+        None => vec![0; n],
+    };
+    let _ = writeln!(
+        out,
+        "\n# 1 unit of v = {:.6e} V; v = 0 is v_reset = {} mV\n[[population]]\nname = \"{}\"\nsize = {}\nmodel = \"lif\"\nrecord_spikes = {}\nparams = {{ du = {}, dv = {}, vth = {}, bias_mant = {}, bias_exp = {} }}\ninit = {{ u = {}, v = {} }}",
+        map.scale,
+        m.v_reset * 1e3,
+        p.name,
+        p.size,
+        p.record_spikes,
+        map.du,
+        map.dv,
+        map.vth,
+        ints(&mant),
+        ints(&exp),
+        ints(&u0),
+        ints(&v0)
+    );
+    Ok((map, tau_syn.is_some()))
+}
+
 fn projection(
     out: &mut String,
     notes: &mut Vec<String>,
@@ -264,9 +273,8 @@ fn projection(
             p.name
         ));
     }
-    let tau_s = match (&target.kind, p.port) {
-        (NeuronKind::CubaLif(c), Port::CurrentExc) => Some(c.tau_syn_e),
-        (NeuronKind::CubaLif(c), Port::CurrentInh) => Some(c.tau_syn_i),
+    let tau_s = match p.port {
+        Port::CurrentExc | Port::CurrentInh => target.kind.model().port_tau(p.port),
         _ => None,
     };
     let connect = match &p.rule {

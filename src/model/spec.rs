@@ -3,8 +3,15 @@
 
 use std::path::PathBuf;
 
-pub use super::discrete::DiscreteLifParams;
-pub use super::richer::{AmsuParams, AstrocyteParams, Escape, MetaParams, Modulation};
+pub use crate::neuron::amsu::{AmsuParams, Modulation};
+pub use crate::neuron::astrocyte::AstrocyteParams;
+pub use crate::neuron::cuba_lif::CubaParams;
+pub use crate::neuron::discrete_lif::DiscreteLifParams;
+pub use crate::neuron::membrane::MembraneParams;
+pub use crate::neuron::meta::{Escape, MetaParams};
+pub use crate::neuron::poisson::PoissonRate;
+pub use crate::neuron::registry::NeuronKind;
+pub use crate::neuron::spike_source::SpikeList;
 pub use crate::plasticity::PlasticitySpec;
 
 /// How a per-neuron or per-synapse value is drawn.
@@ -119,98 +126,12 @@ pub struct SimulationSpec {
     pub threads: u32,
 }
 
-/// Membrane parameters shared by the LIF models, in SI.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MembraneParams {
-    pub tau_m: f64,
-    pub v_rest: f64,
-    pub v_reset: f64,
-    pub v_th: f64,
-    pub t_ref: f64,
-    /// Membrane resistance; `None` when every drive is given as a voltage.
-    pub r_m: Option<f64>,
-    pub init_v: ValueSpec,
-    /// Constant bias drive as the voltage it adds to the resting potential (`r_m * i_e`).
-    pub init_drive: ValueSpec,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CubaParams {
-    pub membrane: MembraneParams,
-    pub tau_syn_e: f64,
-    pub tau_syn_i: f64,
-    /// Initial synaptic currents as voltages (`r_m * i`).
-    pub init_syn_e: ValueSpec,
-    pub init_syn_i: ValueSpec,
-}
-
-/// Explicit spike times: `(time in seconds, neuron)` pairs, any order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpikeList {
-    pub spikes: Vec<(f64, u32)>,
-}
-
 /// A piecewise-constant function of time: `values[i]` holds from `times[i]`
 /// until `times[i + 1]` (the last one until the end of the run).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Piecewise {
     pub times: Vec<f64>,
     pub values: Vec<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum PoissonRate {
-    /// Per-neuron constant rates.
-    Constant(ValueSpec),
-    /// The same time-varying rate for every neuron.
-    Varying(Piecewise),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum NeuronKind {
-    Lif(MembraneParams),
-    CubaLif(CubaParams),
-    SpikeSource(SpikeList),
-    Poisson(PoissonRate),
-    Astrocyte(AstrocyteParams),
-    AmsuLif(AmsuParams),
-    Meta(MetaParams),
-    DiscreteLif(DiscreteLifParams),
-}
-
-impl NeuronKind {
-    pub fn model_name(&self) -> &'static str {
-        match self {
-            NeuronKind::Lif(_) => "lif",
-            NeuronKind::CubaLif(_) => "cuba_lif",
-            NeuronKind::SpikeSource(_) => "spike_source",
-            NeuronKind::Poisson(_) => "poisson",
-            NeuronKind::Astrocyte(_) => "astrocyte",
-            NeuronKind::AmsuLif(_) => "amsu_lif",
-            NeuronKind::Meta(_) => "meta",
-            NeuronKind::DiscreteLif(_) => "discrete_lif",
-        }
-    }
-
-    pub fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
-        match self {
-            NeuronKind::Lif(m) => Some(m),
-            NeuronKind::CubaLif(c) => Some(&mut c.membrane),
-            NeuronKind::AmsuLif(a) => Some(&mut a.membrane),
-            NeuronKind::Meta(MetaParams::Escape { membrane, .. }) => Some(membrane),
-            _ => None,
-        }
-    }
-
-    pub fn membrane(&self) -> Option<&MembraneParams> {
-        match self {
-            NeuronKind::Lif(m) => Some(m),
-            NeuronKind::CubaLif(c) => Some(&c.membrane),
-            NeuronKind::AmsuLif(a) => Some(&a.membrane),
-            NeuronKind::Meta(MetaParams::Escape { membrane, .. }) => Some(membrane),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,9 +206,9 @@ pub enum Port {
     /// Slow inward current from an astrocyte, a drive (`r_m · i`) that
     /// holds while the astrocyte keeps sending it.
     Sic,
-    /// Excitatory synaptic conductance (siemens): a jump of `g_ex`.
+    /// Excitatory synaptic conductance (siemens per unit weight).
     ConductanceExc,
-    /// Inhibitory synaptic conductance (siemens): a jump of `g_in`.
+    /// Inhibitory synaptic conductance (siemens per unit weight).
     ConductanceInh,
 }
 
@@ -311,8 +232,9 @@ pub struct ProjectionSpec {
     pub from: usize,
     pub to: usize,
     pub rule: ConnectRule,
-    /// Weight in the target port's internal unit (volts for every port:
-    /// currents are carried as `r_m * i`).
+    /// Weight in the target port's internal unit: volts for voltage and
+    /// current ports (currents are carried as `r_m * i`), siemens for
+    /// conductance ports.
     pub weight: ValueSpec,
     /// Delay in seconds.
     pub delay: ValueSpec,

@@ -13,23 +13,23 @@ use super::schema::*;
 use super::spec::*;
 use super::units::{Dimension, MAX_MAGNITUDE, MIN_MAGNITUDE, in_range, parse_as, parse_quantity};
 use crate::io::stimuli;
+use crate::neuron::registry::MODEL_NAMES;
 use crate::synapse::connect::MAX_DELAY_STEPS;
 
 mod background;
-mod discrete;
 mod event_pace;
 mod scale;
-
-/// How many times the reset-to-threshold gap a membrane potential may
-/// reach in magnitude (see `membrane`).
-const RESOLVED_SPAN: f64 = 1e9;
 
 /// Where parameter `key` of a population is written, if it is.
 fn param_span(population: &Spanned<RawPopulation>, key: &str) -> Option<Range<usize>> {
     let params = population.get_ref().params.as_ref()?;
     params.get_ref().get(key).map(|v| v.span())
 }
+mod params;
 mod richer;
+
+pub use params::{ModelParams, Params};
+pub(crate) use richer::check_range;
 
 type Result<T> = std::result::Result<T, ModelError>;
 
@@ -101,7 +101,7 @@ impl<'a> Validator<'a> {
             }
             populations.push(spec);
         }
-        self.discrete_clocks(&raw.populations, &populations, &simulation)?;
+        self.model_fits_simulation(&raw.populations, &populations, &simulation)?;
         self.event_pace(&raw.populations, &populations, &simulation)?;
         let mut projections = Vec::new();
         for (i, p) in raw.projections.iter().enumerate() {
@@ -546,49 +546,24 @@ impl<'a> Validator<'a> {
             p.init.as_ref().map_or(&empty, |s| s.get_ref()),
             field("init"),
         );
-        let kind = match p.model.get_ref().as_str() {
-            "lif" => {
-                params.allow(&["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e"])?;
-                init.allow(&["v"])?;
-                NeuronKind::Lif(self.membrane(&params, &init, size)?)
-            }
-            "cuba_lif" => {
-                params.allow(&[
-                    "tau_m",
-                    "v_rest",
-                    "v_reset",
-                    "v_th",
-                    "t_ref",
-                    "r_m",
-                    "i_e",
-                    "tau_syn",
-                    "tau_syn_e",
-                    "tau_syn_i",
-                ])?;
-                init.allow(&["v", "i_syn_e", "i_syn_i"])?;
-                NeuronKind::CubaLif(self.cuba(&params, &init, size)?)
-            }
-            "spike_source" => {
-                params.allow(&["spikes", "file", "group"])?;
-                init.allow(&[])?;
-                NeuronKind::SpikeSource(self.spike_source(&params, size)?)
-            }
-            "poisson" => {
-                params.allow(&["rate", "rate_file"])?;
-                init.allow(&[])?;
-                NeuronKind::Poisson(self.poisson_rate(&params, size, dt)?)
-            }
-            other => match self.richer_kind(other, &params, &init, size) {
-                Some(kind) => kind?,
-                None => {
-                    return Err(self.err(
-                        span_of(&p.model),
-                        &field("model"),
-                        format!("unknown model {other:?}, expected one of \"lif\", \"cuba_lif\", \"spike_source\", \"poisson\", \"astrocyte\", \"amsu_lif\", \"meta\", \"discrete_lif\""),
-                    ));
-                }
-            },
+        let model = p.model.get_ref();
+        let tables = ModelParams {
+            params,
+            init,
+            size,
+            dt,
         };
+        let kind = NeuronKind::parse(model, &tables).unwrap_or_else(|| {
+            let names: Vec<String> = MODEL_NAMES.iter().map(|n| format!("{n:?}")).collect();
+            Err(self.err(
+                span_of(&p.model),
+                &field("model"),
+                format!(
+                    "unknown model {model:?}, expected one of {}",
+                    names.join(", ")
+                ),
+            ))
+        })?;
         Ok(PopulationSpec {
             name,
             size,
@@ -598,103 +573,32 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn membrane(&self, params: &Params, init: &Params, size: u32) -> Result<MembraneParams> {
-        let n = Some(size as usize);
-        let tau_m = params.positive("tau_m", Dimension::Time)?;
-        let v_rest = params.scalar("v_rest", Dimension::Voltage)?;
-        let v_reset = params.scalar_or("v_reset", Dimension::Voltage, v_rest)?;
-        let v_th = params.scalar("v_th", Dimension::Voltage)?;
-        let t_ref = params.scalar_or("t_ref", Dimension::Time, 0.0)?;
-        if t_ref < 0.0 {
-            return Err(params.error("t_ref", "must not be negative"));
+    /// Each population's model against the simulation section (engine,
+    /// `dt`), once that is known.
+    fn model_fits_simulation(
+        &self,
+        raw: &[Spanned<RawPopulation>],
+        populations: &[PopulationSpec],
+        sim: &SimulationSpec,
+    ) -> Result<()> {
+        for (r, p) in raw.iter().zip(populations) {
+            let Err((key, message)) = p.kind.model().check_simulation(sim) else {
+                continue;
+            };
+            return Err(match key {
+                None => self.err(
+                    Some(r.get_ref().model.span()),
+                    &format!("population[{}].model", p.name),
+                    message,
+                ),
+                Some(key) => self.err(
+                    param_span(r, key),
+                    &format!("population[{}].params.{key}", p.name),
+                    message,
+                ),
+            });
         }
-        if v_reset >= v_th {
-            return Err(params.error(
-                "v_reset",
-                "must lie below v_th, or the neuron would fire again at once",
-            ));
-        }
-        // The potentials are computed in double precision as offsets from
-        // `v_rest`: once the largest of them is 1e9 times the reset-to-
-        // threshold gap, rounding alone moves the membrane across threshold
-        // (the fuzzer's v_rest of -9.2e15 V fired endlessly at one instant).
-        let gap = v_th - v_reset;
-        for (key, v) in [("v_rest", v_rest), ("v_reset", v_reset), ("v_th", v_th)] {
-            if v.abs() > RESOLVED_SPAN * gap {
-                return Err(params.error(
-                    key,
-                    format!(
-                        "{v:e} V is more than {RESOLVED_SPAN:e} times the gap between v_reset and \
-                         v_th ({gap:e} V): double precision cannot resolve the threshold there"
-                    ),
-                ));
-            }
-        }
-        let r_m = match params.get("r_m") {
-            Some(_) => Some(params.positive("r_m", Dimension::Resistance)?),
-            None => None,
-        };
-        let init_drive = match params.get("i_e") {
-            None => ValueSpec::Constant(0.0),
-            Some(v) => {
-                let (spec, _) =
-                    self.value_spec(v, &[Dimension::Current], &params.field("i_e"), n)?;
-                let r = r_m.ok_or_else(|| {
-                    params.error("i_e", "a current needs the membrane resistance `r_m`")
-                })?;
-                self.drive_in_range(spec.scaled(r), span_of(v), &params.field("i_e"))?
-            }
-        };
-        let init_v = match init.get("v") {
-            None => ValueSpec::Constant(v_rest),
-            Some(v) => {
-                self.value_spec(v, &[Dimension::Voltage], &init.field("v"), n)?
-                    .0
-            }
-        };
-        Ok(MembraneParams {
-            tau_m,
-            v_rest,
-            v_reset,
-            v_th,
-            t_ref,
-            r_m,
-            init_v,
-            init_drive,
-        })
-    }
-
-    fn cuba(&self, params: &Params, init: &Params, size: u32) -> Result<CubaParams> {
-        let membrane = self.membrane(params, init, size)?;
-        let (tau_syn_e, tau_syn_i) = match params.get("tau_syn") {
-            Some(_) => {
-                if params.get("tau_syn_e").is_some() || params.get("tau_syn_i").is_some() {
-                    return Err(params.error(
-                        "tau_syn",
-                        "give either `tau_syn` or `tau_syn_e` and `tau_syn_i`, not both",
-                    ));
-                }
-                let t = params.positive("tau_syn", Dimension::Time)?;
-                (t, t)
-            }
-            None => (
-                params.positive("tau_syn_e", Dimension::Time)?,
-                params.positive("tau_syn_i", Dimension::Time)?,
-            ),
-        };
-        let current = |key: &str| -> Result<ValueSpec> {
-            match init.get(key) {
-                None => Ok(ValueSpec::Constant(0.0)),
-                Some(v) => self.as_drive(v, &init.field(key), membrane.r_m, Some(size as usize)),
-            }
-        };
-        Ok(CubaParams {
-            init_syn_e: current("i_syn_e")?,
-            init_syn_i: current("i_syn_i")?,
-            membrane,
-            tau_syn_e,
-            tau_syn_i,
-        })
+        Ok(())
     }
 
     /// A current given in amperes (needs `r_m`) or as the voltage `r_m * i`.
@@ -736,70 +640,6 @@ impl<'a> Validator<'a> {
         ))
     }
 
-    fn spike_source(&self, params: &Params, size: u32) -> Result<SpikeList> {
-        let spikes = match (params.get("spikes"), params.get("file")) {
-            (Some(v), None) => self.inline_spikes(v, &params.field("spikes"), size)?,
-            (None, Some(f)) => {
-                let field = params.field("file");
-                let path_value = self.string_value(f, &field)?;
-                let path = self.file(&path_value, &field)?;
-                let group = match params.get("group") {
-                    Some(g) => self.string_value(g, &params.field("group"))?.into_inner(),
-                    None => "/".to_string(),
-                };
-                let spikes = stimuli::read_spike_times(&path, &group)
-                    .map_err(|e| self.err(span_of(f), &field, e))?;
-                if let Some((_, n)) = spikes.iter().find(|(_, n)| *n >= size) {
-                    return Err(self.err(
-                        span_of(f),
-                        &field,
-                        format!("neuron {n} is out of range for a population of {size}"),
-                    ));
-                }
-                spikes
-            }
-            _ => {
-                return Err(params.error(
-                    "spikes",
-                    "a spike_source needs exactly one of `spikes` (inline times) or `file`",
-                ));
-            }
-        };
-        if let Some((t, _)) = spikes.iter().find(|(t, _)| *t < 0.0) {
-            return Err(params.error("spikes", format!("spike time {t} s is negative")));
-        }
-        Ok(SpikeList { spikes })
-    }
-
-    fn inline_spikes(&self, v: &Spanned<Value>, field: &str, size: u32) -> Result<Vec<(f64, u32)>> {
-        let rows = v
-            .get_ref()
-            .as_array()
-            .filter(|rows| rows.len() == size as usize)
-            .ok_or_else(|| {
-                self.err(
-                    span_of(v),
-                    field,
-                    format!("expected one array of spike times per neuron ({size} arrays)"),
-                )
-            })?;
-        let mut spikes = Vec::new();
-        for (n, row) in rows.iter().enumerate() {
-            let times = row.as_array().ok_or_else(|| {
-                self.err(
-                    span_of(v),
-                    field,
-                    format!("entry {n} is not an array of times"),
-                )
-            })?;
-            for t in times {
-                let (t, _) = self.quantity_of(t, &[Dimension::Time], span_of(v), field)?;
-                spikes.push((t, n as u32));
-            }
-        }
-        Ok(spikes)
-    }
-
     fn string_value(&self, v: &Spanned<Value>, field: &str) -> Result<Spanned<String>> {
         match v.get_ref() {
             Value::String(s) => Ok(Spanned::new(v.span(), s.clone())),
@@ -807,38 +647,6 @@ impl<'a> Validator<'a> {
                 span_of(v),
                 field,
                 format!("expected a string, got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn poisson_rate(&self, params: &Params, size: u32, dt: f64) -> Result<PoissonRate> {
-        match (params.get("rate"), params.get("rate_file")) {
-            (Some(v), None) => {
-                let (spec, _) = self.value_spec(
-                    v,
-                    &[Dimension::Frequency],
-                    &params.field("rate"),
-                    Some(size as usize),
-                )?;
-                check_non_negative(&spec)
-                    .and_then(|()| check_rate_per_step(&spec, dt))
-                    .map_err(|m| self.err(span_of(v), &params.field("rate"), m))?;
-                Ok(PoissonRate::Constant(spec))
-            }
-            (None, Some(f)) => {
-                let field = params.field("rate_file");
-                let course = self.time_course(f, &field, "rate", Dimension::Frequency)?;
-                if course.values.iter().any(|r| *r < 0.0) {
-                    return Err(self.err(span_of(f), &field, "rates must not be negative"));
-                }
-                let highest = course.values.iter().copied().fold(0.0, f64::max);
-                check_rate_per_step(&ValueSpec::Constant(highest), dt)
-                    .map_err(|m| self.err(span_of(f), &field, m))?;
-                Ok(PoissonRate::Varying(course))
-            }
-            _ => Err(params.error(
-                "rate",
-                "a poisson population needs exactly one of `rate` or `rate_file`",
             )),
         }
     }
@@ -878,11 +686,9 @@ impl<'a> Validator<'a> {
         let to = self.population_ref(&p.to, pops, &field("to"))?;
         let target = &pops[to];
         // A discrete-time LIF has no continuous membrane, hence no `r_m`.
-        let receiver = match (&target.kind, target.kind.membrane()) {
-            (_, Some(m)) => Some(m.r_m),
-            (NeuronKind::DiscreteLif(_), None) => Some(None),
-            _ => None,
-        };
+        let takes = target.kind.model().synapses();
+        let receiver = (takes.delta || takes.current || takes.conductance)
+            .then(|| target.kind.membrane().and_then(|m| m.r_m));
         let Some(r_m) = receiver else {
             return Err(self.err(
                 span_of(&p.to),
@@ -1104,13 +910,12 @@ impl<'a> Validator<'a> {
         target: &PopulationSpec,
         field: &str,
     ) -> Result<Port> {
-        let is_cuba = matches!(target.kind, NeuronKind::CubaLif(_));
-        let kind = synapse.map(|s| s.get_ref().as_str()).unwrap_or(if is_cuba {
-            "current"
-        } else {
-            "delta"
-        });
-        match kind {
+        let takes = target.kind.model().synapses();
+        let kind = synapse
+            .map(|s| s.get_ref().as_str())
+            .unwrap_or(takes.default);
+        let synapse_span = synapse.map(span_of).unwrap_or(None);
+        let (exc, inh) = match kind {
             "delta" => {
                 if let Some(r) = receptor {
                     return Err(self.err(
@@ -1119,40 +924,64 @@ impl<'a> Validator<'a> {
                         "delta synapses have no receptor; remove `receptor`",
                     ));
                 }
-                Ok(Port::Voltage)
-            }
-            "current" => {
-                if !is_cuba {
+                if !takes.delta {
                     return Err(self.err(
-                        synapse.map(span_of).unwrap_or(None),
+                        synapse_span,
                         &format!("{field}synapse"),
                         format!(
-                            "population `{}` is a {} without synaptic current; use synapse = \"delta\" or model = \"cuba_lif\"",
+                            "population `{}` is a {} without voltage jumps; use synapse = \"{}\"",
                             target.name,
-                            target.kind.model_name()
+                            target.kind.model_name(),
+                            takes.default
                         ),
                     ));
                 }
-                match receptor.map(|r| (r, r.get_ref().as_str())) {
-                    Some((_, "exc")) => Ok(Port::CurrentExc),
-                    Some((_, "inh")) => Ok(Port::CurrentInh),
-                    Some((r, other)) => Err(self.err(
-                        span_of(r),
-                        &format!("{field}receptor"),
-                        format!("unknown receptor {other:?}, expected \"exc\" or \"inh\""),
-                    )),
-                    None => Ok(if weight_sign(weight) < 0.0 {
-                        Port::CurrentInh
-                    } else {
-                        Port::CurrentExc
-                    }),
-                }
+                return Ok(Port::Voltage);
             }
-            other => Err(self.err(
-                synapse.map(span_of).unwrap_or(None),
-                &format!("{field}synapse"),
-                format!("unknown synapse {other:?}, expected \"delta\" or \"current\""),
+            "current" if !takes.current => {
+                return Err(self.err(
+                    synapse_span,
+                    &format!("{field}synapse"),
+                    format!(
+                        "population `{}` is a {} without synaptic current; use synapse = \"delta\" or model = \"cuba_lif\"",
+                        target.name,
+                        target.kind.model_name()
+                    ),
+                ));
+            }
+            "current" => (Port::CurrentExc, Port::CurrentInh),
+            "conductance" if !takes.conductance => {
+                return Err(self.err(
+                    synapse_span,
+                    &format!("{field}synapse"),
+                    format!(
+                        "population `{}` is a {} without synaptic conductances; use synapse = \"{}\" or a conductance-based model",
+                        target.name,
+                        target.kind.model_name(),
+                        takes.default
+                    ),
+                ));
+            }
+            "conductance" => (Port::ConductanceExc, Port::ConductanceInh),
+            other => {
+                return Err(self.err(
+                    synapse_span,
+                    &format!("{field}synapse"),
+                    format!(
+                        "unknown synapse {other:?}, expected \"delta\", \"current\" or \"conductance\""
+                    ),
+                ));
+            }
+        };
+        match receptor.map(|r| (r, r.get_ref().as_str())) {
+            Some((_, "exc")) => Ok(exc),
+            Some((_, "inh")) => Ok(inh),
+            Some((r, other)) => Err(self.err(
+                span_of(r),
+                &format!("{field}receptor"),
+                format!("unknown receptor {other:?}, expected \"exc\" or \"inh\""),
             )),
+            None => Ok(if weight_sign(weight) < 0.0 { inh } else { exc }),
         }
     }
 
@@ -1699,13 +1528,7 @@ impl<'a> Validator<'a> {
 
 /// Recordable state variables of each model.
 pub fn recordable(kind: &NeuronKind) -> &'static [&'static str] {
-    match kind {
-        NeuronKind::Lif(_) => &["v"],
-        NeuronKind::CubaLif(_) => &["v", "i_syn_e", "i_syn_i"],
-        NeuronKind::DiscreteLif(_) => &["v"],
-        NeuronKind::SpikeSource(_) | NeuronKind::Poisson(_) => &[],
-        other => richer::richer_recordable(other).unwrap_or(&[]),
-    }
+    kind.model().recordable()
 }
 
 fn check_weight_dim(
@@ -1717,6 +1540,10 @@ fn check_weight_dim(
         (Port::Voltage, Dimension::Voltage) => Ok(()),
         (Port::Voltage, d) => Err(format!(
             "delta synapses take voltage weights, the list gives {d}"
+        )),
+        (Port::ConductanceExc | Port::ConductanceInh, Dimension::Conductance) => Ok(()),
+        (Port::ConductanceExc | Port::ConductanceInh, d) => Err(format!(
+            "conductance synapses take conductance weights, the list gives {d}"
         )),
         (_, Dimension::Voltage) => Ok(()),
         (_, Dimension::Current) if r_m.is_some() => Ok(()),
@@ -1750,7 +1577,7 @@ fn weight_sign(weight: Option<&Spanned<Value>>) -> f64 {
     first(w.get_ref()).unwrap_or(1.0)
 }
 
-fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
+pub(crate) fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
     let negative = match spec {
         ValueSpec::Constant(v) => *v < 0.0,
         ValueSpec::Array(a) => a.iter().any(|v| *v < 0.0),
@@ -1768,7 +1595,7 @@ fn check_non_negative(spec: &ValueSpec) -> std::result::Result<(), String> {
 /// event engine emits every spike of its continuous-time process: a rate
 /// above `1 / dt` cannot be represented by the one and would swamp (or, once
 /// the intervals vanish against the time, stall) the other.
-fn check_rate_per_step(spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
+pub(crate) fn check_rate_per_step(spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
     // Draws beyond ten standard deviations do not happen.
     let highest = spec.upper_bound(10.0);
     if highest * dt > 1.0 {
@@ -1818,86 +1645,6 @@ fn describe(v: &Value) -> String {
 }
 
 /// A parameter or init table, with the lookups validation needs.
-struct Params<'v, 'a> {
-    validator: &'v Validator<'a>,
-    map: &'v ValueMap,
-    prefix: String,
-}
-
-impl<'v, 'a> Params<'v, 'a> {
-    fn new(validator: &'v Validator<'a>, map: &'v ValueMap, prefix: String) -> Self {
-        Self {
-            validator,
-            map,
-            prefix,
-        }
-    }
-
-    fn field(&self, key: &str) -> String {
-        format!("{}.{key}", self.prefix)
-    }
-
-    fn get(&self, key: &str) -> Option<&'v Spanned<Value>> {
-        self.map.get(key)
-    }
-
-    fn error(&self, key: &str, msg: impl Into<String>) -> ModelError {
-        let span = self.map.get(key).map(|v| v.span());
-        self.validator.err(span, &self.field(key), msg)
-    }
-
-    fn allow(&self, keys: &[&str]) -> Result<()> {
-        for (key, value) in self.map {
-            if !keys.contains(&key.as_str()) {
-                let allowed = if keys.is_empty() {
-                    "none".to_string()
-                } else {
-                    keys.join(", ")
-                };
-                return Err(self.validator.err(
-                    span_of(value),
-                    &self.field(key),
-                    format!("unknown parameter `{key}` (allowed: {allowed})"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn scalar(&self, key: &str, dim: Dimension) -> Result<f64> {
-        let v = self.get(key).ok_or_else(|| {
-            self.validator.err(
-                None,
-                &self.field(key),
-                format!("missing, expected {dim} such as {}", dim.example()),
-            )
-        })?;
-        Ok(self
-            .validator
-            .value_quantity(v, &[dim], &self.field(key))?
-            .0)
-    }
-
-    fn scalar_or(&self, key: &str, dim: Dimension, default: f64) -> Result<f64> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(_) => self.scalar(key, dim),
-        }
-    }
-
-    fn positive(&self, key: &str, dim: Dimension) -> Result<f64> {
-        let v = self.scalar(key, dim)?;
-        if v <= 0.0 {
-            let written = self
-                .get(key)
-                .map(|s| s.get_ref().to_string())
-                .unwrap_or_default();
-            return Err(self.error(key, format!("must be positive, got {written}")));
-        }
-        Ok(v)
-    }
-}
-
 /// A projection of a population onto itself without autapses has `n² - n`
 /// pairs: a total without multapses must fit in them, one with multapses
 /// needs at least one.

@@ -22,13 +22,17 @@ use std::cell::Cell;
 
 use rand_pcg::Pcg64;
 
+use super::cond_lif::{COMMON_PARAMS, CONDUCTANCE, Common, init_value};
 use super::cond_lif::{TOL_G, TOL_REL, TOL_V, TOL_W, add_conductances, first_bad};
+use super::model::{ModelParams, NeuronModel, Synapses};
 use super::ode::{self, System, Tolerance};
 use super::{Neuron, Variable};
 use crate::engine::finite::Watch;
 use crate::engine::persist::Snapshot;
 use crate::engine::rng;
-use crate::model::spec::{Port, ValueSpec};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec, ValueSpec};
+use crate::model::units::Dimension;
 use crate::synapse::EventRing;
 
 /// Parameters of `adex`, in SI (NEST's defaults in brackets).
@@ -68,6 +72,20 @@ pub struct AdexParams {
 }
 
 impl AdexParams {
+    fn common(&self) -> Common {
+        Common {
+            c_m: self.c_m,
+            g_l: self.g_l,
+            e_l: self.e_l,
+            e_ex: self.e_ex,
+            e_in: self.e_in,
+            tau_syn_ex: self.tau_syn_ex,
+            tau_syn_in: self.tau_syn_in,
+            t_ref: self.t_ref,
+            i_e: self.i_e,
+        }
+    }
+
     /// NEST 3.10's `aeif_cond_exp` defaults.
     pub fn nest_defaults() -> Self {
         Self {
@@ -102,6 +120,101 @@ impl AdexParams {
         } else {
             self.v_peak
         }
+    }
+}
+
+/// The exponential term may reach `exp(MAX_EXP_ARG)` at `V_peak`: far from
+/// overflowing a double (`exp(709)`), with room for the sums around it.
+const MAX_EXP_ARG: f64 = 600.0;
+
+/// `model = "adex"` (NEST's `aeif_cond_exp`): every parameter optional,
+/// with NEST's defaults; `init` may set `v` (default `e_l`), `g_ex`, `g_in`
+/// and `w`.
+impl NeuronModel for AdexParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, init) = (&r.params, &r.init);
+        let mut allowed = COMMON_PARAMS.to_vec();
+        allowed.extend(["v_th", "delta_t", "v_peak", "v_reset", "a", "b", "tau_w"]);
+        params.allow(&allowed)?;
+        init.allow(&["v", "g_ex", "g_in", "w"])?;
+        let d = Self::nest_defaults();
+        let c = Common::read(params, &d.common())?;
+        let v = |key, default| params.scalar_or(key, Dimension::Voltage, default);
+        let (v_th, v_peak, v_reset) = (
+            v("v_th", d.v_th)?,
+            v("v_peak", d.v_peak)?,
+            v("v_reset", d.v_reset)?,
+        );
+        let delta_t = v("delta_t", d.delta_t)?;
+        if delta_t < 0.0 {
+            return Err(params.error("delta_t", "must not be negative"));
+        }
+        if v_peak < v_th {
+            return Err(params.error("v_peak", "must not lie below v_th"));
+        }
+        let spike_at = if delta_t == 0.0 { v_th } else { v_peak };
+        if v_reset >= spike_at {
+            let bound = if delta_t == 0.0 { "v_th" } else { "v_peak" };
+            return Err(params.error(
+                "v_reset",
+                format!("must lie below {bound}, or the neuron would fire again at once"),
+            ));
+        }
+        if delta_t > 0.0 && (v_peak - v_th) / delta_t > MAX_EXP_ARG {
+            return Err(params.error(
+                "delta_t",
+                format!(
+                    "(v_peak - v_th) / delta_t must not exceed {MAX_EXP_ARG}: the exponential \
+                     term would overflow before v reaches v_peak"
+                ),
+            ));
+        }
+        Ok(AdexParams {
+            init_v: init_value(r, "v", Dimension::Voltage, c.e_l)?,
+            init_g_ex: init_value(r, "g_ex", Dimension::Conductance, 0.0)?,
+            init_g_in: init_value(r, "g_in", Dimension::Conductance, 0.0)?,
+            init_w: init_value(r, "w", Dimension::Current, 0.0)?,
+            c_m: c.c_m,
+            g_l: c.g_l,
+            e_l: c.e_l,
+            e_ex: c.e_ex,
+            e_in: c.e_in,
+            v_th,
+            delta_t,
+            v_peak,
+            v_reset,
+            t_ref: c.t_ref,
+            a: params.scalar_or("a", Dimension::Conductance, d.a)?,
+            b: params.scalar_or("b", Dimension::Current, d.b)?,
+            tau_w: params.positive_or("tau_w", Dimension::Time, d.tau_w)?,
+            tau_syn_ex: c.tau_syn_ex,
+            tau_syn_in: c.tau_syn_in,
+            i_e: c.i_e,
+        })
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &["v", "g_ex", "g_in", "w"]
+    }
+
+    fn synapses(&self) -> Synapses {
+        CONDUCTANCE
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(Adex::new(self, n, sim.dt, init))
+    }
+
+    /// `v`, the two conductances, `w`, the step size and the external
+    /// current (f64 each) and the refractory count, rounded up.
+    fn state_bytes(&self) -> f64 {
+        56.0
     }
 }
 

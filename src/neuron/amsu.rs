@@ -17,11 +17,117 @@
 use rand_pcg::Pcg64;
 
 use super::membrane::{self, Membrane, MembraneState};
+use super::membrane::{MEMBRANE_PARAMS, MembraneParams};
+use super::model::{ModelParams, NeuronModel};
 use super::{Neuron, Variable, part};
 use crate::engine::finite::{Watch, add_checked};
 use crate::engine::persist::{Persist, Snapshot};
-use crate::model::spec::{AmsuParams, Modulation, Port};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec};
+use crate::model::units::Dimension;
 use crate::synapse::EventRing;
+
+/// What the AM-SU astrocyte trace acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modulation {
+    /// `v_th_eff = v_rest + (v_th - v_rest)(1 + kappa tanh a)`.
+    Threshold,
+    /// Synaptic jumps scaled by `max(0, 1 + kappa tanh a)`.
+    Gain,
+}
+
+/// The lighter AM-SU-style unit (our proposal, not the paper's): LIF neurons
+/// in groups, each group with a slow trace of its mean spiking that
+/// modulates the group's threshold or input gain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmsuParams {
+    pub membrane: MembraneParams,
+    /// Neurons per group (contiguous; the population size is a multiple).
+    pub group_size: u32,
+    pub tau_a: f64,
+    pub kappa: f64,
+    pub modulation: Modulation,
+}
+
+/// `model = "amsu_lif"`: the membrane's parameters, `group_size` (the
+/// whole population), `tau_a` ("1 s"), `kappa` (0.5) and `modulation`
+/// ("threshold" or "gain").
+impl NeuronModel for AmsuParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, init, size) = (&r.params, &r.init, r.size);
+        let mut allowed = MEMBRANE_PARAMS.to_vec();
+        allowed.extend(["group_size", "tau_a", "kappa", "modulation"]);
+        params.allow(&allowed)?;
+        init.allow(&["v"])?;
+        let membrane = MembraneParams::read(r)?;
+        let group_size = match params.get("group_size") {
+            None => size,
+            Some(v) => match v.get_ref().as_integer() {
+                Some(g) if g >= 1 && size as i64 % g == 0 => g as u32,
+                _ => {
+                    return Err(params.error(
+                        "group_size",
+                        format!(
+                            "must be a positive whole number that divides the population size ({size}), got {}",
+                            v.get_ref()
+                        ),
+                    ));
+                }
+            },
+        };
+        let modulation = match params.string("modulation")? {
+            None => Modulation::Threshold,
+            Some(m) => match m.get_ref().as_str() {
+                "threshold" => Modulation::Threshold,
+                "gain" => Modulation::Gain,
+                other => {
+                    return Err(params.error(
+                        "modulation",
+                        format!("unknown modulation {other:?}, expected \"threshold\" or \"gain\""),
+                    ));
+                }
+            },
+        };
+        Ok(AmsuParams {
+            membrane,
+            group_size,
+            tau_a: params.positive_or("tau_a", Dimension::Time, 1.0)?,
+            kappa: params.scalar_or("kappa", Dimension::Dimensionless, 0.5)?,
+            modulation,
+        })
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &["v", "a"]
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(AmsuLif::new(self, n, sim.dt, init))
+    }
+
+    fn state_bytes(&self) -> f64 {
+        96.0
+    }
+
+    /// A group is advanced by one worker.
+    fn split_granule(&self) -> u32 {
+        self.group_size
+    }
+
+    fn membrane(&self) -> Option<&MembraneParams> {
+        Some(&self.membrane)
+    }
+
+    fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
+        Some(&mut self.membrane)
+    }
+}
 
 pub struct AmsuLif {
     membrane: Membrane,

@@ -42,13 +42,146 @@
 //! 3.10's at 1 ms and at 0.1 ms steps (`tests/astrocyte.rs`). A fixed step
 //! keeps runs reproducible and cheap.
 
+use super::model::{ModelParams, NeuronModel};
 use super::{Neuron, Variable, part};
 use crate::engine::finite::{Watch, add_checked};
 use crate::engine::persist::Snapshot;
 use crate::engine::rng;
-use crate::model::spec::{AstrocyteParams, Port};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec, ValueSpec};
+use crate::model::units::Dimension;
+use crate::model::validate::check_range;
 use crate::synapse::EventRing;
 use rand_pcg::Pcg64;
+
+/// The Li–Rinzel astrocyte (De Young–Keizer IP3 receptor, Nadkarni & Jung
+/// 2003 defaults, as NEST's `astrocyte_lr_1994`). Our substitute for the
+/// AM-SU paper's unpublished equations, not the paper's model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AstrocyteParams {
+    pub ca_tot: f64,
+    pub ip3_0: f64,
+    pub kd_ip3_1: f64,
+    pub kd_ip3_2: f64,
+    pub kd_act: f64,
+    pub kd_inh: f64,
+    pub km_serca: f64,
+    /// Slow inward current per unit of `ln(y)`, amperes.
+    pub sic_scale: f64,
+    /// Calcium above which a SIC flows, µM.
+    pub sic_th: f64,
+    /// IP3 added per unit of presynaptic weight, µM.
+    pub delta_ip3: f64,
+    pub k_ip3r: f64,
+    pub rate_ip3r: f64,
+    pub rate_l: f64,
+    pub rate_serca: f64,
+    pub ratio_er_cyt: f64,
+    pub tau_ip3: f64,
+    /// Longest RK4 substep, seconds.
+    pub max_step: f64,
+    pub init_ip3: ValueSpec,
+    pub init_ca: ValueSpec,
+    pub init_h: ValueSpec,
+}
+
+/// Parameters of the `astrocyte` model.
+const ASTROCYTE_PARAMS: &[&str] = &[
+    "ca_tot",
+    "ip3_0",
+    "kd_ip3_1",
+    "kd_ip3_2",
+    "kd_act",
+    "kd_inh",
+    "km_serca",
+    "sic_scale",
+    "sic_th",
+    "delta_ip3",
+    "k_ip3r",
+    "rate_ip3r",
+    "rate_l",
+    "rate_serca",
+    "ratio_er_cyt",
+    "tau_ip3",
+    "max_step",
+];
+
+/// `model = "astrocyte"`: NEST's `astrocyte_lr_1994` parameters with its
+/// defaults; `init` may set `ip3`, `ca` and `h`.
+impl NeuronModel for AstrocyteParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, init) = (&r.params, &r.init);
+        params.allow(ASTROCYTE_PARAMS)?;
+        init.allow(&["ip3", "ca", "h"])?;
+        let conc = |key: &str, default: f64| params.non_negative_or(key, default);
+        let pos =
+            |key: &str, default: f64| params.positive_or(key, Dimension::Dimensionless, default);
+        let rate = |key: &str, default: f64| -> Result<f64, ModelError> {
+            let r = params.scalar_or(key, Dimension::Frequency, default)?;
+            if r < 0.0 {
+                return Err(params.error(key, "must not be negative"));
+            }
+            Ok(r)
+        };
+        let n = Some(r.size as usize);
+        let init_value =
+            |key: &str, default: f64, upper: Option<f64>| -> Result<ValueSpec, ModelError> {
+                let Some((spec, _)) = init.value(key, &[Dimension::Dimensionless], n)? else {
+                    return Ok(ValueSpec::Constant(default));
+                };
+                check_range(&spec, 0.0, upper).map_err(|m| init.error(key, m))?;
+                Ok(spec)
+            };
+        let p = AstrocyteParams {
+            ca_tot: pos("ca_tot", 2.0)?,
+            ip3_0: conc("ip3_0", 0.16)?,
+            kd_ip3_1: pos("kd_ip3_1", 0.13)?,
+            kd_ip3_2: pos("kd_ip3_2", 0.9434)?,
+            kd_act: pos("kd_act", 0.08234)?,
+            kd_inh: conc("kd_inh", 1.049)?,
+            km_serca: pos("km_serca", 0.1)?,
+            sic_scale: params.positive_or("sic_scale", Dimension::Current, 1e-12)?,
+            sic_th: conc("sic_th", 0.19669)?,
+            delta_ip3: conc("delta_ip3", 0.0002)?,
+            k_ip3r: rate("k_ip3r", 0.2)?,
+            rate_ip3r: rate("rate_ip3r", 6.0)?,
+            rate_l: rate("rate_l", 0.11)?,
+            rate_serca: rate("rate_serca", 0.9)?,
+            ratio_er_cyt: pos("ratio_er_cyt", 0.185)?,
+            tau_ip3: params.positive_or("tau_ip3", Dimension::Time, 7.142)?,
+            max_step: params.positive_or("max_step", Dimension::Time, 1e-3)?,
+            init_ip3: ValueSpec::Constant(0.0),
+            init_ca: init_value("ca", 0.073, None)?,
+            init_h: init_value("h", 0.793, Some(1.0))?,
+        };
+        let init_ip3 = init_value("ip3", p.ip3_0, None)?;
+        Ok(AstrocyteParams { init_ip3, ..p })
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &["ca", "ip3", "h", "sic"]
+    }
+
+    /// Astrocytes take tripartite synapses only, which the projection
+    /// checks route themselves.
+    fn synapses(&self) -> super::model::Synapses {
+        super::model::Synapses::NONE
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(Astrocytes::new(self, n, sim.dt, init))
+    }
+
+    fn state_bytes(&self) -> f64 {
+        96.0
+    }
+}
 
 /// The right-hand side of the Li–Rinzel equations, with its constants.
 #[derive(Debug, Clone)]

@@ -16,12 +16,15 @@
 
 use rand_pcg::Pcg64;
 
+use super::model::{ModelParams, NeuronModel, Params, Synapses};
 use super::ode::{self, System, Tolerance};
 use super::{Neuron, Variable};
 use crate::engine::finite::{Watch, add_checked, any_bad_weight};
 use crate::engine::persist::Snapshot;
 use crate::engine::rng;
-use crate::model::spec::{Port, ValueSpec};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec, ValueSpec};
+use crate::model::units::Dimension;
 use crate::synapse::{Arrival, EventRing};
 
 /// Parameters of `cond_lif`, in SI (NEST's defaults in brackets).
@@ -53,6 +56,20 @@ pub struct CondLifParams {
 }
 
 impl CondLifParams {
+    fn common(&self) -> Common {
+        Common {
+            c_m: self.c_m,
+            g_l: self.g_l,
+            e_l: self.e_l,
+            e_ex: self.e_ex,
+            e_in: self.e_in,
+            tau_syn_ex: self.tau_syn_ex,
+            tau_syn_in: self.tau_syn_in,
+            t_ref: self.t_ref,
+            i_e: self.i_e,
+        }
+    }
+
     /// NEST 3.10's `iaf_cond_exp` defaults.
     pub fn nest_defaults() -> Self {
         Self {
@@ -71,6 +88,135 @@ impl CondLifParams {
             init_g_ex: ValueSpec::Constant(0.0),
             init_g_in: ValueSpec::Constant(0.0),
         }
+    }
+}
+
+/// The parameters both conductance models share, in SI.
+pub(super) struct Common {
+    pub c_m: f64,
+    pub g_l: f64,
+    pub e_l: f64,
+    pub e_ex: f64,
+    pub e_in: f64,
+    pub tau_syn_ex: f64,
+    pub tau_syn_in: f64,
+    pub t_ref: f64,
+    pub i_e: f64,
+}
+
+/// The keys of [`Common`].
+pub(super) const COMMON_PARAMS: [&str; 9] = [
+    "c_m",
+    "g_l",
+    "e_l",
+    "e_ex",
+    "e_in",
+    "tau_syn_ex",
+    "tau_syn_in",
+    "t_ref",
+    "i_e",
+];
+
+impl Common {
+    /// Read the shared parameters, each defaulting to `defaults`' value.
+    pub(super) fn read(params: &Params, defaults: &Common) -> Result<Common, ModelError> {
+        let t_ref = params.scalar_or("t_ref", Dimension::Time, defaults.t_ref)?;
+        if t_ref < 0.0 {
+            return Err(params.error("t_ref", "must not be negative"));
+        }
+        Ok(Common {
+            c_m: params.positive_or("c_m", Dimension::Capacitance, defaults.c_m)?,
+            g_l: params.positive_or("g_l", Dimension::Conductance, defaults.g_l)?,
+            e_l: params.scalar_or("e_l", Dimension::Voltage, defaults.e_l)?,
+            e_ex: params.scalar_or("e_ex", Dimension::Voltage, defaults.e_ex)?,
+            e_in: params.scalar_or("e_in", Dimension::Voltage, defaults.e_in)?,
+            tau_syn_ex: params.positive_or("tau_syn_ex", Dimension::Time, defaults.tau_syn_ex)?,
+            tau_syn_in: params.positive_or("tau_syn_in", Dimension::Time, defaults.tau_syn_in)?,
+            t_ref,
+            i_e: params.scalar_or("i_e", Dimension::Current, defaults.i_e)?,
+        })
+    }
+}
+
+/// A per-neuron initial value of `key` in `dim`, `default` when absent.
+pub(super) fn init_value(
+    r: &ModelParams,
+    key: &str,
+    dim: Dimension,
+    default: f64,
+) -> Result<ValueSpec, ModelError> {
+    Ok(r.init
+        .value(key, &[dim], Some(r.size as usize))?
+        .map_or(ValueSpec::Constant(default), |(spec, _)| spec))
+}
+
+/// Conductance synapses only, the default.
+pub(super) const CONDUCTANCE: Synapses = Synapses {
+    default: "conductance",
+    delta: false,
+    current: false,
+    conductance: true,
+};
+
+/// `model = "cond_lif"` (NEST's `iaf_cond_exp`): every parameter optional,
+/// with NEST's defaults; `init` may set `v` (default `e_l`), `g_ex`, `g_in`.
+impl NeuronModel for CondLifParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, init) = (&r.params, &r.init);
+        let mut allowed = COMMON_PARAMS.to_vec();
+        allowed.extend(["v_th", "v_reset"]);
+        params.allow(&allowed)?;
+        init.allow(&["v", "g_ex", "g_in"])?;
+        let d = Self::nest_defaults();
+        let c = Common::read(params, &d.common())?;
+        let v_th = params.scalar_or("v_th", Dimension::Voltage, d.v_th)?;
+        let v_reset = params.scalar_or("v_reset", Dimension::Voltage, d.v_reset)?;
+        if v_reset >= v_th {
+            return Err(params.error(
+                "v_reset",
+                "must lie below v_th, or the neuron would fire again at once",
+            ));
+        }
+        Ok(CondLifParams {
+            init_v: init_value(r, "v", Dimension::Voltage, c.e_l)?,
+            init_g_ex: init_value(r, "g_ex", Dimension::Conductance, 0.0)?,
+            init_g_in: init_value(r, "g_in", Dimension::Conductance, 0.0)?,
+            c_m: c.c_m,
+            g_l: c.g_l,
+            e_l: c.e_l,
+            e_ex: c.e_ex,
+            e_in: c.e_in,
+            v_th,
+            v_reset,
+            t_ref: c.t_ref,
+            tau_syn_ex: c.tau_syn_ex,
+            tau_syn_in: c.tau_syn_in,
+            i_e: c.i_e,
+        })
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &["v", "g_ex", "g_in"]
+    }
+
+    fn synapses(&self) -> Synapses {
+        CONDUCTANCE
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(CondLif::new(self, n, sim.dt, init))
+    }
+
+    /// `v`, the two conductances, the step size and the external current
+    /// (f64 each) and the refractory count, rounded up.
+    fn state_bytes(&self) -> f64 {
+        48.0
     }
 }
 
@@ -146,20 +292,24 @@ impl CondLif {
 
 /// Conductance jumps of grid point `k + 1` (weights in siemens), refractory
 /// or not; a jump that would make `g` non-finite is noted and not made.
+/// An inhibitory weight may be written negative (NEST's convention, where
+/// the sign picks the receptor): `g_in` grows by its magnitude.
 pub(super) fn add_conductances(
     g: &mut [f64],
     events: &[Arrival],
     (watch, variable, k): (&mut Watch, &'static str, u64),
 ) {
+    let magnitude = variable == "g_in";
+    let jump = |w: f32| if magnitude { w.abs() as f64 } else { w as f64 };
     if !(watch.on && any_bad_weight(events)) {
         for e in events {
-            g[e.target as usize] += e.weight as f64;
+            g[e.target as usize] += jump(e.weight);
         }
         return;
     }
     for e in events {
         let i = e.target as usize;
-        add_checked(watch, &mut g[i], e.weight as f64, (i, variable), k + 1);
+        add_checked(watch, &mut g[i], jump(e.weight), (i, variable), k + 1);
     }
 }
 

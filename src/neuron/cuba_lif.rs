@@ -9,14 +9,138 @@ use rand_pcg::Pcg64;
 
 use multiversion::multiversion;
 
-use super::exact::ExactCells;
+mod event;
+
 use super::membrane::{self, CHUNK, Membrane, MembraneState, synaptic_propagator};
+use super::membrane::{MEMBRANE_PARAMS, MembraneParams};
+use super::model::{self, ModelParams, NeuronModel, Quantizable};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::finite::{Watch, add_checked, any_bad_weight};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
-use crate::model::spec::{CubaParams, Port};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec, ValueSpec};
+use crate::model::units::Dimension;
 use crate::synapse::{Arrival, EventRing};
+pub(crate) use event::ExactCells;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CubaParams {
+    pub membrane: MembraneParams,
+    pub tau_syn_e: f64,
+    pub tau_syn_i: f64,
+    /// Initial synaptic currents as voltages (`r_m * i`).
+    pub init_syn_e: ValueSpec,
+    pub init_syn_i: ValueSpec,
+}
+
+/// `model = "cuba_lif"`: the membrane's parameters and `tau_syn` (or
+/// `tau_syn_e` and `tau_syn_i`); `init` may set `i_syn_e` and `i_syn_i`
+/// (currents, or voltages `r_m · i`).
+impl NeuronModel for CubaParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, init) = (&r.params, &r.init);
+        let mut allowed = MEMBRANE_PARAMS.to_vec();
+        allowed.extend(["tau_syn", "tau_syn_e", "tau_syn_i"]);
+        params.allow(&allowed)?;
+        init.allow(&["v", "i_syn_e", "i_syn_i"])?;
+        let membrane = MembraneParams::read(r)?;
+        let (tau_syn_e, tau_syn_i) = match params.get("tau_syn") {
+            Some(_) => {
+                if params.get("tau_syn_e").is_some() || params.get("tau_syn_i").is_some() {
+                    return Err(params.error(
+                        "tau_syn",
+                        "give either `tau_syn` or `tau_syn_e` and `tau_syn_i`, not both",
+                    ));
+                }
+                let t = params.positive("tau_syn", Dimension::Time)?;
+                (t, t)
+            }
+            None => (
+                params.positive("tau_syn_e", Dimension::Time)?,
+                params.positive("tau_syn_i", Dimension::Time)?,
+            ),
+        };
+        let n = Some(r.size as usize);
+        Ok(CubaParams {
+            init_syn_e: init.drive("i_syn_e", membrane.r_m, n)?,
+            init_syn_i: init.drive("i_syn_i", membrane.r_m, n)?,
+            membrane,
+            tau_syn_e,
+            tau_syn_i,
+        })
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &["v", "i_syn_e", "i_syn_i"]
+    }
+
+    /// Current synapses by default; voltage jumps too.
+    fn synapses(&self) -> model::Synapses {
+        model::Synapses {
+            default: "current",
+            delta: true,
+            current: true,
+            conductance: false,
+        }
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(CubaLif::new(self, n, sim.dt, init))
+    }
+
+    /// The membrane's 64 bytes and the two synaptic drives, rounded up.
+    fn state_bytes(&self) -> f64 {
+        96.0
+    }
+
+    fn membrane(&self) -> Option<&MembraneParams> {
+        Some(&self.membrane)
+    }
+
+    fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
+        Some(&mut self.membrane)
+    }
+
+    fn port_tau(&self, port: Port) -> Option<f64> {
+        match port {
+            Port::CurrentExc => Some(self.tau_syn_e),
+            Port::CurrentInh => Some(self.tau_syn_i),
+            Port::Voltage => Some(self.membrane.tau_m),
+            _ => None,
+        }
+    }
+
+    fn takes_sic(&self) -> bool {
+        true
+    }
+
+    fn event_time_constants(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("tau_m", self.membrane.tau_m),
+            ("tau_syn_e", self.tau_syn_e),
+            ("tau_syn_i", self.tau_syn_i),
+        ]
+    }
+
+    fn exact_membrane(&self) -> Option<&MembraneParams> {
+        Some(&self.membrane)
+    }
+
+    fn quantizable(&self) -> Option<Quantizable<'_>> {
+        Some(Quantizable {
+            membrane: &self.membrane,
+            tau_syn: Some((self.tau_syn_e, self.tau_syn_i)),
+            init_syn: Some((&self.init_syn_e, &self.init_syn_i)),
+        })
+    }
+}
 
 pub struct CubaLif {
     tau_syn_e: f64,

@@ -22,11 +22,111 @@
 //! within one training step (the L2MU's encoder → memory → hidden) runs on
 //! synapses that take at least one simulation step.
 
+use super::model::{ModelParams, NeuronModel};
 use super::{Neuron, Variable};
 use crate::engine::finite::Watch;
 use crate::engine::persist::Snapshot;
-use crate::model::spec::{DiscreteLifParams, Port};
+use crate::model::ModelError;
+use crate::model::spec::{EngineKind, Port, SimulationSpec};
+use crate::model::units::Dimension;
 use crate::synapse::EventRing;
+use rand_pcg::Pcg64;
+
+/// Per-update factors, the threshold and the update clock of a whole
+/// population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscreteLifParams {
+    /// Membrane decay per update, in [0, 1].
+    pub beta: f64,
+    /// Synaptic-current decay per update, in [0, 1); 0: no current.
+    pub alpha: f64,
+    /// Threshold, volts (> 0); also what a spike subtracts at the next update.
+    pub v_th: f64,
+    /// Time between updates, seconds (a whole number of `dt`); `None`: every
+    /// step.
+    pub period: Option<f64>,
+    /// The updates happen at the grid points `offset + n·period`, seconds.
+    pub offset: f64,
+}
+
+/// `model = "discrete_lif"`: `params = { beta = 0.65, alpha = 0.5, v_th =
+/// "0.1 mV", period = "1 ms", offset = "0.25 ms" }`; `alpha` defaults to 0
+/// (no synaptic current), `period` to every step, `offset` to 0. The state
+/// starts at 0.
+impl NeuronModel for DiscreteLifParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let params = &r.params;
+        params.allow(&["beta", "alpha", "v_th", "period", "offset"])?;
+        r.init.allow(&[])?;
+        let beta = params.scalar("beta", Dimension::Dimensionless)?;
+        if !(0.0..=1.0).contains(&beta) {
+            return Err(params.error("beta", format!("must be in [0, 1], got {beta}")));
+        }
+        let alpha = params.scalar_or("alpha", Dimension::Dimensionless, 0.0)?;
+        if !(0.0..1.0).contains(&alpha) {
+            return Err(params.error("alpha", format!("must be in [0, 1), got {alpha}")));
+        }
+        let v_th = params.positive("v_th", Dimension::Voltage)?;
+        let period = match params.get("period") {
+            Some(_) => Some(params.positive("period", Dimension::Time)?),
+            None => None,
+        };
+        let offset = params.scalar_or("offset", Dimension::Time, 0.0)?;
+        if offset < 0.0 || period.is_some_and(|p| offset >= p) {
+            return Err(params.error("offset", "must lie in [0, period)"));
+        }
+        Ok(DiscreteLifParams {
+            beta,
+            alpha,
+            v_th,
+            period,
+            offset,
+        })
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &["v"]
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        _init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(DiscreteLif::new(self, n, sim.dt))
+    }
+
+    fn state_bytes(&self) -> f64 {
+        64.0
+    }
+
+    /// A discrete-time population runs on the clock engine, and its
+    /// `period` and `offset` must be whole numbers of the simulation step.
+    fn check_simulation(&self, sim: &SimulationSpec) -> Result<(), (Option<&'static str>, String)> {
+        if sim.engine == EngineKind::Event {
+            return Err((
+                None,
+                "a discrete_lif is a discrete-time model; it runs on the clock engine only".into(),
+            ));
+        }
+        for (key, value) in [("period", self.period), ("offset", Some(self.offset))] {
+            let Some(t) = value else { continue };
+            let steps = t / sim.dt;
+            if (steps - steps.round()).abs() > 1e-6 {
+                return Err((
+                    Some(key),
+                    format!(
+                        "must be a whole number of steps of dt ({} ms), found {steps} steps",
+                        sim.dt * 1e3
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 
 pub struct DiscreteLif {
     beta: f64,

@@ -3,13 +3,69 @@
 
 use rand_pcg::Pcg64;
 
-use super::exact::ExactCells;
+use super::cuba_lif::ExactCells;
 use super::membrane::{self, Membrane, MembraneState};
+use super::membrane::{MEMBRANE_PARAMS, MembraneParams};
+use super::model::{ModelParams, NeuronModel, Quantizable};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::finite::Watch;
 use crate::engine::persist::{Persist, Snapshot};
-use crate::model::spec::{MembraneParams, Port};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec};
 use crate::synapse::EventRing;
+
+/// `model = "lif"`: its parameters are the membrane's.
+impl NeuronModel for MembraneParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        r.params.allow(&MEMBRANE_PARAMS)?;
+        r.init.allow(&["v"])?;
+        MembraneParams::read(r)
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &["v"]
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(Lif::new(self, n, sim.dt, init))
+    }
+
+    /// `v`, `refractory_until`, `bias`, `external`, `v_inf`, the slow
+    /// inward current and its flags, rounded up.
+    fn state_bytes(&self) -> f64 {
+        64.0
+    }
+
+    fn membrane(&self) -> Option<&MembraneParams> {
+        Some(self)
+    }
+
+    fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
+        Some(self)
+    }
+
+    fn takes_sic(&self) -> bool {
+        true
+    }
+
+    fn exact_membrane(&self) -> Option<&MembraneParams> {
+        Some(self)
+    }
+
+    fn quantizable(&self) -> Option<Quantizable<'_>> {
+        Some(Quantizable {
+            membrane: self,
+            tau_syn: None,
+            init_syn: None,
+        })
+    }
+}
 
 pub struct Lif {
     membrane: Membrane,

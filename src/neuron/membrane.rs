@@ -7,8 +7,100 @@ use rand_pcg::Pcg64;
 use crate::engine::finite::{Watch, add_checked, any_bad_weight};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
-use crate::model::spec::MembraneParams;
+use crate::model::ModelError;
+use crate::model::spec::ValueSpec;
+use crate::model::units::Dimension;
+use crate::model::validate::ModelParams;
 use crate::synapse::Arrival;
+
+/// Membrane parameters shared by the LIF models, in SI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembraneParams {
+    pub tau_m: f64,
+    pub v_rest: f64,
+    pub v_reset: f64,
+    pub v_th: f64,
+    pub t_ref: f64,
+    /// Membrane resistance; `None` when every drive is given as a voltage.
+    pub r_m: Option<f64>,
+    pub init_v: ValueSpec,
+    /// Constant bias drive as the voltage it adds to the resting potential (`r_m * i_e`).
+    pub init_drive: ValueSpec,
+}
+
+/// The membrane's keys in `params`.
+pub const MEMBRANE_PARAMS: [&str; 7] =
+    ["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e"];
+
+/// How many times the reset-to-threshold gap a membrane potential may
+/// reach in magnitude (see `read`).
+const RESOLVED_SPAN: f64 = 1e9;
+
+impl MembraneParams {
+    /// `tau_m`, `v_rest`, `v_th` (required), `v_reset` (`v_rest`), `t_ref`
+    /// (0), `r_m`, `i_e` (needs `r_m`); `init.v` (`v_rest`).
+    pub fn read(r: &ModelParams) -> Result<MembraneParams, ModelError> {
+        let (params, init) = (&r.params, &r.init);
+        let n = Some(r.size as usize);
+        let tau_m = params.positive("tau_m", Dimension::Time)?;
+        let v_rest = params.scalar("v_rest", Dimension::Voltage)?;
+        let v_reset = params.scalar_or("v_reset", Dimension::Voltage, v_rest)?;
+        let v_th = params.scalar("v_th", Dimension::Voltage)?;
+        let t_ref = params.scalar_or("t_ref", Dimension::Time, 0.0)?;
+        if t_ref < 0.0 {
+            return Err(params.error("t_ref", "must not be negative"));
+        }
+        if v_reset >= v_th {
+            return Err(params.error(
+                "v_reset",
+                "must lie below v_th, or the neuron would fire again at once",
+            ));
+        }
+        // The potentials are computed in double precision as offsets from
+        // `v_rest`: once the largest of them is 1e9 times the reset-to-
+        // threshold gap, rounding alone moves the membrane across threshold
+        // (the fuzzer's v_rest of -9.2e15 V fired endlessly at one instant).
+        let gap = v_th - v_reset;
+        for (key, v) in [("v_rest", v_rest), ("v_reset", v_reset), ("v_th", v_th)] {
+            if v.abs() > RESOLVED_SPAN * gap {
+                return Err(params.error(
+                    key,
+                    format!(
+                        "{v:e} V is more than {RESOLVED_SPAN:e} times the gap between v_reset and \
+                         v_th ({gap:e} V): double precision cannot resolve the threshold there"
+                    ),
+                ));
+            }
+        }
+        let r_m = match params.get("r_m") {
+            Some(_) => Some(params.positive("r_m", Dimension::Resistance)?),
+            None => None,
+        };
+        let init_drive = match params.value("i_e", &[Dimension::Current], n)? {
+            None => ValueSpec::Constant(0.0),
+            Some((spec, _)) => {
+                let r = r_m.ok_or_else(|| {
+                    params.error("i_e", "a current needs the membrane resistance `r_m`")
+                })?;
+                params.drive_in_range("i_e", spec.scaled(r))?
+            }
+        };
+        let init_v = match init.value("v", &[Dimension::Voltage], n)? {
+            None => ValueSpec::Constant(v_rest),
+            Some((spec, _)) => spec,
+        };
+        Ok(MembraneParams {
+            tau_m,
+            v_rest,
+            v_reset,
+            v_th,
+            t_ref,
+            r_m,
+            init_v,
+            init_drive,
+        })
+    }
+}
 
 /// Per-population constants of the membrane, precomputed for one `dt`.
 #[derive(Debug, Clone)]

@@ -26,12 +26,156 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use super::membrane::{self, Membrane, MembraneState};
+use super::membrane::{MEMBRANE_PARAMS, MembraneParams};
+use super::model::{ModelParams, NeuronModel};
 use super::{Neuron, Variable, part};
 use crate::engine::finite::{Watch, add_checked};
 use crate::engine::persist::{Persist, Snapshot};
 use crate::engine::rng;
-use crate::model::spec::{Escape, MetaParams, Port, SimulationSpec};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec};
+use crate::model::units::Dimension;
 use crate::synapse::{Arrival, EventRing};
+
+/// How a meta neuron turns its state into a spike.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaParams {
+    /// Escape noise on a LIF membrane.
+    Escape {
+        membrane: MembraneParams,
+        escape: Escape,
+        /// Noise scale `Δu`, volts.
+        delta_u: f64,
+    },
+    /// Levy & Baxter (2002): each input passes with probability `success`
+    /// and then adds `weight · Q`, `Q ~ U[0, 1]`; inhibitory (negative)
+    /// inputs add `inhibition · weight`; spike iff the sum reaches `g`.
+    LevyBaxter {
+        success: f64,
+        /// Activation threshold, volts (the unit of the weights).
+        g: f64,
+        inhibition: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Escape {
+    /// `P = 1 - exp(-dt · rho_0 · exp((v - v_th) / Δu))`.
+    Exponential { rho_0: f64 },
+    /// `P = 1 / (1 + exp(-(v - v_th) / Δu))` per step.
+    Sigmoid,
+}
+
+/// `model = "meta"`: `firing = "exponential"` (default, with `rho_0`) or
+/// `"sigmoid"`, both with the membrane's parameters and `delta_u`; or
+/// `"levy_baxter"` with `success`, `g` and `inhibition` (1).
+impl NeuronModel for MetaParams {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, init) = (&r.params, &r.init);
+        let firing = match params.string("firing")? {
+            None => "exponential".to_string(),
+            Some(f) => f.into_inner(),
+        };
+        match firing.as_str() {
+            "exponential" | "sigmoid" => {
+                let mut allowed = MEMBRANE_PARAMS.to_vec();
+                allowed.extend(["firing", "delta_u", "rho_0"]);
+                params.allow(&allowed)?;
+                init.allow(&["v"])?;
+                let membrane = MembraneParams::read(r)?;
+                let delta_u = params.positive("delta_u", Dimension::Voltage)?;
+                let escape = if firing == "sigmoid" {
+                    if params.get("rho_0").is_some() {
+                        return Err(params.error(
+                            "rho_0",
+                            "the sigmoid escape has no `rho_0`; it gives the probability per step",
+                        ));
+                    }
+                    Escape::Sigmoid
+                } else {
+                    Escape::Exponential {
+                        rho_0: params.positive("rho_0", Dimension::Frequency)?,
+                    }
+                };
+                Ok(MetaParams::Escape {
+                    membrane,
+                    escape,
+                    delta_u,
+                })
+            }
+            "levy_baxter" => {
+                params.allow(&["firing", "success", "g", "inhibition"])?;
+                init.allow(&[])?;
+                let success = params.scalar("success", Dimension::Dimensionless)?;
+                if !(0.0..=1.0).contains(&success) {
+                    return Err(params.error(
+                        "success",
+                        format!("is a probability and must lie in [0, 1], got {success}"),
+                    ));
+                }
+                Ok(MetaParams::LevyBaxter {
+                    success,
+                    g: params.positive("g", Dimension::Voltage)?,
+                    inhibition: params.non_negative_or("inhibition", 1.0)?,
+                })
+            }
+            other => Err(params.error(
+                "firing",
+                format!(
+                    "unknown firing {other:?}, expected \"exponential\", \"sigmoid\" or \"levy_baxter\""
+                ),
+            )),
+        }
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        match self {
+            MetaParams::Escape { .. } => &["v", "p_spike"],
+            MetaParams::LevyBaxter { .. } => &["sigma"],
+        }
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(Meta::new(self, n, sim, name, init))
+    }
+
+    fn state_bytes(&self) -> f64 {
+        96.0
+    }
+
+    /// A Levy–Baxter neuron takes delta synapses through the projection
+    /// checks for special synapses.
+    fn synapses(&self) -> super::model::Synapses {
+        match self {
+            MetaParams::Escape { .. } => super::model::Synapses::DELTA,
+            MetaParams::LevyBaxter { .. } => super::model::Synapses::NONE,
+        }
+    }
+
+    fn membrane(&self) -> Option<&MembraneParams> {
+        match self {
+            MetaParams::Escape { membrane, .. } => Some(membrane),
+            MetaParams::LevyBaxter { .. } => None,
+        }
+    }
+
+    fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
+        match self {
+            MetaParams::Escape { membrane, .. } => Some(membrane),
+            MetaParams::LevyBaxter { .. } => None,
+        }
+    }
+
+    fn takes_sic(&self) -> bool {
+        matches!(self, MetaParams::Escape { .. })
+    }
+}
 
 /// Escape-noise firing: the chance of a spike in one step at potential `v`.
 #[derive(Debug, Clone, Copy, PartialEq)]

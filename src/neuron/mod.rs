@@ -23,15 +23,17 @@ pub mod astrocyte;
 pub mod cond_lif;
 pub mod cuba_lif;
 pub mod discrete_lif;
-pub mod exact;
 pub mod lif;
 pub mod loihi_lif;
 pub mod membrane;
 pub mod meta;
+pub mod model;
 pub mod ode;
 pub mod poisson;
+pub mod registry;
 pub mod spike_pattern;
 pub mod spike_source;
+pub mod trajectory;
 
 use rand_pcg::Pcg64;
 
@@ -199,33 +201,13 @@ pub trait EventModel: Send {
 pub fn build(spec: &PopulationSpec, sim: &SimulationSpec) -> Box<dyn Neuron> {
     let n = spec.size as usize;
     let mut init_rng: Pcg64 = rng::stream(sim.seed, "init", &spec.name);
-    match &spec.kind {
-        NeuronKind::Lif(p) => Box::new(lif::Lif::new(p, n, sim.dt, &mut init_rng)),
-        NeuronKind::CubaLif(p) => Box::new(cuba_lif::CubaLif::new(p, n, sim.dt, &mut init_rng)),
-        NeuronKind::SpikeSource(list) => Box::new(spike_source::SpikeSource::new(list, n, sim)),
-        NeuronKind::Poisson(rate) => Box::new(poisson::Poisson::new(
-            rate,
-            n,
-            sim,
-            &spec.name,
-            &mut init_rng,
-        )),
-        NeuronKind::Astrocyte(p) => {
-            Box::new(astrocyte::Astrocytes::new(p, n, sim.dt, &mut init_rng))
-        }
-        NeuronKind::AmsuLif(p) => Box::new(amsu::AmsuLif::new(p, n, sim.dt, &mut init_rng)),
-        NeuronKind::Meta(p) => Box::new(meta::Meta::new(p, n, sim, &spec.name, &mut init_rng)),
-        NeuronKind::DiscreteLif(p) => Box::new(discrete_lif::DiscreteLif::new(p, n, sim.dt)),
-    }
+    spec.kind.model().build(n, sim, &spec.name, &mut init_rng)
 }
 
 /// Slices of a population must hold whole multiples of this many neurons
 /// (an AM-SU group is advanced by one worker).
 pub fn split_granule(kind: &NeuronKind) -> u32 {
-    match kind {
-        NeuronKind::AmsuLif(p) => p.group_size,
-        _ => 1,
-    }
+    kind.model().split_granule()
 }
 
 /// The elements `offset..offset + len` of a per-neuron vector.

@@ -16,11 +16,88 @@ use crate::engine::finite::Watch;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
+use super::model::{ModelParams, NeuronModel};
 use super::{EventModel, Neuron, Variable, part};
 use crate::engine::persist::Snapshot;
 use crate::engine::rng;
-use crate::model::spec::{PoissonRate, Port, SimulationSpec};
+use crate::model::ModelError;
+use crate::model::spec::{Piecewise, Port, SimulationSpec, ValueSpec};
+use crate::model::units::Dimension;
+use crate::model::validate::{check_non_negative, check_rate_per_step};
 use crate::synapse::EventRing;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PoissonRate {
+    /// Per-neuron constant rates.
+    Constant(ValueSpec),
+    /// The same time-varying rate for every neuron.
+    Varying(Piecewise),
+}
+
+/// `model = "poisson"`: `rate` (per neuron) or `rate_file` (a CSV time
+/// course shared by every neuron).
+impl NeuronModel for PoissonRate {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, dt) = (&r.params, r.dt);
+        params.allow(&["rate", "rate_file"])?;
+        r.init.allow(&[])?;
+        match (params.get("rate"), params.get("rate_file")) {
+            (Some(_), None) => {
+                let (spec, _) = params
+                    .value("rate", &[Dimension::Frequency], Some(r.size as usize))?
+                    .expect("present");
+                check_non_negative(&spec)
+                    .and_then(|()| check_rate_per_step(&spec, dt))
+                    .map_err(|m| params.error("rate", m))?;
+                Ok(PoissonRate::Constant(spec))
+            }
+            (None, Some(_)) => {
+                let course = params.time_course("rate_file", "rate", Dimension::Frequency)?;
+                if course.values.iter().any(|r| *r < 0.0) {
+                    return Err(params.error("rate_file", "rates must not be negative"));
+                }
+                let highest = course.values.iter().copied().fold(0.0, f64::max);
+                check_rate_per_step(&ValueSpec::Constant(highest), dt)
+                    .map_err(|m| params.error("rate_file", m))?;
+                Ok(PoissonRate::Varying(course))
+            }
+            _ => Err(params.error(
+                "rate",
+                "a poisson population needs exactly one of `rate` or `rate_file`",
+            )),
+        }
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        name: &str,
+        init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(Poisson::new(self, n, sim, name, init))
+    }
+
+    /// A source: nothing ends in it.
+    fn synapses(&self) -> super::model::Synapses {
+        super::model::Synapses::NONE
+    }
+
+    fn state_bytes(&self) -> f64 {
+        48.0
+    }
+
+    fn expected_rate(&self, _size: f64, _duration: f64) -> Option<f64> {
+        Some(match self {
+            PoissonRate::Constant(v) => v.upper_bound(3.0),
+            PoissonRate::Varying(p) => p.values.iter().copied().fold(0.0, f64::max),
+        })
+    }
+}
 
 #[derive(Clone)]
 pub struct Poisson {

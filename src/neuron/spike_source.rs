@@ -1,10 +1,83 @@
 //! A population that replays given spike times, snapped to the nearest grid point.
 
+use super::model::{ModelParams, NeuronModel};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::finite::Watch;
 use crate::engine::persist::Snapshot;
-use crate::model::spec::{Port, SimulationSpec, SpikeList};
+use crate::model::ModelError;
+use crate::model::spec::{Port, SimulationSpec};
 use crate::synapse::EventRing;
+use rand_pcg::Pcg64;
+
+/// Explicit spike times: `(time in seconds, neuron)` pairs, any order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpikeList {
+    pub spikes: Vec<(f64, u32)>,
+}
+
+/// `model = "spike_source"`: `spikes` (one array of times per neuron) or
+/// `file` (HDF5 or CSV, with `group` in HDF5).
+impl NeuronModel for SpikeList {
+    fn parse(r: &ModelParams) -> Result<Self, ModelError> {
+        let (params, size) = (&r.params, r.size);
+        params.allow(&["spikes", "file", "group"])?;
+        r.init.allow(&[])?;
+        let spikes = match (params.get("spikes"), params.get("file")) {
+            (Some(_), None) => params.spike_lists("spikes", size)?,
+            (None, Some(_)) => {
+                params.file("file")?;
+                let group = params
+                    .string("group")?
+                    .map_or_else(|| "/".to_string(), |g| g.into_inner());
+                let spikes = params.spike_file("file", &group)?;
+                if let Some((_, n)) = spikes.iter().find(|(_, n)| *n >= size) {
+                    return Err(params.file_error(
+                        "file",
+                        format!("neuron {n} is out of range for a population of {size}"),
+                    ));
+                }
+                spikes
+            }
+            _ => {
+                return Err(params.error(
+                    "spikes",
+                    "a spike_source needs exactly one of `spikes` (inline times) or `file`",
+                ));
+            }
+        };
+        if let Some((t, _)) = spikes.iter().find(|(t, _)| *t < 0.0) {
+            return Err(params.error("spikes", format!("spike time {t} s is negative")));
+        }
+        Ok(SpikeList { spikes })
+    }
+
+    fn recordable(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn build(
+        &self,
+        n: usize,
+        sim: &SimulationSpec,
+        _name: &str,
+        _init: &mut Pcg64,
+    ) -> Box<dyn Neuron> {
+        Box::new(SpikeSource::new(self, n, sim))
+    }
+
+    /// A source: nothing ends in it.
+    fn synapses(&self) -> super::model::Synapses {
+        super::model::Synapses::NONE
+    }
+
+    fn state_bytes(&self) -> f64 {
+        16.0
+    }
+
+    fn expected_rate(&self, size: f64, duration: f64) -> Option<f64> {
+        Some(self.spikes.len() as f64 / (size * duration.max(1e-9)))
+    }
+}
 
 pub struct SpikeSource {
     size: usize,

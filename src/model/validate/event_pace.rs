@@ -2,7 +2,7 @@
 
 use super::{Result, Validator};
 use crate::model::schema::RawPopulation;
-use crate::model::spec::{EngineKind, NeuronKind, PopulationSpec, SimulationSpec};
+use crate::model::spec::{EngineKind, PopulationSpec, SimulationSpec};
 use toml::Spanned;
 
 /// How many times per step of `dt` the event engine may re-express a CuBa
@@ -38,17 +38,15 @@ impl Validator<'_> {
         }
         for (r, p) in raw.iter().zip(populations) {
             self.resting_rate(r, p, sim)?;
-            let NeuronKind::CubaLif(c) = &p.kind else {
+            let Some((key, tau)) = p
+                .kind
+                .model()
+                .event_time_constants()
+                .into_iter()
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+            else {
                 continue;
             };
-            let (key, tau) = [
-                ("tau_m", c.membrane.tau_m),
-                ("tau_syn_e", c.tau_syn_e),
-                ("tau_syn_i", c.tau_syn_i),
-            ]
-            .into_iter()
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .expect("three time constants");
             let per_step = sim.dt / (2.0 * tau);
             if per_step <= SPANS_PER_STEP {
                 continue;
@@ -80,10 +78,8 @@ impl Validator<'_> {
         p: &PopulationSpec,
         sim: &SimulationSpec,
     ) -> Result<()> {
-        let m = match &p.kind {
-            NeuronKind::Lif(m) => m,
-            NeuronKind::CubaLif(c) => &c.membrane,
-            _ => return Ok(()),
+        let Some(m) = p.kind.model().exact_membrane() else {
+            return Ok(());
         };
         // A normal spread of drives counts at its mean.
         let v_inf = m.v_rest + m.init_drive.upper_bound(0.0);

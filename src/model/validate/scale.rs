@@ -254,19 +254,15 @@ impl Validator<'_> {
     /// How long one unit of input at `port` keeps adding to the membrane:
     /// its mean effect per event is `weight * tau`.
     fn port_tau_of(&self, kind: &NeuronKind, port: Port, s: &Scaling) -> Result<f64> {
-        match (kind, port) {
-            (NeuronKind::CubaLif(c), Port::CurrentExc) => Ok(c.tau_syn_e),
-            (NeuronKind::CubaLif(c), Port::CurrentInh) => Ok(c.tau_syn_i),
-            (k, Port::Voltage) if k.membrane().is_some() => {
-                Ok(k.membrane().expect("checked").tau_m)
-            }
-            (k, p) => Err(self.err(
+        match (kind.model().port_tau(port), port) {
+            (Some(tau), _) => Ok(tau),
+            (None, p) => Err(self.err(
                 Some(s.span.clone()),
                 "scale.indegree",
                 format!(
                     "no DC compensation for input at port `{}` of a {}; keep indegree = 1",
                     p.name(),
-                    k.model_name()
+                    kind.model_name()
                 ),
             )),
         }
