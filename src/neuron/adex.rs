@@ -22,7 +22,7 @@ use std::cell::Cell;
 
 use rand_pcg::Pcg64;
 
-use super::cond_lif::{COMMON_PARAMS, CONDUCTANCE, Common, init_value};
+use super::cond_lif::{COMMON_PARAMS, CONDUCTANCE, Common, Rates, init_value};
 use super::cond_lif::{TOL_G, TOL_REL, TOL_V, TOL_W, add_conductances, first_bad};
 use super::model::{ModelParams, NeuronModel, Synapses};
 use super::ode::{self, System, Tolerance};
@@ -221,6 +221,10 @@ impl NeuronModel for AdexParams {
 /// The right-hand side of one neuron: `y = [v, g_ex, g_in, w]`.
 struct Dynamics<'a> {
     p: &'a AdexParams,
+    rates: &'a Rates,
+    /// `1 / tau_w` and `1 / delta_t` (0 without the exponential term).
+    per_tau_w: f64,
+    per_delta_t: f64,
     /// `I_e + I_ext`, amperes.
     current: f64,
     /// Changes within a grid step when the neuron spikes.
@@ -230,7 +234,7 @@ struct Dynamics<'a> {
 impl System<4> for Dynamics<'_> {
     #[inline(always)]
     fn rhs(&self, y: &[f64; 4], dy: &mut [f64; 4]) {
-        let p = self.p;
+        let (p, r) = (self.p, self.rates);
         let refractory = self.refractory.get();
         // NEST bounds v by V_peak here (not by V_th when Δ_T = 0).
         let v = if refractory {
@@ -241,7 +245,7 @@ impl System<4> for Dynamics<'_> {
         let spike_current = if p.delta_t == 0.0 {
             0.0
         } else {
-            p.g_l * p.delta_t * ((v - p.v_th) / p.delta_t).exp()
+            p.g_l * p.delta_t * ((v - p.v_th) * self.per_delta_t).exp()
         };
         dy[0] = if refractory {
             0.0
@@ -251,16 +255,17 @@ impl System<4> for Dynamics<'_> {
                 - y[2] * (v - p.e_in)
                 - y[3]
                 + self.current)
-                / p.c_m
+                * r.per_c_m
         };
-        dy[1] = -y[1] / p.tau_syn_ex;
-        dy[2] = -y[2] / p.tau_syn_in;
-        dy[3] = (p.a * (v - p.e_l) - y[3]) / p.tau_w;
+        dy[1] = -y[1] * r.per_tau_ex;
+        dy[2] = -y[2] * r.per_tau_in;
+        dy[3] = (p.a * (v - p.e_l) - y[3]) * self.per_tau_w;
     }
 }
 
 pub struct Adex {
     p: AdexParams,
+    rates: Rates,
     dt: f64,
     refractory_steps: u32,
     v: Vec<f64>,
@@ -284,6 +289,7 @@ impl Adex {
     pub fn new(p: &AdexParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         Self {
             p: p.clone(),
+            rates: Rates::new(p.c_m, p.tau_syn_ex, p.tau_syn_in),
             dt,
             refractory_steps: (p.t_ref / dt).round() as u32,
             v: rng::draw(&p.init_v, n, rng),
@@ -304,6 +310,13 @@ impl Adex {
         let p = &self.p;
         let sys = Dynamics {
             p,
+            rates: &self.rates,
+            per_tau_w: 1.0 / p.tau_w,
+            per_delta_t: if p.delta_t == 0.0 {
+                0.0
+            } else {
+                1.0 / p.delta_t
+            },
             current: p.i_e + self.external[i],
             refractory: Cell::new(self.refractory[i] > 0),
         };
@@ -404,6 +417,7 @@ impl Neuron for Adex {
         use super::part;
         Box::new(Self {
             p: self.p.clone(),
+            rates: self.rates.clone(),
             dt: self.dt,
             refractory_steps: self.refractory_steps,
             v: part(&self.v, offset, len),

@@ -232,15 +232,35 @@ pub(super) const TOL_REL: f64 = 1e-9;
 /// The right-hand side of one neuron over one step: `y = [v, g_ex, g_in]`.
 struct Dynamics<'a> {
     p: &'a CondLifParams,
+    rates: &'a Rates,
     /// `I_e + I_ext`, amperes.
     current: f64,
     refractory: bool,
 }
 
+/// Reciprocals of the time constants and the capacitance: the right-hand
+/// side multiplies instead of dividing.
+#[derive(Debug, Clone)]
+pub(super) struct Rates {
+    pub per_c_m: f64,
+    pub per_tau_ex: f64,
+    pub per_tau_in: f64,
+}
+
+impl Rates {
+    pub(super) fn new(c_m: f64, tau_syn_ex: f64, tau_syn_in: f64) -> Self {
+        Self {
+            per_c_m: 1.0 / c_m,
+            per_tau_ex: 1.0 / tau_syn_ex,
+            per_tau_in: 1.0 / tau_syn_in,
+        }
+    }
+}
+
 impl System<3> for Dynamics<'_> {
     #[inline(always)]
     fn rhs(&self, y: &[f64; 3], dy: &mut [f64; 3]) {
-        let p = self.p;
+        let (p, r) = (self.p, self.rates);
         let v = if self.refractory {
             p.v_reset
         } else {
@@ -250,15 +270,16 @@ impl System<3> for Dynamics<'_> {
             0.0
         } else {
             (-p.g_l * (v - p.e_l) - y[1] * (v - p.e_ex) - y[2] * (v - p.e_in) + self.current)
-                / p.c_m
+                * r.per_c_m
         };
-        dy[1] = -y[1] / p.tau_syn_ex;
-        dy[2] = -y[2] / p.tau_syn_in;
+        dy[1] = -y[1] * r.per_tau_ex;
+        dy[2] = -y[2] * r.per_tau_in;
     }
 }
 
 pub struct CondLif {
     p: CondLifParams,
+    rates: Rates,
     dt: f64,
     refractory_steps: u32,
     v: Vec<f64>,
@@ -277,6 +298,7 @@ impl CondLif {
     pub fn new(p: &CondLifParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         Self {
             p: p.clone(),
+            rates: Rates::new(p.c_m, p.tau_syn_ex, p.tau_syn_in),
             dt,
             refractory_steps: (p.t_ref / dt).round() as u32,
             v: rng::draw(&p.init_v, n, rng),
@@ -359,6 +381,7 @@ impl Neuron for CondLif {
         for i in 0..self.v.len() {
             let sys = Dynamics {
                 p: &self.p,
+                rates: &self.rates,
                 current: self.p.i_e + self.external[i],
                 refractory: self.refractory[i] > 0,
             };
@@ -414,6 +437,7 @@ impl Neuron for CondLif {
         use super::part;
         Box::new(Self {
             p: self.p.clone(),
+            rates: self.rates.clone(),
             dt: self.dt,
             refractory_steps: self.refractory_steps,
             v: part(&self.v, offset, len),
