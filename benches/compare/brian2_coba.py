@@ -105,7 +105,7 @@ def worker(args):
     dgi/dt = -gi*(1./taui) : siemens
     """)
     P = NeuronGroup(N, model=eqs, threshold="v>Vt", reset="v = Vr", refractory=5 * ms,
-                    method="exponential_euler")
+                    method=args.method)
     Pe = P[:N_EXC]
     Pi = P[N_EXC:]
     syn_kw = {} if args.delay_ms == 0 else {"delay": args.delay_ms * ms}
@@ -120,7 +120,7 @@ def worker(args):
     net = Network(P, Ce, Ci, s_mon)
     setup_s = time.perf_counter() - t0
 
-    res = {"mode": args.mode, "seed": args.seed, "delay_ms": args.delay_ms,
+    res = {"mode": args.mode, "seed": args.seed, "delay_ms": args.delay_ms, "method": args.method,
            "import_s": import_s, "setup_s": setup_s,
            "loadavg_1m_at_start": os.getloadavg()[0]}
     duration = args.duration_s * second
@@ -158,6 +158,11 @@ def worker(args):
     counts = np.bincount(spike_i, minlength=N)
     res.update(rate_exc_hz=float(counts[:N_EXC].sum()) / (N_EXC * args.duration_s),
                rate_inh_hz=float(counts[N_EXC:].sum()) / ((N - N_EXC) * args.duration_s))
+    # Excitatory rate per 100 ms, to compare the time course.
+    edges = np.linspace(0.0, args.duration_s, 11)
+    res["rate_exc_per_100ms_hz"] = [
+        float(c) / (N_EXC * (edges[1] - edges[0]))
+        for c in np.histogram(spike_t[spike_i < N_EXC], edges)[0]]
     for name, lo, hi in (("exc", 0, N_EXC), ("inh", N_EXC, N)):
         cv, covered = mean_cv(spike_i, spike_t, lo, hi)
         res[f"cv_isi_{name}"], res[f"cv_neurons_{name}"] = cv, covered
@@ -189,6 +194,8 @@ def main():
     ap.add_argument("--delay-ms", type=float, default=0.0,
                     help="synaptic delay on both pathways (default 0 = Brian2's default)")
     ap.add_argument("--duration-s", type=float, default=1.0)
+    ap.add_argument("--method", default="exponential_euler",
+                    help="Brian2 integration method (default exponential_euler, as COBAHH.py)")
     ap.add_argument("--profile", action="store_true", help="also collect Brian2's profiling_summary")
     ap.add_argument("--build-dir", help="standalone project directory (kept); default: temp, removed")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
