@@ -606,4 +606,53 @@ mod tests {
         assert!(expected.len() > 5);
         assert_eq!(quiet_steps(&mut restored, 300..1500), expected);
     }
+
+    #[test]
+    fn parameters_default_to_nest_and_bad_ones_are_located() {
+        use crate::neuron::cond_lif::tests::parse;
+        use crate::neuron::registry::NeuronKind;
+        let spec = parse("adex", "", r#"w = "10 pA""#).unwrap();
+        let NeuronKind::Adex(p) = &spec.populations[0].kind else {
+            panic!("not an adex");
+        };
+        let expected = AdexParams {
+            init_w: ValueSpec::Constant(10e-12),
+            ..AdexParams::nest_defaults()
+        };
+        assert_eq!(p, &expected);
+        let cases = [
+            (
+                r#"v_peak = "-55 mV""#,
+                "population[p].params.v_peak: must not lie below v_th",
+            ),
+            (
+                r#"v_reset = "5 mV""#,
+                "population[p].params.v_reset: must lie below v_peak",
+            ),
+            (
+                r#"delta_t = "0 mV", v_reset = "-45 mV""#,
+                "population[p].params.v_reset: must lie below v_th",
+            ),
+            (
+                r#"delta_t = "-1 mV""#,
+                "population[p].params.delta_t: must not be negative",
+            ),
+            (
+                r#"delta_t = "0.01 mV""#,
+                "population[p].params.delta_t: (v_peak - v_th) / delta_t must not exceed 600",
+            ),
+            (
+                r#"tau_w = "0 ms""#,
+                "population[p].params.tau_w: must be positive",
+            ),
+            (r#"b = "1 nS""#, "population[p].params.b:"),
+        ];
+        for (params, expected) in cases {
+            let err = parse("adex", params, "").unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("m.toml:8: {expected}")),
+                "{params}: {err}"
+            );
+        }
+    }
 }

@@ -604,4 +604,80 @@ pub(super) mod tests {
         assert!(worst[0] < 2e-8, "v: {:e}", worst[0]);
         assert!(worst[1] < 3e-13 && worst[2] < 1e-14, "{worst:?}");
     }
+
+    /// A model file with one population of `model` and the given tables,
+    /// parsed; line 8 holds `params`, line 9 `init`.
+    pub(in crate::neuron) fn parse(
+        model: &str,
+        params: &str,
+        init: &str,
+    ) -> Result<crate::model::spec::ModelSpec, ModelError> {
+        let text = format!(
+            "[simulation]\ndt = \"0.1 ms\"\nduration = \"10 ms\"\n\n[[population]]\nname = \"p\"\n\
+             model = \"{model}\"\nparams = {{ {params} }}\ninit = {{ {init} }}\nsize = 2\n"
+        );
+        crate::model::validate::parse_model(Path::new("m.toml"), &text)
+    }
+
+    #[test]
+    fn absent_parameters_take_nest_defaults() {
+        let spec = parse("cond_lif", "", "").unwrap();
+        let crate::neuron::registry::NeuronKind::CondLif(p) = &spec.populations[0].kind else {
+            panic!("not a cond_lif");
+        };
+        assert_eq!(p, &CondLifParams::nest_defaults());
+        let spec = parse(
+            "cond_lif",
+            r#"e_l = "-60 mV", g_l = "10 nS""#,
+            r#"g_in = "5 nS""#,
+        );
+        let crate::neuron::registry::NeuronKind::CondLif(p) = &spec.unwrap().populations[0].kind
+        else {
+            panic!("not a cond_lif");
+        };
+        assert_eq!((p.e_l, p.g_l), (-60e-3, 10e-9));
+        assert_eq!(p.init_v, ValueSpec::Constant(-60e-3), "v starts at e_l");
+        assert_eq!(p.init_g_in, ValueSpec::Constant(5e-9));
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_where_they_are_written() {
+        let cases = [
+            (
+                r#"v_reset = "-50 mV""#,
+                "",
+                "m.toml:8: population[p].params.v_reset: must lie below v_th",
+            ),
+            (
+                r#"tau_m = "20 ms""#,
+                "",
+                "m.toml:8: population[p].params.tau_m: unknown parameter `tau_m` (allowed: c_m,",
+            ),
+            (
+                r#"g_l = "10 mV""#,
+                "",
+                "m.toml:8: population[p].params.g_l:",
+            ),
+            (
+                r#"c_m = "-1 pF""#,
+                "",
+                "m.toml:8: population[p].params.c_m: must be positive",
+            ),
+            (
+                r#"t_ref = "-1 ms""#,
+                "",
+                "m.toml:8: population[p].params.t_ref: must not be negative",
+            ),
+            (
+                "",
+                r#"w = "1 pA""#,
+                "m.toml:9: population[p].init.w: unknown parameter `w`",
+            ),
+            ("", r#"g_ex = "1 mV""#, "m.toml:9: population[p].init.g_ex:"),
+        ];
+        for (params, init, expected) in cases {
+            let err = parse("cond_lif", params, init).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{params} {init}: {err}");
+        }
+    }
 }
