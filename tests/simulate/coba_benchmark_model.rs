@@ -62,12 +62,15 @@ fn mean_isi_cv(results: &Results, population: &str) -> f64 {
 /// the integrator (adaptive Runge-Kutta here; exponential Euler there, and
 /// RK4 gives Brian2 the same rates).
 ///
-/// Known offset: over spikesim seeds 1-8 the rates are 17.9 ± 1.2 Hz
-/// (excitatory) and 18.5 ± 0.5 Hz (inhibitory), 7 % and 4 % below
-/// Brian2's; not explained yet (the single neuron matches NEST's
-/// `iaf_cond_exp` step for step). The margin above was set after seeing
-/// this seed's inhibitory rate lie 3.0 standard deviations from Brian2's
-/// mean; seed 8 (17.6 Hz) lies outside it.
+/// Known offset: over spikesim seeds 1-8 the rates are 17.8 ± 1.3 Hz
+/// (excitatory) and 18.5 ± 0.5 Hz (inhibitory), 8 % and 4 % below
+/// Brian2's. NEST 3.10's `iaf_cond_exp` on the same network
+/// (benches/compare/nest_coba.py, seeds 1-10, delay 0.1 ms) gives 18.8 ± 1.0
+/// and 18.7 ± 0.4 Hz, between the two and within about 2 standard errors of
+/// spikesim's; tightening spikesim's tolerances 1000 times leaves its spikes
+/// unchanged. The margin above was set after seeing this seed's inhibitory
+/// rate lie 3.0 standard deviations from Brian2's mean; seed 8 (17.6 Hz)
+/// lies outside it.
 #[test]
 fn coba_fires_at_brian2_rates() {
     let overrides = [
