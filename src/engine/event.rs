@@ -1,7 +1,7 @@
 //! The event-driven scheduler: spikes are timed events in a priority queue,
 //! and each neuron's state is known in closed form at the time of whatever
-//! reaches it (see `neuron::exact`). Spike times are real numbers; delays
-//! are not rounded to `dt`.
+//! reaches it (see `neuron::trajectory` and `neuron::cuba_lif`'s event
+//! form). Spike times are real numbers; delays are not rounded to `dt`.
 //!
 //! Per neuron the agenda holds at most one live "check" or "spike" entry:
 //! after every change of its state the model says when a threshold crossing

@@ -131,6 +131,11 @@ const MAX_EXP_ARG: f64 = 600.0;
 /// with NEST's defaults; `init` may set `v` (default `e_l`), `g_ex`, `g_in`
 /// and `w`.
 impl NeuronModel for AdexParams {
+    /// Every parameter has NEST's default.
+    fn example() -> (&'static str, &'static str) {
+        ("", "")
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, init) = (&r.params, &r.init);
         let mut allowed = COMMON_PARAMS.to_vec();

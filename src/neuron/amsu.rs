@@ -53,6 +53,13 @@ pub struct AmsuParams {
 /// whole population), `tau_a` ("1 s"), `kappa` (0.5) and `modulation`
 /// ("threshold" or "gain").
 impl NeuronModel for AmsuParams {
+    fn example() -> (&'static str, &'static str) {
+        (
+            "tau_m = \"20 ms\", v_rest = \"-70 mV\", v_th = \"-50 mV\", group_size = 2, tau_a = \"100 ms\", kappa = 2.0",
+            "",
+        )
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, init, size) = (&r.params, &r.init, r.size);
         let mut allowed = MEMBRANE_PARAMS.to_vec();

@@ -109,6 +109,10 @@ const ASTROCYTE_PARAMS: &[&str] = &[
 /// `model = "astrocyte"`: NEST's `astrocyte_lr_1994` parameters with its
 /// defaults; `init` may set `ip3`, `ca` and `h`.
 impl NeuronModel for AstrocyteParams {
+    fn example() -> (&'static str, &'static str) {
+        ("", "")
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, init) = (&r.params, &r.init);
         params.allow(ASTROCYTE_PARAMS)?;

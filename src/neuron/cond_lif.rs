@@ -161,6 +161,11 @@ pub(super) const CONDUCTANCE: Synapses = Synapses {
 /// `model = "cond_lif"` (NEST's `iaf_cond_exp`): every parameter optional,
 /// with NEST's defaults; `init` may set `v` (default `e_l`), `g_ex`, `g_in`.
 impl NeuronModel for CondLifParams {
+    /// Every parameter has NEST's default.
+    fn example() -> (&'static str, &'static str) {
+        ("", "")
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, init) = (&r.params, &r.init);
         let mut allowed = COMMON_PARAMS.to_vec();

@@ -38,6 +38,13 @@ pub struct CubaParams {
 /// `tau_syn_e` and `tau_syn_i`); `init` may set `i_syn_e` and `i_syn_i`
 /// (currents, or voltages `r_m · i`).
 impl NeuronModel for CubaParams {
+    fn example() -> (&'static str, &'static str) {
+        (
+            "tau_m = \"20 ms\", v_rest = \"-70 mV\", v_th = \"-50 mV\", tau_syn = \"5 ms\"",
+            "",
+        )
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, init) = (&r.params, &r.init);
         let mut allowed = MEMBRANE_PARAMS.to_vec();

@@ -54,6 +54,10 @@ pub struct DiscreteLifParams {
 /// (no synaptic current), `period` to every step, `offset` to 0. The state
 /// starts at 0.
 impl NeuronModel for DiscreteLifParams {
+    fn example() -> (&'static str, &'static str) {
+        (r#"beta = 0.9, v_th = "1 mV""#, "")
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let params = &r.params;
         params.allow(&["beta", "alpha", "v_th", "period", "offset"])?;

@@ -16,6 +16,13 @@ use crate::synapse::EventRing;
 
 /// `model = "lif"`: its parameters are the membrane's.
 impl NeuronModel for MembraneParams {
+    fn example() -> (&'static str, &'static str) {
+        (
+            "tau_m = \"20 ms\", v_rest = \"-70 mV\", v_th = \"-50 mV\"",
+            "",
+        )
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         r.params.allow(&MEMBRANE_PARAMS)?;
         r.init.allow(&["v"])?;

@@ -70,6 +70,13 @@ pub enum Escape {
 /// `"sigmoid"`, both with the membrane's parameters and `delta_u`; or
 /// `"levy_baxter"` with `success`, `g` and `inhibition` (1).
 impl NeuronModel for MetaParams {
+    fn example() -> (&'static str, &'static str) {
+        (
+            "tau_m = \"20 ms\", v_rest = \"-70 mV\", v_th = \"-50 mV\", rho_0 = \"100 Hz\", delta_u = \"2 mV\"",
+            "",
+        )
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, init) = (&r.params, &r.init);
         let firing = match params.string("firing")? {

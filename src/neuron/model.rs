@@ -23,6 +23,13 @@ pub trait NeuronModel: std::fmt::Debug + Send + Sync {
     where
         Self: Sized;
 
+    /// The smallest `params` (and `init`) of a working population, as TOML
+    /// inline-table bodies: documentation, and what the registry's tests
+    /// build every model from.
+    fn example() -> (&'static str, &'static str)
+    where
+        Self: Sized;
+
     /// Names of the variables a `[[record]]` may ask for.
     fn recordable(&self) -> &'static [&'static str];
 

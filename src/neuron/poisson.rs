@@ -37,6 +37,10 @@ pub enum PoissonRate {
 /// `model = "poisson"`: `rate` (per neuron) or `rate_file` (a CSV time
 /// course shared by every neuron).
 impl NeuronModel for PoissonRate {
+    fn example() -> (&'static str, &'static str) {
+        (r#"rate = "10 Hz""#, "")
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, dt) = (&r.params, r.dt);
         params.allow(&["rate", "rate_file"])?;

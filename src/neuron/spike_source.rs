@@ -18,6 +18,10 @@ pub struct SpikeList {
 /// `model = "spike_source"`: `spikes` (one array of times per neuron) or
 /// `file` (HDF5 or CSV, with `group` in HDF5).
 impl NeuronModel for SpikeList {
+    fn example() -> (&'static str, &'static str) {
+        (r#"spikes = [["1 ms"], [], ["2 ms", "3 ms"], []]"#, "")
+    }
+
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let (params, size) = (&r.params, r.size);
         params.allow(&["spikes", "file", "group"])?;

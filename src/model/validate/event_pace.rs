@@ -7,7 +7,7 @@ use toml::Spanned;
 
 /// How many times per step of `dt` the event engine may re-express a CuBa
 /// neuron's state. It does so every two of the neuron's shortest time
-/// constants (`neuron::exact`, `REFERENCE_SPAN`), to every neuron whose
+/// constants (`neuron::cuba_lif::event`, `REFERENCE_SPAN`), to every neuron whose
 /// synaptic drives have not decayed to zero, which is all of them in an
 /// active network: at ten per step it does more work than the clock engine.
 const SPANS_PER_STEP: f64 = 10.0;
