@@ -685,4 +685,80 @@ pub(super) mod tests {
             assert!(err.starts_with(expected), "{params} {init}: {err}");
         }
     }
+
+    fn quiet_steps(m: &mut dyn Neuron, steps: std::ops::Range<u64>) -> Vec<(u64, u32)> {
+        let rings = vec![EventRing::new(4), EventRing::new(4)];
+        let (mut all, mut fired) = (Vec::new(), Vec::new());
+        for k in steps {
+            fired.clear();
+            m.step(k, &rings, &mut fired);
+            all.extend(fired.iter().map(|&i| (k + 1, i)));
+        }
+        all
+    }
+
+    #[test]
+    fn a_non_finite_drive_or_weight_is_noted_and_not_taken() {
+        let p = CondLifParams::nest_defaults();
+        let mut m = CondLif::new(&p, 3, DT, &mut Pcg64::seed_from_u64(1));
+        m.set_external_drive(&[0.02, 0.02, 0.02]);
+        quiet_steps(&mut m, 0..5);
+        let mut before = Vec::new();
+        m.sample("v", &[0, 1, 2], &mut before);
+        m.set_external_drive(&[0.02, f64::NAN, 0.02]);
+        quiet_steps(&mut m, 5..6);
+        let note = m.finite_watch().unwrap().first().unwrap();
+        assert_eq!((note.neuron, note.variable), (1, "v"));
+        assert_eq!(
+            (note.last_finite, note.time, note.last_time),
+            (before[1], 6.0 * DT, 5.0 * DT)
+        );
+        let mut after = Vec::new();
+        m.sample("v", &[0, 1, 2], &mut after);
+        assert_eq!(after[1], before[1], "neuron 1 keeps its state");
+        assert!(after[0] == after[2] && after[0] > before[0]);
+        // An infinite weight on g_in: noted, not added.
+        let mut m = CondLif::new(&p, 3, DT, &mut Pcg64::seed_from_u64(1));
+        let mut rings = vec![EventRing::new(4), EventRing::new(4)];
+        rings[1].slot_mut(1).push(Arrival {
+            target: 2,
+            weight: f32::INFINITY,
+        });
+        m.step(0, &rings, &mut Vec::new());
+        let note = m.finite_watch().unwrap().first().unwrap();
+        assert_eq!((note.neuron, note.variable, note.time), (2, "g_in", DT));
+        let mut g = Vec::new();
+        m.sample("g_in", &[2], &mut g);
+        assert_eq!(g[0], 0.0);
+    }
+
+    #[test]
+    fn a_saved_and_restored_split_goes_on_as_the_whole() {
+        use crate::engine::persist::Snapshot;
+        let p = CondLifParams {
+            i_e: 400e-12,
+            init_v: ValueSpec::Uniform {
+                low: -70e-3,
+                high: -56e-3,
+            },
+            ..CondLifParams::nest_defaults()
+        };
+        let mut whole = CondLif::new(&p, 6, DT, &mut Pcg64::seed_from_u64(1));
+        quiet_steps(&mut whole, 0..100);
+        let mut part = whole.split(1, 4);
+        let mut saving = Snapshot::saving();
+        part.persist(&mut saving);
+        let bytes = saving.into_bytes();
+        let mut restored = CondLif::new(&p, 4, DT, &mut Pcg64::seed_from_u64(7));
+        let mut loading = Snapshot::loading(&bytes);
+        restored.persist(&mut loading);
+        loading.finish().unwrap();
+        let expected: Vec<(u64, u32)> = quiet_steps(&mut whole, 100..1500)
+            .into_iter()
+            .filter(|(_, i)| (1..5).contains(i))
+            .map(|(k, i)| (k, i - 1))
+            .collect();
+        assert!(expected.len() > 20, "{}", expected.len());
+        assert_eq!(quiet_steps(&mut restored, 100..1500), expected);
+    }
 }
