@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """CUBA (Vogels & Abbott 2005, 4000 neurons, 1 s) side by side: spikesim's
 clock engine against Brian2's C++ standalone and runtime (Cython) modes, on
-this machine, in one run.
+this machine, in one run. `--model coba` does the same for the
+conductance-based network (models/coba.toml against brian2_coba.py; no
+NEST row).
 
 Runs are interleaved (spikesim, Brian2 standalone, Brian2 runtime, spikesim,
 ...) so that the machine's background load hits all of them alike; medians
@@ -37,12 +39,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def run_spikesim(binary, seed, threads, engine="clock"):
+def run_spikesim(binary, seed, threads, engine="clock", model="cuba"):
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
-            [binary, "run", "models/cuba.toml", "--no-plots", "--seed", str(seed),
+            [binary, "run", f"models/{model}.toml", "--no-plots", "--seed", str(seed),
              "--threads", str(threads), "--set", f'simulation.engine="{engine}"',
-             "--out", os.path.join(tmp, "cuba.h5")],
+             "--out", os.path.join(tmp, f"{model}.h5")],
             cwd=ROOT, check=True, capture_output=True, text=True).stdout
     built = re.search(r"built in ([\d.]+) s, simulated [\d.]+ s in ([\d.]+) s", out)
     events = re.search(r"(\d+) synapses, (\d+) synaptic events", out)
@@ -52,8 +54,8 @@ def run_spikesim(binary, seed, threads, engine="clock"):
             "spikes": spikes}
 
 
-def run_brian2(mode, seed):
-    cmd = [sys.executable, os.path.join(HERE, "brian2_cuba.py"), "--mode", mode,
+def run_brian2(mode, seed, model="cuba"):
+    cmd = [sys.executable, os.path.join(HERE, f"brian2_{model}.py"), "--mode", mode,
            "--seed", str(seed), "--repeats", "1", "--json"]
     doc = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     r = doc["runs"][0]
@@ -87,7 +89,11 @@ def main():
     ap.add_argument("--json", help="also write all runs to this JSON file")
     ap.add_argument("--nest-python", metavar="PATH",
                     help="python of a venv with nest-simulator: also run nest_cuba.py (1 thread)")
+    ap.add_argument("--model", choices=["cuba", "coba"], default="cuba",
+                    help="the network: cuba (default) or coba (conductance-based; no NEST row)")
     args = ap.parse_args()
+    if args.model == "coba" and args.nest_python:
+        ap.error("--nest-python: there is no NEST script for the COBA network yet")
     modes = [m for m in args.modes.split(",") if m]
 
     ours = [(e, int(t)) for e in args.engines.split(",") if e for t in args.threads.split(",") if t]
@@ -97,9 +103,9 @@ def main():
         runs["nest iaf_psc_exp"] = []
     for r in range(args.repeats):
         for e, t in ours:
-            runs[name(e, t)].append(run_spikesim(args.spikesim, args.seed, t, e))
+            runs[name(e, t)].append(run_spikesim(args.spikesim, args.seed, t, e, args.model))
         for m in modes:
-            runs[f"brian2 {m}"].append(run_brian2(m, args.seed))
+            runs[f"brian2 {m}"].append(run_brian2(m, args.seed, args.model))
         if args.nest_python:
             runs["nest iaf_psc_exp"].append(run_nest(args.nest_python, args.seed))
         print(f"round {r + 1}/{args.repeats} done", file=sys.stderr)
@@ -110,9 +116,10 @@ def main():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.machine())
     brian_version = next((rs[0]["brian2"] for n, rs in runs.items() if n.startswith("brian2")), "-")
-    print(f"CUBA, 4000 neurons, 1 s, dt 0.1 ms, seed {args.seed}; median of {args.repeats}; "
+    print(f"{args.model.upper()}, 4000 neurons, 1 s, dt 0.1 ms, seed {args.seed}; median of {args.repeats}; "
           f"{cpu}, {os.cpu_count()} cores; Brian2 {brian_version}, Python {platform.python_version()}"
           + (f"; NEST {runs['nest iaf_psc_exp'][0]['nest']}" if args.nest_python else "") + "\n")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}\n")
     print("| simulator | build (s) | loop (s) | spikes | synaptic events | events/s | loop time vs spikesim |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, rs in runs.items():

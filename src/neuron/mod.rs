@@ -17,8 +17,10 @@
 //! effects of a spike in the step it is detected, which is this order with
 //! one step less of delay.
 
+pub mod adex;
 pub mod amsu;
 pub mod astrocyte;
+pub mod cond_lif;
 pub mod cuba_lif;
 pub mod discrete_lif;
 pub mod lif;
@@ -26,6 +28,7 @@ pub mod loihi_lif;
 pub mod membrane;
 pub mod meta;
 pub mod model;
+pub mod ode;
 pub mod poisson;
 pub mod registry;
 pub mod spike_pattern;

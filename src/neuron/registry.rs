@@ -65,6 +65,8 @@ registry! {
     "amsu_lif" => AmsuLif(super::amsu::AmsuParams),
     "meta" => Meta(super::meta::MetaParams),
     "discrete_lif" => DiscreteLif(super::discrete_lif::DiscreteLifParams),
+    "cond_lif" => CondLif(super::cond_lif::CondLifParams),
+    "adex" => Adex(super::adex::AdexParams),
 }
 
 impl NeuronKind {

@@ -8,6 +8,7 @@ mod common;
 mod astrocyte;
 mod background;
 mod brian2_reference;
+mod coba_benchmark_model;
 mod cuba_benchmark_model;
 mod cuba_closed_form;
 mod event_engine;
