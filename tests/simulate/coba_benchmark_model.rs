@@ -8,12 +8,17 @@ use std::path::Path;
 
 use spikesim::io::results::Results;
 
-/// A seed not used while writing the model or its test.
-const SEED: u64 = 16;
+/// Two seeds never run before this test was written (the marks below
+/// were set first, from spreads measured on other seeds).
+const SEEDS: [u64; 2] = [101, 102];
 
-/// Brian2's rates per seed: (excitatory, inhibitory), Hz.
-fn brian2_rates() -> Vec<(f64, f64)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/brian2/coba_rates.csv");
+/// spikesim's seed-to-seed standard deviation of the rates (excitatory,
+/// inhibitory), measured on seeds 1-8: 17.8 ± 1.3 Hz and 18.5 ± 0.5 Hz.
+const SPIKESIM_SD: (f64, f64) = (1.3, 0.5);
+
+/// A reference's rates per seed: (excitatory, inhibitory), Hz.
+fn reference_rates(fixture: &str) -> Vec<(f64, f64)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
         .skip(1)
@@ -51,56 +56,76 @@ fn mean_isi_cv(results: &Results, population: &str) -> f64 {
     cvs.iter().sum::<f64>() / cvs.len() as f64
 }
 
-/// Brian2 over 12 seeds: excitatory 19.30 ± 1.27 Hz (17.6 to 22.3),
-/// inhibitory 19.29 ± 0.53 Hz (18.5 to 20.3), mean ISI CV 1.48 to 1.61.
-/// One spikesim seed, against Brian2's mean of 12, may differ by its own
-/// seed-to-seed spread plus the uncertainty of that mean: the margin is 3
-/// standard deviations of that difference, `3 sd sqrt(1 + 1/12)` (taking
-/// spikesim's spread to be Brian2's). The ISI CV must lie within 0.2 of
-/// Brian2's range. The two networks still differ in a synaptic delay of one
-/// step here (none in Brian2; with 0.1 ms Brian2's rates do not move) and in
-/// the integrator (adaptive Runge-Kutta here; exponential Euler there, and
-/// RK4 gives Brian2 the same rates).
+/// The mean rates of two spikesim seeds against two references:
 ///
-/// Known offset: over spikesim seeds 1-8 the rates are 17.8 ± 1.3 Hz
-/// (excitatory) and 18.5 ± 0.5 Hz (inhibitory), 8 % and 4 % below
-/// Brian2's. NEST 3.10's `iaf_cond_exp` on the same network
-/// (benches/compare/nest_coba.py, seeds 1-10, delay 0.1 ms) gives 18.8 ± 1.0
-/// and 18.7 ± 0.4 Hz, between the two and within about 2 standard errors of
-/// spikesim's; tightening spikesim's tolerances 1000 times leaves its spikes
-/// unchanged. The margin above was set after seeing this seed's inhibitory
-/// rate lie 3.0 standard deviations from Brian2's mean; seed 8 (17.6 Hz)
-/// lies outside it.
+/// - **Brian2 2.11** (tests/fixtures/brian2/coba_rates.csv, 12 seeds):
+///   excitatory 19.30 ± 1.27 Hz, inhibitory 19.29 ± 0.53 Hz. spikesim's
+///   mean must lie within Brian2's own seed-to-seed band, its mean ± 3 sd.
+///   spikesim runs 4-8 % below Brian2 (seeds 1-8 above; the cause is not
+///   the integrator, the tolerance or the one-step delay, each checked), so
+///   this band is the claim, and with the offset and spread measured on
+///   seeds 1-8 a mean of two seeds falls outside it with odds of about 1 in
+///   80 (inhibitory) and 1 in 160 (excitatory).
+/// - **NEST 3.10 `iaf_cond_exp`** on the same network
+///   (tests/fixtures/nest_coba/coba_rates.csv, 10 seeds): the same model
+///   and integrator family, so the means must agree within 3 standard
+///   errors of their difference, `3 sqrt(sd_nest²/10 + sd_spikesim²/2)`.
+///
+/// The mean ISI CV of each seed must lie within 0.2 of Brian2's range
+/// (1.48-1.61 excitatory, 1.46-1.61 inhibitory). The networks differ in a
+/// synaptic delay of one step here and in NEST (none in Brian2) and in the
+/// integrator (adaptive Runge-Kutta here, RKF45 in NEST, exponential Euler
+/// in Brian2).
 #[test]
-fn coba_fires_at_brian2_rates() {
-    let overrides = [
-        format!("simulation.seed={SEED}"),
-        "simulation.threads=2".into(),
+fn coba_fires_at_brian2_and_nest_rates() {
+    let brian2 = reference_rates("tests/fixtures/brian2/coba_rates.csv");
+    let nest = reference_rates("tests/fixtures/nest_coba/coba_rates.csv");
+    assert_eq!((brian2.len(), nest.len()), (12, 10));
+    let runs: Vec<Results> = SEEDS
+        .iter()
+        .map(|seed| {
+            let overrides = [
+                format!("simulation.seed={seed}"),
+                "simulation.threads=2".into(),
+            ];
+            let spec = spikesim::model::load(Path::new("models/coba.toml"), &overrides).unwrap();
+            spikesim::engine::simulate(&spec, &mut |_, _| {})
+        })
+        .collect();
+    let columns = [
+        ("exc", 0, SPIKESIM_SD.0, (1.48, 1.61)),
+        ("inh", 1, SPIKESIM_SD.1, (1.46, 1.61)),
     ];
-    let spec = spikesim::model::load(Path::new("models/coba.toml"), &overrides).unwrap();
-    let r = spikesim::engine::simulate(&spec, &mut |_, _| {});
-    let brian2 = brian2_rates();
-    assert_eq!(brian2.len(), 12);
-    for (pop, column, cv_range) in [
-        (
-            "exc",
-            brian2.iter().map(|b| b.0).collect::<Vec<_>>(),
-            (1.48, 1.61),
-        ),
-        ("inh", brian2.iter().map(|b| b.1).collect(), (1.46, 1.61)),
-    ] {
-        let (mean, sd) = mean_sd(&column);
-        let rate = r.mean_rate(pop).unwrap();
-        let cv = mean_isi_cv(&r, pop);
-        eprintln!("{pop}: rate {rate:.3} Hz (Brian2 {mean:.3} ± {sd:.3}), ISI CV {cv:.3}");
-        let margin = 3.0 * sd * (1.0 + 1.0 / column.len() as f64).sqrt();
-        assert!(
-            (rate - mean).abs() < margin,
-            "{pop}: {rate} Hz against Brian2's {mean} ± {sd} Hz"
+    for (pop, column, sd_spikesim, cv_range) in columns {
+        let pick = |rows: &[(f64, f64)]| -> Vec<f64> {
+            rows.iter()
+                .map(|r| if column == 0 { r.0 } else { r.1 })
+                .collect()
+        };
+        let (mean_b, sd_b) = mean_sd(&pick(&brian2));
+        let (mean_n, sd_n) = mean_sd(&pick(&nest));
+        let rates: Vec<f64> = runs.iter().map(|r| r.mean_rate(pop).unwrap()).collect();
+        let rate = rates.iter().sum::<f64>() / rates.len() as f64;
+        eprintln!(
+            "{pop}: spikesim {rates:.3?} Hz, Brian2 {mean_b:.3} ± {sd_b:.3}, NEST {mean_n:.3} ± {sd_n:.3}"
         );
         assert!(
-            cv > cv_range.0 - 0.2 && cv < cv_range.1 + 0.2,
-            "{pop}: ISI CV {cv}"
+            (rate - mean_b).abs() < 3.0 * sd_b,
+            "{pop}: {rate} Hz against Brian2's {mean_b} ± {sd_b} Hz"
         );
+        let se =
+            (sd_n.powi(2) / nest.len() as f64 + sd_spikesim.powi(2) / rates.len() as f64).sqrt();
+        assert!(
+            (rate - mean_n).abs() < 3.0 * se,
+            "{pop}: {rate} Hz against NEST's {mean_n} ± {sd_n} Hz (3 se = {})",
+            3.0 * se
+        );
+        for r in &runs {
+            let cv = mean_isi_cv(r, pop);
+            assert!(
+                cv > cv_range.0 - 0.2 && cv < cv_range.1 + 0.2,
+                "{pop}: ISI CV {cv}"
+            );
+        }
     }
 }
