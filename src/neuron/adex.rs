@@ -23,7 +23,7 @@ use std::cell::Cell;
 use rand_pcg::Pcg64;
 
 use super::cond_lif::{COMMON_PARAMS, CONDUCTANCE, Common, Rates, init_value};
-use super::cond_lif::{TOL_G, TOL_REL, TOL_V, TOL_W, add_conductances, first_bad};
+use super::cond_lif::{CondState, TOL_G, TOL_REL, TOL_V, TOL_W, first_bad};
 use super::model::{ModelParams, NeuronModel, Synapses};
 use super::ode::{self, System, Tolerance};
 use super::{Neuron, Variable};
@@ -273,17 +273,10 @@ pub struct Adex {
     rates: Rates,
     dt: f64,
     refractory_steps: u32,
-    v: Vec<f64>,
-    g_ex: Vec<f64>,
-    g_in: Vec<f64>,
+    /// `v`, the conductances and the refractory count (which here counts
+    /// the current step while it is integrated, NEST's `r`).
+    s: CondState,
     w: Vec<f64>,
-    /// Steps of the refractory period still to come, counting the current
-    /// one while it is integrated (NEST's `r`).
-    refractory: Vec<u32>,
-    /// Each neuron's integration step size, kept from step to step.
-    h: Vec<f64>,
-    /// External current from stimuli, amperes.
-    external: Vec<f64>,
     /// Neurons that spiked in the step being integrated, in increasing
     /// order, sent by `settle`.
     fired: Vec<u32>,
@@ -297,13 +290,8 @@ impl Adex {
             rates: Rates::new(p.c_m, p.tau_syn_ex, p.tau_syn_in),
             dt,
             refractory_steps: (p.t_ref / dt).round() as u32,
-            v: rng::draw(&p.init_v, n, rng),
-            g_ex: rng::draw(&p.init_g_ex, n, rng),
-            g_in: rng::draw(&p.init_g_in, n, rng),
+            s: CondState::new([&p.init_v, &p.init_g_ex, &p.init_g_in], n, dt, rng),
             w: rng::draw(&p.init_w, n, rng),
-            refractory: vec![0; n],
-            h: vec![dt; n],
-            external: vec![0.0; n],
             fired: Vec::new(),
             watch: Watch::new(dt),
         }
@@ -322,14 +310,14 @@ impl Adex {
             } else {
                 1.0 / p.delta_t
             },
-            current: p.i_e + self.external[i],
-            refractory: Cell::new(self.refractory[i] > 0),
+            current: p.i_e + self.s.external[i],
+            refractory: Cell::new(self.s.refractory[i] > 0),
         };
         let (spike_at, counts) = (p.spike_at(), self.refractory_steps);
-        let r = &mut self.refractory[i];
+        let r = &mut self.s.refractory[i];
         let mut spiked = false;
-        let mut y = [self.v[i], self.g_ex[i], self.g_in[i], self.w[i]];
-        ode::integrate(&sys, &mut y, &mut self.h[i], self.dt, tol, |y| {
+        let mut y = [self.s.v[i], self.s.g_ex[i], self.s.g_in[i], self.w[i]];
+        ode::integrate(&sys, &mut y, &mut self.s.h[i], self.dt, tol, |y| {
             if *r > 0 {
                 y[0] = p.v_reset;
             } else if y[0] >= spike_at {
@@ -350,7 +338,7 @@ impl Adex {
 
 impl Neuron for Adex {
     fn size(&self) -> usize {
-        self.v.len()
+        self.s.v.len()
     }
 
     fn ports(&self) -> &'static [Port] {
@@ -373,19 +361,19 @@ impl Neuron for Adex {
             rel: TOL_REL,
         };
         self.fired.clear();
-        for i in 0..self.v.len() {
-            let old = [self.v[i], self.g_ex[i], self.g_in[i], self.w[i]];
-            let refractory = self.refractory[i];
+        for i in 0..self.s.v.len() {
+            let old = [self.s.v[i], self.s.g_ex[i], self.s.g_in[i], self.w[i]];
+            let refractory = self.s.refractory[i];
             let (y, spiked) = self.advance(i, &tol);
             if let Some((name, bad, last)) = first_bad(["v", "g_ex", "g_in", "w"], &old, &y)
                 && self.watch.on
             {
                 // The neuron keeps its last finite state, spike unsent.
                 self.watch.note_at(i, name, (bad, k + 1), (last, k));
-                self.refractory[i] = refractory;
+                self.s.refractory[i] = refractory;
                 continue;
             }
-            [self.v[i], self.g_ex[i], self.g_in[i], self.w[i]] = y;
+            [self.s.v[i], self.s.g_ex[i], self.s.g_in[i], self.w[i]] = y;
             if spiked {
                 self.fired.push(i as u32);
             }
@@ -393,27 +381,18 @@ impl Neuron for Adex {
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
-        let [exc, inh] = inputs else {
-            unreachable!("the engine passes one ring per port");
-        };
-        let watch = &mut self.watch;
-        add_conductances(&mut self.g_ex, exc.slot(k + 1), (watch, "g_ex", k));
-        add_conductances(&mut self.g_in, inh.slot(k + 1), (watch, "g_in", k));
+        self.s.add_inputs(inputs, k, &mut self.watch);
         spikes.append(&mut self.fired);
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        for (e, d) in self.external.iter_mut().zip(drive) {
-            *e = self.p.g_l * d;
-        }
+        self.s.set_drive(self.p.g_l, drive);
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
         let source = match variable {
-            "g_ex" => &self.g_ex,
-            "g_in" => &self.g_in,
             "w" => &self.w,
-            _ => &self.v,
+            _ => self.s.variable(variable).unwrap_or(&self.s.v),
         };
         out.extend(neurons.iter().map(|&i| source[i as usize]));
     }
@@ -425,13 +404,8 @@ impl Neuron for Adex {
             rates: self.rates.clone(),
             dt: self.dt,
             refractory_steps: self.refractory_steps,
-            v: part(&self.v, offset, len),
-            g_ex: part(&self.g_ex, offset, len),
-            g_in: part(&self.g_in, offset, len),
+            s: self.s.part(offset, len),
             w: part(&self.w, offset, len),
-            refractory: part(&self.refractory, offset, len),
-            h: part(&self.h, offset, len),
-            external: part(&self.external, offset, len),
             fired: Vec::new(),
             watch: self.watch.part(),
         })
@@ -443,13 +417,8 @@ impl Neuron for Adex {
 
     fn persist(&mut self, s: &mut Snapshot) {
         s.tag("adex");
-        s.slice(&mut self.v);
-        s.slice(&mut self.g_ex);
-        s.slice(&mut self.g_in);
+        self.s.persist(s);
         s.slice(&mut self.w);
-        s.slice(&mut self.refractory);
-        s.slice(&mut self.h);
-        s.slice(&mut self.external);
     }
 
     fn finite_watch(&mut self) -> Option<&mut Watch> {

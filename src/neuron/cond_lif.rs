@@ -287,15 +287,7 @@ pub struct CondLif {
     rates: Rates,
     dt: f64,
     refractory_steps: u32,
-    v: Vec<f64>,
-    g_ex: Vec<f64>,
-    g_in: Vec<f64>,
-    /// Steps of the refractory period still to come (NEST's `r`).
-    refractory: Vec<u32>,
-    /// Each neuron's integration step size, kept from step to step.
-    h: Vec<f64>,
-    /// External current from stimuli, amperes.
-    external: Vec<f64>,
+    s: CondState,
     watch: Watch,
 }
 
@@ -306,13 +298,85 @@ impl CondLif {
             rates: Rates::new(p.c_m, p.tau_syn_ex, p.tau_syn_in),
             dt,
             refractory_steps: (p.t_ref / dt).round() as u32,
-            v: rng::draw(&p.init_v, n, rng),
-            g_ex: rng::draw(&p.init_g_ex, n, rng),
-            g_in: rng::draw(&p.init_g_in, n, rng),
+            s: CondState::new([&p.init_v, &p.init_g_ex, &p.init_g_in], n, dt, rng),
+            watch: Watch::new(dt),
+        }
+    }
+}
+
+/// The per-neuron state both conductance models keep (structure of arrays).
+pub(super) struct CondState {
+    pub v: Vec<f64>,
+    pub g_ex: Vec<f64>,
+    pub g_in: Vec<f64>,
+    /// Steps of the refractory period still to come (NEST's `r`).
+    pub refractory: Vec<u32>,
+    /// Each neuron's integration step size, kept from step to step.
+    pub h: Vec<f64>,
+    /// External current from stimuli, amperes.
+    pub external: Vec<f64>,
+}
+
+impl CondState {
+    /// `v`, `g_ex` and `g_in` drawn in that order from the population's
+    /// initial stream.
+    pub(super) fn new(init: [&ValueSpec; 3], n: usize, dt: f64, rng: &mut Pcg64) -> Self {
+        Self {
+            v: rng::draw(init[0], n, rng),
+            g_ex: rng::draw(init[1], n, rng),
+            g_in: rng::draw(init[2], n, rng),
             refractory: vec![0; n],
             h: vec![dt; n],
             external: vec![0.0; n],
-            watch: Watch::new(dt),
+        }
+    }
+
+    /// The neurons `offset..offset + len`, in their current state.
+    pub(super) fn part(&self, offset: usize, len: usize) -> Self {
+        use super::part;
+        Self {
+            v: part(&self.v, offset, len),
+            g_ex: part(&self.g_ex, offset, len),
+            g_in: part(&self.g_in, offset, len),
+            refractory: part(&self.refractory, offset, len),
+            h: part(&self.h, offset, len),
+            external: part(&self.external, offset, len),
+        }
+    }
+
+    pub(super) fn persist(&mut self, s: &mut Snapshot) {
+        s.slice(&mut self.v);
+        s.slice(&mut self.g_ex);
+        s.slice(&mut self.g_in);
+        s.slice(&mut self.refractory);
+        s.slice(&mut self.h);
+        s.slice(&mut self.external);
+    }
+
+    /// `v`, `g_ex` or `g_in`.
+    pub(super) fn variable(&self, name: &str) -> Option<&[f64]> {
+        match name {
+            "v" => Some(&self.v),
+            "g_ex" => Some(&self.g_ex),
+            "g_in" => Some(&self.g_in),
+            _ => None,
+        }
+    }
+
+    /// The conductance jumps arriving at grid point `k + 1` (one ring per
+    /// port: excitatory, inhibitory).
+    pub(super) fn add_inputs(&mut self, inputs: &[EventRing], k: u64, watch: &mut Watch) {
+        let [exc, inh] = inputs else {
+            unreachable!("the engine passes one ring per port");
+        };
+        add_conductances(&mut self.g_ex, exc.slot(k + 1), (watch, "g_ex", k));
+        add_conductances(&mut self.g_in, inh.slot(k + 1), (watch, "g_in", k));
+    }
+
+    /// A stimulus' drive (a voltage `r_m · i`) as the current `g_L · drive`.
+    pub(super) fn set_drive(&mut self, g_l: f64, drive: &[f64]) {
+        for (e, d) in self.external.iter_mut().zip(drive) {
+            *e = g_l * d;
         }
     }
 }
@@ -354,7 +418,7 @@ pub(super) fn first_bad<const N: usize>(
 
 impl Neuron for CondLif {
     fn size(&self) -> usize {
-        self.v.len()
+        self.s.v.len()
     }
 
     fn ports(&self) -> &'static [Port] {
@@ -383,16 +447,16 @@ impl Neuron for CondLif {
             abs: [TOL_V, TOL_G, TOL_G],
             rel: TOL_REL,
         };
-        for i in 0..self.v.len() {
+        for i in 0..self.s.v.len() {
             let sys = Dynamics {
                 p: &self.p,
                 rates: &self.rates,
-                current: self.p.i_e + self.external[i],
-                refractory: self.refractory[i] > 0,
+                current: self.p.i_e + self.s.external[i],
+                refractory: self.s.refractory[i] > 0,
             };
-            let old = [self.v[i], self.g_ex[i], self.g_in[i]];
+            let old = [self.s.v[i], self.s.g_ex[i], self.s.g_in[i]];
             let mut y = old;
-            ode::integrate(&sys, &mut y, &mut self.h[i], self.dt, &tol, |_| {});
+            ode::integrate(&sys, &mut y, &mut self.s.h[i], self.dt, &tol, |_| {});
             if let Some((name, bad, last)) = first_bad(["v", "g_ex", "g_in"], &old, &y)
                 && self.watch.on
             {
@@ -400,57 +464,41 @@ impl Neuron for CondLif {
                 self.watch.note_at(i, name, (bad, k + 1), (last, k));
                 continue;
             }
-            [self.v[i], self.g_ex[i], self.g_in[i]] = y;
+            [self.s.v[i], self.s.g_ex[i], self.s.g_in[i]] = y;
         }
     }
 
     fn settle(&mut self, k: u64, inputs: &[EventRing], spikes: &mut Vec<u32>) {
-        let [exc, inh] = inputs else {
-            unreachable!("the engine passes one ring per port");
-        };
-        let watch = &mut self.watch;
-        add_conductances(&mut self.g_ex, exc.slot(k + 1), (watch, "g_ex", k));
-        add_conductances(&mut self.g_in, inh.slot(k + 1), (watch, "g_in", k));
-        for i in 0..self.v.len() {
-            if self.refractory[i] > 0 {
-                self.refractory[i] -= 1;
-                self.v[i] = self.p.v_reset;
-            } else if self.v[i] >= self.p.v_th {
-                self.refractory[i] = self.refractory_steps;
-                self.v[i] = self.p.v_reset;
+        self.s.add_inputs(inputs, k, &mut self.watch);
+        let s = &mut self.s;
+        for i in 0..s.v.len() {
+            if s.refractory[i] > 0 {
+                s.refractory[i] -= 1;
+                s.v[i] = self.p.v_reset;
+            } else if s.v[i] >= self.p.v_th {
+                s.refractory[i] = self.refractory_steps;
+                s.v[i] = self.p.v_reset;
                 spikes.push(i as u32);
             }
         }
     }
 
     fn set_external_drive(&mut self, drive: &[f64]) {
-        for (e, d) in self.external.iter_mut().zip(drive) {
-            *e = self.p.g_l * d;
-        }
+        self.s.set_drive(self.p.g_l, drive);
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
-        let source = match variable {
-            "g_ex" => &self.g_ex,
-            "g_in" => &self.g_in,
-            _ => &self.v,
-        };
+        let source = self.s.variable(variable).unwrap_or(&self.s.v);
         out.extend(neurons.iter().map(|&i| source[i as usize]));
     }
 
     fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
-        use super::part;
         Box::new(Self {
             p: self.p.clone(),
             rates: self.rates.clone(),
             dt: self.dt,
             refractory_steps: self.refractory_steps,
-            v: part(&self.v, offset, len),
-            g_ex: part(&self.g_ex, offset, len),
-            g_in: part(&self.g_in, offset, len),
-            refractory: part(&self.refractory, offset, len),
-            h: part(&self.h, offset, len),
-            external: part(&self.external, offset, len),
+            s: self.s.part(offset, len),
             watch: self.watch.part(),
         })
     }
@@ -461,12 +509,7 @@ impl Neuron for CondLif {
 
     fn persist(&mut self, s: &mut Snapshot) {
         s.tag("cond_lif");
-        s.slice(&mut self.v);
-        s.slice(&mut self.g_ex);
-        s.slice(&mut self.g_in);
-        s.slice(&mut self.refractory);
-        s.slice(&mut self.h);
-        s.slice(&mut self.external);
+        self.s.persist(s);
     }
 
     fn finite_watch(&mut self) -> Option<&mut Watch> {
