@@ -92,41 +92,9 @@ pub fn online_grads_masked<T: Real>(
         let (_, e) = cross_entropy(&z, label);
         let mut g: Vec<T> = e.into_iter().map(|x| x * inv_steps).collect();
         for l in (0..layers.len()).rev() {
-            let layer = layers[l];
-            let st = &states[l];
-            let theta = layer.theta[0];
-            let delta: Vec<T> = if layer.spiking {
-                let mut d_theta = T::zero();
-                let d: Vec<T> = g
-                    .iter()
-                    .zip(&st.u)
-                    .map(|(&gj, &u)| {
-                        let ds = layer.surrogate.grad(u - theta);
-                        d_theta -= gj * ds;
-                        gj * ds
-                    })
-                    .collect();
-                grads[l][3][0] += d_theta;
-                d
-            } else {
-                g.clone()
-            };
-            let n = layer.n_out;
-            for (i, &x) in st.input_trace.iter().enumerate() {
-                if x != T::zero() {
-                    for (gw, &d) in grads[l][0][i * n..(i + 1) * n].iter_mut().zip(&delta) {
-                        *gw += x * d;
-                    }
-                }
-            }
-            for (k, &x) in st.rec_trace.iter().enumerate() {
-                if x != T::zero() {
-                    for (gr, &d) in grads[l][1][k * n..(k + 1) * n].iter_mut().zip(&delta) {
-                        *gr += x * d;
-                    }
-                }
-            }
+            let delta = layer_credit(layers[l], &states[l], &g, &mut grads[l]);
             if l > 0 {
+                let (layer, n) = (layers[l], layers[l].n_out);
                 g = (0..layer.n_in)
                     .map(|i| {
                         layer.w[i * n..(i + 1) * n]
@@ -147,6 +115,51 @@ pub fn online_grads_masked<T: Real>(
         loss: cross_entropy(&scores, label).0,
         predicted: argmax(&scores),
     }
+}
+
+/// One layer's share of a step's credit, `g` being ∂loss/∂its output: its
+/// threshold's gradient and, through the eligibility traces, its weights'
+/// and recurrent weights' into `grads` (that layer's); returns ∂loss/∂its
+/// input currents.
+fn layer_credit<T: Real>(
+    layer: &Lif<T>,
+    st: &LayerState<T>,
+    g: &[T],
+    grads: &mut [Vec<T>],
+) -> Vec<T> {
+    let theta = layer.theta[0];
+    let delta: Vec<T> = if layer.spiking {
+        let mut d_theta = T::zero();
+        let d: Vec<T> = g
+            .iter()
+            .zip(&st.u)
+            .map(|(&gj, &u)| {
+                let ds = layer.surrogate.grad(u - theta);
+                d_theta -= gj * ds;
+                gj * ds
+            })
+            .collect();
+        grads[3][0] += d_theta;
+        d
+    } else {
+        g.to_vec()
+    };
+    let n = layer.n_out;
+    for (i, &x) in st.input_trace.iter().enumerate() {
+        if x != T::zero() {
+            for (gw, &d) in grads[0][i * n..(i + 1) * n].iter_mut().zip(&delta) {
+                *gw += x * d;
+            }
+        }
+    }
+    for (k, &x) in st.rec_trace.iter().enumerate() {
+        if x != T::zero() {
+            for (gr, &d) in grads[1][k * n..(k + 1) * n].iter_mut().zip(&delta) {
+                *gr += x * d;
+            }
+        }
+    }
+    delta
 }
 
 /// One step of a LIF layer (the equations of [`Lif`]), updating its traces.

@@ -409,135 +409,194 @@ impl L2mu {
         want_input: bool,
     ) -> (L2muParams, Option<Vec<f64>>) {
         let c = &self.config;
-        let p = &self.params;
         let (nx, nu, nm, nh, no) = sizes(c);
-        let d = c.order;
         let steps = tr.steps;
         let mut g = L2muParams::zeros(c);
-        let mut carry = [
-            PopCarry::new(nu),
-            PopCarry::new(nm),
-            PopCarry::new(nh),
-            PopCarry::new(no),
-        ];
-        // Gradients reaching s^h_t and s^m_t from step t+1 (recurrence).
-        let mut future_h = vec![0.0; nh];
-        let mut future_m = vec![0.0; nm];
-        let mut gs = vec![0.0; nh.max(nm).max(no).max(nu)];
-        let mut gi_o = vec![0.0; no];
-        let mut gi_h = vec![0.0; nh];
-        let mut gi_m = vec![0.0; nm];
-        let mut gi_u = vec![0.0; nu];
+        let mut b = Backward {
+            carry: [
+                PopCarry::new(nu),
+                PopCarry::new(nm),
+                PopCarry::new(nh),
+                PopCarry::new(no),
+            ],
+            future_h: vec![0.0; nh],
+            future_m: vec![0.0; nm],
+            gs: vec![0.0; nh.max(nm).max(no).max(nu)],
+            gi_o: vec![0.0; no],
+            gi_h: vec![0.0; nh],
+            gi_m: vec![0.0; nm],
+            gi_u: vec![0.0; nu],
+        };
         let range = self.readout_steps(steps);
         let window = range.len().max(1) as f64;
         let mut g_input = want_input.then(|| vec![0.0; steps * nx]);
         for t in (0..steps).rev() {
-            let x = &input[t * nx..(t + 1) * nx];
-            let in_window = range.contains(&t);
-            // Output population.
-            let go = &mut gs[..no];
-            for (k, v) in go.iter_mut().enumerate() {
-                *v = if !in_window {
-                    0.0
-                } else if c.readout == Readout::Membrane {
-                    g_logits[k] / window
-                } else {
-                    g_logits[k]
-                };
-            }
-            self.pop_backward(
-                POP_O,
-                &tr.pops[POP_O],
+            let readout = (range.contains(&t), window);
+            let gx = g_input.as_mut().map(|gx| &mut gx[t * nx..(t + 1) * nx]);
+            let ext = g_hidden.map(|ext| &ext[t * nh..(t + 1) * nh]);
+            self.backward_step(
                 t,
-                &gs[..no],
-                &mut carry[POP_O],
-                &mut gi_o,
+                &input[t * nx..(t + 1) * nx],
+                tr,
+                (g_logits, ext),
+                readout,
+                &mut b,
                 &mut g,
+                gx,
             );
-            g.bo.iter_mut().zip(&gi_o).for_each(|(b, v)| *b += v);
-            outer_add(&mut g.wo, &gi_o, tr.pops[POP_H].s(t));
+        }
+        (g, g_input)
+    }
 
-            // Hidden population.
-            let gh = &mut gs[..nh];
-            gh.copy_from_slice(&future_h);
-            if let Some(ext) = g_hidden {
-                for (v, e) in gh.iter_mut().zip(&ext[t * nh..(t + 1) * nh]) {
-                    *v += e;
-                }
-            }
-            matvec_t_add(gh, &p.wo, &gi_o);
-            self.pop_backward(
-                POP_H,
-                &tr.pops[POP_H],
-                t,
-                &gs[..nh],
-                &mut carry[POP_H],
-                &mut gi_h,
-                &mut g,
-            );
-            outer_add(&mut g.wx, &gi_h, x);
-            if t > 0 && c.hidden_recurrent {
-                outer_add(&mut g.wh, &gi_h, tr.pops[POP_H].s(t - 1));
-            }
-            outer_add(&mut g.wm, &gi_h, tr.pops[POP_M].s(t));
+    /// Step `t` of the backward pass, from the output down to the encoder:
+    /// `x` is the step's input, `outside` ∂loss/∂logits and ∂loss/∂s^h_t from
+    /// outside the cell, `readout` whether the step is in the read-out window
+    /// and the window's length; `gx` receives ∂loss/∂x_t when asked for.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_step(
+        &self,
+        t: usize,
+        x: &[f64],
+        tr: &Trace,
+        (g_logits, g_hidden): (&[f64], Option<&[f64]>),
+        (in_window, window): (bool, f64),
+        b: &mut Backward,
+        g: &mut L2muParams,
+        g_input: Option<&mut [f64]>,
+    ) {
+        let c = &self.config;
+        let p = &self.params;
+        let (_, nu, nm, nh, no) = sizes(c);
+        let d = c.order;
+        let Backward {
+            carry,
+            future_h,
+            future_m,
+            gs,
+            gi_o,
+            gi_h,
+            gi_m,
+            gi_u,
+        } = b;
+        // Output population.
+        let go = &mut gs[..no];
+        for (k, v) in go.iter_mut().enumerate() {
+            *v = if !in_window {
+                0.0
+            } else if c.readout == Readout::Membrane {
+                g_logits[k] / window
+            } else {
+                g_logits[k]
+            };
+        }
+        self.pop_backward(
+            POP_O,
+            &tr.pops[POP_O],
+            t,
+            &gs[..no],
+            &mut carry[POP_O],
+            gi_o,
+            g,
+        );
+        g.bo.iter_mut().zip(gi_o.iter()).for_each(|(b, v)| *b += v);
+        outer_add(&mut g.wo, gi_o, tr.pops[POP_H].s(t));
 
-            // Memory population.
-            let gm = &mut gs[..nm];
-            gm.copy_from_slice(&future_m);
-            matvec_t_add(gm, &p.wm, &gi_h);
-            self.pop_backward(
-                POP_M,
-                &tr.pops[POP_M],
-                t,
-                &gs[..nm],
-                &mut carry[POP_M],
-                &mut gi_m,
-                &mut g,
-            );
-
-            // Encoder population: s^u_t reaches the memory through B̄.
-            for (ch, v) in gs[..nu].iter_mut().enumerate() {
-                *v = dot(&self.bbar, &gi_m[ch * d..(ch + 1) * d]);
+        // Hidden population.
+        let gh = &mut gs[..nh];
+        gh.copy_from_slice(future_h);
+        if let Some(ext) = g_hidden {
+            for (v, e) in gh.iter_mut().zip(ext) {
+                *v += e;
             }
-            self.pop_backward(
-                POP_U,
-                &tr.pops[POP_U],
-                t,
-                &gs[..nu],
-                &mut carry[POP_U],
-                &mut gi_u,
-                &mut g,
-            );
-            outer_add(&mut g.ex, &gi_u, x);
-            if let Some(gx) = g_input.as_mut() {
-                // x_t drives u through E_x and h through W_x.
-                let gx = &mut gx[t * nx..(t + 1) * nx];
-                matvec_t_add(gx, &p.ex, &gi_u);
-                matvec_t_add(gx, &p.wx, &gi_h);
-            }
+        }
+        matvec_t_add(gh, &p.wo, gi_o);
+        self.pop_backward(
+            POP_H,
+            &tr.pops[POP_H],
+            t,
+            &gs[..nh],
+            &mut carry[POP_H],
+            gi_h,
+            g,
+        );
+        outer_add(&mut g.wx, gi_h, x);
+        if t > 0 && c.hidden_recurrent {
+            outer_add(&mut g.wh, gi_h, tr.pops[POP_H].s(t - 1));
+        }
+        outer_add(&mut g.wm, gi_h, tr.pops[POP_M].s(t));
 
-            // What step t's currents send back to the spikes of step t−1.
-            future_h.fill(0.0);
-            future_m.fill(0.0);
-            if t > 0 {
-                outer_add(&mut g.eh, &gi_u, tr.pops[POP_H].s(t - 1));
-                outer_add(&mut g.em, &gi_u, tr.pops[POP_M].s(t - 1));
-                matvec_t_add(&mut future_h, &p.eh, &gi_u);
-                if c.hidden_recurrent {
-                    matvec_t_add(&mut future_h, &p.wh, &gi_h);
-                }
-                matvec_t_add(&mut future_m, &p.em, &gi_u);
-                for ch in 0..nu {
-                    for i in 0..d {
-                        let gv = gi_m[ch * d + i];
-                        for j in 0..d {
-                            future_m[ch * d + j] += self.abar[i * d + j] * gv;
-                        }
+        // Memory population.
+        let gm = &mut gs[..nm];
+        gm.copy_from_slice(future_m);
+        matvec_t_add(gm, &p.wm, gi_h);
+        self.pop_backward(
+            POP_M,
+            &tr.pops[POP_M],
+            t,
+            &gs[..nm],
+            &mut carry[POP_M],
+            gi_m,
+            g,
+        );
+
+        // Encoder population: s^u_t reaches the memory through B̄.
+        for (ch, v) in gs[..nu].iter_mut().enumerate() {
+            *v = dot(&self.bbar, &gi_m[ch * d..(ch + 1) * d]);
+        }
+        self.pop_backward(
+            POP_U,
+            &tr.pops[POP_U],
+            t,
+            &gs[..nu],
+            &mut carry[POP_U],
+            gi_u,
+            g,
+        );
+        outer_add(&mut g.ex, gi_u, x);
+        if let Some(gx) = g_input {
+            // x_t drives u through E_x and h through W_x.
+            matvec_t_add(gx, &p.ex, gi_u);
+            matvec_t_add(gx, &p.wx, gi_h);
+        }
+
+        self.send_back(t, tr, (gi_u, gi_h, gi_m), g, future_h, future_m);
+    }
+
+    /// What step `t`'s input currents (`gi`: encoder, hidden, memory) send
+    /// back to the spikes of step `t − 1`, into `future_h` and `future_m`,
+    /// and the gradients of the weights that carry it.
+    fn send_back(
+        &self,
+        t: usize,
+        tr: &Trace,
+        (gi_u, gi_h, gi_m): (&[f64], &[f64], &[f64]),
+        g: &mut L2muParams,
+        future_h: &mut [f64],
+        future_m: &mut [f64],
+    ) {
+        let c = &self.config;
+        let p = &self.params;
+        let nu = gi_u.len();
+        let d = c.order;
+        future_h.fill(0.0);
+        future_m.fill(0.0);
+        if t > 0 {
+            outer_add(&mut g.eh, gi_u, tr.pops[POP_H].s(t - 1));
+            outer_add(&mut g.em, gi_u, tr.pops[POP_M].s(t - 1));
+            matvec_t_add(future_h, &p.eh, gi_u);
+            if c.hidden_recurrent {
+                matvec_t_add(future_h, &p.wh, gi_h);
+            }
+            matvec_t_add(future_m, &p.em, gi_u);
+            for ch in 0..nu {
+                for i in 0..d {
+                    let gv = gi_m[ch * d + i];
+                    for j in 0..d {
+                        future_m[ch * d + j] += self.abar[i * d + j] * gv;
                     }
                 }
             }
         }
-        (g, g_input)
     }
 
     /// One population's step of the backward pass. `gs_ext` is ∂loss/∂S_t
@@ -715,6 +774,21 @@ pub struct Trace {
     /// u, m, h, o.
     pub pops: [PopTrace; 4],
     pub logits: Vec<f64>,
+}
+
+/// What the backward pass carries from step to step, and its per-step
+/// buffers: ∂loss/∂(U, J) per population, what step t+1 sends back to the
+/// hidden and memory spikes of step t, ∂loss/∂S_t of the population at
+/// hand, and ∂loss/∂I_t per population (output, hidden, memory, encoder).
+struct Backward {
+    carry: [PopCarry; 4],
+    future_h: Vec<f64>,
+    future_m: Vec<f64>,
+    gs: Vec<f64>,
+    gi_o: Vec<f64>,
+    gi_h: Vec<f64>,
+    gi_m: Vec<f64>,
+    gi_u: Vec<f64>,
 }
 
 /// ∂loss/∂U_{t+1} and ∂loss/∂J_{t+1} carried back to step t.
