@@ -51,7 +51,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    if let Some(code) = spikesim::io::guard::serve_if_child() {
+    if let Some(code) = spikesim::io::untrusted::serve_if_child() {
         return code;
     }
     // Dataset and results files are read in a copy of this program, so that

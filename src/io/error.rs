@@ -4,7 +4,7 @@
 //! command often touches several files (a model, a results file, plots) and a
 //! message without the path leaves the user guessing which one is wrong.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -114,5 +114,23 @@ impl IoError {
             | Self::File { path, .. }
             | Self::Memory { path, .. } => path,
         }
+    }
+}
+
+/// The metadata of `path` when it is a regular file, the usual errors when
+/// it is absent or something else.
+pub(crate) fn regular_file(path: &Path) -> Result<std::fs::Metadata, IoError> {
+    let to_path = || path.to_path_buf();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(IoError::NotFound { path: to_path() })
+        }
+        Err(source) => Err(IoError::File {
+            path: to_path(),
+            action: "read it",
+            source,
+        }),
+        Ok(meta) if !meta.is_file() => Err(IoError::NotHdf5 { path: to_path() }),
+        Ok(meta) => Ok(meta),
     }
 }

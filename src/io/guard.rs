@@ -29,9 +29,9 @@
 //! The child waits at most [`TIMEOUT_VAR`] seconds if set, else 10 s plus
 //! 1 s per MB of file, a rate libhdf5 beats by far on files it can read.
 
-mod wire;
+pub(crate) mod wire;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -92,7 +92,7 @@ impl Request {
         }
     }
 
-    fn parse(args: &[OsString]) -> Option<Self> {
+    pub(crate) fn parse(args: &[OsString]) -> Option<Self> {
         match args {
             [kind] if kind == "dataset" => Some(Self::Dataset),
             [kind] if kind == "results" => Some(Self::Results),
@@ -120,92 +120,9 @@ pub(crate) fn guarded<T: Wire>(
     }
 }
 
-// ------------------------------------------------------------------- child
-
-/// Serves a read when this process was started as a reader child: returns
-/// the exit status to end with, or `None` when it was started otherwise.
-/// The `spikesim` binary calls this before parsing its arguments.
-pub fn serve_if_child() -> Option<std::process::ExitCode> {
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    if args.first().map(OsString::as_os_str) != Some(OsStr::new(CHILD_ARG)) {
-        return None;
-    }
-    let Some((file, request)) = args[1..]
-        .split_last()
-        .and_then(|(file, rest)| Some((file, Request::parse(rest)?)))
-    else {
-        eprintln!("{CHILD_ARG}: expected KIND [STEPS] FILE");
-        return Some(std::process::ExitCode::from(2));
-    };
-    no_core_dumps();
-    let answer = serve(Path::new(file), request);
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let sent = out.write_all(&answer).and_then(|()| out.flush());
-    Some(if sent.is_ok() {
-        std::process::ExitCode::SUCCESS
-    } else {
-        std::process::ExitCode::from(3)
-    })
-}
-
-/// A crash in the child is expected and reported; a core file of it, dropped
-/// in the user's directory or handed to a crash reporter, would only cost
-/// time and disk.
-fn no_core_dumps() {
-    #[cfg(unix)]
-    {
-        let zero = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: setrlimit only reads the struct passed, and changes the
-        // limits of this process alone.
-        unsafe {
-            libc::setrlimit(libc::RLIMIT_CORE, &zero);
-        }
-    }
-    // A core pattern that pipes to a program ignores RLIMIT_CORE; a process
-    // that is not dumpable is never dumped.
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_DUMPABLE takes plain integers and affects this process.
-    unsafe {
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-    }
-}
-
-fn serve(path: &Path, request: Request) -> Vec<u8> {
-    match request {
-        Request::Dataset => answer(super::dataset::read_dataset_here(path)),
-        Request::Real { steps } => answer(super::encode::read_real_here(path, steps)),
-        Request::Results => answer(super::hdf5::read_results_here(path)),
-        Request::SpikeTimes { group } => {
-            answer(super::stimuli::read_spike_times_here(path, &group))
-        }
-    }
-}
-
-/// Tag 0 and the value, or tag 1 and the error's message.
-fn answer<T: Wire>(result: Result<T, IoError>) -> Vec<u8> {
-    let mut out = Vec::new();
-    match result {
-        Ok(value) => {
-            0u8.put(&mut out);
-            value.put(&mut out);
-        }
-        Err(e) => {
-            1u8.put(&mut out);
-            e.to_string().put(&mut out);
-        }
-    }
-    out
-}
-
-// ------------------------------------------------------------------ parent
-
 fn read_in_child<T: Wire>(program: &Path, path: &Path, request: Request) -> Result<T, IoError> {
     // What needs no libhdf5 is answered here, with the usual error kinds.
-    let size = super::hdf5::regular_file(path)?.len();
+    let size = super::error::regular_file(path)?.len();
     let limit = time_limit(path, size)?;
     let unreadable = |detail: String| IoError::Unreadable {
         path: path.to_path_buf(),

@@ -585,27 +585,9 @@ fn write_info(file: &File, path: &Path, info: &RunInfo) -> Result<(), IoError> {
 
 // ------------------------------------------------------------------- reading
 
-/// The metadata of `path` when it is a regular file, the usual errors when
-/// it is absent or something else.
-pub(crate) fn regular_file(path: &Path) -> Result<std::fs::Metadata, IoError> {
-    let to_path = || path.to_path_buf();
-    match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(IoError::NotFound { path: to_path() })
-        }
-        Err(source) => Err(IoError::File {
-            path: to_path(),
-            action: "read it",
-            source,
-        }),
-        Ok(meta) if !meta.is_file() => Err(IoError::NotHdf5 { path: to_path() }),
-        Ok(meta) => Ok(meta),
-    }
-}
-
 pub(crate) fn open(path: &Path) -> Result<File, IoError> {
     let to_path = || path.to_path_buf();
-    regular_file(path)?;
+    super::error::regular_file(path)?;
     File::open(path).map_err(|e| {
         if e.contains_minor(MinorErrorCode::NotHdf5) {
             IoError::NotHdf5 { path: to_path() }

@@ -12,5 +12,6 @@ pub mod results;
 pub mod run_file;
 pub mod stimuli;
 pub mod synth;
+pub mod untrusted;
 
 pub use error::IoError;
