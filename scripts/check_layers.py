@@ -21,7 +21,7 @@ BELOW_ENGINE = ("neuron", "synapse", "plasticity")
 BELOW_LEARN = ("engine", "model", "neuron", "synapse", "plasticity")
 # file (relative to SRC) -> why it may name model variants
 NAMED_VARIANTS = {
-    "model/validate/richer.rs": "tripartite and slow-inward-current synapses are the astrocyte's and the Levy-Baxter neuron's own synapse kinds",
+    "model/validate/glial.rs": "tripartite and slow-inward-current synapses are the astrocyte's and the Levy-Baxter neuron's own synapse kinds",
     "model/validate/stimulus.rs": "a Poisson stimulus is built as a poisson population",
     "model/validate.rs": "a Poisson stimulus is built as a poisson population",
 }

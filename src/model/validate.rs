@@ -7,7 +7,7 @@
 //! here (the neuron models check their own parameters, in `src/neuron/`);
 //! each other section has its file under `validate/`: `simulation`,
 //! `projection` (with `connect`, `plasticity` and the glial projections of
-//! `richer`), `stimulus`, `record`, `background`, `scale`, the values they all
+//! `glial`), `stimulus`, `record`, `background`, `scale`, the values they all
 //! read (`values`, and `params` for a population's tables), fixed-point mode
 //! (`fixed`) and the event engine's pace (`event_pace`).
 
@@ -33,14 +33,14 @@ mod params;
 mod plasticity;
 mod projection;
 mod record;
-mod richer;
+mod glial;
 mod scale;
 mod simulation;
 mod stimulus;
 mod values;
 
 pub use params::{ModelParams, Params};
-pub(crate) use richer::check_range;
+pub(crate) use glial::check_range;
 pub use simulation::MAX_STEPS;
 pub(crate) use values::{check_non_negative, check_rate_per_step};
 

@@ -271,7 +271,7 @@ impl Validator<'_> {
     ) -> Result<ValueSpec> {
         match port {
             Port::Voltage => Ok(self.value_spec(w, &[Dimension::Voltage], field, None)?.0),
-            // Glial ports are validated in `richer` and never reach here.
+            // Glial ports are validated in `glial` and never reach here.
             Port::CurrentExc | Port::CurrentInh | Port::Glia | Port::Sic => {
                 self.as_drive(w, field, r_m, None)
             }
