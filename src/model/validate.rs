@@ -29,18 +29,18 @@ mod background;
 mod connect;
 mod event_pace;
 mod fixed;
+mod glial;
 mod params;
 mod plasticity;
 mod projection;
 mod record;
-mod glial;
 mod scale;
 mod simulation;
 mod stimulus;
 mod values;
 
-pub use params::{ModelParams, Params};
 pub(crate) use glial::check_range;
+pub use params::{ModelParams, Params};
 pub use simulation::MAX_STEPS;
 pub(crate) use values::{check_non_negative, check_rate_per_step};
 

@@ -348,3 +348,84 @@ fn plasticity_on_a_tripartite_projection() {
     assert!(text != GOOD);
     assert_fails(&text, &["projection[0].plasticity", "glial or graded"]);
 }
+
+/// A spike source firing at 1 ms onto one `cond_lif` neuron; `{synapse}` is
+/// replaced by the projection's weight, receptor or synapse lines.
+const CONDUCTANCE: &str = r#"[simulation]
+dt = "0.1 ms"
+duration = "3 ms"
+
+[[population]]
+name = "s"
+size = 1
+model = "spike_source"
+params = { spikes = [["1 ms"]] }
+
+[[population]]
+name = "c"
+size = 1
+model = "cond_lif"
+
+[[projection]]
+from = "s"
+to = "c"
+connect = "all_to_all"
+{synapse}
+
+[[record]]
+population = "c"
+variables = ["g_ex", "g_in"]
+"#;
+
+fn conductance_model(synapse: &str) -> String {
+    CONDUCTANCE.replace("{synapse}", synapse)
+}
+
+#[test]
+fn excitatory_conductance_weights_must_not_be_negative() {
+    assert_fails(
+        &conductance_model("weight = \"-6 nS\"\nreceptor = \"exc\""),
+        &["projection[0].weight", "must not be negative"],
+    );
+    // A normal distribution can draw below zero unless its `min` says not.
+    assert_fails(
+        &conductance_model(
+            "weight = { normal = { mean = \"6 nS\", std = \"2 nS\" } }\nreceptor = \"exc\"",
+        ),
+        &["projection[0].weight", "must not be negative"],
+    );
+    assert_fails(
+        &conductance_model("weight = \"6 nS\"\nsynapse = \"current\""),
+        &["projection[0].synapse", "without synaptic current"],
+    );
+    assert_fails(
+        &conductance_model("weight = \"6 mV\""),
+        &["projection[0].weight", "conductance"],
+    );
+}
+
+/// The spike (grid point 10) arrives one step later: the conductance the
+/// receptor names jumps by the weight's magnitude at grid point 11, the
+/// other stays closed.
+#[test]
+fn a_conductance_weight_lands_in_its_receptor_with_its_magnitude() {
+    for (synapse, open, closed) in [
+        ("weight = \"6 nS\"\nreceptor = \"exc\"", "g_ex", "g_in"),
+        ("weight = \"6 nS\"\nreceptor = \"inh\"", "g_in", "g_ex"),
+        ("weight = \"-6 nS\"", "g_in", "g_ex"),
+    ] {
+        let o = run(
+            &["run", "--no-plots"],
+            &conductance_model(synapse),
+            "model.toml",
+        );
+        assert_eq!(o.code, Some(0), "{synapse}: {}", o.stderr);
+        let r = spikesim::io::hdf5::read_results(&o.out).unwrap();
+        let g = &r.state_of("c", open).unwrap().values;
+        assert!(g[..11].iter().all(|&x| x == 0.0), "{synapse}: {g:?}");
+        assert!((g[11] - 6e-9).abs() < 1e-15, "{synapse}: {}", g[11]);
+        assert!(g[12] < g[11] && g[12] > 0.0, "{synapse}: decays");
+        let other = &r.state_of("c", closed).unwrap().values;
+        assert!(other.iter().all(|&x| x == 0.0), "{synapse}");
+    }
+}

@@ -53,6 +53,16 @@ impl Validator<'_> {
             &p.connect,
             &field("connect"),
         )?;
+        if let ConnectRule::List(syns) = &rule
+            && port == Port::ConductanceExc
+            && let Some(s) = syns.iter().find(|s| s.weight.is_some_and(|w| w < 0.0))
+        {
+            return Err(self.err(
+                span_of(&p.connect),
+                &field("connect"),
+                format!("synapse {} -> {}: {NEGATIVE_CONDUCTANCE}", s.pre, s.post),
+            ));
+        }
         let plasticity = match &p.plasticity {
             None => None,
             Some(raw_rule) => {
@@ -152,7 +162,13 @@ impl Validator<'_> {
             }
         }
         match &p.weight {
-            Some(w) => self.weight(w, port, r_m, &field("weight")),
+            Some(w) => {
+                let spec = self.weight(w, port, r_m, &field("weight"))?;
+                if port == Port::ConductanceExc && !never_negative(&spec) {
+                    return Err(self.err(span_of(w), &field("weight"), NEGATIVE_CONDUCTANCE));
+                }
+                Ok(spec)
+            }
             None if listed_weight_dim.is_some() => Ok(ValueSpec::Constant(0.0)),
             None => Err(self.err(
                 Some(raw.span()),
@@ -328,4 +344,20 @@ pub(super) fn check_total_without_autapses(
         ));
     }
     Ok(())
+}
+
+/// Why an excitatory conductance weight is refused.
+const NEGATIVE_CONDUCTANCE: &str = "an excitatory conductance weight must not be negative (a \
+     conductance only opens; for inhibition use receptor = \"inh\", or a negative weight without \
+     `receptor`, whose magnitude the inhibitory conductance takes)";
+
+/// Whether no value `spec` can give is negative; a normal distribution
+/// needs a `min` of at least 0.
+fn never_negative(spec: &ValueSpec) -> bool {
+    match spec {
+        ValueSpec::Constant(v) => *v >= 0.0,
+        ValueSpec::Array(a) => a.iter().all(|v| *v >= 0.0),
+        ValueSpec::Uniform { low, .. } => *low >= 0.0,
+        ValueSpec::Normal { min, .. } => *min >= 0.0,
+    }
 }
