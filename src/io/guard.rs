@@ -120,6 +120,32 @@ pub(crate) fn guarded<T: Wire>(
     }
 }
 
+/// Starts `command` without this process's open files. libhdf5 opens files
+/// without close-on-exec, so a child would otherwise inherit, and hold for
+/// its whole life, the advisory lock of every HDF5 file open here when it
+/// started, and the next open of such a file here would fail with EAGAIN.
+pub(crate) fn without_inherited_files(command: &mut Command) -> &mut Command {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: `sysconf` is called here, in the parent; the closure runs
+        // in the child between fork and exec and only calls fcntl(2), which
+        // is async-signal-safe. Marking a descriptor close-on-exec changes
+        // nothing before exec: stdin, stdout and stderr (0-2) are kept, and
+        // the standard library's own exec-error pipe is close-on-exec already.
+        let highest = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(3, 65_536) as i32;
+        unsafe {
+            command.pre_exec(move || {
+                for fd in 3..highest {
+                    libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                }
+                Ok(())
+            });
+        }
+    }
+    command
+}
+
 fn read_in_child<T: Wire>(program: &Path, path: &Path, request: Request) -> Result<T, IoError> {
     // What needs no libhdf5 is answered here, with the usual error kinds.
     let size = super::error::regular_file(path)?.len();
@@ -129,7 +155,7 @@ fn read_in_child<T: Wire>(program: &Path, path: &Path, request: Request) -> Resu
         what: request.what(),
         detail,
     };
-    let mut child = Command::new(program)
+    let mut child = without_inherited_files(&mut Command::new(program))
         .arg(CHILD_ARG)
         .args(request.args())
         .arg(path)

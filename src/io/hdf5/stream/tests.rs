@@ -8,6 +8,7 @@ use rand_pcg::Pcg64;
 
 use super::*;
 use crate::io::hdf5::{read_results, write_results};
+use std::process::Command;
 
 const DT: f64 = 1e-4;
 
@@ -480,7 +481,13 @@ fn writer_child() {
 /// Writers killed with SIGKILL at random moments while appending, flushing
 /// or resuming; each next one resumes from the last flushed positions. The
 /// file finished at the end reads back as the uninterrupted run.
+///
+/// `make test` runs it alone: a child is forked with copies of whatever
+/// HDF5 files the tests beside it hold open at that moment (libhdf5 sets no
+/// close-on-exec), and until its exec those copies keep the files' advisory
+/// locks, so another test's next open of its own file fails with EAGAIN.
 #[test]
+#[ignore = "run alone by make test (see the doc comment)"]
 fn killed_writers_resume_to_the_same_datasets() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("run.h5");
@@ -488,7 +495,7 @@ fn killed_writers_resume_to_the_same_datasets() {
     let mut rng = Pcg64::seed_from_u64(2026);
     let mut progress = Vec::new();
     for round in 0..24 {
-        let mut child = std::process::Command::new(&exe)
+        let mut child = crate::io::guard::without_inherited_files(&mut Command::new(&exe))
             .args(["--exact", "io::hdf5::stream::tests::writer_child"])
             .args(["--ignored", "--nocapture", "--test-threads", "1"])
             .env(WRITER, dir.path())
