@@ -23,7 +23,6 @@ BELOW_LEARN = ("engine", "model", "neuron", "synapse", "plasticity")
 NAMED_VARIANTS = {
     "model/validate/glial.rs": "tripartite and slow-inward-current synapses are the astrocyte's and the Levy-Baxter neuron's own synapse kinds",
     "model/validate/stimulus.rs": "a Poisson stimulus is built as a poisson population",
-    "model/validate.rs": "a Poisson stimulus is built as a poisson population",
 }
 VARIANT = re.compile(r"NeuronKind::([A-Z]\w*)")
 

@@ -29,13 +29,13 @@ impl NeuronModel for SpikeList {
         let spikes = match (params.get("spikes"), params.get("file")) {
             (Some(_), None) => params.spike_lists("spikes", size)?,
             (None, Some(_)) => {
-                params.file("file")?;
+                let path = params.file("file")?.expect("present");
                 let group = params
                     .string("group")?
                     .map_or_else(|| "/".to_string(), |g| g.into_inner());
-                let spikes = params.spike_file("file", &group)?;
+                let spikes = params.spike_file("file", &path, &group)?;
                 if let Some((_, n)) = spikes.iter().find(|(_, n)| *n >= size) {
-                    return Err(params.file_error(
+                    return Err(params.error(
                         "file",
                         format!("neuron {n} is out of range for a population of {size}"),
                     ));

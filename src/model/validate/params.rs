@@ -3,8 +3,7 @@
 //! and the field. Each model's `parse` (in its file under `src/neuron/`)
 //! works through this and nothing else of the validator.
 
-use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use toml::{Spanned, Value};
 
@@ -13,7 +12,7 @@ use crate::io::stimuli;
 use crate::model::error::ModelError;
 use crate::model::schema::ValueMap;
 use crate::model::spec::{Piecewise, ValueSpec};
-use crate::model::units::{Dimension, MAX_MAGNITUDE, MIN_MAGNITUDE, in_range};
+use crate::model::units::Dimension;
 
 /// A population's two tables as a model sees them.
 pub struct ModelParams<'v, 'a> {
@@ -53,16 +52,6 @@ impl<'v, 'a> Params<'v, 'a> {
     /// An error located at `key` (or at nothing, when it is absent).
     pub fn error(&self, key: &str, msg: impl Into<String>) -> ModelError {
         let span = self.map.get(key).map(|v| v.span());
-        self.validator.err(span, &self.field(key), msg)
-    }
-
-    /// An error located at where `key` is written, if it is.
-    fn error_at(
-        &self,
-        span: Option<Range<usize>>,
-        key: &str,
-        msg: impl Into<String>,
-    ) -> ModelError {
         self.validator.err(span, &self.field(key), msg)
     }
 
@@ -169,11 +158,6 @@ impl<'v, 'a> Params<'v, 'a> {
         }
     }
 
-    /// An error about the file named at `key`, located there.
-    pub fn file_error(&self, key: &str, msg: impl Into<String>) -> ModelError {
-        self.error_at(self.get(key).and_then(span_of), key, msg)
-    }
-
     /// A current given in amperes (needs `r_m`) or as the voltage `r_m * i`.
     pub fn drive(&self, key: &str, r_m: Option<f64>, len: Option<usize>) -> Result<ValueSpec> {
         match self.get(key) {
@@ -185,13 +169,8 @@ impl<'v, 'a> Params<'v, 'a> {
     /// A current times `r_m` is a voltage the membrane adds; each factor
     /// in range does not make their product so.
     pub fn drive_in_range(&self, key: &str, drive: ValueSpec) -> Result<ValueSpec> {
-        if drive.all(in_range) {
-            return Ok(drive);
-        }
-        Err(self.error(
-            key,
-            format!("times the membrane resistance `r_m` this is a drive beyond ±{MAX_MAGNITUDE:e} V (or below {MIN_MAGNITUDE:e} V): out of the range a model can hold"),
-        ))
+        let span = self.get(key).and_then(span_of);
+        self.validator.drive_in_range(drive, span, &self.field(key))
     }
 
     /// `[[t0, t1, …], …]`: one array of times per neuron of `size`, as
@@ -224,10 +203,10 @@ impl<'v, 'a> Params<'v, 'a> {
         Ok(spikes)
     }
 
-    /// The spike times of an HDF5 or CSV file named at `key`.
-    pub fn spike_file(&self, key: &str, group: &str) -> Result<Vec<(f64, u32)>> {
-        let path = self.file(key)?.expect("asked for a present key");
-        stimuli::read_spike_times(&path, group).map_err(|e| self.file_error(key, e))
+    /// The spike times of the HDF5 or CSV file at `path`, which `key` names
+    /// (errors are located there).
+    pub fn spike_file(&self, key: &str, path: &Path, group: &str) -> Result<Vec<(f64, u32)>> {
+        stimuli::read_spike_times(path, group).map_err(|e| self.error(key, e))
     }
 
     /// A piecewise-constant course of `column` (dimension `dim`) from the
