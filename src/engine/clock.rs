@@ -720,19 +720,17 @@ fn zero_delay_layers(net: &Network) -> Option<Layers> {
 
 /// A spike at grid point 0 (a source's spike at time 0) has no step to
 /// arrive in through a zero-delay projection: refused, rather than moved
-/// to another grid point. Checked on copies of the slices that could emit
-/// one, so that nothing is consumed.
-fn refuse_initial_zero_delay_spikes(net: &Network, layers: &Layers) -> Result<(), MemoryError> {
+/// to another grid point. The slices with zero-delay projections are asked
+/// for their spikes of grid point 0 here; when they have none, asking
+/// again at the start of the run gives none either.
+fn refuse_initial_zero_delay_spikes(net: &mut Network, layers: &Layers) -> Result<(), MemoryError> {
     let mut fired = Vec::new();
-    for slice in net.workers.iter().flat_map(|w| &w.slices) {
+    for slice in net.workers.iter_mut().flat_map(|w| &mut w.slices) {
         let Some(&j) = layers.now[slice.population].first() else {
             continue;
         };
         fired.clear();
-        slice
-            .neuron
-            .split(0, slice.len())
-            .initial_spikes(&mut fired);
+        slice.neuron.initial_spikes(&mut fired);
         if let Some(&i) = fired.first() {
             return Err(MemoryError(format!(
                 "population `{}` neuron {} spikes at time 0, and projection `{}` has a zero delay: a zero-delay spike arrives in the step it is emitted in, and none ends at time 0. Move the spike to a time of at least dt, or give the projection a delay",
