@@ -9,6 +9,7 @@ pub mod check;
 pub mod error;
 pub mod file;
 pub mod graph;
+pub mod import;
 
 pub use check::{NodeShapes, Shapes};
 pub use error::NirError;

@@ -20,6 +20,7 @@ mod lif_analytic;
 mod membrane_options;
 mod meta_neuron;
 mod microcircuit;
+mod nir_import;
 mod non_finite;
 mod plasticity;
 mod reproducibility;
