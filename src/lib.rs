@@ -10,6 +10,7 @@ pub mod io;
 pub mod learn;
 pub mod model;
 pub mod neuron;
+pub mod nir;
 pub mod plasticity;
 pub mod plot;
 pub mod synapse;
