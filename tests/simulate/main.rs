@@ -19,6 +19,7 @@ mod hdf5_layout;
 mod lif_analytic;
 mod meta_neuron;
 mod microcircuit;
+mod nir_import;
 mod nir_reference;
 mod non_finite;
 mod plasticity;
