@@ -8,7 +8,8 @@
 //! spike of update n at time (n+1) dt) and membranes equal within 1e-9 of
 //! the graph's threshold scale at every recorded grid point. The references
 //! round each synapse's weight to f32 as spikesim stores it (make_graphs.py
-//! checks that this rounding changes no spike and moves v by < 1e-6).
+//! checks that this rounding changes no spike and moves v by < 1e-6). The
+//! first case of each graph also runs on two threads: bit-identical results.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -284,6 +285,51 @@ fn check_graph(graph: &str) {
             assert!(samples >= r.steps - 1, "{what}: `{pop}`: {samples} samples");
         }
         assert!(compared_spikes > 0, "{what}: no spikes compared");
+        if case_index == 0 {
+            same_on_two_threads(&r, dir.path(), &file, &what);
+        }
+    }
+}
+
+/// The imported model run again on two threads gives the same spikes and
+/// membranes, bit for bit (zero-delay layers settled across threads).
+fn same_on_two_threads(r: &Reference, dir: &Path, one: &hdf5::File, what: &str) {
+    let two = dir.join("results_2_threads.h5");
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let args = [
+        os("run"),
+        dir.join("model.toml").into_os_string(),
+        os("--no-plots"),
+        os("--threads"),
+        os("2"),
+        os("--out"),
+        two.clone().into_os_string(),
+    ];
+    spikesim(
+        &args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>(),
+        what,
+    );
+    let two = hdf5::File::open(&two).unwrap();
+    for name in &r.nodes {
+        let pop = population(name);
+        for path in [
+            format!("spikes/{pop}/steps"),
+            format!("spikes/{pop}/senders"),
+        ] {
+            if let Ok(a) = one.dataset(&path) {
+                let a: Vec<u64> = a.read_raw().unwrap();
+                let b: Vec<u64> = two.dataset(&path).unwrap().read_raw().unwrap();
+                assert_eq!(a, b, "{what}: {path} on 1 and 2 threads");
+            }
+        }
+        let path = format!("state/{pop}/v");
+        let a: Vec<f64> = one.dataset(&path).unwrap().read_raw().unwrap();
+        let b: Vec<f64> = two.dataset(&path).unwrap().read_raw().unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert!(
+            bits(&a) == bits(&b),
+            "{what}: {path} differs between 1 and 2 threads"
+        );
     }
 }
 
