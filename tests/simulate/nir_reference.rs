@@ -362,3 +362,8 @@ fn nir_cuba_lif_layers_match_the_reference() {
 fn nir_threshold_if_li_and_i_match_the_reference() {
     check_graph("threshold_if_li");
 }
+
+#[test]
+fn nir_braille_like_recurrent_cuba_network_matches_the_reference() {
+    check_graph("braille_like");
+}
