@@ -402,14 +402,19 @@ fn run_worker(
     while run.k < shared.steps && run.k < until && votes == vote::NONE {
         let k = run.k;
         let end = k.saturating_add(shared.epoch).min(shared.steps);
+        let turn = Turn {
+            w,
+            exchange,
+            plastic: &plastic,
+            by_layer: &by_layer,
+        };
         advance(
             worker,
             run,
             shared,
-            (&plastic, &by_layer),
+            &turn,
             (k, end),
             (&mut fired, &mut outbox),
-            (w, exchange),
             progress,
         );
         if shared.layers.is_some() {
@@ -445,23 +450,22 @@ fn run_worker(
 /// zero-delay projections exchanged and delivered after each layer that
 /// has some), their spikes are recorded and queued in `outbox` for the
 /// exchange at the end of the epoch.
-#[allow(clippy::too_many_arguments)]
 fn advance(
     worker: &mut Worker,
     run: &mut WorkerRun,
     shared: &Shared,
-    (plastic, by_layer): (&[Vec<(usize, usize)>], &[Vec<usize>]),
+    turn: &Turn,
     (k, end): (u64, u64),
     (fired, outbox): (&mut Vec<u32>, &mut Vec<Spike>),
-    (w, exchange): (usize, &dyn Exchange),
     progress: &mut dyn FnMut(u64),
 ) {
     let report_every = (shared.steps / 200).max(1);
     let (mut now, mut all) = (Vec::new(), Vec::new());
     for step in k..end {
-        for (layer, slices) in by_layer.iter().enumerate() {
+        for (layer, slices) in turn.by_layer.iter().enumerate() {
             for &si in slices {
-                settle(worker, si, run, shared, &plastic[si], step, fired, outbox);
+                let plastic = &turn.plastic[si];
+                settle(worker, si, run, shared, plastic, step, (fired, outbox));
                 if let Some(layers) = shared.layers {
                     let slice = &worker.slices[si];
                     if !layers.now[slice.population].is_empty() {
@@ -473,7 +477,8 @@ fn advance(
                 && layers.sends[layer]
             {
                 run.epoch += 1;
-                exchange.exchange(w, run.epoch, &mut now, &mut all, vote::NONE);
+                turn.exchange
+                    .exchange(turn.w, run.epoch, &mut now, &mut all, vote::NONE);
                 run.synaptic_events += deliver(worker, &all, shared.projections, &layers.now);
             }
         }
@@ -497,7 +502,6 @@ fn advance(
 /// Step `step → step + 1` of slice `si`: plastic and background inputs
 /// arrive, the neurons settle; their spikes (left in `fired`) are recorded
 /// and queued in `outbox`.
-#[allow(clippy::too_many_arguments)]
 fn settle(
     worker: &mut Worker,
     si: usize,
@@ -505,8 +509,7 @@ fn settle(
     shared: &Shared,
     plastic: &[(usize, usize)],
     step: u64,
-    fired: &mut Vec<u32>,
-    outbox: &mut Vec<Spike>,
+    (fired, outbox): (&mut Vec<u32>, &mut Vec<Spike>),
 ) {
     let t = (step + 1) as f64 * shared.dt;
     let slice = &mut worker.slices[si];
@@ -542,6 +545,17 @@ fn queue(slice: &Slice, grid: u64, fired: &[u32], outbox: &mut Vec<Spike>) {
         neuron: slice.offset + i,
         value: 1.0,
     }));
+}
+
+/// What a worker keeps through its epochs: who it is, its exchange, its
+/// slices' plastic parts and its slices by layer.
+struct Turn<'a> {
+    w: usize,
+    exchange: &'a dyn Exchange,
+    /// Per slice, its plastic parts `(projection, part)`.
+    plastic: &'a [Vec<(usize, usize)>],
+    /// Slice indices per layer (one layer without zero-delay projections).
+    by_layer: &'a [Vec<usize>],
 }
 
 /// Record a slice's spikes of grid point `grid` and queue them for exchange.
