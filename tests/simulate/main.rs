@@ -21,6 +21,7 @@ mod membrane_options;
 mod meta_neuron;
 mod microcircuit;
 mod nir_import;
+mod nir_reference;
 mod non_finite;
 mod plasticity;
 mod reproducibility;
