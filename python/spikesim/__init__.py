@@ -78,10 +78,17 @@ def _overrides(set: Optional[Mapping[str, Any]] = None, **options: Any) -> List[
 
 
 def _toml_value(value: Any) -> str:
+    """A TOML inline value: JSON's strings, numbers, booleans and arrays
+    are TOML's too; dicts become inline tables."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + items + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return json.dumps(value)
 
 
@@ -382,7 +389,8 @@ class Results:
     def to_hdf5(self, path: PathLike) -> None:
         """Write a results file with ``spikesim run``'s layout (written
         beside, then moved into place); :func:`read` and the CLI's ``plot``,
-        ``info`` and ``compare`` read it."""
+        ``info`` and ``compare`` read it. Makes the folder if needed."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         _native.write_results(os.fspath(path), self._data)
 
     def plot_raster(self, populations: Optional[Iterable[str]] = None, **kwargs: Any) -> Any:
