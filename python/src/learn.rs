@@ -32,8 +32,9 @@ fn reporter(report: &Option<Py<PyAny>>) -> impl FnMut(&str) + '_ {
 /// `threads` checked as `--threads` is.
 fn threads_option(threads: Option<usize>) -> Result<(), Error> {
     match threads {
-        Some(t) => memory::thread_limit(t as u64)
-            .map_err(|e| Error::Usage(format!("threads: {e}"))),
+        Some(t) => {
+            memory::thread_limit(t as u64).map_err(|e| Error::Usage(format!("threads: {e}")))
+        }
         None => Ok(()),
     }
 }
@@ -124,7 +125,10 @@ pub fn continual(
         exp.base.ignore_memory_limit = ignore_memory_limit;
         if let Some(seeds) = seeds {
             if seeds.is_empty() {
-                return Err(to_py(py, Error::Usage("seeds: name at least one seed".into())));
+                return Err(to_py(
+                    py,
+                    Error::Usage("seeds: name at least one seed".into()),
+                ));
             }
             exp.spec.seeds = seeds;
         }

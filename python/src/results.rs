@@ -175,10 +175,7 @@ pub fn results_from_py(d: &Bound<'_, PyDict>) -> PyResult<Results> {
         let steps: Vec<u64> = vector(&s, "steps")?;
         let times: Vec<f64> = vector(&s, "times")?;
         // Grid times are not stored as explicit times (as the reader does).
-        let on_grid = times
-            .iter()
-            .zip(&steps)
-            .all(|(&t, &k)| t == k as f64 * dt);
+        let on_grid = times.iter().zip(&steps).all(|(&t, &k)| t == k as f64 * dt);
         spikes.push(SpikeTrains {
             population: item(&s, "population")?,
             size: item(&s, "size")?,
