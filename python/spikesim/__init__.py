@@ -207,7 +207,12 @@ class Model:
         """What ``spikesim check`` says of the model (it was validated when
         loaded): a summary with the memory estimate. Raises
         :class:`MemoryLimitError` when the run would not fit, unless
-        ``ignore_memory_limit``."""
+        ``ignore_memory_limit``.
+
+        The command line's ``spikesim check``:
+
+        {cli}
+        """
         return self._native.check(ignore_memory_limit)
 
     def memory_estimate(self, threads: Optional[int] = None) -> MemoryEstimate:
@@ -238,6 +243,11 @@ class Model:
         ``results`` hold the run so far. Raises :class:`ModelError` for a
         bad override, :class:`MemoryLimitError`, :class:`SimulationError`
         (a state became NaN or infinite; ``results`` up to there).
+
+        The command line's ``spikesim run`` (see :func:`load` for which
+        option is which argument here):
+
+        {cli}
         """
         model = self
         if threads is not None or engine is not None or seed is not None:
@@ -269,7 +279,13 @@ def load(
     issued as Python warnings. Raises :class:`ModelError` (``.file``,
     ``.line``, ``.field``).
 
-    The command line's options of ``spikesim run``:
+    What the options of ``spikesim run`` below are from Python: ``--set``,
+    ``--seed``, ``--threads`` are ``set=``, ``seed=``, ``threads=`` here
+    (or of :meth:`Model.run` / :meth:`Model.with_set`);
+    ``--ignore-memory-limit`` is ``run(ignore_memory_limit=True)``;
+    ``--out`` is :meth:`Results.to_hdf5`; plots are
+    :meth:`Results.plot_raster` / :meth:`Results.plot_potential`;
+    checkpoints, ``--resume`` and ``--buffer`` are the command line's only.
 
     {cli}
     """
@@ -524,16 +540,18 @@ def compare(a: Union["Results", PathLike], b: Union["Results", PathLike]) -> Lis
 def _share_cli_help() -> None:
     """Fill the ``{cli}`` of the docstrings with the CLI's option help,
     rendered from the same definitions as ``spikesim COMMAND --help``."""
-    for function, command in (
-        (load, "run"),
-        (train, "train"),
-        (continual, "continual"),
-        (quantize, "quantize"),
+    for function, command, indent in (
+        (load, "run", 4),
+        (Model.run, "run", 8),
+        (Model.check, "check", 8),
+        (train, "train", 4),
+        (continual, "continual", 4),
+        (quantize, "quantize", 4),
     ):
         if function.__doc__ is None:  # python -OO
             continue
         text = _native.cli_help(command)
-        indented = "\n    ".join(text.rstrip().splitlines())
+        indented = ("\n" + " " * indent).join(text.rstrip().splitlines())
         function.__doc__ = function.__doc__.replace("{cli}", indented)
 
 
