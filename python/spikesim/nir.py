@@ -73,16 +73,18 @@ def load(
         raise UsageError(f"discretisation: expected one of {', '.join(DISCRETISATIONS)}, got {discretisation!r}")
     if reset not in RESETS:
         raise UsageError(f"reset: expected one of {', '.join(RESETS)}, got {reset!r}")
+    dt_text = _quantity(dt, "dt")
+    duration_text = None if duration is None else _quantity(duration, "duration")
     nir_import = _native_or_missing("nir_import")
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="spikesim-nir-")) / (Path(path).stem + ".toml")
     nir_import(
         os.fspath(path),
         os.fspath(out),
-        _quantity(dt, "dt"),
+        dt_text,
         discretisation,
         reset,
-        None if duration is None else _quantity(duration, "duration"),
+        duration_text,
         None if input is None else os.fspath(input),
         record_v,
     )

@@ -12,6 +12,8 @@ mod errors;
 mod help;
 mod learn;
 mod model;
+#[cfg(feature = "nir")]
+mod nir;
 mod results;
 
 use pyo3::prelude::*;
@@ -30,6 +32,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(learn::compare_files, m)?)?;
     m.add_function(wrap_pyfunction!(learn::compare_results, m)?)?;
     m.add_function(wrap_pyfunction!(help::cli_help, m)?)?;
+    #[cfg(feature = "nir")]
+    {
+        m.add_function(wrap_pyfunction!(nir::nir_import, m)?)?;
+        m.add_function(wrap_pyfunction!(nir::nir_export, m)?)?;
+    }
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
