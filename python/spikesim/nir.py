@@ -66,6 +66,10 @@ def load(
     CSV (``neuron,step``) driving the graph's Input. The model file (and
     the files beside it) go to ``out``, by default into a new temporary
     folder. Raises :class:`spikesim.NirError` naming the node and field.
+
+    The command line's ``spikesim nir import``:
+
+    {cli}
     """
     from . import load as load_model
 
@@ -109,3 +113,18 @@ def save(model: Any, path: PathLike) -> None:
     else:
         source = Path(model)
     nir_export(os.fspath(source), os.fspath(path))
+
+
+def _share_cli_help() -> None:
+    """The ``{cli}`` of load's docstring: ``spikesim nir import --help``,
+    rendered from the CLI's own definitions (when this build has NIR)."""
+    if load.__doc__ is None:
+        return
+    try:
+        text = _native.cli_help("nir import")
+    except ValueError:
+        text = "(not in this build)"
+    load.__doc__ = load.__doc__.replace("{cli}", "\n    ".join(text.rstrip().splitlines()))
+
+
+_share_cli_help()

@@ -5,7 +5,7 @@ use clap::{Args, Command};
 use pyo3::prelude::*;
 
 /// The `--help` text of the options of `spikesim COMMAND` (run, check,
-/// train, continual, quantize).
+/// train, continual, quantize; `nir import` with the feature `nir`).
 #[pyfunction]
 pub fn cli_help(command: &str) -> PyResult<String> {
     let base = Command::new("spikesim")
@@ -18,6 +18,8 @@ pub fn cli_help(command: &str) -> PyResult<String> {
         "train" => spikesim::cli::train::TrainArgs::augment_args(base),
         "continual" => spikesim::cli::continual::ContinualArgs::augment_args(base),
         "quantize" => spikesim::cli::quantize::QuantizeArgs::augment_args(base),
+        #[cfg(feature = "nir")]
+        "nir import" => spikesim::cli::nir::ImportArgs::augment_args(base),
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "no command `{other}`"
