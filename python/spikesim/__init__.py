@@ -236,8 +236,10 @@ class Model:
 
         ``threads`` (0 = all cores), ``engine`` (``"clock"`` or
         ``"event"``) and ``seed`` override ``[simulation]``. ``progress``:
-        True draws a bar (tqdm's if installed; in a terminal or Jupyter),
-        False none, or a callable ``progress(steps_done, steps_total)``.
+        True draws a bar (tqdm's if installed) in a terminal or Jupyter
+        (none when stderr is a pipe or a file, as with the CLI), False
+        none, or a callable ``progress(steps_done, steps_total)`` (such as
+        ``spikesim._progress.TextBar(total, dt, stream)``).
         The GIL is released while the simulation runs. Ctrl-C stops it at
         the next epoch boundary and raises :class:`RunInterrupted` whose
         ``results`` hold the run so far. Raises :class:`ModelError` for a

@@ -61,14 +61,29 @@ class TqdmBar:
         self.bar.close()
 
 
+def interactive() -> bool:
+    """Whether a bar would be seen: stderr is a terminal, or this runs in a
+    Jupyter kernel (whose output area redraws carriage returns). Like the
+    command line's bar, none in logs and pipes."""
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def make(progress: Any, total: int, dt: float) -> tuple[Optional[Callable[[int, int], None]], Callable[[], None]]:
     """The callback ``(done, total)`` and the closing action for the
-    ``progress`` argument of ``run``: True (a bar), False/None (nothing),
-    or a callable of the user's (called as is)."""
+    ``progress`` argument of ``run``: True (a bar where one is seen, see
+    :func:`interactive`), False/None (nothing), or a callable of the
+    user's (called as is, e.g. a :class:`TextBar` on a stream of yours)."""
     if progress is None or progress is False:
         return None, lambda: None
     if callable(progress) and progress is not True:
         return progress, lambda: None
+    if not interactive():
+        return None, lambda: None
     try:
         from tqdm.auto import tqdm  # type: ignore[import-not-found]
     except ImportError:

@@ -144,10 +144,19 @@ def test_progress_callback_counts_up_to_the_total() -> None:
     assert dones[-1] == 3000
 
 
-def test_progress_bar_is_drawn_on_stderr(capfd) -> None:
-    spikesim.load("models/single_lif.toml").run(progress=True)
-    err = capfd.readouterr().err
-    assert "100%" in err and "simulated" in err
+def test_progress_bar_text(capfd) -> None:
+    import io
+
+    from spikesim import _progress
+
+    model = spikesim.load("models/single_lif.toml")
+    stream = io.StringIO()
+    model.run(progress=_progress.TextBar(model.simulation["steps"], model.simulation["dt"], stream))
+    drawn = stream.getvalue().split("\r")
+    assert drawn[-1].startswith("[" + "#" * 30 + "] 100%  0.200 s simulated")
+    # progress=True draws nothing into a pipe (pytest's), as the CLI.
+    model.run(progress=True)
+    assert capfd.readouterr().err == ""
 
 
 def test_a_failing_progress_callback_stops_the_run() -> None:
@@ -204,3 +213,16 @@ def test_memory_limit_refused() -> None:
         big.check()
     with pytest.raises(spikesim.MemoryLimitError):
         big.run(progress=False)
+
+
+def test_progress_bar_in_jupyter(monkeypatch, capsys) -> None:
+    """In a Jupyter kernel (ipykernel loaded, stderr not a terminal) the
+    bar is drawn with carriage returns, which the output area redraws."""
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # the package's own bar
+    spikesim.load("models/single_lif.toml").run(progress=True)
+    err = capsys.readouterr().err
+    assert "\r[" in err and "100%  0.200 s simulated" in err
