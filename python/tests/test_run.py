@@ -226,3 +226,19 @@ def test_progress_bar_in_jupyter(monkeypatch, capsys) -> None:
     spikesim.load("models/single_lif.toml").run(progress=True)
     err = capsys.readouterr().err
     assert "\r[" in err and "100%  0.200 s simulated" in err
+
+
+def test_weights_of_a_plastic_projection_equal_the_cli(cli: str, tmp_path) -> None:
+    """models/stdp_song2000.toml for 5 s: the weight snapshots through
+    `Model.run` and through `spikesim run`, value for value, within
+    STDP's bounds [w_min, w_max] = [0, 2 mV]."""
+    theirs = cli_results(cli, "models/stdp_song2000.toml", tmp_path / "cli.h5", 'simulation.duration="5 s"')
+    ours = spikesim.load("models/stdp_song2000.toml", set={"simulation.duration": "5 s"}).run(progress=False)
+    assert ours.projections == theirs.projections == ["stdp"]
+    times, pre, post, w = ours.weights("stdp")
+    assert w.shape == (len(times), len(pre)) and len(pre) == 1000
+    assert set(post.tolist()) == {0}
+    assert w.min() >= 0.0 and w.max() <= 2e-3
+    assert not np.array_equal(w[0], w[-1]), "STDP changed no weight in 5 s"
+    for a, b in zip(ours.weights("stdp"), theirs.weights("stdp")):
+        np.testing.assert_array_equal(a, b)
