@@ -1,15 +1,18 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make run    build, simulate models/cuba.toml, write results/cuba.h5 and its plots
 #   make test   the test suite CI runs (Rust tests, MPI runs of 2 to 4 ranks,
-#               the build without MPI, and the notebooks), about 3 minutes of
-#               test time on 2 cores (10 for .ci/run from a clean clone)
+#               the build without MPI, the Python package's wheel and its
+#               pytest suite, and the notebooks), about 3 minutes of test time
+#               on 2 cores (10 for .ci/run from a clean clone)
 #   make experiments   the full experiments behind the README's tables (over an
 #               hour on 2 cores); writes docs/experiments/*.md
 
 VENV ?= .venv
 PYTHON ?= python3
 
-.PHONY: run test experiments deps venv check clean
+WHEELS := target/wheels
+
+.PHONY: run test experiments deps venv wheel check clean
 
 deps:
 	./scripts/system-deps.sh
@@ -25,13 +28,22 @@ $(VENV)/.ready: notebooks/requirements.txt
 
 venv: deps $(VENV)/.ready
 
-test: deps venv
+# The Python package (python/, PyO3 + maturin) built as a wheel for the
+# venv's Python and installed there; it shares the workspace's target/.
+wheel: venv
+	rm -f $(WHEELS)/spikesim-*.whl
+	$(VENV)/bin/maturin build --release --quiet -m python/Cargo.toml -i $(VENV)/bin/python -o $(WHEELS)
+	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(WHEELS)/spikesim-*.whl
+
+test: deps venv wheel
 	cargo test --release --features mpi
 	# Alone, because its children are forked with copies of the HDF5 files
 	# of the tests that would run beside it (see the test's comment).
 	cargo test --release --features mpi --lib killed_writers -- --ignored --exact io::hdf5::stream::tests::killed_writers_resume_to_the_same_datasets
 	# The build without MPI: launched by mpirun it says how to build with it.
 	cargo test --release --test inputs without_mpi
+	# The Python API against closed forms and the CLI's results files.
+	SPIKESIM_BIN=$(abspath target/release/spikesim) $(VENV)/bin/python -m pytest -q python/tests
 	SPIKESIM_PYTHON=$(abspath $(VENV))/bin/python cargo test --release --test notebook -- --ignored
 
 experiments: deps venv
@@ -54,6 +66,7 @@ check:
 	$(PYTHON) scripts/check_layers.py
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --features experiments,mpi -- -D warnings
+	cargo clippy -p spikesim-python --all-targets -- -D warnings
 	# The plain build (no MPI) must keep building too.
 	cargo check --all-targets
 
