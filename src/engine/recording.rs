@@ -35,13 +35,18 @@ pub fn slice_recorders(
         .enumerate()
         .filter(|(_, r)| r.population == population)
         .map(|(i, r)| {
-            let neurons: Vec<u32> = r.neurons.clone().unwrap_or_else(|| range.clone().collect());
-            let (columns, local): (Vec<usize>, Vec<u32>) = neurons
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| range.contains(n))
-                .map(|(c, &n)| (c, n - offset))
-                .unzip();
+            // A column is the neuron's place in the whole record: its index
+            // in the list, or in the population when the record names none
+            // (not in this slice, which starts at `offset`).
+            let (columns, local): (Vec<usize>, Vec<u32>) = match &r.neurons {
+                Some(list) => list
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| range.contains(n))
+                    .map(|(c, &n)| (c, n - offset))
+                    .unzip(),
+                None => range.clone().map(|n| (n as usize, n - offset)).unzip(),
+            };
             let values = (0..r.variables.len())
                 .map(|_| try_with_capacity(0, RECORDINGS))
                 .collect::<Result<_, _>>()?;
