@@ -109,7 +109,16 @@ variables = ["v"]
 /// then decays as `exp(-t / tau_m)`.
 #[test]
 fn a_zero_delay_chain_fires_every_layer_in_the_source_step() {
-    let results = common::simulate(&chain("clock"));
+    // One population per worker on 3 threads: the layers' spikes cross workers.
+    for threads in [1, 3] {
+        chain_fires_every_layer_in_the_source_step(threads);
+    }
+}
+
+fn chain_fires_every_layer_in_the_source_step(threads: u32) {
+    let mut spec = common::spec(&chain("clock"));
+    spec.simulation.threads = threads;
+    let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
     let source = [10u64, 30, 55];
     for layer in ["src", "a", "b", "c"] {
         assert_eq!(results.spikes_of(layer).unwrap().steps, source, "{layer}");
@@ -304,6 +313,23 @@ fn the_event_engine_refuses_zero_delays_naming_the_clock_engine() {
     );
 }
 
+/// A spec switched to the event engine after validation (as a library
+/// caller could) is refused by the engine itself.
+#[test]
+fn the_event_engine_refuses_a_zero_delay_network_it_is_handed() {
+    let mut spec = common::spec(&chain("clock"));
+    spec.simulation.engine = spikesim::model::spec::EngineKind::Event;
+    let mut net = spikesim::engine::network::Network::build(&spec);
+    let err = match spikesim::engine::event::EventRun::new(&mut net, &spec) {
+        Ok(_) => panic!("a zero-delay network is refused by the event engine"),
+        Err(e) => e.to_string(),
+    };
+    assert_mentions(
+        &err,
+        &["projection `b->c` has a zero delay", "engine = \"clock\""],
+    );
+}
+
 #[test]
 fn plastic_and_drawn_zero_delays_are_refused() {
     let plastic = chain("clock").replacen(
@@ -339,6 +365,72 @@ fn a_source_spike_at_time_zero_through_a_zero_delay_is_refused() {
         &[
             "population `src` neuron 0 spikes at time 0",
             "projection `src->a` has a zero delay",
+        ],
+    );
+}
+
+/// A fixed-point chain: a pattern, three LIF layers joined by zero-delay
+/// projections (listed against their order), and a last layer behind the
+/// chip's one-step pipeline. `du = dv = 4095` clear `u` and `v` every step,
+/// so `u` is exactly the step's input `a_in << 6` = 320, above the
+/// threshold `4 << 6`.
+fn fixed_chain(threads: u32) -> String {
+    let lif = "model = \"lif\"\nparams = { du = 4095, dv = 4095, vth = 4 }";
+    let link = |from: &str, to: &str, zero: bool| {
+        let delay = if zero { "delay = \"0 ms\"\n" } else { "" };
+        format!(
+            "\n[[projection]]\nfrom = \"{from}\"\nto = \"{to}\"\nconnect = \"all_to_all\"\nweight = 5\n{delay}"
+        )
+    };
+    let mut text = format!(
+        "[simulation]\narithmetic = \"fixed\"\nsteps = 8\nthreads = {threads}\n\n[[population]]\nname = \"in\"\nsize = 1\nmodel = \"spike_pattern\"\npattern = [[0, 1, 0, 1, 0, 0, 0, 0]]\n"
+    );
+    for name in ["c", "b", "a", "late"] {
+        text.push_str(&format!(
+            "\n[[population]]\nname = \"{name}\"\nsize = 1\n{lif}\n"
+        ));
+    }
+    text.push_str(&link("b", "c", true));
+    text.push_str(&link("in", "a", true));
+    text.push_str(&link("a", "b", true));
+    text.push_str(&link("c", "late", false));
+    text.push_str("\n[[record]]\npopulation = \"c\"\nvariables = [\"u\"]\n");
+    text
+}
+
+#[test]
+fn a_fixed_point_zero_delay_chain_fires_every_layer_in_the_pattern_step() {
+    for threads in [1, 2, 3] {
+        let r = common::simulate(&fixed_chain(threads));
+        for layer in ["in", "a", "b", "c"] {
+            assert_eq!(
+                r.spikes_of(layer).unwrap().steps,
+                vec![2, 4],
+                "{layer}, {threads} threads"
+            );
+        }
+        assert_eq!(r.spikes_of("late").unwrap().steps, vec![3, 5]);
+        let u = r.state_of("c", "u").unwrap().column(0);
+        assert_eq!(u, vec![0.0, 320.0, 0.0, 320.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+}
+
+#[test]
+fn fixed_point_delays_other_than_zero_and_zero_delay_cycles_are_refused() {
+    let text = fixed_chain(1);
+    let err = error_of(&text.replacen("delay = \"0 ms\"", "delay = \"1 ms\"", 1));
+    assert_mentions(
+        &err,
+        &["projection[0].delay", "one-step pipeline", "\"0 ms\""],
+    );
+    let cycle = format!(
+        "{text}\n[[projection]]\nname = \"back\"\nfrom = \"c\"\nto = \"a\"\nconnect = \"all_to_all\"\nweight = 1\ndelay = \"0 ms\"\n"
+    );
+    assert_mentions(
+        &error_of(&cycle),
+        &[
+            "projection[4].delay",
+            "zero-delay projections form a cycle: `a` -> `b` (projection `a->b`) -> `c` (projection `b->c`) -> `a` (projection `back`)",
         ],
     );
 }

@@ -403,28 +403,50 @@ impl Validator<'_> {
 
 impl Validator<'_> {
     /// Zero-delay projections must not form a cycle: a spike would reach
-    /// its own source within the step it was emitted in. The error names
-    /// the cycle's populations and projections, at the line of the
-    /// projection that closes it (the first found, walking populations and
-    /// projections in file order).
+    /// its own source within the step it was emitted in.
     pub(super) fn zero_delay_cycles(
         &self,
         raw: &RawModel,
         pops: &[PopulationSpec],
         projections: &[ProjectionSpec],
     ) -> Result<()> {
-        let zero: Vec<usize> = (0..raw.projections.len().min(projections.len()))
-            .filter(|&j| may_be_zero(&projections[j]))
+        let names: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
+        let links: Vec<Link> = projections
+            .iter()
+            .take(raw.projections.len())
+            .map(|p| Link {
+                from: p.from,
+                to: p.to,
+                name: &p.name,
+                zero: may_be_zero(p),
+            })
             .collect();
-        let Some(cycle) = zero_delay_cycle(pops.len(), projections, &zero) else {
+        self.no_zero_delay_cycle(raw, &names, &links)
+    }
+
+    /// The error for the first cycle among the zero-delay `links` (one per
+    /// raw projection, in file order), if any: it names the cycle's
+    /// populations and projections, at the line of the projection that
+    /// closes it (walking populations and projections in file order).
+    pub(super) fn no_zero_delay_cycle(
+        &self,
+        raw: &RawModel,
+        populations: &[&str],
+        links: &[Link],
+    ) -> Result<()> {
+        let Some(cycle) = zero_delay_cycle(populations.len(), links) else {
             return Ok(());
         };
         let closing = *cycle.last().expect("a cycle has a projection");
-        let mut path = format!("`{}`", pops[projections[cycle[0]].from].name);
+        let mut path = format!("`{}`", populations[links[cycle[0]].from]);
         for &j in &cycle {
-            let p = &projections[j];
-            write!(path, " -> `{}` (projection `{}`)", pops[p.to].name, p.name)
-                .expect("writing to a String");
+            let l = &links[j];
+            write!(
+                path,
+                " -> `{}` (projection `{}`)",
+                populations[l.to], l.name
+            )
+            .expect("writing to a String");
         }
         let r = raw.projections[closing].get_ref();
         let (span, key) = match &r.delay {
@@ -441,18 +463,23 @@ impl Validator<'_> {
     }
 }
 
-/// The projections (indices into `projections`, in order along the cycle)
-/// of a cycle among the zero-delay projections `zero`, if there is one:
-/// a depth-first walk from each population in order, projections in file
-/// order, stopping at the first projection that leads back onto the path.
-fn zero_delay_cycle(
-    populations: usize,
-    projections: &[ProjectionSpec],
-    zero: &[usize],
-) -> Option<Vec<usize>> {
+/// A projection as the cycle check sees it.
+pub(super) struct Link<'a> {
+    pub from: usize,
+    pub to: usize,
+    pub name: &'a str,
+    /// Some synapse of it may have a zero delay.
+    pub zero: bool,
+}
+
+/// The links (indices, in order along the cycle) of a cycle among the
+/// zero-delay `links`, if there is one: a depth-first walk from each
+/// population in order, links in order, stopping at the first link that
+/// leads back onto the path.
+fn zero_delay_cycle(populations: usize, links: &[Link]) -> Option<Vec<usize>> {
     let mut leaving = vec![Vec::new(); populations];
-    for &j in zero {
-        leaving[projections[j].from].push(j);
+    for (j, l) in links.iter().enumerate().filter(|(_, l)| l.zero) {
+        leaving[l.from].push(j);
     }
     // 0: not seen, 1: on the path, 2: done.
     let mut state = vec![0u8; populations];
@@ -460,8 +487,8 @@ fn zero_delay_cycle(
         if state[root] != 0 {
             continue;
         }
-        // The path: (population, next of its projections to try), and the
-        // projections taken between consecutive entries.
+        // The path: (population, next of its links to try), and the links
+        // taken between consecutive entries.
         let mut path = vec![(root, 0usize)];
         let mut taken: Vec<usize> = Vec::new();
         state[root] = 1;
@@ -473,7 +500,7 @@ fn zero_delay_cycle(
                 continue;
             };
             *next += 1;
-            let to = projections[j].to;
+            let to = links[j].to;
             match state[to] {
                 1 => {
                     // Back onto the path: the cycle starts where `to` stands.
