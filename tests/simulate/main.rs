@@ -17,6 +17,7 @@ mod fixed_point_lava;
 mod grid_in_event;
 mod hdf5_layout;
 mod lif_analytic;
+mod membrane_options;
 mod meta_neuron;
 mod microcircuit;
 mod nir_import;
