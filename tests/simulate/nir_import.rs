@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use spikesim::nir::import::{Discretisation, ImportOptions, import_graph};
+use spikesim::nir::import::{Discretisation, ImportOptions, Recording, import_graph};
 use spikesim::nir::{Graph, Node, Tensor};
 
 fn t(shape: &[usize], data: &[f64]) -> Tensor {
@@ -98,10 +98,16 @@ fn simulate(d: Discretisation) -> spikesim::io::results::Results {
         discretisation: d,
         duration: Some(8.0 * DT),
         input: Some(input),
-        record_v: true,
         ..ImportOptions::new(DT)
     };
-    import_graph(&graph(), Path::new("g.nir"), &opts, &out).unwrap();
+    import_graph(
+        &graph(),
+        Path::new("g.nir"),
+        &opts,
+        Recording::AllNodes,
+        &out,
+    )
+    .unwrap();
     let spec = spikesim::model::load(&out, &[])
         .unwrap_or_else(|e| panic!("{e}\n{}", std::fs::read_to_string(&out).unwrap()));
     spikesim::engine::simulate(&spec, &mut |_, _| {})
