@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
@@ -39,6 +40,13 @@ from ._errors import (
 )
 
 __version__: str = _native.__version__
+
+# HDF5 files from outside (results, datasets, spike files, NIR graphs) are
+# read in a child interpreter, as the command line reads them in a child
+# process: libhdf5 can crash on a damaged file, and that must end the child,
+# never the user's session.
+if sys.executable:
+    _native.guard_reads(sys.executable, ["-m", "spikesim._untrusted"])
 
 __all__ = [
     "Model",

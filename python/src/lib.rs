@@ -32,6 +32,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(learn::compare_files, m)?)?;
     m.add_function(wrap_pyfunction!(learn::compare_results, m)?)?;
     m.add_function(wrap_pyfunction!(help::cli_help, m)?)?;
+    m.add_function(wrap_pyfunction!(guard_reads, m)?)?;
+    m.add_function(wrap_pyfunction!(serve_untrusted, m)?)?;
     #[cfg(feature = "nir")]
     {
         m.add_function(wrap_pyfunction!(nir::nir_import, m)?)?;
@@ -39,4 +41,30 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
+}
+
+/// Read every later HDF5 input (results, datasets, spike files, NIR graphs)
+/// in a child process `program leading... __read-untrusted KIND FILE`, as
+/// the `spikesim` binary does: a file that crashes libhdf5 ends the child,
+/// not the interpreter. The package calls it once, at import, with its own
+/// interpreter and `-m spikesim._untrusted`.
+#[pyfunction]
+fn guard_reads(program: std::path::PathBuf, leading: Vec<String>) {
+    spikesim::io::guard::read_in_child_process_with(
+        program,
+        leading.into_iter().map(Into::into).collect(),
+    );
+}
+
+/// The child's side of [`guard_reads`]: serve the read the arguments after
+/// `__read-untrusted` ask for on standard output; returns the exit status.
+#[pyfunction]
+fn serve_untrusted(args: Vec<String>) -> u8 {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    match args.split_first() {
+        Some((first, rest)) if first == spikesim::io::guard::CHILD_ARG => {
+            spikesim::io::untrusted::serve_child(rest)
+        }
+        _ => 2,
+    }
 }

@@ -115,3 +115,37 @@ print("still alive")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["ModelError", "SpikesimIOError", "ModelError", "still", "alive"]
+
+
+def test_damaged_results_files_are_read_in_a_child(tmp_path) -> None:
+    """Results files are read by a child interpreter (``python -m
+    spikesim._untrusted``), as the command line reads them in a child
+    process: a file cut short or with bytes flipped is an error naming it,
+    and the child's side answers on its own."""
+    good = tmp_path / "good.h5"
+    spikesim.load("models/single_lif.toml").run(progress=False).to_hdf5(good)
+    data = good.read_bytes()
+    child = subprocess.run(
+        [sys.executable, "-m", "spikesim._untrusted", "__read-untrusted", "results", str(good)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr
+    assert len(child.stdout) > 0
+    bad_args = subprocess.run(
+        [sys.executable, "-m", "spikesim._untrusted", "__read-untrusted", "bogus"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert bad_args.returncode == 2
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) // 2])
+    flipped = tmp_path / "flipped.h5"
+    middle = bytearray(data)
+    for i in range(len(middle) // 3, 2 * len(middle) // 3, 7):
+        middle[i] ^= 0xFF
+    flipped.write_bytes(bytes(middle))
+    for damaged in (cut, flipped):
+        with pytest.raises(spikesim.SpikesimIOError) as info:
+            spikesim.read(damaged)
+        assert info.value.path == str(damaged)

@@ -49,12 +49,21 @@ pub const CHILD_ARG: &str = "__read-untrusted";
 /// hang (a positive number).
 pub const TIMEOUT_VAR: &str = "SPIKESIM_READ_TIMEOUT";
 
-static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+/// The program reader children run, and the arguments that come before
+/// [`CHILD_ARG`].
+static PROGRAM: OnceLock<(PathBuf, Vec<OsString>)> = OnceLock::new();
 
 /// Reads every later dataset and results file through `program`, a
 /// `spikesim` binary (see the module documentation). The first call wins.
 pub fn read_in_child_process(program: PathBuf) {
-    let _ = PROGRAM.set(program);
+    let _ = PROGRAM.set((program, Vec::new()));
+}
+
+/// As [`read_in_child_process`], for a program that serves the reads only
+/// after `leading` arguments: the Python package runs its interpreter with
+/// `-m spikesim._untrusted`, which calls [`super::untrusted::serve_child`].
+pub fn read_in_child_process_with(program: PathBuf, leading: Vec<OsString>) {
+    let _ = PROGRAM.set((program, leading));
 }
 
 /// What the child is asked to read.
@@ -121,7 +130,7 @@ pub(crate) fn guarded<T: Wire>(
 ) -> Result<T, IoError> {
     match PROGRAM.get() {
         None => here(),
-        Some(program) => read_in_child(program, path, request),
+        Some((program, leading)) => read_in_child(program, leading, path, request),
     }
 }
 
@@ -151,7 +160,12 @@ pub(crate) fn without_inherited_files(command: &mut Command) -> &mut Command {
     command
 }
 
-fn read_in_child<T: Wire>(program: &Path, path: &Path, request: Request) -> Result<T, IoError> {
+fn read_in_child<T: Wire>(
+    program: &Path,
+    leading: &[OsString],
+    path: &Path,
+    request: Request,
+) -> Result<T, IoError> {
     // What needs no libhdf5 is answered here, with the usual error kinds.
     let size = super::error::regular_file(path)?.len();
     let limit = time_limit(path, size)?;
@@ -161,6 +175,7 @@ fn read_in_child<T: Wire>(program: &Path, path: &Path, request: Request) -> Resu
         detail,
     };
     let mut child = without_inherited_files(&mut Command::new(program))
+        .args(leading)
         .arg(CHILD_ARG)
         .args(request.args())
         .arg(path)

@@ -73,23 +73,27 @@ pub fn serve_if_child() -> Option<std::process::ExitCode> {
     if args.first().map(OsString::as_os_str) != Some(OsStr::new(CHILD_ARG)) {
         return None;
     }
-    let Some((file, request)) = args[1..]
+    Some(std::process::ExitCode::from(serve_child(&args[1..])))
+}
+
+/// Serves the read `KIND [STEPS] FILE` (the arguments after [`CHILD_ARG`])
+/// on standard output; returns the exit status: 0 when the answer was sent
+/// (an error reading the file is an answer too), 2 for arguments that are
+/// not a request, 3 when the parent stopped listening.
+pub fn serve_child(args: &[OsString]) -> u8 {
+    let Some((file, request)) = args
         .split_last()
         .and_then(|(file, rest)| Some((file, Request::parse(rest)?)))
     else {
         eprintln!("{CHILD_ARG}: expected KIND [STEPS] FILE");
-        return Some(std::process::ExitCode::from(2));
+        return 2;
     };
     no_core_dumps();
     let answer = serve(Path::new(file), request);
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let sent = out.write_all(&answer).and_then(|()| out.flush());
-    Some(if sent.is_ok() {
-        std::process::ExitCode::SUCCESS
-    } else {
-        std::process::ExitCode::from(3)
-    })
+    if sent.is_ok() { 0 } else { 3 }
 }
 
 /// A crash in the child is expected and reported; a core file of it, dropped
