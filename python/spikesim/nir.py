@@ -37,16 +37,6 @@ def _quantity(value: Union[str, float], what: str) -> str:
     raise UsageError(f"{what}: expected a time such as \"0.1 ms\" or seconds > 0, got {value!r}")
 
 
-def _native_or_missing(name: str) -> Any:
-    function = getattr(_native, name, None)
-    if function is None:
-        raise NotImplementedError(
-            f"spikesim.nir: this build of spikesim has no `{name}` "
-            "(NIR import/export is not in the library it was built from)"
-        )
-    return function
-
-
 def load(
     path: PathLike,
     dt: Union[str, float],
@@ -79,7 +69,7 @@ def load(
         raise UsageError(f"reset: expected one of {', '.join(RESETS)}, got {reset!r}")
     dt_text = _quantity(dt, "dt")
     duration_text = None if duration is None else _quantity(duration, "duration")
-    nir_import = _native_or_missing("nir_import")
+    nir_import = _native.nir_import
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="spikesim-nir-")) / (Path(path).stem + ".toml")
     nir_import(
@@ -102,7 +92,7 @@ def save(model: Any, path: PathLike) -> None:
     express (e.g. STDP)."""
     from . import Model
 
-    nir_export = _native_or_missing("nir_export")
+    nir_export = _native.nir_export
     if isinstance(model, Model):
         source = model.path
         if not source.is_file():

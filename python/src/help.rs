@@ -18,7 +18,6 @@ pub fn cli_help(command: &str) -> PyResult<String> {
         "train" => spikesim::cli::train::TrainArgs::augment_args(base),
         "continual" => spikesim::cli::continual::ContinualArgs::augment_args(base),
         "quantize" => spikesim::cli::quantize::QuantizeArgs::augment_args(base),
-        #[cfg(feature = "nir")]
         "nir import" => spikesim::cli::nir::ImportArgs::augment_args(base),
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(

@@ -12,7 +12,6 @@ mod errors;
 mod help;
 mod learn;
 mod model;
-#[cfg(feature = "nir")]
 mod nir;
 mod results;
 
@@ -34,11 +33,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(help::cli_help, m)?)?;
     m.add_function(wrap_pyfunction!(guard_reads, m)?)?;
     m.add_function(wrap_pyfunction!(serve_untrusted, m)?)?;
-    #[cfg(feature = "nir")]
-    {
-        m.add_function(wrap_pyfunction!(nir::nir_import, m)?)?;
-        m.add_function(wrap_pyfunction!(nir::nir_export, m)?)?;
-    }
+    m.add_function(wrap_pyfunction!(nir::nir_import, m)?)?;
+    m.add_function(wrap_pyfunction!(nir::nir_export, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -11,7 +11,9 @@ use pyo3::types::PyDict;
 use spikesim::Error;
 use spikesim::model::units::{Dimension, parse_as};
 use spikesim::nir::NirError;
-use spikesim::nir::import::{Discretisation, ImportOptions, ResetMode, import_file};
+use spikesim::nir::import::{
+    Discretisation, ImportOptions, Recording, ResetMode, import_file_recording,
+};
 
 use crate::errors::{exception, guarded, model_error, to_py};
 
@@ -81,10 +83,14 @@ pub fn nir_import(
             },
             duration: duration.map(|d| time(py, d, "duration")).transpose()?,
             input,
-            record_v,
+        };
+        let record = if record_v {
+            Recording::AllNodes
+        } else {
+            Recording::Outputs
         };
         let imported = py
-            .detach(|| import_file(&graph, &opts, &out))
+            .detach(|| import_file_recording(&graph, &opts, record, &out))
             .map_err(|e| nir_error(py, &e))?;
         let d = PyDict::new(py);
         d.set_item("model", &imported.model)?;

@@ -13,10 +13,6 @@ import spikesim
 
 nir = pytest.importorskip("nir")
 
-wired = pytest.mark.skipif(
-    not hasattr(spikesim._native, "nir_import"),
-    reason="this build has no NIR import (spikesim.nir raises NotImplementedError)",
-)
 
 DT, TAU, W, STEPS = 1e-3, 10e-3, 5.0, 10
 
@@ -57,7 +53,6 @@ def euler_reference() -> tuple[list[int], list[float]]:
     return spikes, samples
 
 
-@wired
 def test_load_runs_the_euler_equations(tmp_path: Path) -> None:
     graph = tmp_path / "one.nir"
     one_lif_graph(graph)
@@ -77,7 +72,6 @@ def test_load_runs_the_euler_equations(tmp_path: Path) -> None:
     np.testing.assert_allclose(v[0], expected_v[:STEPS], rtol=0, atol=1e-9)
 
 
-@wired
 def test_save_writes_what_the_nir_package_reads(tmp_path: Path) -> None:
     graph = tmp_path / "one.nir"
     one_lif_graph(graph)
@@ -87,7 +81,6 @@ def test_save_writes_what_the_nir_package_reads(tmp_path: Path) -> None:
     assert any(type(n).__name__ == "LIF" for n in back.nodes.values())
 
 
-@wired
 def test_bad_graph_is_a_nir_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.nir"
     junk.write_bytes(b"not hdf5")
