@@ -50,10 +50,15 @@ fn lif_parameters_make_each_graph_weight_the_jump() {
             1.0,
             "r (1 - e^(-dt/tau))",
         );
-        assert_close(v_leak.data[i], -70e-3, "v_leak");
-        assert_close(v_threshold.data[i], -60e-3, "v_th");
-        assert_close(v_reset.data[i], -72e-3, "v_reset");
+        // Shifted by the initial potential (v_rest): NIR states start at 0.
+        assert_eq!(v_leak.data[i], 0.0);
+        assert_close(v_threshold.data[i], 10e-3, "v_th");
+        assert_close(v_reset.data[i], -2e-3, "v_reset");
     }
+    assert_eq!(
+        g.metadata.get("spikesim.v_offset.a"),
+        Some(&Meta::Number(-70e-3))
+    );
     // input -> a: dense [post][pre] times 6 mV.
     let Some(Node::Linear { weight }) = g.nodes.get("input->a.weight") else {
         panic!("no Linear for input->a");

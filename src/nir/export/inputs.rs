@@ -1,5 +1,6 @@
-//! Spike sources as graph `Input` nodes, and their spikes as the CSV file
-//! spikesim's import reads (`neuron,step`, one row per spike).
+//! Spike sources as graph `Input` nodes, and their spikes as the one CSV
+//! file spikesim's import reads (`neuron,step`, one row per spike; the
+//! Inputs' neurons numbered one after the other in name order).
 //!
 //! A spike source's spike at grid point `k` is written as data step `k`,
 //! which the import plays as a NIR spike at grid point `k + 1`; the paths
@@ -16,20 +17,27 @@ use super::ExportError;
 use crate::io::IoError;
 use crate::model::spec::{ModelSpec, NeuronKind};
 
-/// The spikes of spike source `pop` as `neuron,step` rows, sorted by
+/// The spikes of the spike sources `pops` (population indices, in the
+/// order of their Input nodes' names, which number their neurons one after
+/// the other as spikesim's import does) as `neuron,step` rows, sorted by
 /// step then neuron, at most one per neuron and step; spikes at or after
 /// the end of the run reach nothing and are left out.
-pub fn input_csv(spec: &ModelSpec, pop: usize) -> String {
-    let NeuronKind::SpikeSource(list) = &spec.populations[pop].kind else {
-        return String::new();
-    };
+pub fn input_csv(spec: &ModelSpec, pops: &[usize]) -> String {
     let sim = &spec.simulation;
-    let mut events: Vec<(u64, u32)> = list
-        .spikes
-        .iter()
-        .map(|&(t, n)| ((t / sim.dt).round() as u64, n))
-        .filter(|&(k, _)| k < sim.steps)
-        .collect();
+    let mut events: Vec<(u64, u64)> = Vec::new();
+    let mut offset = 0u64;
+    for &pop in pops {
+        let p = &spec.populations[pop];
+        if let NeuronKind::SpikeSource(list) = &p.kind {
+            events.extend(
+                list.spikes
+                    .iter()
+                    .map(|&(t, n)| ((t / sim.dt).round() as u64, offset + u64::from(n)))
+                    .filter(|&(k, _)| k < sim.steps),
+            );
+        }
+        offset += u64::from(p.size);
+    }
     events.sort_unstable();
     events.dedup();
     let mut text = String::from("neuron,step\n");
@@ -39,13 +47,12 @@ pub fn input_csv(spec: &ModelSpec, pop: usize) -> String {
     text
 }
 
-/// Where the spikes of input `name` go beside the graph `out`:
-/// `GRAPH.NAME.csv`.
-pub fn input_path(out: &Path, name: &str) -> PathBuf {
+/// Where the input spikes go beside the graph `out`: `GRAPH.input.csv`.
+pub fn input_path(out: &Path) -> PathBuf {
     let stem = out
         .file_stem()
         .map_or_else(|| "graph".into(), |s| s.to_string_lossy().into_owned());
-    out.with_file_name(format!("{stem}.{name}.csv"))
+    out.with_file_name(format!("{stem}.input.csv"))
 }
 
 /// Writes `text` beside `path` and moves it into place.

@@ -13,9 +13,10 @@
 //! to read the graph back exactly: `spikesim.dt` (seconds),
 //! `spikesim.discretisation` (`exact`), `spikesim.reset` (`value`),
 //! `spikesim.duration` (seconds), `spikesim.seed`, `spikesim.engine`,
-//! `spikesim.cuba_input` (`jump` when CubaLIF nodes read spikes as Dirac
-//! impulses, see [`neurons`]) and `spikesim.input.NAME` (the spike file of
-//! input `NAME`, beside the graph).
+//! `spikesim.v_offset.POP` (volts: the population's initial potential, by
+//! which its voltages are shifted, see [`neurons`]), `spikesim.cuba_input` (`jump` when CubaLIF nodes read spikes as Dirac
+//! impulses, see [`neurons`]) and `spikesim.input` (the file of the input
+//! spikes, beside the graph).
 //!
 //! The input is a model file or the output directory of `spikesim train`
 //! (its exported `model.toml`).
@@ -53,8 +54,9 @@ pub struct Exported {
     pub graph: PathBuf,
     /// The model file that was exported.
     pub model: PathBuf,
-    /// The spike files of the inputs, by input name.
-    pub inputs: BTreeMap<String, PathBuf>,
+    /// The input spikes (`GRAPH.input.csv`), when the model has spike
+    /// sources.
+    pub input: Option<PathBuf>,
     pub nodes: usize,
     pub edges: usize,
 }
@@ -81,42 +83,45 @@ pub fn model_file(model_or_trained: &Path) -> Result<PathBuf, ExportError> {
 }
 
 /// Exports the model (or trained network) at `model_or_trained` to the NIR
-/// file `out`, with each input's spikes beside it (`GRAPH.INPUT.csv`).
+/// file `out`, with the inputs' spikes beside it (`GRAPH.input.csv`, for
+/// `spikesim nir import --input`).
 /// Nothing is written when the model cannot be exported.
 pub fn export_file(model_or_trained: &Path, out: &Path) -> Result<Exported, ExportError> {
     let model = model_file(model_or_trained)?;
     let spec = crate::model::load(&model, &[])?;
     let (mut graph, spikes) = export_spec(&spec)?;
-    let mut written = BTreeMap::new();
-    for (name, text) in spikes {
-        let path = inputs::input_path(out, &name);
-        let file = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        graph
-            .metadata
-            .insert(format!("spikesim.input.{name}"), Meta::Text(file));
-        inputs::write_beside(&path, &text)?;
-        written.insert(name, path);
-    }
+    let input = match spikes {
+        Some(text) => {
+            let path = inputs::input_path(out);
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            graph
+                .metadata
+                .insert("spikesim.input".into(), Meta::Text(file));
+            inputs::write_beside(&path, &text)?;
+            Some(path)
+        }
+        None => None,
+    };
     crate::nir::write(out, &graph)?;
     Ok(Exported {
         graph: out.to_path_buf(),
         model,
-        inputs: written,
+        input,
         nodes: graph.nodes.len(),
         edges: graph.edges.len(),
     })
 }
 
-/// The graph of a validated model, and the spike files of its inputs (by
-/// input name, CSV text).
-pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, BTreeMap<String, String>), ExportError> {
+/// The graph of a validated model, and the spikes of its inputs (CSV text
+/// for `spikesim nir import --input`) when it has spike sources.
+pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportError> {
     whole_model_is_expressible(spec)?;
     let mut graph = Graph::default();
-    let mut spikes = BTreeMap::new();
     let mut cuba = false;
+    let mut offsets = Vec::new();
     let mut is_input = vec![false; spec.populations.len()];
     for (i, p) in spec.populations.iter().enumerate() {
         let ports: Vec<Port> = spec
@@ -129,13 +134,17 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, BTreeMap<String, String>)
         let node = match export_population(spec, p, &ports)? {
             Pop::Input => {
                 is_input[i] = true;
-                spikes.insert(name.clone(), inputs::input_csv(spec, i));
                 Node::Input {
                     shape: vec![p.size as usize],
                 }
             }
-            Pop::Neuron { node, cuba: c } => {
+            Pop::Neuron {
+                node,
+                cuba: c,
+                v_offset,
+            } => {
                 cuba |= c == Some(CubaInput::Jump);
+                offsets.push((name.clone(), v_offset));
                 for j in spec.projections.iter().filter(|j| j.to == i) {
                     let fits = match node {
                         Node::CubaLIF { .. } => j.port != Port::Voltage,
@@ -239,7 +248,18 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, BTreeMap<String, String>)
         .collect();
 
     add_outputs(spec, &mut graph, &is_input)?;
+    // The Inputs' neurons are numbered in the order of their names.
+    let mut sources: Vec<usize> = (0..spec.populations.len())
+        .filter(|&i| is_input[i])
+        .collect();
+    sources.sort_by_key(|&i| node_name(&spec.populations[i].name));
+    let spikes = (!sources.is_empty()).then(|| inputs::input_csv(spec, &sources));
     graph.metadata = metadata(spec, cuba);
+    for (name, v0) in offsets {
+        graph
+            .metadata
+            .insert(format!("spikesim.v_offset.{name}"), Meta::Number(v0));
+    }
     Ok((graph, spikes))
 }
 

@@ -11,6 +11,13 @@
 //!   `r w_in w / tau_s = w`, spikesim's jump; the graph's metadata says
 //!   `spikesim.cuba_input = "jump"` so that spikesim's import can honour it.
 //!
+//! NIR states start at zero (every importer, spikesim's included, starts
+//! the membrane at 0), so a population's voltages are exported shifted by
+//! its initial potential `v0` (which must be one value): `v_leak = v_rest -
+//! v0`, `v_threshold = v_th - v0`, `v_reset = v_reset - v0`. The dynamics
+//! are those of `v - v0`, so spikes are unchanged; the metadata's
+//! `spikesim.v_offset.POP` gives `v0` back.
+//!
 //! What NIR cannot express (refractory periods, initial states other than
 //! rest, a constant drive, different excitatory and inhibitory synaptic time
 //! constants both in use, random sources, conductances, plasticity) is a
@@ -32,8 +39,13 @@ pub enum CubaInput {
 pub enum Exported {
     /// A spike source: a graph Input.
     Input,
-    /// A neuron population and, for CuBa ones, how they read spikes.
-    Neuron { node: Node, cuba: Option<CubaInput> },
+    /// A neuron population, for CuBa ones how they read spikes, and the
+    /// initial potential its voltages are shifted by.
+    Neuron {
+        node: Node,
+        cuba: Option<CubaInput>,
+        v_offset: f64,
+    },
 }
 
 /// The error for population `p`, located at its `[[population]]`.
@@ -69,22 +81,23 @@ pub fn export_population(
     match &p.kind {
         NeuronKind::SpikeSource(_) => Ok(Exported::Input),
         NeuronKind::Lif(m) => {
-            membrane_is_expressible(spec, p, m)?;
+            let v0 = membrane_is_expressible(spec, p, m)?;
             // r (1 - exp(-dt/tau)) = 1: a graph weight is the jump itself.
             let r = 1.0 / -(-dt / m.tau_m).exp_m1();
             Ok(Exported::Neuron {
                 node: Node::LIF {
                     tau: uniform(n, m.tau_m),
                     r: uniform(n, r),
-                    v_leak: uniform(n, m.v_rest),
-                    v_threshold: uniform(n, m.v_th),
-                    v_reset: uniform(n, m.v_reset),
+                    v_leak: uniform(n, m.v_rest - v0),
+                    v_threshold: uniform(n, m.v_th - v0),
+                    v_reset: uniform(n, m.v_reset - v0),
                 },
                 cuba: None,
+                v_offset: v0,
             })
         }
         NeuronKind::CubaLif(c) => {
-            membrane_is_expressible(spec, p, &c.membrane)?;
+            let v0 = membrane_is_expressible(spec, p, &c.membrane)?;
             for (key, init) in [("i_syn_e", &c.init_syn_e), ("i_syn_i", &c.init_syn_i)] {
                 if *init != ValueSpec::Constant(0.0) {
                     return Err(refuse(
@@ -118,12 +131,13 @@ pub fn export_population(
                     tau_syn: uniform(n, tau_syn),
                     tau_mem: uniform(n, m.tau_m),
                     r: uniform(n, 1.0),
-                    v_leak: uniform(n, m.v_rest),
+                    v_leak: uniform(n, m.v_rest - v0),
                     w_in: uniform(n, tau_syn),
-                    v_threshold: uniform(n, m.v_th),
-                    v_reset: uniform(n, m.v_reset),
+                    v_threshold: uniform(n, m.v_th - v0),
+                    v_reset: uniform(n, m.v_reset - v0),
                 },
                 cuba: Some(CubaInput::Jump),
+                v_offset: v0,
             })
         }
         NeuronKind::Poisson(_) => Err(refuse(
@@ -155,13 +169,14 @@ pub fn export_population(
     }
 }
 
-/// The membrane features NIR's LIF lacks: a refractory period, a start
-/// away from rest, a constant drive.
+/// The membrane features NIR's LIF lacks: a refractory period, initial
+/// potentials that differ between neurons, a constant drive. Returns the
+/// initial potential.
 fn membrane_is_expressible(
     spec: &ModelSpec,
     p: &PopulationSpec,
     m: &MembraneParams,
-) -> Result<(), ExportError> {
+) -> Result<f64, ExportError> {
     if m.t_ref != 0.0 {
         return Err(refuse(
             spec,
@@ -173,21 +188,23 @@ fn membrane_is_expressible(
             ),
         ));
     }
-    if m.init_v != ValueSpec::Constant(m.v_rest) {
+    let ValueSpec::Constant(v0) = m.init_v else {
         return Err(refuse(
             spec,
             p,
             "init.v",
-            "NIR has no initial state: the membrane must start at v_rest".into(),
+            "NIR states start at zero: every neuron of a population must start at one potential \
+             (the export shifts the population's voltages by it)"
+                .into(),
         ));
-    }
+    };
     if m.init_drive != ValueSpec::Constant(0.0) {
         return Err(refuse(
             spec,
             p,
             "params.i_e",
-            "NIR can hold a constant drive only as a shift of the resting potential (v_leak), \
-             where importers also start the membrane"
+            "NIR can hold a constant drive only as an Affine bias of an incoming path, which \
+             this export does not write yet"
                 .into(),
         ));
     }
@@ -199,5 +216,5 @@ fn membrane_is_expressible(
             "background Poisson input is random, which a NIR graph cannot hold".into(),
         ));
     }
-    Ok(())
+    Ok(v0)
 }
