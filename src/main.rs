@@ -10,6 +10,7 @@ use spikesim::Error;
 use spikesim::cli::check::CheckArgs;
 use spikesim::cli::continual::ContinualArgs;
 use spikesim::cli::dataset::DatasetCommand;
+use spikesim::cli::nir::NirCommand;
 use spikesim::cli::plot::PlotArgs;
 use spikesim::cli::quantize::QuantizeArgs;
 use spikesim::cli::run::RunArgs;
@@ -48,6 +49,9 @@ enum Command {
     /// Inspect spike datasets (SHD HDF5 layout).
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// NIR graphs (Neuromorphic Intermediate Representation) in and out.
+    #[command(subcommand)]
+    Nir(NirCommand),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Dataset(DatasetCommand::Encode(args)) => cli::dataset::encode(args),
         Command::Dataset(DatasetCommand::Synth(args)) => cli::dataset::synth(args),
         Command::Dataset(DatasetCommand::Memory(args)) => cli::dataset::memory(args),
+        Command::Nir(NirCommand::Import(args)) => cli::nir::import(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,7 @@ pub mod continual;
 pub mod dataset;
 pub mod info;
 pub mod model;
+pub mod nir;
 pub mod paths;
 pub mod plot;
 pub mod quantize;

@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod file;
 pub mod graph;
+pub mod import;
 
 pub use check::{NodeShapes, Shapes};
 pub use error::NirError;
