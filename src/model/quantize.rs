@@ -359,6 +359,10 @@ mod tests {
             r_m: None,
             init_v: ValueSpec::Constant(-60e-3),
             init_drive: ValueSpec::Constant(0.0),
+            each: None,
+            reset: crate::neuron::membrane::Reset::Value,
+            spiking: true,
+            leak: true,
         }
     }
 

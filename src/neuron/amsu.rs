@@ -152,7 +152,7 @@ pub struct AmsuLif {
 
 impl AmsuLif {
     pub fn new(p: &AmsuParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
-        let membrane = Membrane::new(&p.membrane, dt);
+        let membrane = Membrane::new(&p.membrane, dt, n);
         let state = membrane.initial_state(&p.membrane, n, rng);
         let group_size = p.group_size as usize;
         Self {

@@ -1,11 +1,17 @@
 //! Leaky integrate-and-fire neuron with delta synapses:
 //! `tau_m dv/dt = (v_rest - v) + r_m (i_e + i_ext)`, synaptic input jumps `v`.
+//! Options (see `MembraneParams::read_options`): per-neuron arrays of
+//! `tau_m`, `v_rest`, `v_reset`, `v_th`; `reset = "subtract"`;
+//! `spiking = false`; `leak = false` (`tau_m dv/dt = drive + r_m i_ext`,
+//! an integrator); `drive` (volts). A population with any of them has no
+//! closed form in the event engine, which then steps it on the `dt` grid
+//! exactly as the clock engine does.
 
 use rand_pcg::Pcg64;
 
 use super::cuba_lif::ExactCells;
 use super::membrane::{self, Membrane, MembraneState};
-use super::membrane::{MEMBRANE_PARAMS, MembraneParams};
+use super::membrane::{MEMBRANE_OPTIONS, MEMBRANE_PARAMS, MembraneParams};
 use super::model::{ModelParams, NeuronModel, Quantizable};
 use super::{EventModel, Neuron, Variable};
 use crate::engine::finite::Watch;
@@ -24,9 +30,11 @@ impl NeuronModel for MembraneParams {
     }
 
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
-        r.params.allow(&MEMBRANE_PARAMS)?;
+        let mut allowed = MEMBRANE_PARAMS.to_vec();
+        allowed.extend(MEMBRANE_OPTIONS);
+        r.params.allow(&allowed)?;
         r.init.allow(&["v"])?;
-        MembraneParams::read(r)
+        MembraneParams::read_options(r)
     }
 
     fn recordable(&self) -> &'static [&'static str] {
@@ -62,7 +70,7 @@ impl NeuronModel for MembraneParams {
     }
 
     fn exact_membrane(&self) -> Option<&MembraneParams> {
-        Some(self)
+        self.is_plain().then_some(self)
     }
 
     fn quantizable(&self) -> Option<Quantizable<'_>> {
@@ -75,6 +83,8 @@ impl NeuronModel for MembraneParams {
 }
 
 pub struct Lif {
+    /// Whether the event engine may run it in closed form (`is_plain`).
+    exact: bool,
     membrane: Membrane,
     state: MembraneState,
     watch: Watch,
@@ -82,9 +92,10 @@ pub struct Lif {
 
 impl Lif {
     pub fn new(p: &MembraneParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
-        let membrane = Membrane::new(p, dt);
+        let membrane = Membrane::new(p, dt, n);
         let state = membrane.initial_state(p, n, rng);
         Self {
+            exact: p.is_plain(),
             membrane,
             state,
             watch: Watch::new(dt),
@@ -132,17 +143,21 @@ impl Neuron for Lif {
 
     fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
         Box::new(Self {
-            membrane: self.membrane.clone(),
+            exact: self.exact,
+            membrane: self.membrane.part(offset, len),
             state: self.state.part(offset, len),
             watch: self.watch.part(),
         })
     }
 
     fn threshold(&self) -> Option<f64> {
-        Some(self.membrane.v_th)
+        self.membrane.threshold()
     }
 
     fn event_model(&self) -> Option<Box<dyn EventModel>> {
+        if !self.exact {
+            return None;
+        }
         Some(Box::new(ExactCells::new(&self.membrane, &self.state, None)))
     }
 

@@ -13,12 +13,19 @@ use crate::model::units::Dimension;
 use crate::model::validate::ModelParams;
 use crate::synapse::Arrival;
 
+use super::per_neuron::{self, PerNeuron};
+
 /// Membrane parameters shared by the LIF models, in SI.
+///
+/// With per-neuron arrays (`each`), the scalars `tau_m`, `v_rest`,
+/// `v_reset` and `v_th` hold the population's mean (what the memory
+/// estimate and `[scale]` read); the models read `each`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MembraneParams {
     pub tau_m: f64,
     pub v_rest: f64,
     pub v_reset: f64,
+    /// Infinite for a population that never fires (`spiking = false`).
     pub v_th: f64,
     pub t_ref: f64,
     /// Membrane resistance; `None` when every drive is given as a voltage.
@@ -26,11 +33,38 @@ pub struct MembraneParams {
     pub init_v: ValueSpec,
     /// Constant bias drive as the voltage it adds to the resting potential (`r_m * i_e`).
     pub init_drive: ValueSpec,
+    /// Per-neuron values, when at least one of them differs between neurons.
+    pub each: Option<Box<MembraneArrays>>,
+    pub reset: Reset,
+    pub spiking: bool,
+    /// `false`: `tau_m dv/dt = drive + inputs` (no `v_rest - v` term).
+    pub leak: bool,
+}
+
+/// The membrane parameters that may differ between neurons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembraneArrays {
+    pub tau_m: PerNeuron,
+    pub v_rest: PerNeuron,
+    pub v_reset: PerNeuron,
+    pub v_th: PerNeuron,
+}
+
+/// What a spike does to the potential (in the step it is emitted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reset {
+    /// `v <- v_reset`.
+    Value,
+    /// `v <- v - (v_th - v_reset)`.
+    Subtract,
 }
 
 /// The membrane's keys in `params`.
 pub const MEMBRANE_PARAMS: [&str; 7] =
     ["tau_m", "v_rest", "v_reset", "v_th", "t_ref", "r_m", "i_e"];
+
+/// The keys `lif` and `cuba_lif` take besides the membrane's.
+pub const MEMBRANE_OPTIONS: [&str; 4] = ["reset", "spiking", "leak", "drive"];
 
 /// How many times the reset-to-threshold gap a membrane potential may
 /// reach in magnitude (see `read`).
@@ -38,47 +72,154 @@ const RESOLVED_SPAN: f64 = 1e9;
 
 impl MembraneParams {
     /// `tau_m`, `v_rest`, `v_th` (required), `v_reset` (`v_rest`), `t_ref`
-    /// (0), `r_m`, `i_e` (needs `r_m`); `init.v` (`v_rest`).
+    /// (0), `r_m`, `i_e` (needs `r_m`); `init.v` (`v_rest`). One value per
+    /// population each: the models that share the membrane but not its
+    /// options (AM-SU, escape noise) read it so.
     pub fn read(r: &ModelParams) -> Result<MembraneParams, ModelError> {
+        Self::read_with(r, false)
+    }
+
+    /// As `read`, with the options of `lif` and `cuba_lif`
+    /// ([`MEMBRANE_OPTIONS`]): per-neuron arrays of `tau_m`, `v_rest`,
+    /// `v_reset`, `v_th`; `reset`; `spiking = false` (`v_th` optional);
+    /// `leak = false` (`v_rest` refused, `v_reset` and `init.v` default to
+    /// 0); `drive` (volts, instead of `i_e`).
+    pub fn read_options(r: &ModelParams) -> Result<MembraneParams, ModelError> {
+        Self::read_with(r, true)
+    }
+
+    fn read_with(r: &ModelParams, options: bool) -> Result<MembraneParams, ModelError> {
         let (params, init) = (&r.params, &r.init);
-        let n = Some(r.size as usize);
-        let tau_m = params.positive("tau_m", Dimension::Time)?;
-        let v_rest = params.scalar("v_rest", Dimension::Voltage)?;
-        let v_reset = params.scalar_or("v_reset", Dimension::Voltage, v_rest)?;
-        let v_th = params.scalar("v_th", Dimension::Voltage)?;
+        let size = r.size as usize;
+        let n = Some(size);
+        let (reset, spiking, leak) = if options {
+            let reset = match per_neuron::choice(params, "reset", &["value", "subtract"])? {
+                "value" => Reset::Value,
+                _ => Reset::Subtract,
+            };
+            let spiking = per_neuron::flag(params, "spiking", true)?;
+            let leak = per_neuron::flag(params, "leak", true)?;
+            (reset, spiking, leak)
+        } else {
+            (Reset::Value, true, true)
+        };
+        let each =
+            |key: &str, dim: Dimension, positive: bool| -> Result<Option<PerNeuron>, ModelError> {
+                match (options, positive) {
+                    (true, true) => per_neuron::positive(params, key, dim, size),
+                    (true, false) => per_neuron::read(params, key, dim, size),
+                    (false, true) => params
+                        .get(key)
+                        .map(|_| params.positive(key, dim))
+                        .transpose()
+                        .map(|v| v.map(PerNeuron::Same)),
+                    (false, false) => params
+                        .get(key)
+                        .map(|_| params.scalar(key, dim))
+                        .transpose()
+                        .map(|v| v.map(PerNeuron::Same)),
+                }
+            };
+        let required = |value: Option<PerNeuron>, key: &str, dim: Dimension| {
+            value.ok_or_else(|| {
+                params.error(
+                    key,
+                    format!("missing, expected {dim} such as {}", dim.example()),
+                )
+            })
+        };
+        let tau_m = required(
+            each("tau_m", Dimension::Time, true)?,
+            "tau_m",
+            Dimension::Time,
+        )?;
+        let v_rest = if leak {
+            required(
+                each("v_rest", Dimension::Voltage, false)?,
+                "v_rest",
+                Dimension::Voltage,
+            )?
+        } else {
+            if params.get("v_rest").is_some() {
+                return Err(params.error(
+                    "v_rest",
+                    "a membrane without leak (leak = false) has no resting potential; give v_reset \
+                     and init.v instead",
+                ));
+            }
+            PerNeuron::Same(0.0)
+        };
+        let v_reset = each("v_reset", Dimension::Voltage, false)?.unwrap_or_else(|| v_rest.clone());
+        let v_th = match (spiking, each("v_th", Dimension::Voltage, false)?) {
+            (false, _) => PerNeuron::Same(f64::INFINITY),
+            (true, v) => required(v, "v_th", Dimension::Voltage)?,
+        };
         let t_ref = params.scalar_or("t_ref", Dimension::Time, 0.0)?;
         if t_ref < 0.0 {
             return Err(params.error("t_ref", "must not be negative"));
         }
-        if v_reset >= v_th {
-            return Err(params.error(
-                "v_reset",
-                "must lie below v_th, or the neuron would fire again at once",
-            ));
-        }
-        // The potentials are computed in double precision as offsets from
-        // `v_rest`: once the largest of them is 1e9 times the reset-to-
-        // threshold gap, rounding alone moves the membrane across threshold
-        // (the fuzzer's v_rest of -9.2e15 V fired endlessly at one instant).
-        let gap = v_th - v_reset;
-        for (key, v) in [("v_rest", v_rest), ("v_reset", v_reset), ("v_th", v_th)] {
-            if v.abs() > RESOLVED_SPAN * gap {
+        let located = |i: usize, arrays: bool| {
+            if arrays {
+                format!("neuron {i}: ")
+            } else {
+                String::new()
+            }
+        };
+        if spiking {
+            let arrays = v_reset.varies() || v_th.varies();
+            if let Some((i, _)) = v_reset.first_bad(size, |i, r| !(r >= v_th.at(i))) {
                 return Err(params.error(
-                    key,
+                    "v_reset",
                     format!(
-                        "{v:e} V is more than {RESOLVED_SPAN:e} times the gap between v_reset and \
-                         v_th ({gap:e} V): double precision cannot resolve the threshold there"
+                        "{}must lie below v_th, or the neuron would fire again at once",
+                        located(i, arrays)
                     ),
                 ));
+            }
+            // The potentials are computed in double precision as offsets from
+            // `v_rest`: once the largest of them is 1e9 times the reset-to-
+            // threshold gap, rounding alone moves the membrane across threshold
+            // (the fuzzer's v_rest of -9.2e15 V fired endlessly at one instant).
+            let arrays = arrays || v_rest.varies();
+            for i in 0..if arrays { size } else { 1 } {
+                let gap = v_th.at(i) - v_reset.at(i);
+                for (key, v) in [
+                    ("v_rest", v_rest.at(i)),
+                    ("v_reset", v_reset.at(i)),
+                    ("v_th", v_th.at(i)),
+                ] {
+                    if v.abs() > RESOLVED_SPAN * gap {
+                        return Err(params.error(
+                            key,
+                            format!(
+                                "{}{v:e} V is more than {RESOLVED_SPAN:e} times the gap between v_reset and \
+                                 v_th ({gap:e} V): double precision cannot resolve the threshold there",
+                                located(i, arrays)
+                            ),
+                        ));
+                    }
+                }
             }
         }
         let r_m = match params.get("r_m") {
             Some(_) => Some(params.positive("r_m", Dimension::Resistance)?),
             None => None,
         };
-        let init_drive = match params.value("i_e", &[Dimension::Current], n)? {
-            None => ValueSpec::Constant(0.0),
-            Some((spec, _)) => {
+        let drive = if options {
+            params.value("drive", &[Dimension::Voltage], n)?
+        } else {
+            None
+        };
+        let init_drive = match (params.value("i_e", &[Dimension::Current], n)?, drive) {
+            (Some(_), Some(_)) => {
+                return Err(params.error(
+                    "drive",
+                    "give either `i_e` or `drive` (its voltage r_m i_e), not both",
+                ));
+            }
+            (None, Some((spec, _))) => params.drive_in_range("drive", spec)?,
+            (None, None) => ValueSpec::Constant(0.0),
+            (Some((spec, _)), None) => {
                 let r = r_m.ok_or_else(|| {
                     params.error("i_e", "a current needs the membrane resistance `r_m`")
                 })?;
@@ -86,19 +227,68 @@ impl MembraneParams {
             }
         };
         let init_v = match init.value("v", &[Dimension::Voltage], n)? {
-            None => ValueSpec::Constant(v_rest),
+            None if leak => v_rest.spec(),
+            None => v_reset.spec(),
             Some((spec, _)) => spec,
         };
+        let arrays = [&tau_m, &v_rest, &v_reset, &v_th]
+            .iter()
+            .any(|p| p.varies());
         Ok(MembraneParams {
-            tau_m,
-            v_rest,
-            v_reset,
-            v_th,
+            tau_m: tau_m.mean(),
+            v_rest: v_rest.mean(),
+            v_reset: v_reset.mean(),
+            v_th: v_th.mean(),
             t_ref,
             r_m,
             init_v,
             init_drive,
+            each: arrays.then(|| {
+                Box::new(MembraneArrays {
+                    tau_m,
+                    v_rest,
+                    v_reset,
+                    v_th,
+                })
+            }),
+            reset,
+            spiking,
+            leak,
         })
+    }
+
+    /// Whether the membrane has only today's options (one value per
+    /// population, reset to a value, spiking, leaky): the closed forms of
+    /// the event engine and the fixed-point mapping hold for it.
+    pub fn is_plain(&self) -> bool {
+        self.each.is_none() && self.reset == Reset::Value && self.spiking && self.leak
+    }
+
+    /// The options that make it not plain, as the model-file keys.
+    pub fn options_used(&self) -> Vec<&'static str> {
+        let mut used = Vec::new();
+        if let Some(e) = &self.each {
+            for (key, p) in [
+                ("tau_m", &e.tau_m),
+                ("v_rest", &e.v_rest),
+                ("v_reset", &e.v_reset),
+                ("v_th", &e.v_th),
+            ] {
+                if p.varies() {
+                    used.push(key);
+                }
+            }
+        }
+        if self.reset != Reset::Value {
+            used.push("reset");
+        }
+        if !self.spiking {
+            used.push("spiking");
+        }
+        if !self.leak {
+            used.push("leak");
+        }
+        used
     }
 }
 
@@ -107,6 +297,9 @@ impl MembraneParams {
 pub struct Membrane {
     pub v_rest: f64,
     pub v_reset: f64,
+    /// The threshold; with per-neuron thresholds the lowest (a chunk with a
+    /// potential above it is scanned against each neuron's own), infinite
+    /// for a population that never fires.
     pub v_th: f64,
     pub r_m: Option<f64>,
     /// `exp(-dt / tau_m)`.
@@ -115,6 +308,38 @@ pub struct Membrane {
     pub refractory_steps: u32,
     /// Refractory period in seconds (the event engine does not round it).
     pub t_ref: f64,
+    pub reset: Reset,
+    pub leak: bool,
+    /// Per-neuron constants, when some differ between neurons or the
+    /// membrane has no leak; `None` runs the scalar loops.
+    pub each: Option<EachNeuron>,
+}
+
+/// Per-neuron constants of a membrane, for a slice of its population.
+#[derive(Debug, Clone)]
+pub struct EachNeuron {
+    pub tau_m: Vec<f64>,
+    pub v_rest: Vec<f64>,
+    pub v_reset: Vec<f64>,
+    pub v_th: Vec<f64>,
+    /// `exp(-dt / tau_m)`, 1 without leak.
+    pub decay: Vec<f64>,
+    /// `dt / tau_m`: what a drive of 1 V adds to `v` over a step without leak.
+    pub gain: Vec<f64>,
+}
+
+impl EachNeuron {
+    pub fn part(&self, offset: usize, len: usize) -> Self {
+        use super::part;
+        Self {
+            tau_m: part(&self.tau_m, offset, len),
+            v_rest: part(&self.v_rest, offset, len),
+            v_reset: part(&self.v_reset, offset, len),
+            v_th: part(&self.v_th, offset, len),
+            decay: part(&self.decay, offset, len),
+            gain: part(&self.gain, offset, len),
+        }
+    }
 }
 
 /// Per-neuron membrane state.
@@ -176,16 +401,58 @@ impl MembraneState {
 pub const CHUNK: usize = 64;
 
 impl Membrane {
-    pub fn new(p: &MembraneParams, dt: f64) -> Self {
+    /// The constants of a population of `n` neurons.
+    pub fn new(p: &MembraneParams, dt: f64, n: usize) -> Self {
+        let each = (p.each.is_some() || !p.leak).then(|| {
+            let arrays = p.each.as_deref();
+            let values = |f: fn(&MembraneArrays) -> &PerNeuron, scalar: f64| match arrays {
+                Some(a) => f(a).values(n),
+                None => vec![scalar; n],
+            };
+            let tau_m = values(|a| &a.tau_m, p.tau_m);
+            EachNeuron {
+                v_rest: values(|a| &a.v_rest, p.v_rest),
+                v_reset: values(|a| &a.v_reset, p.v_reset),
+                v_th: values(|a| &a.v_th, p.v_th),
+                decay: tau_m
+                    .iter()
+                    .map(|&t| if p.leak { (-dt / t).exp() } else { 1.0 })
+                    .collect(),
+                gain: tau_m.iter().map(|&t| dt / t).collect(),
+                tau_m,
+            }
+        });
         Self {
             v_rest: p.v_rest,
             v_reset: p.v_reset,
-            v_th: p.v_th,
+            v_th: each.as_ref().map_or(p.v_th, |e| {
+                e.v_th.iter().copied().fold(f64::INFINITY, f64::min)
+            }),
             r_m: p.r_m,
             decay: (-dt / p.tau_m).exp(),
             tau_m: p.tau_m,
             refractory_steps: (p.t_ref / dt).round() as u32,
             t_ref: p.t_ref,
+            reset: p.reset,
+            leak: p.leak,
+            each,
+        }
+    }
+
+    /// The constants of the neurons `offset..offset + len`.
+    pub fn part(&self, offset: usize, len: usize) -> Self {
+        let mut m = self.clone();
+        m.each = self.each.as_ref().map(|e| e.part(offset, len));
+        m
+    }
+
+    /// The resting potential of neuron `i` (0 without leak: `v_inf` is
+    /// then the drive).
+    #[inline(always)]
+    fn rest(&self, i: usize) -> f64 {
+        match &self.each {
+            None => self.v_rest,
+            Some(e) => e.v_rest[i],
         }
     }
 
@@ -193,7 +460,11 @@ impl Membrane {
         let v = rng::draw(&p.init_v, n, rng);
         let bias = rng::draw(&p.init_drive, n, rng);
         let external = vec![0.0; n];
-        let v_inf = bias.iter().map(|b| self.v_rest + b).collect();
+        let v_inf = bias
+            .iter()
+            .enumerate()
+            .map(|(i, b)| self.rest(i) + b)
+            .collect();
         MembraneState {
             v,
             refractory_until: vec![0; n],
@@ -255,6 +526,9 @@ impl Membrane {
     /// Threshold and reset after step `k → k + 1`, in the chunks that may
     /// hold a crossing; spikes come out in increasing neuron order.
     pub fn fire(&self, k: u64, state: &mut MembraneState, spikes: &mut Vec<u32>) {
+        if let Some(e) = &self.each {
+            return self.fire_each(e, k, state, spikes);
+        }
         let n = state.v.len();
         for chunk in 0..state.crossed.len() {
             if !std::mem::take(&mut state.crossed[chunk]) {
@@ -263,10 +537,62 @@ impl Membrane {
             for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
                 if state.v[i] > self.v_th {
                     spikes.push(i as u32);
-                    state.v[i] = self.v_reset;
+                    state.v[i] = match self.reset {
+                        Reset::Value => self.v_reset,
+                        Reset::Subtract => state.v[i] - (self.v_th - self.v_reset),
+                    };
                     state.refractory_until[i] = k + 1 + self.refractory_steps as u64;
                 }
             }
+        }
+    }
+
+    /// `fire` with each neuron's own threshold and reset.
+    fn fire_each(&self, e: &EachNeuron, k: u64, state: &mut MembraneState, spikes: &mut Vec<u32>) {
+        let n = state.v.len();
+        for chunk in 0..state.crossed.len() {
+            if !std::mem::take(&mut state.crossed[chunk]) {
+                continue;
+            }
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
+                if state.v[i] > e.v_th[i] {
+                    spikes.push(i as u32);
+                    state.v[i] = match self.reset {
+                        Reset::Value => e.v_reset[i],
+                        Reset::Subtract => state.v[i] - (e.v_th[i] - e.v_reset[i]),
+                    };
+                    state.refractory_until[i] = k + 1 + self.refractory_steps as u64;
+                }
+            }
+        }
+    }
+
+    /// The threshold for plots: `None` when it differs between neurons or
+    /// the population never fires.
+    pub fn threshold(&self) -> Option<f64> {
+        let uniform = self
+            .each
+            .as_ref()
+            .is_none_or(|e| e.v_th.iter().all(|&t| t == self.v_th));
+        (uniform && self.v_th.is_finite()).then_some(self.v_th)
+    }
+
+    /// The potential of neuron `i` held while refractory.
+    #[inline(always)]
+    pub fn reset_of(&self, i: usize) -> f64 {
+        match &self.each {
+            None => self.v_reset,
+            Some(e) => e.v_reset[i],
+        }
+    }
+
+    /// The free evolution of neuron `i` over one step from `v` towards
+    /// `v_inf` (the drive, without leak). Outside the hot loops.
+    pub fn free(&self, i: usize, v: f64, v_inf: f64) -> f64 {
+        match &self.each {
+            None => v_inf + (v - v_inf) * self.decay,
+            Some(e) if self.leak => v_inf + (v - v_inf) * e.decay[i],
+            Some(e) => v + v_inf * e.gain[i],
         }
     }
 
@@ -282,7 +608,7 @@ impl Membrane {
     /// pending (see `MembraneState::pending_bad`) when `checked`.
     #[inline(always)]
     fn update_v_inf(&self, state: &mut MembraneState, i: usize, checked: bool) {
-        let v_inf = self.v_rest + state.bias[i] + state.external[i] + state.sic[i];
+        let v_inf = self.rest(i) + state.bias[i] + state.external[i] + state.sic[i];
         if !checked || v_inf.is_finite() {
             state.v_inf[i] = v_inf;
             if checked && !state.pending_bad.is_empty() {
@@ -330,7 +656,35 @@ pub fn propagate(m: &Membrane, s: &mut MembraneState, k: u64, watch: &mut Watch)
     if !s.pending_bad.is_empty() {
         note_pending(m, s, (k, watch), |_| 0.0);
     }
-    propagate_lif(m, s, k);
+    match &m.each {
+        None => propagate_lif(m, s, k),
+        Some(e) => propagate_each(m, e, s, k),
+    }
+}
+
+/// `propagate_lif` with per-neuron constants: the leaky membrane relaxes
+/// towards `v_inf` at its own rate, a membrane without leak integrates its
+/// drive (`v_inf`) at `dt / tau_m` per volt.
+fn propagate_each(m: &Membrane, e: &EachNeuron, s: &mut MembraneState, k: u64) {
+    let n = s.v.len();
+    for (chunk, flag) in s.crossed.iter_mut().enumerate() {
+        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+        let mut crossed = false;
+        for i in range {
+            let v_prop = if m.leak {
+                s.v_inf[i] + (s.v[i] - s.v_inf[i]) * e.decay[i]
+            } else {
+                s.v[i] + s.v_inf[i] * e.gain[i]
+            };
+            s.v[i] = if k < s.refractory_until[i] {
+                e.v_reset[i]
+            } else {
+                v_prop
+            };
+            crossed |= s.v[i] > m.v_th;
+        }
+        *flag = crossed;
+    }
 }
 
 /// Propagate every neuron of a LIF membrane over one step; chunks where
@@ -371,7 +725,7 @@ pub fn note_pending(
         if k < s.refractory_until[i] {
             return true;
         }
-        let new = v_inf + (s.v[i] - v_inf) * m.decay + synaptic(i);
+        let new = m.free(i, s.v[i], v_inf) + synaptic(i);
         watch.note_at(i, "v", (new, k + 1), (s.v[i], k));
         false
     });

@@ -335,7 +335,7 @@ impl Meta {
                 escape,
                 delta_u,
             } => {
-                let m = Membrane::new(membrane, sim.dt);
+                let m = Membrane::new(membrane, sim.dt, n);
                 let state = m.initial_state(membrane, n, init_rng);
                 Kind::Escape(Box::new(EscapeCells {
                     noise: EscapeNoise {

@@ -29,11 +29,15 @@ pub mod membrane;
 pub mod meta;
 pub mod model;
 pub mod ode;
+pub mod per_neuron;
 pub mod poisson;
 pub mod registry;
 pub mod spike_pattern;
 pub mod spike_source;
 pub mod trajectory;
+
+#[cfg(test)]
+mod options_tests;
 
 use rand_pcg::Pcg64;
 

@@ -688,6 +688,10 @@ mod tests {
             r_m: None,
             init_v: ValueSpec::Constant(-55e-3),
             init_drive: ValueSpec::Constant(0.0),
+            each: None,
+            reset: crate::neuron::membrane::Reset::Value,
+            spiking: true,
+            leak: true,
         };
         let state = MembraneState {
             v: vec![-55e-3],
@@ -700,7 +704,7 @@ mod tests {
             sic_active: Vec::new(),
             pending_bad: Vec::new(),
         };
-        let membrane = Membrane::new(&params, 1e-4);
+        let membrane = Membrane::new(&params, 1e-4, 1);
         let mut cells = ExactCells::new(&membrane, &state, Some((taus, [&[2e-3], &[-1e-3]])));
         // The reference: (time, v, drives, end of the refractory period).
         let (mut t0, mut v, mut u, mut until) = (0.0, -55e-3, [2e-3, -1e-3], f64::NEG_INFINITY);
@@ -779,6 +783,10 @@ mod tests {
             r_m: None,
             init_v: ValueSpec::Constant(v_rest),
             init_drive: ValueSpec::Constant(0.0),
+            each: None,
+            reset: crate::neuron::membrane::Reset::Value,
+            spiking: true,
+            leak: true,
         };
         let n = 4;
         let state = MembraneState {
@@ -792,7 +800,7 @@ mod tests {
             sic_active: Vec::new(),
             pending_bad: Vec::new(),
         };
-        let membrane = Membrane::new(&params, 1e-4);
+        let membrane = Membrane::new(&params, 1e-4, 1);
         let mut dense = ExactCells::new(&membrane, &state, None);
         let mut sparse = ExactCells::new(&membrane, &state, None);
         let mut probes = (1..40_000).map(|k| k as f64 * 0.5e-6).peekable();
