@@ -11,11 +11,12 @@
 //!
 //! The metadata, informative for other tools, carries what spikesim needs
 //! to read the graph back exactly: `spikesim.dt` (seconds),
-//! `spikesim.discretisation` (`exact`), `spikesim.reset` (`value`),
+//! `spikesim.discretisation` (`exact`), `spikesim.reset` (`value` or
+//! `subtract`, the import's `--reset`),
 //! `spikesim.duration` (seconds), `spikesim.seed`, `spikesim.engine`,
 //! `spikesim.v_offset.POP` (volts: the population's initial potential, by
-//! which its voltages are shifted, see [`neurons`]), `spikesim.cuba_input` (`jump` when CubaLIF nodes read spikes as Dirac
-//! impulses, see [`neurons`]) and `spikesim.input` (the file of the input
+//! which its voltages are shifted, see [`neurons`]), `spikesim.cuba_input` (`forcing`, or `jump` when CubaLIF nodes read
+//! spikes as Dirac impulses, see [`neurons`]) and `spikesim.input` (the file of the input
 //! spikes, beside the graph).
 //!
 //! The input is a model file or the output directory of `spikesim train`
@@ -30,7 +31,8 @@ use std::path::{Path, PathBuf};
 
 use crate::io::IoError;
 use crate::model::ModelError;
-use crate::model::spec::{EngineKind, ModelSpec, Port};
+use crate::model::spec::{EngineKind, ModelSpec, PopulationSpec, Port};
+use crate::neuron::membrane::Reset;
 use crate::nir::{Graph, Meta, NirError, Node, Tensor};
 use neurons::{CubaInput, Exported as Pop, export_population};
 use projections::{closing_edges, node_name, projection_paths};
@@ -120,7 +122,8 @@ pub fn export_file(model_or_trained: &Path, out: &Path) -> Result<Exported, Expo
 pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportError> {
     whole_model_is_expressible(spec)?;
     let mut graph = Graph::default();
-    let mut cuba = false;
+    let mut cuba: Option<(CubaInput, &str)> = None;
+    let mut reset: Option<(Reset, &str)> = None;
     let mut offsets = Vec::new();
     let mut is_input = vec![false; spec.populations.len()];
     for (i, p) in spec.populations.iter().enumerate() {
@@ -141,13 +144,19 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
             Pop::Neuron {
                 node,
                 cuba: c,
+                reset: r,
                 v_offset,
             } => {
-                cuba |= c == Some(CubaInput::Jump);
+                if let Some(c) = c {
+                    agree(spec, p, &mut cuba, c, "params.input", "CuBa input")?;
+                }
+                if let Some(r) = r {
+                    agree(spec, p, &mut reset, r, "params.reset", "reset")?;
+                }
                 offsets.push((name.clone(), v_offset));
                 for j in spec.projections.iter().filter(|j| j.to == i) {
                     let fits = match node {
-                        Node::CubaLIF { .. } => j.port != Port::Voltage,
+                        Node::CubaLIF { .. } | Node::CubaLI { .. } => j.port != Port::Voltage,
                         _ => j.port == Port::Voltage,
                     };
                     if !fits {
@@ -254,7 +263,7 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
         .collect();
     sources.sort_by_key(|&i| node_name(&spec.populations[i].name));
     let spikes = (!sources.is_empty()).then(|| inputs::input_csv(spec, &sources));
-    graph.metadata = metadata(spec, cuba);
+    graph.metadata = metadata(spec, cuba.map(|c| c.0), reset.map_or(Reset::Value, |r| r.0));
     for (name, v0) in offsets {
         graph
             .metadata
@@ -307,13 +316,48 @@ fn add_outputs(spec: &ModelSpec, graph: &mut Graph, is_input: &[bool]) -> Result
     Ok(())
 }
 
-fn metadata(spec: &ModelSpec, cuba: bool) -> BTreeMap<String, Meta> {
+/// One option every population of the graph must share (the import takes
+/// it for the whole graph): `seen` holds the first value and its
+/// population.
+fn agree<'a, T: PartialEq + std::fmt::Debug>(
+    spec: &ModelSpec,
+    p: &'a PopulationSpec,
+    seen: &mut Option<(T, &'a str)>,
+    value: T,
+    field: &str,
+    what: &str,
+) -> Result<(), ExportError> {
+    match seen {
+        None => {
+            *seen = Some((value, &p.name));
+            Ok(())
+        }
+        Some((first, _)) if *first == value => Ok(()),
+        Some((first, other)) => Err(neurons::refuse(
+            spec,
+            p,
+            field,
+            format!(
+                "its {what} ({value:?}) differs from population `{other}`'s ({first:?}); a NIR \
+                 graph is imported with one for the whole graph"
+            ),
+        )),
+    }
+}
+
+fn metadata(spec: &ModelSpec, cuba: Option<CubaInput>, reset: Reset) -> BTreeMap<String, Meta> {
     let sim = &spec.simulation;
     let mut m = BTreeMap::new();
     let text = |s: &str| Meta::Text(s.to_string());
     m.insert("spikesim.dt".into(), Meta::Number(sim.dt));
     m.insert("spikesim.discretisation".into(), text("exact"));
-    m.insert("spikesim.reset".into(), text("value"));
+    m.insert(
+        "spikesim.reset".into(),
+        text(match reset {
+            Reset::Value => "value",
+            Reset::Subtract => "subtract",
+        }),
+    );
     m.insert("spikesim.duration".into(), Meta::Number(sim.duration));
     m.insert("spikesim.seed".into(), Meta::Number(sim.seed as f64));
     m.insert(
@@ -323,8 +367,14 @@ fn metadata(spec: &ModelSpec, cuba: bool) -> BTreeMap<String, Meta> {
             EngineKind::Event => "event",
         }),
     );
-    if cuba {
-        m.insert("spikesim.cuba_input".into(), text(CUBA_JUMP));
+    match cuba {
+        Some(CubaInput::Jump) => {
+            m.insert("spikesim.cuba_input".into(), text(CUBA_JUMP));
+        }
+        Some(CubaInput::Forcing) => {
+            m.insert("spikesim.cuba_input".into(), text("forcing"));
+        }
+        None => {}
     }
     m.insert(
         "spikesim.note".into(),

@@ -26,24 +26,31 @@
 use super::ExportError;
 use crate::model::ModelError;
 use crate::model::spec::{MembraneParams, ModelSpec, NeuronKind, PopulationSpec, Port, ValueSpec};
+use crate::neuron::membrane::Reset;
+use crate::neuron::per_neuron::PerNeuron;
 use crate::nir::{Node, Tensor};
 
 /// How a CuBa population reads incoming spikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CubaInput {
-    /// spikesim's default: a spike jumps the synaptic current.
+    /// spikesim's default: a spike jumps the synaptic current (NIR under a
+    /// Dirac reading of spikes).
     Jump,
+    /// A weight is a constant forcing over the step (NIR's own meaning).
+    Forcing,
 }
 
 /// A population as NIR sees it.
 pub enum Exported {
     /// A spike source: a graph Input.
     Input,
-    /// A neuron population, for CuBa ones how they read spikes, and the
-    /// initial potential its voltages are shifted by.
+    /// A neuron population, for CuBa ones how they read spikes, its reset
+    /// (`None` when it never fires) and the initial potential its voltages
+    /// are shifted by.
     Neuron {
         node: Node,
         cuba: Option<CubaInput>,
+        reset: Option<Reset>,
         v_offset: f64,
     },
 }
@@ -63,11 +70,37 @@ pub fn refuse(spec: &ModelSpec, p: &PopulationSpec, field: &str, message: String
     })
 }
 
-fn uniform(n: usize, x: f64) -> Tensor {
+fn tensor(data: Vec<f64>) -> Tensor {
     Tensor {
-        shape: vec![n],
-        data: vec![x; n],
+        shape: vec![data.len()],
+        data,
     }
+}
+
+fn uniform(n: usize, x: f64) -> Tensor {
+    tensor(vec![x; n])
+}
+
+/// The membrane's per-neuron `tau_m`, `v_rest`, `v_reset`, `v_th`.
+fn membrane_values(m: &MembraneParams, n: usize) -> [Vec<f64>; 4] {
+    match &m.each {
+        Some(e) => [
+            e.tau_m.values(n),
+            e.v_rest.values(n),
+            e.v_reset.values(n),
+            e.v_th.values(n),
+        ],
+        None => [
+            vec![m.tau_m; n],
+            vec![m.v_rest; n],
+            vec![m.v_reset; n],
+            vec![m.v_th; n],
+        ],
+    }
+}
+
+fn shifted(v: &[f64], v0: f64) -> Tensor {
+    tensor(v.iter().map(|x| x - v0).collect())
 }
 
 /// `p`'s node; `ports` are the ports its incoming projections use.
@@ -82,61 +115,132 @@ pub fn export_population(
         NeuronKind::SpikeSource(_) => Ok(Exported::Input),
         NeuronKind::Lif(m) => {
             let v0 = membrane_is_expressible(spec, p, m)?;
-            // r (1 - exp(-dt/tau)) = 1: a graph weight is the jump itself.
-            let r = 1.0 / -(-dt / m.tau_m).exp_m1();
-            Ok(Exported::Neuron {
-                node: Node::LIF {
-                    tau: uniform(n, m.tau_m),
-                    r: uniform(n, r),
-                    v_leak: uniform(n, m.v_rest - v0),
-                    v_threshold: uniform(n, m.v_th - v0),
-                    v_reset: uniform(n, m.v_reset - v0),
+            let [tau, v_rest, v_reset, v_th] = membrane_values(m, n);
+            let node = match (m.leak, m.spiking) {
+                // r (1 - exp(-dt/tau)) = 1: a graph weight is the jump itself.
+                (true, spiking) => {
+                    let r = tensor(tau.iter().map(|t| 1.0 / -(-dt / t).exp_m1()).collect());
+                    let (tau, v_leak) = (tensor(tau), shifted(&v_rest, v0));
+                    if spiking {
+                        Node::LIF {
+                            tau,
+                            r,
+                            v_leak,
+                            v_threshold: shifted(&v_th, v0),
+                            v_reset: shifted(&v_reset, v0),
+                        }
+                    } else {
+                        Node::LI { tau, r, v_leak }
+                    }
+                }
+                // Without leak the jumps add directly; the import's IF/I
+                // jump is r w dt: r = 1/dt.
+                (false, true) => Node::IF {
+                    r: uniform(n, 1.0 / dt),
+                    v_threshold: shifted(&v_th, v0),
+                    v_reset: shifted(&v_reset, v0),
                 },
+                (false, false) => Node::I {
+                    r: uniform(n, 1.0 / dt),
+                },
+            };
+            Ok(Exported::Neuron {
+                node,
                 cuba: None,
+                reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
             })
         }
         NeuronKind::CubaLif(c) => {
-            let v0 = membrane_is_expressible(spec, p, &c.membrane)?;
+            let m = &c.membrane;
+            let v0 = membrane_is_expressible(spec, p, m)?;
+            if !m.leak {
+                return Err(refuse(
+                    spec,
+                    p,
+                    "params.leak",
+                    "NIR's CubaLIF always leaks (it has no leak-free CuBa node)".into(),
+                ));
+            }
+            if c.syn_drive != PerNeuron::Same(0.0) {
+                return Err(refuse(
+                    spec,
+                    p,
+                    "params.syn_drive",
+                    "NIR can hold a constant forcing of the current only as an Affine bias of an \
+                     incoming path, which this export does not write"
+                        .into(),
+                ));
+            }
             for (key, init) in [("i_syn_e", &c.init_syn_e), ("i_syn_i", &c.init_syn_i)] {
                 if *init != ValueSpec::Constant(0.0) {
                     return Err(refuse(
                         spec,
                         p,
                         &format!("init.{key}"),
-                        "NIR has no initial state: the synaptic currents must start at 0".into(),
+                        "NIR states start at zero: the synaptic currents must start at 0".into(),
                     ));
                 }
             }
+            let (tau_e, tau_i) = match &c.syn_each {
+                Some(each) => (each.0.values(n), each.1.values(n)),
+                None => (vec![c.tau_syn_e; n], vec![c.tau_syn_i; n]),
+            };
             let uses = |port| ports.contains(&port);
             let tau_syn = match (uses(Port::CurrentExc), uses(Port::CurrentInh)) {
-                (true, true) if c.tau_syn_e != c.tau_syn_i => {
+                (true, true) if tau_e != tau_i => {
                     return Err(refuse(
                         spec,
                         p,
                         "params.tau_syn_i",
-                        format!(
-                            "NIR's CubaLIF has one synaptic current, but excitatory ({} s) and \
-                             inhibitory ({} s) inputs with different time constants arrive",
-                            c.tau_syn_e, c.tau_syn_i
-                        ),
+                        "NIR's CubaLIF has one synaptic current, but excitatory and inhibitory \
+                         inputs with different time constants arrive"
+                            .into(),
                     ));
                 }
-                (false, true) => c.tau_syn_i,
-                _ => c.tau_syn_e,
+                (false, true) => tau_i,
+                _ => tau_e,
             };
-            let m = &c.membrane;
+            let [tau_m, v_rest, v_reset, v_th] = membrane_values(m, n);
+            let input = match c.input {
+                crate::neuron::cuba_lif::Input::Jump => CubaInput::Jump,
+                crate::neuron::cuba_lif::Input::Forcing => CubaInput::Forcing,
+            };
+            // r = 1 and a forcing weight is the current's level (w_in = 1);
+            // a Dirac spike moves r I by r w_in w / tau_syn (w_in = tau_syn).
+            let w_in = match input {
+                CubaInput::Jump => tensor(tau_syn.clone()),
+                CubaInput::Forcing => uniform(n, 1.0),
+            };
+            let (tau_syn, tau_mem, r, v_leak) = (
+                tensor(tau_syn),
+                tensor(tau_m),
+                uniform(n, 1.0),
+                shifted(&v_rest, v0),
+            );
+            let node = if m.spiking {
+                Node::CubaLIF {
+                    tau_syn,
+                    tau_mem,
+                    r,
+                    v_leak,
+                    w_in,
+                    v_threshold: shifted(&v_th, v0),
+                    v_reset: shifted(&v_reset, v0),
+                }
+            } else {
+                Node::CubaLI {
+                    tau_syn,
+                    tau_mem,
+                    r,
+                    v_leak,
+                    w_in,
+                }
+            };
             Ok(Exported::Neuron {
-                node: Node::CubaLIF {
-                    tau_syn: uniform(n, tau_syn),
-                    tau_mem: uniform(n, m.tau_m),
-                    r: uniform(n, 1.0),
-                    v_leak: uniform(n, m.v_rest - v0),
-                    w_in: uniform(n, tau_syn),
-                    v_threshold: uniform(n, m.v_th - v0),
-                    v_reset: uniform(n, m.v_reset - v0),
-                },
-                cuba: Some(CubaInput::Jump),
+                node,
+                cuba: Some(input),
+                reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
             })
         }
