@@ -70,6 +70,8 @@ pub(crate) enum Request {
     /// Spike times of a `spike_source` population in `group`
     /// ([`super::stimuli::read_spike_times`]).
     SpikeTimes { group: String },
+    /// Every group and dataset of the file ([`super::tree::read_tree`]).
+    Tree,
 }
 
 impl Request {
@@ -80,6 +82,7 @@ impl Request {
             Self::Real { .. } => "real-valued dataset",
             Self::Results => "results file",
             Self::SpikeTimes { .. } => "spike-time file",
+            Self::Tree => "HDF5 file",
         }
     }
 
@@ -89,6 +92,7 @@ impl Request {
             Self::Real { steps } => vec!["real".into(), steps.to_string().into()],
             Self::Results => vec!["results".into()],
             Self::SpikeTimes { group } => vec!["spikes".into(), group.into()],
+            Self::Tree => vec!["tree".into()],
         }
     }
 
@@ -96,6 +100,7 @@ impl Request {
         match args {
             [kind] if kind == "dataset" => Some(Self::Dataset),
             [kind] if kind == "results" => Some(Self::Results),
+            [kind] if kind == "tree" => Some(Self::Tree),
             [kind, steps] if kind == "real" => Some(Self::Real {
                 steps: steps.to_str()?.parse().ok()?,
             }),

@@ -12,6 +12,7 @@ pub mod results;
 pub mod run_file;
 pub mod stimuli;
 pub mod synth;
+pub mod tree;
 pub mod untrusted;
 
 pub use error::IoError;

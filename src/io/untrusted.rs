@@ -14,6 +14,7 @@ use super::encode::RealSamples;
 use super::guard::wire::{Reader, Wire, wire_struct};
 use super::guard::{CHILD_ARG, Request};
 use super::results::{Results, RunInfo, SpikeTrains, StateTrace, WeightTrace};
+use super::tree::{TreeDataset, TreeGroup, TreeValues};
 
 wire_struct! {
     SpikeSample { times, units }
@@ -27,6 +28,41 @@ wire_struct! {
     StateTrace { population, variable, unit, neurons, steps, values, threshold, integer }
     WeightTrace { projection, unit, pre, post, steps, times, values }
     Results { info, spikes, states, weights }
+    TreeGroup { name, groups, datasets }
+    TreeDataset { name, shape, values }
+}
+
+/// Tag 0-3 for the variant, then its contents.
+impl Wire for TreeValues {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Float(v) => {
+                0u8.put(out);
+                v.put(out);
+            }
+            Self::Int(v) => {
+                1u8.put(out);
+                v.iter().map(|&x| x as u64).collect::<Vec<_>>().put(out);
+            }
+            Self::Text(v) => {
+                2u8.put(out);
+                v.put(out);
+            }
+            Self::Other(d) => {
+                3u8.put(out);
+                d.put(out);
+            }
+        }
+    }
+    fn get(r: &mut Reader<'_>) -> Option<Self> {
+        Some(match u8::get(r)? {
+            0 => Self::Float(Wire::get(r)?),
+            1 => Self::Int(Vec::<u64>::get(r)?.into_iter().map(|x| x as i64).collect()),
+            2 => Self::Text(Wire::get(r)?),
+            3 => Self::Other(Wire::get(r)?),
+            _ => return None,
+        })
+    }
 }
 
 /// Serves a read when this process was started as a reader child: returns
@@ -89,6 +125,7 @@ fn serve(path: &Path, request: Request) -> Vec<u8> {
         Request::SpikeTimes { group } => {
             answer(super::stimuli::read_spike_times_here(path, &group))
         }
+        Request::Tree => answer(super::tree::read_tree_here(path)),
     }
 }
 
@@ -114,6 +151,31 @@ fn answer<T: Wire>(result: Result<T, IoError>) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::io::guard::wire::tests::round_trip;
+
+    #[test]
+    fn trees_round_trip_bit_for_bit() {
+        let leaf = |name: &str, values| TreeDataset {
+            name: name.into(),
+            shape: vec![2],
+            values,
+        };
+        round_trip(&TreeGroup {
+            name: "".into(),
+            groups: vec![TreeGroup {
+                name: "lif1.lif".into(),
+                groups: vec![],
+                datasets: vec![leaf(
+                    "tau",
+                    TreeValues::Float(vec![1e-3, f64::MIN_POSITIVE]),
+                )],
+            }],
+            datasets: vec![
+                leaf("shape", TreeValues::Int(vec![-1, i64::MAX])),
+                leaf("edges", TreeValues::Text(vec!["a".into(), "b – ü".into()])),
+                leaf("odd", TreeValues::Other("compound".into())),
+            ],
+        });
+    }
 
     #[test]
     fn datasets_and_results_round_trip_bit_for_bit() {

@@ -12,5 +12,6 @@ mod fixed_point_bad_input;
 mod fuzz_models;
 mod interrupted_files;
 mod memory_limits;
+mod nir_files;
 mod scale;
 mod without_mpi;
