@@ -11,6 +11,11 @@
 //! due; the slice steps (see `neuron` for the update order); its spikes at
 //! grid point `k + 1` are recorded and sent. Spikes at grid point 0 (from
 //! sources) are delivered before the first step.
+//!
+//! Zero-delay projections (see `zero`): the slices settle layer by layer
+//! within each step, the spikes of a layer's zero-delay projections are
+//! exchanged and delivered before the next layer settles, and the epoch is
+//! as long as the shortest of the other delays.
 
 use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, vote};
 use crate::engine::finite;
@@ -19,6 +24,7 @@ use crate::engine::persist::{Persist, PersistError, Snapshot};
 use crate::engine::plastic::{self, at_grid_point, plastic_by_slice, post_spikes};
 use crate::engine::recording::{SliceRecorder, Traces, slice_recorders};
 use crate::engine::segment::{RunError, Segmented, worker_vote};
+use crate::engine::zero::Layers;
 use crate::io::results::{Results, SpikeTrains, StateTrace};
 use crate::model::memory::MemoryError;
 use crate::model::spec::{RecordSpec, WeightRecordSpec};
@@ -93,7 +99,10 @@ struct Shared<'a> {
     epoch: u64,
     populations: &'a [Population],
     projections: &'a [Projection],
+    /// Projections delivered at the end of an epoch, per population: all of
+    /// them, or with zero-delay ones those of `layers.later`.
     outgoing: &'a [Vec<usize>],
+    layers: Option<&'a Layers>,
     check_finite: bool,
 }
 
@@ -161,6 +170,8 @@ pub struct ClockRun<'a> {
     weight_records: &'a [WeightRecordSpec],
     workers: Vec<WorkerRun>,
     epoch: u64,
+    /// The settling order when the model has zero-delay projections.
+    layers: Option<Layers>,
     /// Grid points whose samples were taken before this segment.
     sampled: u64,
 }
@@ -171,13 +182,20 @@ impl<'a> ClockRun<'a> {
         records: &'a [RecordSpec],
         weight_records: &'a [WeightRecordSpec],
     ) -> Result<Self, MemoryError> {
+        let layers = zero_delay_layers(net);
+        // Zero-delay projections are delivered within the step: the other
+        // delays set the epoch.
         let epoch = net
             .projections
             .iter()
             .map(|p| p.min_delay as u64)
+            .filter(|&d| d > 0)
             .min()
             .unwrap_or(net.steps)
             .clamp(1, MAX_EPOCH_STEPS);
+        if let Some(layers) = &layers {
+            refuse_initial_zero_delay_spikes(net, layers)?;
+        }
         finite::switch(&mut net.workers, net.check_finite);
         let workers = net
             .workers
@@ -202,6 +220,7 @@ impl<'a> ClockRun<'a> {
             weight_records,
             workers,
             epoch,
+            layers,
             sampled: 0,
         })
     }
@@ -245,6 +264,7 @@ impl Segmented for ClockRun<'_> {
             snapshot_steps,
             check_finite,
         } = &mut *self.net;
+        let layers = self.layers.as_ref();
         let shared = Shared {
             steps: *steps,
             dt: *dt,
@@ -252,7 +272,8 @@ impl Segmented for ClockRun<'_> {
             epoch: self.epoch,
             populations,
             projections,
-            outgoing,
+            outgoing: layers.map_or(outgoing, |l| &l.later),
+            layers,
             check_finite: *check_finite,
         };
         let budget = budget / workers.len().max(1);
@@ -359,6 +380,10 @@ fn run_worker(
     let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
     let plastic = plastic_by_slice(&worker.parts, worker.slices.len());
     let mut votes = vote::NONE;
+    let by_layer = match shared.layers {
+        Some(layers) => layers.slices_by_layer(worker.slices.iter().map(|s| s.population)),
+        None => vec![(0..worker.slices.len()).collect()],
+    };
 
     if !run.started {
         for (si, slice) in worker.slices.iter_mut().enumerate() {
@@ -367,7 +392,7 @@ fn run_worker(
             emit(slice, si, 0, &fired, shared, &mut run.spikes, &mut outbox);
         }
         exchange.exchange(w, run.epoch, &mut outbox, &mut all, vote::NONE);
-        run.synaptic_events += deliver(worker, &all, shared);
+        run.synaptic_events += deliver(worker, &all, shared.projections, shared.outgoing);
         if shared.steps > 0 {
             begin_step(worker, &mut run.recorders, &mut run.drive_cursor, 0, shared);
         }
@@ -381,11 +406,16 @@ fn run_worker(
             worker,
             run,
             shared,
-            &plastic,
+            (&plastic, &by_layer),
             (k, end),
             (&mut fired, &mut outbox),
+            (w, exchange),
             progress,
         );
+        if shared.layers.is_some() {
+            // Layers settle out of population order within a step.
+            outbox.sort_by(Spike::canonical_cmp);
+        }
         run.epoch += 1;
         let mut mine = worker_vote(stop, run.buffered(worker), budget);
         // A model keeps its last finite state and notes what went bad: the
@@ -394,7 +424,7 @@ fn run_worker(
             mine |= vote::FAULT;
         }
         votes = exchange.exchange(w, run.epoch, &mut outbox, &mut all, mine);
-        run.synaptic_events += deliver(worker, &all, shared);
+        run.synaptic_events += deliver(worker, &all, shared.projections, shared.outgoing);
         run.k = end;
     }
     if run.k >= shared.steps {
@@ -411,42 +441,41 @@ fn run_worker(
 }
 
 /// Grid steps `k..end` of a worker's slices: plastic and background inputs
-/// arrive, neurons settle, their spikes are recorded and queued in `outbox`
-/// for the exchange at the end of the epoch.
+/// arrive, neurons settle (layer by layer, `by_layer`, the spikes of
+/// zero-delay projections exchanged and delivered after each layer that
+/// has some), their spikes are recorded and queued in `outbox` for the
+/// exchange at the end of the epoch.
+#[allow(clippy::too_many_arguments)]
 fn advance(
     worker: &mut Worker,
     run: &mut WorkerRun,
     shared: &Shared,
-    plastic: &[Vec<(usize, usize)>],
+    (plastic, by_layer): (&[Vec<(usize, usize)>], &[Vec<usize>]),
     (k, end): (u64, u64),
     (fired, outbox): (&mut Vec<u32>, &mut Vec<Spike>),
+    (w, exchange): (usize, &dyn Exchange),
     progress: &mut dyn FnMut(u64),
 ) {
     let report_every = (shared.steps / 200).max(1);
+    let (mut now, mut all) = (Vec::new(), Vec::new());
     for step in k..end {
-        let t = (step + 1) as f64 * shared.dt;
-        for (si, slice) in worker.slices.iter_mut().enumerate() {
-            fired.clear();
-            for &(j, pi) in &plastic[si] {
-                let part = &mut worker.parts[j][pi];
-                let slot = slice.inputs[shared.projections[j].port].slot_mut(step + 1);
-                if let Some(p) = part.plastic.as_mut() {
-                    p.arrive(step + 1, t, &part.synapses, slot);
+        for (layer, slices) in by_layer.iter().enumerate() {
+            for &si in slices {
+                settle(worker, si, run, shared, &plastic[si], step, fired, outbox);
+                if let Some(layers) = shared.layers {
+                    let slice = &worker.slices[si];
+                    if !layers.now[slice.population].is_empty() {
+                        queue(slice, step + 1, fired, &mut now);
+                    }
                 }
             }
-            if let Some(b) = slice.background.as_mut() {
-                b.add(slice.inputs[b.port].slot_mut(step + 1));
+            if let Some(layers) = shared.layers
+                && layers.sends[layer]
+            {
+                run.epoch += 1;
+                exchange.exchange(w, run.epoch, &mut now, &mut all, vote::NONE);
+                run.synaptic_events += deliver(worker, &all, shared.projections, &layers.now);
             }
-            slice.neuron.settle(step, &slice.inputs, fired);
-            if !plastic[si].is_empty() {
-                post_spikes(&mut worker.parts, &plastic[si], fired, t);
-            }
-            slice
-                .inputs
-                .iter_mut()
-                .for_each(|ring| ring.clear(step + 1));
-            emit(slice, si, step + 1, fired, shared, &mut run.spikes, outbox);
-            emit_graded(slice, step + 1, shared, outbox);
         }
         // The last step's successor is begun before the exchange below:
         // it needs no input, so it fills the time spent waiting there.
@@ -465,6 +494,56 @@ fn advance(
     }
 }
 
+/// Step `step → step + 1` of slice `si`: plastic and background inputs
+/// arrive, the neurons settle; their spikes (left in `fired`) are recorded
+/// and queued in `outbox`.
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    worker: &mut Worker,
+    si: usize,
+    run: &mut WorkerRun,
+    shared: &Shared,
+    plastic: &[(usize, usize)],
+    step: u64,
+    fired: &mut Vec<u32>,
+    outbox: &mut Vec<Spike>,
+) {
+    let t = (step + 1) as f64 * shared.dt;
+    let slice = &mut worker.slices[si];
+    fired.clear();
+    for &(j, pi) in plastic {
+        let part = &mut worker.parts[j][pi];
+        let slot = slice.inputs[shared.projections[j].port].slot_mut(step + 1);
+        if let Some(p) = part.plastic.as_mut() {
+            p.arrive(step + 1, t, &part.synapses, slot);
+        }
+    }
+    if let Some(b) = slice.background.as_mut() {
+        b.add(slice.inputs[b.port].slot_mut(step + 1));
+    }
+    slice.neuron.settle(step, &slice.inputs, fired);
+    if !plastic.is_empty() {
+        post_spikes(&mut worker.parts, plastic, fired, t);
+    }
+    slice
+        .inputs
+        .iter_mut()
+        .for_each(|ring| ring.clear(step + 1));
+    emit(slice, si, step + 1, fired, shared, &mut run.spikes, outbox);
+    emit_graded(slice, step + 1, shared, outbox);
+}
+
+/// Queue a slice's spikes of grid point `grid` as they are exchanged.
+fn queue(slice: &Slice, grid: u64, fired: &[u32], outbox: &mut Vec<Spike>) {
+    outbox.extend(fired.iter().map(|&i| Spike {
+        step: grid,
+        time: 0.0,
+        population: slice.population as u32,
+        neuron: slice.offset + i,
+        value: 1.0,
+    }));
+}
+
 /// Record a slice's spikes of grid point `grid` and queue them for exchange.
 fn emit(
     slice: &Slice,
@@ -480,13 +559,7 @@ fn emit(
         spikes[si].extend(fired.iter().map(|&i| (grid, slice.offset + i)));
     }
     if !shared.outgoing[population].is_empty() {
-        outbox.extend(fired.iter().map(|&i| Spike {
-            step: grid,
-            time: 0.0,
-            population: population as u32,
-            neuron: slice.offset + i,
-            value: 1.0,
-        }));
+        queue(slice, grid, fired, outbox);
     }
 }
 
@@ -559,12 +632,18 @@ fn sample(r: &mut SliceRecorder, slice: &Slice, k: u64) {
 }
 
 /// Add the epoch's spikes (in canonical order) to the rings of this worker's
-/// slices; returns the number of synaptic events.
-fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
+/// slices through the projections `outgoing` of their populations; returns
+/// the number of synaptic events.
+fn deliver(
+    worker: &mut Worker,
+    spikes: &[Spike],
+    projections: &[Projection],
+    outgoing: &[Vec<usize>],
+) -> u64 {
     let mut events = 0;
     for spike in spikes {
-        for &j in &shared.outgoing[spike.population as usize] {
-            let port = shared.projections[j].port;
+        for &j in &outgoing[spike.population as usize] {
+            let port = projections[j].port;
             for part in &mut worker.parts[j] {
                 let csr = &part.synapses;
                 let row = csr.row(spike.neuron);
@@ -613,6 +692,43 @@ fn deliver(worker: &mut Worker, spikes: &[Spike], shared: &Shared) -> u64 {
         }
     }
     events
+}
+
+/// The layers of `net`'s populations when some projection has a zero delay.
+fn zero_delay_layers(net: &Network) -> Option<Layers> {
+    let links: Vec<_> = net
+        .projections
+        .iter()
+        .map(|p| (p.from, p.to, p.min_delay == 0))
+        .collect();
+    Layers::new(net.populations.len(), &links)
+}
+
+/// A spike at grid point 0 (a source's spike at time 0) has no step to
+/// arrive in through a zero-delay projection: refused, rather than moved
+/// to another grid point. Checked on copies of the slices that could emit
+/// one, so that nothing is consumed.
+fn refuse_initial_zero_delay_spikes(net: &Network, layers: &Layers) -> Result<(), MemoryError> {
+    let mut fired = Vec::new();
+    for slice in net.workers.iter().flat_map(|w| &w.slices) {
+        let Some(&j) = layers.now[slice.population].first() else {
+            continue;
+        };
+        fired.clear();
+        slice
+            .neuron
+            .split(0, slice.len())
+            .initial_spikes(&mut fired);
+        if let Some(&i) = fired.first() {
+            return Err(MemoryError(format!(
+                "population `{}` neuron {} spikes at time 0, and projection `{}` has a zero delay: a zero-delay spike arrives in the step it is emitted in, and none ends at time 0. Move the spike to a time of at least dt, or give the projection a delay",
+                net.populations[slice.population].name,
+                slice.offset + i,
+                net.projections[j].name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A synaptic weight times a spike's value; exactly the weight for a spike.

@@ -18,6 +18,7 @@ pub mod prefetch;
 pub mod recording;
 pub mod rng;
 pub mod segment;
+pub mod zero;
 
 use std::time::Instant;
 

@@ -267,7 +267,9 @@ fn projection(
             p.name
         ));
     };
-    if p.delay != ValueSpec::Constant(sim.dt) {
+    // A zero delay stays zero: the fixed-point engine settles it in the step.
+    let zero_delay = p.delay == ValueSpec::Constant(0.0);
+    if p.delay != ValueSpec::Constant(sim.dt) && !zero_delay {
         notes.push(format!(
             "projection `{}`: delay becomes one step (the chip's pipeline)",
             p.name
@@ -318,6 +320,9 @@ fn projection(
         if mant < 0 { "inhibitory" } else { "excitatory" },
         p.allow_autapses
     );
+    if zero_delay {
+        let _ = writeln!(out, "delay = \"0 ms\"");
+    }
     Ok(())
 }
 

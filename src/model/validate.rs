@@ -113,6 +113,7 @@ impl<'a> Validator<'a> {
             )?;
         }
         self.unique_projection_names(&raw, &projections)?;
+        self.zero_delay_cycles(&raw, &populations, &projections)?;
         let (records, weight_records) =
             self.records(&raw, &populations, &projections, &simulation)?;
         let output = self.output_for(raw.output.as_ref(), &records)?;

@@ -119,6 +119,33 @@ pub fn delay_steps(delay: f64, dt: f64) -> u16 {
     (delay / dt).round().clamp(1.0, MAX_DELAY_STEPS as f64) as u16
 }
 
+/// Whether some synapse of a projection may have a delay of zero steps:
+/// only a delay given as exactly 0 (the constant, an array entry or a
+/// listed delay) is zero; drawn delays (uniform, normal) stay at least one
+/// step, as they always were.
+pub fn may_be_zero(spec: &ProjectionSpec) -> bool {
+    let given = match &spec.delay {
+        ValueSpec::Constant(d) => *d == 0.0,
+        ValueSpec::Array(a) => a.contains(&0.0),
+        ValueSpec::Uniform { .. } | ValueSpec::Normal { .. } => false,
+    };
+    let listed = match &spec.rule {
+        ConnectRule::List(list) => list.iter().any(|s| s.delay == Some(0.0)),
+        _ => false,
+    };
+    given || listed
+}
+
+/// [`delay_steps`], except that an exact 0 is zero steps when the
+/// projection allows it (`zero`, see [`may_be_zero`]).
+fn steps_of(delay: f64, dt: f64, zero: bool) -> u16 {
+    if zero && delay == 0.0 {
+        0
+    } else {
+        delay_steps(delay, dt)
+    }
+}
+
 /// How the sources of one target are chosen.
 enum Plan<'a> {
     AllToAll,
@@ -422,6 +449,8 @@ struct Values<'a> {
     delays: Sampler<'a>,
     steps: Steps,
     seconds: Option<Vec<f64>>,
+    /// An exact 0 is zero steps (see [`may_be_zero`]).
+    zero: bool,
 }
 
 enum Steps {
@@ -450,8 +479,9 @@ impl<'a> Values<'a> {
             ConnectRule::List(list) => list.iter().filter_map(|s| s.delay).reduce(f64::max),
             _ => None,
         };
+        let zero = may_be_zero(spec);
         let steps = match (&spec.delay, listed_delays) {
-            (ValueSpec::Constant(d), None) => Steps::Same(delay_steps(*d, dt)),
+            (ValueSpec::Constant(d), None) => Steps::Same(steps_of(*d, dt, zero)),
             (spec_delay, listed) => {
                 let longest = spec_delay.upper_bound(5.0).max(listed.unwrap_or(0.0));
                 if delay_steps(longest, dt) <= u8::MAX as u16 {
@@ -474,6 +504,7 @@ impl<'a> Values<'a> {
             delays: Sampler::new(&spec.delay),
             steps,
             seconds,
+            zero,
         })
     }
 
@@ -488,7 +519,7 @@ impl<'a> Values<'a> {
 
     /// Keep synapse `at`'s delay `d` (seconds).
     fn store(&mut self, at: usize, d: f64) -> Result<(), MemoryError> {
-        let steps = delay_steps(d, self.dt);
+        let steps = steps_of(d, self.dt, self.zero);
         if let Steps::Short(short) = &mut self.steps
             && steps > u8::MAX as u16
         {

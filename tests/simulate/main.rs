@@ -25,3 +25,4 @@ mod reproducibility;
 mod segments;
 mod stdp_song2000;
 mod stimuli_and_delays;
+mod zero_delay;

@@ -12,6 +12,11 @@
 //! the epoch of the exchange. Integer sums do not depend on their order,
 //! so any partition gives the same integers; the partition and the
 //! exchange are the clock engine's (`partition`, `exchange`).
+//!
+//! Zero-delay projections (`delay = "0 ms"`, see `zero`) bypass the
+//! pipeline: within a step the slices advance layer by layer, and the
+//! spikes of a layer's zero-delay projections are exchanged and summed into
+//! their targets' `a_in` before the next layer advances.
 
 pub mod arith;
 
@@ -20,6 +25,7 @@ use crate::engine::exchange::{Exchange, LocalExchange, Spike, Vote, on_workers, 
 use crate::engine::partition::{self, RankShare, SlicePlan};
 use crate::engine::persist::{Persist, PersistError, Snapshot};
 use crate::engine::segment::{RunError, Segmented, worker_vote};
+use crate::engine::zero::Layers;
 use crate::io::results::{Results, SpikeTrains, StateTrace};
 use crate::model::fixed::{FixedKind, FixedModel, FixedProjection, FixedWeights};
 use crate::model::memory::MemoryError;
@@ -99,8 +105,11 @@ pub struct FixedNetwork {
     names: Vec<String>,
     sizes: Vec<u32>,
     record_spikes: Vec<bool>,
-    /// Projections leaving each population.
+    /// Projections leaving each population (those of `layers.later` when
+    /// some projection has a zero delay).
     outgoing: Vec<Vec<usize>>,
+    /// The settling order when the model has zero-delay projections.
+    layers: Option<Layers>,
     synapse_count: usize,
     workers: Vec<Worker>,
 }
@@ -227,10 +236,22 @@ impl FixedNetwork {
                 }
             }
         }
-        let mut outgoing = vec![Vec::new(); sizes.len()];
-        for (j, p) in model.projections.iter().enumerate() {
-            outgoing[p.from].push(j);
-        }
+        let links: Vec<_> = model
+            .projections
+            .iter()
+            .map(|p| (p.from, p.to, p.zero_delay))
+            .collect();
+        let layers = Layers::new(sizes.len(), &links);
+        let outgoing = match &layers {
+            Some(layers) => layers.later.clone(),
+            None => {
+                let mut outgoing = vec![Vec::new(); sizes.len()];
+                for (j, p) in model.projections.iter().enumerate() {
+                    outgoing[p.from].push(j);
+                }
+                outgoing
+            }
+        };
         let mut synapse_count = [workers
             .iter()
             .flat_map(|w| w.parts.iter().flatten())
@@ -243,6 +264,7 @@ impl FixedNetwork {
             record_spikes: model.populations.iter().map(|p| p.record_spikes).collect(),
             sizes,
             outgoing,
+            layers,
             synapse_count: synapse_count[0] as usize,
             workers,
         }
@@ -334,39 +356,46 @@ fn run_worker(
     progress: &mut dyn FnMut(u64),
 ) -> Vote {
     let (mut fired, mut outbox, mut all) = (Vec::new(), Vec::new(), Vec::new());
+    let mut now = Vec::new();
     let report_every = (net.steps / 200).max(1);
+    let by_layer = match net.layers {
+        Some(layers) => layers.slices_by_layer(worker.slices.iter().map(|s| s.population)),
+        None => vec![(0..worker.slices.len()).collect()],
+    };
+    // Exchanges per step: one per layer that sends zero-delay spikes, and
+    // the step's own; numbered on from 1 (step t's last is t without layers).
+    let per_step = 1 + net
+        .layers
+        .map_or(0, |l| l.sends.iter().filter(|&&s| s).count()) as u64;
     let mut votes = vote::NONE;
     while run.t < net.steps && run.t < until && votes == vote::NONE {
         let t = run.t + 1;
-        for (si, slice) in worker.slices.iter_mut().enumerate() {
-            fired.clear();
-            slice.cells.step(t, &slice.a_in, &mut fired);
-            slice.a_in.iter_mut().for_each(|a| *a = 0);
-            let p = slice.population;
-            if net.record_spikes[p] {
-                run.spikes[si].extend(fired.iter().map(|&i| (t, slice.offset + i)));
-            }
-            if !net.outgoing[p].is_empty() {
-                outbox.extend(fired.iter().map(|&i| Spike {
-                    step: t,
-                    time: 0.0,
-                    population: p as u32,
-                    neuron: slice.offset + i,
-                    value: 1.0,
-                }));
-            }
-            for s in &mut run.samples[si] {
-                let r = &net.records[s.record];
-                if sampled(r, t) {
-                    for (variable, values) in r.variables.iter().zip(&mut s.values) {
-                        values.extend(s.local.iter().map(|&i| slice.cells.value(variable, i)));
+        let mut exchanged = (t - 1) * per_step;
+        for (layer, slices) in by_layer.iter().enumerate() {
+            for &si in slices {
+                step_slice(worker, si, run, net, t, &mut fired, &mut outbox);
+                if let Some(layers) = net.layers {
+                    let slice = &worker.slices[si];
+                    if !layers.now[slice.population].is_empty() {
+                        queue(slice, t, &fired, &mut now);
                     }
                 }
             }
+            if let Some(layers) = net.layers
+                && layers.sends[layer]
+            {
+                exchanged += 1;
+                exchange.exchange(w, exchanged, &mut now, &mut all, vote::NONE);
+                run.synaptic_events += deliver(worker, &all, &layers.now);
+            }
+        }
+        if net.layers.is_some() {
+            // Layers advance out of population order.
+            outbox.sort_by(Spike::canonical_cmp);
         }
         let mine = worker_vote(stop, run.buffered(), budget);
-        votes = exchange.exchange(w, t, &mut outbox, &mut all, mine);
-        run.synaptic_events += deliver(worker, &all, net);
+        votes = exchange.exchange(w, exchanged + 1, &mut outbox, &mut all, mine);
+        run.synaptic_events += deliver(worker, &all, net.outgoing);
         run.t = t;
         if t.is_multiple_of(report_every) {
             progress(t);
@@ -378,12 +407,57 @@ fn run_worker(
     votes
 }
 
-/// Sum the weights of this step's spikes per target, then hand each
-/// projection's scaled sums to its target slice as next step's input.
-fn deliver(worker: &mut Worker, spikes: &[Spike], net: &Shared) -> u64 {
+/// Step `t` of slice `si`: it takes its input and advances; its spikes
+/// (left in `fired`) are recorded and queued in `outbox`, its samples taken.
+fn step_slice(
+    worker: &mut Worker,
+    si: usize,
+    run: &mut WorkerRun,
+    net: &Shared,
+    t: u64,
+    fired: &mut Vec<u32>,
+    outbox: &mut Vec<Spike>,
+) {
+    let slice = &mut worker.slices[si];
+    fired.clear();
+    slice.cells.step(t, &slice.a_in, fired);
+    slice.a_in.iter_mut().for_each(|a| *a = 0);
+    let p = slice.population;
+    if net.record_spikes[p] {
+        run.spikes[si].extend(fired.iter().map(|&i| (t, slice.offset + i)));
+    }
+    if !net.outgoing[p].is_empty() {
+        queue(slice, t, fired, outbox);
+    }
+    for s in &mut run.samples[si] {
+        let r = &net.records[s.record];
+        if sampled(r, t) {
+            for (variable, values) in r.variables.iter().zip(&mut s.values) {
+                values.extend(s.local.iter().map(|&i| slice.cells.value(variable, i)));
+            }
+        }
+    }
+}
+
+/// Queue a slice's spikes of step `t` as they are exchanged.
+fn queue(slice: &Slice, t: u64, fired: &[u32], outbox: &mut Vec<Spike>) {
+    outbox.extend(fired.iter().map(|&i| Spike {
+        step: t,
+        time: 0.0,
+        population: slice.population as u32,
+        neuron: slice.offset + i,
+        value: 1.0,
+    }));
+}
+
+/// Sum the weights of `spikes` per target through the projections
+/// `outgoing` of their populations, then hand each projection's scaled sums
+/// to its target slice as input: for the next step, or for this one
+/// through zero-delay projections.
+fn deliver(worker: &mut Worker, spikes: &[Spike], outgoing: &[Vec<usize>]) -> u64 {
     let mut events = 0;
     for spike in spikes {
-        for &j in &net.outgoing[spike.population as usize] {
+        for &j in &outgoing[spike.population as usize] {
             for part in &mut worker.parts[j] {
                 let row = part.synapses.row(spike.neuron);
                 events += row.len() as u64;
@@ -443,6 +517,7 @@ struct Shared<'a> {
     steps: u64,
     record_spikes: &'a [bool],
     outgoing: &'a [Vec<usize>],
+    layers: Option<&'a Layers>,
     records: &'a [RecordSpec],
 }
 
@@ -555,6 +630,7 @@ impl Segmented for FixedRun<'_> {
             steps: net.steps,
             record_spikes: &net.record_spikes,
             outgoing: &net.outgoing,
+            layers: net.layers.as_ref(),
             records: self.records,
         };
         let budget = budget / net.workers.len().max(1);

@@ -62,6 +62,9 @@ pub struct FixedProjection {
     pub num_weight_bits: u8,
     /// `None`: inferred from the weights' signs when built.
     pub sign_mode: Option<SignMode>,
+    /// `delay = "0 ms"`: the spikes of a step reach the targets in that
+    /// step, instead of through the chip's one-step pipeline.
+    pub zero_delay: bool,
 }
 
 impl FixedModel {

@@ -148,6 +148,17 @@ impl Validator<'_> {
             }
             projections.push(proj);
         }
+        let names: Vec<&str> = populations.iter().map(|p| p.name.as_str()).collect();
+        let links: Vec<_> = projections
+            .iter()
+            .map(|p| super::projection::Link {
+                from: p.from,
+                to: p.to,
+                name: &p.name,
+                zero: p.zero_delay,
+            })
+            .collect();
+        self.no_zero_delay_cycle(&raw, &names, &links)?;
         let records = raw
             .records
             .iter()
@@ -375,6 +386,7 @@ impl Validator<'_> {
             ));
         }
         self.reject_float_only_projection_keys(p, &field)?;
+        let zero_delay = self.fixed_delay(p, &field)?;
         let (n_pre, n_post) = (pops[from].size, pops[to].size);
         let (rule, _) = self.connect(&p.connect, n_pre, n_post, &field("connect"))?;
         if let ConnectRule::FixedTotalNumber { total, multapses } = rule {
@@ -394,7 +406,26 @@ impl Validator<'_> {
             weight_exp,
             num_weight_bits,
             sign_mode,
+            zero_delay,
         })
+    }
+
+    /// A fixed-point projection's `delay`: absent (the chip's one-step
+    /// pipeline) or exactly 0 (the spikes reach their targets in the step
+    /// they were emitted in); nothing else.
+    fn fixed_delay(&self, p: &RawProjection, field: &dyn Fn(&str) -> String) -> Result<bool> {
+        let Some(d) = &p.delay else {
+            return Ok(false);
+        };
+        let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
+        if spec == ValueSpec::Constant(0.0) {
+            return Ok(true);
+        }
+        Err(self.err(
+            span(d),
+            &field("delay"),
+            "every fixed-point projection has the chip's one-step pipeline; remove `delay`, or give \"0 ms\" for a zero-delay projection (spikes reach their targets in the step they were emitted in)",
+        ))
     }
 
     /// Float-mode projection keys, each refused with what fixed-point mode does instead.
@@ -404,11 +435,6 @@ impl Validator<'_> {
         field: &dyn Fn(&str) -> String,
     ) -> Result<()> {
         let not_here = [
-            (
-                "delay",
-                p.delay.as_ref().map(|s| s.span()),
-                "every fixed-point projection has the chip's one-step pipeline; remove `delay`",
-            ),
             (
                 "synapse",
                 p.synapse.as_ref().map(|s| s.span()),

@@ -55,12 +55,12 @@ impl Validator<'_> {
             None => ValueSpec::Constant(sim.dt),
             Some(d) => {
                 let (spec, _) = self.value_spec(d, &[Dimension::Time], &field("delay"), None)?;
-                self.check_delay(&spec, sim.dt)
+                self.check_delay(&spec, sim.dt, true)
                     .map_err(|m| self.err(span_of(d), &field("delay"), m))?;
                 spec
             }
         };
-        Ok(Some(ProjectionSpec {
+        let spec = ProjectionSpec {
             name: name.to_string(),
             from,
             to,
@@ -70,7 +70,18 @@ impl Validator<'_> {
             port,
             allow_autapses: p.allow_autapses.unwrap_or(false),
             plasticity: None,
-        }))
+        };
+        if crate::synapse::connect::may_be_zero(&spec) {
+            let at = p.delay.as_ref().map_or(span_of(&p.connect), span_of);
+            return Err(self.err(
+                at,
+                &field(if p.delay.is_some() { "delay" } else { "connect" }),
+                format!(
+                    "projection `{name}` is glial or graded and has a zero delay: only spiking projections may have one; give it a delay of at least one step (dt)"
+                ),
+            ));
+        }
+        Ok(Some(spec))
     }
 
     /// The port of a projection that is tripartite, a slow inward current,

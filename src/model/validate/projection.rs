@@ -2,6 +2,7 @@
 //! weights, delays, the connection rule's synapses and plasticity.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 
 use toml::{Spanned, Value};
 
@@ -10,7 +11,7 @@ use super::{Result, Validator, check_weight_dim, span_of};
 use crate::model::schema::{RawModel, RawProjection};
 use crate::model::spec::*;
 use crate::model::units::{Dimension, in_range};
-use crate::synapse::connect::MAX_DELAY_STEPS;
+use crate::synapse::connect::{MAX_DELAY_STEPS, may_be_zero};
 
 impl Validator<'_> {
     pub(super) fn projection(
@@ -44,7 +45,7 @@ impl Validator<'_> {
         let (rule, listed_weight_dim) =
             self.connect(&p.connect, pops[from].size, target.size, &field("connect"))?;
         let weight = self.projection_weight(raw, listed_weight_dim, port, r_m, &field)?;
-        let delay = self.delay(p.delay.as_ref(), sim.dt, &field("delay"))?;
+        let delay = self.projection_delay(p.delay.as_ref(), sim.dt, &field("delay"))?;
         let rule = self.scale_listed(
             rule,
             listed_weight_dim,
@@ -98,7 +99,7 @@ impl Validator<'_> {
             )
             .map_err(|m| self.err(span_of(&p.connect), &field("connect"), m))?;
         }
-        Ok(ProjectionSpec {
+        let spec = ProjectionSpec {
             name,
             from,
             to,
@@ -108,7 +109,42 @@ impl Validator<'_> {
             port,
             allow_autapses,
             plasticity,
-        })
+        };
+        if may_be_zero(&spec) {
+            let at = p.delay.as_ref().map_or(span_of(&p.connect), span_of);
+            let at_field = if p.delay.is_some() {
+                "delay"
+            } else {
+                "connect"
+            };
+            self.zero_delay_allowed(&spec, sim)
+                .map_err(|m| self.err(at, &field(at_field), m))?;
+        }
+        Ok(spec)
+    }
+
+    /// What a zero-delay projection cannot be: plastic (a weight update
+    /// between the spike's emission and its arrival in the same step has no
+    /// order), or run by the event engine (its epochs need a delay of at
+    /// least one step between a spike and its effect).
+    fn zero_delay_allowed(
+        &self,
+        spec: &ProjectionSpec,
+        sim: &SimulationSpec,
+    ) -> std::result::Result<(), String> {
+        if spec.plasticity.is_some() {
+            return Err(format!(
+                "projection `{}` has a zero delay and plasticity: plastic projections need a delay of at least one step (dt)",
+                spec.name
+            ));
+        }
+        if sim.engine == EngineKind::Event {
+            return Err(format!(
+                "projection `{}` has a zero delay, which the clock engine (engine = \"clock\") and fixed-point mode run; the event engine needs delays of at least one step (dt)",
+                spec.name
+            ));
+        }
+        Ok(())
     }
 
     /// The membrane resistance of a population that can receive synapses
@@ -179,29 +215,64 @@ impl Validator<'_> {
     }
 
     /// A projection's or a Poisson stimulus's `delay`: one step `dt` when
-    /// absent.
+    /// absent; never zero (see [`Validator::projection_delay`]).
     pub(super) fn delay(
         &self,
         delay: Option<&Spanned<Value>>,
         dt: f64,
         field: &str,
     ) -> Result<ValueSpec> {
+        self.delay_with(delay, dt, field, false)
+    }
+
+    /// A spiking projection's `delay`, which may also be exactly zero
+    /// (`"0 ms"`, or zeros in an array): the spike reaches its targets in
+    /// the step it was emitted in.
+    fn projection_delay(
+        &self,
+        delay: Option<&Spanned<Value>>,
+        dt: f64,
+        field: &str,
+    ) -> Result<ValueSpec> {
+        self.delay_with(delay, dt, field, true)
+    }
+
+    fn delay_with(
+        &self,
+        delay: Option<&Spanned<Value>>,
+        dt: f64,
+        field: &str,
+        zero: bool,
+    ) -> Result<ValueSpec> {
         match delay {
             None => Ok(ValueSpec::Constant(dt)),
             Some(d) => {
                 let (spec, _) = self.value_spec(d, &[Dimension::Time], field, None)?;
-                self.check_delay(&spec, dt)
+                self.check_delay(&spec, dt, zero)
                     .map_err(|m| self.err(span_of(d), field, m))?;
                 Ok(spec)
             }
         }
     }
 
-    pub(super) fn check_delay(&self, spec: &ValueSpec, dt: f64) -> std::result::Result<(), String> {
+    /// A delay's range: at most the longest storable delay, at least one
+    /// step, or (when `zero` allows it) exactly 0 for constant and array
+    /// delays; drawn delays (uniform, normal) are never zero.
+    pub(super) fn check_delay(
+        &self,
+        spec: &ValueSpec,
+        dt: f64,
+        zero: bool,
+    ) -> std::result::Result<(), String> {
         let (shortest, longest) = match spec {
             ValueSpec::Constant(d) => (*d, *d),
+            // Zeros of an array are checked apart: the other entries must
+            // still be whole steps.
             ValueSpec::Array(a) => (
-                a.iter().copied().fold(f64::INFINITY, f64::min),
+                a.iter()
+                    .copied()
+                    .filter(|&d| !(zero && d == 0.0))
+                    .fold(f64::INFINITY, f64::min),
                 a.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             ),
             ValueSpec::Uniform { low, high } => (*low, *high),
@@ -216,10 +287,18 @@ impl Validator<'_> {
                 limit * 1e3
             ));
         }
+        if zero && shortest == 0.0 && matches!(spec, ValueSpec::Constant(_)) {
+            return Ok(());
+        }
         // Half a step of tolerance: delays are rounded to the grid.
         if shortest < dt * (1.0 - 1e-9) {
+            let zero_note = if zero {
+                "; a zero delay is exactly 0 (\"0 ms\"), given as a constant or as array entries, never drawn"
+            } else {
+                ""
+            };
             return Err(format!(
-                "a delay of {} ms is shorter than dt ({} ms); the shortest delay is one step",
+                "a delay of {} ms is shorter than dt ({} ms); the shortest delay is one step{zero_note}",
                 shortest * 1e3,
                 dt * 1e3
             ));
@@ -259,7 +338,9 @@ impl Validator<'_> {
                     ));
                 }
             }
+            // A listed 0 is a zero delay: the spike arrives in its own step.
             if let Some(d) = s.delay
+                && d != 0.0
                 && d < dt * (1.0 - 1e-9)
             {
                 return Err(self.err(
@@ -318,6 +399,129 @@ impl Validator<'_> {
         }
         Ok(())
     }
+}
+
+impl Validator<'_> {
+    /// Zero-delay projections must not form a cycle: a spike would reach
+    /// its own source within the step it was emitted in.
+    pub(super) fn zero_delay_cycles(
+        &self,
+        raw: &RawModel,
+        pops: &[PopulationSpec],
+        projections: &[ProjectionSpec],
+    ) -> Result<()> {
+        let names: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
+        let links: Vec<Link> = projections
+            .iter()
+            .take(raw.projections.len())
+            .map(|p| Link {
+                from: p.from,
+                to: p.to,
+                name: &p.name,
+                zero: may_be_zero(p),
+            })
+            .collect();
+        self.no_zero_delay_cycle(raw, &names, &links)
+    }
+
+    /// The error for the first cycle among the zero-delay `links` (one per
+    /// raw projection, in file order), if any: it names the cycle's
+    /// populations and projections, at the line of the projection that
+    /// closes it (walking populations and projections in file order).
+    pub(super) fn no_zero_delay_cycle(
+        &self,
+        raw: &RawModel,
+        populations: &[&str],
+        links: &[Link],
+    ) -> Result<()> {
+        let Some(cycle) = zero_delay_cycle(populations.len(), links) else {
+            return Ok(());
+        };
+        let closing = *cycle.last().expect("a cycle has a projection");
+        let mut path = format!("`{}`", populations[links[cycle[0]].from]);
+        for &j in &cycle {
+            let l = &links[j];
+            write!(
+                path,
+                " -> `{}` (projection `{}`)",
+                populations[l.to], l.name
+            )
+            .expect("writing to a String");
+        }
+        let r = raw.projections[closing].get_ref();
+        let (span, key) = match &r.delay {
+            Some(d) => (span_of(d), "delay"),
+            None => (span_of(&r.connect), "connect"),
+        };
+        Err(self.err(
+            span,
+            &format!("projection[{closing}].{key}"),
+            format!(
+                "zero-delay projections form a cycle: {path}; a spike would reach its own source in the step it was emitted in. Give one of these projections a delay of at least one step (dt)"
+            ),
+        ))
+    }
+}
+
+/// A projection as the cycle check sees it.
+pub(super) struct Link<'a> {
+    pub from: usize,
+    pub to: usize,
+    pub name: &'a str,
+    /// Some synapse of it may have a zero delay.
+    pub zero: bool,
+}
+
+/// The links (indices, in order along the cycle) of a cycle among the
+/// zero-delay `links`, if there is one: a depth-first walk from each
+/// population in order, links in order, stopping at the first link that
+/// leads back onto the path.
+fn zero_delay_cycle(populations: usize, links: &[Link]) -> Option<Vec<usize>> {
+    let mut leaving = vec![Vec::new(); populations];
+    for (j, l) in links.iter().enumerate().filter(|(_, l)| l.zero) {
+        leaving[l.from].push(j);
+    }
+    // 0: not seen, 1: on the path, 2: done.
+    let mut state = vec![0u8; populations];
+    for root in 0..populations {
+        if state[root] != 0 {
+            continue;
+        }
+        // The path: (population, next of its links to try), and the links
+        // taken between consecutive entries.
+        let mut path = vec![(root, 0usize)];
+        let mut taken: Vec<usize> = Vec::new();
+        state[root] = 1;
+        while let Some(&mut (at, ref mut next)) = path.last_mut() {
+            let Some(&j) = leaving[at].get(*next) else {
+                state[at] = 2;
+                path.pop();
+                taken.pop();
+                continue;
+            };
+            *next += 1;
+            let to = links[j].to;
+            match state[to] {
+                1 => {
+                    // Back onto the path: the cycle starts where `to` stands.
+                    let start = path
+                        .iter()
+                        .position(|&(p, _)| p == to)
+                        .expect("on the path");
+                    let mut cycle = taken[start..].to_vec();
+                    cycle.push(j);
+                    return Some(cycle);
+                }
+                0 => {
+                    state[to] = 1;
+                    path.push((to, 0));
+                    taken.push(j);
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// A projection of a population onto itself without autapses has `n² - n`
