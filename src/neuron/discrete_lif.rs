@@ -4,10 +4,27 @@
 //! ```text
 //! J_k = alpha J_{k-1} + I_k                       (alpha = 0: no current)
 //! V_k = beta V_{k-1} + J_k - v_th S_{k-1}         (reset by subtraction,
-//! S_k = H(V_k - v_th)                              one step late)
+//! S_k = [V_k > v_th]                               one step late)
 //! ```
 //!
-//! `I_k` is the sum of the synaptic weights arriving at grid point `k`.
+//! `I_k` is the sum of the synaptic weights arriving at grid point `k`; the
+//! spike test is strict (`V = v_th` does not fire).
+//!
+//! Options, for graphs imported from NIR (defaults: the model above, bit
+//! for bit): `beta`, `alpha`, `v_th`, `v_reset` per-neuron arrays;
+//! `v_reset` (volts, 0), `v_bias` (volts added to `V` each update, 0),
+//! `i_bias` (added to the input `I` each update, 0); `reset =
+//! "subtract_late"` (the above, subtracting `v_th - v_reset`) |
+//! `"subtract"` (`V <- V - (v_th - v_reset)` in the update that fires) |
+//! `"value"` (`V <- v_reset` in that update); `spiking = false`; `cuba =
+//! "semi_implicit"` (`V` takes the new `J`, as above) | `"explicit"` (`V`
+//! takes `J` before this update: forward Euler of a CuBa LIF). One update:
+//!
+//! ```text
+//! J' = alpha J + I + i_bias
+//! V  = beta V + v_bias + (J' semi-implicit | J explicit) [- (v_th - v_reset) S, subtract_late]
+//! S  = [V > v_th];  reset per mode;  J = J'
+//! ```
 //! Unlike the other models this is not a continuous-time neuron sampled
 //! exactly: `beta` and `alpha` are per-step factors, so the model means what
 //! it was trained to mean only at the `dt` it was trained with. It exists so
@@ -23,6 +40,7 @@
 //! synapses that take at least one simulation step.
 
 use super::model::{ModelParams, NeuronModel};
+use super::per_neuron::{self, PerNeuron};
 use super::{Neuron, Variable};
 use crate::engine::finite::Watch;
 use crate::engine::persist::Snapshot;
@@ -47,7 +65,43 @@ pub struct DiscreteLifParams {
     pub period: Option<f64>,
     /// The updates happen at the grid points `offset + n·period`, seconds.
     pub offset: f64,
+    /// The options, when one is not its default (`beta`, `alpha`, `v_th`
+    /// above then hold the population's means).
+    pub options: Option<Box<DiscreteOptions>>,
 }
+
+/// The per-neuron values and modes of a `discrete_lif` that is not the
+/// default model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscreteOptions {
+    pub beta: PerNeuron,
+    pub alpha: PerNeuron,
+    pub v_th: PerNeuron,
+    pub v_reset: PerNeuron,
+    pub v_bias: PerNeuron,
+    pub i_bias: PerNeuron,
+    pub reset: DiscreteReset,
+    pub spiking: bool,
+    /// `cuba = "explicit"`: `V` takes `J` from before the update.
+    pub explicit: bool,
+}
+
+/// When and how a spike lowers `V`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscreteReset {
+    /// By `v_th - v_reset`, at the next update.
+    SubtractLate,
+    /// By `v_th - v_reset`, in the update that fires.
+    Subtract,
+    /// To `v_reset`, in the update that fires.
+    Value,
+}
+
+/// The `params` keys.
+const KEYS: [&str; 11] = [
+    "beta", "alpha", "v_th", "period", "offset", "v_reset", "v_bias", "i_bias", "reset", "spiking",
+    "cuba",
+];
 
 /// `model = "discrete_lif"`: `params = { beta = 0.65, alpha = 0.5, v_th =
 /// "0.1 mV", period = "1 ms", offset = "0.25 ms" }`; `alpha` defaults to 0
@@ -60,17 +114,72 @@ impl NeuronModel for DiscreteLifParams {
 
     fn parse(r: &ModelParams) -> Result<Self, ModelError> {
         let params = &r.params;
-        params.allow(&["beta", "alpha", "v_th", "period", "offset"])?;
+        params.allow(&KEYS)?;
         r.init.allow(&[])?;
-        let beta = params.scalar("beta", Dimension::Dimensionless)?;
-        if !(0.0..=1.0).contains(&beta) {
-            return Err(params.error("beta", format!("must be in [0, 1], got {beta}")));
-        }
-        let alpha = params.scalar_or("alpha", Dimension::Dimensionless, 0.0)?;
-        if !(0.0..1.0).contains(&alpha) {
-            return Err(params.error("alpha", format!("must be in [0, 1), got {alpha}")));
-        }
-        let v_th = params.positive("v_th", Dimension::Voltage)?;
+        let n = r.size as usize;
+        let in_range = |key: &str, value: &PerNeuron, ok: fn(f64) -> bool, range: &str| match value
+            .first_bad(n, |_, x| ok(x))
+        {
+            None => Ok(()),
+            Some((i, bad)) => {
+                let at = if value.varies() {
+                    format!(" (neuron {i})")
+                } else {
+                    String::new()
+                };
+                Err(params.error(key, format!("must be in {range}, got {bad}{at}")))
+            }
+        };
+        let number = |key: &str| per_neuron::read(params, key, Dimension::Dimensionless, n);
+        let beta = number("beta")?.ok_or_else(|| {
+            let dim = Dimension::Dimensionless;
+            params.error(
+                "beta",
+                format!("missing, expected {dim} such as {}", dim.example()),
+            )
+        })?;
+        in_range("beta", &beta, |b| (0.0..=1.0).contains(&b), "[0, 1]")?;
+        let alpha = number("alpha")?.unwrap_or(PerNeuron::Same(0.0));
+        in_range("alpha", &alpha, |a| (0.0..1.0).contains(&a), "[0, 1)")?;
+        let volts = |key: &str| per_neuron::read(params, key, Dimension::Voltage, n);
+        let spiking = per_neuron::flag(params, "spiking", true)?;
+        let v_reset = volts("v_reset")?;
+        let v_th = match (spiking, &v_reset) {
+            (false, _) => PerNeuron::Same(f64::INFINITY),
+            (true, None) => per_neuron::positive(params, "v_th", Dimension::Voltage, n)?
+                .ok_or_else(|| {
+                    let dim = Dimension::Voltage;
+                    params.error(
+                        "v_th",
+                        format!("missing, expected {dim} such as {}", dim.example()),
+                    )
+                })?,
+            (true, Some(reset)) => {
+                let th = volts("v_th")?.ok_or_else(|| {
+                    params.error("v_th", "missing, expected a voltage such as \"1 mV\"")
+                })?;
+                if let Some((i, _)) = reset.first_bad(n, |i, x| x < th.at(i)) {
+                    let at = if reset.varies() || th.varies() {
+                        format!("neuron {i}: ")
+                    } else {
+                        String::new()
+                    };
+                    return Err(params.error("v_reset", format!("{at}must lie below v_th")));
+                }
+                th
+            }
+        };
+        let v_reset = v_reset.unwrap_or(PerNeuron::Same(0.0));
+        let v_bias = volts("v_bias")?.unwrap_or(PerNeuron::Same(0.0));
+        let i_bias = volts("i_bias")?.unwrap_or(PerNeuron::Same(0.0));
+        let reset =
+            match per_neuron::choice(params, "reset", &["subtract_late", "subtract", "value"])? {
+                "subtract_late" => DiscreteReset::SubtractLate,
+                "subtract" => DiscreteReset::Subtract,
+                _ => DiscreteReset::Value,
+            };
+        let explicit =
+            per_neuron::choice(params, "cuba", &["semi_implicit", "explicit"])? == "explicit";
         let period = match params.get("period") {
             Some(_) => Some(params.positive("period", Dimension::Time)?),
             None => None,
@@ -79,12 +188,33 @@ impl NeuronModel for DiscreteLifParams {
         if offset < 0.0 || period.is_some_and(|p| offset >= p) {
             return Err(params.error("offset", "must lie in [0, period)"));
         }
+        let zero = PerNeuron::Same(0.0);
+        let plain = !beta.varies()
+            && !alpha.varies()
+            && !v_th.varies()
+            && spiking
+            && [&v_reset, &v_bias, &i_bias].iter().all(|p| **p == zero)
+            && reset == DiscreteReset::SubtractLate
+            && !explicit;
         Ok(DiscreteLifParams {
-            beta,
-            alpha,
-            v_th,
+            beta: beta.mean(),
+            alpha: alpha.mean(),
+            v_th: v_th.mean(),
             period,
             offset,
+            options: (!plain).then(|| {
+                Box::new(DiscreteOptions {
+                    beta,
+                    alpha,
+                    v_th,
+                    v_reset,
+                    v_bias,
+                    i_bias,
+                    reset,
+                    spiking,
+                    explicit,
+                })
+            }),
         })
     }
 
@@ -133,6 +263,8 @@ impl NeuronModel for DiscreteLifParams {
 }
 
 pub struct DiscreteLif {
+    /// Per-neuron constants of a model with options; `None`: the scalars.
+    each: Option<EachDiscrete>,
     beta: f64,
     alpha: f64,
     v_th: f64,
@@ -150,10 +282,49 @@ pub struct DiscreteLif {
     last_update: u64,
 }
 
+/// The options of a `discrete_lif` for the neurons of a slice.
+#[derive(Debug, Clone)]
+struct EachDiscrete {
+    beta: Vec<f64>,
+    alpha: Vec<f64>,
+    v_th: Vec<f64>,
+    v_reset: Vec<f64>,
+    v_bias: Vec<f64>,
+    i_bias: Vec<f64>,
+    reset: DiscreteReset,
+    explicit: bool,
+}
+
+impl EachDiscrete {
+    fn part(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            beta: self.beta[r.clone()].to_vec(),
+            alpha: self.alpha[r.clone()].to_vec(),
+            v_th: self.v_th[r.clone()].to_vec(),
+            v_reset: self.v_reset[r.clone()].to_vec(),
+            v_bias: self.v_bias[r.clone()].to_vec(),
+            i_bias: self.i_bias[r].to_vec(),
+            reset: self.reset,
+            explicit: self.explicit,
+        }
+    }
+}
+
 impl DiscreteLif {
     pub fn new(p: &DiscreteLifParams, n: usize, dt: f64) -> Self {
         let period = p.period.map_or(1, |t| ((t / dt).round() as u64).max(1));
+        let each = p.options.as_deref().map(|o| EachDiscrete {
+            beta: o.beta.values(n),
+            alpha: o.alpha.values(n),
+            v_th: o.v_th.values(n),
+            v_reset: o.v_reset.values(n),
+            v_bias: o.v_bias.values(n),
+            i_bias: o.i_bias.values(n),
+            reset: o.reset,
+            explicit: o.explicit,
+        });
         Self {
+            each,
             period,
             phase: (p.offset / dt).round() as u64 % period,
             beta: p.beta,
@@ -166,6 +337,42 @@ impl DiscreteLif {
             watch: Watch::new(dt),
             last_update: 0,
         }
+    }
+}
+
+impl DiscreteLif {
+    /// One update of a model with options (see the module notes), after
+    /// the input since the last update has been summed.
+    fn update_each(&mut self, k: u64, spikes: &mut Vec<u32>) {
+        let e = self.each.as_ref().expect("a model with options");
+        for i in 0..self.v.len() {
+            let j = e.alpha[i] * self.j[i] + std::mem::take(&mut self.input[i]) + e.i_bias[i];
+            let feed = if e.explicit { self.j[i] } else { j };
+            let gap = e.v_th[i] - e.v_reset[i];
+            let late = if e.reset == DiscreteReset::SubtractLate && self.spiked[i] {
+                gap
+            } else {
+                0.0
+            };
+            let mut v = e.beta[i] * self.v[i] + e.v_bias[i] + feed - late;
+            if self.watch.on && !v.is_finite() {
+                let last = (self.v[i], self.last_update);
+                self.watch.note_at(i, "v", (v, k + 1), last);
+                continue;
+            }
+            self.spiked[i] = v > e.v_th[i];
+            if self.spiked[i] {
+                spikes.push(i as u32);
+                match e.reset {
+                    DiscreteReset::SubtractLate => {}
+                    DiscreteReset::Subtract => v -= gap,
+                    DiscreteReset::Value => v = e.v_reset[i],
+                }
+            }
+            self.j[i] = j;
+            self.v[i] = v;
+        }
+        self.last_update = k + 1;
     }
 }
 
@@ -194,6 +401,9 @@ impl Neuron for DiscreteLif {
         if (k + 1) % self.period != self.phase {
             return;
         }
+        if self.each.is_some() {
+            return self.update_each(k, spikes);
+        }
         // The order of the training cell's arithmetic, so that both round
         // alike: J = αJ + I, then V = βV + J − Θ S.
         for i in 0..self.v.len() {
@@ -218,6 +428,10 @@ impl Neuron for DiscreteLif {
     }
 
     fn sample(&self, variable: &str, neurons: &[u32], out: &mut Vec<f64>) {
+        #[cfg(test)]
+        if variable == "j" {
+            return out.extend(neurons.iter().map(|&i| self.j[i as usize]));
+        }
         debug_assert_eq!(variable, "v", "validation admits only recordable variables");
         out.extend(neurons.iter().map(|&i| self.v[i as usize]));
     }
@@ -225,6 +439,7 @@ impl Neuron for DiscreteLif {
     fn split(&self, offset: usize, len: usize) -> Box<dyn Neuron> {
         let r = offset..offset + len;
         Box::new(Self {
+            each: self.each.as_ref().map(|e| e.part(r.clone())),
             beta: self.beta,
             alpha: self.alpha,
             v_th: self.v_th,
@@ -240,7 +455,13 @@ impl Neuron for DiscreteLif {
     }
 
     fn threshold(&self) -> Option<f64> {
-        Some(self.v_th)
+        match &self.each {
+            None => Some(self.v_th),
+            Some(e) => {
+                let first = e.v_th.first().copied().unwrap_or(f64::INFINITY);
+                (first.is_finite() && e.v_th.iter().all(|&t| t == first)).then_some(first)
+            }
+        }
     }
 
     fn persist(&mut self, s: &mut Snapshot) {
@@ -274,6 +495,7 @@ mod tests {
             v_th: 0.4,
             period: None,
             offset: 0.0,
+            options: None,
         };
         let mut n = DiscreteLif::new(&p, 1, 1e-3);
         let mut ring = EventRing::new(1);
@@ -313,6 +535,7 @@ mod tests {
             v_th: 10.0,
             period: None,
             offset: 0.0,
+            options: None,
         };
         let mut n = DiscreteLif::new(&p, 2, 1e-3);
         let mut ring = EventRing::new(1);
@@ -344,6 +567,7 @@ mod tests {
             v_th: 10.0,
             period: Some(3e-3),
             offset: 1e-3,
+            options: None,
         };
         let mut n = DiscreteLif::new(&p, 1, 1e-3);
         let mut ring = EventRing::new(1);
@@ -373,6 +597,7 @@ mod tests {
             v_th: f64::MAX,
             period: Some(2e-3),
             offset: 0.0,
+            options: None,
         };
         let mut n = DiscreteLif::new(&p, 3, 1e-3);
         let ring = EventRing::new(1);

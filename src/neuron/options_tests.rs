@@ -422,3 +422,170 @@ fn bad_options_are_located_errors() {
         assert!(got.contains(wanted), "{got}\n  wanted: {wanted}");
     }
 }
+
+/// `discrete_lif` with β = 1/2, an input of 1/4 per update, v_th = 3/8,
+/// v_reset = 1/16, by hand in the three reset modes (dyadic numbers, so
+/// the sums are exact). V = 3/8 exactly does not fire (strict test).
+#[test]
+fn discrete_lif_reset_modes_follow_hand_computed_sequences() {
+    let base = "beta = 0.5, v_th = \"0.375 V\", v_reset = \"0.0625 V\"";
+    let cases: [(&str, [f64; 7], [u64; 2]); 3] = [
+        (
+            "value",
+            [0.25, 0.375, 0.0625, 0.28125, 0.0625, 0.28125, 0.0625],
+            [2, 4],
+        ),
+        (
+            "subtract",
+            [0.25, 0.375, 0.125, 0.3125, 0.09375, 0.296875, 0.0859375],
+            [2, 4],
+        ),
+        (
+            "subtract_late",
+            [
+                0.25, 0.375, 0.4375, 0.15625, 0.328125, 0.4140625, 0.14453125,
+            ],
+            [2, 5],
+        ),
+    ];
+    for (mode, expected, fired) in cases {
+        let params = format!("{base}, reset = \"{mode}\"");
+        let mut n = build(&[("d", 1, "discrete_lif", &params)]).remove(0);
+        let (v, spikes) = run(n.as_mut(), 7, |_| vec![(0, 0, 0.25)]);
+        assert_eq!(
+            v.iter().map(|x| x[0]).collect::<Vec<_>>(),
+            expected,
+            "{mode}"
+        );
+        assert_eq!(
+            spikes.iter().map(|s| s.0).take(2).collect::<Vec<_>>(),
+            fired,
+            "{mode}"
+        );
+    }
+}
+
+/// α = β = 1/2, i_bias = 1/4, v_bias = 1/8, one input of 1 at the first
+/// update, not spiking. Semi-implicit (V takes the new J):
+/// J = 1.25, 0.875, 0.6875; V = 1.375, 1.6875, 1.65625. Explicit (V takes
+/// the J before the update): V = 0.125, 1.4375, 1.71875.
+#[test]
+fn discrete_lif_biases_and_cuba_modes_follow_hand_computed_sequences() {
+    let base =
+        "beta = 0.5, alpha = 0.5, i_bias = \"0.25 V\", v_bias = \"0.125 V\", spiking = false";
+    for (mode, expected) in [
+        ("semi_implicit", [1.375, 1.6875, 1.65625]),
+        ("explicit", [0.125, 1.4375, 1.71875]),
+    ] {
+        let params = format!("{base}, cuba = \"{mode}\"");
+        let mut n = build(&[("d", 1, "discrete_lif", &params)]).remove(0);
+        let (v, spikes) = run(n.as_mut(), 3, |k| {
+            if k == 0 { vec![(0, 0, 1.0)] } else { vec![] }
+        });
+        assert!(spikes.is_empty());
+        assert_eq!(
+            v.iter().map(|x| x[0]).collect::<Vec<_>>(),
+            expected,
+            "{mode}"
+        );
+        assert_eq!(sample(n.as_ref(), "j"), [0.6875], "{mode}");
+        assert_eq!(n.threshold(), None);
+    }
+}
+
+/// Per-neuron β, α and v_th give what separate populations with those
+/// values give; the default model's arithmetic is unchanged by the option
+/// path when an array is uniform.
+#[test]
+fn discrete_lif_per_neuron_values_equal_separate_populations() {
+    let together =
+        "beta = [0.5, 0.9], alpha = [0.25, 0.0], v_th = [\"1 V\", \"0.7 V\"], reset = \"value\"";
+    let mut all = build(&[("d", 2, "discrete_lif", together)]).remove(0);
+    let events = |k: u64| {
+        vec![
+            (0, 0, 0.3f32),
+            (0, 1, if k % 3 == 0 { 0.5f32 } else { 0.1 }),
+        ]
+    };
+    let (v_all, s_all) = run(all.as_mut(), 60, events);
+    assert!(s_all.len() > 5);
+    for (i, alone) in [
+        "beta = 0.5, alpha = 0.25, v_th = \"1 V\", reset = \"value\"",
+        "beta = 0.9, v_th = \"0.7 V\", reset = \"value\"",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut n = build(&[("d", 1, "discrete_lif", alone)]).remove(0);
+        let mine = |k: u64| {
+            events(k)
+                .into_iter()
+                .filter(|e| e.1 == i as u32)
+                .map(|(p, _, w)| (p, 0, w))
+                .collect()
+        };
+        let (v, s) = run(n.as_mut(), 60, mine);
+        assert_eq!(
+            s.iter().map(|s| s.0).collect::<Vec<_>>(),
+            s_all
+                .iter()
+                .filter(|s| s.1 == i as u32)
+                .map(|s| s.0)
+                .collect::<Vec<_>>()
+        );
+        for k in 0..60 {
+            assert_eq!(v[k][0], v_all[k][i], "neuron {i} step {k}");
+        }
+    }
+    // A uniform array is the scalar model (today's late subtraction).
+    let mut uniform = build(&[(
+        "d",
+        2,
+        "discrete_lif",
+        "beta = [0.5, 0.5], v_th = \"0.4 V\"",
+    )])
+    .remove(0);
+    let (v, _) = run(uniform.as_mut(), 4, |_| vec![(0, 0, 0.25)]);
+    assert_eq!(
+        v.iter().map(|x| x[0]).collect::<Vec<_>>(),
+        [0.25, 0.375, 0.4375, 0.21875 + 0.25 - 0.4]
+    );
+}
+
+#[test]
+fn discrete_lif_bad_options_are_located_errors() {
+    let cases = [
+        (
+            error("discrete_lif", "beta = [0.5, 1.5], v_th = \"1 V\""),
+            "m.toml:9: population[p].params.beta: must be in [0, 1], got 1.5 (neuron 1)",
+        ),
+        (
+            error(
+                "discrete_lif",
+                "beta = 0.5, v_th = \"1 V\", v_reset = \"1 V\"",
+            ),
+            "m.toml:9: population[p].params.v_reset: must lie below v_th",
+        ),
+        (
+            error(
+                "discrete_lif",
+                "beta = 0.5, v_th = \"1 V\", reset = \"late\"",
+            ),
+            "m.toml:9: population[p].params.reset: unknown value \"late\" (allowed: \"subtract_late\", \"subtract\", \"value\")",
+        ),
+        (
+            error(
+                "discrete_lif",
+                "beta = 0.5, v_th = \"1 V\", cuba = \"implicit\"",
+            ),
+            "m.toml:9: population[p].params.cuba: unknown value \"implicit\"",
+        ),
+        (
+            error("discrete_lif", "beta = 0.5, v_th = \"-1 V\""),
+            "m.toml:9: population[p].params.v_th: must be positive",
+        ),
+    ];
+    for (got, wanted) in cases {
+        assert!(got.contains(wanted), "{got}\n  wanted: {wanted}");
+    }
+}

@@ -21,6 +21,8 @@ pub mod input;
 pub mod neurons;
 pub mod shapes;
 pub mod sparse;
+#[cfg(test)]
+mod tests;
 mod text;
 
 use std::path::{Path, PathBuf};
