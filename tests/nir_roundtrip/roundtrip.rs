@@ -77,9 +77,14 @@ fn lif_with_delays_round_trips_in_the_event_engine() {
 
 #[test]
 fn cuba_forcing_round_trips_in_the_clock_engine() {
-    let text = models::cuba("clock").replace(
-        "tau_syn = \"4 ms\"",
-        "tau_syn = \"4 ms\", input = \"forcing\"",
-    );
+    // A forcing weight is a current level held over one step, not a jump:
+    // larger weights than the jump model's give the neurons spikes.
+    let text = models::cuba("clock")
+        .replace(
+            "tau_syn = \"4 ms\"",
+            "tau_syn = \"4 ms\", input = \"forcing\"",
+        )
+        .replace("\"5 mV\"", "\"600 mV\"")
+        .replace("\"-3 mV\"", "\"-100 mV\"");
     round_trip(&text, "clock", &["c"]);
 }

@@ -1,4 +1,4 @@
-//! The spike-digits network `spikesim train` trains (two epochs here: the
+//! The spike-digits network `spikesim train` trains (one epoch here: the
 //! check is agreement, not accuracy), exported from its output directory
 //! to NIR, imported back with each test sample as input, predicts every
 //! test sample as the trainer did.
@@ -19,7 +19,7 @@ fn trained_spike_digits_network_predicts_every_test_sample_after_the_round_trip(
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/train_spike_digits.toml");
     let mut exp = load_experiment(&path).unwrap();
     exp.output = dir.path().to_path_buf();
-    exp.epochs = 2;
+    exp.epochs = 1;
     let opts = SessionOptions {
         resume: false,
         show_progress: false,
