@@ -61,6 +61,8 @@ pub struct Exported {
     pub input: Option<PathBuf>,
     pub nodes: usize,
     pub edges: usize,
+    /// The reset the graph is to be imported with (`--reset`).
+    pub reset: Reset,
 }
 
 /// The model file `model_or_trained` names: itself, or the `model.toml`
@@ -114,6 +116,10 @@ pub fn export_file(model_or_trained: &Path, out: &Path) -> Result<Exported, Expo
         input,
         nodes: graph.nodes.len(),
         edges: graph.edges.len(),
+        reset: match graph.metadata.get("spikesim.reset") {
+            Some(Meta::Text(r)) if r == "subtract" => Reset::Subtract,
+            _ => Reset::Value,
+        },
     })
 }
 
