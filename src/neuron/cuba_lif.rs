@@ -175,9 +175,14 @@ impl NeuronModel for CubaParams {
         Box::new(CubaLif::new(self, n, sim.dt, init))
     }
 
-    /// The membrane's 64 bytes and the two synaptic drives, rounded up.
+    /// The membrane's 64 bytes and the two synaptic drives, rounded up;
+    /// per-neuron constants (the membrane's, and the twelve of
+    /// `EachCoefficients`) when it has them.
     fn state_bytes(&self) -> f64 {
-        96.0
+        let general = self.membrane.each_bytes() > 0.0
+            || self.syn_each.is_some()
+            || self.syn_drive != PerNeuron::Same(0.0);
+        96.0 + self.membrane.each_bytes() + if general { 96.0 } else { 0.0 }
     }
 
     fn membrane(&self) -> Option<&MembraneParams> {
@@ -221,6 +226,13 @@ impl NeuronModel for CubaParams {
             membrane: &self.membrane,
             tau_syn: Some((self.tau_syn_e, self.tau_syn_i)),
             init_syn: Some((&self.init_syn_e, &self.init_syn_i)),
+            forcing: self.input == Input::Forcing,
+            syn_drive: (self.syn_drive != PerNeuron::Same(0.0)).then_some(&self.syn_drive),
+            unmapped: if self.syn_each.is_some() {
+                vec!["tau_syn"]
+            } else {
+                Vec::new()
+            },
         })
     }
 }

@@ -232,8 +232,10 @@ impl NeuronModel for DiscreteLifParams {
         Box::new(DiscreteLif::new(self, n, sim.dt))
     }
 
+    /// `v`, `j`, the spike flags and the input, rounded up; the six
+    /// per-neuron constants of a model with options.
     fn state_bytes(&self) -> f64 {
-        64.0
+        64.0 + if self.options.is_some() { 48.0 } else { 0.0 }
     }
 
     /// A discrete-time population runs on the clock engine, and its

@@ -52,9 +52,10 @@ impl NeuronModel for MembraneParams {
     }
 
     /// `v`, `refractory_until`, `bias`, `external`, `v_inf`, the slow
-    /// inward current and its flags, rounded up.
+    /// inward current and its flags, rounded up; per-neuron constants
+    /// (`membrane::EachNeuron`, six numbers) when the membrane has them.
     fn state_bytes(&self) -> f64 {
-        64.0
+        64.0 + self.each_bytes()
     }
 
     fn membrane(&self) -> Option<&MembraneParams> {
@@ -78,6 +79,9 @@ impl NeuronModel for MembraneParams {
             membrane: self,
             tau_syn: None,
             init_syn: None,
+            forcing: false,
+            syn_drive: None,
+            unmapped: Vec::new(),
         })
     }
 }

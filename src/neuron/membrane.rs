@@ -257,6 +257,16 @@ impl MembraneParams {
         })
     }
 
+    /// Bytes per neuron of the per-neuron constants a built membrane keeps
+    /// (`EachNeuron`), 0 when it runs the scalar loops.
+    pub fn each_bytes(&self) -> f64 {
+        if self.each.is_some() || !self.leak {
+            48.0
+        } else {
+            0.0
+        }
+    }
+
     /// Whether the membrane has only today's options (one value per
     /// population, reset to a value, spiking, leaky): the closed forms of
     /// the event engine and the fixed-point mapping hold for it.

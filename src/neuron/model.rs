@@ -13,6 +13,7 @@ use crate::model::spec::{Port, SimulationSpec, ValueSpec};
 pub use crate::model::validate::{ModelParams, Params};
 
 use super::membrane::MembraneParams;
+use super::per_neuron::PerNeuron;
 
 /// What a model's parameter type provides. `parse` builds it from the
 /// population's tables; everything else reads it.
@@ -116,6 +117,12 @@ pub trait NeuronModel: std::fmt::Debug + Send + Sync {
     fn quantizable(&self) -> Option<Quantizable<'_>> {
         None
     }
+
+    /// The spikes `(time, neuron)` of a source that emits a fixed list of
+    /// them (a `spike_source`), for fixed-point mode's spike patterns.
+    fn spike_times(&self) -> Option<&[(f64, u32)]> {
+        None
+    }
 }
 
 /// Which synapse kinds a model receives and which one a projection gets
@@ -166,4 +173,11 @@ pub struct Quantizable<'a> {
     pub tau_syn: Option<(f64, f64)>,
     /// Initial synaptic currents `(exc, inh)` of a CuBa population.
     pub init_syn: Option<(&'a ValueSpec, &'a ValueSpec)>,
+    /// Options of a CuBa population the mapping must know of: its inputs
+    /// force the current over a step (`input = "forcing"`), a constant
+    /// forcing of the current (`syn_drive`), and the options it cannot map
+    /// (per-neuron synaptic time constants), as model-file keys.
+    pub forcing: bool,
+    pub syn_drive: Option<&'a PerNeuron>,
+    pub unmapped: Vec<&'static str>,
 }

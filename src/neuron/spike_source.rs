@@ -55,6 +55,10 @@ impl NeuronModel for SpikeList {
         Ok(SpikeList { spikes })
     }
 
+    fn spike_times(&self) -> Option<&[(f64, u32)]> {
+        Some(&self.spikes)
+    }
+
     fn recordable(&self) -> &'static [&'static str] {
         &[]
     }
