@@ -41,7 +41,11 @@ pub fn export(args: ExportArgs) -> Result<(), Error> {
     };
     let model = model_file(&args.model).map_err(fail)?;
     guard(&args.out, std::slice::from_ref(&model), "--out")?;
-    guard(&input_path(&args.out), std::slice::from_ref(&model), "--out")?;
+    guard(
+        &input_path(&args.out),
+        std::slice::from_ref(&model),
+        "--out",
+    )?;
     crate::cli::paths::ensure_parent(&args.out)?;
     let exported = export_file(&model, &args.out).map_err(fail)?;
     say!(
@@ -52,7 +56,10 @@ pub fn export(args: ExportArgs) -> Result<(), Error> {
     );
     let input = match &exported.input {
         Some(path) => {
-            say!("input spikes: {} (data step n = grid point n + 1)", path.display());
+            say!(
+                "input spikes: {} (data step n = grid point n + 1)",
+                path.display()
+            );
             format!(" --input {}", path.display())
         }
         None => String::new(),

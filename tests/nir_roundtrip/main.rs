@@ -3,6 +3,7 @@
 //! spikesim -> NIR -> spikesim, and a trained network's predictions after
 //! it.
 
+mod fixed;
 mod models;
 mod roundtrip;
 mod structure;

@@ -104,3 +104,35 @@ receptor = "inh"
 "#
     )
 }
+
+/// One feed-forward layer at rest 0 (what the chip's integers start from),
+/// every weight below threshold: pairs of input spikes 0.5 or 1 ms apart
+/// fire on the second, lone spikes never.
+pub fn feed_forward() -> String {
+    r#"
+[simulation]
+dt = "0.1 ms"
+duration = "60 ms"
+seed = 1
+
+[[population]]
+name = "input"
+size = 3
+model = "spike_source"
+params = { spikes = [["2 ms", "2.5 ms", "30 ms"], ["10 ms", "11 ms", "40 ms"], ["20 ms", "20.5 ms", "50 ms"]] }
+
+[[population]]
+name = "a"
+size = 3
+model = "lif"
+params = { tau_m = "10 ms", v_rest = "0 mV", v_reset = "0 mV", v_th = "10 mV" }
+
+[[projection]]
+from = "input"
+to = "a"
+connect = { dense = [[6, 0, 0], [0, 7, 0], [0, 7, 6]] }
+weight = "1 mV"
+delay = "0.1 ms"
+"#
+    .to_string()
+}
