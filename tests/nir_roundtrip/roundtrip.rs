@@ -7,8 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use spikesim::io::results::Results;
+use spikesim::neuron::membrane::Reset;
 use spikesim::nir::export::export_file;
-use spikesim::nir::import::{ImportOptions, import_file};
+use spikesim::nir::import::{ImportOptions, ResetMode, import_file};
 
 use crate::models;
 
@@ -23,6 +24,10 @@ pub fn export_and_import(text: &str, dir: &Path) -> (PathBuf, PathBuf) {
     let mut opts = ImportOptions::new(spec.simulation.dt);
     opts.duration = Some(spec.simulation.duration);
     opts.input = exported.input.clone();
+    opts.reset = match exported.reset {
+        Reset::Value => ResetMode::Value,
+        Reset::Subtract => ResetMode::Subtract,
+    };
     let imported = dir.join("imported.toml");
     import_file(&graph, &opts, &imported).unwrap_or_else(|e| panic!("{e}"));
     (model, imported)
@@ -87,4 +92,19 @@ fn cuba_forcing_round_trips_in_the_clock_engine() {
         .replace("\"5 mV\"", "\"600 mV\"")
         .replace("\"-3 mV\"", "\"-100 mV\"");
     round_trip(&text, "clock", &["c"]);
+}
+
+#[test]
+fn lif_with_subtractive_reset_round_trips_in_the_clock_engine() {
+    let text = models::lif_with_delays("clock")
+        .replace(
+            "v_th = \"-60 mV\" }",
+            "v_th = \"-60 mV\", reset = \"subtract\" }",
+        )
+        .replace(
+            "v_th = \"-62 mV\" }",
+            "v_th = \"-62 mV\", reset = \"subtract\" }",
+        );
+    assert_eq!(text.matches("subtract").count(), 2);
+    round_trip(&text, "clock", &["a", "b"]);
 }

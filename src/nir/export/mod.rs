@@ -161,7 +161,7 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
                 }
                 offsets.push((name.clone(), v_offset));
                 for j in spec.projections.iter().filter(|j| j.to == i) {
-                    let fits = match node {
+                    let fits = match *node {
                         Node::CubaLIF { .. } | Node::CubaLI { .. } => j.port != Port::Voltage,
                         _ => j.port == Port::Voltage,
                     };
@@ -176,7 +176,7 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
                         ));
                     }
                 }
-                node
+                *node
             }
         };
         insert(spec, &mut graph, name, node)?;
@@ -190,17 +190,15 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
     let dt = spec.simulation.dt;
     for path in &paths {
         let p = &spec.projections[path.projection];
-        if is_input[p.from] {
-            if path.delay < dt * (1.0 - 1e-9) {
-                return Err(projections::refuse(
-                    spec,
-                    p,
-                    "delay",
-                    "a projection out of a spike source must take at least one step to be \
+        if is_input[p.from] && path.delay < dt * (1.0 - 1e-9) {
+            return Err(projections::refuse(
+                spec,
+                p,
+                "delay",
+                "a projection out of a spike source must take at least one step to be \
                      exported (the source's spikes are NIR data one step ahead)"
-                        .into(),
-                ));
-            }
+                    .into(),
+            ));
         }
         insert(
             spec,

@@ -48,7 +48,7 @@ pub enum Exported {
     /// (`None` when it never fires) and the initial potential its voltages
     /// are shifted by.
     Neuron {
-        node: Node,
+        node: Box<Node>,
         cuba: Option<CubaInput>,
         reset: Option<Reset>,
         v_offset: f64,
@@ -145,7 +145,7 @@ pub fn export_population(
                 },
             };
             Ok(Exported::Neuron {
-                node,
+                node: Box::new(node),
                 cuba: None,
                 reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
@@ -238,7 +238,7 @@ pub fn export_population(
                 }
             };
             Ok(Exported::Neuron {
-                node,
+                node: Box::new(node),
                 cuba: Some(input),
                 reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
