@@ -86,6 +86,7 @@ fn main() -> ExitCode {
         Command::Dataset(DatasetCommand::Synth(args)) => cli::dataset::synth(args),
         Command::Dataset(DatasetCommand::Memory(args)) => cli::dataset::memory(args),
         Command::Nir(NirCommand::Import(args)) => cli::nir::import(args),
+        Command::Nir(NirCommand::Export(args)) => cli::nir::export(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,4 @@
-//! `spikesim nir`: NIR graphs in (and out).
+//! `spikesim nir`: NIR graphs in and out.
 
 use std::path::PathBuf;
 
@@ -17,6 +17,68 @@ pub enum NirCommand {
     /// and input spikes beside it). Convolutions and poolings are expanded
     /// into connection lists, refused above 10 million synapses per projection.
     Import(ImportArgs),
+    /// Write a model file, or the output directory of `spikesim train`, as a
+    /// NIR graph (+ its input spikes beside it, for `nir import --input`).
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The model file, or a `spikesim train` output directory (its
+    /// exported model.toml).
+    pub model: PathBuf,
+    /// The NIR file to write (HDF5); the spike sources' spikes go beside it
+    /// as `<stem>.input.csv`.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `spikesim nir export`: the graph (and its input spikes) written, with
+/// the command that imports it back.
+pub fn export(args: ExportArgs) -> Result<(), Error> {
+    use crate::nir::export::{ExportError, export_file, inputs::input_path, model_file};
+    let fail = |e: ExportError| match e {
+        ExportError::Model(e) => Error::Model(e),
+        ExportError::Io(e) => Error::Io(e),
+        ExportError::Nir(e) => Error::Usage(e.to_string()),
+    };
+    let model = model_file(&args.model).map_err(fail)?;
+    guard(&args.out, std::slice::from_ref(&model), "--out")?;
+    guard(
+        &input_path(&args.out),
+        std::slice::from_ref(&model),
+        "--out",
+    )?;
+    crate::cli::paths::ensure_parent(&args.out)?;
+    let exported = export_file(&model, &args.out).map_err(fail)?;
+    say!(
+        "graph: {} ({} nodes, {} edges)",
+        exported.graph.display(),
+        exported.nodes,
+        exported.edges
+    );
+    let input = match &exported.input {
+        Some(path) => {
+            say!(
+                "input spikes: {} (data step n = grid point n + 1)",
+                path.display()
+            );
+            format!(" --input {}", path.display())
+        }
+        None => String::new(),
+    };
+    let spec = crate::model::load(&model, &[])?;
+    let reset = match exported.reset {
+        crate::neuron::membrane::Reset::Value => "",
+        crate::neuron::membrane::Reset::Subtract => " --reset subtract",
+    };
+    say!(
+        "import it back: spikesim nir import {} --dt \"{} ms\" --duration \"{} ms\"{reset}{input} --out MODEL.toml",
+        exported.graph.display(),
+        spec.simulation.dt * 1e3,
+        spec.simulation.duration * 1e3
+    );
+    Ok(())
 }
 
 #[derive(Clone, Copy, ValueEnum)]

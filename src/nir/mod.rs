@@ -7,6 +7,7 @@
 //! uses `nir`.
 pub mod check;
 pub mod error;
+pub mod export;
 pub mod file;
 pub mod graph;
 pub mod import;

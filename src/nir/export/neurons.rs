@@ -1,0 +1,324 @@
+//! A population as a NIR node, with parameters chosen so that spikesim's
+//! own import in the matching discretisation gives the population back and
+//! every synaptic weight `w` of the graph equals the engine's weight:
+//!
+//! - `lif` (exact): LIF with `r = 1 / (1 - exp(-dt/tau))`, so the import's
+//!   jump `J = r w (1 - exp(-dt/tau))` is `w`;
+//! - `cuba_lif` (exact): CubaLIF with `r = 1`; a forcing input takes
+//!   `w_in = 1` (the import's current weight `r w_in w` is `w`), a jump
+//!   input `w_in = tau_syn`: under a Dirac reading of spikes
+//!   (`tau_s dI/dt = -I + w_in w δ(t)`) a spike moves `r I` by
+//!   `r w_in w / tau_s = w`, spikesim's jump; the graph's metadata says
+//!   `spikesim.cuba_input = "jump"` so that spikesim's import can honour it.
+//!
+//! NIR states start at zero (every importer, spikesim's included, starts
+//! the membrane at 0), so a population's voltages are exported shifted by
+//! its initial potential `v0` (which must be one value): `v_leak = v_rest -
+//! v0`, `v_threshold = v_th - v0`, `v_reset = v_reset - v0`. The dynamics
+//! are those of `v - v0`, so spikes are unchanged; the metadata's
+//! `spikesim.v_offset.POP` gives `v0` back.
+//!
+//! What NIR cannot express (refractory periods, initial states other than
+//! rest, a constant drive, different excitatory and inhibitory synaptic time
+//! constants both in use, random sources, conductances, plasticity) is a
+//! located error.
+
+use super::ExportError;
+use crate::model::ModelError;
+use crate::model::spec::{MembraneParams, ModelSpec, NeuronKind, PopulationSpec, Port, ValueSpec};
+use crate::neuron::membrane::Reset;
+use crate::neuron::per_neuron::PerNeuron;
+use crate::nir::{Node, Tensor};
+
+/// How a CuBa population reads incoming spikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CubaInput {
+    /// spikesim's default: a spike jumps the synaptic current (NIR under a
+    /// Dirac reading of spikes).
+    Jump,
+    /// A weight is a constant forcing over the step (NIR's own meaning).
+    Forcing,
+}
+
+/// A population as NIR sees it.
+pub enum Exported {
+    /// A spike source: a graph Input.
+    Input,
+    /// A neuron population, for CuBa ones how they read spikes, its reset
+    /// (`None` when it never fires) and the initial potential its voltages
+    /// are shifted by.
+    Neuron {
+        node: Box<Node>,
+        cuba: Option<CubaInput>,
+        reset: Option<Reset>,
+        v_offset: f64,
+    },
+}
+
+/// The error for population `p`, located at its `[[population]]`.
+pub fn refuse(spec: &ModelSpec, p: &PopulationSpec, field: &str, message: String) -> ExportError {
+    let field = if field.is_empty() {
+        format!("population[{}]", p.name)
+    } else {
+        format!("population[{}].{field}", p.name)
+    };
+    ExportError::Model(ModelError {
+        file: spec.path.clone(),
+        line: None,
+        field,
+        message: format!("cannot be exported to NIR: {message}"),
+    })
+}
+
+fn tensor(data: Vec<f64>) -> Tensor {
+    Tensor {
+        shape: vec![data.len()],
+        data,
+    }
+}
+
+fn uniform(n: usize, x: f64) -> Tensor {
+    tensor(vec![x; n])
+}
+
+/// The membrane's per-neuron `tau_m`, `v_rest`, `v_reset`, `v_th`.
+fn membrane_values(m: &MembraneParams, n: usize) -> [Vec<f64>; 4] {
+    match &m.each {
+        Some(e) => [
+            e.tau_m.values(n),
+            e.v_rest.values(n),
+            e.v_reset.values(n),
+            e.v_th.values(n),
+        ],
+        None => [
+            vec![m.tau_m; n],
+            vec![m.v_rest; n],
+            vec![m.v_reset; n],
+            vec![m.v_th; n],
+        ],
+    }
+}
+
+fn shifted(v: &[f64], v0: f64) -> Tensor {
+    tensor(v.iter().map(|x| x - v0).collect())
+}
+
+/// `p`'s node; `ports` are the ports its incoming projections use.
+pub fn export_population(
+    spec: &ModelSpec,
+    p: &PopulationSpec,
+    ports: &[Port],
+) -> Result<Exported, ExportError> {
+    let n = p.size as usize;
+    let dt = spec.simulation.dt;
+    match &p.kind {
+        NeuronKind::SpikeSource(_) => Ok(Exported::Input),
+        NeuronKind::Lif(m) => {
+            let v0 = membrane_is_expressible(spec, p, m)?;
+            let [tau, v_rest, v_reset, v_th] = membrane_values(m, n);
+            let node = match (m.leak, m.spiking) {
+                // r (1 - exp(-dt/tau)) = 1: a graph weight is the jump itself.
+                (true, spiking) => {
+                    let r = tensor(tau.iter().map(|t| 1.0 / -(-dt / t).exp_m1()).collect());
+                    let (tau, v_leak) = (tensor(tau), shifted(&v_rest, v0));
+                    if spiking {
+                        Node::LIF {
+                            tau,
+                            r,
+                            v_leak,
+                            v_threshold: shifted(&v_th, v0),
+                            v_reset: shifted(&v_reset, v0),
+                        }
+                    } else {
+                        Node::LI { tau, r, v_leak }
+                    }
+                }
+                // Without leak the jumps add directly; the import's IF/I
+                // jump is r w dt: r = 1/dt.
+                (false, true) => Node::IF {
+                    r: uniform(n, 1.0 / dt),
+                    v_threshold: shifted(&v_th, v0),
+                    v_reset: shifted(&v_reset, v0),
+                },
+                (false, false) => Node::I {
+                    r: uniform(n, 1.0 / dt),
+                },
+            };
+            Ok(Exported::Neuron {
+                node: Box::new(node),
+                cuba: None,
+                reset: m.spiking.then_some(m.reset),
+                v_offset: v0,
+            })
+        }
+        NeuronKind::CubaLif(c) => {
+            let m = &c.membrane;
+            let v0 = membrane_is_expressible(spec, p, m)?;
+            if !m.leak {
+                return Err(refuse(
+                    spec,
+                    p,
+                    "params.leak",
+                    "NIR's CubaLIF always leaks (it has no leak-free CuBa node)".into(),
+                ));
+            }
+            if c.syn_drive != PerNeuron::Same(0.0) {
+                return Err(refuse(
+                    spec,
+                    p,
+                    "params.syn_drive",
+                    "NIR can hold a constant forcing of the current only as an Affine bias of an \
+                     incoming path, which this export does not write"
+                        .into(),
+                ));
+            }
+            for (key, init) in [("i_syn_e", &c.init_syn_e), ("i_syn_i", &c.init_syn_i)] {
+                if *init != ValueSpec::Constant(0.0) {
+                    return Err(refuse(
+                        spec,
+                        p,
+                        &format!("init.{key}"),
+                        "NIR states start at zero: the synaptic currents must start at 0".into(),
+                    ));
+                }
+            }
+            let (tau_e, tau_i) = match &c.syn_each {
+                Some(each) => (each.0.values(n), each.1.values(n)),
+                None => (vec![c.tau_syn_e; n], vec![c.tau_syn_i; n]),
+            };
+            let uses = |port| ports.contains(&port);
+            let tau_syn = match (uses(Port::CurrentExc), uses(Port::CurrentInh)) {
+                (true, true) if tau_e != tau_i => {
+                    return Err(refuse(
+                        spec,
+                        p,
+                        "params.tau_syn_i",
+                        "NIR's CubaLIF has one synaptic current, but excitatory and inhibitory \
+                         inputs with different time constants arrive"
+                            .into(),
+                    ));
+                }
+                (false, true) => tau_i,
+                _ => tau_e,
+            };
+            let [tau_m, v_rest, v_reset, v_th] = membrane_values(m, n);
+            let input = match c.input {
+                crate::neuron::cuba_lif::Input::Jump => CubaInput::Jump,
+                crate::neuron::cuba_lif::Input::Forcing => CubaInput::Forcing,
+            };
+            // r = 1 and a forcing weight is the current's level (w_in = 1);
+            // a Dirac spike moves r I by r w_in w / tau_syn (w_in = tau_syn).
+            let w_in = match input {
+                CubaInput::Jump => tensor(tau_syn.clone()),
+                CubaInput::Forcing => uniform(n, 1.0),
+            };
+            let (tau_syn, tau_mem, r, v_leak) = (
+                tensor(tau_syn),
+                tensor(tau_m),
+                uniform(n, 1.0),
+                shifted(&v_rest, v0),
+            );
+            let node = if m.spiking {
+                Node::CubaLIF {
+                    tau_syn,
+                    tau_mem,
+                    r,
+                    v_leak,
+                    w_in,
+                    v_threshold: shifted(&v_th, v0),
+                    v_reset: shifted(&v_reset, v0),
+                }
+            } else {
+                Node::CubaLI {
+                    tau_syn,
+                    tau_mem,
+                    r,
+                    v_leak,
+                    w_in,
+                }
+            };
+            Ok(Exported::Neuron {
+                node: Box::new(node),
+                cuba: Some(input),
+                reset: m.spiking.then_some(m.reset),
+                v_offset: v0,
+            })
+        }
+        NeuronKind::Poisson(_) => Err(refuse(
+            spec,
+            p,
+            "model",
+            "a poisson source draws random spikes, which a NIR graph cannot hold; record its \
+             spikes and replay them with a spike_source"
+                .into(),
+        )),
+        NeuronKind::DiscreteLif(_) => Err(refuse(
+            spec,
+            p,
+            "model",
+            "a discrete_lif resets by subtraction one update late, which no NIR importer \
+             reproduces (NIR resets in the step of the spike)"
+                .into(),
+        )),
+        other => Err(refuse(
+            spec,
+            p,
+            "model",
+            format!(
+                "NIR has no node for the `{}` model (it has LIF, CubaLIF, LI, IF and their \
+                 relatives)",
+                other.model_name()
+            ),
+        )),
+    }
+}
+
+/// The membrane features NIR's LIF lacks: a refractory period, initial
+/// potentials that differ between neurons, a constant drive. Returns the
+/// initial potential.
+fn membrane_is_expressible(
+    spec: &ModelSpec,
+    p: &PopulationSpec,
+    m: &MembraneParams,
+) -> Result<f64, ExportError> {
+    if m.t_ref != 0.0 {
+        return Err(refuse(
+            spec,
+            p,
+            "params.t_ref",
+            format!(
+                "NIR neurons have no refractory period (t_ref = {} s); set it to 0",
+                m.t_ref
+            ),
+        ));
+    }
+    let ValueSpec::Constant(v0) = m.init_v else {
+        return Err(refuse(
+            spec,
+            p,
+            "init.v",
+            "NIR states start at zero: every neuron of a population must start at one potential \
+             (the export shifts the population's voltages by it)"
+                .into(),
+        ));
+    };
+    if m.init_drive != ValueSpec::Constant(0.0) {
+        return Err(refuse(
+            spec,
+            p,
+            "params.i_e",
+            "NIR can hold a constant drive only as an Affine bias of an incoming path, which \
+             this export does not write yet"
+                .into(),
+        ));
+    }
+    if p.background.is_some() {
+        return Err(refuse(
+            spec,
+            p,
+            "background",
+            "background Poisson input is random, which a NIR graph cannot hold".into(),
+        ));
+    }
+    Ok(v0)
+}
