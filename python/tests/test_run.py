@@ -168,7 +168,7 @@ def test_a_failing_progress_callback_stops_the_run() -> None:
 
 
 def test_the_gil_is_released_while_running() -> None:
-    model = spikesim.load("models/cuba.toml", set={"simulation.duration": "1 s"})
+    model = spikesim.load("models/cuba.toml", set={"simulation.duration": "10 s"})
     stamps: list[float] = []
     stop = threading.Event()
 

@@ -523,6 +523,20 @@ fn dense_projection(
         }
         _ => unreachable!("a list or dense rule"),
     }
+    // A projection whose every synapse acts within the step (an imported
+    // NIR edge) stays a zero-delay projection: the fixed-point engine runs
+    // those in the same step, and one step more per layer would shift
+    // every layer behind it.
+    let zero = ValueSpec::Constant(0.0);
+    let all_zero = match &p.rule {
+        ConnectRule::List(list) => list
+            .iter()
+            .all(|s| s.delay.map_or(p.delay == zero, |d| d == 0.0)),
+        _ => p.delay == zero,
+    };
+    if all_zero {
+        delayed = false;
+    }
     if delayed {
         notes.push(format!(
             "projection `{}`: delays become one step (the chip's pipeline)",
@@ -614,6 +628,9 @@ fn dense_projection(
         },
         p.allow_autapses
     );
+    if all_zero {
+        let _ = writeln!(out, "delay = \"0 ms\"");
+    }
     Ok(())
 }
 
