@@ -371,7 +371,7 @@ fn discrete(
         [&o.beta, &o.alpha, &o.v_th, &o.v_reset, &o.v_bias, &o.i_bias].map(|x| x.values(n));
     let resets_to_zero = v_reset.iter().all(|&v| v == 0.0);
     let current = alpha.iter().any(|&a| a != 0.0);
-    let leak_free = beta.iter().any(|&b| b == 1.0);
+    let leak_free = beta.contains(&1.0);
     let (node, discretisation) = if !current && leak_free {
         if beta.iter().any(|&b| b != 1.0) || v_bias.iter().chain(&i_bias).any(|&b| b != 0.0) {
             return Err(refuse(
@@ -417,7 +417,7 @@ fn discrete(
         };
         (node, "euler")
     } else {
-        if leak_free || alpha.iter().any(|&a| a == 0.0) {
+        if leak_free || alpha.contains(&0.0) {
             return Err(refuse(
                 spec,
                 p,
