@@ -197,7 +197,7 @@ def test_graph_built_in_rust_reads_in_nir(tmp_path, nir_copy):
     # The 0-d threshold written with the layer's shape, as nir requires.
     np.testing.assert_array_equal(lif.v_threshold, [1.0, 1.0])
     np.testing.assert_array_equal(lif.input_type["input"], [2])
-    assert g.metadata["spikesim.discretisation"] == b"exact"
+    assert g.metadata["spikesim.discretisation"] == "exact"
     assert g.metadata["spikesim.dt"] == 1e-4
 
 

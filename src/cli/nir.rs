@@ -7,12 +7,15 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::Error;
 use crate::cli::paths::guard;
 use crate::model::units::{Dimension, parse_as};
-use crate::nir::import::{Discretisation, ImportOptions, ResetMode, import_file};
+use crate::nir::import::{
+    Discretisation, ImportOptions, Recording, ResetMode, import_file_recording,
+};
 
 #[derive(Subcommand)]
 pub enum NirCommand {
     /// Convert a NIR graph into a model file (+ a folder of connection lists
-    /// and input spikes beside it).
+    /// and input spikes beside it). Convolutions and poolings are expanded
+    /// into connection lists, refused above 10 million synapses per projection.
     Import(ImportArgs),
     /// Write a model file, or the output directory of `spikesim train`, as a
     /// NIR graph (+ its input spikes beside it, for `nir import --input`).
@@ -153,10 +156,14 @@ pub fn import(args: ImportArgs) -> Result<(), Error> {
             .map(|d| quantity(d, "--duration"))
             .transpose()?,
         input: args.input.clone(),
-        record_v: args.record_v,
     };
-    let imported =
-        import_file(&args.graph, &opts, &args.out).map_err(|e| Error::Usage(e.to_string()))?;
+    let record = if args.record_v {
+        Recording::AllNodes
+    } else {
+        Recording::Outputs
+    };
+    let imported = import_file_recording(&args.graph, &opts, record, &args.out)
+        .map_err(|e| Error::Usage(e.to_string()))?;
     for note in &imported.notes {
         say!("note: {note}");
     }

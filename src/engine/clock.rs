@@ -402,14 +402,19 @@ fn run_worker(
     while run.k < shared.steps && run.k < until && votes == vote::NONE {
         let k = run.k;
         let end = k.saturating_add(shared.epoch).min(shared.steps);
+        let turn = Turn {
+            w,
+            exchange,
+            plastic: &plastic,
+            by_layer: &by_layer,
+        };
         advance(
             worker,
             run,
             shared,
-            (&plastic, &by_layer),
+            &turn,
             (k, end),
             (&mut fired, &mut outbox),
-            (w, exchange),
             progress,
         );
         if shared.layers.is_some() {
@@ -445,23 +450,22 @@ fn run_worker(
 /// zero-delay projections exchanged and delivered after each layer that
 /// has some), their spikes are recorded and queued in `outbox` for the
 /// exchange at the end of the epoch.
-#[allow(clippy::too_many_arguments)]
 fn advance(
     worker: &mut Worker,
     run: &mut WorkerRun,
     shared: &Shared,
-    (plastic, by_layer): (&[Vec<(usize, usize)>], &[Vec<usize>]),
+    turn: &Turn,
     (k, end): (u64, u64),
     (fired, outbox): (&mut Vec<u32>, &mut Vec<Spike>),
-    (w, exchange): (usize, &dyn Exchange),
     progress: &mut dyn FnMut(u64),
 ) {
     let report_every = (shared.steps / 200).max(1);
     let (mut now, mut all) = (Vec::new(), Vec::new());
     for step in k..end {
-        for (layer, slices) in by_layer.iter().enumerate() {
+        for (layer, slices) in turn.by_layer.iter().enumerate() {
             for &si in slices {
-                settle(worker, si, run, shared, &plastic[si], step, fired, outbox);
+                let plastic = &turn.plastic[si];
+                settle(worker, si, run, shared, plastic, step, (fired, outbox));
                 if let Some(layers) = shared.layers {
                     let slice = &worker.slices[si];
                     if !layers.now[slice.population].is_empty() {
@@ -473,7 +477,8 @@ fn advance(
                 && layers.sends[layer]
             {
                 run.epoch += 1;
-                exchange.exchange(w, run.epoch, &mut now, &mut all, vote::NONE);
+                turn.exchange
+                    .exchange(turn.w, run.epoch, &mut now, &mut all, vote::NONE);
                 run.synaptic_events += deliver(worker, &all, shared.projections, &layers.now);
             }
         }
@@ -497,7 +502,6 @@ fn advance(
 /// Step `step → step + 1` of slice `si`: plastic and background inputs
 /// arrive, the neurons settle; their spikes (left in `fired`) are recorded
 /// and queued in `outbox`.
-#[allow(clippy::too_many_arguments)]
 fn settle(
     worker: &mut Worker,
     si: usize,
@@ -505,8 +509,7 @@ fn settle(
     shared: &Shared,
     plastic: &[(usize, usize)],
     step: u64,
-    fired: &mut Vec<u32>,
-    outbox: &mut Vec<Spike>,
+    (fired, outbox): (&mut Vec<u32>, &mut Vec<Spike>),
 ) {
     let t = (step + 1) as f64 * shared.dt;
     let slice = &mut worker.slices[si];
@@ -542,6 +545,17 @@ fn queue(slice: &Slice, grid: u64, fired: &[u32], outbox: &mut Vec<Spike>) {
         neuron: slice.offset + i,
         value: 1.0,
     }));
+}
+
+/// What a worker keeps through its epochs: who it is, its exchange, its
+/// slices' plastic parts and its slices by layer.
+struct Turn<'a> {
+    w: usize,
+    exchange: &'a dyn Exchange,
+    /// Per slice, its plastic parts `(projection, part)`.
+    plastic: &'a [Vec<(usize, usize)>],
+    /// Slice indices per layer (one layer without zero-delay projections).
+    by_layer: &'a [Vec<usize>],
 }
 
 /// Record a slice's spikes of grid point `grid` and queue them for exchange.
@@ -706,19 +720,17 @@ fn zero_delay_layers(net: &Network) -> Option<Layers> {
 
 /// A spike at grid point 0 (a source's spike at time 0) has no step to
 /// arrive in through a zero-delay projection: refused, rather than moved
-/// to another grid point. Checked on copies of the slices that could emit
-/// one, so that nothing is consumed.
-fn refuse_initial_zero_delay_spikes(net: &Network, layers: &Layers) -> Result<(), MemoryError> {
+/// to another grid point. The slices with zero-delay projections are asked
+/// for their spikes of grid point 0 here; when they have none, asking
+/// again at the start of the run gives none either.
+fn refuse_initial_zero_delay_spikes(net: &mut Network, layers: &Layers) -> Result<(), MemoryError> {
     let mut fired = Vec::new();
-    for slice in net.workers.iter().flat_map(|w| &w.slices) {
+    for slice in net.workers.iter_mut().flat_map(|w| &mut w.slices) {
         let Some(&j) = layers.now[slice.population].first() else {
             continue;
         };
         fired.clear();
-        slice
-            .neuron
-            .split(0, slice.len())
-            .initial_spikes(&mut fired);
+        slice.neuron.initial_spikes(&mut fired);
         if let Some(&i) = fired.first() {
             return Err(MemoryError(format!(
                 "population `{}` neuron {} spikes at time 0, and projection `{}` has a zero delay: a zero-delay spike arrives in the step it is emitted in, and none ends at time 0. Move the spike to a time of at least dt, or give the projection a delay",

@@ -249,6 +249,18 @@ pub struct EventRun<'a> {
 
 impl<'a> EventRun<'a> {
     pub fn new(net: &'a mut Network, spec: &'a ModelSpec) -> Result<Self, MemoryError> {
+        // Validation refuses zero delays under `engine = "event"`; a spec
+        // switched to this engine afterwards is refused here.
+        if let Some(p) = net
+            .projections
+            .iter()
+            .find(|p| p.synapse_count > 0 && p.min_delay == 0)
+        {
+            return Err(MemoryError(format!(
+                "projection `{}` has a zero delay, which the clock engine (engine = \"clock\") and fixed-point mode run; the event engine needs delays of at least one step (dt)",
+                p.name
+            )));
+        }
         finite::switch(&mut net.workers, net.check_finite);
         // A projection without synapses has no shortest delay (an empty one
         // reports 0, and an epoch of 0 s never ends the run).

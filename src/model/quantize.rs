@@ -301,7 +301,7 @@ fn population(
 ) -> Result<Target, String> {
     let Some(q) = p.kind.model().quantizable() else {
         return Err(format!(
-            "population `{}` is a {}: only lif, cuba_lif and spike_source populations can be quantized",
+            "population `{}` is a {}: only lif and cuba_lif populations can be quantized (and spike_source inputs)",
             p.name,
             p.kind.model_name()
         ));

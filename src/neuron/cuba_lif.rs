@@ -14,7 +14,11 @@
 //! constant forcing of the excitatory current equation. Both are exact by
 //! linearity: the free propagation of the step plus the forced response
 //! `i += W (1 - e^{-dt/tau_s})`, `v += W d` with `d` the potential a unit
-//! forcing from rest reaches after `dt` (`forced_response`).
+//! forcing from rest reaches after `dt` (`forced_response`). A population
+//! with any option (`CubaParams::is_plain` false) has no closed form: the
+//! event engine steps it on the `dt` grid, exactly as the clock engine;
+//! `spikesim quantize` maps forcing inputs and `syn_drive` (see
+//! `model::quantize`) and refuses the rest by name.
 
 use rand_pcg::Pcg64;
 

@@ -167,7 +167,13 @@ impl MembraneParams {
         };
         if spiking {
             let arrays = v_reset.varies() || v_th.varies();
-            if let Some((i, _)) = v_reset.first_bad(size, |i, r| !(r >= v_th.at(i))) {
+            if let Some((i, _)) = v_reset.first_bad(size, |i, r| {
+                // Refused when `v_reset >= v_th`, as always (NaN cannot reach here).
+                !matches!(
+                    r.partial_cmp(&v_th.at(i)),
+                    Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+                )
+            }) {
                 return Err(params.error(
                     "v_reset",
                     format!(

@@ -504,7 +504,7 @@ fn discrete_lif_per_neuron_values_equal_separate_populations() {
     let events = |k: u64| {
         vec![
             (0, 0, 0.3f32),
-            (0, 1, if k % 3 == 0 { 0.5f32 } else { 0.1 }),
+            (0, 1, if k.is_multiple_of(3) { 0.5f32 } else { 0.1 }),
         ]
     };
     let (v_all, s_all) = run(all.as_mut(), 60, events);
@@ -587,5 +587,41 @@ fn discrete_lif_bad_options_are_located_errors() {
     ];
     for (got, wanted) in cases {
         assert!(got.contains(wanted), "{got}\n  wanted: {wanted}");
+    }
+}
+
+/// A CuBa membrane without leak integrates its current:
+/// `tau_m dv/dt = I`. Forced by a constant `W` from rest,
+/// `v(t) = (W / tau_m)(t - ts (1 - e^{-t/ts}))`; after one jump `I0`,
+/// `v(t) = I0 (ts / tau_m)(1 - e^{-t/ts})`.
+#[test]
+fn a_leak_free_cuba_membrane_integrates_its_current() {
+    let (tm, ts) = (1.0, 5e-3);
+    let forced =
+        "leak = false, tau_m = \"1 s\", tau_syn = \"5 ms\", v_th = \"1 V\", input = \"forcing\"";
+    let jumped = "leak = false, tau_m = \"1 s\", tau_syn = \"5 ms\", v_th = \"1 V\"";
+    let mut pops = build(&[("f", 1, "cuba_lif", forced), ("j", 1, "cuba_lif", jumped)]);
+    let w = 0.5f32;
+    let (v, _) = run(pops[0].as_mut(), 400, |_| vec![(1, 0, w)]);
+    let (vj, _) = run(pops[1].as_mut(), 400, |k| {
+        if k == 0 { vec![(1, 0, w)] } else { vec![] }
+    });
+    let w = f64::from(w);
+    for k in [0usize, 9, 99, 399] {
+        let t = (k + 1) as f64 * DT;
+        let want = w / tm * (t - ts * (1.0 - (-t / ts).exp()));
+        assert!(
+            (v[k][0] - want).abs() < 1e-14,
+            "forced, step {k}: {} vs {want}",
+            v[k][0]
+        );
+        // The jump arrives at grid point 1: `t` counts from there.
+        let t = k as f64 * DT;
+        let want = w * ts / tm * (1.0 - (-t / ts).exp());
+        assert!(
+            (vj[k][0] - want).abs() < 1e-14,
+            "jump, step {k}: {} vs {want}",
+            vj[k][0]
+        );
     }
 }

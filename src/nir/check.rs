@@ -334,34 +334,31 @@ impl Checker<'_> {
             | Node::Delay { delay: t }
             | Node::Threshold { threshold: t } => same(&t.shape),
             n if n.is_neuron() => same(&n.tensors()[0].1.shape),
-            Node::Flatten { input_type, .. } => match input_type {
-                Some(input) => Known {
-                    output: Some(self.flatten(node, path, input)?),
-                    input: Some(input.clone()),
-                },
-                None => Known::default(),
+            Node::Flatten {
+                input_type: Some(input),
+                ..
+            } => Known {
+                output: Some(self.flatten(node, path, input)?),
+                input: Some(input.clone()),
             },
             Node::Conv1d {
                 weight,
                 groups,
-                input_shape,
+                input_shape: Some(spatial),
                 ..
             }
             | Node::Conv2d {
                 weight,
                 groups,
-                input_shape,
+                input_shape: Some(spatial),
                 ..
-            } => match input_shape {
-                Some(spatial) => {
-                    let input = [&[weight.shape[1] * groups][..], spatial].concat();
-                    Known {
-                        output: Some(self.derived_output(node, path, &input)?),
-                        input: Some(input),
-                    }
+            } => {
+                let input = [&[weight.shape[1] * groups][..], spatial].concat();
+                Known {
+                    output: Some(self.derived_output(node, path, &input)?),
+                    input: Some(input),
                 }
-                None => Known::default(),
-            },
+            }
             Node::Graph(inner) => Known {
                 input: self.port(inner, path, true, shapes)?,
                 output: self.port(inner, path, false, shapes)?,

@@ -320,8 +320,8 @@ impl Graph {
         if let Some(node) = self.nodes.get(path) {
             return Some(node);
         }
-        // A name may itself contain '/' only if nir allowed it; try the
-        // longest prefix that names a nested graph.
+        // Names in a file cannot hold '/' (HDF5 would nest groups), so the
+        // first '/' ends the outer name.
         let (head, rest) = path.split_once('/')?;
         match self.nodes.get(head)? {
             Node::Graph(inner) => inner.node(rest),

@@ -13,5 +13,6 @@ mod fuzz_models;
 mod interrupted_files;
 mod memory_limits;
 mod nir_files;
+mod nir_import_cli;
 mod scale;
 mod without_mpi;

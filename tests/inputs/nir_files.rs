@@ -332,3 +332,31 @@ fn written_files_read_back_equal() {
         assert_eq!(back, graph, "{file}");
     }
 }
+
+/// A damaged file (cut short, or bytes overwritten) is an error naming the
+/// file, never a crash of the reading program: libhdf5 runs in the child.
+#[test]
+fn damaged_files_are_errors_not_crashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("nested.nir")).unwrap();
+    spikesim::io::guard::read_in_child_process(PathBuf::from(BIN));
+    let mut damaged = Vec::new();
+    for cut in [100, bytes.len() / 2, bytes.len() - 100] {
+        damaged.push(bytes[..cut].to_vec());
+    }
+    // Every 64th byte from the middle on flipped: heaps and B-trees.
+    let mut flipped = bytes.clone();
+    for b in flipped.iter_mut().skip(bytes.len() / 3).step_by(64) {
+        *b ^= 0xff;
+    }
+    damaged.push(flipped);
+    for (i, content) in damaged.iter().enumerate() {
+        let path = dir.path().join(format!("damaged{i}.nir"));
+        std::fs::write(&path, content).unwrap();
+        match nir::read(&path).and_then(|g| g.check(&path).map(|_| g)) {
+            Err(e) => assert_eq!(e.file, path, "{e}"),
+            // Damage that misses everything read leaves a valid graph.
+            Ok(g) => assert_eq!(g.nodes.len(), 4, "{i}"),
+        }
+    }
+}

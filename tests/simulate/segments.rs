@@ -323,3 +323,20 @@ fn segments_and_resumes_change_nothing_for_probabilistic_neurons_and_astrocytes(
     astro.simulation.steps = (1.0 / astro.simulation.dt).round() as u64;
     check(&astro, "astrocytes");
 }
+
+#[test]
+fn segments_and_resumes_change_nothing_with_zero_delay_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut clock = common::spec(&crate::zero_delay::mixed_model(dir.path()));
+    clock.simulation.threads = 3;
+    check(&clock, "zero-delay layers, clock");
+    let demo = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/fixed_point_demo.toml"
+    ))
+    .unwrap()
+    .replace("weight = 4\n", "weight = 4\ndelay = \"0 ms\"\n");
+    let mut fixed = common::spec(&demo);
+    fixed.simulation.threads = 2;
+    check(&fixed, "zero-delay layers, fixed point");
+}

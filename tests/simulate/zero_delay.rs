@@ -313,6 +313,23 @@ fn the_event_engine_refuses_zero_delays_naming_the_clock_engine() {
     );
 }
 
+/// A spec switched to the event engine after validation (as a library
+/// caller could) is refused by the engine itself.
+#[test]
+fn the_event_engine_refuses_a_zero_delay_network_it_is_handed() {
+    let mut spec = common::spec(&chain("clock"));
+    spec.simulation.engine = spikesim::model::spec::EngineKind::Event;
+    let mut net = spikesim::engine::network::Network::build(&spec);
+    let err = match spikesim::engine::event::EventRun::new(&mut net, &spec) {
+        Ok(_) => panic!("a zero-delay network is refused by the event engine"),
+        Err(e) => e.to_string(),
+    };
+    assert_mentions(
+        &err,
+        &["projection `b->c` has a zero delay", "engine = \"clock\""],
+    );
+}
+
 #[test]
 fn plastic_and_drawn_zero_delays_are_refused() {
     let plastic = chain("clock").replacen(

@@ -158,7 +158,7 @@ impl Validator<'_> {
                 zero: p.zero_delay,
             })
             .collect();
-        self.no_zero_delay_cycle(&raw, &names, &links)?;
+        self.no_zero_delay_cycle(raw, &names, &links)?;
         let records = raw
             .records
             .iter()

@@ -23,7 +23,7 @@ impl Window {
     /// or why there is none.
     pub fn out_hw(&self) -> Result<[usize; 2], String> {
         let mut out = [0; 2];
-        for a in 0..2 {
+        for (a, o) in out.iter_mut().enumerate() {
             if self.stride[a] == 0 || self.dilation[a] == 0 || self.kernel[a] == 0 {
                 return Err("stride, dilation and kernel size must be positive".into());
             }
@@ -34,7 +34,7 @@ impl Window {
                     "the window ({span} wide with dilation) is larger than the padded input ({padded})"
                 ));
             }
-            out[a] = (padded - span) / self.stride[a] + 1;
+            *o = (padded - span) / self.stride[a] + 1;
         }
         Ok(out)
     }
@@ -73,7 +73,7 @@ pub fn conv_map(
     win: &Window,
     limit: usize,
 ) -> Result<SparseMap, String> {
-    if groups == 0 || cin % groups != 0 || cout % groups != 0 {
+    if groups == 0 || !cin.is_multiple_of(groups) || !cout.is_multiple_of(groups) {
         return Err(format!(
             "groups = {groups} must divide the {cin} input and {cout} output channels"
         ));

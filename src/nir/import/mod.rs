@@ -13,6 +13,24 @@
 //! `docs/nir.md`: edges not on a cycle act within the step (zero-delay
 //! projections), an edge that closes a cycle one step later, a Delay node
 //! `round(τ/dt)` steps more.
+//!
+//! What the model file looks like:
+//! - one population per top-level Input (`spike_source`, its spikes from
+//!   `--input`) and per neuron node; names are the node paths with `/`
+//!   written `:` and `.` written `_` (spikesim's names are HDF5 group names
+//!   and have neither), clashes numbered; the model file's header lists
+//!   node → population;
+//! - per pair of populations with synapses, a zero-delay projection and, if
+//!   some paths have delays, a second one `"A->B (delayed)"` with a delay
+//!   column; weights are the composed NIR weights times the target's gain
+//!   (see [`neurons`]); paths with the same delay between the same pair of
+//!   neurons add up into one synapse, zero weights make none;
+//! - membranes start at 0 (`init.v = 0`, as the NIR frameworks start);
+//! - convolutions and poolings are expanded into connection lists, and any
+//!   node or composed projection with more than [`MAX_SYNAPSES`] (10
+//!   million) synapses is refused with an error naming the node;
+//! - the engine stores synapse weights as `f32`, so a membrane differs from
+//!   an f64 reference by up to ~6e-8 of each jump it received.
 
 pub mod compose;
 pub mod conv;
@@ -65,9 +83,6 @@ pub struct ImportOptions {
     /// `n+1`); neurons number the top-level Input nodes' elements one after
     /// the other, Inputs in name order.
     pub input: Option<PathBuf>,
-    /// Record `v` (and spikes) of every neuron node, not only of those
-    /// feeding an Output.
-    pub record_v: bool,
 }
 
 impl ImportOptions {
@@ -79,7 +94,6 @@ impl ImportOptions {
             reset: ResetMode::Value,
             duration: None,
             input: None,
-            record_v: false,
         }
     }
 }
@@ -98,10 +112,33 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
-/// Reads the NIR file `graph`, imports it and writes `out` (+ its folder).
+/// What the imported model records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Recording {
+    /// Spikes of the spiking nodes feeding an Output, `v` of the
+    /// non-spiking ones.
+    #[default]
+    Outputs,
+    /// Also `v` and spikes of every neuron node, and the input spikes
+    /// (`--record-v`).
+    AllNodes,
+}
+
+/// Reads the NIR file `graph`, imports it and writes `out` (+ its folder),
+/// recording the Output nodes' sources.
 pub fn import_file(graph: &Path, opts: &ImportOptions, out: &Path) -> Result<Imported, NirError> {
+    import_file_recording(graph, opts, Recording::Outputs, out)
+}
+
+/// [`import_file`] with a choice of what is recorded.
+pub fn import_file_recording(
+    graph: &Path,
+    opts: &ImportOptions,
+    record: Recording,
+    out: &Path,
+) -> Result<Imported, NirError> {
     let g = crate::nir::read(graph)?;
-    import_graph(&g, graph, opts, out)
+    import_graph(&g, graph, opts, record, out)
 }
 
 /// Imports the in-memory `graph` (read from `file`, named in errors) and
@@ -110,6 +147,7 @@ pub fn import_graph(
     graph: &Graph,
     file: &Path,
     opts: &ImportOptions,
+    record: Recording,
     out: &Path,
 ) -> Result<Imported, NirError> {
     check_options(opts, file)?;
@@ -119,7 +157,13 @@ pub fn import_graph(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let plan = text::plan(graph, file, opts, &folder_name)?;
+    let plan = text::plan(
+        graph,
+        file,
+        opts,
+        record == Recording::AllNodes,
+        &folder_name,
+    )?;
     write(out, &files_dir, &plan)?;
     Ok(Imported {
         model: out.to_path_buf(),
@@ -198,11 +242,11 @@ fn write(out: &Path, files_dir: &Path, plan: &text::Plan) -> Result<(), NirError
         return Err(e);
     }
     let old = parent.join(format!(".{name}.old-{pid}"));
-    if files_dir.exists() {
-        if let Err(e) = std::fs::rename(files_dir, &old) {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(fail("move aside", files_dir, e));
-        }
+    if files_dir.exists()
+        && let Err(e) = std::fs::rename(files_dir, &old)
+    {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(fail("move aside", files_dir, e));
     }
     if let Err(e) = std::fs::rename(&tmp, files_dir) {
         let _ = std::fs::rename(&old, files_dir);

@@ -204,7 +204,6 @@ pub fn population(
                 let mut params = vec![
                     ("tau_m", Param::Quantity(vec![1.0], "s")),
                     ("leak", Param::Bool(false)),
-                    ("v_rest", Param::Quantity(vec![0.0], "V")),
                 ];
                 params.extend(thresholds);
                 unless_zero(&mut params, "drive", drive);

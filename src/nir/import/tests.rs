@@ -45,7 +45,7 @@ fn opts(dt: f64) -> ImportOptions {
 }
 
 fn run(g: &Graph, o: &ImportOptions) -> Result<Plan, NirError> {
-    plan(g, Path::new("g.nir"), o, "m_files")
+    plan(g, Path::new("g.nir"), o, false, "m_files")
 }
 
 fn model(p: &Plan) -> toml::Value {
@@ -559,7 +559,13 @@ fn nothing_is_written_when_the_import_fails_and_everything_when_it_works() {
         ],
         &[("x", "lif")],
     );
-    let e = import_graph(&g, Path::new("g.nir"), &ImportOptions::new(1e-3), &out);
+    let e = import_graph(
+        &g,
+        Path::new("g.nir"),
+        &ImportOptions::new(1e-3),
+        Recording::Outputs,
+        &out,
+    );
     assert!(e.is_err());
     assert!(
         !dir.path().join("sub").exists()
@@ -574,7 +580,7 @@ fn nothing_is_written_when_the_import_fails_and_everything_when_it_works() {
         input: Some(spikes),
         ..ImportOptions::new(1e-3)
     };
-    let done = import_graph(&g, Path::new("g.nir"), &o, &out).unwrap();
+    let done = import_graph(&g, Path::new("g.nir"), &o, Recording::Outputs, &out).unwrap();
     assert_eq!(done.files, dir.path().join("sub").join("m_files"));
     let text = std::fs::read_to_string(&out).unwrap();
     // duration: the last input step (4) acts in step 4 -> 5
@@ -582,7 +588,7 @@ fn nothing_is_written_when_the_import_fails_and_everything_when_it_works() {
     let input = std::fs::read_to_string(done.files.join("input_0.csv")).unwrap();
     assert_eq!(input, "neuron,time_s\n1,0.001\n0,0.005\n");
     // again over the first import: replaced, no leftovers beside it
-    import_graph(&g, Path::new("g.nir"), &o, &out).unwrap();
+    import_graph(&g, Path::new("g.nir"), &o, Recording::Outputs, &out).unwrap();
     let mut left: Vec<String> = std::fs::read_dir(dir.path().join("sub"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -96,6 +96,7 @@ pub fn plan(
     graph: &Graph,
     file: &Path,
     opts: &ImportOptions,
+    record_all: bool,
     folder: &str,
 ) -> Result<Plan, NirError> {
     let flat = Flat::new(graph, file)?;
@@ -173,7 +174,7 @@ pub fn plan(
                 model,
                 "model = \"spike_source\"\nparams = {{ file = {} }}\nrecord_spikes = {}",
                 quoted(&format!("{folder}/{csv}")),
-                feeds_output.contains(&i) || opts.record_v
+                feeds_output.contains(&i) || record_all
             );
             files.push((csv, text));
             continue;
@@ -200,7 +201,7 @@ pub fn plan(
         let _ = writeln!(
             model,
             "record_spikes = {}",
-            pop.spiking && (feeds_output.contains(&i) || opts.record_v)
+            pop.spiking && (feeds_output.contains(&i) || record_all)
         );
         built.insert(i, pop);
     }
@@ -211,7 +212,7 @@ pub fn plan(
 
     for &i in &pops {
         let Some(pop) = built.get(&i) else { continue };
-        if opts.record_v || (!pop.spiking && feeds_output.contains(&i)) {
+        if record_all || (!pop.spiking && feeds_output.contains(&i)) {
             let _ = write!(
                 model,
                 "\n[[record]]\npopulation = {}\nvariables = [\"v\"]\n",
