@@ -70,9 +70,9 @@ fn lif_parameters_make_each_graph_weight_the_jump() {
         [0.7, 0.7, 0.7],
         [0.0, 0.0, 1.0],
     ];
-    for post in 0..4 {
-        for pre in 0..3 {
-            let expected = f64::from((6e-3 * dense[post][pre]) as f32);
+    for (post, row) in dense.iter().enumerate() {
+        for (pre, &entry) in row.iter().enumerate() {
+            let expected = f64::from((6e-3 * entry) as f32);
             assert_eq!(weight.data[post * 3 + pre], expected, "w[{post}][{pre}]");
         }
     }
