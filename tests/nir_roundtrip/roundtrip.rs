@@ -85,18 +85,26 @@ fn lif_with_delays_round_trips_in_the_event_engine() {
     round_trip(&models::lif_with_delays("event"), "event", &["a", "b"]);
 }
 
-#[test]
-fn cuba_forcing_round_trips_in_the_clock_engine() {
-    // A forcing weight is a current level held over one step, not a jump:
-    // larger weights than the jump model's give the neurons spikes.
-    let text = models::cuba("clock")
+/// The CuBa network in forcing mode: larger weights than the jump model's
+/// (a forcing weight is a current level held over one step).
+fn cuba_forcing(engine: &str) -> String {
+    models::cuba(engine)
         .replace(
             "tau_syn = \"4 ms\"",
             "tau_syn = \"4 ms\", input = \"forcing\"",
         )
         .replace("\"5 mV\"", "\"600 mV\"")
-        .replace("\"-3 mV\"", "\"-100 mV\"");
-    round_trip(&text, "clock", &["c"]);
+        .replace("\"-3 mV\"", "\"-100 mV\"")
+}
+
+#[test]
+fn cuba_forcing_round_trips_in_the_clock_engine() {
+    round_trip(&cuba_forcing("clock"), "clock", &["c"]);
+}
+
+#[test]
+fn cuba_forcing_round_trips_in_the_event_engine() {
+    round_trip(&cuba_forcing("event"), "event", &["c"]);
 }
 
 #[test]
