@@ -73,10 +73,11 @@ pub fn export(args: ExportArgs) -> Result<(), Error> {
         crate::neuron::membrane::Reset::Subtract => " --reset subtract",
     };
     say!(
-        "import it back: spikesim nir import {} --dt \"{} ms\" --duration \"{} ms\"{reset}{input} --out MODEL.toml",
+        "import it back: spikesim nir import {} --dt \"{} ms\" --duration \"{} ms\" --discretisation {}{reset}{input} --out MODEL.toml",
         exported.graph.display(),
         spec.simulation.dt * 1e3,
-        spec.simulation.duration * 1e3
+        spec.simulation.duration * 1e3,
+        exported.discretisation
     );
     Ok(())
 }

@@ -136,3 +136,54 @@ delay = "0.1 ms"
 "#
     .to_string()
 }
+
+/// `discrete_lif` layers in the import's Euler conventions: a leaky layer
+/// with a bias, and an explicit CuBa layer fed by it and recurrently.
+pub fn discrete() -> String {
+    r#"
+[simulation]
+dt = "1 ms"
+duration = "80 ms"
+seed = 5
+
+[[population]]
+name = "input"
+size = 2
+model = "spike_source"
+params = { spikes = [["0 ms", "3 ms", "4 ms", "30 ms"], ["2 ms", "10 ms", "11 ms", "12 ms", "50 ms"]] }
+
+[[population]]
+name = "d1"
+size = 3
+model = "discrete_lif"
+params = { beta = [0.9, 0.8, 0.95], v_th = "1 mV", v_bias = "0.02 mV", reset = "value" }
+
+[[population]]
+name = "d2"
+size = 2
+model = "discrete_lif"
+params = { beta = 0.85, alpha = 0.6, v_th = "1 mV", reset = "value", cuba = "explicit" }
+
+[[projection]]
+from = "input"
+to = "d1"
+connect = { dense = [[0.7, 0], [0.5, 0.5], [0, 0.8]] }
+weight = "1 mV"
+delay = "1 ms"
+
+[[projection]]
+from = "d1"
+to = "d2"
+connect = "all_to_all"
+weight = "0.6 mV"
+delay = "2 ms"
+
+[[projection]]
+from = "d2"
+to = "d2"
+connect = { dense = [[0, -1], [-1, 0]] }
+weight = "0.3 mV"
+delay = "1 ms"
+"#
+    .to_string()
+}

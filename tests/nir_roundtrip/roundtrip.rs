@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use spikesim::io::results::Results;
 use spikesim::neuron::membrane::Reset;
 use spikesim::nir::export::export_file;
-use spikesim::nir::import::{ImportOptions, ResetMode, import_file};
+use spikesim::nir::import::{Discretisation, ImportOptions, ResetMode, import_file};
 
 use crate::models;
 
@@ -24,6 +24,11 @@ pub fn export_and_import(text: &str, dir: &Path) -> (PathBuf, PathBuf) {
     let mut opts = ImportOptions::new(spec.simulation.dt);
     opts.duration = Some(spec.simulation.duration);
     opts.input = exported.input.clone();
+    opts.discretisation = match exported.discretisation.as_str() {
+        "euler" => Discretisation::Euler,
+        "snntorch" => Discretisation::Snntorch,
+        _ => Discretisation::Exact,
+    };
     opts.reset = match exported.reset {
         Reset::Value => ResetMode::Value,
         Reset::Subtract => ResetMode::Subtract,
@@ -80,18 +85,26 @@ fn lif_with_delays_round_trips_in_the_event_engine() {
     round_trip(&models::lif_with_delays("event"), "event", &["a", "b"]);
 }
 
-#[test]
-fn cuba_forcing_round_trips_in_the_clock_engine() {
-    // A forcing weight is a current level held over one step, not a jump:
-    // larger weights than the jump model's give the neurons spikes.
-    let text = models::cuba("clock")
+/// The CuBa network in forcing mode: larger weights than the jump model's
+/// (a forcing weight is a current level held over one step).
+fn cuba_forcing(engine: &str) -> String {
+    models::cuba(engine)
         .replace(
             "tau_syn = \"4 ms\"",
             "tau_syn = \"4 ms\", input = \"forcing\"",
         )
         .replace("\"5 mV\"", "\"600 mV\"")
-        .replace("\"-3 mV\"", "\"-100 mV\"");
-    round_trip(&text, "clock", &["c"]);
+        .replace("\"-3 mV\"", "\"-100 mV\"")
+}
+
+#[test]
+fn cuba_forcing_round_trips_in_the_clock_engine() {
+    round_trip(&cuba_forcing("clock"), "clock", &["c"]);
+}
+
+#[test]
+fn cuba_forcing_round_trips_in_the_event_engine() {
+    round_trip(&cuba_forcing("event"), "event", &["c"]);
 }
 
 #[test]
@@ -107,4 +120,9 @@ fn lif_with_subtractive_reset_round_trips_in_the_clock_engine() {
         );
     assert_eq!(text.matches("subtract").count(), 2);
     round_trip(&text, "clock", &["a", "b"]);
+}
+
+#[test]
+fn discrete_lif_round_trips_through_the_euler_import() {
+    round_trip(&models::discrete(), "clock", &["d1", "d2"]);
 }

@@ -11,7 +11,7 @@ use spikesim::learn::train::export::lif::simulated_prediction;
 use spikesim::learn::train::session::{SessionOptions, run_session};
 use spikesim::learn::train::trainer::evaluate;
 use spikesim::nir::export::export_file;
-use spikesim::nir::import::{ImportOptions, import_file};
+use spikesim::nir::import::{ImportOptions, Recording, import_file_recording};
 
 #[test]
 fn trained_spike_digits_network_predicts_every_test_sample_after_the_round_trip() {
@@ -48,9 +48,9 @@ fn trained_spike_digits_network_predicts_every_test_sample_after_the_round_trip(
         let mut opts = ImportOptions::new(exp.dt);
         opts.duration = Some(steps as f64 * exp.dt);
         opts.input = Some(input);
-        opts.record_v = true;
         let model = dir.path().join(format!("imported_{i}.toml"));
-        import_file(&graph, &opts, &model).unwrap_or_else(|e| panic!("{e}"));
+        import_file_recording(&graph, &opts, Recording::AllNodes, &model)
+            .unwrap_or_else(|e| panic!("{e}"));
         let spec = spikesim::model::load(&model, &[]).unwrap_or_else(|e| panic!("{e}"));
         let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
         let simulated = simulated_prediction(&results, exp.readout, data.classes, steps);

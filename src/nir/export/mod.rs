@@ -11,7 +11,8 @@
 //!
 //! The metadata, informative for other tools, carries what spikesim needs
 //! to read the graph back exactly: `spikesim.dt` (seconds),
-//! `spikesim.discretisation` (`exact`), `spikesim.reset` (`value` or
+//! `spikesim.discretisation` (`exact`; `euler` or `snntorch` for
+//! `discrete_lif` populations), `spikesim.reset` (`value` or
 //! `subtract`, the import's `--reset`),
 //! `spikesim.duration` (seconds), `spikesim.seed`, `spikesim.engine`,
 //! `spikesim.v_offset.POP` (volts: the population's initial potential, by
@@ -63,6 +64,9 @@ pub struct Exported {
     pub edges: usize,
     /// The reset the graph is to be imported with (`--reset`).
     pub reset: Reset,
+    /// The discretisation it is to be imported with (`exact`, `euler`,
+    /// `snntorch`).
+    pub discretisation: String,
 }
 
 /// The model file `model_or_trained` names: itself, or the `model.toml`
@@ -116,6 +120,10 @@ pub fn export_file(model_or_trained: &Path, out: &Path) -> Result<Exported, Expo
         input,
         nodes: graph.nodes.len(),
         edges: graph.edges.len(),
+        discretisation: match graph.metadata.get("spikesim.discretisation") {
+            Some(Meta::Text(d)) => d.clone(),
+            _ => "exact".into(),
+        },
         reset: match graph.metadata.get("spikesim.reset") {
             Some(Meta::Text(r)) if r == "subtract" => Reset::Subtract,
             _ => Reset::Value,
@@ -130,6 +138,7 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
     let mut graph = Graph::default();
     let mut cuba: Option<(CubaInput, &str)> = None;
     let mut reset: Option<(Reset, &str)> = None;
+    let mut discretisation: Option<(&'static str, &str)> = None;
     let mut offsets = Vec::new();
     let mut is_input = vec![false; spec.populations.len()];
     for (i, p) in spec.populations.iter().enumerate() {
@@ -149,10 +158,19 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
             }
             Pop::Neuron {
                 node,
+                discretisation: disc,
                 cuba: c,
                 reset: r,
                 v_offset,
             } => {
+                agree(
+                    spec,
+                    p,
+                    &mut discretisation,
+                    disc,
+                    "model",
+                    "discretisation",
+                )?;
                 if let Some(c) = c {
                     agree(spec, p, &mut cuba, c, "params.input", "CuBa input")?;
                 }
@@ -161,10 +179,12 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
                 }
                 offsets.push((name.clone(), v_offset));
                 for j in spec.projections.iter().filter(|j| j.to == i) {
-                    let fits = match *node {
-                        Node::CubaLIF { .. } | Node::CubaLI { .. } => j.port != Port::Voltage,
-                        _ => j.port == Port::Voltage,
-                    };
+                    // A discrete_lif's input is its I, whatever node it is.
+                    let fits = disc != "exact"
+                        || match *node {
+                            Node::CubaLIF { .. } | Node::CubaLI { .. } => j.port != Port::Voltage,
+                            _ => j.port == Port::Voltage,
+                        };
                     if !fits {
                         return Err(projections::refuse(
                             spec,
@@ -267,7 +287,12 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
         .collect();
     sources.sort_by_key(|&i| node_name(&spec.populations[i].name));
     let spikes = (!sources.is_empty()).then(|| inputs::input_csv(spec, &sources));
-    graph.metadata = metadata(spec, cuba.map(|c| c.0), reset.map_or(Reset::Value, |r| r.0));
+    graph.metadata = metadata(
+        spec,
+        discretisation.map_or("exact", |d| d.0),
+        cuba.map(|c| c.0),
+        reset.map_or(Reset::Value, |r| r.0),
+    );
     for (name, v0) in offsets {
         graph
             .metadata
@@ -349,12 +374,17 @@ fn agree<'a, T: PartialEq + std::fmt::Debug>(
     }
 }
 
-fn metadata(spec: &ModelSpec, cuba: Option<CubaInput>, reset: Reset) -> BTreeMap<String, Meta> {
+fn metadata(
+    spec: &ModelSpec,
+    discretisation: &str,
+    cuba: Option<CubaInput>,
+    reset: Reset,
+) -> BTreeMap<String, Meta> {
     let sim = &spec.simulation;
     let mut m = BTreeMap::new();
     let text = |s: &str| Meta::Text(s.to_string());
     m.insert("spikesim.dt".into(), Meta::Number(sim.dt));
-    m.insert("spikesim.discretisation".into(), text("exact"));
+    m.insert("spikesim.discretisation".into(), text(discretisation));
     m.insert(
         "spikesim.reset".into(),
         text(match reset {

@@ -26,6 +26,7 @@
 use super::ExportError;
 use crate::model::ModelError;
 use crate::model::spec::{MembraneParams, ModelSpec, NeuronKind, PopulationSpec, Port, ValueSpec};
+use crate::neuron::discrete_lif::{DiscreteLifParams, DiscreteReset};
 use crate::neuron::membrane::Reset;
 use crate::neuron::per_neuron::PerNeuron;
 use crate::nir::{Node, Tensor};
@@ -49,6 +50,8 @@ pub enum Exported {
     /// are shifted by.
     Neuron {
         node: Box<Node>,
+        /// The import's discretisation that gives the population back.
+        discretisation: &'static str,
         cuba: Option<CubaInput>,
         reset: Option<Reset>,
         v_offset: f64,
@@ -146,6 +149,7 @@ pub fn export_population(
             };
             Ok(Exported::Neuron {
                 node: Box::new(node),
+                discretisation: "exact",
                 cuba: None,
                 reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
@@ -239,6 +243,7 @@ pub fn export_population(
             };
             Ok(Exported::Neuron {
                 node: Box::new(node),
+                discretisation: "exact",
                 cuba: Some(input),
                 reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
@@ -252,14 +257,7 @@ pub fn export_population(
              spikes and replay them with a spike_source"
                 .into(),
         )),
-        NeuronKind::DiscreteLif(_) => Err(refuse(
-            spec,
-            p,
-            "model",
-            "a discrete_lif resets by subtraction one update late, which no NIR importer \
-             reproduces (NIR resets in the step of the spike)"
-                .into(),
-        )),
+        NeuronKind::DiscreteLif(d) => discrete(spec, p, d),
         other => Err(refuse(
             spec,
             p,
@@ -321,4 +319,163 @@ fn membrane_is_expressible(
         ));
     }
     Ok(v0)
+}
+
+/// A `discrete_lif` in the Euler conventions of spikesim's import (the
+/// snnTorch export's): `tau = dt/(1 - beta)`, `r = tau/dt` (a graph weight
+/// is the jump), `v_leak = (v_bias + i_bias)/(1 - beta)` without a current;
+/// with one (`alpha > 0`) a CubaLIF with `tau_syn = dt/(1 - alpha)`,
+/// `tau_mem = dt/(1 - beta)`, `r = tau_mem/dt`, `w_in = tau_syn/dt`,
+/// imported by `euler` (`cuba = "explicit"`) or `snntorch` (semi-implicit).
+/// `beta = 1` without a current is an IF with `r = 1/dt`.
+fn discrete(
+    spec: &ModelSpec,
+    p: &PopulationSpec,
+    d: &DiscreteLifParams,
+) -> Result<Exported, ExportError> {
+    let n = p.size as usize;
+    let dt = spec.simulation.dt;
+    let Some(o) = d.options.as_deref() else {
+        return Err(refuse(
+            spec,
+            p,
+            "params.reset",
+            "a discrete_lif resets by subtraction one update late (reset = \"subtract_late\", \
+             the default), which NIR importers do not reproduce; give reset = \"subtract\" or \
+             \"value\""
+                .into(),
+        ));
+    };
+    let reset = match o.reset {
+        DiscreteReset::SubtractLate => {
+            return Err(refuse(
+                spec,
+                p,
+                "params.reset",
+                "reset = \"subtract_late\" has no NIR form; give reset = \"subtract\" or \"value\""
+                    .into(),
+            ));
+        }
+        DiscreteReset::Subtract => Reset::Subtract,
+        DiscreteReset::Value => Reset::Value,
+    };
+    if d.period.is_some() {
+        return Err(refuse(
+            spec,
+            p,
+            "params.period",
+            "a neuron updating on a slower clock has no NIR form".into(),
+        ));
+    }
+    let [beta, alpha, v_th, v_reset, v_bias, i_bias] =
+        [&o.beta, &o.alpha, &o.v_th, &o.v_reset, &o.v_bias, &o.i_bias].map(|x| x.values(n));
+    let resets_to_zero = v_reset.iter().all(|&v| v == 0.0);
+    let current = alpha.iter().any(|&a| a != 0.0);
+    let leak_free = beta.contains(&1.0);
+    let (node, discretisation) = if !current && leak_free {
+        if beta.iter().any(|&b| b != 1.0) || v_bias.iter().chain(&i_bias).any(|&b| b != 0.0) {
+            return Err(refuse(
+                spec,
+                p,
+                "params.beta",
+                "beta = 1 (no leak) for some neurons only, or with a bias, has no NIR form here"
+                    .into(),
+            ));
+        }
+        let node = if o.spiking {
+            Node::IF {
+                r: uniform(n, 1.0 / dt),
+                v_threshold: tensor(v_th),
+                v_reset: tensor(v_reset),
+            }
+        } else {
+            Node::I {
+                r: uniform(n, 1.0 / dt),
+            }
+        };
+        (node, "euler")
+    } else if !current {
+        let tau: Vec<f64> = beta.iter().map(|b| dt / (1.0 - b)).collect();
+        let v_leak = (0..n)
+            .map(|i| (v_bias[i] + i_bias[i]) / (1.0 - beta[i]))
+            .collect();
+        let (r, tau, v_leak) = (
+            tensor(tau.iter().map(|t| t / dt).collect()),
+            tensor(tau),
+            tensor(v_leak),
+        );
+        let node = if o.spiking {
+            Node::LIF {
+                tau,
+                r,
+                v_leak,
+                v_threshold: tensor(v_th),
+                v_reset: tensor(v_reset),
+            }
+        } else {
+            Node::LI { tau, r, v_leak }
+        };
+        (node, "euler")
+    } else {
+        if leak_free || alpha.contains(&0.0) {
+            return Err(refuse(
+                spec,
+                p,
+                "params.alpha",
+                "a NIR CubaLIF needs 0 < alpha and beta < 1 for every neuron".into(),
+            ));
+        }
+        if i_bias.iter().any(|&b| b != 0.0) {
+            return Err(refuse(
+                spec,
+                p,
+                "params.i_bias",
+                "a bias of the current has no NIR form here (it would be an Affine bias)".into(),
+            ));
+        }
+        let tau_mem: Vec<f64> = beta.iter().map(|b| dt / (1.0 - b)).collect();
+        let tau_syn: Vec<f64> = alpha.iter().map(|a| dt / (1.0 - a)).collect();
+        let v_leak = (0..n).map(|i| v_bias[i] / (1.0 - beta[i])).collect();
+        let (r, w_in) = (
+            tensor(tau_mem.iter().map(|t| t / dt).collect()),
+            tensor(tau_syn.iter().map(|t| t / dt).collect()),
+        );
+        let (tau_syn, tau_mem, v_leak) = (tensor(tau_syn), tensor(tau_mem), tensor(v_leak));
+        let node = if o.spiking {
+            Node::CubaLIF {
+                tau_syn,
+                tau_mem,
+                r,
+                v_leak,
+                w_in,
+                v_threshold: tensor(v_th),
+                v_reset: tensor(v_reset),
+            }
+        } else {
+            Node::CubaLI {
+                tau_syn,
+                tau_mem,
+                r,
+                v_leak,
+                w_in,
+            }
+        };
+        (node, if o.explicit { "euler" } else { "snntorch" })
+    };
+    if discretisation == "snntorch" && reset == Reset::Value && !resets_to_zero {
+        return Err(refuse(
+            spec,
+            p,
+            "params.v_reset",
+            "a semi-implicit CuBa discrete_lif imports through `snntorch`, which resets to 0"
+                .into(),
+        ));
+    }
+    Ok(Exported::Neuron {
+        node: Box::new(node),
+        discretisation,
+        cuba: None,
+        reset: o.spiking.then_some(reset),
+        v_offset: 0.0,
+    })
 }
