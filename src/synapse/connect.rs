@@ -532,7 +532,13 @@ impl<'a> Values<'a> {
             Steps::Long(long) => long[at] = steps,
         }
         if let Some(seconds) = &mut self.seconds {
-            seconds[at] = d.max(self.dt);
+            // A zero delay stays zero (the event engine refuses such
+            // projections; the NIR export reads it); others are at least dt.
+            seconds[at] = if self.zero && d == 0.0 {
+                0.0
+            } else {
+                d.max(self.dt)
+            };
         }
         Ok(())
     }
@@ -551,7 +557,10 @@ impl<'a> Values<'a> {
             _ if n == 0 => Some(ExactDelays::Uniform(0.0)),
             (Some(s), _) if s.iter().any(|&d| d != s[0]) => Some(ExactDelays::PerSynapse(s)),
             (Some(s), _) => Some(ExactDelays::Uniform(s[0])),
-            (None, d) => Some(ExactDelays::Uniform(d.upper_bound(0.0).max(self.dt))),
+            (None, d) => Some(ExactDelays::Uniform(match d.upper_bound(0.0) {
+                0.0 if self.zero => 0.0,
+                d => d.max(self.dt),
+            })),
         };
         Ok((delays, exact))
     }

@@ -173,7 +173,10 @@ variables = ["v"]
     // Free decay from distinct starts: no neuron's first sample is the rest
     // potential or zero, the initial values are all different.
     let first = v0(&one);
-    assert!(first.iter().all(|&v| (-0.069..=-0.051).contains(&v)), "{first:?}");
+    assert!(
+        first.iter().all(|&v| (-0.069..=-0.051).contains(&v)),
+        "{first:?}"
+    );
     for threads in [2, 3] {
         let other = run(threads);
         assert_eq!(other.info.threads, threads);

@@ -141,6 +141,7 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
     let mut discretisation: Option<(&'static str, &str)> = None;
     let mut offsets = Vec::new();
     let mut is_input = vec![false; spec.populations.len()];
+    let mut biases: Vec<(usize, Vec<f64>)> = Vec::new();
     for (i, p) in spec.populations.iter().enumerate() {
         let ports: Vec<Port> = spec
             .projections
@@ -162,7 +163,11 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
                 cuba: c,
                 reset: r,
                 v_offset,
+                bias,
             } => {
+                if let Some(b) = bias {
+                    biases.push((i, b));
+                }
                 agree(
                     spec,
                     p,
@@ -208,9 +213,16 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
         paths.extend(projection_paths(spec, j)?);
     }
     let dt = spec.simulation.dt;
+    // A source with a zero-delay projection keeps its paths' delays and has
+    // its spikes written a step earlier (see `inputs`).
+    let mut aligned = vec![false; spec.populations.len()];
+    for path in &paths {
+        let from = spec.projections[path.projection].from;
+        aligned[from] |= is_input[from] && path.delay < dt * 0.5;
+    }
     for path in &paths {
         let p = &spec.projections[path.projection];
-        if is_input[p.from] && path.delay < dt * (1.0 - 1e-9) {
+        if is_input[p.from] && !aligned[p.from] && path.delay < dt * (1.0 - 1e-9) {
             return Err(projections::refuse(
                 spec,
                 p,
@@ -246,13 +258,14 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
             .push((path.linear.clone(), path.delay_node.clone()));
         graph.edges.push((path.delay_node.clone(), to));
     }
+    add_biases(spec, &mut graph, &is_input, &biases)?;
     let closing = closing_edges(&graph.nodes, &graph.edges);
     let mut dropped = BTreeSet::new();
     for (k, path) in paths.iter().enumerate() {
         let p = &spec.projections[path.projection];
         let into_target = 3 * k + 2;
-        let shorter_by =
-            usize::from(is_input[p.from]) + usize::from(closing.contains(&into_target));
+        let shorter_by = usize::from(is_input[p.from] && !aligned[p.from])
+            + usize::from(closing.contains(&into_target));
         let delay = path.delay - shorter_by as f64 * dt;
         if delay < -dt * 1e-9 {
             return Err(projections::refuse(
@@ -286,7 +299,10 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
         .filter(|&i| is_input[i])
         .collect();
     sources.sort_by_key(|&i| node_name(&spec.populations[i].name));
-    let spikes = (!sources.is_empty()).then(|| inputs::input_csv(spec, &sources));
+    let spikes = match sources.is_empty() {
+        true => None,
+        false => Some(inputs::input_csv(spec, &sources, &aligned)?),
+    };
     graph.metadata = metadata(
         spec,
         discretisation.map_or("exact", |d| d.0),
@@ -299,6 +315,52 @@ pub fn export_spec(spec: &ModelSpec) -> Result<(Graph, Option<String>), ExportEr
             .insert(format!("spikesim.v_offset.{name}"), Meta::Number(v0));
     }
     Ok((graph, spikes))
+}
+
+/// Each constant input bias as an Affine with zero weights and that bias,
+/// from the first Input (by name) into the population. Its edges come
+/// after every projection's, so the depth-first walk that finds a cycle's
+/// closing edge reaches them last and they close none.
+fn add_biases(
+    spec: &ModelSpec,
+    graph: &mut Graph,
+    is_input: &[bool],
+    biases: &[(usize, Vec<f64>)],
+) -> Result<(), ExportError> {
+    let Some(&(first, _)) = biases.first() else {
+        return Ok(());
+    };
+    let source = (0..spec.populations.len())
+        .filter(|&i| is_input[i])
+        .min_by_key(|&i| node_name(&spec.populations[i].name));
+    let Some(source) = source else {
+        return Err(neurons::refuse(
+            spec,
+            &spec.populations[first],
+            "",
+            "its constant drive would be a NIR Affine bias, which needs an Input node to hang on, \
+             and the model has no spike_source"
+                .into(),
+        ));
+    };
+    let n_in = spec.populations[source].size as usize;
+    for (i, b) in biases {
+        let target = node_name(&spec.populations[*i].name);
+        let name = format!("{target}.bias");
+        let node = Node::Affine {
+            weight: Tensor::zeros(vec![b.len(), n_in]),
+            bias: Tensor {
+                shape: vec![b.len()],
+                data: b.clone(),
+            },
+        };
+        insert(spec, graph, name.clone(), node)?;
+        graph
+            .edges
+            .push((node_name(&spec.populations[source].name), name.clone()));
+        graph.edges.push((name, target));
+    }
+    Ok(())
 }
 
 fn insert(

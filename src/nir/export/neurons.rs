@@ -18,8 +18,14 @@
 //! are those of `v - v0`, so spikes are unchanged; the metadata's
 //! `spikesim.v_offset.POP` gives `v0` back.
 //!
+//! A constant drive moves a leaky membrane's `v_leak`; a leak-free one's,
+//! a forcing CuBa current's (`syn_drive`) and a discrete CuBa's `i_bias`
+//! become NIR's input bias: an Affine with zero weights and that bias, fed
+//! by the graph's first Input (the import adds an Affine's bias to its
+//! target's input whatever its weights).
+//!
 //! What NIR cannot express (refractory periods, initial states other than
-//! rest, a constant drive, different excitatory and inhibitory synaptic time
+//! rest, different excitatory and inhibitory synaptic time
 //! constants both in use, random sources, conductances, plasticity) is a
 //! located error.
 
@@ -28,7 +34,6 @@ use crate::model::ModelError;
 use crate::model::spec::{MembraneParams, ModelSpec, NeuronKind, PopulationSpec, Port, ValueSpec};
 use crate::neuron::discrete_lif::{DiscreteLifParams, DiscreteReset};
 use crate::neuron::membrane::Reset;
-use crate::neuron::per_neuron::PerNeuron;
 use crate::nir::{Node, Tensor};
 
 /// How a CuBa population reads incoming spikes.
@@ -55,6 +60,10 @@ pub enum Exported {
         cuba: Option<CubaInput>,
         reset: Option<Reset>,
         v_offset: f64,
+        /// NIR's input bias `b` per neuron (an Affine bias in front of the
+        /// node), when the population has a constant drive the node's own
+        /// parameters cannot hold.
+        bias: Option<Vec<f64>>,
     },
 }
 
@@ -119,6 +128,19 @@ pub fn export_population(
         NeuronKind::Lif(m) => {
             let v0 = membrane_is_expressible(spec, p, m)?;
             let [tau, v_rest, v_reset, v_th] = membrane_values(m, n);
+            let drive = drive_values(spec, p, m, n)?;
+            // A leaky membrane's drive moves its rest: tau dv/dt = (v_rest +
+            // drive) - v + inputs. Without leak it is the input bias b of the
+            // import's IF, whose drive is r b per second (r = 1/dt), against
+            // drive / tau_m here.
+            let v_rest: Vec<f64> = v_rest.iter().zip(&drive).map(|(v, d)| v + d).collect();
+            let bias = (!m.leak && drive.iter().any(|&d| d != 0.0)).then(|| {
+                drive
+                    .iter()
+                    .zip(&tau)
+                    .map(|(d, t)| d * dt / t)
+                    .collect::<Vec<f64>>()
+            });
             let node = match (m.leak, m.spiking) {
                 // r (1 - exp(-dt/tau)) = 1: a graph weight is the jump itself.
                 (true, spiking) => {
@@ -153,6 +175,7 @@ pub fn export_population(
                 cuba: None,
                 reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
+                bias,
             })
         }
         NeuronKind::CubaLif(c) => {
@@ -166,13 +189,15 @@ pub fn export_population(
                     "NIR's CubaLIF always leaks (it has no leak-free CuBa node)".into(),
                 ));
             }
-            if c.syn_drive != PerNeuron::Same(0.0) {
+            let syn_drive = c.syn_drive.values(n);
+            let forced = syn_drive.iter().any(|&d| d != 0.0);
+            if forced && c.input == crate::neuron::cuba_lif::Input::Jump {
                 return Err(refuse(
                     spec,
                     p,
                     "params.syn_drive",
-                    "NIR can hold a constant forcing of the current only as an Affine bias of an \
-                     incoming path, which this export does not write"
+                    "a constant forcing of the current goes to NIR as an Affine bias, which \
+                     spikesim's import reads as forcing; give the population input = \"forcing\""
                         .into(),
                 ));
             }
@@ -206,6 +231,8 @@ pub fn export_population(
                 _ => tau_e,
             };
             let [tau_m, v_rest, v_reset, v_th] = membrane_values(m, n);
+            let drive = drive_values(spec, p, m, n)?;
+            let v_rest: Vec<f64> = v_rest.iter().zip(&drive).map(|(v, d)| v + d).collect();
             let input = match c.input {
                 crate::neuron::cuba_lif::Input::Jump => CubaInput::Jump,
                 crate::neuron::cuba_lif::Input::Forcing => CubaInput::Forcing,
@@ -247,6 +274,8 @@ pub fn export_population(
                 cuba: Some(input),
                 reset: m.spiking.then_some(m.reset),
                 v_offset: v0,
+                // r = w_in = 1: the import's forcing r w_in b is b.
+                bias: forced.then_some(syn_drive),
             })
         }
         NeuronKind::Poisson(_) => Err(refuse(
@@ -271,9 +300,28 @@ pub fn export_population(
     }
 }
 
+/// The membrane's constant drive (`r_m i_e`, volts) per neuron: a constant
+/// or one value per neuron; a drawn drive has no NIR form.
+fn drive_values(
+    spec: &ModelSpec,
+    p: &PopulationSpec,
+    m: &MembraneParams,
+    n: usize,
+) -> Result<Vec<f64>, ExportError> {
+    match &m.init_drive {
+        ValueSpec::Constant(x) => Ok(vec![*x; n]),
+        ValueSpec::Array(a) => Ok(a.clone()),
+        _ => Err(refuse(
+            spec,
+            p,
+            "params.i_e",
+            "a drive drawn from a distribution has no NIR form (give one value per neuron)".into(),
+        )),
+    }
+}
+
 /// The membrane features NIR's LIF lacks: a refractory period, initial
-/// potentials that differ between neurons, a constant drive. Returns the
-/// initial potential.
+/// potentials that differ between neurons. Returns the initial potential.
 fn membrane_is_expressible(
     spec: &ModelSpec,
     p: &PopulationSpec,
@@ -300,16 +348,6 @@ fn membrane_is_expressible(
                 .into(),
         ));
     };
-    if m.init_drive != ValueSpec::Constant(0.0) {
-        return Err(refuse(
-            spec,
-            p,
-            "params.i_e",
-            "NIR can hold a constant drive only as an Affine bias of an incoming path, which \
-             this export does not write yet"
-                .into(),
-        ));
-    }
     if p.background.is_some() {
         return Err(refuse(
             spec,
@@ -425,14 +463,6 @@ fn discrete(
                 "a NIR CubaLIF needs 0 < alpha and beta < 1 for every neuron".into(),
             ));
         }
-        if i_bias.iter().any(|&b| b != 0.0) {
-            return Err(refuse(
-                spec,
-                p,
-                "params.i_bias",
-                "a bias of the current has no NIR form here (it would be an Affine bias)".into(),
-            ));
-        }
         let tau_mem: Vec<f64> = beta.iter().map(|b| dt / (1.0 - b)).collect();
         let tau_syn: Vec<f64> = alpha.iter().map(|a| dt / (1.0 - a)).collect();
         let v_leak = (0..n).map(|i| v_bias[i] / (1.0 - beta[i])).collect();
@@ -471,11 +501,15 @@ fn discrete(
                 .into(),
         ));
     }
+    // With a current, i_bias is the input bias b: the import's factor
+    // r w_in (dt/tau_mem)(dt/tau_syn) is 1 in this convention.
+    let bias = (current && i_bias.iter().any(|&b| b != 0.0)).then_some(i_bias);
     Ok(Exported::Neuron {
         node: Box::new(node),
         discretisation,
         cuba: None,
         reset: o.spiking.then_some(reset),
         v_offset: 0.0,
+        bias,
     })
 }
