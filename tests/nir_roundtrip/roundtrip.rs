@@ -107,6 +107,24 @@ fn cuba_forcing_round_trips_in_the_event_engine() {
     round_trip(&cuba_forcing("event"), "event", &["c"]);
 }
 
+/// The CuBa network with spikesim's default jump input: exported as
+/// CubaLIF read with Dirac spikes (`w_in = tau_syn`), which the import
+/// honours when the graph's metadata says it was spikesim's jump input.
+#[test]
+fn cuba_jump_round_trips_in_the_clock_engine() {
+    round_trip(&cuba_jump("clock"), "clock", &["c"]);
+}
+
+/// The CuBa network with jumps strong enough to fire a few dozen times.
+fn cuba_jump(engine: &str) -> String {
+    models::cuba(engine).replace("\"5 mV\"", "\"25 mV\"")
+}
+
+#[test]
+fn cuba_jump_round_trips_in_the_event_engine() {
+    round_trip(&cuba_jump("event"), "event", &["c"]);
+}
+
 #[test]
 fn lif_with_subtractive_reset_round_trips_in_the_clock_engine() {
     let text = models::lif_with_delays("clock")

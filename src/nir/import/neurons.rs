@@ -111,12 +111,20 @@ fn unless_zero(params: &mut Vec<(&'static str, Param)>, name: &'static str, v: V
 
 /// The population of neuron node `node` (path `path`, `n` elements) with
 /// constant input `bias` (per element). Notes (warnings) go to `notes`.
+///
+/// `dirac`: the graph is spikesim's own export of CuBa populations whose
+/// spikes jump the current (its metadata says `spikesim.cuba_input =
+/// "jump"`); in the exact discretisation a CubaLIF then reads each spike
+/// as a Dirac impulse, `tau_s dI/dt = -I + w_in w δ(t)`, a jump of `r I` by
+/// `r w_in w / tau_s`: `input = "jump"`, as the exported population was.
+#[allow(clippy::too_many_arguments)]
 pub fn population(
     node: &Node,
     path: &str,
     n: usize,
     bias: &[f64],
     opts: &ImportOptions,
+    dirac: bool,
     file: &Path,
     notes: &mut Vec<String>,
 ) -> Result<Population, NirError> {
@@ -256,11 +264,16 @@ pub fn population(
             let r_w = zip(&r, &w_in, |r, w| r * w);
             let thresholds = thresholds(node, &c, opts, notes)?;
             if exact {
+                let gain = if dirac {
+                    zip(&r_w, &ts, |g, t| g / t)
+                } else {
+                    r_w.clone()
+                };
                 let mut params = vec![
                     ("tau_m", Param::Quantity(tm, "s")),
                     ("tau_syn", Param::Quantity(ts, "s")),
                     ("v_rest", Param::Quantity(v_leak, "V")),
-                    ("input", Param::Text("forcing")),
+                    ("input", Param::Text(if dirac { "jump" } else { "forcing" })),
                 ];
                 params.extend(thresholds);
                 unless_zero(&mut params, "syn_drive", zip(&r_w, bias, |g, b| g * b));
@@ -268,7 +281,7 @@ pub fn population(
                     model: "cuba_lif",
                     params,
                     init_zero: true,
-                    gain: r_w,
+                    gain,
                     synapse: Synapse::Current,
                     spiking,
                 })

@@ -102,6 +102,19 @@ pub fn plan(
     let flat = Flat::new(graph, file)?;
     let composed = compose(&flat, opts.dt, file)?;
     let mut notes = Vec::new();
+    // spikesim's own export of jump-input CuBa populations says so; other
+    // tools' CubaLIF nodes read spikes as held over a step (forcing).
+    let dirac = matches!(
+        graph.metadata.get("spikesim.cuba_input"),
+        Some(crate::nir::Meta::Text(t)) if t == "jump"
+    );
+    if dirac && opts.discretisation == Discretisation::Exact {
+        notes.push(
+            "the graph's metadata says spikesim.cuba_input = \"jump\": CubaLIF nodes read \
+             spikes as Dirac impulses (input = \"jump\"), as spikesim exported them"
+                .into(),
+        );
+    }
     let pops: Vec<usize> = (0..flat.nodes.len())
         .filter(|&i| matches!(flat.nodes[i].role, Role::Source | Role::Neuron))
         .collect();
@@ -183,7 +196,9 @@ pub fn plan(
             .as_ref()
             .expect("neuron inputs composed")
             .bias;
-        let pop = population(node.node, &node.path, size, bias, opts, file, &mut notes)?;
+        let pop = population(
+            node.node, &node.path, size, bias, opts, dirac, file, &mut notes,
+        )?;
         let params: Vec<String> = pop
             .params
             .iter()
