@@ -497,8 +497,18 @@ fn dense_projection(
     let mut delayed = false;
     match &p.rule {
         ConnectRule::Dense(d) => {
+            // Dense entries scale the projection's weight (as the engine
+            // draws them, `synapse::connect`).
+            let ValueSpec::Constant(w) = p.weight else {
+                return Err(format!(
+                    "projection `{}`: a dense matrix is quantized with a constant weight only",
+                    p.name
+                ));
+            };
             for (post, row) in d.iter().enumerate() {
-                rows[post].copy_from_slice(row);
+                for (cell, x) in rows[post].iter_mut().zip(row) {
+                    *cell = x * w;
+                }
             }
             delayed |= p.delay != ValueSpec::Constant(sim.dt);
         }
@@ -905,5 +915,50 @@ weight = "4 mV"
                 "{err}"
             );
         }
+    }
+
+    /// A dense matrix scales the projection's weight, as the engine draws
+    /// it: `dense = [[1, 0.5]]` with `weight = "2 mV"` quantizes to the
+    /// same integers as the list of 2 mV and 1 mV synapses.
+    #[test]
+    fn dense_entries_scale_the_projection_weight() {
+        use crate::model::validate::parse_model;
+        use std::path::Path;
+        let model = |connect: &str, weight: &str| {
+            format!(
+                "[simulation]\ndt = \"0.1 ms\"\nduration = \"2 ms\"\n\n[[population]]\nname = \"in\"\n\
+                 size = 2\nmodel = \"spike_source\"\nparams = {{ spikes = [[\"0.1 ms\"], [\"0.3 ms\"]] }}\n\n\
+                 [[population]]\nname = \"out\"\nsize = 1\nmodel = \"lif\"\nparams = {{ tau_m = \"10 ms\", \
+                 v_rest = \"0 mV\", v_th = \"10 mV\", v_reset = \"0 mV\" }}\ninit = {{ v = \"0 mV\" }}\n\n\
+                 [[projection]]\nname = \"p\"\nfrom = \"in\"\nto = \"out\"\nconnect = {connect}\n{weight}"
+            )
+        };
+        let dense = parse_model(
+            Path::new("d.toml"),
+            &model("{ dense = [[1, 0.5]] }", "weight = \"2 mV\""),
+        )
+        .unwrap();
+        let mut listed = dense.clone();
+        listed.projections[0].rule = ConnectRule::List(
+            [(0, 2e-3), (1, 1e-3)]
+                .iter()
+                .map(|&(pre, w)| ListedSynapse {
+                    pre,
+                    post: 0,
+                    weight: Some(w),
+                    delay: None,
+                })
+                .collect(),
+        );
+        let (a, b) = (quantize(&dense).unwrap(), quantize(&listed).unwrap());
+        let matrix = |t: &str| {
+            t.lines()
+                .skip_while(|l| !l.starts_with("connect = { dense"))
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(matrix(&a.text).contains('['), "{}", a.text);
+        assert_eq!(matrix(&a.text), matrix(&b.text));
     }
 }
