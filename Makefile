@@ -58,7 +58,7 @@ check:
 	# No import cycles among the modules of each of these folders and of
 	# every folder in them, and the import rules of docs/architecture.md.
 	$(PYTHON) scripts/test_module_cycles.py
-	$(PYTHON) scripts/module_cycles.py -r src/learn src/model src/engine src/io src/cli src/plot src/synapse src/plasticity
+	$(PYTHON) scripts/module_cycles.py -r src/learn src/model src/engine src/io src/cli src/plot src/synapse src/plasticity src/nir
 	# A model's tests reach other models through the registry, as model
 	# files do; its code never does.
 	$(PYTHON) scripts/module_cycles.py -r --skip-tests src/neuron

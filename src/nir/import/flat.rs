@@ -39,7 +39,8 @@ pub struct Flat<'g> {
     pub nodes: Vec<FlatNode<'g>>,
     pub edges: Vec<(usize, usize)>,
     pub back: Vec<bool>,
-    /// Output shape of every node.
+    /// Output shape of every node (filled by `shapes::infer`, which reads
+    /// the rest).
     pub shapes: Vec<Vec<usize>>,
 }
 
@@ -65,13 +66,12 @@ impl<'g> Flat<'g> {
         let mut edges = Vec::new();
         collect_edges(graph, "", file, &index, &mut edges)?;
         let back = back_edges(&nodes, &edges);
-        let mut flat = Flat {
+        let flat = Flat {
             nodes,
             edges,
             back,
             shapes: Vec::new(),
         };
-        flat.shapes = super::shapes::infer(&flat, file)?;
         Ok(flat)
     }
 

@@ -99,7 +99,8 @@ pub fn plan(
     record_all: bool,
     folder: &str,
 ) -> Result<Plan, NirError> {
-    let flat = Flat::new(graph, file)?;
+    let mut flat = Flat::new(graph, file)?;
+    flat.shapes = super::shapes::infer(&flat, file)?;
     let composed = compose(&flat, opts.dt, file)?;
     let mut notes = Vec::new();
     // spikesim's own export of jump-input CuBa populations says so; other
