@@ -150,6 +150,9 @@ pub fn lookup_unit(unit: &str) -> Option<(f64, Dimension)> {
     }
     // Common spellings seen in other simulators' files.
     match unit {
+        // Long runs: minutes and hours (there is no prefixed form).
+        "min" => Some((60.0, Dimension::Time)),
+        "h" => Some((3600.0, Dimension::Time)),
         "msecond" => Some((1e-3, Dimension::Time)),
         "second" => Some((1.0, Dimension::Time)),
         "mvolt" => Some((1e-3, Dimension::Voltage)),
@@ -274,6 +277,15 @@ mod tests {
         (a - b).abs() <= 1e-15 * b.abs().max(1e-300)
     }
 
+    /// Minutes and hours have no prefixed forms: "1 mh" is not a
+    /// millihour, "1 kmin" no kilominute.
+    #[test]
+    fn minutes_and_hours_take_no_prefix() {
+        for text in ["1 mh", "1 kmin", "1 hr", "1 minutes"] {
+            assert!(parse_quantity(text).is_err(), "{text}");
+        }
+    }
+
     #[test]
     fn parses_the_units_the_model_files_use() {
         let cases = [
@@ -291,6 +303,8 @@ mod tests {
             ("1 S", 1.0, Dimension::Conductance),
             ("200 pF", 200e-12, Dimension::Capacitance),
             ("1.5e-3 V", 1.5e-3, Dimension::Voltage),
+            ("2 min", 120.0, Dimension::Time),
+            ("1.5 h", 5400.0, Dimension::Time),
         ];
         for (text, value, dim) in cases {
             let q = parse_quantity(text).unwrap();
