@@ -258,32 +258,7 @@ impl NativeModel {
 
     /// What `spikesim check` prints.
     fn summary(&self, estimate: &memory::Estimate) -> String {
-        let spec = &self.spec;
-        let memory_line = format!(
-            "  memory: estimated {}; {}",
-            estimate.summary(3),
-            memory::available()
-        );
-        let head = match &spec.fixed {
-            Some(fixed) => format!(
-                "{}: ok, fixed point ({} populations, {} neurons, {} projections, {} steps)",
-                spec.path.display(),
-                fixed.populations.len(),
-                fixed.populations.iter().map(|p| p.size as u64).sum::<u64>(),
-                fixed.projections.len(),
-                spec.simulation.steps
-            ),
-            None => format!(
-                "{}: ok ({} populations, {} neurons, {} projections, {} steps of {} ms)",
-                spec.path.display(),
-                spec.populations.len(),
-                spec.populations.iter().map(|p| p.size as u64).sum::<u64>(),
-                spec.projections.len(),
-                spec.simulation.steps,
-                spec.simulation.dt * 1e3
-            ),
-        };
-        format!("{head}\n{memory_line}")
+        spikesim::cli::check::summary(&self.spec, estimate)
     }
 
     fn run_here(

@@ -16,6 +16,53 @@ pub struct CheckArgs {
     pub ignore_memory_limit: bool,
 }
 
+/// `n` and the noun, in the plural unless `n` is 1: "1 population", "2
+/// populations".
+pub fn counted(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// What `spikesim check` prints of a valid model (and `Model.check()` in
+/// Python): its size and its memory estimate.
+pub fn summary(spec: &crate::model::spec::ModelSpec, estimate: &memory::Estimate) -> String {
+    let memory_line = format!(
+        "  memory: estimated {}; {}",
+        estimate.summary(3),
+        memory::available()
+    );
+    let head = match &spec.fixed {
+        Some(fixed) => format!(
+            "{}: ok, fixed point ({}, {}, {}, {})",
+            spec.path.display(),
+            counted(fixed.populations.len() as u64, "population"),
+            counted(
+                fixed.populations.iter().map(|p| p.size as u64).sum::<u64>(),
+                "neuron"
+            ),
+            counted(fixed.projections.len() as u64, "projection"),
+            counted(spec.simulation.steps, "step")
+        ),
+        None => format!(
+            "{}: ok ({}, {}, {}, {} of {} ms)",
+            spec.path.display(),
+            counted(spec.populations.len() as u64, "population"),
+            counted(
+                spec.populations.iter().map(|p| p.size as u64).sum::<u64>(),
+                "neuron"
+            ),
+            counted(spec.projections.len() as u64, "projection"),
+            counted(spec.simulation.steps, "step"),
+            spec.simulation.dt * 1e3
+        ),
+    };
+    format!("{head}\n{memory_line}")
+}
+
 /// `spikesim check`: the model (or experiment) checked, its summary and
 /// memory estimate printed.
 pub fn check(args: CheckArgs) -> Result<(), Error> {
@@ -26,35 +73,7 @@ pub fn check(args: CheckArgs) -> Result<(), Error> {
     let spec = load(&args.model)?;
     let buffer = crate::engine::segment::DEFAULT_BUFFER;
     let estimate = model_memory(&spec, args.ignore_memory_limit, 1, buffer)?;
-    let memory_line = format!(
-        "  memory: estimated {}; {}",
-        estimate.summary(3),
-        memory::available()
-    );
-    if let Some(fixed) = &spec.fixed {
-        let neurons: u64 = fixed.populations.iter().map(|p| p.size as u64).sum();
-        say!(
-            "{}: ok, fixed point ({} populations, {} neurons, {} projections, {} steps)",
-            args.model.model.display(),
-            fixed.populations.len(),
-            neurons,
-            fixed.projections.len(),
-            spec.simulation.steps
-        );
-        say!("{memory_line}");
-        return Ok(());
-    }
-    let neurons: u64 = spec.populations.iter().map(|p| p.size as u64).sum();
-    say!(
-        "{}: ok ({} populations, {} neurons, {} projections, {} steps of {} ms)",
-        args.model.model.display(),
-        spec.populations.len(),
-        neurons,
-        spec.projections.len(),
-        spec.simulation.steps,
-        spec.simulation.dt * 1e3
-    );
-    say!("{memory_line}");
+    say!("{}", summary(&spec, &estimate));
     Ok(())
 }
 
@@ -78,4 +97,16 @@ fn check_experiment(args: &ModelArgs) -> Result<Option<String>, Error> {
         )));
     }
     Ok(Some(check_experiment(&args.model, &text, kind)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn counts_say_one_in_the_singular() {
+        assert_eq!(counted(1u64, "population"), "1 population");
+        assert_eq!(counted(0u64, "projection"), "0 projections");
+        assert_eq!(counted(4000u64, "neuron"), "4000 neurons");
+    }
 }

@@ -168,11 +168,11 @@ pub fn import(args: ImportArgs) -> Result<(), Error> {
         say!("note: {note}");
     }
     say!(
-        "model: {} ({} populations, {} projections, {} synapses; side files in {})",
+        "model: {} ({}, {}, {}; side files in {})",
         imported.model.display(),
-        imported.populations.len(),
-        imported.projections,
-        imported.synapses,
+        crate::cli::check::counted(imported.populations.len() as u64, "population"),
+        crate::cli::check::counted(imported.projections as u64, "projection"),
+        crate::cli::check::counted(imported.synapses as u64, "synapse"),
         imported.files.display()
     );
     Ok(())

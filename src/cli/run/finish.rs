@@ -114,11 +114,16 @@ fn summarise_counts(
         rtf
     );
     let events_per_second = info.synaptic_events as f64 / info.simulate_seconds.max(1e-12);
+    // A rate of nothing is not worth a number in scientific notation.
+    let rate = if info.synaptic_events == 0 {
+        String::new()
+    } else {
+        format!(" ({events_per_second:.3e} per second of wall time)")
+    };
     say!(
-        "{} synapses, {} synaptic events ({:.3e} per second of wall time)",
-        info.synapses,
-        info.synaptic_events,
-        events_per_second
+        "{}, {}{rate}",
+        crate::cli::check::counted(info.synapses, "synapse"),
+        crate::cli::check::counted(info.synaptic_events, "synaptic event"),
     );
     say!("results: {}", out.display());
 }
