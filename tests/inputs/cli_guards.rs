@@ -191,3 +191,43 @@ fn check_recognises_experiment_files_and_checks_them_with_their_parser() {
     );
     assert_refused(&o, &["Tempotron experiment", "model files"]);
 }
+
+/// The exit statuses the README's "Exit status" states: 0 done, 1 an error
+/// in what the command was given (files, values), 2 a command line that does
+/// not parse (clap's usage errors: unknown option, missing argument, bad
+/// choice), each with its message on standard error.
+#[test]
+fn exit_statuses_are_the_documented_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.toml"), MODEL).unwrap();
+    std::fs::write(dir.path().join("course.csv"), COURSE).unwrap();
+    let ok = spikesim(&["check", "m.toml"], dir.path());
+    assert_eq!(ok.status.code(), Some(0));
+    assert_refused(
+        &spikesim(&["check", "missing.toml"], dir.path()),
+        &["missing.toml"],
+    );
+    for args in [
+        &["check", "m.toml", "--no-such-option"][..],
+        &["run"][..],
+        &[
+            "nir",
+            "import",
+            "g.nir",
+            "--dt",
+            "1 ms",
+            "--out",
+            "x.toml",
+            "--discretisation",
+            "rk4",
+        ][..],
+    ] {
+        let o = spikesim(args, dir.path());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains("--help"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
