@@ -231,3 +231,54 @@ fn exit_statuses_are_the_documented_ones() {
         );
     }
 }
+
+/// `compare` warns when the two runs last different times (its counts and
+/// shifts then cover different spans) and refuses files with no population
+/// in common before printing a header a script could take for a table.
+#[test]
+fn compare_warns_on_durations_and_refuses_before_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("m.toml"), MODEL).unwrap();
+    std::fs::write(d.join("course.csv"), COURSE).unwrap();
+    let other = MODEL.replace("\"n\"", "\"other\"");
+    std::fs::write(d.join("o.toml"), other).unwrap();
+    for args in [
+        &["run", "m.toml", "--out", "a.h5", "--no-plots"][..],
+        &[
+            "run",
+            "m.toml",
+            "--out",
+            "b.h5",
+            "--no-plots",
+            "--set",
+            "simulation.duration=\"30 ms\"",
+        ][..],
+        &["run", "o.toml", "--out", "c.h5", "--no-plots"][..],
+    ] {
+        let o = spikesim(args, d);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let same = spikesim(&["compare", "a.h5", "a.h5"], d);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&same.stderr).contains("warning"));
+    let longer = spikesim(&["compare", "a.h5", "b.h5"], d);
+    assert_eq!(longer.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&longer.stderr);
+    assert!(
+        stderr.contains("warning: the runs last 0.05 s (A) and 0.03 s (B)"),
+        "{stderr}"
+    );
+    let disjoint = spikesim(&["compare", "a.h5", "c.h5"], d);
+    assert_refused(&disjoint, &["share no recorded population"]);
+    assert!(
+        disjoint.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&disjoint.stdout)
+    );
+}
