@@ -16,15 +16,15 @@ pub fn tempotron(path: &Path) -> Result<(), Error> {
     bar.finish_and_clear();
     let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
     say!(
-        "after {} epochs: training {:.3}, held-out {:.3} (spike / no spike); LZC read-out held-out {:.3}",
+        "after {} epochs: training {:.1} %, held-out {:.1} % (spike / no spike); LZC read-out held-out {:.1} %",
         e.epochs,
-        last(&o.train_accuracy),
-        last(&o.test_accuracy),
-        o.lzc_accuracy
+        100.0 * last(&o.train_accuracy),
+        100.0 * last(&o.test_accuracy),
+        100.0 * o.lzc_accuracy
     );
     say!(
-        "LZC class means: {:?}; v_th {:.4}, tau_m {:.3} ms",
-        o.lzc.means,
+        "LZC class means: {}; v_th {:.4}, tau_m {:.3} ms",
+        listed(&o.lzc.means),
         o.tempotron.v_th,
         o.tempotron.tau_m * 1e3
     );
@@ -32,4 +32,23 @@ pub fn tempotron(path: &Path) -> Result<(), Error> {
         say!("wrote {}", written.display());
     }
     Ok(())
+}
+
+/// Numbers as a reader wants them: three decimals, comma-separated (not
+/// Rust's `Debug` of a vector).
+fn listed(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:.3}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn class_means_are_listed_with_three_decimals() {
+        assert_eq!(super::listed(&[0.41234, 1.0]), "0.412, 1.000");
+        assert_eq!(super::listed(&[]), "");
+    }
 }
