@@ -238,13 +238,18 @@ fn the_tempotron_command_writes_its_table_and_plot() {
     let (train, test) = (column(1), column(2));
     // The epochs count from 1; the summary line repeats the last row.
     assert_eq!(column(0), [1.0, 2.0, 3.0]);
-    let last = format!("training {:.3}, held-out {:.3}", train[2], test[2]);
+    let last = format!(
+        "training {:.1} %, held-out {:.1} %",
+        100.0 * train[2],
+        100.0 * test[2]
+    );
     assert!(stdout.contains(&last), "{last} not in {stdout}");
     let lzc: f64 = stdout
         .split("LZC read-out held-out ")
         .nth(1)
         .and_then(|s| s.split_whitespace().next())
-        .and_then(|s| s.parse().ok())
+        .and_then(|s| s.parse::<f64>().ok())
+        .map(|percent| percent / 100.0)
         .unwrap_or_else(|| panic!("no LZC accuracy in {stdout}"));
     check_accuracy_plot(&png, &train, &test, lzc);
 }
