@@ -2,8 +2,12 @@
 #   make run    build, simulate models/cuba.toml, write results/cuba.h5 and its plots
 #   make test   the test suite CI runs (Rust tests, MPI runs of 2 to 4 ranks,
 #               the build without MPI, the Python package's wheel and its
-#               pytest suite, and the notebooks), about 3 minutes of test time
-#               on 2 cores (10 for .ci/run from a clean clone)
+#               pytest suite, the notebooks, and the manual: mdBook installed
+#               by scripts/install-mdbook.sh, the book built, every example
+#               in it run by tests/manual.rs), about 3 minutes of test time
+#               on 2 cores (10 for .ci/run from a clean clone, 2 more the
+#               first time for mdBook's install)
+#   make book   the manual only: installs mdBook, writes target/book/
 #   make experiments   the full experiments behind the README's tables (over an
 #               hour on 2 cores); writes docs/src/experiments/*.md
 
@@ -12,7 +16,7 @@ PYTHON ?= python3
 
 WHEELS := target/wheels
 
-.PHONY: run test experiments deps venv wheel check clean
+.PHONY: run test experiments deps venv wheel check clean book
 
 deps:
 	./scripts/system-deps.sh
@@ -35,7 +39,16 @@ wheel: venv
 	$(VENV)/bin/maturin build --release --quiet -m python/Cargo.toml -i $(VENV)/bin/python -o $(WHEELS)
 	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(WHEELS)/spikesim-*.whl
 
-test: deps venv wheel
+# The manual (docs/, mdBook): a warning or error of mdBook fails the build.
+# Its examples are run by tests/manual.rs, part of every `cargo test`.
+book:
+	./scripts/install-mdbook.sh
+	mkdir -p target
+	PATH="$$HOME/.cargo/bin:$$PATH" mdbook build docs 2>&1 | tee target/mdbook.log
+	! grep -E '^ *(ERROR|WARN)' target/mdbook.log
+
+test: deps venv wheel book
+	# Every test binary, the manual's examples (tests/manual.rs) among them.
 	cargo test --release --features mpi
 	# Alone, because its children are forked with copies of the HDF5 files
 	# of the tests that would run beside it (see the test's comment).
