@@ -5,7 +5,7 @@
 #               pytest suite, and the notebooks), about 3 minutes of test time
 #               on 2 cores (10 for .ci/run from a clean clone)
 #   make experiments   the full experiments behind the README's tables (over an
-#               hour on 2 cores); writes docs/experiments/*.md
+#               hour on 2 cores); writes docs/src/experiments/*.md
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -56,7 +56,7 @@ experiments: deps venv
 
 check:
 	# No import cycles among the modules of each of these folders and of
-	# every folder in them, and the import rules of docs/architecture.md.
+	# every folder in them, and the import rules of docs/src/architecture.md.
 	$(PYTHON) scripts/test_module_cycles.py
 	$(PYTHON) scripts/module_cycles.py -r src/learn src/model src/engine src/io src/cli src/plot src/synapse src/plasticity src/nir
 	# A model's tests reach other models through the registry, as model

@@ -1,4 +1,4 @@
-//! Diagnostic behind the README's continual-learning figures: trains task 0
+//! Diagnostic behind the continual-learning figures of docs/src/guide/continual.md: trains task 0
 //! of a continual experiment with HLOP, then prints, per projected layer, how
 //! much of the energy of the task's presynaptic traces the learned subspace
 //! holds and how much the best subspaces of 1, 5, … dimensions (the SVD of

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check the import rules of docs/architecture.md ("Rules the code keeps").
+"""Check the import rules of docs/src/architecture.md ("Rules the code keeps").
 
     scripts/check_layers.py [SRC]      (default: src); exit 1 on a violation
     scripts/check_layers.py --self-test
@@ -101,7 +101,7 @@ def main():
     for v in found:
         print(v)
     if found:
-        print(f"{len(found)} violation(s) of docs/architecture.md's rules")
+        print(f"{len(found)} violation(s) of docs/src/architecture.md's rules")
         sys.exit(1)
 
 

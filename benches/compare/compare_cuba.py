@@ -7,7 +7,7 @@ NEST row).
 
 Runs are interleaved (spikesim, Brian2 standalone, Brian2 runtime, spikesim,
 ...) so that the machine's background load hits all of them alike; medians
-are reported. The table is Markdown, ready for the README.
+are reported. The table is Markdown, ready for the manual (docs/src/performance/).
 
     # Brian2 2.11 needs Python >= 3.13 (see tests/fixtures/brian2/README.md)
     /work/venvs/brian2/bin/python benches/compare/compare_cuba.py --repeats 5

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Costs of long runs, as the README quotes them (run from the crate root
+"""Costs of long runs, as the manual quotes them (docs/src/guide/long-runs.md) (run from the crate root
 after `cargo build --release`):
 
   memory   resident memory of a 1 h CUBA run recording every spike and `v`

@@ -1,4 +1,4 @@
-"""The README's NIR example: examples/nir/rsnn.nir (a recurrent CuBa graph
+"""The manual's NIR example (docs/src/guide/nir.md): examples/nir/rsnn.nir (a recurrent CuBa graph
 in snnTorch's export convention) imported with ``discretisation =
 "snntorch"`` fires, step for step, what snnTorch's ``Synaptic`` update
 gives on the same file, computed here with NumPy from snnTorch's formulas
@@ -59,5 +59,5 @@ def test_readme_graph_fires_as_snntorch_would(root, tmp_path) -> None:
     times, senders = model.run(progress=False).spikes("lif2")
     got = sorted(zip(np.rint(times / DT).astype(int) - 1, senders.tolist()))
     want = sorted(snntorch_emulation(root))
-    assert len(want) == 261  # the count the README quotes
+    assert len(want) == 261  # the count the manual quotes
     assert got == want

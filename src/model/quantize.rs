@@ -152,7 +152,7 @@ pub fn quantize(spec: &ModelSpec) -> Result<Quantized, String> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Fixed-point version of {} (spikesim quantize).\n# v is measured from v_reset in units of the population's scale; see the\n# README's \"Fixed-point mode\" for the mapping.\n\n[simulation]\narithmetic = \"fixed\"\nsteps = {}\ndt = \"{} ms\"\nseed = {}\nthreads = {}",
+        "# Fixed-point version of {} (spikesim quantize).\n# v is measured from v_reset in units of the population's scale; see the\n# manual's \"Fixed point\" page (docs/src/guide/fixed-point.md) for the mapping.\n\n[simulation]\narithmetic = \"fixed\"\nsteps = {}\ndt = \"{} ms\"\nseed = {}\nthreads = {}",
         spec.path.display(),
         sim.steps,
         sim.dt * 1e3,

@@ -1,6 +1,6 @@
-//! `make experiments`: the full experiments behind the README's tables, each
+//! `make experiments`: the full experiments behind the manual's tables, each
 //! over the seeds it is judged on. Every test reruns its experiment, writes
-//! its table to `docs/experiments/<name>.md` and then checks the mark with
+//! its table to `docs/src/experiments/<name>.md` and then checks the mark with
 //! the margin measured over seeds. `make test` runs reduced versions of the
 //! same claims (see the per-area test binaries); these take minutes to tens
 //! of minutes each, so they live behind the `experiments` feature:

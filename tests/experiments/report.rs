@@ -1,6 +1,6 @@
-//! Writes an experiment's table to `docs/experiments/<name>.md`, whole or
+//! Writes an experiment's table to `docs/src/experiments/<name>.md`, whole or
 //! not at all (a temporary file renamed over the old one), so a failed or
-//! interrupted run never leaves half a table for the README to quote.
+//! interrupted run never leaves half a table for the manual to quote.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Starts `docs/experiments/<name>.md` with a title and the command
+    /// Starts `docs/src/experiments/<name>.md` with a title and the command
     /// that reproduces it.
     pub fn new(name: &str, title: &str, what: &str) -> Self {
         let mut text = format!("# {title}\n\n{what}\n\n");
@@ -59,7 +59,7 @@ impl Report {
 
 fn path_of(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/experiments")
+        .join("docs/src/experiments")
         .join(format!("{name}.md"))
 }
 

@@ -192,8 +192,8 @@ fn check_recognises_experiment_files_and_checks_them_with_their_parser() {
     assert_refused(&o, &["Tempotron experiment", "model files"]);
 }
 
-/// The exit statuses the README's "Exit status" states: 0 done, 1 an error
-/// in what the command was given (files, values), 2 a command line that does
+/// The exit statuses the manual states ("Exit status" in
+/// docs/src/guide/command-line.md): 0 done, 1 an error in what the command was given (files, values), 2 a command line that does
 /// not parse (clap's usage errors: unknown option, missing argument, bad
 /// choice), each with its message on standard error.
 #[test]

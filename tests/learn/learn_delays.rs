@@ -248,7 +248,7 @@ fn retraining_epochs_freeze_the_rounded_delays() {
 }
 
 /// Trains the three variants on the same data and seed. On this task the
-/// ordering learned > random > none is NOT reached (see the README table:
+/// ordering learned > random > none is NOT reached (see the table in docs/src/guide/training-delays.md:
 /// learned and no delays are close, fixed random delays are worse), so this
 /// checks what does hold: every variant learns well above chance (10 %),
 /// learned positions move from their initial draw while random delays keep

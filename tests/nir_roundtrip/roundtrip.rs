@@ -145,7 +145,7 @@ fn discrete_lif_round_trips_through_the_euler_import() {
     round_trip(&models::discrete(), "clock", &["d1", "d2"]);
 }
 
-/// NIR -> spikesim -> NIR -> spikesim: the README's graph
+/// NIR -> spikesim -> NIR -> spikesim: the manual's graph (docs/src/guide/nir.md)
 /// (examples/nir/rsnn.nir: zero-delay input and feed-forward edges, a
 /// recurrent edge, Affine biases into CuBa currents) imported, exported and
 /// imported again fires the same spikes, bit for bit, as the first import:

@@ -383,7 +383,7 @@ init = { u = 9000000 }
 fn quantized_cuba_keeps_its_rates_within_a_few_percent() {
     // CUBA with one synaptic time constant and no refractory period: the
     // chip has one current decay and no refractoriness, so for this network
-    // the mapping is sound (README, "Fixed-point mode").
+    // the mapping is sound (the manual, docs/src/guide/fixed-point.md).
     let overrides: Vec<String> = [
         "population.exc.params.t_ref=\"0 ms\"",
         "population.inh.params.t_ref=\"0 ms\"",

@@ -1,6 +1,6 @@
 //! A NIR graph imported (`nir::import`), validated and simulated: the
 //! membrane of an LIF node against the closed form of each discretisation
-//! (written from the equations of docs/nir.md, not from the code), and a
+//! (written from the equations of docs/src/nir.md, not from the code), and a
 //! zero-delay chain Input -> Threshold -> IF firing in the input's step.
 
 use std::path::Path;

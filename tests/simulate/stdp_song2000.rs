@@ -3,7 +3,7 @@
 //! the weight distribution towards both bounds, and the output rate falls
 //! from its start and levels off. The full 1000 s run over five seeds, where
 //! the weights end bimodal, is `make experiments`
-//! (tests/experiments/stdp.rs, docs/experiments/stdp_song2000.md).
+//! (tests/experiments/stdp.rs, docs/src/experiments/stdp_song2000.md).
 
 use std::path::Path;
 

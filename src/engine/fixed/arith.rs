@@ -1,6 +1,6 @@
 //! The integer rules of Loihi's CUBA-LIF neuron and dense synapse, as Lava's
 //! bit-accurate models compute them (see `docs/fixed-point.md` in the shared
-//! reference and the README's "Fixed-point mode"). Each rule is one small
+//! reference and the manual's docs/src/guide/fixed-point.md). Each rule is one small
 //! function so that each can be tested at its boundaries.
 //!
 //! Lava computes in numpy `int32` where it does not promote: those sums wrap

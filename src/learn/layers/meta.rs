@@ -30,7 +30,7 @@
 //!   (straight-through through the escape probability, the stochastic-neuron
 //!   view of surrogate gradients of Gygax & Zenke 2024). It optimises the
 //!   mean-field network, which does not see what the noise costs: on
-//!   spike-digits it raises `delta_u` (see the README).
+//!   spike-digits it raises `delta_u` (see docs/src/guide/training.md).
 //! * [`Estimator::ThresholdNoise`] (reparameterisation): the draw is a
 //!   random threshold. `xi < p` exactly when `U > theta + delta_u n`, with
 //!   `n = ln(-ln(1 - xi)) - ln rho_0` (exponential) or `ln(xi / (1 - xi))`

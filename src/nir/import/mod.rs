@@ -10,7 +10,7 @@
 //! renamed, nothing at all when the import fails.
 //!
 //! The time grid, delays and the discretisations are those of
-//! `docs/nir.md`: edges not on a cycle act within the step (zero-delay
+//! `docs/src/nir.md`: edges not on a cycle act within the step (zero-delay
 //! projections), an edge that closes a cycle one step later, a Delay node
 //! `round(τ/dt)` steps more.
 //!

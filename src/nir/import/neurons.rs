@@ -2,7 +2,7 @@
 //! spikesim population in the chosen discretisation: its model and
 //! parameters, and the gain that turns a NIR weight `w` onto neuron `i`
 //! into the synapse's weight (the brief's "semantics" table, repeated in
-//! `docs/nir.md`). NIR voltages are volts, times seconds.
+//! `docs/src/nir.md`). NIR voltages are volts, times seconds.
 
 use std::path::Path;
 
