@@ -5,7 +5,12 @@
 //! exists, and every page is listed in `docs/src/SUMMARY.md`.
 //!
 //! `cargo test --release --test manual` (`make test` runs it after building
-//! the book with mdBook).
+//! the book with mdBook). The reference's coverage tests (every key the code
+//! accepts and every command-line flag documented) are in
+//! `tests/manual/reference_coverage.rs`.
+
+#[path = "manual/reference_coverage.rs"]
+mod reference_coverage;
 
 use std::collections::BTreeSet;
 use std::fs;
