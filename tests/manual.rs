@@ -43,8 +43,6 @@ const NORUN_PREFIXES: &[&str] = &[
     "spikesim train ",
     "spikesim continual ",
     "spikesim run models/microcircuit.toml",
-    // Regenerates a dataset shipped in stimuli/.
-    "spikesim dataset synth --out-train stimuli/",
 ];
 
 /// Every markdown file the runner reads: README.md and the book's sources.
