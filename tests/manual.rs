@@ -474,7 +474,8 @@ fn every_example_runs() {
 }
 
 /// The relative links and pictures of every page (and of README.md) point at
-/// files that exist; anchors and web addresses are not followed.
+/// files that exist, and a link's `#anchor` into a page at one of its
+/// headings; web addresses are not followed.
 #[test]
 fn relative_links_resolve() {
     let mut broken = Vec::new();
@@ -491,13 +492,28 @@ fn relative_links_resolve() {
             for (pos, _) in line.match_indices("](") {
                 let rest = &line[pos + 2..];
                 let Some(end) = rest.find(')') else { continue };
-                let target = rest[..end].split('#').next().unwrap().trim();
-                if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                let link = rest[..end].trim();
+                if link.contains("://") || link.starts_with("mailto:") {
                     continue;
                 }
-                if !file.parent().unwrap().join(target).exists() {
-                    let rel = file.strip_prefix(root()).unwrap();
+                let (target, anchor) = link.split_once('#').unwrap_or((link, ""));
+                let path = if target.is_empty() {
+                    file.clone()
+                } else {
+                    file.parent().unwrap().join(target)
+                };
+                let rel = file.strip_prefix(root()).unwrap();
+                if !path.exists() {
                     broken.push(format!("{}:{}: {target}", rel.display(), i + 1));
+                } else if !anchor.is_empty()
+                    && path.extension().is_some_and(|e| e == "md")
+                    && !heading_ids(&path).contains(anchor)
+                {
+                    broken.push(format!(
+                        "{}:{}: {link} (no such heading)",
+                        rel.display(),
+                        i + 1
+                    ));
                 }
             }
         }
@@ -507,6 +523,38 @@ fn relative_links_resolve() {
         "links to missing files:\n{}",
         broken.join("\n")
     );
+}
+
+/// The ids mdBook gives the headings of a page: the text lowercased, spaces
+/// to `-`, other characters than letters, digits, `-` and `_` dropped.
+fn heading_ids(page: &Path) -> BTreeSet<String> {
+    let text = fs::read_to_string(page).unwrap();
+    let mut fence = false;
+    let mut ids = BTreeSet::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fence = !fence;
+        }
+        if fence || !line.starts_with('#') {
+            continue;
+        }
+        let title = line.trim_start_matches('#').trim();
+        ids.insert(
+            title
+                .chars()
+                .filter_map(|c| {
+                    if c.is_alphanumeric() || c == '_' || c == '-' {
+                        Some(c.to_lowercase().next().unwrap())
+                    } else if c.is_whitespace() {
+                        Some('-')
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        );
+    }
+    ids
 }
 
 /// Every page under docs/src/ is in SUMMARY.md, so none is left out of the
