@@ -437,12 +437,12 @@ fn run_shell(b: &Block, console: bool, attrs: &[(String, Option<String>)]) -> Re
     Ok(())
 }
 
-/// Every example of every page does what its info string says.
-#[test]
-fn every_example_runs() {
+/// Runs every example of the pages `pick` selects; the number run, and a
+/// message per failure naming page, line, info string and what went wrong.
+fn run_examples(pick: impl Fn(&Path) -> bool) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
-    let mut counts = std::collections::BTreeMap::<String, usize>::new();
-    for file in markdown_files() {
+    let mut run = 0;
+    for file in markdown_files().into_iter().filter(|f| pick(f)) {
         for b in blocks(&file) {
             let (lang, attrs) = parse_info(&b.info);
             let result = match lang.as_str() {
@@ -451,20 +451,65 @@ fn every_example_runs() {
                 "console" => run_shell(&b, true, &attrs),
                 _ => continue,
             };
-            *counts
-                .entry(b.info.split(',').take(2).collect::<Vec<_>>().join(","))
-                .or_default() += 1;
+            run += 1;
             if let Err(e) = result {
                 failures.push(format!("{} (```{}): {e}", b.at(), b.info));
             }
         }
     }
-    println!("examples by kind: {counts:?}");
-    let total: usize = counts.values().sum();
+    (run, failures)
+}
+
+/// Runs the examples under `docs/src/<dir>` (all of docs/src for ""), and
+/// fails naming each example that does not do what its info string says,
+/// or when fewer than `at_least` were found.
+fn examples_under(dir: &str, at_least: usize) {
+    let base = root().join("docs/src").join(dir);
+    let others: Vec<PathBuf> = ["guide", "reference"]
+        .iter()
+        .map(|d| root().join("docs/src").join(d))
+        .collect();
+    let (run, failures) = run_examples(|f| {
+        f.starts_with(&base) && (!dir.is_empty() || !others.iter().any(|o| f.starts_with(o)))
+    });
+    println!("{run} examples under docs/src/{dir}");
     assert!(
-        total >= 20,
-        "only {total} examples found: is the manual there?"
+        run >= at_least,
+        "only {run} examples under docs/src/{dir}: is the manual there?"
     );
+    assert!(
+        failures.is_empty(),
+        "{} example(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// The user guide's examples do what their info strings say.
+#[test]
+fn user_guide_examples_run() {
+    examples_under("guide", 15);
+}
+
+/// The reference's examples do what their info strings say.
+#[test]
+fn reference_examples_run() {
+    examples_under("reference", 1);
+}
+
+/// The other pages' examples (introduction, development, performance,
+/// experiments) do what their info strings say.
+#[test]
+fn other_pages_examples_run() {
+    examples_under("", 0);
+}
+
+/// The README's examples do what their info strings say.
+#[test]
+fn readme_examples_run() {
+    let readme = root().join("README.md");
+    let (run, failures) = run_examples(|f| f == readme);
+    assert!(run >= 3, "only {run} examples in README.md");
     assert!(
         failures.is_empty(),
         "{} example(s) failed:\n\n{}",
