@@ -76,7 +76,10 @@ fn documents(section: &str, key: &str) -> bool {
 /// `a`, `b`" (or "expected `a`"), the validator's "(allowed: a, b)" and
 /// "(known: a, b)".
 fn accepted(message: &str) -> Vec<String> {
-    if let Some(at) = message.find("expected one of ").or(message.find("expected `")) {
+    if let Some(at) = message
+        .find("expected one of ")
+        .or(message.find("expected `"))
+    {
         let rest = &message[at..];
         let rest = rest.lines().next().unwrap_or(rest);
         return rest
@@ -241,7 +244,10 @@ fn every_model_file_key_is_documented() {
     let dir = dir.path();
     let mut expects = Vec::new();
     let mut expect = |page: &'static str, heading: &str, keys: Vec<String>| {
-        assert!(!keys.is_empty() || heading.contains("init"), "{heading}: no keys");
+        assert!(
+            !keys.is_empty() || heading.contains("init"),
+            "{heading}: no keys"
+        );
         expects.push(Expect {
             page,
             heading: heading.to_string(),
@@ -269,7 +275,14 @@ fn every_model_file_key_is_documented() {
     let mut cases: Vec<(String, String, String, String)> = examples
         .iter()
         .filter(|(name, _)| *name != "discrete_lif" && *name != "meta")
-        .map(|(name, (p, i))| (name.to_string(), name.to_string(), p.to_string(), i.to_string()))
+        .map(|(name, (p, i))| {
+            (
+                name.to_string(),
+                name.to_string(),
+                p.to_string(),
+                i.to_string(),
+            )
+        })
         .collect();
     let lif = r#"tau_m = "20 ms", v_rest = "-70 mV", v_th = "-50 mV""#;
     for (firing, extra) in [
@@ -418,7 +431,10 @@ fn every_experiment_file_key_is_documented() {
             .get("delays")
             .is_some()
     };
-    assert!(has_delays, "train_delays_synth.toml: the first layer has no delays");
+    assert!(
+        has_delays,
+        "train_delays_synth.toml: the first layer has no delays"
+    );
     for (path, heading) in [
         (&[][..], "Training files: sections"),
         (&["data"], "`[data]`"),
@@ -431,7 +447,8 @@ fn every_experiment_file_key_is_documented() {
         expect(heading, experiment_keys(&train, path, parse_experiment));
     }
     // A continual file with HLOP and spiking subspace neurons.
-    let mut continual: Value = toml::from_str(&shipped("continual_split_digits.toml")).expect("TOML");
+    let mut continual: Value =
+        toml::from_str(&shipped("continual_split_digits.toml")).expect("TOML");
     {
         let root = table_at(&mut continual, &[]);
         if !root.contains_key("hlop") {
@@ -530,7 +547,11 @@ fn every_command_and_flag_is_documented() {
             queue.push(next);
         }
     }
-    assert!(expects.len() > 10, "too few commands found: {}", expects.len());
+    assert!(
+        expects.len() > 10,
+        "too few commands found: {}",
+        expects.len()
+    );
     check(&expects);
 }
 
@@ -539,13 +560,19 @@ fn the_section_finder_and_row_test_see_what_they_should() {
     let text = "# A\n## `[x]`\n| `a` | b |\n```toml\n# not a heading\n```\n| c | `d` |\n## `[y]`\n| `e` |\n";
     let x = section(text, "`[x]`").expect("x");
     assert!(documents(x, "a"));
-    assert!(!documents(x, "d"), "a key in a later cell is not a row of its own");
+    assert!(
+        !documents(x, "d"),
+        "a key in a later cell is not a row of its own"
+    );
     assert!(!documents(x, "e"), "the next section is not this one");
     assert!(section(text, "`[z]`").is_none());
     assert_eq!(
         accepted("unknown field `q`, expected one of `dt`, `duration`"),
         ["dt", "duration"]
     );
-    assert_eq!(accepted("unknown parameter `q` (allowed: v, w)"), ["v", "w"]);
+    assert_eq!(
+        accepted("unknown parameter `q` (allowed: v, w)"),
+        ["v", "w"]
+    );
     assert!(accepted("unknown parameter `q` (allowed: none)").is_empty());
 }
