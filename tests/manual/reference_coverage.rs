@@ -576,3 +576,145 @@ fn the_section_finder_and_row_test_see_what_they_should() {
     );
     assert!(accepted("unknown parameter `q` (allowed: none)").is_empty());
 }
+
+/// A float model whose results file has every kind of group: spikes, a
+/// recorded state and recorded weights.
+const RESULTS_MODEL: &str = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "20 ms"
+
+[[population]]
+name = "a"
+size = 3
+model = "poisson"
+params = { rate = "500 Hz" }
+
+[[population]]
+name = "b"
+size = 2
+model = "cuba_lif"
+params = { tau_m = "10 ms", v_rest = "-70 mV", v_th = "-60 mV", tau_syn = "2 ms" }
+
+[[projection]]
+name = "ab"
+from = "a"
+to = "b"
+connect = "all_to_all"
+weight = "5 mV"
+delay = "1 ms"
+plasticity = { stdp = { tau_plus = "20 ms", tau_minus = "20 ms", a_plus = "0.1 mV", a_minus = "0.1 mV", w_min = "0 mV", w_max = "10 mV" } }
+
+[[record]]
+population = "b"
+variables = ["v", "i_syn_e"]
+
+[[record]]
+projection = "ab"
+weights = true
+interval = "5 ms"
+"#;
+
+/// `path` with population and projection names replaced by the
+/// placeholders the reference writes.
+fn generic(path: &str) -> String {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let own = |kind: &str| match kind {
+        "weights" => "<projection>",
+        _ => "<population>",
+    };
+    match parts.as_slice() {
+        [top, _] => format!("/{top}/{}", own(top)),
+        ["state", _, leaf] if !["times", "steps", "neurons"].contains(leaf) => {
+            "/state/<population>/<variable>".into()
+        }
+        [top, _, leaf] => format!("/{top}/{}/{leaf}", own(top)),
+        _ => path.to_string(),
+    }
+}
+
+/// Every object of `group` (recursively) with its attribute names, by
+/// generic path.
+fn objects(group: &hdf5::Group, out: &mut Vec<(String, Vec<String>)>) {
+    for name in group.member_names().expect("members") {
+        let path = format!("{}/{name}", group.name().trim_end_matches('/'));
+        if let Ok(g) = group.group(&name) {
+            out.push((generic(&path), g.attr_names().expect("attributes")));
+            objects(&g, out);
+        } else {
+            let d = group.dataset(&name).expect("a group or a dataset");
+            out.push((generic(&path), d.attr_names().expect("attributes")));
+        }
+    }
+}
+
+/// The first table row of `section` whose first cell holds `` `key` ``.
+fn row<'a>(section: &'a str, key: &str) -> Option<&'a str> {
+    let quoted = format!("`{key}`");
+    section.lines().find(|line| {
+        let line = line.trim_start();
+        line.starts_with('|')
+            && line[1..]
+                .split('|')
+                .next()
+                .is_some_and(|cell| cell.contains(&quoted))
+    })
+}
+
+#[test]
+fn every_results_file_dataset_and_attribute_is_documented() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("m.toml");
+    std::fs::write(&model, RESULTS_MODEL).expect("written");
+    let fixed = repo().join("models/fixed_point_demo.toml");
+    let runs = [
+        (model.as_path(), Vec::new()),
+        (fixed.as_path(), vec!["--set", "simulation.steps=20"]),
+    ];
+    let text = page("results-file.md");
+    let layout = section(&text, "Layout").expect("a Layout section");
+    let root = section(&text, "Root attributes").expect("a Root attributes section");
+    let mut missing = Vec::new();
+    for (i, (model, set)) in runs.iter().enumerate() {
+        let out = dir.path().join(format!("r{i}.h5"));
+        let status = Command::new(env!("CARGO_BIN_EXE_spikesim"))
+            .arg("run")
+            .arg(model)
+            .args(set)
+            .args(["--no-plots", "--out"])
+            .arg(&out)
+            .output()
+            .expect("spikesim runs");
+        assert!(status.status.success(), "{status:?}");
+        let file = hdf5::File::open(&out).expect("a results file");
+        for name in file.attr_names().expect("root attributes") {
+            if row(root, &name).is_none() {
+                missing.push(format!("root attribute `{name}`"));
+            }
+        }
+        let mut found = Vec::new();
+        objects(&file, &mut found);
+        assert!(found.len() > 10, "too few objects: {found:?}");
+        for (path, attributes) in found {
+            let top = path.matches('/').count() == 1;
+            match row(layout, &path) {
+                None if top && attributes.is_empty() => {}
+                None => missing.push(format!("`{path}`")),
+                Some(r) => {
+                    for a in attributes {
+                        if !r.contains(&format!("`{a}`")) {
+                            missing.push(format!("attribute `{a}` of `{path}`"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "undocumented in docs/src/reference/results-file.md:\n{}",
+        missing.join("\n")
+    );
+}
