@@ -17,6 +17,7 @@ pub mod check;
 pub mod compare;
 pub mod continual;
 pub mod dataset;
+pub mod experiment;
 pub mod info;
 pub mod model;
 pub mod nir;

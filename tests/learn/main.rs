@@ -7,6 +7,7 @@ mod png;
 
 mod continual;
 mod encode_synth;
+mod experiment_options;
 mod learn_cli;
 mod learn_dcls;
 mod learn_delays;
