@@ -23,6 +23,7 @@ pub mod model;
 pub mod nir;
 pub mod paths;
 pub mod plot;
+pub mod psp;
 pub mod quantize;
 pub mod run;
 pub mod tempotron;
