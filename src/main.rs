@@ -14,6 +14,7 @@ use spikesim::cli::nir::NirCommand;
 use spikesim::cli::plot::PlotArgs;
 use spikesim::cli::quantize::QuantizeArgs;
 use spikesim::cli::run::RunArgs;
+use spikesim::cli::tempotron::TempotronArgs;
 use spikesim::cli::train::TrainArgs;
 use spikesim::cli::{self, quiet};
 
@@ -36,7 +37,7 @@ enum Command {
     Info { results: PathBuf },
     /// Train and test a Tempotron (LIF or meta neuron) on two classes of
     /// Poisson patterns, with an LZC read-out; see `learn::tempotron::experiment`.
-    Tempotron { experiment: PathBuf },
+    Tempotron(TempotronArgs),
     /// Map a float LIF / CuBa model to a fixed-point (Loihi) model file.
     Quantize(QuantizeArgs),
     /// Compare two results files: rates, spike-count correlation, spike-time shifts.
@@ -76,7 +77,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::check(args),
         Command::Plot(args) => cli::plot::plot(*args),
         Command::Info { results } => cli::info::info(&results),
-        Command::Tempotron { experiment } => cli::tempotron::tempotron(&experiment),
+        Command::Tempotron(args) => cli::tempotron::tempotron(args),
         Command::Quantize(args) => cli::quantize::quantize(args),
         Command::Compare { a, b } => cli::compare::compare(&a, &b),
         Command::Train(args) => cli::train::train(args),

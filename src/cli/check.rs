@@ -74,6 +74,14 @@ pub fn check(args: CheckArgs) -> Result<(), Error> {
     let buffer = crate::engine::segment::DEFAULT_BUFFER;
     let estimate = model_memory(&spec, args.ignore_memory_limit, 1, buffer)?;
     say!("{}", summary(&spec, &estimate));
+    // What a current-synapse weight does to the membrane: the PSP peak of
+    // one spike of the mean weight, and a warning when it is tiny.
+    for psp in crate::cli::psp::current_synapse_psps(&spec) {
+        say!("{}", psp.line());
+        if let Some(w) = psp.warning().filter(|_| !crate::cli::quiet()) {
+            eprintln!("warning: {w}");
+        }
+    }
     Ok(())
 }
 

@@ -1,16 +1,19 @@
 //! `spikesim continual`: train a network on a task sequence with several
 //! continual-learning methods and compare them.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
 use crate::Error;
+use crate::cli::experiment::{ExperimentArgs, check_summary};
 use crate::cli::model::training_threads;
+use crate::learn::file_kind::FileKind;
 
+/// The options of `spikesim continual`.
 #[derive(Args)]
 pub struct ContinualArgs {
-    pub experiment: PathBuf,
+    /// The experiment file, `--set` overrides and `--check`.
+    #[command(flatten)]
+    pub file: ExperimentArgs,
     /// Continue every run from its checkpoint (after its last completed task).
     #[arg(long)]
     pub resume: bool,
@@ -29,10 +32,20 @@ pub struct ContinualArgs {
 }
 
 /// `spikesim continual`: every method and seed of the experiment run, and
-/// the files written named.
+/// the files written named; with `--check`, the experiment validated and
+/// summarised.
 pub fn continual(args: ContinualArgs) -> Result<(), Error> {
-    use crate::learn::continual::{experiment::load_continual, session};
-    let mut exp = load_continual(&args.experiment)?;
+    use crate::learn::continual::{experiment::parse_continual, session};
+    let text = args.file.text_of_kind(&[], FileKind::Continual)?;
+    let mut exp = parse_continual(&args.file.experiment, &text)?;
+    if args.file.check {
+        let datasets = [exp.base.train.as_path(), exp.base.test.as_path()];
+        say!(
+            "{}",
+            check_summary(&args.file, &text, FileKind::Continual, &datasets)?
+        );
+        return Ok(());
+    }
     exp.base.threads = training_threads(exp.base.threads, args.threads)?;
     exp.base.ignore_memory_limit = args.ignore_memory_limit;
     if let Some(seeds) = args.seeds {

@@ -55,18 +55,19 @@ pub struct EncodeArgs {
     /// Step of the spike trains.
     #[arg(long, default_value = "1 ms")]
     pub dt: String,
-    /// Steps per sample (rate and latency).
-    #[arg(long, default_value_t = 50)]
-    pub steps: usize,
+    /// Time steps per sample. Rate and latency: the steps of each encoded
+    /// sample (default 50). Delta and sigma-delta: the time steps each input
+    /// row holds (a row is steps x channels values; default 1, or the
+    /// second axis of a 3-D HDF5 `data`), which the encoded sample keeps.
+    /// (`--time-steps` is an old name of this option.)
+    #[arg(long, alias = "time-steps")]
+    pub steps: Option<usize>,
     /// Rate of a value at the dataset maximum (rate).
     #[arg(long, default_value = "200 Hz")]
     pub max_rate: String,
     /// Change per spike (delta, sigma-delta), in the input's units.
     #[arg(long, default_value_t = 0.1)]
     pub threshold: f64,
-    /// Time steps in each input row (delta, sigma-delta): a row holds steps x channels values.
-    #[arg(long, default_value_t = 1)]
-    pub time_steps: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
@@ -128,7 +129,13 @@ pub fn encode(args: EncodeArgs) -> Result<(), Error> {
     use crate::io::encode::{Encoder, encode, read_real};
     let dt = quantity(&args.dt, Dimension::Time, "dt")?;
     guard(&args.out, std::slice::from_ref(&args.input), "--out")?;
-    let data = read_real(&args.input, args.time_steps)?;
+    let dynamic = matches!(args.encoder.as_str(), "delta" | "sigma-delta");
+    let row_steps = if dynamic { args.steps.unwrap_or(1) } else { 1 };
+    let steps = args.steps.unwrap_or(50);
+    if steps == 0 {
+        return Err(Error::Usage("--steps must be at least 1".into()));
+    }
+    let data = read_real(&args.input, row_steps)?;
     let encoder = match args.encoder.as_str() {
         "rate" | "latency" if data.steps != 1 => {
             return Err(Error::Usage(format!(
@@ -137,14 +144,22 @@ pub fn encode(args: EncodeArgs) -> Result<(), Error> {
             )));
         }
         "rate" => Encoder::Rate {
-            steps: args.steps,
+            steps,
             max_rate: quantity(&args.max_rate, Dimension::Frequency, "max-rate")?,
         },
-        "latency" => Encoder::Latency { steps: args.steps },
+        "latency" => Encoder::Latency { steps },
         "delta" | "sigma-delta" if !(args.threshold > 0.0 && args.threshold.is_finite()) => {
             return Err(Error::Usage(format!(
                 "--threshold must be positive, got {}",
                 args.threshold
+            )));
+        }
+        "delta" if data.steps < 2 => {
+            return Err(Error::Usage(format!(
+                "--encoder delta encodes the change from one time step to the next, and each \
+                 sample of {} has one time step, which gives no spike: say how many time steps \
+                 a row holds with --steps N (a row is steps x channels values)",
+                args.input.display()
             )));
         }
         "delta" => Encoder::Delta {

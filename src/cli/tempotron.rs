@@ -1,16 +1,53 @@
 //! `spikesim tempotron`: train and test a Tempotron experiment.
 
-use std::path::Path;
-
+use clap::Args;
 use indicatif::ProgressBar;
 
 use crate::Error;
+use crate::cli::experiment::{ExperimentArgs, check_summary};
+use crate::learn::file_kind::FileKind;
+
+/// The options of `spikesim tempotron`.
+#[derive(Args)]
+pub struct TempotronArgs {
+    /// The experiment file, `--set` overrides and `--check`.
+    #[command(flatten)]
+    pub file: ExperimentArgs,
+    /// Override `training.epochs`.
+    #[arg(long)]
+    pub epochs: Option<u64>,
+    /// Override `patterns.seed` (the patterns, their jitter and the initial
+    /// weights).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl TempotronArgs {
+    /// `--epochs` and `--seed` as overrides of the file's fields, so that
+    /// they are validated (and their errors worded) as the file's are.
+    fn shorthands(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        all.extend(self.epochs.map(|n| format!("training.epochs={n}")));
+        all.extend(self.seed.map(|s| format!("patterns.seed={s}")));
+        all
+    }
+}
 
 /// `spikesim tempotron`: the experiment trained and tested, its accuracy
-/// said and its outputs written.
-pub fn tempotron(path: &Path) -> Result<(), Error> {
+/// said and its outputs written; with `--check`, validated and summarised.
+pub fn tempotron(args: TempotronArgs) -> Result<(), Error> {
     use crate::learn::tempotron::experiment;
-    let e = experiment::load(path)?;
+    let text = args
+        .file
+        .text_of_kind(&args.shorthands(), FileKind::Tempotron)?;
+    let e = experiment::parse(&args.file.experiment, &text)?;
+    if args.file.check {
+        say!(
+            "{}",
+            check_summary(&args.file, &text, FileKind::Tempotron, &[])?
+        );
+        return Ok(());
+    }
     let bar = ProgressBar::new(e.epochs as u64);
     let o = experiment::run(&e, &mut |epoch| bar.set_position(epoch as u64));
     bar.finish_and_clear();

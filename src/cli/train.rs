@@ -1,19 +1,24 @@
 //! `spikesim train`: train a network as an experiment file describes.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
 use crate::Error;
+use crate::cli::experiment::{ExperimentArgs, check_summary};
 use crate::cli::model::training_threads;
+use crate::learn::file_kind::FileKind;
 
+/// The options of `spikesim train`.
 #[derive(Args)]
 pub struct TrainArgs {
-    pub experiment: PathBuf,
-    /// Continue from the output directory's checkpoint.
+    /// The experiment file, `--set` overrides and `--check`.
+    #[command(flatten)]
+    pub file: ExperimentArgs,
+    /// Continue from the output directory's checkpoint (an error when it
+    /// has more epochs done than the experiment asks for).
     #[arg(long)]
     pub resume: bool,
-    /// Override `training.epochs`.
+    /// Override `training.epochs` (0: check the experiment and its data,
+    /// train nothing and write no file).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Override `training.threads` (0 = all cores, at most 1024).
@@ -25,16 +30,29 @@ pub struct TrainArgs {
 }
 
 /// `spikesim train`: a training session run (or resumed), and the files it
-/// wrote named.
+/// wrote named; with `--check`, the experiment validated and summarised.
 pub fn train(args: TrainArgs) -> Result<(), Error> {
-    let mut exp = crate::learn::train::experiment::load_experiment(&args.experiment)?;
+    let path = &args.file.experiment;
+    let text = args.file.text_of_kind(&[], FileKind::Training)?;
+    let mut exp = crate::learn::train::experiment::parse_experiment(path, &text)?;
     if exp.continual {
         return Err(Error::Usage(format!(
             "{} is a continual-learning experiment ([continual] / [hlop]): run `spikesim continual` on it",
-            args.experiment.display()
+            path.display()
         )));
     }
     exp.epochs = args.epochs.unwrap_or(exp.epochs);
+    if args.file.check || exp.epochs == 0 {
+        let datasets = [exp.train.as_path(), exp.test.as_path()];
+        say!(
+            "{}",
+            check_summary(&args.file, &text, FileKind::Training, &datasets)?
+        );
+        if !args.file.check {
+            say!("--epochs 0: nothing trained, no file written");
+        }
+        return Ok(());
+    }
     exp.threads = training_threads(exp.threads, args.threads)?;
     exp.ignore_memory_limit = args.ignore_memory_limit;
     let opts = crate::learn::train::session::SessionOptions {

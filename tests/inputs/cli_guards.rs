@@ -88,12 +88,14 @@ fn run_refuses_outputs_that_are_inputs_or_not_files_and_leaves_them_alone() {
     std::os::unix::fs::symlink(d.join("p.toml"), d.join("model.png")).unwrap();
     let plotting = format!("{MODEL}\n[output]\nraster = \"model.png\"\n");
     std::fs::write(d.join("p.toml"), &plotting).unwrap();
-    let o = spikesim(&["run", "p.toml", "--out", "r.h5"], d);
+    // (Without --out: with it the plots go beside the --out file.)
+    let o = spikesim(&["run", "p.toml"], d);
     assert_refused(&o, &["p.toml: output.raster", "also an input"]);
     assert_eq!(std::fs::read_to_string(d.join("p.toml")).unwrap(), plotting);
-    let plotting = format!("{MODEL}\n[output]\nrate = \"r.png\"\n");
+    assert!(!d.join("results").exists(), "a refused run makes no folder");
+    let plotting = format!("{MODEL}\n[output]\npath = \"r.png\"\nrate = \"r.png\"\n");
     std::fs::write(d.join("q.toml"), &plotting).unwrap();
-    let o = spikesim(&["run", "q.toml", "--out", "r.png"], d);
+    let o = spikesim(&["run", "q.toml"], d);
     assert_refused(&o, &["q.toml: output.rate", "the same file"]);
     // quantize --out onto its model.
     let o = spikesim(&["quantize", "m.toml", "--out", "m.toml"], d);

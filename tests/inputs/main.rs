@@ -7,6 +7,7 @@ mod bad_input_neurons;
 mod bad_plasticity;
 mod bad_values;
 mod cli_guards;
+mod cli_outputs;
 mod corrupt_files;
 mod fixed_point_bad_input;
 mod fuzz_models;

@@ -102,3 +102,58 @@ fn encode_rejects_unknown_encoders_and_bad_input() {
     fails_with(&run(args("rate")), "x.csv: cannot read `line 2`");
     assert!(!out.exists());
 }
+
+#[test]
+fn delta_encoding_of_one_time_step_is_refused_and_steps_names_the_row_length() {
+    let dir = tempfile::tempdir().unwrap();
+    // One channel over two steps per row: 0 -> 1 rises, 1 -> 0 falls.
+    let csv = dir.path().join("x.csv");
+    std::fs::write(&csv, "label,a0,a1\n0,0,1\n1,1,0\n").unwrap();
+    let out = dir.path().join("x.h5");
+    let encode = |extra: &[&str]| {
+        let mut args = vec![
+            "dataset",
+            "encode",
+            csv.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--encoder",
+            "delta",
+            "--threshold",
+            "0.5",
+        ];
+        args.extend_from_slice(extra);
+        spikesim(&args)
+    };
+    // Read as two channels of one step each: no change to encode.
+    fails_with(&encode(&[]), "one time step, which gives no spike");
+    assert!(!out.exists(), "no file for a refused encoding");
+    for name in ["--steps", "--time-steps"] {
+        let run = encode(&[name, "2"]);
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let data = spikesim::io::dataset::read_dataset(&out).unwrap();
+        // Delta writes an up and a down channel per input channel; the
+        // spike of step 1 sits at its middle, 1.5 ms.
+        assert_eq!(data.channels, 2, "{name}");
+        assert_eq!(
+            data.samples[0].units,
+            [0],
+            "{name}: a rise on the up channel"
+        );
+        assert_eq!(
+            data.samples[1].units,
+            [1],
+            "{name}: a fall on the down channel"
+        );
+        for s in &data.samples {
+            // (to within a microsecond, far under the half step that
+            // would put it in another step, as the file stores times)
+            assert!((s.times[0] - 1.5e-3).abs() < 1e-6, "{name}: {:?}", s.times);
+        }
+        std::fs::remove_file(&out).unwrap();
+    }
+}

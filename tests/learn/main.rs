@@ -7,6 +7,8 @@ mod png;
 
 mod continual;
 mod encode_synth;
+mod experiment_options;
+mod info_kinds;
 mod learn_cli;
 mod learn_dcls;
 mod learn_delays;

@@ -373,11 +373,16 @@ fn an_interrupted_run_leaves_no_plots_of_an_earlier_run_beside_its_file() {
     let text = MODEL
         .replace("ENGINE", "clock")
         .replace("duration = \"6 s\"", "duration = \"30 s\"");
-    let raster = dir.path().join("raster.png");
+    // With --out m.h5, the raster named in [output] is drawn beside it as
+    // m_raster.png.
+    let raster = dir.path().join("m_raster.png");
     let model = dir.path().join("m.toml");
     std::fs::write(
         &model,
-        format!("{text}\n[output]\nraster = \"{}\"\n", raster.display()),
+        format!(
+            "{text}\n[output]\nraster = \"{}\"\n",
+            dir.path().join("raster.png").display()
+        ),
     )
     .unwrap();
     let out = dir.path().join("m.h5");

@@ -33,6 +33,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Results file; default `[output] path`, else `results/<model>.h5`.
+    /// With --out, the plots named in `[output]` are written beside it as
+    /// `<out stem>_<kind>.<ext>` (kind: raster, potential, weight_histogram,
+    /// weight_course, rate; the extension of the `[output]` name), not at
+    /// the `[output]` paths.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Skip the plots named in `[output]`.

@@ -20,7 +20,10 @@ pub(super) fn prepare_run(
     comm: &dyn Comm,
 ) -> Result<(crate::model::ModelSpec, memory::Estimate, PathBuf), Error> {
     let ranks = comm.ranks();
-    let spec = agree(comm, load(&args.model), "to load the model")?;
+    let mut spec = agree(comm, load(&args.model), "to load the model")?;
+    if let Some(out) = &args.out {
+        plots_beside(&mut spec.output, out);
+    }
     if ranks > 1 {
         let threads = crate::engine::rank_threads(&spec, comm);
         if let Some(e) = crate::engine::rank_count_error(&spec, ranks, threads) {
@@ -149,4 +152,50 @@ fn default_output(model: &Path) -> PathBuf {
         .file_stem()
         .map_or("run".into(), |s| s.to_string_lossy().into_owned());
     PathBuf::from("results").join(format!("{stem}.h5"))
+}
+
+/// With `--out`, the plots named in `[output]` go beside the results file
+/// as `<out stem>_<kind>.<extension of the [output] name>` (kinds: raster,
+/// potential, weight_histogram, weight_course, rate): a run with another
+/// `--out` neither overwrites an earlier run's plots nor writes into the
+/// model's `[output]` folder.
+pub(crate) fn plots_beside(output: &mut crate::model::spec::OutputSpec, out: &Path) {
+    let stem = out
+        .file_stem()
+        .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+    for (path, kind) in [
+        (&mut output.raster, "raster"),
+        (&mut output.potential, "potential"),
+        (&mut output.weight_histogram, "weight_histogram"),
+        (&mut output.weight_course, "weight_course"),
+        (&mut output.rate, "rate"),
+    ] {
+        if let Some(p) = path.as_mut() {
+            let name = match p.extension() {
+                Some(ext) => format!("{stem}_{kind}.{}", ext.to_string_lossy()),
+                None => format!("{stem}_{kind}"),
+            };
+            *p = out.with_file_name(name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plots_go_beside_the_out_file_named_after_it() {
+        let mut o = crate::model::spec::OutputSpec {
+            raster: Some("results/m_raster.png".into()),
+            potential: Some("results/m_v.svg".into()),
+            ..Default::default()
+        };
+        plots_beside(&mut o, Path::new("runs/a.h5"));
+        assert_eq!(o.raster, Some(PathBuf::from("runs/a_raster.png")));
+        assert_eq!(o.potential, Some(PathBuf::from("runs/a_potential.svg")));
+        assert_eq!(o.rate, None, "no plot named, none added");
+        plots_beside(&mut o, Path::new("b.h5"));
+        assert_eq!(o.raster, Some(PathBuf::from("b_raster.png")));
+    }
 }

@@ -49,10 +49,9 @@ pub fn write_metrics_csv(path: &Path, history: &[EpochMetrics]) -> Result<(), Io
     let mut text = COLUMNS.join(",") + "\n";
     for m in history {
         let r = row(m);
-        text += &format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{:.3}\n",
-            m.epoch, r[1], r[2], r[3], r[4], r[5]
-        );
+        // `{}` of an f64 is the shortest text that parses back to the
+        // same number: nothing lost, no padding digits.
+        text += &format!("{},{},{},{},{},{}\n", m.epoch, r[1], r[2], r[3], r[4], r[5]);
     }
     let partial = PartialFile::new(path)?;
     std::fs::write(partial.path(), text).map_err(|source| IoError::File {

@@ -1,7 +1,7 @@
 //! `spikesim train`: an experiment from file to trained network, with its
 //! metrics, plot and checkpoint written after every epoch.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::data::{Data, prepare};
 use super::experiment::Experiment;
@@ -48,6 +48,7 @@ pub fn run_session(
     let [metrics_csv, metrics_h5, learning_curve, checkpoint, _] = output_files(&exp.output);
     if opts.resume && checkpoint.exists() {
         read_checkpoint(&checkpoint, &mut state)?;
+        refuse_fewer_epochs(exp, &checkpoint, state.epochs_done())?;
         report(&format!(
             "resuming from {} after epoch {}",
             checkpoint.display(),
@@ -129,4 +130,18 @@ pub fn run_session(
             exported,
         },
     ))
+}
+
+/// `--resume` asking for fewer epochs than the checkpoint has done: an
+/// error, not a silent session that trains nothing and rewrites its files.
+fn refuse_fewer_epochs(exp: &Experiment, checkpoint: &Path, done: usize) -> Result<(), Error> {
+    if done <= exp.epochs {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} has {done} epochs done, more than the {} asked for (training.epochs or --epochs): \
+         ask for more than {done} to go on training, or remove the checkpoint to start again",
+        checkpoint.display(),
+        exp.epochs
+    )))
 }
