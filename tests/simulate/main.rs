@@ -16,6 +16,7 @@ mod fixed_point;
 mod fixed_point_lava;
 mod grid_in_event;
 mod hdf5_layout;
+mod hdf5_units;
 mod lif_analytic;
 mod membrane_options;
 mod meta_neuron;
