@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! spikesim: a spiking-neural-network simulator.
 //!
 //! The library is usable without the command line: [`model::load`] reads and
@@ -16,7 +17,3 @@ pub mod plot;
 pub mod synapse;
 
 pub use error::Error;
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
