@@ -31,6 +31,7 @@ macro_rules! registry {
                 }
             }
 
+            /// The model, mutable, through the trait every model implements.
             pub fn model_mut(&mut self) -> &mut dyn NeuronModel {
                 match self {
                     $(NeuronKind::$variant(p) => p,)*
@@ -70,10 +71,12 @@ registry! {
 }
 
 impl NeuronKind {
+    /// The LIF membrane of models that have one.
     pub fn membrane(&self) -> Option<&super::membrane::MembraneParams> {
         self.model().membrane()
     }
 
+    /// The LIF membrane, mutable, of models that have one.
     pub fn membrane_mut(&mut self) -> Option<&mut super::membrane::MembraneParams> {
         self.model_mut().membrane_mut()
     }

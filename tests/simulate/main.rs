@@ -12,6 +12,7 @@ mod coba_benchmark_model;
 mod cuba_benchmark_model;
 mod cuba_closed_form;
 mod event_engine;
+mod examples;
 mod fixed_point;
 mod fixed_point_lava;
 mod grid_in_event;
