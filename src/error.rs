@@ -24,7 +24,12 @@ pub enum Error {
     /// A run stopped on request (SIGINT, SIGTERM): what to tell the user,
     /// and the exit status.
     #[error("{message}")]
-    Interrupted { message: String, code: u8 },
+    Interrupted {
+        /// What to tell the user.
+        message: String,
+        /// The exit status (128 + the signal).
+        code: u8,
+    },
     /// A run that stopped short: output, checkpoint or a state gone bad.
     #[error(transparent)]
     Run(#[from] crate::engine::RunError),

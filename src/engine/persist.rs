@@ -63,11 +63,19 @@ pub enum PersistError {
     },
     #[error("{at}: {what}")]
     /// A value the state cannot take.
-    Invalid { at: String, what: String },
+    Invalid {
+        /// Where in the snapshot.
+        at: String,
+        /// What is wrong.
+        what: String,
+    },
     /// Where in the snapshot, and what is wrong.
     #[error("{extra} trailing bytes after the snapshot")]
     /// Bytes left over after the whole state was read.
-    Trailing { extra: usize },
+    Trailing {
+        /// Bytes left over.
+        extra: usize,
+    },
 }
 
 /// What can be saved and restored.

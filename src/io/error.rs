@@ -23,22 +23,36 @@ pub enum IoError {
 
     #[error("{}: no such file", path.display())]
     /// The file does not exist.
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
 
     #[error("{}: not an HDF5 file", path.display())]
     /// The file exists but is not an HDF5 file.
-    NotHdf5 { path: PathBuf },
+    NotHdf5 {
+        /// The file.
+        path: PathBuf,
+    },
 
     #[error(
         "{}: incomplete run file (no `complete = 1` attribute): the run that wrote it failed or was interrupted",
         path.display()
     )]
     /// A run file without `complete = 1`: its run failed or is still being written.
-    Incomplete { path: PathBuf },
+    Incomplete {
+        /// The file.
+        path: PathBuf,
+    },
 
     #[error("{}: missing dataset `{dataset}`", path.display())]
     /// A dataset the file should hold is missing.
-    MissingDataset { path: PathBuf, dataset: String },
+    MissingDataset {
+        /// The file.
+        path: PathBuf,
+        /// The dataset's name.
+        dataset: String,
+    },
 
     #[error("{}: missing attribute `{attribute}` on `{object}`", path.display())]
     /// An attribute the file should hold is missing.
@@ -77,11 +91,21 @@ pub enum IoError {
     /// The in-memory results cannot be written as a run file.
     #[error("{}: cannot write these results: {detail}", path.display())]
     /// Results that break the layout's rules (a name, a shape, a time off the grid).
-    InvalidResults { path: PathBuf, detail: String },
+    InvalidResults {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
 
     #[error("{}: unsupported plot format `{extension}` (use .png or .svg)", path.display())]
     /// A plot file name whose extension is neither `.png` nor `.svg`.
-    UnsupportedPlotFormat { path: PathBuf, extension: String },
+    UnsupportedPlotFormat {
+        /// The file.
+        path: PathBuf,
+        /// The extension given.
+        extension: String,
+    },
 
     /// Reading the file in a child process ended in a crash, a time-out or
     /// an answer cut short (see [`crate::io::guard`]).
@@ -99,7 +123,12 @@ pub enum IoError {
     /// there (it names the file).
     #[error("{message}")]
     /// A message from the child process, which names the file.
-    Reported { path: PathBuf, message: String },
+    Reported {
+        /// The file.
+        path: PathBuf,
+        /// The child's message.
+        message: String,
+    },
 
     #[error("{}: HDF5 error while {action}: {message}", path.display())]
     /// An error of the HDF5 library.

@@ -93,7 +93,12 @@ pub enum UnitError {
     MissingUnit(String),
     #[error("unknown unit {unit:?} in {text:?}")]
     /// A unit spikesim does not know.
-    UnknownUnit { text: String, unit: String },
+    UnknownUnit {
+        /// The quantity as written.
+        text: String,
+        /// The unit as written.
+        unit: String,
+    },
     #[error("{text:?} is {found}, expected {expected} such as {example}")]
     /// A unit of another dimension than the key's.
     WrongDimension {
@@ -113,7 +118,12 @@ pub enum UnitError {
         "{text:?} is {si} in SI units, outside the range a model can hold (0, or a magnitude between {MIN_MAGNITUDE:e} and {MAX_MAGNITUDE:e})"
     )]
     /// A value outside the range a model can hold.
-    OutOfRange { text: String, si: String },
+    OutOfRange {
+        /// The quantity as written.
+        text: String,
+        /// Its value in SI units.
+        si: String,
+    },
 }
 
 /// The largest magnitude of a quantity in SI units. Far beyond anything

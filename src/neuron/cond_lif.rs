@@ -298,6 +298,8 @@ pub struct CondLif {
 }
 
 impl CondLif {
+    /// `n` neurons with parameters `p`, stepped every `dt` seconds, random initial values from
+    /// `rng`.
     pub fn new(p: &CondLifParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         Self {
             p: p.clone(),

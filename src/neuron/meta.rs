@@ -67,7 +67,10 @@ pub enum MetaParams {
 /// threshold.
 pub enum Escape {
     /// `P = 1 - exp(-dt · rho_0 · exp((v - v_th) / Δu))`.
-    Exponential { rho_0: f64 },
+    Exponential {
+        /// The escape rate at threshold, Hz.
+        rho_0: f64,
+    },
     /// `P = 1 / (1 + exp(-(v - v_th) / Δu))` per step.
     Sigmoid,
 }

@@ -11,7 +11,10 @@ macro_rules! registry {
         /// A validated population's model and its parameters.
         #[derive(Debug, Clone, PartialEq)]
         pub enum NeuronKind {
-            $($variant($params),)*
+            $(
+                #[doc = concat!("`model = \"", $name, "\"` and its parameters.")]
+                $variant($params),
+            )*
         }
 
         /// The names model files may give in `model = "…"`, in the

@@ -62,7 +62,10 @@ pub struct StdpSpec {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum HebbianRule {
     /// `du/dt = eta (x y - decay u)`.
-    Hebbian { decay: f64 },
+    Hebbian {
+        /// The decay rate (dimensionless, per unit of `eta`).
+        decay: f64,
+    },
     /// Oja 1982: `du/dt = eta y (x - y u)`.
     Oja,
     /// Oja's subspace rule: `du_ij/dt = eta y_i (x_ij - sum_k u_kj y_k)`
