@@ -2,6 +2,13 @@
 //! the example experiment's network (64 -> 128 LIF -> 10 membrane read-out),
 //! BPTT and the online rule, one and two threads.
 
+// The allocator the `spikesim` command trains with (the library sets none):
+// these run training in-process, and glibc's mmap/munmap of per-sample
+// gradients would make them slower than the command they stand for.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};

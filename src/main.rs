@@ -18,6 +18,14 @@ use spikesim::cli::tempotron::TempotronArgs;
 use spikesim::cli::train::TrainArgs;
 use spikesim::cli::{self, quiet};
 
+// mimalloc as the global allocator of the command (not of the library, so a
+// crate that depends on spikesim keeps its own): training allocates and frees
+// a gradient per sample, megabytes each, which glibc serves with mmap/munmap,
+// so page faults took a third of the time and more threads did not help.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "spikesim", version, about = "Spiking neural network simulator")]
 struct Cli {

@@ -22,6 +22,8 @@ use crate::synapse::Arrival;
 /// `rand_distr`'s rejection sampler instead.
 const INVERSION_LIMIT: f64 = 30.0;
 
+/// Poisson background input to one port of a slice of neurons: a count of input spikes per
+/// neuron and step, drawn from keyed random streams, times a weight.
 pub struct Background {
     /// Index of the target port in the slice's inputs.
     pub port: usize,

@@ -12,6 +12,8 @@ use crate::engine::persist::{Persist, Snapshot};
 /// Buckets in the ring; events further ahead wait in an overflow heap.
 const BUCKETS: usize = 1024;
 
+/// A calendar queue of events keyed by time: a ring of buckets one width wide, with a heap for
+/// events further ahead; pops events of the current bucket in order.
 pub struct Calendar<E: Ord> {
     width: f64,
     /// Bucket index of the current epoch.
@@ -44,6 +46,7 @@ impl<E: Ord> Calendar<E> {
         if b <= 0.0 { 0 } else { b as u64 }
     }
 
+    /// Schedules `event` at `time` (seconds).
     pub fn push(&mut self, time: f64, event: E) {
         let b = self.bucket_of(time);
         if b <= self.base {
@@ -81,10 +84,12 @@ impl<E: Ord> Calendar<E> {
         }
     }
 
+    /// The earliest event of the current bucket, if any.
     pub fn peek(&self) -> Option<&E> {
         self.now.peek().map(|r| &r.0)
     }
 
+    /// Removes and returns the earliest event of the current bucket.
     pub fn pop(&mut self) -> Option<E> {
         self.now.pop().map(|r| r.0)
     }

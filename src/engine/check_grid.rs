@@ -12,6 +12,8 @@ use crate::engine::persist::{Persist, Snapshot};
 /// earlier, to the last step it reaches (still a lower bound).
 const STEPS: u64 = 2048;
 
+/// Checks due at grid steps, in step order: what the event engine does at the step boundaries
+/// of a dt grid.
 pub struct CheckGrid<T> {
     dt: f64,
     /// `1 / dt`: a multiplication is much cheaper than a division.
@@ -25,6 +27,7 @@ pub struct CheckGrid<T> {
 }
 
 impl<T> CheckGrid<T> {
+    /// An empty grid of step `dt` (seconds).
     pub fn new(dt: f64) -> Self {
         Self {
             dt,
@@ -49,6 +52,7 @@ impl<T> CheckGrid<T> {
         (time > now).then_some((step, time))
     }
 
+    /// Schedules `check` at step `step`.
     pub fn push(&mut self, step: u64, check: T) {
         self.lists[(step % STEPS) as usize].push(check);
         self.first = self.first.min(step);
@@ -74,6 +78,8 @@ impl<T> CheckGrid<T> {
         list
     }
 
+    /// Hands back the list [`CheckGrid::take`] gave for `step`, emptied, keeping its
+    /// allocation.
     pub fn restore(&mut self, step: u64, mut list: Vec<T>) {
         list.clear();
         let slot = &mut self.lists[(step % STEPS) as usize];

@@ -32,7 +32,9 @@ use crate::synapse::{Arrival, Delays};
 
 /// What a run produced.
 pub struct Outcome {
+    /// Spikes recorded in the segment, one train per population.
     pub spikes: Vec<SpikeTrains>,
+    /// State samples recorded in the segment.
     pub states: Vec<StateTrace>,
     /// Spikes delivered to a synapse.
     pub synaptic_events: u64,
@@ -177,6 +179,7 @@ pub struct ClockRun<'a> {
 }
 
 impl<'a> ClockRun<'a> {
+    /// The clock-driven run of `net` as `spec` describes it.
     pub fn new(
         net: &'a mut Network,
         records: &'a [RecordSpec],

@@ -168,6 +168,8 @@ struct Shared<'a> {
     check_finite: bool,
 }
 
+/// Runs `net` event by event to the end of `spec`'s duration; `progress(steps)` reports the
+/// simulated time in steps.
 pub fn run(net: &mut Network, spec: &ModelSpec, progress: &mut dyn FnMut(u64)) -> Outcome {
     try_run(net, spec, progress).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -248,6 +250,8 @@ pub struct EventRun<'a> {
 }
 
 impl<'a> EventRun<'a> {
+    /// The event-driven run of `net` as `spec` describes it; refuses a queue that would not fit
+    /// in memory.
     pub fn new(net: &'a mut Network, spec: &'a ModelSpec) -> Result<Self, MemoryError> {
         // Validation refuses zero delays under `engine = "event"`; a spec
         // switched to this engine afterwards is refused here.

@@ -69,6 +69,7 @@ pub struct Grid {
     /// The next grid point to step to.
     pub next: u64,
     drive_cursor: Vec<usize>,
+    /// Neurons (indices in the slice) that fired in the step.
     pub fired: Vec<u32>,
 }
 

@@ -35,14 +35,17 @@ use crate::model::memory::MemoryError;
 pub struct Bad {
     /// The neuron within the model's slice.
     pub neuron: u32,
+    /// The variable's name as its model records it.
     pub variable: &'static str,
     /// The non-finite value and when it appeared (seconds).
     pub value: f64,
+    /// Seconds.
     pub time: f64,
     /// The value the variable held just before the update that made it
     /// non-finite, and when: the previous grid point when the update is a
     /// step's free evolution, the same time when it is an input.
     pub last_finite: f64,
+    /// Seconds.
     pub last_time: f64,
 }
 
@@ -58,6 +61,7 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// A watch for a run with grid step `dt` (seconds), checking.
     pub fn new(dt: f64) -> Self {
         Self {
             on: true,
@@ -71,6 +75,7 @@ impl Watch {
         self.first
     }
 
+    /// Keeps `bad` if it comes before the first note so far (by time, then neuron).
     pub fn note(&mut self, bad: Bad) {
         let earlier = match &self.first {
             None => true,
@@ -155,16 +160,21 @@ pub fn any_bad_weight(events: &[crate::synapse::Arrival]) -> bool {
     millis(*last_time)
 )]
 pub struct NonFinite {
+    /// The population's name.
     pub population: String,
     /// Within the population.
     pub neuron: u32,
+    /// The variable's name.
     pub variable: String,
     /// SI unit of the variable, as recorded.
     pub unit: String,
+    /// The non-finite value.
     pub value: f64,
     /// Seconds.
     pub time: f64,
+    /// The value the variable held just before, in `unit`.
     pub last_finite: f64,
+    /// When it held that value, seconds.
     pub last_time: f64,
 }
 
@@ -182,8 +192,10 @@ impl NonFinite {
 #[derive(Debug, Error)]
 pub enum RunError {
     #[error(transparent)]
+    /// The run does not fit in memory.
     Memory(#[from] MemoryError),
     #[error(transparent)]
+    /// A state variable became non-finite.
     NonFinite(#[from] NonFinite),
     /// Another rank found a non-finite value (its own error says which).
     #[error("rank {0} of the run found a state variable that became NaN or infinite")]

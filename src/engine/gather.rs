@@ -12,7 +12,9 @@ use crate::io::results::{Results, SpikeTrains, StateTrace, WeightTrace};
 /// What rank 0 needs to know of a rank's part: the neuron ranges
 /// `(population, range)` it owns, by population name.
 pub struct Owned<'a> {
+    /// Every population's name, by index.
     pub names: &'a [String],
+    /// The `(population index, neuron range)` pairs this rank owns.
     pub ranges: Vec<(usize, Range<u32>)>,
 }
 

@@ -144,6 +144,7 @@ pub fn try_simulate_on(
 
 /// What a run of one rank is given besides the model.
 pub struct Output<'a> {
+    /// Stop requests, checkpoint schedule and progress reports of the run.
     pub control: Control<'a>,
     /// Where the recordings go (rank 0 only).
     pub sink: Option<&'a mut dyn Sink>,
@@ -159,6 +160,7 @@ pub struct RankEnd {
     /// The run's description, timings (the slowest rank's) and counts
     /// (summed over ranks).
     pub info: RunInfo,
+    /// Whether the run finished or stopped early, and why.
     pub ended: Ended,
     /// The spike exchange between ranks, when there were several.
     pub exchange: Option<ExchangeStats>,

@@ -20,9 +20,11 @@ pub use persist::{load_workers, save_workers};
 
 /// A contiguous part of one population, advanced by one worker.
 pub struct Slice {
+    /// Index of the population in the network.
     pub population: usize,
     /// First neuron of the slice within the population.
     pub offset: u32,
+    /// The slice's neurons, as their model advances them.
     pub neuron: Box<dyn Neuron>,
     /// Spikes in flight towards this slice, one ring per input port in
     /// `neuron.ports()` order.
@@ -34,10 +36,12 @@ pub struct Slice {
 }
 
 impl Slice {
+    /// Number of neurons in the slice.
     pub fn len(&self) -> usize {
         self.neuron.size()
     }
 
+    /// Whether the slice holds no neuron.
     pub fn is_empty(&self) -> bool {
         self.neuron.size() == 0
     }
@@ -48,43 +52,61 @@ impl Slice {
 pub struct ProjectionPart {
     /// Index of the target slice in its worker's `slices`.
     pub slice: usize,
+    /// The synapses onto the target slice, in compressed rows by presynaptic neuron.
     pub synapses: Csr,
     /// Weights and traces when the projection is plastic.
     pub plastic: Option<PlasticPart>,
 }
 
+/// One population of the built network.
 pub struct Population {
+    /// Its name in the model file.
     pub name: String,
+    /// Number of neurons.
     pub size: usize,
+    /// Whether its spikes are recorded.
     pub record_spikes: bool,
 }
 
+/// One projection of the built network.
 pub struct Projection {
+    /// Its name in the model file.
     pub name: String,
+    /// Index of the source population.
     pub from: usize,
+    /// Index of the target population.
     pub to: usize,
     /// Index into the target's `inputs`.
     pub port: usize,
+    /// Number of synapses.
     pub synapse_count: usize,
     /// Shortest delay in steps, and in seconds when exact delays are kept.
     pub min_delay: u16,
+    /// The shortest delay in seconds when exact (off-grid) delays are kept, else `None`.
     pub min_delay_seconds: Option<f64>,
 }
 
 /// What one worker owns.
 pub struct Worker {
+    /// The slices this worker advances.
     pub slices: Vec<Slice>,
     /// Per projection, the parts that end in this worker's slices.
     pub parts: Vec<Vec<ProjectionPart>>,
 }
 
+/// A built network: populations and projections dealt to workers, ready for an engine to run.
 pub struct Network {
+    /// Time step, seconds.
     pub dt: f64,
+    /// Number of steps of the run.
     pub steps: u64,
+    /// The populations, in the model's order.
     pub populations: Vec<Population>,
+    /// The projections, in the model's order.
     pub projections: Vec<Projection>,
     /// Projections leaving each population.
     pub outgoing: Vec<Vec<usize>>,
+    /// The workers of this process, each with its slices.
     pub workers: Vec<Worker>,
     /// Per projection, the grid steps at which its weights are recorded.
     pub snapshot_steps: Vec<Vec<u64>>,
@@ -186,6 +208,7 @@ impl Network {
         })
     }
 
+    /// Synapses in the network (in this process).
     pub fn synapse_count(&self) -> usize {
         self.projections.iter().map(|p| p.synapse_count).sum()
     }
@@ -467,8 +490,11 @@ fn port_index(ports: &[Port], port: Port) -> usize {
 /// for the clock engine) each neuron's drive is `drive[i]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DriveChange {
+    /// When the drive changes, seconds.
     pub time: f64,
+    /// The grid step of `time`.
     pub step: u64,
+    /// The new drive of each neuron of the slice.
     pub drive: Vec<f64>,
 }
 

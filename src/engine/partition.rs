@@ -15,11 +15,15 @@ pub const MIN_SLICE: u32 = 256;
 pub const MAX_UNSPLIT: u32 = 2 * MIN_SLICE - 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A contiguous part of one population given to one worker.
 pub struct SlicePlan {
+    /// Index of the population.
     pub population: usize,
     /// First neuron of the slice within its population.
     pub offset: u32,
+    /// Number of neurons.
     pub len: u32,
+    /// The global index of the worker that advances it.
     pub worker: usize,
 }
 
@@ -28,8 +32,11 @@ pub struct SlicePlan {
 /// `r * threads .. (r + 1) * threads` of a plan made for `ranks * threads`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RankShare {
+    /// This process's rank.
     pub rank: usize,
+    /// Number of ranks (processes).
     pub ranks: usize,
+    /// Worker threads per rank.
     pub threads: usize,
 }
 
@@ -48,6 +55,7 @@ impl RankShare {
         self.ranks.max(1) * self.threads.max(1)
     }
 
+    /// The rank that owns the global worker `worker`.
     pub fn rank_of(&self, worker: usize) -> usize {
         worker / self.threads.max(1)
     }

@@ -32,27 +32,50 @@ use crate::synapse::{Arrival, EventRing};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PersistError {
     #[error("{at}: truncated: {needed} more bytes needed, {left} left")]
+    /// The snapshot ended before a value.
     Truncated {
+        /// Where in the snapshot (the path of names being read).
         at: String,
+        /// Bytes the value needs.
         needed: usize,
+        /// Bytes left.
         left: usize,
     },
     #[error("{at}: expected {expected} values, found {found}")]
+    /// A list has another length than the state it restores.
     Length {
+        /// Where in the snapshot.
         at: String,
+        /// Length the state has.
         expected: u64,
+        /// Length the snapshot holds.
         found: u64,
     },
     #[error("{at}: expected {expected}, found {found}")]
+    /// A value disagrees with the state it should restore (a name, a kind, a size).
     Mismatch {
+        /// Where in the snapshot.
         at: String,
+        /// What the state has.
         expected: String,
+        /// What the snapshot holds.
         found: String,
     },
     #[error("{at}: {what}")]
-    Invalid { at: String, what: String },
+    /// A value the state cannot take.
+    Invalid {
+        /// Where in the snapshot.
+        at: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// Where in the snapshot, and what is wrong.
     #[error("{extra} trailing bytes after the snapshot")]
-    Trailing { extra: usize },
+    /// Bytes left over after the whole state was read.
+    Trailing {
+        /// Bytes left over.
+        extra: usize,
+    },
 }
 
 /// What can be saved and restored.
@@ -64,7 +87,9 @@ pub trait Persist {
 
 /// A fixed-size value stored as little-endian bytes.
 pub trait Scalar: Copy + Default {
+    /// Bytes of the value.
     const SIZE: usize;
+    /// Appends the value's little-endian bytes to `out`.
     fn put(self, out: &mut Vec<u8>);
     /// `None` when the bytes are not a valid value (a `bool` other than 0
     /// or 1, a `usize` that does not fit).
@@ -151,10 +176,12 @@ impl<'a> Snapshot<'a> {
         }
     }
 
+    /// Whether the snapshot saves state (else it restores it).
     pub fn is_saving(&self) -> bool {
         self.saving
     }
 
+    /// Whether the snapshot restores state.
     pub fn is_loading(&self) -> bool {
         !self.saving
     }

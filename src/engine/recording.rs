@@ -10,12 +10,16 @@ use crate::neuron::Neuron;
 
 /// The samples one slice takes for one `[[record]]`.
 pub struct SliceRecorder {
+    /// Index of the `[[record]]` in the model.
     pub record: usize,
+    /// Sampling interval, in steps.
     pub every: u64,
+    /// The variables sampled.
     pub variables: Vec<String>,
     /// Recorded neurons of this slice (local indices) and their columns in
     /// the record's traces.
     pub local: Vec<u32>,
+    /// The column of each recorded neuron in the record's traces.
     pub columns: Vec<usize>,
     /// One row-major buffer per variable.
     pub values: Vec<Vec<f64>>,
@@ -74,6 +78,7 @@ fn sampled_steps(from: u64, through: u64, every: u64) -> Vec<u64> {
 
 /// Whole-population traces being put together.
 pub struct Traces {
+    /// One trace per recorded population and variable.
     pub states: Vec<StateTrace>,
     /// Index in `states` of each record's first variable.
     first: Vec<usize>,

@@ -53,6 +53,8 @@ pub struct Keyed {
 }
 
 impl Keyed {
+    /// The streams of role `role` (e.g. "weights") and object `name` (e.g. a projection) under
+    /// `seed`.
     pub fn new(seed: u64, role: &str, name: &str) -> Self {
         Self {
             seed,
@@ -91,6 +93,7 @@ pub struct Sampler<'a> {
 }
 
 impl<'a> Sampler<'a> {
+    /// A sampler of the values `spec` describes (a constant or a distribution).
     pub fn new(spec: &'a ValueSpec) -> Self {
         let (normal, bounds) = match spec {
             ValueSpec::Normal {
@@ -131,6 +134,7 @@ impl<'a> Sampler<'a> {
         self.index = index;
     }
 
+    /// The next value, drawn from `rng`, in SI units.
     pub fn next(&mut self, rng: &mut Pcg64) -> f64 {
         let value = match self.spec {
             ValueSpec::Constant(v) => *v,

@@ -81,6 +81,7 @@ pub trait Segmented {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
+    /// The run does not fit in memory.
     Memory(#[from] MemoryError),
     /// Writing the results or a checkpoint failed (said once, on rank 0).
     #[error("{0}")]
@@ -148,6 +149,7 @@ pub fn append_results(all: &mut Results, later: Results) {
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
+    /// The run reached its end.
     Finished,
     /// Stopped on request at this grid step, its recordings written.
     Stopped(u64),
@@ -158,8 +160,11 @@ pub enum Ended {
 
 /// What [`drive`] needs besides the engine.
 pub struct Drive<'a> {
+    /// Stop requests, checkpoint schedule and progress reports.
     pub control: &'a Control<'a>,
+    /// The process layer.
     pub comm: &'a dyn Comm,
+    /// The spike exchange between workers.
     pub exchange: &'a dyn Exchange,
     /// The neurons this rank holds, to merge the ranks' recordings.
     pub owned: &'a gather::Owned<'a>,

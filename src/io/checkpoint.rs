@@ -27,14 +27,19 @@ const FORMAT: u32 = 1;
 /// What a checkpoint says about the run it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
+    /// The spikesim version that wrote it.
     pub version: String,
     /// FNV-1a hash of the program file that wrote it.
     pub program: u64,
+    /// The model text the run simulates.
     pub model: String,
+    /// MPI processes of the run.
     pub ranks: u32,
+    /// Worker threads per process.
     pub threads: u32,
     /// Grid step reached.
     pub step: u64,
+    /// The run that wrote it (the results file's `run_id`).
     pub run_id: u64,
     /// Every dataset's length in the results file at `step`.
     pub positions: Vec<u64>,

@@ -9,11 +9,15 @@
 use super::results::Results;
 
 #[derive(Debug, Clone, PartialEq)]
+/// How one population differs between two runs.
 pub struct PopulationDiff {
+    /// The population's name.
     pub population: String,
+    /// Number of neurons.
     pub size: u32,
     /// Mean rates (Hz) in the first and the second run.
     pub rate_a: f64,
+    /// Mean rate in the second run, Hz.
     pub rate_b: f64,
     /// Pearson correlation of spike counts over neurons; `None` when a run
     /// has the same count for every neuron.
@@ -22,9 +26,13 @@ pub struct PopulationDiff {
     pub equal_counts: u32,
     /// Matched spike pairs and their time shifts `t_b - t_a` (s).
     pub matched: usize,
+    /// Mean time shift `t_b - t_a`, seconds.
     pub mean_shift: f64,
+    /// Mean absolute time shift, seconds.
     pub mean_abs_shift: f64,
+    /// Median absolute time shift, seconds.
     pub median_abs_shift: f64,
+    /// Largest absolute time shift, seconds.
     pub max_abs_shift: f64,
 }
 

@@ -29,14 +29,18 @@ use super::hdf5::{PartialFile, open};
 /// One sample: spike times (s) and the channel of each spike.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpikeSample {
+    /// Spike times, seconds.
     pub times: Vec<f32>,
+    /// The channel of each spike.
     pub units: Vec<u32>,
 }
 
 /// A whole spike dataset, in memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpikeDataset {
+    /// The samples.
     pub samples: Vec<SpikeSample>,
+    /// The class label of each sample.
     pub labels: Vec<u32>,
     /// Number of input channels (from `n_channels`, else max unit + 1).
     pub channels: usize,
@@ -45,10 +49,12 @@ pub struct SpikeDataset {
 }
 
 impl SpikeDataset {
+    /// Number of samples.
     pub fn len(&self) -> usize {
         self.samples.len()
     }
 
+    /// Whether there is no sample.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }
@@ -61,6 +67,7 @@ impl SpikeDataset {
             .fold(0.0, f32::max)
     }
 
+    /// Spikes in all samples.
     pub fn total_spikes(&self) -> usize {
         self.samples.iter().map(|s| s.times.len()).sum()
     }
@@ -421,8 +428,11 @@ pub fn write_dataset(path: &Path, data: &SpikeDataset) -> Result<(), IoError> {
 /// consecutive groups of `channel_group`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Binning {
+    /// Step length, seconds.
     pub dt: f32,
+    /// Number of steps.
     pub steps: usize,
+    /// Raw channels merged into one.
     pub channel_group: usize,
 }
 
@@ -437,12 +447,14 @@ impl Binning {
 /// spike counts, channels ascending.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinnedSample {
+    /// Per step, the active merged channels and their spike counts, channels ascending.
     pub steps: Vec<Vec<(u32, f32)>>,
     /// Spikes that fell after the last step.
     pub dropped: usize,
 }
 
 impl BinnedSample {
+    /// Spikes in all steps.
     pub fn total(&self) -> f32 {
         self.steps.iter().flatten().map(|&(_, c)| c).sum()
     }

@@ -19,23 +19,42 @@ use super::dataset::{SpikeDataset, SpikeSample};
 /// Real-valued samples, each `[step][channel]` (one step for static data).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RealSamples {
+    /// The samples, each `[step][channel]` flattened per step.
     pub values: Vec<Vec<f64>>,
+    /// The class label of each sample.
     pub labels: Vec<u32>,
+    /// Steps per sample (1 for static data).
     pub steps: usize,
+    /// Channels per step.
     pub channels: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// How real values in [0, 1] become spikes.
 pub enum Encoder {
     /// Bernoulli spikes over `steps` steps at up to `max_rate` (Hz).
-    Rate { steps: usize, max_rate: f64 },
+    Rate {
+        /// Steps per sample.
+        steps: usize,
+        /// Rate of a value of 1, Hz.
+        max_rate: f64,
+    },
     /// One spike at `(1 - x) * (steps - 1)` steps.
-    Latency { steps: usize },
+    Latency {
+        /// Steps per sample.
+        steps: usize,
+    },
     /// A spike whenever the value moved by `threshold` from its last spike.
-    Delta { threshold: f64 },
+    Delta {
+        /// The change (in the value's unit) that makes a spike.
+        threshold: f64,
+    },
     /// Sigma-delta: the spikes' running sum (times `threshold`) tracks the
     /// signal's.
-    SigmaDelta { threshold: f64 },
+    SigmaDelta {
+        /// The change (in the value's unit) that makes a spike.
+        threshold: f64,
+    },
 }
 
 fn mid(step: usize, dt: f64) -> f32 {

@@ -4,31 +4,47 @@
 //!
 //! ```text
 //! /spikes/<population>            group, attribute `size` (u32)
-//! /spikes/<population>/times      f64 [n]
+//! /spikes/<population>/times      f64 [n], attribute `unit` = "s"
 //! /spikes/<population>/senders    u32 [n]
 //! /spikes/<population>/steps      u64 [n]
 //! /state/<population>/<variable>  f64 [steps, neurons] (i32 for fixed-point state),
-//!                                 attributes `unit` (string),
-//!                                 `threshold` (f64, only when there is one)
-//! /state/<population>/times       f64 [steps]
+//!                                 attributes `unit` (string: "V", "A",
+//!                                 "mol/m^3", ...; "" for a dimensionless
+//!                                 variable and for fixed-point state),
+//!                                 `layout` = "time x neuron" (rows are the
+//!                                 samples of `times`, columns the neurons of
+//!                                 `neurons`),
+//!                                 `threshold` (f64 in `unit`, only when there is one),
+//!                                 `scale` (f64, fixed-point state only: the
+//!                                 value of one integer step in `unit`; 1, the
+//!                                 chip's own integers)
+//! /state/<population>/times       f64 [steps], attribute `unit` = "s"
 //! /state/<population>/steps       u64 [steps]
 //! /state/<population>/neurons     u32 [neurons]
-//! /weights/<projection>/values    f64 [snapshots, synapses], attribute `unit`
+//! /weights/<projection>/values    f64 [snapshots, synapses], attributes `unit`,
+//!                                 `layout` = "snapshot x synapse"
 //!                                 (only for projections with recorded weights)
-//! /weights/<projection>/times     f64 [snapshots]
+//! /weights/<projection>/times     f64 [snapshots], attribute `unit` = "s"
 //! /weights/<projection>/steps     u64 [snapshots]
 //! /weights/<projection>/pre       u32 [synapses]  (synapses in (pre, post) order)
 //! /weights/<projection>/post      u32 [synapses]
 //! root attributes: model, model_path, spikesim_version, engine (strings),
 //!                  seed (u64), threads (u32, per process), ranks (u32,
 //!                  MPI processes; absent in older files: 1), dt, duration, build_seconds,
-//!                  simulate_seconds (f64), synapses, synaptic_events (u64),
+//!                  simulate_seconds (f64, seconds), synapses, synaptic_events (u64),
+//!                  dt_unit, duration_unit, build_seconds_unit,
+//!                  simulate_seconds_unit (strings, "s": an attribute cannot
+//!                  carry attributes, so the unit of each is a sibling),
 //!                  run_id (u64, streamed files only: the run that wrote it),
 //!                  reached (f64, interrupted runs only: the simulated time
-//!                  the file holds the run up to),
+//!                  the file holds the run up to; reached_unit = "s" beside it),
 //!                  complete (u8, written last: 1 for a finished run, 0 for
 //!                  one being written or interrupted)
 //! ```
+//!
+//! The `unit`, `layout`, `scale` and `*_unit` attributes describe the file
+//! for other readers (h5py, HDFView); [`read_results`] does not need them,
+//! so files written before they existed read the same.
 //!
 //! A file is written beside its path (`<path>.partial`) and moved there only
 //! once closed, so a file at the path is always a closed one: a finished run
@@ -72,6 +88,19 @@ const STATE: &str = "state";
 const COMPLETE: &str = "complete";
 /// Dataset names of a `/state/<population>` group that are not variables.
 const STATE_AXES: [&str; 3] = ["times", "steps", "neurons"];
+/// The unit of every time in the file (the `unit` attribute of `times`
+/// datasets and the `*_unit` root attributes).
+const TIME_UNIT: &str = "s";
+/// The `layout` attribute of a state variable's dataset: one row per sample
+/// time, one column per recorded neuron.
+pub const STATE_LAYOUT: &str = "time x neuron";
+/// The `layout` attribute of a projection's weight snapshots: one row per
+/// snapshot, one column per synapse.
+pub const WEIGHTS_LAYOUT: &str = "snapshot x synapse";
+/// The `scale` attribute of fixed-point state: its values are the chip's
+/// integers, one integer step being one unit (the model file gives the chip
+/// state no physical scale).
+const FIXED_POINT_SCALE: f64 = 1.0;
 
 /// Writes `results` to `path` (see the module documentation for the layout),
 /// replacing any file there only once the new one is complete.
@@ -421,7 +450,7 @@ fn write_file(
     write_info(&file, path, &results.info)?;
     // Results read from an interrupted file stay marked as such.
     if let Some(reached) = results.info.reached {
-        write_attr(&file, path, "/", stream::REACHED, &reached)?;
+        write_reached(&file, path, reached)?;
     }
     let complete = u8::from(results.info.reached.is_none());
     write_attr(&file, path, "/", COMPLETE, &complete)?;
@@ -511,6 +540,7 @@ fn write_all_spikes(
         let group = create_group(&root, path, &train.population)?;
         write_attr(&group, path, &group.name(), "size", &train.size)?;
         write_1d(&group, path, "times", &train.times(dt))?;
+        mark_times(&group, path)?;
         write_1d(&group, path, "senders", &train.senders)?;
         write_1d(&group, path, "steps", &train.steps)?;
     }
@@ -528,6 +558,7 @@ fn write_all_states(
         let group = create_group(&root, path, population.population)?;
         let axes = population.first();
         write_1d(&group, path, "times", &step_times(&axes.steps, dt))?;
+        mark_times(&group, path)?;
         write_1d(&group, path, "steps", &axes.steps)?;
         write_1d(&group, path, "neurons", &axes.neurons)?;
         for trace in &population.traces {
@@ -549,12 +580,40 @@ fn write_trace(group: &Group, path: &Path, trace: &StateTrace) -> Result<(), IoE
     } else {
         write_2d(group, path, &trace.variable, shape, &trace.values)?
     };
+    describe_trace(&dataset, path, trace)
+}
+
+/// The attributes of a state variable's dataset: its unit, layout, threshold
+/// and (fixed-point state) scale.
+fn describe_trace(dataset: &Dataset, path: &Path, trace: &StateTrace) -> Result<(), IoError> {
     let object = dataset.name();
-    write_str_attr(&dataset, path, &object, "unit", &trace.unit)?;
+    write_str_attr(dataset, path, &object, "unit", &trace.unit)?;
+    write_str_attr(dataset, path, &object, "layout", STATE_LAYOUT)?;
     if let Some(threshold) = trace.threshold {
-        write_attr(&dataset, path, &object, "threshold", &threshold)?;
+        write_attr(dataset, path, &object, "threshold", &threshold)?;
+    }
+    if trace.integer {
+        write_attr(dataset, path, &object, "scale", &FIXED_POINT_SCALE)?;
     }
     Ok(())
+}
+
+/// Gives the `times` dataset of `group` its unit, seconds.
+fn mark_times(group: &Group, path: &Path) -> Result<(), IoError> {
+    let dataset = open_dataset(group, path, "times")?;
+    write_str_attr(&dataset, path, &dataset.name(), "unit", TIME_UNIT)
+}
+
+/// The `reached` root attribute of an interrupted run, with its unit.
+fn write_reached(file: &File, path: &Path, reached: f64) -> Result<(), IoError> {
+    write_attr(file, path, "/", stream::REACHED, &reached)?;
+    write_str_attr(
+        file,
+        path,
+        "/",
+        &format!("{}_unit", stream::REACHED),
+        TIME_UNIT,
+    )
 }
 
 fn write_info(file: &File, path: &Path, info: &RunInfo) -> Result<(), IoError> {
@@ -575,6 +634,8 @@ fn write_info(file: &File, path: &Path, info: &RunInfo) -> Result<(), IoError> {
     ];
     for (name, value) in floats {
         write_attr(file, path, "/", name, &value)?;
+        // Every root float is a time; an attribute cannot carry a `unit`.
+        write_str_attr(file, path, "/", &format!("{name}_unit"), TIME_UNIT)?;
     }
     write_attr(file, path, "/", "seed", &info.seed)?;
     write_attr(file, path, "/", "synapses", &info.synapses)?;

@@ -14,6 +14,7 @@ use rand_pcg::Pcg64;
 use super::dataset::{SpikeDataset, SpikeSample};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The memory task's shape (see the module documentation).
 pub struct MemoryTaskOptions {
     /// Input channels, also the classes.
     pub channels: usize,
@@ -21,9 +22,11 @@ pub struct MemoryTaskOptions {
     pub lag: usize,
     /// Steps per sample.
     pub steps: usize,
+    /// Number of samples.
     pub samples: usize,
     /// Step (s).
     pub dt: f64,
+    /// Seed of the random spikes.
     pub seed: u64,
 }
 

@@ -7,6 +7,7 @@
 /// Spikes of one population, in emission order (non-decreasing `steps`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpikeTrains {
+    /// The population's name in the model file.
     pub population: String,
     /// Number of neurons in the population (for raster layout and rates).
     pub size: u32,
@@ -20,6 +21,7 @@ pub struct SpikeTrains {
 }
 
 impl SpikeTrains {
+    /// No spikes yet from the population `population` of `size` neurons.
     pub fn new(population: &str, size: u32) -> Self {
         Self {
             population: population.to_string(),
@@ -28,10 +30,12 @@ impl SpikeTrains {
         }
     }
 
+    /// Number of spikes.
     pub fn len(&self) -> usize {
         self.steps.len()
     }
 
+    /// Whether the population fired no spike.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
@@ -48,7 +52,9 @@ impl SpikeTrains {
 /// Samples of one state variable of one population.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StateTrace {
+    /// The population's name in the model file.
     pub population: String,
+    /// The recorded variable's name (`v`, `i_syn_e`, ...), as the neuron model names it.
     pub variable: String,
     /// SI unit of the values ("V", "A", ...), for labels.
     pub unit: String,
@@ -66,6 +72,7 @@ pub struct StateTrace {
 }
 
 impl StateTrace {
+    /// Number of samples (rows).
     pub fn rows(&self) -> usize {
         self.steps.len()
     }
@@ -82,21 +89,25 @@ impl StateTrace {
 /// Snapshots of the weights of one plastic projection.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WeightTrace {
+    /// The projection's name in the model file.
     pub projection: String,
     /// SI unit of the weights (currents are carried as the voltage `r_m i`).
     pub unit: String,
     /// Each synapse's presynaptic and postsynaptic neuron, in (pre, post)
     /// order: the columns.
     pub pre: Vec<u32>,
+    /// Postsynaptic neuron of each synapse (index within the target population).
     pub post: Vec<u32>,
     /// Grid step and time (seconds) of each snapshot: the rows.
     pub steps: Vec<u64>,
+    /// Time of each snapshot, seconds.
     pub times: Vec<f64>,
     /// Row-major: `values[row * pre.len() + synapse]`.
     pub values: Vec<f64>,
 }
 
 impl WeightTrace {
+    /// Number of synapses (columns).
     pub fn synapses(&self) -> usize {
         self.pre.len()
     }
@@ -113,16 +124,25 @@ impl WeightTrace {
 pub struct RunInfo {
     /// The model file's text as simulated (after any `--set` overrides).
     pub model_text: String,
+    /// The model file's path as given to the command.
     pub model_path: String,
+    /// The seed of every random stream of the run.
     pub seed: u64,
+    /// Time step, seconds.
     pub dt: f64,
+    /// Simulated duration asked for, seconds (see [`RunInfo::covered`] for what was reached).
     pub duration: f64,
+    /// The engine that ran the model: `clock`, `event` or `fixed`.
     pub engine: String,
+    /// Worker threads per process.
     pub threads: u32,
     /// Processes of an MPI run (1 without MPI); `threads` is per process.
     pub ranks: u32,
+    /// The spikesim version that wrote the results.
     pub version: String,
+    /// Wall-clock time to build the network, seconds.
     pub build_seconds: f64,
+    /// Wall-clock time to simulate it, seconds.
     pub simulate_seconds: f64,
     /// Synapses in the network.
     pub synapses: u64,
@@ -144,23 +164,30 @@ impl RunInfo {
 /// Everything a run produced.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Results {
+    /// The run's description: model, dt, duration, engine, timings, counts.
     pub info: RunInfo,
+    /// Spikes of each population that records them, in the model's order.
     pub spikes: Vec<SpikeTrains>,
+    /// Recorded state variables, one trace per population and variable.
     pub states: Vec<StateTrace>,
+    /// Recorded weight snapshots, one trace per projection.
     pub weights: Vec<WeightTrace>,
 }
 
 impl Results {
+    /// The spikes of the population named `population`, if it records them.
     pub fn spikes_of(&self, population: &str) -> Option<&SpikeTrains> {
         self.spikes.iter().find(|s| s.population == population)
     }
 
+    /// The samples of `variable` of the population `population`, if recorded.
     pub fn state_of(&self, population: &str, variable: &str) -> Option<&StateTrace> {
         self.states
             .iter()
             .find(|s| s.population == population && s.variable == variable)
     }
 
+    /// The weight snapshots of the projection named `projection`, if recorded.
     pub fn weights_of(&self, projection: &str) -> Option<&WeightTrace> {
         self.weights.iter().find(|w| w.projection == projection)
     }

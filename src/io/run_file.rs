@@ -13,6 +13,8 @@ use crate::engine::segment::Sink;
 /// Spikes recorded per population so far: `(population, neurons, spikes)`.
 pub type SpikeCounts = Vec<(String, u32, u64)>;
 
+/// The results file of a run being written: the streamed HDF5 file, a
+/// [`crate::engine::segment::Sink`] for the engines' segments.
 pub struct RunFile {
     target: PathBuf,
     run_id: u64,

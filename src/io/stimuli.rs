@@ -13,14 +13,18 @@ use crate::model::units::{Dimension, in_range, lookup_unit};
 /// One CSV column: its name and, for quantities, the factor to SI and dimension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
+    /// The column's name without its unit suffix.
     pub name: String,
+    /// The factor to SI and the dimension, for quantities; `None` for plain numbers.
     pub unit: Option<(f64, Dimension)>,
 }
 
 /// A numeric CSV table with named, unit-bearing columns (values in SI).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
+    /// The columns.
     pub columns: Vec<Column>,
+    /// The rows, values in SI units.
     pub rows: Vec<Vec<f64>>,
 }
 
@@ -42,6 +46,8 @@ impl Table {
         Ok(Some(i))
     }
 
+    /// Index of a column that must exist and have the dimension `dim` (`None` for plain
+    /// indices); the error says what is missing.
     pub fn require(&self, name: &str, dim: Option<Dimension>) -> Result<usize, String> {
         self.column(name, dim)?.ok_or_else(|| {
             let unit = dim.map(|d| format!("_<unit of {d}>")).unwrap_or_default();

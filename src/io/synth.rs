@@ -29,9 +29,13 @@ use rand_pcg::Pcg64;
 use super::dataset::{SpikeDataset, SpikeSample};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The Randman-style task's shape (see the module documentation).
 pub struct SynthOptions {
+    /// Number of classes.
     pub classes: usize,
+    /// Number of input channels.
     pub channels: usize,
+    /// Samples drawn per class.
     pub samples_per_class: usize,
     /// Intrinsic dimension of each class manifold.
     pub dim: usize,
@@ -45,6 +49,7 @@ pub struct SynthOptions {
     pub spread: f64,
     /// Largest common shift of a sample's spikes (s).
     pub shift: f64,
+    /// Seed of the random draws.
     pub seed: u64,
 }
 

@@ -26,16 +26,22 @@ pub const MAX_OBJECTS: usize = 100_000;
 /// default order).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TreeGroup {
+    /// The group's name.
     pub name: String,
+    /// Its subgroups, by name.
     pub groups: Vec<TreeGroup>,
+    /// Its datasets, by name.
     pub datasets: Vec<TreeDataset>,
 }
 
 /// A dataset: its shape (`[]` for a scalar) and elements in C order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TreeDataset {
+    /// The dataset's name.
     pub name: String,
+    /// Its shape (`[]` for a scalar).
     pub shape: Vec<usize>,
+    /// Its elements, C order.
     pub values: TreeValues,
 }
 

@@ -37,26 +37,45 @@ use toml::Spanned;
 use crate::model::ModelError;
 use crate::model::error::Source;
 
+/// Largest learning rate (`lr`, `lr_continual`, `learning_rate`).
 pub const LEARNING_RATE: f64 = 10.0;
+/// Most `epochs` (training, Tempotron).
 pub const EPOCHS: i64 = 1_000_000;
+/// Largest `batch_size` and `replay_batch`.
 pub const BATCH: i64 = 1_000_000;
+/// Most steps per sample (`duration / dt`).
 pub const SAMPLE_STEPS: f64 = 1e7;
+/// Largest `surrogate_scale`.
 pub const SURROGATE_SCALE: f64 = 1e4;
+/// Largest `init_gain`.
 pub const INIT_GAIN: f64 = 100.0;
 /// Thresholds, noise scales, weight bounds and clamps, in units of the weights.
 pub const WEIGHT_SCALE: f64 = 1e6;
+/// Longest `delays.max_delay`, steps.
 pub const DELAY_STEPS: f64 = 1e4;
+/// Largest `delays.lr_scale`.
 pub const LR_SCALE: f64 = 1e6;
+/// Largest `channel_group`.
 pub const CHANNEL_GROUP: i64 = 1_000_000;
+/// Largest L2MU `order`.
 pub const L2MU_ORDER: i64 = 1024;
+/// Most `continual.tasks`.
 pub const TASKS: i64 = 1000;
+/// Largest `classes_per_task`.
 pub const CLASSES_PER_TASK: i64 = 10_000;
+/// Largest `ewc_lambda`.
 pub const EWC_LAMBDA: f64 = 1e12;
+/// Most `ewc_samples`.
 pub const EWC_SAMPLES: i64 = 10_000_000;
+/// Largest `replay_per_class`.
 pub const REPLAY_PER_CLASS: i64 = 1_000_000;
+/// Most `hlop` subspace neurons (`initial`, `increments`).
 pub const HLOP_NEURONS: i64 = 100_000;
+/// Most `hlop` `iterations` and `epochs`.
 pub const HLOP_ITERATIONS: i64 = 10_000;
+/// Most `hlop.spiking` `steps`.
 pub const HLOP_SPIKING_STEPS: u32 = 1_000_000;
+/// Largest Tempotron `threshold_rate` and `tau_rate`.
 pub const INTRINSIC_RATE: f64 = 10.0;
 
 /// A real in `(0, max]`.

@@ -24,19 +24,37 @@ use std::fmt::Write as _;
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq)]
+/// An invalid accuracy matrix or set of runs.
 pub enum MetricsError {
     #[error("accuracy matrix: needs at least one task")]
+    /// No task.
     NoTasks,
     #[error("accuracy matrix: R[{row}, {column}] = {value} is not an accuracy in [0, 1]")]
+    /// An entry that is not an accuracy in [0, 1].
     NotAccuracy {
+        /// Row: the task just trained.
         row: usize,
+        /// Column: the task evaluated.
         column: usize,
+        /// The value found.
         value: f64,
     },
     #[error("accuracy matrix: R[{row}, {column}] is needed for ACC/BWT but was not recorded")]
-    Missing { row: usize, column: usize },
+    /// An entry ACC or BWT needs was not recorded.
+    Missing {
+        /// Row: the task just trained.
+        row: usize,
+        /// Column: the task evaluated.
+        column: usize,
+    },
     #[error("method `{method}`: {detail}")]
-    Runs { method: String, detail: String },
+    /// The runs of a method disagree (tasks, seeds, curves).
+    Runs {
+        /// The method's name.
+        method: String,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// R[i, j]: accuracy (0..1) on task j after training task i. Entries not
@@ -48,6 +66,7 @@ pub struct AccuracyMatrix {
 }
 
 impl AccuracyMatrix {
+    /// An empty matrix (all NaN) for `tasks` tasks.
     pub fn new(tasks: usize) -> Result<Self, MetricsError> {
         if tasks == 0 {
             return Err(MetricsError::NoTasks);
@@ -71,10 +90,12 @@ impl AccuracyMatrix {
         Ok(r)
     }
 
+    /// Number of tasks.
     pub fn tasks(&self) -> usize {
         self.tasks
     }
 
+    /// Sets R[`row`, `column`] to the accuracy `value` (in [0, 1]).
     pub fn set(&mut self, row: usize, column: usize, value: f64) -> Result<(), MetricsError> {
         if row >= self.tasks || column >= self.tasks || !(0.0..=1.0).contains(&value) {
             return Err(MetricsError::NotAccuracy { row, column, value });
@@ -128,11 +149,14 @@ impl AccuracyMatrix {
 /// Mean and sample standard deviation (n − 1; 0 for a single value).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
+    /// Mean.
     pub mean: f64,
+    /// Sample standard deviation.
     pub std: f64,
 }
 
 impl Summary {
+    /// Mean and standard deviation of `values`.
     pub fn of(values: &[f64]) -> Self {
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
@@ -150,6 +174,7 @@ impl Summary {
 /// on every task (NaN for tasks not evaluated).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ForgettingCurves {
+    /// The evaluation points (e.g. epochs over the whole sequence).
     pub progress: Vec<f64>,
     /// `accuracy[e][t]`: task t at evaluation e.
     pub accuracy: Vec<Vec<f64>>,
@@ -158,6 +183,7 @@ pub struct ForgettingCurves {
 }
 
 impl ForgettingCurves {
+    /// Adds an evaluation point: `progress` and the accuracy on each task.
     pub fn record(&mut self, progress: f64, accuracy: Vec<f64>) {
         self.progress.push(progress);
         self.accuracy.push(accuracy);
@@ -167,8 +193,11 @@ impl ForgettingCurves {
 /// One method's runs, one per seed, on the same task sequence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MethodResult {
+    /// The method's name.
     pub method: String,
+    /// The seed of each run.
     pub seeds: Vec<u64>,
+    /// The accuracy matrix of each run.
     pub runs: Vec<AccuracyMatrix>,
     /// Empty, or one per seed.
     pub curves: Vec<ForgettingCurves>,
@@ -213,10 +242,12 @@ impl MethodResult {
         Ok(())
     }
 
+    /// Number of tasks.
     pub fn tasks(&self) -> usize {
         self.runs.first().map_or(0, AccuracyMatrix::tasks)
     }
 
+    /// Average accuracy after the last task (ACC), over runs.
     pub fn acc(&self) -> Result<Summary, MetricsError> {
         let values = self
             .runs
@@ -226,6 +257,8 @@ impl MethodResult {
         Ok(Summary::of(&values))
     }
 
+    /// Backward transfer (BWT: how much learning later tasks changed the accuracy on earlier
+    /// ones), over runs.
     pub fn bwt(&self) -> Result<Summary, MetricsError> {
         let values = self
             .runs

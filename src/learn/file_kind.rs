@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::model::error::ModelError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a TOML file is, told by its top-level tables.
 pub enum FileKind {
     /// A model (`[simulation]`, `[[population]]`, ...): `spikesim run`.
     Model,
@@ -40,6 +41,7 @@ impl FileKind {
         }
     }
 
+    /// The command that takes such a file.
     pub fn command(self) -> &'static str {
         match self {
             FileKind::Model => "spikesim run",
@@ -49,6 +51,7 @@ impl FileKind {
         }
     }
 
+    /// What such a file is, in words.
     pub fn description(self) -> &'static str {
         match self {
             FileKind::Model => "model",

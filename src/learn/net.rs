@@ -22,8 +22,11 @@ pub enum Readout {
     SpikeCount,
 }
 
+/// A trainable spiking network: a stack of layers and a read-out.
 pub struct Network<T: Real> {
+    /// The layers, input side first.
     pub layers: Vec<Box<dyn Layer<T>>>,
+    /// How the last layer's output becomes class scores.
     pub readout: Readout,
     /// Read only the last this many steps (0: all steps), for tasks whose
     /// answer is due at the end of the sequence.
@@ -33,10 +36,15 @@ pub struct Network<T: Real> {
 /// The shape of one LIF layer before its weights are drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LifShape {
+    /// Neurons.
     pub size: usize,
+    /// Membrane time constant, in steps.
     pub tau: f64,
+    /// Threshold, in units of the weights.
     pub threshold: f64,
+    /// Whether the layer has recurrent weights.
     pub recurrent: bool,
+    /// Whether it fires (the membrane read-out layer does not).
     pub spiking: bool,
     /// Synaptic time constant in steps (CuBa LIF), `None` for LIF.
     pub tau_syn: Option<f64>,
@@ -45,7 +53,9 @@ pub struct LifShape {
 /// One sample's outcome.
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome<T> {
+    /// The sample's loss.
     pub loss: T,
+    /// The predicted class.
     pub predicted: usize,
 }
 
@@ -97,10 +107,12 @@ impl<T: Real> Network<T> {
         }
     }
 
+    /// Input channels.
     pub fn n_in(&self) -> usize {
         self.layers[0].n_in()
     }
 
+    /// Output classes.
     pub fn classes(&self) -> usize {
         self.layers.last().map_or(0, |l| l.n_out())
     }
@@ -111,6 +123,7 @@ impl<T: Real> Network<T> {
         input_steps + self.layers.len() + self.layers.iter().map(|l| l.extra_steps()).sum::<usize>()
     }
 
+    /// Gradients of every tensor, zero.
     pub fn zero_grads(&self) -> Grads<T> {
         self.layers
             .iter()
@@ -168,6 +181,7 @@ impl<T: Real> Network<T> {
         }
     }
 
+    /// The class predicted for `input` (`input_steps` steps of the input channels).
     pub fn predict(&self, input: &[T], input_steps: usize) -> usize {
         let traces = self.forward(input, input_steps);
         argmax(&self.scores(traces.last().expect("at least one layer")))

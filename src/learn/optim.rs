@@ -29,23 +29,42 @@ pub trait Tensors {
 pub type TensorVisit<'a> = dyn FnMut(usize, usize, f64, &mut Vec<f32>) + 'a;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The optimiser and its settings (`optimizer`).
 pub enum OptimizerKind {
-    Sgd { momentum: f64 },
-    Adam { beta1: f64, beta2: f64, eps: f64 },
+    /// Stochastic gradient descent with momentum.
+    Sgd {
+        /// Momentum (0: plain SGD).
+        momentum: f64,
+    },
+    /// Adam.
+    Adam {
+        /// Decay of the first moment.
+        beta1: f64,
+        /// Decay of the second moment.
+        beta2: f64,
+        /// Added to the denominator.
+        eps: f64,
+    },
 }
 
 /// Optimiser state: one moment buffer (SGD momentum, Adam's first moment)
 /// and, for Adam, a second, shaped like the gradients.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Optimizer {
+    /// Which optimiser.
     pub kind: OptimizerKind,
+    /// Learning rate.
     pub lr: f64,
+    /// Updates made so far.
     pub step: u64,
+    /// First moments (SGD: the velocity).
     pub m: Grads<f32>,
+    /// Second moments (Adam).
     pub v: Grads<f32>,
 }
 
 impl Optimizer {
+    /// An optimiser of `kind` at learning rate `lr` for the tensors of `net`, its moments zero.
     pub fn new(kind: OptimizerKind, lr: f64, net: &impl Tensors) -> Self {
         Self {
             kind,
@@ -125,9 +144,13 @@ pub fn accumulate<T: Real>(into: &mut Grads<T>, from: &Grads<T>) {
 /// State: first and second moments per parameter slice.
 #[derive(Debug, Clone)]
 pub struct Adam {
+    /// Learning rate.
     pub lr: f64,
+    /// Decay of the first moment.
     pub beta1: f64,
+    /// Decay of the second moment.
     pub beta2: f64,
+    /// Added to the denominator.
     pub eps: f64,
     step: i32,
     m: Vec<Vec<f64>>,

@@ -4,6 +4,7 @@ use std::fmt::Debug;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
+/// The scalar type of training (f32 or f64).
 pub trait Real:
     Copy
     + Debug
@@ -22,15 +23,23 @@ pub trait Real:
     + Sum
     + 'static
 {
+    /// `x` in this type.
     fn from_f64(x: f64) -> Self;
+    /// The value as an f64.
     fn to_f64(self) -> f64;
+    /// `e^self`.
     fn exp(self) -> Self;
+    /// Natural logarithm.
     fn ln(self) -> Self;
+    /// Absolute value.
     fn abs(self) -> Self;
+    /// Square root.
     fn sqrt(self) -> Self;
+    /// 0.
     fn zero() -> Self {
         Self::default()
     }
+    /// 1.
     fn one() -> Self {
         Self::from_f64(1.0)
     }

@@ -4,13 +4,20 @@
 use super::real::Real;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The surrogate derivative of the spike's step function, used in the backward pass.
 pub enum Surrogate {
     /// `1 / (1 + k|x|)^2` (Zenke & Ganguli's SuperSpike; snnTorch's default
     /// shape, slope `k` = 25).
-    FastSigmoid { slope: f64 },
+    FastSigmoid {
+        /// The slope k.
+        slope: f64,
+    },
     /// `(a/2) / (1 + (pi/2 a x)^2)`, the derivative of `atan(pi/2 a x)/pi`
     /// (spikingjelly's ATan, `a` = 2).
-    Arctan { alpha: f64 },
+    Arctan {
+        /// The width parameter a.
+        alpha: f64,
+    },
 }
 
 impl Surrogate {

@@ -6,12 +6,15 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
+/// An invalid model file: where and what.
 pub struct ModelError {
+    /// The file.
     pub file: PathBuf,
     /// 1-based line, where the TOML parser gave a position.
     pub line: Option<usize>,
     /// Dotted path of the offending field, e.g. `population[exc].params.tau_m`.
     pub field: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -34,15 +37,19 @@ impl std::error::Error for ModelError {}
 /// The file being read, to turn byte spans into line numbers.
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
+    /// The file's path.
     pub path: &'a Path,
+    /// Its text.
     pub text: &'a str,
 }
 
 impl<'a> Source<'a> {
+    /// The file at `path` with contents `text`, for locating errors.
     pub fn new(path: &'a Path, text: &'a str) -> Self {
         Self { path, text }
     }
 
+    /// The line (from 1) of the byte offset `offset`.
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end]

@@ -46,13 +46,16 @@ pub const MIN_THREAD_CAP: usize = 64;
 /// One part of an estimate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Part {
+    /// What the part holds ("synapses of exc->inh", ...).
     pub what: String,
+    /// Its size, bytes.
     pub bytes: f64,
 }
 
 /// An estimate: its parts, largest first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Estimate {
+    /// The parts, largest first.
     pub parts: Vec<Part>,
 }
 
@@ -71,10 +74,12 @@ impl Estimate {
         self
     }
 
+    /// Total bytes.
     pub fn total(&self) -> f64 {
         self.parts.iter().map(|p| p.bytes).sum()
     }
 
+    /// The largest part.
     pub fn largest(&self) -> Option<&Part> {
         self.parts.first()
     }
@@ -96,7 +101,9 @@ impl Estimate {
 /// address-space limit (`ulimit -v`), either unknown on other systems.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Available {
+    /// Physical memory, bytes, if known.
     pub physical: Option<f64>,
+    /// Address space the process may use, bytes, if limited.
     pub address_space: Option<f64>,
 }
 
@@ -674,11 +681,15 @@ pub struct TrainingShape {
     pub delay_taps: Vec<usize>,
     /// Steps a sample is simulated for.
     pub steps: usize,
+    /// Training samples.
     pub train_samples: usize,
+    /// Test samples.
     pub test_samples: usize,
     /// Spikes in both datasets as read.
     pub spikes: usize,
+    /// Samples per batch.
     pub batch_size: usize,
+    /// Worker threads.
     pub threads: usize,
 }
 

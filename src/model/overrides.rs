@@ -12,6 +12,8 @@ use toml_edit::{DocumentMut, Item, TableLike, Value};
 
 use super::error::ModelError;
 
+/// Applies `--set key=value` overrides (dotted path into the TOML, value parsed as TOML) to the
+/// model text `text` of the file `path`.
 pub fn apply(path: &Path, text: &str, overrides: &[String]) -> Result<String, ModelError> {
     if overrides.is_empty() {
         return Ok(text.to_string());

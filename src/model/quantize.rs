@@ -58,22 +58,30 @@ pub const VTH: i64 = (1 << 17) - 1;
 /// A fixed-point model file and what the mapping could not keep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quantized {
+    /// The fixed-point model file's text.
     pub text: String,
+    /// What the mapping changed or approximated, for the user.
     pub notes: Vec<String>,
 }
 
 /// Integer parameters of one population.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PopulationMap {
+    /// Current decay per step, fraction of 2^12.
     pub du: i64,
+    /// Voltage decay per step, fraction of 2^12.
     pub dv: i64,
+    /// Threshold mantissa.
     pub vth: i64,
     /// Volts per unit of `v`.
     pub scale: f64,
+    /// The reset potential the integer `v` counts from, volts.
     pub v_reset: f64,
 }
 
 impl PopulationMap {
+    /// The mapping of a float LIF membrane `m` (with synaptic time constant `tau_syn`, seconds)
+    /// at step `dt` (seconds).
     pub fn new(m: &MembraneParams, tau_syn: Option<f64>, dt: f64) -> Self {
         let fraction = |tau: f64| (4096.0 * (1.0 - (-dt / tau).exp())).round() as i64;
         let dv = fraction(m.tau_m).clamp(0, 4095);
@@ -110,6 +118,7 @@ impl PopulationMap {
         (i * self.v_loss() / self.scale).round() as i64
     }
 
+    /// The integer of the potential `v` (volts).
     pub fn voltage(&self, v: f64) -> i64 {
         ((v - self.v_reset) / self.scale).round() as i64
     }

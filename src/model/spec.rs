@@ -19,19 +19,27 @@ pub mod fixed;
 /// How a per-neuron or per-synapse value is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSpec {
+    /// The same value for every element, SI units.
     Constant(f64),
     /// One value per element (neuron or synapse), in order.
     Array(Vec<f64>),
+    /// Uniform between `low` and `high`, SI units.
     Uniform {
+        /// Lower bound.
         low: f64,
+        /// Upper bound.
         high: f64,
     },
     /// A normal distribution; values outside `[min, max]` (both inclusive,
     /// infinite when not given) are drawn again, as NEST's `redraw`.
     Normal {
+        /// Mean, SI units.
         mean: f64,
+        /// Standard deviation, SI units.
         std: f64,
+        /// Lower bound (values below are redrawn; `-inf` when not given).
         min: f64,
+        /// Upper bound (values above are redrawn; `inf` when not given).
         max: f64,
     },
 }
@@ -111,18 +119,26 @@ impl ValueSpec {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The engine that runs a float model (`simulation.engine`).
 pub enum EngineKind {
+    /// Clock-driven: every neuron advanced every step of dt.
     Clock,
+    /// Event-driven: neurons advanced from event to event, exact spike times.
     Event,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The `[simulation]` section, validated.
 pub struct SimulationSpec {
+    /// Time step, seconds.
     pub dt: f64,
+    /// Simulated duration, seconds.
     pub duration: f64,
     /// Number of clock steps: `round(duration / dt)`.
     pub steps: u64,
+    /// Seed of every random stream of the run.
     pub seed: u64,
+    /// The engine that runs the model.
     pub engine: EngineKind,
     /// Worker threads requested (0 = all cores).
     pub threads: u32,
@@ -132,16 +148,24 @@ pub struct SimulationSpec {
 /// until `times[i + 1]` (the last one until the end of the run).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Piecewise {
+    /// Times where the value changes, seconds, increasing.
     pub times: Vec<f64>,
+    /// The value from each time on, SI units.
     pub values: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One `[[population]]`, validated.
 pub struct PopulationSpec {
+    /// Its name.
     pub name: String,
+    /// Number of neurons.
     pub size: u32,
+    /// Its neuron model and parameters.
     pub kind: NeuronKind,
+    /// Whether its spikes are recorded.
     pub record_spikes: bool,
+    /// Poisson background input (`background`), if any.
     pub background: Option<BackgroundSpec>,
 }
 
@@ -154,9 +178,11 @@ pub struct PopulationSpec {
 pub struct BackgroundSpec {
     /// Rate of one external source, in Hz.
     pub rate: f64,
+    /// Independent external sources per neuron.
     pub indegree: u32,
     /// Weight of one event in the port's internal unit (volts).
     pub weight: f64,
+    /// The port (synapse kind) the events arrive on.
     pub port: Port,
 }
 
@@ -168,15 +194,22 @@ impl BackgroundSpec {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// How a projection connects its populations (`connect`).
 pub enum ConnectRule {
+    /// Every source neuron to every target neuron.
     AllToAll,
+    /// Source neuron i to target neuron i (same sizes).
     OneToOne,
+    /// Each pair independently with this probability.
     FixedProbability(f64),
+    /// Each target neuron from this many source neurons, drawn without replacement.
     FixedIndegree(u32),
     /// `total` synapses, sources and targets drawn uniformly (NEST's
     /// `fixed_total_number`); `multapses` allows a pair more than once.
     FixedTotalNumber {
+        /// Number of synapses.
         total: u64,
+        /// Whether a pair may be drawn more than once.
         multapses: bool,
     },
     /// Explicit synapses: pre, post and, when the file gives them, weight and delay.
@@ -186,10 +219,15 @@ pub enum ConnectRule {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One synapse of a listed connection (a file or a matrix).
 pub struct ListedSynapse {
+    /// Source neuron.
     pub pre: u32,
+    /// Target neuron.
     pub post: u32,
+    /// Its own weight in SI units, else the projection's.
     pub weight: Option<f64>,
+    /// Its own delay in seconds, else the projection's.
     pub delay: Option<f64>,
 }
 
@@ -215,6 +253,7 @@ pub enum Port {
 }
 
 impl Port {
+    /// The port's name in model files.
     pub fn name(self) -> &'static str {
         match self {
             Port::Voltage => "v",
@@ -229,10 +268,15 @@ impl Port {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One `[[projection]]`, validated.
 pub struct ProjectionSpec {
+    /// Its name (`from->to` unless named).
     pub name: String,
+    /// Index of the source population.
     pub from: usize,
+    /// Index of the target population.
     pub to: usize,
+    /// How it connects them.
     pub rule: ConnectRule,
     /// Weight in the target port's internal unit: volts for voltage and
     /// current ports (currents are carried as `r_m * i`), siemens for
@@ -240,13 +284,18 @@ pub struct ProjectionSpec {
     pub weight: ValueSpec,
     /// Delay in seconds.
     pub delay: ValueSpec,
+    /// The port (synapse kind) it drives on the target.
     pub port: Port,
+    /// Whether a neuron may connect to itself (same population only).
     pub allow_autapses: bool,
+    /// Its plasticity rule, if plastic.
     pub plasticity: Option<PlasticitySpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One current stimulus (`[[stimulus]]` of currents) onto a population.
 pub struct CurrentStimulusSpec {
+    /// Index of the target population.
     pub population: usize,
     /// Targeted neurons; `None` means all.
     pub neurons: Option<Vec<u32>>,
@@ -255,28 +304,39 @@ pub struct CurrentStimulusSpec {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// One `[[record]]` of state variables.
 pub struct RecordSpec {
+    /// Index of the population.
     pub population: usize,
+    /// The variables sampled.
     pub variables: Vec<String>,
+    /// The neurons sampled (indices within the population); `None` for all.
     pub neurons: Option<Vec<u32>>,
+    /// Sampling interval, in steps.
     pub every: u64,
 }
 
 /// Snapshots of a plastic projection's weights at chosen grid steps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeightRecordSpec {
+    /// Index of the projection.
     pub projection: usize,
     /// Ascending, distinct, within `0..=steps`.
     pub steps: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
+/// The `[output]` section: where results and plots go.
 pub struct OutputSpec {
+    /// The results file (HDF5).
     pub path: Option<PathBuf>,
+    /// The raster plot.
     pub raster: Option<PathBuf>,
+    /// The membrane-potential plot.
     pub potential: Option<PathBuf>,
     /// Weight plots of the first recorded projection.
     pub weight_histogram: Option<PathBuf>,
+    /// Weight course plot (snapshots over time) of the first recorded projection.
     pub weight_course: Option<PathBuf>,
     /// Firing rate over time of the first population with recorded spikes.
     pub rate: Option<PathBuf>,
@@ -285,15 +345,23 @@ pub struct OutputSpec {
 /// A whole validated run description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelSpec {
+    /// The model file's path (names it in errors, resolves the files it refers to).
     pub path: PathBuf,
     /// The text that was validated (after overrides).
     pub text: String,
+    /// The `[simulation]` section.
     pub simulation: SimulationSpec,
+    /// The populations, in file order.
     pub populations: Vec<PopulationSpec>,
+    /// The projections, in file order.
     pub projections: Vec<ProjectionSpec>,
+    /// Current stimuli.
     pub currents: Vec<CurrentStimulusSpec>,
+    /// State recordings.
     pub records: Vec<RecordSpec>,
+    /// Weight recordings.
     pub weight_records: Vec<WeightRecordSpec>,
+    /// Where results and plots go.
     pub output: OutputSpec,
     /// The integer network when `[simulation] arithmetic = "fixed"`; then
     /// `populations`, `projections` and `records` above are empty.
@@ -303,6 +371,7 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
+    /// Index of the population named `name`.
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.iter().position(|p| p.name == name)
     }

@@ -9,13 +9,21 @@ use std::fmt;
 /// The physical dimension a field expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dimension {
+    /// Seconds.
     Time,
+    /// Volts.
     Voltage,
+    /// Amperes.
     Current,
+    /// Ohms.
     Resistance,
+    /// Siemens.
     Conductance,
+    /// Farads.
     Capacitance,
+    /// Hertz.
     Frequency,
+    /// A pure number.
     Dimensionless,
 }
 
@@ -68,7 +76,9 @@ impl fmt::Display for Dimension {
 /// A parsed quantity: its SI value and dimension.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quantity {
+    /// The value in SI units.
     pub value: f64,
+    /// Its dimension.
     pub dimension: Dimension,
 }
 
@@ -76,24 +86,44 @@ pub struct Quantity {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnitError {
     #[error("{0:?} is not a quantity: expected a number followed by a unit")]
+    /// Text that does not start with a number.
     NotANumber(String),
     #[error("{0:?} has no unit")]
+    /// A number without the unit its key needs.
     MissingUnit(String),
     #[error("unknown unit {unit:?} in {text:?}")]
-    UnknownUnit { text: String, unit: String },
-    #[error("{text:?} is {found}, expected {expected} such as {example}")]
-    WrongDimension {
+    /// A unit spikesim does not know.
+    UnknownUnit {
+        /// The quantity as written.
         text: String,
+        /// The unit as written.
+        unit: String,
+    },
+    #[error("{text:?} is {found}, expected {expected} such as {example}")]
+    /// A unit of another dimension than the key's.
+    WrongDimension {
+        /// The quantity as written.
+        text: String,
+        /// Its dimension.
         found: Dimension,
+        /// The dimension the key needs.
         expected: Dimension,
+        /// A unit of the right dimension, for the message.
         example: &'static str,
     },
     #[error("{0:?} is not a finite number")]
+    /// A number that is not finite (NaN, inf).
     NotFinite(String),
     #[error(
         "{text:?} is {si} in SI units, outside the range a model can hold (0, or a magnitude between {MIN_MAGNITUDE:e} and {MAX_MAGNITUDE:e})"
     )]
-    OutOfRange { text: String, si: String },
+    /// A value outside the range a model can hold.
+    OutOfRange {
+        /// The quantity as written.
+        text: String,
+        /// Its value in SI units.
+        si: String,
+    },
 }
 
 /// The largest magnitude of a quantity in SI units. Far beyond anything

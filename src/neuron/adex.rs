@@ -40,34 +40,44 @@ use crate::synapse::EventRing;
 pub struct AdexParams {
     /// Membrane capacitance (281 pF) and leak conductance (30 nS).
     pub c_m: f64,
+    /// Leak conductance, siemens.
     pub g_l: f64,
     /// Leak reversal potential (-70.6 mV).
     pub e_l: f64,
     /// Excitatory and inhibitory reversal potentials (0 mV, -85 mV).
     pub e_ex: f64,
+    /// Inhibitory reversal potential, volts.
     pub e_in: f64,
     /// Exponential threshold (-50.4 mV) and slope factor (2 mV).
     pub v_th: f64,
+    /// Slope factor of the exponential, volts.
     pub delta_t: f64,
     /// Spike detection (0 mV) and reset (-60 mV) potentials.
     pub v_peak: f64,
+    /// Reset potential, volts.
     pub v_reset: f64,
     /// Refractory period (0 ms).
     pub t_ref: f64,
     /// Subthreshold adaptation (4 nS), spike-triggered adaptation (80.5 pA)
     /// and the adaptation time constant (144 ms).
     pub a: f64,
+    /// Spike-triggered adaptation increment, amperes.
     pub b: f64,
+    /// Adaptation time constant, seconds.
     pub tau_w: f64,
     /// Conductance time constants (0.2 ms, 2 ms).
     pub tau_syn_ex: f64,
+    /// Inhibitory conductance time constant, seconds.
     pub tau_syn_in: f64,
     /// Constant input current (0 pA).
     pub i_e: f64,
     /// Initial state (NEST: `v = E_L`, no conductance, `w = 0`).
     pub init_v: ValueSpec,
+    /// Initial excitatory conductance, siemens.
     pub init_g_ex: ValueSpec,
+    /// Initial inhibitory conductance, siemens.
     pub init_g_in: ValueSpec,
+    /// Initial adaptation current, amperes.
     pub init_w: ValueSpec,
 }
 
@@ -268,6 +278,8 @@ impl System<4> for Dynamics<'_> {
     }
 }
 
+/// A population of adaptive exponential integrate-and-fire neurons (conductance synapses), as
+/// NEST's `aeif_cond_exp`.
 pub struct Adex {
     p: AdexParams,
     rates: Rates,
@@ -284,6 +296,8 @@ pub struct Adex {
 }
 
 impl Adex {
+    /// `n` neurons with parameters `p`, stepped every `dt` seconds, random initial values from
+    /// `rng`.
     pub fn new(p: &AdexParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         Self {
             p: p.clone(),

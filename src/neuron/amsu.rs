@@ -41,11 +41,15 @@ pub enum Modulation {
 /// modulates the group's threshold or input gain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AmsuParams {
+    /// The LIF membrane.
     pub membrane: MembraneParams,
     /// Neurons per group (contiguous; the population size is a multiple).
     pub group_size: u32,
+    /// Time constant of the group's astrocyte trace `a`, seconds.
     pub tau_a: f64,
+    /// Strength of the modulation (`kappa` in `1 + kappa tanh a`).
     pub kappa: f64,
+    /// What the trace modulates: the threshold or the input gain.
     pub modulation: Modulation,
 }
 
@@ -136,6 +140,7 @@ impl NeuronModel for AmsuParams {
     }
 }
 
+/// A population of AM-SU LIF neurons: LIF membranes modulated by the activity of their group.
 pub struct AmsuLif {
     membrane: Membrane,
     state: MembraneState,
@@ -151,6 +156,8 @@ pub struct AmsuLif {
 }
 
 impl AmsuLif {
+    /// `n` neurons with parameters `p`, stepped every `dt` seconds, random initial values from
+    /// `rng`.
     pub fn new(p: &AmsuParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         let membrane = Membrane::new(&p.membrane, dt, n);
         let state = membrane.initial_state(&p.membrane, n, rng);

@@ -59,12 +59,19 @@ use rand_pcg::Pcg64;
 /// AM-SU paper's unpublished equations, not the paper's model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AstrocyteParams {
+    /// Total free calcium of the cell (cytosol and ER), µM.
     pub ca_tot: f64,
+    /// Baseline IP3 concentration, µM.
     pub ip3_0: f64,
+    /// IP3 dissociation constant of the IP3 receptor (d1), µM.
     pub kd_ip3_1: f64,
+    /// Calcium-inactivation dissociation constant (d2), µM.
     pub kd_ip3_2: f64,
+    /// Calcium-activation dissociation constant (d5), µM.
     pub kd_act: f64,
+    /// IP3 dissociation constant of inhibition (d3), µM.
     pub kd_inh: f64,
+    /// Calcium affinity of the SERCA pumps, µM.
     pub km_serca: f64,
     /// Slow inward current per unit of `ln(y)`, amperes.
     pub sic_scale: f64,
@@ -72,16 +79,25 @@ pub struct AstrocyteParams {
     pub sic_th: f64,
     /// IP3 added per unit of presynaptic weight, µM.
     pub delta_ip3: f64,
+    /// IP3 receptor binding rate for calcium inhibition (a2), 1/(µM s).
     pub k_ip3r: f64,
+    /// Maximal rate of calcium release through IP3 receptors, 1/s.
     pub rate_ip3r: f64,
+    /// Calcium leak rate from the ER, 1/s.
     pub rate_l: f64,
+    /// Maximal calcium uptake rate of the SERCA pumps, µM/s.
     pub rate_serca: f64,
+    /// Ratio of ER to cytosol volume.
     pub ratio_er_cyt: f64,
+    /// IP3 degradation time constant, seconds.
     pub tau_ip3: f64,
     /// Longest RK4 substep, seconds.
     pub max_step: f64,
+    /// Initial IP3 concentration, µM.
     pub init_ip3: ValueSpec,
+    /// Initial cytosolic calcium, µM.
     pub init_ca: ValueSpec,
+    /// Initial fraction of open IP3 receptor gates (h).
     pub init_h: ValueSpec,
 }
 
@@ -190,6 +206,7 @@ impl NeuronModel for AstrocyteParams {
 /// The right-hand side of the Li–Rinzel equations, with its constants.
 #[derive(Debug, Clone)]
 pub struct LiRinzel {
+    /// The parameters.
     pub p: AstrocyteParams,
 }
 
@@ -197,6 +214,7 @@ pub struct LiRinzel {
 pub type State = [f64; 3];
 
 impl LiRinzel {
+    /// The equations of parameters `p`.
     pub fn new(p: &AstrocyteParams) -> Self {
         Self { p: p.clone() }
     }
@@ -258,6 +276,8 @@ impl LiRinzel {
     }
 }
 
+/// A population of Li–Rinzel astrocytes: per-cell calcium, IP3 and gating state, integrated by
+/// RK4.
 pub struct Astrocytes {
     model: LiRinzel,
     dt: f64,
@@ -270,6 +290,8 @@ pub struct Astrocytes {
 }
 
 impl Astrocytes {
+    /// `n` astrocytes with parameters `p`, stepped every `dt` seconds, random initial values
+    /// from `rng`.
     pub fn new(p: &AstrocyteParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         let model = LiRinzel::new(p);
         let ip3 = rng::draw(&p.init_ip3, n, rng);

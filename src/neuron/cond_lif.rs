@@ -38,20 +38,25 @@ pub struct CondLifParams {
     pub e_l: f64,
     /// Excitatory and inhibitory reversal potentials (0 mV, -85 mV).
     pub e_ex: f64,
+    /// Inhibitory reversal potential, volts.
     pub e_in: f64,
     /// Threshold (-55 mV) and reset (-60 mV) potentials.
     pub v_th: f64,
+    /// Reset potential, volts.
     pub v_reset: f64,
     /// Refractory period (2 ms).
     pub t_ref: f64,
     /// Conductance time constants (0.2 ms, 2 ms).
     pub tau_syn_ex: f64,
+    /// Inhibitory conductance time constant, seconds.
     pub tau_syn_in: f64,
     /// Constant input current (0 pA).
     pub i_e: f64,
     /// Initial state (NEST: `v = E_L`, no conductance).
     pub init_v: ValueSpec,
+    /// Initial excitatory conductance, siemens.
     pub init_g_ex: ValueSpec,
+    /// Initial inhibitory conductance, siemens.
     pub init_g_in: ValueSpec,
 }
 
@@ -282,6 +287,7 @@ impl System<3> for Dynamics<'_> {
     }
 }
 
+/// A population of conductance-based LIF neurons, as NEST's `iaf_cond_exp`.
 pub struct CondLif {
     p: CondLifParams,
     rates: Rates,
@@ -292,6 +298,8 @@ pub struct CondLif {
 }
 
 impl CondLif {
+    /// `n` neurons with parameters `p`, stepped every `dt` seconds, random initial values from
+    /// `rng`.
     pub fn new(p: &CondLifParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         Self {
             p: p.clone(),

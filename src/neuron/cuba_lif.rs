@@ -41,16 +41,22 @@ use crate::synapse::{Arrival, EventRing};
 pub(crate) use event::ExactCells;
 
 #[derive(Debug, Clone, PartialEq)]
+/// The parameters of a current-based LIF population.
 pub struct CubaParams {
+    /// The LIF membrane.
     pub membrane: MembraneParams,
+    /// Excitatory synaptic time constant, seconds.
     pub tau_syn_e: f64,
+    /// Inhibitory synaptic time constant, seconds.
     pub tau_syn_i: f64,
     /// Initial synaptic currents as voltages (`r_m * i`).
     pub init_syn_e: ValueSpec,
+    /// Initial inhibitory synaptic current, as a voltage (`r_m * i`).
     pub init_syn_i: ValueSpec,
     /// Per-neuron `(tau_syn_e, tau_syn_i)` when they differ between neurons
     /// (`tau_syn_e` and `tau_syn_i` then hold the means).
     pub syn_each: Option<Box<(PerNeuron, PerNeuron)>>,
+    /// How inputs enter the current (a jump, or a forcing over a step).
     pub input: Input,
     /// Constant forcing of the excitatory current equation, volts.
     pub syn_drive: PerNeuron,
@@ -241,6 +247,8 @@ impl NeuronModel for CubaParams {
     }
 }
 
+/// A population of current-based LIF neurons: exponential excitatory and inhibitory synaptic
+/// currents onto a LIF membrane.
 pub struct CubaLif {
     tau_syn_e: f64,
     tau_syn_i: f64,
@@ -491,6 +499,8 @@ fn add_currents(
 }
 
 impl CubaLif {
+    /// `n` neurons with parameters `p`, stepped every `dt` seconds, random initial values from
+    /// `rng`.
     pub fn new(p: &CubaParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         let membrane = Membrane::new(&p.membrane, dt, n);
         let state = membrane.initial_state(&p.membrane, n, rng);

@@ -74,13 +74,21 @@ pub struct DiscreteLifParams {
 /// default model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscreteOptions {
+    /// Membrane decay per update, per neuron.
     pub beta: PerNeuron,
+    /// Synaptic current decay per update, per neuron.
     pub alpha: PerNeuron,
+    /// Threshold per neuron, volts.
     pub v_th: PerNeuron,
+    /// Reset potential per neuron, volts.
     pub v_reset: PerNeuron,
+    /// Constant drive added to the potential per update, per neuron, volts.
     pub v_bias: PerNeuron,
+    /// Constant drive added to the current per update, per neuron.
     pub i_bias: PerNeuron,
+    /// What a spike does to the potential.
     pub reset: DiscreteReset,
+    /// Whether the population fires at all.
     pub spiking: bool,
     /// `cuba = "explicit"`: `V` takes `J` from before the update.
     pub explicit: bool,
@@ -264,6 +272,8 @@ impl NeuronModel for DiscreteLifParams {
     }
 }
 
+/// A population of discrete-time LIF neurons (the `v[t+1] = beta v[t] + ...` form of snnTorch
+/// and NIR's discretised neurons).
 pub struct DiscreteLif {
     /// Per-neuron constants of a model with options; `None`: the scalars.
     each: Option<EachDiscrete>,
@@ -313,6 +323,7 @@ impl EachDiscrete {
 }
 
 impl DiscreteLif {
+    /// `n` neurons with parameters `p` on a grid of `dt` seconds.
     pub fn new(p: &DiscreteLifParams, n: usize, dt: f64) -> Self {
         let period = p.period.map_or(1, |t| ((t / dt).round() as u64).max(1));
         let each = p.options.as_deref().map(|o| EachDiscrete {

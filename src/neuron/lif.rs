@@ -86,6 +86,7 @@ impl NeuronModel for MembraneParams {
     }
 }
 
+/// A population of leaky integrate-and-fire neurons with voltage-jump synapses.
 pub struct Lif {
     /// Whether the event engine may run it in closed form (`is_plain`).
     exact: bool,
@@ -95,6 +96,8 @@ pub struct Lif {
 }
 
 impl Lif {
+    /// `n` neurons with membrane `p`, stepped every `dt` seconds, random initial values from
+    /// `rng`.
     pub fn new(p: &MembraneParams, n: usize, dt: f64, rng: &mut Pcg64) -> Self {
         let membrane = Membrane::new(p, dt, n);
         let state = membrane.initial_state(p, n, rng);

@@ -31,7 +31,9 @@ fn subthreshold(u: &mut [i32], v: &mut [i32], du: &[u16], dv: &[u16], bias: &[i3
 /// so it has no finite check (see `engine::finite`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoihiLif {
+    /// Synaptic current per neuron, chip integers.
     pub u: Vec<i32>,
+    /// Membrane voltage per neuron, chip integers.
     pub v: Vec<i32>,
     du: Vec<u16>,
     dv: Vec<u16>,
@@ -42,6 +44,7 @@ pub struct LoihiLif {
 }
 
 impl LoihiLif {
+    /// The neurons of parameters `p`, in their initial state.
     pub fn new(p: &LoihiLifParams) -> Self {
         Self {
             u: p.u.clone(),
@@ -58,6 +61,7 @@ impl LoihiLif {
         }
     }
 
+    /// Number of neurons.
     pub fn size(&self) -> usize {
         self.u.len()
     }

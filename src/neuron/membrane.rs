@@ -22,20 +22,27 @@ use super::per_neuron::{self, PerNeuron};
 /// estimate and `[scale]` read); the models read `each`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MembraneParams {
+    /// Membrane time constant, seconds.
     pub tau_m: f64,
+    /// Resting potential, volts.
     pub v_rest: f64,
+    /// Reset potential, volts.
     pub v_reset: f64,
     /// Infinite for a population that never fires (`spiking = false`).
     pub v_th: f64,
+    /// Refractory period, seconds.
     pub t_ref: f64,
     /// Membrane resistance; `None` when every drive is given as a voltage.
     pub r_m: Option<f64>,
+    /// Initial membrane potential, volts.
     pub init_v: ValueSpec,
     /// Constant bias drive as the voltage it adds to the resting potential (`r_m * i_e`).
     pub init_drive: ValueSpec,
     /// Per-neuron values, when at least one of them differs between neurons.
     pub each: Option<Box<MembraneArrays>>,
+    /// What a spike does to the potential.
     pub reset: Reset,
+    /// Whether the population fires at all (`spiking`).
     pub spiking: bool,
     /// `false`: `tau_m dv/dt = drive + inputs` (no `v_rest - v` term).
     pub leak: bool,
@@ -44,9 +51,13 @@ pub struct MembraneParams {
 /// The membrane parameters that may differ between neurons.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MembraneArrays {
+    /// Membrane time constant per neuron, seconds.
     pub tau_m: PerNeuron,
+    /// Resting potential per neuron, volts.
     pub v_rest: PerNeuron,
+    /// Reset potential per neuron, volts.
     pub v_reset: PerNeuron,
+    /// Threshold per neuron, volts.
     pub v_th: PerNeuron,
 }
 
@@ -311,20 +322,27 @@ impl MembraneParams {
 /// Per-population constants of the membrane, precomputed for one `dt`.
 #[derive(Debug, Clone)]
 pub struct Membrane {
+    /// Resting potential, volts.
     pub v_rest: f64,
+    /// Reset potential, volts.
     pub v_reset: f64,
     /// The threshold; with per-neuron thresholds the lowest (a chunk with a
     /// potential above it is scanned against each neuron's own), infinite
     /// for a population that never fires.
     pub v_th: f64,
+    /// Membrane resistance, ohms; `None` when every drive is a voltage.
     pub r_m: Option<f64>,
     /// `exp(-dt / tau_m)`.
     pub decay: f64,
+    /// Membrane time constant, seconds.
     pub tau_m: f64,
+    /// Refractory period in whole steps (the clock engine's).
     pub refractory_steps: u32,
     /// Refractory period in seconds (the event engine does not round it).
     pub t_ref: f64,
+    /// What a spike does to the potential.
     pub reset: Reset,
+    /// Whether the membrane leaks towards `v_rest` (`leak`).
     pub leak: bool,
     /// Per-neuron constants, when some differ between neurons or the
     /// membrane has no leak; `None` runs the scalar loops.
@@ -334,9 +352,13 @@ pub struct Membrane {
 /// Per-neuron constants of a membrane, for a slice of its population.
 #[derive(Debug, Clone)]
 pub struct EachNeuron {
+    /// Membrane time constant per neuron, seconds.
     pub tau_m: Vec<f64>,
+    /// Resting potential per neuron, volts.
     pub v_rest: Vec<f64>,
+    /// Reset potential per neuron, volts.
     pub v_reset: Vec<f64>,
+    /// Threshold per neuron, volts.
     pub v_th: Vec<f64>,
     /// `exp(-dt / tau_m)`, 1 without leak.
     pub decay: Vec<f64>,
@@ -345,6 +367,7 @@ pub struct EachNeuron {
 }
 
 impl EachNeuron {
+    /// The values of neurons `offset..offset + len`.
     pub fn part(&self, offset: usize, len: usize) -> Self {
         use super::part;
         Self {
@@ -361,17 +384,20 @@ impl EachNeuron {
 /// Per-neuron membrane state.
 #[derive(Debug, Clone)]
 pub struct MembraneState {
+    /// Membrane potential per neuron, volts.
     pub v: Vec<f64>,
     /// `v` is held at `v_reset` during the steps `k → k + 1` with `k < refractory_until`.
     pub refractory_until: Vec<u64>,
     /// Bias drive `r_m * i_e` (per neuron) and external drive from stimuli.
     pub bias: Vec<f64>,
+    /// External drive from current stimuli, as a voltage (`r_m * i`), per neuron.
     pub external: Vec<f64>,
     /// Steady state without synaptic input: `v_rest + bias + external`.
     pub v_inf: Vec<f64>,
     /// Slow inward current from astrocytes (a drive, `r_m · i`), and the
     /// neurons where it is not zero.
     pub sic: Vec<f64>,
+    /// The neurons whose slow inward current is not zero.
     pub sic_active: Vec<u32>,
     /// Per chunk of `CHUNK` neurons: may hold a threshold crossing this step.
     pub crossed: Vec<bool>,
@@ -388,6 +414,7 @@ pub struct MembraneState {
 }
 
 impl MembraneState {
+    /// The state of neurons `offset..offset + len`.
     pub fn part(&self, offset: usize, len: usize) -> Self {
         use super::part;
         Self {
@@ -472,6 +499,8 @@ impl Membrane {
         }
     }
 
+    /// The initial state of `n` neurons with parameters `p`, drawing random initial values from
+    /// `rng`.
     pub fn initial_state(&self, p: &MembraneParams, n: usize, rng: &mut Pcg64) -> MembraneState {
         let v = rng::draw(&p.init_v, n, rng);
         let bias = rng::draw(&p.init_drive, n, rng);
@@ -612,6 +641,8 @@ impl Membrane {
         }
     }
 
+    /// Sets the external drive (volts, `r_m * i`, one per neuron) from the stimuli; `watch`
+    /// notes a non-finite one.
     pub fn set_external(&self, state: &mut MembraneState, drive: &[f64], watch: &Watch) {
         debug_assert_eq!(drive.len(), state.v.len());
         state.external.copy_from_slice(drive);

@@ -42,7 +42,9 @@ use crate::synapse::{Arrival, EventRing};
 pub enum MetaParams {
     /// Escape noise on a LIF membrane.
     Escape {
+        /// The LIF membrane.
         membrane: MembraneParams,
+        /// The escape function.
         escape: Escape,
         /// Noise scale `Δu`, volts.
         delta_u: f64,
@@ -51,17 +53,24 @@ pub enum MetaParams {
     /// and then adds `weight · Q`, `Q ~ U[0, 1]`; inhibitory (negative)
     /// inputs add `inhibition · weight`; spike iff the sum reaches `g`.
     LevyBaxter {
+        /// Probability that one input transmits.
         success: f64,
         /// Activation threshold, volts (the unit of the weights).
         g: f64,
+        /// Factor of inhibitory inputs' weight.
         inhibition: f64,
     },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The escape function of escape noise: firing probability per step from the distance to
+/// threshold.
 pub enum Escape {
     /// `P = 1 - exp(-dt · rho_0 · exp((v - v_th) / Δu))`.
-    Exponential { rho_0: f64 },
+    Exponential {
+        /// The escape rate at threshold, Hz.
+        rho_0: f64,
+    },
     /// `P = 1 / (1 + exp(-(v - v_th) / Δu))` per step.
     Sigmoid,
 }
@@ -187,13 +196,16 @@ impl NeuronModel for MetaParams {
 /// Escape-noise firing: the chance of a spike in one step at potential `v`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EscapeNoise {
+    /// The escape function.
     pub escape: Escape,
+    /// The threshold it is centred on, volts.
     pub v_th: f64,
     /// Noise scale `Δu`, volts.
     pub delta_u: f64,
 }
 
 impl EscapeNoise {
+    /// The probability of firing in a step of `dt` seconds at potential `v` (volts).
     pub fn probability(&self, v: f64, dt: f64) -> f64 {
         let x = (v - self.v_th) / self.delta_u;
         match self.escape {
@@ -315,6 +327,8 @@ enum Kind {
     },
 }
 
+/// A population of meta neurons (escape noise or Levy–Baxter synaptic failures over a LIF
+/// membrane).
 pub struct Meta {
     kind: Kind,
     streams: Vec<Pcg64>,
@@ -322,6 +336,8 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// `n` meta neurons with parameters `p` for the run `sim`, their random streams keyed by
+    /// the population's `name`, initial values from `init_rng`.
     pub fn new(
         p: &MetaParams,
         n: usize,

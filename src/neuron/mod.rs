@@ -50,6 +50,7 @@ use crate::synapse::EventRing;
 /// A recordable state variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variable {
+    /// The variable's name in `[[record]]` and results files.
     pub name: &'static str,
     /// SI unit of the recorded values.
     pub unit: &'static str,
@@ -57,11 +58,13 @@ pub struct Variable {
 
 /// What every neuron model provides to the engines.
 pub trait Neuron: Send {
+    /// Number of neurons.
     fn size(&self) -> usize;
 
     /// Input ports, in the order `step` receives their buffers.
     fn ports(&self) -> &'static [Port];
 
+    /// The variables `[[record]]` may sample, with their units.
     fn variables(&self) -> Vec<Variable>;
 
     /// Advance from grid point `k` to `k + 1`. `inputs[j]` holds the events
@@ -141,6 +144,7 @@ pub enum Next {
 /// The event-driven view of a population: each neuron is advanced in closed
 /// form to the time of whatever reaches it.
 pub trait EventModel: Send {
+    /// Number of neurons.
     fn size(&self) -> usize;
 
     /// Sources: append their spikes with times in `[from, to)`, ordered by

@@ -65,6 +65,7 @@ pub trait NeuronModel: std::fmt::Debug + Send + Sync {
         None
     }
 
+    /// The LIF membrane, mutable, for models that have one.
     fn membrane_mut(&mut self) -> Option<&mut MembraneParams> {
         None
     }
@@ -129,6 +130,7 @@ pub trait NeuronModel: std::fmt::Debug + Send + Sync {
 /// when it names none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Synapses {
+    /// The synapse kind a projection gets when it names none.
     pub default: &'static str,
     /// Voltage jumps (`Port::Voltage`).
     pub delta: bool,
@@ -148,6 +150,7 @@ impl Synapses {
         conductance: false,
     };
 
+    /// Voltage jumps only (`synapse = "delta"`).
     pub const DELTA: Synapses = Synapses {
         default: "delta",
         delta: true,
@@ -155,6 +158,7 @@ impl Synapses {
         conductance: false,
     };
 
+    /// Whether the model receives the synapse kind `synapse` (a model-file name).
     pub fn takes(&self, synapse: &str) -> bool {
         match synapse {
             "delta" => self.delta,
@@ -168,6 +172,7 @@ impl Synapses {
 /// The parts of a LIF or CuBa LIF population that fixed-point mode maps
 /// onto the chip's neuron.
 pub struct Quantizable<'a> {
+    /// The LIF membrane.
     pub membrane: &'a MembraneParams,
     /// `(tau_syn_e, tau_syn_i)` of a CuBa population.
     pub tau_syn: Option<(f64, f64)>,
@@ -178,6 +183,8 @@ pub struct Quantizable<'a> {
     /// forcing of the current (`syn_drive`), and the options it cannot map
     /// (per-neuron synaptic time constants), as model-file keys.
     pub forcing: bool,
+    /// A constant forcing of the synaptic current (`syn_drive`), per neuron.
     pub syn_drive: Option<&'a PerNeuron>,
+    /// Options it cannot map, as model-file keys.
     pub unmapped: Vec<&'static str>,
 }

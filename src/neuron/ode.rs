@@ -9,6 +9,7 @@
 /// A right-hand side `dy/dt = f(y)` (autonomous: inputs are held over a
 /// grid step, as in NEST).
 pub trait System<const N: usize> {
+    /// Writes the derivative of the state `y` into `dy`.
     fn rhs(&self, y: &[f64; N], dy: &mut [f64; N]);
 }
 
@@ -18,6 +19,7 @@ pub trait System<const N: usize> {
 pub struct Tolerance<const N: usize> {
     /// Absolute tolerance per component, in the component's SI unit.
     pub abs: [f64; N],
+    /// Relative tolerance.
     pub rel: f64,
 }
 

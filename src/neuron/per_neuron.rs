@@ -14,7 +14,9 @@ use crate::model::validate::Params;
 /// One value for the population, or one per neuron.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PerNeuron {
+    /// One value for every neuron.
     Same(f64),
+    /// One value per neuron.
     Each(Vec<f64>),
 }
 
@@ -52,6 +54,7 @@ impl PerNeuron {
         }
     }
 
+    /// The smallest value.
     pub fn min(&self) -> f64 {
         match self {
             PerNeuron::Same(v) => *v,

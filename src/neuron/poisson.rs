@@ -27,6 +27,7 @@ use crate::model::validate::{check_non_negative, check_rate_per_step};
 use crate::synapse::EventRing;
 
 #[derive(Debug, Clone, PartialEq)]
+/// The rate of a Poisson population: constant per neuron or changing in time.
 pub enum PoissonRate {
     /// Per-neuron constant rates.
     Constant(ValueSpec),
@@ -104,6 +105,7 @@ impl NeuronModel for PoissonRate {
 }
 
 #[derive(Clone)]
+/// A population of Poisson spike sources.
 pub struct Poisson {
     dt: f64,
     /// Rate changes in seconds, for the event-driven engine.
@@ -130,6 +132,8 @@ fn gap(rate: f64, dt: f64, rng: &mut Pcg64) -> u64 {
 }
 
 impl Poisson {
+    /// `n` sources firing at `rate` in the run `sim`, their random streams keyed by the
+    /// population's `name`, initial values from `init_rng`.
     pub fn new(
         rate: &PoissonRate,
         n: usize,

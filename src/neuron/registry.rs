@@ -11,7 +11,10 @@ macro_rules! registry {
         /// A validated population's model and its parameters.
         #[derive(Debug, Clone, PartialEq)]
         pub enum NeuronKind {
-            $($variant($params),)*
+            $(
+                #[doc = concat!("`model = \"", $name, "\"` and its parameters.")]
+                $variant($params),
+            )*
         }
 
         /// The names model files may give in `model = "…"`, in the
@@ -31,6 +34,7 @@ macro_rules! registry {
                 }
             }
 
+            /// The model, mutable, through the trait every model implements.
             pub fn model_mut(&mut self) -> &mut dyn NeuronModel {
                 match self {
                     $(NeuronKind::$variant(p) => p,)*
@@ -70,10 +74,12 @@ registry! {
 }
 
 impl NeuronKind {
+    /// The LIF membrane of models that have one.
     pub fn membrane(&self) -> Option<&super::membrane::MembraneParams> {
         self.model().membrane()
     }
 
+    /// The LIF membrane, mutable, of models that have one.
     pub fn membrane_mut(&mut self) -> Option<&mut super::membrane::MembraneParams> {
         self.model_mut().membrane_mut()
     }

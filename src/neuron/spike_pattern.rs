@@ -3,16 +3,19 @@
 //! is emitted, as Lava's `RingBuffer` source does.
 
 #[derive(Debug, Clone, PartialEq)]
+/// A periodic binary spike pattern (see the module documentation).
 pub struct SpikePattern {
     /// `rows[neuron][column]`.
     rows: Vec<Vec<bool>>,
 }
 
 impl SpikePattern {
+    /// The pattern of `rows`: `rows[neuron][column]`.
     pub fn new(rows: Vec<Vec<bool>>) -> Self {
         Self { rows }
     }
 
+    /// Number of neurons.
     pub fn size(&self) -> usize {
         self.rows.len()
     }
@@ -26,6 +29,7 @@ impl SpikePattern {
         }
     }
 
+    /// The pattern of neurons `offset..offset + len`.
     pub fn split(&self, offset: usize, len: usize) -> Self {
         Self::new(self.rows[offset..offset + len].to_vec())
     }

@@ -12,6 +12,7 @@ use rand_pcg::Pcg64;
 /// Explicit spike times: `(time in seconds, neuron)` pairs, any order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpikeList {
+    /// The spikes `(time in seconds, neuron)`, in time order.
     pub spikes: Vec<(f64, u32)>,
 }
 
@@ -87,6 +88,7 @@ impl NeuronModel for SpikeList {
     }
 }
 
+/// A population that emits a fixed list of spikes.
 pub struct SpikeSource {
     size: usize,
     /// `(grid point, neuron)`, sorted; one entry per neuron and grid point.
@@ -135,6 +137,7 @@ impl EventModel for ExactTimes {
 }
 
 impl SpikeSource {
+    /// The source of `size` neurons emitting `list` in the run `sim`.
     pub fn new(list: &SpikeList, size: usize, sim: &SimulationSpec) -> Self {
         let mut events: Vec<(u64, u32)> = list
             .spikes

@@ -33,6 +33,7 @@ use super::membrane::expm1_over_x;
 /// continuous for every practical purpose.
 pub const TIME_GRAIN: f64 = 1e-13;
 
+/// `t` (seconds) rounded to [`TIME_GRAIN`].
 pub fn on_grain(t: f64) -> f64 {
     (t / TIME_GRAIN).round() * TIME_GRAIN
 }
@@ -40,16 +41,22 @@ pub fn on_grain(t: f64) -> f64 {
 /// A synaptic drive's contribution `u K(s)`.
 #[derive(Debug, Clone, Copy)]
 pub struct DriveTerm {
+    /// The drive's amplitude, volts.
     pub u: f64,
+    /// Its decay time constant, seconds.
     pub tau: f64,
 }
 
 /// The free evolution of one neuron from its last update.
 #[derive(Debug, Clone, Copy)]
 pub struct Trajectory {
+    /// Potential at the last update, volts.
     pub v0: f64,
+    /// Potential it relaxes to without synaptic drive, volts.
     pub v_inf: f64,
+    /// Membrane time constant, seconds.
     pub tau_m: f64,
+    /// The synaptic drives (excitatory, inhibitory).
     pub drives: [DriveTerm; 2],
 }
 

@@ -18,7 +18,9 @@ use super::graph::{Graph, Node, Padding, Tensor};
 /// Input and output shape of one node (no batch dimension).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeShapes {
+    /// Shape of the node's input.
     pub input: Vec<usize>,
+    /// Shape of the node's output.
     pub output: Vec<usize>,
 }
 
@@ -27,6 +29,7 @@ pub struct NodeShapes {
 /// Output's shapes, and its nodes have entries of their own.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Shapes {
+    /// The shapes of each node, by name.
     pub nodes: BTreeMap<String, NodeShapes>,
 }
 

@@ -10,9 +10,13 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}", self.render())]
 pub struct NirError {
+    /// The NIR file.
     pub file: PathBuf,
+    /// The node's path in the graph.
     pub node: String,
+    /// The node's field, when the error is about one.
     pub field: Option<String>,
+    /// What is wrong.
     pub message: String,
 }
 

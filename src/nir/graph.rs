@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 /// one value. Files may hold float32, float64 or int64: all are read as f64.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
+    /// The dimensions, outermost first.
     pub shape: Vec<usize>,
+    /// The values, row-major.
     pub data: Vec<f64>,
 }
 
@@ -42,6 +44,7 @@ impl Tensor {
         self.data.len()
     }
 
+    /// Whether the tensor holds no value.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
@@ -56,8 +59,11 @@ impl Tensor {
 /// strings `"same"` / `"valid"` as PyTorch takes them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Padding {
+    /// Padding per spatial dimension, in elements.
     Explicit(Vec<usize>),
+    /// Output the size of the input (`"same"`).
     Same,
+    /// No padding (`"valid"`).
     Valid,
 }
 
@@ -65,112 +71,171 @@ pub enum Padding {
 /// the file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
+    /// The graph's input.
     Input {
+        /// Its shape.
         shape: Vec<usize>,
     },
+    /// The graph's output.
     Output {
+        /// Its shape.
         shape: Vec<usize>,
     },
     /// `y = W x + b`, weight `[out, in]`, bias `[out]`.
     Affine {
+        /// `W`, `[out, in]`.
         weight: Tensor,
+        /// `b`, `[out]`.
         bias: Tensor,
     },
     /// `y = W x`, weight `[out, in]`.
     Linear {
+        /// `W`, `[out, in]`.
         weight: Tensor,
     },
     /// `y = s ⊙ x`.
     Scale {
+        /// `s`, per channel.
         scale: Tensor,
     },
     /// `y(t) = x(t - delay)`, seconds per channel.
     Delay {
+        /// Delay per channel, seconds.
         delay: Tensor,
     },
     /// `z = 1 if x > threshold else 0`.
     Threshold {
+        /// Threshold per channel.
         threshold: Tensor,
     },
     /// `torch.flatten` without the batch dimension; `input_type` is the
     /// input shape when the file stores it.
     Flatten {
+        /// First dimension flattened (negative counts from the end).
         start_dim: i64,
+        /// Last dimension flattened (negative counts from the end).
         end_dim: i64,
+        /// The input shape, when the file stores it.
         input_type: Option<Vec<usize>>,
     },
     /// weight `[Cout, Cin/groups, K]`, input `(Cin, N)`.
     Conv1d {
+        /// The kernels, `[Cout, Cin/groups, K]`.
         weight: Tensor,
+        /// Bias per output channel.
         bias: Tensor,
+        /// Stride.
         stride: Vec<usize>,
+        /// Padding.
         padding: Padding,
+        /// Dilation.
         dilation: Vec<usize>,
+        /// Channel groups.
         groups: usize,
+        /// The input shape `(Cin, N)`, when the file stores it.
         input_shape: Option<Vec<usize>>,
     },
     /// weight `[Cout, Cin/groups, kH, kW]`, input `(Cin, H, W)`; the
     /// vectors have two entries.
     Conv2d {
+        /// The kernels, `[Cout, Cin/groups, Kh, Kw]`.
         weight: Tensor,
+        /// Bias per output channel.
         bias: Tensor,
+        /// Stride (two entries).
         stride: Vec<usize>,
+        /// Padding.
         padding: Padding,
+        /// Dilation (two entries).
         dilation: Vec<usize>,
+        /// Channel groups.
         groups: usize,
+        /// The input shape `(Cin, H, W)`, when the file stores it.
         input_shape: Option<Vec<usize>>,
     },
+    /// 2-D sum pooling.
     SumPool2d {
+        /// Kernel size (two entries).
         kernel_size: Vec<usize>,
+        /// Stride (two entries).
         stride: Vec<usize>,
+        /// Padding (two entries).
         padding: Vec<usize>,
     },
+    /// 2-D average pooling.
     AvgPool2d {
+        /// Kernel size (two entries).
         kernel_size: Vec<usize>,
+        /// Stride (two entries).
         stride: Vec<usize>,
+        /// Padding (two entries).
         padding: Vec<usize>,
     },
     /// `dv/dt = r I`; outputs v.
     I {
+        /// Resistance `r` per neuron.
         r: Tensor,
     },
     /// `dv/dt = r I`, spike when `v > v_threshold`, then `v <- v_reset`.
     IF {
+        /// Resistance `r` per neuron.
         r: Tensor,
+        /// Threshold per neuron.
         v_threshold: Tensor,
+        /// Reset potential per neuron.
         v_reset: Tensor,
     },
     /// `tau dv/dt = (v_leak - v) + r I`; outputs v.
     LI {
+        /// Membrane time constant per neuron, seconds.
         tau: Tensor,
+        /// Resistance `r` per neuron.
         r: Tensor,
+        /// Leak potential per neuron.
         v_leak: Tensor,
     },
     /// LI with spike when `v > v_threshold`, then `v <- v_reset`.
     LIF {
+        /// Membrane time constant per neuron, seconds.
         tau: Tensor,
+        /// Resistance `r` per neuron.
         r: Tensor,
+        /// Leak potential per neuron.
         v_leak: Tensor,
+        /// Threshold per neuron.
         v_threshold: Tensor,
+        /// Reset potential per neuron.
         v_reset: Tensor,
     },
     /// `tau_syn dI/dt = -I + w_in S`, `tau_mem dv/dt = (v_leak - v) + r I`;
     /// outputs v.
     CubaLI {
+        /// Synaptic time constant per neuron, seconds.
         tau_syn: Tensor,
+        /// Membrane time constant per neuron, seconds.
         tau_mem: Tensor,
+        /// Resistance `r` per neuron.
         r: Tensor,
+        /// Leak potential per neuron.
         v_leak: Tensor,
+        /// Input weight per neuron.
         w_in: Tensor,
     },
     /// CubaLI with spike and reset on v (I is not reset).
     CubaLIF {
+        /// Synaptic time constant per neuron, seconds.
         tau_syn: Tensor,
+        /// Membrane time constant per neuron, seconds.
         tau_mem: Tensor,
+        /// Resistance `r` per neuron.
         r: Tensor,
+        /// Leak potential per neuron.
         v_leak: Tensor,
+        /// Input weight per neuron.
         w_in: Tensor,
+        /// Threshold per neuron.
         v_threshold: Tensor,
+        /// Reset potential per neuron.
         v_reset: Tensor,
     },
     /// A nested `NIRGraph`.
@@ -301,16 +366,22 @@ impl Node {
 /// file order, and the optional metadata (informative only).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Graph {
+    /// The nodes by name.
     pub nodes: BTreeMap<String, Node>,
+    /// The edges `(source, target)`, by node name.
     pub edges: Vec<(String, String)>,
+    /// The graph's metadata.
     pub metadata: BTreeMap<String, Meta>,
 }
 
 /// A metadata entry: a string, a number or an array.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Meta {
+    /// A string.
     Text(String),
+    /// A number.
     Number(f64),
+    /// An array.
     Array(Tensor),
 }
 

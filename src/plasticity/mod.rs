@@ -160,6 +160,7 @@ impl PlasticPart {
         self.pending[i] = arrivals;
     }
 
+    /// Saves a copy of the weights at step `step`, for the weight recording.
     pub fn snapshot(&mut self, step: u64) {
         self.snapshots.push((step, self.weights.clone()));
     }

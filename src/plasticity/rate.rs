@@ -14,6 +14,7 @@ use crate::engine::persist::{Persist, Snapshot};
 use crate::synapse::Csr;
 
 #[derive(Debug, Clone)]
+/// A Hebbian rate rule's state: per-synapse pre traces, per-target post traces, weights.
 pub struct TraceHebbian {
     spec: HebbianSpec,
     x: Vec<f64>,
@@ -32,6 +33,7 @@ fn decayed(value: f64, last: f64, t: f64, tau: f64) -> f64 {
 }
 
 impl TraceHebbian {
+    /// The state of rule `spec` for `synapses` synapses onto `targets` target neurons.
     pub fn new(spec: HebbianSpec, synapses: usize, targets: usize) -> Self {
         Self {
             spec,
@@ -43,15 +45,18 @@ impl TraceHebbian {
         }
     }
 
+    /// Steps between weight updates.
     pub fn every(&self) -> u64 {
         self.spec.every
     }
 
+    /// A presynaptic spike arrives at synapse `s` at time `t` (seconds).
     pub fn on_pre(&mut self, s: usize, t: f64) {
         self.x[s] = decayed(self.x[s], self.x_last[s], t, self.spec.tau_pre) + 1.0;
         self.x_last[s] = t;
     }
 
+    /// Target neuron `post` fires at time `t` (seconds).
     pub fn on_post(&mut self, post: usize, t: f64) {
         self.y[post] = decayed(self.y[post], self.y_last[post], t, self.spec.tau_post) + 1.0;
         self.y_last[post] = t;

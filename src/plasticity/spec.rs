@@ -31,17 +31,29 @@ pub enum WeightDependence {
 /// spike's increment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StdpSpec {
+    /// Time constant of the pre trace `r1`, seconds.
     pub tau_plus: f64,
+    /// Time constant of the post trace `o1`, seconds.
     pub tau_minus: f64,
+    /// Time constant of the slow pre trace `r2`, seconds.
     pub tau_x: f64,
+    /// Time constant of the slow post trace `o2`, seconds.
     pub tau_y: f64,
+    /// Pair potentiation amplitude (weight units, or a fraction when multiplicative).
     pub a2_plus: f64,
+    /// Triplet potentiation amplitude.
     pub a3_plus: f64,
+    /// Pair depression amplitude.
     pub a2_minus: f64,
+    /// Triplet depression amplitude.
     pub a3_minus: f64,
+    /// Lower weight bound, weight units.
     pub w_min: f64,
+    /// Upper weight bound, weight units.
     pub w_max: f64,
+    /// How spikes pair up.
     pub pairing: Pairing,
+    /// How a change depends on the weight.
     pub dependence: WeightDependence,
 }
 
@@ -50,7 +62,10 @@ pub struct StdpSpec {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum HebbianRule {
     /// `du/dt = eta (x y - decay u)`.
-    Hebbian { decay: f64 },
+    Hebbian {
+        /// The decay rate (dimensionless, per unit of `eta`).
+        decay: f64,
+    },
     /// Oja 1982: `du/dt = eta y (x - y u)`.
     Oja,
     /// Oja's subspace rule: `du_ij/dt = eta y_i (x_ij - sum_k u_kj y_k)`
@@ -62,26 +77,35 @@ pub enum HebbianRule {
 /// clock steps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HebbianSpec {
+    /// The rule.
     pub rule: HebbianRule,
     /// Learning rate, 1/s.
     pub eta: f64,
+    /// Time constant of the presynaptic trace, seconds.
     pub tau_pre: f64,
+    /// Time constant of the postsynaptic trace, seconds.
     pub tau_post: f64,
     /// Weight that counts as 1 in the rule.
     pub w_ref: f64,
+    /// Lower weight bound, weight units.
     pub w_min: f64,
+    /// Upper weight bound, weight units.
     pub w_max: f64,
     /// Steps between updates.
     pub every: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A projection's plasticity rule, validated.
 pub enum PlasticitySpec {
+    /// Trace-based STDP (pair or triplet).
     Stdp(StdpSpec),
+    /// A Hebbian rate rule driven by spike traces.
     Hebbian(HebbianSpec),
 }
 
 impl PlasticitySpec {
+    /// The weight bounds `(w_min, w_max)`, weight units.
     pub fn bounds(&self) -> (f64, f64) {
         match self {
             PlasticitySpec::Stdp(s) => (s.w_min, s.w_max),

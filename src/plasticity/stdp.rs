@@ -15,6 +15,7 @@ use super::spec::{Pairing, StdpSpec, WeightDependence};
 use crate::engine::persist::{Persist, Snapshot};
 
 #[derive(Debug, Clone)]
+/// STDP's state: per-synapse pre traces, per-target post traces, weights.
 pub struct Stdp {
     spec: StdpSpec,
     /// Per synapse: pre traces (tau_plus, tau_x) after the last arrival.
@@ -36,6 +37,7 @@ fn decayed(value: f64, last: f64, t: f64, tau: f64) -> f64 {
 }
 
 impl Stdp {
+    /// The state of rule `spec` for `synapses` synapses onto `targets` target neurons.
     pub fn new(spec: StdpSpec, synapses: usize, targets: usize) -> Self {
         Self {
             spec,

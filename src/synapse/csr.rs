@@ -11,6 +11,7 @@ use std::ops::Range;
 use crate::model::memory::{MemoryError, try_collect, try_vec};
 
 #[derive(Debug, Clone, PartialEq)]
+/// Synaptic delays of a projection, in steps, stored as compactly as they allow.
 pub enum Delays {
     /// Every synapse has this delay, in steps.
     Uniform(u16),
@@ -51,16 +52,23 @@ impl Delays {
 /// them to the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExactDelays {
+    /// Every synapse has this delay, seconds.
     Uniform(f64),
+    /// One delay per synapse, seconds, in CSR order.
     PerSynapse(Vec<f64>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A projection's synapses in compressed rows: the synapses of each presynaptic neuron
+/// together.
 pub struct Csr {
     /// `offsets[pre]..offsets[pre + 1]` indexes `pre`'s synapses.
     pub offsets: Vec<usize>,
+    /// Target neuron of each synapse.
     pub targets: Vec<u32>,
+    /// Weight of each synapse, in the target port's unit.
     pub weights: Vec<f32>,
+    /// Delay of each synapse.
     pub delays: Delays,
     /// Kept only when the event-driven engine will run.
     pub exact_delays: Option<ExactDelays>,
@@ -69,8 +77,11 @@ pub struct Csr {
 /// One synapse before it is packed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Synapse {
+    /// Presynaptic neuron.
     pub pre: u32,
+    /// Postsynaptic neuron.
     pub post: u32,
+    /// Weight, in the target port's unit.
     pub weight: f32,
     /// In steps.
     pub delay: u16,
@@ -137,18 +148,22 @@ impl Csr {
         }
     }
 
+    /// Number of synapses.
     pub fn len(&self) -> usize {
         self.targets.len()
     }
 
+    /// Whether there is no synapse.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
 
+    /// The indices of the synapses of presynaptic neuron `pre`.
     pub fn row(&self, pre: u32) -> Range<usize> {
         self.offsets[pre as usize]..self.offsets[pre as usize + 1]
     }
 
+    /// The delay of synapse `synapse`, steps.
     pub fn delay(&self, synapse: usize) -> u16 {
         match &self.delays {
             Delays::Uniform(d) => *d,
@@ -157,6 +172,7 @@ impl Csr {
         }
     }
 
+    /// The shortest delay, steps.
     pub fn min_delay(&self) -> u16 {
         match &self.delays {
             Delays::Uniform(d) => *d,
@@ -188,6 +204,7 @@ impl Csr {
         Csr::try_from_synapses(n_pre, kept, self.exact_delays.is_some())
     }
 
+    /// The longest delay, steps.
     pub fn max_delay(&self) -> u16 {
         match &self.delays {
             Delays::Uniform(d) => *d,

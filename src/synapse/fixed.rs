@@ -7,13 +7,18 @@ use std::ops::Range;
 
 /// Which signs a projection's weights may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a fixed-point projection's weights carry their sign.
 pub enum SignMode {
+    /// Weights of either sign.
     Mixed,
+    /// Non-negative weights only.
     Excitatory,
+    /// Non-positive weights only.
     Inhibitory,
 }
 
 impl SignMode {
+    /// The mode named `s` in a model file.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "mixed" => Some(Self::Mixed),
@@ -23,6 +28,7 @@ impl SignMode {
         }
     }
 
+    /// The mode's name in model files.
     pub fn name(self) -> &'static str {
         match self {
             Self::Mixed => "mixed",
@@ -76,7 +82,9 @@ pub fn quantize(w: i64, mode: SignMode, num_weight_bits: u8) -> i32 {
 pub struct IntCsr {
     /// `offsets[pre]..offsets[pre + 1]` indexes `pre`'s synapses.
     pub offsets: Vec<usize>,
+    /// Target neuron of each synapse.
     pub targets: Vec<u32>,
+    /// Weight mantissa of each synapse.
     pub weights: Vec<i32>,
 }
 
@@ -99,14 +107,17 @@ impl IntCsr {
         }
     }
 
+    /// The indices of the synapses of presynaptic neuron `pre`.
     pub fn row(&self, pre: u32) -> Range<usize> {
         self.offsets[pre as usize]..self.offsets[pre as usize + 1]
     }
 
+    /// Number of synapses.
     pub fn len(&self) -> usize {
         self.targets.len()
     }
 
+    /// Whether there is no synapse.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }

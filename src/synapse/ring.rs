@@ -15,16 +15,20 @@ use crate::model::memory::{MemoryError, try_vec};
 /// One synaptic event: a weight (in the port's unit) for one target neuron.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Arrival {
+    /// The target neuron.
     pub target: u32,
+    /// The weight it brings, in the target port's unit.
     pub weight: f32,
 }
 
 #[derive(Debug, Clone)]
+/// Per-target arrivals waiting for their step: a ring of slots, one per step of delay.
 pub struct EventRing {
     slots: Vec<Vec<Arrival>>,
 }
 
 impl EventRing {
+    /// A ring for delays up to `max_delay` steps.
     pub fn new(max_delay: usize) -> Self {
         Self::try_new(max_delay).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -57,6 +61,7 @@ impl EventRing {
         self.slots[i].clear();
     }
 
+    /// Number of slots.
     pub fn slots(&self) -> usize {
         self.slots.len()
     }

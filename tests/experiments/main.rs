@@ -9,6 +9,13 @@
 //! cargo test --release --features experiments --test experiments -- --test-threads 1 --nocapture
 //! ```
 
+// The allocator the `spikesim` command trains with (the library sets none):
+// these run training in-process, and glibc's mmap/munmap of per-sample
+// gradients would make them slower than the command they stand for.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod continual;
 mod delays;
 mod l2mu;

@@ -1,6 +1,13 @@
 //! Learning: datasets and encoders, surrogate-gradient training, delays,
 //! L2MU, meta neurons, Tempotron, continual learning and the CLI over them.
 
+// The allocator the `spikesim` command trains with (the library sets none):
+// these run training in-process, and glibc's mmap/munmap of per-sample
+// gradients would make them slower than the command they stand for.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../common/png.rs"]
 #[allow(dead_code)] // each binary uses part of the helpers
 mod png;

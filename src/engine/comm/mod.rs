@@ -10,14 +10,22 @@
 pub mod mpi;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A reduction over ranks.
 pub enum Reduce {
+    /// The smallest value.
     Min,
+    /// The largest value.
     Max,
+    /// The sum.
     Sum,
 }
 
+/// The process layer: this rank's index, the number of ranks and the collective operations
+/// between them (one process without MPI).
 pub trait Comm: Sync {
+    /// This process's rank, from 0.
     fn rank(&self) -> usize;
+    /// Number of ranks.
     fn ranks(&self) -> usize;
 
     /// Element-wise reduction of `values` over all ranks, in place.

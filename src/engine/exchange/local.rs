@@ -23,6 +23,7 @@ pub struct LocalExchange {
 }
 
 impl LocalExchange {
+    /// The exchange between `workers` threads of one process.
     pub fn new(workers: usize) -> Self {
         let boxes = || {
             (0..workers)

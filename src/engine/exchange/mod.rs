@@ -21,9 +21,13 @@ pub use ranks::{Encoding, ExchangeStats, RankExchange, global_ids_fit};
 /// population, neuron index within the population.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spike {
+    /// The grid step of the spike.
     pub step: u64,
+    /// Its time, seconds (exact in the event engine).
     pub time: f64,
+    /// Index of the population that fired.
     pub population: u32,
+    /// Index of the neuron within it.
     pub neuron: u32,
     /// Multiplies the synaptic weight: 1 for a spike, the sent value for a
     /// graded output (an astrocyte's slow inward current).
@@ -59,6 +63,7 @@ pub mod vote {
     pub const FAULT: u8 = 4;
 }
 
+/// How workers share each epoch's spikes: threads of one process, or processes of an MPI run.
 pub trait Exchange: Sync {
     /// Publish this worker's spikes of epoch `epoch` (emptying `spikes`)
     /// and its `vote`, wait for the others, and fill `all` with every
@@ -100,6 +105,7 @@ pub struct SpinBarrier {
 }
 
 impl SpinBarrier {
+    /// A barrier for `parties` threads that spins instead of sleeping (epochs are short).
     pub fn new(parties: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         // The other ranks of an MPI job on this machine run as many workers.
@@ -112,6 +118,7 @@ impl SpinBarrier {
         }
     }
 
+    /// Waits until every party has arrived.
     pub fn wait(&self) {
         if self.parties <= 1 {
             return;

@@ -36,24 +36,29 @@ pub enum Encoding {
 /// What this rank's exchanges cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ExchangeStats {
+    /// Epochs (exchanges) of the run.
     pub epochs: u64,
     /// Spikes this rank sent, and the bytes it sent for them.
     pub spikes_sent: u64,
+    /// Bytes sent.
     pub bytes_sent: u64,
     /// Wall time spent encoding, in the collectives and decoding.
     pub seconds: f64,
 }
 
 impl ExchangeStats {
+    /// Mean bytes sent per spike.
     pub fn bytes_per_spike(&self) -> f64 {
         self.bytes_sent as f64 / self.spikes_sent.max(1) as f64
     }
 
+    /// Mean wall-clock seconds per epoch.
     pub fn seconds_per_epoch(&self) -> f64 {
         self.seconds / self.epochs.max(1) as f64
     }
 }
 
+/// The spike exchange between ranks (MPI processes), over [`crate::engine::comm::Comm`].
 pub struct RankExchange<'a> {
     local: LocalExchange,
     comm: &'a dyn Comm,
@@ -86,6 +91,7 @@ impl<'a> RankExchange<'a> {
         }
     }
 
+    /// What the exchange sent so far.
     pub fn stats(&self) -> ExchangeStats {
         *self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }

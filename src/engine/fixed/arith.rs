@@ -11,9 +11,11 @@
 pub const MAX_UV: i32 = 1 << 23;
 /// Decays are fractions of `2^12`.
 pub const DECAY_SHIFT: u32 = 12;
+/// A decay of 1: `2^DECAY_SHIFT`.
 pub const DECAY_UNITY: i64 = 1 << DECAY_SHIFT;
 /// Synaptic input and threshold are MSB-aligned by 6 bits; the bias is not.
 pub const ACT_SHIFT: u32 = 6;
+/// The threshold's left shift (MSB alignment) in bits.
 pub const VTH_SHIFT: u32 = 6;
 
 /// `x << e` for `e >= 0`, else `x >> -e` (arithmetic, so it rounds down).

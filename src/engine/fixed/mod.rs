@@ -101,6 +101,7 @@ struct Worker {
 
 /// A built integer network, its neurons dealt to workers.
 pub struct FixedNetwork {
+    /// Number of steps of the run.
     pub steps: u64,
     names: Vec<String>,
     sizes: Vec<u32>,
@@ -163,6 +164,8 @@ pub fn projection_synapses(
 }
 
 impl FixedNetwork {
+    /// Builds the integer network of `model`, its random draws from `seed`, for `steps` steps
+    /// of `dt` seconds, its neurons dealt to `threads` workers.
     pub fn build(model: &FixedModel, seed: u64, dt: f64, steps: u64, threads: usize) -> Self {
         Self::build_share(model, seed, dt, steps, RankShare::solo(threads), &Solo)
     }
@@ -289,6 +292,7 @@ impl FixedNetwork {
         self.sizes.clone()
     }
 
+    /// Synapses in the network.
     pub fn synapse_count(&self) -> usize {
         self.synapse_count
     }
@@ -523,8 +527,11 @@ struct Shared<'a> {
 
 /// What a fixed-point run produced, before it becomes `Results`.
 pub struct Outcome {
+    /// Spikes, one train per population.
     pub spikes: Vec<SpikeTrains>,
+    /// Recorded (integer) state samples.
     pub states: Vec<StateTrace>,
+    /// Spikes delivered to a synapse.
     pub synaptic_events: u64,
 }
 
@@ -570,6 +577,7 @@ pub struct FixedRun<'a> {
 }
 
 impl<'a> FixedRun<'a> {
+    /// The fixed-point run of `net`, recording `records`.
     pub fn new(net: &'a mut FixedNetwork, records: &'a [RecordSpec]) -> Self {
         let workers = net
             .workers

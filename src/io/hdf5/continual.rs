@@ -26,6 +26,8 @@ use crate::learn::continual::{AccuracyMatrix, ForgettingCurves, MethodResult};
 
 const CONTINUAL: &str = "continual";
 
+/// Writes the results of a continual-learning comparison (one entry per method) to `path`,
+/// replacing any file there only once the new one is complete.
 pub fn write_continual(path: &Path, results: &[MethodResult]) -> Result<(), IoError> {
     for m in results {
         m.validate().map_err(|e| invalid(path, e.to_string()))?;
@@ -108,11 +110,15 @@ fn write_curves(
 pub struct RunCheckpoint {
     /// Names the experiment, method and seed it belongs to.
     pub fingerprint: u64,
+    /// Tasks trained so far.
     pub tasks_done: usize,
+    /// The accuracy matrix so far.
     pub r: AccuracyMatrix,
+    /// The forgetting curves so far.
     pub curves: ForgettingCurves,
     /// `("layer<l>.<tensor>", values)` for every trainable tensor.
     pub tensors: Vec<(String, Vec<f32>)>,
+    /// Each HLOP layer's subspace at the last task boundary.
     pub hlop: Vec<HlopSaved>,
     /// (Fisher diagonal, optimum) of each consolidated task.
     pub ewc: Vec<(Vec<f64>, Vec<f64>)>,
@@ -121,11 +127,15 @@ pub struct RunCheckpoint {
 /// One HLOP layer at a task boundary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HlopSaved {
+    /// The subspace's matrix.
     pub h: nalgebra::DMatrix<f64>,
+    /// Rows fixed by earlier tasks.
     pub fixed: usize,
+    /// Rows added so far.
     pub additions: usize,
 }
 
+/// Writes a continual-learning run's checkpoint to `path` (written beside it, then renamed).
 pub fn write_run_checkpoint(path: &Path, c: &RunCheckpoint) -> Result<(), IoError> {
     ensure_parent_exists(path)?;
     super::quiet_hdf5();
@@ -170,6 +180,7 @@ pub fn write_run_checkpoint(path: &Path, c: &RunCheckpoint) -> Result<(), IoErro
     partial.commit()
 }
 
+/// Reads a checkpoint [`write_run_checkpoint`] wrote.
 pub fn read_run_checkpoint(path: &Path) -> Result<RunCheckpoint, IoError> {
     super::quiet_hdf5();
     let file = open(path)?;
@@ -226,6 +237,7 @@ pub fn read_run_checkpoint(path: &Path) -> Result<RunCheckpoint, IoError> {
     })
 }
 
+/// Reads a continual-learning results file [`write_continual`] wrote.
 pub fn read_continual(path: &Path) -> Result<Vec<MethodResult>, IoError> {
     super::quiet_hdf5();
     let file = open(path)?;

@@ -30,7 +30,7 @@ use super::{
     COMPLETE, Context, IoError, PartialFile, SPIKES, STATE, STATE_AXES, checks, create_group,
     ensure_parent_exists, group_states, has_attr, invalid, member_names, open_dataset,
     optional_group, quiet_hdf5, read_attr, step_times, subgroup, validate_name, validate_spikes,
-    write_attr, write_info, write_str_attr,
+    write_attr, write_info,
 };
 use crate::io::results::{Results, RunInfo, SpikeTrains, StateTrace, WeightTrace};
 
@@ -342,7 +342,7 @@ impl ResultsStream {
         }
         write_info(&file, &target, info)?;
         if let Some(reached) = reached {
-            write_attr(&file, &target, "/", REACHED, &reached)?;
+            super::write_reached(&file, &target, reached)?;
         }
         write_attr(&file, &target, "/", COMPLETE, &u8::from(reached.is_none()))?;
         file.close()
@@ -739,6 +739,7 @@ fn create_spikes(
         let group = create_group(&root, path, &train.population)?;
         write_attr(&group, path, &group.name(), "size", &train.size)?;
         create_1d::<f64>(&group, path, "times", chunk)?;
+        super::mark_times(&group, path)?;
         create_1d::<u32>(&group, path, "senders", chunk)?;
         create_1d::<u64>(&group, path, "steps", chunk)?;
     }
@@ -758,6 +759,7 @@ fn create_states(
     for population in &layout.states {
         let group = create_group(&root, path, &population.population)?;
         create_1d::<f64>(&group, path, "times", axis_chunk)?;
+        super::mark_times(&group, path)?;
         create_1d::<u64>(&group, path, "steps", axis_chunk)?;
         super::write_1d(&group, path, "neurons", &population.neurons)?;
         let width = population.neurons.len();
@@ -770,11 +772,7 @@ fn create_states(
             } else {
                 create_rows::<f64>(&group, path, variable, width, chunk_bytes, rows)?
             };
-            let object = dataset.name();
-            write_str_attr(&dataset, path, &object, "unit", &trace.unit)?;
-            if let Some(threshold) = trace.threshold {
-                write_attr(&dataset, path, &object, "threshold", &threshold)?;
-            }
+            super::describe_trace(&dataset, path, trace)?;
         }
     }
     Ok(())
@@ -796,12 +794,13 @@ fn create_weights(
     for t in traces {
         let group = create_group(&root, path, &t.projection)?;
         create_1d::<f64>(&group, path, "times", axis_chunk)?;
+        super::mark_times(&group, path)?;
         create_1d::<u64>(&group, path, "steps", axis_chunk)?;
         super::write_1d(&group, path, "pre", &t.pre)?;
         super::write_1d(&group, path, "post", &t.post)?;
         let dataset =
             create_rows::<f64>(&group, path, "values", t.pre.len(), chunk_bytes, axis_chunk)?;
-        write_str_attr(&dataset, path, &dataset.name(), "unit", &t.unit)?;
+        super::weights::describe(&dataset, path, &t.unit)?;
     }
     Ok(())
 }

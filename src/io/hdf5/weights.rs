@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use ::hdf5::{File, Group};
+use ::hdf5::{Dataset, File, Group};
 
 use super::{
-    IoError, create_group, member_names, optional_group, read_1d, read_str_attr, subgroup,
-    validate_name, write_1d, write_2d, write_str_attr, wrong_shape,
+    IoError, WEIGHTS_LAYOUT, create_group, mark_times, member_names, optional_group, read_1d,
+    read_str_attr, subgroup, validate_name, write_1d, write_2d, write_str_attr, wrong_shape,
 };
 use crate::io::results::WeightTrace;
 
@@ -22,14 +22,21 @@ pub(super) fn write_all(file: &File, path: &Path, traces: &[WeightTrace]) -> Res
         validate_name(path, "projection", &t.projection)?;
         let group = create_group(&root, path, &t.projection)?;
         write_1d(&group, path, "times", &t.times)?;
+        mark_times(&group, path)?;
         write_1d(&group, path, "steps", &t.steps)?;
         write_1d(&group, path, "pre", &t.pre)?;
         write_1d(&group, path, "post", &t.post)?;
         let shape = [t.steps.len(), t.pre.len()];
         let dataset = write_2d(&group, path, "values", shape, &t.values)?;
-        write_str_attr(&dataset, path, &dataset.name(), "unit", &t.unit)?;
+        describe(&dataset, path, &t.unit)?;
     }
     Ok(())
+}
+
+/// The attributes of a projection's `values`: the weights' unit and layout.
+pub(super) fn describe(dataset: &Dataset, path: &Path, unit: &str) -> Result<(), IoError> {
+    write_str_attr(dataset, path, &dataset.name(), "unit", unit)?;
+    write_str_attr(dataset, path, &dataset.name(), "layout", WEIGHTS_LAYOUT)
 }
 
 pub(super) fn read_all(file: &File, path: &Path) -> Result<Vec<WeightTrace>, IoError> {

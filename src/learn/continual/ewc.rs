@@ -7,18 +7,26 @@
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq)]
+/// An invalid EWC setting or state.
 pub enum EwcError {
     #[error("ewc: lambda must be a finite number ≥ 0, got {0}")]
+    /// `lambda` is negative or not finite.
     Lambda(f64),
     #[error("ewc: {what} has {got} values, expected {expected}")]
+    /// A vector of the wrong length.
     Length {
+        /// Which vector.
         what: &'static str,
+        /// The length expected.
         expected: usize,
+        /// The length given.
         got: usize,
     },
     #[error("ewc: {0} contains a non-finite value")]
+    /// A vector with a non-finite value.
     NonFinite(&'static str),
     #[error("ewc: no per-sample gradients to estimate the Fisher information from")]
+    /// No gradients to estimate the Fisher information from.
     NoGradients,
 }
 
@@ -72,12 +80,15 @@ struct Anchor {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// Elastic weight consolidation: a quadratic penalty that anchors the weights important to
+/// earlier tasks.
 pub struct Ewc {
     lambda: f64,
     anchors: Vec<Anchor>,
 }
 
 impl Ewc {
+    /// EWC with penalty weight `lambda` (finite, >= 0) and no task consolidated yet.
     pub fn new(lambda: f64) -> Result<Self, EwcError> {
         if !(lambda.is_finite() && lambda >= 0.0) {
             return Err(EwcError::Lambda(lambda));

@@ -49,9 +49,19 @@ use crate::model::error::Source;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// Every task is the whole dataset with its input channels permuted.
-    Permuted { tasks: usize, identity_first: bool },
+    Permuted {
+        /// Number of tasks.
+        tasks: usize,
+        /// Whether task 0 keeps the original channel order.
+        identity_first: bool,
+    },
     /// Task t holds classes `t·k .. (t+1)·k`.
-    Split { classes_per_task: usize, head: Head },
+    Split {
+        /// Classes per task.
+        classes_per_task: usize,
+        /// One shared output head, or one per task.
+        head: Head,
+    },
 }
 
 /// A continual-learning method; all of them run in the same runner on the
@@ -71,6 +81,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's name in experiment files and results.
     pub fn name(self) -> &'static str {
         match self {
             Method::Finetune => "finetune",
@@ -99,8 +110,11 @@ impl Method {
 pub struct HlopSpec {
     /// `dim` is left 0 here: the network gives it ([`HlopSpec::config`]).
     pub layers: Vec<HlopLayerConfig>,
+    /// Repetitions of the Hebbian update per batch.
     pub iterations: usize,
+    /// Bound on the subspace weights.
     pub clamp: f64,
+    /// Spiking lateral neurons, when given.
     pub spiking: Option<SpikeQuantiser>,
     /// Hebbian passes over a task's training data after its training.
     pub epochs: usize,
@@ -140,15 +154,25 @@ impl HlopSpec {
 /// The `[continual]` and `[hlop]` tables, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContinualSpec {
+    /// How the dataset becomes tasks.
     pub protocol: Protocol,
+    /// Seed of the task permutations.
     pub task_seed: u64,
+    /// The methods compared.
     pub methods: Vec<Method>,
+    /// The seeds, one run of each method per seed.
     pub seeds: Vec<u64>,
+    /// Learning rate after the first task (`None`: the training experiment's).
     pub lr_continual: Option<f64>,
+    /// EWC's penalty weight.
     pub ewc_lambda: f64,
+    /// Samples EWC estimates the Fisher information on.
     pub ewc_samples: usize,
+    /// Replay memory per class, samples.
     pub replay_per_class: usize,
+    /// Replayed samples per batch.
     pub replay_batch: usize,
+    /// HLOP settings, for the `hlop` method.
     pub hlop: Option<HlopSpec>,
     /// Line of `[hlop]` (for errors found once the network is known).
     pub hlop_line: Option<usize>,
@@ -158,7 +182,9 @@ pub struct ContinualSpec {
 /// training experiment, and the task sequence and methods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContinualExperiment {
+    /// The training experiment the tasks share.
     pub base: Experiment,
+    /// The continual-learning settings.
     pub spec: ContinualSpec,
     /// The file's text, to tell a checkpoint of another experiment apart.
     pub text: String,
@@ -213,6 +239,7 @@ pub fn load_continual(path: &Path) -> Result<ContinualExperiment, ModelError> {
     parse_continual(path, &read_experiment_file(path)?)
 }
 
+/// Reads and validates the continual-learning experiment file `path` with contents `text`.
 pub fn parse_continual(path: &Path, text: &str) -> Result<ContinualExperiment, ModelError> {
     let base = parse_experiment(path, text)?;
     let src = Source::new(path, text);

@@ -31,39 +31,61 @@ use crate::engine::rng;
 const MOMENTUM: f64 = 0.9;
 
 #[derive(Debug, Error, PartialEq)]
+/// An invalid HLOP setting or state.
 pub enum HlopError {
     #[error("hlop: `layers` is empty: give one [[hlop.layers]] table per projected layer")]
+    /// `layers` is empty.
     NoLayers,
     #[error("hlop.layers[{layer}].{field}: {message}")]
+    /// A layer's setting is invalid.
     Layer {
+        /// The layer.
         layer: usize,
+        /// The setting.
         field: &'static str,
+        /// What is wrong.
         message: String,
     },
     #[error("hlop.{field}: {message}")]
+    /// A setting of `[hlop]` is invalid.
     Field {
+        /// The setting.
         field: &'static str,
+        /// What is wrong.
         message: String,
     },
     #[error(
         "hlop layer {layer}: traces have {got} columns but the layer's input dimension is {expected}"
     )]
+    /// Traces of the wrong width for a layer.
     Dimension {
+        /// The layer.
         layer: usize,
+        /// The layer's input dimension.
         expected: usize,
+        /// Columns of the traces.
         got: usize,
     },
     #[error(
         "hlop layer {layer}: adding {adding} subspace neurons to {existing} would exceed the input dimension {dim}"
     )]
+    /// More subspace neurons than the input has dimensions.
     TooManyNeurons {
+        /// The layer.
         layer: usize,
+        /// Subspace neurons it has.
         existing: usize,
+        /// Subspace neurons to add.
         adding: usize,
+        /// The input dimension.
         dim: usize,
     },
     #[error("hlop layer {layer}: traces contain a non-finite value")]
-    NonFinite { layer: usize },
+    /// Traces with a non-finite value.
+    NonFinite {
+        /// The layer.
+        layer: usize,
+    },
 }
 
 /// Optional spiking lateral neurons: `y` becomes a spike count over
@@ -72,8 +94,10 @@ pub enum HlopError {
 #[serde(deny_unknown_fields)]
 pub struct SpikeQuantiser {
     #[serde(default = "default_scale")]
+    /// Full scale of the spike count.
     pub scale: f64,
     #[serde(default = "default_steps")]
+    /// Time steps the count is taken over.
     pub steps: u32,
 }
 
@@ -129,6 +153,7 @@ fn default_learning_rate() -> f64 {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HlopConfig {
+    /// One table per projected layer.
     pub layers: Vec<HlopLayerConfig>,
     /// Repetitions of the Hebbian update per batch (reference: 5).
     #[serde(default = "default_iterations")]
@@ -307,6 +332,7 @@ impl HlopLayer {
         Ok(self)
     }
 
+    /// The input dimension n.
     pub fn dim(&self) -> usize {
         self.h.ncols()
     }
@@ -318,6 +344,7 @@ impl HlopLayer {
     pub fn fixed(&self) -> usize {
         self.fixed
     }
+    /// The subspace matrix H, M × n.
     pub fn weights(&self) -> &DMatrix<f64> {
         &self.h
     }
@@ -331,6 +358,7 @@ impl HlopLayer {
             .rows(self.fixed, self.neurons() - self.fixed)
             .into_owned()
     }
+    /// The Hebbian learning rate.
     pub fn learning_rate(&self) -> f64 {
         self.learning_rate
     }

@@ -17,6 +17,7 @@ struct Reservoir {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The replay memory: per class, a reservoir sample of the samples seen.
 pub struct ReplayBuffer {
     per_class: usize,
     /// Ordered by class, so iteration (and thus every draw) is
@@ -69,10 +70,12 @@ impl ReplayBuffer {
             .collect()
     }
 
+    /// Samples held.
     pub fn len(&self) -> usize {
         self.classes.values().map(|r| r.samples.len()).sum()
     }
 
+    /// Whether no sample is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -50,7 +50,9 @@ use crate::learn::train::trainer::{
 /// A training or test sample of one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
+    /// The task it belongs to.
     pub task: usize,
+    /// Its index in the dataset.
     pub index: usize,
 }
 
@@ -63,6 +65,7 @@ pub struct TaskSequence {
 }
 
 impl TaskSequence {
+    /// Cuts `data` into the tasks of `protocol`, permutations drawn from `task_seed`.
     pub fn new(
         protocol: Protocol,
         task_seed: u64,
@@ -104,6 +107,7 @@ impl TaskSequence {
         }
     }
 
+    /// Number of tasks.
     pub fn tasks(&self) -> usize {
         self.train.len()
     }
@@ -112,6 +116,7 @@ impl TaskSequence {
     pub fn train_indices(&self, task: usize) -> &[usize] {
         &self.train[task]
     }
+    /// The test samples of task `task`, as dataset indices.
     pub fn test_indices(&self, task: usize) -> &[usize] {
         &self.test[task]
     }
@@ -164,23 +169,35 @@ impl TaskSequence {
 /// Everything a run carries from task to task (what a checkpoint holds;
 /// the replay memory is rebuilt from the tasks done).
 pub struct RunState {
+    /// The network.
     pub net: Network<f32>,
+    /// Each HLOP layer's subspace.
     pub hlop: Vec<HlopLayer>,
+    /// EWC's consolidated tasks, when the method uses it.
     pub ewc: Option<Ewc>,
+    /// The replay memory, when the method uses it.
     pub replay: Option<ReplayBuffer>,
+    /// The accuracy matrix so far.
     pub r: AccuracyMatrix,
+    /// The forgetting curves so far.
     pub curves: ForgettingCurves,
+    /// Tasks trained so far.
     pub tasks_done: usize,
 }
 
 /// What one run needs besides its state.
 pub struct Run<'a> {
+    /// The continual-learning experiment.
     pub exp: &'a ContinualExperiment,
     /// The training experiment with this run's seed.
     pub base: Experiment,
+    /// The datasets.
     pub data: &'a Data,
+    /// The task sequence.
     pub tasks: &'a TaskSequence,
+    /// The method this run trains with.
     pub method: Method,
+    /// This run's seed.
     pub seed: u64,
 }
 
@@ -188,14 +205,19 @@ pub struct Run<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{0}")]
+    /// An HLOP setting or state is invalid.
     Hlop(#[from] super::hlop::HlopError),
     #[error("{0} (did training diverge? try a lower learning rate or ewc_lambda)")]
+    /// EWC failed (a non-finite Fisher information).
     Ewc(#[from] super::ewc::EwcError),
     #[error("{0}")]
+    /// The accuracies cannot be summarised.
     Metrics(#[from] super::MetricsError),
 }
 
 impl<'a> Run<'a> {
+    /// A run of `method` with seed `seed` (the training experiment `base` carries the same
+    /// seed).
     pub fn new(
         exp: &'a ContinualExperiment,
         data: &'a Data,

@@ -32,9 +32,11 @@ use crate::learn::train::data::prepare;
 use crate::learn::train::trainer::experiment_pool;
 
 #[derive(Debug, Clone, Default)]
+/// How a continual-learning session runs.
 pub struct ContinualOptions {
     /// Continue every run from its checkpoint, where there is one.
     pub resume: bool,
+    /// Whether to show a progress bar.
     pub show_progress: bool,
     /// Stop after training this many tasks in all (to test resuming).
     pub stop_after_tasks: Option<usize>,
@@ -42,9 +44,11 @@ pub struct ContinualOptions {
 
 /// What a session produced.
 pub struct ContinualOutcome {
+    /// Each method's results.
     pub results: Vec<MethodResult>,
     /// `false` when the session stopped early (`stop_after_tasks`).
     pub complete: bool,
+    /// The files written.
     pub files: Vec<PathBuf>,
 }
 
@@ -57,6 +61,9 @@ fn fingerprint(exp: &ContinualExperiment, method: &str, seed: u64) -> u64 {
     fnv1a(&[&exp.text, method, &seed.to_string()])
 }
 
+/// Runs every method and seed of the continual-learning experiment `exp` (or goes on from their
+/// checkpoints), writing results, plots and checkpoints; `report` receives the lines to show
+/// the user.
 pub fn run_continual(
     exp: &ContinualExperiment,
     opts: &ContinualOptions,

@@ -7,16 +7,32 @@ use thiserror::Error;
 use crate::engine::rng;
 
 #[derive(Debug, Error, PartialEq)]
+/// An invalid task setting or task lookup.
 pub enum TaskError {
     #[error("tasks: `{field}` {message}")]
+    /// A setting is invalid.
     Invalid {
+        /// The setting.
         field: &'static str,
+        /// What is wrong.
         message: String,
     },
     #[error("tasks: task {task} does not exist (the sequence has {tasks} tasks)")]
-    NoSuchTask { task: usize, tasks: usize },
+    /// A task beyond the sequence.
+    NoSuchTask {
+        /// The task asked for.
+        task: usize,
+        /// Number of tasks.
+        tasks: usize,
+    },
     #[error("tasks: label {label} is outside the {classes} classes")]
-    NoSuchClass { label: usize, classes: usize },
+    /// A label beyond the classes.
+    NoSuchClass {
+        /// The label asked for.
+        label: usize,
+        /// Number of classes.
+        classes: usize,
+    },
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> TaskError {
@@ -40,6 +56,8 @@ pub struct PermutedTasks {
 }
 
 impl PermutedTasks {
+    /// The `tasks` tasks of `channels` input channels, each with its own permutation drawn from
+    /// `seed`.
     pub fn new(
         channels: usize,
         tasks: usize,
@@ -65,6 +83,7 @@ impl PermutedTasks {
         Ok(Self { maps })
     }
 
+    /// Number of tasks.
     pub fn tasks(&self) -> usize {
         self.maps.len()
     }
@@ -124,10 +143,12 @@ pub enum Head {
 pub struct ClassSplit {
     classes: usize,
     per_task: usize,
+    /// One shared output head, or one per task.
     pub head: Head,
 }
 
 impl ClassSplit {
+    /// Tasks of `classes_per_task` classes out of `classes`, in label order.
     pub fn new(classes: usize, classes_per_task: usize, head: Head) -> Result<Self, TaskError> {
         if classes_per_task == 0 {
             return Err(invalid("classes_per_task", "must be at least 1"));
@@ -145,6 +166,7 @@ impl ClassSplit {
         })
     }
 
+    /// Number of tasks.
     pub fn tasks(&self) -> usize {
         self.classes / self.per_task
     }
@@ -160,6 +182,7 @@ impl ClassSplit {
         Ok(task * self.per_task..(task + 1) * self.per_task)
     }
 
+    /// The task that holds class `label`.
     pub fn task_of(&self, label: usize) -> Result<usize, TaskError> {
         if label >= self.classes {
             return Err(TaskError::NoSuchClass {

@@ -31,7 +31,9 @@ pub const SIGMA_FLOOR: f64 = 0.27;
 /// A DCLS layer of `outputs × inputs` synapses with one tap each.
 #[derive(Debug, Clone)]
 pub struct Dcls1d {
+    /// Input channels.
     pub inputs: usize,
+    /// Output channels.
     pub outputs: usize,
     /// Number of taps K (odd); delays span 0..K−1 steps.
     pub kernel_size: usize,
@@ -39,18 +41,22 @@ pub struct Dcls1d {
     pub weight: Vec<f64>,
     /// outputs × inputs, row-major, in [−⌊K/2⌋, ⌊K/2⌋].
     pub position: Vec<f64>,
+    /// Width of the Gaussian interpolation, taps.
     pub sigma: f64,
     /// Added to |σ| for the Gaussian's width: [`SIGMA_FLOOR`] in the
     /// reference. Lowering it towards 0 at the end of training makes the
     /// Gaussian converge on the single tap that evaluation uses.
     pub floor: f64,
+    /// How the kernel is built (Gaussian in training, one tap in evaluation).
     pub shape: KernelShape,
 }
 
 /// Gradients of a [`Dcls1d`] forward pass.
 #[derive(Debug, Clone)]
 pub struct DclsGrad {
+    /// Gradient of the weights, outputs × inputs.
     pub weight: Vec<f64>,
+    /// Gradient of the positions, outputs × inputs.
     pub position: Vec<f64>,
     /// ∂loss/∂input, same layout as the input (for stacking layers).
     pub input: Vec<f64>,
@@ -238,8 +244,11 @@ impl Dcls1d {
 /// reference) and stays there.
 #[derive(Debug, Clone, Copy)]
 pub struct SigmaSchedule {
+    /// σ at the start, taps.
     pub sigma0: f64,
+    /// σ at the end, taps.
     pub sigma_end: f64,
+    /// Epochs over which σ decays to `sigma_end`.
     pub epochs_f: usize,
 }
 

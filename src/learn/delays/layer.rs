@@ -30,7 +30,9 @@ pub enum DelayMode {
 
 /// The delays of one hidden layer, as an experiment file gives them.
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The delays of one hidden layer (`delays`).
 pub struct DelaySpec {
+    /// How they are set.
     pub mode: DelayMode,
     /// Kernel size K in steps (odd): delays span `0..K` steps.
     pub kernel_size: usize,
@@ -55,15 +57,19 @@ pub const SHARP_WIDTH: f64 = 0.1;
 pub struct DelayedLif<T> {
     /// The neurons: `n_out -> n_out` identity weights, no recurrence.
     pub neurons: Lif<T>,
+    /// Input width.
     pub n_in: usize,
     /// `outputs x inputs`, row-major (the DCLS layout).
     pub w: Vec<T>,
     /// `outputs x inputs` positions in `[-K/2, K/2]`; delay = `K/2 - p`.
     pub pos: Vec<T>,
+    /// How the delays are set.
     pub spec: DelaySpec,
+    /// Current width of the Gaussian interpolation, taps.
     pub sigma: f64,
     /// Added to |σ| for the Gaussian's width (see [`Dcls1d::floor`]).
     pub floor: f64,
+    /// How the kernel is built (Gaussian in training, one tap in evaluation).
     pub shape: KernelShape,
     /// Total epochs of the run, for the σ schedule.
     pub epochs: usize,

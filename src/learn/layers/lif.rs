@@ -32,7 +32,9 @@ use crate::learn::surrogate::Surrogate;
 /// Dense projection onto a LIF population (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct Lif<T> {
+    /// Input width.
     pub n_in: usize,
+    /// Output width (neurons).
     pub n_out: usize,
     /// `W[i][j]`, input-major: a spike of input `i` adds row `i`.
     pub w: Vec<T>,
@@ -42,7 +44,9 @@ pub struct Lif<T> {
     pub tau: Vec<T>,
     /// Threshold (one value).
     pub theta: Vec<T>,
+    /// Whether the neurons fire (else a membrane read-out).
     pub spiking: bool,
+    /// The surrogate gradient of the spike.
     pub surrogate: Surrogate,
     /// Synaptic time constant in steps: `Some` makes the layer a CuBa LIF.
     pub tau_syn: Option<f64>,
@@ -59,6 +63,7 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
 }
 
 impl<T: Real> Lif<T> {
+    /// The membrane decay per step, `exp(-1 / tau)`.
     pub fn beta(&self) -> T {
         (-T::one() / self.tau[0]).exp()
     }

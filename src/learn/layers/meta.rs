@@ -63,18 +63,22 @@ pub enum Firing {
 /// How the backward pass differentiates a random spike (module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Estimator {
+    /// Differentiates the firing probability `p` (module docs).
     Probability,
+    /// Differentiates the noisy threshold crossing with the surrogate (module docs).
     ThresholdNoise,
 }
 
 /// The meta-specific part of a layer's shape (the rest is a `LifShape`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MetaShape {
+    /// How the potential becomes a firing probability.
     pub firing: Firing,
     /// Noise scale, threshold-scale units.
     pub delta_u: f64,
     /// Escape rate at threshold, per step (exponential only).
     pub rho_0: f64,
+    /// How the backward pass differentiates a random spike.
     pub estimator: Estimator,
 }
 
@@ -87,12 +91,15 @@ const MIN_RHO_0: f64 = 1e-6;
 const MAX_NOISE: f64 = 40.0;
 
 #[derive(Debug, Clone)]
+/// A layer of meta neurons: a LIF layer whose spikes are drawn from escape noise.
 pub struct MetaLayer<T> {
     /// Weights, recurrence, `tau`, `theta` and the surrogate of the
     /// threshold-noise estimator, as a LIF layer (`spiking`, `tau_syn`
     /// unused).
     pub lif: Lif<T>,
+    /// How the potential becomes a firing probability.
     pub firing: Firing,
+    /// How the backward pass differentiates a random spike.
     pub estimator: Estimator,
     /// `delta_u` (one value).
     pub delta_u: Vec<T>,
@@ -110,9 +117,13 @@ pub struct MetaLayer<T> {
 /// one potential (`dp/dtheta = -dp/dU`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Escape {
+    /// The firing probability `p`.
     pub p: f64,
+    /// `dp/dU`.
     pub d_u: f64,
+    /// `dp/d delta_u`.
     pub d_delta_u: f64,
+    /// `dp/d rho_0`.
     pub d_rho_0: f64,
 }
 

@@ -33,15 +33,21 @@ pub struct Trace<T> {
 
 /// A trainable layer acting over time.
 pub trait Layer<T: Real>: Send + Sync {
+    /// Input width.
     fn n_in(&self) -> usize;
+    /// Output width.
     fn n_out(&self) -> usize;
+    /// Whether the layer's output is spikes.
     fn spiking(&self) -> bool;
     /// The trainable tensors, in a fixed order (the optimiser, checkpoints
     /// and gradients rely on it).
     fn params(&self) -> Vec<&[T]>;
+    /// The trainable tensors, mutable, in the order of [`Layer::params`].
     fn params_mut(&mut self) -> Vec<&mut Vec<T>>;
     /// Names of the tensors of [`Layer::params`].
     fn param_names(&self) -> Vec<&'static str>;
+    /// The forward pass over `steps` steps of `input` (steps × `n_in`), keeping what the
+    /// backward pass needs.
     fn forward(&self, input: &[T], steps: usize) -> Trace<T>;
     /// The forward pass drawing its random numbers (meta neurons) from the
     /// streams of `noise_seed`; layers without noise ignore it.

@@ -90,18 +90,31 @@ struct RawOutput {
 /// A validated experiment.
 #[derive(Debug, Clone)]
 pub struct Experiment {
+    /// The two classes of Poisson patterns.
     pub classes: ClassSpec,
+    /// Training patterns.
     pub train: usize,
+    /// Test patterns.
     pub test: usize,
+    /// Seed of the patterns and initial weights.
     pub seed: u64,
+    /// The neuron that decides (LIF or meta).
     pub readout: Readout,
+    /// Membrane time constant, seconds.
     pub tau_m: f64,
+    /// Threshold, volts.
     pub v_th: f64,
+    /// Largest initial weight, volts.
     pub w_max: f64,
+    /// Time step, seconds.
     pub dt: f64,
+    /// Passes over the training patterns.
     pub epochs: usize,
+    /// Learning rates of the weights and of the intrinsic parameters.
     pub rates: Rates,
+    /// Where the results go, when given.
     pub results: Option<PathBuf>,
+    /// Where the plot goes, when given.
     pub plot: Option<PathBuf>,
 }
 
@@ -114,7 +127,9 @@ pub struct Outcome {
     pub test_accuracy: Vec<f64>,
     /// `(v_th, tau_m)` after each epoch.
     pub intrinsic: Vec<(f64, f64)>,
+    /// The trained neuron.
     pub tempotron: Tempotron,
+    /// The LZC read-out.
     pub lzc: NearestMean,
     /// Held-out accuracy of the LZC nearest-class-mean decision.
     pub lzc_accuracy: f64,
@@ -178,6 +193,7 @@ pub fn load(path: &Path) -> Result<Experiment, ModelError> {
     parse(path, &text)
 }
 
+/// Reads and validates the Tempotron experiment file `path` with contents `text`.
 pub fn parse(path: &Path, text: &str) -> Result<Experiment, ModelError> {
     let src = Source::new(path, text);
     let raw: RawExperiment = toml::from_str(text)

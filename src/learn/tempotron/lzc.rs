@@ -69,6 +69,7 @@ pub fn binarise(times: &[f64], bin: f64, bins: usize) -> Vec<bool> {
 /// complexity of the output train).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NearestMean {
+    /// Each class's mean of the feature.
     pub means: Vec<f64>,
 }
 

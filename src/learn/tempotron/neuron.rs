@@ -32,12 +32,16 @@ use crate::neuron::meta::EscapeNoise;
 /// The Tempotron's PSP kernel for a membrane time constant `tau`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Kernel {
+    /// Membrane time constant, seconds.
     pub tau: f64,
+    /// Synaptic time constant (`tau / 4`), seconds.
     pub tau_s: f64,
+    /// Normalisation: the kernel peaks at 1.
     pub v0: f64,
 }
 
 impl Kernel {
+    /// The kernel of membrane time constant `tau` (seconds), peak 1.
     pub fn new(tau: f64) -> Self {
         let tau_s = tau / 4.0;
         let peak = tau * tau_s * (tau / tau_s).ln() / (tau - tau_s);
@@ -45,6 +49,7 @@ impl Kernel {
         Self { tau, tau_s, v0 }
     }
 
+    /// The kernel at `t` seconds after an input spike (0 before it).
     pub fn at(&self, t: f64) -> f64 {
         if t < 0.0 {
             return 0.0;
@@ -66,8 +71,11 @@ pub enum Readout {
 /// Learning rates of the weights and of the intrinsic parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rates {
+    /// Learning rate of the weights.
     pub weights: f64,
+    /// Learning rate of the threshold.
     pub threshold: f64,
+    /// Learning rate of the membrane time constant.
     pub tau_m: f64,
 }
 
@@ -78,22 +86,27 @@ pub struct Response {
     pub spikes: Vec<f64>,
     /// Maximum of the reset-free potential and its time.
     pub v_max: f64,
+    /// Time of `v_max`, seconds.
     pub t_max: f64,
 }
 
 impl Response {
+    /// Whether the neuron fired (the potential reached threshold).
     pub fn fired(&self) -> bool {
         !self.spikes.is_empty()
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The Tempotron: a neuron that learns to fire for one class of patterns and not for the other.
 pub struct Tempotron {
+    /// Weight of each afferent, in units of the kernel's peak.
     pub weights: Vec<f64>,
     /// Membrane time constant `τ` (s).
     pub tau_m: f64,
     /// Threshold in units of the kernel's peak.
     pub v_th: f64,
+    /// How the potential becomes spikes.
     pub readout: Readout,
     /// Evaluation step (s).
     pub dt: f64,

@@ -8,7 +8,9 @@ use rand_pcg::Pcg64;
 /// Spike times (seconds, sorted) of each afferent in `[0, duration)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pattern {
+    /// Length of the pattern, seconds.
     pub duration: f64,
+    /// Spike times of each afferent, seconds.
     pub afferents: Vec<Vec<f64>>,
 }
 
@@ -59,22 +61,29 @@ pub fn jitter(p: &Pattern, sigma: f64, rng: &mut Pcg64) -> Pattern {
 /// How two classes of Poisson patterns are made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassSpec {
+    /// Afferents per pattern.
     pub afferents: usize,
+    /// Length of a pattern, seconds.
     pub duration: f64,
+    /// Rate of each afferent, Hz.
     pub rate: f64,
     /// Prototypes per class; a sample is a jittered copy of one of them.
     pub prototypes: usize,
+    /// Standard deviation of the jitter of each spike, seconds.
     pub jitter: f64,
 }
 
 /// Two classes: `prototypes` Poisson prototypes each; `samples` labelled
 /// samples (alternating classes, a random prototype, fresh jitter).
 pub struct Classes {
+    /// Each class's prototypes.
     pub prototypes: [Vec<Pattern>; 2],
+    /// How they were drawn.
     pub spec: ClassSpec,
 }
 
 impl Classes {
+    /// The prototypes of `spec`, drawn from `rng`.
     pub fn new(spec: &ClassSpec, rng: &mut Pcg64) -> Self {
         let mut make = || {
             (0..spec.prototypes)
@@ -88,6 +97,7 @@ impl Classes {
         }
     }
 
+    /// `n` samples, alternating classes, drawn from `rng`.
     pub fn samples(&self, n: usize, rng: &mut Pcg64) -> Vec<(Pattern, usize)> {
         (0..n)
             .map(|i| {

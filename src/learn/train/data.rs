@@ -26,17 +26,23 @@ use crate::model::memory;
 /// A dataset binned for training.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The binned samples.
     pub samples: Vec<BinnedSample>,
+    /// The class of each sample.
     pub labels: Vec<usize>,
+    /// Steps per sample.
     pub steps: usize,
+    /// Input channels (merged).
     pub channels: usize,
 }
 
 impl Prepared {
+    /// Number of samples.
     pub fn len(&self) -> usize {
         self.samples.len()
     }
 
+    /// Whether there is no sample.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }
@@ -55,9 +61,13 @@ impl Prepared {
 
 /// Train and test sets on a common grid, and the class count.
 pub struct Data {
+    /// The training set.
     pub train: Prepared,
+    /// The test set.
     pub test: Prepared,
+    /// Number of classes.
     pub classes: usize,
+    /// How the samples were binned.
     pub binning: Binning,
 }
 

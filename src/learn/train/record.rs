@@ -45,6 +45,8 @@ fn row(m: &EpochMetrics) -> [f64; 6] {
     ]
 }
 
+/// Writes the per-epoch metrics to the CSV file `path` (columns epoch, train_loss,
+/// train_accuracy, test_loss, test_accuracy, seconds).
 pub fn write_metrics_csv(path: &Path, history: &[EpochMetrics]) -> Result<(), IoError> {
     let mut text = COLUMNS.join(",") + "\n";
     for m in history {
@@ -62,6 +64,7 @@ pub fn write_metrics_csv(path: &Path, history: &[EpochMetrics]) -> Result<(), Io
     partial.commit()
 }
 
+/// Writes the per-epoch metrics to the HDF5 file `path`.
 pub fn write_metrics_h5(path: &Path, history: &[EpochMetrics]) -> Result<(), IoError> {
     let partial = PartialFile::new(path)?;
     {
@@ -184,6 +187,7 @@ pub fn write_weights(path: &Path, net: &Network<f32>) -> Result<(), IoError> {
     partial.commit()
 }
 
+/// Writes the training state to the checkpoint file `path` (written beside it, then renamed).
 pub fn write_checkpoint(path: &Path, state: &TrainState) -> Result<(), IoError> {
     let partial = PartialFile::new(path)?;
     {

@@ -24,13 +24,16 @@ use crate::model::error::Source;
 /// How the learning rate changes over the epochs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LrSchedule {
+    /// The same rate every epoch.
     Constant,
     /// Half a cosine from the base rate at epoch 0 towards 0 after the last
     /// epoch: factor ½(1 + cos(π e / epochs)).
     Cosine,
     /// The rate times `factor` after every `every` epochs.
     Step {
+        /// Epochs between changes.
         every: usize,
+        /// Factor applied at each change.
         factor: f64,
     },
 }

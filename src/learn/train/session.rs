@@ -15,24 +15,32 @@ use crate::Error;
 use crate::io::IoError;
 
 #[derive(Debug, Clone, Default)]
+/// How a training session runs.
 pub struct SessionOptions {
     /// Continue from the output directory's checkpoint if there is one.
     pub resume: bool,
+    /// Whether to show a progress bar.
     pub show_progress: bool,
 }
 
 /// The files a session wrote.
 #[derive(Debug, Clone)]
 pub struct SessionFiles {
+    /// The per-epoch metrics, CSV.
     pub metrics_csv: PathBuf,
+    /// The per-epoch metrics, HDF5.
     pub metrics_h5: PathBuf,
+    /// The learning-curve plot.
     pub learning_curve: PathBuf,
+    /// The checkpoint.
     pub checkpoint: PathBuf,
     /// `None` when the network has no model-file form (a LIF network with a
     /// read-out window, raw real-valued input).
     pub exported: Option<Exported>,
 }
 
+/// Trains the network `exp` describes (or goes on from its checkpoint), writing metrics, plot
+/// and checkpoint into its output directory; `report` receives the lines to show the user.
 pub fn run_session(
     exp: &Experiment,
     opts: &SessionOptions,

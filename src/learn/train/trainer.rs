@@ -66,22 +66,32 @@ pub fn build_network(exp: &Experiment, channels: usize, classes: usize) -> Netwo
 /// One epoch's figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpochMetrics {
+    /// The epoch, from 1.
     pub epoch: usize,
+    /// Mean loss over the training set.
     pub train_loss: f64,
+    /// Fraction of training samples classified right.
     pub train_accuracy: f64,
+    /// Mean loss over the test set.
     pub test_loss: f64,
+    /// Fraction of test samples classified right.
     pub test_accuracy: f64,
+    /// Wall-clock time of the epoch, seconds.
     pub seconds: f64,
 }
 
 /// Everything a run carries from epoch to epoch (what a checkpoint holds).
 pub struct TrainState {
+    /// The network.
     pub net: Network<f32>,
+    /// The optimiser and its moments.
     pub optimizer: Optimizer,
+    /// The metrics of each epoch done.
     pub history: Vec<EpochMetrics>,
 }
 
 impl TrainState {
+    /// A fresh run of `exp`: initial weights from its seed, for the shapes of `data`.
     pub fn new(exp: &Experiment, data: &Data) -> Self {
         let net = build_network(exp, data.train.channels, data.classes);
         let optimizer = Optimizer::new(exp.optimizer, exp.lr, &net);
@@ -92,6 +102,7 @@ impl TrainState {
         }
     }
 
+    /// Epochs done.
     pub fn epochs_done(&self) -> usize {
         self.history.len()
     }

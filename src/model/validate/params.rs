@@ -16,7 +16,9 @@ use crate::model::units::Dimension;
 
 /// A population's two tables as a model sees them.
 pub struct ModelParams<'v, 'a> {
+    /// The `params` table.
     pub params: Params<'v, 'a>,
+    /// The `init` table.
     pub init: Params<'v, 'a>,
     /// Neurons in the population.
     pub size: u32,
@@ -45,6 +47,7 @@ impl<'v, 'a> Params<'v, 'a> {
         format!("{}.{key}", self.prefix)
     }
 
+    /// The raw value of `key`, if given.
     pub fn get(&self, key: &str) -> Option<&'v Spanned<Value>> {
         self.map.get(key)
     }
@@ -89,6 +92,7 @@ impl<'v, 'a> Params<'v, 'a> {
             .0)
     }
 
+    /// The quantity `key` of dimension `dim` in SI units, else `default`.
     pub fn scalar_or(&self, key: &str, dim: Dimension, default: f64) -> Result<f64> {
         match self.get(key) {
             None => Ok(default),
@@ -96,6 +100,7 @@ impl<'v, 'a> Params<'v, 'a> {
         }
     }
 
+    /// The quantity `key`, which must be given and positive.
     pub fn positive(&self, key: &str, dim: Dimension) -> Result<f64> {
         let v = self.scalar(key, dim)?;
         if v <= 0.0 {
@@ -108,6 +113,7 @@ impl<'v, 'a> Params<'v, 'a> {
         Ok(v)
     }
 
+    /// The quantity `key` if given (positive), else `default`.
     pub fn positive_or(&self, key: &str, dim: Dimension, default: f64) -> Result<f64> {
         match self.get(key) {
             None => Ok(default),

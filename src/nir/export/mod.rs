@@ -46,21 +46,26 @@ pub enum ExportError {
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error(transparent)]
+    /// The graph cannot be written as NIR.
     Nir(#[from] NirError),
     #[error(transparent)]
+    /// A file cannot be read or written.
     Io(#[from] IoError),
 }
 
 /// What an export wrote.
 #[derive(Debug, Clone)]
 pub struct Exported {
+    /// The NIR file written.
     pub graph: PathBuf,
     /// The model file that was exported.
     pub model: PathBuf,
     /// The input spikes (`GRAPH.input.csv`), when the model has spike
     /// sources.
     pub input: Option<PathBuf>,
+    /// Nodes in the graph.
     pub nodes: usize,
+    /// Edges in the graph.
     pub edges: usize,
     /// The reset the graph is to be imported with (`--reset`).
     pub reset: Reset,

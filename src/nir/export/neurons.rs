@@ -54,11 +54,15 @@ pub enum Exported {
     /// (`None` when it never fires) and the initial potential its voltages
     /// are shifted by.
     Neuron {
+        /// The NIR node.
         node: Box<Node>,
         /// The import's discretisation that gives the population back.
         discretisation: &'static str,
+        /// How a CuBa population reads spikes.
         cuba: Option<CubaInput>,
+        /// Its reset, `None` when it never fires.
         reset: Option<Reset>,
+        /// The initial potential its voltages are shifted by, volts.
         v_offset: f64,
         /// NIR's input bias `b` per neuron (an Affine bias in front of the
         /// node), when the population has a constant drive the node's own

@@ -24,12 +24,16 @@ pub const MAX_DENSE_ENTRIES: usize = 1 << 26;
 /// One path of a projection: its synapses of one delay, as a `Linear` node
 /// and the delay still to be expressed by a `Delay` node.
 pub struct Path {
+    /// Index of the projection.
     pub projection: usize,
+    /// Name of its `Linear` node.
     pub linear: String,
+    /// Name of its `Delay` node.
     pub delay_node: String,
     /// Seconds; what the `Delay` node will hold before the grid
     /// corrections.
     pub delay: f64,
+    /// The weight matrix, `[out, in]`.
     pub weight: Tensor,
 }
 

@@ -23,6 +23,7 @@ pub struct Expr {
     pub terms: BTreeMap<usize, SparseMap>,
     /// The constant part (Affine and convolution biases carried here).
     pub bias: Vec<f64>,
+    /// Number of elements.
     pub size: usize,
 }
 

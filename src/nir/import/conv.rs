@@ -9,12 +9,17 @@ use super::sparse::{Entry, SparseMap};
 /// The geometry of a 2-d window operation over a `(C, H, W)` input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
+    /// Input height and width.
     pub in_hw: [usize; 2],
+    /// Kernel height and width.
     pub kernel: [usize; 2],
+    /// Stride per dimension.
     pub stride: [usize; 2],
+    /// Dilation per dimension.
     pub dilation: [usize; 2],
     /// Zeros added before each dimension (after: `pad_hi`).
     pub pad_lo: [usize; 2],
+    /// Zeros added after each dimension.
     pub pad_hi: [usize; 2],
 }
 

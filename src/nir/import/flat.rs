@@ -27,8 +27,11 @@ pub enum Role {
 /// One node of the flattened graph.
 #[derive(Debug, Clone)]
 pub struct FlatNode<'g> {
+    /// The node's path in the nested graph (`outer.inner`).
     pub path: String,
+    /// The node.
     pub node: &'g Node,
+    /// What the import makes of it.
     pub role: Role,
 }
 
@@ -36,8 +39,11 @@ pub struct FlatNode<'g> {
 /// node indices in file order, and which edges close a cycle.
 #[derive(Debug, Clone)]
 pub struct Flat<'g> {
+    /// The nodes, in a depth-first order.
     pub nodes: Vec<FlatNode<'g>>,
+    /// The edges, by node index.
     pub edges: Vec<(usize, usize)>,
+    /// Per edge, whether it closes a cycle (a back edge of the depth-first walk).
     pub back: Vec<bool>,
     /// Output shape of every node (filled by `shapes::infer`, which reads
     /// the rest).

@@ -75,7 +75,9 @@ pub enum ResetMode {
 pub struct ImportOptions {
     /// Time step, seconds.
     pub dt: f64,
+    /// How the continuous neurons are discretised.
     pub discretisation: Discretisation,
+    /// What a spike does to the potential.
     pub reset: ResetMode,
     /// Simulated time, seconds; default: up to the last input spike.
     pub duration: Option<f64>,
@@ -101,12 +103,15 @@ impl ImportOptions {
 /// What an import wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
+    /// The model file written.
     pub model: PathBuf,
     /// The folder of side files (connection lists, input spikes).
     pub files: PathBuf,
     /// NIR node path -> population name, for every population.
     pub populations: Vec<(String, String)>,
+    /// Projections in the model.
     pub projections: usize,
+    /// Synapses in the model.
     pub synapses: usize,
     /// Warnings: what the chosen discretisation changes.
     pub notes: Vec<String>,

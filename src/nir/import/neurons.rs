@@ -17,7 +17,9 @@ pub enum Param {
     Quantity(Vec<f64>, &'static str),
     /// Dimensionless, per neuron (a scalar when uniform).
     Number(Vec<f64>),
+    /// A string (a mode's name).
     Text(&'static str),
+    /// A flag.
     Bool(bool),
 }
 
@@ -33,14 +35,18 @@ pub enum Synapse {
 /// A neuron node as a population.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
+    /// The neuron model's name in the model file.
     pub model: &'static str,
+    /// The `params` entries, by key.
     pub params: Vec<(&'static str, Param)>,
     /// Whether the membrane starts at 0 through `init` (`lif`, `cuba_lif`;
     /// `discrete_lif` starts at 0 anyway).
     pub init_zero: bool,
     /// Synapse weight onto neuron `i` = `gain[i]` × NIR weight.
     pub gain: Vec<f64>,
+    /// The synapse kind of the projections onto it.
     pub synapse: Synapse,
+    /// Whether it fires (a membrane without threshold does not).
     pub spiking: bool,
 }
 

@@ -148,9 +148,13 @@ pub fn flatten(shape: &[usize], start: i64, end: i64) -> Result<Vec<usize>, Stri
 
 /// The geometry of a convolution or pooling node on its input.
 pub struct Geometry {
+    /// Input channels.
     pub cin: usize,
+    /// Output channels.
     pub cout: usize,
+    /// Channel groups.
     pub groups: usize,
+    /// The spatial window.
     pub window: Window,
 }
 

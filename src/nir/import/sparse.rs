@@ -11,8 +11,11 @@
 /// One synapse of a composed map.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Entry {
+    /// Output element.
     pub out: u32,
+    /// Delay, in steps.
     pub delay: u32,
+    /// Weight.
     pub w: f64,
 }
 
@@ -20,8 +23,11 @@ pub struct Entry {
 /// element).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SparseMap {
+    /// Number of input elements.
     pub n_in: usize,
+    /// Number of output elements.
     pub n_out: usize,
+    /// Per input element, the output elements it reaches.
     pub rows: Vec<Vec<Entry>>,
 }
 
@@ -92,6 +98,7 @@ impl SparseMap {
         self.rows.iter().map(Vec::len).sum()
     }
 
+    /// Whether no input reaches any output.
     pub fn is_empty(&self) -> bool {
         self.rows.iter().all(Vec::is_empty)
     }

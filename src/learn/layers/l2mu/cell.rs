@@ -36,7 +36,10 @@ pub enum NeuronVariant {
     Leaky,
     /// snnTorch `Synaptic` (CuBa LIF): a synaptic current with decay α
     /// (fixed) sits between the input and the membrane.
-    Synaptic { alpha: f64 },
+    Synaptic {
+        /// The synaptic decay α per step.
+        alpha: f64,
+    },
 }
 
 /// The spike non-linearity and the derivative used for it in the backward
@@ -45,7 +48,10 @@ pub enum NeuronVariant {
 pub enum SpikeFn {
     /// S = H(U − Θ), surrogate ∂S/∂U = 1/(1 + k|U − Θ|)² (snnTorch's
     /// fast sigmoid; k = 25 there).
-    FastSigmoid { slope: f64 },
+    FastSigmoid {
+        /// The slope k.
+        slope: f64,
+    },
     /// S = U − Θ. No spikes at all: the network becomes smooth, so BPTT is
     /// the exact gradient and can be checked against finite differences.
     Identity,
@@ -85,6 +91,7 @@ pub enum Readout {
 /// Shape and behaviour of an L2MU cell.
 #[derive(Debug, Clone)]
 pub struct L2muConfig {
+    /// Input channels.
     pub inputs: usize,
     /// Number of memory channels (= size of the encoder population u).
     pub memory_size: usize,
@@ -92,11 +99,17 @@ pub struct L2muConfig {
     pub order: usize,
     /// Memory window θ in steps.
     pub theta: f64,
+    /// Hidden neurons.
     pub hidden: usize,
+    /// Output classes.
     pub classes: usize,
+    /// How the memory's continuous dynamics are discretised.
     pub discretizer: Discretizer,
+    /// The spiking neuron of the populations.
     pub neuron: NeuronVariant,
+    /// The spike function and its surrogate gradient.
     pub spike: SpikeFn,
+    /// How the output is read out.
     pub readout: Readout,
     /// First step that counts in the read-out (0: the whole sequence).
     pub readout_from: usize,
@@ -110,21 +123,32 @@ pub struct L2muConfig {
 
 /// Population order inside [`L2muParams::beta`] and [`L2muParams::threshold`].
 pub const POP_U: usize = 0;
+/// Index of the memory population m.
 pub const POP_M: usize = 1;
+/// Index of the hidden population h.
 pub const POP_H: usize = 2;
+/// Index of the output population o.
 pub const POP_O: usize = 3;
 
 /// Learnable parameters (also used for their gradients). Matrices are
 /// row-major, rows = targets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct L2muParams {
+    /// Encoder weights from the input x onto u, row-major `[u, x]`.
     pub ex: Vec<f64>,
+    /// Encoder weights from the hidden state h onto u, `[u, h]`.
     pub eh: Vec<f64>,
+    /// Encoder weights from the memory m onto u, `[u, m]`.
     pub em: Vec<f64>,
+    /// Weights from the input x onto h, `[h, x]`.
     pub wx: Vec<f64>,
+    /// Recurrent weights of h, `[h, h]`.
     pub wh: Vec<f64>,
+    /// Weights from the memory m onto h, `[h, m]`.
     pub wm: Vec<f64>,
+    /// Output weights from h, `[o, h]`.
     pub wo: Vec<f64>,
+    /// Output biases.
     pub bo: Vec<f64>,
     /// β of u, m, h, o.
     pub beta: Vec<f64>,
@@ -166,6 +190,7 @@ impl L2muParams {
         ]
     }
 
+    /// Every parameter slice, mutable, in the order of `slices`.
     pub fn slices_mut(&mut self) -> [&mut [f64]; 10] {
         [
             &mut self.ex,
@@ -204,17 +229,22 @@ fn sizes(c: &L2muConfig) -> (usize, usize, usize, usize, usize) {
 /// An L2MU cell: configuration, fixed memory matrices and parameters.
 #[derive(Debug, Clone)]
 pub struct L2mu {
+    /// Its shape and behaviour.
     pub config: L2muConfig,
     /// Ā, row-major order×order.
     pub abar: Vec<f64>,
+    /// B̄, per order.
     pub bbar: Vec<f64>,
+    /// The trainable parameters.
     pub params: L2muParams,
 }
 
 /// Population initial values: β and Θ of u, m, h, o.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PopInit {
+    /// Initial β of u, m, h, o.
     pub beta: [f64; 4],
+    /// Initial Θ of u, m, h, o.
     pub threshold: [f64; 4],
 }
 
@@ -727,9 +757,13 @@ impl L2mu {
 /// Options of [`L2mu::fit`].
 #[derive(Debug, Clone)]
 pub struct FitOptions {
+    /// Passes over the training data.
     pub epochs: usize,
+    /// Samples per batch.
     pub batch: usize,
+    /// Learning rate.
     pub lr: f64,
+    /// Seed of the shuffles and initial weights.
     pub seed: u64,
 }
 
@@ -745,9 +779,13 @@ fn shuffle(v: &mut [usize], rng: &mut Pcg64) {
 /// membrane U and spikes S, each steps × n.
 #[derive(Debug, Clone)]
 pub struct PopTrace {
+    /// Neurons in the population.
     pub n: usize,
+    /// Synaptic current J, steps × n.
     pub j: Vec<f64>,
+    /// Membrane U, steps × n.
     pub u: Vec<f64>,
+    /// Spikes S, steps × n.
     pub s: Vec<f64>,
 }
 
@@ -770,9 +808,11 @@ impl PopTrace {
 /// The forward record of one sample.
 #[derive(Debug, Clone)]
 pub struct Trace {
+    /// Steps of the pass.
     pub steps: usize,
     /// u, m, h, o.
     pub pops: [PopTrace; 4],
+    /// The output logits.
     pub logits: Vec<f64>,
 }
 
@@ -812,13 +852,17 @@ impl PopCarry {
 /// currents, so no spike encoder is needed.
 #[derive(Debug, Clone)]
 pub struct EncodingFreeInput {
+    /// Raw input channels.
     pub channels: usize,
+    /// Neurons per channel's population.
     pub pop_size: usize,
     /// channels × pop_size gains and biases of the Linear(1 → pop) maps.
     pub weight: Vec<f64>,
+    /// Biases of the Linear(1 → pop) maps, channels × pop_size.
     pub bias: Vec<f64>,
     /// Per-channel β and Θ.
     pub beta: Vec<f64>,
+    /// Per-channel Θ.
     pub threshold: Vec<f64>,
 }
 

@@ -24,8 +24,11 @@ pub struct L2muShape {
     pub theta: f64,
     /// Memory channels (= encoder neurons).
     pub memory_size: usize,
+    /// Hidden neurons.
     pub hidden_size: usize,
+    /// The spiking neuron of the populations.
     pub neuron: NeuronVariant,
+    /// Whether the hidden population has recurrent weights.
     pub hidden_recurrent: bool,
     /// Initial β and Θ of u, m, h (the output population is unused).
     pub init: PopInit,

@@ -81,11 +81,17 @@ pub enum Rule {
 /// A validated experiment; times in seconds, paths resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
+    /// The experiment file.
     pub path: PathBuf,
+    /// The training dataset.
     pub train: PathBuf,
+    /// The test dataset.
     pub test: PathBuf,
+    /// Time step, seconds.
     pub dt: f64,
+    /// Simulated time per sample, seconds (`None`: the dataset's).
     pub duration: Option<f64>,
+    /// Input channels merged into one.
     pub channel_group: usize,
     /// Raw real values fed as currents (`format = "real"`), not spikes.
     pub real_input: bool,
@@ -93,6 +99,7 @@ pub struct Experiment {
     pub layers: Vec<LifShape>,
     /// Per hidden layer, the delays of its input synapses.
     pub delays: Vec<Option<DelaySpec>>,
+    /// How the output is read.
     pub readout: Readout,
     /// Steps at the end the read-out counts (0: all).
     pub readout_window: usize,
@@ -102,22 +109,35 @@ pub struct Experiment {
     /// Hidden layers of meta neurons: (index in `layers`, escape noise);
     /// the `LifShape` at that index holds their membrane.
     pub meta_layers: Vec<(usize, MetaShape)>,
+    /// Passes over the training data.
     pub epochs: usize,
+    /// Samples per batch.
     pub batch_size: usize,
+    /// The optimiser.
     pub optimizer: OptimizerKind,
+    /// Learning rate.
     pub lr: f64,
+    /// How the learning rate changes over epochs.
     pub lr_schedule: LrSchedule,
     /// Largest global L2 norm of a batch's gradient (`None`: no clipping).
     pub clip_grad_norm: Option<f64>,
+    /// The surrogate gradient of the spike.
     pub surrogate: Surrogate,
+    /// How gradients are computed.
     pub rule: Rule,
+    /// Whether membrane time constants are learned.
     pub learn_tau: bool,
+    /// Whether thresholds are learned.
     pub learn_threshold: bool,
     /// Meta layers learn `delta_u` and `rho_0`.
     pub learn_escape: bool,
+    /// Gain of the initial weights.
     pub init_gain: f64,
+    /// Seed of every random draw.
     pub seed: u64,
+    /// Worker threads.
     pub threads: usize,
+    /// Where results go.
     pub output: PathBuf,
     /// The file also has `[continual]` / `[hlop]` tables: it is for
     /// `spikesim continual`, which reads them (`continual::experiment`).
@@ -148,6 +168,7 @@ pub(crate) fn read_experiment_file(path: &Path) -> Result<String, ModelError> {
     })
 }
 
+/// Reads and validates the experiment file `path` with contents `text`.
 pub fn parse_experiment(path: &Path, text: &str) -> Result<Experiment, ModelError> {
     let src = Source::new(path, text);
     let raw: RawExperiment =

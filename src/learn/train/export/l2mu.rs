@@ -380,6 +380,8 @@ pub fn simulated_scores(results: &Results, net: &Network<f32>, input_steps: usiz
     z
 }
 
+/// The class a simulation of the exported L2MU network `net` predicts from `results`
+/// (`input_steps` steps of input).
 pub fn simulated_prediction(results: &Results, net: &Network<f32>, input_steps: usize) -> usize {
     argmax(&simulated_scores(results, net, input_steps))
 }

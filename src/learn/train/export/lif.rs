@@ -31,9 +31,13 @@ use crate::learn::train::trainer::evaluation_noise_seed;
 const UNREACHABLE_MV: f64 = 1e6;
 
 #[derive(Debug, Clone)]
+/// What an export of a trained network wrote.
 pub struct Exported {
+    /// The model file.
     pub model: PathBuf,
+    /// The weights file.
     pub weights: PathBuf,
+    /// The input spikes file.
     pub input: PathBuf,
 }
 
@@ -256,6 +260,8 @@ pub fn simulated_scores(
     z
 }
 
+/// The class a simulation of the exported model predicts: the read-out `readout` over `classes`
+/// classes of `steps` steps of `results`.
 pub fn simulated_prediction(
     results: &Results,
     readout: Readout,
