@@ -6,8 +6,10 @@
 //! unknown key, and the code's refusal lists what that table accepts (serde's
 //! "expected one of `a`, `b`" for the `deny_unknown_fields` tables, the
 //! validator's "(allowed: a, b)" for a model's `params` and `init`, a
-//! plasticity rule or `background`). The flags are read from
-//! `spikesim <command> --help`. A key or flag the code gains without a row
+//! plasticity rule or `background`; the `connect` usage for an unknown
+//! rule). The flags are read from `spikesim <command> --help`, and the
+//! datasets, groups and attributes of a results file from files that
+//! `spikesim run` writes. A key or flag the code gains without a row
 //! in its section of the reference fails here, naming the page, the section
 //! and the key.
 //!
@@ -218,6 +220,30 @@ fn model_keys(dir: &Path, text: &str, path: &[&str]) -> Vec<String> {
     accepted(&model_error(dir, &probed(text, path)))
 }
 
+/// The rule names of the validator's `connect` usage message: the quoted
+/// names (`"all_to_all"`) and the keys of the tables (`{ list = ... }`,
+/// `with multapses = false`).
+fn connect_rules(usage: &str) -> Vec<String> {
+    let usage = &usage[usage.find("expected").expect("a usage message")..];
+    let mut rules = Vec::new();
+    let words: Vec<&str> = usage
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '"' || c == '='))
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        let quoted = w.len() > 2 && w.starts_with('"') && w.ends_with('"');
+        let name = w.trim_matches('"');
+        let keyed = words.get(i + 1) == Some(&"=");
+        let is_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            && !name.contains(".csv");
+        if is_name && (keyed || (quoted && !w.contains(".csv"))) {
+            rules.push(name.to_string());
+        }
+    }
+    rules
+}
+
 /// `BASE_MODEL` with population `a` of `model`, its `params` and `init`
 /// replaced.
 fn with_model(model: &str, params: &str, init: &str) -> String {
@@ -268,6 +294,17 @@ fn every_model_file_key_is_documented() {
     ] {
         expect(file, heading, model_keys(dir, BASE_MODEL, path));
     }
+
+    // The connection rules, from the usage the validator gives for an
+    // unknown one: each must have a row of `connect`.
+    let mut doc: Value = toml::from_str(BASE_MODEL).expect("TOML");
+    let mut rule = toml::Table::new();
+    rule.insert(PROBE.into(), Value::Integer(1));
+    table_at(&mut doc, &["projection", "0"]).insert("connect".into(), Value::Table(rule));
+    let usage = model_error(dir, &toml::to_string(&doc).expect("TOML"));
+    let rules = connect_rules(&usage);
+    assert!(rules.len() >= 7, "too few connection rules in: {usage}");
+    expect(file, "`connect`", rules);
 
     // Every neuron model's `params` and `init`, from its own example.
     let neurons = "neuron-models.md";
