@@ -300,3 +300,85 @@ variables = ["v"]
         );
     }
 }
+
+#[test]
+fn poisson_stimulus_follows_its_rate_file() {
+    // A perfect integrator (no leak, unreachable threshold) counts the
+    // stimulus's spikes: v = (arrivals) · 1 mV. stimuli/ramp_rate.csv is
+    // 0 Hz for 100 ms, 20 Hz for 200 ms, then 80 Hz, for each of 400 targets.
+    let model = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "500 ms"
+seed = 5
+
+[[population]]
+name = "counter"
+size = 400
+model = "lif"
+params = { tau_m = "10 ms", v_th = "1 V", leak = false }
+
+[[stimulus]]
+kind = "poisson"
+population = "counter"
+rate_file = "stimuli/ramp_rate.csv"
+weight = "1 mV"
+delay = "0.1 ms"
+
+[[record]]
+population = "counter"
+variables = ["v"]
+every = 1000
+"#;
+    let results = common::simulate(model);
+    let trace = results.state_of("counter", "v").unwrap();
+    assert_eq!(trace.steps, vec![0, 1000, 2000, 3000, 4000]);
+    let v = &trace.values;
+    let arrivals = |sample: usize| -> f64 {
+        (0..400)
+            .map(|n| {
+                let count = v[sample * 400 + n] / 1e-3;
+                assert!((count - count.round()).abs() < 1e-6, "{count}");
+                count.round()
+            })
+            .sum()
+    };
+    // Samples every 100 ms: 0, 100, ..., 400 ms.
+    assert_eq!(arrivals(1), 0.0, "spikes while the file's rate is 0");
+    let mid = 400.0 * 0.2 * 20.0;
+    let late = 400.0 * 0.1 * 80.0;
+    let by_300 = arrivals(3);
+    assert!((by_300 - mid).abs() < 5.0 * mid.sqrt(), "{by_300} vs {mid}");
+    let after = arrivals(4) - by_300;
+    assert!(
+        (after - late).abs() < 5.0 * late.sqrt(),
+        "{after} vs {late}"
+    );
+}
+
+#[test]
+fn poisson_stimulus_wants_exactly_one_rate() {
+    let both = r#"
+[simulation]
+dt = "0.1 ms"
+duration = "10 ms"
+
+[[population]]
+name = "p"
+size = 1
+model = "lif"
+params = { tau_m = "10 ms", v_th = "1 V", leak = false }
+
+[[stimulus]]
+kind = "poisson"
+population = "p"
+rate = "10 Hz"
+rate_file = "stimuli/ramp_rate.csv"
+weight = "1 mV"
+"#;
+    let err = spikesim::model::validate::parse_model(std::path::Path::new("test.toml"), both)
+        .err()
+        .expect("both rates refused")
+        .to_string();
+    assert!(err.contains("exactly one of `rate`"), "{err}");
+}

@@ -61,7 +61,7 @@ impl Validator<'_> {
                 pops.push(PopulationSpec {
                     name: name.clone(),
                     size: targets.len() as u32,
-                    kind: NeuronKind::Poisson(PoissonRate::Constant(ValueSpec::Constant(rate))),
+                    kind: NeuronKind::Poisson(rate),
                     record_spikes: false,
                     background: None,
                 });
@@ -96,38 +96,59 @@ impl Validator<'_> {
         }
     }
 
-    /// A Poisson stimulus's `rate`: present, not negative, at most one spike
-    /// per step.
+    /// A Poisson stimulus's rate: exactly one of `rate` (constant) or
+    /// `rate_file` (a CSV time course, as for a `poisson` population); never
+    /// negative, at most one spike per step.
     fn stimulus_rate(
         &self,
         raw: &Spanned<RawStimulus>,
         dt: f64,
         field: &dyn Fn(&str) -> String,
-    ) -> Result<f64> {
+    ) -> Result<PoissonRate> {
         let s = raw.get_ref();
-        let rate = s.rate.as_ref().ok_or_else(|| {
-            self.err(
+        match (&s.rate, &s.rate_file) {
+            (Some(rate), None) => self.constant_stimulus_rate(rate, dt, &field("rate")),
+            (None, Some(file)) => self.stimulus_rate_file(file, dt, &field("rate_file")),
+            _ => Err(self.err(
                 Some(raw.span()),
                 &field("rate"),
-                "a poisson stimulus needs `rate` (e.g. \"10 Hz\")",
-            )
-        })?;
-        let (rate, _) = self.value_quantity(rate, &[Dimension::Frequency], &field("rate"))?;
-        if rate < 0.0 {
-            return Err(self.err(
-                span_of(s.rate.as_ref().expect("checked")),
-                &field("rate"),
-                "must not be negative",
-            ));
+                "a poisson stimulus needs exactly one of `rate` (e.g. \"10 Hz\") or `rate_file`",
+            )),
         }
-        check_rate_per_step(&ValueSpec::Constant(rate), dt).map_err(|m| {
-            self.err(
-                span_of(s.rate.as_ref().expect("checked")),
-                &field("rate"),
-                m,
-            )
-        })?;
-        Ok(rate)
+    }
+
+    /// `rate`: one frequency.
+    fn constant_stimulus_rate(
+        &self,
+        rate: &Spanned<Value>,
+        dt: f64,
+        field: &str,
+    ) -> Result<PoissonRate> {
+        let (value, _) = self.value_quantity(rate, &[Dimension::Frequency], field)?;
+        if value < 0.0 {
+            return Err(self.err(span_of(rate), field, "must not be negative"));
+        }
+        let spec = ValueSpec::Constant(value);
+        check_rate_per_step(&spec, dt).map_err(|m| self.err(span_of(rate), field, m))?;
+        Ok(PoissonRate::Constant(spec))
+    }
+
+    /// `rate_file`: the `rate` column of a CSV file over its `time` column.
+    fn stimulus_rate_file(
+        &self,
+        file: &Spanned<String>,
+        dt: f64,
+        field: &str,
+    ) -> Result<PoissonRate> {
+        let value = Spanned::new(file.span(), Value::String(file.get_ref().clone()));
+        let course = self.time_course(&value, field, "rate", Dimension::Frequency)?;
+        if course.values.iter().any(|r| *r < 0.0) {
+            return Err(self.err(span_of(file), field, "rates must not be negative"));
+        }
+        let highest = course.values.iter().copied().fold(0.0, f64::max);
+        check_rate_per_step(&ValueSpec::Constant(highest), dt)
+            .map_err(|m| self.err(span_of(file), field, m))?;
+        Ok(PoissonRate::Varying(course))
     }
 
     /// A Poisson stimulus's port on its target and its `weight` there.
