@@ -8,8 +8,8 @@
 //! /spikes/<population>/senders    u32 [n]
 //! /spikes/<population>/steps      u64 [n]
 //! /state/<population>/<variable>  f64 [steps, neurons] (i32 for fixed-point state),
-//!                                 attributes `unit` (string: "V", "A",
-//!                                 "mol/m^3", ...; "" for a dimensionless
+//!                                 attributes `unit` (string: "V", "A", "S",
+//!                                 "uM" for µM, ...; "" for a dimensionless
 //!                                 variable and for fixed-point state),
 //!                                 `layout` = "time x neuron" (rows are the
 //!                                 samples of `times`, columns the neurons of
@@ -123,6 +123,43 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), IoError> {
 /// in the order they were written.
 ///
 /// In a child process when the guard is on ([`super::guard`]).
+///
+/// ```
+/// use std::path::Path;
+/// use spikesim::io::hdf5::{read_results, write_results};
+/// let spec = spikesim::model::validate::parse_model(Path::new("m.toml"), r#"
+/// [simulation]
+/// dt = "0.1 ms"
+/// duration = "100 ms"
+///
+/// [[population]]
+/// name = "cell"
+/// size = 2
+/// model = "lif"
+/// params = { tau_m = "10 ms", v_rest = "-70 mV", v_reset = "-70 mV", v_th = "-55 mV",
+///            r_m = "100 Mohm", i_e = "0.2 nA" }
+///
+/// [[record]]
+/// population = "cell"
+/// variables = ["v"]
+/// every = 10
+/// "#)?;
+/// let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("run.h5");
+/// write_results(&path, &results)?;
+///
+/// let back = read_results(&path)?;
+/// assert_eq!(back.info.dt, 1e-4);
+/// let spikes = back.spikes_of("cell").unwrap();
+/// assert_eq!(spikes.senders, results.spikes_of("cell").unwrap().senders);
+/// // State: `values[row * neurons + column]`, one row per sample (every
+/// // 10 steps), in the variable's unit.
+/// let v = back.state_of("cell", "v").unwrap();
+/// assert_eq!((v.rows(), v.neurons.len(), v.unit.as_str()), (100, 2, "V"));
+/// assert_eq!(v.steps[1], 10);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_results(path: &Path) -> Result<Results, IoError> {
     super::guard::guarded(path, super::guard::Request::Results, || {
         read_results_here(path)
