@@ -1165,6 +1165,62 @@ mod tests {
         assert_eq!(complete, 1);
     }
 
+    /// What `write_results` says about units and layouts, read back with
+    /// the HDF5 library: an interrupted run's `reached` has its unit beside
+    /// it, integer state its scale, weights their layout (the streamed
+    /// writer is checked from real runs in tests/simulate/hdf5_units.rs).
+    #[test]
+    fn units_and_layouts_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.h5");
+        let mut results = sample();
+        results.info.reached = Some(0.25);
+        let mut fixed = trace("u", "", None);
+        fixed.population = "chip".into();
+        fixed.integer = true;
+        fixed.values = vec![1.0, -2.0, 3.0, 4.0, 0.0, 7.0];
+        results.states.push(fixed);
+        write_results(&path, &results).unwrap();
+        let file = File::open(&path).unwrap();
+        let text = |location: &Location, name: &str| -> String {
+            let value: VarLenUnicode = location.attr(name).unwrap().read_scalar().unwrap();
+            value.as_str().to_string()
+        };
+        for name in [
+            "dt",
+            "duration",
+            "build_seconds",
+            "simulate_seconds",
+            "reached",
+        ] {
+            assert_eq!(text(&file, &format!("{name}_unit")), TIME_UNIT, "{name}");
+        }
+        for times in [
+            "spikes/exc/times",
+            "state/exc/times",
+            "weights/in->out/times",
+        ] {
+            assert_eq!(text(&file.dataset(times).unwrap(), "unit"), "s", "{times}");
+        }
+        let v = file.dataset("state/exc/v").unwrap();
+        assert_eq!(text(&v, "layout"), STATE_LAYOUT);
+        assert!(v.attr("scale").is_err());
+        let u = file.dataset("state/chip/u").unwrap();
+        let scale: f64 = u.attr("scale").unwrap().read_scalar().unwrap();
+        assert_eq!(scale, 1.0);
+        assert_eq!(u.read_raw::<i32>().unwrap(), vec![1, -2, 3, 4, 0, 7]);
+        let w = file.dataset("weights/in->out/values").unwrap();
+        assert_eq!(text(&w, "layout"), WEIGHTS_LAYOUT);
+        assert_eq!(w.shape(), vec![2, 3], "snapshots x synapses");
+        // The reader takes the file as before.
+        let back = read_results(&path).unwrap();
+        assert_eq!(back.info.reached, Some(0.25));
+        assert_eq!(
+            back.state_of("chip", "u").unwrap().values,
+            results.states[2].values
+        );
+    }
+
     fn partial_of(path: &Path) -> PathBuf {
         path.with_file_name("run.h5.partial")
     }
