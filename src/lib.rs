@@ -41,7 +41,7 @@
 //!
 //! // Spikes: step indices and senders; times in seconds.
 //! let spikes = results.spikes_of("neuron").unwrap();
-//! let drive = 100e6 * 0.2e-9; // r_m i_e = 20 mV
+//! let drive: f64 = 100e6 * 0.2e-9; // r_m i_e = 20 mV
 //! let period = 2e-3 + 10e-3 * (drive / (drive - 15e-3)).ln();
 //! let expected = (0.2 / period).floor();
 //! assert!((spikes.len() as f64 - expected).abs() <= 1.0, "{} spikes", spikes.len());

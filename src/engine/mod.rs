@@ -41,6 +41,30 @@ pub fn thread_count(requested: u32) -> usize {
 
 /// Build and run a validated model. `progress(steps_done, steps_total)` is
 /// called now and then from the simulation loop.
+///
+/// ```
+/// use std::path::Path;
+/// let spec = spikesim::model::validate::parse_model(Path::new("poisson.toml"), r#"
+/// [simulation]
+/// dt = "0.1 ms"
+/// duration = "1 s"
+/// seed = 5
+///
+/// [[population]]
+/// name = "input"
+/// size = 1000
+/// model = "poisson"
+/// params = { rate = "20 Hz" }
+/// "#)?;
+/// let mut last = (0, 0);
+/// let results = spikesim::engine::simulate(&spec, &mut |done, total| last = (done, total));
+/// // 1000 neurons at 20 Hz for 1 s: 20 000 spikes, standard deviation ~141.
+/// let spikes = results.spikes_of("input").unwrap();
+/// assert!(spikes.len().abs_diff(20_000) < 5 * 141, "{} spikes", spikes.len());
+/// assert!((results.mean_rate("input").unwrap() - 20.0).abs() < 0.7);
+/// assert_eq!(last.1, 10_000, "progress counts the steps");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn simulate(spec: &ModelSpec, progress: &mut dyn FnMut(u64, u64)) -> Results {
     try_simulate(spec, progress).unwrap_or_else(|e| panic!("{e}"))
 }

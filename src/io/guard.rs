@@ -8,7 +8,7 @@
 //! can catch that. So the `spikesim` program reads spike datasets, real-valued
 //! inputs and results files in a copy of itself (`spikesim __read-untrusted
 //! KIND ... FILE`): the child runs the ordinary reader, which also validates
-//! what it read, and sends the parsed arrays back on its stdout ([`wire`]).
+//! what it read, and sends the parsed arrays back on its stdout (module `wire`).
 //! A signal, a time-out, a failed exit or an answer cut short becomes
 //! [`IoError::Unreadable`] naming the file; an error the child's reader
 //! reported (a missing dataset, a unit out of range, ...) is passed on

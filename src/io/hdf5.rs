@@ -8,8 +8,8 @@
 //! /spikes/<population>/senders    u32 [n]
 //! /spikes/<population>/steps      u64 [n]
 //! /state/<population>/<variable>  f64 [steps, neurons] (i32 for fixed-point state),
-//!                                 attributes `unit` (string: "V", "A",
-//!                                 "mol/m^3", ...; "" for a dimensionless
+//!                                 attributes `unit` (string: "V", "A", "S",
+//!                                 "uM" for µM, ...; "" for a dimensionless
 //!                                 variable and for fixed-point state),
 //!                                 `layout` = "time x neuron" (rows are the
 //!                                 samples of `times`, columns the neurons of
@@ -123,6 +123,43 @@ pub fn write_results(path: &Path, results: &Results) -> Result<(), IoError> {
 /// in the order they were written.
 ///
 /// In a child process when the guard is on ([`super::guard`]).
+///
+/// ```
+/// use std::path::Path;
+/// use spikesim::io::hdf5::{read_results, write_results};
+/// let spec = spikesim::model::validate::parse_model(Path::new("m.toml"), r#"
+/// [simulation]
+/// dt = "0.1 ms"
+/// duration = "100 ms"
+///
+/// [[population]]
+/// name = "cell"
+/// size = 2
+/// model = "lif"
+/// params = { tau_m = "10 ms", v_rest = "-70 mV", v_reset = "-70 mV", v_th = "-55 mV",
+///            r_m = "100 Mohm", i_e = "0.2 nA" }
+///
+/// [[record]]
+/// population = "cell"
+/// variables = ["v"]
+/// every = 10
+/// "#)?;
+/// let results = spikesim::engine::simulate(&spec, &mut |_, _| {});
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("run.h5");
+/// write_results(&path, &results)?;
+///
+/// let back = read_results(&path)?;
+/// assert_eq!(back.info.dt, 1e-4);
+/// let spikes = back.spikes_of("cell").unwrap();
+/// assert_eq!(spikes.senders, results.spikes_of("cell").unwrap().senders);
+/// // State: `values[row * neurons + column]`, one row per sample (every
+/// // 10 steps), in the variable's unit.
+/// let v = back.state_of("cell", "v").unwrap();
+/// assert_eq!((v.rows(), v.neurons.len(), v.unit.as_str()), (100, 2, "V"));
+/// assert_eq!(v.steps[1], 10);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_results(path: &Path) -> Result<Results, IoError> {
     super::guard::guarded(path, super::guard::Request::Results, || {
         read_results_here(path)
@@ -1126,6 +1163,62 @@ mod tests {
         );
         let complete: u8 = file.attr("complete").unwrap().read_scalar().unwrap();
         assert_eq!(complete, 1);
+    }
+
+    /// What `write_results` says about units and layouts, read back with
+    /// the HDF5 library: an interrupted run's `reached` has its unit beside
+    /// it, integer state its scale, weights their layout (the streamed
+    /// writer is checked from real runs in tests/simulate/hdf5_units.rs).
+    #[test]
+    fn units_and_layouts_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.h5");
+        let mut results = sample();
+        results.info.reached = Some(0.25);
+        let mut fixed = trace("u", "", None);
+        fixed.population = "chip".into();
+        fixed.integer = true;
+        fixed.values = vec![1.0, -2.0, 3.0, 4.0, 0.0, 7.0];
+        results.states.push(fixed);
+        write_results(&path, &results).unwrap();
+        let file = File::open(&path).unwrap();
+        let text = |location: &Location, name: &str| -> String {
+            let value: VarLenUnicode = location.attr(name).unwrap().read_scalar().unwrap();
+            value.as_str().to_string()
+        };
+        for name in [
+            "dt",
+            "duration",
+            "build_seconds",
+            "simulate_seconds",
+            "reached",
+        ] {
+            assert_eq!(text(&file, &format!("{name}_unit")), TIME_UNIT, "{name}");
+        }
+        for times in [
+            "spikes/exc/times",
+            "state/exc/times",
+            "weights/in->out/times",
+        ] {
+            assert_eq!(text(&file.dataset(times).unwrap(), "unit"), "s", "{times}");
+        }
+        let v = file.dataset("state/exc/v").unwrap();
+        assert_eq!(text(&v, "layout"), STATE_LAYOUT);
+        assert!(v.attr("scale").is_err());
+        let u = file.dataset("state/chip/u").unwrap();
+        let scale: f64 = u.attr("scale").unwrap().read_scalar().unwrap();
+        assert_eq!(scale, 1.0);
+        assert_eq!(u.read_raw::<i32>().unwrap(), vec![1, -2, 3, 4, 0, 7]);
+        let w = file.dataset("weights/in->out/values").unwrap();
+        assert_eq!(text(&w, "layout"), WEIGHTS_LAYOUT);
+        assert_eq!(w.shape(), vec![2, 3], "snapshots x synapses");
+        // The reader takes the file as before.
+        let back = read_results(&path).unwrap();
+        assert_eq!(back.info.reached, Some(0.25));
+        assert_eq!(
+            back.state_of("chip", "u").unwrap().values,
+            results.states[2].values
+        );
     }
 
     fn partial_of(path: &Path) -> PathBuf {

@@ -52,7 +52,7 @@ pub fn check_distinct(outputs: &[&Path]) -> Result<(), String> {
 }
 
 /// Write `bytes` to `path` through `path.partial` and a rename
-/// ([`super::hdf5::PartialFile`]), so that an interrupted write never leaves
+/// (`io::hdf5::PartialFile`), so that an interrupted write never leaves
 /// a truncated file at `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), super::IoError> {
     let partial = super::hdf5::PartialFile::new(path)?;

@@ -16,6 +16,31 @@ pub use spec::ModelSpec;
 pub use spec::fixed;
 
 /// Read, override and validate a model file.
+///
+/// `overrides` are `--set` strings: a dotted path into the TOML, `=`, a
+/// TOML value. Errors name the file, line and field.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("model.toml");
+/// std::fs::write(&path, r#"
+/// [simulation]
+/// dt = "0.1 ms"
+/// duration = "1 s"
+///
+/// [[population]]
+/// name = "input"
+/// size = 10
+/// model = "poisson"
+/// params = { rate = "5 Hz" }
+/// "#)?;
+/// let spec = spikesim::model::load(&path, &["simulation.duration=\"50 ms\"".into()])?;
+/// // Quantities are in SI units; the step count is duration / dt.
+/// assert_eq!(spec.simulation.duration, 0.05);
+/// assert_eq!(spec.simulation.steps, 500);
+/// assert_eq!(spec.populations[0].size, 10);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load(path: &Path, overrides: &[String]) -> Result<ModelSpec, ModelError> {
     let text = std::fs::read_to_string(path).map_err(|e| ModelError {
         file: path.to_path_buf(),

@@ -1,6 +1,6 @@
 //! NIR (Neuromorphic Intermediate Representation) graphs: the in-memory
 //! graph ([`graph`]), reading and writing the HDF5 files of the `nir` 1.0.8
-//! Python package ([`file`]), shape inference and the type check
+//! Python package ([`mod@file`]), shape inference and the type check
 //! ([`check`]), and the located error all of them return ([`error`]).
 //!
 //! `nir` sits above `io` and `model`: it may use both; nothing below it

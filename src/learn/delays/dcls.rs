@@ -3,7 +3,7 @@
 //!
 //! A synapse i→o has a weight w and a real-valued position
 //! p ∈ [−⌊K/2⌋, ⌊K/2⌋]. Its temporal kernel of K taps is
-//! k[n] = w·g(n)/Σ_m g(m), a bump centred on c = p + ⌊K/2⌋. A Gaussian bump
+//! `k[n] = w·g(n)/Σ_m g(m)`, a bump centred on c = p + ⌊K/2⌋. A Gaussian bump
 //! of width |σ| + 0.27 spreads the gradient over neighbouring taps, so the
 //! position can slide; σ is annealed towards 0.23 during training. At the
 //! end the kernel becomes a single tap at the rounded position: a plain

@@ -5,7 +5,7 @@
 //! Row `i` lists the entries `(out, delay, w)`: input element `i` reaches
 //! output element `out` with weight `w`, `delay` steps later. Entries with
 //! equal `(out, delay)` are summed, and zero weights dropped, by
-//! [`SparseMap::normalise`], so two paths between the same pair of neurons
+//! [`normalise`], so two paths between the same pair of neurons
 //! with the same delay are one synapse.
 
 /// One synapse of a composed map.
