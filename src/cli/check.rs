@@ -7,8 +7,10 @@ use crate::Error;
 use crate::cli::model::{ModelArgs, load, model_memory};
 use crate::model::memory;
 
+/// The options of `spikesim check`.
 #[derive(Args)]
 pub struct CheckArgs {
+    /// The model file and its overrides.
     #[command(flatten)]
     pub model: ModelArgs,
     /// Report the memory estimate without refusing a model that exceeds it.

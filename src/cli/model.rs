@@ -10,6 +10,7 @@ use crate::Error;
 use crate::cli::quiet;
 use crate::model::memory;
 
+/// The options that name a model file and override its fields.
 #[derive(Args)]
 pub struct ModelArgs {
     /// The model file (TOML).
@@ -26,6 +27,8 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// Every override as a `--set` string: the `--set` ones, then `--seed`
+    /// and `--threads` as their fields.
     pub fn overrides(&self) -> Vec<String> {
         let mut all = self.set.clone();
         all.extend(self.seed.map(|s| format!("simulation.seed={s}")));

@@ -184,6 +184,28 @@ fn train_with_zero_epochs_names_no_file_and_resume_refuses_fewer_epochs() {
     let text = stdout_of(&spikesim(&["train", e]));
     assert!(text.contains("epoch   2/2"), "{text}");
     let checkpoint = dir.path().join("out").join("checkpoint.h5");
+    // `info` tells the session's files for what they are.
+    let said = stdout_of(&spikesim(&["info", checkpoint.to_str().unwrap()]));
+    assert!(
+        said.contains("a training checkpoint (spikesim train) after 2 epochs"),
+        "{said}"
+    );
+    let metrics = dir.path().join("out").join("metrics.h5");
+    let said = stdout_of(&spikesim(&["info", metrics.to_str().unwrap()]));
+    let csv = std::fs::read_to_string(dir.path().join("out").join("metrics.csv")).unwrap();
+    let last: Vec<f64> = csv
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let expected = format!(
+        "training metrics (spikesim train) of 2 epochs; last epoch: training {:.1} %, test {:.1} %",
+        100.0 * last[2],
+        100.0 * last[4]
+    );
+    assert!(said.contains(&expected), "{expected} not in {said}");
     let before = std::fs::read(&checkpoint).unwrap();
     fails_with(
         &spikesim(&["train", e, "--resume", "--epochs", "1"]),
