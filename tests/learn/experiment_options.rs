@@ -117,7 +117,23 @@ fn check_validates_experiments_and_their_data_and_runs_nothing() {
         &spikesim(&["train", "--check", e, "--set", "nosuch.key=1"]),
         "nosuch.key",
     );
-    // A Tempotron file given to train names the command that reads it.
+    // A file that is no TOML gets the parser's located error.
+    std::fs::write(dir.path().join("broken.toml"), "[data]\ntrain = \n").unwrap();
+    fails_with(
+        &spikesim(&[
+            "train",
+            "--check",
+            dir.path().join("broken.toml").to_str().unwrap(),
+        ]),
+        "broken.toml:2",
+    );
+    std::fs::remove_file(dir.path().join("broken.toml")).unwrap();
+    // A model or a Tempotron file given to train names the command that
+    // reads it.
+    fails_with(
+        &spikesim(&["train", "--check", &repo("models/single_lif.toml")]),
+        "run `spikesim run",
+    );
     let tempotron = tempotron_experiment(dir.path());
     fails_with(
         &spikesim(&["train", "--check", tempotron.to_str().unwrap()]),
