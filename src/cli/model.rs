@@ -15,7 +15,8 @@ use crate::model::memory;
 pub struct ModelArgs {
     /// The model file (TOML).
     pub model: PathBuf,
-    /// Override a model field, e.g. `simulation.duration="2 s"` or `population.exc.size=100`.
+    /// Override a model field, e.g. `simulation.duration="2 s"` or `population.exc.size=100`
+    /// (`check` on an experiment file: a field of the experiment, e.g. `training.epochs=3`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Override `simulation.seed`.
