@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
@@ -539,12 +540,28 @@ def compare(a: Union["Results", PathLike], b: Union["Results", PathLike]) -> Lis
     ``count_correlation``, ``equal_counts``, ``matched`` spike pairs and
     their shifts ``mean_shift``, ``mean_abs_shift``, ``median_abs_shift``,
     ``max_abs_shift`` (s). Raises :class:`UsageError` when they share no
-    population."""
-    if isinstance(a, Results) and isinstance(b, Results):
-        return _native.compare_results(a._data, b._data)
+    population. Warns (``UserWarning``, as the CLI's ``warning:`` lines)
+    when the runs differ in duration or time step."""
     ra = a if isinstance(a, Results) else read(a)
     rb = b if isinstance(b, Results) else read(b)
-    return _native.compare_results(ra._data, rb._data)
+    table = _native.compare_results(ra._data, rb._data)
+    for message in _run_differences(ra.info, rb.info):
+        warnings.warn(message, stacklevel=2)
+    return table
+
+
+def _run_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> List[str]:
+    """What makes two runs' rates and counts not comparable as they stand,
+    in the words of ``spikesim compare`` (``cli::compare::differences``)."""
+    out = []
+    if a["duration"] != b["duration"]:
+        out.append(
+            f"the runs last {a['duration']} s (A) and {b['duration']} s (B): "
+            "spike counts and shifts cover different spans"
+        )
+    if a["dt"] != b["dt"]:
+        out.append(f"the runs step by {a['dt'] * 1e3} ms (A) and {b['dt'] * 1e3} ms (B)")
+    return out
 
 
 def _share_cli_help() -> None:

@@ -81,6 +81,21 @@ def test_compare_a_run_with_itself_and_another_seed(tmp_path: Path) -> None:
         spikesim.compare(a, single)
 
 
+def test_compare_warns_on_runs_of_different_duration() -> None:
+    model = spikesim.load("models/cuba.toml", set={"simulation.duration": "0.1 s"})
+    a = model.run(progress=False)
+    longer = spikesim.load("models/cuba.toml", set={"simulation.duration": "0.12 s"})
+    b = longer.run(progress=False)
+    with pytest.warns(UserWarning, match=r"the runs last 0\.1 s \(A\) and 0\.12 s \(B\)"):
+        table = spikesim.compare(a, b)
+    assert {d["population"] for d in table} == {"exc", "inh"}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spikesim.compare(a, a)  # same duration and dt: no warning
+
+
 def test_continual_rejected_where_train_is_meant(root: Path) -> None:
     exp = root / "models" / "continual_split_digits.toml"
     with pytest.raises(spikesim.UsageError, match="spikesim.continual"):

@@ -7,8 +7,10 @@ use crate::Error;
 use crate::cli::model::{ModelArgs, load, model_memory};
 use crate::model::memory;
 
+/// The options of `spikesim check`.
 #[derive(Args)]
 pub struct CheckArgs {
+    /// The model file and its overrides.
     #[command(flatten)]
     pub model: ModelArgs,
     /// Report the memory estimate without refusing a model that exceeds it.
@@ -97,13 +99,17 @@ fn check_experiment(args: &ModelArgs) -> Result<Option<String>, Error> {
     if kind == FileKind::Model {
         return Ok(None);
     }
-    if !args.overrides().is_empty() {
+    if args.seed.is_some() || args.threads.is_some() {
         return Err(Error::Usage(format!(
-            "{} is a {}: --set, --seed and --threads apply to model files",
+            "{} is a {}: --seed and --threads apply to model files (use --set on the \
+             experiment's fields, or the options of `{}`)",
             args.model.display(),
-            kind.description()
+            kind.description(),
+            kind.command()
         )));
     }
+    // `--set` reaches an experiment's fields as `train --set` does.
+    let text = crate::model::overrides::apply(&args.model, &text, &args.set)?;
     Ok(Some(check_experiment(&args.model, &text, kind)?))
 }
 

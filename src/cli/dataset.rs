@@ -9,10 +9,14 @@ use crate::Error;
 use crate::cli::paths::guard;
 use crate::model::units::{Dimension, parse_as};
 
+/// The subcommands of `spikesim dataset`.
 #[derive(Subcommand)]
 pub enum DatasetCommand {
     /// Samples, classes, channels, duration and spikes per sample.
-    Info { file: PathBuf },
+    Info {
+        /// The spike dataset (HDF5, SHD layout).
+        file: PathBuf,
+    },
     /// Encode real values (CSV with a `label` column, or HDF5 `data` + `labels`) as spikes.
     Encode(EncodeArgs),
     /// Write a Randman-style synthetic spike-timing task (train and test files).
@@ -21,30 +25,44 @@ pub enum DatasetCommand {
     Memory(MemoryArgs),
 }
 
+/// The options of `spikesim dataset memory`.
 #[derive(Args)]
 pub struct MemoryArgs {
+    /// The training set to write (HDF5, SHD layout).
     #[arg(long)]
     pub out_train: PathBuf,
+    /// The test set to write.
     #[arg(long)]
     pub out_test: PathBuf,
+    /// Input channels (in each step one of them spikes), also the number
+    /// of classes.
     #[arg(long, default_value_t = 3)]
     pub channels: usize,
+    /// How many steps before the end the labelled spike comes.
     #[arg(long, default_value_t = 5)]
     pub lag: usize,
+    /// Time steps per sample.
     #[arg(long, default_value_t = 15)]
     pub steps: usize,
+    /// Samples in the training set (in all, not per class: the labels are
+    /// drawn, not balanced).
     #[arg(long, default_value_t = 600)]
     pub train_samples: usize,
+    /// Samples in the test set.
     #[arg(long, default_value_t = 300)]
     pub test_samples: usize,
+    /// The time step.
     #[arg(long, default_value = "1 ms")]
     pub dt: String,
+    /// Seed of the draws (the test set uses another stream of it).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
 
+/// The options of `spikesim dataset encode`.
 #[derive(Args)]
 pub struct EncodeArgs {
+    /// Real values: CSV with a `label` column, or HDF5 `data` + `labels`.
     pub input: PathBuf,
     /// Output spike dataset (SHD layout).
     #[arg(long)]
@@ -68,20 +86,28 @@ pub struct EncodeArgs {
     /// Change per spike (delta, sigma-delta), in the input's units.
     #[arg(long, default_value_t = 0.1)]
     pub threshold: f64,
+    /// Seed of the rate encoder's draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
 
+/// The options of `spikesim dataset synth`.
 #[derive(Args)]
 pub struct SynthArgs {
+    /// The training set to write (HDF5, SHD layout).
     #[arg(long)]
     pub out_train: PathBuf,
+    /// The test set to write.
     #[arg(long)]
     pub out_test: PathBuf,
+    /// Number of classes.
     #[arg(long, default_value_t = 5)]
     pub classes: usize,
+    /// Input channels (one spike each per sample).
     #[arg(long, default_value_t = 20)]
     pub channels: usize,
+    /// Samples drawn per class, then split into the two sets by
+    /// --test-fraction.
     #[arg(long, default_value_t = 200)]
     pub samples_per_class: usize,
     /// Intrinsic dimension of each class manifold.
@@ -90,6 +116,7 @@ pub struct SynthArgs {
     /// Smoothness (decay of the harmonics' amplitudes).
     #[arg(long, default_value_t = 2.0)]
     pub alpha: f64,
+    /// Length of a sample.
     #[arg(long, default_value = "50 ms")]
     pub duration: String,
     /// Fraction of the time range one channel covers along its class
@@ -101,8 +128,10 @@ pub struct SynthArgs {
     /// carry no class information).
     #[arg(long, default_value = "0 ms")]
     pub shift: String,
+    /// Fraction of the samples that go to the test set.
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
+    /// Seed of the manifolds and the draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }

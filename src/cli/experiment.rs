@@ -46,10 +46,19 @@ impl ExperimentArgs {
     pub fn text_of_kind(&self, extra: &[String], expected: FileKind) -> Result<String, Error> {
         let text = self.text(extra)?;
         let kind = FileKind::of_text(&text);
-        let allowed = kind == expected
-            || (expected == FileKind::Training && kind == FileKind::Continual)
-            || (expected == FileKind::Continual && kind == FileKind::Training);
-        if kind == FileKind::Model || !allowed {
+        // A file that is no TOML table, or has none of the known tables,
+        // is left to the experiment parser, whose error names the line.
+        let model = kind == FileKind::Model
+            && toml::from_str::<toml::Table>(&text)
+                .is_ok_and(|t| t.contains_key("simulation") || t.contains_key("population"));
+        let other_experiment = kind != FileKind::Model
+            && kind != expected
+            && !matches!(
+                (expected, kind),
+                (FileKind::Training, FileKind::Continual)
+                    | (FileKind::Continual, FileKind::Training)
+            );
+        if model || other_experiment {
             return Err(Error::Usage(format!(
                 "{} is a {}, not a {}: run `{} {}`",
                 self.experiment.display(),

@@ -5,6 +5,8 @@
 //! [`Error`](crate::Error) whose message the program prints before it exits
 //! with status 1 (or the signal's status for an interrupted run).
 
+#![warn(missing_docs)]
+
 /// `println!` that does not panic when stdout is closed early (`| head`).
 macro_rules! say {
     ($($arg:tt)*) => {{

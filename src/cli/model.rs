@@ -10,11 +10,13 @@ use crate::Error;
 use crate::cli::quiet;
 use crate::model::memory;
 
+/// The options that name a model file and override its fields.
 #[derive(Args)]
 pub struct ModelArgs {
     /// The model file (TOML).
     pub model: PathBuf,
-    /// Override a model field, e.g. `simulation.duration="2 s"` or `population.exc.size=100`.
+    /// Override a model field, e.g. `simulation.duration="2 s"` or `population.exc.size=100`
+    /// (`check` on an experiment file: a field of the experiment, e.g. `training.epochs=3`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Override `simulation.seed`.
@@ -26,6 +28,8 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// Every override as a `--set` string: the `--set` ones, then `--seed`
+    /// and `--threads` as their fields.
     pub fn overrides(&self) -> Vec<String> {
         let mut all = self.set.clone();
         all.extend(self.seed.map(|s| format!("simulation.seed={s}")));

@@ -11,6 +11,7 @@ use crate::nir::import::{
     Discretisation, ImportOptions, Recording, ResetMode, import_file_recording,
 };
 
+/// The subcommands of `spikesim nir`.
 #[derive(Subcommand)]
 pub enum NirCommand {
     /// Convert a NIR graph into a model file (+ a folder of connection lists
@@ -22,6 +23,7 @@ pub enum NirCommand {
     Export(ExportArgs),
 }
 
+/// The options of `spikesim nir export`.
 #[derive(Args)]
 pub struct ExportArgs {
     /// The model file, or a `spikesim train` output directory (its
@@ -82,6 +84,7 @@ pub fn export(args: ExportArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// `--discretisation`: how a NIR node's differential equation becomes steps.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum DiscretisationArg {
     /// spikesim's exponential integration (input held over the step).
@@ -92,6 +95,7 @@ pub enum DiscretisationArg {
     Snntorch,
 }
 
+/// `--reset`: what a spike does to the membrane.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ResetArg {
     /// v <- v_reset.
@@ -100,6 +104,7 @@ pub enum ResetArg {
     Subtract,
 }
 
+/// The options of `spikesim nir import`.
 #[derive(Args)]
 pub struct ImportArgs {
     /// The NIR graph (HDF5, as `nir.write` makes it).

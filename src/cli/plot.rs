@@ -14,8 +14,10 @@ use crate::plot::{
     weight_course, weight_histogram,
 };
 
+/// The options of `spikesim plot`.
 #[derive(Args)]
 pub struct PlotArgs {
+    /// The results file (HDF5) to draw from.
     pub results: PathBuf,
     /// Raster plot file (.png or .svg).
     #[arg(long)]

@@ -9,8 +9,10 @@ use crate::Error;
 use crate::cli::model::{ModelArgs, load};
 use crate::cli::paths::{ensure_parent, guard};
 
+/// The options of `spikesim quantize`.
 #[derive(Args)]
 pub struct QuantizeArgs {
+    /// The float model file and its overrides.
     #[command(flatten)]
     pub model: ModelArgs,
     /// The fixed-point model file to write.

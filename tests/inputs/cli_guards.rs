@@ -192,6 +192,28 @@ fn check_recognises_experiment_files_and_checks_them_with_their_parser() {
         root,
     );
     assert_refused(&o, &["Tempotron experiment", "model files"]);
+    // --set reaches the experiment's fields, checked by its parser.
+    let o = spikesim(
+        &[
+            "check",
+            "models/meta_tempotron.toml",
+            "--set",
+            "training.epochs=7",
+        ],
+        root,
+    );
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && said.contains("7 epochs"), "{said}");
+    let o = spikesim(
+        &[
+            "check",
+            "models/meta_tempotron.toml",
+            "--set",
+            "training.epochs=0",
+        ],
+        root,
+    );
+    assert_refused(&o, &["training.epochs"]);
 }
 
 /// The exit statuses the manual states ("Exit status" in

@@ -117,7 +117,23 @@ fn check_validates_experiments_and_their_data_and_runs_nothing() {
         &spikesim(&["train", "--check", e, "--set", "nosuch.key=1"]),
         "nosuch.key",
     );
-    // A Tempotron file given to train names the command that reads it.
+    // A file that is no TOML gets the parser's located error.
+    std::fs::write(dir.path().join("broken.toml"), "[data]\ntrain = \n").unwrap();
+    fails_with(
+        &spikesim(&[
+            "train",
+            "--check",
+            dir.path().join("broken.toml").to_str().unwrap(),
+        ]),
+        "broken.toml:2",
+    );
+    std::fs::remove_file(dir.path().join("broken.toml")).unwrap();
+    // A model or a Tempotron file given to train names the command that
+    // reads it.
+    fails_with(
+        &spikesim(&["train", "--check", &repo("models/single_lif.toml")]),
+        "run `spikesim run",
+    );
     let tempotron = tempotron_experiment(dir.path());
     fails_with(
         &spikesim(&["train", "--check", tempotron.to_str().unwrap()]),
@@ -184,6 +200,28 @@ fn train_with_zero_epochs_names_no_file_and_resume_refuses_fewer_epochs() {
     let text = stdout_of(&spikesim(&["train", e]));
     assert!(text.contains("epoch   2/2"), "{text}");
     let checkpoint = dir.path().join("out").join("checkpoint.h5");
+    // `info` tells the session's files for what they are.
+    let said = stdout_of(&spikesim(&["info", checkpoint.to_str().unwrap()]));
+    assert!(
+        said.contains("a training checkpoint (spikesim train) after 2 epochs"),
+        "{said}"
+    );
+    let metrics = dir.path().join("out").join("metrics.h5");
+    let said = stdout_of(&spikesim(&["info", metrics.to_str().unwrap()]));
+    let csv = std::fs::read_to_string(dir.path().join("out").join("metrics.csv")).unwrap();
+    let last: Vec<f64> = csv
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let expected = format!(
+        "training metrics (spikesim train) of 2 epochs; last epoch: training {:.1} %, test {:.1} %",
+        100.0 * last[2],
+        100.0 * last[4]
+    );
+    assert!(said.contains(&expected), "{expected} not in {said}");
     let before = std::fs::read(&checkpoint).unwrap();
     fails_with(
         &spikesim(&["train", e, "--resume", "--epochs", "1"]),

@@ -47,7 +47,11 @@ fn info_names_datasets_nir_graphs_continual_results_and_checkpoints() {
 
     let dir = tempfile::tempdir().unwrap();
     let mut r = AccuracyMatrix::new(3).unwrap();
-    r.set(0, 0, 0.9).unwrap();
+    for i in 0..3 {
+        for j in 0..=i {
+            r.set(i, j, 0.9 - 0.1 * (i - j) as f64).unwrap();
+        }
+    }
     let results = ["finetune", "ewc"].map(|m| MethodResult {
         method: m.into(),
         seeds: vec![1, 2],

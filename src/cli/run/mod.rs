@@ -28,8 +28,10 @@ use interruption::Signals;
 use prepare::prepare_run;
 use resume::{interrupted_message, new_run_id, resume_state};
 
+/// The options of `spikesim run`.
 #[derive(Args)]
 pub struct RunArgs {
+    /// The model file and its overrides.
     #[command(flatten)]
     pub model: ModelArgs,
     /// Results file; default `[output] path`, else `results/<model>.h5`.
