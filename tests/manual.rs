@@ -72,6 +72,11 @@ struct Block {
     line: usize,
     info: String,
     text: String,
+    /// The repository path of the file the block includes, when the block is
+    /// exactly one `{{#include}}`: it is checked in that file's place, so its
+    /// relative paths (e.g. a model's `../stimuli/...`) resolve as they do in
+    /// the repository.
+    included: Option<PathBuf>,
 }
 
 impl Block {
@@ -82,23 +87,36 @@ impl Block {
     }
 }
 
+/// `path` relative to the repository (`models/x.toml`), if it is inside it.
+fn repo_path(path: &Path) -> Option<PathBuf> {
+    let full = path.canonicalize().ok()?;
+    let root = root().canonicalize().ok()?;
+    full.strip_prefix(root).ok().map(Path::to_path_buf)
+}
+
 /// The fenced blocks of one file; a line that is exactly mdBook's
 /// `{{#include PATH}}` is replaced by that file, as mdBook does.
 fn blocks(file: &Path) -> Vec<Block> {
     let text = fs::read_to_string(file).unwrap();
     let mut out = Vec::new();
     let mut open: Option<(usize, String, String, usize)> = None; // line, info, text, indent
+    // The included file while the open block holds nothing else.
+    let mut included: Option<Option<PathBuf>> = None;
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
         if let Some(rest) = trimmed.strip_prefix("```") {
             match open.take() {
-                None => open = Some((i + 1, rest.trim().to_string(), String::new(), indent)),
+                None => {
+                    open = Some((i + 1, rest.trim().to_string(), String::new(), indent));
+                    included = None;
+                }
                 Some((start, info, body, _)) => out.push(Block {
                     file: file.to_path_buf(),
                     line: start,
                     info,
                     text: body,
+                    included: included.take().flatten(),
                 }),
             }
             continue;
@@ -115,21 +133,26 @@ fn blocks(file: &Path) -> Vec<Block> {
                 .and_then(|r| r.strip_suffix("}}"))
             {
                 Some(path) => {
-                    let included = file.parent().unwrap().join(path.trim());
-                    let t = fs::read_to_string(&included).unwrap_or_else(|e| {
+                    let inc = file.parent().unwrap().join(path.trim());
+                    let t = fs::read_to_string(&inc).unwrap_or_else(|e| {
                         panic!(
                             "{}:{}: cannot include {}: {e}",
                             file.display(),
                             i + 1,
-                            included.display()
+                            inc.display()
                         )
                     });
+                    let alone = body.is_empty() && included.is_none();
+                    included = Some(alone.then(|| repo_path(&inc)).flatten());
                     body.push_str(&t);
                     if !t.ends_with('\n') {
                         body.push('\n');
                     }
                 }
                 None => {
+                    if !content.trim().is_empty() {
+                        included = Some(None);
+                    }
                     body.push_str(content);
                     body.push('\n');
                 }
@@ -293,8 +316,16 @@ fn run_toml(b: &Block, attrs: &[(String, Option<String>)]) -> Result<(), String>
         merge(&mut merged, frag);
         text = toml::to_string(&merged).unwrap();
     }
-    let file = dir.path().join("example.toml");
+    // An included repository file is checked in its own place (its folder in
+    // the work folder mirrors the repository's), any other block at the top.
+    let name = match &b.included {
+        Some(rel) if !fragment => rel.parent().unwrap().join("example.toml"),
+        _ => PathBuf::from("example.toml"),
+    };
+    let file = dir.path().join(&name);
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
     fs::write(&file, &text).unwrap();
+    let name = name.display();
     if let Some(cmd) = experiment {
         if !["train", "continual", "tempotron"].contains(&cmd.as_str()) {
             return Err(format!(
@@ -303,7 +334,7 @@ fn run_toml(b: &Block, attrs: &[(String, Option<String>)]) -> Result<(), String>
         }
         toml::from_str::<toml::Table>(&text).map_err(|e| format!("not TOML: {e}"))?;
         if has_check(&cmd) {
-            let r = bash(dir.path(), &format!("spikesim {cmd} --check example.toml"));
+            let r = bash(dir.path(), &format!("spikesim {cmd} --check {name}"));
             if r.status != 0 {
                 return Err(format!(
                     "spikesim {cmd} --check failed ({}):\n{}",
@@ -313,7 +344,7 @@ fn run_toml(b: &Block, attrs: &[(String, Option<String>)]) -> Result<(), String>
         }
         return Ok(());
     }
-    let checked = bash(dir.path(), "spikesim check example.toml");
+    let checked = bash(dir.path(), &format!("spikesim check {name}"));
     if let Some(want) = error {
         if checked.status == 0 {
             return Err(format!(
@@ -338,7 +369,7 @@ fn run_toml(b: &Block, attrs: &[(String, Option<String>)]) -> Result<(), String>
         let started = std::time::Instant::now();
         let r = bash(
             dir.path(),
-            "spikesim run example.toml --no-plots --out results/x.h5",
+            &format!("spikesim run {name} --no-plots --out results/x.h5"),
         );
         if r.status != 0 {
             return Err(format!("spikesim run failed ({}):\n{}", r.status, r.output));
