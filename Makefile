@@ -82,6 +82,8 @@ check:
 	cargo clippy -p spikesim-python --all-targets -- -D warnings
 	# The plain build (no MPI) must keep building too.
 	cargo check --all-targets
+	# Every public item documented, every intra-doc link resolved.
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 
 clean:
 	cargo clean
