@@ -413,7 +413,7 @@ where
     let line = entry.colour.stroke_width(BOLD_LINE_WIDTH);
     match entry.mark {
         Mark::Square => area.draw(&Rectangle::new(
-            [(14, y - 6), (26, y + 6)],
+            [(13, y - 7), (27, y + 7)],
             entry.colour.filled(),
         ))?,
         Mark::Line => area.draw(&PathElement::new(vec![(8, y), (32, y)], line))?,
