@@ -6,9 +6,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    AXIS_LABEL_SIZE, DrawResult, GRID, LEGEND_ROWS, LEGEND_WIDTH, LINE_WIDTH, LegendEntry, MARGIN,
-    REFERENCE, SIZE, TICK_SIZE, TITLE_SIZE, TimeAxis, X_LABEL_AREA, Y_LABEL_AREA, axis_label,
-    capped, colour, draw_legend, readable, text, tick,
+    AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_ROWS, LEGEND_WIDTH, LINE_WIDTH,
+    LegendEntry, MARGIN, REFERENCE, SIZE, TICK_SIZE, TITLE_SIZE, TimeAxis, X_LABEL_AREA,
+    Y_LABEL_AREA, axis_label, capped, colour, draw_legend, readable, text, tick,
 };
 use super::{Figure, PlotError, Window, listing, render};
 use crate::io::results::{Results, StateTrace};
@@ -266,6 +266,7 @@ impl PotentialFigure {
             .margin_right(MARGIN)
             .margin_bottom(5)
             .x_label_area_size(X_LABEL_AREA)
+            .margin_left(EDGE_GAP)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x0..x1, self.y_range.clone())?;
         chart

@@ -9,7 +9,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{
-    AXIS_LABEL_SIZE, BOLD_LINE_WIDTH, CAPTION_SIZE, DrawResult, LEGEND_ROWS, LEGEND_SIZE,
+    AXIS_LABEL_SIZE, BOLD_LINE_WIDTH, CAPTION_SIZE, DrawResult, EDGE_GAP, LEGEND_ROWS, LEGEND_SIZE,
     LEGEND_WIDTH, LegendEntry, MARGIN, MUTED, SEPARATOR, SIZE, TICK_SIZE, TITLE_SIZE, TimeAxis,
     X_LABEL_AREA, Y_LABEL_AREA, capped, colour, draw_legend, integer_ticks, text, tick,
 };
@@ -131,7 +131,7 @@ impl Layer {
 
 /// Lowest height in pixels of a population's band, so that a population of
 /// 4 neurons stacked on one of 800 stays readable.
-const MIN_BAND_PX: f64 = 48.0;
+const MIN_BAND_PX: f64 = 80.0;
 
 /// A population's band of the raster: y from `start` to `start + height`
 /// in the raster's coordinates (0 at the bottom, 1 at the top).
@@ -203,16 +203,16 @@ fn bands(sizes: &[(u32, bool)], pixels: f64) -> Vec<Band> {
 /// Size of a spike's mark in pixels (width, height), from how close the
 /// marks would be: as tall as most of a neuron's row (a few neurons get
 /// tall marks, thousands get one pixel), and as wide as a third of the mean
-/// gap between a neuron's spikes, from 1 to 3 pixels, never wider than
-/// tall.
+/// gap between a neuron's spikes, from 2 to 3 pixels, never wider than
+/// tall. Two pixels at least: a one-pixel rectangle is not drawn.
 fn mark_size(row_px: f64, width_px: f64, size: u32, spikes: usize) -> (i32, i32) {
-    let height = (row_px * 0.7).round().clamp(1.0, 12.0);
+    let height = (row_px * 0.7).round().clamp(2.0, 12.0);
     let gap = if spikes == 0 {
         width_px
     } else {
         width_px * f64::from(size.max(1)) / spikes as f64
     };
-    let width = (gap / 3.0).round().clamp(1.0, 3.0).min(height);
+    let width = (gap / 3.0).round().clamp(2.0, 3.0).min(height);
     (width as i32, height as i32)
 }
 
@@ -281,6 +281,7 @@ impl RasterFigure {
             .margin_top(MARGIN)
             .margin_right(MARGIN)
             .x_label_area_size(30)
+            .margin_left(EDGE_GAP)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(
                 self.time.range(self.window.from, self.window.to),
@@ -309,7 +310,6 @@ impl RasterFigure {
         }
         for (layer, band) in self.layers.iter().zip(&bands) {
             let band_px = band.height * f64::from(height_px);
-            self.draw_neuron_ticks(area, &chart, layer, band, band_px)?;
             if layer.silent() {
                 let middle = ((x0 + x1) / 2.0, band.start + band.height / 2.0);
                 let style = text(LEGEND_SIZE)
@@ -322,9 +322,11 @@ impl RasterFigure {
                 )))?;
                 continue;
             }
+            self.draw_neuron_ticks(area, &chart, layer, band, band_px)?;
             let row_px = band_px / f64::from(layer.size.max(1));
             let (w, h) = mark_size(row_px, f64::from(width_px), layer.size, layer.dots.len());
-            let corners = [(-(w / 2), -(h / 2)), (w - 1 - w / 2, h - 1 - h / 2)];
+            // Plotters fills a rectangle up to, not including, its second corner.
+            let corners = [(-(w / 2), -(h / 2)), (w - w / 2, h - h / 2)];
             let fill = layer.colour.filled();
             chart.draw_series(layer.dots.iter().map(|&(t, neuron)| {
                 EmptyElement::at((t, band.y(neuron, layer.size))) + Rectangle::new(corners, fill)
@@ -347,13 +349,18 @@ impl RasterFigure {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        let most = ((band_px / 24.0).floor() as usize).max(1);
+        let most = ((band_px / 45.0).floor() as usize).max(1);
         let last = i64::from(layer.size.max(1)) - 1;
         let base = area.get_base_pixel();
         let style = text(TICK_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
         let x0 = self.time.at(self.window.from);
+        let top = chart.backend_coord(&(x0, band.start + band.height)).1;
         for index in integer_ticks(0, last, most) {
             let (x, y) = chart.backend_coord(&(x0, band.y(index as u32, layer.size)));
+            // A label at the band's top would touch the next band's "0".
+            if index > 0 && y - top < 14 {
+                continue;
+            }
             let (x, y) = (x - base.0, y - base.1);
             area.draw(&PathElement::new(vec![(x - 5, y), (x, y)], BLACK))?;
             area.draw(&Text::new(index.to_string(), (x - 8, y), style.clone()))?;
@@ -372,7 +379,9 @@ impl RasterFigure {
             .flat_map(|l| l.rate.iter().map(|&(_, r)| r))
             .fold(0.0, f64::max);
         let top = if peak > 0.0 { peak * 1.1 } else { 1.0 };
-        let bin = self.time.at(self.bin);
+        // The bin in a unit of its own: "50 ms bins" on a 10 s axis.
+        let bin_unit = TimeAxis::for_span(self.bin);
+        let bin = bin_unit.at(self.bin);
         let mut chart = ChartBuilder::on(area)
             .margin_right(MARGIN)
             .margin_bottom(5)
@@ -380,11 +389,12 @@ impl RasterFigure {
                 format!(
                     "mean rate per neuron, {} {} bins",
                     tick(&bin),
-                    self.time.unit_label
+                    bin_unit.unit_label
                 ),
                 text(CAPTION_SIZE),
             )
             .x_label_area_size(X_LABEL_AREA)
+            .margin_left(EDGE_GAP)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(self.time.range(self.window.from, self.window.to), 0f64..top)?;
         chart
