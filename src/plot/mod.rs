@@ -1,4 +1,6 @@
-//! Raster and membrane-potential plots (PNG and SVG).
+//! Plots of results files (PNG and SVG): rasters, state traces, weights,
+//! rates, learning curves and continual-learning results, all in one
+//! style (`style.rs`).
 //!
 //! The format follows the file extension. Plots are drawn beside their path
 //! and moved there once finished, like run files, so a failed plot never
@@ -33,58 +35,89 @@ pub(crate) use style::{
     tick,
 };
 
+/// Why a plot could not be drawn.
 #[derive(Debug, Error)]
 pub enum PlotError {
     /// Writing the file, or a path whose extension names no supported format.
     #[error(transparent)]
     Io(#[from] IoError),
 
+    /// A population asked for has no spikes recorded.
     #[error("no spikes recorded for population `{population}` (recorded: {available})")]
     NoSpikes {
+        /// The population asked for.
         population: String,
+        /// The populations with spikes recorded, listed.
         available: String,
     },
 
+    /// A state variable asked for is not recorded.
     #[error("state variable `{variable}` is not recorded{} (recorded: {available})",
         population.as_ref().map(|p| format!(" for population `{p}`")).unwrap_or_default())]
     NoState {
+        /// The population asked for, if one was.
         population: Option<String>,
+        /// The state variable asked for.
         variable: String,
+        /// The recorded `population.variable` pairs, listed.
         available: String,
     },
 
+    /// A neuron asked for has no recorded trace.
     #[error(
         "neuron {neuron} of population `{population}` has no recorded `{variable}` (recorded neurons: {available})"
     )]
     NeuronNotRecorded {
+        /// The population traced.
         population: String,
+        /// The state variable traced.
         variable: String,
+        /// The neuron asked for (index within the population).
         neuron: u32,
+        /// The recorded neurons, listed.
         available: String,
     },
 
+    /// No weights are recorded (for the projection asked for).
     #[error("no weights recorded{} (recorded: {available})",
         projection.as_ref().map(|p| format!(" for projection `{p}`")).unwrap_or_default())]
     NoWeights {
+        /// The projection asked for, if one was.
         projection: Option<String>,
+        /// The projections with weights recorded, listed.
         available: String,
     },
 
     /// A plot option out of range, e.g. `--bin`.
     #[error("{option}: {message}")]
     BadOption {
+        /// The option, as written on the command line (`--bin`).
         option: &'static str,
+        /// What is wrong with its value.
         message: String,
     },
 
+    /// The shown time window is empty or not finite.
     #[error("empty time window: from {from} s to {to} s")]
-    EmptyWindow { from: f64, to: f64 },
+    EmptyWindow {
+        /// Start of the window, in s.
+        from: f64,
+        /// End of the window, in s.
+        to: f64,
+    },
 
+    /// The embedded font did not parse (a broken build).
     #[error("the embedded plot font could not be loaded")]
     Font,
 
+    /// The plotting library failed while drawing or writing.
     #[error("{}: drawing failed: {message}", path.display())]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The plot's file.
+        path: PathBuf,
+        /// The library's message.
+        message: String,
+    },
 }
 
 /// Something that can draw itself on any plotters backend; the data are

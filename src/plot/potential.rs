@@ -1,4 +1,6 @@
-//! Traces of a recorded state variable, normally the membrane potential.
+//! Traces of a recorded state variable, normally the membrane potential,
+//! in a readable unit (mV, pA, nS, µM ...), with the threshold when it is
+//! within reach of the traces.
 
 use std::path::Path;
 
@@ -17,18 +19,21 @@ use crate::io::results::{Results, StateTrace};
 /// this are hard to tell apart.
 const DEFAULT_NEURONS: usize = 5;
 
+/// What a potential (state trace) plot shows.
 #[derive(Debug, Clone)]
 pub struct PotentialOptions {
     /// The population; the first with `variable` recorded when `None`.
     pub population: Option<String>,
+    /// The state variable traced (`v`, `ca`, `i_sic` ...).
     pub variable: String,
     /// Neurons to show (indices within the population); the first
-    /// recorded ones when `None`.
+    /// recorded ones (at most 5, said in the legend) when `None`.
     pub neurons: Option<Vec<u32>>,
     /// Start of the shown time in seconds; 0 when `None`.
     pub from: Option<f64>,
     /// End of the shown time in seconds; the end of the run when `None`.
     pub to: Option<f64>,
+    /// The title; "<variable> of <population>" when `None`.
     pub title: Option<String>,
 }
 

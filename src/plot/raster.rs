@@ -1,4 +1,9 @@
-//! Spike raster with a population-rate histogram below it.
+//! Spike raster with a population-rate panel below it.
+//!
+//! Each population gets a band (at least 80 px high, so small
+//! populations stay readable beside big ones) with its own neuron ticks;
+//! marks are sized by how densely they fall; populations without spikes in
+//! the window are said to have none instead of drawn as 0 Hz.
 
 use std::path::Path;
 
@@ -16,6 +21,7 @@ use super::style::{
 use super::{Figure, PlotError, Window, listing, render};
 use crate::io::results::{Results, SpikeTrains};
 
+/// What a raster shows.
 #[derive(Debug, Clone, Default)]
 pub struct RasterOptions {
     /// Populations to show, first at the bottom; all with spikes recorded
@@ -25,6 +31,7 @@ pub struct RasterOptions {
     pub from: Option<f64>,
     /// End of the shown time in seconds; the end of the run when `None`.
     pub to: Option<f64>,
+    /// The title; "Spikes of <populations>" when `None`.
     pub title: Option<String>,
 }
 

@@ -164,7 +164,8 @@ const PREFIXES: [(f64, &str); 9] = [
 /// `quantity` (as the results file stores it: "V", "A", "S", "mol/m^3",
 /// "Hz", "s", "" ...), with numbers of 1 to 3 digits before the point:
 /// volts as mV, currents as pA or nA, conductances as nS, concentrations
-/// as µM or nM (1 mol/m^3 = 1 mM). The shown value is `value * scale`.
+/// as µM or nM (1 mol/m^3 = 1 mM; concentrations from 0.1 of the unit on,
+/// as chemists write them). The shown value is `value * scale`.
 ///
 /// Membrane potentials stay in mV even when all are below 1 mV, as readers
 /// expect; an unknown or empty unit is shown as it is with scale 1.
@@ -178,6 +179,9 @@ pub fn readable(values_si: &[f64], quantity: &str) -> (f64, String) {
         "V" | "A" | "S" | "F" | "Ohm" | "Ω" | "s" | "W" | "J" | "C" => (quantity, 1.0),
         "mol/m^3" | "mol/m³" | "mM" => ("M", 1e-3),
         "M" | "mol/l" | "mol/L" => ("M", 1.0),
+        // Results files of astrocyte models store calcium in micromolar.
+        "uM" | "µM" => ("M", 1e-6),
+        "nM" => ("M", 1e-9),
         "Hz" => return (1.0, "Hz".into()),
         _ => return (1.0, quantity.to_string()),
     };
@@ -189,11 +193,14 @@ pub fn readable(values_si: &[f64], quantity: &str) -> (f64, String) {
     }
     let in_base = largest * to_base;
     // The largest prefix with at least 1 of it in the largest value: 1 to
-    // 999 of it. (A tiny tolerance keeps 1e-9 A as 1 nA, not 1000 pA.)
+    // 999 of it (a tiny tolerance keeps 1e-9 A as 1 nA, not 1000 pA).
+    // Concentrations as chemists write them: from 0.1 of a prefix on
+    // (calcium of 0.07 to 0.7 µM, not 70 to 700 nM).
+    let least = if base == "M" { 0.1 } else { 1.0 };
     let (factor, symbol) = PREFIXES
         .iter()
         .copied()
-        .find(|&(factor, _)| in_base >= factor * (1.0 - 1e-9))
+        .find(|&(factor, _)| in_base >= least * factor * (1.0 - 1e-9))
         .unwrap_or(PREFIXES[PREFIXES.len() - 1]);
     (to_base / factor, format!("{symbol}{base}"))
 }
@@ -474,7 +481,7 @@ mod tests {
             (&[1.2e-9, -3e-9], "A", "nA"),
             (&[1e-9], "A", "nA"),
             (&[4e-3, 1e-4], "mol/m^3", "µM"),
-            (&[4e-4], "mol/m^3", "nM"),
+            (&[4e-4], "mol/m^3", "µM"),
             (&[2e-6], "mol/m^3", "nM"),
             (&[5e-9], "S", "nS"),
             (&[120.0], "Hz", "Hz"),
@@ -484,12 +491,17 @@ mod tests {
             let (scale, label) = readable(values, quantity);
             assert_eq!(label, unit, "{values:?} {quantity}");
             let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs())) * scale;
+            let least = if unit.ends_with('M') { 0.1 } else { 1.0 };
             if !unit.is_empty() && unit != "Hz" {
-                assert!((1.0 - 1e-9..1000.0).contains(&largest), "{largest} {unit}");
+                assert!(
+                    (least - 1e-9..1000.0).contains(&largest),
+                    "{largest} {unit}"
+                );
             }
         }
         // No "uM" anywhere: the micro sign.
         assert_eq!(readable(&[1e-3], "mol/m^3").1, "µM");
+        assert_eq!(readable(&[0.7], "uM"), (1.0, "µM".into()));
         assert_eq!(readable(&[0.0], "A"), (1.0, "A".into()));
     }
 

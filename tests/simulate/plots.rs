@@ -230,8 +230,8 @@ fn numbers(texts: &[String]) -> Vec<f64> {
 }
 
 /// Currents of 0 to 250 pA are labelled in pA with ticks of at most 3
-/// digits; calcium of up to 2 µM in µM (the micro sign, not "uM"); no tick
-/// in exponent form.
+/// digits; calcium of up to 2 µM in µM (the micro sign, not "uM"), also
+/// when the file stores it in "uM"; no tick in exponent form.
 #[test]
 fn quantities_are_shown_in_readable_units() {
     let dir = tempfile::tempdir().unwrap();
@@ -251,6 +251,14 @@ fn quantities_are_shown_in_readable_units() {
     );
     assert!(texts.iter().any(|t| t == "ca (µM)"), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("uM")), "{texts:?}");
+
+    // Astrocyte results store calcium in "uM": shown as µM, values kept.
+    let (_, texts) = draw_potential(
+        trace("ca", "uM", 1, |s, _| 0.07 + 0.6 * s as f64 / 1000.0),
+        dir.path(),
+    );
+    assert!(texts.iter().any(|t| t == "ca (µM)"), "{texts:?}");
+    assert!(numbers(&texts).contains(&0.6), "{texts:?}");
 }
 
 /// 80 recorded neurons, none asked for: 5 traces and the legend says
