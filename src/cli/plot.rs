@@ -31,7 +31,8 @@ pub struct PlotArgs {
     /// State variable to trace in the potential plot (default `v`), e.g. `ca`.
     #[arg(long, default_value = "v")]
     pub variable: String,
-    /// Neurons to trace in the potential plot, e.g. `0,3,7`.
+    /// Neurons to trace in the potential plot, e.g. `0,3,7` (default: the
+    /// first 5 recorded, said in the legend).
     #[arg(long, value_delimiter = ',')]
     pub neurons: Option<Vec<u32>>,
     /// Start of the window, e.g. "100 ms".
