@@ -446,6 +446,7 @@ class Results:
 
 def train(
     experiment: PathLike,
+    set: Optional[Mapping[str, Any]] = None,
     *,
     resume: bool = False,
     epochs: Optional[int] = None,
@@ -458,8 +459,10 @@ def train(
     ``spikesim train`` does. Returns the files written: ``metrics_csv``,
     ``metrics_h5``, ``learning_curve``, ``checkpoint``, and ``model``,
     ``weights``, ``input`` of the exported model file (``model`` is None
-    when the network has no model-file form). ``verbose`` prints the
-    report lines; ``progress`` draws the CLI's bars on the terminal.
+    when the network has no model-file form). ``set`` overrides fields of
+    the file as ``--set`` does (``{"training.epochs": 2}``). ``verbose``
+    prints the report lines; ``progress`` draws the CLI's bars on the
+    terminal.
 
     The command line's options:
 
@@ -473,12 +476,14 @@ def train(
         ignore_memory_limit,
         progress,
         print if verbose else None,
+        _overrides(set),
     )
     return {k: (Path(v) if v is not None else None) for k, v in files.items()}
 
 
 def continual(
     experiment: PathLike,
+    set: Optional[Mapping[str, Any]] = None,
     *,
     resume: bool = False,
     threads: Optional[int] = None,
@@ -490,7 +495,8 @@ def continual(
 ) -> Dict[str, Any]:
     """Continual learning over a task sequence with several methods, as
     ``spikesim continual`` does. Returns ``{"files": [...], "complete":
-    bool}`` (``complete`` is False after ``stop_after_tasks``).
+    bool}`` (``complete`` is False after ``stop_after_tasks``). ``set``
+    overrides fields of the file as ``--set`` does.
 
     The command line's options:
 
@@ -505,6 +511,7 @@ def continual(
         stop_after_tasks,
         progress,
         print if verbose else None,
+        _overrides(set),
     )
     return {"files": [Path(f) for f in files], "complete": complete}
 

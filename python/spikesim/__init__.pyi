@@ -121,6 +121,7 @@ def load(
 def read(path: PathLike) -> Results: ...
 def train(
     experiment: PathLike,
+    set: Optional[Mapping[str, Any]] = ...,
     *,
     resume: bool = ...,
     epochs: Optional[int] = ...,
@@ -131,6 +132,7 @@ def train(
 ) -> Dict[str, Optional[Path]]: ...
 def continual(
     experiment: PathLike,
+    set: Optional[Mapping[str, Any]] = ...,
     *,
     resume: bool = ...,
     threads: Optional[int] = ...,

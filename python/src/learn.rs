@@ -3,12 +3,14 @@
 //! `continual`, `quantize` and `compare` call, with their lines of report
 //! handed to a Python callable instead of printed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use spikesim::Error;
+use spikesim::cli::experiment::ExperimentArgs;
+use spikesim::learn::file_kind::FileKind;
 use spikesim::model::memory;
 
 use crate::errors::{guarded, model_error, to_py};
@@ -39,10 +41,22 @@ fn threads_option(threads: Option<usize>) -> Result<(), Error> {
     }
 }
 
+/// The experiment file's text with `set` applied, as `--set` applies it,
+/// refused when the file is of another kind than `kind`.
+fn experiment_text(experiment: &Path, set: Vec<String>, kind: FileKind) -> Result<String, Error> {
+    let args = ExperimentArgs {
+        experiment: experiment.to_path_buf(),
+        set,
+        check: false,
+    };
+    args.text_of_kind(&[], kind)
+}
+
 /// `spikesim train EXPERIMENT`: returns the files written.
 #[pyfunction]
 #[pyo3(signature = (experiment, resume = false, epochs = None, threads = None,
-                    ignore_memory_limit = false, progress = false, report = None))]
+                    ignore_memory_limit = false, progress = false, report = None,
+                    set = Vec::new()))]
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     py: Python<'_>,
@@ -53,9 +67,12 @@ pub fn train(
     ignore_memory_limit: bool,
     progress: bool,
     report: Option<Py<PyAny>>,
+    set: Vec<String>,
 ) -> PyResult<Py<PyAny>> {
     guarded(py, || {
-        let mut exp = spikesim::learn::train::experiment::load_experiment(&experiment)
+        let text =
+            experiment_text(&experiment, set, FileKind::Training).map_err(|e| to_py(py, e))?;
+        let mut exp = spikesim::learn::train::experiment::parse_experiment(&experiment, &text)
             .map_err(|e| model_error(py, &e))?;
         if exp.continual {
             return Err(to_py(
@@ -104,7 +121,8 @@ pub fn train(
 /// `spikesim continual EXPERIMENT`: returns `(files, complete)`.
 #[pyfunction]
 #[pyo3(signature = (experiment, resume = false, threads = None, ignore_memory_limit = false,
-                    seeds = None, stop_after_tasks = None, progress = false, report = None))]
+                    seeds = None, stop_after_tasks = None, progress = false, report = None,
+                    set = Vec::new()))]
 #[allow(clippy::too_many_arguments)]
 pub fn continual(
     py: Python<'_>,
@@ -116,10 +134,13 @@ pub fn continual(
     stop_after_tasks: Option<usize>,
     progress: bool,
     report: Option<Py<PyAny>>,
+    set: Vec<String>,
 ) -> PyResult<(Vec<PathBuf>, bool)> {
-    use spikesim::learn::continual::{experiment::load_continual, session};
+    use spikesim::learn::continual::{experiment::parse_continual, session};
     guarded(py, || {
-        let mut exp = load_continual(&experiment).map_err(|e| model_error(py, &e))?;
+        let text =
+            experiment_text(&experiment, set, FileKind::Continual).map_err(|e| to_py(py, e))?;
+        let mut exp = parse_continual(&experiment, &text).map_err(|e| model_error(py, &e))?;
         threads_option(threads).map_err(|e| to_py(py, e))?;
         exp.base.threads = threads.unwrap_or(exp.base.threads);
         exp.base.ignore_memory_limit = ignore_memory_limit;

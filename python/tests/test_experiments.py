@@ -39,8 +39,20 @@ def test_train_writes_what_the_cli_writes(root: Path, cli: str, tmp_path: Path, 
 
 
 def test_train_refuses_a_model_file(root: Path) -> None:
-    with pytest.raises(spikesim.ModelError):
+    # As `spikesim train` does: the message names the command that reads it.
+    with pytest.raises(spikesim.UsageError, match="spikesim run"):
         spikesim.train(root / "models" / "cuba.toml", epochs=1, verbose=False)
+
+
+def test_train_takes_set_overrides_as_the_cli_does(root: Path, tmp_path: Path, capsys) -> None:
+    path = experiment_copy(root, tmp_path / "py")
+    # The file asks for more epochs; `set` makes it one, as --set would.
+    assert "epochs = 1\n" not in path.read_text()
+    spikesim.train(path, {"training.epochs": 1}, threads=1)
+    printed = capsys.readouterr().out
+    assert "epoch   1/1" in printed and "epoch   2/" not in printed
+    with pytest.raises(spikesim.ModelError, match="unknown field `nonsense`"):
+        spikesim.train(path, {"training.nonsense": 1}, verbose=False)
 
 
 def test_quantize_then_run_in_fixed_point(tmp_path: Path, cli: str) -> None:
