@@ -187,7 +187,8 @@ impl Figure for Histogram {
     }
 }
 
-/// Weights against time: a sample of synapses and the mean.
+/// Weights against time: a sample of synapses in one colour, and the mean
+/// of all drawn thick in black; the legend has one entry for each.
 pub fn weight_course(
     results: &Results,
     path: &Path,
@@ -197,18 +198,17 @@ pub fn weight_course(
     let (factor, label) = scale(&w.unit);
     let n = w.synapses();
     let rows = w.steps.len();
-    let picked: Vec<usize> = (0..TRACED.min(n))
-        .map(|i| i * n / TRACED.min(n).max(1))
-        .collect();
+    let picked = traced(n);
+    let time = TimeAxis::of(results.info.duration.max(w.times[rows - 1]));
     let series = |s: usize| -> Vec<(f64, f64)> {
         (0..rows)
-            .map(|r| (w.times[r], w.row(r)[s] * factor))
+            .map(|r| (w.times[r] * time.scale, w.row(r)[s] * factor))
             .collect()
     };
     let mean: Vec<(f64, f64)> = (0..rows)
         .map(|r| {
             (
-                w.times[r],
+                w.times[r] * time.scale,
                 w.row(r).iter().sum::<f64>() / n.max(1) as f64 * factor,
             )
         })
@@ -217,19 +217,88 @@ pub fn weight_course(
         .title
         .clone()
         .unwrap_or_else(|| format!("weights of {} over time", w.projection));
+    let mut lines: Vec<Line> = picked
+        .iter()
+        .map(|&s| Line {
+            points: series(s),
+            colour: colour(0),
+            width: 1,
+        })
+        .collect();
+    lines.push(Line {
+        points: mean,
+        colour: BLACK,
+        width: 3,
+    });
+    let sample = if picked.len() == n {
+        format!("{n} synapse{}", if n == 1 { "" } else { "s" })
+    } else {
+        format!("{} of {n} synapses", picked.len())
+    };
+    let legend = vec![
+        LegendEntry {
+            label: sample,
+            colour: colour(0),
+            mark: Mark::Line,
+        },
+        LegendEntry {
+            label: format!("mean of all {n}"),
+            colour: BLACK,
+            mark: Mark::Line,
+        },
+    ];
     render(
         path,
-        &Course {
+        &Lines {
             title,
-            x_label: "time (s)".into(),
+            x_label: time.label(),
             y_label: label,
-            traces: picked.iter().map(|&s| series(s)).collect(),
-            mean: Some(mean),
+            x_range: (0.0, time.scale * results.info.duration.max(w.times[rows - 1])),
+            lines,
+            legend,
         },
     )
 }
 
-/// Firing rate of a population in bins, against time.
+/// The synapses the course plot traces: `TRACED` spread evenly over the
+/// `n` recorded, or all when fewer.
+fn traced(n: usize) -> Vec<usize> {
+    let k = TRACED.min(n);
+    (0..k).map(|i| i * n / k).collect()
+}
+
+/// The one rule for time axes: milliseconds for a window under 2 s,
+/// seconds otherwise.
+#[derive(Debug, Clone, Copy)]
+struct TimeAxis {
+    /// Axis units per second.
+    scale: f64,
+    unit: &'static str,
+}
+
+impl TimeAxis {
+    fn of(window: f64) -> Self {
+        if window < 2.0 {
+            Self {
+                scale: 1e3,
+                unit: "ms",
+            }
+        } else {
+            Self {
+                scale: 1.0,
+                unit: "s",
+            }
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("time ({})", self.unit)
+    }
+}
+
+/// Firing rate of a population in bins from the start of the run, as a
+/// step line from 0 to its end (the last bin may be shorter; its rate is
+/// over its own width).
 pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), PlotError> {
     let found = match &opts.population {
         Some(p) => results.spikes_of(p),
@@ -247,46 +316,109 @@ pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), Pl
             message,
         }
     })?;
-    let bins = ((duration / bin).ceil() as usize).max(1);
-    let mut counts = vec![0usize; bins];
-    for t in spikes.times(results.info.dt) {
-        counts[((t / bin) as usize).min(bins - 1)] += 1;
-    }
-    let size = spikes.size.max(1) as f64;
-    let points = counts
+    let rates = binned_rates(
+        &spikes.times(results.info.dt),
+        spikes.size,
+        bin,
+        duration,
+    );
+    let time = TimeAxis::of(duration);
+    let points = rates
         .iter()
-        .enumerate()
-        .map(|(i, &c)| ((i as f64 + 0.5) * bin, c as f64 / (bin * size)))
+        .flat_map(|&(from, to, r)| [(from * time.scale, r), (to * time.scale, r)])
         .collect();
+    let size = spikes.size;
     let title = opts.title.clone().unwrap_or_else(|| {
         format!(
-            "firing rate of {} ({} s bins)",
+            "firing rate of {} ({size} neuron{}, {} {} bins)",
             spikes.population,
-            tick(&bin)
+            if size == 1 { "" } else { "s" },
+            tick(&(bin * time.scale)),
+            time.unit
         )
     });
     render(
         path,
-        &Course {
+        &Lines {
             title,
-            x_label: "time (s)".into(),
-            y_label: "rate (Hz)".into(),
-            traces: vec![points],
-            mean: None,
+            x_label: time.label(),
+            y_label: "rate per neuron (Hz)".into(),
+            x_range: (0.0, duration * time.scale),
+            lines: vec![Line {
+                points,
+                colour: colour(0),
+                width: 2,
+            }],
+            legend: Vec::new(),
         },
     )
 }
 
-/// Lines against time; the optional mean drawn thick in black.
-struct Course {
+/// The mean rate per neuron (Hz) of `size` neurons in bins of `bin`
+/// seconds from 0 to `duration`: `(start, end, rate)` per bin, the last
+/// bin ending at `duration`.
+fn binned_rates(times: &[f64], size: u32, bin: f64, duration: f64) -> Vec<(f64, f64, f64)> {
+    let bins = ((duration / bin).ceil() as usize).max(1);
+    let mut counts = vec![0usize; bins];
+    for &t in times {
+        counts[((t / bin) as usize).min(bins - 1)] += 1;
+    }
+    let size = f64::from(size.max(1));
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let from = i as f64 * bin;
+            let to = if i + 1 == bins {
+                duration
+            } else {
+                (i + 1) as f64 * bin
+            };
+            (from, to, c as f64 / ((to - from).max(f64::MIN_POSITIVE) * size))
+        })
+        .collect()
+}
+
+/// One line of a `Lines` figure.
+struct Line {
+    points: Vec<(f64, f64)>,
+    colour: RGBColor,
+    width: u32,
+}
+
+/// Lines against time from a y of 0 up; a legend column only when there
+/// are entries for it.
+struct Lines {
     title: String,
     x_label: String,
     y_label: String,
-    traces: Vec<Vec<(f64, f64)>>,
-    mean: Option<Vec<(f64, f64)>>,
+    x_range: (f64, f64),
+    lines: Vec<Line>,
+    legend: Vec<LegendEntry>,
 }
 
-impl Figure for Course {
+impl Lines {
+    /// The y range: from 0 (or the lowest value, if below) to 5 % over the
+    /// highest.
+    fn y_range(&self) -> (f64, f64) {
+        let (y0, y1) = self
+            .lines
+            .iter()
+            .flat_map(|l| &l.points)
+            .map(|p| p.1)
+            .filter(|y| y.is_finite())
+            .fold((0.0f64, f64::NEG_INFINITY), |(lo, hi), y| {
+                (lo.min(y), hi.max(y))
+            });
+        if y1 > y0 {
+            (y0, y1 + 0.05 * (y1 - y0))
+        } else {
+            (y0, y0 + 1.0)
+        }
+    }
+}
+
+impl Figure for Lines {
     fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB: DrawingBackend,
@@ -294,26 +426,21 @@ impl Figure for Course {
     {
         root.fill(&WHITE)?;
         let root = root.titled(&self.title, text(26))?;
-        let (area, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-        let all = || {
-            self.traces
-                .iter()
-                .flatten()
-                .chain(self.mean.iter().flatten())
-        };
-        let (x0, x1, y0, y1) = all().filter(|p| p.1.is_finite()).fold(
-            (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, f64::NEG_INFINITY),
-            |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
-        );
-        let (x0, x1) = if x0 < x1 { (x0, x1) } else { (0.0, 1.0) };
-        let y1 = if y1 > y0 {
-            y1 + 0.05 * (y1 - y0)
+        let (area, legend) = if self.legend.is_empty() {
+            (root.clone(), None)
         } else {
-            y0 + 1.0
+            let (a, l) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+            (a, Some(l))
         };
+        let (x0, x1) = if self.x_range.1 > self.x_range.0 {
+            self.x_range
+        } else {
+            (0.0, 1.0)
+        };
+        let (y0, y1) = self.y_range();
         let mut chart = ChartBuilder::on(&area)
             .margin_top(10)
-            .margin_right(20)
+            .margin_right(30)
             .x_label_area_size(50)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x0..x1, y0..y1)?;
@@ -328,27 +455,16 @@ impl Figure for Course {
             .label_style(text(15))
             .axis_desc_style(text(18))
             .draw()?;
-        for (i, t) in self.traces.iter().enumerate() {
+        for line in &self.lines {
             chart.draw_series(LineSeries::new(
-                t.iter().copied(),
-                colour(i).stroke_width(1),
+                line.points.iter().copied().filter(|p| p.1.is_finite()),
+                line.colour.stroke_width(line.width),
             ))?;
         }
-        let mut entries = Vec::new();
-        if let Some(mean) = &self.mean {
-            chart.draw_series(LineSeries::new(mean.iter().copied(), BLACK.stroke_width(3)))?;
-            entries.push(LegendEntry {
-                label: format!("{} synapses", self.traces.len()),
-                colour: colour(0),
-                mark: Mark::Line,
-            });
-            entries.push(LegendEntry {
-                label: "mean of all".into(),
-                colour: BLACK,
-                mark: Mark::Line,
-            });
+        match legend {
+            Some(l) => draw_legend(&l, 40, &self.legend),
+            None => Ok(()),
         }
-        draw_legend(&legend, 40, &entries)
     }
 }
 
