@@ -172,8 +172,8 @@ impl Heatmap<'_> {
                 shade((low + step / 2.0) / 100.0).filled(),
             )
         }))?;
-        let untested = (0..self.r.tasks())
-            .any(|i| (0..self.r.tasks()).any(|j| self.r.get(i, j).is_nan()));
+        let untested =
+            (0..self.r.tasks()).any(|i| (0..self.r.tasks()).any(|j| self.r.get(i, j).is_nan()));
         if untested {
             let entry = LegendEntry {
                 label: "not trained yet".into(),
@@ -193,7 +193,8 @@ impl Figure for Heatmap<'_> {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        // The title keeps off the top edge like the cells off the others.
+        let root = root.margin(10, 0, 0, 0).titled(&self.title, text(26))?;
         let (cells, bar) = root.split_horizontally(SIZE.0 - BAR_COLUMN);
         self.draw_cells(&cells)?;
         self.draw_bar(&bar)
@@ -252,11 +253,7 @@ impl Curves<'_> {
             let points: Vec<(f64, f64)> = progress
                 .iter()
                 .zip(&self.curves.accuracy)
-                .filter_map(|(&p, a)| {
-                    a.get(task)
-                        .filter(|v| !v.is_nan())
-                        .map(|&v| (p, 100.0 * v))
-                })
+                .filter_map(|(&p, a)| a.get(task).filter(|v| !v.is_nan()).map(|&v| (p, 100.0 * v)))
                 .collect();
             let style = colour(task).stroke_width(2);
             chart.draw_series(LineSeries::new(points.iter().copied(), style))?;

@@ -194,12 +194,11 @@ where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    let finite: Vec<(f64, f64)> = points
-        .iter()
-        .copied()
-        .filter(|p| p.1.is_finite())
-        .collect();
-    chart.draw_series(LineSeries::new(finite.iter().copied(), colour.stroke_width(2)))?;
+    let finite: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
+    chart.draw_series(LineSeries::new(
+        finite.iter().copied(),
+        colour.stroke_width(2),
+    ))?;
     if finite.len() <= MARKED_EPOCHS {
         chart.draw_series(
             finite
@@ -373,8 +372,10 @@ mod tests {
             let RGBColor(r, g, b) = colour(i);
             [r, g, b]
         });
+        // The line's ends are the markers' outer edges at epochs 1 and 5.
         let line = picture.line(blue, 100);
-        let epoch = Axis::through((1.0, line.x0.into()), (5.0, line.x1.into()));
+        let r = f64::from(MARKER);
+        let epoch = Axis::through((1.0, f64::from(line.x0) + r), (5.0, f64::from(line.x1) - r));
         let y = |c: [u8; 3], e: f64| picture.stroke_mid(c, epoch.pixel(e)).unwrap();
         let acc = Axis::through((0.5, y(blue, 1.0)), (0.95, y(blue, 5.0)));
         let ys: Vec<f64> = (1..=5).map(|e| y(blue, f64::from(e))).collect();

@@ -188,7 +188,8 @@ impl Figure for Histogram {
 }
 
 /// Weights against time: a sample of synapses in one colour, and the mean
-/// of all drawn thick in black; the legend has one entry for each.
+/// of all drawn thick in black; the legend has one entry for each ("20
+/// synapses", "mean of all 1000").
 pub fn weight_course(
     results: &Results,
     path: &Path,
@@ -230,11 +231,8 @@ pub fn weight_course(
         colour: BLACK,
         width: 3,
     });
-    let sample = if picked.len() == n {
-        format!("{n} synapse{}", if n == 1 { "" } else { "s" })
-    } else {
-        format!("{} of {n} synapses", picked.len())
-    };
+    let k = picked.len();
+    let sample = format!("{k} synapse{}", if k == 1 { "" } else { "s" });
     let legend = vec![
         LegendEntry {
             label: sample,
@@ -253,7 +251,10 @@ pub fn weight_course(
             title,
             x_label: time.label(),
             y_label: label,
-            x_range: (0.0, time.scale * results.info.duration.max(w.times[rows - 1])),
+            x_range: (
+                0.0,
+                time.scale * results.info.duration.max(w.times[rows - 1]),
+            ),
             lines,
             legend,
         },
@@ -316,12 +317,7 @@ pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), Pl
             message,
         }
     })?;
-    let rates = binned_rates(
-        &spikes.times(results.info.dt),
-        spikes.size,
-        bin,
-        duration,
-    );
+    let rates = binned_rates(&spikes.times(results.info.dt), spikes.size, bin, duration);
     let time = TimeAxis::of(duration);
     let points = rates
         .iter()
@@ -374,7 +370,11 @@ fn binned_rates(times: &[f64], size: u32, bin: f64, duration: f64) -> Vec<(f64, 
             } else {
                 (i + 1) as f64 * bin
             };
-            (from, to, c as f64 / ((to - from).max(f64::MIN_POSITIVE) * size))
+            (
+                from,
+                to,
+                c as f64 / ((to - from).max(f64::MIN_POSITIVE) * size),
+            )
         })
         .collect()
 }

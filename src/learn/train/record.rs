@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-use ::hdf5::File;
 use crate::plot::learning::EpochRecord;
+use ::hdf5::File;
 
 use super::trainer::{EpochMetrics, TrainState};
 use crate::io::IoError;
