@@ -194,7 +194,7 @@ impl Figure for Heatmap<'_> {
     {
         root.fill(&WHITE)?;
         // The title keeps off the top edge like the cells off the others.
-        let root = root.margin(10, 0, 0, 0).titled(&self.title, text(26))?;
+        let root = root.margin(15, 0, 0, 0).titled(&self.title, text(26))?;
         let (cells, bar) = root.split_horizontally(SIZE.0 - BAR_COLUMN);
         self.draw_cells(&cells)?;
         self.draw_bar(&bar)

@@ -146,6 +146,19 @@ fn swatch(picture: &Picture, entry: &Label) -> [u8; 3] {
         .unwrap_or_else(|| panic!("no swatch left of {entry:?}"))
 }
 
+/// How far (RGB distance) `c` lies from every mix of `a` and `b`.
+fn off_mix(c: [u8; 3], a: [u8; 3], b: [u8; 3]) -> f64 {
+    let f = |v: [u8; 3]| v.map(f64::from);
+    let (c, a, b) = (f(c), f(a), f(b));
+    let d: Vec<f64> = (0..3).map(|i| b[i] - a[i]).collect();
+    let norm: f64 = d.iter().map(|x| x * x).sum();
+    let t = ((0..3).map(|i| (c[i] - a[i]) * d[i]).sum::<f64>() / norm).clamp(0.0, 1.0);
+    (0..3)
+        .map(|i| (c[i] - a[i] - t * d[i]).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// Draws one figure as PNG and SVG in `dir`; returns the PNG and the
 /// SVG's labels.
 /// With `SPIKESIM_KEEP_PLOTS=<dir>` the PNG is also copied there as
@@ -391,26 +404,34 @@ fn weight_course_legend_swatches_are_the_line_colours() {
     assert!(saturated(traced), "{traced:?}");
     assert_eq!(swatch(&picture, mean), [0, 0, 0]);
 
-    // Left of the legend, every series colour is the traced one.
+    // Left of the legend, every pixel of colour is the traced colour
+    // anti-aliased over the white ground, the grid or the black mean: no
+    // line of another hue.
     let legend_x = sample.x - 50.0;
-    let mut inks = std::collections::HashMap::new();
+    let grounds = [[255, 255, 255], [0, 0, 0], [235, 235, 235], [232, 232, 232]];
+    let (mut coloured, mut traced_ink) = (0, 0);
     for y in 0..picture.height {
         for x in 0..legend_x as u32 {
             let c = picture.at(x, y);
             if saturated(c) {
-                *inks.entry(c).or_insert(0usize) += 1;
+                coloured += 1;
+                let blend = grounds.iter().any(|&g| off_mix(c, g, traced) < 12.0);
+                traced_ink += usize::from(blend);
             }
         }
     }
-    inks.retain(|_, n| *n > 20);
-    assert_eq!(inks.keys().collect::<Vec<_>>(), [&traced], "{inks:?}");
+    assert!(coloured > 5000, "{coloured} coloured pixels");
+    assert!(
+        traced_ink as f64 > 0.99 * coloured as f64,
+        "{traced_ink} of {coloured} coloured pixels are the swatch's colour"
+    );
 
     // The traced lines at 4 s hold the traced synapses' weights.
     let time = axis_of(&x_ticks(&labels, "0"), true);
     let mv = axis_of(&y_ticks(&labels, "0")[0], false);
     let x = time.pixel(4.0).round() as u32 - 1;
     let rows: Vec<u32> = (0..picture.height)
-        .filter(|&y| picture.is(x, y, traced))
+        .filter(|&y| picture.ink(x, y, traced).is_some())
         .collect();
     for s in (0..20).map(|i| i * 5) {
         let y = mv.pixel(value(2, s) * 1e3);
@@ -423,7 +444,11 @@ fn weight_course_legend_swatches_are_the_line_colours() {
     let mean_mv = (0..n).map(|s| value(1, s)).sum::<f64>() / n as f64 * 1e3;
     let x = time.pixel(2.0).round() as u32;
     let black: Vec<u32> = (0..picture.height)
-        .filter(|&y| picture.is(x, y, [0, 0, 0]))
+        .filter(|&y| {
+            picture
+                .ink(x, y, [0, 0, 0])
+                .is_some_and(|share| share > 0.9)
+        })
         .collect();
     assert!(
         black
