@@ -10,23 +10,28 @@ pub mod learning;
 pub mod options;
 pub mod potential;
 pub mod raster;
+pub mod style;
 pub mod weights;
 
 pub use potential::{PotentialOptions, potential};
 pub use raster::{RasterOptions, raster};
 pub use weights::{RateOptions, WeightPlotOptions, rate, weight_course, weight_histogram};
 
-use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use thiserror::Error;
 
 use crate::io::IoError;
 use crate::io::hdf5::PartialFile;
 use crate::io::results::Results;
+
+// The shared style under the names the plot kinds have always used.
+pub(crate) use style::{
+    DrawResult, LEGEND_WIDTH, LegendEntry, Mark, SIZE, Y_LABEL_AREA, colour, draw_legend, text,
+    tick,
+};
 
 #[derive(Debug, Error)]
 pub enum PlotError {
@@ -81,16 +86,6 @@ pub enum PlotError {
     #[error("{}: drawing failed: {message}", path.display())]
     Draw { path: PathBuf, message: String },
 }
-
-/// Size of every plot in pixels.
-const SIZE: (u32, u32) = (1200, 800);
-/// Width of the column right of the charts that holds the legend, so the
-/// legend never covers data.
-const LEGEND_WIDTH: u32 = 170;
-/// Left edge of the x axis, shared by stacked charts so their axes line up.
-const Y_LABEL_AREA: u32 = 75;
-
-type DrawResult = Result<(), Box<dyn StdError + Send + Sync>>;
 
 /// Something that can draw itself on any plotters backend; the data are
 /// prepared before, so drawing only draws.
@@ -185,52 +180,6 @@ impl Window {
     }
 }
 
-/// Distinct colours (matplotlib's "tab10"), readable on white.
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(255, 127, 14),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-
-fn colour(index: usize) -> RGBColor {
-    PALETTE[index % PALETTE.len()]
-}
-
-fn text(size: u32) -> TextStyle<'static> {
-    TextStyle::from((font::FAMILY, size).into_font())
-}
-
-/// Axis numbers without the trailing zeros plotters would print ("100"
-/// rather than "100.0"), in exponent form for raw SI values like 1e-9 S.
-fn tick(value: &f64) -> String {
-    let v = *value;
-    let magnitude = v.abs();
-    if v != 0.0 && !(1e-2..1e6).contains(&magnitude) {
-        let text = format!("{v:.2e}");
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        return format!("{}e{exponent}", trim_zeros(mantissa));
-    }
-    let text = trim_zeros(&format!("{v:.3}"));
-    if text == "-0" { "0".into() } else { text }
-}
-
-fn trim_zeros(number: &str) -> String {
-    if !number.contains('.') {
-        return number.to_string();
-    }
-    number
-        .trim_end_matches('0')
-        .trim_end_matches('.')
-        .to_string()
-}
-
 /// "a, b, c", or "none" for an empty list, for error messages.
 fn listing<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
     let items: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
@@ -238,87 +187,6 @@ fn listing<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
         "none".into()
     } else {
         items.join(", ")
-    }
-}
-
-/// How a legend entry shows its series.
-#[derive(Debug, Clone, Copy)]
-enum Mark {
-    Square,
-    Line,
-    Dashed,
-}
-
-struct LegendEntry {
-    label: String,
-    colour: RGBColor,
-    mark: Mark,
-}
-
-/// Longest label the legend column fits.
-const LEGEND_CHARS: usize = 16;
-
-fn draw_legend<DB>(area: &DrawingArea<DB, Shift>, top: i32, entries: &[LegendEntry]) -> DrawResult
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-{
-    let style = text(16).pos(Pos::new(HPos::Left, VPos::Center));
-    for (i, entry) in entries.iter().enumerate() {
-        let y = top + 26 * i as i32;
-        draw_mark(area, entry, y)?;
-        area.draw(&Text::new(shortened(&entry.label), (36, y), style.clone()))?;
-    }
-    Ok(())
-}
-
-fn draw_mark<DB>(area: &DrawingArea<DB, Shift>, entry: &LegendEntry, y: i32) -> DrawResult
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-{
-    let line = entry.colour.stroke_width(2);
-    match entry.mark {
-        Mark::Square => area.draw(&Rectangle::new(
-            [(12, y - 6), (24, y + 6)],
-            entry.colour.filled(),
-        ))?,
-        Mark::Line => area.draw(&PathElement::new(vec![(6, y), (30, y)], line))?,
-        Mark::Dashed => {
-            for x in [6, 19] {
-                area.draw(&PathElement::new(vec![(x, y), (x + 8, y)], line))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn shortened(label: &str) -> String {
-    if label.chars().count() <= LEGEND_CHARS {
-        return label.to_string();
-    }
-    let head: String = label.chars().take(LEGEND_CHARS - 1).collect();
-    format!("{head}…")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tick;
-
-    #[test]
-    fn ticks_are_short() {
-        let cases = [
-            (100.0, "100"),
-            (-52.5, "-52.5"),
-            (0.0, "0"),
-            (-0.0001, "-1e-4"),
-            (1.5e-9, "1.5e-9"),
-            (0.25, "0.25"),
-            (2.5e7, "2.5e7"),
-        ];
-        for (value, text) in cases {
-            assert_eq!(tick(&value), text);
-        }
     }
 }
 
