@@ -8,10 +8,13 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{
-    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Y_LABEL_AREA, colour,
-    draw_legend, render, text, tick,
+use super::style::{
+    AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LegendEntry, MARGIN, Mark, SIZE,
+    TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend, integer_label_count, integer_tick,
+    text, tick,
 };
+use super::weights::{MOST_TICKS, titled};
+use super::{Figure, PlotError, render};
 use crate::learn::continual::{AccuracyMatrix, ForgettingCurves};
 
 /// R[i, j] as coloured cells with the accuracy in %; the title gets ACC and
@@ -105,8 +108,8 @@ impl Heatmap<'_> {
             .y_desc("after training task i")
             .x_label_formatter(&centre)
             .y_label_formatter(&centre_flipped)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         let label = |v: f64| {
             let ink: &RGBColor = if v > 0.55 { &WHITE } else { &BLACK };
@@ -161,8 +164,8 @@ impl Heatmap<'_> {
             .y_desc("accuracy (%)")
             .y_labels(6)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         let step = 100.0 / f64::from(BAR_STEPS);
         chart.draw_series((0..BAR_STEPS).map(|k| {
@@ -192,9 +195,7 @@ impl Figure for Heatmap<'_> {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        // The title keeps off the top edge like the cells off the others.
-        let root = root.margin(15, 0, 0, 0).titled(&self.title, text(26))?;
+        let root = titled(root, &self.title)?;
         let (cells, bar) = root.split_horizontally(SIZE.0 - BAR_COLUMN);
         self.draw_cells(&cells)?;
         self.draw_bar(&bar)
@@ -221,25 +222,26 @@ impl Curves<'_> {
         } else {
             (first - 0.5, first + 0.5)
         };
-        let ticks = ((to - from).floor() as usize + 1).clamp(1, 10);
+        let ticks = integer_label_count(&(from..to), MOST_TICKS);
         let mut chart = ChartBuilder::on(area)
-            .margin_top(10)
-            .margin_right(20)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
+            .margin_left(EDGE_GAP)
             .margin_bottom(5)
-            .x_label_area_size(50)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(from..to, 0.0..102.0)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(GRID)
             .x_desc("training progress (tasks trained)")
             .y_desc("accuracy (%)")
             .x_labels(ticks)
-            .x_label_formatter(&whole)
+            .x_label_formatter(&integer_tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         for &b in &self.curves.boundaries {
             chart.draw_series(DashedLineSeries::new(
@@ -282,23 +284,13 @@ impl Curves<'_> {
     }
 }
 
-/// Tick text for an axis of whole tasks: the integers only.
-fn whole(value: &f64) -> String {
-    if (value - value.round()).abs() < 1e-9 {
-        format!("{}", value.round() as i64)
-    } else {
-        String::new()
-    }
-}
-
 impl Figure for Curves<'_> {
     fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = titled(root, &self.title)?;
         let (chart, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         self.draw_chart(&chart)?;
         draw_legend(&legend, 40, &self.legend())

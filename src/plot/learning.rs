@@ -10,10 +10,13 @@ use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::{
-    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Y_LABEL_AREA, colour,
-    draw_legend, render, text, tick,
+use super::style::{
+    AXIS_LABEL_SIZE, BOLD_LINE_WIDTH, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LegendEntry,
+    MARGIN, Mark, REFERENCE, SIZE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend,
+    integer_label_count, integer_tick, text, tick,
 };
+use super::weights::{MOST_TICKS, titled};
+use super::{Figure, PlotError, render};
 
 /// One named curve: accuracy (0 to 1) after each epoch, from epoch 1.
 pub struct Curve {
@@ -42,29 +45,16 @@ pub struct EpochRecord {
 const MARKED_EPOCHS: usize = 60;
 /// Radius of an epoch's marker in pixels.
 const MARKER: u32 = 4;
-/// Most tick labels on the epoch axis.
-const EPOCH_TICKS: usize = 10;
 /// The accuracy axis in %, with room for a curve at 100 % to show whole.
 const PERCENT: Range<f64> = 0.0..102.0;
 
 /// The epoch axis from `first` to `last` (epoch numbers), half an epoch
 /// wider each side so no point sits on the frame, and how many tick labels
-/// to ask plotters for so the step it picks is a whole number of epochs
-/// (plotters picks steps of 1, 2 or 5 × 10^k; asking for no more labels
-/// than epochs keeps it at 1 or above).
+/// to ask plotters for so that it picks whole epochs only.
 fn epoch_axis(first: usize, last: usize) -> (Range<f64>, usize) {
     let (first, last) = (first as f64, (last.max(first)) as f64);
-    let span = (last - first) as usize + 1;
-    (first - 0.5..last + 0.5, span.clamp(1, EPOCH_TICKS))
-}
-
-/// Tick text for an integer axis: whole numbers only, nothing between.
-fn whole(value: &f64) -> String {
-    if (value - value.round()).abs() < 1e-9 {
-        format!("{}", value.round() as i64)
-    } else {
-        String::new()
-    }
+    let count = integer_label_count(&(first..last), MOST_TICKS);
+    (first - 0.5..last + 0.5, count)
 }
 
 /// Percent for a fraction.
@@ -116,23 +106,24 @@ impl AccuracyFigure<'_> {
         let (x, ticks) = epoch_axis(1, epochs);
         let (left, right) = (x.start, x.end);
         let mut chart = ChartBuilder::on(area)
-            .margin_top(10)
-            .margin_right(20)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
+            .margin_left(EDGE_GAP)
             .margin_bottom(5)
-            .x_label_area_size(50)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x, PERCENT)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(GRID)
             .x_desc("epoch")
             .y_desc("accuracy (%)")
             .x_labels(ticks)
-            .x_label_formatter(&whole)
+            .x_label_formatter(&integer_tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         let n = self.curves.len();
         for (j, (_, level)) in self.references.iter().enumerate() {
@@ -145,7 +136,12 @@ impl AccuracyFigure<'_> {
             ))?;
         }
         let chance = [(left, 50.0), (right, 50.0)];
-        chart.draw_series(DashedLineSeries::new(chance, 10, 6, BLACK.stroke_width(1)))?;
+        chart.draw_series(DashedLineSeries::new(
+            chance,
+            10,
+            6,
+            REFERENCE.stroke_width(1),
+        ))?;
         for (i, c) in self.curves.iter().enumerate() {
             let points: Vec<(f64, f64)> = c
                 .values
@@ -197,7 +193,7 @@ where
     let finite: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
     chart.draw_series(LineSeries::new(
         finite.iter().copied(),
-        colour.stroke_width(2),
+        colour.stroke_width(BOLD_LINE_WIDTH),
     ))?;
     if finite.len() <= MARKED_EPOCHS {
         chart.draw_series(
@@ -215,8 +211,7 @@ impl Figure for AccuracyFigure<'_> {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = titled(root, &self.title)?;
         let (chart, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         self.draw_chart(&chart)?;
         draw_legend(&legend, 40, &self.legend())
@@ -283,23 +278,24 @@ impl TrainingFigure<'_> {
         let last = self.history.iter().map(|m| m.epoch).max().unwrap_or(1);
         let (x, ticks) = epoch_axis(first, last);
         let mut chart = ChartBuilder::on(area)
-            .margin_top(10)
-            .margin_right(20)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
+            .margin_left(EDGE_GAP)
             .margin_bottom(5)
-            .x_label_area_size(50)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x, panel.range.clone())?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(GRID)
             .x_desc("epoch")
             .y_desc(panel.y_label)
             .x_labels(ticks)
-            .x_label_formatter(&whole)
+            .x_label_formatter(&integer_tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         for (i, pick) in [panel.train, panel.test].into_iter().enumerate() {
             let points: Vec<(f64, f64)> = self
@@ -319,8 +315,7 @@ impl Figure for TrainingFigure<'_> {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = titled(root, &self.title)?;
         let (charts, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let width = charts.dim_in_pixel().0;
         let (loss, acc) = charts.split_horizontally(width / 2);

@@ -7,10 +7,12 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
-    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Y_LABEL_AREA, colour,
-    draw_legend, listing, render, text, tick,
+use super::style::{
+    AXIS_LABEL_SIZE, BOLD_LINE_WIDTH, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LINE_WIDTH,
+    LegendEntry, MARGIN, Mark, SIZE, TICK_SIZE, TITLE_SIZE, TimeAxis, X_LABEL_AREA, Y_LABEL_AREA,
+    axis_label, colour, draw_legend, readable, text, tick,
 };
+use super::{Figure, PlotError, listing, render};
 use crate::io::results::{Results, WeightTrace};
 
 /// Bins of the weight histogram.
@@ -50,13 +52,29 @@ fn select<'a>(
         })
 }
 
-/// Weights are shown in mV when in volts.
-fn scale(unit: &str) -> (f64, String) {
-    match unit {
-        "V" => (1e3, "weight (mV)".into()),
-        "" => (1.0, "weight".into()),
-        u => (1.0, format!("weight ({u})")),
-    }
+/// Most tick labels on an integer axis (epochs, tasks).
+pub(super) const MOST_TICKS: usize = 10;
+
+/// The figure's area below its title, on a white ground; the title keeps
+/// `MARGIN` off the image's top edge.
+pub(super) fn titled<'a, DB>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<DrawingArea<DB, Shift>, Box<dyn std::error::Error + Send + Sync>>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let area = root.margin(MARGIN, 0, 0, 0);
+    Ok(area.titled(title, text(TITLE_SIZE))?)
+}
+
+/// The scale and axis label of weights in `unit` (SI) with these values:
+/// a readable prefix (mV for volts, pA or nA for amperes).
+fn scale(values: &[f64], unit: &str) -> (f64, String) {
+    let (factor, shown) = readable(values, unit);
+    (factor, axis_label("weight", &shown))
 }
 
 /// Histogram of the last snapshot, with the first snapshot's outlined.
@@ -66,7 +84,7 @@ pub fn weight_histogram(
     opts: &WeightPlotOptions,
 ) -> Result<(), PlotError> {
     let w = select(results, &opts.projection)?;
-    let (factor, label) = scale(&w.unit);
+    let (factor, label) = scale(&w.values, &w.unit);
     let rows = w.steps.len();
     let finite = |row: usize| -> Vec<f64> {
         w.row(row)
@@ -128,8 +146,7 @@ impl Figure for Histogram {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = titled(root, &self.title)?;
         let (area, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let top = self
             .first
@@ -141,21 +158,22 @@ impl Figure for Histogram {
             .max(1);
         let width = (self.range.end - self.range.start) / BINS as f64;
         let mut chart = ChartBuilder::on(&area)
-            .margin_top(10)
-            .margin_right(20)
-            .x_label_area_size(50)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
+            .margin_left(EDGE_GAP)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(self.range.clone(), 0.0..top as f64 * 1.08)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(GRID)
             .x_desc(self.x_label.as_str())
             .y_desc("synapses")
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         let left = |i: usize| self.range.start + i as f64 * width;
         chart.draw_series(self.last.iter().enumerate().map(|(i, &c)| {
@@ -170,7 +188,10 @@ impl Figure for Histogram {
             .iter()
             .enumerate()
             .flat_map(|(i, &c)| [(left(i), c as f64), (left(i + 1), c as f64)]);
-        chart.draw_series(LineSeries::new(outline, colour(1).stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(
+            outline,
+            colour(1).stroke_width(BOLD_LINE_WIDTH),
+        ))?;
         let entries = [
             LegendEntry {
                 label: format!("at {} s", tick(&self.times.1)),
@@ -196,11 +217,11 @@ pub fn weight_course(
     opts: &WeightPlotOptions,
 ) -> Result<(), PlotError> {
     let w = select(results, &opts.projection)?;
-    let (factor, label) = scale(&w.unit);
+    let (factor, label) = scale(&w.values, &w.unit);
     let n = w.synapses();
     let rows = w.steps.len();
     let picked = traced(n);
-    let time = TimeAxis::of(results.info.duration.max(w.times[rows - 1]));
+    let time = TimeAxis::for_span(results.info.duration.max(w.times[rows - 1]));
     let series = |s: usize| -> Vec<(f64, f64)> {
         (0..rows)
             .map(|r| (w.times[r] * time.scale, w.row(r)[s] * factor))
@@ -223,13 +244,13 @@ pub fn weight_course(
         .map(|&s| Line {
             points: series(s),
             colour: colour(0),
-            width: 1,
+            width: LINE_WIDTH,
         })
         .collect();
     lines.push(Line {
         points: mean,
         colour: BLACK,
-        width: 3,
+        width: BOLD_LINE_WIDTH + 1,
     });
     let k = picked.len();
     let sample = format!("{k} synapse{}", if k == 1 { "" } else { "s" });
@@ -268,35 +289,6 @@ fn traced(n: usize) -> Vec<usize> {
     (0..k).map(|i| i * n / k).collect()
 }
 
-/// The one rule for time axes: milliseconds for a window under 2 s,
-/// seconds otherwise.
-#[derive(Debug, Clone, Copy)]
-struct TimeAxis {
-    /// Axis units per second.
-    scale: f64,
-    unit: &'static str,
-}
-
-impl TimeAxis {
-    fn of(window: f64) -> Self {
-        if window < 2.0 {
-            Self {
-                scale: 1e3,
-                unit: "ms",
-            }
-        } else {
-            Self {
-                scale: 1.0,
-                unit: "s",
-            }
-        }
-    }
-
-    fn label(&self) -> String {
-        format!("time ({})", self.unit)
-    }
-}
-
 /// Firing rate of a population in bins from the start of the run, as a
 /// step line from 0 to its end (the last bin may be shorter; its rate is
 /// over its own width).
@@ -318,7 +310,7 @@ pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), Pl
         }
     })?;
     let rates = binned_rates(&spikes.times(results.info.dt), spikes.size, bin, duration);
-    let time = TimeAxis::of(duration);
+    let time = TimeAxis::for_span(duration);
     let points = rates
         .iter()
         .flat_map(|&(from, to, r)| [(from * time.scale, r), (to * time.scale, r)])
@@ -330,7 +322,7 @@ pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), Pl
             spikes.population,
             if size == 1 { "" } else { "s" },
             tick(&(bin * time.scale)),
-            time.unit
+            time.unit_label
         )
     });
     render(
@@ -343,7 +335,7 @@ pub fn rate(results: &Results, path: &Path, opts: &RateOptions) -> Result<(), Pl
             lines: vec![Line {
                 points,
                 colour: colour(0),
-                width: 2,
+                width: BOLD_LINE_WIDTH,
             }],
             legend: Vec::new(),
         },
@@ -424,8 +416,7 @@ impl Figure for Lines {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = titled(root, &self.title)?;
         let (area, legend) = if self.legend.is_empty() {
             (root.clone(), None)
         } else {
@@ -439,21 +430,22 @@ impl Figure for Lines {
         };
         let (y0, y1) = self.y_range();
         let mut chart = ChartBuilder::on(&area)
-            .margin_top(10)
-            .margin_right(30)
-            .x_label_area_size(50)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
+            .margin_left(EDGE_GAP)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(GRID)
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         for line in &self.lines {
             chart.draw_series(LineSeries::new(
