@@ -124,7 +124,11 @@ fn render(path: &Path, figure: &impl Figure) -> Result<(), PlotError> {
     // file keeps it: `raster.partial.png`.
     let partial = PartialFile::keeping_extension(path)?;
     match format {
-        Format::Png => draw_on(BitMapBackend::new(partial.path(), SIZE), figure, path)?,
+        Format::Png => draw_on(
+            font::CleanText::new(BitMapBackend::new(partial.path(), SIZE)),
+            figure,
+            path,
+        )?,
         Format::Svg => draw_on(SVGBackend::new(partial.path(), SIZE), figure, path)?,
     }
     partial.commit()?;
