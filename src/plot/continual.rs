@@ -391,12 +391,19 @@ mod tests {
         for cell in ["95", "60", "93", "41", "70", "96"] {
             assert!(labels.contains(&cell), "cell {cell} missing: {labels:?}");
         }
-        // Tasks 0..2 label both axes, nothing else.
-        let ticks = labels
+        // Tasks 0..2 label both axes of the cells, nothing else; the colour
+        // bar, drawn after them, reads 0 to 100 %.
+        let bar = labels.iter().position(|&l| l == "accuracy (%)").unwrap();
+        let ticks = labels[..bar]
             .iter()
             .filter(|l| l.len() == 1 || l.starts_with('-'))
             .count();
         assert_eq!(ticks, 6, "{labels:?}");
+        assert_eq!(
+            labels[bar + 1..bar + 7],
+            ["0", "20", "40", "60", "80", "100"],
+            "{labels:?}"
+        );
 
         let mut curves = ForgettingCurves {
             boundaries: vec![1.0, 2.0],
