@@ -20,19 +20,24 @@ const BINS: usize = 50;
 /// Synapses traced in the course plot besides the mean.
 const TRACED: usize = 20;
 
+/// What the weight histogram and the weight course show.
 #[derive(Debug, Clone, Default)]
 pub struct WeightPlotOptions {
     /// The projection; the first recorded one when `None`.
     pub projection: Option<String>,
+    /// The figure's title; one naming the projection when `None`.
     pub title: Option<String>,
 }
 
+/// What the rate plot shows.
 #[derive(Debug, Clone, Default)]
 pub struct RateOptions {
     /// The population; the first with spikes recorded when `None`.
     pub population: Option<String>,
     /// Bin width in seconds; a fiftieth of the run when `None`.
     pub bin: Option<f64>,
+    /// The figure's title; one naming the population, its size and the
+    /// bin when `None`.
     pub title: Option<String>,
 }
 
