@@ -9,9 +9,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{
-    AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LegendEntry, MARGIN, Mark, SIZE,
-    TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend, integer_label_count, integer_tick,
-    text, tick,
+    AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LINE_WIDTH, LegendEntry, MARGIN,
+    Mark, SIZE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend, integer_label_count,
+    integer_tick, text, tick,
 };
 use super::weights::{MOST_TICKS, titled};
 use super::{Figure, PlotError, render};
@@ -257,7 +257,7 @@ impl Curves<'_> {
                 .zip(&self.curves.accuracy)
                 .filter_map(|(&p, a)| a.get(task).filter(|v| !v.is_nan()).map(|&v| (p, 100.0 * v)))
                 .collect();
-            let style = colour(task).stroke_width(2);
+            let style = colour(task).stroke_width(LINE_WIDTH);
             chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
             chart.draw_series(
                 points

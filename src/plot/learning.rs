@@ -11,8 +11,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::style::{
-    AXIS_LABEL_SIZE, BOLD_LINE_WIDTH, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LegendEntry,
-    MARGIN, Mark, REFERENCE, SIZE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend,
+    AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LINE_WIDTH, LegendEntry, MARGIN,
+    Mark, REFERENCE, SIZE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend,
     integer_label_count, integer_tick, text, tick,
 };
 use super::weights::{MOST_TICKS, titled};
@@ -180,7 +180,8 @@ impl AccuracyFigure<'_> {
 }
 
 /// A curve through its epochs' points, with a marker at each when there
-/// are few enough to tell apart.
+/// are few enough to tell apart. One pixel wide: plotters draws wider
+/// lines as polygons whose width varies from segment to segment.
 fn draw_curve<DB>(
     chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     points: &[(f64, f64)],
@@ -193,7 +194,7 @@ where
     let finite: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
     chart.draw_series(LineSeries::new(
         finite.iter().copied(),
-        colour.stroke_width(BOLD_LINE_WIDTH),
+        colour.stroke_width(LINE_WIDTH),
     ))?;
     if finite.len() <= MARKED_EPOCHS {
         chart.draw_series(
@@ -367,10 +368,12 @@ mod tests {
             let RGBColor(r, g, b) = colour(i);
             [r, g, b]
         });
-        // The line's ends are the markers' outer edges at epochs 1 and 5.
-        let line = picture.line(blue, 100);
+        // The curve's ends are the markers' outer edges at epochs 1 and 5
+        // (the line is anti-aliased: its columns are found by their ink).
+        let curve = picture.curve(blue);
+        let (x0, x1) = (curve[0].0, curve[curve.len() - 1].0);
         let r = f64::from(MARKER);
-        let epoch = Axis::through((1.0, f64::from(line.x0) + r), (5.0, f64::from(line.x1) - r));
+        let epoch = Axis::through((1.0, f64::from(x0) + r), (5.0, f64::from(x1) - r));
         let y = |c: [u8; 3], e: f64| picture.stroke_mid(c, epoch.pixel(e)).unwrap();
         let acc = Axis::through((0.5, y(blue, 1.0)), (0.95, y(blue, 5.0)));
         let ys: Vec<f64> = (1..=5).map(|e| y(blue, f64::from(e))).collect();
@@ -385,7 +388,7 @@ mod tests {
         let dashes: Vec<f64> = picture
             .pixels_of(green)
             .into_iter()
-            .filter(|p| (line.x0..=line.x1).contains(&p.0))
+            .filter(|p| (x0..=x1).contains(&p.0))
             .map(|p| f64::from(p.1))
             .collect();
         let level = dashes.iter().sum::<f64>() / dashes.len() as f64;
