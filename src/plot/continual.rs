@@ -227,7 +227,7 @@ impl Curves<'_> {
             .margin_top(MARGIN)
             .margin_right(MARGIN)
             .margin_left(EDGE_GAP)
-            .margin_bottom(5)
+            .margin_bottom(MARGIN)
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(from..to, 0.0..102.0)?;

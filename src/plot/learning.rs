@@ -109,7 +109,7 @@ impl AccuracyFigure<'_> {
             .margin_top(MARGIN)
             .margin_right(MARGIN)
             .margin_left(EDGE_GAP)
-            .margin_bottom(5)
+            .margin_bottom(MARGIN)
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x, PERCENT)?;
@@ -282,7 +282,7 @@ impl TrainingFigure<'_> {
             .margin_top(MARGIN)
             .margin_right(MARGIN)
             .margin_left(EDGE_GAP)
-            .margin_bottom(5)
+            .margin_bottom(MARGIN)
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x, panel.range.clone())?;

@@ -166,6 +166,7 @@ impl Figure for Histogram {
             .margin_top(MARGIN)
             .margin_right(MARGIN)
             .margin_left(EDGE_GAP)
+            .margin_bottom(MARGIN)
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(self.range.clone(), 0.0..top as f64 * 1.08)?;
@@ -438,6 +439,7 @@ impl Figure for Lines {
             .margin_top(MARGIN)
             .margin_right(MARGIN)
             .margin_left(EDGE_GAP)
+            .margin_bottom(MARGIN)
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x0..x1, y0..y1)?;
