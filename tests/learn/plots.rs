@@ -429,7 +429,8 @@ fn weight_course_legend_swatches_are_the_line_colours() {
     // The traced lines at 4 s hold the traced synapses' weights.
     let time = axis_of(&x_ticks(&labels, "0"), true);
     let mv = axis_of(&y_ticks(&labels, "0")[0], false);
-    let x = time.pixel(4.0).round() as u32 - 1;
+    // A few columns in from the last x tick, clear of its grid line.
+    let x = time.pixel(4.0).round() as u32 - 4;
     let rows: Vec<u32> = (0..picture.height)
         .filter(|&y| picture.ink(x, y, traced).is_some())
         .collect();
