@@ -178,10 +178,6 @@ impl Window {
     fn contains(&self, t: f64) -> bool {
         (self.from..=self.to).contains(&t)
     }
-
-    fn ms(&self) -> std::ops::Range<f64> {
-        self.from * 1e3..self.to * 1e3
-    }
 }
 
 /// "a, b, c", or "none" for an empty list, for error messages.

@@ -5,10 +5,12 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
-    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Window, Y_LABEL_AREA,
-    colour, draw_legend, listing, render, text, tick,
+use super::style::{
+    AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_ROWS, LEGEND_WIDTH, LINE_WIDTH,
+    LegendEntry, MARGIN, REFERENCE, SIZE, TICK_SIZE, TITLE_SIZE, TimeAxis, X_LABEL_AREA,
+    Y_LABEL_AREA, axis_label, capped, colour, draw_legend, readable, text, tick,
 };
+use super::{Figure, PlotError, Window, listing, render};
 use crate::io::results::{Results, StateTrace};
 
 /// How many neurons are shown when none are asked for: more traces than
@@ -52,7 +54,8 @@ pub fn potential(results: &Results, path: &Path, opts: &PotentialOptions) -> Res
         .title
         .clone()
         .unwrap_or_else(|| format!("{} of {}", trace.variable, trace.population));
-    let figure = PotentialFigure::new(trace, &columns, results.info.dt, window, title);
+    let chosen = opts.neurons.is_some();
+    let figure = PotentialFigure::new(trace, &columns, chosen, results.info.dt, window, title);
     render(path, &figure)
 }
 
@@ -99,77 +102,157 @@ fn select_columns(trace: &StateTrace, neurons: Option<&[u32]>) -> Result<Vec<usi
         .collect()
 }
 
-/// Values are shown in mV when in volts; other units as they are.
+/// How the values are shown: `value * factor` in the unit of `label`,
+/// chosen by [`readable`] from the values drawn (V as mV, A as pA or nA,
+/// mol/m^3 as µM or nM ...).
 struct Scale {
     factor: f64,
     label: String,
 }
 
 impl Scale {
-    fn for_trace(trace: &StateTrace) -> Self {
-        let (factor, unit) = match trace.unit.as_str() {
-            "V" => (1e3, "mV"),
-            unit => (1.0, unit),
-        };
-        let label = if unit.is_empty() {
-            trace.variable.clone()
+    fn for_trace(trace: &StateTrace, columns: &[usize], rows: &[(usize, f64)]) -> Self {
+        let width = trace.neurons.len();
+        let shown: Vec<f64> = rows
+            .iter()
+            .flat_map(|&(row, _)| {
+                columns
+                    .iter()
+                    .filter_map(move |&c| trace.values.get(row * width + c).copied())
+            })
+            .collect();
+        let (factor, unit) = if trace.integer {
+            (1.0, trace.unit.clone())
         } else {
-            format!("{} ({unit})", trace.variable)
+            readable(&shown, &trace.unit)
         };
-        Self { factor, label }
+        Self {
+            factor,
+            label: axis_label(&trace.variable, &unit),
+        }
     }
 }
 
 struct Series {
     neuron: u32,
-    /// (time in ms, scaled value)
+    /// (time in the axis' unit, scaled value)
     points: Vec<(f64, f64)>,
+}
+
+/// The threshold as drawn: at its value, or said in the legend when it lies
+/// so far from the traces that drawing it would flatten them (a read-out
+/// with v_th = 1e6 mV never fires).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Threshold {
+    Drawn(f64),
+    OffScale(f64),
+}
+
+/// Whether a threshold at `value` is drawn with traces spanning `low` to
+/// `high`: when it lies within the traces' span of them (or, for flat
+/// traces, within half their magnitude, at least 1 unit).
+fn place_threshold(value: f64, low: f64, high: f64) -> Threshold {
+    if !value.is_finite() {
+        return Threshold::OffScale(value);
+    }
+    if low > high {
+        return Threshold::Drawn(value);
+    }
+    let reach = (high - low).max(low.abs().max(high.abs()) * 0.5).max(1.0);
+    if value < low - reach || value > high + reach {
+        Threshold::OffScale(value)
+    } else {
+        Threshold::Drawn(value)
+    }
 }
 
 struct PotentialFigure {
     title: String,
     window: Window,
+    time: TimeAxis,
     y_label: String,
+    unit: String,
     series: Vec<Series>,
-    threshold: Option<f64>,
+    threshold: Option<Threshold>,
+    /// "first 5 of 80 neurons" when only the first recorded are drawn.
+    note: Option<String>,
     y_range: std::ops::Range<f64>,
 }
 
 impl PotentialFigure {
-    fn new(trace: &StateTrace, columns: &[usize], dt: f64, window: Window, title: String) -> Self {
-        let scale = Scale::for_trace(trace);
+    fn new(
+        trace: &StateTrace,
+        columns: &[usize],
+        chosen: bool,
+        dt: f64,
+        window: Window,
+        title: String,
+    ) -> Self {
+        let time = TimeAxis::for_window(window.from, window.to);
         let rows = shown_rows(trace, dt, window);
+        let scale = Scale::for_trace(trace, columns, &rows);
         let series: Vec<Series> = columns
             .iter()
             .map(|&column| Series {
                 neuron: trace.neurons[column],
-                points: envelope(&points(trace, column, &rows, scale.factor), window),
+                points: envelope(
+                    &points(trace, column, &rows, scale.factor, time),
+                    time.range(window.from, window.to),
+                ),
             })
             .collect();
-        let threshold = trace.threshold.map(|t| t * scale.factor);
-        let y_range = y_range(&series, threshold);
+        let (low, high) = extent(&series);
+        let threshold = trace
+            .threshold
+            .map(|t| place_threshold(t * scale.factor, low, high));
+        let drawn = match threshold {
+            Some(Threshold::Drawn(t)) => Some(t),
+            _ => None,
+        };
+        let y_range = y_range(low, high, drawn);
+        let recorded = trace.neurons.len();
+        let note = (!chosen && columns.len() < recorded)
+            .then(|| format!("first {} of {recorded} neurons", columns.len()));
+        let unit = scale
+            .label
+            .rsplit_once(" (")
+            .map(|(_, u)| u.trim_end_matches(')').to_string())
+            .unwrap_or_default();
         Self {
             title,
             window,
+            time,
             y_label: scale.label,
+            unit,
             series,
             threshold,
+            note,
             y_range,
         }
     }
 
     fn legend(&self) -> Vec<LegendEntry> {
-        let neurons = self.series.iter().enumerate().map(|(i, s)| LegendEntry {
-            label: format!("neuron {}", s.neuron),
-            colour: colour(i),
-            mark: Mark::Line,
-        });
-        let threshold = self.threshold.map(|_| LegendEntry {
-            label: "threshold".into(),
-            colour: BLACK,
-            mark: Mark::Dashed,
-        });
-        neurons.chain(threshold).collect()
+        let neurons: Vec<LegendEntry> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| LegendEntry::line(format!("neuron {}", s.neuron), colour(i)))
+            .collect();
+        let mut entries = capped(neurons, LEGEND_ROWS - 3);
+        entries.extend(self.note.clone().map(LegendEntry::note));
+        match self.threshold {
+            Some(Threshold::Drawn(_)) => entries.push(LegendEntry::dashed("threshold", REFERENCE)),
+            Some(Threshold::OffScale(t)) => {
+                entries.push(LegendEntry::note(format!(
+                    "threshold {} {}",
+                    tick(&t),
+                    self.unit
+                )));
+                entries.push(LegendEntry::note("(off scale, not drawn)"));
+            }
+            None => {}
+        }
+        entries
     }
 
     fn draw_chart<DB>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
@@ -177,36 +260,40 @@ impl PotentialFigure {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
+        let (x0, x1) = (self.time.at(self.window.from), self.time.at(self.window.to));
         let mut chart = ChartBuilder::on(area)
-            .margin_top(10)
-            .margin_right(20)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
             .margin_bottom(5)
-            .x_label_area_size(50)
+            .x_label_area_size(X_LABEL_AREA)
+            .margin_left(EDGE_GAP)
             .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(self.window.ms(), self.y_range.clone())?;
+            .build_cartesian_2d(x0..x1, self.y_range.clone())?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(235, 235, 235))
-            .x_desc("time (ms)")
+            .bold_line_style(GRID)
+            .x_desc(self.time.label())
             .y_desc(self.y_label.as_str())
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         for (i, series) in self.series.iter().enumerate() {
-            // One pixel wide: plotters turns wider lines into one polygon
-            // whose joins shoot across the image where a trace reverses
-            // sharply, as a membrane potential does at every reset.
             chart.draw_series(LineSeries::new(
                 series.points.iter().copied(),
-                colour(i).stroke_width(1),
+                colour(i).stroke_width(LINE_WIDTH),
             ))?;
         }
-        if let Some(threshold) = self.threshold {
-            let ends = [self.window.from * 1e3, self.window.to * 1e3].map(|x| (x, threshold));
-            chart.draw_series(DashedLineSeries::new(ends, 10, 6, BLACK.stroke_width(1)))?;
+        if let Some(Threshold::Drawn(threshold)) = self.threshold {
+            let ends = [x0, x1].map(|x| (x, threshold));
+            chart.draw_series(DashedLineSeries::new(
+                ends,
+                10,
+                6,
+                REFERENCE.stroke_width(LINE_WIDTH),
+            ))?;
         }
         Ok(())
     }
@@ -219,14 +306,14 @@ impl Figure for PotentialFigure {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = root.titled(&self.title, text(TITLE_SIZE))?;
         let (chart, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         self.draw_chart(&chart)?;
         draw_legend(&legend, 40, &self.legend())
     }
 }
 
-/// Rows of `trace` inside the window, with their times in ms.
+/// Rows of `trace` inside the window, with their times in s.
 fn shown_rows(trace: &StateTrace, dt: f64, window: Window) -> Vec<(usize, f64)> {
     trace
         .steps
@@ -234,7 +321,6 @@ fn shown_rows(trace: &StateTrace, dt: f64, window: Window) -> Vec<(usize, f64)> 
         .enumerate()
         .map(|(row, &step)| (row, step as f64 * dt))
         .filter(|&(_, t)| window.contains(t))
-        .map(|(row, t)| (row, t * 1e3))
         .collect()
 }
 
@@ -243,13 +329,14 @@ fn points(
     column: usize,
     rows: &[(usize, f64)],
     factor: f64,
+    time: TimeAxis,
 ) -> Vec<(f64, f64)> {
     let width = trace.neurons.len();
     rows.iter()
-        .filter_map(|&(row, ms)| {
+        .filter_map(|&(row, t)| {
             // A short `values` is malformed input; skip rather than panic.
             let value = trace.values.get(row * width + column)?;
-            Some((ms, value * factor))
+            Some((time.at(t), value * factor))
         })
         .collect()
 }
@@ -261,11 +348,12 @@ const ENVELOPE_COLUMNS: usize = 2000;
 /// Keeps the lowest and highest point of each pixel-sized column, in time
 /// order: the line drawn is the same, peaks included, and long recordings
 /// draw in a fraction of the time.
-fn envelope(points: &[(f64, f64)], window: Window) -> Vec<(f64, f64)> {
+/// `shown` is the time axis' range, in the unit of the points' times.
+fn envelope(points: &[(f64, f64)], shown: std::ops::Range<f64>) -> Vec<(f64, f64)> {
     if points.len() <= 2 * ENVELOPE_COLUMNS {
         return points.to_vec();
     }
-    let (start, span) = (window.from * 1e3, (window.to - window.from) * 1e3);
+    let (start, span) = (shown.start, shown.end - shown.start);
     let column = |ms: f64| ((ms - start) / span * ENVELOPE_COLUMNS as f64) as usize;
     let mut kept = Vec::with_capacity(2 * ENVELOPE_COLUMNS + 2);
     for chunk in points.chunk_by(|a, b| column(a.0) == column(b.0)) {
@@ -287,17 +375,23 @@ fn envelope(points: &[(f64, f64)], window: Window) -> Vec<(f64, f64)> {
     kept
 }
 
-/// Spans the shown values and the threshold, with room above for the line
-/// not to sit on the frame.
-fn y_range(series: &[Series], threshold: Option<f64>) -> std::ops::Range<f64> {
-    let values = series
+/// Lowest and highest finite shown value (low > high when none).
+fn extent(series: &[Series]) -> (f64, f64) {
+    series
         .iter()
         .flat_map(|s| s.points.iter().map(|&(_, v)| v))
-        .chain(threshold)
-        .filter(|v| v.is_finite());
-    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
+/// Spans the shown values and the drawn threshold, with room above for the
+/// line not to sit on the frame.
+fn y_range(low: f64, high: f64, threshold: Option<f64>) -> std::ops::Range<f64> {
+    let (low, high) = threshold
+        .filter(|t| t.is_finite())
+        .map_or((low, high), |t| (low.min(t), high.max(t)));
     if low > high {
         return 0.0..1.0;
     }
@@ -333,7 +427,10 @@ mod tests {
         };
         potential(&results, &svg, &opts).unwrap();
         let svg = std::fs::read_to_string(&svg).unwrap();
-        assert!(svg.contains("<svg") && svg.contains("g (S)"));
+        assert!(
+            svg.contains("<svg") && svg.contains("g (nS)"),
+            "1e-9 S shown in nS"
+        );
     }
 
     /// One neuron at -70 mV for 0.3 s, -50 mV until 0.6 s, then -60 mV,
@@ -472,7 +569,6 @@ mod tests {
 
     #[test]
     fn envelope_keeps_extremes_in_order() {
-        let window = Window { from: 0.0, to: 1.0 };
         let points: Vec<(f64, f64)> = (0..100_000)
             .map(|i| {
                 (
@@ -481,7 +577,7 @@ mod tests {
                 )
             })
             .collect();
-        let kept = envelope(&points, window);
+        let kept = envelope(&points, 0.0..1000.0);
         assert!(kept.len() <= 2 * ENVELOPE_COLUMNS);
         assert!(kept.windows(2).all(|w| w[0].0 <= w[1].0));
         assert!(kept.contains(&(500.01, 9.0)));
@@ -491,7 +587,31 @@ mod tests {
     #[test]
     fn volts_are_shown_in_millivolts() {
         let trace = &results().states[0];
-        let scale = Scale::for_trace(trace);
+        let rows = shown_rows(trace, 1e-4, Window { from: 0.0, to: 1.0 });
+        let scale = Scale::for_trace(trace, &[0, 1], &rows);
         assert_eq!((scale.factor, scale.label.as_str()), (1e3, "v (mV)"));
+    }
+
+    #[test]
+    fn a_threshold_far_beyond_the_traces_is_not_drawn() {
+        // Traces from -70 to -50 mV: a threshold at -52 or -35 mV is drawn,
+        // one at 1e6 mV (a read-out that never fires) is not.
+        assert_eq!(
+            place_threshold(-52.0, -70.0, -50.0),
+            Threshold::Drawn(-52.0)
+        );
+        assert_eq!(
+            place_threshold(-35.0, -70.0, -50.0),
+            Threshold::Drawn(-35.0)
+        );
+        assert_eq!(place_threshold(1e6, -70.0, -50.0), Threshold::OffScale(1e6));
+        assert_eq!(
+            place_threshold(-100.0, -70.0, -70.0),
+            Threshold::Drawn(-100.0)
+        );
+        assert_eq!(
+            place_threshold(-10.0, -70.0, -50.0),
+            Threshold::OffScale(-10.0)
+        );
     }
 }

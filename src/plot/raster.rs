@@ -5,10 +5,15 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
-    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Window, Y_LABEL_AREA,
-    colour, draw_legend, listing, render, text, tick,
+use plotters::coord::types::RangedCoordf64;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::style::{
+    AXIS_LABEL_SIZE, BOLD_LINE_WIDTH, CAPTION_SIZE, DrawResult, EDGE_GAP, LEGEND_ROWS, LEGEND_SIZE,
+    LEGEND_WIDTH, LegendEntry, MARGIN, MUTED, SEPARATOR, SIZE, TICK_SIZE, TITLE_SIZE, TimeAxis,
+    X_LABEL_AREA, Y_LABEL_AREA, capped, colour, draw_legend, integer_ticks, text, tick,
 };
+use super::{Figure, PlotError, Window, listing, render};
 use crate::io::results::{Results, SpikeTrains};
 
 #[derive(Debug, Clone, Default)]
@@ -65,79 +70,205 @@ fn default_title(trains: &[Shown<'_>]) -> String {
     )
 }
 
-/// Rate histogram bins: fine enough to show fast oscillations, coarse enough
-/// (about 200 over the window) to average out single spikes.
-fn bin_width(dt: f64, window: Window) -> f64 {
+/// Rate histogram bin, in seconds: about 200 bins over the window, but
+/// long enough that the sparsest drawn population has on average at least
+/// [`SPIKES_PER_BIN`] spikes in a bin (a bin of 1 ms holding one spike of
+/// one neuron reads 1000 Hz: a comb of such bars says nothing), and at
+/// most a tenth of the window; a round number of ms or s, no shorter than
+/// the step.
+fn bin_width(dt: f64, window: Window, sparsest: Option<usize>) -> f64 {
     let span = window.to - window.from;
-    if dt > 0.0 {
-        (span / 200.0).max(dt)
-    } else {
-        span / 200.0
+    let mut bin = span / 200.0;
+    if let Some(count) = sparsest.filter(|&c| c > 0) {
+        bin = bin.max(SPIKES_PER_BIN * span / count as f64);
     }
+    let bin = round_bin(bin.min(span / 10.0), span / 10.0);
+    if dt > 0.0 { bin.max(dt) } else { bin }
+}
+
+/// Spikes the sparsest population should have per rate bin on average.
+const SPIKES_PER_BIN: f64 = 4.0;
+
+/// The 1, 2 or 5 times a power of ten at or above `bin`, or below it
+/// when that would pass `most`.
+fn round_bin(bin: f64, most: f64) -> f64 {
+    if !(bin.is_finite() && bin > 0.0) {
+        return bin;
+    }
+    let decade = 10f64.powf(bin.log10().floor());
+    let round = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * decade)
+        .find(|&b| b >= bin * (1.0 - 1e-9))
+        .unwrap_or(bin);
+    if round <= most * (1.0 + 1e-9) {
+        return round;
+    }
+    [5.0, 2.0, 1.0]
+        .iter()
+        .map(|m| m * decade)
+        .find(|&b| b <= most)
+        .unwrap_or(bin)
 }
 
 /// One population as drawn.
 struct Layer {
     name: String,
     colour: RGBColor,
-    /// Spikes as (time in ms, row); rows count from the bottom of the plot.
-    dots: Vec<(f64, f64)>,
-    /// Mean rate per neuron as a step line: (time in ms, Hz).
+    size: u32,
+    /// Spikes as (time in the axis' unit, neuron index in the population).
+    dots: Vec<(f64, u32)>,
+    /// Mean rate per neuron as a step line: (time in the axis' unit, Hz);
+    /// empty for a population without spikes in the window.
     rate: Vec<(f64, f64)>,
+}
+
+impl Layer {
+    fn silent(&self) -> bool {
+        self.dots.is_empty()
+    }
+}
+
+/// Lowest height in pixels of a population's band, so that a population of
+/// 4 neurons stacked on one of 800 stays readable.
+const MIN_BAND_PX: f64 = 80.0;
+
+/// A population's band of the raster: y from `start` to `start + height`
+/// in the raster's coordinates (0 at the bottom, 1 at the top).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Band {
+    start: f64,
+    height: f64,
+}
+
+impl Band {
+    /// Where neuron `index` of `size` is drawn: the middle of its row.
+    fn y(&self, index: u32, size: u32) -> f64 {
+        self.start + (f64::from(index) + 0.5) / f64::from(size.max(1)) * self.height
+    }
+}
+
+/// Bands for populations of `sizes` (silent ones marked), stacked from the
+/// bottom on `pixels` of height: shares proportional to the sizes, but
+/// none lower than [`MIN_BAND_PX`] (or an equal share when the bands
+/// cannot all have that), and silent populations only that lowest height.
+fn bands(sizes: &[(u32, bool)], pixels: f64) -> Vec<Band> {
+    let n = sizes.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let least = MIN_BAND_PX.min(pixels / n as f64) / pixels.max(1.0);
+    let mut fixed = vec![None; n];
+    for (i, &(_, silent)) in sizes.iter().enumerate() {
+        if silent {
+            fixed[i] = Some(least);
+        }
+    }
+    // Proportional shares of what the fixed bands leave; a band below the
+    // least height is fixed at it, and the rest shared again.
+    loop {
+        let left = 1.0 - fixed.iter().flatten().sum::<f64>();
+        let total: f64 = sizes
+            .iter()
+            .zip(&fixed)
+            .filter(|(_, f)| f.is_none())
+            .map(|(s, _)| f64::from(s.0.max(1)))
+            .sum();
+        let mut changed = false;
+        for (i, &(size, _)) in sizes.iter().enumerate() {
+            if fixed[i].is_none() && left * f64::from(size.max(1)) / total < least {
+                fixed[i] = Some(least);
+                changed = true;
+            }
+        }
+        if !changed {
+            let heights: Vec<f64> = sizes
+                .iter()
+                .zip(&fixed)
+                .map(|(s, f)| f.unwrap_or(left * f64::from(s.0.max(1)) / total))
+                .collect();
+            let mut start = 0.0;
+            return heights
+                .into_iter()
+                .map(|height| {
+                    let band = Band { start, height };
+                    start += height;
+                    band
+                })
+                .collect();
+        }
+    }
+}
+
+/// Size of a spike's mark in pixels (width, height), from how close the
+/// marks would be: as tall as most of a neuron's row (a few neurons get
+/// tall marks, thousands get one pixel), and as wide as a third of the mean
+/// gap between a neuron's spikes, from 2 to 3 pixels, never wider than
+/// tall. Two pixels at least: a one-pixel rectangle is not drawn.
+fn mark_size(row_px: f64, width_px: f64, size: u32, spikes: usize) -> (i32, i32) {
+    let height = (row_px * 0.7).round().clamp(2.0, 12.0);
+    let gap = if spikes == 0 {
+        width_px
+    } else {
+        width_px * f64::from(size.max(1)) / spikes as f64
+    };
+    let width = (gap / 3.0).round().clamp(2.0, 3.0).min(height);
+    (width as i32, height as i32)
 }
 
 struct RasterFigure {
     title: String,
     window: Window,
-    bin_ms: f64,
-    /// Total neurons shown: the height of the raster.
-    rows: u32,
-    /// Row where each population after the first starts.
-    boundaries: Vec<u32>,
+    time: TimeAxis,
+    /// Rate bin in seconds.
+    bin: f64,
     layers: Vec<Layer>,
 }
 
 impl RasterFigure {
     fn new(trains: &[Shown<'_>], dt: f64, window: Window, title: String) -> Self {
-        let bin = bin_width(dt, window);
-        let mut offset = 0u32;
-        let mut boundaries = Vec::new();
-        let mut layers = Vec::new();
-        for (i, &(train, colour)) in trains.iter().enumerate() {
-            if i > 0 {
-                boundaries.push(offset);
-            }
-            layers.push(layer(train, dt, window, bin, offset, colour));
-            offset = offset.saturating_add(train.size);
-        }
+        let time = TimeAxis::for_window(window.from, window.to);
+        let shown: Vec<Vec<(f64, u32)>> = trains
+            .iter()
+            .map(|(train, _)| spikes_in(train, dt, window))
+            .collect();
+        let sparsest = shown.iter().map(Vec::len).filter(|&c| c > 0).min();
+        let bin = bin_width(dt, window, sparsest);
+        let layers = trains
+            .iter()
+            .zip(shown)
+            .map(|(&(train, colour), spikes)| layer(train, spikes, window, bin, colour, time))
+            .collect();
         Self {
             title,
             window,
-            bin_ms: bin * 1e3,
-            rows: offset,
-            boundaries,
+            time,
+            bin,
             layers,
         }
     }
 
-    /// Side of a spike's square in pixels, minus one: as big as the rows
-    /// allow without neighbouring neurons merging, at least 2 px to be seen.
-    fn dot_size(&self) -> i32 {
-        const RASTER_PX: u32 = 520;
-        let px_per_row = RASTER_PX / self.rows.max(1);
-        (px_per_row as i32 - 1).clamp(1, 3)
-    }
-
-    fn legend(&self) -> Vec<LegendEntry> {
+    fn raster_legend(&self) -> Vec<LegendEntry> {
         // Top to bottom, as the populations are stacked.
         self.layers
             .iter()
             .rev()
-            .map(|l| LegendEntry {
-                label: l.name.clone(),
-                colour: l.colour,
-                mark: Mark::Square,
+            .map(|l| {
+                if l.silent() {
+                    LegendEntry::note(format!("{}: no spikes", l.name))
+                } else {
+                    LegendEntry::square(format!("{} ({})", l.name, l.size), l.colour)
+                }
             })
+            .collect()
+    }
+
+    fn rate_legend(&self) -> Vec<LegendEntry> {
+        self.layers
+            .iter()
+            .rev()
+            .filter(|l| !l.silent())
+            .map(|l| LegendEntry::line(l.name.clone(), l.colour))
             .collect()
     }
 
@@ -147,37 +278,92 @@ impl RasterFigure {
         DB::ErrorType: 'static,
     {
         let mut chart = ChartBuilder::on(area)
-            .margin_top(10)
-            .margin_right(20)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
             .x_label_area_size(30)
+            .margin_left(EDGE_GAP)
             .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(self.window.ms(), 0f64..f64::from(self.rows.max(1)))?;
+            .build_cartesian_2d(
+                self.time.range(self.window.from, self.window.to),
+                0f64..1f64,
+            )?;
         chart
             .configure_mesh()
             .disable_mesh()
+            .y_labels(0)
             .y_desc("neuron")
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .x_label_formatter(&tick)
-            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()?;
-        let separator = RGBColor(200, 200, 200).stroke_width(1);
-        let (x0, x1) = (self.window.from * 1e3, self.window.to * 1e3);
-        for &row in &self.boundaries {
-            let y = f64::from(row);
+        let plot = chart.plotting_area();
+        let (width_px, height_px) = plot.dim_in_pixel();
+        let sizes: Vec<(u32, bool)> = self.layers.iter().map(|l| (l.size, l.silent())).collect();
+        let bands = bands(&sizes, f64::from(height_px));
+        let (x0, x1) = (self.time.at(self.window.from), self.time.at(self.window.to));
+        let separator = SEPARATOR.stroke_width(1);
+        for band in bands.iter().skip(1) {
             chart.draw_series(std::iter::once(PathElement::new(
-                vec![(x0, y), (x1, y)],
+                vec![(x0, band.start), (x1, band.start)],
                 separator,
             )))?;
         }
-        let d = self.dot_size();
-        for layer in &self.layers {
+        for (layer, band) in self.layers.iter().zip(&bands) {
+            let band_px = band.height * f64::from(height_px);
+            if layer.silent() {
+                let middle = ((x0 + x1) / 2.0, band.start + band.height / 2.0);
+                let style = text(LEGEND_SIZE)
+                    .color(&MUTED)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("{}: no spikes", layer.name),
+                    middle,
+                    style,
+                )))?;
+                continue;
+            }
+            self.draw_neuron_ticks(area, &chart, layer, band, band_px)?;
+            let row_px = band_px / f64::from(layer.size.max(1));
+            let (w, h) = mark_size(row_px, f64::from(width_px), layer.size, layer.dots.len());
+            // Plotters fills a rectangle up to, not including, its second corner.
+            let corners = [(-(w / 2), -(h / 2)), (w - w / 2, h - h / 2)];
             let fill = layer.colour.filled();
-            chart.draw_series(
-                layer.dots.iter().map(|&point| {
-                    EmptyElement::at(point) + Rectangle::new([(0, -d), (d, 0)], fill)
-                }),
-            )?;
+            chart.draw_series(layer.dots.iter().map(|&(t, neuron)| {
+                EmptyElement::at((t, band.y(neuron, layer.size))) + Rectangle::new(corners, fill)
+            }))?;
+        }
+        Ok(())
+    }
+
+    /// Integer ticks of neuron indices within each population's band, drawn
+    /// by hand: plotters' ticks would be global rows across the bands.
+    fn draw_neuron_ticks<DB>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        layer: &Layer,
+        band: &Band,
+        band_px: f64,
+    ) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let most = ((band_px / 45.0).floor() as usize).max(1);
+        let last = i64::from(layer.size.max(1)) - 1;
+        let base = area.get_base_pixel();
+        let style = text(TICK_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
+        let x0 = self.time.at(self.window.from);
+        let top = chart.backend_coord(&(x0, band.start + band.height)).1;
+        for index in integer_ticks(0, last, most) {
+            let (x, y) = chart.backend_coord(&(x0, band.y(index as u32, layer.size)));
+            // A label at the band's top would touch the next band's "0".
+            if index > 0 && y - top < 14 {
+                continue;
+            }
+            let (x, y) = (x - base.0, y - base.1);
+            area.draw(&PathElement::new(vec![(x - 5, y), (x, y)], BLACK))?;
+            area.draw(&Text::new(index.to_string(), (x - 8, y), style.clone()))?;
         }
         Ok(())
     }
@@ -193,31 +379,39 @@ impl RasterFigure {
             .flat_map(|l| l.rate.iter().map(|&(_, r)| r))
             .fold(0.0, f64::max);
         let top = if peak > 0.0 { peak * 1.1 } else { 1.0 };
+        // The bin in a unit of its own: "50 ms bins" on a 10 s axis.
+        let bin_unit = TimeAxis::for_span(self.bin);
+        let bin = bin_unit.at(self.bin);
         let mut chart = ChartBuilder::on(area)
-            .margin_right(20)
+            .margin_right(MARGIN)
             .margin_bottom(5)
             .caption(
-                format!("mean rate per neuron, {} ms bins", tick(&self.bin_ms)),
-                text(15),
+                format!(
+                    "mean rate per neuron, {} {} bins",
+                    tick(&bin),
+                    bin_unit.unit_label
+                ),
+                text(CAPTION_SIZE),
             )
-            .x_label_area_size(50)
+            .x_label_area_size(X_LABEL_AREA)
+            .margin_left(EDGE_GAP)
             .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(self.window.ms(), 0f64..top)?;
+            .build_cartesian_2d(self.time.range(self.window.from, self.window.to), 0f64..top)?;
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc("time (ms)")
+            .x_desc(self.time.label())
             .y_desc("rate (Hz)")
             .y_labels(4)
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         for layer in &self.layers {
             chart.draw_series(LineSeries::new(
                 layer.rate.iter().copied(),
-                layer.colour.stroke_width(2),
+                layer.colour.stroke_width(BOLD_LINE_WIDTH),
             ))?;
         }
         Ok(())
@@ -231,39 +425,54 @@ impl Figure for RasterFigure {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = root.titled(&self.title, text(TITLE_SIZE))?;
         let (charts, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-        let (upper, lower) = charts.split_vertically(74.percent_height());
+        let (upper, lower) = charts.split_vertically(72.percent_height());
+        let (upper_legend, lower_legend) = legend.split_vertically(72.percent_height());
         self.draw_raster(&upper)?;
         self.draw_rates(&lower)?;
-        draw_legend(&legend, 40, &self.legend())
+        draw_legend(
+            &upper_legend,
+            30,
+            &capped(self.raster_legend(), LEGEND_ROWS / 2),
+        )?;
+        draw_legend(&lower_legend, 40, &capped(self.rate_legend(), 6))
     }
+}
+
+/// Spikes of `train` in the window as (time in s, neuron); a sender
+/// outside the population would be drawn over the next one, so is left
+/// out.
+fn spikes_in(train: &SpikeTrains, dt: f64, window: Window) -> Vec<(f64, u32)> {
+    train
+        .times(dt)
+        .into_iter()
+        .zip(train.senders.iter().copied())
+        .filter(|&(t, sender)| window.contains(t) && sender < train.size)
+        .collect()
 }
 
 fn layer(
     train: &SpikeTrains,
-    dt: f64,
+    spikes: Vec<(f64, u32)>,
     window: Window,
     bin: f64,
-    offset: u32,
     colour: RGBColor,
+    time: TimeAxis,
 ) -> Layer {
-    let shown: Vec<(f64, u32)> = train
-        .times(dt)
-        .into_iter()
-        .zip(train.senders.iter().copied())
-        // A sender outside the population would be drawn over the next one.
-        .filter(|&(t, sender)| window.contains(t) && sender < train.size)
-        .collect();
-    let dots = shown
-        .iter()
-        .map(|&(t, sender)| (t * 1e3, f64::from(offset) + f64::from(sender)))
-        .collect();
-    let rate = rate_steps(shown.iter().map(|&(t, _)| t), train.size, window, bin);
+    let rate = if spikes.is_empty() {
+        Vec::new()
+    } else {
+        rate_steps(spikes.iter().map(|&(t, _)| t), train.size, window, bin)
+            .into_iter()
+            .map(|(t, r)| (time.at(t), r))
+            .collect()
+    };
     Layer {
         name: train.population.clone(),
         colour,
-        dots,
+        size: train.size,
+        dots: spikes.iter().map(|&(t, n)| (time.at(t), n)).collect(),
         rate,
     }
 }
@@ -281,7 +490,8 @@ fn bin_count(span: f64, bin: f64) -> usize {
     bins.max(1.0) as usize
 }
 
-/// Mean rate per neuron in each bin as the corners of a step line.
+/// Mean rate per neuron in each bin as the corners of a step line:
+/// (time in s, Hz).
 fn rate_steps(
     times: impl Iterator<Item = f64>,
     size: u32,
@@ -304,8 +514,8 @@ fn rate_steps(
         } else {
             f64::from(count) / ((end - start) * f64::from(size))
         };
-        corners.push((start * 1e3, rate));
-        corners.push((end * 1e3, rate));
+        corners.push((start, rate));
+        corners.push((end, rate));
     }
     corners
 }
@@ -357,7 +567,8 @@ mod tests {
         raster(&results, &png, &RasterOptions::default()).unwrap();
 
         let RGBColor(r, g, b) = colour(0);
-        let dots = Picture::open(&png).dots([r, g, b], 8);
+        // Marks are at most 12 px tall; the legend square is 14.
+        let dots = Picture::open(&png).dots([r, g, b], 12);
         let rows = assert_dot_rows(&dots, &[0, 3, 6, 9]);
         let times_of = |row: f64| {
             let mut x: Vec<f64> = dots
@@ -456,7 +667,7 @@ mod tests {
         let corners = rate_steps(std::iter::repeat_n(0.1, 10), 5, window, 0.5);
         assert_eq!(
             corners,
-            vec![(0.0, 4.0), (500.0, 4.0), (500.0, 0.0), (1000.0, 0.0)]
+            vec![(0.0, 4.0), (0.5, 4.0), (0.5, 0.0), (1.0, 0.0)]
         );
     }
 
@@ -464,6 +675,6 @@ mod tests {
     fn a_spike_at_the_end_of_the_window_counts() {
         let window = Window { from: 0.0, to: 1.0 };
         let corners = rate_steps(std::iter::once(1.0), 1, window, 0.5);
-        assert_eq!(corners[3], (1000.0, 2.0));
+        assert_eq!(corners[3], (1.0, 2.0));
     }
 }

@@ -22,7 +22,7 @@ pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error + Send + Sync>
 pub const SIZE: (u32, u32) = (1200, 800);
 /// Width in pixels of the column right of the charts that holds the
 /// legend, so that a legend never covers data.
-pub const LEGEND_WIDTH: u32 = 190;
+pub const LEGEND_WIDTH: u32 = 215;
 /// Width in pixels of the area left of a chart holding the y tick labels
 /// and the y axis label; shared by stacked charts so their axes line up.
 /// Wide enough for "-0.005" and the rotated axis label with a gap to the
@@ -377,7 +377,7 @@ pub const LEGEND_ROWS: usize = 20;
 /// Height in pixels of one legend entry.
 pub const LEGEND_ROW_HEIGHT: i32 = 26;
 /// Longest label the legend column fits, in characters.
-pub const LEGEND_CHARS: usize = 18;
+pub const LEGEND_CHARS: usize = 22;
 
 /// Draws `entries` in a legend column (the area right of the charts),
 /// one per row from `top` pixels down; labels longer than the column are
@@ -413,7 +413,7 @@ where
     let line = entry.colour.stroke_width(BOLD_LINE_WIDTH);
     match entry.mark {
         Mark::Square => area.draw(&Rectangle::new(
-            [(14, y - 6), (26, y + 6)],
+            [(13, y - 7), (27, y + 7)],
             entry.colour.filled(),
         ))?,
         Mark::Line => area.draw(&PathElement::new(vec![(8, y), (32, y)], line))?,

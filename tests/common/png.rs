@@ -315,3 +315,45 @@ pub fn assert_dot_rows(dots: &[(f64, f64)], spiking: &[u32]) -> Axis {
     }
     axis
 }
+
+/// The longest vertical run of exactly `colour`: (column, first row, last
+/// row). In a chart, the y axis line (black) of its tallest panel.
+pub fn longest_vertical_run(picture: &Picture, colour: [u8; 3]) -> (u32, u32, u32) {
+    let mut best = (0, 0, 0);
+    for x in 0..picture.width {
+        let mut start = None;
+        for y in 0..=picture.height {
+            let inked = y < picture.height && picture.is(x, y, colour);
+            match (inked, start) {
+                (true, None) => start = Some(y),
+                (false, Some(s)) => {
+                    if y - s > best.2 - best.1 + 1 || best == (0, 0, 0) {
+                        best = (x, s, y - 1);
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    best
+}
+
+/// The text of every `<text>` element of an SVG file, entities decoded.
+pub fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|rest| {
+            let body = rest.split_once('>')?.1;
+            let text = body.split_once("</text>")?.0;
+            Some(
+                text.trim()
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&apos;", "'")
+                    .replace("&amp;", "&"),
+            )
+        })
+        .collect()
+}

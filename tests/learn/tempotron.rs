@@ -259,11 +259,14 @@ fn the_tempotron_command_writes_its_table_and_plot() {
 /// and 3), then its middle, the held-out line (red) at each epoch and the
 /// LZC read-out's dashed level (green) must sit where the values map.
 fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
-    const BLUE: [u8; 3] = [31, 119, 180];
-    const RED: [u8; 3] = [214, 39, 40];
-    const GREEN: [u8; 3] = [44, 160, 44];
+    // The first three colours of the plots' palette.
+    let rgb = |i| {
+        let c = spikesim::plot::style::colour(i);
+        [c.0, c.1, c.2]
+    };
+    let (blue, red, green) = (rgb(0), rgb(1), rgb(2));
     let picture = crate::png::Picture::open(png);
-    let training = picture.line(BLUE, 100);
+    let training = picture.line(blue, 100);
     assert!(
         (train[2] - train[0]).abs() > 0.1,
         "calibration needs distinct ends: {train:?}"
@@ -275,8 +278,8 @@ fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
     };
     let epoch = crate::png::Axis::through((1.0, training.x0.into()), (3.0, training.x1.into()));
     let accuracy = crate::png::Axis::through(
-        (train[0], mid(BLUE, epoch.pixel(1.0))),
-        (train[2], mid(BLUE, epoch.pixel(3.0))),
+        (train[0], mid(blue, epoch.pixel(1.0))),
+        (train[2], mid(blue, epoch.pixel(3.0))),
     );
     // Up the picture is up in accuracy.
     assert!(accuracy.pixel(1.0) < accuracy.pixel(0.0));
@@ -287,17 +290,17 @@ fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
             accuracy.pixel(value)
         );
     };
-    near("training, epoch 2", mid(BLUE, epoch.pixel(2.0)), train[1]);
-    let held_out = picture.line(RED, 100);
+    near("training, epoch 2", mid(blue, epoch.pixel(2.0)), train[1]);
+    let held_out = picture.line(red, 100);
     assert_eq!((held_out.x0, held_out.x1), (training.x0, training.x1));
     for (e, &value) in test.iter().enumerate() {
         let x = epoch.pixel(e as f64 + 1.0);
-        near(&format!("held-out, epoch {}", e + 1), mid(RED, x), value);
+        near(&format!("held-out, epoch {}", e + 1), mid(red, x), value);
     }
     // The dashes of the LZC level between the first and last epoch (the
     // legend's dash lies right of the plot).
     let dashes: Vec<f64> = picture
-        .pixels_of(GREEN)
+        .pixels_of(green)
         .into_iter()
         .filter(|p| (training.x0..=training.x1).contains(&p.0))
         .map(|p| f64::from(p.1))

@@ -560,7 +560,8 @@ fn the_astrocyte_example_runs_and_plots_its_calcium() {
 /// then each sample must lie on the stroke where it maps. Needs ends of
 /// distinct values.
 fn check_trace_plot(png: &std::path::Path, times: &[f64], values: &[f64]) {
-    const BLUE: [u8; 3] = [31, 119, 180]; // the first trace's colour (tab10)
+    // The first trace's colour.
+    let trace_colour = spikesim::plot::style::colour(0);
     let (first, last) = (values[0], values[values.len() - 1]);
     let (lo, hi) = values
         .iter()
@@ -573,7 +574,7 @@ fn check_trace_plot(png: &std::path::Path, times: &[f64], values: &[f64]) {
     );
     // The trace is a 1-pixel anti-aliased line: follow its ink.
     let pic = common::png::Picture::open(png);
-    let curve = pic.curve(BLUE);
+    let curve = pic.curve([trace_colour.0, trace_colour.1, trace_colour.2]);
     assert!(curve.len() > 300, "trace {} columns wide", curve.len());
     let (x0, x1) = (curve[0].0, curve[curve.len() - 1].0);
     let time =

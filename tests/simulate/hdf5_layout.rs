@@ -180,7 +180,8 @@ fn plot_and_info_commands_read_the_file() {
 /// of the spiking neurons only, at their times (rows calibrated by the
 /// lowest and highest spiking neuron, times by the first and last spike).
 fn check_raster(h5: &std::path::Path, png: &std::path::Path, window: (f64, f64)) {
-    const GREEN: [u8; 3] = [44, 160, 44];
+    let third = spikesim::plot::style::colour(2);
+    let green = [third.0, third.1, third.2];
     let r = spikesim::io::hdf5::read_results(h5).unwrap();
     let cells = r.spikes.iter().find(|s| s.population == "cells").unwrap();
     let spikes: Vec<(f64, u32)> = cells
@@ -191,7 +192,8 @@ fn check_raster(h5: &std::path::Path, png: &std::path::Path, window: (f64, f64))
         .collect();
     assert!(spikes.len() > 20, "{} spikes to check", spikes.len());
     let picture = crate::common::png::Picture::open(png);
-    let dots = picture.dots(GREEN, 8);
+    // Marks are up to 12 px tall; the legend square is 14.
+    let dots = picture.dots(green, 12);
     assert_eq!(dots.len(), spikes.len(), "one dot per spike");
     let senders: Vec<u32> = spikes.iter().map(|s| s.1).collect();
     let rows = crate::common::png::assert_dot_rows(&dots, &senders);

@@ -24,6 +24,7 @@ mod nir_import;
 mod nir_reference;
 mod non_finite;
 mod plasticity;
+mod plots;
 mod reproducibility;
 mod segments;
 mod stdp_song2000;
