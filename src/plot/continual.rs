@@ -8,10 +8,13 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{
-    DrawResult, Figure, LEGEND_WIDTH, LegendEntry, Mark, PlotError, SIZE, Y_LABEL_AREA, colour,
-    draw_legend, render, text, tick,
+use super::style::{
+    AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LINE_WIDTH, LegendEntry, MARGIN,
+    Mark, SIZE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend, integer_label_count,
+    integer_tick, text, tick,
 };
+use super::weights::{MOST_TICKS, titled};
+use super::{Figure, PlotError, render};
 use crate::learn::continual::{AccuracyMatrix, ForgettingCurves};
 
 /// R[i, j] as coloured cells with the accuracy in %; the title gets ACC and
@@ -63,20 +66,28 @@ fn shade(accuracy: f64) -> RGBColor {
     RGBColor(mix(247.0, 8.0), mix(251.0, 48.0), mix(255.0, 107.0))
 }
 
-impl Figure for Heatmap<'_> {
-    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+/// Fill of a cell not measured (task not trained yet).
+const UNTESTED: RGBColor = RGBColor(225, 225, 225);
+/// Blank margin round the heatmap, in pixels: no cell or label touches the
+/// image's edge.
+const HEATMAP_MARGIN: u32 = 30;
+/// Width of the colour bar's column (bar, ticks and label), in pixels.
+const BAR_COLUMN: u32 = 190;
+/// Steps of the colour bar, one per percent.
+const BAR_STEPS: u32 = 100;
+
+impl Heatmap<'_> {
+    fn draw_cells<DB>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
         let t = self.r.tasks() as i32;
         // Row i is drawn at y = T − 1 − i, so task 0 is on top. Integer
         // ranges include their end, so `0..T−1` makes T cells.
         let flip = move |y: i32| t - 1 - y;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(20)
+        let mut chart = ChartBuilder::on(area)
+            .margin(HEATMAP_MARGIN)
             .x_label_area_size(60)
             .y_label_area_size(Y_LABEL_AREA + 40)
             .build_cartesian_2d((0..t - 1).into_segmented(), (0..t - 1).into_segmented())?;
@@ -97,8 +108,8 @@ impl Figure for Heatmap<'_> {
             .y_desc("after training task i")
             .x_label_formatter(&centre)
             .y_label_formatter(&centre_flipped)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         let label = |v: f64| {
             let ink: &RGBColor = if v > 0.55 { &WHITE } else { &BLACK };
@@ -110,11 +121,7 @@ impl Figure for Heatmap<'_> {
             for j in 0..t {
                 let v = self.r.get(i as usize, j as usize);
                 let y = flip(i);
-                let fill = if v.is_nan() {
-                    RGBColor(225, 225, 225)
-                } else {
-                    shade(v)
-                };
+                let fill = if v.is_nan() { UNTESTED } else { shade(v) };
                 let corners = [
                     (SegmentValue::Exact(j), SegmentValue::Exact(y)),
                     (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1)),
@@ -131,6 +138,67 @@ impl Figure for Heatmap<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The colour bar: the shades from 0 % at the bottom to 100 % at the
+    /// top with ticks in %, and under it the grey of untested cells when
+    /// the matrix has any.
+    fn draw_bar<DB>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let (_, height) = area.dim_in_pixel();
+        let (bar, note) = area.split_vertically(height.saturating_sub(70));
+        let mut chart = ChartBuilder::on(&bar)
+            .margin_top(HEATMAP_MARGIN + 10)
+            .margin_bottom(30)
+            .margin_left(10)
+            .margin_right(HEATMAP_MARGIN)
+            .right_y_label_area_size(90)
+            .build_cartesian_2d(0.0..1.0, 0.0..100.0)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_desc("accuracy (%)")
+            .y_labels(6)
+            .y_label_formatter(&tick)
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
+            .draw()?;
+        let step = 100.0 / f64::from(BAR_STEPS);
+        chart.draw_series((0..BAR_STEPS).map(|k| {
+            let low = f64::from(k) * step;
+            Rectangle::new(
+                [(0.0, low), (1.0, low + step)],
+                shade((low + step / 2.0) / 100.0).filled(),
+            )
+        }))?;
+        let untested =
+            (0..self.r.tasks()).any(|i| (0..self.r.tasks()).any(|j| self.r.get(i, j).is_nan()));
+        if untested {
+            let entry = LegendEntry {
+                label: "not trained yet".into(),
+                colour: UNTESTED,
+                mark: Mark::Square,
+            };
+            draw_legend(&note, 20, &[entry])?;
+        }
+        Ok(())
+    }
+}
+
+impl Figure for Heatmap<'_> {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let root = titled(root, &self.title)?;
+        let (cells, bar) = root.split_horizontally(SIZE.0 - BAR_COLUMN);
+        self.draw_cells(&cells)?;
+        self.draw_bar(&bar)
     }
 }
 
@@ -154,27 +222,30 @@ impl Curves<'_> {
         } else {
             (first - 0.5, first + 0.5)
         };
+        let ticks = integer_label_count(&(from..to), MOST_TICKS);
         let mut chart = ChartBuilder::on(area)
-            .margin_top(10)
-            .margin_right(20)
-            .margin_bottom(5)
-            .x_label_area_size(50)
+            .margin_top(MARGIN)
+            .margin_right(MARGIN)
+            .margin_left(EDGE_GAP)
+            .margin_bottom(MARGIN)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(from..to, 0.0..1.02)?;
+            .build_cartesian_2d(from..to, 0.0..102.0)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(235, 235, 235))
-            .x_desc("training progress")
-            .y_desc("accuracy")
-            .x_label_formatter(&tick)
+            .bold_line_style(GRID)
+            .x_desc("training progress (tasks trained)")
+            .y_desc("accuracy (%)")
+            .x_labels(ticks)
+            .x_label_formatter(&integer_tick)
             .y_label_formatter(&tick)
-            .label_style(text(15))
-            .axis_desc_style(text(18))
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(AXIS_LABEL_SIZE))
             .draw()?;
         for &b in &self.curves.boundaries {
             chart.draw_series(DashedLineSeries::new(
-                [(b, 0.0), (b, 1.02)],
+                [(b, 0.0), (b, 102.0)],
                 8,
                 6,
                 BLACK.stroke_width(1),
@@ -184,9 +255,9 @@ impl Curves<'_> {
             let points: Vec<(f64, f64)> = progress
                 .iter()
                 .zip(&self.curves.accuracy)
-                .filter_map(|(&p, a)| a.get(task).filter(|v| !v.is_nan()).map(|&v| (p, v)))
+                .filter_map(|(&p, a)| a.get(task).filter(|v| !v.is_nan()).map(|&v| (p, 100.0 * v)))
                 .collect();
-            let style = colour(task).stroke_width(2);
+            let style = colour(task).stroke_width(LINE_WIDTH);
             chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
             chart.draw_series(
                 points
@@ -219,8 +290,7 @@ impl Figure for Curves<'_> {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, text(26))?;
+        let root = titled(root, &self.title)?;
         let (chart, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         self.draw_chart(&chart)?;
         draw_legend(&legend, 40, &self.legend())
@@ -321,12 +391,19 @@ mod tests {
         for cell in ["95", "60", "93", "41", "70", "96"] {
             assert!(labels.contains(&cell), "cell {cell} missing: {labels:?}");
         }
-        // Tasks 0..2 label both axes, nothing else.
-        let ticks = labels
+        // Tasks 0..2 label both axes of the cells, nothing else; the colour
+        // bar, drawn after them, reads 0 to 100 %.
+        let bar = labels.iter().position(|&l| l == "accuracy (%)").unwrap();
+        let ticks = labels[..bar]
             .iter()
             .filter(|l| l.len() == 1 || l.starts_with('-'))
             .count();
         assert_eq!(ticks, 6, "{labels:?}");
+        assert_eq!(
+            labels[bar + 1..bar + 7],
+            ["0", "20", "40", "60", "80", "100"],
+            "{labels:?}"
+        );
 
         let mut curves = ForgettingCurves {
             boundaries: vec![1.0, 2.0],

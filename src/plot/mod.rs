@@ -29,11 +29,9 @@ use crate::io::IoError;
 use crate::io::hdf5::PartialFile;
 use crate::io::results::Results;
 
-// The shared style under the names the plot kinds have always used.
-pub(crate) use style::{
-    DrawResult, LEGEND_WIDTH, LegendEntry, Mark, SIZE, Y_LABEL_AREA, colour, draw_legend, text,
-    tick,
-};
+// What this module's drawing code takes from the shared style (every plot
+// kind imports the rest from `style` itself).
+use style::{DrawResult, SIZE};
 
 /// Why a plot could not be drawn.
 #[derive(Debug, Error)]

@@ -27,6 +27,7 @@ mod learn_l2mu_train;
 mod learn_lmu;
 mod learn_meta;
 mod optim;
+mod plots;
 mod spike_dataset;
 mod support;
 mod tempotron;

@@ -254,10 +254,14 @@ fn the_tempotron_command_writes_its_table_and_plot() {
     check_accuracy_plot(&png, &train, &test, lzc);
 }
 
-/// The curves of the accuracy plot pass through the table's values: the
-/// training line (tab10 blue) calibrates both axes by its ends (epochs 1
-/// and 3), then its middle, the held-out line (red) at each epoch and the
-/// LZC read-out's dashed level (green) must sit where the values map.
+/// The curves of the accuracy plot pass through the table's values. Each
+/// curve is one pixel wide (anti-aliased, found by its ink) with a round
+/// marker at each epoch, so its first and last columns are the outer edges
+/// of the markers of epochs 1 and 3, level with their centres, and epoch 2
+/// lies halfway between. The training curve (the palette's first colour)
+/// calibrates the accuracy axis by its ends; its middle, the held-out curve
+/// (second colour) at each epoch and the LZC read-out's dashed level (third)
+/// must sit where their values map.
 fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
     // The first three colours of the plots' palette.
     let rgb = |i| {
@@ -266,21 +270,25 @@ fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
     };
     let (blue, red, green) = (rgb(0), rgb(1), rgb(2));
     let picture = crate::png::Picture::open(png);
-    let training = picture.line(blue, 100);
     assert!(
         (train[2] - train[0]).abs() > 0.1,
         "calibration needs distinct ends: {train:?}"
     );
-    let mid = |colour: [u8; 3], x: f64| {
-        picture
-            .stroke_mid(colour, x)
-            .unwrap_or_else(|| panic!("no {colour:?} in column {x}"))
+    // A curve's rows at its first column, its middle column and its last.
+    let at_epochs = |colour: [u8; 3]| -> ([u32; 3], [f64; 3]) {
+        let curve = picture.curve(colour);
+        assert!(curve.len() > 100, "no curve of {colour:?}");
+        let (first, last) = (curve[0], curve[curve.len() - 1]);
+        let mid_x = (first.0 + last.0) / 2;
+        let mid = curve
+            .iter()
+            .min_by_key(|p| p.0.abs_diff(mid_x))
+            .copied()
+            .unwrap();
+        ([first.0, mid.0, last.0], [first.1, mid.1, last.1])
     };
-    let epoch = crate::png::Axis::through((1.0, training.x0.into()), (3.0, training.x1.into()));
-    let accuracy = crate::png::Axis::through(
-        (train[0], mid(blue, epoch.pixel(1.0))),
-        (train[2], mid(blue, epoch.pixel(3.0))),
-    );
+    let (xs, training) = at_epochs(blue);
+    let accuracy = crate::png::Axis::through((train[0], training[0]), (train[2], training[2]));
     // Up the picture is up in accuracy.
     assert!(accuracy.pixel(1.0) < accuracy.pixel(0.0));
     let near = |what: &str, y: f64, value: f64| {
@@ -290,19 +298,20 @@ fn check_accuracy_plot(png: &Path, train: &[f64], test: &[f64], lzc: f64) {
             accuracy.pixel(value)
         );
     };
-    near("training, epoch 2", mid(blue, epoch.pixel(2.0)), train[1]);
-    let held_out = picture.line(red, 100);
-    assert_eq!((held_out.x0, held_out.x1), (training.x0, training.x1));
-    for (e, &value) in test.iter().enumerate() {
-        let x = epoch.pixel(e as f64 + 1.0);
-        near(&format!("held-out, epoch {}", e + 1), mid(red, x), value);
+    near("training, epoch 2", training[1], train[1]);
+    let (held_xs, held_out) = at_epochs(red);
+    for (a, b) in xs.iter().zip(held_xs) {
+        assert!(a.abs_diff(b) <= 1, "epochs at {xs:?} and {held_xs:?}");
+    }
+    for (e, (&y, &value)) in held_out.iter().zip(test).enumerate() {
+        near(&format!("held-out, epoch {}", e + 1), y, value);
     }
     // The dashes of the LZC level between the first and last epoch (the
     // legend's dash lies right of the plot).
     let dashes: Vec<f64> = picture
         .pixels_of(green)
         .into_iter()
-        .filter(|p| (training.x0..=training.x1).contains(&p.0))
+        .filter(|p| (xs[0]..=xs[2]).contains(&p.0))
         .map(|p| f64::from(p.1))
         .collect();
     assert!(dashes.len() > 100, "no LZC level: {} pixels", dashes.len());

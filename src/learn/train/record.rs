@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
+use crate::plot::learning::EpochRecord;
 use ::hdf5::File;
-use plotters::prelude::*;
 
 use super::trainer::{EpochMetrics, TrainState};
 use crate::io::IoError;
@@ -80,69 +80,23 @@ pub fn write_metrics_h5(path: &Path, history: &[EpochMetrics]) -> Result<(), IoE
     partial.commit()
 }
 
-/// Loss and accuracy per epoch, train and test.
+/// Loss and accuracy per epoch, train and test (drawn by
+/// `plot::learning::training` in the plots' shared style).
 pub fn plot_learning_curve(
     path: &Path,
     history: &[EpochMetrics],
 ) -> Result<(), crate::plot::PlotError> {
-    crate::plot::font::ensure_registered()?;
-    let partial = PartialFile::keeping_extension(path)?;
-    {
-        let root = BitMapBackend::new(partial.path(), (1000, 420)).into_drawing_area();
-        let draw = || -> Result<(), Box<dyn std::error::Error>> {
-            root.fill(&WHITE)?;
-            let (left, right) = root.split_horizontally(500);
-            let epochs = history.len().max(1) as f64;
-            let max_loss = history
-                .iter()
-                .map(|m| m.train_loss.max(m.test_loss))
-                .fold(0.0, f64::max)
-                .max(1e-3);
-            for (area, title, range, pick) in [
-                (&left, "loss", 0.0..max_loss * 1.05, 0usize),
-                (&right, "accuracy", 0.0..1.0, 1usize),
-            ] {
-                let mut chart = ChartBuilder::on(area)
-                    .caption(title, ("sans-serif", 20))
-                    .margin(10)
-                    .x_label_area_size(30)
-                    .y_label_area_size(45)
-                    .build_cartesian_2d(0.5..epochs + 0.5, range)?;
-                chart.configure_mesh().x_desc("epoch").draw()?;
-                for (name, color, test) in [("train", BLUE, false), ("test", RED, true)] {
-                    let points: Vec<(f64, f64)> = history
-                        .iter()
-                        .map(|m| {
-                            let v = match (pick, test) {
-                                (0, false) => m.train_loss,
-                                (0, true) => m.test_loss,
-                                (_, false) => m.train_accuracy,
-                                (_, true) => m.test_accuracy,
-                            };
-                            (m.epoch as f64, v)
-                        })
-                        .collect();
-                    chart
-                        .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-                        .label(name)
-                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 15, y)], color));
-                }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw()?;
-            }
-            root.present()?;
-            Ok(())
-        };
-        draw().map_err(|e| IoError::Hdf5 {
-            path: path.to_path_buf(),
-            action: "drawing the learning curve".into(),
-            message: e.to_string(),
-        })?;
-    }
-    Ok(partial.commit()?)
+    let records: Vec<EpochRecord> = history
+        .iter()
+        .map(|m| EpochRecord {
+            epoch: m.epoch,
+            train_loss: m.train_loss,
+            test_loss: m.test_loss,
+            train_accuracy: m.train_accuracy,
+            test_accuracy: m.test_accuracy,
+        })
+        .collect();
+    crate::plot::learning::training(path, "learning curve", &records)
 }
 
 fn write_tensors(
