@@ -14,9 +14,7 @@
 //! it is `w t/tau exp(-t/tau)`, peaking at `w / e`. Without a leak
 //! (`leak = false`) the membrane keeps the whole charge: `w tau_s / tau_m`.
 
-use crate::model::spec::{ModelSpec, Port, ProjectionSpec, ValueSpec};
-use crate::neuron::cuba_lif::{CubaParams, Input};
-use crate::neuron::registry::NeuronKind;
+use crate::model::spec::{ModelSpec, ProjectionSpec, ValueSpec};
 
 /// Relative difference of `tau_s` and `tau_m` under which the equal-time-
 /// constant limit is used (the general form then loses digits to the
@@ -132,14 +130,9 @@ pub fn current_synapse_psps(spec: &ModelSpec) -> Vec<ProjectionPsp> {
 }
 
 fn projection_psp(spec: &ModelSpec, p: &ProjectionSpec) -> Option<ProjectionPsp> {
-    let NeuronKind::CubaLif(params) = &spec.populations.get(p.to)?.kind else {
-        return None;
-    };
-    let tau_s = receptor_tau(params, p.port)?;
-    if params.input != Input::Jump {
-        return None;
-    }
-    let m = &params.membrane;
+    let model = spec.populations.get(p.to)?.kind.model();
+    let tau_s = model.current_jump_tau(p.port)?;
+    let m = model.membrane()?;
     let weight = mean_weight(&p.weight);
     let peak = if m.leak {
         psp_peak(weight, tau_s, m.tau_m)
@@ -159,14 +152,6 @@ fn projection_psp(spec: &ModelSpec, p: &ProjectionSpec) -> Option<ProjectionPsp>
         peak,
         to_threshold,
     })
-}
-
-fn receptor_tau(params: &CubaParams, port: Port) -> Option<f64> {
-    match port {
-        Port::CurrentExc => Some(params.tau_syn_e),
-        Port::CurrentInh => Some(params.tau_syn_i),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

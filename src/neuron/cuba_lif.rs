@@ -212,6 +212,18 @@ impl NeuronModel for CubaParams {
         }
     }
 
+    fn current_jump_tau(&self, port: Port) -> Option<f64> {
+        // Forcing mode spreads a weight over the step it ends: not a jump.
+        if self.input != Input::Jump {
+            return None;
+        }
+        match port {
+            Port::CurrentExc => Some(self.tau_syn_e),
+            Port::CurrentInh => Some(self.tau_syn_i),
+            _ => None,
+        }
+    }
+
     fn takes_sic(&self) -> bool {
         true
     }

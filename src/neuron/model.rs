@@ -80,6 +80,14 @@ pub trait NeuronModel: std::fmt::Debug + Send + Sync {
         }
     }
 
+    /// The time constant of a current synapse at `port` whose weight is a
+    /// jump of `r_m * i` that then decays (seconds): there a weight in volts
+    /// is not the PSP, which `spikesim check` prints. `None` for every other
+    /// input.
+    fn current_jump_tau(&self, _port: Port) -> Option<f64> {
+        None
+    }
+
     /// Whether an astrocyte's slow inward current may drive the membrane.
     fn takes_sic(&self) -> bool {
         false
