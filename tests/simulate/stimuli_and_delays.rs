@@ -377,8 +377,7 @@ rate_file = "stimuli/ramp_rate.csv"
 weight = "1 mV"
 "#;
     let err = spikesim::model::validate::parse_model(std::path::Path::new("test.toml"), both)
-        .err()
-        .expect("both rates refused")
+        .expect_err("both rates refused")
         .to_string();
     assert!(err.contains("exactly one of `rate`"), "{err}");
 }
