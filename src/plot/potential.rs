@@ -33,7 +33,7 @@ pub struct PotentialOptions {
     pub from: Option<f64>,
     /// End of the shown time in seconds; the end of the run when `None`.
     pub to: Option<f64>,
-    /// The title; "<variable> of <population>" when `None`.
+    /// The title; `"<variable> of <population>"` when `None`.
     pub title: Option<String>,
 }
 

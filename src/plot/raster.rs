@@ -31,7 +31,7 @@ pub struct RasterOptions {
     pub from: Option<f64>,
     /// End of the shown time in seconds; the end of the run when `None`.
     pub to: Option<f64>,
-    /// The title; "Spikes of <populations>" when `None`.
+    /// The title; `"Spikes of <populations>"` when `None`.
     pub title: Option<String>,
 }
 
