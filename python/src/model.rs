@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
@@ -294,9 +295,16 @@ impl NativeModel {
                 if let (Some(cb), None) = (&progress, &callback_error)
                     && let Err(e) = cb.call1(py, (done.load(Ordering::Relaxed), total))
                 {
-                    // A failing progress callback stops the run too.
+                    // A failing progress callback stops the run too. Ctrl-C
+                    // that lands while the callback runs raises its
+                    // KeyboardInterrupt there: the same interruption as one
+                    // caught while waiting, so it ends in RunInterrupted.
                     stop.store(true, Ordering::Relaxed);
-                    callback_error = Some(e);
+                    if e.is_instance_of::<PyKeyboardInterrupt>(py) {
+                        interrupted.get_or_insert(e);
+                    } else {
+                        callback_error = Some(e);
+                    }
                 }
                 if finished {
                     break;

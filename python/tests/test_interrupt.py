@@ -87,3 +87,25 @@ def test_uncaught_interrupt_ends_python_with_its_message(root: Path) -> None:
     assert "RunInterrupted: run interrupted at t = " in err
     assert "Segmentation" not in err and "panicked" not in err
     assert os.path.exists(root / "models" / "cuba.toml")
+
+
+def test_ctrl_c_inside_the_progress_callback_is_the_same_interruption(root: Path) -> None:
+    # Ctrl-C may land while Python runs the progress callback: its
+    # KeyboardInterrupt is raised there. The run must end as for one caught
+    # while waiting: RunInterrupted with the results so far.
+    import pytest
+
+    import spikesim
+
+    model = spikesim.load(root / "models" / "cuba.toml", set={"simulation.duration": "1000 s"})
+
+    def progress(done: int, total: int) -> None:
+        if done > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(spikesim.RunInterrupted) as caught:
+        model.run(progress=progress)
+    e = caught.value
+    assert 0 < e.reached < 1000.0
+    assert e.results.duration == e.reached
+    assert isinstance(e.__cause__, KeyboardInterrupt)
