@@ -10,8 +10,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{
     AXIS_LABEL_SIZE, DrawResult, EDGE_GAP, GRID, LEGEND_WIDTH, LINE_WIDTH, LegendEntry, MARGIN,
-    Mark, SIZE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend, integer_label_count,
-    integer_tick, text, tick,
+    Mark, PALETTE, SIZE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA, colour, draw_legend,
+    integer_label_count, integer_tick, text, tick,
 };
 use super::weights::{MOST_TICKS, titled};
 use super::{Figure, PlotError, render};
@@ -258,7 +258,11 @@ impl Curves<'_> {
                 .filter_map(|(&p, a)| a.get(task).filter(|v| !v.is_nan()).map(|&v| (p, 100.0 * v)))
                 .collect();
             let style = colour(task).stroke_width(LINE_WIDTH);
-            chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
+            if repeats_a_colour(task) {
+                chart.draw_series(DashedLineSeries::new(points.iter().copied(), 8, 4, style))?;
+            } else {
+                chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
+            }
             chart.draw_series(
                 points
                     .iter()
@@ -273,7 +277,11 @@ impl Curves<'_> {
             .map(|t| LegendEntry {
                 label: format!("task {t}"),
                 colour: colour(t),
-                mark: Mark::Line,
+                mark: if repeats_a_colour(t) {
+                    Mark::Dashed
+                } else {
+                    Mark::Line
+                },
             })
             .chain(std::iter::once(LegendEntry {
                 label: "task boundary".into(),
@@ -282,6 +290,12 @@ impl Curves<'_> {
             }))
             .collect()
     }
+}
+
+/// Whether task `t`'s curve reuses an earlier task's colour (the palette has
+/// run out): it is then dashed, in the legend too, so the two stay apart.
+fn repeats_a_colour(t: usize) -> bool {
+    t >= PALETTE.len()
 }
 
 impl Figure for Curves<'_> {

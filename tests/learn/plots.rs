@@ -578,3 +578,53 @@ fn forgetting_curves_count_tasks_and_read_in_percent() {
         assert!((y - acc.pixel(100.0 * value)).abs() <= 2.0, "{}", tick.text);
     }
 }
+
+/// Past the palette's 8 colours a task's curve is dashed (its legend mark
+/// too): task 8 shares task 0's colour, so along its level the colour must
+/// come and go, while task 0's solid line is unbroken.
+#[test]
+fn forgetting_curves_past_the_palette_are_dashed() {
+    let tasks = 10;
+    let mut curves = ForgettingCurves {
+        boundaries: (0..tasks - 1).map(|t| t as f64).collect(),
+        ..Default::default()
+    };
+    for k in 1..=tasks {
+        let row = (0..tasks)
+            .map(|t| match t {
+                _ if t >= k => N,
+                0 => 0.9,
+                8 => 0.3,
+                _ => 0.6,
+            })
+            .collect();
+        curves.record(k as f64, row);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (picture, labels) = both(dir.path(), "forgetting_many", |p| {
+        forgetting_curves(p, "fine-tune", &curves).unwrap()
+    });
+    label(&labels, "task 9");
+    let colour = swatch(&picture, label(&labels, "task 0"));
+    let acc = axis_of(&y_ticks(&labels, "100")[0], false);
+    let progress = axis_of(&x_ticks(&labels, "10"), true);
+    let (from, to) = (progress.pixel(9.0), progress.pixel(10.0));
+    // The share of columns between tasks 9 and 10 where `colour` is within
+    // a pixel of the level `value` (markers at the two ends left out).
+    let covered = |value: f64| {
+        let y = acc.pixel(100.0 * value).round() as u32;
+        let columns: Vec<u32> = (from as u32 + 6..to as u32 - 6).collect();
+        let hit = columns
+            .iter()
+            .filter(|&&x| (y - 1..=y + 1).any(|y| picture.is(x, y, colour)))
+            .count();
+        hit as f64 / columns.len() as f64
+    };
+    let solid = covered(0.9);
+    let dashed = covered(0.3);
+    assert!(solid > 0.95, "task 0's line is broken: {solid}");
+    assert!(
+        (0.3..0.9).contains(&dashed),
+        "task 8's line in the same colour is not dashed: {dashed}"
+    );
+}
