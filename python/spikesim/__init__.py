@@ -459,8 +459,10 @@ def train(
     ``spikesim train`` does. Returns the files written: ``metrics_csv``,
     ``metrics_h5``, ``learning_curve``, ``checkpoint``, and ``model``,
     ``weights``, ``input`` of the exported model file (``model`` is None
-    when the network has no model-file form). ``set`` overrides fields of
-    the file as ``--set`` does (``{"training.epochs": 2}``). ``verbose``
+    when the network has no model-file form; every one is None with
+    ``epochs=0``, which validates the file and writes nothing). ``set``
+    overrides fields of the file as ``--set`` does
+    (``{"training.epochs": 2}``). ``verbose``
     prints the report lines; ``progress`` draws the CLI's bars on the
     terminal.
 

@@ -86,6 +86,21 @@ pub fn train(
         }
         threads_option(threads).map_err(|e| to_py(py, e))?;
         exp.epochs = epochs.unwrap_or(exp.epochs);
+        if exp.epochs == 0 {
+            // As `spikesim train --epochs 0`: validated, nothing written.
+            reporter(&report)("epochs 0: nothing trained, no file written");
+            let d = PyDict::new(py);
+            for key in [
+                "metrics_csv",
+                "metrics_h5",
+                "learning_curve",
+                "checkpoint",
+                "model",
+            ] {
+                d.set_item(key, py.None())?;
+            }
+            return Ok(d.into_any().unbind());
+        }
         exp.threads = threads.unwrap_or(exp.threads);
         exp.ignore_memory_limit = ignore_memory_limit;
         let opts = spikesim::learn::train::session::SessionOptions {

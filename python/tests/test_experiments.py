@@ -55,6 +55,14 @@ def test_train_takes_set_overrides_as_the_cli_does(root: Path, tmp_path: Path, c
         spikesim.train(path, {"training.nonsense": 1}, verbose=False)
 
 
+def test_train_with_no_epochs_writes_nothing(root: Path, tmp_path: Path, capsys) -> None:
+    path = experiment_copy(root, tmp_path / "py")
+    files = spikesim.train(path, epochs=0)
+    assert "nothing trained, no file written" in capsys.readouterr().out
+    assert all(v is None for v in files.values()), files
+    assert not (tmp_path / "py" / "out").exists()
+
+
 def test_quantize_then_run_in_fixed_point(tmp_path: Path, cli: str) -> None:
     out = tmp_path / "fixed.toml"
     fixed = spikesim.quantize("models/cuba.toml", out, set={"simulation.duration": "50 ms"})
