@@ -42,7 +42,7 @@ mod values;
 pub(crate) use glial::check_range;
 pub use params::{ModelParams, Params};
 pub use simulation::MAX_STEPS;
-pub(crate) use values::{check_non_negative, check_rate_per_step};
+pub(crate) use values::{check_non_negative, check_rate_course, check_rate_per_step};
 
 /// Where parameter `key` of a population is written, if it is.
 fn param_span(population: &Spanned<RawPopulation>, key: &str) -> Option<Range<usize>> {

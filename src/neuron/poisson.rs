@@ -23,7 +23,7 @@ use crate::engine::rng;
 use crate::model::ModelError;
 use crate::model::spec::{Piecewise, Port, SimulationSpec, ValueSpec};
 use crate::model::units::Dimension;
-use crate::model::validate::{check_non_negative, check_rate_per_step};
+use crate::model::validate::{check_non_negative, check_rate_course, check_rate_per_step};
 use crate::synapse::EventRing;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +58,7 @@ impl NeuronModel for PoissonRate {
             }
             (None, Some(_)) => {
                 let course = params.time_course("rate_file", "rate", Dimension::Frequency)?;
-                if course.values.iter().any(|r| *r < 0.0) {
-                    return Err(params.error("rate_file", "rates must not be negative"));
-                }
-                let highest = course.values.iter().copied().fold(0.0, f64::max);
-                check_rate_per_step(&ValueSpec::Constant(highest), dt)
-                    .map_err(|m| params.error("rate_file", m))?;
+                check_rate_course(&course, dt).map_err(|m| params.error("rate_file", m))?;
                 Ok(PoissonRate::Varying(course))
             }
             _ => Err(params.error(

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use toml::{Spanned, Value};
 
-use super::values::{check_rate_per_step, piecewise};
+use super::values::{check_rate_course, check_rate_per_step, piecewise};
 use super::{Result, Validator, span_of};
 use crate::io::stimuli;
 use crate::model::schema::RawStimulus;
@@ -142,12 +142,7 @@ impl Validator<'_> {
     ) -> Result<PoissonRate> {
         let value = Spanned::new(file.span(), Value::String(file.get_ref().clone()));
         let course = self.time_course(&value, field, "rate", Dimension::Frequency)?;
-        if course.values.iter().any(|r| *r < 0.0) {
-            return Err(self.err(span_of(file), field, "rates must not be negative"));
-        }
-        let highest = course.values.iter().copied().fold(0.0, f64::max);
-        check_rate_per_step(&ValueSpec::Constant(highest), dt)
-            .map_err(|m| self.err(span_of(file), field, m))?;
+        check_rate_course(&course, dt).map_err(|m| self.err(span_of(file), field, m))?;
         Ok(PoissonRate::Varying(course))
     }
 

@@ -300,6 +300,17 @@ pub(crate) fn check_rate_per_step(spec: &ValueSpec, dt: f64) -> std::result::Res
     Ok(())
 }
 
+/// A Poisson rate course read from a file (a `poisson` population's or
+/// stimulus's `rate_file`): no negative rate, and its highest at most one
+/// spike per step.
+pub(crate) fn check_rate_course(course: &Piecewise, dt: f64) -> std::result::Result<(), String> {
+    if course.values.iter().any(|r| *r < 0.0) {
+        return Err("rates must not be negative".into());
+    }
+    let highest = course.values.iter().copied().fold(0.0, f64::max);
+    check_rate_per_step(&ValueSpec::Constant(highest), dt)
+}
+
 /// Sort-checked `(time, value)` rows to a piecewise-constant function that is
 /// zero before the first time.
 pub(super) fn piecewise(rows: Vec<(f64, f64)>) -> std::result::Result<Piecewise, String> {
