@@ -101,7 +101,7 @@ pub fn info(path: &Path) -> Result<(), Error> {
 /// the command that reads or writes it; `None` when it looks like none of
 /// them (then the results reader's error stands).
 fn other_kind(path: &Path) -> Option<String> {
-    if run_checkpoint(path) {
+    if crate::io::checkpoint::has_magic(path) {
         return Some(format!(
             "{}: a run checkpoint (not a results file): `spikesim run --resume` goes on from it",
             path.display()
@@ -110,15 +110,6 @@ fn other_kind(path: &Path) -> Option<String> {
     let tree = read_tree(path).ok()?;
     let lines = describe_tree(&tree)?;
     Some(format!("{}: {lines}", path.display()))
-}
-
-/// Whether the file starts with the run checkpoints' magic bytes.
-fn run_checkpoint(path: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| &magic == b"SPKSIMCK")
 }
 
 /// The kind of an HDF5 file spikesim knows, told by its groups and

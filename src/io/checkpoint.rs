@@ -24,6 +24,15 @@ use super::IoError;
 const MAGIC: &[u8; 8] = b"SPKSIMCK";
 const FORMAT: u32 = 1;
 
+/// Whether `path` starts with a checkpoint's magic bytes (for telling a
+/// checkpoint from other files, before any of it is read as one).
+pub fn has_magic(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == MAGIC)
+}
+
 /// What a checkpoint says about the run it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
