@@ -14,7 +14,7 @@
 //! it is `w t/tau exp(-t/tau)`, peaking at `w / e`. Without a leak
 //! (`leak = false`) the membrane keeps the whole charge: `w tau_s / tau_m`.
 
-use crate::model::spec::{ModelSpec, ProjectionSpec, ValueSpec};
+use crate::model::spec::{ModelSpec, ProjectionSpec};
 
 /// Relative difference of `tau_s` and `tau_m` under which the equal-time-
 /// constant limit is used (the general form then loses digits to the
@@ -42,19 +42,6 @@ pub fn psp_peak_time(tau_s: f64, tau_m: f64) -> f64 {
         return tau_m;
     }
     tau_s * tau_m * (tau_s / tau_m).ln() / (tau_s - tau_m)
-}
-
-/// The mean of the weights a spec draws (volts): the constant, the array's
-/// mean, the middle of a uniform range, a normal's mean (before redrawing
-/// values outside its bounds).
-pub fn mean_weight(w: &ValueSpec) -> f64 {
-    match w {
-        ValueSpec::Constant(c) => *c,
-        ValueSpec::Array(v) if v.is_empty() => 0.0,
-        ValueSpec::Array(v) => v.iter().sum::<f64>() / v.len() as f64,
-        ValueSpec::Uniform { low, high } => 0.5 * (low + high),
-        ValueSpec::Normal { mean, .. } => *mean,
-    }
 }
 
 /// One current-synapse projection's PSP: what `check` prints about it.
@@ -133,7 +120,7 @@ fn projection_psp(spec: &ModelSpec, p: &ProjectionSpec) -> Option<ProjectionPsp>
     let model = spec.populations.get(p.to)?.kind.model();
     let tau_s = model.current_jump_tau(p.port)?;
     let m = model.membrane()?;
-    let weight = mean_weight(&p.weight);
+    let weight = p.weight.mean();
     let peak = if m.leak {
         psp_peak(weight, tau_s, m.tau_m)
     } else {
@@ -211,17 +198,6 @@ mod tests {
         // The cuba example: 1.62 mV with tau_s 5 ms, tau_m 20 ms.
         let expected = 1.62e-3 * 0.25f64.powf(4.0 / 3.0);
         assert!((psp_peak(1.62e-3, 5e-3, 20e-3) - expected).abs() < 1e-15);
-    }
-
-    #[test]
-    fn mean_weights_of_each_spec() {
-        assert_eq!(mean_weight(&ValueSpec::Constant(2.0)), 2.0);
-        assert_eq!(mean_weight(&ValueSpec::Array(vec![1.0, 2.0, 6.0])), 3.0);
-        let u = ValueSpec::Uniform {
-            low: 1.0,
-            high: 3.0,
-        };
-        assert_eq!(mean_weight(&u), 2.0);
     }
 
     #[test]

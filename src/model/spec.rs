@@ -64,6 +64,20 @@ impl ValueSpec {
         }
     }
 
+    /// The mean of the values the spec gives (0 for an empty array): the
+    /// constant, the array's mean, the middle of a uniform range, a normal's
+    /// mean (before redrawing values outside its bounds, as NEST's examples
+    /// count it).
+    pub fn mean(&self) -> f64 {
+        match self {
+            ValueSpec::Constant(v) => *v,
+            ValueSpec::Array(a) if a.is_empty() => 0.0,
+            ValueSpec::Array(a) => a.iter().sum::<f64>() / a.len() as f64,
+            ValueSpec::Uniform { low, high } => 0.5 * (low + high),
+            ValueSpec::Normal { mean, .. } => *mean,
+        }
+    }
+
     /// The largest value the spec can give (0 for an empty array); a
     /// normal distribution without `max` has none, so it counts `stds`
     /// standard deviations above its mean.
@@ -374,5 +388,21 @@ impl ModelSpec {
     /// Index of the population named `name`.
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.iter().position(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_of_each_kind_of_spec() {
+        assert_eq!(ValueSpec::mean(&ValueSpec::Constant(2.0)), 2.0);
+        assert_eq!(ValueSpec::mean(&ValueSpec::Array(vec![1.0, 2.0, 6.0])), 3.0);
+        let u = ValueSpec::Uniform {
+            low: 1.0,
+            high: 3.0,
+        };
+        assert_eq!(ValueSpec::mean(&u), 2.0);
     }
 }

@@ -226,7 +226,7 @@ impl Validator<'_> {
                 ));
             };
             let tau = self.port_tau(&pops[p.to], p.port, s)?;
-            dc[p.to] += mean_of(&p.weight) * k_full * rate * tau;
+            dc[p.to] += p.weight.mean() * k_full * rate * tau;
             p.weight = p.weight.scaled(1.0 / root);
         }
         for (i, pop) in pops.iter_mut().enumerate() {
@@ -266,18 +266,6 @@ impl Validator<'_> {
                 ),
             )),
         }
-    }
-}
-
-/// Mean of the values a spec gives (a normal's mean, ignoring any clipping,
-/// as NEST's example does).
-fn mean_of(spec: &ValueSpec) -> f64 {
-    match spec {
-        ValueSpec::Constant(v) => *v,
-        ValueSpec::Array(a) if a.is_empty() => 0.0,
-        ValueSpec::Array(a) => a.iter().sum::<f64>() / a.len() as f64,
-        ValueSpec::Uniform { low, high } => 0.5 * (low + high),
-        ValueSpec::Normal { mean, .. } => *mean,
     }
 }
 
